@@ -1,0 +1,1 @@
+"""Bundled data: price overrides, tier policy, icons, demo history, editor clients."""

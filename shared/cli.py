@@ -1,0 +1,55 @@
+"""`burnmeter`: the command line. Each command lives in `shared/commands/`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from shared import __version__
+from shared.commands.context import CommandError
+
+# Commands in the order `--help` lists them. Front-end commands (tray, lsp) live in their
+# own packages and are imported only when run, so the core never loads Qt or pygls.
+COMMAND_MODULES = [
+    "shared.commands.ingest_cmd",
+    "shared.commands.report_cmd",
+    "shared.commands.doctor_cmd",
+    "shared.commands.reprice_cmd",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="burnmeter",
+        description="See and steer what your AI coding agents cost. Reads Claude Code and "
+        "Codex logs into a local ledger; nothing leaves your machine.",
+    )
+    parser.add_argument("--version", action="version", version=f"burnmeter {__version__}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.run(args))
+    except CommandError as exc:
+        print(f"burnmeter: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("burnmeter: interrupted; what was read so far is kept.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""What every command needs: settings, the log roots, an open ledger, and `--demo`."""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from shared.config_fast import extra_roots
+from shared.ingest import IngestSummary, display_path, ingest
+from shared.ledger import Ledger, LedgerError, open_ledger
+from shared.paths import demo_history_dir, ledger_path
+from shared.sources.events import CLAUDE, CODEX
+from shared.sources.roots import LogRoot, claude_roots, codex_roots
+
+if TYPE_CHECKING:
+    from shared.config import LoadedSettings
+    from shared.pricing import PriceBook
+
+
+class CommandError(Exception):
+    """A failure the user can act on; printed without a traceback, exit code 2."""
+
+
+@dataclass
+class CommandContext:
+    roots: list[LogRoot]
+    ledger_file: Path
+    demo: bool = False
+    _ledger: Ledger | None = field(default=None, repr=False)
+    _settings: LoadedSettings | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> LoadedSettings:
+        """Validated settings, loaded on first use (pydantic costs start-up time that a
+        warm report does not need)."""
+        if self._settings is None:
+            from shared.config import load_settings
+
+            self._settings = load_settings()
+            for problem in self._settings.problems:
+                print(f"burnmeter: {problem}", file=sys.stderr)
+        return self._settings
+
+    @property
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            try:
+                self._ledger = open_ledger(self.ledger_file)
+            except LedgerError as exc:
+                raise CommandError(str(exc)) from exc
+        return self._ledger
+
+    def price_book(self) -> PriceBook:
+        from shared.pricing import PriceBook
+
+        return PriceBook(self.settings.settings.price_overrides())
+
+    def ingest(self, *, show_progress: bool) -> IngestSummary:
+        if not show_progress:
+            return ingest(self.ledger, self.roots, prices=self.price_book)
+        from shared.commands.progress import ingest_with_progress
+
+        return ingest_with_progress(self)
+
+
+def add_demo_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="use the bundled demo history with a throwaway ledger (nothing of yours is read)",
+    )
+
+
+def demo_roots() -> list[LogRoot]:
+    home = demo_history_dir()
+    return [
+        LogRoot(CLAUDE, home / ".claude" / "projects"),
+        LogRoot(CODEX, home / ".codex" / "sessions"),
+    ]
+
+
+def _throwaway_ledger() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="burnmeter-demo-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder / "ledger.sqlite"
+
+
+def make_context(args: argparse.Namespace) -> CommandContext:
+    if getattr(args, "demo", False):
+        return CommandContext(demo_roots(), _throwaway_ledger(), demo=True)
+    extra_claude, extra_codex = extra_roots()
+    roots = claude_roots() + codex_roots()
+    roots += [LogRoot(CLAUDE, Path(p).expanduser()) for p in extra_claude]
+    roots += [LogRoot(CODEX, Path(p).expanduser()) for p in extra_codex]
+    return CommandContext(roots, ledger_path())
+
+
+def where_we_looked(roots: list[LogRoot]) -> str:
+    lines = ["No Claude Code or Codex logs found. burnmeter looked in:"]
+    for root in roots:
+        state = "found" if root.exists else "missing"
+        lines.append(f"  {root.agent:<12} {display_path(root.path)} ({state})")
+    lines.append(
+        "Point it elsewhere with CLAUDE_CONFIG_DIR=/path/to/.claude or CODEX_HOME=/path/to/.codex "
+        "(comma-separated for several), or [roots] in the config file; "
+        "try `burnmeter report daily --demo` to see the bundled demo history."
+    )
+    return "\n".join(lines)
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty() and os.environ.get("TERM") != "dumb"

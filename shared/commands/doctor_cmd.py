@@ -1,0 +1,152 @@
+"""`burnmeter doctor`: where burnmeter looks, what it found, and what it could not read."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from shared import __version__
+from shared.commands.context import add_demo_flag, make_context
+from shared.commands.render import print_json
+from shared.ingest import display_path
+from shared.ledger import SCHEMA_VERSION, LedgerError
+from shared.paths import config_file, resources_dir
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("doctor", help="check roots, ledger, prices and bad lines")
+    parser.add_argument("--json", action="store_true", help="machine-readable JSON")
+    parser.add_argument("--no-ingest", action="store_true", help="do not read new log lines first")
+    add_demo_flag(parser)
+    parser.set_defaults(run=run)
+
+
+def collect(args: argparse.Namespace) -> dict[str, Any]:
+    context = make_context(args)
+    report: dict[str, Any] = {
+        "version": __version__,
+        "frozen": bool(getattr(sys, "frozen", False)),
+        "resources": str(resources_dir()),
+        "config_file": str(config_file()),
+        "config_problems": context.settings.problems,
+        "roots": [
+            {"agent": r.agent, "path": str(r.path), "exists": r.exists} for r in context.roots
+        ],
+        "ledger": {"path": str(context.ledger_file)},
+    }
+    try:
+        ledger = context.ledger
+    except Exception as exc:  # a CommandError wrapping LedgerError: reported, not raised
+        report["ledger"]["error"] = str(exc)
+        return report
+    if not args.no_ingest:
+        try:
+            context.ingest(show_progress=False)
+        except LedgerError as exc:
+            report["ledger"]["error"] = str(exc)
+    conn = ledger.conn
+    size = sum(
+        p.stat().st_size for p in ledger.path.parent.glob(ledger.path.name + "*") if p.is_file()
+    )
+    report["ledger"].update(
+        {
+            "size_bytes": size,
+            "schema_version": ledger.schema_version(),
+            "schema_version_supported": SCHEMA_VERSION,
+            "price_version": ledger.get_meta("price_version"),
+        }
+    )
+    agents = {}
+    for agent, files, missing, lines, rejected in conn.execute(
+        "SELECT agent, count(*), sum(missing), sum(lines), sum(rejected_lines) FROM sources "
+        "GROUP BY agent"
+    ):
+        agents[agent] = {
+            "files": files,
+            "files_gone": missing,
+            "lines": lines,
+            "rejected_lines": rejected,
+        }
+    for agent, calls in conn.execute("SELECT agent, count(*) FROM usage_events GROUP BY agent"):
+        agents.setdefault(agent, {})["calls"] = calls
+    report["agents"] = agents
+    report["rejected_files"] = [
+        {"path": path, "rejected_lines": rejected}
+        for path, rejected in conn.execute(
+            "SELECT path, rejected_lines FROM sources WHERE rejected_lines > 0 "
+            "ORDER BY rejected_lines DESC LIMIT 20"
+        )
+    ]
+    report["unreadable_files"] = [
+        {"path": path, "error": error}
+        for path, error in conn.execute(
+            "SELECT path, last_error FROM sources WHERE last_error IS NOT NULL"
+        )
+    ]
+    report["unpriced_models"] = [
+        {"model": model, "calls": calls, "total_tokens": total}
+        for model, calls, total in conn.execute(
+            "SELECT model, count(*), sum(total_tokens) FROM usage_events WHERE priced = 0 "
+            "GROUP BY model ORDER BY 2 DESC"
+        )
+    ]
+    return report
+
+
+def run(args: argparse.Namespace) -> int:
+    report = collect(args)
+    if args.json:
+        print_json(report)
+        return 0
+    from rich.console import Console
+
+    console = Console()
+    console.print(
+        f"[bold]burnmeter {report['version']}[/bold]" + (" (bundle)" if report["frozen"] else "")
+    )
+    console.print(f"resources: {display_path(report['resources'])}")
+    console.print(f"config:    {display_path(report['config_file'])}")
+    for problem in report["config_problems"]:
+        console.print(f"  [yellow]{problem}[/yellow]")
+    console.print("[bold]log roots[/bold]")
+    for root in report["roots"]:
+        mark = "[green]found[/green]" if root["exists"] else "[dim]missing[/dim]"
+        console.print(f"  {root['agent']:<12} {display_path(root['path'])}  {mark}")
+    ledger = report["ledger"]
+    console.print(f"[bold]ledger[/bold] {display_path(ledger['path'])}")
+    if "error" in ledger:
+        console.print(f"  [red]{ledger['error']}[/red]")
+        return 1
+    console.print(
+        f"  {ledger['size_bytes'] / 1e6:,.1f} MB, schema v{ledger['schema_version']}, "
+        f"prices {ledger['price_version'] or 'not yet loaded'}"
+    )
+    console.print("[bold]agents[/bold]")
+    if not report["agents"]:
+        console.print("  no log files found yet")
+    for agent, stats in report["agents"].items():
+        console.print(
+            f"  {agent:<12} {stats.get('files', 0):,} files ({stats.get('files_gone') or 0} gone), "
+            f"{stats.get('calls', 0):,} model calls, {stats.get('lines') or 0:,} lines, "
+            f"{stats.get('rejected_lines') or 0} rejected"
+        )
+    for item in report["rejected_files"]:
+        console.print(
+            f"  [yellow]{item['rejected_lines']} malformed lines[/yellow] in "
+            f"{display_path(item['path'])}"
+        )
+    for item in report["unreadable_files"]:
+        console.print(f"  [red]unreadable[/red] {display_path(item['path'])}: {item['error']}")
+    if report["unpriced_models"]:
+        console.print(
+            "[bold yellow]unpriced models[/bold yellow] (costs shown without them; "
+            'add prices under [prices."MODEL"] in the config file)'
+        )
+        for item in report["unpriced_models"]:
+            console.print(
+                f"  {item['model']}: {item['calls']:,} calls, {item['total_tokens']:,} tokens"
+            )
+    else:
+        console.print("prices: every model is priced")
+    return 0

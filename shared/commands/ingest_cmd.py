@@ -1,0 +1,43 @@
+"""`burnmeter ingest`: read new bytes from every log root into the ledger."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from shared.commands.context import (
+    add_demo_flag,
+    make_context,
+    stdout_is_terminal,
+    where_we_looked,
+)
+from shared.ingest import display_path
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "ingest", help="read new log lines into the ledger", description=__doc__
+    )
+    add_demo_flag(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    context = make_context(args)
+    started = time.perf_counter()
+    summary = context.ingest(show_progress=stdout_is_terminal())
+    elapsed = time.perf_counter() - started
+    if summary.files_seen == 0:
+        print(where_we_looked(context.roots), file=sys.stderr)
+        return 0
+    print(
+        f"Ingested {summary.files_read} of {summary.files_seen} files "
+        f"({summary.bytes_read / 1e6:,.1f} MB, {summary.events_read:,} usage records, "
+        f"{summary.new_calls:,} new or updated calls) in {elapsed:.2f}s into "
+        f"{display_path(context.ledger_file)}"
+        + (f"; skipped {summary.rejected_lines} malformed lines" if summary.rejected_lines else "")
+    )
+    for problem in summary.unreadable:
+        print(f"warning: {problem}", file=sys.stderr)
+    return 0

@@ -1,0 +1,66 @@
+"""Terminal tables (rich), CSV and JSON for reports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from typing import Any
+
+import orjson
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def print_csv(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        values = []
+        for column in columns:
+            value = row.get(column)
+            if isinstance(value, list | tuple):
+                value = ";".join(str(v) for v in value)
+            elif isinstance(value, dict):
+                value = ";".join(str(k) for k in value)
+            elif isinstance(value, float):
+                value = f"{value:.6f}"
+            values.append("" if value is None else value)
+        writer.writerow(values)
+    sys.stdout.write(buffer.getvalue())
+
+
+def tokens(value: int) -> str:
+    return f"{value:,}"
+
+
+def money(value: float, unpriced: int = 0) -> str:
+    text = f"${value:,.2f}"
+    return text + f" (+{unpriced} unpriced)" if unpriced else text
+
+
+def short_model(model: str) -> str:
+    """`claude-sonnet-4-20250514` → `sonnet-4`, as ccusage shows models."""
+    name = model.removeprefix("claude-")
+    parts = name.split("-")
+    if parts and len(parts[-1]) == 8 and parts[-1].isdigit():
+        parts = parts[:-1]
+    return "-".join(parts)
+
+
+def print_table(title: str, columns: list[str], rows: list[list[str]], total: list[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False, header_style="bold cyan")
+    for index, column in enumerate(columns):
+        table.add_column(column, justify="left" if index < 2 else "right", overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    if rows:
+        table.add_section()
+        table.add_row(*total, style="bold yellow")
+    Console().print(table)

@@ -1,0 +1,301 @@
+"""The ledger: one SQLite file per developer holding every model call burnmeter has read.
+
+Schema changes are numbered migrations applied in place (`PRAGMA user_version`); an old
+ledger is upgraded, never dropped. A file that is not a burnmeter ledger is reported,
+never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shared.paths import ledger_path
+
+# "BRNM": marks the file as ours, so a foreign SQLite file is never migrated by mistake.
+APPLICATION_ID = 0x42524E4D
+BUCKET_MS = 15 * 60 * 1000  # 15-minute buckets convert to any zone, half-hour ones included
+
+TOKEN_COLUMNS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_write_5m_tokens",
+    "cache_write_1h_tokens",
+    "cache_read_tokens",
+    "reasoning_tokens",
+    "total_tokens",
+)
+
+
+class LedgerError(Exception):
+    """A ledger that cannot be used; the message says which file and what to do."""
+
+
+class LedgerCorrupt(LedgerError):
+    pass
+
+
+class LedgerForeign(LedgerError):
+    pass
+
+
+class LedgerTooNew(LedgerError):
+    pass
+
+
+def _bucket_trigger_sql() -> str:
+    columns = ", ".join(TOKEN_COLUMNS)
+
+    def values(row: str, sign: str) -> str:
+        parts = [f"{sign}{row}.{col}" for col in TOKEN_COLUMNS]
+        parts.append(f"{sign}coalesce({row}.cost_usd, 0)")
+        parts.append(f"{sign}(1 - {row}.priced)")
+        parts.append(f"{sign}1")
+        return ", ".join(parts)
+
+    updates = ", ".join(f"{col} = {col} + excluded.{col}" for col in TOKEN_COLUMNS)
+    updates += ", cost_usd = cost_usd + excluded.cost_usd"
+    updates += ", unpriced_calls = unpriced_calls + excluded.unpriced_calls"
+    updates += ", calls = calls + excluded.calls"
+
+    def upsert(row: str, sign: str) -> str:
+        return (
+            f"INSERT INTO usage_buckets (bucket, agent, model, {columns}, cost_usd, "
+            f"unpriced_calls, calls) VALUES ({row}.ts_ms / {BUCKET_MS}, {row}.agent, "
+            f"{row}.model, {values(row, sign)}) "
+            f"ON CONFLICT (bucket, agent, model) DO UPDATE SET {updates};"
+        )
+
+    return f"""
+    CREATE TRIGGER usage_events_ai AFTER INSERT ON usage_events BEGIN
+        {upsert("new", "")}
+    END;
+    CREATE TRIGGER usage_events_ad AFTER DELETE ON usage_events BEGIN
+        {upsert("old", "-")}
+    END;
+    CREATE TRIGGER usage_events_au AFTER UPDATE ON usage_events BEGIN
+        {upsert("old", "-")}
+        {upsert("new", "")}
+    END;
+    """
+
+
+SCHEMA_V1 = f"""
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE sources (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    agent TEXT NOT NULL,
+    device INTEGER NOT NULL DEFAULT 0,
+    inode INTEGER NOT NULL DEFAULT 0,
+    size INTEGER NOT NULL DEFAULT 0,
+    mtime_ns INTEGER NOT NULL DEFAULT 0,
+    offset INTEGER NOT NULL DEFAULT 0,
+    state BLOB,
+    lines INTEGER NOT NULL DEFAULT 0,
+    rejected_lines INTEGER NOT NULL DEFAULT 0,
+    missing INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+);
+CREATE TABLE usage_events (
+    event_key TEXT PRIMARY KEY,
+    agent TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    source_id INTEGER,
+    ts_ms INTEGER NOT NULL,
+    model TEXT NOT NULL,
+    speed TEXT NOT NULL DEFAULT 'standard',
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_write_5m_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_write_1h_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+    reasoning_tokens INTEGER NOT NULL DEFAULT 0,
+    total_tokens INTEGER NOT NULL DEFAULT 0,
+    cost_usd REAL,
+    priced INTEGER NOT NULL DEFAULT 1,
+    free INTEGER NOT NULL DEFAULT 0,
+    is_sidechain INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX usage_events_session ON usage_events (session_id, ts_ms);
+CREATE INDEX usage_events_ts ON usage_events (ts_ms);
+CREATE TABLE usage_buckets (
+    bucket INTEGER NOT NULL,
+    agent TEXT NOT NULL,
+    model TEXT NOT NULL,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_write_5m_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_write_1h_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+    reasoning_tokens INTEGER NOT NULL DEFAULT 0,
+    total_tokens INTEGER NOT NULL DEFAULT 0,
+    cost_usd REAL NOT NULL DEFAULT 0,
+    unpriced_calls INTEGER NOT NULL DEFAULT 0,
+    calls INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (bucket, agent, model)
+) WITHOUT ROWID;
+CREATE TABLE sessions (
+    session_id TEXT PRIMARY KEY,
+    agent TEXT NOT NULL,
+    project_path TEXT NOT NULL DEFAULT '',
+    repo TEXT,
+    git_branch TEXT NOT NULL DEFAULT '',
+    first_ts_ms INTEGER NOT NULL,
+    last_ts_ms INTEGER NOT NULL
+);
+CREATE TABLE tool_calls (
+    tool_id TEXT PRIMARY KEY,
+    event_key TEXT,
+    session_id TEXT NOT NULL,
+    ts_ms INTEGER NOT NULL,
+    tool_name TEXT NOT NULL,
+    input_hash TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX tool_calls_session ON tool_calls (session_id, ts_ms);
+CREATE INDEX tool_calls_event ON tool_calls (event_key);
+CREATE TABLE tool_files (
+    tool_id TEXT NOT NULL,
+    path TEXT NOT NULL,
+    PRIMARY KEY (tool_id, path)
+) WITHOUT ROWID;
+CREATE INDEX tool_files_path ON tool_files (path);
+CREATE TABLE tool_errors (tool_id TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE rate_limits (
+    agent TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    ts_ms INTEGER NOT NULL,
+    primary_used_percent REAL,
+    primary_window_minutes INTEGER,
+    primary_resets_at INTEGER,
+    secondary_used_percent REAL,
+    secondary_window_minutes INTEGER,
+    secondary_resets_at INTEGER,
+    plan_type TEXT,
+    PRIMARY KEY (session_id, ts_ms)
+) WITHOUT ROWID;
+{_bucket_trigger_sql()}
+"""
+
+# Each entry upgrades the ledger from version N to N+1. Append, never edit.
+MIGRATIONS: list[str] = [SCHEMA_V1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass
+class Ledger:
+    """An open ledger: the raw connection for hot paths, `db` (sqlite-utils) for the rest."""
+
+    path: Path
+    conn: sqlite3.Connection
+
+    @property
+    def db(self) -> Any:
+        # Imported on first use: sqlite-utils costs ~100 ms of start-up a warm report skips.
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def data_version(self) -> int:
+        """Changes when another connection commits; cheap to poll."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+
+def _create_private_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+
+
+def _check_identity(conn: sqlite3.Connection, path: Path) -> None:
+    try:
+        app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise LedgerCorrupt(
+            f"The ledger at {path} is not a readable SQLite file ({exc}). burnmeter left it "
+            f"untouched. Move it aside (or set BURNMETER_DATA_DIR to another folder) and run "
+            f"`burnmeter ingest` to rebuild the ledger from the agents' logs."
+        ) from exc
+    if app_id != APPLICATION_ID and (tables or version):
+        raise LedgerForeign(
+            f"{path} is an SQLite file that burnmeter did not write (application_id "
+            f"{app_id:#x}). burnmeter left it untouched. Point BURNMETER_DATA_DIR at another "
+            f"folder, or move the file aside."
+        )
+    if version > SCHEMA_VERSION:
+        raise LedgerTooNew(
+            f"The ledger at {path} has schema version {version}, newer than this burnmeter "
+            f"understands ({SCHEMA_VERSION}). Upgrade burnmeter; the file was left untouched."
+        )
+
+
+def open_ledger(path: Path | None = None, *, readonly: bool = False) -> Ledger:
+    """Open (creating and migrating if needed) the ledger at `path` or the default location."""
+    path = path or ledger_path()
+    if not readonly and not path.exists():
+        _create_private_file(path)
+    uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
+    try:
+        conn = sqlite3.connect(
+            uri, uri=True, timeout=30, isolation_level=None, check_same_thread=False
+        )
+    except sqlite3.OperationalError as exc:
+        raise LedgerError(f"Cannot open the ledger at {path}: {exc}") from exc
+    try:
+        _check_identity(conn, path)
+        if not readonly:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            _migrate(conn)
+        conn.execute("PRAGMA foreign_keys = OFF")
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise LedgerCorrupt(
+            f"The ledger at {path} is damaged ({exc}). burnmeter left it untouched; move it "
+            f"aside and run `burnmeter ingest` to rebuild it from the agents' logs."
+        ) from exc
+    except LedgerError:
+        conn.close()
+        raise
+    return Ledger(path=path, conn=conn)
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    while version < SCHEMA_VERSION:
+        # One script per step, inside one transaction: a killed upgrade leaves the old version.
+        script = (
+            f"BEGIN IMMEDIATE;\n{MIGRATIONS[version]}\n"
+            f"PRAGMA application_id = {APPLICATION_ID};\n"
+            f"PRAGMA user_version = {version + 1};\nCOMMIT;"
+        )
+        try:
+            conn.executescript(script)
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        version += 1

@@ -1,0 +1,53 @@
+"""Where burnmeter keeps its files and finds its bundled resources."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+APP_NAME = "burnmeter"
+LEDGER_FILENAME = "ledger.sqlite"
+
+
+def data_dir() -> Path:
+    """The data dir: `BURNMETER_DATA_DIR`, else the platform's user data dir."""
+    override = os.environ.get("BURNMETER_DATA_DIR")
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def config_dir() -> Path:
+    """The config dir: `BURNMETER_CONFIG_DIR`, else the platform's user config dir."""
+    override = os.environ.get("BURNMETER_CONFIG_DIR")
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def config_file() -> Path:
+    return config_dir() / "config.toml"
+
+
+def ledger_path() -> Path:
+    return data_dir() / LEDGER_FILENAME
+
+
+def resources_dir() -> Path:
+    """The bundled `resources/` folder, in a checkout, an installed wheel or a frozen bundle."""
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    if frozen_root:
+        return Path(frozen_root) / "resources"
+    import resources
+
+    return Path(resources.__file__).parent
+
+
+def demo_history_dir() -> Path:
+    """The small generated demo history shipped for newcomers (`--demo`)."""
+    return resources_dir() / "demo" / "home"

@@ -1,0 +1,235 @@
+"""Prices for model calls: genai-prices as the source, bundled and user overrides on top.
+
+Unit prices are resolved once per (model, speed) and cached; pricing an event is a few
+multiplications. A model with no price resolves to None and is reported as unpriced,
+never as $0.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from shared.paths import resources_dir
+from shared.sources.events import UsageEvent
+
+MTOK = 1_000_000
+UNITS = ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok", "cache_write_1h_mtok")
+
+
+@dataclass(frozen=True, slots=True)
+class RatePerToken:
+    """USD per token for each kind of token, at one context size."""
+
+    input: float
+    output: float
+    cache_read: float
+    cache_write_5m: float
+    cache_write_1h: float
+
+
+@dataclass(frozen=True, slots=True)
+class UnitPrices:
+    """A model's prices: a base rate and, for long-context models, rates that apply to the
+    whole request once its total input reaches a threshold."""
+
+    model_id: str
+    base: RatePerToken
+    tiers: tuple[tuple[int, RatePerToken], ...] = ()
+
+    def rate_for(self, total_input: int) -> RatePerToken:
+        rate = self.base
+        for start, tier_rate in self.tiers:
+            if total_input > start:
+                rate = tier_rate
+        return rate
+
+
+def cost_of(prices: UnitPrices, event: UsageEvent) -> float:
+    total_input = (
+        event.input_tokens
+        + event.cache_read_tokens
+        + event.cache_write_5m_tokens
+        + event.cache_write_1h_tokens
+    )
+    rate = prices.rate_for(total_input)
+    return (
+        event.input_tokens * rate.input
+        + event.output_tokens * rate.output
+        + event.cache_read_tokens * rate.cache_read
+        + event.cache_write_5m_tokens * rate.cache_write_5m
+        + event.cache_write_1h_tokens * rate.cache_write_1h
+    )
+
+
+def _provider_for(model: str) -> str | None:
+    lowered = model.lower()
+    if "claude" in lowered:
+        return "anthropic"
+    if lowered.startswith(("gpt", "o1", "o3", "o4", "codex")):
+        return "openai"
+    return None
+
+
+def _unit_value(price: object) -> tuple[float, list[tuple[int, float]]]:
+    """(base per-token price, [(threshold, per-token price)]) for a genai-prices unit."""
+    if price is None:
+        return 0.0, []
+    if isinstance(price, Decimal | int | float):
+        return float(price) / MTOK, []
+    base = float(getattr(price, "base", 0)) / MTOK
+    tiers = [(int(t.start), float(t.price) / MTOK) for t in getattr(price, "tiers", [])]
+    return base, tiers
+
+
+def _rates_from_genai(
+    model_price: Any, variant: Any | None
+) -> tuple[RatePerToken, tuple[tuple[int, RatePerToken], ...]]:
+    units: dict[str, tuple[float, list[tuple[int, float]]]] = {}
+    for unit in UNITS:
+        value = getattr(variant, unit, None) if variant is not None else None
+        if value is None:
+            value = getattr(model_price, unit, None)
+        units[unit] = _unit_value(value)
+    input_base = units["input_mtok"][0]
+    # Missing cache prices fall back to the provider's usual ratios to the input price.
+    if units["cache_read_mtok"][0] == 0 and not units["cache_read_mtok"][1]:
+        units["cache_read_mtok"] = (input_base, [])
+    if units["cache_write_mtok"][0] == 0 and not units["cache_write_mtok"][1]:
+        units["cache_write_mtok"] = (input_base * 1.25, [])
+    if units["cache_write_1h_mtok"][0] == 0 and not units["cache_write_1h_mtok"][1]:
+        units["cache_write_1h_mtok"] = (input_base * 2.0, [])
+
+    def rate_at(threshold: int | None) -> RatePerToken:
+        def pick(unit: str) -> float:
+            base, tiers = units[unit]
+            value = base
+            if threshold is not None:
+                for start, tier_price in tiers:
+                    if start <= threshold:
+                        value = tier_price
+            return value
+
+        return RatePerToken(
+            input=pick("input_mtok"),
+            output=pick("output_mtok"),
+            cache_read=pick("cache_read_mtok"),
+            cache_write_5m=pick("cache_write_mtok"),
+            cache_write_1h=pick("cache_write_1h_mtok"),
+        )
+
+    thresholds = sorted({start for _, tiers in units.values() for start, _ in tiers})
+    return rate_at(None), tuple((start, rate_at(start)) for start in thresholds)
+
+
+def _rates_from_override(entry: dict[str, Any]) -> RatePerToken:
+    def per_token(key: str, default: float) -> float:
+        value = entry.get(key)
+        return float(value) / MTOK if isinstance(value, int | float) else default
+
+    input_rate = per_token("input_mtok", 0.0)
+    return RatePerToken(
+        input=input_rate,
+        output=per_token("output_mtok", 0.0),
+        cache_read=per_token("cache_read_mtok", input_rate * 0.1),
+        cache_write_5m=per_token("cache_write_mtok", input_rate * 1.25),
+        cache_write_1h=per_token("cache_write_1h_mtok", input_rate * 2.0),
+    )
+
+
+def _scaled(rate: RatePerToken, factor: float) -> RatePerToken:
+    return RatePerToken(
+        input=rate.input * factor,
+        output=rate.output * factor,
+        cache_read=rate.cache_read * factor,
+        cache_write_5m=rate.cache_write_5m * factor,
+        cache_write_1h=rate.cache_write_1h * factor,
+    )
+
+
+def load_bundled_overrides() -> dict[str, dict[str, Any]]:
+    path = resources_dir() / "price_overrides.json"
+    try:
+        loaded = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    models = loaded.get("models", {})
+    return models if isinstance(models, dict) else {}
+
+
+class PriceBook:
+    """Resolves and caches unit prices per (model, speed)."""
+
+    def __init__(self, user_overrides: dict[str, dict[str, Any]] | None = None) -> None:
+        self._overrides = {**load_bundled_overrides(), **(user_overrides or {})}
+        self._cache: dict[tuple[str, str], UnitPrices | None] = {}
+        import genai_prices
+
+        digest = hashlib.sha256(json.dumps(self._overrides, sort_keys=True).encode()).hexdigest()
+        self.version = f"genai-prices {genai_prices.__version__}+{digest[:8]}"
+
+    def prices_for(self, model: str, speed: str = "standard") -> UnitPrices | None:
+        key = (model, speed)
+        if key not in self._cache:
+            self._cache[key] = self._resolve(model, speed)
+        return self._cache[key]
+
+    def cost(self, event: UsageEvent) -> float | None:
+        if event.free:
+            return 0.0
+        prices = self.prices_for(event.model, event.speed)
+        return None if prices is None else cost_of(prices, event)
+
+    def _override_for(self, model: str) -> dict[str, Any] | None:
+        if model in self._overrides:
+            return self._overrides[model]
+        matches = [name for name in self._overrides if model.startswith(name)]
+        return self._overrides[max(matches, key=len)] if matches else None
+
+    def _resolve(self, model: str, speed: str) -> UnitPrices | None:
+        override = self._override_for(model)
+        if override is not None and "input_mtok" in override:
+            base = _rates_from_override(override)
+            if speed == "fast":
+                base = _scaled(base, float(override.get("fast_multiplier", 1.0)))
+            return UnitPrices(model_id=model, base=base)
+        resolved = self._resolve_genai(model, speed)
+        if resolved is None:
+            return None
+        already_fast = resolved.model_id.endswith("+fast")
+        if speed == "fast" and not already_fast and override and "fast_multiplier" in override:
+            factor = float(override["fast_multiplier"])
+            return UnitPrices(
+                resolved.model_id,
+                _scaled(resolved.base, factor),
+                tuple((start, _scaled(rate, factor)) for start, rate in resolved.tiers),
+            )
+        return resolved
+
+    def _resolve_genai(self, model: str, speed: str) -> UnitPrices | None:
+        from genai_prices import Usage, calc_price
+
+        try:
+            found = calc_price(Usage(input_tokens=1), model, provider_id=_provider_for(model))
+        except Exception:
+            try:
+                found = calc_price(Usage(input_tokens=1), model)
+            except Exception:
+                return None
+        variant = None
+        fast_from_variant = False
+        if speed == "fast":
+            for candidate in getattr(found.model, "price_variants", None) or []:
+                if candidate.when == {"speed": "fast"}:
+                    variant, fast_from_variant = candidate.prices, True
+        base, tiers = _rates_from_genai(found.model_price, variant)
+        model_id = found.model.id + ("+fast" if fast_from_variant else "")
+        return UnitPrices(model_id=model_id, base=base, tiers=tiers)
+
+
+def overrides_path() -> Path:
+    return resources_dir() / "price_overrides.json"

@@ -1,0 +1,318 @@
+"""Report queries over the ledger: daily, weekly, monthly, models, sessions, repos, files.
+
+Period reports read the 15-minute `usage_buckets` that triggers keep current, and place
+each bucket in the requested time zone, so a warm report never scans every call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from shared.ledger import BUCKET_MS, Ledger
+
+TOKEN_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_write_tokens",
+    "cache_read_tokens",
+    "reasoning_tokens",
+    "total_tokens",
+)
+PERIODS = {"daily": "date", "weekly": "week", "monthly": "month"}
+
+
+@dataclass
+class Filters:
+    since: date | None = None
+    until: date | None = None
+    agent: str | None = None
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+
+
+@dataclass
+class Totals:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+    reasoning_tokens: int = 0
+    total_tokens: int = 0
+    cost_usd: float = 0.0
+    calls: int = 0
+    unpriced_calls: int = 0
+
+    def add_row(self, row: Iterable[Any]) -> None:
+        i, o, w5, w1, r, reasoning, total, cost, unpriced, calls = row
+        self.input_tokens += i
+        self.output_tokens += o
+        self.cache_write_tokens += w5 + w1
+        self.cache_read_tokens += r
+        self.reasoning_tokens += reasoning
+        self.total_tokens += total
+        self.cost_usd += cost
+        self.unpriced_calls += unpriced
+        self.calls += calls
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {name: getattr(self, name) for name in TOKEN_FIELDS}
+        data["cost_usd"] = round(self.cost_usd, 6)
+        if self.unpriced_calls:
+            data["unpriced_calls"] = self.unpriced_calls
+        return data
+
+
+def local_day(ts_ms: int, tz: ZoneInfo) -> date:
+    return datetime.fromtimestamp(ts_ms / 1000, tz).date()
+
+
+def period_label(day: date, period: str) -> str:
+    if period == "daily":
+        return day.isoformat()
+    if period == "weekly":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    return f"{day.year}-{day.month:02d}"
+
+
+def _bucket_bounds(filters: Filters) -> tuple[int | None, int | None]:
+    """Bucket range covering the local-date filters, widened a day for zone offsets."""
+    low = high = None
+    if filters.since:
+        start = datetime.combine(filters.since - timedelta(days=1), datetime.min.time(), UTC)
+        low = int(start.timestamp() * 1000) // BUCKET_MS
+    if filters.until:
+        end = datetime.combine(filters.until + timedelta(days=2), datetime.min.time(), UTC)
+        high = int(end.timestamp() * 1000) // BUCKET_MS
+    return low, high
+
+
+BUCKET_SUMS = (
+    "sum(input_tokens), sum(output_tokens), sum(cache_write_5m_tokens), "
+    "sum(cache_write_1h_tokens), sum(cache_read_tokens), sum(reasoning_tokens), "
+    "sum(total_tokens), sum(cost_usd), sum(unpriced_calls), sum(calls)"
+)
+
+
+def _bucket_rows(ledger: Ledger, filters: Filters) -> list[tuple[Any, ...]]:
+    where: list[str] = ["calls != 0"]
+    params: list[Any] = []
+    low, high = _bucket_bounds(filters)
+    if low is not None:
+        where.append("bucket >= ?")
+        params.append(low)
+    if high is not None:
+        where.append("bucket < ?")
+        params.append(high)
+    if filters.agent:
+        where.append("agent = ?")
+        params.append(filters.agent)
+    sql = (
+        f"SELECT bucket, model, {BUCKET_SUMS} FROM usage_buckets WHERE {' AND '.join(where)} "
+        "GROUP BY bucket, model"
+    )
+    return ledger.conn.execute(sql, params).fetchall()
+
+
+def _in_range(day: date, filters: Filters) -> bool:
+    return not ((filters.since and day < filters.since) or (filters.until and day > filters.until))
+
+
+def period_report(ledger: Ledger, period: str, filters: Filters) -> dict[str, Any]:
+    """`{"daily"|"weekly"|"monthly": [ROW...], "totals": TOTALS}` as the JSON contract says."""
+    label_key = PERIODS[period]
+    rows: dict[str, dict[str, Totals]] = {}
+    totals = Totals()
+    day_cache: dict[int, date] = {}
+    for bucket, model, *sums in _bucket_rows(ledger, filters):
+        # Buckets are 15 minutes; every zone offset is a multiple of that.
+        day = day_cache.get(bucket)
+        if day is None:
+            day = local_day(bucket * BUCKET_MS, filters.tz)
+            day_cache[bucket] = day
+        if not _in_range(day, filters):
+            continue
+        label = period_label(day, period)
+        per_model = rows.setdefault(label, {})
+        per_model.setdefault(model, Totals()).add_row(sums)
+        totals.add_row(sums)
+    out = []
+    for label in sorted(rows):
+        row_total = Totals()
+        models: dict[str, Any] = {}
+        for model in sorted(rows[label]):
+            model_totals = rows[label][model]
+            models[model] = model_totals.as_json()
+            _merge(row_total, model_totals)
+        out.append({label_key: label, **row_total.as_json(), "models": models})
+    return {period: out, "totals": totals.as_json()}
+
+
+def _merge(into: Totals, other: Totals) -> None:
+    for name in (*TOKEN_FIELDS, "cost_usd", "calls", "unpriced_calls"):
+        setattr(into, name, getattr(into, name) + getattr(other, name))
+
+
+def models_report(ledger: Ledger, filters: Filters) -> dict[str, Any]:
+    per_model: dict[str, Totals] = {}
+    totals = Totals()
+    for bucket, model, *sums in _bucket_rows(ledger, filters):
+        if not _in_range(local_day(bucket * BUCKET_MS, filters.tz), filters):
+            continue
+        per_model.setdefault(model, Totals()).add_row(sums)
+        totals.add_row(sums)
+    ordered = sorted(per_model.items(), key=lambda item: -item[1].cost_usd)
+    return {
+        "models": [{"model": m, **t.as_json(), "calls": t.calls} for m, t in ordered],
+        "totals": totals.as_json(),
+    }
+
+
+def _event_range(filters: Filters) -> tuple[str, list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    if filters.since:
+        start = datetime.combine(filters.since, datetime.min.time(), filters.tz)
+        where.append("e.ts_ms >= ?")
+        params.append(int(start.timestamp() * 1000))
+    if filters.until:
+        end = datetime.combine(filters.until + timedelta(days=1), datetime.min.time(), filters.tz)
+        where.append("e.ts_ms < ?")
+        params.append(int(end.timestamp() * 1000))
+    if filters.agent:
+        where.append("e.agent = ?")
+        params.append(filters.agent)
+    return (" AND ".join(where) or "1"), params
+
+
+EVENT_SUMS = (
+    "sum(e.input_tokens), sum(e.output_tokens), sum(e.cache_write_5m_tokens), "
+    "sum(e.cache_write_1h_tokens), sum(e.cache_read_tokens), sum(e.reasoning_tokens), "
+    "sum(e.total_tokens), sum(coalesce(e.cost_usd, 0)), sum(1 - e.priced), count(*)"
+)
+
+
+def iso_utc(ts_ms: int | None) -> str | None:
+    if ts_ms is None:
+        return None
+    return datetime.fromtimestamp(ts_ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+
+
+def sessions_report(ledger: Ledger, filters: Filters) -> dict[str, Any]:
+    where, params = _event_range(filters)
+    conn = ledger.conn
+    sessions: dict[str, dict[str, Any]] = {}
+    totals = Totals()
+    sql = f"""
+        SELECT e.session_id, e.model, min(e.ts_ms), max(e.ts_ms), {EVENT_SUMS}
+        FROM usage_events e WHERE {where} GROUP BY e.session_id, e.model"""
+    for session_id, model, first, last, *sums in conn.execute(sql, params):
+        entry = sessions.setdefault(
+            session_id, {"totals": Totals(), "models": {}, "first": first, "last": last}
+        )
+        entry["totals"].add_row(sums)
+        entry["models"][model] = round(float(sums[7]), 6)
+        entry["first"] = min(entry["first"], first)
+        entry["last"] = max(entry["last"], last)
+        totals.add_row(sums)
+    if not sessions:
+        return {"sessions": [], "totals": totals.as_json()}
+    meta = {
+        row[0]: row[1:]
+        for row in conn.execute(
+            "SELECT session_id, agent, project_path, repo, git_branch FROM sessions"
+        )
+    }
+    tools = {
+        row[0]: row[1:]
+        for row in conn.execute(
+            """SELECT t.session_id, count(*), count(err.tool_id)
+               FROM tool_calls t LEFT JOIN tool_errors err ON err.tool_id = t.tool_id
+               GROUP BY t.session_id"""
+        )
+    }
+    files: dict[str, list[str]] = {}
+    for session_id, path in conn.execute(
+        """SELECT DISTINCT t.session_id, f.path FROM tool_files f
+           JOIN tool_calls t ON t.tool_id = f.tool_id ORDER BY t.session_id, f.path"""
+    ):
+        files.setdefault(session_id, []).append(path)
+    rows = []
+    for session_id, entry in sessions.items():
+        agent, project_path, repo, branch = meta.get(session_id, ("", "", None, ""))
+        tool_count, error_count = tools.get(session_id, (0, 0))
+        rows.append(
+            {
+                "session_id": session_id,
+                "agent": agent,
+                "project_path": project_path,
+                "repo": repo,
+                "git_branch": branch,
+                "first_activity": iso_utc(entry["first"]),
+                "last_activity": iso_utc(entry["last"]),
+                "models": sorted(entry["models"]),
+                **entry["totals"].as_json(),
+                "tool_calls": tool_count,
+                "tool_errors": error_count,
+                "files_touched": files.get(session_id, []),
+            }
+        )
+    rows.sort(key=lambda row: row["last_activity"] or "")
+    return {"sessions": rows, "totals": totals.as_json()}
+
+
+def repos_report(ledger: Ledger, filters: Filters) -> dict[str, Any]:
+    where, params = _event_range(filters)
+    sql = f"""
+        SELECT coalesce(s.repo, s.project_path, ''), count(DISTINCT e.session_id),
+               group_concat(DISTINCT e.model), {EVENT_SUMS}
+        FROM usage_events e LEFT JOIN sessions s ON s.session_id = e.session_id
+        WHERE {where} GROUP BY 1"""
+    rows = []
+    totals = Totals()
+    for repo, session_count, models, *sums in ledger.conn.execute(sql, params):
+        row_totals = Totals()
+        row_totals.add_row(sums)
+        totals.add_row(sums)
+        rows.append(
+            {
+                "repo": repo,
+                "sessions": session_count,
+                "models": sorted(set((models or "").split(","))),
+                **row_totals.as_json(),
+            }
+        )
+    rows.sort(key=lambda row: -row["cost_usd"])
+    return {"repos": rows, "totals": totals.as_json()}
+
+
+def files_report(ledger: Ledger, filters: Filters, limit: int = 200) -> dict[str, Any]:
+    """Agent cost per touched file: a call's cost is split evenly over the files its tools
+    touched."""
+    where, params = _event_range(filters)
+    sql = f"""
+        WITH call_files AS (
+            SELECT DISTINCT t.event_key, f.path FROM tool_files f
+            JOIN tool_calls t ON t.tool_id = f.tool_id WHERE t.event_key IS NOT NULL
+        ), shares AS (
+            SELECT event_key, count(*) AS n FROM call_files GROUP BY event_key
+        )
+        SELECT cf.path, sum(coalesce(e.cost_usd, 0) / sh.n), count(DISTINCT e.session_id),
+               count(*), max(e.ts_ms)
+        FROM call_files cf JOIN shares sh ON sh.event_key = cf.event_key
+        JOIN usage_events e ON e.event_key = cf.event_key
+        WHERE {where} GROUP BY cf.path ORDER BY 2 DESC LIMIT ?"""
+    rows = [
+        {
+            "path": path,
+            "cost_usd": round(cost, 6),
+            "sessions": sessions,
+            "calls": calls,
+            "last_activity": iso_utc(last),
+        }
+        for path, cost, sessions, calls, last in ledger.conn.execute(sql, [*params, limit])
+    ]
+    return {"files": rows}

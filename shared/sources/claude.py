@@ -1,0 +1,178 @@
+"""Claude Code transcripts (`projects/<encoded-cwd>/<session>.jsonl`) into usage events.
+
+Claude Code writes one line per content block of a streamed reply, all sharing
+`message.id` and `requestId`; only the last carries the real `output_tokens`. Each line
+becomes an event with the same dedupe key and the ledger keeps the largest, so the
+result does not depend on how the file was split across reads.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import orjson
+
+from shared.sources.events import CLAUDE, ParsedChunk, ToolCall, UsageEvent
+from shared.sources.hashing import input_hash
+from shared.sources.timeutil import iso_to_ms
+
+PATH_KEYS = ("file_path", "path", "notebook_path")
+
+
+def looks_like_json_object(line: bytes) -> bool:
+    """Cheap shape check for lines the prefilter does not parse: a line that is not
+    `{...}` is counted as rejected without paying for a parse."""
+    stripped = line.strip()
+    return not stripped or (stripped[:1] == b"{" and stripped[-1:] == b"}")
+
+
+def parse_claude_lines(data: bytes, fallback_session_id: str) -> ParsedChunk:
+    """Parse complete lines (the buffer ends at a newline or is empty)."""
+    chunk = ParsedChunk()
+    for line in data.splitlines():
+        if not line.strip():
+            continue
+        chunk.lines += 1
+        has_usage = b'"usage"' in line
+        has_error = b'"is_error":true' in line or b'"is_error": true' in line
+        if not (has_usage or has_error):
+            if not looks_like_json_object(line):
+                chunk.rejected_lines += 1
+            continue
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            chunk.rejected_lines += 1
+            continue
+        if not isinstance(record, dict):
+            chunk.rejected_lines += 1
+            continue
+        message = record.get("message")
+        if not isinstance(message, dict):
+            continue
+        if has_usage:
+            _read_assistant(record, message, fallback_session_id, chunk)
+        if has_error:
+            _read_tool_errors(message, chunk)
+    return chunk
+
+
+def _str(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and value > 0 else 0
+
+
+def _read_assistant(
+    record: dict[str, Any], message: dict[str, Any], fallback_session_id: str, chunk: ParsedChunk
+) -> None:
+    usage = message.get("usage")
+    if not isinstance(usage, dict) or "input_tokens" not in usage or "output_tokens" not in usage:
+        return
+    ts_ms = iso_to_ms(record.get("timestamp"))
+    if ts_ms is None:
+        chunk.rejected_lines += 1
+        return
+    model = message.get("model") if isinstance(message.get("model"), str) else "unknown"
+    message_id = message.get("id") if isinstance(message.get("id"), str) else None
+    request_id = record.get("requestId") if isinstance(record.get("requestId"), str) else None
+    if message_id and request_id:
+        key = f"cc:{message_id}:{request_id}"
+    elif message_id:
+        key = f"cc:{message_id}"
+    else:
+        key = f"cc:line:{record.get('uuid') or input_hash(usage)}:{ts_ms}"
+
+    cache_write_total = _int(usage.get("cache_creation_input_tokens"))
+    split = usage.get("cache_creation")
+    if isinstance(split, dict):
+        write_1h = _int(split.get("ephemeral_1h_input_tokens"))
+        write_5m = _int(split.get("ephemeral_5m_input_tokens"))
+        # Whatever the split does not explain is priced at the 5m rate, like the old logs.
+        write_5m += max(0, cache_write_total - write_1h - write_5m)
+    else:
+        write_1h, write_5m = 0, cache_write_total
+
+    session_id = record.get("sessionId")
+    if not isinstance(session_id, str) or not session_id:
+        session_id = fallback_session_id
+    cwd = _str(record.get("cwd"))
+    speed = _str(usage.get("speed")) or "standard"
+    chunk.events.append(
+        UsageEvent(
+            event_key=key,
+            agent=CLAUDE,
+            session_id=session_id,
+            ts_ms=ts_ms,
+            model=model or "unknown",
+            input_tokens=_int(usage.get("input_tokens")),
+            output_tokens=_int(usage.get("output_tokens")),
+            cache_write_5m_tokens=write_5m,
+            cache_write_1h_tokens=write_1h,
+            cache_read_tokens=_int(usage.get("cache_read_input_tokens")),
+            speed=speed,
+            free=model == "<synthetic>" or bool(record.get("isApiErrorMessage")),
+            is_sidechain=bool(record.get("isSidechain")),
+            cwd=cwd,
+            git_branch=_str(record.get("gitBranch")),
+        )
+    )
+    content = message.get("content")
+    if isinstance(content, list):
+        for block in content:
+            if isinstance(block, dict) and block.get("type") == "tool_use":
+                _read_tool_use(block, key, session_id, ts_ms, cwd, chunk)
+
+
+def _read_tool_use(
+    block: dict[str, Any], event_key: str, session_id: str, ts_ms: int, cwd: str, chunk: ParsedChunk
+) -> None:
+    tool_id = block.get("id")
+    name = block.get("name")
+    if not isinstance(tool_id, str) or not isinstance(name, str):
+        return
+    tool_input = block.get("input")
+    paths: list[str] = []
+    if isinstance(tool_input, dict):
+        for path_key in PATH_KEYS:
+            value = tool_input.get(path_key)
+            if isinstance(value, str) and value:
+                paths.append(normalise_path(value, cwd))
+        hashed: object = tool_input.get("command") if name == "Bash" else tool_input
+    else:
+        hashed = tool_input
+    chunk.tool_calls.append(
+        ToolCall(
+            tool_id=tool_id,
+            event_key=event_key,
+            session_id=session_id,
+            ts_ms=ts_ms,
+            tool_name=name,
+            input_hash=input_hash(hashed),
+            paths=paths,
+        )
+    )
+
+
+def _read_tool_errors(message: dict[str, Any], chunk: ParsedChunk) -> None:
+    content = message.get("content")
+    if not isinstance(content, list):
+        return
+    for block in content:
+        if (
+            isinstance(block, dict)
+            and block.get("type") == "tool_result"
+            and block.get("is_error") is True
+            and isinstance(block.get("tool_use_id"), str)
+        ):
+            chunk.tool_errors.append(block["tool_use_id"])
+
+
+def normalise_path(path: str, cwd: str) -> str:
+    """Absolute, normalised path; relative paths are taken from the session's cwd."""
+    if not os.path.isabs(path) and cwd and os.path.isabs(cwd):
+        path = os.path.join(cwd, path)
+    return os.path.normpath(path)

@@ -1,0 +1,294 @@
+"""Codex rollouts (`sessions/YYYY/MM/DD/rollout-*.jsonl`) into usage events.
+
+Codex logs a cumulative `total_token_usage` after each model call and often re-emits it
+unchanged; a model call is a change of that cumulative total. Keys are built from the
+session id and the cumulative totals, so the same rollout read twice (say once as
+`.jsonl`, later archived as `.jsonl.zst`) gives the same keys and counts once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from shared.sources.claude import looks_like_json_object, normalise_path
+from shared.sources.events import CODEX, ParsedChunk, RateLimitSample, ToolCall, UsageEvent
+from shared.sources.hashing import input_hash
+from shared.sources.timeutil import iso_to_ms
+
+INTERESTING = (
+    b'"token_count"',
+    b'"turn_context"',
+    b'"session_meta"',
+    b'"function_call"',
+    b'"custom_tool_call"',
+    b'"local_shell_call"',
+    b"_output",
+)
+PATCH_HEADER = re.compile(r"^\*\*\* (?:Add|Update|Delete) File: (.+)$", re.MULTILINE)
+PATCH_MOVE = re.compile(r"^\*\*\* Move to: (.+)$", re.MULTILINE)
+FAILED_EXIT = re.compile(
+    rb'exit_code\\?"\s*:\s*[1-9]|(?:Process exited with code|Exit code:) [1-9]'
+)
+
+# Counters in a cumulative total, in the order they are kept in the state.
+COUNTERS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
+
+
+@dataclass
+class CodexState:
+    """What a rollout's earlier lines told us; persisted with the file offset."""
+
+    session_id: str = ""
+    cwd: str = ""
+    git_branch: str = ""
+    model: str = ""
+    cumulative: list[int] | None = None
+    fork_started_ms: int | None = None
+    pending_tools: list[str] = field(default_factory=list)
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(self.__dict__)
+
+    @classmethod
+    def from_json(cls, raw: bytes | str | None) -> CodexState:
+        if not raw:
+            return cls()
+        loaded = orjson.loads(raw)
+        state = cls()
+        for key, value in loaded.items():
+            if hasattr(state, key):
+                setattr(state, key, value)
+        return state
+
+
+def parse_codex_lines(data: bytes, state: CodexState, fallback_session_id: str) -> ParsedChunk:
+    chunk = ParsedChunk()
+    links: list[tuple[str, str]] = []
+    for line in data.splitlines():
+        if not line.strip():
+            continue
+        chunk.lines += 1
+        if not any(marker in line for marker in INTERESTING):
+            if not looks_like_json_object(line):
+                chunk.rejected_lines += 1
+            continue
+        if b'_output"' in line and b'"token_count"' not in line:
+            # Tool output can be huge; only its exit status matters, read from the bytes.
+            _read_tool_output(line, chunk)
+            continue
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            chunk.rejected_lines += 1
+            continue
+        if not isinstance(record, dict) or not isinstance(record.get("payload"), dict):
+            chunk.rejected_lines += 1
+            continue
+        _read_record(record, state, fallback_session_id, chunk, links)
+    chunk.tool_links = links
+    return chunk
+
+
+def _read_tool_output(line: bytes, chunk: ParsedChunk) -> None:
+    if not FAILED_EXIT.search(line):
+        return
+    match = re.search(rb'"call_id"\s*:\s*"([^"]+)"', line)
+    if match:
+        chunk.tool_errors.append(match.group(1).decode())
+
+
+def _read_record(
+    record: dict[str, Any],
+    state: CodexState,
+    fallback_session_id: str,
+    chunk: ParsedChunk,
+    links: list[tuple[str, str]],
+) -> None:
+    kind = record.get("type")
+    payload: dict[str, Any] = record["payload"]
+    if kind == "session_meta":
+        _read_session_meta(payload, state)
+    elif kind == "turn_context":
+        if isinstance(payload.get("model"), str):
+            state.model = payload["model"]
+        if isinstance(payload.get("cwd"), str):
+            state.cwd = payload["cwd"]
+    elif kind == "response_item":
+        _read_tool_call(payload, record, state, fallback_session_id, chunk)
+    elif kind == "event_msg" and payload.get("type") == "token_count":
+        _read_token_count(payload, record, state, fallback_session_id, chunk, links)
+
+
+def _read_session_meta(payload: dict[str, Any], state: CodexState) -> None:
+    if state.session_id and state.session_id != payload.get("id"):
+        # A second session_meta of another session is the parent's, replayed in a fork.
+        return
+    if isinstance(payload.get("id"), str):
+        state.session_id = payload["id"]
+    if isinstance(payload.get("cwd"), str):
+        state.cwd = payload["cwd"]
+    git = payload.get("git")
+    if isinstance(git, dict) and isinstance(git.get("branch"), str):
+        state.git_branch = git["branch"]
+    source = payload.get("source")
+    forked = payload.get("forked_from_id") or (isinstance(source, dict) and "subagent" in source)
+    if forked:
+        state.fork_started_ms = iso_to_ms(payload.get("timestamp"))
+
+
+def _read_tool_call(
+    payload: dict[str, Any],
+    record: dict[str, Any],
+    state: CodexState,
+    fallback_session_id: str,
+    chunk: ParsedChunk,
+) -> None:
+    item_type = payload.get("type")
+    if item_type not in ("function_call", "custom_tool_call", "local_shell_call"):
+        return
+    call_id = payload.get("call_id") or payload.get("id")
+    if not isinstance(call_id, str):
+        return
+    ts_ms = iso_to_ms(record.get("timestamp")) or 0
+    if _in_fork_replay(state, ts_ms):
+        return
+    name = payload.get("name") if isinstance(payload.get("name"), str) else item_type
+    raw_input = (
+        payload.get("input") if item_type == "custom_tool_call" else payload.get("arguments")
+    )
+    if item_type == "local_shell_call":
+        raw_input = payload.get("action")
+    paths = _patch_paths(name, raw_input, state.cwd)
+    chunk.tool_calls.append(
+        ToolCall(
+            tool_id=f"cx:{call_id}",
+            event_key=None,
+            session_id=state.session_id or fallback_session_id,
+            ts_ms=ts_ms,
+            tool_name=str(name),
+            input_hash=input_hash(raw_input),
+            paths=paths,
+        )
+    )
+    state.pending_tools.append(f"cx:{call_id}")
+
+
+def _patch_paths(name: object, raw_input: object, cwd: str) -> list[str]:
+    if name != "apply_patch":
+        return []
+    text = raw_input
+    if isinstance(raw_input, str) and raw_input.startswith("{"):
+        try:
+            decoded = orjson.loads(raw_input)
+        except orjson.JSONDecodeError:
+            decoded = None
+        if isinstance(decoded, dict) and isinstance(decoded.get("input"), str):
+            text = decoded["input"]
+    if not isinstance(text, str):
+        return []
+    found = PATCH_HEADER.findall(text) + PATCH_MOVE.findall(text)
+    return list(dict.fromkeys(normalise_path(path.strip(), cwd) for path in found))
+
+
+def _in_fork_replay(state: CodexState, ts_ms: int) -> bool:
+    return state.fork_started_ms is not None and ts_ms < state.fork_started_ms
+
+
+def _read_token_count(
+    payload: dict[str, Any],
+    record: dict[str, Any],
+    state: CodexState,
+    fallback_session_id: str,
+    chunk: ParsedChunk,
+    links: list[tuple[str, str]],
+) -> None:
+    ts_ms = iso_to_ms(record.get("timestamp"))
+    if ts_ms is None:
+        chunk.rejected_lines += 1
+        return
+    session_id = state.session_id or fallback_session_id
+    limits = payload.get("rate_limits")
+    if isinstance(limits, dict):
+        chunk.rate_limits.append(_rate_limit_sample(limits, session_id, ts_ms))
+    info = payload.get("info")
+    if not isinstance(info, dict) or not isinstance(info.get("total_token_usage"), dict):
+        return
+    total = info["total_token_usage"]
+    cumulative = [_count(total, name) for name in COUNTERS]
+    previous = state.cumulative
+    if previous == cumulative:
+        return
+    state.cumulative = cumulative
+    if _in_fork_replay(state, ts_ms):
+        # The parent's history replayed into a fork: a baseline, not new spend.
+        return
+    if previous is None:
+        delta = cumulative
+    elif any(now < before for now, before in zip(cumulative, previous, strict=True)):
+        # The cumulative total went back (a reset): this call is the last usage alone.
+        last = info.get("last_token_usage")
+        delta = [_count(last, name) for name in COUNTERS] if isinstance(last, dict) else cumulative
+    else:
+        delta = [now - before for now, before in zip(cumulative, previous, strict=True)]
+    d_input, d_cached, d_output, d_reasoning = delta
+    d_cached = min(d_cached, d_input)
+    key = f"cx:{session_id}:{':'.join(str(value) for value in cumulative)}"
+    chunk.events.append(
+        UsageEvent(
+            event_key=key,
+            agent=CODEX,
+            session_id=session_id,
+            ts_ms=ts_ms,
+            model=state.model or "gpt-5",
+            input_tokens=d_input - d_cached,
+            output_tokens=d_output,
+            cache_read_tokens=d_cached,
+            reasoning_tokens=d_reasoning,
+            cwd=state.cwd,
+            git_branch=state.git_branch,
+        )
+    )
+    pending_here = {call.tool_id for call in chunk.tool_calls if call.event_key is None}
+    for call in chunk.tool_calls:
+        if call.event_key is None:
+            call.event_key = key
+    links.extend((tool_id, key) for tool_id in state.pending_tools if tool_id not in pending_here)
+    state.pending_tools = []
+
+
+def _count(usage: object, name: str) -> int:
+    if not isinstance(usage, dict):
+        return 0
+    value = usage.get(name)
+    return value if isinstance(value, int) and value > 0 else 0
+
+
+def _rate_limit_sample(limits: dict[str, Any], session_id: str, ts_ms: int) -> RateLimitSample:
+    primary = limits.get("primary") if isinstance(limits.get("primary"), dict) else {}
+    secondary = limits.get("secondary") if isinstance(limits.get("secondary"), dict) else {}
+    assert isinstance(primary, dict) and isinstance(secondary, dict)
+    plan = limits.get("plan_type")
+    return RateLimitSample(
+        agent=CODEX,
+        session_id=session_id,
+        ts_ms=ts_ms,
+        primary_used_percent=_float(primary.get("used_percent")),
+        primary_window_minutes=_opt_int(primary.get("window_minutes")),
+        primary_resets_at=_opt_int(primary.get("resets_at")),
+        secondary_used_percent=_float(secondary.get("used_percent")),
+        secondary_window_minutes=_opt_int(secondary.get("window_minutes")),
+        secondary_resets_at=_opt_int(secondary.get("resets_at")),
+        plan_type=plan if isinstance(plan, str) else None,
+    )
+
+
+def _float(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _opt_int(value: object) -> int | None:
+    return int(value) if isinstance(value, int | float) else None

@@ -1,0 +1,88 @@
+"""The typed records every source yields. They carry counts, names, paths and hashes, never text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CLAUDE = "claude-code"
+CODEX = "codex"
+AGENTS = (CLAUDE, CODEX)
+
+
+@dataclass(slots=True)
+class UsageEvent:
+    """One model call. Token fields follow the ledger's JSON contract.
+
+    `input_tokens` is non-cached input; `output_tokens` includes reasoning.
+    """
+
+    event_key: str
+    agent: str
+    session_id: str
+    ts_ms: int
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_write_5m_tokens: int = 0
+    cache_write_1h_tokens: int = 0
+    cache_read_tokens: int = 0
+    reasoning_tokens: int = 0
+    speed: str = "standard"
+    # A model call that costs nothing by rule (`<synthetic>`, API error lines).
+    free: bool = False
+    is_sidechain: bool = False
+    cwd: str = ""
+    git_branch: str = ""
+
+    @property
+    def total_tokens(self) -> int:
+        return (
+            self.input_tokens
+            + self.output_tokens
+            + self.cache_write_5m_tokens
+            + self.cache_write_1h_tokens
+            + self.cache_read_tokens
+        )
+
+
+@dataclass(slots=True)
+class ToolCall:
+    """One tool invocation inside a model call, with the files it touched."""
+
+    tool_id: str
+    event_key: str | None
+    session_id: str
+    ts_ms: int
+    tool_name: str
+    input_hash: str = ""
+    paths: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class RateLimitSample:
+    """A plan-limit reading as an agent logged it (Codex `rate_limits`)."""
+
+    agent: str
+    session_id: str
+    ts_ms: int
+    primary_used_percent: float | None
+    primary_window_minutes: int | None
+    primary_resets_at: int | None
+    secondary_used_percent: float | None
+    secondary_window_minutes: int | None
+    secondary_resets_at: int | None
+    plan_type: str | None
+
+
+@dataclass(slots=True)
+class ParsedChunk:
+    """What one read of a file produced, and where the next read starts."""
+
+    events: list[UsageEvent] = field(default_factory=list)
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_errors: list[str] = field(default_factory=list)
+    rate_limits: list[RateLimitSample] = field(default_factory=list)
+    # (tool id, event key) for Codex tool calls read before the model call they belong to.
+    tool_links: list[tuple[str, str]] = field(default_factory=list)
+    rejected_lines: int = 0
+    lines: int = 0

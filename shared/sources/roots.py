@@ -1,0 +1,135 @@
+"""Where Claude Code and Codex keep their logs, and which files under those roots count."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.sources.events import CLAUDE, CODEX
+
+
+@dataclass(frozen=True, slots=True)
+class LogRoot:
+    agent: str
+    path: Path
+
+    @property
+    def exists(self) -> bool:
+        return self.path.is_dir()
+
+
+@dataclass(frozen=True, slots=True)
+class LogFile:
+    agent: str
+    path: str
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+
+    @property
+    def compressed(self) -> bool:
+        return self.path.endswith(".zst")
+
+
+def _split_env(value: str) -> list[Path]:
+    return [Path(part.strip()).expanduser() for part in value.split(",") if part.strip()]
+
+
+def claude_roots(env: Mapping[str, str] | None = None) -> list[LogRoot]:
+    """`CLAUDE_CONFIG_DIR` (comma-separated config dirs or their `projects/`), else both
+    `~/.config/claude` and `~/.claude`."""
+    env = os.environ if env is None else env
+    if env.get("CLAUDE_CONFIG_DIR"):
+        bases = _split_env(env["CLAUDE_CONFIG_DIR"])
+    else:
+        home = Path(env.get("HOME") or Path.home())
+        bases = [home / ".config" / "claude", home / ".claude"]
+    roots = []
+    for base in bases:
+        projects = base if base.name == "projects" else base / "projects"
+        roots.append(LogRoot(CLAUDE, projects))
+    return _unique_roots(roots)
+
+
+def codex_roots(env: Mapping[str, str] | None = None) -> list[LogRoot]:
+    """`CODEX_HOME` (comma-separated), default `~/.codex`; its `sessions/` and
+    `archived_sessions/`."""
+    env = os.environ if env is None else env
+    if env.get("CODEX_HOME"):
+        bases = _split_env(env["CODEX_HOME"])
+    else:
+        home = Path(env.get("HOME") or Path.home())
+        bases = [home / ".codex"]
+    roots = []
+    for base in bases:
+        roots.append(LogRoot(CODEX, base / "sessions"))
+        roots.append(LogRoot(CODEX, base / "archived_sessions"))
+    return _unique_roots(roots)
+
+
+def all_roots(env: Mapping[str, str] | None = None) -> list[LogRoot]:
+    return claude_roots(env) + codex_roots(env)
+
+
+def _unique_roots(roots: list[LogRoot]) -> list[LogRoot]:
+    seen: set[str] = set()
+    unique = []
+    for root in roots:
+        key = os.path.realpath(root.path)
+        if key not in seen:
+            seen.add(key)
+            unique.append(root)
+    return unique
+
+
+def _wanted(agent: str, name: str) -> bool:
+    if agent == CLAUDE:
+        return name.endswith(".jsonl")
+    return name.startswith("rollout-") and (name.endswith(".jsonl") or name.endswith(".jsonl.zst"))
+
+
+def _walk(agent: str, directory: str) -> Iterator[os.DirEntry[str]]:
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=True):
+                yield from _walk(agent, entry.path)
+            elif _wanted(agent, entry.name) and entry.is_file(follow_symlinks=True):
+                yield entry
+        except OSError:
+            continue
+
+
+def discover_files(roots: list[LogRoot]) -> list[LogFile]:
+    """Every log file under the roots; a file reached through two roots (or a link) counts once."""
+    seen: set[tuple[int, int]] = set()
+    files: list[LogFile] = []
+    for root in roots:
+        if not root.exists:
+            continue
+        for entry in _walk(root.agent, str(root.path)):
+            try:
+                stat = entry.stat(follow_symlinks=True)
+            except OSError:
+                continue
+            identity = (stat.st_dev, stat.st_ino)
+            if identity in seen:
+                continue
+            seen.add(identity)
+            files.append(
+                LogFile(
+                    agent=root.agent,
+                    path=os.path.realpath(entry.path),
+                    device=stat.st_dev,
+                    inode=stat.st_ino,
+                    size=stat.st_size,
+                    mtime_ns=stat.st_mtime_ns,
+                )
+            )
+    return files
