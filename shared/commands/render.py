@@ -57,10 +57,17 @@ def print_table(title: str, columns: list[str], rows: list[list[str]], total: li
 
     table = Table(title=title, show_lines=False, header_style="bold cyan")
     for index, column in enumerate(columns):
-        table.add_column(column, justify="left" if index < 2 else "right", overflow="fold")
+        numeric = index >= 2
+        table.add_column(
+            column, justify="right" if numeric else "left", no_wrap=numeric, overflow="fold"
+        )
     for row in rows:
         table.add_row(*row)
     if rows:
         table.add_section()
         table.add_row(*total, style="bold yellow")
-    Console().print(table)
+    # Wide enough for the token columns when piped; a terminal keeps its own width.
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)
+    console.print(table)
