@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "shared.commands.report_cmd",
     "shared.commands.doctor_cmd",
     "shared.commands.reprice_cmd",
+    "shared.commands.watch_cmd",
 ]
 
 

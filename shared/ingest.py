@@ -316,8 +316,13 @@ class LedgerWriter:
         )
 
 
-def _plan_tasks(ledger: Ledger, files: list[LogFile]) -> list[ChunkTask]:
-    """Register files and decide where each needs reading from; unchanged files need nothing."""
+def _plan_tasks(
+    ledger: Ledger, files: list[LogFile], *, mark_missing: bool = True
+) -> list[ChunkTask]:
+    """Register files and decide where each needs reading from; unchanged files need nothing.
+
+    With `mark_missing`, known files absent from `files` are flagged as gone (their history
+    stays); a targeted ingest of a few files passes False."""
     conn = ledger.conn
     known = {
         row[0]: row[1:]
@@ -363,7 +368,7 @@ def _plan_tasks(ledger: Ledger, files: list[LogFile]) -> list[ChunkTask]:
                 tasks.append(
                     ChunkTask(source_id, log.agent, log.path, offset, state, log.compressed)
                 )
-        gone = [path for path in known if path not in present]
+        gone = [path for path in known if path not in present] if mark_missing else []
         if gone:
             conn.executemany("UPDATE sources SET missing = 1 WHERE path = ?", [(p,) for p in gone])
         conn.execute("COMMIT")
@@ -436,12 +441,18 @@ def ingest(
     prices: Callable[[], PriceBook] | None = None,
     progress: ProgressCallback | None = None,
     workers: int | None = None,
+    files: list[LogFile] | None = None,
 ) -> IngestSummary:
-    """Read every new complete line under the roots into the ledger."""
+    """Read every new complete line under the roots into the ledger.
+
+    `files` limits the run to those files (the live engine passes the ones that changed);
+    other known files are then left as they are, not marked missing.
+    """
     roots = all_roots() if roots is None else roots
-    files = discover_files(roots)
+    targeted = files is not None
+    files = discover_files(roots) if files is None else files
     summary = IngestSummary(files_seen=len(files), roots=roots)
-    tasks = _plan_tasks(ledger, files)
+    tasks = _plan_tasks(ledger, files, mark_missing=not targeted)
     if not tasks:
         return summary
     sizes = {log.path: log.size for log in files}

@@ -133,3 +133,24 @@ def discover_files(roots: list[LogRoot]) -> list[LogFile]:
                 )
             )
     return files
+
+
+def log_file_at(agent: str, path: str) -> LogFile | None:
+    """The `LogFile` for one path under a root of `agent`, or None if it is not a log file
+    (wrong name, gone, unreadable). Used by the live engine for the files that changed."""
+    if not _wanted(agent, os.path.basename(path)):
+        return None
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    if not os.path.isfile(path):
+        return None
+    return LogFile(
+        agent=agent,
+        path=os.path.realpath(path),
+        device=stat.st_dev,
+        inode=stat.st_ino,
+        size=stat.st_size,
+        mtime_ns=stat.st_mtime_ns,
+    )

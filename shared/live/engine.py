@@ -1,0 +1,293 @@
+"""The live engine: keeps the ledger current while logs are written, in whichever process
+gets there first.
+
+The first process to start holds the writer lock: it watches every log root with watchdog
+and ingests appended bytes (debounced) through `shared.ingest.ingest`, so a live ledger is
+exactly what `burnmeter ingest` would have built. Every other process is a reader: it
+polls `PRAGMA data_version` and takes over the lock when the writer goes away.
+
+`on_change` runs on the engine's background thread after every commit that changed
+something; front ends hand it over to their own event loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+
+from shared.ingest import ingest
+from shared.ledger import Ledger, LedgerError, open_ledger
+from shared.live.lock import WriterLock
+from shared.sources.roots import LogFile, LogRoot, log_file_at
+
+if TYPE_CHECKING:
+    from watchdog.observers.api import BaseObserver, ObservedWatch
+
+    from shared.pricing import PriceBook
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.2
+# A full rescan now and then catches anything the file watcher missed (overflowed
+# inotify queues, network file systems).
+RESCAN_S = 60.0
+
+
+class LiveEngine:
+    def __init__(
+        self,
+        roots: list[LogRoot],
+        ledger_file: Path,
+        *,
+        on_change: Callable[[], None],
+        prices: Callable[[], PriceBook] | None = None,
+        debounce_s: float = 0.05,
+        poll_s: float = POLL_S,
+    ) -> None:
+        self.roots = list(roots)
+        self.ledger_file = ledger_file
+        self._on_change = on_change
+        self._prices = prices
+        self._debounce_s = debounce_s
+        self._poll_s = poll_s
+        self._lock = WriterLock(ledger_file.parent)
+        self._stopping = threading.Event()
+        self._wake = threading.Event()
+        self._ready = threading.Event()
+        self._paused = False
+        self._mutex = threading.Lock()
+        self._pending_paths: set[str] = set()
+        self._full_scan = True
+        self._thread: threading.Thread | None = None
+        self._observer: BaseObserver | None = None
+        self._watches: dict[tuple[str, bool], ObservedWatch] = {}
+        self._ledger: Ledger | None = None
+
+    @property
+    def is_writer(self) -> bool:
+        return self._lock.held
+
+    @property
+    def is_paused(self) -> bool:
+        return self._paused
+
+    def start(self) -> None:
+        """Open the ledger, take the writer lock if it is free, and run in the background.
+
+        `is_writer` is settled when this returns; the first ingest runs on the thread."""
+        if self._thread is not None:
+            return
+        self._ledger = open_ledger(self.ledger_file)
+        self._lock.try_acquire()
+        self._thread = threading.Thread(target=self._run, name="burnmeter-live", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        self._stop_observer()
+        self._lock.release()
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
+
+    def pause(self) -> None:
+        """Stop ingesting (writer) or reporting changes (reader) until `resume`."""
+        self._paused = True
+
+    def resume(self) -> None:
+        with self._mutex:
+            self._paused = False
+            self._full_scan = True
+        self._wake.set()
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Block until the first ingest (writer) or first poll (reader) is done."""
+        return self._ready.wait(timeout)
+
+    def request_rescan(self) -> None:
+        with self._mutex:
+            self._full_scan = True
+        self._wake.set()
+
+    def _run(self) -> None:
+        last_version: int | None = None
+        while not self._stopping.is_set():
+            if not self._lock.held and not self._lock.try_acquire():
+                last_version = self._poll_as_reader(last_version)
+                self._ready.set()
+                self._stopping.wait(self._poll_s)
+                continue
+            try:
+                self._run_as_writer()
+            except Exception:
+                log.exception("live ingest failed; giving up the writer role")
+                self._stop_observer()
+                self._lock.release()
+                self._stopping.wait(1.0)
+
+    def _poll_as_reader(self, last_version: int | None) -> int | None:
+        assert self._ledger is not None
+        try:
+            version = self._ledger.data_version()
+        except sqlite3.Error as exc:
+            log.warning("cannot poll the ledger: %s", exc)
+            return last_version
+        if last_version is not None and version != last_version and not self._paused:
+            self._notify()
+        elif self._paused:
+            return last_version
+        return version
+
+    def _run_as_writer(self) -> None:
+        log.info("live engine: this process writes the ledger")
+        with self._mutex:
+            self._full_scan = True
+        self._start_observer()
+        next_rescan = 0.0
+        while not self._stopping.is_set():
+            now = time.monotonic()
+            if now >= next_rescan:
+                self.request_rescan()
+                next_rescan = now + RESCAN_S
+            if not self._paused:
+                self._ingest_pending()
+            self._ready.set()
+            self._wake.wait(timeout=max(0.0, next_rescan - time.monotonic()))
+            if self._stopping.is_set():
+                break
+            # Let a burst of writes settle into one ingest.
+            self._stopping.wait(self._debounce_s)
+            self._wake.clear()
+
+    def _ingest_pending(self) -> None:
+        assert self._ledger is not None
+        with self._mutex:
+            full, self._full_scan = self._full_scan, False
+            paths, self._pending_paths = self._pending_paths, set()
+        if full:
+            self._plan_watches()
+        files = None if full else self._log_files(paths)
+        if files is not None and not files:
+            return
+        conn = self._ledger.conn
+        before = conn.total_changes
+        try:
+            ingest(self._ledger, self.roots, prices=self._prices, files=files)
+        except (sqlite3.Error, LedgerError) as exc:
+            log.warning("live ingest failed, will retry: %s", exc)
+            with self._mutex:
+                self._pending_paths |= paths
+                self._full_scan = self._full_scan or full
+            return
+        if conn.total_changes != before:
+            self._notify()
+
+    def _log_files(self, paths: set[str]) -> list[LogFile]:
+        files = []
+        for path in paths:
+            root = self._root_of(path)
+            if root is None:
+                continue
+            log_file = log_file_at(root.agent, path)
+            if log_file is not None:
+                files.append(log_file)
+        return files
+
+    def _root_of(self, path: str) -> LogRoot | None:
+        for root in self.roots:
+            for base in {str(root.path), os.path.realpath(root.path)}:
+                if path.startswith(base.rstrip(os.sep) + os.sep):
+                    return root
+        return None
+
+    def _notify(self) -> None:
+        try:
+            self._on_change()
+        except Exception:
+            log.exception("on_change callback failed")
+
+    def _on_fs_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("opened", "closed_no_write"):
+            return
+        src = _text(event.src_path)
+        if event.event_type in ("modified", "closed") and not event.is_directory:
+            with self._mutex:
+                self._pending_paths.add(src)
+        elif event.event_type == "modified":
+            return
+        else:
+            # Created, deleted or moved: new files to register, gone ones to mark, or a
+            # root that has just appeared. A full (cheap) scan keeps this simple and exact.
+            with self._mutex:
+                self._full_scan = True
+        self._wake.set()
+
+    def _start_observer(self) -> None:
+        from watchdog.observers import Observer
+
+        if self._observer is None:
+            self._observer = Observer()
+            self._observer.daemon = True
+            self._observer.start()
+        self._plan_watches()
+
+    def _plan_watches(self) -> None:
+        """Watch each root recursively; for a root that does not exist yet, watch its
+        nearest existing ancestor (not recursively) so its creation is noticed."""
+        observer = self._observer
+        if observer is None:
+            return
+        wanted: set[tuple[str, bool]] = set()
+        for root in self.roots:
+            if root.path.is_dir():
+                wanted.add((str(root.path), True))
+                continue
+            ancestor = root.path.parent
+            while not ancestor.is_dir() and ancestor != ancestor.parent:
+                ancestor = ancestor.parent
+            if ancestor.is_dir():
+                wanted.add((str(ancestor), False))
+        handler = _Handler(self._on_fs_event)
+        for key in set(self._watches) - wanted:
+            with contextlib.suppress(KeyError, OSError):
+                observer.unschedule(self._watches.pop(key))
+        for key in wanted - set(self._watches):
+            path, recursive = key
+            try:
+                self._watches[key] = observer.schedule(handler, path, recursive=recursive)
+            except OSError as exc:
+                log.warning("cannot watch %s: %s", path, exc)
+
+    def _stop_observer(self) -> None:
+        observer, self._observer = self._observer, None
+        self._watches.clear()
+        if observer is not None:
+            observer.stop()
+            observer.join(timeout=5)
+
+
+class _Handler(FileSystemEventHandler):
+    """Forwards every watchdog event to one callback."""
+
+    def __init__(self, callback: Callable[[FileSystemEvent], None]) -> None:
+        self._callback = callback
+
+    def dispatch(self, event: FileSystemEvent) -> None:
+        self._callback(event)
+
+
+def _text(path: Any) -> str:
+    return os.fsdecode(path)

@@ -1,0 +1,58 @@
+"""`burnmeter watch` as a real process: it ingests live, a second one waits as a reader
+and takes over when the first is stopped."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.live.test_engine import call, totals, wait_for
+from tests.logfixtures import append, session_file
+
+
+def start_watch(env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "shared", "watch"],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def test_watch_ingests_live_and_hands_over_the_writer_role(tmp_path: Path) -> None:
+    claude = tmp_path / "claude"
+    log = session_file(claude / "projects", "/work/app", "s1")
+    append(log, call(1))
+    env = dict(os.environ, CLAUDE_CONFIG_DIR=str(claude), CODEX_HOME=str(tmp_path / "codex"))
+    ledger_file = Path(env["BURNMETER_DATA_DIR"]) / "ledger.sqlite"
+    first = start_watch(env)
+    second: subprocess.Popen[str] | None = None
+    try:
+        assert first.stderr is not None
+        assert "writing" in first.stderr.readline()
+        assert wait_for(lambda: ledger_file.exists() and totals(ledger_file)[0] == 1, 10)
+        append(log, call(2))
+        assert wait_for(lambda: totals(ledger_file)[0] == 2)
+
+        second = start_watch(env)
+        assert second.stderr is not None
+        assert "reading" in second.stderr.readline()
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(10) == 0
+        assert "took over" in second.stderr.readline()
+        append(log, call(3))
+        assert wait_for(lambda: totals(ledger_file)[0] == 3)
+        started = time.monotonic()
+        second.send_signal(signal.SIGINT)
+        assert second.wait(10) == 0
+        assert time.monotonic() - started < 5
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
