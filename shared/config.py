@@ -47,6 +47,37 @@ class Roots(BaseModel):
     codex: list[str] = Field(default_factory=list)
 
 
+class Insights(BaseModel):
+    """Thresholds of the insights (`shared.insights`); every default is documented in the
+    README's "Insights" section."""
+
+    model_config = ConfigDict(extra="forbid")
+    # A session's tier is the tier holding at least this share of its cost, else "mixed".
+    dominant_tier_share: float = Field(default=0.6, gt=0, le=1)
+    # Tier hint: frontier spend worth a look, the share of it on explore/chat calls, and the
+    # smallest saving worth mentioning.
+    hint_min_frontier_cost_usd: float = Field(default=1.0, ge=0)
+    hint_min_share: float = Field(default=0.5, gt=0, le=1)
+    hint_min_saving_usd: float = Field(default=0.25, ge=0)
+    # Outcomes: commits made this long after a session started still count as its outcome.
+    outcome_window_days: int = Field(default=7, ge=1, le=90)
+    git_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    # Runaway loops: the same failing tool call N times in a row, or N tool errors in a row.
+    loop_same_call_repeats: int = Field(default=5, ge=2)
+    loop_consecutive_errors: int = Field(default=8, ge=2)
+    # Cache churn: calls rewriting at least this many cached tokens (more than they read),
+    # this many times, each within this many minutes of the previous.
+    churn_min_write_tokens: int = Field(default=50_000, ge=1)
+    churn_min_calls: int = Field(default=3, ge=2)
+    churn_window_minutes: float = Field(default=10.0, gt=0)
+    # Context bloat: this many calls in a row, without a change call, each sending at least
+    # this many prompt tokens (input + cache reads + cache writes).
+    bloat_min_prompt_tokens: int = Field(default=150_000, ge=1)
+    bloat_min_calls: int = Field(default=10, ge=2)
+    # Budgets: the state turns "warning" at this fraction of the limit.
+    budget_warning_fraction: float = Field(default=0.8, gt=0, lt=1)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     budgets: Budgets = Field(default_factory=Budgets)
@@ -55,6 +86,7 @@ class Settings(BaseModel):
     roots: Roots = Field(default_factory=Roots)
     meter_mode: Literal["today", "session"] = "today"
     tier_policy: dict[str, Any] = Field(default_factory=dict)
+    insights: Insights = Field(default_factory=Insights)
     start_at_login: bool = False
     lsp_tcp: bool = False
     timezone: str = ""

@@ -180,8 +180,32 @@ CREATE TABLE rate_limits (
 {_bucket_trigger_sql()}
 """
 
+# What Claude Code last passed to `burnmeter statusline`, one row per session: counts,
+# times, the model id and plan-limit percentages, never text. Plan-limit readings also go
+# to rate_limits (agent 'claude-code') when they change.
+STATUSLINE_V2 = """
+CREATE TABLE statusline (
+    session_id TEXT PRIMARY KEY,
+    ts_ms INTEGER NOT NULL,
+    model_id TEXT NOT NULL DEFAULT '',
+    cwd TEXT NOT NULL DEFAULT '',
+    session_cost_usd REAL,
+    duration_ms INTEGER,
+    api_duration_ms INTEGER,
+    lines_added INTEGER,
+    lines_removed INTEGER,
+    context_used_tokens INTEGER,
+    context_window_tokens INTEGER,
+    five_hour_used_percent REAL,
+    five_hour_resets_at INTEGER,
+    seven_day_used_percent REAL,
+    seven_day_resets_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX rate_limits_agent_ts ON rate_limits (agent, ts_ms);
+"""
+
 # Each entry upgrades the ledger from version N to N+1. Append, never edit.
-MIGRATIONS: list[str] = [SCHEMA_V1]
+MIGRATIONS: list[str] = [SCHEMA_V1, STATUSLINE_V2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,198 @@
+"""What a session did, read from the ledger: its model calls in order, each with the tools
+it used, and its tool calls with their outcome and the files they touched.
+
+Every insight works from this one read, so a report over many sessions costs a few
+queries, not a query per session.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from shared.insights.tiers import WorkKind, tool_kind, work_kind
+from shared.ledger import Ledger
+from shared.sources.events import UsageEvent
+
+
+@dataclass(slots=True)
+class Call:
+    """One model call of a session."""
+
+    event_key: str
+    ts_ms: int
+    model: str
+    speed: str
+    input_tokens: int
+    output_tokens: int
+    cache_write_5m_tokens: int
+    cache_write_1h_tokens: int
+    cache_read_tokens: int
+    reasoning_tokens: int
+    cost_usd: float | None
+    free: bool
+    is_sidechain: bool
+    tools: list[str] = field(default_factory=list)
+
+    @property
+    def kind(self) -> WorkKind:
+        return work_kind(self.tools)
+
+    @property
+    def cache_write_tokens(self) -> int:
+        return self.cache_write_5m_tokens + self.cache_write_1h_tokens
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Everything sent to the model: new input, cache reads and cache writes."""
+        return self.input_tokens + self.cache_read_tokens + self.cache_write_tokens
+
+    @property
+    def cost(self) -> float:
+        return self.cost_usd or 0.0
+
+    def as_usage_event(self, model: str) -> UsageEvent:
+        """The same tokens as a usage event of `model`, for repricing."""
+        return UsageEvent(
+            event_key=self.event_key,
+            agent="",
+            session_id="",
+            ts_ms=self.ts_ms,
+            model=model,
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            cache_write_5m_tokens=self.cache_write_5m_tokens,
+            cache_write_1h_tokens=self.cache_write_1h_tokens,
+            cache_read_tokens=self.cache_read_tokens,
+            reasoning_tokens=self.reasoning_tokens,
+            speed=self.speed,
+        )
+
+
+@dataclass(slots=True)
+class ToolUse:
+    tool_id: str
+    event_key: str | None
+    ts_ms: int
+    name: str
+    input_hash: str
+    failed: bool
+    paths: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SessionActivity:
+    session_id: str
+    agent: str
+    project_path: str
+    repo: str | None
+    first_ts_ms: int
+    last_ts_ms: int
+    calls: list[Call] = field(default_factory=list)
+    tools: list[ToolUse] = field(default_factory=list)
+
+    @property
+    def cost_usd(self) -> float:
+        return sum(call.cost for call in self.calls)
+
+    def changed_files(self) -> list[str]:
+        """Files the session's change tools (Edit, Write, apply_patch…) touched."""
+        seen: dict[str, None] = {}
+        for tool in self.tools:
+            if tool_kind(tool.name) == "change":
+                for path in tool.paths:
+                    seen.setdefault(path, None)
+        return list(seen)
+
+    def cost_between(self, start_ms: int, end_ms: int) -> float:
+        return sum(call.cost for call in self.calls if start_ms <= call.ts_ms <= end_ms)
+
+
+def _id_filter(column: str, session_ids: list[str] | None) -> tuple[str, list[str]]:
+    if session_ids is None:
+        return "1", []
+    return f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(session_ids)]
+
+
+def load_activity(
+    ledger: Ledger, session_ids: list[str] | None = None
+) -> dict[str, SessionActivity]:
+    """Every session in `session_ids` (all sessions when None) that has model calls."""
+    conn = ledger.conn
+    where, params = _id_filter("session_id", session_ids)
+    sessions: dict[str, SessionActivity] = {}
+    for session_id, agent, project_path, repo, first, last in conn.execute(
+        f"SELECT session_id, agent, project_path, repo, first_ts_ms, last_ts_ms FROM sessions "
+        f"WHERE {where}",
+        params,
+    ):
+        sessions[session_id] = SessionActivity(session_id, agent, project_path, repo, first, last)
+    calls_by_key: dict[str, Call] = {}
+    for row in conn.execute(
+        f"""SELECT session_id, agent, event_key, ts_ms, model, speed, input_tokens,
+                   output_tokens, cache_write_5m_tokens, cache_write_1h_tokens,
+                   cache_read_tokens, reasoning_tokens, cost_usd, free, is_sidechain
+            FROM usage_events WHERE {where} ORDER BY ts_ms, event_key""",
+        params,
+    ):
+        session_id, agent, key, ts_ms = row[0], row[1], row[2], row[3]
+        session = sessions.get(session_id)
+        if session is None:
+            session = sessions[session_id] = SessionActivity(
+                session_id, agent, "", None, ts_ms, ts_ms
+            )
+        call = Call(
+            event_key=key,
+            ts_ms=ts_ms,
+            model=row[4],
+            speed=row[5],
+            input_tokens=row[6],
+            output_tokens=row[7],
+            cache_write_5m_tokens=row[8],
+            cache_write_1h_tokens=row[9],
+            cache_read_tokens=row[10],
+            reasoning_tokens=row[11],
+            cost_usd=row[12],
+            free=bool(row[13]),
+            is_sidechain=bool(row[14]),
+        )
+        session.calls.append(call)
+        calls_by_key[key] = call
+    failed = {
+        tool_id
+        for (tool_id,) in conn.execute(
+            f"SELECT e.tool_id FROM tool_errors e JOIN tool_calls t ON t.tool_id = e.tool_id "
+            f"WHERE {where.replace('session_id', 't.session_id')}",
+            params,
+        )
+    }
+    paths: dict[str, list[str]] = {}
+    for tool_id, path in conn.execute(
+        f"SELECT f.tool_id, f.path FROM tool_files f JOIN tool_calls t ON t.tool_id = f.tool_id "
+        f"WHERE {where.replace('session_id', 't.session_id')}",
+        params,
+    ):
+        paths.setdefault(tool_id, []).append(path)
+    for session_id, tool_id, event_key, ts_ms, name, input_hash in conn.execute(
+        f"SELECT session_id, tool_id, event_key, ts_ms, tool_name, input_hash FROM tool_calls "
+        f"WHERE {where} ORDER BY ts_ms, rowid",
+        params,
+    ):
+        session = sessions.get(session_id)
+        if session is None:
+            continue
+        session.tools.append(
+            ToolUse(
+                tool_id,
+                event_key,
+                ts_ms,
+                name,
+                input_hash,
+                tool_id in failed,
+                paths.get(tool_id, []),
+            )
+        )
+        owner = calls_by_key.get(event_key) if event_key else None
+        if owner is not None:
+            owner.tools.append(name)
+    return {sid: s for sid, s in sessions.items() if s.calls}

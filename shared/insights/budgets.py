@@ -1,0 +1,214 @@
+"""Budgets (API-equivalent $ per day, ISO week and month), their crossings, and what a
+subscription delivered.
+
+Public API:
+
+- `budget_states(ledger, settings, now=None, tz=None) -> list[BudgetState]`: one state
+  per configured budget (`[budgets]` daily_usd / weekly_usd / monthly_usd), for the
+  period containing `now` in `tz`: spent, limit, fraction, and state "under", "warning"
+  (from `insights.budget_warning_fraction`, default 80 %) or "over" (100 % and more).
+- `crossings(previous_states, states) -> list[BudgetCrossing]`: the 50/80/100 %
+  thresholds each budget passed between two readings. A new period starts from zero, so
+  a reading taken with no previous one reports every threshold already passed; a front
+  end keeps the last states and notifies once per crossing.
+- `leverage(ledger, settings, month=None, tz=None, agent=None) -> Leverage`: API-equivalent
+  value of a month against `[subscription] monthly_price_usd`, e.g. "$1,199.79 of
+  API-equivalent work on a $100 plan: 12.0×".
+
+Costs come from the 15-minute buckets, so this is cheap enough for every tray refresh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from shared.config import Settings
+from shared.ledger import BUCKET_MS, Ledger
+
+PERIODS = ("daily", "weekly", "monthly")
+THRESHOLDS = (0.5, 0.8, 1.0)
+
+
+@dataclass(frozen=True)
+class BudgetState:
+    period: str  # "daily" | "weekly" | "monthly"
+    label: str  # "2026-02-23", "2026-W09", "2026-02"
+    start: datetime
+    end: datetime
+    limit_usd: float
+    spent_usd: float
+    fraction: float
+    state: str  # "under" | "warning" | "over"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "period": self.period,
+            "label": self.label,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "limit_usd": self.limit_usd,
+            "spent_usd": round(self.spent_usd, 6),
+            "fraction": round(self.fraction, 6),
+            "state": self.state,
+        }
+
+
+@dataclass(frozen=True)
+class BudgetCrossing:
+    period: str
+    label: str
+    threshold: float  # 0.5, 0.8 or 1.0
+    spent_usd: float
+    limit_usd: float
+
+    @property
+    def message(self) -> str:
+        name = {"daily": "today's", "weekly": "this week's", "monthly": "this month's"}
+        return (
+            f"{self.threshold:.0%} of {name[self.period]} budget reached: "
+            f"${self.spent_usd:,.2f} of ${self.limit_usd:,.2f} ({self.label})"
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "period": self.period,
+            "label": self.label,
+            "threshold": self.threshold,
+            "spent_usd": round(self.spent_usd, 6),
+            "limit_usd": self.limit_usd,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class Leverage:
+    month: str
+    value_usd: float
+    plan: str
+    plan_price_usd: float | None
+    ratio: float | None
+
+    @property
+    def text(self) -> str:
+        plan = f"a ${self.plan_price_usd:,.0f} plan" if self.plan_price_usd else "no plan price set"
+        head = f"${self.value_usd:,.2f} of API-equivalent work on {plan}"
+        return head + (f": {self.ratio:.1f}×" if self.ratio is not None else "")
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "month": self.month,
+            "value_usd": round(self.value_usd, 6),
+            "plan": self.plan,
+            "plan_price_usd": self.plan_price_usd,
+            "ratio": None if self.ratio is None else round(self.ratio, 3),
+            "text": self.text,
+        }
+
+
+def period_bounds(period: str, day: date, tz: ZoneInfo) -> tuple[datetime, datetime, str]:
+    if period == "daily":
+        first, after, label = day, day + timedelta(days=1), day.isoformat()
+    elif period == "weekly":
+        first = day - timedelta(days=day.weekday())
+        after = first + timedelta(days=7)
+        year, week, _ = day.isocalendar()
+        label = f"{year}-W{week:02d}"
+    else:
+        first = day.replace(day=1)
+        after = (first + timedelta(days=32)).replace(day=1)
+        label = f"{day.year}-{day.month:02d}"
+    start = datetime.combine(first, datetime.min.time(), tz)
+    end = datetime.combine(after, datetime.min.time(), tz)
+    return start, end, label
+
+
+def spent_between(
+    ledger: Ledger, start: datetime, end: datetime, agent: str | None = None
+) -> float:
+    """Cost of calls in [start, end). Exact: every zone offset is a multiple of a bucket."""
+    low = int(start.timestamp() * 1000) // BUCKET_MS
+    high = int(end.timestamp() * 1000) // BUCKET_MS
+    sql = "SELECT coalesce(sum(cost_usd), 0) FROM usage_buckets WHERE bucket >= ? AND bucket < ?"
+    params: list[Any] = [low, high]
+    if agent:
+        sql += " AND agent = ?"
+        params.append(agent)
+    return float(ledger.conn.execute(sql, params).fetchone()[0])
+
+
+def _zone(settings: Settings, tz: ZoneInfo | None) -> ZoneInfo:
+    if tz is not None:
+        return tz
+    if settings.timezone:
+        try:
+            return ZoneInfo(settings.timezone)
+        except (KeyError, ValueError):
+            pass
+    from shared.commands.report_cmd import local_zone
+
+    return local_zone()
+
+
+def budget_states(
+    ledger: Ledger, settings: Settings, now: datetime | None = None, tz: ZoneInfo | None = None
+) -> list[BudgetState]:
+    zone = _zone(settings, tz)
+    moment = (now or datetime.now(zone)).astimezone(zone)
+    limits = {
+        "daily": settings.budgets.daily_usd,
+        "weekly": settings.budgets.weekly_usd,
+        "monthly": settings.budgets.monthly_usd,
+    }
+    warning = settings.insights.budget_warning_fraction
+    states = []
+    for period in PERIODS:
+        limit = limits[period]
+        if limit is None:
+            continue
+        start, end, label = period_bounds(period, moment.date(), zone)
+        spent = spent_between(ledger, start, end)
+        fraction = spent / limit if limit > 0 else (float("inf") if spent > 0 else 0.0)
+        state = "over" if fraction >= 1 else "warning" if fraction >= warning else "under"
+        states.append(BudgetState(period, label, start, end, limit, spent, fraction, state))
+    return states
+
+
+def crossings(
+    previous_states: list[BudgetState] | None, states: list[BudgetState]
+) -> list[BudgetCrossing]:
+    before = {(state.period, state.label): state.fraction for state in previous_states or []}
+    found = []
+    for state in states:
+        earlier = before.get((state.period, state.label), 0.0)
+        for threshold in THRESHOLDS:
+            if earlier < threshold <= state.fraction:
+                found.append(
+                    BudgetCrossing(
+                        state.period, state.label, threshold, state.spent_usd, state.limit_usd
+                    )
+                )
+    return found
+
+
+def leverage(
+    ledger: Ledger,
+    settings: Settings,
+    month: date | str | None = None,
+    tz: ZoneInfo | None = None,
+    agent: str | None = None,
+) -> Leverage:
+    zone = _zone(settings, tz)
+    if month is None:
+        day = datetime.now(zone).date()
+    elif isinstance(month, str):
+        day = date.fromisoformat(f"{month}-01" if len(month) == 7 else month)
+    else:
+        day = month
+    start, end, label = period_bounds("monthly", day, zone)
+    value = spent_between(ledger, start, end, agent)
+    price = settings.subscription.monthly_price_usd
+    ratio = value / price if price else None
+    return Leverage(label, value, settings.subscription.plan, price, ratio)

@@ -1,0 +1,208 @@
+"""Runaway loops and waste inside one session, each flag with its evidence and its cost.
+
+- "loop": the same failing tool call (same tool, same input hash) `loop_same_call_repeats`
+  times in a row, or `loop_consecutive_errors` failing tool calls in a row. A successful
+  tool call ends the stretch.
+- "cache-churn": `churn_min_calls` or more calls, each within `churn_window_minutes` of
+  the previous, that each wrote at least `churn_min_write_tokens` to the prompt cache and
+  wrote more than they read: the prefix was rebuilt instead of reused. Codex logs no cache
+  writes, so only Claude Code sessions can raise it.
+- "context-bloat": `bloat_min_calls` or more calls in a row, with no change call (Edit,
+  Write, apply_patch…) among them, each sending at least `bloat_min_prompt_tokens` prompt
+  tokens: the context keeps growing while nothing gets changed.
+
+`cost_usd` is what the session's model calls inside the stretch cost. Subagent
+(sidechain) calls are left out of the cache and context rules: they have their own prompt.
+`Flag.key` identifies a flag across runs, so a caller can alert once per new flag
+(`new_flags`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from shared.config import Insights
+from shared.insights.activity import Call, SessionActivity, ToolUse
+from shared.reports import iso_utc
+
+
+@dataclass(frozen=True)
+class Flag:
+    kind: str
+    evidence: str
+    cost_usd: float
+    started_at: str
+    ended_at: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}@{self.started_at}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "evidence": self.evidence,
+            "cost_usd": round(self.cost_usd, 6),
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+        }
+
+
+def _flag(activity: SessionActivity, kind: str, evidence: str, start_ms: int, end_ms: int) -> Flag:
+    return Flag(
+        kind=kind,
+        evidence=evidence,
+        cost_usd=activity.cost_between(start_ms, end_ms),
+        started_at=iso_utc(start_ms) or "",
+        ended_at=iso_utc(end_ms) or "",
+    )
+
+
+def _minutes(start_ms: int, end_ms: int) -> str:
+    minutes = (end_ms - start_ms) / 60_000
+    return f"{minutes:.0f} min" if minutes >= 1 else "under a minute"
+
+
+def _failing_runs(tools: list[ToolUse], same_call: bool) -> Iterator[list[ToolUse]]:
+    """Maximal runs of failing tool calls (of the same call, if `same_call`)."""
+    run: list[ToolUse] = []
+    for tool in tools:
+        continues = (
+            tool.failed
+            and run
+            and (not same_call or (tool.name, tool.input_hash) == (run[0].name, run[0].input_hash))
+        )
+        if continues:
+            run.append(tool)
+            continue
+        if run:
+            yield run
+        run = [tool] if tool.failed else []
+    if run:
+        yield run
+
+
+def loop_flags(activity: SessionActivity, limits: Insights) -> list[Flag]:
+    flags: list[Flag] = []
+    covered: list[tuple[int, int]] = []
+    for run in _failing_runs(activity.tools, same_call=True):
+        if len(run) >= limits.loop_same_call_repeats:
+            start, end = run[0].ts_ms, run[-1].ts_ms
+            covered.append((start, end))
+            flags.append(
+                _flag(
+                    activity,
+                    "loop",
+                    f"{run[0].name} failed {len(run)} times in a row with the same input "
+                    f"(hash {run[0].input_hash[:8]}) over {_minutes(start, end)}",
+                    start,
+                    end,
+                )
+            )
+    for run in _failing_runs(activity.tools, same_call=False):
+        start, end = run[0].ts_ms, run[-1].ts_ms
+        if len(run) < limits.loop_consecutive_errors:
+            continue
+        if any(s <= start and end <= e for s, e in covered):
+            continue  # already reported as one repeated call
+        names = sorted({tool.name for tool in run})
+        flags.append(
+            _flag(
+                activity,
+                "loop",
+                f"{len(run)} tool calls failed in a row ({', '.join(names)}) over "
+                f"{_minutes(start, end)}",
+                start,
+                end,
+            )
+        )
+    return flags
+
+
+def _main_thread(calls: Iterable[Call]) -> list[Call]:
+    return [call for call in calls if not call.is_sidechain and not call.free]
+
+
+def churn_flags(activity: SessionActivity, limits: Insights) -> list[Flag]:
+    window_ms = limits.churn_window_minutes * 60_000
+    rewrites = [
+        call
+        for call in _main_thread(activity.calls)
+        if call.cache_write_tokens >= limits.churn_min_write_tokens
+        and call.cache_write_tokens > call.cache_read_tokens
+    ]
+    groups: list[list[Call]] = []
+    for call in rewrites:
+        if groups and call.ts_ms - groups[-1][-1].ts_ms <= window_ms:
+            groups[-1].append(call)
+        else:
+            groups.append([call])
+    flags = []
+    for group in groups:
+        if len(group) < limits.churn_min_calls:
+            continue
+        start, end = group[0].ts_ms, group[-1].ts_ms
+        written = sum(call.cache_write_tokens for call in group)
+        read = sum(call.cache_read_tokens for call in group)
+        flags.append(
+            _flag(
+                activity,
+                "cache-churn",
+                f"{len(group)} calls rewrote the prompt cache within {_minutes(start, end)} "
+                f"({written:,} tokens written, {read:,} read): the cached prefix kept "
+                f"changing or expiring instead of being reused",
+                start,
+                end,
+            )
+        )
+    return flags
+
+
+def bloat_flags(activity: SessionActivity, limits: Insights) -> list[Flag]:
+    flags: list[Flag] = []
+    run: list[Call] = []
+
+    def close() -> None:
+        if len(run) >= limits.bloat_min_calls:
+            start, end = run[0].ts_ms, run[-1].ts_ms
+            peak = max(call.prompt_tokens for call in run)
+            flags.append(
+                _flag(
+                    activity,
+                    "context-bloat",
+                    f"{len(run)} calls in a row sent {limits.bloat_min_prompt_tokens:,}+ "
+                    f"prompt tokens each (from {run[0].prompt_tokens:,} to peak {peak:,}) "
+                    f"without a single file change",
+                    start,
+                    end,
+                )
+            )
+        run.clear()
+
+    for call in _main_thread(activity.calls):
+        if call.kind == "change" or call.prompt_tokens < limits.bloat_min_prompt_tokens:
+            close()
+        else:
+            run.append(call)
+    close()
+    return flags
+
+
+def session_flags(activity: SessionActivity, limits: Insights) -> list[Flag]:
+    flags = loop_flags(activity, limits) + churn_flags(activity, limits)
+    flags += bloat_flags(activity, limits)
+    return sorted(flags, key=lambda flag: (flag.started_at, flag.kind))
+
+
+def new_flags(
+    before: dict[str, list[Flag]], after: dict[str, list[Flag]]
+) -> list[tuple[str, Flag]]:
+    """(session id, flag) for every flag in `after` that `before` did not have: what a
+    running front end alerts on once."""
+    found: list[tuple[str, Flag]] = []
+    for session_id, flags in after.items():
+        known = {flag.key for flag in before.get(session_id, [])}
+        found.extend((session_id, flag) for flag in flags if flag.key not in known)
+    return found

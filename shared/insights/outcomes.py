@@ -1,0 +1,211 @@
+"""Did a session end in committed work? Read from git, read-only, with timeouts.
+
+For a session with change calls (Edit, Write, apply_patch…), the outcome looks for commits
+on any local branch of the session's repository, made (committer date) from the session's
+start up to `outcome_window_days` later, that touch one of the files it changed:
+
+- "committed": such commits exist (their shas, oldest first);
+- "uncommitted": the session changed files in the repository, no such commit (yet);
+- "no-changes": the session changed no file inside its repository;
+- "unknown": no working directory, not a git repository, the folder is gone, a shallow
+  clone, git missing or too slow. The reason says which; this is never an error.
+
+One `git log` per repository covers every session asked about, so a report over a
+thousand sessions in five repositories runs five `git log`s.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.insights.activity import SessionActivity
+
+DAY_MS = 86_400_000
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # "committed" | "uncommitted" | "no-changes" | "unknown"
+    commits: list[str]
+    reason: str
+    # The session's cost spread over its commits; None unless committed.
+    cost_per_commit_usd: float | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "commits": list(self.commits),
+            "reason": self.reason,
+            "cost_per_commit_usd": None
+            if self.cost_per_commit_usd is None
+            else round(self.cost_per_commit_usd, 6),
+        }
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    committed_ms: int
+    files: frozenset[str]  # absolute, real paths
+
+
+@dataclass
+class RepoHistory:
+    """Commits of one repository's local branches in a time window, or why there are none."""
+
+    root: str
+    commits: list[Commit] = field(default_factory=list)
+    problem: str | None = None
+
+
+class GitError(Exception):
+    pass
+
+
+def _git(root: str, args: list[str], timeout: float) -> str:
+    try:
+        done = subprocess.run(
+            ["git", "-C", root, *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            # Never prompt, never page, never touch the user's global state.
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"},
+            stdin=subprocess.DEVNULL,
+        )
+    except FileNotFoundError as exc:
+        raise GitError("git is not installed") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise GitError(f"git did not answer within {timeout:g} s") from exc
+    except OSError as exc:
+        raise GitError(f"git could not run ({exc})") from exc
+    if done.returncode != 0:
+        message = (done.stderr.strip().splitlines() or ["failed"])[-1]
+        raise GitError(message)
+    return done.stdout
+
+
+def read_history(root: str, since_ms: int, until_ms: int, timeout: float) -> RepoHistory:
+    history = RepoHistory(root)
+    if not os.path.isdir(root):
+        history.problem = f"the folder {root} no longer exists"
+        return history
+    try:
+        facts = _git(
+            root, ["rev-parse", "--show-toplevel", "--is-shallow-repository"], timeout
+        ).split("\n")
+    except GitError as exc:
+        history.problem = f"{root} is not inside a readable git repository ({exc})"
+        return history
+    top = os.path.realpath(facts[0].strip())
+    if len(facts) > 1 and facts[1].strip() == "true":
+        history.problem = f"{root} is a shallow clone, so its history may be incomplete"
+        return history
+    try:
+        log = _git(
+            root,
+            [
+                "log",
+                "--branches",
+                "--no-renames",
+                "--name-only",
+                "--format=%x00%H %ct",
+                f"--since=@{since_ms // 1000}",
+                f"--until=@{until_ms // 1000 + 1}",
+            ],
+            timeout,
+        )
+    except GitError as exc:
+        if "does not have any commits" in str(exc):
+            return history
+        history.problem = f"git log failed in {root} ({exc})"
+        return history
+    for entry in log.split("\x00")[1:]:
+        lines = entry.strip("\n").split("\n")
+        sha, _, stamp = lines[0].partition(" ")
+        files = frozenset(os.path.join(top, name) for name in lines[1:] if name)
+        history.commits.append(Commit(sha, int(stamp) * 1000, files))
+    history.commits.sort(key=lambda commit: commit.committed_ms)
+    return history
+
+
+def _repo_root(activity: SessionActivity) -> str | None:
+    return activity.repo or activity.project_path or None
+
+
+def session_outcomes(
+    sessions: Iterable[SessionActivity], window_days: int = 7, timeout: float = 5.0
+) -> dict[str, Outcome]:
+    """The outcome of each session, one `git log` per repository."""
+    window_ms = window_days * DAY_MS
+    outcomes: dict[str, Outcome] = {}
+    wanted: dict[str, list[tuple[SessionActivity, set[str]]]] = {}
+    for activity in sessions:
+        changed = activity.changed_files()
+        root = _repo_root(activity)
+        if not changed:
+            outcomes[activity.session_id] = Outcome(
+                "no-changes", [], "the session made no file changes (no Edit, Write or patch)"
+            )
+        elif root is None:
+            outcomes[activity.session_id] = Outcome(
+                "unknown", [], "the session recorded no working directory"
+            )
+        elif not os.path.isabs(root):
+            outcomes[activity.session_id] = Outcome(
+                "unknown", [], f"the working directory {root!r} is not an absolute path"
+            )
+        else:
+            real = {os.path.realpath(path) for path in changed}
+            wanted.setdefault(root, []).append((activity, real))
+    for root, entries in wanted.items():
+        since = min(activity.first_ts_ms for activity, _ in entries)
+        until = max(activity.first_ts_ms for activity, _ in entries) + window_ms
+        history = read_history(root, since, until, timeout)
+        for activity, real_paths in entries:
+            outcomes[activity.session_id] = _outcome_for(activity, real_paths, history, window_ms)
+    return outcomes
+
+
+def _outcome_for(
+    activity: SessionActivity, changed: set[str], history: RepoHistory, window_ms: int
+) -> Outcome:
+    if history.problem:
+        return Outcome("unknown", [], history.problem)
+    root = os.path.realpath(history.root)
+    inside = {path for path in changed if path == root or path.startswith(root + os.sep)}
+    if not inside:
+        return Outcome(
+            "no-changes",
+            [],
+            f"its {len(changed)} changed file(s) are outside the repository {history.root}",
+        )
+    start, end = activity.first_ts_ms, activity.first_ts_ms + window_ms
+    # Commit times have second precision: a commit in the session's first second counts.
+    hits = [
+        commit
+        for commit in history.commits
+        if start - 999 <= commit.committed_ms <= end and commit.files & inside
+    ]
+    days = window_ms // DAY_MS
+    if not hits:
+        return Outcome(
+            "uncommitted",
+            [],
+            f"{len(inside)} changed file(s), no commit on a local branch touching them within "
+            f"{days} days of the session start",
+        )
+    touched = set().union(*(commit.files & inside for commit in hits))
+    after = (hits[0].committed_ms - start) / 3_600_000
+    return Outcome(
+        "committed",
+        [commit.sha for commit in hits],
+        f"{len(touched)} of {len(inside)} changed file(s) committed in {len(hits)} commit(s), "
+        f"the first {after:.1f} h after the session started",
+        cost_per_commit_usd=activity.cost_usd / len(hits),
+    )

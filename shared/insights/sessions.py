@@ -1,0 +1,214 @@
+"""Per-session insights: tier, tier hint, outcome from git, runaway flags.
+
+Public API (the language server, tray and weekly summary call this):
+
+    session_insights(ledger, settings, session_ids=None, now_ms=None, *, prices=None,
+                     policy=None, with_outcomes=True) -> dict[str, SessionInsight]
+
+`SessionInsight(tier, hint, outcome, flags)`; each part has `.as_json()`:
+
+- `tier`: the tier holding at least `dominant_tier_share` of the session's cost (of its
+  calls when nothing is priced), else "mixed"; "unknown" when no model has a tier.
+- `hint`: None, or `Hint(suggested_tier, suggested_model, counterfactual_cost_usd,
+  saving_usd, reason)`. Raised when the session spent at least
+  `hint_min_frontier_cost_usd` on frontier models and at least `hint_min_share` of that
+  on explore/chat calls (reading, searching, answering; no edits, commands or subagents).
+  Those calls are repriced with the same tokens and the same cache reads and writes at
+  the suggested tier's reference model (economy when exploring dominates, standard when
+  chat does); the hint is dropped when it would save less than `hint_min_saving_usd`.
+  It says what a cheaper model would have cost, never that it would have done as well.
+- `outcome`: `Outcome(status, commits, reason, cost_per_commit_usd)`, see
+  `shared.insights.outcomes`. `with_outcomes=False` skips git ("unknown", reason says so).
+- `flags`: `Flag(kind, evidence, cost_usd, started_at, ended_at)`, see
+  `shared.insights.flags`; `new_flags(before, after)` there gives flags to alert on.
+
+Thresholds come from `settings.insights` (`[insights]` in config.toml).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from shared.config import Settings
+from shared.insights.activity import Call, SessionActivity, load_activity
+from shared.insights.flags import Flag, new_flags, session_flags
+from shared.insights.outcomes import Outcome, session_outcomes
+from shared.insights.tiers import TierPolicy
+from shared.ledger import Ledger
+from shared.pricing import cost_of
+
+if TYPE_CHECKING:
+    from shared.pricing import PriceBook
+
+__all__ = [
+    "Flag",
+    "Hint",
+    "Outcome",
+    "SessionInsight",
+    "new_flags",
+    "session_insights",
+    "session_tier",
+    "tier_hint",
+]
+
+
+@dataclass(frozen=True)
+class Hint:
+    suggested_tier: str
+    suggested_model: str
+    counterfactual_cost_usd: float
+    saving_usd: float
+    reason: str
+    # What the repriced calls actually cost, and how many there were.
+    actual_cost_usd: float = 0.0
+    calls: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "suggested_tier": self.suggested_tier,
+            "suggested_model": self.suggested_model,
+            "counterfactual_cost_usd": round(self.counterfactual_cost_usd, 6),
+            "saving_usd": round(self.saving_usd, 6),
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class SessionInsight:
+    tier: str
+    hint: Hint | None
+    outcome: Outcome
+    flags: list[Flag] = field(default_factory=list)
+    cost_usd: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "tier": self.tier,
+            "hint": None if self.hint is None else self.hint.as_json(),
+            "outcome": self.outcome.as_json(),
+            "flags": [flag.as_json() for flag in self.flags],
+        }
+
+
+def session_tier(calls: list[Call], policy: TierPolicy, dominant_share: float) -> str:
+    by_cost: dict[str, float] = defaultdict(float)
+    by_count: dict[str, int] = defaultdict(int)
+    for call in calls:
+        if call.free:
+            continue
+        tier = policy.tier_of(call.model)
+        by_cost[tier] += call.cost
+        by_count[tier] += 1
+    if not by_count:
+        return "unknown"
+    total_cost = sum(by_cost.values())
+    weights: dict[str, float] = (
+        dict(by_cost) if total_cost > 0 else {k: float(v) for k, v in by_count.items()}
+    )
+    total = sum(weights.values())
+    dominant, weight = max(weights.items(), key=lambda item: item[1])
+    return dominant if weight / total >= dominant_share else "mixed"
+
+
+def _money(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+def tier_hint(
+    activity: SessionActivity, policy: TierPolicy, prices: PriceBook, settings: Settings
+) -> Hint | None:
+    limits = settings.insights
+    frontier = [
+        call
+        for call in activity.calls
+        if not call.free and call.cost_usd is not None and policy.tier_of(call.model) == "frontier"
+    ]
+    frontier_cost = sum(call.cost for call in frontier)
+    if frontier_cost <= 0 or frontier_cost < limits.hint_min_frontier_cost_usd:
+        return None
+    light = [call for call in frontier if call.kind in ("explore", "chat")]
+    light_cost = sum(call.cost for call in light)
+    share = light_cost / frontier_cost
+    if share < limits.hint_min_share:
+        return None
+    explore_cost = sum(call.cost for call in light if call.kind == "explore")
+    suggested_tier = "economy" if explore_cost >= light_cost - explore_cost else "standard"
+    main_model = max(
+        {call.model for call in light},
+        key=lambda model: sum(c.cost for c in light if c.model == model),
+    )
+    try:
+        suggested_model = policy.reference_model(suggested_tier, main_model)
+    except KeyError:
+        return None
+    counterfactual = 0.0
+    for call in light:
+        unit_prices = prices.prices_for(suggested_model, call.speed) or prices.prices_for(
+            suggested_model
+        )
+        if unit_prices is None:
+            return None  # the reference model has no price: no honest counterfactual
+        counterfactual += cost_of(unit_prices, call.as_usage_event(suggested_model))
+    saving = light_cost - counterfactual
+    if saving < limits.hint_min_saving_usd:
+        return None
+    work = "exploring (reading, searching)" if suggested_tier == "economy" else "chat (no tools)"
+    reason = (
+        f"{share:.0%} of this session's {_money(frontier_cost)} frontier spend went to "
+        f"{len(light)} calls that only explored or chatted, mostly {work}; the same tokens on "
+        f"{suggested_model} would cost {_money(counterfactual)} instead of "
+        f"{_money(light_cost)} (whether it would do as well is not measured)."
+    )
+    return Hint(
+        suggested_tier=suggested_tier,
+        suggested_model=suggested_model,
+        counterfactual_cost_usd=counterfactual,
+        saving_usd=saving,
+        reason=reason,
+        actual_cost_usd=light_cost,
+        calls=len(light),
+    )
+
+
+def session_insights(
+    ledger: Ledger,
+    settings: Settings,
+    session_ids: list[str] | None = None,
+    now_ms: int | None = None,
+    *,
+    prices: PriceBook | None = None,
+    policy: TierPolicy | None = None,
+    with_outcomes: bool = True,
+) -> dict[str, SessionInsight]:
+    """Insights for `session_ids` (every session with calls when None).
+
+    `now_ms` is accepted for callers that evaluate a running session; the rules depend
+    only on the recorded history, so it does not change the result today.
+    """
+    del now_ms
+    if prices is None:
+        from shared.pricing import PriceBook
+
+        prices = PriceBook(settings.price_overrides())
+    policy = policy or TierPolicy.from_settings(settings)
+    activities = load_activity(ledger, session_ids)
+    limits = settings.insights
+    if with_outcomes:
+        outcomes = session_outcomes(
+            activities.values(), limits.outcome_window_days, limits.git_timeout_seconds
+        )
+    else:
+        outcomes = {}
+    skipped = Outcome("unknown", [], "outcomes were not computed for this view")
+    result: dict[str, SessionInsight] = {}
+    for session_id, activity in activities.items():
+        result[session_id] = SessionInsight(
+            tier=session_tier(activity.calls, policy, limits.dominant_tier_share),
+            hint=tier_hint(activity, policy, prices, settings),
+            outcome=outcomes.get(session_id, skipped),
+            flags=session_flags(activity, limits),
+            cost_usd=activity.cost_usd,
+        )
+    return result
