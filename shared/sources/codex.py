@@ -4,6 +4,15 @@ Codex logs a cumulative `total_token_usage` after each model call and often re-e
 unchanged; a model call is a change of that cumulative total. Keys are built from the
 session id and the cumulative totals, so the same rollout read twice (say once as
 `.jsonl`, later archived as `.jsonl.zst`) gives the same keys and counts once.
+
+A forked rollout (`forked_from_id` in its own `session_meta`) opens with a copy of the
+parent's history: the parent's `session_meta` and turns, written in one burst with every
+line re-stamped at the fork instant (codex-rs stamps each line when it writes it). That
+copy is read only as the baseline of the cumulative total, never as new spend. The copy
+ends at the first record whose `ordinal` reaches `subagent_history_start_ordinal` (newer
+rollouts), at the fork's own `thread_settings_applied` event, or at the first pause of a
+second or more between records (the copy is one append; the child's own first model call
+is a round trip later). A spawned subagent without `forked_from_id` copies nothing.
 """
 
 from __future__ import annotations
@@ -36,6 +45,10 @@ FAILED_EXIT = re.compile(
 
 # Counters in a cumulative total, in the order they are kept in the state.
 COUNTERS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
+# The longest pause between two lines of one copied-history burst.
+COPY_MAX_GAP_MS = 1000
+COPY_BURST = "burst"
+COPY_ORDINAL = "ordinal"
 
 
 @dataclass
@@ -47,7 +60,10 @@ class CodexState:
     git_branch: str = ""
     model: str = ""
     cumulative: list[int] | None = None
-    fork_started_ms: int | None = None
+    # Inside a fork's copy of its parent's history: "burst" or "ordinal", else "".
+    copying: str = ""
+    copy_until_ordinal: int = 0
+    copy_last_ms: int | None = None
     pending_tools: list[str] = field(default_factory=list)
 
     def to_json(self) -> bytes:
@@ -72,6 +88,8 @@ def parse_codex_lines(data: bytes, state: CodexState, fallback_session_id: str) 
         if not line.strip():
             continue
         chunk.lines += 1
+        if state.copying and _read_copied_history(line, state, chunk):
+            continue
         if not any(marker in line for marker in INTERESTING):
             if not looks_like_json_object(line):
                 chunk.rejected_lines += 1
@@ -98,7 +116,50 @@ def _read_tool_output(line: bytes, chunk: ParsedChunk) -> None:
         return
     match = re.search(rb'"call_id"\s*:\s*"([^"]+)"', line)
     if match:
-        chunk.tool_errors.append(match.group(1).decode())
+        chunk.tool_errors.append(f"cx:{match.group(1).decode()}")
+
+
+def _read_copied_history(line: bytes, state: CodexState, chunk: ParsedChunk) -> bool:
+    """True if the line belongs to a fork's copy of its parent's history; such a line only
+    moves the cumulative baseline (and the model). False once the copy has ended."""
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        chunk.rejected_lines += 1
+        return True
+    if not isinstance(record, dict):
+        chunk.rejected_lines += 1
+        return True
+    payload = record.get("payload") if isinstance(record.get("payload"), dict) else {}
+    assert isinstance(payload, dict)
+    if state.copying == COPY_ORDINAL:
+        ordinal = record.get("ordinal")
+        if not (isinstance(ordinal, int) and ordinal < state.copy_until_ordinal):
+            state.copying = ""
+            return False
+    elif (
+        record.get("type") == "event_msg"
+        and payload.get("type") == "thread_settings_applied"
+        and payload.get("thread_id") == state.session_id
+    ):
+        state.copying = ""
+        return True
+    else:
+        ts_ms = iso_to_ms(record.get("timestamp"))
+        if ts_ms is not None:
+            last = state.copy_last_ms
+            state.copy_last_ms = ts_ms
+            if last is not None and ts_ms - last >= COPY_MAX_GAP_MS:
+                state.copying = ""
+                return False
+    kind = record.get("type")
+    if kind == "turn_context" and isinstance(payload.get("model"), str):
+        state.model = payload["model"]
+    elif kind == "event_msg" and payload.get("type") == "token_count":
+        info = payload.get("info")
+        if isinstance(info, dict) and isinstance(info.get("total_token_usage"), dict):
+            state.cumulative = [_count(info["total_token_usage"], name) for name in COUNTERS]
+    return True
 
 
 def _read_record(
@@ -124,8 +185,8 @@ def _read_record(
 
 
 def _read_session_meta(payload: dict[str, Any], state: CodexState) -> None:
-    if state.session_id and state.session_id != payload.get("id"):
-        # A second session_meta of another session is the parent's, replayed in a fork.
+    if state.session_id:
+        # Only the rollout's own header (its first line) describes it.
         return
     if isinstance(payload.get("id"), str):
         state.session_id = payload["id"]
@@ -134,10 +195,13 @@ def _read_session_meta(payload: dict[str, Any], state: CodexState) -> None:
     git = payload.get("git")
     if isinstance(git, dict) and isinstance(git.get("branch"), str):
         state.git_branch = git["branch"]
-    source = payload.get("source")
-    forked = payload.get("forked_from_id") or (isinstance(source, dict) and "subagent" in source)
-    if forked:
-        state.fork_started_ms = iso_to_ms(payload.get("timestamp"))
+    if not payload.get("forked_from_id") or payload.get("history_base"):
+        return
+    start = payload.get("subagent_history_start_ordinal")
+    if isinstance(start, int):
+        state.copying, state.copy_until_ordinal = COPY_ORDINAL, start
+    else:
+        state.copying = COPY_BURST
 
 
 def _read_tool_call(
@@ -154,8 +218,6 @@ def _read_tool_call(
     if not isinstance(call_id, str):
         return
     ts_ms = iso_to_ms(record.get("timestamp")) or 0
-    if _in_fork_replay(state, ts_ms):
-        return
     name = payload.get("name") if isinstance(payload.get("name"), str) else item_type
     raw_input = (
         payload.get("input") if item_type == "custom_tool_call" else payload.get("arguments")
@@ -194,10 +256,6 @@ def _patch_paths(name: object, raw_input: object, cwd: str) -> list[str]:
     return list(dict.fromkeys(normalise_path(path.strip(), cwd) for path in found))
 
 
-def _in_fork_replay(state: CodexState, ts_ms: int) -> bool:
-    return state.fork_started_ms is not None and ts_ms < state.fork_started_ms
-
-
 def _read_token_count(
     payload: dict[str, Any],
     record: dict[str, Any],
@@ -223,9 +281,6 @@ def _read_token_count(
     if previous == cumulative:
         return
     state.cumulative = cumulative
-    if _in_fork_replay(state, ts_ms):
-        # The parent's history replayed into a fork: a baseline, not new spend.
-        return
     if previous is None:
         delta = cumulative
     elif any(now < before for now, before in zip(cumulative, previous, strict=True)):

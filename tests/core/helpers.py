@@ -1,0 +1,79 @@
+"""Shared helpers for the core tests: ingest a fake home, snapshot a ledger, run the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from shared.ingest import IngestSummary, ingest
+from shared.ledger import Ledger, open_ledger
+from shared.reports import Filters, period_report
+from shared.sources.roots import claude_roots, codex_roots
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def roots_for(env: Mapping[str, str]) -> list[Any]:
+    return claude_roots(env) + codex_roots(env)
+
+
+def ingest_env(ledger: Ledger, env: Mapping[str, str] | None = None) -> IngestSummary:
+    env = os.environ if env is None else env
+    return ingest(ledger, roots_for(env))
+
+
+def fresh_ledger(path: Path) -> Ledger:
+    return open_ledger(path)
+
+
+def totals(ledger: Ledger) -> dict[str, Any]:
+    return period_report(ledger, "daily", Filters())["totals"]
+
+
+def events(ledger: Ledger) -> dict[str, dict[str, Any]]:
+    cursor = ledger.conn.execute("SELECT * FROM usage_events ORDER BY event_key")
+    names = [d[0] for d in cursor.description]
+    return {row[0]: dict(zip(names, row, strict=True)) for row in cursor}
+
+
+SNAPSHOT_QUERIES = {
+    "events": "SELECT event_key, agent, session_id, ts_ms, model, speed, input_tokens, "
+    "output_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, "
+    "reasoning_tokens, total_tokens, round(cost_usd, 9), priced, free FROM usage_events",
+    "buckets": "SELECT bucket, agent, model, input_tokens, output_tokens, cache_write_5m_tokens, "
+    "cache_write_1h_tokens, cache_read_tokens, reasoning_tokens, total_tokens, "
+    "round(cost_usd, 9), unpriced_calls, calls FROM usage_buckets WHERE calls != 0",
+    "sessions": "SELECT * FROM sessions",
+    "tool_calls": "SELECT * FROM tool_calls",
+    "tool_files": "SELECT * FROM tool_files",
+    "tool_errors": "SELECT * FROM tool_errors",
+    "rate_limits": "SELECT * FROM rate_limits",
+    "sources": "SELECT path, agent, size, offset, lines, rejected_lines FROM sources",
+}
+
+
+def snapshot(ledger: Ledger, *, skip: tuple[str, ...] = ()) -> dict[str, list[tuple[Any, ...]]]:
+    """Everything a ledger knows, in a comparable form (row ids left out)."""
+    return {
+        name: sorted(ledger.conn.execute(sql).fetchall(), key=repr)
+        for name, sql in SNAPSHOT_QUERIES.items()
+        if name not in skip
+    }
+
+
+def run_cli(
+    *args: str, timeout: float = 120, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`burnmeter ARGS` as a real subprocess with the test's isolated environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "shared", *args],
+        cwd=REPO_ROOT,
+        env=dict(os.environ if env is None else env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

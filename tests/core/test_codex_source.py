@@ -1,0 +1,255 @@
+"""Codex rollouts: cumulative deltas, models, forks and subagents, rate limits, tools."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shared.ledger import open_ledger
+from shared.sources.events import CODEX
+from tests.core.helpers import events, ingest_env
+from tests.core.logwriters import (
+    RATE_LIMITS,
+    CodexRollout,
+    apply_patch_text,
+    codex_rollout_path,
+)
+
+
+def _codex_home(home: Path) -> Path:
+    return home / ".codex"
+
+
+def _ingest(tmp_path: Path):  # type: ignore[no-untyped-def]
+    ledger = open_ledger(tmp_path / "ledger.sqlite")
+    ingest_env(ledger)
+    return ledger
+
+
+def _sums(ledger, session_id: str | None = None) -> tuple[int, int, int, int]:  # type: ignore[no-untyped-def]
+    where = "WHERE session_id = ?" if session_id else ""
+    row = ledger.conn.execute(
+        "SELECT sum(input_tokens), sum(cache_read_tokens), sum(output_tokens), "
+        f"sum(reasoning_tokens) FROM usage_events {where}",
+        (session_id,) if session_id else (),
+    ).fetchone()
+    return tuple(value or 0 for value in row)  # type: ignore[return-value]
+
+
+def test_reemitted_token_counts_count_once(isolated_home: Path, tmp_path: Path) -> None:
+    rollout = CodexRollout("019c-reemit", started=0)
+    rollout.turn(1)
+    rollout.call(2, 17203, 358, cached=3456, reasoning=193, reemit=3)
+    rollout.call(5, 20000, 100, cached=17000, reemit=1)
+    rollout.write(codex_rollout_path(_codex_home(isolated_home), rollout))
+    ledger = _ingest(tmp_path)
+    rows = sorted(events(ledger).values(), key=lambda r: r["ts_ms"])
+    assert len(rows) == 2
+    assert _sums(ledger) == (17203 - 3456 + 20000 - 17000, 3456 + 17000, 458, 193)
+    assert rows[0]["total_tokens"] == 17203 + 358
+    assert {r["agent"] for r in rows} == {CODEX}
+
+
+def test_model_comes_from_turn_context(isolated_home: Path, tmp_path: Path) -> None:
+    rollout = CodexRollout("019c-models", started=0)
+    rollout.turn(1, model="gpt-5.3-codex")
+    rollout.call(2, 1000, 10)
+    rollout.turn(3, model="gpt-5.4")
+    rollout.call(4, 2000, 20)
+    rollout.write(codex_rollout_path(_codex_home(isolated_home), rollout))
+    ledger = _ingest(tmp_path)
+    models = [r["model"] for r in sorted(events(ledger).values(), key=lambda r: r["ts_ms"])]
+    assert models == ["gpt-5.3-codex", "gpt-5.4"]
+
+
+def _parent_with_history() -> CodexRollout:
+    parent = CodexRollout("019c-parent", started=0)
+    parent.turn(1)
+    parent.user_message("first task", 1)
+    parent.call(10, 10000, 500, cached=2000, reasoning=100)
+    parent.function_call(11, "exec_command", {"cmd": "ls"}, "call_parent_1")
+    parent.exec_output(12, "call_parent_1", "a b", 0)
+    parent.call(20, 12000, 300, cached=9000)
+    return parent
+
+
+def test_forked_rollout_does_not_recount_the_parents_history(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    parent = _parent_with_history()
+    fork_at = 600.0
+    child = CodexRollout("019c-child", started=fork_at, forked_from_id=parent.session_id)
+    child.copy_history_from(parent, fork_at + 0.001)
+    child.turn(fork_at + 0.05)
+    child.user_message("continue differently", fork_at + 0.05)
+    child.call(fork_at + 7, 13000, 250, cached=12000, reasoning=40)
+    child.function_call(fork_at + 8, "exec_command", {"cmd": "make"}, "call_child_1")
+    child.exec_output(fork_at + 9, "call_child_1", "boom", 2)
+    child.call(fork_at + 15, 14000, 50, cached=13000)
+    home = _codex_home(isolated_home)
+    parent.write(codex_rollout_path(home, parent))
+    child.write(codex_rollout_path(home, child))
+    ledger = _ingest(tmp_path)
+    assert _sums(ledger, "019c-parent") == (10000 - 2000 + 12000 - 9000, 11000, 800, 100)
+    assert _sums(ledger, "019c-child") == (13000 - 12000 + 14000 - 13000, 25000, 300, 40)
+    assert ledger.conn.execute("SELECT count(*) FROM usage_events").fetchone() == (4,)
+    tools = dict(ledger.conn.execute("SELECT tool_id, session_id FROM tool_calls").fetchall())
+    assert tools == {"cx:call_parent_1": "019c-parent", "cx:call_child_1": "019c-child"}
+    assert ledger.conn.execute("SELECT tool_id FROM tool_errors").fetchall() == [
+        ("cx:call_child_1",)
+    ]
+    samples = ledger.conn.execute(
+        "SELECT session_id, count(*) FROM rate_limits GROUP BY session_id ORDER BY 1"
+    ).fetchall()
+    assert samples == [("019c-child", 2), ("019c-parent", 2)]
+
+
+def test_fork_read_in_pieces_gives_the_same_totals(isolated_home: Path, tmp_path: Path) -> None:
+    parent = _parent_with_history()
+    child = CodexRollout("019c-child2", started=900, forked_from_id=parent.session_id)
+    child.copy_history_from(parent, 900.002)
+    child.turn(900.01)
+    child.call(910, 13000, 250, cached=12000)
+    path = codex_rollout_path(_codex_home(isolated_home), child)
+    data = b"".join(child.lines)
+    ledger = open_ledger(tmp_path / "ledger.sqlite")
+    path.parent.mkdir(parents=True)
+    for cut in (0, 1, 2, 3, 5, 8):
+        end = sum(len(x) for x in child.lines[: cut + 1])
+        path.write_bytes(data[:end])
+        ingest_env(ledger)
+    path.write_bytes(data)
+    ingest_env(ledger)
+    assert _sums(ledger, "019c-child2") == (1000, 12000, 250, 0)
+
+
+def test_subagent_rollout_without_copied_history_counts_fully(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """A spawned subagent (`source.subagent.thread_spawn`, no `forked_from_id`) starts on
+    its own work: nothing in it is the parent's."""
+    spawn = {"subagent": {"thread_spawn": {"parent_thread_id": "019c-parent", "depth": 1}}}
+    sub = CodexRollout("019c-sub", started=100, source=spawn)
+    sub.turn(100.001)
+    sub.call(100.002, 5000, 60, cached=1000)
+    sub.call(100.5, 6000, 70, cached=5000)
+    sub.write(codex_rollout_path(_codex_home(isolated_home), sub))
+    ledger = _ingest(tmp_path)
+    assert _sums(ledger, "019c-sub") == (4000 + 1000, 6000, 130, 0)
+
+
+def test_rate_limits_are_stored(isolated_home: Path, tmp_path: Path) -> None:
+    rollout = CodexRollout("019c-limits", started=0)
+    rollout.turn(1)
+    rollout.rate_limits_only(2, RATE_LIMITS)
+    rollout.call(3, 100, 1, reemit=0)
+    rollout.write(codex_rollout_path(_codex_home(isolated_home), rollout))
+    ledger = _ingest(tmp_path)
+    rows = ledger.conn.execute(
+        "SELECT agent, session_id, primary_used_percent, primary_window_minutes, "
+        "primary_resets_at, secondary_used_percent, secondary_window_minutes, "
+        "secondary_resets_at, plan_type FROM rate_limits ORDER BY ts_ms"
+    ).fetchall()
+    expected = (
+        CODEX,
+        "019c-limits",
+        12.0,
+        300,
+        1773150000,
+        34.0,
+        10080,
+        1773600000,
+        "plus",
+    )
+    assert rows == [expected, expected]
+
+
+def test_apply_patch_headers_become_paths(isolated_home: Path, tmp_path: Path) -> None:
+    rollout = CodexRollout("019c-patch", started=0, cwd="/work/repo")
+    rollout.turn(1)
+    rollout.custom_tool_call(
+        2,
+        "apply_patch",
+        apply_patch_text(("Update", "src/app.py"), ("Add", "/work/repo/docs/new.md")),
+        "call_patch_1",
+    )
+    rollout.custom_output(3, "call_patch_1", "Success. Updated the following files")
+    # The older function-call form carries the patch inside JSON arguments.
+    rollout.function_call(
+        4, "apply_patch", {"input": apply_patch_text(("Delete", "old/x.txt"))}, "call_patch_2"
+    )
+    rollout.call(5, 3000, 200, cached=1000)
+    rollout.write(codex_rollout_path(_codex_home(isolated_home), rollout))
+    ledger = _ingest(tmp_path)
+    files = sorted(ledger.conn.execute("SELECT tool_id, path FROM tool_files").fetchall())
+    assert files == [
+        ("cx:call_patch_1", "/work/repo/docs/new.md"),
+        ("cx:call_patch_1", "/work/repo/src/app.py"),
+        ("cx:call_patch_2", "/work/repo/old/x.txt"),
+    ]
+    (event_key,) = events(ledger)
+    linked = ledger.conn.execute("SELECT DISTINCT event_key FROM tool_calls").fetchall()
+    assert linked == [(event_key,)]
+
+
+def test_failing_tool_output_becomes_a_tool_error(isolated_home: Path, tmp_path: Path) -> None:
+    rollout = CodexRollout("019c-errors", started=0)
+    rollout.turn(1)
+    for index, (kind, code) in enumerate(
+        [("exec", 0), ("exec", 1), ("shell", 0), ("shell", 127)], start=1
+    ):
+        call_id = f"call_{kind}_{code}"
+        rollout.function_call(index * 2, "exec_command", {"cmd": "make"}, call_id)
+        if kind == "exec":
+            rollout.exec_output(index * 2 + 1, call_id, "output", code)
+        else:
+            rollout.shell_output(index * 2 + 1, call_id, "output", code)
+    rollout.call(20, 1000, 10)
+    rollout.write(codex_rollout_path(_codex_home(isolated_home), rollout))
+    ledger = _ingest(tmp_path)
+    errors = sorted(row[0] for row in ledger.conn.execute("SELECT tool_id FROM tool_errors"))
+    assert errors == ["cx:call_exec_1", "cx:call_shell_127"]
+    assert ledger.conn.execute("SELECT count(*) FROM tool_calls").fetchone() == (4,)
+
+
+def test_fork_copy_ends_at_its_own_thread_settings_event(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """Newer Codex marks the end of the copy with the fork's own `thread_settings_applied`;
+    the child's first call may then follow within the second."""
+    parent = _parent_with_history()
+    child = CodexRollout("019c-child3", started=300, forked_from_id=parent.session_id)
+    child.copy_history_from(parent, 300.001)
+    child.add(
+        "event_msg",
+        {"type": "thread_settings_applied", "thread_id": "019c-parent"},
+        300.05,
+    )
+    child.add("event_msg", {"type": "thread_settings_applied", "thread_id": "019c-child3"}, 300.06)
+    child.turn(300.07)
+    child.call(300.3, 13000, 250, cached=12000)
+    child.write(codex_rollout_path(_codex_home(isolated_home), child))
+    ledger = _ingest(tmp_path)
+    assert _sums(ledger, "019c-child3") == (1000, 12000, 250, 0)
+
+
+def test_fork_copy_ends_at_the_history_start_ordinal(isolated_home: Path, tmp_path: Path) -> None:
+    """Paginated rollouts number their records; the header names the first own ordinal."""
+    import orjson
+
+    parent = _parent_with_history()
+    child = CodexRollout("019c-child4", started=400, forked_from_id=parent.session_id)
+    header = orjson.loads(child.lines[0])
+    header["payload"]["subagent_history_start_ordinal"] = len(parent.lines) + 1
+    child.lines[0] = orjson.dumps(header) + b"\n"
+    child.copy_history_from(parent, 400.001)
+    child.turn(400.002)
+    child.call(400.003, 13000, 250, cached=12000)
+    numbered = []
+    for ordinal, raw in enumerate(child.lines):
+        record = orjson.loads(raw)
+        record["ordinal"] = ordinal
+        numbered.append(orjson.dumps(record) + b"\n")
+    child.lines = numbered
+    child.write(codex_rollout_path(_codex_home(isolated_home), child))
+    ledger = _ingest(tmp_path)
+    assert _sums(ledger, "019c-child4") == (1000, 12000, 250, 0)
