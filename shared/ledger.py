@@ -252,6 +252,16 @@ def _create_private_file(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
+def _keep_private(path: Path) -> None:
+    """A ledger copied in or left by an older version may be readable by others; the WAL
+    and shared-memory files SQLite creates copy the main file's mode, so fix it first."""
+    try:
+        if os.stat(path).st_mode & 0o077:
+            os.chmod(path, 0o600)
+    except OSError:
+        pass
+
+
 def _check_identity(conn: sqlite3.Connection, path: Path) -> None:
     try:
         app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
@@ -291,6 +301,7 @@ def open_ledger(path: Path | None = None, *, readonly: bool = False) -> Ledger:
     try:
         _check_identity(conn, path)
         if not readonly:
+            _keep_private(path)
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             _migrate(conn)

@@ -1,0 +1,220 @@
+"""Bad input never stops an ingest and never loses or doubles a call: malformed lines,
+half-written lines, truncated, replaced, deleted and unreadable files."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import shared.ingest
+from shared.cli import main
+from shared.ledger import open_ledger
+from tests.core.helpers import events, ingest_env, run_cli, totals
+from tests.core.logwriters import (
+    ClaudeSession,
+    CodexRollout,
+    claude_project_dir,
+    claude_usage,
+    codex_rollout_path,
+    text_block,
+)
+
+CWD = "/home/dev/app"
+
+
+def _session(session_id: str, outputs: list[int]) -> ClaudeSession:
+    session = ClaudeSession(session_id, cwd=CWD)
+    for index, output in enumerate(outputs):
+        session.reply(index + 1, [text_block("x")], claude_usage(10, output, cache_read=50))
+    return session
+
+
+def _path(home: Path, session_id: str) -> Path:
+    return claude_project_dir(home / ".claude", CWD) / f"{session_id}.jsonl"
+
+
+def _ledger(tmp_path: Path):  # type: ignore[no-untyped-def]
+    return open_ledger(tmp_path / "ledger.sqlite")
+
+
+def test_malformed_lines_are_skipped_counted_and_shown_by_doctor(isolated_home: Path) -> None:
+    session = _session("s-bad", [100, 200])
+    good = session.lines
+    path = _path(isolated_home, "s-bad")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(
+        good[0]
+        + b'{"type":"assistant","message":{"usage":{"input_tokens":1,\n'  # cut JSON
+        + b"not json at all\n"
+        + b'["a","list"]\n'
+        + good[1]
+    )
+    ingest = run_cli("ingest")
+    assert ingest.returncode == 0, ingest.stderr
+    assert "skipped 3 malformed lines" in ingest.stdout
+    doctor = run_cli("doctor", "--json")
+    report = json.loads(doctor.stdout)
+    assert report["agents"]["claude-code"]["rejected_lines"] == 3
+    assert report["agents"]["claude-code"]["calls"] == 2
+    assert report["rejected_files"] == [{"path": str(path), "rejected_lines": 3}]
+    text = run_cli("doctor")
+    assert "3 malformed lines" in text.stdout
+    assert "3 rejected" in text.stdout
+    daily = json.loads(run_cli("report", "daily", "--json").stdout)
+    assert daily["totals"]["output_tokens"] == 300
+
+
+def test_half_written_last_line_waits_until_completed(isolated_home: Path, tmp_path: Path) -> None:
+    session = _session("s-half", [100, 250])
+    path = _path(isolated_home, "s-half")
+    path.parent.mkdir(parents=True)
+    first, second = session.lines
+    path.write_bytes(first + second[:-40])
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    assert totals(ledger)["output_tokens"] == 100
+    offset, rejected = ledger.conn.execute("SELECT offset, rejected_lines FROM sources").fetchone()
+    assert offset == len(first) and rejected == 0
+    with open(path, "ab") as handle:
+        handle.write(second[-40:])
+    ingest_env(ledger)
+    assert totals(ledger)["output_tokens"] == 350
+    assert ledger.conn.execute("SELECT rejected_lines FROM sources").fetchone() == (0,)
+
+
+def test_truncated_file_is_reread_without_double_counting(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    session = _session("s-trunc", [100, 200, 300])
+    path = session.write(_path(isolated_home, "s-trunc"))
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    assert totals(ledger)["output_tokens"] == 600
+    # Rewritten in place, shorter than what was read: read again from the start.
+    path.write_bytes(session.lines[0] + _session("s-trunc", [40]).lines[0])
+    ingest_env(ledger)
+    assert totals(ledger)["output_tokens"] == 640
+    assert len(events(ledger)) == 4
+
+
+def test_replaced_file_is_reread_without_double_counting(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    session = _session("s-repl", [100, 200])
+    path = session.write(_path(isolated_home, "s-repl"))
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    # An editor-style save: a new file (new inode) with the old lines and one more, renamed over.
+    session.reply(9, [text_block("more")], claude_usage(10, 50))
+    replacement = path.with_name("tmp-save")
+    session.write(replacement)
+    os.replace(replacement, path)
+    ingest_env(ledger)
+    assert totals(ledger)["output_tokens"] == 350
+    assert len(events(ledger)) == 3
+
+
+def test_replaced_codex_rollout_is_reread_without_double_counting(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    rollout = CodexRollout("019c-repl", started=0)
+    rollout.turn(1)
+    rollout.call(2, 1000, 10, cached=100)
+    path = rollout.write(codex_rollout_path(isolated_home / ".codex", rollout))
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    rollout.call(3, 2000, 20, cached=1500)
+    path.unlink()
+    rollout.write(path)
+    ingest_env(ledger)
+    result = totals(ledger)
+    assert result["output_tokens"] == 30
+    assert result["input_tokens"] == 900 + 500
+
+
+def test_deleted_file_keeps_its_history(isolated_home: Path, tmp_path: Path) -> None:
+    path = _session("s-gone", [100, 200]).write(_path(isolated_home, "s-gone"))
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    before = totals(ledger)
+    path.unlink()
+    ingest_env(ledger)
+    assert totals(ledger) == before
+    assert ledger.conn.execute("SELECT missing FROM sources").fetchone() == (1,)
+
+
+def test_deleted_file_shows_as_gone_in_doctor(isolated_home: Path) -> None:
+    path = _session("s-gone2", [70]).write(_path(isolated_home, "s-gone2"))
+    assert run_cli("ingest").returncode == 0
+    path.unlink()
+    report = json.loads(run_cli("doctor", "--json").stdout)
+    assert report["agents"]["claude-code"]["files_gone"] == 1
+    assert report["agents"]["claude-code"]["calls"] == 1
+    daily = json.loads(run_cli("report", "daily", "--json").stdout)
+    assert daily["totals"]["output_tokens"] == 70
+
+
+def test_fifo_and_directory_named_like_logs_do_not_block(isolated_home: Path) -> None:
+    project = claude_project_dir(isolated_home / ".claude", CWD)
+    _session("s-ok", [5]).write(project / "s-ok.jsonl")
+    os.mkfifo(project / "pipe.jsonl")
+    (project / "folder.jsonl").mkdir()
+    codex_sessions = isolated_home / ".codex" / "sessions" / "2026" / "03" / "10"
+    codex_sessions.mkdir(parents=True)
+    os.mkfifo(codex_sessions / "rollout-2026-03-10T09-00-00-fifo.jsonl")
+    result = run_cli("ingest", timeout=60)
+    assert result.returncode == 0, result.stderr
+    daily = json.loads(run_cli("report", "daily", "--json").stdout)
+    assert daily["totals"]["output_tokens"] == 5
+
+
+def test_unreadable_file_is_a_warning_not_a_stop(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Tests run as root, so chmod cannot make a file unreadable: fail its open instead.
+    blocked = _session("s-blocked", [100]).write(_path(isolated_home, "s-blocked"))
+    _session("s-fine", [7]).write(_path(isolated_home, "s-fine"))
+    real_read = shared.ingest.read_complete_lines
+
+    def failing_read(path: str, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if path == str(blocked):
+            raise PermissionError(13, "Permission denied", path)
+        return real_read(path, *args, **kwargs)
+
+    monkeypatch.setattr(shared.ingest, "read_complete_lines", failing_read)
+    assert main(["ingest"]) == 0
+    captured = capsys.readouterr()
+    assert f"warning: {blocked}: [Errno 13] Permission denied" in captured.err
+    assert main(["doctor", "--json", "--no-ingest"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["unreadable_files"] == [
+        {"path": str(blocked), "error": f"[Errno 13] Permission denied: '{blocked}'"}
+    ]
+    assert report["agents"]["claude-code"]["calls"] == 1
+    # Readable again: read in full, the warning gone.
+    monkeypatch.setattr(shared.ingest, "read_complete_lines", real_read)
+    assert main(["report", "daily", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["totals"]["output_tokens"] == 107
+    assert main(["doctor", "--json", "--no-ingest"]) == 0
+    assert json.loads(capsys.readouterr().out)["unreadable_files"] == []
+
+
+def test_bad_config_falls_back_to_defaults_with_a_message(isolated_home: Path) -> None:
+    _session("s-cfg", [100]).write(_path(isolated_home, "s-cfg"))
+    config = isolated_home / "burnmeter-config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("[budgets\ndaily_usd = = 3\n")
+    result = run_cli("report", "daily", "--json")
+    assert result.returncode == 0, result.stderr
+    assert str(config) in result.stderr and "using defaults" in result.stderr
+    assert json.loads(result.stdout)["totals"]["output_tokens"] == 100
+    config.write_text('[budgets]\ndaily_usd = -5\n[prices."x"]\nbogus = 1\n')
+    doctor = run_cli("doctor", "--json")
+    assert doctor.returncode == 0
+    problems = json.loads(doctor.stdout)["config_problems"]
+    assert len(problems) == 1 and "budgets.daily_usd" in problems[0]
+    assert "using defaults" in problems[0]
+    assert config.read_text() == '[budgets]\ndaily_usd = -5\n[prices."x"]\nbogus = 1\n'

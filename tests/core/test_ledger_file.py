@@ -1,0 +1,194 @@
+"""The ledger file itself: private mode, corrupt and foreign files left untouched, old
+schemas upgraded in place."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from shared import ledger as ledger_module
+from shared.ledger import (
+    APPLICATION_ID,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    LedgerCorrupt,
+    LedgerForeign,
+    open_ledger,
+)
+from shared.paths import ledger_path
+from tests.core.helpers import ingest_env, run_cli, snapshot
+from tests.core.logwriters import ClaudeSession, claude_project_dir, claude_usage, text_block
+
+
+def _write_logs(home: Path) -> None:
+    session = ClaudeSession("s-ledger", cwd="/home/dev/app")
+    session.reply(1, [text_block("x")], claude_usage(10, 100, cache_read=1000))
+    session.write(claude_project_dir(home / ".claude", "/home/dev/app") / "s-ledger.jsonl")
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_ledger_file_is_private(isolated_home: Path) -> None:
+    _write_logs(isolated_home)
+    old_umask = os.umask(0o022)
+    try:
+        result = run_cli("ingest")
+    finally:
+        os.umask(old_umask)
+    assert result.returncode == 0, result.stderr
+    assert _mode(ledger_path()) == 0o600
+    # While a connection is open, SQLite's WAL and shared-memory files copy that mode.
+    ledger = open_ledger(ledger_path())
+    ingest_env(ledger)
+    for suffix in ("-wal", "-shm"):
+        side = Path(str(ledger_path()) + suffix)
+        if side.exists():
+            assert _mode(side) == 0o600, suffix
+    ledger.close()
+
+
+def test_existing_ledger_with_loose_mode_is_tightened(isolated_home: Path) -> None:
+    path = ledger_path()
+    open_ledger(path).close()
+    os.chmod(path, 0o644)
+    open_ledger(path).close()
+    assert _mode(path) == 0o600
+
+
+@pytest.mark.parametrize("command", [["report", "daily", "--json"], ["ingest"], ["reprice"]])
+def test_corrupt_ledger_is_reported_and_left_byte_identical(
+    isolated_home: Path, command: list[str]
+) -> None:
+    _write_logs(isolated_home)
+    path = ledger_path()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"SQLite format 3\x00" + os.urandom(4096))
+    before = _digest(path)
+    result = run_cli(*command)
+    assert result.returncode == 2
+    assert str(path) in result.stderr
+    assert "untouched" in result.stderr and "Traceback" not in result.stderr
+    assert _digest(path) == before
+    assert sorted(p.name for p in path.parent.iterdir()) == ["ledger.sqlite"]
+
+
+def test_doctor_reports_a_corrupt_ledger(isolated_home: Path) -> None:
+    path = ledger_path()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"this is not a database, it is a shopping list\n" * 100)
+    before = _digest(path)
+    text = run_cli("doctor")
+    assert text.returncode == 1
+    assert str(path) in text.stdout.replace("\n", "")
+    report = json.loads(run_cli("doctor", "--json").stdout)
+    assert str(path) in report["ledger"]["error"]
+    assert _digest(path) == before
+    with pytest.raises(LedgerCorrupt):
+        open_ledger(path)
+    assert _digest(path) == before
+
+
+def test_foreign_sqlite_file_is_reported_and_left_byte_identical(isolated_home: Path) -> None:
+    _write_logs(isolated_home)
+    path = ledger_path()
+    path.parent.mkdir(parents=True)
+    other = sqlite3.connect(path)
+    other.execute("CREATE TABLE recipes (name TEXT)")
+    other.execute("INSERT INTO recipes VALUES ('bread')")
+    other.commit()
+    other.close()
+    before = _digest(path)
+    result = run_cli("report", "daily")
+    assert result.returncode == 2
+    assert str(path) in result.stderr and "did not write" in result.stderr
+    assert _digest(path) == before
+    with pytest.raises(LedgerForeign):
+        open_ledger(path)
+    assert _digest(path) == before
+    doctor = json.loads(run_cli("doctor", "--json").stdout)
+    assert "did not write" in doctor["ledger"]["error"]
+    assert _digest(path) == before
+
+
+def _ledger_at_version(path: Path, version: int) -> None:
+    """A ledger as an older burnmeter left it: only the first `version` migrations."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    for step in range(version):
+        conn.executescript(
+            f"BEGIN;\n{MIGRATIONS[step]}\nPRAGMA application_id = {APPLICATION_ID};\n"
+            f"PRAGMA user_version = {step + 1};\nCOMMIT;"
+        )
+    conn.close()
+
+
+@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION))
+def test_older_schema_upgrades_in_place_keeping_history(
+    isolated_home: Path, tmp_path: Path, version: int
+) -> None:
+    _write_logs(isolated_home)
+    reference = open_ledger(tmp_path / "reference.sqlite")
+    ingest_env(reference)
+    path = tmp_path / "old.sqlite"
+    _ledger_at_version(path, version)
+    # A call recorded by the old version.
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute(
+        "INSERT INTO usage_events (event_key, agent, session_id, ts_ms, model, input_tokens, "
+        "output_tokens, total_tokens, cost_usd) VALUES ('old:1', 'claude-code', 'old-session', "
+        "1700000000000, 'claude-opus-4-7', 5, 7, 12, 0.5)"
+    )
+    conn.close()
+    inode = os.stat(path).st_ino
+    upgraded = open_ledger(path)
+    assert upgraded.schema_version() == SCHEMA_VERSION
+    assert os.stat(path).st_ino == inode
+    kept = upgraded.conn.execute(
+        "SELECT output_tokens, cost_usd FROM usage_events WHERE event_key = 'old:1'"
+    ).fetchone()
+    assert kept == (7, 0.5)
+    ingest_env(upgraded)
+    upgraded.conn.execute("DELETE FROM usage_events WHERE event_key = 'old:1'")
+    assert snapshot(upgraded, skip=("sources",)) == snapshot(reference, skip=("sources",))
+
+
+def test_a_future_migration_is_applied_in_place(
+    isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mechanism itself: a ledger at today's version gains tomorrow's migration."""
+    _write_logs(isolated_home)
+    path = tmp_path / "ledger.sqlite"
+    current = open_ledger(path)
+    ingest_env(current)
+    before = snapshot(current)
+    current.close()
+    extra = "CREATE TABLE future_notes (note TEXT); INSERT INTO meta VALUES ('future', 'yes');"
+    monkeypatch.setattr(ledger_module, "MIGRATIONS", [*MIGRATIONS, extra])
+    monkeypatch.setattr(ledger_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    upgraded = open_ledger(path)
+    assert upgraded.schema_version() == SCHEMA_VERSION + 1
+    assert upgraded.get_meta("future") == "yes"
+    assert snapshot(upgraded) == before
+
+
+def test_newer_schema_is_refused_and_left_alone(isolated_home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    open_ledger(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    conn.close()
+    before = _digest(path)
+    with pytest.raises(ledger_module.LedgerTooNew, match=str(path)):
+        open_ledger(path)
+    assert _digest(path) == before

@@ -1,0 +1,188 @@
+"""Where logs are found: env roots, defaults, links, compressed and archived rollouts,
+subagent layouts."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from shared.ledger import open_ledger
+from shared.reports import Filters, sessions_report
+from shared.sources.events import CLAUDE, CODEX
+from shared.sources.roots import claude_roots, codex_roots
+from tests.core.helpers import events, ingest_env, totals
+from tests.core.logwriters import (
+    ClaudeSession,
+    CodexRollout,
+    claude_project_dir,
+    claude_usage,
+    codex_rollout_path,
+    text_block,
+    zstd_compress,
+)
+
+CWD = "/home/dev/app"
+
+
+def _claude_file(config_dir: Path, session_id: str, output: int) -> Path:
+    session = ClaudeSession(session_id, cwd=CWD)
+    session.reply(1, [text_block("x")], claude_usage(10, output, cache_read=100))
+    return session.write(claude_project_dir(config_dir, CWD) / f"{session_id}.jsonl")
+
+
+def _rollout(session_id: str, output: int, started: float = 0) -> CodexRollout:
+    rollout = CodexRollout(session_id, started=started)
+    rollout.turn(started + 1)
+    rollout.call(started + 2, 1000, output, cached=200)
+    return rollout
+
+
+def _ledger(tmp_path: Path):  # type: ignore[no-untyped-def]
+    return open_ledger(tmp_path / "ledger.sqlite")
+
+
+def _outputs(ledger) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    return {r["session_id"]: r["output_tokens"] for r in events(ledger).values()}
+
+
+def test_claude_config_dir_is_comma_separated_config_dirs_or_projects(
+    isolated_home: Path, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    first, second = tmp_path / "one", tmp_path / "two"
+    _claude_file(first, "s-one", 11)
+    _claude_file(second, "s-two", 22)
+    _claude_file(isolated_home / ".claude", "s-default", 33)
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", f"{first}, {second / 'projects'}")
+    assert [r.path for r in claude_roots()] == [first / "projects", second / "projects"]
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    assert _outputs(ledger) == {"s-one": 11, "s-two": 22}
+
+
+def test_default_claude_roots_are_both_config_and_dot_claude(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    _claude_file(isolated_home / ".config" / "claude", "s-xdg", 5)
+    _claude_file(isolated_home / ".claude", "s-dot", 6)
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    assert _outputs(ledger) == {"s-xdg": 5, "s-dot": 6}
+
+
+def test_same_file_through_two_roots_or_a_link_counts_once(
+    isolated_home: Path, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    real = isolated_home / ".claude"
+    path = _claude_file(real, "s-linked", 7)
+    # ~/.config/claude is a link to ~/.claude, and a second link to the same transcript.
+    (isolated_home / ".config").mkdir()
+    os.symlink(real, isolated_home / ".config" / "claude")
+    os.symlink(path, path.parent / "copy-link.jsonl")
+    ledger = _ledger(tmp_path)
+    summary = ingest_env(ledger)
+    assert summary.files_seen == 1
+    assert _outputs(ledger) == {"s-linked": 7}
+    # The same directory named twice in CLAUDE_CONFIG_DIR, once through the link.
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", f"{real},{isolated_home / '.config' / 'claude'}")
+    again = ingest_env(ledger)
+    assert again.files_seen == 1 and again.new_calls == 0
+    assert ledger.conn.execute("SELECT count(*) FROM sources").fetchone() == (1,)
+    assert totals(ledger)["output_tokens"] == 7
+
+
+def test_codex_home_is_comma_separated_with_sessions_and_archives(
+    isolated_home: Path, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    first, second = tmp_path / "codex-a", tmp_path / "codex-b"
+    live = _rollout("019c-live", 10)
+    live.write(codex_rollout_path(first, live))
+    archived = _rollout("019c-archived", 20, started=50)
+    archived.write(codex_rollout_path(second, archived, folder="archived_sessions"))
+    default = _rollout("019c-default", 30)
+    default.write(codex_rollout_path(isolated_home / ".codex", default))
+    monkeypatch.setenv("CODEX_HOME", f"{first},{second}")
+    assert [r.path for r in codex_roots()] == [
+        first / "sessions",
+        first / "archived_sessions",
+        second / "sessions",
+        second / "archived_sessions",
+    ]
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    assert _outputs(ledger) == {"019c-live": 10, "019c-archived": 20}
+
+
+def test_default_codex_home(isolated_home: Path, tmp_path: Path) -> None:
+    rollout = _rollout("019c-home", 9)
+    rollout.write(codex_rollout_path(isolated_home / ".codex", rollout))
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    assert _outputs(ledger) == {"019c-home": 9}
+    assert {r.agent for r in claude_roots() + codex_roots()} == {CLAUDE, CODEX}
+
+
+def test_zstd_rollouts_are_read(isolated_home: Path, tmp_path: Path) -> None:
+    rollout = _rollout("019c-zst", 44)
+    plain = rollout.write(tmp_path / "plain.jsonl")
+    target = codex_rollout_path(isolated_home / ".codex", rollout, folder="archived_sessions")
+    zstd_compress(plain, target.with_name(target.name + ".zst"))
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    assert _outputs(ledger) == {"019c-zst": 44}
+    rows = list(events(ledger).values())
+    assert rows[0]["input_tokens"] == 800 and rows[0]["cache_read_tokens"] == 200
+
+
+def test_rollout_archived_as_zst_after_being_read_counts_once(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    codex_home = isolated_home / ".codex"
+    rollout = _rollout("019c-archive-me", 12)
+    rollout.function_call(3, "exec_command", {"cmd": "ls"}, "call_a")
+    rollout.call(4, 1500, 8, cached=1000)
+    live_path = rollout.write(codex_rollout_path(codex_home, rollout))
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    before = totals(ledger)
+    calls_before = ledger.conn.execute("SELECT count(*) FROM tool_calls").fetchone()
+    # Codex archives the rollout: compressed into archived_sessions/, the original removed.
+    archived = codex_rollout_path(codex_home, rollout, folder="archived_sessions")
+    zstd_compress(live_path, archived.with_name(archived.name + ".zst"))
+    live_path.unlink()
+    ingest_env(ledger)
+    assert totals(ledger) == before
+    assert ledger.conn.execute("SELECT count(*) FROM tool_calls").fetchone() == calls_before
+    # Both copies present at once also count once.
+    rollout.write(live_path)
+    ingest_env(ledger)
+    assert totals(ledger) == before
+
+
+def test_subagent_files_in_both_layouts_belong_to_the_parent_session(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    project = claude_project_dir(isolated_home / ".claude", CWD)
+    parent = ClaudeSession("s-parent", cwd=CWD)
+    parent.reply(1, [text_block("main")], claude_usage(10, 100))
+    parent.write(project / "s-parent.jsonl")
+    legacy = ClaudeSession("s-parent", cwd=CWD, version="2.0.37", agent_id="ea02459f")
+    legacy.reply(2, [text_block("legacy sub")], claude_usage(10, 20), model="claude-haiku-4-5")
+    legacy.write(project / "agent-ea02459f.jsonl")
+    modern = ClaudeSession("s-parent", cwd=CWD, agent_id="a4ca7529859c158c2")
+    modern.reply(3, [text_block("new sub")], claude_usage(10, 30), model="claude-haiku-4-5")
+    modern.write(project / "s-parent" / "subagents" / "agent-a4ca7529859c158c2.jsonl")
+    (project / "s-parent" / "subagents" / "agent-a4ca7529859c158c2.meta.json").write_text(
+        '{"agentType":"general-purpose","description":"Research"}'
+    )
+    ledger = _ledger(tmp_path)
+    summary = ingest_env(ledger)
+    assert summary.files_seen == 3
+    report = sessions_report(ledger, Filters())
+    assert [row["session_id"] for row in report["sessions"]] == ["s-parent"]
+    (row,) = report["sessions"]
+    assert row["output_tokens"] == 150
+    assert row["models"] == ["claude-haiku-4-5", "claude-opus-4-7"]
+    sidechain = ledger.conn.execute(
+        "SELECT is_sidechain, count(*) FROM usage_events GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert sidechain == [(0, 1), (1, 2)]
