@@ -8,7 +8,6 @@ import sys
 from collections.abc import Sequence
 
 from shared import __version__
-from shared.commands.context import CommandError
 
 # Commands in the order `--help` lists them. Front-end commands (tray, lsp) live in their
 # own packages and are imported only when run, so the core never loads Qt or pygls.
@@ -18,6 +17,8 @@ COMMAND_MODULES = [
     "shared.commands.doctor_cmd",
     "shared.commands.reprice_cmd",
     "shared.commands.watch_cmd",
+    "shared.commands.statusline_cmd",
+    "shared.commands.budgets_cmd",
 ]
 
 
@@ -35,8 +36,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["statusline"]:
+        # Claude Code runs this on every refresh: skip importing every command's module.
+        from shared.commands.statusline_cmd import run_fast
+
+        status = run_fast(arguments[1:])
+        if status >= 0:
+            return status
+    from shared.commands.context import CommandError
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     if not hasattr(args, "run"):
         parser.print_help()
         return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shared.commands.context import (
@@ -33,7 +33,10 @@ from shared.reports import (
 )
 from shared.sources.events import AGENTS
 
-KINDS = ("daily", "weekly", "monthly", "sessions", "models", "repos", "files")
+if TYPE_CHECKING:
+    from shared.config import Settings
+
+KINDS = ("daily", "weekly", "monthly", "sessions", "blocks", "models", "repos", "files")
 TOKEN_COLUMNS = ["Input", "Output", "Cache Create", "Cache Read", "Total Tokens", "Cost (USD)"]
 CSV_TOKENS = [
     "input_tokens",
@@ -112,15 +115,33 @@ def filters_from(args: argparse.Namespace) -> Filters:
     return Filters(since=args.since, until=args.until, agent=args.agent, tz=args.tz or local_zone())
 
 
-def build_report(kind: str, context_ledger: Any, filters: Filters) -> dict[str, Any]:
+def build_report(
+    kind: str, context_ledger: Any, filters: Filters, settings: Settings | None = None
+) -> dict[str, Any]:
+    """The report as its JSON contract says. Sessions and repos carry insights (tier, hint,
+    outcome, flags; cost per commit) when `settings` is given."""
     if kind in ("daily", "weekly", "monthly"):
         return period_report(context_ledger, kind, filters)
     if kind == "models":
         return models_report(context_ledger, filters)
+    if kind == "blocks":
+        from shared.insights.reporting import blocks_report
+
+        return blocks_report(context_ledger, filters)
     if kind == "sessions":
-        return sessions_report(context_ledger, filters)
+        report = sessions_report(context_ledger, filters)
+        if settings is not None:
+            from shared.insights.reporting import add_session_insights
+
+            add_session_insights(report, context_ledger, settings)
+        return report
     if kind == "repos":
-        return repos_report(context_ledger, filters)
+        report = repos_report(context_ledger, filters)
+        if settings is not None:
+            from shared.insights.reporting import add_commit_costs
+
+            add_commit_costs(report, context_ledger, settings, filters)
+        return report
     return files_report(context_ledger, filters)
 
 
@@ -134,7 +155,8 @@ def run(args: argparse.Namespace) -> int:
             print(where_we_looked(context.roots), file=sys.stderr)
         for problem in summary.unreadable:
             print(f"warning: {problem}", file=sys.stderr)
-    report = build_report(args.kind, context.ledger, filters)
+    settings = context.settings.settings if args.kind in ("sessions", "repos") else None
+    report = build_report(args.kind, context.ledger, filters, settings)
     if args.json:
         print_json(report)
     elif args.csv:
@@ -144,7 +166,50 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+BLOCK_FIELDS = [
+    "start",
+    "end",
+    "is_gap",
+    "is_active",
+    "total_tokens",
+    "cost_usd",
+    "models",
+    "burn_rate_tokens_per_min",
+    "projected_cost_usd",
+]
+
+
+def _flatten_insights(report: dict[str, Any]) -> None:
+    """CSV has no nesting: the insight fields as flat columns."""
+    for row in report["sessions"]:
+        outcome = row.get("outcome") or {}
+        row["outcome_status"] = outcome.get("status", "")
+        row["flag_kinds"] = [flag["kind"] for flag in row.get("flags", [])]
+        hint = row.get("hint")
+        row["hint_saving_usd"] = None if not hint else hint["saving_usd"]
+
+
+def _insight_line(row: dict[str, Any]) -> str:
+    """`frontier · committed (2) · loop · hint: haiku-4-5 saves $1.20`, for the table."""
+    if "tier" not in row:
+        return ""
+    parts = [row["tier"]]
+    outcome = row.get("outcome")
+    if outcome:
+        commits = f" ({len(outcome['commits'])})" if outcome["commits"] else ""
+        parts.append(outcome["status"] + commits)
+    parts.extend(flag["kind"] for flag in row.get("flags", []))
+    hint = row.get("hint")
+    if hint:
+        parts.append(
+            f"hint: {short_model(hint['suggested_model'])} saves {money(hint['saving_usd'])}"
+        )
+    return " · ".join(parts)
+
+
 def _print_csv(kind: str, report: dict[str, Any]) -> None:
+    if kind == "sessions":
+        _flatten_insights(report)
     if kind in ("daily", "weekly", "monthly"):
         label = {"daily": "date", "weekly": "week", "monthly": "month"}[kind]
         rows = [
@@ -168,12 +233,30 @@ def _print_csv(kind: str, report: dict[str, Any]) -> None:
                 *CSV_TOKENS,
                 "tool_calls",
                 "tool_errors",
+                "tier",
+                "outcome_status",
+                "flag_kinds",
+                "hint_saving_usd",
             ],
         )
+    elif kind == "blocks":
+        print_csv(report["blocks"], BLOCK_FIELDS)
     elif kind == "models":
         print_csv(report["models"], ["model", *CSV_TOKENS, "calls"])
     elif kind == "repos":
-        print_csv(report["repos"], ["repo", "sessions", "models", *CSV_TOKENS])
+        print_csv(
+            report["repos"],
+            [
+                "repo",
+                "sessions",
+                "models",
+                *CSV_TOKENS,
+                "commits",
+                "committed_sessions",
+                "cost_per_commit_usd",
+                "cost_per_committed_session_usd",
+            ],
+        )
     else:
         print_csv(report["files"], ["path", "cost_usd", "sessions", "calls", "last_activity"])
 
@@ -219,28 +302,38 @@ def _print_table(kind: str, report: dict[str, Any]) -> None:
         rows = [
             [
                 f"{r['session_id'][:8]}…\n{r['agent']}",
-                f"{r['project_path'] or '-'}\n" + ", ".join(short_model(m) for m in r["models"]),
+                f"{r['project_path'] or '-'}\n"
+                + ", ".join(short_model(m) for m in r["models"])
+                + (f"\n{_insight_line(r)}" if "tier" in r else ""),
                 *_token_cells(r),
             ]
             for r in report["sessions"]
         ]
         print_table(
             "Usage by session",
-            ["Session", "Project / models", *TOKEN_COLUMNS],
+            ["Session", "Project / models / insights", *TOKEN_COLUMNS],
             rows,
             ["Total", "", *_token_cells(totals or {})],
         )
     elif kind == "repos":
         rows = [
-            [r["repo"] or "(unknown)", str(r["sessions"]), *_token_cells(r)]
+            [
+                r["repo"] or "(unknown)",
+                str(r["sessions"]),
+                *_token_cells(r),
+                str(r.get("commits", "")),
+                "-" if r.get("cost_per_commit_usd") is None else money(r["cost_per_commit_usd"]),
+            ]
             for r in report["repos"]
         ]
         print_table(
             "Usage by repository",
-            ["Repository", "Sessions", *TOKEN_COLUMNS],
+            ["Repository", "Sessions", *TOKEN_COLUMNS, "Commits", "Cost/commit"],
             rows,
-            ["Total", "", *_token_cells(totals or {})],
+            ["Total", "", *_token_cells(totals or {}), "", ""],
         )
+    elif kind == "blocks":
+        _print_blocks(report)
     else:
         rows = [
             [r["path"], str(r["sessions"]), money(r["cost_usd"]), r["last_activity"] or ""]
@@ -252,3 +345,39 @@ def _print_table(kind: str, report: dict[str, Any]) -> None:
             rows,
             ["", "", "", ""],
         )
+
+
+def _print_blocks(report: dict[str, Any]) -> None:
+    from datetime import datetime
+
+    rows = []
+    for block in report["blocks"]:
+        start = datetime.fromisoformat(block["start"].replace("Z", "+00:00")).astimezone()
+        end = datetime.fromisoformat(block["end"].replace("Z", "+00:00")).astimezone()
+        status = "gap" if block["is_gap"] else "ACTIVE" if block["is_active"] else ""
+        models = ", ".join(short_model(m) for m in block["models"])
+        rate = block["burn_rate_tokens_per_min"]
+        projected = block["projected_cost_usd"]
+        rows.append(
+            [
+                f"{start:%Y-%m-%d %H:%M} – {end:%H:%M}",
+                "\n".join(part for part in (status, models) if part) or "-",
+                tokens(block["total_tokens"]),
+                money(block["cost_usd"]),
+                "" if rate is None else tokens(round(rate)),
+                "" if projected is None else money(projected),
+            ]
+        )
+    print_table(
+        "5-hour blocks (as ccusage computes them)",
+        [
+            "Block (local time)",
+            "Status / models",
+            "Total Tokens",
+            "Cost (USD)",
+            "Tokens/min",
+            "Projected",
+        ],
+        rows,
+        ["", "", "", "", "", ""],
+    )

@@ -1,0 +1,98 @@
+"""`burnmeter budgets`: budget states, subscription leverage, plan limits, current block."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.commands.context import add_demo_flag, make_context, stdout_is_terminal
+from shared.commands.render import print_json
+from shared.commands.report_cmd import local_zone, zone
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "budgets",
+        help="budget states, subscription leverage, plan limits and the 5-hour block",
+        description="Where today, this week and this month stand against the budgets in "
+        "config.toml, what the subscription delivered this month (API-equivalent value "
+        "against its price), the latest plan-limit readings and the active 5-hour block.",
+    )
+    parser.add_argument("--month", help="month for the leverage line (YYYY-MM; default: this)")
+    parser.add_argument("--tz", type=zone, help="IANA time zone for periods (default: local)")
+    parser.add_argument("--json", action="store_true", help="machine-readable JSON")
+    parser.add_argument(
+        "--no-ingest", action="store_true", help="use the ledger as it is, reading no logs"
+    )
+    add_demo_flag(parser)
+    parser.set_defaults(run=run)
+
+
+def build_budgets(
+    ledger: Any, settings: Any, tz: Any, month: str | None, now_ms: int
+) -> dict[str, Any]:
+    from shared.insights.blocks import current_block
+    from shared.insights.budgets import budget_states, leverage
+    from shared.insights.limits import latest_limits
+
+    now = datetime.fromtimestamp(now_ms / 1000, UTC)
+    block = current_block(ledger, now_ms)
+    return {
+        "budgets": [state.as_json() for state in budget_states(ledger, settings, now, tz)],
+        "leverage": leverage(ledger, settings, month, tz).as_json(),
+        "plan_limits": [reading.as_json() for reading in latest_limits(ledger, now_ms)],
+        "active_block": None
+        if block is None
+        else {**block.as_json(), "minutes_left": round(block.minutes_left(now_ms), 1)},
+    }
+
+
+def _window_text(window: dict[str, Any] | None, label: str) -> str:
+    if window is None:
+        return ""
+    resets = window["resets_at_ms"]
+    when = datetime.fromtimestamp(resets / 1000).strftime("%a %H:%M") if resets is not None else "?"
+    note = " (reset since)" if window["expired"] else ""
+    return f"{label} {window['used_percent']:.0f}% (resets {when}){note}"
+
+
+def run(args: argparse.Namespace) -> int:
+    context = make_context(args)
+    if not args.no_ingest:
+        summary = context.ingest(show_progress=not args.json and stdout_is_terminal())
+        for problem in summary.unreadable:
+            print(f"warning: {problem}", file=sys.stderr)
+    settings = context.settings.settings
+    tz = args.tz or local_zone()
+    report = build_budgets(context.ledger, settings, tz, args.month, int(time.time() * 1000))
+    if args.json:
+        print_json(report)
+        return 0
+    if not report["budgets"]:
+        print("Budgets: none set (add [budgets] daily_usd / weekly_usd / monthly_usd).")
+    for state in report["budgets"]:
+        print(
+            f"{state['period']:<8} {state['label']:<11} ${state['spent_usd']:>9,.2f} of "
+            f"${state['limit_usd']:,.2f}  {state['fraction']:>5.0%}  {state['state']}"
+        )
+    print(f"Leverage {report['leverage']['month']}: {report['leverage']['text']}")
+    for reading in report["plan_limits"]:
+        parts = [
+            _window_text(reading["primary"], "5h"),
+            _window_text(reading["secondary"], "7d"),
+        ]
+        print(f"Plan limits {reading['agent']}: " + "; ".join(p for p in parts if p))
+    block = report["active_block"]
+    if block is None:
+        print("5-hour block: none active")
+    else:
+        projected = block["projected_cost_usd"]
+        tail = f", projected ${projected:,.2f}" if projected is not None else ""
+        print(
+            f"5-hour block: ${block['cost_usd']:,.2f} so far, "
+            f"{block['minutes_left']:.0f} min left{tail}"
+        )
+    return 0

@@ -1,0 +1,116 @@
+"""Insights folded into the `burnmeter report` JSON: blocks, per-session insights, and cost
+per commit per repository (or per any grouping, e.g. per week for the weekly summary).
+
+Public API:
+
+- `blocks_report(ledger, filters, now_ms=None) -> {"blocks": [Block.as_json()...]}`
+- `add_session_insights(report, ledger, settings, with_outcomes=True)`: adds "tier",
+  "hint", "outcome" and "flags" to every row of a `sessions_report`.
+- `commit_costs(rows, insights, group_of) -> dict[group, CommitCosts]`: from sessions
+  report rows (cost in range) and their insights; `group_of(row)` names the group.
+- `add_commit_costs(report, ledger, settings, filters)`: adds "commits",
+  "committed_sessions", "cost_per_commit_usd" and "cost_per_committed_session_usd" to
+  every row of a `repos_report`. Both divide the repository's whole spend in the range
+  (failed and abandoned sessions included: they are part of what the commits cost).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shared.config import Settings
+from shared.insights.blocks import compute_blocks
+from shared.insights.sessions import SessionInsight, session_insights
+from shared.ledger import Ledger
+from shared.reports import Filters, sessions_report
+from shared.sources.events import CLAUDE
+
+
+def blocks_report(ledger: Ledger, filters: Filters, now_ms: int | None = None) -> dict[str, Any]:
+    blocks = compute_blocks(ledger, now_ms=now_ms, agent=filters.agent or CLAUDE)
+    rows = []
+    for block in blocks:
+        day = datetime.fromtimestamp(block.start_ms / 1000, filters.tz).date()
+        if (filters.since and day < filters.since) or (filters.until and day > filters.until):
+            continue
+        rows.append(block.as_json())
+    return {"blocks": rows}
+
+
+def add_session_insights(
+    report: dict[str, Any], ledger: Ledger, settings: Settings, with_outcomes: bool = True
+) -> dict[str, SessionInsight]:
+    rows = report["sessions"]
+    insights = session_insights(
+        ledger, settings, [row["session_id"] for row in rows], with_outcomes=with_outcomes
+    )
+    for row in rows:
+        insight = insights.get(row["session_id"])
+        if insight is None:
+            row.update(tier="unknown", hint=None, outcome=None, flags=[])
+        else:
+            row.update(insight.as_json())
+    return insights
+
+
+@dataclass
+class CommitCosts:
+    cost_usd: float = 0.0
+    sessions: int = 0
+    committed_sessions: int = 0
+    commits: set[str] = field(default_factory=set)
+
+    @property
+    def cost_per_commit_usd(self) -> float | None:
+        return self.cost_usd / len(self.commits) if self.commits else None
+
+    @property
+    def cost_per_committed_session_usd(self) -> float | None:
+        return self.cost_usd / self.committed_sessions if self.committed_sessions else None
+
+    def as_json(self) -> dict[str, Any]:
+        per_commit = self.cost_per_commit_usd
+        per_session = self.cost_per_committed_session_usd
+        return {
+            "commits": len(self.commits),
+            "committed_sessions": self.committed_sessions,
+            "cost_per_commit_usd": None if per_commit is None else round(per_commit, 6),
+            "cost_per_committed_session_usd": None
+            if per_session is None
+            else round(per_session, 6),
+        }
+
+
+def commit_costs(
+    rows: list[dict[str, Any]],
+    insights: dict[str, SessionInsight],
+    group_of: Callable[[dict[str, Any]], str],
+) -> dict[str, CommitCosts]:
+    groups: dict[str, CommitCosts] = {}
+    for row in rows:
+        entry = groups.setdefault(group_of(row), CommitCosts())
+        entry.cost_usd += row["cost_usd"]
+        entry.sessions += 1
+        insight = insights.get(row["session_id"])
+        if insight is not None and insight.outcome.status == "committed":
+            entry.committed_sessions += 1
+            entry.commits.update(insight.outcome.commits)
+    return groups
+
+
+def repo_key(row: dict[str, Any]) -> str:
+    """The grouping `repos_report` uses: the git root, else the project folder."""
+    return str(row.get("repo") or row.get("project_path") or "")
+
+
+def add_commit_costs(
+    report: dict[str, Any], ledger: Ledger, settings: Settings, filters: Filters
+) -> None:
+    sessions = sessions_report(ledger, filters)["sessions"]
+    insights = session_insights(ledger, settings, [row["session_id"] for row in sessions])
+    per_repo = commit_costs(sessions, insights, repo_key)
+    for row in report["repos"]:
+        row.update(per_repo.get(row["repo"], CommitCosts()).as_json())
