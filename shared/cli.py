@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "shared.commands.watch_cmd",
     "shared.commands.statusline_cmd",
     "shared.commands.budgets_cmd",
+    "shared.commands.summary_cmd",
 ]
 
 

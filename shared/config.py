@@ -78,6 +78,15 @@ class Insights(BaseModel):
     budget_warning_fraction: float = Field(default=0.8, gt=0, lt=1)
 
 
+class SummarySettings(BaseModel):
+    """The weekly summary's automatic export (the tray runs it on Monday)."""
+
+    model_config = ConfigDict(extra="forbid")
+    auto_export_dir: str = ""
+    auto_export_format: Literal["md", "html", "json", "csv"] = "html"
+    redact: bool = False
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     budgets: Budgets = Field(default_factory=Budgets)
@@ -90,6 +99,7 @@ class Settings(BaseModel):
     start_at_login: bool = False
     lsp_tcp: bool = False
     timezone: str = ""
+    summary: SummarySettings = Field(default_factory=SummarySettings)
 
     def price_overrides(self) -> dict[str, dict[str, Any]]:
         return {

@@ -1,0 +1,136 @@
+"""Assemble one week's summary as a JSON-ready dict; every renderer reads only this dict,
+so Markdown, HTML, JSON and CSV always show the same numbers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from shared.config import Settings
+from shared.ledger import Ledger
+from shared.pricing import PriceBook
+from shared.reports import Totals, repos_report
+from shared.summary.redact import PathShower
+from shared.summary.usage import (
+    TOP_SESSIONS,
+    cache_efficiency,
+    top_sessions,
+    week_filters,
+    week_usage,
+)
+from shared.summary.weeks import IsoWeek, last_complete_week
+
+
+def resolve_zone(settings: Settings, tz: ZoneInfo | None) -> ZoneInfo:
+    """`--tz`, else the configured zone, else the machine's local zone."""
+    if tz is not None:
+        return tz
+    if settings.timezone:
+        try:
+            return ZoneInfo(settings.timezone)
+        except (ValueError, KeyError):
+            pass
+    from shared.commands.report_cmd import local_zone
+
+    return local_zone()
+
+
+def _totals_json(totals: Totals) -> dict[str, Any]:
+    return {**totals.as_json(), "calls": totals.calls}
+
+
+def _change(current: float, previous: float) -> float | None:
+    return None if not previous else round((current - previous) / previous, 4)
+
+
+def build_summary(
+    ledger: Ledger,
+    settings: Settings,
+    week: IsoWeek | None = None,
+    tz: ZoneInfo | None = None,
+    *,
+    redact: bool = False,
+    now: datetime | None = None,
+    prices: PriceBook | None = None,
+) -> dict[str, Any]:
+    zone = resolve_zone(settings, tz)
+    now = now or datetime.now(UTC)
+    week = week or last_complete_week(now, zone)
+    book = prices or PriceBook(settings.price_overrides())
+    show = PathShower(redact)
+
+    usage = week_usage(ledger, week, zone)
+    total = usage.total()
+    previous = week_usage(ledger, week.previous(), zone).total()
+    sessions = top_sessions(ledger, week, zone)
+
+    summary: dict[str, Any] = {
+        "week": week.label,
+        "start": week.start(zone).isoformat(),
+        "end": week.end(zone).isoformat(),
+        "timezone": zone.key,
+        "first_day": week.monday.isoformat(),
+        "last_day": week.sunday.isoformat(),
+        "generated_at": now.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "redacted": redact,
+        **_totals_json(total),
+        "sessions": len(sessions),
+        "previous_week": {"week": week.previous().label, **_totals_json(previous)},
+        "change": {
+            "cost_usd": round(total.cost_usd - previous.cost_usd, 6),
+            "cost_ratio": _change(total.cost_usd, previous.cost_usd),
+            "total_tokens": total.total_tokens - previous.total_tokens,
+            "total_tokens_ratio": _change(total.total_tokens, previous.total_tokens),
+        },
+        "days": [
+            {"date": day.isoformat(), "weekday": day.strftime("%a"), **_totals_json(totals)}
+            for day, totals in sorted(usage.by_day(week.days()).items())
+        ],
+        "agents": [
+            {"agent": agent, **_totals_json(totals)} for agent, totals in usage.by_agent().items()
+        ],
+        "models": [
+            {"model": model, **_totals_json(totals)} for model, totals in usage.by_model().items()
+        ],
+        "repos": _repos(ledger, week, zone, show),
+        "top_sessions": [_session_row(row, show) for row in sessions[:TOP_SESSIONS]],
+        "cache": cache_efficiency(ledger, week, zone, book).as_json(),
+        "usage": [
+            {
+                "date": key.day.isoformat(),
+                "agent": key.agent,
+                "model": key.model,
+                **_totals_json(totals),
+            }
+            for key, totals in sorted(
+                usage.cells.items(), key=lambda item: (item[0].day, item[0].agent, item[0].model)
+            )
+        ],
+    }
+    return summary
+
+
+def _repos(ledger: Ledger, week: IsoWeek, zone: ZoneInfo, show: PathShower) -> list[dict[str, Any]]:
+    rows = repos_report(ledger, week_filters(week, zone))["repos"]
+    return [{**row, "repo": show.repo(row["repo"])} for row in rows]
+
+
+def _session_row(row: dict[str, Any], show: PathShower) -> dict[str, Any]:
+    return {
+        "session_id": row["session_id"],
+        "agent": row["agent"],
+        "repo": show.repo(row["repo"] or row["project_path"]),
+        "models": row["models"],
+        "first_activity": row["first_activity"],
+        "last_activity": row["last_activity"],
+        "input_tokens": row["input_tokens"],
+        "output_tokens": row["output_tokens"],
+        "cache_write_tokens": row["cache_write_tokens"],
+        "cache_read_tokens": row["cache_read_tokens"],
+        "total_tokens": row["total_tokens"],
+        "cost_usd": row["cost_usd"],
+        "tool_calls": row["tool_calls"],
+        "tool_errors": row["tool_errors"],
+        "files_touched": len(row["files_touched"]),
+    }

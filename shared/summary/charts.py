@@ -1,0 +1,143 @@
+"""Inline SVG charts for the HTML summary, drawn with pygal.
+
+Why pygal: it is a maintained, pure-Python charting library (no numpy, ~1 MB) whose
+output is SVG styled by CSS, so chart text and grid lines can follow the page's light or
+dark colours through CSS variables, and the charts print crisply. Qt's QSvgGenerator is
+not an option here (the core never imports Qt), and matplotlib would add tens of MB and
+fixed colours. pygal adds a small configuration <script> for its optional tooltips; we
+drop it, so the file needs no scripts and the page's Content-Security-Policy forbids them.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from typing import Any
+
+# Saturated colours that read on both a white and a near-black page.
+PALETTE = (
+    "#3b82f6",  # blue
+    "#f97316",  # orange
+    "#10b981",  # green
+    "#a855f7",  # purple
+    "#ef4444",  # red
+    "#eab308",  # yellow
+    "#14b8a6",  # teal
+    "#64748b",  # slate, for "other"
+)
+MAX_BARS = 8
+
+
+def _style() -> Any:
+    from pygal.style import Style
+
+    return Style(
+        background="transparent",
+        plot_background="transparent",
+        foreground="var(--fg)",
+        foreground_strong="var(--fg)",
+        foreground_subtle="var(--grid)",
+        guide_stroke_color="var(--grid)",
+        major_guide_stroke_color="var(--grid)",
+        opacity="1",
+        opacity_hover="1",
+        colors=PALETTE,
+        font_family="inherit",
+        label_font_size=12,
+        major_label_font_size=12,
+        legend_font_size=13,
+        value_font_size=12,
+        value_label_font_size=12,
+        value_colors=("var(--fg)",),
+        title_font_size=15,
+    )
+
+
+def _money(value: float | None) -> str:
+    return "" if value is None else f"${value:,.2f}"
+
+
+def _svg(chart: Any) -> str:
+    tree = chart.render_tree()
+    for parent in tree.iter():
+        for child in list(parent):
+            tag = child.tag
+            if tag is ET.Comment or (isinstance(tag, str) and tag.endswith("script")):
+                parent.remove(child)
+    svg: str = ET.tostring(tree, encoding="unicode")
+    return svg
+
+
+def _config(**overrides: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "style": _style(),
+        "js": [],
+        "width": 760,
+        "height": 320,
+        "margin": 12,
+        "truncate_label": -1,
+        "value_formatter": _money,
+        "legend_at_bottom": True,
+        "legend_at_bottom_columns": 4,
+        "show_y_guides": True,
+        "print_zeroes": False,
+        "truncate_legend": 40,
+        "no_data_text": "No cost this week",
+    }
+    config.update(overrides)
+    return config
+
+
+def daily_cost_chart(days: Sequence[str], per_series: dict[str, list[float]]) -> str:
+    """Cost per day, stacked by agent (or any series)."""
+    import pygal
+
+    chart = pygal.StackedBar(**_config(margin_bottom=34))
+    chart.x_labels = list(days)
+    for name, values in per_series.items():
+        chart.add(name, [value or None for value in values])
+    return _svg(chart)
+
+
+def ranked_cost_chart(rows: Sequence[tuple[str, float]]) -> str:
+    """Horizontal bars, most expensive on top; beyond MAX_BARS the rest become "other"."""
+    import pygal
+
+    shown = list(rows[: MAX_BARS - 1]) if len(rows) > MAX_BARS else list(rows)
+    rest = sum(cost for _, cost in rows[len(shown) :])
+    if rest:
+        shown.append(("other", rest))
+    height = 60 + 32 * max(1, len(shown))
+    chart = pygal.HorizontalBar(
+        **_config(
+            height=height,
+            print_values=True,
+            print_values_position="top",
+            show_legend=False,
+            show_y_labels=True,
+            x_labels_major_count=6,
+            show_minor_x_labels=False,
+        )
+    )
+    # HorizontalBar draws the first label at the bottom; reverse so the largest is on top.
+    ordered = list(reversed(shown))
+    chart.x_labels = [label for label, _ in ordered]
+    chart.add(
+        "cost",
+        [
+            {"value": cost, "color": PALETTE[(len(ordered) - 1 - index) % len(PALETTE)]}
+            for index, (_, cost) in enumerate(ordered)
+        ],
+    )
+    return _svg(chart)
+
+
+def share_chart(rows: Sequence[tuple[str, float]]) -> str:
+    """A donut of cost shares (tiers)."""
+    import pygal
+
+    chart = pygal.Pie(**_config(inner_radius=0.55, height=280, legend_at_bottom=False))
+    for label, cost in rows:
+        if cost > 0:
+            chart.add(label, cost)
+    return _svg(chart)

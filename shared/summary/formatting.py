@@ -1,0 +1,61 @@
+"""Numbers and dates as the Markdown and HTML renderers show them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from shared.commands.render import short_model
+
+__all__ = ["change_text", "money", "percent", "short_model", "span_text", "tokens", "when"]
+
+
+def money(value: float) -> str:
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+
+
+def signed_money(value: float) -> str:
+    return ("+" if value >= 0 else "-") + f"${abs(value):,.2f}"
+
+
+def tokens(value: int) -> str:
+    return f"{value:,}"
+
+
+def percent(ratio: float | None) -> str:
+    return "–" if ratio is None else f"{ratio * 100:.1f}%"
+
+
+def change_text(summary: dict[str, Any]) -> str:
+    """`+$12.30 (+25.0%) cost, -3.1% tokens vs 2026-W06`."""
+    change = summary["change"]
+    previous = summary["previous_week"]["week"]
+    if not summary["previous_week"]["calls"]:
+        return f"no agent activity in {previous} to compare with"
+    ratio = change["cost_ratio"]
+    cost = signed_money(change["cost_usd"])
+    if ratio is not None:
+        cost += f" ({ratio * 100:+.1f}%)"
+    token_ratio = change["total_tokens_ratio"]
+    token_text = "" if token_ratio is None else f", tokens {token_ratio * 100:+.1f}%"
+    return f"{cost} cost{token_text} vs {previous}"
+
+
+def span_text(summary: dict[str, Any]) -> str:
+    """`Mon 9 Feb – Sun 15 Feb 2026 (Europe/Berlin)`."""
+    first = date.fromisoformat(summary["first_day"])
+    last = date.fromisoformat(summary["last_day"])
+    first_text = f"{first:%a} {first.day} {first:%b}"
+    if first.year != last.year:
+        first_text += f" {first.year}"
+    return f"{first_text} – {last:%a} {last.day} {last:%b %Y} ({summary['timezone']})"
+
+
+def when(iso_utc: str | None, zone_key: str) -> str:
+    """A UTC ISO time as `Tue 14:05` in the summary's zone."""
+    if not iso_utc:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    moment = datetime.fromisoformat(iso_utc.replace("Z", "+00:00")).astimezone(ZoneInfo(zone_key))
+    return f"{moment:%a %H:%M}"

@@ -1,0 +1,131 @@
+"""The weekly summary as one self-contained HTML file: inline CSS and SVG charts, no
+scripts, no network (a Content-Security-Policy says so), light and dark colours from
+`prefers-color-scheme`, and a print stylesheet."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from shared.summary import charts
+from shared.summary.formatting import short_model
+from shared.summary.sections import Section, Table, footer, headline, sections
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+STYLE = """
+:root { color-scheme: light dark; --bg: #ffffff; --card: #f6f7f9; --fg: #1f2430;
+  --muted: #5b6475; --grid: #d5d9e0; --accent: #3b82f6; }
+@media (prefers-color-scheme: dark) {
+  :root { --bg: #14161b; --card: #1d2028; --fg: #e7e9ee; --muted: #a3aab8;
+    --grid: #3a3f4b; --accent: #60a5fa; }
+}
+* { box-sizing: border-box; }
+body { margin: 0; background: var(--bg); color: var(--fg);
+  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; }
+main { max-width: 900px; margin: 0 auto; padding: 28px 24px 40px; }
+h1 { font-size: 26px; margin: 0 0 2px; }
+h2 { font-size: 18px; margin: 0 0 10px; }
+.span { color: var(--muted); margin: 0 0 18px; }
+.hero { display: flex; gap: 18px; align-items: baseline; flex-wrap: wrap;
+  background: var(--card); border-radius: 10px; padding: 14px 18px; margin-bottom: 8px; }
+.hero .cost { font-size: 34px; font-weight: 700; color: var(--accent); }
+.hero .facts { color: var(--muted); }
+.note { margin: 6px 0; }
+section { background: var(--card); border-radius: 10px; padding: 14px 18px; margin: 16px 0;
+  break-inside: avoid; page-break-inside: avoid; }
+section ul { margin: 0; padding-left: 20px; }
+svg.pygal-chart { width: 100%; height: auto; display: block; margin: 0 0 8px; }
+table { width: 100%; border-collapse: collapse; font-size: 14px; }
+th, td { padding: 4px 8px; border-bottom: 1px solid var(--grid); text-align: left;
+  vertical-align: top; }
+th { color: var(--muted); font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+footer { color: var(--muted); font-size: 13px; margin-top: 24px; }
+@media print {
+  :root { --bg: #ffffff; --card: #ffffff; --fg: #000000; --muted: #444444; --grid: #bbbbbb; }
+  main { max-width: none; padding: 0; }
+  section { border: 1px solid var(--grid); }
+}
+"""
+
+
+def _table(table: Table) -> str:
+    if not table.rows:
+        return "<p>None.</p>"
+
+    def cell(tag: str, index: int, value: str) -> str:
+        numeric = ' class="num"' if index >= table.numeric_from else ""
+        return f"<{tag}{numeric}>{escape(value)}</{tag}>"
+
+    head = "".join(cell("th", i, column) for i, column in enumerate(table.columns))
+    body = "".join(
+        "<tr>" + "".join(cell("td", i, value) for i, value in enumerate(row)) + "</tr>"
+        for row in table.rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def chart_svg(summary: dict[str, Any], kind: str) -> str:
+    if kind == "daily":
+        labels = [f"{day['weekday']} {day['date'][8:]}" for day in summary["days"]]
+        dates = [day["date"] for day in summary["days"]]
+        series: dict[str, list[float]] = {}
+        for row in summary["usage"]:
+            values = series.setdefault(row["agent"], [0.0] * len(dates))
+            values[dates.index(row["date"])] += row["cost_usd"]
+        return charts.daily_cost_chart(labels, series)
+    if kind == "models":
+        return charts.ranked_cost_chart(
+            [(short_model(row["model"]), row["cost_usd"]) for row in summary["models"]]
+        )
+    if kind == "repos":
+        return charts.ranked_cost_chart(
+            [(_last_parts(row["repo"] or "(no repo)"), row["cost_usd"]) for row in summary["repos"]]
+        )
+    if kind == "tiers":
+        return charts.share_chart([(row["tier"], row["cost_usd"]) for row in summary["tiers"]])
+    raise ValueError(f"unknown chart {kind!r}")
+
+
+def _last_parts(path: str) -> str:
+    """Chart labels are short: the last two parts of a path (tables show it whole)."""
+    parts = [part for part in path.split("/") if part]
+    return "/".join(parts[-2:]) if len(parts) > 2 else path
+
+
+def _section(summary: dict[str, Any], section: Section) -> str:
+    parts = [f"<section><h2>{escape(section.title)}</h2>"]
+    if section.chart and summary["calls"]:
+        parts.append(chart_svg(summary, section.chart))
+    if section.lines:
+        parts.append("<ul>" + "".join(f"<li>{escape(line)}</li>" for line in section.lines))
+        parts.append("</ul>")
+    if section.table is not None:
+        parts.append(_table(section.table))
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def render_html(summary: dict[str, Any]) -> str:
+    head = headline(summary)
+    hero = ""
+    if head.cost is not None:
+        hero = (
+            f'<div class="hero"><span class="cost">{escape(head.cost)}</span>'
+            f'<span class="facts">API-equivalent · {escape(head.facts)}</span></div>'
+        )
+    notes = "".join(f'<p class="note">{escape(line)}</p>' for line in head.lines)
+    body = "".join(_section(summary, section) for section in sections(summary))
+    foot = "".join(f"<p>{escape(line)}</p>" for line in footer(summary))
+    title = escape(head.title)
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="color-scheme" content="light dark">'
+        f"<title>burnmeter: {title}</title><style>{STYLE}</style></head><body><main>"
+        f'<h1>{title}</h1><p class="span">{escape(head.span)}</p>{hero}{notes}{body}'
+        f"<footer>{foot}</footer></main></body></html>\n"
+    )
