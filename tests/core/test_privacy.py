@@ -1,0 +1,141 @@
+"""No text from the logs reaches the ledger: unique markers in every kind of text Claude
+Code and Codex write are searched for in the raw bytes of the ledger and its WAL/SHM."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shared.ledger import open_ledger
+from shared.paths import ledger_path
+from tests.core.helpers import ingest_env, run_cli
+from tests.core.logwriters import (
+    ClaudeSession,
+    CodexRollout,
+    apply_patch_text,
+    claude_project_dir,
+    claude_usage,
+    codex_rollout_path,
+    text_block,
+    thinking_block,
+    tool_use_block,
+)
+
+MARKERS = {
+    kind: f"zq{kind}{index:02d}xv"
+    for index, kind in enumerate(
+        [
+            "claudeprompt",
+            "claudereply",
+            "claudethinking",
+            "claudebash",
+            "claudeeditold",
+            "claudeeditnew",
+            "claudewritecontent",
+            "claudetooloutput",
+            "claudetoolerror",
+            "claudegrep",
+            "codexprompt",
+            "codexreply",
+            "codexreasoning",
+            "codexcmd",
+            "codexpatchbody",
+            "codexoutput",
+            "codexfailoutput",
+        ]
+    )
+}
+
+
+def _write_logs(home: Path) -> None:
+    cwd = "/home/dev/secret-free"
+    session = ClaudeSession("s-privacy", cwd=cwd)
+    session.prompt(f"please {MARKERS['claudeprompt']} now", 1)
+    session.reply(
+        2,
+        [
+            thinking_block(f"thinking {MARKERS['claudethinking']}"),
+            text_block(f"answer {MARKERS['claudereply']}"),
+            tool_use_block("toolu_b", "Bash", {"command": f"echo {MARKERS['claudebash']}"}),
+            tool_use_block(
+                "toolu_e",
+                "Edit",
+                {
+                    "file_path": f"{cwd}/a.py",
+                    "old_string": MARKERS["claudeeditold"],
+                    "new_string": MARKERS["claudeeditnew"],
+                },
+            ),
+            tool_use_block(
+                "toolu_w",
+                "Write",
+                {"file_path": f"{cwd}/b.py", "content": MARKERS["claudewritecontent"]},
+            ),
+            tool_use_block("toolu_g", "Grep", {"pattern": MARKERS["claudegrep"]}),
+        ],
+        claude_usage(10, 300, cache_read=1000, write_1h=50),
+    )
+    session.tool_result("toolu_b", f"out {MARKERS['claudetooloutput']}", 3)
+    session.tool_result("toolu_e", f"failed {MARKERS['claudetoolerror']}", 3, is_error=True)
+    session.write(claude_project_dir(home / ".claude", cwd) / "s-privacy.jsonl")
+
+    rollout = CodexRollout("019c-privacy", started=0, cwd=cwd)
+    rollout.turn(1)
+    rollout.user_message(f"do {MARKERS['codexprompt']}", 1)
+    rollout.reasoning(f"reason {MARKERS['codexreasoning']}", 2)
+    rollout.function_call(3, "exec_command", {"cmd": f"grep {MARKERS['codexcmd']}"}, "call_x")
+    rollout.exec_output(4, "call_x", f"found {MARKERS['codexoutput']}", 0)
+    rollout.function_call(5, "exec_command", {"cmd": "false"}, "call_y")
+    rollout.exec_output(6, "call_y", f"bad {MARKERS['codexfailoutput']}", 1)
+    patch = apply_patch_text(("Update", "src/x.py")).replace("new line", MARKERS["codexpatchbody"])
+    rollout.custom_tool_call(7, "apply_patch", patch, "call_p")
+    rollout.agent_message(f"done {MARKERS['codexreply']}", 8)
+    rollout.call(9, 5000, 100, cached=1000, reasoning=20)
+    rollout.write(codex_rollout_path(home / ".codex", rollout))
+
+
+def _ledger_bytes(path: Path) -> dict[str, bytes]:
+    return {
+        side.name: side.read_bytes()
+        for side in path.parent.iterdir()
+        if side.name.startswith(path.name)
+    }
+
+
+def _leaks(files: dict[str, bytes]) -> list[tuple[str, str]]:
+    found = []
+    for name, data in files.items():
+        for kind, marker in MARKERS.items():
+            for encoded in (marker.encode(), marker.encode("utf-16-le")):
+                if encoded in data:
+                    found.append((name, kind))
+    return found
+
+
+def test_markers_are_in_the_logs_but_not_in_the_ledger(isolated_home: Path, tmp_path: Path) -> None:
+    _write_logs(isolated_home)
+    logs = b"".join(p.read_bytes() for p in isolated_home.rglob("*.jsonl"))
+    assert all(marker.encode() in logs for marker in MARKERS.values())
+    path = tmp_path / "data" / "ledger.sqlite"
+    ledger = open_ledger(path)
+    ingest_env(ledger)
+    # What was extracted is there: counts, tool names, paths, an error flag.
+    assert ledger.conn.execute("SELECT count(*) FROM usage_events").fetchone() == (2,)
+    assert ledger.conn.execute("SELECT count(*) FROM tool_calls").fetchone() == (7,)
+    assert ledger.conn.execute("SELECT count(*) FROM tool_errors").fetchone() == (2,)
+    # Checked while the connection is open, so the WAL and SHM files are there too.
+    files = _ledger_bytes(path)
+    assert {"ledger.sqlite", "ledger.sqlite-wal", "ledger.sqlite-shm"} <= set(files)
+    assert _leaks(files) == []
+    ledger.close()
+    assert _leaks(_ledger_bytes(path)) == []
+
+
+def test_no_marker_reaches_the_ledger_through_the_cli(isolated_home: Path) -> None:
+    _write_logs(isolated_home)
+    for command in (["ingest"], ["report", "sessions", "--json"], ["reprice"], ["doctor"]):
+        result = run_cli(*command)
+        assert result.returncode == 0, result.stderr
+        assert _leaks({" ".join(command): result.stdout.encode()}) == []
+    files = _ledger_bytes(ledger_path())
+    assert "ledger.sqlite" in files
+    assert _leaks(files) == []
