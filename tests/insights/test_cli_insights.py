@@ -1,0 +1,179 @@
+"""The insight commands through the real CLI process: statusline, report blocks, sessions,
+repos, budgets."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.insights.agent_logs import ClaudeSession
+from tests.insights.gitrepo import GitRepo
+
+MINUTE = 60_000
+HOUR = 60 * MINUTE
+
+
+def _run(args: list[str], stdin: str = "", env: dict[str, str] | None = None) -> Any:
+    return subprocess.run(
+        [sys.executable, "-m", "shared", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def _ledger_file() -> Path:
+    return Path(os.environ["BURNMETER_DATA_DIR"]) / "ledger.sqlite"
+
+
+STATUS = {
+    "session_id": "0b6c5d0e-1111-4222-8333-444455556666",
+    "transcript_path": "/home/dev/.claude/projects/-home-dev-shop/0b6c5d0e.jsonl",
+    "cwd": "/home/dev/shop",
+    "model": {"id": "claude-opus-4-5-20251101", "display_name": "Opus 4.5"},
+    "workspace": {"current_dir": "/home/dev/shop", "project_dir": "/home/dev/shop"},
+    "version": "2.1.17",
+    "output_style": {"name": "default"},
+    "cost": {
+        "total_cost_usd": 1.2345,
+        "total_duration_ms": 600000,
+        "total_api_duration_ms": 120000,
+        "total_lines_added": 40,
+        "total_lines_removed": 3,
+    },
+    "exceeds_200k_tokens": False,
+    "rate_limits": {
+        "five_hour": {"used_percentage": 39.4, "resets_at": 4_000_000_000},
+        "seven_day": {"used_percentage": 15.0, "resets_at": 4_000_500_000},
+    },
+}
+
+
+def test_statusline_records_and_prints(tmp_path: Path) -> None:
+    claude = tmp_path / ".claude"
+    now = int(time.time() * 1000)
+    session = ClaudeSession(claude, STATUS["session_id"], "/home/dev/shop")
+    session.assistant(now - 30 * MINUTE, output_tokens=40_000)  # $1.00 at Opus 4.5
+    session.write()
+    assert _run(["ingest"], env={"CLAUDE_CONFIG_DIR": str(claude)}).returncode == 0
+
+    done = _run(["statusline"], stdin=json.dumps(STATUS))
+    assert done.returncode == 0, done.stderr
+    line = done.stdout.strip()
+    assert line.startswith("Opus 4.5 │ session $1.23 │ today $1.00 │ block ")
+    assert line.endswith(" left │ 5h 39% · 7d 15%")
+
+    conn = sqlite3.connect(_ledger_file())
+    row = conn.execute(
+        "SELECT model_id, session_cost_usd, lines_added, five_hour_used_percent FROM statusline"
+    ).fetchone()
+    assert row == ("claude-opus-4-5-20251101", 1.2345, 40, 39.4)
+    readings = "SELECT primary_used_percent, secondary_used_percent FROM rate_limits"
+    assert conn.execute(readings).fetchall() == [(39.4, 15.0)]
+    # An unchanged reading is not stored twice; a changed one is.
+    _run(["statusline"], stdin=json.dumps(STATUS))
+    assert len(conn.execute(readings).fetchall()) == 1
+    changed = json.loads(json.dumps(STATUS))
+    changed["rate_limits"]["five_hour"]["used_percentage"] = 41.0
+    _run(["statusline"], stdin=json.dumps(changed))
+    assert len(conn.execute(readings).fetchall()) == 2
+    # Without rate_limits on stdin, the last stored Claude reading is shown.
+    bare = {k: v for k, v in STATUS.items() if k != "rate_limits"}
+    assert _run(["statusline"], stdin=json.dumps(bare)).stdout.strip().endswith("5h 41% · 7d 15%")
+
+
+def test_statusline_survives_bad_input_and_a_busy_ledger() -> None:
+    done = _run(["statusline"], stdin="{not json")
+    assert (done.returncode, done.stdout.strip()) == (0, "Claude │ today $0.00")
+    writer = sqlite3.connect(_ledger_file(), isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        busy = _run(["statusline"], stdin=json.dumps(STATUS))
+        elapsed = time.monotonic() - started
+    finally:
+        writer.execute("ROLLBACK")
+    assert busy.returncode == 0
+    assert busy.stdout.startswith("Opus 4.5 │ session $1.23")
+    assert "not recorded" in busy.stderr
+    assert elapsed < 20  # gave up on the write instead of waiting for the writer
+
+
+def test_report_blocks_json_shape(tmp_path: Path) -> None:
+    claude = tmp_path / ".claude"
+    session = ClaudeSession(claude, "sess-blocks", "/home/dev/shop")
+    session.assistant(1_790_000_000_000, output_tokens=100)
+    session.assistant(1_790_000_000_000 + 6 * HOUR, output_tokens=100)
+    session.write()
+    done = _run(["report", "blocks", "--json"], env={"CLAUDE_CONFIG_DIR": str(claude)})
+    blocks = json.loads(done.stdout)["blocks"]
+    assert [b["is_gap"] for b in blocks] == [False, True, False]
+    assert set(blocks[0]) == {
+        "start",
+        "end",
+        "is_gap",
+        "is_active",
+        "total_tokens",
+        "cost_usd",
+        "models",
+        "burn_rate_tokens_per_min",
+        "projected_cost_usd",
+    }
+    assert blocks[0]["start"] == "2026-09-21T14:00:00.000Z"  # 14:13:20 floored
+    table = _run(["report", "blocks", "--no-ingest"])
+    assert "5-hour blocks" in table.stdout and "gap" in table.stdout
+
+
+def test_report_sessions_and_repos_carry_insights(tmp_path: Path) -> None:
+    t0 = 1_790_000_000_000
+    repo = GitRepo(tmp_path / "shop")
+    repo.commit(t0 - HOUR, {"app.py": "v0\n"})
+    claude = tmp_path / ".claude"
+    session = ClaudeSession(claude, "sess-cli", str(repo.root))
+    for k in range(6):
+        ids = session.assistant(t0 + k * MINUTE, tools=[("Bash", {"command": "pytest"})])
+        session.tool_results(t0 + k * MINUTE + 500, ids, is_error=True)
+    session.assistant(t0 + 10 * MINUTE, tools=[("Edit", {"file_path": str(repo.root / "app.py")})])
+    session.write()
+    sha = repo.commit(t0 + HOUR, {"app.py": "v1\n"})
+    env = {"CLAUDE_CONFIG_DIR": str(claude)}
+
+    row = json.loads(_run(["report", "sessions", "--json"], env=env).stdout)["sessions"][0]
+    assert row["tier"] == "frontier"
+    assert row["outcome"]["status"] == "committed" and row["outcome"]["commits"] == [sha]
+    assert [flag["kind"] for flag in row["flags"]] == ["loop"]
+    assert row["hint"] is None
+    table = _run(["report", "sessions", "--no-ingest"]).stdout
+    assert "frontier · committed (1) · loop" in table
+
+    repos = json.loads(_run(["report", "repos", "--json", "--no-ingest"]).stdout)["repos"]
+    assert repos[0]["commits"] == 1 and repos[0]["committed_sessions"] == 1
+    assert repos[0]["cost_per_commit_usd"] == round(repos[0]["cost_usd"], 6)
+
+
+def test_budgets_command(tmp_path: Path) -> None:
+    config = Path(os.environ["BURNMETER_CONFIG_DIR"])
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "config.toml").write_text(
+        "[budgets]\ndaily_usd = 1\n\n[subscription]\nplan = 'Max'\nmonthly_price_usd = 100\n"
+    )
+    claude = tmp_path / ".claude"
+    session = ClaudeSession(claude, "sess-budget", "/home/dev/shop")
+    session.assistant(int(time.time() * 1000) - MINUTE, output_tokens=60_000)  # $1.50
+    session.write()
+    done = _run(["budgets", "--json", "--tz", "UTC"], env={"CLAUDE_CONFIG_DIR": str(claude)})
+    report = json.loads(done.stdout)
+    (daily,) = report["budgets"]
+    assert daily["state"] == "over" and round(daily["spent_usd"], 2) == 1.5
+    assert report["active_block"]["is_active"] is True
+    assert report["leverage"]["plan_price_usd"] == 100
+    text = _run(["budgets", "--no-ingest", "--tz", "UTC"]).stdout
+    assert "150%  over" in text and "5-hour block: $1.50 so far" in text

@@ -1,0 +1,145 @@
+"""Outcomes from real git repositories: committed, uncommitted, no-changes, unknown."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from shared.config import Settings
+from shared.ingest import ingest
+from shared.insights.sessions import session_insights
+from shared.ledger import Ledger, open_ledger
+from shared.sources.events import CLAUDE, CODEX
+from shared.sources.roots import LogRoot
+from tests.insights.agent_logs import ClaudeSession, CodexRollout
+from tests.insights.gitrepo import GitRepo
+
+MINUTE = 60_000
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+T0 = 1_790_000_000_000  # 2026-09-21: the session starts here
+
+
+def _ledger(home: Path) -> Ledger:
+    ledger = open_ledger(home / "ledger.sqlite")
+    ingest(
+        ledger,
+        [
+            LogRoot(CLAUDE, home / ".claude" / "projects"),
+            LogRoot(CODEX, home / ".codex" / "sessions"),
+        ],
+    )
+    return ledger
+
+
+def _editing_session(home: Path, cwd: Path, files: list[str], sid: str) -> None:
+    session = ClaudeSession(home / ".claude", sid, str(cwd))
+    session.assistant(T0, tools=[("Read", {"file_path": str(cwd / files[0])})])
+    for k, name in enumerate(files):
+        session.assistant(
+            T0 + (k + 1) * MINUTE,
+            tools=[("Edit", {"file_path": str(cwd / name), "old_string": "a", "new_string": "b"})],
+        )
+    session.write()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> GitRepo:
+    repo = GitRepo(tmp_path / "shop")
+    repo.commit(T0 - DAY, {"app.py": "v0\n", "other.py": "v0\n"}, "initial")
+    return repo
+
+
+def test_committed_on_any_local_branch_within_the_window(tmp_path: Path, repo: GitRepo) -> None:
+    _editing_session(tmp_path, repo.root, ["app.py"], "sess-committed")
+    first = repo.commit(T0 + HOUR, {"app.py": "v1\n"})
+    repo.commit(T0 + 2 * HOUR, {"other.py": "v1\n"})  # does not touch the session's file
+    repo.git("checkout", "-q", "-b", "feature")
+    second = repo.commit(T0 + 6 * DAY, {"app.py": "v2\n"})
+    repo.commit(T0 + 7 * DAY + HOUR, {"app.py": "v3\n"})  # past the 7-day window
+    repo.git("checkout", "-q", "main")
+    insight = session_insights(_ledger(tmp_path), Settings())["sess-committed"]
+    assert insight.outcome.status == "committed"
+    assert insight.outcome.commits == [first, second]
+    assert "1 of 1 changed file(s) committed in 2 commit(s)" in insight.outcome.reason
+    assert insight.outcome.cost_per_commit_usd == pytest.approx(insight.cost_usd / 2)
+
+
+def test_commit_before_the_session_does_not_count(tmp_path: Path, repo: GitRepo) -> None:
+    _editing_session(tmp_path, repo.root, ["app.py"], "sess-early")
+    repo.commit(T0 - HOUR, {"app.py": "v1\n"})
+    outcome = session_insights(_ledger(tmp_path), Settings())["sess-early"].outcome
+    assert outcome.status == "uncommitted"
+    assert outcome.commits == []
+    assert "no commit on a local branch" in outcome.reason
+
+
+def test_window_is_a_setting(tmp_path: Path, repo: GitRepo) -> None:
+    _editing_session(tmp_path, repo.root, ["app.py"], "sess-window")
+    repo.commit(T0 + 2 * DAY, {"app.py": "v1\n"})
+    ledger = _ledger(tmp_path)
+    one_day = Settings.model_validate({"insights": {"outcome_window_days": 1}})
+    assert session_insights(ledger, one_day)["sess-window"].outcome.status == "uncommitted"
+    assert session_insights(ledger, Settings())["sess-window"].outcome.status == "committed"
+
+
+def test_no_changes_when_the_session_only_read(tmp_path: Path, repo: GitRepo) -> None:
+    session = ClaudeSession(tmp_path / ".claude", "sess-reader", str(repo.root))
+    session.assistant(T0, tools=[("Read", {"file_path": str(repo.root / "app.py")})])
+    session.write()
+    repo.commit(T0 + HOUR, {"app.py": "v1\n"})
+    outcome = session_insights(_ledger(tmp_path), Settings())["sess-reader"].outcome
+    assert (outcome.status, outcome.commits) == ("no-changes", [])
+
+
+def test_codex_patch_with_relative_path(tmp_path: Path, repo: GitRepo) -> None:
+    rollout = CodexRollout(
+        tmp_path / ".codex", "019c0000-aaaa-7000-8000-000000000001", str(repo.root), T0
+    )
+    rollout.apply_patch(T0 + MINUTE, ["app.py"])
+    rollout.token_count(T0 + MINUTE, 5000, 1000, 300)
+    rollout.write()
+    sha = repo.commit(T0 + 3 * HOUR, {"app.py": "v1\n"})
+    outcome = session_insights(_ledger(tmp_path), Settings())[rollout.session_id].outcome
+    assert (outcome.status, outcome.commits) == ("committed", [sha])
+
+
+def test_not_a_git_repository(tmp_path: Path) -> None:
+    plain = tmp_path / "notes"
+    plain.mkdir()
+    _editing_session(tmp_path, plain, ["todo.md"], "sess-plain")
+    outcome = session_insights(_ledger(tmp_path), Settings())["sess-plain"].outcome
+    assert outcome.status == "unknown"
+    assert "not inside a readable git repository" in outcome.reason
+
+
+def test_deleted_repository(tmp_path: Path, repo: GitRepo) -> None:
+    _editing_session(tmp_path, repo.root, ["app.py"], "sess-gone")
+    ledger = _ledger(tmp_path)
+    shutil.rmtree(repo.root)
+    outcome = session_insights(ledger, Settings())["sess-gone"].outcome
+    assert outcome.status == "unknown" and "no longer exists" in outcome.reason
+
+
+def test_shallow_clone(tmp_path: Path, repo: GitRepo) -> None:
+    repo.commit(T0 - HOUR, {"app.py": "v1\n"})
+    clone = tmp_path / "clone"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", f"file://{repo.root}", str(clone)], check=True
+    )
+    _editing_session(tmp_path, clone, ["app.py"], "sess-shallow")
+    outcome = session_insights(_ledger(tmp_path), Settings())["sess-shallow"].outcome
+    assert outcome.status == "unknown" and "shallow" in outcome.reason
+
+
+def test_git_missing_is_unknown_not_an_error(
+    tmp_path: Path, repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _editing_session(tmp_path, repo.root, ["app.py"], "sess-nogit")
+    ledger = _ledger(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    outcome = session_insights(ledger, Settings())["sess-nogit"].outcome
+    assert outcome.status == "unknown" and "git is not installed" in outcome.reason
