@@ -502,3 +502,46 @@ def zstd_compress(path: Path, target: Path) -> Path:
 def file_identity(path: Path) -> tuple[int, int]:
     stat = os.stat(path)
     return stat.st_dev, stat.st_ino
+
+
+def write_history(home: Path, *, claude_sessions: int, codex_rollouts: int, turns: int) -> int:
+    """A synthetic history of both agents for tests that need volume; returns its bytes."""
+    written = 0
+    tools = ["Read", "Edit", "Bash", "Grep", "Write"]
+    for number in range(claude_sessions):
+        cwd = f"/home/dev/repo{number % 7}"
+        session = ClaudeSession(f"s-vol-{number:05d}", cwd=cwd)
+        for turn in range(turns):
+            at = number * 3600 + turn * 20
+            session.prompt("prompt text " * 20, at)
+            name = tools[turn % len(tools)]
+            tool_input = (
+                {"command": f"make t{turn}"} if name == "Bash" else {"file_path": f"src/m{turn}.py"}
+            )
+            session.reply(
+                at + 1,
+                [
+                    thinking_block("thinking " * 30),
+                    text_block("reply text " * 20),
+                    tool_use_block(f"toolu_{number}_{turn}", name, tool_input),
+                ],
+                claude_usage(3, 50 + turn, cache_read=1000 * turn, write_5m=40, write_1h=turn),
+            )
+            session.tool_result(f"toolu_{number}_{turn}", "output " * 40, at + 2)
+        path = session.write(
+            claude_project_dir(home / ".claude", cwd) / f"s-vol-{number:05d}.jsonl"
+        )
+        written += path.stat().st_size
+    for number in range(codex_rollouts):
+        rollout = CodexRollout(f"019c-vol-{number:05d}", started=number * 3600)
+        rollout.turn(number * 3600 + 1)
+        for turn in range(turns):
+            at = number * 3600 + turn * 20 + 2
+            rollout.reasoning("reasoning " * 20, at)
+            rollout.function_call(
+                at, "exec_command", {"cmd": f"ls {turn}"}, f"call_{number}_{turn}"
+            )
+            rollout.exec_output(at + 1, f"call_{number}_{turn}", "listing " * 40, turn % 5 == 0)
+            rollout.call(at + 2, 3000 + turn, 40 + turn, cached=2500, reasoning=turn, reemit=1)
+        written += rollout.write(codex_rollout_path(home / ".codex", rollout)).stat().st_size
+    return written
