@@ -1,13 +1,308 @@
-"""Build a PyInstaller one-dir bundle of burnmeter (filled in by the installers issue)."""
+"""Build burnmeter's release artefacts: the PyInstaller one-dir bundle, the VS Code
+extension (.vsix), a wheel, and the icon PNGs.
+
+    python build_installer.py            # the bundle for this platform (dist/burnmeter/)
+    python build_installer.py --vsix     # resources/editors/vscode -> dist/*.vsix
+    python build_installer.py --all      # bundle + archive + vsix + wheel: one release
+    python build_installer.py --icons    # re-render resources/icons/*.png from the SVG
+
+The PyInstaller wiring lives in `freeze/burnmeter.spec`; what it bundles and leaves out
+is decided here, so it can be read and tested in one place.
+"""
 
 from __future__ import annotations
 
+import argparse
+import fnmatch
+import os
+import platform
+import shutil
+import subprocess
 import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+SPEC_FILE = ROOT / "freeze" / "burnmeter.spec"
+ENTRY_SCRIPT = ROOT / "freeze" / "entry.py"
+RESOURCES = ROOT / "resources"
+VSCODE_EXTENSION = RESOURCES / "editors" / "vscode"
+ICON_SVG = RESOURCES / "icons" / "burnmeter.svg"
+ICON_SIZES = (16, 22, 24, 32, 48, 64, 128, 256)
+BUNDLE_NAME = "burnmeter"
+CLI_EXECUTABLE = "burnmeter"
+TRAY_EXECUTABLE = "burnmeter-tray"
+MACOS_BUNDLE_ID = "io.github.burnmeter"
+
+# Packages the code base can reach but the bundle never needs: test and build tools that
+# live in the dev venv, and big Qt modules a tray app has no use for (WebEngine and
+# QML/Quick alone are several hundred MB). Everything else is collected only if imported.
+EXCLUDED_MODULES = (
+    "tkinter",
+    "_tkinter",
+    "pytest",
+    "_pytest",
+    "pytest_qt",
+    "pytest_lsp",
+    "hypothesis",
+    "mypy",
+    "ruff",
+    "PyInstaller",
+    "IPython",
+    "numpy",
+    # zstandard ships a C and a CFFI backend (12 MB each); CPython always loads the C one.
+    "zstandard.backend_cffi",
+    "zstandard._cffi",
+    "PySide6.QtWebEngineCore",
+    "PySide6.QtWebEngineWidgets",
+    "PySide6.QtWebEngineQuick",
+    "PySide6.QtQml",
+    "PySide6.QtQuick",
+    "PySide6.QtQuickWidgets",
+    "PySide6.QtQuickControls2",
+    "PySide6.Qt3DCore",
+    "PySide6.QtMultimedia",
+    "PySide6.QtMultimediaWidgets",
+    "PySide6.QtPdf",
+    "PySide6.QtPdfWidgets",
+    "PySide6.QtDesigner",
+    "PySide6.QtUiTools",
+    "PySide6.QtHelp",
+)
+
+# Files PyInstaller's Qt hooks collect that a tray app does not load. Patterns match the
+# destination path inside the bundle (forward slashes). Qt's own translations stay: the
+# dialogs use them.
+EXCLUDED_FILES = (
+    "PySide6/Qt/qml/*",
+    "PySide6/Qt/lib/libQt6Quick*",
+    "PySide6/Qt/lib/libQt6Qml*",
+    "PySide6/Qt/lib/libQt6Pdf*",
+    "PySide6/Qt/lib/libQt6VirtualKeyboard*",
+    "PySide6/Qt/plugins/platforminputcontexts/libqtvirtualkeyboardplugin*",
+    "PySide6/Qt/plugins/egldeviceintegrations/*",
+    "PySide6/Qt/plugins/platforms/libqeglfs*",
+    "PySide6/Qt/plugins/platforms/libqlinuxfb*",
+    "PySide6/Qt/plugins/platforms/libqminimalegl*",
+    "PySide6/Qt/plugins/platforms/libqvnc*",
+    "PySide6/Qt/plugins/platforms/libqvkkhrdisplay*",
+    "PySide6/Qt/plugins/imageformats/libqpdf*",
+    "PySide6/Qt/lib/libQt6EglFs*",
+)
+
+# Folders under resources/ that are build inputs, not things the bundle reads at run time.
+SKIPPED_RESOURCE_PARTS = ("node_modules", "__pycache__", ".vscode-test", "out-tsc")
+
+# macOS: the .app runs the tray; LSUIElement keeps it out of the Dock and the app switcher
+# (a menu-bar extra), which is what a meter that lives in the menu bar should do.
+MACOS_INFO_PLIST = {
+    "CFBundleName": "burnmeter",
+    "CFBundleDisplayName": "burnmeter",
+    "LSUIElement": True,
+    "NSHighResolutionCapable": True,
+    "LSMinimumSystemVersion": "11.0",
+}
 
 
-def main() -> int:
-    print("build_installer.py: the bundle build is not implemented yet.", file=sys.stderr)
-    return 1
+def version() -> str:
+    sys.path.insert(0, str(ROOT))
+    from shared import __version__
+
+    return __version__
+
+
+def resource_datas(resources: Path = RESOURCES) -> list[tuple[str, str]]:
+    """(source file, destination folder) pairs that put resources/ at `resources/` in the
+    bundle, where shared.paths.resources_dir() looks when frozen."""
+    datas = []
+    for path in sorted(resources.rglob("*")):
+        relative = path.relative_to(resources)
+        if not path.is_file() or any(part in SKIPPED_RESOURCE_PARTS for part in relative.parts):
+            continue
+        if path.suffix in (".pyc", ".vsix"):
+            continue
+        datas.append((str(path), str(Path("resources") / relative.parent)))
+    return datas
+
+
+def is_excluded_file(destination: str) -> bool:
+    normalised = destination.replace("\\", "/")
+    return any(fnmatch.fnmatch(normalised, pattern) for pattern in EXCLUDED_FILES)
+
+
+def without_excluded(entries: Iterable[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """A PyInstaller TOC (destination, source, kind) minus EXCLUDED_FILES."""
+    return [entry for entry in entries if not is_excluded_file(entry[0])]
+
+
+def macos_info_plist() -> dict[str, object]:
+    return {**MACOS_INFO_PLIST, "CFBundleShortVersionString": version()}
+
+
+def platform_tag() -> str:
+    system = {"darwin": "macos", "win32": "windows"}.get(sys.platform, sys.platform)
+    return f"{system}-{platform.machine().lower()}"
+
+
+def tree_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+@dataclass
+class BundleBuild:
+    folder: Path
+    seconds: float
+    size_bytes: int
+
+    def describe(self) -> str:
+        return (
+            f"bundle: {self.folder} ({self.size_bytes / 1e6:,.1f} MB) "
+            f"built in {self.seconds:,.0f} s"
+        )
+
+
+def build_bundle(dist: Path, work: Path, *, clean: bool = False) -> BundleBuild:
+    """Run PyInstaller on freeze/burnmeter.spec; the bundle lands in dist/burnmeter/."""
+    try:
+        import PyInstaller.__main__
+    except ImportError as exc:
+        raise SystemExit(
+            "PyInstaller is not installed: pip install -e '.[build]' (or '.[dev]')"
+        ) from exc
+    args = [
+        str(SPEC_FILE),
+        "--noconfirm",
+        "--log-level=WARN",
+        f"--distpath={dist}",
+        f"--workpath={work}",
+    ]
+    if clean:
+        args.append("--clean")
+    started = time.monotonic()
+    PyInstaller.__main__.run(args)
+    seconds = time.monotonic() - started
+    folder = dist / BUNDLE_NAME
+    return BundleBuild(folder, seconds, tree_size(folder))
+
+
+def bundle_executable(folder: Path, name: str = CLI_EXECUTABLE) -> Path:
+    suffix = ".exe" if sys.platform == "win32" else ""
+    return folder / f"{name}{suffix}"
+
+
+def archive_bundle(build: BundleBuild, dist: Path) -> Path:
+    base = dist / f"{BUNDLE_NAME}-{version()}-{platform_tag()}"
+    kind = "zip" if sys.platform == "win32" else "gztar"
+    return Path(shutil.make_archive(str(base), kind, build.folder.parent, build.folder.name))
+
+
+def build_vsix(dist: Path, extension: Path = VSCODE_EXTENSION) -> Path:
+    """Package the VS Code extension with its own packaging script (`npm run package`,
+    which runs vsce), then copy the .vsix into dist/."""
+    manifest = extension / "package.json"
+    if not manifest.exists():
+        raise SystemExit(f"no VS Code extension at {extension} (package.json missing)")
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SystemExit("npm is needed to package the VS Code extension")
+    before = set(extension.glob("*.vsix"))
+    subprocess.run(
+        [npm, "ci" if (extension / "package-lock.json").exists() else "install"],
+        cwd=extension,
+        check=True,
+    )
+    subprocess.run([npm, "run", "package"], cwd=extension, check=True)
+    built = sorted(
+        set(extension.glob("*.vsix")) - before or extension.glob("*.vsix"),
+        key=lambda p: p.stat().st_mtime,
+    )
+    if not built:
+        raise SystemExit(f"`npm run package` in {extension} made no .vsix")
+    dist.mkdir(parents=True, exist_ok=True)
+    target = dist / built[-1].name
+    shutil.move(str(built[-1]), target)
+    return target
+
+
+def build_wheel(dist: Path) -> Path:
+    dist.mkdir(parents=True, exist_ok=True)
+    before = set(dist.glob("*.whl"))
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(dist), str(ROOT)],
+        check=True,
+    )
+    made = sorted(set(dist.glob("*.whl")) - before or dist.glob("burnmeter-*.whl"))
+    return made[-1]
+
+
+def render_icons(svg: Path = ICON_SVG, sizes: Sequence[int] = ICON_SIZES) -> list[Path]:
+    """Render the SVG icon to resources/icons/burnmeter-<N>.png with Qt's SVG renderer."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication, QImage, QPainter
+    from PySide6.QtSvg import QSvgRenderer
+
+    app = QGuiApplication.instance() or QGuiApplication([])
+    renderer = QSvgRenderer(str(svg))
+    if not renderer.isValid():
+        raise SystemExit(f"{svg} is not an SVG Qt can render")
+    written = []
+    for size in sizes:
+        image = QImage(size, size, QImage.Format.Format_ARGB32)
+        image.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        renderer.render(painter)
+        painter.end()
+        target = svg.with_name(f"burnmeter-{size}.png")
+        if not image.save(str(target), b"PNG"):
+            raise SystemExit(f"could not write {target}")
+        written.append(target)
+    del app
+    return written
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--bundle", action="store_true", help="the PyInstaller bundle (default)")
+    parser.add_argument("--archive", action="store_true", help="also pack the bundle (.tar.gz)")
+    parser.add_argument("--vsix", action="store_true", help="the VS Code extension")
+    parser.add_argument("--wheel", action="store_true", help="a wheel for pip/pipx")
+    parser.add_argument("--all", action="store_true", help="bundle, archive, vsix and wheel")
+    parser.add_argument("--icons", action="store_true", help="re-render the icon PNGs")
+    parser.add_argument("--clean", action="store_true", help="empty PyInstaller's cache first")
+    parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="output folder")
+    parser.add_argument(
+        "--work", type=Path, default=ROOT / "build", help="PyInstaller's work folder"
+    )
+    args = parser.parse_args(argv)
+    if args.all:
+        args.bundle = args.archive = args.vsix = args.wheel = True
+    if args.archive:
+        args.bundle = True
+    if not (args.bundle or args.vsix or args.wheel or args.icons):
+        args.bundle = True
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    dist = args.dist.resolve()
+    if args.icons:
+        for path in render_icons():
+            print(f"icon: {path.relative_to(ROOT)}")
+    if args.bundle:
+        build = build_bundle(dist, args.work.resolve(), clean=args.clean)
+        print(build.describe())
+        if args.archive:
+            print(f"archive: {archive_bundle(build, dist)}")
+    if args.vsix:
+        print(f"vsix: {build_vsix(dist)}")
+    if args.wheel:
+        print(f"wheel: {build_wheel(dist)}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "shared.commands.statusline_cmd",
     "shared.commands.budgets_cmd",
     "shared.commands.summary_cmd",
+    "shared.commands.desktop_cmd",
 ]
 
 

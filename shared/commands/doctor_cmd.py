@@ -6,12 +6,12 @@ import argparse
 import sys
 from typing import Any
 
-from shared import __version__
+from shared import __version__, desktop
 from shared.commands.context import add_demo_flag, make_context
 from shared.commands.render import print_json
 from shared.ingest import display_path
 from shared.ledger import SCHEMA_VERSION, LedgerError
-from shared.paths import config_file, resources_dir
+from shared.paths import config_file, data_dir, resources_dir
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,18 +22,33 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(run=run)
 
 
+def desktop_state() -> dict[str, Any] | None:
+    """Whether the menu entry and the start-at-login entry are installed (XDG desktops)."""
+    if not desktop.is_supported():
+        return None
+    entry = desktop.desktop_entry_path()
+    return {
+        "entry": str(entry) if entry.exists() else None,
+        "autostart": desktop.autostart_enabled(),
+    }
+
+
 def collect(args: argparse.Namespace) -> dict[str, Any]:
     context = make_context(args)
     report: dict[str, Any] = {
         "version": __version__,
         "frozen": bool(getattr(sys, "frozen", False)),
+        "executable": sys.executable,
         "resources": str(resources_dir()),
+        "resources_ok": (resources_dir() / "price_overrides.json").is_file(),
+        "data_dir": str(data_dir()),
         "config_file": str(config_file()),
         "config_problems": context.settings.problems,
         "roots": [
             {"agent": r.agent, "path": str(r.path), "exists": r.exists} for r in context.roots
         ],
         "ledger": {"path": str(context.ledger_file)},
+        "desktop": desktop_state(),
     }
     try:
         ledger = context.ledger
@@ -105,7 +120,12 @@ def run(args: argparse.Namespace) -> int:
     console.print(
         f"[bold]burnmeter {report['version']}[/bold]" + (" (bundle)" if report["frozen"] else "")
     )
-    console.print(f"resources: {display_path(report['resources'])}")
+    if report["frozen"]:
+        console.print(f"bundle:    {display_path(report['executable'])}")
+    console.print(
+        f"resources: {display_path(report['resources'])}"
+        + ("" if report["resources_ok"] else "  [red]missing price_overrides.json[/red]")
+    )
     console.print(f"config:    {display_path(report['config_file'])}")
     for problem in report["config_problems"]:
         console.print(f"  [yellow]{problem}[/yellow]")
@@ -113,6 +133,11 @@ def run(args: argparse.Namespace) -> int:
     for root in report["roots"]:
         mark = "[green]found[/green]" if root["exists"] else "[dim]missing[/dim]"
         console.print(f"  {root['agent']:<12} {display_path(root['path'])}  {mark}")
+    state = report["desktop"]
+    if state is not None:
+        entry = display_path(state["entry"]) if state["entry"] else "not installed"
+        autostart = "on" if state["autostart"] else "off"
+        console.print(f"desktop:   menu entry {entry}; start at login {autostart}")
     ledger = report["ledger"]
     console.print(f"[bold]ledger[/bold] {display_path(ledger['path'])}")
     if "error" in ledger:

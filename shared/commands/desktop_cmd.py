@@ -1,0 +1,49 @@
+"""`burnmeter install-desktop`: add burnmeter to the Linux app menu (or take it out again)."""
+
+from __future__ import annotations
+
+import argparse
+
+from shared import desktop
+from shared.commands.context import CommandError
+from shared.ingest import display_path
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "install-desktop",
+        help="add the tray to the app menu (XDG .desktop entry and icons)",
+        description="Install burnmeter's .desktop entry and icons into your XDG data dir "
+        "(~/.local/share by default) so the tray shows in the app menu; --uninstall removes "
+        "them and the start-at-login entry.",
+    )
+    parser.add_argument(
+        "--uninstall",
+        action="store_true",
+        help="remove the menu entry, the icons and the start-at-login entry",
+    )
+    parser.add_argument(
+        "--autostart",
+        action="store_true",
+        help="also start the tray at login (XDG autostart entry)",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        if args.uninstall:
+            removed = desktop.uninstall_desktop_entry()
+            for path in removed:
+                print(f"removed {display_path(path)}")
+            if not removed:
+                print("nothing to remove: burnmeter's desktop entry was not installed")
+            return 0
+        for path in desktop.install_desktop_entry():
+            print(f"wrote   {display_path(path)}")
+        if args.autostart:
+            print(f"wrote   {display_path(desktop.enable_autostart())} (start at login)")
+    except desktop.DesktopIntegrationError as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"the menu entry starts: {' '.join(desktop.tray_command())}")
+    return 0

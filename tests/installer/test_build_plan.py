@@ -1,0 +1,105 @@
+"""What build_installer.py puts into the bundle and leaves out, checked without building."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import build_installer as plan
+
+REPO_ROOT = Path(plan.__file__).parent
+
+
+def load_entry_module():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("burnmeter_entry", plan.ENTRY_SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_entry_runs_the_tray_under_the_tray_executable_name() -> None:
+    entry = load_entry_module()
+    assert entry.argv_for("/opt/burnmeter/burnmeter-tray", []) == ["tray"]
+    assert entry.argv_for("C:/burnmeter/burnmeter-tray.exe", ["--demo"]) == ["tray", "--demo"]
+    assert entry.argv_for("/opt/burnmeter/burnmeter", ["report", "daily"]) == ["report", "daily"]
+
+
+def test_resources_land_where_frozen_code_looks(tmp_path: Path) -> None:
+    resources = tmp_path / "resources"
+    (resources / "icons").mkdir(parents=True)
+    (resources / "icons" / "burnmeter.svg").write_text("<svg/>")
+    (resources / "price_overrides.json").write_text("{}")
+    node = resources / "editors" / "vscode" / "node_modules" / "vsce"
+    node.mkdir(parents=True)
+    (node / "index.js").write_text("")
+    (resources / "editors" / "vscode" / "package.json").write_text("{}")
+    (resources / "editors" / "vscode" / "burnmeter-0.1.0.vsix").write_text("")
+
+    datas = plan.resource_datas(resources)
+
+    assert sorted(datas) == sorted(
+        [
+            (str(resources / "editors/vscode/package.json"), "resources/editors/vscode"),
+            (str(resources / "icons/burnmeter.svg"), "resources/icons"),
+            (str(resources / "price_overrides.json"), "resources"),
+        ]
+    )
+
+
+def test_real_resources_include_prices_desktop_entry_and_icons() -> None:
+    destinations = {(Path(dest) / Path(src).name).as_posix() for src, dest in plan.resource_datas()}
+    for needed in (
+        "resources/price_overrides.json",
+        "resources/burnmeter.desktop",
+        "resources/icons/burnmeter.svg",
+        "resources/icons/burnmeter-256.png",
+    ):
+        assert needed in destinations
+
+
+def test_unneeded_qt_files_are_dropped_and_the_rest_kept() -> None:
+    toc = [
+        ("PySide6/Qt/lib/libQt6Widgets.so.6", "/x/libQt6Widgets.so.6", "BINARY"),
+        ("PySide6/Qt/lib/libQt6Quick.so.6", "/x/libQt6Quick.so.6", "BINARY"),
+        ("PySide6/Qt/qml/QtQuick/qmldir", "/x/qmldir", "DATA"),
+        ("PySide6/Qt/plugins/platforms/libqxcb.so", "/x/libqxcb.so", "BINARY"),
+        ("PySide6/Qt/plugins/platforms/libqeglfs.so", "/x/libqeglfs.so", "BINARY"),
+        ("PySide6\\Qt\\plugins\\platforms\\libqvnc.dll", "/x/libqvnc.dll", "BINARY"),
+    ]
+    kept = [dest for dest, _, _ in plan.without_excluded(toc)]
+    assert kept == ["PySide6/Qt/lib/libQt6Widgets.so.6", "PySide6/Qt/plugins/platforms/libqxcb.so"]
+
+
+def test_webengine_and_dev_tools_are_excluded() -> None:
+    for module in ("PySide6.QtWebEngineCore", "PySide6.QtQuick", "pytest", "PyInstaller"):
+        assert module in plan.EXCLUDED_MODULES
+    assert not any(m in plan.EXCLUDED_MODULES for m in ("PySide6.QtWidgets", "PySide6.QtSvg"))
+
+
+def test_macos_bundle_has_no_dock_icon() -> None:
+    info = plan.macos_info_plist()
+    assert info["LSUIElement"] is True
+    assert info["CFBundleShortVersionString"] == plan.version()
+
+
+def test_spec_and_entry_exist_and_name_both_executables() -> None:
+    spec = plan.SPEC_FILE.read_text()
+    assert plan.ENTRY_SCRIPT.exists()
+    assert "plan.CLI_EXECUTABLE" in spec and "plan.TRAY_EXECUTABLE" in spec
+    assert "info_plist=plan.macos_info_plist()" in spec
+
+
+def test_parse_args_defaults_to_the_bundle_and_all_means_everything() -> None:
+    default = plan.parse_args([])
+    assert default.bundle and not (default.vsix or default.wheel or default.archive)
+    everything = plan.parse_args(["--all"])
+    assert everything.bundle and everything.archive and everything.vsix and everything.wheel
+    only_vsix = plan.parse_args(["--vsix"])
+    assert only_vsix.vsix and not only_vsix.bundle
+
+
+def test_platform_tag_names_this_platform() -> None:
+    tag = plan.platform_tag()
+    assert tag.startswith({"linux": "linux", "darwin": "macos", "win32": "windows"}[sys.platform])
