@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import json
 import os
 import platform
 import shutil
@@ -199,30 +200,31 @@ def archive_bundle(build: BundleBuild, dist: Path) -> Path:
 
 
 def build_vsix(dist: Path, extension: Path = VSCODE_EXTENSION) -> Path:
-    """Package the VS Code extension with its own packaging script (`npm run package`,
-    which runs vsce), then copy the .vsix into dist/."""
-    manifest = extension / "package.json"
-    if not manifest.exists():
+    """Package the VS Code extension with its own packaging script (`npm run package`, or
+    `vsce package` through npx when it has none) and move the .vsix into dist/."""
+    manifest_file = extension / "package.json"
+    if not manifest_file.exists():
         raise SystemExit(f"no VS Code extension at {extension} (package.json missing)")
     npm = shutil.which("npm")
     if npm is None:
-        raise SystemExit("npm is needed to package the VS Code extension")
-    before = set(extension.glob("*.vsix"))
-    subprocess.run(
-        [npm, "ci" if (extension / "package-lock.json").exists() else "install"],
-        cwd=extension,
-        check=True,
-    )
-    subprocess.run([npm, "run", "package"], cwd=extension, check=True)
-    built = sorted(
-        set(extension.glob("*.vsix")) - before or extension.glob("*.vsix"),
-        key=lambda p: p.stat().st_mtime,
-    )
-    if not built:
-        raise SystemExit(f"`npm run package` in {extension} made no .vsix")
+        raise SystemExit("npm (Node.js) is needed to package the VS Code extension")
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    wants_modules = manifest.get("dependencies") or manifest.get("devDependencies")
+    if wants_modules and not (extension / "node_modules").exists():
+        locked = (extension / "package-lock.json").exists()
+        subprocess.run([npm, "ci" if locked else "install"], cwd=extension, check=True)
+    before = {path: path.stat().st_mtime for path in extension.glob("*.vsix")}
+    if "package" in manifest.get("scripts", {}):
+        subprocess.run([npm, "run", "package"], cwd=extension, check=True)
+    else:
+        npx = shutil.which("npx") or "npx"
+        subprocess.run([npx, "--yes", "@vscode/vsce", "package"], cwd=extension, check=True)
+    made = [p for p in extension.glob("*.vsix") if before.get(p) != p.stat().st_mtime]
+    if not made:
+        raise SystemExit(f"packaging {extension} made no .vsix")
     dist.mkdir(parents=True, exist_ok=True)
-    target = dist / built[-1].name
-    shutil.move(str(built[-1]), target)
+    target = dist / max(made, key=lambda p: p.stat().st_mtime).name
+    shutil.move(str(extension / target.name), target)
     return target
 
 

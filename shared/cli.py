@@ -6,6 +6,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from shared import __version__
 
@@ -24,13 +25,20 @@ COMMAND_MODULES = [
 ]
 
 
+def version_text() -> str:
+    """`burnmeter 0.1.0`, plus where it runs from when that is a PyInstaller bundle."""
+    if getattr(sys, "frozen", False):
+        return f"burnmeter {__version__} (bundle: {Path(sys.executable).parent})"
+    return f"burnmeter {__version__}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="burnmeter",
         description="See and steer what your AI coding agents cost. Reads Claude Code and "
         "Codex logs into a local ledger; nothing leaves your machine.",
     )
-    parser.add_argument("--version", action="version", version=f"burnmeter {__version__}")
+    parser.add_argument("--version", action="version", version=version_text())
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).add_parser(subparsers)

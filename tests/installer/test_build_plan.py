@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import shutil
 import sys
 from pathlib import Path
+
+import pytest
 
 import build_installer as plan
 
@@ -103,3 +107,30 @@ def test_parse_args_defaults_to_the_bundle_and_all_means_everything() -> None:
 def test_platform_tag_names_this_platform() -> None:
     tag = plan.platform_tag()
     assert tag.startswith({"linux": "linux", "darwin": "macos", "win32": "windows"}[sys.platform])
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="npm (Node.js) is not installed")
+def test_vsix_comes_from_the_extension_packaging_script(tmp_path: Path) -> None:
+    extension = tmp_path / "vscode"
+    extension.mkdir()
+    # A packaging script standing in for vsce: writes NAME-VERSION.vsix like vsce does.
+    script = "require('fs').writeFileSync('burnmeter-9.9.9.vsix', 'PK')"
+    manifest = {
+        "name": "burnmeter",
+        "version": "9.9.9",
+        "scripts": {"package": f'node -e "{script}"'},
+    }
+    (extension / "package.json").write_text(json.dumps(manifest))
+    dist = tmp_path / "dist"
+
+    built = plan.build_vsix(dist, extension)
+
+    assert built == dist / "burnmeter-9.9.9.vsix"
+    assert built.read_bytes() == b"PK"
+    assert not (extension / "burnmeter-9.9.9.vsix").exists()
+    assert not (extension / "node_modules").exists()  # no dependencies: nothing installed
+
+
+def test_vsix_without_an_extension_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match=r"package\.json missing"):
+        plan.build_vsix(tmp_path / "dist", tmp_path / "nothing-here")

@@ -1,0 +1,154 @@
+"""Smoke test of the PyInstaller bundle: build it, then run the frozen programs.
+
+A build takes about a minute and a half on two cores (bench/RESULTS-installer.md), so it
+runs only when asked: BURNMETER_BUILD_TEST=1 builds the bundle into a temp folder, or
+BURNMETER_BUNDLE=dist/burnmeter tests one already built. Otherwise these tests are
+skipped (and a skipped test proves nothing).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import build_installer as plan
+from tests.logfixtures import claude_call, session_file
+
+BUILD_REQUESTED = os.environ.get("BURNMETER_BUILD_TEST") == "1"
+PREBUILT = os.environ.get("BURNMETER_BUNDLE")
+
+pytestmark = pytest.mark.skipif(
+    not (BUILD_REQUESTED or PREBUILT),
+    reason="bundle build is slow: set BURNMETER_BUILD_TEST=1 (or BURNMETER_BUNDLE=dist/burnmeter)",
+)
+
+DAY_MS = 86_400_000
+MARCH_2_2026_NOON_MS = 1_772_452_800_000
+
+
+@pytest.fixture(scope="session")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    if PREBUILT:
+        yield Path(PREBUILT).resolve()
+        return
+    out = tmp_path_factory.mktemp("bundle")
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(plan.ROOT / "build_installer.py"),
+            f"--dist={out / 'dist'}",
+            f"--work={out / 'work'}",
+        ],
+        capture_output=True,
+        text=True,
+        # PyInstaller's cache stays in the temp folder, not the developer's ~/.cache.
+        env={**os.environ, "PYINSTALLER_CONFIG_DIR": str(out / "pyinstaller-cache")},
+        timeout=1200,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    yield out / "dist" / plan.BUNDLE_NAME
+
+
+def write_history(home: Path) -> None:
+    projects = home / ".claude" / "projects"
+    first = session_file(projects, "/work/demo-repo", "session-a")
+    first.write_text(
+        claude_call(
+            message_id="m1",
+            session_id="session-a",
+            cwd="/work/demo-repo",
+            ts_ms=MARCH_2_2026_NOON_MS,
+            model="claude-sonnet-4-5-20250929",
+            input_tokens=1200,
+            output_tokens=300,
+            cache_read=5000,
+        )
+        + claude_call(
+            message_id="m2",
+            session_id="session-a",
+            cwd="/work/demo-repo",
+            ts_ms=MARCH_2_2026_NOON_MS + DAY_MS,
+            model="claude-opus-4-7",
+            input_tokens=800,
+            output_tokens=100,
+        )
+    )
+
+
+def run(program: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(program), *args],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=timeout,
+    )
+
+
+def test_bundle_version_names_the_bundle(bundle: Path) -> None:
+    result = run(plan.bundle_executable(bundle), "--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"burnmeter {plan.version()} (bundle: {bundle})"
+
+
+def test_bundle_daily_report_matches_the_source_tree(bundle: Path, isolated_home: Path) -> None:
+    write_history(isolated_home)
+    frozen = run(plan.bundle_executable(bundle), "report", "daily", "--json")
+    assert frozen.returncode == 0, frozen.stderr
+    report = json.loads(frozen.stdout)
+
+    assert [row["date"] for row in report["daily"]] == ["2026-03-02", "2026-03-03"]
+    first, second = report["daily"]
+    assert (first["input_tokens"], first["output_tokens"], first["cache_read_tokens"]) == (
+        1200,
+        300,
+        5000,
+    )
+    assert list(first["models"]) == ["claude-sonnet-4-5-20250929"]
+    # Priced from genai-prices' data inside the bundle, not shown as unpriced.
+    assert first["cost_usd"] > 0 and "unpriced_calls" not in first
+    assert second["cost_usd"] > 0 and "unpriced_calls" not in second
+
+    # The same ledger read by the unfrozen code gives the same numbers.
+    source = subprocess.run(
+        [sys.executable, "-m", "shared", "report", "daily", "--json", "--no-ingest"],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=60,
+    )
+    assert source.returncode == 0, source.stderr
+    assert json.loads(source.stdout) == report
+
+
+def test_bundle_doctor_shows_bundle_resources_and_ledger(bundle: Path, isolated_home: Path) -> None:
+    result = run(plan.bundle_executable(bundle), "doctor", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["frozen"] is True
+    assert report["executable"] == str(plan.bundle_executable(bundle))
+    resources = Path(report["resources"])
+    assert resources.is_relative_to(bundle)
+    assert report["resources_ok"] is True
+    assert (resources / "burnmeter.desktop").is_file()
+    assert (resources / "icons" / "burnmeter.svg").is_file()
+    data_dir = Path(os.environ["BURNMETER_DATA_DIR"])
+    assert report["data_dir"] == str(data_dir)
+    assert report["ledger"]["path"] == str(data_dir / "ledger.sqlite")
+    assert (data_dir / "ledger.sqlite").is_file()
+
+
+def test_bundle_install_desktop_points_at_the_bundled_tray(
+    bundle: Path, isolated_home: Path
+) -> None:
+    result = run(plan.bundle_executable(bundle), "install-desktop")
+    assert result.returncode == 0, result.stderr
+    entry = isolated_home / ".local/share/applications/burnmeter.desktop"
+    exec_line = next(line for line in entry.read_text().splitlines() if line.startswith("Exec="))
+    assert exec_line == f"Exec={plan.bundle_executable(bundle, plan.TRAY_EXECUTABLE)}"
