@@ -127,6 +127,18 @@ def test_bundle_daily_report_matches_the_source_tree(bundle: Path, isolated_home
     assert json.loads(source.stdout) == report
 
 
+def test_bundle_weekly_summary_draws_its_charts(
+    bundle: Path, isolated_home: Path, tmp_path: Path
+) -> None:
+    write_history(isolated_home)
+    page = tmp_path / "week.html"
+    result = run(plan.bundle_executable(bundle), "summary", "--week", "2026-W10", "-o", str(page))
+    assert result.returncode == 0, result.stderr
+    html = page.read_text()
+    assert "<svg" in html
+    assert "week 2026-W10" in html and "sonnet-4-5" in html
+
+
 def test_bundle_doctor_shows_bundle_resources_and_ledger(bundle: Path, isolated_home: Path) -> None:
     result = run(plan.bundle_executable(bundle), "doctor", "--json")
     assert result.returncode == 0, result.stderr
