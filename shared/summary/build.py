@@ -8,9 +8,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.config import Settings
+from shared.insights.reporting import repo_key
+from shared.insights.tiers import TierPolicy
 from shared.ledger import Ledger
 from shared.pricing import PriceBook
 from shared.reports import Totals, repos_report
+from shared.summary import insight_parts
 from shared.summary.redact import PathShower
 from shared.summary.usage import (
     TOP_SESSIONS,
@@ -64,6 +67,13 @@ def build_summary(
     total = usage.total()
     previous = week_usage(ledger, week.previous(), zone).total()
     sessions = top_sessions(ledger, week, zone)
+    policy = TierPolicy.from_settings(settings)
+    insights = insight_parts.week_insights(ledger, settings, sessions, book, policy)
+    models = [
+        {"model": model, **_totals_json(totals)} for model, totals in usage.by_model().items()
+    ]
+    repos = repos_report(ledger, week_filters(week, zone))["repos"]
+    insight_parts.repo_commits(repos, sessions, insights)
 
     summary: dict[str, Any] = {
         "week": week.label,
@@ -90,12 +100,25 @@ def build_summary(
         "agents": [
             {"agent": agent, **_totals_json(totals)} for agent, totals in usage.by_agent().items()
         ],
-        "models": [
-            {"model": model, **_totals_json(totals)} for model, totals in usage.by_model().items()
+        "models": models,
+        "tiers": insight_parts.tiers(models, policy),
+        "repos": [{**row, "repo": show.repo(row["repo"])} for row in repos],
+        "top_sessions": [
+            {
+                **_session_row(row, show),
+                **insight_parts.session_extras(insights.get(row["session_id"]), show),
+            }
+            for row in sessions[:TOP_SESSIONS]
         ],
-        "repos": _repos(ledger, week, zone, show),
-        "top_sessions": [_session_row(row, show) for row in sessions[:TOP_SESSIONS]],
+        "outcomes": insight_parts.outcomes(sessions, insights),
+        "tier_hints": insight_parts.tier_hints(sessions, insights, show),
+        "flags": insight_parts.flags(sessions, insights, show),
         "cache": cache_efficiency(ledger, week, zone, book).as_json(),
+        "plan_limits": insight_parts.plan_limit_peaks(ledger, week, zone),
+        "leverage": insight_parts.subscription_leverage(
+            ledger, settings, week, zone, total.cost_usd
+        ),
+        "budgets": insight_parts.budgets(ledger, settings, week, zone),
         "usage": [
             {
                 "date": key.day.isoformat(),
@@ -111,16 +134,11 @@ def build_summary(
     return summary
 
 
-def _repos(ledger: Ledger, week: IsoWeek, zone: ZoneInfo, show: PathShower) -> list[dict[str, Any]]:
-    rows = repos_report(ledger, week_filters(week, zone))["repos"]
-    return [{**row, "repo": show.repo(row["repo"])} for row in rows]
-
-
 def _session_row(row: dict[str, Any], show: PathShower) -> dict[str, Any]:
     return {
         "session_id": row["session_id"],
         "agent": row["agent"],
-        "repo": show.repo(row["repo"] or row["project_path"]),
+        "repo": show.repo(repo_key(row)),
         "models": row["models"],
         "first_activity": row["first_activity"],
         "last_activity": row["last_activity"],

@@ -115,8 +115,6 @@ def ranked_cost_chart(rows: Sequence[tuple[str, float]]) -> str:
             print_values_position="top",
             show_legend=False,
             show_y_labels=True,
-            x_labels_major_count=6,
-            show_minor_x_labels=False,
         )
     )
     # HorizontalBar draws the first label at the bottom; reverse so the largest is on top.

@@ -4,6 +4,7 @@ scripts, no network (a Content-Security-Policy says so), light and dark colours 
 
 from __future__ import annotations
 
+import re
 from html import escape
 from typing import Any
 
@@ -40,6 +41,7 @@ table { width: 100%; border-collapse: collapse; font-size: 14px; }
 th, td { padding: 4px 8px; border-bottom: 1px solid var(--grid); text-align: left;
   vertical-align: top; }
 th { color: var(--muted); font-weight: 600; }
+code { font-size: 13px; background: var(--bg); padding: 0 4px; border-radius: 4px; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 footer { color: var(--muted); font-size: 13px; margin-top: 24px; }
 @media print {
@@ -94,12 +96,17 @@ def _last_parts(path: str) -> str:
     return "/".join(parts[-2:]) if len(parts) > 2 else path
 
 
+def _inline(text: str) -> str:
+    """Escaped text with Markdown `code` spans as <code>."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(text))
+
+
 def _section(summary: dict[str, Any], section: Section) -> str:
     parts = [f"<section><h2>{escape(section.title)}</h2>"]
     if section.chart and summary["calls"]:
         parts.append(chart_svg(summary, section.chart))
     if section.lines:
-        parts.append("<ul>" + "".join(f"<li>{escape(line)}</li>" for line in section.lines))
+        parts.append("<ul>" + "".join(f"<li>{_inline(line)}</li>" for line in section.lines))
         parts.append("</ul>")
     if section.table is not None:
         parts.append(_table(section.table))

@@ -104,12 +104,44 @@ def _models(summary: dict[str, Any]) -> Section:
 
 def _repos(summary: dict[str, Any]) -> Section:
     rows = [
-        [row["repo"] or "(no repo)", str(row["sessions"]), money(row["cost_usd"])]
+        [
+            row["repo"] or "(no repo)",
+            str(row["sessions"]),
+            str(row.get("commits", 0)),
+            _maybe_money(row.get("cost_per_commit_usd")),
+            money(row["cost_usd"]),
+        ]
         for row in summary["repos"]
     ]
-    return Section(
-        "By repository", table=Table(["Repository", "Sessions", "Cost"], rows), chart="repos"
-    )
+    columns = ["Repository", "Sessions", "Commits", "Cost per commit", "Cost"]
+    return Section("By repository", table=Table(columns, rows), chart="repos")
+
+
+def _maybe_money(value: float | None) -> str:
+    return "–" if value is None else money(value)
+
+
+def _tiers(summary: dict[str, Any]) -> Section:
+    total = summary["cost_usd"]
+    rows = [
+        [
+            row["tier"],
+            money(row["cost_usd"]),
+            percent(row["cost_usd"] / total if total else None),
+            tokens(row["total_tokens"]),
+        ]
+        for row in summary["tiers"]
+    ]
+    return Section("By tier", table=Table(["Tier", "Cost", "Share", "Tokens"], rows), chart="tiers")
+
+
+def _outcome_text(row: dict[str, Any]) -> str:
+    outcome = row.get("outcome")
+    if not outcome:
+        return ""
+    if outcome["status"] == "committed":
+        return f"committed ({len(outcome['commits'])})"
+    return str(outcome["status"])
 
 
 def _sessions(summary: dict[str, Any]) -> Section:
@@ -121,13 +153,90 @@ def _sessions(summary: dict[str, Any]) -> Section:
             row["repo"],
             when(row["first_activity"], zone),
             ", ".join(short_model(m) for m in row["models"]),
+            _outcome_text(row),
+            ", ".join(row.get("flags", [])) or "–",
             money(row["cost_usd"]),
-            tokens(row["total_tokens"]),
         ]
         for row in summary["top_sessions"]
     ]
-    columns = ["Session", "Agent", "Repository", "Started", "Models", "Cost", "Tokens"]
-    return Section("Top sessions", table=Table(columns, rows, numeric_from=5))
+    columns = ["Session", "Agent", "Repository", "Started", "Models", "Outcome", "Flags", "Cost"]
+    return Section("Top sessions", table=Table(columns, rows, numeric_from=7))
+
+
+def _outcomes(summary: dict[str, Any]) -> Section:
+    outcomes = summary["outcomes"]
+    counts = outcomes["sessions"]
+    if outcomes["commits"]:
+        lines = [
+            f"{counts['committed']} of {summary['sessions']} sessions ended in committed work: "
+            f"{outcomes['commits']} commits, from sessions that cost "
+            f"{money(outcomes['committed_cost_usd'])}.",
+            f"Cost per commit: {money(outcomes['cost_per_commit_usd'])} (the whole week's "
+            "spend, unfinished sessions included, divided by the commits).",
+        ]
+    else:
+        lines = [f"None of the {summary['sessions']} sessions ended in a commit found in git."]
+    lines += [
+        f"Uncommitted: {counts['uncommitted']} · no changes: {counts['no-changes']} · "
+        f"unknown (no git repository or no answer from git): {counts['unknown']}.",
+    ]
+    return Section("Outcomes", lines=lines)
+
+
+def _hints(summary: dict[str, Any]) -> Section:
+    hints = summary["tier_hints"]
+    if not hints["sessions"]:
+        return Section(
+            "Tier hints",
+            lines=["No session spent most of its frontier cost on exploring or chat this week."],
+        )
+    rows = [
+        [
+            hint["session_id"][:8],
+            hint["repo"],
+            f"{hint['suggested_tier']} ({short_model(hint['suggested_model'])})",
+            money(hint["hinted_cost_usd"]),
+            money(hint["counterfactual_cost_usd"]),
+            money(hint["saving_usd"]),
+        ]
+        for hint in hints["sessions"]
+    ]
+    lines = [
+        f"Possible saving: {money(hints['total_saving_usd'])} across {len(rows)} sessions, "
+        "repricing their explore and chat calls (same tokens, same cache use) at a cheaper "
+        "tier. Whether that model would have done as well is not measured.",
+        f"Largest: {hints['sessions'][0]['reason']}",
+    ]
+    columns = ["Session", "Repository", "Suggested", "Those calls cost", "Would cost", "Saving"]
+    return Section("Tier hints", lines=lines, table=Table(columns, rows, numeric_from=3))
+
+
+def _flags(summary: dict[str, Any]) -> Section:
+    flagged = summary["flags"]
+    if not flagged["flags"]:
+        return Section(
+            "Flagged loops and waste",
+            lines=["No loops, cache churn or context bloat flagged this week."],
+        )
+    kinds = ", ".join(
+        f"{entry['count']} {entry['kind']} ({money(entry['cost_usd'])})"
+        for entry in flagged["by_kind"]
+    )
+    rows = [
+        [
+            flag["session_id"][:8],
+            flag["repo"],
+            flag["kind"],
+            flag["evidence"],
+            money(flag["cost_usd"]),
+        ]
+        for flag in flagged["flags"]
+    ]
+    return Section(
+        "Flagged loops and waste",
+        lines=[f"Flagged stretches cost {money(flagged['cost_usd'])}: {kinds}."],
+        table=Table(["Session", "Repository", "Flag", "Evidence", "Cost"], rows, numeric_from=4),
+    )
 
 
 def _cache(summary: dict[str, Any]) -> Section:
@@ -144,13 +253,88 @@ def _cache(summary: dict[str, Any]) -> Section:
     )
 
 
+def _limits(summary: dict[str, Any]) -> Section:
+    peaks = summary["plan_limits"]
+    if not peaks:
+        return Section("Plan-limit peaks", lines=["No plan-limit readings this week."])
+    rows = [
+        [
+            peak["agent"],
+            _window_name(peak["window_minutes"]),
+            f"{peak['peak_used_percent']:.0f}%",
+            when(peak["peak_at"], summary["timezone"]),
+        ]
+        for peak in peaks
+    ]
+    return Section("Plan-limit peaks", table=Table(["Agent", "Window", "Peak used", "When"], rows))
+
+
+def _window_name(minutes: int | None) -> str:
+    if not minutes:
+        return "?"
+    if minutes % 1440 == 0:
+        return f"{minutes // 1440} days"
+    return f"{minutes / 60:g} hours"
+
+
+def _leverage(summary: dict[str, Any]) -> Section:
+    lev = summary["leverage"]
+    if not lev["plan_price_usd"]:
+        return Section(
+            "Subscription leverage",
+            lines=[
+                "No plan price set: add `monthly_price_usd` under `[subscription]` in "
+                "config.toml to compare."
+            ],
+        )
+    return Section(
+        "Subscription leverage",
+        lines=[
+            f"This week: {money(lev['week_value_usd'])} of API-equivalent work against a "
+            f"week's share of the plan ({money(lev['week_plan_share_usd'])}): "
+            f"{lev['week_ratio']:.1f}×.",
+            f"Month {lev['month']['month']}: {lev['month']['text']}.",
+        ],
+    )
+
+
+def _budgets(summary: dict[str, Any]) -> Section:
+    states = summary["budgets"]
+    if not states:
+        return Section("Budgets", lines=["No budgets set (`[budgets]` in config.toml)."])
+    rows = [
+        [
+            state["period"],
+            state["label"],
+            money(state["spent_usd"]),
+            money(state["limit_usd"]),
+            "met" if state["met"] else "missed",
+        ]
+        for state in states
+    ]
+    missed = sum(1 for state in states if not state["met"])
+    line = "Every budget was met." if not missed else f"{missed} of {len(states)} budgets missed."
+    return Section(
+        "Budgets",
+        lines=[line],
+        table=Table(["Budget", "Period", "Spent", "Limit", "Result"], rows, numeric_from=2),
+    )
+
+
 SECTIONS: list[Callable[[dict[str, Any]], Section | None]] = [
     _days,
     _agents,
     _models,
+    _tiers,
     _repos,
     _sessions,
+    _outcomes,
+    _hints,
+    _flags,
     _cache,
+    _limits,
+    _leverage,
+    _budgets,
 ]
 
 

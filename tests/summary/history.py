@@ -37,16 +37,15 @@ class ClaudeSession:
         cache_write: int = 0,
         cache_read: int = 0,
         tools: list[tuple[str, dict[str, Any]]] | None = None,
+        failing: bool = False,
     ) -> ClaudeSession:
+        """One model call; `failing` answers each of its tool calls with an error."""
         content: list[dict[str, Any]] = [{"type": "text", "text": "..."}]
+        tool_ids = []
         for name, tool_input in tools or []:
+            tool_ids.append(f"toolu_{uuid.uuid4().hex[:20]}")
             content.append(
-                {
-                    "type": "tool_use",
-                    "id": f"toolu_{uuid.uuid4().hex[:20]}",
-                    "name": name,
-                    "input": tool_input,
-                }
+                {"type": "tool_use", "id": tool_ids[-1], "name": name, "input": tool_input}
             )
         self.lines.append(
             {
@@ -75,6 +74,22 @@ class ClaudeSession:
                 },
             }
         )
+        if failing:
+            self.lines.append(
+                {
+                    "type": "user",
+                    "sessionId": self.session_id,
+                    "cwd": self.cwd,
+                    "timestamp": _iso(at),
+                    "message": {
+                        "role": "user",
+                        "content": [
+                            {"type": "tool_result", "tool_use_id": tool_id, "is_error": True}
+                            for tool_id in tool_ids
+                        ],
+                    },
+                }
+            )
         return self
 
     def write(self) -> Path:
