@@ -135,6 +135,23 @@ def parse_chunk(task: ChunkTask) -> ChunkResult:
     return ChunkResult(task, parsed, new_offset, new_state, at_end)
 
 
+# Added to a sidechain call's rank so that any main-thread call ranks before it.
+SIDECHAIN_RANK = 1 << 52
+
+
+@dataclass(slots=True)
+class SessionUpdate:
+    """What one chunk says about a session; see LedgerWriter._write_sessions."""
+
+    agent: str
+    first: int
+    last: int
+    cwd: str = ""
+    branch: str = ""
+    path_rank: int | None = None
+    branch_rank: int | None = None
+
+
 class LedgerWriter:
     """Writes parsed chunks and their file offsets in one transaction each."""
 
@@ -256,38 +273,57 @@ class LedgerWriter:
             )
 
     def _write_sessions(self, parsed: ParsedChunk) -> None:
-        sessions: dict[str, list[object]] = {}
+        """Sessions take their project path from the earliest main-thread call with a cwd
+        and their branch from the latest one; a subagent's (sidechain) cwd and branch, often
+        a worktree of its own, count only while the session has no main-thread call. Ranks
+        make the result the same whatever order files and chunks are read in."""
+        sessions: dict[str, SessionUpdate] = {}
         for event in parsed.events:
             entry = sessions.get(event.session_id)
             if entry is None:
-                sessions[event.session_id] = [
-                    event.agent,
-                    event.cwd,
-                    event.git_branch,
-                    event.ts_ms,
-                    event.ts_ms,
-                ]
-                continue
-            if not entry[1] and event.cwd:
-                entry[1] = event.cwd
-            if event.git_branch:
-                entry[2] = event.git_branch
-            entry[3] = min(entry[3], event.ts_ms)  # type: ignore[call-overload]
-            entry[4] = max(entry[4], event.ts_ms)  # type: ignore[call-overload]
+                entry = sessions[event.session_id] = SessionUpdate(
+                    event.agent, event.ts_ms, event.ts_ms
+                )
+            entry.first = min(entry.first, event.ts_ms)
+            entry.last = max(entry.last, event.ts_ms)
+            side = SIDECHAIN_RANK if event.is_sidechain else 0
+            if event.cwd and (entry.path_rank is None or side + event.ts_ms < entry.path_rank):
+                entry.cwd, entry.path_rank = event.cwd, side + event.ts_ms
+            if event.git_branch and (
+                entry.branch_rank is None or side - event.ts_ms < entry.branch_rank
+            ):
+                entry.branch, entry.branch_rank = event.git_branch, side - event.ts_ms
         if not sessions:
             return
-        rows = []
-        for session_id, (agent, cwd, branch, first, last) in sessions.items():
-            repo = self.repos.repo_for(str(cwd)) if cwd else None
-            rows.append((session_id, agent, cwd, repo, branch, first, last))
+        rows = [
+            (
+                session_id,
+                entry.agent,
+                entry.cwd,
+                self.repos.repo_for(entry.cwd) if entry.cwd else None,
+                entry.branch,
+                entry.first,
+                entry.last,
+                entry.path_rank,
+                entry.branch_rank,
+            )
+            for session_id, entry in sessions.items()
+        ]
+        path_wins = "excluded.path_rank < coalesce(sessions.path_rank, 9e18)"
+        branch_wins = "excluded.branch_rank < coalesce(sessions.branch_rank, 9e18)"
         self.ledger.conn.executemany(
-            """INSERT INTO sessions VALUES (?,?,?,?,?,?,?)
+            f"""INSERT INTO sessions (session_id, agent, project_path, repo, git_branch,
+                first_ts_ms, last_ts_ms, path_rank, branch_rank) VALUES (?,?,?,?,?,?,?,?,?)
             ON CONFLICT (session_id) DO UPDATE SET
-                project_path = CASE WHEN sessions.project_path = ''
+                project_path = CASE WHEN {path_wins}
                     THEN excluded.project_path ELSE sessions.project_path END,
-                repo = coalesce(sessions.repo, excluded.repo),
-                git_branch = CASE WHEN excluded.git_branch != ''
+                repo = CASE WHEN {path_wins} THEN excluded.repo ELSE sessions.repo END,
+                path_rank = CASE WHEN {path_wins}
+                    THEN excluded.path_rank ELSE sessions.path_rank END,
+                git_branch = CASE WHEN {branch_wins}
                     THEN excluded.git_branch ELSE sessions.git_branch END,
+                branch_rank = CASE WHEN {branch_wins}
+                    THEN excluded.branch_rank ELSE sessions.branch_rank END,
                 first_ts_ms = min(sessions.first_ts_ms, excluded.first_ts_ms),
                 last_ts_ms = max(sessions.last_ts_ms, excluded.last_ts_ms)""",
             rows,

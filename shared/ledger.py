@@ -204,8 +204,15 @@ CREATE TABLE statusline (
 CREATE INDEX rate_limits_agent_ts ON rate_limits (agent, ts_ms);
 """
 
+# Where a session's project path and branch came from, so the main thread wins over its
+# subagents whatever order their files are read in (see LedgerWriter._write_sessions).
+SESSION_RANKS_V3 = """
+ALTER TABLE sessions ADD COLUMN path_rank INTEGER;
+ALTER TABLE sessions ADD COLUMN branch_rank INTEGER;
+"""
+
 # Each entry upgrades the ledger from version N to N+1. Append, never edit.
-MIGRATIONS: list[str] = [SCHEMA_V1, STATUSLINE_V2]
+MIGRATIONS: list[str] = [SCHEMA_V1, STATUSLINE_V2, SESSION_RANKS_V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

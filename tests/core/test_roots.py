@@ -186,3 +186,43 @@ def test_subagent_files_in_both_layouts_belong_to_the_parent_session(
         "SELECT is_sidechain, count(*) FROM usage_events GROUP BY 1 ORDER BY 1"
     ).fetchall()
     assert sidechain == [(0, 1), (1, 2)]
+
+
+def test_session_path_and_branch_come_from_the_main_thread_in_any_file_order(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """Seen in the real corpus: a subagent working in its own worktree gave the session its
+    worktree path when its file happened to be read first."""
+    project = claude_project_dir(isolated_home / ".claude", CWD)
+    main = ClaudeSession("s-order", cwd=CWD, git_branch="master")
+    main.reply(10, [text_block("main")], claude_usage(10, 100))
+    main.reply(20, [text_block("main")], claude_usage(10, 100))
+    sub = ClaudeSession(
+        "s-order",
+        cwd=f"{CWD}/.claude/worktrees/agent-a4",
+        git_branch="worktree-agent-a4",
+        agent_id="a4",
+    )
+    sub.reply(5, [text_block("sub")], claude_usage(10, 20))
+    sub.reply(30, [text_block("sub")], claude_usage(10, 20))
+    main_path, sub_path = (
+        project / "s-order.jsonl",
+        project / "s-order" / "subagents" / "agent-a4.jsonl",
+    )
+    for first, second in (
+        ((main, main_path), (sub, sub_path)),
+        ((sub, sub_path), (main, main_path)),
+    ):
+        for path in (main_path, sub_path):
+            path.unlink(missing_ok=True)
+        ledger = open_ledger(tmp_path / f"ledger-{first[1].name}.sqlite")
+        first[0].write(first[1])
+        ingest_env(ledger)
+        second[0].write(second[1])
+        ingest_env(ledger)
+        row = ledger.conn.execute(
+            "SELECT project_path, git_branch, first_ts_ms, last_ts_ms FROM sessions"
+        ).fetchone()
+        assert row[:2] == (CWD, "master"), first[1].name
+        assert row[3] - row[2] == 25_000
+        ledger.close()

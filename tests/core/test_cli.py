@@ -1,0 +1,318 @@
+"""The `burnmeter` CLI through real subprocesses: report shapes and the JSON contract,
+CSV, date/zone/agent filters, reprice, unpriced models, no logs, the ingest summary."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.core.helpers import run_cli
+from tests.core.logwriters import (
+    ClaudeSession,
+    CodexRollout,
+    apply_patch_text,
+    claude_project_dir,
+    claude_usage,
+    codex_rollout_path,
+    text_block,
+    tool_use_block,
+)
+
+TOKENS = {
+    "input_tokens",
+    "output_tokens",
+    "cache_write_tokens",
+    "cache_read_tokens",
+    "reasoning_tokens",
+    "total_tokens",
+    "cost_usd",
+}
+SESSION_FIELDS = {
+    "session_id",
+    "agent",
+    "project_path",
+    "repo",
+    "git_branch",
+    "first_activity",
+    "last_activity",
+    "models",
+    *TOKENS,
+    "tool_calls",
+    "tool_errors",
+    "files_touched",
+}
+DAY = 86400
+
+
+def _git_repo(path: Path) -> Path:
+    path.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(path)], check=True)
+    return path
+
+
+def _write_history(home: Path, repo: Path) -> None:
+    """Claude Code on two days with two models and a subagent; Codex on one day."""
+    cwd = str(repo)
+    main = ClaudeSession("s-cli", cwd=cwd, git_branch="feature/x")
+    main.reply(
+        0,
+        [tool_use_block("toolu_1", "Edit", {"file_path": f"{cwd}/app.py"})],
+        claude_usage(10, 100, cache_read=1000, write_5m=200, write_1h=50),
+    )
+    main.tool_result("toolu_1", "failed", 1, is_error=True)
+    main.reply(
+        DAY,
+        [text_block("x")],
+        claude_usage(20, 300, cache_read=3000, write_5m=100),
+        model="claude-sonnet-4-5",
+    )
+    project = claude_project_dir(home / ".claude", cwd)
+    main.write(project / "s-cli.jsonl")
+    # The subagent worked in a worktree of its own, on its own branch.
+    sub = ClaudeSession(
+        "s-cli",
+        cwd=f"{cwd}/.claude/worktrees/agent-a77",
+        git_branch="worktree-agent-a77",
+        agent_id="a77",
+    )
+    sub.reply(60, [text_block("sub")], claude_usage(5, 40), model="claude-haiku-4-5")
+    sub.write(project / "s-cli" / "subagents" / "agent-a77.jsonl")
+    rollout = CodexRollout("019c-cli", started=120, cwd=cwd)
+    rollout.turn(121)
+    rollout.custom_tool_call(122, "apply_patch", apply_patch_text(("Update", "lib.py")), "call_1")
+    rollout.call(123, 5000, 400, cached=3000, reasoning=150)
+    rollout.write(codex_rollout_path(home / ".codex", rollout))
+
+
+@pytest.fixture
+def history(isolated_home: Path) -> Path:
+    repo = _git_repo(isolated_home / "work" / "shop")
+    _write_history(isolated_home, repo)
+    return repo
+
+
+def _json(*args: str) -> Any:
+    result = run_cli(*args)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def _check_token_fields(values: dict[str, Any]) -> None:
+    assert set(values) == TOKENS, set(values) ^ TOKENS
+    assert values["total_tokens"] == (
+        values["input_tokens"]
+        + values["output_tokens"]
+        + values["cache_write_tokens"]
+        + values["cache_read_tokens"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "label"), [("daily", "date"), ("weekly", "week"), ("monthly", "month")]
+)
+def test_period_reports_follow_the_json_contract(history: Path, kind: str, label: str) -> None:
+    report = _json("report", kind, "--json")
+    assert set(report) == {kind, "totals"}
+    _check_token_fields(report["totals"])
+    summed = dict.fromkeys(TOKENS, 0)
+    for full_row in report[kind]:
+        assert set(full_row) == {label} | TOKENS | {"models"}
+        row = dict(full_row)
+        models = row.pop("models")
+        period = row.pop(label)
+        _check_token_fields(row)
+        for model, values in models.items():
+            _check_token_fields(values)
+            assert model in {
+                "claude-opus-4-7",
+                "claude-sonnet-4-5",
+                "claude-haiku-4-5",
+                "gpt-5.3-codex",
+            }
+        for name in TOKENS:
+            assert row[name] == pytest.approx(sum(m[name] for m in models.values()))
+            summed[name] += row[name]
+        assert isinstance(period, str)
+    for name in TOKENS:
+        assert report["totals"][name] == pytest.approx(summed[name])
+    totals = report["totals"]
+    # Codex: input is non-cached (5000 - 3000), cached input is cache read, reasoning in output.
+    assert totals["input_tokens"] == 10 + 20 + 5 + 2000
+    assert totals["cache_read_tokens"] == 1000 + 3000 + 3000
+    assert totals["cache_write_tokens"] == 250 + 100
+    assert totals["output_tokens"] == 100 + 300 + 40 + 400
+    assert totals["reasoning_tokens"] == 150
+    if kind == "daily":
+        assert [row["date"] for row in report["daily"]] == ["2026-03-10", "2026-03-11"]
+        first = _json("report", "daily", "--json", "--no-ingest")["daily"][0]["models"]
+        assert sorted(first) == ["claude-haiku-4-5", "claude-opus-4-7", "gpt-5.3-codex"]
+    if kind == "weekly":
+        assert [row["week"] for row in report["weekly"]] == ["2026-W11"]
+    if kind == "monthly":
+        assert [row["month"] for row in report["monthly"]] == ["2026-03"]
+
+
+def test_sessions_report_follows_the_json_contract(history: Path) -> None:
+    report = _json("report", "sessions", "--json")
+    assert set(report) == {"sessions", "totals"}
+    _check_token_fields(report["totals"])
+    by_id = {row["session_id"]: row for row in report["sessions"]}
+    assert set(by_id) == {"s-cli", "019c-cli"}
+    for row in by_id.values():
+        assert set(row) >= SESSION_FIELDS, SESSION_FIELDS - set(row)
+    claude = by_id["s-cli"]
+    assert claude["agent"] == "claude-code"
+    assert claude["project_path"] == str(history) and claude["repo"] == str(history)
+    assert claude["git_branch"] == "feature/x"
+    assert claude["models"] == ["claude-haiku-4-5", "claude-opus-4-7", "claude-sonnet-4-5"]
+    assert claude["output_tokens"] == 440  # the subagent's calls belong to the parent
+    assert (claude["tool_calls"], claude["tool_errors"]) == (1, 1)
+    assert claude["files_touched"] == [f"{history}/app.py"]
+    assert claude["first_activity"] == "2026-03-10T09:00:00Z"
+    assert claude["last_activity"] == "2026-03-11T09:00:00Z"
+    codex = by_id["019c-cli"]
+    assert codex["agent"] == "codex" and codex["files_touched"] == [f"{history}/lib.py"]
+
+
+def test_models_repos_and_files_reports(history: Path) -> None:
+    models = _json("report", "models", "--json")
+    names = [row["model"] for row in models["models"]]
+    assert sorted(names) == [
+        "claude-haiku-4-5",
+        "claude-opus-4-7",
+        "claude-sonnet-4-5",
+        "gpt-5.3-codex",
+    ]
+    repos = _json("report", "repos", "--json")
+    assert [row["repo"] for row in repos["repos"]] == [str(history)]
+    assert repos["repos"][0]["sessions"] == 2
+    assert repos["repos"][0]["total_tokens"] == models["totals"]["total_tokens"]
+    files = _json("report", "files", "--json")
+    assert sorted(row["path"] for row in files["files"]) == [
+        f"{history}/app.py",
+        f"{history}/lib.py",
+    ]
+    assert all(row["cost_usd"] > 0 for row in files["files"])
+    for kind in ("daily", "weekly", "monthly", "sessions", "models", "repos", "files"):
+        table = run_cli("report", kind)
+        assert table.returncode == 0, table.stderr
+        assert "Total" in table.stdout or kind == "files"
+
+
+def test_csv_reports_have_a_header_and_one_row_per_item(history: Path) -> None:
+    daily = run_cli("report", "daily", "--csv")
+    rows = list(csv.DictReader(io.StringIO(daily.stdout)))
+    assert daily.stdout.splitlines()[0] == (
+        "date,model,input_tokens,output_tokens,cache_write_tokens,cache_read_tokens,"
+        "reasoning_tokens,total_tokens,cost_usd"
+    )
+    assert [(row["date"], row["model"]) for row in rows] == [
+        ("2026-03-10", "claude-haiku-4-5"),
+        ("2026-03-10", "claude-opus-4-7"),
+        ("2026-03-10", "gpt-5.3-codex"),
+        ("2026-03-11", "claude-sonnet-4-5"),
+    ]
+    assert sum(int(row["output_tokens"]) for row in rows) == 840
+    sessions = list(csv.DictReader(io.StringIO(run_cli("report", "sessions", "--csv").stdout)))
+    assert sorted(row["session_id"] for row in sessions) == ["019c-cli", "s-cli"]
+
+
+def test_since_until_and_time_zone(isolated_home: Path) -> None:
+    session = ClaudeSession("s-late", cwd="/home/dev/tz")
+    late = 14.5 * 3600  # 2026-03-10 23:30 UTC, already 2026-03-11 00:30 in Berlin
+    session.reply(late, [text_block("x")], claude_usage(1, 10))
+    session.write(claude_project_dir(isolated_home / ".claude", "/home/dev/tz") / "s-late.jsonl")
+
+    def days(*args: str) -> list[str]:
+        return [row["date"] for row in _json("report", "daily", "--json", *args)["daily"]]
+
+    assert days("--tz", "UTC") == ["2026-03-10"]
+    assert days("--tz", "Europe/Berlin") == ["2026-03-11"]
+    assert days("--tz", "Europe/Berlin", "--since", "2026-03-11") == ["2026-03-11"]
+    assert days("--tz", "Europe/Berlin", "--until", "2026-03-10") == []
+    assert days("--tz", "UTC", "--until", "2026-03-10") == ["2026-03-10"]
+    assert days("--tz", "UTC", "--since", "2026-03-11") == []
+    sessions = _json(
+        "report", "sessions", "--json", "--tz", "Europe/Berlin", "--since", "2026-03-11"
+    )
+    assert [row["session_id"] for row in sessions["sessions"]] == ["s-late"]
+    sessions = _json("report", "sessions", "--json", "--tz", "UTC", "--since", "2026-03-11")
+    assert sessions["sessions"] == []
+    bad = run_cli("report", "daily", "--tz", "Mars/Olympus")
+    assert bad.returncode == 2 and "unknown time zone" in bad.stderr
+    backwards = run_cli("report", "daily", "--since", "2026-03-12", "--until", "2026-03-10")
+    assert backwards.returncode == 2 and "after --until" in backwards.stderr
+
+
+def test_agent_filter(history: Path) -> None:
+    codex = _json("report", "daily", "--json", "--agent", "codex")["totals"]
+    claude = _json("report", "daily", "--json", "--agent", "claude-code")["totals"]
+    both = _json("report", "daily", "--json")["totals"]
+    assert codex["output_tokens"] == 400 and claude["output_tokens"] == 440
+    assert codex["total_tokens"] + claude["total_tokens"] == both["total_tokens"]
+    sessions = _json("report", "sessions", "--json", "--agent", "codex")["sessions"]
+    assert [row["session_id"] for row in sessions] == ["019c-cli"]
+
+
+def test_unpriced_model_is_shown_then_repriced_after_an_override(isolated_home: Path) -> None:
+    session = ClaudeSession("s-new-model", cwd="/home/dev/np")
+    session.reply(0, [text_block("x")], claude_usage(1_000_000, 2_000_000), model="claude-nova-9")
+    session.reply(5, [text_block("y")], claude_usage(1_000_000, 0), model="claude-opus-4-7")
+    session.write(claude_project_dir(isolated_home / ".claude", "/home/dev/np") / "s.jsonl")
+    report = _json("report", "daily", "--json")
+    nova = report["daily"][0]["models"]["claude-nova-9"]
+    assert nova["cost_usd"] == 0 and nova["unpriced_calls"] == 1
+    assert report["totals"]["unpriced_calls"] == 1
+    table = run_cli("report", "daily").stdout
+    assert "unpriced" in table
+    doctor = _json("doctor", "--json")
+    assert doctor["unpriced_models"] == [
+        {"model": "claude-nova-9", "calls": 1, "total_tokens": 3_000_000}
+    ]
+    assert "claude-nova-9" in run_cli("doctor").stdout
+
+    config = isolated_home / "burnmeter-config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(
+        '[prices."claude-nova-9"]\ninput_mtok = 2.0\noutput_mtok = 10.0\n'
+        '[prices."claude-opus-4-7"]\ninput_mtok = 1.5\noutput_mtok = 7.5\n'
+    )
+    repriced = run_cli("reprice")
+    assert repriced.returncode == 0, repriced.stderr
+    assert "Repriced 2 model calls" in repriced.stdout
+    after = _json("report", "daily", "--json")
+    models = after["daily"][0]["models"]
+    assert models["claude-nova-9"]["cost_usd"] == pytest.approx(2.0 + 20.0)
+    assert "unpriced_calls" not in models["claude-nova-9"]
+    assert models["claude-opus-4-7"]["cost_usd"] == pytest.approx(1.5)
+    assert after["totals"]["cost_usd"] == pytest.approx(23.5)
+    assert _json("doctor", "--json")["unpriced_models"] == []
+    assert "every model is priced" in run_cli("doctor").stdout
+
+
+def test_no_logs_says_where_it_looked_and_how_to_point_elsewhere(isolated_home: Path) -> None:
+    for args in (("ingest",), ("report", "daily")):
+        result = run_cli(*args)
+        assert result.returncode == 0
+        message = result.stderr
+        assert "No Claude Code or Codex logs found" in message
+        for place in ("~/.claude/projects", "~/.config/claude/projects", "~/.codex/sessions"):
+            assert place in message, (args, message)
+        assert "CLAUDE_CONFIG_DIR" in message and "CODEX_HOME" in message
+
+
+def test_ingest_prints_a_one_line_summary(history: Path) -> None:
+    first = run_cli("ingest")
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("Ingested 3 of 3 files")
+    assert "new or updated calls" in lines[0]
+    again = run_cli("ingest").stdout.splitlines()
+    assert len(again) == 1 and again[0].startswith("Ingested 0 of 3 files")
