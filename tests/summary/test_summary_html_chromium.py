@@ -5,6 +5,7 @@ page background following the colour scheme."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from array import array
@@ -82,8 +83,13 @@ def test_html_summary_renders_in_chromium_light_and_dark(
     ledger: Ledger, settings: Settings, tmp_path: Path
 ) -> None:
     summary = build_summary(ledger, settings, parse_week("2026-W46"), ZoneInfo("Europe/Berlin"))
+    html = render(summary, "html")
+    # Self-contained: no scripts, nothing fetched; the CSP would block both anyway.
+    assert "<script" not in html.lower()
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", html)
+    assert "default-src 'none'" in html
     page = tmp_path / "summary.html"
-    page.write_text(render(summary, "html"), encoding="utf-8")
+    page.write_text(html, encoding="utf-8")
     # Keep the screenshots next to the test output for a person to look at.
     shots = Path(os.environ.get("BURNMETER_SCREENSHOT_DIR", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
