@@ -106,7 +106,25 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:
             "GROUP BY model ORDER BY 2 DESC"
         )
     ]
+    report["fast_priced_as_standard"] = _fast_priced_as_standard(context, conn)
     return report
+
+
+def _fast_priced_as_standard(context: Any, conn: Any) -> list[dict[str, Any]]:
+    """Models with `speed: fast` calls but no fast price (no genai-prices fast variant, no
+    `fast_multiplier`): their fast calls are costed at standard rates."""
+    fast_models = conn.execute(
+        "SELECT model, count(*) FROM usage_events WHERE speed = 'fast' AND priced = 1 "
+        "AND free = 0 GROUP BY model ORDER BY 2 DESC"
+    ).fetchall()
+    if not fast_models:
+        return []
+    book = context.price_book()
+    return [
+        {"model": model, "calls": calls}
+        for model, calls in fast_models
+        if book.prices_for(model, "fast") == book.prices_for(model, "standard")
+    ]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -174,4 +192,11 @@ def run(args: argparse.Namespace) -> int:
             )
     else:
         console.print("prices: every model is priced")
+    if report.get("fast_priced_as_standard"):
+        console.print(
+            "[bold yellow]fast calls priced at standard rates[/bold yellow] (no fast price "
+            'known; set fast_multiplier under [prices."MODEL"] in the config file)'
+        )
+        for item in report["fast_priced_as_standard"]:
+            console.print(f"  {item['model']}: {item['calls']:,} fast calls")
     return 0

@@ -1,0 +1,128 @@
+"""Pricing rules against genai-prices' own calculator, overrides, and price resolution
+happening once per model rather than per call."""
+
+from __future__ import annotations
+
+import genai_prices
+import pytest
+from genai_prices import Usage, calc_price
+
+from shared.pricing import PriceBook
+from shared.sources.events import CLAUDE, CODEX, UsageEvent
+
+
+def _claude(
+    model: str, *, fresh: int, read: int = 0, write_5m: int = 0, out: int = 0
+) -> UsageEvent:
+    return UsageEvent(
+        "k",
+        CLAUDE,
+        "s",
+        0,
+        model,
+        input_tokens=fresh,
+        output_tokens=out,
+        cache_read_tokens=read,
+        cache_write_5m_tokens=write_5m,
+    )
+
+
+@pytest.mark.parametrize(
+    ("fresh", "read", "write_5m", "out"),
+    [
+        (10_000, 150_000, 0, 1_000),  # below the 200k long-context threshold
+        (10_000, 240_000, 0, 1_000),  # above it: the whole request at the long-context rate
+        (1_000, 0, 199_000, 10),
+        (1_000, 0, 200_000, 10),
+    ],
+)
+def test_claude_costs_match_genai_prices_including_long_context_tiers(
+    fresh: int, read: int, write_5m: int, out: int
+) -> None:
+    ours = PriceBook().cost(
+        _claude("claude-sonnet-4-5", fresh=fresh, read=read, write_5m=write_5m, out=out)
+    )
+    theirs = calc_price(
+        Usage(
+            input_tokens=fresh + read + write_5m,
+            cache_read_tokens=read,
+            cache_write_tokens=write_5m,
+            output_tokens=out,
+        ),
+        "claude-sonnet-4-5",
+        provider_id="anthropic",
+    ).total_price
+    assert ours == pytest.approx(float(theirs), rel=1e-9)
+
+
+def test_long_context_tier_applies_to_the_whole_request() -> None:
+    book = PriceBook()
+    below = book.cost(_claude("claude-sonnet-4-5", fresh=200_000))
+    above = book.cost(_claude("claude-sonnet-4-5", fresh=200_001))
+    assert below is not None and above is not None
+    assert above / 200_001 == pytest.approx(2 * below / 200_000)
+
+
+def test_codex_cost_is_non_cached_plus_cached_plus_output_with_reasoning_inside() -> None:
+    event = UsageEvent(
+        "k",
+        CODEX,
+        "s",
+        0,
+        "gpt-5.3-codex",
+        input_tokens=800_000,
+        cache_read_tokens=200_000,
+        output_tokens=100_000,
+        reasoning_tokens=50_000,
+    )
+    rates = calc_price(Usage(input_tokens=1), "gpt-5.3-codex", provider_id="openai").model_price
+    expected = (
+        0.8 * float(rates.input_mtok)
+        + 0.2 * float(rates.cache_read_mtok)
+        + 0.1 * float(rates.output_mtok)
+    )
+    assert PriceBook().cost(event) == pytest.approx(expected)
+
+
+def test_user_overrides_win_and_match_by_longest_prefix() -> None:
+    book = PriceBook(
+        {
+            "claude-nova": {"input_mtok": 1.0, "output_mtok": 2.0},
+            "claude-nova-9": {"input_mtok": 3.0, "output_mtok": 4.0, "fast_multiplier": 6.0},
+            "claude-opus-4-7": {"input_mtok": 9.0, "output_mtok": 9.0},
+        }
+    )
+    one_each = {"fresh": 1_000_000, "out": 1_000_000}
+    assert book.cost(_claude("claude-nova-9-20270101", **one_each)) == pytest.approx(7.0)
+    assert book.cost(_claude("claude-nova-2", **one_each)) == pytest.approx(3.0)
+    assert book.cost(_claude("claude-opus-4-7", **one_each)) == pytest.approx(18.0)
+    fast = _claude("claude-nova-9", **one_each)
+    fast.speed = "fast"
+    assert book.cost(fast) == pytest.approx(42.0)
+    assert book.cost(_claude("claude-unknown-0", **one_each)) is None
+
+
+def test_fast_multiplier_override_for_a_model_without_a_fast_variant() -> None:
+    book = PriceBook({"claude-opus-4-7": {"fast_multiplier": 6.0}})
+    standard = _claude("claude-opus-4-7", fresh=1_000_000)
+    fast = _claude("claude-opus-4-7", fresh=1_000_000)
+    fast.speed = "fast"
+    assert book.cost(fast) == pytest.approx(6 * book.cost(standard))  # type: ignore[operator]
+
+
+def test_prices_are_resolved_once_per_model_and_speed(monkeypatch: pytest.MonkeyPatch) -> None:
+    lookups: list[str] = []
+    real = genai_prices.calc_price
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        lookups.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(genai_prices, "calc_price", counting)
+    book = PriceBook()
+    for index in range(2_000):
+        model = ("claude-opus-4-7", "claude-sonnet-4-5", "gpt-5.3-codex")[index % 3]
+        event = _claude(model, fresh=index, out=index)
+        event.speed = "fast" if index % 2 else "standard"
+        assert book.cost(event) is not None
+    assert len(lookups) <= 6
