@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
             print(where_we_looked(context.roots), file=sys.stderr)
         for problem in ingested.unreadable:
             print(f"warning: {problem}", file=sys.stderr)
-    if week is None and context.demo:
+    if week is None and context.demo and not args.last_week:
         week = _latest_week(context.ledger, args.tz, context.settings.settings)
     summary = build_summary(
         context.ledger,
