@@ -173,26 +173,53 @@ def compute_blocks(
     return blocks_from_rows(_rows(ledger, agent, since_ms), _now_ms(now_ms))
 
 
+def _chain_restart(ledger: Ledger, agent: str, now_ms: int) -> int | None:
+    """The newest call that follows a pause longer than a block (or the first call ever):
+    ccusage's chain of blocks starts afresh there. Looks back a week first, in SQL."""
+    lookback = 7 * 24 * HOUR_MS
+    while True:
+        since = now_ms - lookback
+        row = ledger.conn.execute(
+            """SELECT ts_ms FROM (
+                   SELECT ts_ms, ts_ms - lag(ts_ms) OVER (ORDER BY ts_ms) AS pause
+                   FROM usage_events
+                   WHERE agent = ? AND model != '<synthetic>' AND ts_ms >= ? AND ts_ms <= ?)
+               WHERE pause > ? ORDER BY ts_ms DESC LIMIT 1""",
+            (agent, since, now_ms, BLOCK_MS),
+        ).fetchone()
+        if row is not None:
+            return int(row[0])
+        if lookback > 400 * 24 * HOUR_MS:
+            break
+        lookback *= 8
+    first = ledger.conn.execute(
+        "SELECT min(ts_ms) FROM usage_events WHERE agent = ? AND model != '<synthetic>'",
+        (agent,),
+    ).fetchone()[0]
+    return None if first is None else int(first)
+
+
 def current_block(
     ledger: Ledger, now_ms: int | None = None, agent: str = "claude-code"
 ) -> Block | None:
-    """The active block, or None. Reads back only until a quiet spell longer than a block,
-    where ccusage's chain of blocks restarts, so it stays fast on a long history."""
+    """The active block, or None, without reading the whole history: from the last pause
+    longer than a block, each next block starts at the first call more than 5 hours after
+    the previous block's start (floored to the hour), one index seek per block."""
     now = _now_ms(now_ms)
-    lookback = 24 * HOUR_MS
+    start_call = _chain_restart(ledger, agent, now)
+    if start_call is None:
+        return None
+    start = start_call - start_call % HOUR_MS
     while True:
-        since = now - lookback
-        rows = _rows(ledger, "claude-code" if agent is None else agent, since)
-        if not rows:
-            return None
-        earlier = ledger.conn.execute(
-            "SELECT max(ts_ms) FROM usage_events WHERE agent = ? AND ts_ms < ? AND ts_ms >= ?",
-            (agent, since, since - BLOCK_MS),
+        following = ledger.conn.execute(
+            "SELECT min(ts_ms) FROM usage_events WHERE agent = ? AND model != '<synthetic>' "
+            "AND ts_ms > ? AND ts_ms <= ?",
+            (agent, start + BLOCK_MS, now),
         ).fetchone()[0]
-        # A call within 5 h before the window could chain into it: look further back.
-        if earlier is None or lookback >= 60 * 24 * HOUR_MS:
+        if following is None:
             break
-        lookback *= 4
+        start = int(following) - int(following) % HOUR_MS
+    rows = [row for row in _rows(ledger, agent, start) if row[0] <= now]
     blocks = blocks_from_rows(rows, now)
     last = blocks[-1] if blocks else None
     return last if last is not None and last.is_active else None

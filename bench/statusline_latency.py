@@ -1,0 +1,102 @@
+"""How long `burnmeter statusline` takes, as Claude Code runs it on every refresh.
+
+    .venv/bin/python -m bench.statusline_latency [runs] [calls]
+
+Builds a throwaway ledger holding `calls` Claude Code model calls spread over the last 30
+days (written as transcripts and read by the real ingest), then runs the installed
+`burnmeter statusline` `runs` times with a statusLine JSON on stdin, as a fresh process
+each time, and prints min / median / p95 wall time next to a bare `python -c pass`.
+Results go in bench/RESULTS-insights.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from shared.ingest import ingest
+from shared.ledger import open_ledger
+from shared.sources.events import CLAUDE
+from shared.sources.roots import LogRoot
+from tests.insights.agent_logs import ClaudeSession
+
+STATUS = {
+    "session_id": "bench-session",
+    "model": {"id": "claude-opus-4-5-20251101", "display_name": "Opus 4.5"},
+    "workspace": {"current_dir": "/home/dev/shop"},
+    "cost": {"total_cost_usd": 3.21, "total_lines_added": 10},
+    "rate_limits": {"five_hour": {"used_percentage": 42, "resets_at": int(time.time()) + 3600}},
+}
+
+
+def build_history(claude_dir: Path, calls: int) -> None:
+    rng = random.Random(1)
+    now = int(time.time() * 1000)
+    sessions = [
+        ClaudeSession(claude_dir, f"bench-{k:04d}", f"/home/dev/p{k % 7}") for k in range(60)
+    ]
+    for _ in range(calls):
+        ts = now - rng.randrange(0, 30 * 86_400_000)
+        rng.choice(sessions).assistant(
+            ts, input_tokens=50, output_tokens=800, cache_write=3000, cache_read=60_000
+        )
+    for session in sessions:
+        session.lines.sort(key=lambda line: line["timestamp"])
+        session.write()
+
+
+def timed(command: list[str], stdin: bytes, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, input=stdin, env=env, stdout=subprocess.DEVNULL, check=True)
+    return (time.perf_counter() - started) * 1000
+
+
+def summary(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p95 = ordered[max(0, round(len(ordered) * 0.95) - 1)]
+    return f"min {ordered[0]:.1f} ms, median {statistics.median(ordered):.1f} ms, p95 {p95:.1f} ms"
+
+
+def main() -> int:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 40
+    calls = int(sys.argv[2]) if len(sys.argv) > 2 else 20_000
+    burnmeter = str(Path(sys.executable).with_name("burnmeter"))
+    with tempfile.TemporaryDirectory() as folder:
+        home = Path(folder)
+        build_history(home / ".claude", calls)
+        env = {
+            **os.environ,
+            "HOME": folder,
+            "BURNMETER_DATA_DIR": str(home / "data"),
+            "BURNMETER_CONFIG_DIR": str(home / "config"),
+        }
+        ledger = open_ledger(home / "data" / "ledger.sqlite")
+        ingest(ledger, [LogRoot(CLAUDE, home / ".claude" / "projects")])
+        ledger.close()
+        stdin = json.dumps(STATUS).encode()
+        timed([burnmeter, "statusline"], stdin, env)  # warm the page cache
+        line = (
+            subprocess.run(
+                [burnmeter, "statusline"], input=stdin, env=env, capture_output=True, check=True
+            )
+            .stdout.decode()
+            .strip()
+        )
+        base = [timed([sys.executable, "-c", "pass"], b"", env) for _ in range(runs)]
+        status = [timed([burnmeter, "statusline"], stdin, env) for _ in range(runs)]
+    print(f"ledger: {calls} calls; {runs} runs each; {os.cpu_count()} CPUs")
+    print(f"output: {line}")
+    print(f"python -c pass:        {summary(base)}")
+    print(f"burnmeter statusline:  {summary(status)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
