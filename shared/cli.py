@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shared import __version__
+
+if TYPE_CHECKING:
+    import argparse
 
 # Commands in the order `--help` lists them. Front-end commands (tray, lsp) live in their
 # own packages and are imported only when run, so the core never loads Qt or pygls.
@@ -33,6 +36,8 @@ def version_text() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="burnmeter",
         description="See and steer what your AI coding agents cost. Reads Claude Code and "

@@ -7,8 +7,8 @@ cwd) and prints one line: model, session cost, today's cost, time left in the 5-
 block, plan-limit use.
 
 It runs on every refresh, so it must finish in tens of milliseconds: `shared.cli` sends
-`statusline` here before building the full parser, and this module imports only the
-ledger, the blocks and nothing that parses logs or prices.
+`statusline` here before building the full parser, and this path imports only sqlite3,
+json and `shared.insights.block_chain` (no dataclasses, pydantic, orjson or pricing).
 """
 
 from __future__ import annotations
@@ -19,11 +19,16 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import argparse
-
-    from shared.ledger import Ledger
+    import sqlite3
 
 # A busy writer (ingest) must never stall the status bar: give up on recording quickly.
 WRITE_BUSY_MS = 150
+# The first ledger schema version with the statusline table and the per-agent time index.
+STATUSLINE_SCHEMA = 4
+# Copies of shared.ledger constants (importing it costs more than this command's budget);
+# tests/insights/test_cli_insights.py checks they agree.
+BUCKET_MS = 15 * 60 * 1000
+APPLICATION_ID = 0x42524E4D
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -64,11 +69,11 @@ def _dig(data: object, *keys: str) -> object:
 
 
 def parse_status(raw: bytes) -> dict[str, Any]:
-    import orjson
+    import json
 
     try:
-        data = orjson.loads(raw) if raw.strip() else {}
-    except orjson.JSONDecodeError:
+        data = json.loads(raw) if raw.strip() else {}
+    except (ValueError, UnicodeDecodeError):
         data = {}
     return data if isinstance(data, dict) else {}
 
@@ -78,7 +83,7 @@ def _int(value: object) -> int | None:
     return None if number is None else int(number)
 
 
-def record_status(ledger: Ledger, status: dict[str, Any], now_ms: int) -> None:
+def record_status(conn: sqlite3.Connection, status: dict[str, Any], now_ms: int) -> None:
     session_id = status.get("session_id")
     if not isinstance(session_id, str) or not session_id:
         return
@@ -108,7 +113,6 @@ def record_status(ledger: Ledger, status: dict[str, Any], now_ms: int) -> None:
         _number(_dig(seven, "used_percentage")),
         _int(_dig(seven, "resets_at")),
     )
-    conn = ledger.conn
     conn.execute(f"PRAGMA busy_timeout = {WRITE_BUSY_MS}")
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -134,18 +138,14 @@ def record_status(ledger: Ledger, status: dict[str, Any], now_ms: int) -> None:
         raise
 
 
-def today_cost(ledger: Ledger, now_ms: int) -> float:
-    from shared.ledger import BUCKET_MS
-
+def today_cost(conn: sqlite3.Connection, now_ms: int) -> float:
     local = time.localtime(now_ms / 1000)
     midnight_s = time.mktime((local.tm_year, local.tm_mon, local.tm_mday, 0, 0, 0, 0, 0, -1))
     # mktime normalises day 32 into the next month, and knows the DST rules of the day.
     tomorrow_s = time.mktime((local.tm_year, local.tm_mon, local.tm_mday + 1, 0, 0, 0, 0, 0, -1))
-    low = int(midnight_s * 1000) // BUCKET_MS
-    high = int(tomorrow_s * 1000) // BUCKET_MS
-    value = ledger.conn.execute(
+    value = conn.execute(
         "SELECT coalesce(sum(cost_usd), 0) FROM usage_buckets WHERE bucket >= ? AND bucket < ?",
-        (low, high),
+        (int(midnight_s * 1000) // BUCKET_MS, int(tomorrow_s * 1000) // BUCKET_MS),
     ).fetchone()[0]
     return float(value)
 
@@ -155,19 +155,27 @@ def _duration(minutes: float) -> str:
     return f"{whole // 60}h{whole % 60:02d}m" if whole >= 60 else f"{whole}m"
 
 
-def _plan_part(status: dict[str, Any], ledger: Ledger, now_ms: int) -> str:
+def _stored_limits(conn: sqlite3.Connection, now_ms: int) -> tuple[float | None, float | None]:
+    """The last Claude plan-limit reading, each window only while it has not reset."""
+    row = conn.execute(
+        "SELECT primary_used_percent, primary_resets_at, secondary_used_percent, "
+        "secondary_resets_at FROM rate_limits WHERE agent = 'claude-code' "
+        "ORDER BY ts_ms DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return None, None
+
+    def current(used: float | None, resets_at_s: int | None) -> float | None:
+        return used if resets_at_s is None or resets_at_s * 1000 > now_ms else None
+
+    return current(row[0], row[1]), current(row[2], row[3])
+
+
+def _plan_part(status: dict[str, Any], conn: sqlite3.Connection, now_ms: int) -> str:
     five = _number(_dig(status, "rate_limits", "five_hour", "used_percentage"))
     seven = _number(_dig(status, "rate_limits", "seven_day", "used_percentage"))
     if five is None and seven is None:
-        from shared.insights.limits import latest_limits
-
-        for reading in latest_limits(ledger, now_ms):
-            if reading.agent != "claude-code":
-                continue
-            if reading.primary and not reading.primary.expired:
-                five = reading.primary.used_percent
-            if reading.secondary and not reading.secondary.expired:
-                seven = reading.secondary.used_percent
+        five, seven = _stored_limits(conn, now_ms)
     parts = []
     if five is not None:
         parts.append(f"5h {five:.0f}%")
@@ -176,52 +184,73 @@ def _plan_part(status: dict[str, Any], ledger: Ledger, now_ms: int) -> str:
     return " · ".join(parts)
 
 
-def status_line(ledger: Ledger | None, status: dict[str, Any], now_ms: int) -> str:
+def status_line(conn: sqlite3.Connection | None, status: dict[str, Any], now_ms: int) -> str:
     model = _dig(status, "model", "display_name") or _dig(status, "model", "id") or "Claude"
     parts = [str(model)]
     session_cost = _number(_dig(status, "cost", "total_cost_usd"))
     if session_cost is not None:
         parts.append(f"session ${session_cost:,.2f}")
-    if ledger is not None:
-        from shared.insights.blocks import current_block
+    if conn is not None:
+        from shared.insights.block_chain import active_block_end
 
-        parts.append(f"today ${today_cost(ledger, now_ms):,.2f}")
-        block = current_block(ledger, now_ms)
-        if block is not None:
-            parts.append(f"block {_duration(block.minutes_left(now_ms))} left")
-        plan = _plan_part(status, ledger, now_ms)
+        parts.append(f"today ${today_cost(conn, now_ms):,.2f}")
+        end = active_block_end(conn, "claude-code", now_ms, remember=True)
+        if end is not None:
+            parts.append(f"block {_duration((end - now_ms) / 60_000)} left")
+        plan = _plan_part(status, conn, now_ms)
         if plan:
             parts.append(plan)
     return " │ ".join(parts)
 
 
-def run_statusline(record: bool = True, stdin: Any = None) -> int:
+def open_ledger_fast() -> sqlite3.Connection:
+    """The ledger, opened directly when it already has this command's schema; otherwise
+    through `open_ledger`, which creates, checks and migrates it (once)."""
+    import os
     import sqlite3
 
-    from shared.ledger import LedgerError, open_ledger
+    from shared.paths import ledger_path
+
+    path = ledger_path()
+    if os.path.exists(path):
+        conn = sqlite3.connect(path, timeout=1, isolation_level=None, check_same_thread=False)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        if version >= STATUSLINE_SCHEMA and app_id == APPLICATION_ID:
+            # As open_ledger sets it: in WAL mode a commit then needs no fsync.
+            conn.execute("PRAGMA synchronous = NORMAL")
+            return conn
+        conn.close()
+    from shared.ledger import open_ledger
+
+    return open_ledger(path).conn
+
+
+def run_statusline(record: bool = True, stdin: Any = None) -> int:
+    import sqlite3
 
     now_ms = int(time.time() * 1000)
     source = stdin if stdin is not None else sys.stdin.buffer
     raw = b"" if source.isatty() else source.read()
     status = parse_status(raw)
-    ledger = None
+    conn = None
     try:
-        ledger = open_ledger()
+        conn = open_ledger_fast()
         if record:
             try:
-                record_status(ledger, status, now_ms)
+                record_status(conn, status, now_ms)
             except sqlite3.OperationalError as exc:
                 # Busy writer or read-only disk: the line still prints, the reading is skipped.
                 print(f"burnmeter statusline: not recorded ({exc})", file=sys.stderr)
-    except (LedgerError, sqlite3.DatabaseError) as exc:
+    except Exception as exc:  # a broken ledger must not break Claude Code's status bar
         print(f"burnmeter statusline: {exc}", file=sys.stderr)
-        ledger = None
+        conn = None
     try:
-        print(status_line(ledger, status, now_ms))
+        print(status_line(conn, status, now_ms))
     except sqlite3.DatabaseError as exc:
         print(status_line(None, status, now_ms))
         print(f"burnmeter statusline: {exc}", file=sys.stderr)
     finally:
-        if ledger is not None:
-            ledger.close()
+        if conn is not None:
+            conn.close()
     return 0

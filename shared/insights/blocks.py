@@ -28,11 +28,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from shared.insights.block_chain import BLOCK_MS, HOUR_MS, latest_block_start
+
 if TYPE_CHECKING:
     from shared.ledger import Ledger
 
-BLOCK_MS = 5 * 3_600_000
-HOUR_MS = 3_600_000
+__all__ = ["BLOCK_MS", "HOUR_MS", "Block", "blocks_from_rows", "compute_blocks", "current_block"]
 
 
 def _iso(ts_ms: int) -> str:
@@ -99,7 +100,7 @@ def _rows(ledger: Ledger, agent: str, since_ms: int | None) -> list[Row]:
     sql = (
         "SELECT ts_ms, model, input_tokens, output_tokens, "
         "cache_write_5m_tokens + cache_write_1h_tokens, cache_read_tokens, cost_usd "
-        "FROM usage_events WHERE agent = ? AND model != '<synthetic>'"
+        "FROM usage_events WHERE agent = ?"
     )
     params: list[Any] = [agent]
     if since_ms is not None:
@@ -173,52 +174,16 @@ def compute_blocks(
     return blocks_from_rows(_rows(ledger, agent, since_ms), _now_ms(now_ms))
 
 
-def _chain_restart(ledger: Ledger, agent: str, now_ms: int) -> int | None:
-    """The newest call that follows a pause longer than a block (or the first call ever):
-    ccusage's chain of blocks starts afresh there. Looks back a week first, in SQL."""
-    lookback = 7 * 24 * HOUR_MS
-    while True:
-        since = now_ms - lookback
-        row = ledger.conn.execute(
-            """SELECT ts_ms FROM (
-                   SELECT ts_ms, ts_ms - lag(ts_ms) OVER (ORDER BY ts_ms) AS pause
-                   FROM usage_events
-                   WHERE agent = ? AND model != '<synthetic>' AND ts_ms >= ? AND ts_ms <= ?)
-               WHERE pause > ? ORDER BY ts_ms DESC LIMIT 1""",
-            (agent, since, now_ms, BLOCK_MS),
-        ).fetchone()
-        if row is not None:
-            return int(row[0])
-        if lookback > 400 * 24 * HOUR_MS:
-            break
-        lookback *= 8
-    first = ledger.conn.execute(
-        "SELECT min(ts_ms) FROM usage_events WHERE agent = ? AND model != '<synthetic>'",
-        (agent,),
-    ).fetchone()[0]
-    return None if first is None else int(first)
-
-
 def current_block(
-    ledger: Ledger, now_ms: int | None = None, agent: str = "claude-code"
+    ledger: Ledger, now_ms: int | None = None, agent: str = "claude-code", remember: bool = False
 ) -> Block | None:
-    """The active block, or None, without reading the whole history: from the last pause
-    longer than a block, each next block starts at the first call more than 5 hours after
-    the previous block's start (floored to the hour), one index seek per block."""
+    """The active block, or None, reading only the calls of the latest block (see
+    `shared.insights.block_chain`). `remember=True` keeps the block start in the ledger's
+    meta table so the next call seeks from there (needs write access; skipped when busy)."""
     now = _now_ms(now_ms)
-    start_call = _chain_restart(ledger, agent, now)
-    if start_call is None:
+    start = latest_block_start(ledger.conn, agent, now, remember)
+    if start is None:
         return None
-    start = start_call - start_call % HOUR_MS
-    while True:
-        following = ledger.conn.execute(
-            "SELECT min(ts_ms) FROM usage_events WHERE agent = ? AND model != '<synthetic>' "
-            "AND ts_ms > ? AND ts_ms <= ?",
-            (agent, start + BLOCK_MS, now),
-        ).fetchone()[0]
-        if following is None:
-            break
-        start = int(following) - int(following) % HOUR_MS
     rows = [row for row in _rows(ledger, agent, start) if row[0] <= now]
     blocks = blocks_from_rows(rows, now)
     last = blocks[-1] if blocks else None

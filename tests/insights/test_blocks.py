@@ -104,3 +104,20 @@ def test_current_block_reads_back_past_a_quiet_day(tmp_path: Path) -> None:
     assert isinstance(quick, Block)
     assert quick.as_json() == full[-1].as_json()
     assert current_block(ledger, now_ms=1_800_000_000_000 + 6 * HOUR_MS) is None
+
+
+def test_remembered_block_start_is_used_and_invalidated(tmp_path: Path) -> None:
+    claude_dir = tmp_path / ".claude"
+    anchor = 1_800_000_000_000
+    write_history(claude_dir, anchor_ms=anchor)
+    ledger = open_ledger(tmp_path / "ledger.sqlite")
+    ingest(ledger, [LogRoot(CLAUDE, claude_dir / "projects")])
+    expected = compute_blocks(ledger, now_ms=anchor)[-1].as_json()
+    first = current_block(ledger, now_ms=anchor, remember=True)
+    assert first is not None and first.as_json() == expected
+    stored = ledger.get_meta("blocks_anchor:claude-code")
+    assert stored is not None and stored.startswith(f"{first.start_ms}:")
+    # A wrong remembered start is detected by the count of earlier calls and ignored.
+    ledger.set_meta("blocks_anchor:claude-code", f"{first.start_ms - HOUR_MS}:3")
+    again = current_block(ledger, now_ms=anchor, remember=True)
+    assert again is not None and again.as_json() == expected

@@ -177,3 +177,34 @@ def test_budgets_command(tmp_path: Path) -> None:
     assert report["leverage"]["plan_price_usd"] == 100
     text = _run(["budgets", "--no-ingest", "--tz", "UTC"]).stdout
     assert "150%  over" in text and "5-hour block: $1.50 so far" in text
+
+
+def test_statusline_constants_match_the_ledger() -> None:
+    from shared.commands import statusline_cmd
+    from shared.ledger import APPLICATION_ID, BUCKET_MS, MIGRATIONS
+
+    assert statusline_cmd.BUCKET_MS == BUCKET_MS
+    assert statusline_cmd.APPLICATION_ID == APPLICATION_ID
+    assert len(MIGRATIONS) >= statusline_cmd.STATUSLINE_SCHEMA
+    needed = "".join(MIGRATIONS[: statusline_cmd.STATUSLINE_SCHEMA])
+    assert "CREATE TABLE statusline" in needed and "usage_events_agent_ts" in needed
+
+
+def test_statusline_import_path_stays_small() -> None:
+    assert _run(["statusline"], stdin="{}").returncode == 0  # creates the ledger first
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from shared.cli import main; sys.argv = ['burnmeter', 'statusline'];"
+            "main(); print(sorted(m for m in sys.modules))",
+        ],
+        input="{}",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ),
+    )
+    loaded = done.stdout.splitlines()[-1]
+    for heavy in ("'dataclasses'", "'pydantic'", "'orjson'", "'argparse'", "'genai_prices'"):
+        assert heavy not in loaded
