@@ -57,6 +57,13 @@ def _money(value: float | None) -> str:
     return "" if value is None else f"${value:,.2f}"
 
 
+def _axis_money(value: float | None) -> str:
+    """Axis ticks: whole dollars once they are big enough, so wide axes stay legible."""
+    if value is None:
+        return ""
+    return f"${value:,.0f}" if abs(value) >= 10 else f"${value:,.2f}"
+
+
 def _svg(chart: Any) -> str:
     tree = chart.render_tree()
     for parent in tree.iter():
@@ -76,7 +83,8 @@ def _config(**overrides: Any) -> dict[str, Any]:
         "height": 320,
         "margin": 12,
         "truncate_label": -1,
-        "value_formatter": _money,
+        "value_formatter": _axis_money,
+        "formatter": _money,
         "legend_at_bottom": True,
         "legend_at_bottom_columns": 4,
         "show_y_guides": True,

@@ -135,6 +135,16 @@ def _tiers(summary: dict[str, Any]) -> Section:
     return Section("By tier", table=Table(["Tier", "Cost", "Share", "Tokens"], rows), chart="tiers")
 
 
+# Long lists show their largest rows; the JSON export has them all.
+LIST_ROWS = 10
+
+
+def _more(count: int) -> list[str]:
+    if count <= LIST_ROWS:
+        return []
+    return [f"The table shows the {LIST_ROWS} largest of {count}; the JSON export lists all."]
+
+
 def _outcome_text(row: dict[str, Any]) -> str:
     outcome = row.get("outcome")
     if not outcome:
@@ -199,14 +209,16 @@ def _hints(summary: dict[str, Any]) -> Section:
             money(hint["counterfactual_cost_usd"]),
             money(hint["saving_usd"]),
         ]
-        for hint in hints["sessions"]
+        for hint in hints["sessions"][:LIST_ROWS]
     ]
     lines = [
-        f"Possible saving: {money(hints['total_saving_usd'])} across {len(rows)} sessions, "
+        f"Possible saving: {money(hints['total_saving_usd'])} across "
+        f"{len(hints['sessions'])} sessions, "
         "repricing their explore and chat calls (same tokens, same cache use) at a cheaper "
         "tier. Whether that model would have done as well is not measured.",
         f"Largest: {hints['sessions'][0]['reason']}",
     ]
+    lines += _more(len(hints["sessions"]))
     columns = ["Session", "Repository", "Suggested", "Those calls cost", "Would cost", "Saving"]
     return Section("Tier hints", lines=lines, table=Table(columns, rows, numeric_from=3))
 
@@ -230,11 +242,14 @@ def _flags(summary: dict[str, Any]) -> Section:
             flag["evidence"],
             money(flag["cost_usd"]),
         ]
-        for flag in flagged["flags"]
+        for flag in flagged["flags"][:LIST_ROWS]
     ]
     return Section(
         "Flagged loops and waste",
-        lines=[f"Flagged stretches cost {money(flagged['cost_usd'])}: {kinds}."],
+        lines=[
+            f"Flagged stretches cost {money(flagged['cost_usd'])}: {kinds}.",
+            *_more(len(flagged["flags"])),
+        ],
         table=Table(["Session", "Repository", "Flag", "Evidence", "Cost"], rows, numeric_from=4),
     )
 

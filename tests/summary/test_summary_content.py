@@ -216,3 +216,25 @@ def test_demo_defaults_to_the_newest_week_with_calls(ledger: Ledger, settings: S
     # The newest call is Sunday 2026-11-15 23:50 in Berlin, Sunday 22:50 in UTC.
     assert _latest_week(ledger, BERLIN, settings) == parse_week("2026-W46")
     assert _latest_week(ledger, ZoneInfo("Asia/Tokyo"), settings) == parse_week("2026-W47")
+
+
+def test_long_lists_show_the_largest_rows_and_say_so(ledger: Ledger, settings: Settings) -> None:
+    summary = build_summary(ledger, settings, parse_week("2026-W46"), BERLIN)
+    hint = {
+        "session_id": "s",
+        "repo": "r",
+        "suggested_tier": "economy",
+        "suggested_model": HAIKU,
+        "hinted_cost_usd": 2.0,
+        "counterfactual_cost_usd": 0.5,
+        "reason": "because",
+    }
+    hints = [{**hint, "session_id": f"sess{n:04d}", "saving_usd": 20.0 - n} for n in range(12)]
+    summary["tier_hints"] = {
+        "total_saving_usd": sum(h["saving_usd"] for h in hints),
+        "sessions": hints,
+    }
+    markdown = render(summary, "md")
+    assert "across 12 sessions" in markdown
+    assert "sess0009" in markdown and "sess0010" not in markdown
+    assert "The table shows the 10 largest of 12" in markdown
