@@ -73,7 +73,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--redact",
         action="store_true",
-        help="replace repository and file paths by stable short hashes, for sharing",
+        help="replace repository paths by stable short hashes, for sharing",
     )
     parser.add_argument(
         "--no-ingest", action="store_true", help="summarise the ledger as it is, reading no logs"

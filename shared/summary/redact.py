@@ -15,7 +15,8 @@ def hashed_path(path: str, kind: str = "path") -> str:
 
 
 class PathShower:
-    """Shows paths as they are, or as stable hashes when redacting."""
+    """Shows repository paths as they are, or as stable hashes when redacting. (The
+    summary shows no file paths; outcome reasons, which name folders, are dropped.)"""
 
     def __init__(self, redact: bool) -> None:
         self.redact = redact
@@ -24,6 +25,3 @@ class PathShower:
         if not path:
             return "(no repo)"
         return hashed_path(path, "repo") if self.redact else path
-
-    def file(self, path: str) -> str:
-        return hashed_path(path, "file") if self.redact else path
