@@ -300,7 +300,13 @@ def open_ledger(path: Path | None = None, *, readonly: bool = False) -> Ledger:
     """Open (creating and migrating if needed) the ledger at `path` or the default location."""
     path = path or ledger_path()
     if not readonly and not path.exists():
-        _create_private_file(path)
+        try:
+            _create_private_file(path)
+        except OSError as exc:
+            raise LedgerError(
+                f"Cannot create the ledger at {path}: {exc}. Point BURNMETER_DATA_DIR at a "
+                f"folder you can write to."
+            ) from exc
     uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
     try:
         conn = sqlite3.connect(

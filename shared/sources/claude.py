@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from shared.sources.events import CLAUDE, ParsedChunk, ToolCall, UsageEvent
+from shared.sources.events import CLAUDE, ParsedChunk, ToolCall, UsageEvent, has_absurd_count
 from shared.sources.hashing import input_hash
 from shared.sources.timeutil import iso_to_ms
 
@@ -73,7 +73,7 @@ def _read_assistant(
     if not isinstance(usage, dict) or "input_tokens" not in usage or "output_tokens" not in usage:
         return
     ts_ms = iso_to_ms(record.get("timestamp"))
-    if ts_ms is None:
+    if ts_ms is None or has_absurd_count(usage):
         chunk.rejected_lines += 1
         return
     model = message.get("model") if isinstance(message.get("model"), str) else "unknown"

@@ -24,7 +24,14 @@ from typing import Any
 import orjson
 
 from shared.sources.claude import looks_like_json_object, normalise_path
-from shared.sources.events import CODEX, ParsedChunk, RateLimitSample, ToolCall, UsageEvent
+from shared.sources.events import (
+    CODEX,
+    ParsedChunk,
+    RateLimitSample,
+    ToolCall,
+    UsageEvent,
+    has_absurd_count,
+)
 from shared.sources.hashing import input_hash
 from shared.sources.timeutil import iso_to_ms
 
@@ -265,14 +272,17 @@ def _read_token_count(
     links: list[tuple[str, str]],
 ) -> None:
     ts_ms = iso_to_ms(record.get("timestamp"))
-    if ts_ms is None:
+    info = payload.get("info")
+    if ts_ms is None or (
+        isinstance(info, dict)
+        and has_absurd_count(info.get("total_token_usage"), info.get("last_token_usage"))
+    ):
         chunk.rejected_lines += 1
         return
     session_id = state.session_id or fallback_session_id
     limits = payload.get("rate_limits")
     if isinstance(limits, dict):
         chunk.rate_limits.append(_rate_limit_sample(limits, session_id, ts_ms))
-    info = payload.get("info")
     if not isinstance(info, dict) or not isinstance(info.get("total_token_usage"), dict):
         return
     total = info["total_token_usage"]
@@ -346,4 +356,6 @@ def _float(value: object) -> float | None:
 
 
 def _opt_int(value: object) -> int | None:
-    return int(value) if isinstance(value, int | float) else None
+    if not isinstance(value, int | float) or not -(2**62) < value < 2**62:
+        return None
+    return int(value)

@@ -7,6 +7,21 @@ from dataclasses import dataclass, field
 CLAUDE = "claude-code"
 CODEX = "codex"
 AGENTS = (CLAUDE, CODEX)
+# No real token count comes near this; a line claiming more is malformed (and would not
+# fit SQLite's 64-bit integers once summed).
+MAX_COUNT = 2**53
+
+
+def has_absurd_count(*usages: object) -> bool:
+    """True if any integer in these usage dicts (one level of nesting) is out of range."""
+    for usage in usages:
+        if not isinstance(usage, dict):
+            continue
+        for value in usage.values():
+            inner = value.values() if isinstance(value, dict) else (value,)
+            if any(isinstance(v, int) and not -MAX_COUNT < v < MAX_COUNT for v in inner):
+                return True
+    return False
 
 
 @dataclass(slots=True)

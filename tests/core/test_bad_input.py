@@ -218,3 +218,33 @@ def test_bad_config_falls_back_to_defaults_with_a_message(isolated_home: Path) -
     assert len(problems) == 1 and "budgets.daily_usd" in problems[0]
     assert "using defaults" in problems[0]
     assert config.read_text() == '[budgets]\ndaily_usd = -5\n[prices."x"]\nbogus = 1\n'
+
+
+def test_absurd_counts_are_rejected_lines_not_a_crash(isolated_home: Path) -> None:
+    """A count beyond any real one (here past SQLite's 64-bit integers) is a malformed line."""
+    session = ClaudeSession("s-absurd", cwd=CWD)
+    session.reply(1, [text_block("a")], claude_usage(10, 2**63 + 5))
+    session.reply(2, [text_block("b")], claude_usage(10, 7))
+    session.write(_path(isolated_home, "s-absurd"))
+    rollout = CodexRollout("019c-absurd", started=0)
+    rollout.turn(1)
+    rollout.call(2, 100, 5, reemit=0)
+    rollout.call(3, 2**63 + 1, 5, reemit=0)
+    rollout.write(codex_rollout_path(isolated_home / ".codex", rollout))
+    result = run_cli("ingest")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "skipped 2 malformed lines" in result.stdout
+    daily = json.loads(run_cli("report", "daily", "--json").stdout)
+    assert daily["totals"]["output_tokens"] == 7 + 5
+
+
+def test_data_dir_that_is_a_file_is_a_clear_error(isolated_home: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    env = {**os.environ, "BURNMETER_DATA_DIR": str(blocker)}
+    result = run_cli("report", "daily", env=env)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert str(blocker) in result.stderr and "BURNMETER_DATA_DIR" in result.stderr
+    assert blocker.read_text() == "x"
