@@ -228,7 +228,8 @@ class LedgerWriter:
                 )
             )
         # The same model call read twice (streamed lines, a sidechain copy, a re-read file)
-        # keeps the reading with the most tokens.
+        # keeps the reading with the most tokens. Early streamed lines carry no `speed`, so
+        # on a tie the reading that says "fast" wins, whichever was read first.
         self.ledger.conn.executemany(
             """INSERT INTO usage_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
             ON CONFLICT (event_key) DO UPDATE SET
@@ -242,7 +243,9 @@ class LedgerWriter:
                 speed = excluded.speed,
                 cost_usd = excluded.cost_usd,
                 priced = excluded.priced
-            WHERE excluded.total_tokens > usage_events.total_tokens""",
+            WHERE excluded.total_tokens > usage_events.total_tokens
+                OR (excluded.total_tokens = usage_events.total_tokens
+                    AND excluded.speed = 'fast' AND usage_events.speed != 'fast')""",
             rows,
         )
 

@@ -242,3 +242,36 @@ def test_tools_paths_errors_and_bash_hash(isolated_home: Path, tmp_path: Path) -
     ).fetchone()[0]
     assert bash_hash == input_hash("pytest -x")
     assert "pytest" not in bash_hash
+
+
+@pytest.mark.parametrize("final_first", [False, True])
+def test_fast_speed_counts_when_the_early_line_has_the_same_total(
+    isolated_home: Path, tmp_path: Path, final_first: bool
+) -> None:
+    """Early streamed lines carry no `speed`; when a short reply's placeholder output equals
+    the final one (seen in the real corpus), the final line's `speed: fast` still wins."""
+    session = ClaudeSession("s-fast-tie", cwd=CWD)
+    early, final = session.reply(
+        1,
+        [thinking_block("t"), tool_use_block("toolu_x", "Read", {"file_path": "/a"})],
+        claude_usage(2, 49, cache_read=98863, write_5m=285, speed="fast"),
+        model="claude-opus-5",
+        early_output=49,
+    )
+    assert b'"speed"' not in early and b'"speed":"fast"' in final
+    path = _project(isolated_home) / "s-fast-tie.jsonl"
+    path.parent.mkdir(parents=True)
+    ledger = open_ledger(tmp_path / "ledger.sqlite")
+    for piece in (final, early) if final_first else (early, final):
+        with open(path, "ab") as handle:
+            handle.write(piece)
+        ingest_env(ledger)
+    (row,) = events(ledger).values()
+    assert row["speed"] == "fast"
+    standard = ClaudeSession("s-std", cwd=CWD)
+    standard.reply(1, [text_block("x")], claude_usage(2, 49, cache_read=98863, write_5m=285))
+    standard.lines = [line.replace(b"claude-opus-4-7", b"claude-opus-5") for line in standard.lines]
+    standard.write(_project(isolated_home) / "s-std.jsonl")
+    ingest_env(ledger)
+    costs = {r["session_id"]: r["cost_usd"] for r in events(ledger).values()}
+    assert costs["s-fast-tie"] == pytest.approx(2 * costs["s-std"])
