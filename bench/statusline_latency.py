@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -52,10 +53,19 @@ def build_history(claude_dir: Path, calls: int) -> None:
         session.write()
 
 
+CPU_MS: list[float] = []
+
+
 def timed(command: list[str], stdin: bytes, env: dict[str, str]) -> float:
+    """Wall time of one run (ms); its CPU time (user + system) goes to CPU_MS, which a
+    busy machine inflates far less than wall time."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(command, input=stdin, env=env, stdout=subprocess.DEVNULL, check=True)
-    return (time.perf_counter() - started) * 1000
+    wall = (time.perf_counter() - started) * 1000
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU_MS.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
+    return wall
 
 
 def summary(samples: list[float]) -> str:
@@ -66,6 +76,7 @@ def summary(samples: list[float]) -> str:
 
 def main() -> int:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 40
+    load = os.getloadavg()[0]
     calls = int(sys.argv[2]) if len(sys.argv) > 2 else 20_000
     burnmeter = str(Path(sys.executable).with_name("burnmeter"))
     with tempfile.TemporaryDirectory() as folder:
@@ -89,12 +100,17 @@ def main() -> int:
             .stdout.decode()
             .strip()
         )
+        CPU_MS.clear()
         base = [timed([sys.executable, "-c", "pass"], b"", env) for _ in range(runs)]
+        base_cpu = list(CPU_MS)
+        CPU_MS.clear()
         status = [timed([burnmeter, "statusline"], stdin, env) for _ in range(runs)]
+        status_cpu = list(CPU_MS)
     print(f"ledger: {calls} calls; {runs} runs each; {os.cpu_count()} CPUs")
     print(f"output: {line}")
-    print(f"python -c pass:        {summary(base)}")
-    print(f"burnmeter statusline:  {summary(status)}")
+    print(f"load average before: {load:.2f}, after: {os.getloadavg()[0]:.2f}")
+    print(f"python -c pass:        wall {summary(base)}; CPU {summary(base_cpu)}")
+    print(f"burnmeter statusline:  wall {summary(status)}; CPU {summary(status_cpu)}")
     return 0
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from shared import __version__
 
+# Not `from typing import TYPE_CHECKING`: `burnmeter statusline` runs on every refresh of
+# Claude Code's status bar, and importing typing alone costs it milliseconds.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Sequence
 
 # Commands in the order `--help` lists them. Front-end commands (tray, lsp) live in their
 # own packages and are imported only when run, so the core never loads Qt or pygls.
@@ -31,6 +32,8 @@ COMMAND_MODULES = [
 def version_text() -> str:
     """`burnmeter 0.1.0`, plus where it runs from when that is a PyInstaller bundle."""
     if getattr(sys, "frozen", False):
+        from pathlib import Path
+
         return f"burnmeter {__version__} (bundle: {Path(sys.executable).parent})"
     return f"burnmeter {__version__}"
 

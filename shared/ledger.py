@@ -212,7 +212,7 @@ ALTER TABLE sessions ADD COLUMN branch_rank INTEGER;
 """
 
 # Per-agent time index: the statusline finds the current 5-hour block by index seeks.
-AGENT_TS_V4 = "CREATE INDEX usage_events_agent_ts ON usage_events (agent, ts_ms);"
+AGENT_TS_V4 = "CREATE INDEX IF NOT EXISTS usage_events_agent_ts ON usage_events (agent, ts_ms);"
 
 # Each entry upgrades the ledger from version N to N+1. Append, never edit.
 MIGRATIONS: list[str] = [SCHEMA_V1, STATUSLINE_V2, SESSION_RANKS_V3, AGENT_TS_V4]

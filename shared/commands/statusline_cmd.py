@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TYPE_CHECKING, Any
 
+# Not `from typing import TYPE_CHECKING`: importing typing alone costs this path milliseconds.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     import sqlite3
+    from typing import Any
 
 # A busy writer (ingest) must never stall the status bar: give up on recording quickly.
 WRITE_BUSY_MS = 150
