@@ -339,3 +339,41 @@ def test_doctor_names_fast_calls_without_a_fast_price(isolated_home: Path) -> No
 
     rates = calc_price(Usage(input_tokens=1), "claude-opus-4-7", provider_id="anthropic")
     assert by_model["claude-opus-4-7"] == pytest.approx(2 * float(rates.model_price.input_mtok))
+
+
+def test_reports_ingest_new_bytes_first(history: Path, isolated_home: Path) -> None:
+    before = _json("report", "daily", "--json")["totals"]["output_tokens"]
+    path = next((isolated_home / ".claude").rglob("s-cli.jsonl"))
+    extra = ClaudeSession("s-cli", cwd=str(history))
+    extra.reply(DAY + 60, [text_block("more")], claude_usage(1, 1234))
+    with open(path, "ab") as handle:
+        handle.write(b"".join(extra.lines))
+    for kind in ("daily", "sessions", "models"):
+        report = _json("report", kind, "--json")
+        assert report["totals"]["output_tokens"] == before + 1234, kind
+    stale = _json("report", "daily", "--json", "--no-ingest")
+    assert stale["totals"]["output_tokens"] == before + 1234
+
+
+def test_doctor_shows_roots_files_calls_and_ledger(history: Path, isolated_home: Path) -> None:
+    report = _json("doctor", "--json")
+    roots = {(r["agent"], r["path"]): r["exists"] for r in report["roots"]}
+    assert roots[("claude-code", str(isolated_home / ".claude" / "projects"))] is True
+    assert roots[("claude-code", str(isolated_home / ".config" / "claude" / "projects"))] is False
+    assert roots[("codex", str(isolated_home / ".codex" / "sessions"))] is True
+    assert report["agents"]["claude-code"]["files"] == 2
+    assert report["agents"]["claude-code"]["calls"] == 3
+    assert report["agents"]["codex"] == {
+        "files": 1,
+        "files_gone": 0,
+        "lines": report["agents"]["codex"]["lines"],
+        "rejected_lines": 0,
+        "calls": 1,
+    }
+    ledger = report["ledger"]
+    assert ledger["path"] == str(isolated_home / "burnmeter-data" / "ledger.sqlite")
+    assert ledger["size_bytes"] > 0
+    assert ledger["schema_version"] == ledger["schema_version_supported"]
+    text = run_cli("doctor").stdout
+    for expected in ("log roots", "ledger", "schema v", "claude-code", "codex", "prices"):
+        assert expected in text
