@@ -7,7 +7,16 @@ from typing import Any
 
 from shared.commands.render import short_model
 
-__all__ = ["change_text", "money", "percent", "short_model", "span_text", "tokens", "when"]
+__all__ = [
+    "change_text",
+    "money",
+    "percent",
+    "plural",
+    "short_model",
+    "span_text",
+    "tokens",
+    "when",
+]
 
 
 def money(value: float) -> str:
@@ -16,6 +25,10 @@ def money(value: float) -> str:
 
 def signed_money(value: float) -> str:
     return ("+" if value >= 0 else "-") + f"${abs(value):,.2f}"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
 def tokens(value: int) -> str:
@@ -31,7 +44,7 @@ def change_text(summary: dict[str, Any]) -> str:
     change = summary["change"]
     previous = summary["previous_week"]["week"]
     if not summary["previous_week"]["calls"]:
-        return f"no agent activity in {previous} to compare with"
+        return f"No agent activity in {previous} to compare with"
     ratio = change["cost_ratio"]
     cost = signed_money(change["cost_usd"])
     if ratio is not None:

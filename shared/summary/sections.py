@@ -14,6 +14,7 @@ from shared.summary.formatting import (
     change_text,
     money,
     percent,
+    plural,
     short_model,
     span_text,
     tokens,
@@ -58,7 +59,7 @@ def headline(summary: dict[str, Any]) -> Headline:
     head.cost = money(summary["cost_usd"])
     head.facts = (
         f"{tokens(summary['total_tokens'])} tokens · {summary['calls']:,} model calls · "
-        f"{summary['sessions']} sessions"
+        f"{plural(summary['sessions'], 'session')}"
     )
     head.lines.append(change_text(summary) + ".")
     if summary.get("unpriced_calls"):
@@ -178,14 +179,14 @@ def _outcomes(summary: dict[str, Any]) -> Section:
     counts = outcomes["sessions"]
     if outcomes["commits"]:
         lines = [
-            f"{counts['committed']} of {summary['sessions']} sessions ended in committed work: "
-            f"{outcomes['commits']} commits, from sessions that cost "
+            f"{counts['committed']} of {plural(summary['sessions'], 'session')} ended in "
+            f"committed work: {plural(outcomes['commits'], 'commit')}, from sessions that cost "
             f"{money(outcomes['committed_cost_usd'])}.",
             f"Cost per commit: {money(outcomes['cost_per_commit_usd'])} (the whole week's "
             "spend, unfinished sessions included, divided by the commits).",
         ]
     else:
-        lines = [f"None of the {summary['sessions']} sessions ended in a commit found in git."]
+        lines = ["None of the week's sessions ended in a commit found in git."]
     lines += [
         f"Uncommitted: {counts['uncommitted']} · no changes: {counts['no-changes']} · "
         f"unknown (no git repository or no answer from git): {counts['unknown']}.",
@@ -213,7 +214,7 @@ def _hints(summary: dict[str, Any]) -> Section:
     ]
     lines = [
         f"Possible saving: {money(hints['total_saving_usd'])} across "
-        f"{len(hints['sessions'])} sessions, "
+        f"{plural(len(hints['sessions']), 'session')}, "
         "repricing their explore and chat calls (same tokens, same cache use) at a cheaper "
         "tier. Whether that model would have done as well is not measured.",
         f"Largest: {hints['sessions'][0]['reason']}",
@@ -231,7 +232,7 @@ def _flags(summary: dict[str, Any]) -> Section:
             lines=["No loops, cache churn or context bloat flagged this week."],
         )
     kinds = ", ".join(
-        f"{entry['count']} {entry['kind']} ({money(entry['cost_usd'])})"
+        f"{entry['count']} × {entry['kind']} ({money(entry['cost_usd'])})"
         for entry in flagged["by_kind"]
     )
     rows = [
