@@ -136,7 +136,10 @@ def auto_export_due(settings: Settings, now: datetime | None = None) -> bool:
 
 
 def run_auto_export(ledger: Ledger, settings: Settings, now: datetime | None = None) -> Path | None:
-    """Export last week into the chosen folder if due; the written path, or None."""
+    """Export last week into the chosen folder if due; the written path, or None.
+
+    Builds the summary in this process (git is asked for outcomes, a second or so on a
+    large ledger): call it from a worker thread. An unwritable folder raises OSError."""
     if not auto_export_due(settings, now):
         return None
     now = now or datetime.now(UTC)
