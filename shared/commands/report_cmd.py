@@ -156,6 +156,11 @@ def run(args: argparse.Namespace) -> int:
         for problem in summary.unreadable:
             print(f"warning: {problem}", file=sys.stderr)
     settings = context.settings.settings if args.kind in ("sessions", "repos") else None
+    if settings is not None and settings.tier_policy:
+        from shared.insights.tiers import TierPolicy
+
+        for problem in TierPolicy.from_settings(settings).problems:
+            print(f"burnmeter: {problem}", file=sys.stderr)
     report = build_report(args.kind, context.ledger, filters, settings)
     if args.json:
         print_json(report)

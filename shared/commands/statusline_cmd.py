@@ -92,10 +92,15 @@ def record_status(conn: sqlite3.Connection, status: dict[str, Any], now_ms: int)
     model = _dig(status, "model", "id")
     cwd = _dig(status, "workspace", "current_dir") or status.get("cwd")
     context = status.get("context_window")
-    used_tokens = None
-    if isinstance(context, dict):
-        parts = [_int(context.get(k)) for k in ("total_input_tokens", "total_output_tokens")]
-        used_tokens = sum(p for p in parts if p is not None) if any(parts) else None
+    window = _int(_dig(context, "context_window_size"))
+    # Tokens in the window now: the last call's prompt, else the share Claude Code reports.
+    current = _dig(context, "current_usage")
+    keys = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+    counts = [_int(_dig(current, key)) for key in keys]
+    used_tokens = sum(c for c in counts if c is not None) if any(counts) else None
+    used_share = _number(_dig(context, "used_percentage"))
+    if used_tokens is None and used_share is not None and window:
+        used_tokens = round(window * used_share / 100)
     five = _dig(status, "rate_limits", "five_hour")
     seven = _dig(status, "rate_limits", "seven_day")
     row = (
@@ -109,7 +114,7 @@ def record_status(conn: sqlite3.Connection, status: dict[str, Any], now_ms: int)
         _int(_dig(status, "cost", "total_lines_added")),
         _int(_dig(status, "cost", "total_lines_removed")),
         used_tokens,
-        _int(_dig(context, "context_window_size")),
+        window,
         _number(_dig(five, "used_percentage")),
         _int(_dig(five, "resets_at")),
         _number(_dig(seven, "used_percentage")),

@@ -49,6 +49,18 @@ STATUS = {
         "total_lines_added": 40,
         "total_lines_removed": 3,
     },
+    "context_window": {
+        "total_input_tokens": 261000,
+        "total_output_tokens": 18000,
+        "context_window_size": 200000,
+        "used_percentage": 41,
+        "current_usage": {
+            "input_tokens": 12,
+            "output_tokens": 300,
+            "cache_creation_input_tokens": 2000,
+            "cache_read_input_tokens": 80000,
+        },
+    },
     "exceeds_200k_tokens": False,
     "rate_limits": {
         "five_hour": {"used_percentage": 39.4, "resets_at": 4_000_000_000},
@@ -73,9 +85,10 @@ def test_statusline_records_and_prints(tmp_path: Path) -> None:
 
     conn = sqlite3.connect(_ledger_file())
     row = conn.execute(
-        "SELECT model_id, session_cost_usd, lines_added, five_hour_used_percent FROM statusline"
+        "SELECT model_id, session_cost_usd, lines_added, context_used_tokens, "
+        "context_window_tokens, five_hour_used_percent FROM statusline"
     ).fetchone()
-    assert row == ("claude-opus-4-5-20251101", 1.2345, 40, 39.4)
+    assert row == ("claude-opus-4-5-20251101", 1.2345, 40, 82012, 200000, 39.4)
     readings = "SELECT primary_used_percent, secondary_used_percent FROM rate_limits"
     assert conn.execute(readings).fetchall() == [(39.4, 15.0)]
     # An unchanged reading is not stored twice; a changed one is.
@@ -208,3 +221,19 @@ def test_statusline_import_path_stays_small() -> None:
     loaded = done.stdout.splitlines()[-1]
     for heavy in ("'dataclasses'", "'pydantic'", "'orjson'", "'argparse'", "'genai_prices'"):
         assert heavy not in loaded
+
+
+def test_bad_tier_policy_is_reported_and_defaults_kept(tmp_path: Path) -> None:
+    config = Path(os.environ["BURNMETER_CONFIG_DIR"])
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "config.toml").write_text(
+        '[tier_policy]\nrules = [{ match = "x*", tier = "gold" }]\n'
+    )
+    claude = tmp_path / ".claude"
+    session = ClaudeSession(claude, "sess-policy", "/home/dev/shop")
+    session.assistant(1_790_000_000_000)
+    session.write()
+    done = _run(["report", "sessions", "--json"], env={"CLAUDE_CONFIG_DIR": str(claude)})
+    assert done.returncode == 0
+    assert "needs a `match` pattern and a tier" in done.stderr
+    assert json.loads(done.stdout)["sessions"][0]["tier"] == "frontier"
