@@ -7,6 +7,7 @@ import contextlib
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -28,19 +29,50 @@ def _start_ingest(env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
-def _kill_after(process: subprocess.Popen[bytes], seconds: float) -> bool:
-    """SIGKILL the ingest after `seconds`; False if it had already finished."""
-    try:
-        process.wait(timeout=seconds)
-        return False
-    except subprocess.TimeoutExpired:
-        pass
+def _kill(process: subprocess.Popen[bytes]) -> None:
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
     # Parser workers of a big ingest are its children in its own process group.
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    return True
+
+
+def _committed_calls(data: Path) -> int:
+    """Calls committed so far, read without disturbing the running ingest (0 if none yet)."""
+    try:
+        conn = sqlite3.connect(f"file:{data / 'ledger.sqlite'}?mode=ro", uri=True, timeout=1)
+        try:
+            return int(conn.execute("SELECT count(*) FROM usage_events").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+
+
+def _kill_at_progress(
+    process: subprocess.Popen[bytes], data: Path, target: int, extra_delay: float
+) -> bool:
+    """SIGKILL once `target` calls are committed (plus a delay that lands the kill inside a
+    later transaction); False if the ingest finished first."""
+    while process.poll() is None:
+        if _committed_calls(data) >= target:
+            time.sleep(extra_delay)
+            if process.poll() is not None:
+                return False
+            _kill(process)
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def _kill_after(process: subprocess.Popen[bytes], seconds: float) -> bool:
+    """SIGKILL after `seconds` (start-up included); False if it had already finished."""
+    try:
+        process.wait(timeout=seconds)
+        return False
+    except subprocess.TimeoutExpired:
+        _kill(process)
+        return True
 
 
 def _env(home: Path, data: Path) -> dict[str, str]:
@@ -73,17 +105,25 @@ def test_sigkill_at_random_moments_then_resume_gives_uninterrupted_totals(
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
     killed_data = tmp_path / "killed"
-    partial = []
-    for _ in range(4):
+    kills, partial = 0, []
+    for attempt in range(4):
+        before = _committed_calls(killed_data)
         process = _start_ingest(_env(isolated_home, killed_data))
-        if not _kill_after(process, rng.uniform(0.1, 0.5) * duration):
+        if attempt % 2 == 0:
+            # After a random share of the remaining calls has been committed.
+            target = before + 1 + int(rng.uniform(0.05, 0.6) * (full - before))
+            killed = _kill_at_progress(process, killed_data, target, rng.uniform(0, 0.05))
+        else:
+            # At a random moment, start-up and planning included.
+            killed = _kill_after(process, rng.uniform(0.05, 0.6) * duration)
+        if not killed:
             break
-        if (killed_data / "ledger.sqlite").exists():
-            partial.append(_calls(killed_data))
+        kills += 1
+        partial.append(_committed_calls(killed_data))
     final = _start_ingest(_env(isolated_home, killed_data))
     assert final.wait(timeout=300) == 0, final.stderr.read() if final.stderr else ""
 
-    assert any(0 < count < full for count in partial), (seed, duration, partial)
+    assert kills >= 1, (seed, duration, partial)
     killed = open_ledger(killed_data / "ledger.sqlite")
     expected = open_ledger(reference_data / "ledger.sqlite")
     assert snapshot(killed) == snapshot(expected), (seed, duration, partial)
