@@ -105,6 +105,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--no-ingest", action="store_true", help="report from the ledger as it is, reading no logs"
     )
+    parser.add_argument(
+        "--no-insights",
+        action="store_true",
+        help="sessions and repos without tiers, hints, git outcomes and flags (faster)",
+    )
     add_demo_flag(parser)
     parser.set_defaults(run=run)
 
@@ -155,7 +160,8 @@ def run(args: argparse.Namespace) -> int:
             print(where_we_looked(context.roots), file=sys.stderr)
         for problem in summary.unreadable:
             print(f"warning: {problem}", file=sys.stderr)
-    settings = context.settings.settings if args.kind in ("sessions", "repos") else None
+    wants_insights = args.kind in ("sessions", "repos") and not args.no_insights
+    settings = context.settings.settings if wants_insights else None
     if settings is not None and settings.tier_policy:
         from shared.insights.tiers import TierPolicy
 

@@ -33,10 +33,11 @@ class Call:
     free: bool
     is_sidechain: bool
     tools: list[str] = field(default_factory=list)
+    # Set from `tools` once they are known (see `load_activity`): asked for many times.
+    kind: WorkKind = "chat"
 
-    @property
-    def kind(self) -> WorkKind:
-        return work_kind(self.tools)
+    def classify(self) -> None:
+        self.kind = work_kind(self.tools)
 
     @property
     def cache_write_tokens(self) -> int:
@@ -132,29 +133,17 @@ def load_activity(
         f"""SELECT session_id, agent, event_key, ts_ms, model, speed, input_tokens,
                    output_tokens, cache_write_5m_tokens, cache_write_1h_tokens,
                    cache_read_tokens, reasoning_tokens, cost_usd, free, is_sidechain
-            FROM usage_events WHERE {where} ORDER BY ts_ms, event_key""",
+            FROM usage_events WHERE {where} ORDER BY session_id, ts_ms, event_key""",
         params,
     ):
-        session_id, agent, key, ts_ms = row[0], row[1], row[2], row[3]
+        (session_id, agent, key, ts_ms, model, speed, i, o, w5, w1, r, reasoning, cost) = row[:13]
         session = sessions.get(session_id)
         if session is None:
             session = sessions[session_id] = SessionActivity(
                 session_id, agent, "", None, ts_ms, ts_ms
             )
         call = Call(
-            event_key=key,
-            ts_ms=ts_ms,
-            model=row[4],
-            speed=row[5],
-            input_tokens=row[6],
-            output_tokens=row[7],
-            cache_write_5m_tokens=row[8],
-            cache_write_1h_tokens=row[9],
-            cache_read_tokens=row[10],
-            reasoning_tokens=row[11],
-            cost_usd=row[12],
-            free=bool(row[13]),
-            is_sidechain=bool(row[14]),
+            key, ts_ms, model, speed, i, o, w5, w1, r, reasoning, cost, row[13] == 1, row[14] == 1
         )
         session.calls.append(call)
         calls_by_key[key] = call
@@ -195,4 +184,6 @@ def load_activity(
         owner = calls_by_key.get(event_key) if event_key else None
         if owner is not None:
             owner.tools.append(name)
+    for call in calls_by_key.values():
+        call.classify()
     return {sid: s for sid, s in sessions.items() if s.calls}

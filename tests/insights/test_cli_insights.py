@@ -166,6 +166,8 @@ def test_report_sessions_and_repos_carry_insights(tmp_path: Path) -> None:
     assert row["hint"] is None
     table = _run(["report", "sessions", "--no-ingest"]).stdout
     assert "frontier · committed (1) · loop" in table
+    plain = _run(["report", "sessions", "--json", "--no-ingest", "--no-insights"]).stdout
+    assert "tier" not in json.loads(plain)["sessions"][0]
 
     repos = json.loads(_run(["report", "repos", "--json", "--no-ingest"]).stdout)["repos"]
     assert repos[0]["commits"] == 1 and repos[0]["committed_sessions"] == 1
