@@ -46,6 +46,8 @@ CSV_TOKENS = [
     "reasoning_tokens",
     "total_tokens",
     "cost_usd",
+    # Calls of models with no price: their cost is missing from cost_usd, never a silent $0.
+    "unpriced_calls",
 ]
 
 
@@ -221,10 +223,13 @@ def _insight_line(row: dict[str, Any]) -> str:
 def _print_csv(kind: str, report: dict[str, Any]) -> None:
     if kind == "sessions":
         _flatten_insights(report)
+    for row in report.get(kind) or []:
+        if isinstance(row, dict) and "cost_usd" in row:
+            row.setdefault("unpriced_calls", 0)
     if kind in ("daily", "weekly", "monthly"):
         label = {"daily": "date", "weekly": "week", "monthly": "month"}[kind]
         rows = [
-            {label: row[label], "model": model, **values}
+            {label: row[label], "model": model, "unpriced_calls": 0, **values}
             for row in report[kind]
             for model, values in row["models"].items()
         ]

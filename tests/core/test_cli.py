@@ -210,7 +210,7 @@ def test_csv_reports_have_a_header_and_one_row_per_item(history: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(daily.stdout)))
     assert daily.stdout.splitlines()[0] == (
         "date,model,input_tokens,output_tokens,cache_write_tokens,cache_read_tokens,"
-        "reasoning_tokens,total_tokens,cost_usd"
+        "reasoning_tokens,total_tokens,cost_usd,unpriced_calls"
     )
     assert [(row["date"], row["model"]) for row in rows] == [
         ("2026-03-10", "claude-haiku-4-5"),
@@ -271,6 +271,11 @@ def test_unpriced_model_is_shown_then_repriced_after_an_override(isolated_home: 
     assert report["totals"]["unpriced_calls"] == 1
     table = run_cli("report", "daily").stdout
     assert "unpriced" in table
+    rows = list(csv.DictReader(io.StringIO(run_cli("report", "daily", "--csv").stdout)))
+    unpriced = {row["model"]: row["unpriced_calls"] for row in rows}
+    assert unpriced == {"claude-nova-9": "1", "claude-opus-4-7": "0"}
+    models_csv = list(csv.DictReader(io.StringIO(run_cli("report", "models", "--csv").stdout)))
+    assert {row["model"]: row["unpriced_calls"] for row in models_csv} == unpriced
     doctor = _json("doctor", "--json")
     assert doctor["unpriced_models"] == [
         {"model": "claude-nova-9", "calls": 1, "total_tokens": 3_000_000}
