@@ -7,6 +7,10 @@ into a temporary CLAUDE_CONFIG_DIR, runs `ccusage blocks --json --offline` on it
 saves the anchor, the ccusage version and its output to
 tests/insights/fixtures/ccusage_blocks.json. The test rebuilds the same history from the
 anchor and compares burnmeter's blocks with ccusage's.
+
+It also records ccusage's blocks for the real logs in ../shared/corpus/real (when present)
+in tests/insights/fixtures/ccusage_blocks_real_corpus.json: block times, token totals,
+costs and model names only, no log content.
 """
 
 from __future__ import annotations
@@ -22,7 +26,10 @@ from pathlib import Path
 from tests.insights.blocks_history import write_history
 
 DEFAULT_CCUSAGE = "/work/ccusage/node_modules/.bin/ccusage"
-FIXTURE = Path(__file__).resolve().parent.parent / "tests/insights/fixtures/ccusage_blocks.json"
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests/insights/fixtures/ccusage_blocks.json"
+REAL_FIXTURE = ROOT / "tests/insights/fixtures/ccusage_blocks_real_corpus.json"
+REAL_CORPUS = ROOT.parent / "shared" / "corpus" / "real" / "home"
 
 
 def main() -> int:
@@ -60,6 +67,22 @@ def main() -> int:
         + "\n"
     )
     print(f"{FIXTURE}: {len(output['blocks'])} blocks from ccusage {version}")
+    if REAL_CORPUS.is_dir():
+        env = {**os.environ, "CLAUDE_CONFIG_DIR": str(REAL_CORPUS / ".claude"), "TZ": "UTC"}
+        done = subprocess.run(
+            [ccusage, "blocks", "--json", "--offline", "-z", "UTC"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        )
+        real = {
+            "made_by": "bench/make_ccusage_blocks_fixture.py",
+            "ccusage_version": version,
+            **json.loads(done.stdout),
+        }
+        REAL_FIXTURE.write_text(json.dumps(real, indent=1) + "\n")
+        print(f"{REAL_FIXTURE}: {len(real['blocks'])} blocks")
     return 0
 
 

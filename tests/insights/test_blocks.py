@@ -121,3 +121,24 @@ def test_remembered_block_start_is_used_and_invalidated(tmp_path: Path) -> None:
     ledger.set_meta("blocks_anchor:claude-code", f"{first.start_ms - HOUR_MS}:3")
     again = current_block(ledger, now_ms=anchor, remember=True)
     assert again is not None and again.as_json() == expected
+
+
+def test_blocks_match_ccusage_on_the_real_logs(tmp_path: Path, real_corpus: Path) -> None:
+    recorded = json.loads(
+        (Path(__file__).parent / "fixtures" / "ccusage_blocks_real_corpus.json").read_text()
+    )
+    ledger = open_ledger(tmp_path / "ledger.sqlite")
+    ingest(ledger, [LogRoot(CLAUDE, real_corpus / "home" / ".claude" / "projects")])
+    ours = compute_blocks(ledger)  # every block there is long over: "now" does not matter
+    theirs = recorded["blocks"]
+    assert len(ours) == len(theirs) == 13
+    for mine, cc in zip(ours, theirs, strict=True):
+        row = mine.as_json()
+        assert (row["start"], row["end"], row["is_gap"]) == (
+            cc["startTime"],
+            cc["endTime"],
+            cc["isGap"],
+        )
+        assert row["total_tokens"] == cc["totalTokens"]
+        assert sorted(row["models"]) == sorted(cc["models"])
+        assert mine.cost_usd == pytest.approx(cc["costUSD"], rel=1e-6, abs=1e-9)
