@@ -355,6 +355,17 @@ class LedgerWriter:
         )
 
 
+def _ends_a_line(path: str, offset: int) -> bool:
+    """A stored offset always follows a newline. Any other byte there means the file was
+    rewritten in place (same inode, e.g. `cp` over it) and grew past the old offset."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(offset - 1)
+            return handle.read(1) == b"\n"
+    except OSError:
+        return True  # the read itself reports the problem
+
+
 def _plan_tasks(
     ledger: Ledger, files: list[LogFile], *, mark_missing: bool = True
 ) -> list[ChunkTask]:
@@ -387,8 +398,10 @@ def _plan_tasks(
                 continue
             source_id, device, inode, size, mtime_ns, offset, state = row
             replaced = (device, inode) != (log.device, log.inode) or log.size < offset
-            if log.compressed and (size, mtime_ns) != (log.size, log.mtime_ns):
-                replaced = True
+            if log.compressed:
+                replaced = replaced or (size, mtime_ns) != (log.size, log.mtime_ns)
+            elif not replaced and 0 < offset < log.size:
+                replaced = not _ends_a_line(log.path, offset)
             if replaced:
                 # Read again from the start; dedupe keys keep what was already counted.
                 offset, state = 0, None

@@ -248,3 +248,20 @@ def test_data_dir_that_is_a_file_is_a_clear_error(isolated_home: Path, tmp_path:
     assert "Traceback" not in result.stderr
     assert str(blocker) in result.stderr and "BURNMETER_DATA_DIR" in result.stderr
     assert blocker.read_text() == "x"
+
+
+def test_file_rewritten_in_place_and_grown_is_reread(isolated_home: Path, tmp_path: Path) -> None:
+    """`cp backup.jsonl live.jsonl` truncates and rewrites the same inode; when the new
+    content is longer than what was read, the old offset points into the middle of a line."""
+    path = _session("s-inplace", [100, 200]).write(_path(isolated_home, "s-inplace"))
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    inode = path.stat().st_ino
+    other = _session("s-inplace", [1000, 2000, 3000, 4000])
+    with open(path, "r+b") as handle:
+        handle.truncate(0)
+        handle.write(b"".join(other.lines))
+    assert path.stat().st_ino == inode
+    ingest_env(ledger)
+    assert totals(ledger)["output_tokens"] == 100 + 200 + 1000 + 2000 + 3000 + 4000
+    assert ledger.conn.execute("SELECT rejected_lines FROM sources").fetchone() == (0,)
