@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "shared.commands.budgets_cmd",
     "shared.commands.summary_cmd",
     "shared.commands.desktop_cmd",
+    "shared.commands.tray_cmd",
 ]
 
 

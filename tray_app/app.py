@@ -1,0 +1,394 @@
+"""The tray application object: owns the tray icon, the live engine, the windows and the
+ledger file, and moves every ledger read onto the worker pool.
+
+Data flow: the live engine ingests appended log bytes on its own thread and calls
+`ledger_changed.emit` (a queued Signal into the GUI thread); a single-shot timer folds
+bursts into one refresh; the worker reads a `TraySnapshot`; the GUI thread repaints the
+icon, updates the tooltip and raises any new alerts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QApplication, QFileDialog, QSystemTrayIcon
+
+from shared.config import LoadedSettings, Settings, load_settings
+from shared.ingest import ingest
+from shared.ledger import open_ledger
+from shared.pricing import PriceBook
+from shared.sources.roots import LogRoot
+from tray_app.crossings import Alert, DashboardTarget, NotifiedKeys, alerts_for
+from tray_app.dashboard import DashboardWindow
+from tray_app.dashboard_data import (
+    DashboardData,
+    SessionDetail,
+    read_dashboard,
+    read_session_detail,
+)
+from tray_app.snapshot import TraySnapshot, read_snapshot
+from tray_app.tray import MeterTray
+from tray_app.worker import Worker
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE_MS = 20
+# Even with no new data the menu's durations, countdowns and "running" state move on.
+TICK_MS = 30_000
+PROGRESS_EVERY_S = 0.1
+
+
+def zone_for(settings: Settings) -> ZoneInfo:
+    from shared.commands.report_cmd import local_zone
+
+    if settings.timezone:
+        try:
+            return ZoneInfo(settings.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            log.warning("unknown time zone %r in settings; using local time", settings.timezone)
+    return local_zone()
+
+
+class BurnmeterApp(QObject):
+    ledger_changed = Signal()
+    import_progress = Signal(int, int)
+    snapshot_applied = Signal(object)  # TraySnapshot, after the icon was repainted
+
+    def __init__(
+        self,
+        *,
+        roots: list[LogRoot],
+        ledger_file: Path,
+        loaded: LoadedSettings,
+        demo: bool = False,
+        tray_available: bool | None = None,
+        notified_file: Path | None = None,
+        live: bool = True,
+    ) -> None:
+        super().__init__()
+        self.roots = roots
+        self.ledger_file = ledger_file
+        self.loaded = loaded
+        self.demo = demo
+        self.live = live
+        self.worker = Worker(self)
+        self.engine: object | None = None
+        self.snapshot: TraySnapshot | None = None
+        self.shown_alerts: list[Alert] = []
+        self._last_target = DashboardTarget("overview")
+        self._reading = False
+        self._read_again = False
+        self._importing = False
+        self._settings_dialog: QObject | None = None
+        self._notified = NotifiedKeys(
+            notified_file if notified_file is not None else ledger_file.parent / "tray-alerts.json"
+        )
+        if tray_available is None:
+            tray_available = QSystemTrayIcon.isSystemTrayAvailable()
+        self.tray_available = tray_available
+
+        self.tray = MeterTray()
+        self.tray.meter_mode = loaded.settings.meter_mode
+        self.tray.open_dashboard.connect(self.open_dashboard)
+        self.tray.open_settings.connect(self.open_settings)
+        self.tray.export_summary.connect(self.export_summary)
+        self.tray.pause_toggled.connect(self.set_paused)
+        self.tray.quit_requested.connect(self.quit)
+        self.tray.messageClicked.connect(lambda: self.open_dashboard(self._last_target))
+
+        self.dashboard = DashboardWindow(
+            self.worker,
+            self._read_dashboard,
+            self._read_detail,
+        )
+        self.dashboard.set_empty_text(self.empty_text())
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.refresh)
+        self._tick = QTimer(self)
+        self._tick.setInterval(TICK_MS)
+        self._tick.timeout.connect(self.refresh)
+        self.ledger_changed.connect(self._debounce.start)
+        self.import_progress.connect(self._show_import_progress)
+
+    @property
+    def settings(self) -> Settings:
+        return self.loaded.settings
+
+    def empty_text(self) -> str:
+        from shared.commands.context import where_we_looked
+
+        return where_we_looked(self.roots)
+
+    def start(self) -> None:
+        if self.tray_available:
+            self.tray.show()
+        else:
+            self.dashboard.quit_on_close = True
+            self.dashboard.show_banner(
+                "No system tray was found on this desktop (no StatusNotifier or XEmbed tray "
+                "host is running), so burnmeter shows its dashboard as a normal window. "
+                "Closing it quits burnmeter."
+            )
+            self.dashboard.show()
+        for problem in self.loaded.problems:
+            self.dashboard.show_banner(problem)
+            log.warning("%s", problem)
+        self.refresh()
+        self._tick.start()
+        if self.live:
+            self._importing = True
+            self.worker.submit(self._first_import, self._first_import_done, self._import_failed)
+
+    def _price_book(self) -> PriceBook:
+        return PriceBook(self.settings.price_overrides())
+
+    def _first_import(self) -> bool:
+        """Read everything new once, with progress, holding the writer lock so no other
+        process ingests at the same time. False if another process is the writer."""
+        from shared.live.lock import WriterLock
+
+        lock = WriterLock(self.ledger_file.parent)
+        if not lock.try_acquire():
+            return False
+        last = 0.0
+
+        def progress(done: int, total: int, _path: str) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last >= PROGRESS_EVERY_S or done >= total:
+                last = now
+                self.import_progress.emit(done, total)
+
+        try:
+            ledger = open_ledger(self.ledger_file)
+            try:
+                ingest(ledger, self.roots, prices=self._price_book, progress=progress)
+            finally:
+                ledger.close()
+        finally:
+            lock.release()
+        return True
+
+    def _first_import_done(self, _was_writer: bool) -> None:
+        self._importing = False
+        self._show_import_progress(0, 0)
+        self.refresh()
+        self._start_engine()
+
+    def _import_failed(self, exc: Exception) -> None:
+        self._importing = False
+        self._show_import_progress(0, 0)
+        self.dashboard.show_banner(f"Reading the agent logs failed: {exc}")
+        self._start_engine()
+
+    def _start_engine(self) -> None:
+        from shared.live.engine import LiveEngine
+
+        engine = LiveEngine(
+            self.roots,
+            self.ledger_file,
+            on_change=self.ledger_changed.emit,
+            prices=self._price_book,
+        )
+        engine.start()
+        if self.tray.paused:
+            engine.pause()
+        self.engine = engine
+        log.info("watching %d log roots; writer: %s", len(self.roots), engine.is_writer)
+
+    def _show_import_progress(self, done: int, total: int) -> None:
+        self.dashboard.show_import_progress(done, total)
+        if total > 0 and done < total:
+            self.tray.status_line = f"Importing history: {done / total:.0%}"
+        else:
+            self.tray.status_line = ""
+        self.tray.show_state()
+
+    def refresh(self) -> None:
+        """Read a new snapshot in the background; at most one read runs at a time, and a
+        request during a read queues exactly one more."""
+        if self._reading:
+            self._read_again = True
+            return
+        self._reading = True
+        settings, zone = self.settings, zone_for(self.settings)
+        self.worker.submit(
+            partial(read_snapshot, self.ledger_file, settings, zone),
+            self._apply_snapshot,
+            self._snapshot_failed,
+        )
+        if self.dashboard.isVisible():
+            self.dashboard.refresh()
+
+    def _snapshot_failed(self, exc: Exception) -> None:
+        self._reading = False
+        self.tray.status_line = f"Cannot read the ledger: {exc}"
+        self.tray.show_state()
+
+    def _apply_snapshot(self, snap: TraySnapshot) -> None:
+        self._reading = False
+        self.snapshot = snap
+        if snap.calls == 0 and not self._importing:
+            self.tray.status_line = "No agent logs found yet"
+        elif self.tray.status_line == "No agent logs found yet":
+            self.tray.status_line = ""
+        self.tray.update_snapshot(snap)
+        self.snapshot_applied.emit(snap)
+        if not self._importing:
+            for alert in self._notified.take_new(alerts_for(snap)):
+                self.notify(alert)
+        if self._read_again:
+            self._read_again = False
+            self.refresh()
+
+    def notify(self, alert: Alert) -> None:
+        self.shown_alerts.append(alert)
+        self._last_target = alert.target
+        log.info("alert: %s: %s", alert.title, alert.body)
+        if self.tray_available and QSystemTrayIcon.supportsMessages():
+            icon = (
+                QSystemTrayIcon.MessageIcon.Warning
+                if alert.urgent
+                else QSystemTrayIcon.MessageIcon.Information
+            )
+            self.tray.showMessage(alert.title, alert.body, icon, 15_000)
+        else:
+            self.dashboard.show_banner(f"{alert.title}: {alert.body}")
+
+    def open_dashboard(self, target: DashboardTarget | None = None) -> None:
+        self.dashboard.show()
+        self.dashboard.raise_()
+        self.dashboard.activateWindow()
+        self.dashboard.refresh()
+        self.dashboard.show_target(target or DashboardTarget("overview"))
+
+    def _read_dashboard(self) -> DashboardData:
+        return read_dashboard(self.ledger_file, self.settings, zone_for(self.settings))
+
+    def _read_detail(self, session_id: str) -> SessionDetail:
+        return read_session_detail(self.ledger_file, self.settings, session_id)
+
+    def open_settings(self) -> None:
+        from shared.commands.context import where_we_looked
+        from tray_app.settings_window import SettingsDialog
+
+        # Re-read the file: the user may have edited it by hand since the start.
+        loaded = self.loaded if self.demo else load_settings()
+        looked = where_we_looked(self.roots).splitlines()[1:-1]
+        dialog = SettingsDialog(loaded, "; ".join(line.strip() for line in looked))
+        dialog.saved.connect(self.apply_settings)
+        self._settings_dialog = dialog
+        dialog.show()
+        dialog.raise_()
+
+    def apply_settings(self, settings: Settings) -> None:
+        self.loaded = LoadedSettings(settings, self.loaded.path)
+        self.tray.meter_mode = settings.meter_mode
+        if not self.demo:
+            roots = roots_for(settings)
+            if roots != self.roots:
+                self.roots = roots
+                self.dashboard.set_empty_text(self.empty_text())
+                if self.engine is not None:
+                    self._stop_engine()
+                    self._start_engine()
+        self.tray.show_state()
+        self.refresh()
+
+    def set_paused(self, paused: bool) -> None:
+        self.tray.paused = paused
+        engine = self.engine
+        if engine is not None:
+            if paused:
+                engine.pause()  # type: ignore[attr-defined]
+            else:
+                engine.resume()  # type: ignore[attr-defined]
+        self.tray.show_state()
+
+    def export_summary(self) -> None:
+        path, chosen = QFileDialog.getSaveFileName(
+            None,
+            "Export weekly summary",
+            str(Path.home() / "burnmeter-weekly-summary.html"),
+            "HTML (*.html);;Markdown (*.md);;JSON (*.json);;CSV (*.csv)",
+        )
+        if path:
+            self.run_summary_export(Path(path), _format_of(path, chosen))
+
+    def run_summary_export(
+        self, path: Path, fmt: str, on_done: Callable[[bool, str], None] | None = None
+    ) -> QProcess:
+        """`burnmeter summary --last-week` in a child process, against this app's ledger."""
+        process = QProcess(self)
+        env = QProcessEnvironment.systemEnvironment()
+        env.insert("BURNMETER_DATA_DIR", str(self.ledger_file.parent))
+        if self.demo:
+            home = self.roots[0].path.parent.parent
+            env.insert("CLAUDE_CONFIG_DIR", str(home / ".claude"))
+            env.insert("CODEX_HOME", str(home / ".codex"))
+            env.insert("BURNMETER_CONFIG_DIR", tempfile.mkdtemp(prefix="burnmeter-demo-config-"))
+        process.setProcessEnvironment(env)
+        args = ["summary", "--last-week", "--format", fmt, "-o", str(path)]
+        if not getattr(sys, "frozen", False):
+            args = ["-m", "shared", *args]
+
+        def finished(code: int, _status: QProcess.ExitStatus) -> None:
+            error = bytes(process.readAllStandardError().data()).decode(errors="replace").strip()
+            if code == 0:
+                self._last_target = DashboardTarget("overview")
+                self.tray.showMessage("Weekly summary saved", str(path))
+                QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+            else:
+                log.warning("summary export failed: %s", error)
+                self.dashboard.show_banner(f"Export failed: {error or f'exit code {code}'}")
+            if on_done is not None:
+                on_done(code == 0, error)
+
+        process.finished.connect(finished)
+        process.start(sys.executable, args)
+        return process
+
+    def _stop_engine(self) -> None:
+        engine, self.engine = self.engine, None
+        if engine is not None:
+            engine.stop()  # type: ignore[attr-defined]
+
+    def shutdown(self) -> None:
+        self._tick.stop()
+        self._debounce.stop()
+        self._stop_engine()
+        self.tray.hide()
+
+    def quit(self) -> None:
+        self.shutdown()
+        QApplication.quit()
+
+
+def roots_for(settings: Settings) -> list[LogRoot]:
+    from shared.sources.events import CLAUDE, CODEX
+    from shared.sources.roots import claude_roots, codex_roots
+
+    roots = claude_roots() + codex_roots()
+    roots += [LogRoot(CLAUDE, Path(p).expanduser()) for p in settings.roots.claude]
+    roots += [LogRoot(CODEX, Path(p).expanduser()) for p in settings.roots.codex]
+    return roots
+
+
+def _format_of(path: str, chosen_filter: str) -> str:
+    suffix = os.path.splitext(path)[1].lower().lstrip(".")
+    if suffix in ("html", "md", "json", "csv"):
+        return suffix
+    return chosen_filter.split()[0].lower().replace("markdown", "md")

@@ -1,0 +1,323 @@
+"""The dashboard window: 30 days of cost by day and model, by repo and by tier, the
+subscription's API-equivalent value, and a sortable, filterable sessions table with a
+detail view. Every ledger read goes through the worker; the window only draws."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from functools import partial
+
+from PySide6.QtCore import QItemSelection, QSize, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QCloseEvent, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGridLayout,
+    QGroupBox,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QProgressBar,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tray_app.charts import ChartWidget, paint_bars, paint_stacked_days
+from tray_app.crossings import DashboardTarget
+from tray_app.dashboard_data import DashboardData, SessionDetail
+from tray_app.texts import money
+from tray_app.worker import Worker
+
+SESSION_COLUMNS = (
+    "Last activity",
+    "Agent",
+    "Repo",
+    "Branch",
+    "Models",
+    "Tokens",
+    "Cost",
+    "Tool calls",
+    "Errors",
+)
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+SESSION_ID_ROLE = Qt.ItemDataRole.UserRole + 2
+FILTER_ROLE = Qt.ItemDataRole.UserRole + 3
+
+
+class DashboardWindow(QMainWindow):
+    def __init__(
+        self,
+        worker: Worker,
+        load_data: Callable[[], DashboardData],
+        load_detail: Callable[[str], SessionDetail],
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("burnmeter")
+        self.resize(1100, 760)
+        self._worker = worker
+        self._load_data = load_data
+        self._load_detail = load_detail
+        self._loading = False
+        self._reload_wanted = False
+        self._pending_target: DashboardTarget | None = None
+        self.data: DashboardData | None = None
+        self.quit_on_close = False
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner.hide()
+        layout.addWidget(self.banner)
+        self.progress = QProgressBar()
+        self.progress.setFormat("Reading agent logs: %p%")
+        self.progress.hide()
+        layout.addWidget(self.progress)
+        self.empty_state = QLabel()
+        self.empty_state.setWordWrap(True)
+        self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.empty_state.hide()
+        layout.addWidget(self.empty_state)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._build_overview(), "Overview")
+        self.tabs.addTab(self._build_sessions(), "Sessions")
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+
+    def _build_overview(self) -> QWidget:
+        page = QWidget()
+        grid = QGridLayout(page)
+        self.leverage_label = QLabel()
+        self.leverage_label.setWordWrap(True)
+        font = self.leverage_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        self.leverage_label.setFont(font)
+        grid.addWidget(self.leverage_label, 0, 0, 1, 2)
+        self.daily_chart = ChartWidget(QSize(600, 260))
+        grid.addWidget(_boxed("Cost per day, last 30 days, by model", self.daily_chart), 1, 0, 1, 2)
+        self.repo_chart = ChartWidget(QSize(300, 180))
+        grid.addWidget(_boxed("By repo, last 30 days", self.repo_chart), 2, 0)
+        self.tier_chart = ChartWidget(QSize(300, 180))
+        grid.addWidget(_boxed("By model tier, last 30 days", self.tier_chart), 2, 1)
+        grid.setRowStretch(1, 3)
+        grid.setRowStretch(2, 2)
+        return page
+
+    def _build_sessions(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter sessions (repo, model, agent, branch, id)…")
+        self.filter_edit.setClearButtonEnabled(True)
+        layout.addWidget(self.filter_edit)
+        self.session_model = QStandardItemModel(0, len(SESSION_COLUMNS))
+        self.session_model.setHorizontalHeaderLabels(list(SESSION_COLUMNS))
+        self.session_proxy = QSortFilterProxyModel()
+        self.session_proxy.setSourceModel(self.session_model)
+        self.session_proxy.setSortRole(SORT_ROLE)
+        self.session_proxy.setFilterKeyColumn(-1)
+        self.session_proxy.setFilterRole(FILTER_ROLE)
+        self.session_proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.filter_edit.textChanged.connect(self.session_proxy.setFilterFixedString)
+        self.session_table = QTableView()
+        self.session_table.setModel(self.session_proxy)
+        self.session_table.setSortingEnabled(True)
+        self.session_table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+        self.session_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.session_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.session_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.session_table.verticalHeader().hide()
+        header = self.session_table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.session_table.selectionModel().selectionChanged.connect(self._on_selection)
+        self.detail = QTextBrowser()
+        self.detail.setOpenLinks(False)
+        self.detail.setHtml("<p>Select a session to see its models, tools, files and costs.</p>")
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.session_table)
+        splitter.addWidget(self.detail)
+        splitter.setSizes([420, 240])
+        layout.addWidget(splitter, 1)
+        return page
+
+    def show_banner(self, text: str) -> None:
+        self.banner.setText(text)
+        self.banner.setStyleSheet(
+            "QLabel { background: #fff4ce; color: #3d3000; padding: 8px; border-radius: 4px; }"
+        )
+        self.banner.setVisible(bool(text))
+
+    def show_import_progress(self, done: int, total: int) -> None:
+        if total <= 0 or done >= total:
+            self.progress.hide()
+            return
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(int(1000 * done / total))
+        self.progress.setFormat(
+            f"Reading agent logs: %p% ({done / 1e6:,.0f} of {total / 1e6:,.0f} MB)"
+        )
+        self.progress.show()
+
+    def set_empty_text(self, text: str) -> None:
+        self._empty_text = text
+
+    def show_target(self, target: DashboardTarget) -> None:
+        self.tabs.setCurrentIndex(1 if target.tab == "sessions" else 0)
+        self._pending_target = target
+        self._select_pending()
+
+    def refresh(self) -> None:
+        """Reload from the ledger in the background; a request during a load queues one
+        more load, so the window ends up current without piling up work."""
+        if self._loading:
+            self._reload_wanted = True
+            return
+        self._loading = True
+        self._worker.submit(self._load_data, self._on_loaded, self._on_load_failed)
+
+    def _on_loaded(self, data: DashboardData) -> None:
+        self._loading = False
+        self.show_data(data)
+        if self._reload_wanted:
+            self._reload_wanted = False
+            self.refresh()
+
+    def _on_load_failed(self, exc: Exception) -> None:
+        self._loading = False
+        self.show_banner(f"Could not read the ledger: {exc}")
+
+    def show_data(self, data: DashboardData) -> None:
+        self.data = data
+        empty = data.calls == 0
+        self.empty_state.setText(getattr(self, "_empty_text", "No model calls in the ledger yet."))
+        self.empty_state.setVisible(empty)
+        self.tabs.setVisible(not empty)
+        self.daily_chart.set_painter(partial(paint_stacked_days, data=data.daily))
+        self.repo_chart.set_painter(partial(paint_bars, rows=data.repos[:12]))
+        self.tier_chart.set_painter(partial(paint_bars, rows=data.tiers, colour="#b07aa1"))
+        self.leverage_label.setText(_leverage_text(data))
+        self._fill_sessions(data)
+        self._select_pending()
+
+    def _fill_sessions(self, data: DashboardData) -> None:
+        selected = self.selected_session_id()
+        model = self.session_model
+        model.removeRows(0, model.rowCount())
+        for row in data.sessions:
+            values: list[tuple[str, object]] = [
+                (row.last_activity.replace("T", " ")[:16], row.last_activity),
+                (row.agent, row.agent),
+                (row.place, row.place.lower()),
+                (row.branch, row.branch),
+                (", ".join(m.removeprefix("claude-") for m in row.models), ",".join(row.models)),
+                (f"{row.total_tokens:,}", row.total_tokens),
+                (money(row.cost_usd), row.cost_usd),
+                (str(row.tool_calls), row.tool_calls),
+                (str(row.tool_errors), row.tool_errors),
+            ]
+            items = []
+            for text, key in values:
+                item = QStandardItem(text)
+                item.setData(key, SORT_ROLE)
+                item.setData(row.session_id, SESSION_ID_ROLE)
+                item.setData(text, FILTER_ROLE)
+                item.setToolTip(f"session {row.session_id}")
+                if isinstance(key, (int, float)):
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                items.append(item)
+            # The id is searchable by the filter without taking a column.
+            items[1].setData(f"{row.agent} {row.session_id}", FILTER_ROLE)
+            model.appendRow(items)
+        if selected:
+            self.select_session(selected)
+
+    def selected_session_id(self) -> str | None:
+        rows = self.session_table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        value = rows[0].data(SESSION_ID_ROLE)
+        return str(value) if value else None
+
+    def select_session(self, session_id: str) -> bool:
+        for row in range(self.session_proxy.rowCount()):
+            index = self.session_proxy.index(row, 0)
+            if index.data(SESSION_ID_ROLE) == session_id:
+                self.session_table.selectRow(row)
+                self.session_table.scrollTo(index)
+                return True
+        return False
+
+    def _select_pending(self) -> None:
+        target = self._pending_target
+        if target is None or self.data is None:
+            return
+        if target.session_id:
+            self.filter_edit.clear()
+            if not self.select_session(target.session_id):
+                return
+        self._pending_target = None
+
+    def _on_selection(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        session_id = self.selected_session_id()
+        if not session_id:
+            return
+        self._worker.submit(partial(self._load_detail, session_id), self.show_detail)
+
+    def show_detail(self, detail: SessionDetail) -> None:
+        if detail.session_id != self.selected_session_id():
+            return
+        self.detail.setHtml(detail_html(detail))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.quit_on_close:
+            from PySide6.QtWidgets import QApplication
+
+            QApplication.quit()
+        super().closeEvent(event)
+
+
+def _boxed(title: str, widget: QWidget) -> QGroupBox:
+    box = QGroupBox(title)
+    layout = QVBoxLayout(box)
+    layout.addWidget(widget)
+    return box
+
+
+def _leverage_text(data: DashboardData) -> str:
+    lev = data.leverage
+    value = f"<b>{money(lev.value_usd)}</b> of API-equivalent work in {lev.month}"
+    if lev.ratio is not None and lev.price_usd is not None:
+        plan = html.escape(lev.plan or "your plan")
+        return f"{value} on {plan} at {money(lev.price_usd)}/month: <b>{lev.ratio:.1f}×</b>"
+    return value + " (set your plan and its price in Settings to compare)"
+
+
+def detail_html(detail: SessionDetail) -> str:
+    def table(title: str, rows: list[tuple[str, str]]) -> str:
+        body = "".join(
+            f"<tr><td>{html.escape(a)}</td><td align='right'>{html.escape(b)}</td></tr>"
+            for a, b in rows
+        )
+        return f"<h4>{title}</h4><table cellspacing='0' cellpadding='2'>{body}</table>"
+
+    parts = [f"<h3>Session {html.escape(detail.session_id)}</h3>"]
+    parts.append(table("Models", [(m, money(c)) for m, c in detail.models]))
+    parts.append(table("Cost split", [(k, money(c)) for k, c in detail.cost_split]))
+    if detail.unpriced_calls:
+        parts.append(f"<p>{detail.unpriced_calls} calls of models without a price.</p>")
+    parts.append(table("Tools", [(t, str(n)) for t, n in detail.tools] or [("none", "")]))
+    files = "".join(f"<li>{html.escape(path)}</li>" for path in detail.files[:200])
+    more = f"<p>…and {len(detail.files) - 200} more</p>" if len(detail.files) > 200 else ""
+    parts.append(f"<h4>Files touched ({len(detail.files)})</h4><ul>{files}</ul>{more}")
+    return "".join(parts)

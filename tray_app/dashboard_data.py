@@ -1,0 +1,202 @@
+"""What the dashboard shows, read from the ledger on a worker thread. No Qt here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from shared.config import Settings
+from shared.ledger import Ledger, open_ledger
+from shared.pricing import PriceBook
+from shared.reports import Filters, models_report, period_report, repos_report, sessions_report
+from tray_app.charts import StackedDays
+
+CHART_DAYS = 30
+# The sessions table covers this many days, so a years-long ledger stays quick to open.
+SESSION_DAYS = 90
+
+
+@dataclass
+class SessionRow:
+    session_id: str
+    agent: str
+    place: str
+    branch: str
+    models: list[str]
+    first_activity: str
+    last_activity: str
+    total_tokens: int
+    cost_usd: float
+    tool_calls: int
+    tool_errors: int
+
+
+@dataclass
+class Leverage:
+    month: str
+    value_usd: float
+    plan: str
+    price_usd: float | None
+
+    @property
+    def ratio(self) -> float | None:
+        return self.value_usd / self.price_usd if self.price_usd else None
+
+
+@dataclass
+class DashboardData:
+    today: date
+    calls: int
+    daily: StackedDays
+    repos: list[tuple[str, float]]
+    tiers: list[tuple[str, float]]
+    sessions: list[SessionRow]
+    leverage: Leverage
+    tier_problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SessionDetail:
+    session_id: str
+    models: list[tuple[str, float]]
+    tools: list[tuple[str, int]]
+    files: list[str]
+    cost_split: list[tuple[str, float]]
+    unpriced_calls: int
+
+
+def read_dashboard(
+    ledger_file: Path, settings: Settings, tz: ZoneInfo, today: date | None = None
+) -> DashboardData:
+    ledger = open_ledger(ledger_file)
+    try:
+        return dashboard_from_ledger(ledger, settings, tz, today)
+    finally:
+        ledger.close()
+
+
+def dashboard_from_ledger(
+    ledger: Ledger, settings: Settings, tz: ZoneInfo, today: date | None = None
+) -> DashboardData:
+    today = today or datetime.now(tz).date()
+    since = today - timedelta(days=CHART_DAYS - 1)
+    window = Filters(since=since, until=today, tz=tz)
+
+    days = [(since + timedelta(days=i)).isoformat() for i in range(CHART_DAYS)]
+    stacked = StackedDays(days)
+    index = {day: i for i, day in enumerate(days)}
+    for row in period_report(ledger, "daily", window)["daily"]:
+        for model, totals in row["models"].items():
+            values = stacked.values.setdefault(model, [0.0] * CHART_DAYS)
+            values[index[row["date"]]] += float(totals["cost_usd"])
+
+    repos = [
+        (Path(r["repo"]).name or r["repo"] or "(no folder)", float(r["cost_usd"]))
+        for r in repos_report(ledger, window)["repos"]
+    ]
+
+    tiers, tier_problems = tier_costs(ledger, settings, window)
+
+    session_window = Filters(since=today - timedelta(days=SESSION_DAYS - 1), until=today, tz=tz)
+    sessions = [_session_row(r) for r in sessions_report(ledger, session_window)["sessions"]]
+    sessions.reverse()  # newest first
+
+    month_start = today.replace(day=1)
+    month = period_report(ledger, "monthly", Filters(since=month_start, until=today, tz=tz))
+    leverage = Leverage(
+        month=month_start.strftime("%B %Y"),
+        value_usd=float(month["totals"]["cost_usd"]),
+        plan=settings.subscription.plan,
+        price_usd=settings.subscription.monthly_price_usd,
+    )
+    calls = int(ledger.conn.execute("SELECT count(*) FROM usage_events").fetchone()[0])
+    return DashboardData(today, calls, stacked, repos, tiers, sessions, leverage, tier_problems)
+
+
+def tier_costs(
+    ledger: Ledger, settings: Settings, window: Filters
+) -> tuple[list[tuple[str, float]], list[str]]:
+    try:
+        from shared.insights.tiers import TierPolicy
+    except ImportError:
+        return [], ["model tiers need the insights module"]
+    policy = TierPolicy.from_settings(settings)
+    by_tier: dict[str, float] = {}
+    for row in models_report(ledger, window)["models"]:
+        tier = policy.tier_of(row["model"])
+        by_tier[tier] = by_tier.get(tier, 0.0) + float(row["cost_usd"])
+    return sorted(by_tier.items(), key=lambda item: -item[1]), list(policy.problems)
+
+
+def _session_row(row: dict[str, Any]) -> SessionRow:
+    place = row["repo"] or row["project_path"] or ""
+    return SessionRow(
+        session_id=row["session_id"],
+        agent=row["agent"],
+        place=Path(place).name if place else "",
+        branch=row["git_branch"] or "",
+        models=list(row["models"]),
+        first_activity=row["first_activity"] or "",
+        last_activity=row["last_activity"] or "",
+        total_tokens=int(row["total_tokens"]),
+        cost_usd=float(row["cost_usd"]),
+        tool_calls=int(row["tool_calls"]),
+        tool_errors=int(row["tool_errors"]),
+    )
+
+
+def read_session_detail(ledger_file: Path, settings: Settings, session_id: str) -> SessionDetail:
+    ledger = open_ledger(ledger_file)
+    try:
+        return session_detail(ledger, PriceBook(settings.price_overrides()), session_id)
+    finally:
+        ledger.close()
+
+
+def session_detail(ledger: Ledger, prices: PriceBook, session_id: str) -> SessionDetail:
+    conn = ledger.conn
+    per_model: dict[str, float] = {}
+    split = dict.fromkeys(("input", "output", "cache writes", "cache reads"), 0.0)
+    unpriced = 0
+    for model, speed, i, o, w5, w1, r, cost, priced, free in conn.execute(
+        """SELECT model, speed, input_tokens, output_tokens, cache_write_5m_tokens,
+                  cache_write_1h_tokens, cache_read_tokens, cost_usd, priced, free
+           FROM usage_events WHERE session_id = ?""",
+        (session_id,),
+    ):
+        per_model[model] = per_model.get(model, 0.0) + (cost or 0.0)
+        unit = prices.prices_for(model, speed)
+        if not priced or unit is None:
+            unpriced += 0 if free else 1
+            continue
+        if free:
+            continue
+        rate = unit.rate_for(i + r + w5 + w1)
+        split["input"] += i * rate.input
+        split["output"] += o * rate.output
+        split["cache writes"] += w5 * rate.cache_write_5m + w1 * rate.cache_write_1h
+        split["cache reads"] += r * rate.cache_read
+    tools = conn.execute(
+        "SELECT tool_name, count(*) FROM tool_calls WHERE session_id = ? GROUP BY 1 "
+        "ORDER BY 2 DESC",
+        (session_id,),
+    ).fetchall()
+    files = [
+        row[0]
+        for row in conn.execute(
+            """SELECT DISTINCT f.path FROM tool_files f JOIN tool_calls t ON t.tool_id = f.tool_id
+               WHERE t.session_id = ? ORDER BY f.path""",
+            (session_id,),
+        )
+    ]
+    return SessionDetail(
+        session_id=session_id,
+        models=sorted(per_model.items(), key=lambda item: -item[1]),
+        tools=[(str(name), int(count)) for name, count in tools],
+        files=files,
+        cost_split=[(k, split[k]) for k in ("input", "output", "cache writes", "cache reads")],
+        unpriced_calls=unpriced,
+    )

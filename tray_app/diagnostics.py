@@ -1,0 +1,48 @@
+"""Errors and Qt's own messages go to Python logging, never silently to nowhere.
+
+An uncaught exception in a slot would otherwise only print to a stderr nobody sees (the
+tray is usually started from a launcher); here it is logged with its traceback and the app
+keeps running.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from types import TracebackType
+
+from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
+
+log = logging.getLogger("burnmeter.tray")
+qt_log = logging.getLogger("burnmeter.qt")
+
+QT_LEVELS = {
+    QtMsgType.QtDebugMsg: logging.DEBUG,
+    QtMsgType.QtInfoMsg: logging.INFO,
+    QtMsgType.QtWarningMsg: logging.WARNING,
+    QtMsgType.QtCriticalMsg: logging.ERROR,
+    QtMsgType.QtFatalMsg: logging.CRITICAL,
+}
+
+
+def _excepthook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, value, tb)
+        return
+    log.error("uncaught exception", exc_info=(kind, value, tb))
+
+
+def _qt_message(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    where = f" ({context.category})" if context.category and context.category != "default" else ""
+    qt_log.log(QT_LEVELS.get(kind, logging.WARNING), "%s%s", message, where)
+
+
+def install(verbose: bool = False) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.DEBUG if verbose else logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            stream=sys.stderr,
+        )
+    sys.excepthook = _excepthook
+    qInstallMessageHandler(_qt_message)

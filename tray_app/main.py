@@ -1,0 +1,98 @@
+"""`burnmeter tray` and the `burnmeter-tray` launcher: start the Qt application."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from shared.commands.context import add_demo_flag
+
+    parser = argparse.ArgumentParser(
+        prog="burnmeter-tray", description="The burnmeter tray meter and dashboard."
+    )
+    add_tray_arguments(parser)
+    add_demo_flag(parser)
+    return parser
+
+
+def add_tray_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dashboard", action="store_true", help="open the dashboard window at start"
+    )
+    parser.add_argument("--verbose", action="store_true", help="log debug messages to stderr")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from shared.commands.context import make_context
+    from shared.config import LoadedSettings, Settings
+    from tray_app import diagnostics
+    from tray_app.app import BurnmeterApp
+
+    diagnostics.install(verbose=getattr(args, "verbose", False))
+    context = make_context(args)
+    if context.demo:
+        # The demo never reads or writes the user's settings.
+        config = Path(tempfile.mkdtemp(prefix="burnmeter-demo-config-")) / "config.toml"
+        loaded = LoadedSettings(Settings(), config)
+    else:
+        loaded = context.settings
+    qapp = QApplication.instance() or QApplication([sys.argv[0], *_qt_args()])
+    assert isinstance(qapp, QApplication)
+    qapp.setApplicationName("burnmeter")
+    qapp.setQuitOnLastWindowClosed(False)
+    app = BurnmeterApp(
+        roots=context.roots, ledger_file=context.ledger_file, loaded=loaded, demo=context.demo
+    )
+    _quit_on_signals(app.quit)
+    app.start()
+    if getattr(args, "dashboard", False):
+        app.open_dashboard()
+    try:
+        return int(qapp.exec())
+    finally:
+        app.shutdown()
+
+
+def _qt_args() -> list[str]:
+    return [a for a in os.environ.get("BURNMETER_QT_ARGS", "").split() if a]
+
+
+def _quit_on_signals(quit_app: object) -> None:
+    """SIGINT/SIGTERM quit cleanly. Qt's loop does not run Python signal handlers by itself;
+    a wake-up socket read by a QSocketNotifier lets them run without a polling timer."""
+    from PySide6.QtCore import QSocketNotifier
+
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno())
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read)
+
+    def drain() -> None:
+        with contextlib.suppress(OSError):
+            reader.recv(64)
+
+    notifier.activated.connect(drain)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: quit_app())  # type: ignore[operator]
+    # Keep the sockets and the notifier alive as long as the process.
+    _quit_on_signals.keep = (reader, writer, notifier)  # type: ignore[attr-defined]

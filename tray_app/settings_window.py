@@ -1,0 +1,273 @@
+"""The settings window: budgets, plan and price, meter mode, tier rules, watched roots,
+start at login and the language server's TCP mode, saved as TOML through `shared.config`.
+
+A settings file that could not be read is never replaced without asking: the window
+says what was wrong, shows the defaults, and asks before saving over the file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from shared.autostart import autostart_file, set_autostart
+from shared.config import LoadedSettings, Settings, save_settings
+
+PLANS = (
+    ("", None),
+    ("Claude Pro", 20.0),
+    ("Claude Max 5x", 100.0),
+    ("Claude Max 20x", 200.0),
+    ("ChatGPT Plus", 20.0),
+    ("ChatGPT Pro", 200.0),
+)
+TIERS = ("economy", "standard", "frontier", "unknown")
+METER_MODES = (("today", "Today's cost"), ("session", "Running session's cost"))
+
+
+def _money_box() -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(0, 1_000_000)
+    box.setDecimals(2)
+    box.setPrefix("$")
+    box.setSpecialValueText("not set")
+    return box
+
+
+def _optional(value: float) -> float | None:
+    return value or None
+
+
+class SettingsDialog(QDialog):
+    saved = Signal(object)  # Settings
+
+    def __init__(self, loaded: LoadedSettings, default_roots: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("burnmeter settings")
+        self.loaded = loaded
+        self.message = ""
+        layout = QVBoxLayout(self)
+
+        self.problem_label = QLabel()
+        self.problem_label.setWordWrap(True)
+        self.problem_label.setStyleSheet(
+            "QLabel { background: #fde2e1; color: #5c0b07; padding: 6px; border-radius: 4px; }"
+        )
+        if loaded.problems:
+            self.problem_label.setText(
+                "\n".join(loaded.problems)
+                + "\nThe defaults are shown. Saving will ask before replacing the file."
+            )
+        self.problem_label.setVisible(bool(loaded.problems))
+        layout.addWidget(self.problem_label)
+
+        budgets = QGroupBox("Budgets (API-equivalent $)")
+        form = QFormLayout(budgets)
+        self.daily = _money_box()
+        self.weekly = _money_box()
+        self.monthly = _money_box()
+        form.addRow("Daily", self.daily)
+        form.addRow("Weekly", self.weekly)
+        form.addRow("Monthly", self.monthly)
+        layout.addWidget(budgets)
+
+        plan_box = QGroupBox("Subscription")
+        form = QFormLayout(plan_box)
+        self.plan = QComboBox()
+        self.plan.setEditable(True)
+        for name, _price in PLANS:
+            self.plan.addItem(name)
+        self.plan.currentIndexChanged.connect(self._plan_picked)
+        self.plan_price = _money_box()
+        self.plan_price.setSuffix(" / month")
+        form.addRow("Plan", self.plan)
+        form.addRow("Price", self.plan_price)
+        layout.addWidget(plan_box)
+
+        meter_box = QGroupBox("Tray")
+        form = QFormLayout(meter_box)
+        self.meter_mode = QComboBox()
+        for value, label in METER_MODES:
+            self.meter_mode.addItem(label, value)
+        form.addRow("The icon shows", self.meter_mode)
+        self.start_at_login = QCheckBox(f"Start at login ({autostart_file()})")
+        form.addRow(self.start_at_login)
+        self.lsp_tcp = QCheckBox(
+            "Language server also listens on TCP (127.0.0.1, token in keyring)"
+        )
+        form.addRow(self.lsp_tcp)
+        self.timezone = QLineEdit()
+        self.timezone.setPlaceholderText("local time (or an IANA zone, e.g. Europe/Berlin)")
+        form.addRow("Time zone", self.timezone)
+        layout.addWidget(meter_box)
+
+        tiers_box = QGroupBox("Tier rules (tried before the defaults; * matches anything)")
+        tiers_layout = QVBoxLayout(tiers_box)
+        self.tier_table = QTableWidget(0, 2)
+        self.tier_table.setHorizontalHeaderLabels(["Model pattern", "Tier"])
+        self.tier_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.tier_table.setMinimumHeight(110)
+        tiers_layout.addWidget(self.tier_table)
+        buttons = QHBoxLayout()
+        add = QPushButton("Add rule")
+        add.clicked.connect(lambda: self.add_tier_rule("", "standard"))
+        remove = QPushButton("Remove rule")
+        remove.clicked.connect(self._remove_tier_rule)
+        buttons.addWidget(add)
+        buttons.addWidget(remove)
+        buttons.addStretch(1)
+        tiers_layout.addLayout(buttons)
+        layout.addWidget(tiers_box)
+
+        roots_box = QGroupBox("Extra log folders to watch (one per line)")
+        form = QFormLayout(roots_box)
+        self.claude_roots = QPlainTextEdit()
+        self.codex_roots = QPlainTextEdit()
+        for edit in (self.claude_roots, self.codex_roots):
+            edit.setMaximumHeight(56)
+        form.addRow("Claude Code", self.claude_roots)
+        form.addRow("Codex", self.codex_roots)
+        always = QLabel(f"Always watched: {default_roots}")
+        always.setWordWrap(True)
+        form.addRow(always)
+        layout.addWidget(roots_box)
+
+        box = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        box.accepted.connect(self.save)
+        box.rejected.connect(self.reject)
+        layout.addWidget(box)
+        self.show_settings(loaded.settings)
+
+    def show_settings(self, settings: Settings) -> None:
+        self.daily.setValue(settings.budgets.daily_usd or 0)
+        self.weekly.setValue(settings.budgets.weekly_usd or 0)
+        self.monthly.setValue(settings.budgets.monthly_usd or 0)
+        self.plan.setCurrentText(settings.subscription.plan)
+        self.plan_price.setValue(settings.subscription.monthly_price_usd or 0)
+        self.meter_mode.setCurrentIndex(max(0, self.meter_mode.findData(settings.meter_mode)))
+        self.start_at_login.setChecked(settings.start_at_login)
+        self.lsp_tcp.setChecked(settings.lsp_tcp)
+        self.timezone.setText(settings.timezone)
+        self.claude_roots.setPlainText("\n".join(settings.roots.claude))
+        self.codex_roots.setPlainText("\n".join(settings.roots.codex))
+        self.tier_table.setRowCount(0)
+        for rule in settings.tier_policy.get("rules", []):
+            if isinstance(rule, dict):
+                self.add_tier_rule(str(rule.get("match", "")), str(rule.get("tier", "")))
+
+    def add_tier_rule(self, pattern: str, tier: str) -> None:
+        row = self.tier_table.rowCount()
+        self.tier_table.insertRow(row)
+        self.tier_table.setItem(row, 0, QTableWidgetItem(pattern))
+        combo = QComboBox()
+        combo.addItems(TIERS)
+        combo.setCurrentText(tier if tier in TIERS else "standard")
+        self.tier_table.setCellWidget(row, 1, combo)
+
+    def _remove_tier_rule(self) -> None:
+        row = self.tier_table.currentRow()
+        if row >= 0:
+            self.tier_table.removeRow(row)
+
+    def _plan_picked(self, index: int) -> None:
+        price = PLANS[index][1] if 0 <= index < len(PLANS) else None
+        if price is not None:
+            self.plan_price.setValue(price)
+
+    def tier_rules(self) -> list[dict[str, str]]:
+        rules = []
+        for row in range(self.tier_table.rowCount()):
+            item = self.tier_table.item(row, 0)
+            combo = self.tier_table.cellWidget(row, 1)
+            pattern = item.text().strip() if item else ""
+            if pattern and isinstance(combo, QComboBox):
+                rules.append({"match": pattern, "tier": combo.currentText()})
+        return rules
+
+    def edited_settings(self) -> Settings:
+        """The form's values on top of the loaded settings (fields the form does not show,
+        such as price overrides, are kept). Raises ValidationError."""
+        data: dict[str, Any] = self.loaded.settings.model_dump(mode="json")
+        data["budgets"] = {
+            "daily_usd": _optional(self.daily.value()),
+            "weekly_usd": _optional(self.weekly.value()),
+            "monthly_usd": _optional(self.monthly.value()),
+        }
+        data["subscription"] = {
+            "plan": self.plan.currentText().strip(),
+            "monthly_price_usd": _optional(self.plan_price.value()),
+        }
+        data["meter_mode"] = self.meter_mode.currentData()
+        data["start_at_login"] = self.start_at_login.isChecked()
+        data["lsp_tcp"] = self.lsp_tcp.isChecked()
+        data["timezone"] = self.timezone.text().strip()
+        data["roots"] = {
+            "claude": _lines(self.claude_roots.toPlainText()),
+            "codex": _lines(self.codex_roots.toPlainText()),
+        }
+        policy = dict(data.get("tier_policy") or {})
+        rules = self.tier_rules()
+        if rules:
+            policy["rules"] = rules
+        else:
+            policy.pop("rules", None)
+        data["tier_policy"] = policy
+        return Settings.model_validate(data)
+
+    def confirm_replace_broken_file(self) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "Replace the settings file?",
+            f"{self.loaded.path} could not be used:\n\n"
+            + "\n".join(self.loaded.problems)
+            + "\n\nReplace it with these settings?",
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def save(self) -> bool:
+        try:
+            settings = self.edited_settings()
+        except ValidationError as exc:
+            self.message = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            )
+            QMessageBox.warning(self, "Settings not saved", self.message)
+            return False
+        if self.loaded.problems and not self.confirm_replace_broken_file():
+            self.message = f"{self.loaded.path} was left as it is."
+            return False
+        save_settings(settings, self.loaded.path)
+        set_autostart(settings.start_at_login)
+        self.loaded = LoadedSettings(settings, self.loaded.path)
+        self.message = f"Saved to {self.loaded.path}"
+        self.saved.emit(settings)
+        self.accept()
+        return True
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]

@@ -1,0 +1,94 @@
+"""The words the tray shows: tooltip, menu lines and notification texts, from a snapshot.
+
+Plain functions of plain data, so tests read exactly what a user reads.
+"""
+
+from __future__ import annotations
+
+from tray_app.snapshot import BlockInfo, BudgetInfo, PlanLimit, RunningSession, TraySnapshot
+
+PERIOD_NAMES = {"daily": "Daily", "weekly": "Weekly", "monthly": "Monthly"}
+
+
+def money(usd: float) -> str:
+    if usd >= 1000:
+        return f"${usd:,.0f}"
+    return f"${usd:,.2f}"
+
+
+def duration(ms: int) -> str:
+    minutes = max(0, ms) // 60_000
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def short_model(model: str) -> str:
+    return model.removeprefix("claude-")
+
+
+def session_line(session: RunningSession, now_ms: int) -> str:
+    parts = [session.agent, short_model(session.model) or "?"]
+    if session.place:
+        parts.append(session.place)
+    parts.append(duration(now_ms - session.started_ms))
+    parts.append(money(session.cost_usd))
+    return " · ".join(parts)
+
+
+def totals_lines(snap: TraySnapshot) -> list[str]:
+    return [
+        f"Today: {money(snap.today_usd)}",
+        f"This week: {money(snap.week_usd)}",
+        f"This month: {money(snap.month_usd)}",
+    ]
+
+
+def block_line(block: BlockInfo, now_ms: int) -> str:
+    line = f"5-hour block: {money(block.cost_usd)}, resets in {duration(block.end_ms - now_ms)}"
+    if block.projected_cost_usd is not None:
+        line += f" (projected {money(block.projected_cost_usd)})"
+    return line
+
+
+def window_name(minutes: int | None) -> str:
+    if minutes is None:
+        return "window"
+    if minutes % (24 * 60) == 0 and minutes >= 24 * 60:
+        days = minutes // (24 * 60)
+        return "weekly window" if days == 7 else f"{days}-day window"
+    if minutes % 60 == 0:
+        return f"{minutes // 60}-hour window"
+    return f"{minutes}-minute window"
+
+
+def plan_limit_line(limit: PlanLimit, now_ms: int) -> str:
+    line = (
+        f"{limit.agent} plan: {limit.used_percent:.0f}% of the {window_name(limit.window_minutes)}"
+    )
+    if limit.resets_at_ms is not None and limit.resets_at_ms > now_ms:
+        line += f", resets in {duration(limit.resets_at_ms - now_ms)}"
+    return line
+
+
+def budget_line(budget: BudgetInfo) -> str:
+    marker = {"ok": "", "warning": " — nearly spent", "over": " — over"}[budget.level]
+    return (
+        f"{PERIOD_NAMES[budget.period]} budget: {money(budget.spent_usd)} of "
+        f"{money(budget.limit_usd)} ({budget.fraction:.0%}){marker}"
+    )
+
+
+def tooltip_text(snap: TraySnapshot | None, *, paused: bool = False) -> str:
+    if snap is None:
+        return "burnmeter: reading the ledger…"
+    lines = ["burnmeter" + (" (paused)" if paused else "")]
+    lines.append(f"Today {money(snap.today_usd)} · week {money(snap.week_usd)}")
+    if snap.running:
+        noun = "session" if len(snap.running) == 1 else "sessions"
+        lines.append(f"{len(snap.running)} running {noun}:")
+        lines.extend("  " + session_line(s, snap.taken_ms) for s in snap.running[:5])
+    else:
+        lines.append("No running sessions")
+    return "\n".join(lines)

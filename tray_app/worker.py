@@ -1,0 +1,69 @@
+"""Ledger work off the GUI thread: a function runs in the global `QThreadPool` and its
+result (or exception) comes back to the GUI thread through a queued Signal."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+log = logging.getLogger(__name__)
+
+
+class _Relay(QObject):
+    done = Signal(object)
+    failed = Signal(object)
+
+
+class _Job(QRunnable):
+    def __init__(self, fn: Callable[[], Any], relay: _Relay) -> None:
+        super().__init__()
+        self._fn = fn
+        self._relay = relay
+
+    def run(self) -> None:
+        try:
+            result = self._fn()
+        except Exception as exc:
+            log.exception("background job failed")
+            self._relay.failed.emit(exc)
+        else:
+            self._relay.done.emit(result)
+
+
+class Worker(QObject):
+    """Runs jobs in the pool. Keeps each relay alive until its job reports back."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._relays: set[_Relay] = set()
+
+    def submit(
+        self,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> None:
+        relay = _Relay(self)  # lives in the GUI thread: its signals arrive queued there
+        self._relays.add(relay)
+
+        def finish(result: Any) -> None:
+            self._relays.discard(relay)
+            relay.deleteLater()
+            on_done(result)
+
+        def fail(exc: Exception) -> None:
+            self._relays.discard(relay)
+            relay.deleteLater()
+            if on_error is not None:
+                on_error(exc)
+
+        relay.done.connect(finish)
+        relay.failed.connect(fail)
+        QThreadPool.globalInstance().start(_Job(fn, relay))
+
+
+def wait_for_pool(timeout_ms: int = 10_000) -> bool:
+    return QThreadPool.globalInstance().waitForDone(timeout_ms)
