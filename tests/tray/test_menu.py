@@ -1,0 +1,151 @@
+"""The tray menu and tooltip, rebuilt from the latest snapshot each time the menu opens."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pytestqt.qtbot import QtBot
+
+from tray_app.crossings import DashboardTarget
+from tray_app.snapshot import BlockInfo, BudgetInfo, PlanLimit, RunningSession, TraySnapshot
+from tray_app.tray import MeterTray, meter_state
+
+NOW = 1_795_000_000_000
+
+
+def snapshot(**changes: object) -> TraySnapshot:
+    snap = TraySnapshot(
+        taken_ms=NOW,
+        today=date(2026, 11, 17),
+        today_usd=12.5,
+        week_usd=40.0,
+        month_usd=130.0,
+        calls=100,
+        running=[
+            RunningSession(
+                "sess-1",
+                "claude-code",
+                "claude-opus-4-5",
+                "burnmeter",
+                NOW - 42 * 60_000,
+                NOW - 30_000,
+                7.25,
+            )
+        ],
+        budgets=[
+            BudgetInfo("daily", 20.0, 12.5, "ok"),
+            BudgetInfo("weekly", 45.0, 40.0, "warning"),
+        ],
+        block=BlockInfo(NOW - 3_600_000, NOW + 4 * 3_600_000, 9.5),
+        plan_limits=[PlanLimit("codex", 300, 42.0, NOW + 90 * 60_000)],
+    )
+    for key, value in changes.items():
+        setattr(snap, key, value)
+    return snap
+
+
+def texts(tray: MeterTray) -> list[str]:
+    return [a.text() for a in tray.menu.actions() if a.text()]
+
+
+def test_menu_lists_everything_the_issue_names(qtbot: QtBot) -> None:
+    tray = MeterTray()
+    tray.update_snapshot(snapshot())
+    tray.menu.aboutToShow.emit()
+    lines = texts(tray)
+    assert "claude-code · opus-4-5 · burnmeter · 42 min · $7.25" in lines
+    assert "Today: $12.50" in lines
+    assert "This week: $40.00" in lines
+    assert "This month: $130.00" in lines
+    assert "5-hour block: $9.50, resets in 4 h 00 min" in lines
+    assert "codex plan: 42% of the 5-hour window, resets in 1 h 30 min" in lines
+    assert "Daily budget: $12.50 of $20.00 (62%)" in lines
+    assert "Weekly budget: $40.00 of $45.00 (89%) — nearly spent" in lines
+    assert lines[-5:] == [
+        "Open dashboard",
+        "Export weekly summary…",
+        "Settings…",
+        "Pause watching",
+        "Quit",
+    ]
+
+
+def test_menu_is_rebuilt_from_the_newest_snapshot_when_opened(qtbot: QtBot) -> None:
+    tray = MeterTray()
+    tray.update_snapshot(snapshot())
+    tray.menu.aboutToShow.emit()
+    assert "Today: $12.50" in texts(tray)
+    tray.snapshot = snapshot(today_usd=99.0, running=[], budgets=[], block=None, plan_limits=[])
+    tray.menu.aboutToShow.emit()
+    lines = texts(tray)
+    assert "Today: $99.00" in lines
+    assert "No running sessions" in lines
+    assert "No budgets set (Settings…)" in lines
+    assert not any(line.startswith("5-hour block") for line in lines)
+
+
+def test_menu_actions_emit_their_signals(qtbot: QtBot) -> None:
+    tray = MeterTray()
+    tray.update_snapshot(snapshot())
+    tray.menu.aboutToShow.emit()
+    actions = {a.text(): a for a in tray.menu.actions()}
+    with qtbot.waitSignal(tray.open_dashboard) as opened:
+        actions["claude-code · opus-4-5 · burnmeter · 42 min · $7.25"].trigger()
+    assert opened.args == [DashboardTarget("sessions", "sess-1")]
+    with qtbot.waitSignal(tray.open_dashboard) as opened:
+        actions["Open dashboard"].trigger()
+    assert opened.args == [DashboardTarget("overview")]
+    with qtbot.waitSignal(tray.pause_toggled) as paused:
+        actions["Pause watching"].trigger()
+    assert paused.args == [True]
+    for name, signal in (
+        ("Settings…", tray.open_settings),
+        ("Export weekly summary…", tray.export_summary),
+        ("Quit", tray.quit_requested),
+    ):
+        with qtbot.waitSignal(signal):
+            actions[name].trigger()
+
+
+def test_information_lines_are_not_clickable(qtbot: QtBot) -> None:
+    tray = MeterTray()
+    tray.update_snapshot(snapshot())
+    tray.menu.aboutToShow.emit()
+    actions = {a.text(): a for a in tray.menu.actions()}
+    assert not actions["Today: $12.50"].isEnabled()
+    assert actions["Open dashboard"].isEnabled()
+
+
+def test_tooltip_shows_today_week_and_running_sessions(qtbot: QtBot) -> None:
+    tray = MeterTray()
+    tray.update_snapshot(snapshot())
+    tip = tray.toolTip()
+    assert "Today $12.50 · week $40.00" in tip
+    assert "1 running session:" in tip
+    assert "opus-4-5 · burnmeter" in tip
+    tray.update_snapshot(snapshot(running=[]))
+    assert "No running sessions" in tray.toolTip()
+
+
+def test_meter_state_follows_the_tightest_budget_and_the_mode(qtbot: QtBot) -> None:
+    snap = snapshot()
+    state = meter_state(snap, "today", paused=False)
+    assert state.level == "warning"
+    assert abs((state.fraction or 0) - 40 / 45) < 1e-9
+    assert state.cost_usd == 12.5
+    assert state.running
+    assert meter_state(snap, "session", paused=False).cost_usd == 7.25
+    assert meter_state(snapshot(running=[]), "session", paused=False).cost_usd == 12.5
+    assert meter_state(snapshot(budgets=[]), "today", paused=True).level == "none"
+    assert meter_state(snapshot(budgets=[]), "today", paused=True).paused
+
+
+def test_pause_is_shown_checked_after_toggling(qtbot: QtBot) -> None:
+    tray = MeterTray()
+    tray.paused = True
+    tray.update_snapshot(snapshot())
+    tray.rebuild_menu()
+    pause = next(a for a in tray.menu.actions() if a.text() == "Pause watching")
+    assert pause.isCheckable() and pause.isChecked()
+    assert tray.toolTip().startswith("burnmeter (paused)")
+    assert tray.state.paused
