@@ -26,6 +26,8 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QSystemTrayIcon
 from shared.config import LoadedSettings, Settings, load_settings
 from shared.ingest import ingest
 from shared.ledger import open_ledger
+from shared.live.engine import LiveEngine
+from shared.live.lock import WriterLock
 from shared.pricing import PriceBook
 from shared.sources.roots import LogRoot
 from tray_app.crossings import Alert, DashboardTarget, NotifiedKeys, alerts_for
@@ -82,7 +84,7 @@ class BurnmeterApp(QObject):
         self.demo = demo
         self.live = live
         self.worker = Worker(self)
-        self.engine: object | None = None
+        self.engine: LiveEngine | None = None
         self.snapshot: TraySnapshot | None = None
         self.shown_alerts: list[Alert] = []
         self._last_target = DashboardTarget("overview")
@@ -158,8 +160,6 @@ class BurnmeterApp(QObject):
     def _first_import(self) -> bool:
         """Read everything new once, with progress, holding the writer lock so no other
         process ingests at the same time. False if another process is the writer."""
-        from shared.live.lock import WriterLock
-
         lock = WriterLock(self.ledger_file.parent)
         if not lock.try_acquire():
             return False
@@ -195,8 +195,6 @@ class BurnmeterApp(QObject):
         self._start_engine()
 
     def _start_engine(self) -> None:
-        from shared.live.engine import LiveEngine
-
         engine = LiveEngine(
             self.roots,
             self.ledger_file,
@@ -313,9 +311,9 @@ class BurnmeterApp(QObject):
         engine = self.engine
         if engine is not None:
             if paused:
-                engine.pause()  # type: ignore[attr-defined]
+                engine.pause()
             else:
-                engine.resume()  # type: ignore[attr-defined]
+                engine.resume()
         self.tray.show_state()
 
     def export_summary(self) -> None:
@@ -364,7 +362,7 @@ class BurnmeterApp(QObject):
     def _stop_engine(self) -> None:
         engine, self.engine = self.engine, None
         if engine is not None:
-            engine.stop()  # type: ignore[attr-defined]
+            engine.stop()
 
     def shutdown(self) -> None:
         self._tick.stop()

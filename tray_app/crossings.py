@@ -14,12 +14,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tray_app.snapshot import TraySnapshot, period_starts
+from shared.insights.budgets import crossings
+from tray_app.snapshot import TraySnapshot
 from tray_app.texts import PERIOD_NAMES, money, short_model, window_name
 
 log = logging.getLogger(__name__)
 
-BUDGET_THRESHOLDS = (0.5, 0.8, 1.0)
 # A plan window this full is "close to its limit".
 PLAN_LIMIT_ALERT_PERCENT = 90.0
 KEEP_KEYS_S = 45 * 24 * 3600
@@ -43,52 +43,45 @@ class Alert:
 
 
 def alerts_for(snap: TraySnapshot) -> list[Alert]:
+    """Every alert the snapshot warrants; `NotifiedKeys` filters those already shown."""
     alerts: list[Alert] = []
-    week_start, month_start = period_starts(snap.today)
-    period_ids = {
-        "daily": snap.today.isoformat(),
-        "weekly": week_start.isoformat(),
-        "monthly": month_start.strftime("%Y-%m"),
-    }
-    for budget in snap.budgets:
-        reached = [t for t in BUDGET_THRESHOLDS if budget.fraction >= t]
-        if not reached:
+    # Against no earlier reading, every threshold already passed counts; only the highest
+    # of a budget speaks, the lower ones are remembered silently.
+    passed = crossings(None, snap.budgets)
+    highest = {(c.period, c.label): c.threshold for c in passed}
+    for crossing in passed:
+        key = f"budget:{crossing.period}:{crossing.label}:{crossing.threshold:.0%}"
+        if crossing.threshold < highest[(crossing.period, crossing.label)]:
+            alerts.append(Alert(key, "", "", DashboardTarget("overview")))
             continue
-        # Only the highest threshold reached speaks; the lower ones are marked as seen too.
-        for threshold in reached:
-            key = f"budget:{budget.period}:{period_ids[budget.period]}:{threshold:.0%}"
-            top = threshold == reached[-1]
-            name = PERIOD_NAMES[budget.period]
-            title = (
-                f"{name} budget spent" if threshold >= 1 else f"{name} budget at {threshold:.0%}"
-            )
-            alerts.append(
-                Alert(
-                    key=key,
-                    title=title,
-                    body=f"{money(budget.spent_usd)} of {money(budget.limit_usd)} "
-                    f"({budget.fraction:.0%}) used.",
-                    target=DashboardTarget("overview"),
-                    urgent=threshold >= 1,
-                )
-                if top
-                else Alert(key, "", "", DashboardTarget("overview"))
-            )
-    running = {s.session_id: s for s in snap.running}
-    for flag in snap.flags:
-        session = running.get(flag.session_id)
-        if session is None:
-            continue
+        name = PERIOD_NAMES[crossing.period]
+        title = (
+            f"{name} budget spent"
+            if crossing.threshold >= 1
+            else f"{name} budget at {crossing.threshold:.0%}"
+        )
         alerts.append(
             Alert(
-                key=f"flag:{flag.session_id}:{flag.kind}",
-                title=f"Runaway session: {flag.kind}",
-                body=f"{session.agent} · {short_model(session.model)} · {session.place or '?'}: "
-                f"{flag.evidence} ({money(flag.cost_usd)} in the flagged stretch).",
-                target=DashboardTarget("sessions", flag.session_id),
-                urgent=True,
+                key, title, crossing.message, DashboardTarget("overview"), crossing.threshold >= 1
             )
         )
+    running = {s.session_id: s for s in snap.running}
+    for session_id, flags in snap.flags.items():
+        session = running.get(session_id)
+        if session is None:
+            continue
+        for flag in flags:
+            alerts.append(
+                Alert(
+                    key=f"flag:{session_id}:{flag.key}",
+                    title=f"Runaway session: {flag.kind}",
+                    body=f"{session.agent} · {short_model(session.model)} · "
+                    f"{session.place or '?'}: {flag.evidence} "
+                    f"({money(flag.cost_usd)} in the flagged stretch).",
+                    target=DashboardTarget("sessions", session_id),
+                    urgent=True,
+                )
+            )
     for limit in snap.plan_limits:
         if limit.used_percent < PLAN_LIMIT_ALERT_PERCENT:
             continue

@@ -296,11 +296,16 @@ def _boxed(title: str, widget: QWidget) -> QGroupBox:
 
 def _leverage_text(data: DashboardData) -> str:
     lev = data.leverage
-    value = f"<b>{money(lev.value_usd)}</b> of API-equivalent work in {lev.month}"
-    if lev.ratio is not None and lev.price_usd is not None:
-        plan = html.escape(lev.plan or "your plan")
-        return f"{value} on {plan} at {money(lev.price_usd)}/month: <b>{lev.ratio:.1f}×</b>"
-    return value + " (set your plan and its price in Settings to compare)"
+    if lev.ratio is None:
+        return (
+            f"<b>{money(lev.value_usd)}</b> of API-equivalent work in {lev.month} "
+            "(set your plan and its price in Settings to compare)"
+        )
+    plan = html.escape(lev.plan or "your plan")
+    return (
+        f"<b>{money(lev.value_usd)}</b> of API-equivalent work in {lev.month} on {plan} "
+        f"at {money(lev.plan_price_usd or 0)}/month: <b>{lev.ratio:.1f}×</b>"
+    )
 
 
 def detail_html(detail: SessionDetail) -> str:

@@ -9,6 +9,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.config import Settings
+from shared.insights.budgets import Leverage, leverage
+from shared.insights.tiers import TierPolicy
 from shared.ledger import Ledger, open_ledger
 from shared.pricing import PriceBook
 from shared.reports import Filters, models_report, period_report, repos_report, sessions_report
@@ -32,18 +34,6 @@ class SessionRow:
     cost_usd: float
     tool_calls: int
     tool_errors: int
-
-
-@dataclass
-class Leverage:
-    month: str
-    value_usd: float
-    plan: str
-    price_usd: float | None
-
-    @property
-    def ratio(self) -> float | None:
-        return self.value_usd / self.price_usd if self.price_usd else None
 
 
 @dataclass
@@ -104,25 +94,14 @@ def dashboard_from_ledger(
     sessions = [_session_row(r) for r in sessions_report(ledger, session_window)["sessions"]]
     sessions.reverse()  # newest first
 
-    month_start = today.replace(day=1)
-    month = period_report(ledger, "monthly", Filters(since=month_start, until=today, tz=tz))
-    leverage = Leverage(
-        month=month_start.strftime("%B %Y"),
-        value_usd=float(month["totals"]["cost_usd"]),
-        plan=settings.subscription.plan,
-        price_usd=settings.subscription.monthly_price_usd,
-    )
+    value = leverage(ledger, settings, today, tz)
     calls = int(ledger.conn.execute("SELECT count(*) FROM usage_events").fetchone()[0])
-    return DashboardData(today, calls, stacked, repos, tiers, sessions, leverage, tier_problems)
+    return DashboardData(today, calls, stacked, repos, tiers, sessions, value, tier_problems)
 
 
 def tier_costs(
     ledger: Ledger, settings: Settings, window: Filters
 ) -> tuple[list[tuple[str, float]], list[str]]:
-    try:
-        from shared.insights.tiers import TierPolicy
-    except ImportError:
-        return [], ["model tiers need the insights module"]
     policy = TierPolicy.from_settings(settings)
     by_tier: dict[str, float] = {}
     for row in models_report(ledger, window)["models"]:

@@ -16,11 +16,11 @@ from typing import Literal
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPainter, QPen, QPixmap
 
-BudgetLevel = Literal["none", "ok", "warning", "over"]
+BudgetLevel = Literal["none", "under", "warning", "over"]
 
 LEVEL_COLOURS: dict[str, QColor] = {
     "none": QColor("#3b82c4"),  # no budget set: a neutral blue
-    "ok": QColor("#2e9e44"),
+    "under": QColor("#2e9e44"),
     "warning": QColor("#e3a008"),
     "over": QColor("#d93a2b"),
 }

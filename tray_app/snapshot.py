@@ -1,20 +1,24 @@
 """What the tray shows, read from the ledger in one go (on a worker thread, never the GUI's).
 
-No Qt here: a `TraySnapshot` is plain data built from `shared.reports` queries and the
-insights, so the icon, tooltip, menu and notifications all read the same numbers.
+No Qt here: a `TraySnapshot` is plain data gathered from `shared.insights` (budgets,
+blocks, plan limits, runaway flags) and a query for running sessions, so the icon,
+tooltip, menu and alerts all read the same numbers.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from shared.config import Settings
+from shared.insights.blocks import Block, current_block
+from shared.insights.budgets import BudgetState, budget_states, period_bounds, spent_between
+from shared.insights.flags import Flag
+from shared.insights.limits import latest_limits
 from shared.ledger import Ledger, open_ledger
-from shared.reports import Filters, period_report
 
 # A session with a model call in the last ten minutes counts as running (the language
 # server's `burnmeter/status` uses the same window).
@@ -33,39 +37,13 @@ class RunningSession:
 
 
 @dataclass(frozen=True)
-class BudgetInfo:
-    period: str  # "daily" | "weekly" | "monthly"
-    limit_usd: float
-    spent_usd: float
-    level: str  # "ok" | "warning" | "over"
-
-    @property
-    def fraction(self) -> float:
-        return self.spent_usd / self.limit_usd if self.limit_usd else 0.0
-
-
-@dataclass(frozen=True)
-class BlockInfo:
-    start_ms: int
-    end_ms: int
-    cost_usd: float
-    projected_cost_usd: float | None = None
-
-
-@dataclass(frozen=True)
 class PlanLimit:
+    """One window of a plan-limit reading that still says something about now."""
+
     agent: str
     window_minutes: int | None
     used_percent: float
     resets_at_ms: int | None
-
-
-@dataclass(frozen=True)
-class RunawayFlag:
-    session_id: str
-    kind: str
-    cost_usd: float
-    evidence: str
 
 
 @dataclass
@@ -77,19 +55,14 @@ class TraySnapshot:
     month_usd: float = 0.0
     calls: int = 0
     running: list[RunningSession] = field(default_factory=list)
-    budgets: list[BudgetInfo] = field(default_factory=list)
-    block: BlockInfo | None = None
+    budgets: list[BudgetState] = field(default_factory=list)
+    block: Block | None = None
     plan_limits: list[PlanLimit] = field(default_factory=list)
-    flags: list[RunawayFlag] = field(default_factory=list)
+    flags: dict[str, list[Flag]] = field(default_factory=dict)  # running sessions only
 
     @property
-    def tightest_budget(self) -> BudgetInfo | None:
+    def tightest_budget(self) -> BudgetState | None:
         return max(self.budgets, key=lambda b: b.fraction, default=None)
-
-
-def period_starts(today: date) -> tuple[date, date]:
-    """(first day of the ISO week, first day of the month)."""
-    return today - timedelta(days=today.weekday()), today.replace(day=1)
 
 
 def read_snapshot(
@@ -106,25 +79,23 @@ def snapshot_from_ledger(
     ledger: Ledger, settings: Settings, tz: ZoneInfo, now_ms: int | None = None
 ) -> TraySnapshot:
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-    today = datetime.fromtimestamp(now_ms / 1000, tz).date()
-    snap = TraySnapshot(taken_ms=now_ms, today=today)
-    week_start, month_start = period_starts(today)
-    daily = period_report(
-        ledger, "daily", Filters(since=min(week_start, month_start), until=today, tz=tz)
+    now = datetime.fromtimestamp(now_ms / 1000, tz)
+    snap = TraySnapshot(taken_ms=now_ms, today=now.date())
+    spent = {}
+    for period in ("daily", "weekly", "monthly"):
+        start, end, _label = period_bounds(period, snap.today, tz)
+        spent[period] = spent_between(ledger, start, end)
+    snap.today_usd, snap.week_usd, snap.month_usd = (
+        spent["daily"],
+        spent["weekly"],
+        spent["monthly"],
     )
-    for row in daily["daily"]:
-        day = date.fromisoformat(row["date"])
-        cost = float(row["cost_usd"])
-        if day == today:
-            snap.today_usd += cost
-        if day >= week_start:
-            snap.week_usd += cost
-        if day >= month_start:
-            snap.month_usd += cost
     snap.calls = int(ledger.conn.execute("SELECT count(*) FROM usage_events").fetchone()[0])
     snap.running = running_sessions(ledger, now_ms)
-    snap.budgets = budget_infos(settings, snap)
-    snap.plan_limits = latest_plan_limits(ledger)
+    snap.budgets = budget_states(ledger, settings, now, tz)
+    snap.block = current_block(ledger, now_ms)
+    snap.plan_limits = current_plan_limits(ledger, now_ms)
+    snap.flags = running_flags(ledger, settings, [s.session_id for s in snap.running])
     return snap
 
 
@@ -159,37 +130,29 @@ def running_sessions(ledger: Ledger, now_ms: int) -> list[RunningSession]:
     ]
 
 
-def budget_infos(settings: Settings, snap: TraySnapshot) -> list[BudgetInfo]:
-    limits = settings.budgets
-    spent = {"daily": snap.today_usd, "weekly": snap.week_usd, "monthly": snap.month_usd}
+def current_plan_limits(ledger: Ledger, now_ms: int) -> list[PlanLimit]:
     out = []
-    for period, limit in (
-        ("daily", limits.daily_usd),
-        ("weekly", limits.weekly_usd),
-        ("monthly", limits.monthly_usd),
-    ):
-        if limit:
-            fraction = spent[period] / limit
-            level = "over" if fraction >= 1 else "warning" if fraction >= 0.8 else "ok"
-            out.append(BudgetInfo(period, float(limit), spent[period], level))
-    return out
-
-
-def latest_plan_limits(ledger: Ledger) -> list[PlanLimit]:
-    """The newest plan-limit reading per agent and window (Codex logs them)."""
-    rows = ledger.conn.execute(
-        """
-        SELECT agent, primary_used_percent, primary_window_minutes, primary_resets_at,
-               secondary_used_percent, secondary_window_minutes, secondary_resets_at
-        FROM rate_limits r
-        WHERE ts_ms = (SELECT max(ts_ms) FROM rate_limits x WHERE x.agent = r.agent)
-        """
-    ).fetchall()
-    out = []
-    for agent, p_used, p_window, p_reset, s_used, s_window, s_reset in rows:
-        for used, window, reset in ((p_used, p_window, p_reset), (s_used, s_window, s_reset)):
-            if used is not None:
+    for reading in latest_limits(ledger, now_ms):
+        for window in (reading.primary, reading.secondary):
+            if window is not None and not window.expired:
                 out.append(
-                    PlanLimit(agent, window, float(used), None if reset is None else reset * 1000)
+                    PlanLimit(
+                        reading.agent,
+                        window.window_minutes,
+                        window.used_percent,
+                        window.resets_at_ms,
+                    )
                 )
     return out
+
+
+def running_flags(
+    ledger: Ledger, settings: Settings, session_ids: list[str]
+) -> dict[str, list[Flag]]:
+    """Runaway flags of the running sessions (git outcomes are not needed here)."""
+    if not session_ids:
+        return {}
+    from shared.insights.sessions import session_insights
+
+    found = session_insights(ledger, settings, session_ids, with_outcomes=False)
+    return {sid: insight.flags for sid, insight in found.items() if insight.flags}

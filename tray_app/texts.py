@@ -5,7 +5,9 @@ Plain functions of plain data, so tests read exactly what a user reads.
 
 from __future__ import annotations
 
-from tray_app.snapshot import BlockInfo, BudgetInfo, PlanLimit, RunningSession, TraySnapshot
+from shared.insights.blocks import Block
+from shared.insights.budgets import BudgetState
+from tray_app.snapshot import PlanLimit, RunningSession, TraySnapshot
 
 PERIOD_NAMES = {"daily": "Daily", "weekly": "Weekly", "monthly": "Monthly"}
 
@@ -45,7 +47,7 @@ def totals_lines(snap: TraySnapshot) -> list[str]:
     ]
 
 
-def block_line(block: BlockInfo, now_ms: int) -> str:
+def block_line(block: Block, now_ms: int) -> str:
     line = f"5-hour block: {money(block.cost_usd)}, resets in {duration(block.end_ms - now_ms)}"
     if block.projected_cost_usd is not None:
         line += f" (projected {money(block.projected_cost_usd)})"
@@ -72,8 +74,8 @@ def plan_limit_line(limit: PlanLimit, now_ms: int) -> str:
     return line
 
 
-def budget_line(budget: BudgetInfo) -> str:
-    marker = {"ok": "", "warning": " — nearly spent", "over": " — over"}[budget.level]
+def budget_line(budget: BudgetState) -> str:
+    marker = {"warning": " — nearly spent", "over": " — over"}.get(budget.state, "")
     return (
         f"{PERIOD_NAMES[budget.period]} budget: {money(budget.spent_usd)} of "
         f"{money(budget.limit_usd)} ({budget.fraction:.0%}){marker}"

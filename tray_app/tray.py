@@ -8,7 +8,7 @@ from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from tray_app.crossings import DashboardTarget
-from tray_app.icons import MeterState, meter_icon
+from tray_app.icons import BudgetLevel, MeterState, meter_icon
 from tray_app.snapshot import TraySnapshot
 from tray_app.texts import (
     block_line,
@@ -31,8 +31,10 @@ def meter_state(snap: TraySnapshot | None, meter_mode: str, *, paused: bool) -> 
     budget = snap.tightest_budget
     if budget is None:
         return MeterState(cost, None, "none", bool(snap.running), paused)
-    level = budget.level if budget.level in ("ok", "warning", "over") else "ok"
-    return MeterState(cost, budget.fraction, level, bool(snap.running), paused)  # type: ignore[arg-type]
+    level: BudgetLevel = "over" if budget.state == "over" else "warning"
+    if budget.state == "under":
+        level = "under"
+    return MeterState(cost, budget.fraction, level, bool(snap.running), paused)
 
 
 class MeterTray(QSystemTrayIcon):

@@ -5,61 +5,13 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import UTC, datetime
 from pathlib import Path
+
+from tests.logfixtures import claude_call, iso, session_file
 
 DAY_MS = 24 * 3600 * 1000
 MODELS = ("claude-opus-4-5", "claude-sonnet-4-5", "claude-haiku-4-5")
 REPOS = ("burnmeter", "webshop", "infra-tools", "notebook")
-
-
-def iso(ts_ms: int) -> str:
-    return datetime.fromtimestamp(ts_ms / 1000, UTC).isoformat().replace("+00:00", "Z")
-
-
-def call_line(
-    *,
-    session_id: str,
-    message_id: str,
-    cwd: str,
-    ts_ms: int,
-    model: str,
-    input_tokens: int,
-    output_tokens: int,
-    cache_read: int = 0,
-    tools: list[tuple[str, str, dict[str, str]]] | None = None,
-) -> str:
-    content = [
-        {"type": "tool_use", "id": tool_id, "name": name, "input": tool_input}
-        for tool_id, name, tool_input in tools or []
-    ]
-    record = {
-        "type": "assistant",
-        "sessionId": session_id,
-        "cwd": cwd,
-        "gitBranch": "main",
-        "timestamp": iso(ts_ms),
-        "requestId": f"req_{message_id}",
-        "message": {
-            "id": message_id,
-            "model": model,
-            "role": "assistant",
-            "content": content,
-            "usage": {
-                "input_tokens": input_tokens,
-                "output_tokens": output_tokens,
-                "cache_creation_input_tokens": 0,
-                "cache_read_input_tokens": cache_read,
-            },
-        },
-    }
-    return json.dumps(record) + "\n"
-
-
-def session_path(projects: Path, cwd: str, session_id: str) -> Path:
-    folder = projects / cwd.replace("/", "-")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{session_id}.jsonl"
 
 
 def write_session(
@@ -74,7 +26,7 @@ def write_session(
     input_tokens: int = 4000,
     output_tokens: int = 800,
 ) -> Path:
-    path = session_path(projects, cwd, session_id)
+    path = session_file(projects, cwd, session_id)
     with path.open("a", encoding="utf-8") as handle:
         for n in range(calls):
             tool = (
@@ -83,7 +35,7 @@ def write_session(
                 else [(f"tool-{session_id}-{n}", "Read", {"file_path": f"{cwd}/README.md"})]
             )
             handle.write(
-                call_line(
+                claude_call(
                     session_id=session_id,
                     message_id=f"msg-{session_id}-{n}",
                     cwd=cwd,
@@ -126,3 +78,46 @@ def write_history(home: Path, now_ms: int, *, days: int = 30, running: bool = Tr
             model="claude-opus-4-5",
         )
     return projects
+
+
+def tool_error_line(*, session_id: str, cwd: str, ts_ms: int, tool_id: str) -> str:
+    record = {
+        "type": "user",
+        "sessionId": session_id,
+        "cwd": cwd,
+        "timestamp": iso(ts_ms),
+        "message": {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": tool_id, "is_error": True}],
+        },
+    }
+    return json.dumps(record) + "\n"
+
+
+def append_failing_loop(
+    path: Path, *, session_id: str, cwd: str, start_ms: int, repeats: int = 6
+) -> None:
+    """The same Bash call failing `repeats` times in a row: a runaway loop."""
+    with path.open("a", encoding="utf-8") as handle:
+        for n in range(repeats):
+            tool_id = f"loop-{session_id}-{start_ms}-{n}"
+            handle.write(
+                claude_call(
+                    session_id=session_id,
+                    message_id=f"loop-msg-{session_id}-{start_ms}-{n}",
+                    cwd=cwd,
+                    ts_ms=start_ms + n * 5_000,
+                    model="claude-opus-4-5",
+                    input_tokens=3000,
+                    output_tokens=300,
+                    tools=[(tool_id, "Bash", {"command": "make test"})],
+                )
+            )
+            handle.write(
+                tool_error_line(
+                    session_id=session_id,
+                    cwd=cwd,
+                    ts_ms=start_ms + n * 5_000 + 1000,
+                    tool_id=tool_id,
+                )
+            )

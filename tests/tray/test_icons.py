@@ -34,7 +34,7 @@ def close(a: QColor, b: QColor, tolerance: int = 40) -> bool:
 
 @pytest.mark.parametrize("ratio", [1.0, 2.0])
 @pytest.mark.parametrize(
-    ("level", "fraction"), [("ok", 0.5), ("warning", 0.9), ("over", 1.3), ("none", None)]
+    ("level", "fraction"), [("under", 0.5), ("warning", 0.9), ("over", 1.3), ("none", None)]
 )
 def test_ring_takes_the_budget_colour_up_to_the_share_used(
     qapp: object, level: str, fraction: float | None, ratio: float
@@ -57,10 +57,10 @@ def test_ring_takes_the_budget_colour_up_to_the_share_used(
 
 def test_states_differ_pixel_for_pixel(qapp: object) -> None:
     images = [
-        paint_meter(MeterState(5.0, 0.5, "ok"), 22),
+        paint_meter(MeterState(5.0, 0.5, "under"), 22),
         paint_meter(MeterState(5.0, 0.5, "warning"), 22),
-        paint_meter(MeterState(5.0, 0.5, "ok", running=True), 22),
-        paint_meter(MeterState(5.0, 0.5, "ok", paused=True), 22),
+        paint_meter(MeterState(5.0, 0.5, "under", running=True), 22),
+        paint_meter(MeterState(5.0, 0.5, "under", paused=True), 22),
     ]
     for i, a in enumerate(images):
         for b in images[i + 1 :]:
@@ -69,8 +69,8 @@ def test_states_differ_pixel_for_pixel(qapp: object) -> None:
 
 def test_running_session_shows_a_dot(qapp: object) -> None:
     centre = running_dot_centre(32)
-    idle = paint_meter(MeterState(1.0, 0.2, "ok"), 32, 2.0)
-    running = paint_meter(MeterState(1.0, 0.2, "ok", running=True), 32, 2.0)
+    idle = paint_meter(MeterState(1.0, 0.2, "under"), 32, 2.0)
+    running = paint_meter(MeterState(1.0, 0.2, "under", running=True), 32, 2.0)
     assert close(pixel(running, centre.x(), centre.y()), RUNNING_COLOUR)
     assert not close(pixel(idle, centre.x(), centre.y()), RUNNING_COLOUR)
 
@@ -86,8 +86,8 @@ def test_paused_meter_is_grey_with_pause_bars(qapp: object) -> None:
 
 
 def test_cost_text_is_drawn_in_white(qapp: object) -> None:
-    blank = paint_meter(MeterState(0.0, 0.5, "ok"), 48)
-    costly = paint_meter(MeterState(123.0, 0.5, "ok"), 48)
+    blank = paint_meter(MeterState(0.0, 0.5, "under"), 48)
+    costly = paint_meter(MeterState(123.0, 0.5, "under"), 48)
     white = QColor("#ffffff")
 
     def white_pixels(image: QImage) -> int:
@@ -99,7 +99,7 @@ def test_cost_text_is_drawn_in_white(qapp: object) -> None:
 
 
 def test_icon_has_pixmaps_for_panel_sizes_at_hidpi(qapp: object) -> None:
-    icon = meter_icon(MeterState(2.0, 0.3, "ok"), 2.0)
+    icon = meter_icon(MeterState(2.0, 0.3, "under"), 2.0)
     sizes = {(s.width(), s.height()) for s in icon.availableSizes()}
     assert (22, 22) in sizes
     assert (44, 44) in sizes  # 22 logical pixels at 2x

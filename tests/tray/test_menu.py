@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from pytestqt.qtbot import QtBot
 
+from shared.insights.blocks import Block
+from shared.insights.budgets import BudgetState, period_bounds
 from tray_app.crossings import DashboardTarget
-from tray_app.snapshot import BlockInfo, BudgetInfo, PlanLimit, RunningSession, TraySnapshot
+from tray_app.snapshot import PlanLimit, RunningSession, TraySnapshot
 from tray_app.tray import MeterTray, meter_state
 
 NOW = 1_795_000_000_000
+TODAY = date(2026, 11, 17)
+
+
+def budget(period: str, limit: float, spent: float) -> BudgetState:
+    start, end, label = period_bounds(period, TODAY, ZoneInfo("UTC"))
+    fraction = spent / limit
+    state = "over" if fraction >= 1 else "warning" if fraction >= 0.8 else "under"
+    return BudgetState(period, label, start, end, limit, spent, fraction, state)
 
 
 def snapshot(**changes: object) -> TraySnapshot:
     snap = TraySnapshot(
         taken_ms=NOW,
-        today=date(2026, 11, 17),
+        today=TODAY,
         today_usd=12.5,
         week_usd=40.0,
         month_usd=130.0,
@@ -33,10 +44,10 @@ def snapshot(**changes: object) -> TraySnapshot:
             )
         ],
         budgets=[
-            BudgetInfo("daily", 20.0, 12.5, "ok"),
-            BudgetInfo("weekly", 45.0, 40.0, "warning"),
+            budget("daily", 20.0, 12.5),
+            budget("weekly", 45.0, 40.0),
         ],
-        block=BlockInfo(NOW - 3_600_000, NOW + 4 * 3_600_000, 9.5),
+        block=Block(NOW - 3_600_000, NOW + 4 * 3_600_000, cost_usd=9.5, is_active=True),
         plan_limits=[PlanLimit("codex", 300, 42.0, NOW + 90 * 60_000)],
     )
     for key, value in changes.items():

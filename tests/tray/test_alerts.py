@@ -1,0 +1,183 @@
+"""Alerts fire once per crossing: budgets at 50/80/100 %, runaway sessions, plan windows
+close to their limit. Through the real app object on a real ledger built from log files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from shared.config import Budgets, LoadedSettings, Settings
+from shared.sources.roots import LogRoot
+from tests.tray.conftest import ingest_now
+from tests.tray.history import append_failing_loop, session_file, write_session
+from tray_app.app import BurnmeterApp
+from tray_app.crossings import Alert, DashboardTarget, NotifiedKeys
+from tray_app.snapshot import TraySnapshot
+from tray_app.worker import wait_for_pool
+
+CWD = "/home/dev/src/burnmeter"
+
+
+def make_app(
+    qtbot: QtBot, roots: list[LogRoot], ledger_file: Path, settings: Settings
+) -> BurnmeterApp:
+    app = BurnmeterApp(
+        roots=roots,
+        ledger_file=ledger_file,
+        loaded=LoadedSettings(settings, ledger_file.parent / "config.toml"),
+        tray_available=False,
+        live=False,
+    )
+    app.dashboard.quit_on_close = False
+    return app
+
+
+def refreshed(qtbot: QtBot, app: BurnmeterApp) -> TraySnapshot:
+    with qtbot.waitSignal(app.snapshot_applied, timeout=10_000) as applied:
+        app.refresh()
+    snap = applied.args[0]
+    assert isinstance(snap, TraySnapshot)
+    return snap
+
+
+def titles(alerts: list[Alert]) -> list[str]:
+    return [a.title for a in alerts]
+
+
+@pytest.fixture
+def today_session(isolated_home: Path, now_ms: int) -> Path:
+    """One session today: 10 calls, its cost is the whole of today's spend."""
+    projects = isolated_home / ".claude" / "projects"
+    return write_session(
+        projects,
+        session_id="today",
+        cwd=CWD,
+        start_ms=now_ms - 20 * 60_000,
+        calls=10,
+        model="claude-opus-4-5",
+        step_ms=1000,
+    )
+
+
+def test_budget_alerts_fire_once_per_threshold(
+    qtbot: QtBot,
+    roots: list[LogRoot],
+    ledger_file: Path,
+    today_session: Path,
+    isolated_home: Path,
+    now_ms: int,
+) -> None:
+    ingest_now(roots, ledger_file)
+    app = make_app(qtbot, roots, ledger_file, Settings())
+    spent = refreshed(qtbot, app).today_usd
+    assert spent > 0
+    # A daily budget that today's spend fills to 60 %.
+    app.apply_settings(Settings(budgets=Budgets(daily_usd=round(spent / 0.6, 6))))
+    wait_for_pool()
+    refreshed(qtbot, app)
+    assert titles(app.shown_alerts) == ["Daily budget at 50%"]
+    assert app.shown_alerts[0].target == DashboardTarget("overview")
+    refreshed(qtbot, app)
+    refreshed(qtbot, app)
+    assert titles(app.shown_alerts) == ["Daily budget at 50%"]
+
+    # Four more calls like the first ten: 60 % → 84 %.
+    write_session(
+        isolated_home / ".claude" / "projects",
+        session_id="today-2",
+        cwd=CWD,
+        start_ms=now_ms - 5 * 60_000,
+        calls=4,
+        model="claude-opus-4-5",
+        step_ms=1000,
+    )
+    ingest_now(roots, ledger_file)
+    refreshed(qtbot, app)
+    refreshed(qtbot, app)
+    assert titles(app.shown_alerts) == ["Daily budget at 50%", "Daily budget at 80%"]
+    assert "80% of today's budget reached" in app.shown_alerts[1].body
+    app.shutdown()
+
+    # A restarted tray remembers what it already said.
+    again = make_app(qtbot, roots, ledger_file, app.settings)
+    refreshed(qtbot, again)
+    assert again.shown_alerts == []
+    again.shutdown()
+
+
+def test_a_jump_past_several_thresholds_speaks_once(
+    qtbot: QtBot, roots: list[LogRoot], ledger_file: Path, today_session: Path
+) -> None:
+    ingest_now(roots, ledger_file)
+    app = make_app(qtbot, roots, ledger_file, Settings(budgets=Budgets(daily_usd=0.01)))
+    snap = refreshed(qtbot, app)
+    assert snap.budgets[0].state == "over"
+    assert titles(app.shown_alerts) == ["Daily budget spent"]
+    assert app.shown_alerts[0].urgent
+    # Shown in the dashboard banner when there is no tray to carry notifications.
+    assert "Daily budget spent" in app.dashboard.banner.text()
+    app.shutdown()
+
+
+def test_runaway_session_alert_opens_the_session(
+    qtbot: QtBot,
+    roots: list[LogRoot],
+    ledger_file: Path,
+    today_session: Path,
+    isolated_home: Path,
+    now_ms: int,
+) -> None:
+    ingest_now(roots, ledger_file)
+    app = make_app(qtbot, roots, ledger_file, Settings())
+    refreshed(qtbot, app)
+    assert app.shown_alerts == []
+    path = session_file(isolated_home / ".claude" / "projects", CWD, "today")
+    append_failing_loop(path, session_id="today", cwd=CWD, start_ms=now_ms - 60_000)
+    ingest_now(roots, ledger_file)
+    snap = refreshed(qtbot, app)
+    assert [f.kind for f in snap.flags["today"]] == ["loop"]
+    assert titles(app.shown_alerts) == ["Runaway session: loop"]
+    alert = app.shown_alerts[0]
+    assert "Bash failed 6 times in a row" in alert.body
+    assert alert.target == DashboardTarget("sessions", "today")
+    refreshed(qtbot, app)
+    assert len(app.shown_alerts) == 1
+
+    # Clicking the alert opens the dashboard on that session.
+    app.tray.messageClicked.emit()
+    qtbot.waitUntil(lambda: app.dashboard.selected_session_id() == "today", timeout=10_000)
+    assert app.dashboard.tabs.currentIndex() == 1
+    app.shutdown()
+
+
+def test_plan_limit_close_to_full_alerts_once_per_window(
+    qtbot: QtBot, tmp_path: Path, roots: list[LogRoot], ledger_file: Path
+) -> None:
+    from shared.ledger import open_ledger
+
+    ledger = open_ledger(ledger_file)
+    resets_s = 4_102_444_800  # 2100-01-01: still ahead
+    ledger.conn.execute(
+        "INSERT INTO rate_limits (agent, session_id, ts_ms, primary_used_percent, "
+        "primary_window_minutes, primary_resets_at) VALUES ('codex', 'c1', 1, 93.0, 300, ?)",
+        (resets_s,),
+    )
+    ledger.close()
+    app = make_app(qtbot, roots, ledger_file, Settings())
+    refreshed(qtbot, app)
+    refreshed(qtbot, app)
+    assert titles(app.shown_alerts) == ["codex plan limit close"]
+    assert app.shown_alerts[0].body == "93% of the 5-hour window used."
+    app.shutdown()
+
+
+def test_notified_keys_survive_a_broken_file(tmp_path: Path) -> None:
+    path = tmp_path / "tray-alerts.json"
+    path.write_text("{not json", encoding="utf-8")
+    keys = NotifiedKeys(path)
+    alert = Alert("budget:daily:2026-11-23:50%", "Daily budget at 50%", "", DashboardTarget("x"))
+    assert keys.take_new([alert]) == [alert]
+    assert keys.take_new([alert]) == []
+    assert NotifiedKeys(path).take_new([alert]) == []

@@ -1,0 +1,140 @@
+"""The dashboard: charts' data, the sessions table (sort, filter, detail), the empty state,
+and ledger reads that never block the GUI thread."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from shared.config import LoadedSettings, Settings, Subscription
+from shared.sources.roots import LogRoot
+from tests.tray.conftest import ingest_now
+from tray_app.app import BurnmeterApp
+from tray_app.crossings import DashboardTarget
+from tray_app.dashboard_data import DashboardData
+
+
+def make_app(roots: list[LogRoot], ledger_file: Path, settings: Settings) -> BurnmeterApp:
+    app = BurnmeterApp(
+        roots=roots,
+        ledger_file=ledger_file,
+        loaded=LoadedSettings(settings, ledger_file.parent / "config.toml"),
+        tray_available=True,
+        live=False,
+    )
+    return app
+
+
+def loaded(qtbot: QtBot, app: BurnmeterApp) -> DashboardData:
+    app.open_dashboard()
+    qtbot.waitUntil(lambda: app.dashboard.data is not None, timeout=10_000)
+    assert app.dashboard.data is not None
+    return app.dashboard.data
+
+
+def test_dashboard_shows_30_days_repos_tiers_and_leverage(
+    qtbot: QtBot, history: Path, roots: list[LogRoot], ledger_file: Path
+) -> None:
+    ingest_now(roots, ledger_file)
+    settings = Settings(subscription=Subscription(plan="Claude Max 5x", monthly_price_usd=100))
+    app = make_app(roots, ledger_file, settings)
+    data = loaded(qtbot, app)
+    assert len(data.daily.days) == 30
+    assert set(data.daily.values) <= {"claude-opus-4-5", "claude-sonnet-4-5", "claude-haiku-4-5"}
+    chart_total = sum(sum(v) for v in data.daily.values.values())
+    assert abs(chart_total - sum(cost for _, cost in data.repos)) < 1e-6
+    assert {name for name, _ in data.repos} <= {"burnmeter", "webshop", "infra-tools", "notebook"}
+    assert {tier for tier, _ in data.tiers} <= {"economy", "standard", "frontier"}
+    assert abs(sum(c for _, c in data.tiers) - chart_total) < 1e-6
+    assert data.leverage.plan_price_usd == 100
+    text = app.dashboard.leverage_label.text()
+    assert "on Claude Max 5x at $100.00/month" in text
+    assert "×" in text
+    assert not app.dashboard.empty_state.isVisible()
+    app.shutdown()
+
+
+def test_sessions_table_sorts_filters_and_shows_detail(
+    qtbot: QtBot, history: Path, roots: list[LogRoot], ledger_file: Path
+) -> None:
+    ingest_now(roots, ledger_file)
+    app = make_app(roots, ledger_file, Settings())
+    data = loaded(qtbot, app)
+    window = app.dashboard
+    proxy = window.session_proxy
+    assert proxy.rowCount() == len(data.sessions) > 10
+
+    window.session_table.sortByColumn(
+        6, window.session_table.horizontalHeader().sortIndicatorOrder().DescendingOrder
+    )
+    costs = [
+        proxy.index(r, 6).data(window.session_proxy.sortRole()) for r in range(proxy.rowCount())
+    ]
+    assert costs == sorted(costs, reverse=True)
+
+    window.filter_edit.setText("webshop")
+    assert 0 < proxy.rowCount() < len(data.sessions)
+    assert all(proxy.index(r, 2).data() == "webshop" for r in range(proxy.rowCount()))
+    window.filter_edit.setText("running-session")  # session ids are searchable too
+    assert proxy.rowCount() == 1
+
+    window.show_target(DashboardTarget("sessions", "running-session"))
+    assert window.tabs.currentIndex() == 1
+    assert window.selected_session_id() == "running-session"
+    qtbot.waitUntil(lambda: "Session running-session" in window.detail.toHtml(), timeout=10_000)
+    html = window.detail.toHtml()
+    assert "claude-opus-4-5" in html
+    assert "Edit" in html and "Read" in html
+    assert "/home/dev/src/burnmeter/src/module_0.py" in html
+    assert "cache reads" in html
+    app.shutdown()
+
+
+def test_empty_ledger_says_where_it_looked(
+    qtbot: QtBot, roots: list[LogRoot], ledger_file: Path
+) -> None:
+    app = make_app(roots, ledger_file, Settings())
+    loaded(qtbot, app)
+    window = app.dashboard
+    assert window.empty_state.isVisible()
+    assert not window.tabs.isVisible()
+    text = window.empty_state.text()
+    assert "No Claude Code or Codex logs found" in text
+    for root in roots:
+        assert str(root.path.name) in text
+    app.shutdown()
+
+
+def test_ledger_reads_run_off_the_gui_thread(
+    qtbot: QtBot, history: Path, roots: list[LogRoot], ledger_file: Path
+) -> None:
+    ingest_now(roots, ledger_file)
+    app = make_app(roots, ledger_file, Settings())
+    threads: list[threading.Thread] = []
+    original = app._read_dashboard
+
+    def spy() -> DashboardData:
+        threads.append(threading.current_thread())
+        return original()
+
+    app.dashboard._load_data = spy
+    loaded(qtbot, app)
+    assert threads and all(t is not threading.main_thread() for t in threads)
+    app.shutdown()
+
+
+def test_import_progress_is_shown_and_hidden(
+    qtbot: QtBot, roots: list[LogRoot], ledger_file: Path
+) -> None:
+    app = make_app(roots, ledger_file, Settings())
+    app.open_dashboard()
+    app.import_progress.emit(250_000_000, 1_000_000_000)
+    qtbot.waitUntil(lambda: app.dashboard.progress.isVisible(), timeout=5_000)
+    assert app.dashboard.progress.value() == 250
+    assert "250 of 1,000 MB" in app.dashboard.progress.format()
+    assert "Importing history: 25%" in app.tray.toolTip()
+    app.import_progress.emit(1_000_000_000, 1_000_000_000)
+    qtbot.waitUntil(lambda: not app.dashboard.progress.isVisible(), timeout=5_000)
+    app.shutdown()

@@ -1,0 +1,135 @@
+"""The settings window: every field round-trips through config.toml; a broken file is
+reported, defaults are shown, and the file is replaced only when the user says so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from shared.autostart import autostart_file
+from shared.config import load_settings
+from shared.paths import config_file
+from tray_app.settings_window import SettingsDialog
+
+
+def dialog(qtbot: QtBot) -> SettingsDialog:
+    window = SettingsDialog(load_settings(), "~/.claude/projects (missing)")
+    qtbot.addWidget(window)
+    return window
+
+
+def test_every_field_round_trips_through_the_toml_file(qtbot: QtBot, isolated_home: Path) -> None:
+    path = config_file()
+    path.parent.mkdir(parents=True)
+    # A price override the window does not show must survive a save.
+    path.write_text('[prices."my-model"]\ninput_mtok = 2.0\n', encoding="utf-8")
+    window = dialog(qtbot)
+    window.daily.setValue(20)
+    window.weekly.setValue(100)
+    window.monthly.setValue(0)  # "not set"
+    window.plan.setCurrentText("Claude Max 5x")
+    window.plan_price.setValue(100)
+    window.meter_mode.setCurrentIndex(window.meter_mode.findData("session"))
+    window.start_at_login.setChecked(True)
+    window.lsp_tcp.setChecked(True)
+    window.timezone.setText("Europe/Berlin")
+    window.claude_roots.setPlainText("/mnt/laptop/.claude\n\n  /srv/other/.claude  \n")
+    window.codex_roots.setPlainText("/mnt/laptop/.codex")
+    window.add_tier_rule("my-model*", "economy")
+    with qtbot.waitSignal(window.saved) as saved:
+        assert window.save()
+
+    loaded = load_settings()
+    assert loaded.problems == []
+    settings = loaded.settings
+    assert saved.args[0] == settings
+    assert settings.budgets.daily_usd == 20
+    assert settings.budgets.weekly_usd == 100
+    assert settings.budgets.monthly_usd is None
+    assert settings.subscription.plan == "Claude Max 5x"
+    assert settings.subscription.monthly_price_usd == 100
+    assert settings.meter_mode == "session"
+    assert settings.start_at_login and settings.lsp_tcp
+    assert settings.timezone == "Europe/Berlin"
+    assert settings.roots.claude == ["/mnt/laptop/.claude", "/srv/other/.claude"]
+    assert settings.roots.codex == ["/mnt/laptop/.codex"]
+    assert settings.tier_policy == {"rules": [{"match": "my-model*", "tier": "economy"}]}
+    assert settings.prices["my-model"].input_mtok == 2.0
+
+    # Opening the window again shows what was saved.
+    again = dialog(qtbot)
+    assert again.daily.value() == 20
+    assert again.monthly.text() == "not set"
+    assert again.meter_mode.currentData() == "session"
+    assert again.tier_rules() == [{"match": "my-model*", "tier": "economy"}]
+    assert again.claude_roots.toPlainText() == "/mnt/laptop/.claude\n/srv/other/.claude"
+
+
+def test_start_at_login_writes_and_removes_the_xdg_autostart_entry(
+    qtbot: QtBot, isolated_home: Path
+) -> None:
+    window = dialog(qtbot)
+    window.start_at_login.setChecked(True)
+    assert window.save()
+    entry = autostart_file()
+    assert entry == isolated_home / ".config" / "autostart" / "burnmeter-tray.desktop"
+    text = entry.read_text(encoding="utf-8")
+    assert "[Desktop Entry]" in text
+    assert "Type=Application" in text
+    exec_line = next(line for line in text.splitlines() if line.startswith("Exec="))
+    assert "burnmeter-tray" in exec_line or "tray_app" in exec_line
+
+    window = dialog(qtbot)
+    assert window.start_at_login.isChecked()
+    window.start_at_login.setChecked(False)
+    assert window.save()
+    assert not entry.exists()
+
+
+@pytest.mark.parametrize(
+    "broken",
+    ["[budgets\ndaily_usd = 5\n", "[budgets]\ndaily_usd = -5\n", "meter_mode = 'weekly'\n"],
+)
+def test_a_broken_file_shows_defaults_and_is_kept_unless_the_user_agrees(
+    qtbot: QtBot, isolated_home: Path, broken: str
+) -> None:
+    path = config_file()
+    path.parent.mkdir(parents=True)
+    path.write_text(broken, encoding="utf-8")
+    window = dialog(qtbot)
+    assert window.problem_label.isVisibleTo(window)
+    assert str(path) in window.problem_label.text()
+    assert "using defaults" in window.problem_label.text()
+    assert window.daily.text() == "not set"
+    assert window.meter_mode.currentData() == "today"
+
+    window.daily.setValue(7)
+    window.confirm_replace_broken_file = lambda: False  # type: ignore[method-assign]
+    assert not window.save()
+    assert path.read_text(encoding="utf-8") == broken
+    assert "left as it is" in window.message
+
+    window.confirm_replace_broken_file = lambda: True  # type: ignore[method-assign]
+    assert window.save()
+    reloaded = load_settings()
+    assert reloaded.problems == []
+    assert reloaded.settings.budgets.daily_usd == 7
+
+
+def test_invalid_input_is_refused_with_a_message(
+    qtbot: QtBot, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = dialog(qtbot)
+    window.add_tier_rule("gpt-9*", "standard")
+    # Settings validation refuses an unknown meter mode; the file is not written.
+    window.meter_mode.addItem("broken", "hourly")
+    window.meter_mode.setCurrentIndex(window.meter_mode.count() - 1)
+    from PySide6.QtWidgets import QMessageBox
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args, **kw: shown.append(args[2]))
+    assert not window.save()
+    assert shown and "meter_mode" in shown[0]
+    assert not config_file().exists()
