@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QSystemTrayIcon
 
 from shared.config import LoadedSettings, Settings, load_settings
 from shared.ingest import ingest
-from shared.ledger import open_ledger
+from shared.ledger import LedgerError, open_ledger
 from shared.live.engine import LiveEngine
 from shared.live.lock import WriterLock
 from shared.pricing import PriceBook
@@ -148,6 +148,16 @@ class BurnmeterApp(QObject):
         for problem in self.loaded.problems:
             self.dashboard.show_banner(problem)
             log.warning("%s", problem)
+        # Create or upgrade the ledger once, here, before readers and the importer open it
+        # side by side from worker threads.
+        try:
+            open_ledger(self.ledger_file).close()
+        except LedgerError as exc:
+            self.dashboard.show_banner(str(exc))
+            self.tray.status_line = "The ledger cannot be used (see the dashboard)"
+            self.tray.show_state()
+            log.error("%s", exc)
+            return
         self.refresh()
         self._tick.start()
         if self.live:

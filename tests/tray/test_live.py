@@ -1,0 +1,67 @@
+"""The app with the real live engine: the first import with progress, then appended log
+lines reach the icon without any refresh by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from shared.config import LoadedSettings, Settings
+from shared.sources.roots import LogRoot
+from tests.logfixtures import append, claude_call
+from tests.tray.history import session_file
+from tray_app.app import BurnmeterApp
+
+
+def test_first_import_then_live_appends_repaint_the_meter(
+    qtbot: QtBot, history: Path, roots: list[LogRoot], ledger_file: Path, now_ms: int
+) -> None:
+    app = BurnmeterApp(
+        roots=roots,
+        ledger_file=ledger_file,
+        loaded=LoadedSettings(Settings(), ledger_file.parent / "config.toml"),
+        tray_available=False,
+        live=True,
+    )
+    progress: list[tuple[int, int]] = []
+    app.import_progress.connect(lambda done, total: progress.append((done, total)))
+    try:
+        app.start()
+        qtbot.waitUntil(lambda: app.engine is not None, timeout=20_000)
+        assert app.engine is not None and app.engine.is_writer
+        assert progress and progress[-1][0] == progress[-1][1] > 0
+        qtbot.waitUntil(
+            lambda: app.snapshot is not None and app.snapshot.calls > 900, timeout=10_000
+        )
+        assert app.snapshot is not None
+        before = app.snapshot.today_usd
+        icon_before = app.tray.state
+
+        path = session_file(history, "/home/dev/src/burnmeter", "running-session")
+        append(
+            path,
+            claude_call(
+                message_id="live-1",
+                session_id="running-session",
+                cwd="/home/dev/src/burnmeter",
+                ts_ms=now_ms,
+                model="claude-opus-4-5",
+                input_tokens=200_000,
+                output_tokens=20_000,
+            ),
+        )
+        qtbot.waitUntil(
+            lambda: app.snapshot is not None and app.snapshot.today_usd > before + 1, timeout=10_000
+        )
+        assert app.tray.state.cost_usd > icon_before.cost_usd
+        assert app.tray.state.running
+
+        app.set_paused(True)
+        assert app.engine.is_paused
+        assert app.tray.state.paused
+        app.set_paused(False)
+        assert not app.engine.is_paused
+    finally:
+        app.shutdown()
+    assert app.engine is None
