@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from shared.autostart import autostart_file, set_autostart
+from shared import desktop
 from shared.config import LoadedSettings, Settings, save_settings
 
 PLANS = (
@@ -112,7 +112,7 @@ class SettingsDialog(QDialog):
         for value, label in METER_MODES:
             self.meter_mode.addItem(label, value)
         form.addRow("The icon shows", self.meter_mode)
-        self.start_at_login = QCheckBox(f"Start at login ({autostart_file()})")
+        self.start_at_login = QCheckBox(f"Start at login ({desktop.autostart_path()})")
         form.addRow(self.start_at_login)
         self.lsp_tcp = QCheckBox(
             "Language server also listens on TCP (127.0.0.1, token in keyring)"
@@ -169,7 +169,9 @@ class SettingsDialog(QDialog):
         self.plan.setCurrentText(settings.subscription.plan)
         self.plan_price.setValue(settings.subscription.monthly_price_usd or 0)
         self.meter_mode.setCurrentIndex(max(0, self.meter_mode.findData(settings.meter_mode)))
-        self.start_at_login.setChecked(settings.start_at_login)
+        # The desktop's own settings panel may have switched the entry off: show what is.
+        at_login = desktop.autostart_enabled() if desktop.is_supported() else False
+        self.start_at_login.setChecked(settings.start_at_login and at_login)
         self.lsp_tcp.setChecked(settings.lsp_tcp)
         self.timezone.setText(settings.timezone)
         self.claude_roots.setPlainText("\n".join(settings.roots.claude))
@@ -261,7 +263,13 @@ class SettingsDialog(QDialog):
             self.message = f"{self.loaded.path} was left as it is."
             return False
         save_settings(settings, self.loaded.path)
-        set_autostart(settings.start_at_login)
+        try:
+            if settings.start_at_login:
+                desktop.enable_autostart()
+            else:
+                desktop.disable_autostart()
+        except desktop.DesktopIntegrationError as exc:
+            QMessageBox.warning(self, "Start at login", str(exc))
         self.loaded = LoadedSettings(settings, self.loaded.path)
         self.message = f"Saved to {self.loaded.path}"
         self.saved.emit(settings)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from shared.autostart import autostart_file
 from shared.config import load_settings
+from shared.desktop import autostart_path
 from shared.paths import config_file
 from tray_app.settings_window import SettingsDialog
 
@@ -73,13 +73,13 @@ def test_start_at_login_writes_and_removes_the_xdg_autostart_entry(
     window = dialog(qtbot)
     window.start_at_login.setChecked(True)
     assert window.save()
-    entry = autostart_file()
-    assert entry == isolated_home / ".config" / "autostart" / "burnmeter-tray.desktop"
+    entry = autostart_path()
+    assert entry == isolated_home / ".config" / "autostart" / "burnmeter.desktop"
     text = entry.read_text(encoding="utf-8")
     assert "[Desktop Entry]" in text
     assert "Type=Application" in text
     exec_line = next(line for line in text.splitlines() if line.startswith("Exec="))
-    assert "burnmeter-tray" in exec_line or "tray_app" in exec_line
+    assert "burnmeter-tray" in exec_line or "shared tray" in exec_line
 
     window = dialog(qtbot)
     assert window.start_at_login.isChecked()
