@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -238,6 +239,10 @@ def test_since_until_and_time_zone(isolated_home: Path) -> None:
     assert days("--tz", "Europe/Berlin", "--until", "2026-03-10") == []
     assert days("--tz", "UTC", "--until", "2026-03-10") == ["2026-03-10"]
     assert days("--tz", "UTC", "--since", "2026-03-11") == []
+    # Without --tz the local zone (here from TZ) decides.
+    berlin = {**os.environ, "TZ": "Europe/Berlin"}
+    local = json.loads(run_cli("report", "daily", "--json", env=berlin).stdout)
+    assert [row["date"] for row in local["daily"]] == ["2026-03-11"]
     sessions = _json(
         "report", "sessions", "--json", "--tz", "Europe/Berlin", "--since", "2026-03-11"
     )
