@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
-import tempfile
 import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, QUrl, Signal
+from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QFileDialog, QSystemTrayIcon
 
@@ -30,6 +27,7 @@ from shared.live.engine import LiveEngine
 from shared.live.lock import WriterLock
 from shared.pricing import PriceBook
 from shared.sources.roots import LogRoot
+from shared.summary.export import Format, auto_export_due, export_summary, run_auto_export
 from tray_app.crossings import Alert, DashboardTarget, NotifiedKeys, alerts_for
 from tray_app.dashboard import DashboardWindow
 from tray_app.dashboard_data import (
@@ -88,6 +86,9 @@ class BurnmeterApp(QObject):
         self.snapshot: TraySnapshot | None = None
         self.shown_alerts: list[Alert] = []
         self._last_target = DashboardTarget("overview")
+        self._last_file: Path | None = None
+        self.exported: list[Path] = []
+        self._auto_exporting = False
         self._reading = False
         self._read_again = False
         self._importing = False
@@ -106,7 +107,7 @@ class BurnmeterApp(QObject):
         self.tray.export_summary.connect(self.export_summary)
         self.tray.pause_toggled.connect(self.set_paused)
         self.tray.quit_requested.connect(self.quit)
-        self.tray.messageClicked.connect(lambda: self.open_dashboard(self._last_target))
+        self.tray.messageClicked.connect(self._message_clicked)
 
         self.dashboard = DashboardWindow(
             self.worker,
@@ -122,6 +123,7 @@ class BurnmeterApp(QObject):
         self._tick = QTimer(self)
         self._tick.setInterval(TICK_MS)
         self._tick.timeout.connect(self.refresh)
+        self._tick.timeout.connect(self._auto_export_if_due)
         self.ledger_changed.connect(self._debounce.start)
         self.import_progress.connect(self._show_import_progress)
 
@@ -160,6 +162,7 @@ class BurnmeterApp(QObject):
             return
         self.refresh()
         self._tick.start()
+        self._auto_export_if_due()
         if self.live:
             self._importing = True
             self.worker.submit(self._first_import, self._first_import_done, self._import_failed)
@@ -265,6 +268,7 @@ class BurnmeterApp(QObject):
     def notify(self, alert: Alert) -> None:
         self.shown_alerts.append(alert)
         self._last_target = alert.target
+        self._last_file = None
         log.info("alert: %s: %s", alert.title, alert.body)
         if self.tray_available and QSystemTrayIcon.supportsMessages():
             icon = (
@@ -275,6 +279,12 @@ class BurnmeterApp(QObject):
             self.tray.showMessage(alert.title, alert.body, icon, 15_000)
         else:
             self.dashboard.show_banner(f"{alert.title}: {alert.body}")
+
+    def _message_clicked(self) -> None:
+        if self._last_file is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._last_file)))
+        else:
+            self.open_dashboard(self._last_target)
 
     def open_dashboard(self, target: DashboardTarget | None = None) -> None:
         self.dashboard.show()
@@ -336,38 +346,55 @@ class BurnmeterApp(QObject):
         if path:
             self.run_summary_export(Path(path), _format_of(path, chosen))
 
-    def run_summary_export(
-        self, path: Path, fmt: str, on_done: Callable[[bool, str], None] | None = None
-    ) -> QProcess:
-        """`burnmeter summary --last-week` in a child process, against this app's ledger."""
-        process = QProcess(self)
-        env = QProcessEnvironment.systemEnvironment()
-        env.insert("BURNMETER_DATA_DIR", str(self.ledger_file.parent))
-        if self.demo:
-            home = self.roots[0].path.parent.parent
-            env.insert("CLAUDE_CONFIG_DIR", str(home / ".claude"))
-            env.insert("CODEX_HOME", str(home / ".codex"))
-            env.insert("BURNMETER_CONFIG_DIR", tempfile.mkdtemp(prefix="burnmeter-demo-config-"))
-        process.setProcessEnvironment(env)
-        args = ["summary", "--last-week", "--format", fmt, "-o", str(path)]
-        if not getattr(sys, "frozen", False):
-            args = ["-m", "shared", *args]
+    def run_summary_export(self, path: Path, fmt: Format) -> None:
+        """Last week's summary into `path`, built on the worker; a notification says where."""
+        settings, zone = self.settings, zone_for(self.settings)
 
-        def finished(code: int, _status: QProcess.ExitStatus) -> None:
-            error = bytes(process.readAllStandardError().data()).decode(errors="replace").strip()
-            if code == 0:
-                self._last_target = DashboardTarget("overview")
-                self.tray.showMessage("Weekly summary saved", str(path))
-                QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-            else:
-                log.warning("summary export failed: %s", error)
-                self.dashboard.show_banner(f"Export failed: {error or f'exit code {code}'}")
-            if on_done is not None:
-                on_done(code == 0, error)
+        def export() -> Path:
+            ledger = open_ledger(self.ledger_file)
+            try:
+                return export_summary(ledger, settings, None, zone, fmt, path)
+            finally:
+                ledger.close()
 
-        process.finished.connect(finished)
-        process.start(sys.executable, args)
-        return process
+        self.worker.submit(export, self._summary_written, self._summary_failed)
+
+    def _summary_written(self, path: Path) -> None:
+        self.exported.append(path)
+        self._last_file = path
+        if self.tray_available and QSystemTrayIcon.supportsMessages():
+            self.tray.showMessage("Weekly summary saved", f"{path}\nClick to open it.")
+        else:
+            self.dashboard.show_banner(f"Weekly summary saved to {path}")
+
+    def _summary_failed(self, exc: Exception) -> None:
+        log.warning("summary export failed: %s", exc)
+        self.dashboard.show_banner(f"Exporting the weekly summary failed: {exc}")
+
+    def _auto_export_if_due(self) -> None:
+        """The Monday export into the folder set in `[summary]`, once per week."""
+        if self._auto_exporting or not auto_export_due(self.settings):
+            return
+        self._auto_exporting = True
+        settings = self.settings
+
+        def export() -> Path | None:
+            ledger = open_ledger(self.ledger_file)
+            try:
+                return run_auto_export(ledger, settings)
+            finally:
+                ledger.close()
+
+        def done(path: Path | None) -> None:
+            self._auto_exporting = False
+            if path is not None:
+                self._summary_written(path)
+
+        def failed(exc: Exception) -> None:
+            self._auto_exporting = False
+            self._summary_failed(exc)
+
+        self.worker.submit(export, done, failed)
 
     def _stop_engine(self) -> None:
         engine, self.engine = self.engine, None
@@ -395,8 +422,9 @@ def roots_for(settings: Settings) -> list[LogRoot]:
     return roots
 
 
-def _format_of(path: str, chosen_filter: str) -> str:
+def _format_of(path: str, chosen_filter: str) -> Format:
+    by_name: dict[str, Format] = {"html": "html", "md": "md", "json": "json", "csv": "csv"}
     suffix = os.path.splitext(path)[1].lower().lstrip(".")
-    if suffix in ("html", "md", "json", "csv"):
-        return suffix
-    return chosen_filter.split()[0].lower().replace("markdown", "md")
+    if suffix in by_name:
+        return by_name[suffix]
+    return by_name.get(chosen_filter.split()[0].lower().replace("markdown", "md"), "html")
