@@ -1,0 +1,233 @@
+"""The real thing: `burnmeter tray` under Xvfb with a real tray host (trayer) docks its
+icon; screenshots of the screen show the meter in the budget's colour, and an appended
+log line turns it red without any help."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QColor, QImage
+
+from shared.config import Budgets, Settings, save_settings
+from shared.paths import config_file
+from shared.sources.roots import LogRoot
+from tests.logfixtures import append, claude_call
+from tests.tray.conftest import ingest_now
+from tests.tray.history import session_file
+from tray_app.icons import LEVEL_COLOURS, RUNNING_COLOUR
+
+TOOLS = ("Xvfb", "trayer", "import", "xwininfo")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def require_tools() -> None:
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if not missing:
+        return
+    message = f"needs {', '.join(missing)} (Debian: xvfb trayer imagemagick x11-utils)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def wait_for(check: object, timeout: float, what: str) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()  # type: ignore[operator]
+        if result:
+            return result
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def display(tmp_path: Path) -> Iterator[str]:
+    require_tools()
+    read_fd, write_fd = os.pipe()
+    xvfb = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+        pass_fds=(write_fd,),
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        number = pipe.readline().strip()
+    assert number, "Xvfb did not report a display"
+    name = f":{number}"
+    env = {**os.environ, "DISPLAY": name}
+    trayer = subprocess.Popen(
+        [
+            "trayer",
+            "--edge",
+            "top",
+            "--align",
+            "right",
+            "--widthtype",
+            "pixel",
+            "--width",
+            "160",
+            "--height",
+            "48",
+            "--tint",
+            "0xd8d8d8",
+            "--SetDockType",
+            "true",
+        ],
+        env=env,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: panel_geometry(name), 15, "the trayer panel")
+        yield name
+    finally:
+        for process in (trayer, xvfb):
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def window_tree(display: str) -> str:
+    result = subprocess.run(
+        ["xwininfo", "-root", "-tree"],
+        env={**os.environ, "DISPLAY": display},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout
+
+
+GEOMETRY = re.compile(r"(\d+)x(\d+)\+-?\d+\+-?\d+\s+\+(-?\d+)\+(-?\d+)")
+
+
+def panel_geometry(display: str) -> tuple[int, int, int, int] | None:
+    for line in window_tree(display).splitlines():
+        if '"panel"' in line and "trayer" in line:
+            match = GEOMETRY.search(line)
+            if match:
+                w, h, x, y = map(int, match.groups())
+                return x, y, w, h
+    return None
+
+
+def docked_icon(display: str) -> tuple[int, int, int, int] | None:
+    """The burnmeter window inside the trayer panel: (x, y, w, h) on screen."""
+    panel = panel_geometry(display)
+    if panel is None:
+        return None
+    px, py, pw, ph = panel
+    for line in window_tree(display).splitlines():
+        if '"burnmeter"' not in line:
+            continue
+        match = GEOMETRY.search(line)
+        if match:
+            w, h, x, y = map(int, match.groups())
+            if px <= x < px + pw and py <= y < py + ph and w < pw:
+                return x, y, w, h
+    return None
+
+
+def screenshot(display: str, path: Path) -> QImage:
+    subprocess.run(
+        ["import", "-window", "root", str(path)],
+        env={**os.environ, "DISPLAY": display},
+        check=True,
+        timeout=30,
+    )
+    image = QImage(str(path))
+    assert not image.isNull()
+    return image
+
+
+def count_like(image: QImage, box: tuple[int, int, int, int], colour: QColor) -> int:
+    x0, y0, w, h = box
+    found = 0
+    for x in range(x0, x0 + w):
+        for y in range(y0, y0 + h):
+            pixel = image.pixelColor(x, y)
+            if (
+                abs(pixel.red() - colour.red()) < 40
+                and abs(pixel.green() - colour.green()) < 40
+                and abs(pixel.blue() - colour.blue()) < 40
+            ):
+                found += 1
+    return found
+
+
+def test_tray_docks_and_paints_the_meter_in_a_real_tray_host(
+    qapp: object,
+    display: str,
+    history: Path,
+    roots: list[LogRoot],
+    ledger_file: Path,
+    tmp_path: Path,
+    now_ms: int,
+) -> None:
+    ingest_now(roots, ledger_file)
+    from shared.ledger import open_ledger
+    from tray_app.snapshot import snapshot_from_ledger
+
+    ledger = open_ledger(ledger_file)
+    from zoneinfo import ZoneInfo
+
+    today = snapshot_from_ledger(ledger, Settings(), ZoneInfo("UTC"), now_ms).today_usd
+    ledger.close()
+    assert today > 0
+    # A daily budget today's spend fills to 90 %: the "warning" colour.
+    save_settings(Settings(budgets=Budgets(daily_usd=round(today / 0.9, 4))), config_file())
+
+    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+    log_file = (tmp_path / "tray.log").open("w")
+    tray = subprocess.Popen(
+        [sys.executable, "-m", "shared", "tray"],
+        env=env,
+        cwd=REPO,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        box = wait_for(lambda: docked_icon(display), 30, "the icon to dock")
+        assert isinstance(box, tuple)
+        amber, green, red = (LEVEL_COLOURS[k] for k in ("warning", "under", "over"))
+
+        def shows(colour: QColor, shot: str) -> bool:
+            image = screenshot(display, tmp_path / shot)
+            return count_like(image, box, colour) >= 10
+
+        wait_for(lambda: shows(amber, "warning.png"), 20, "the amber meter")
+        image = QImage(str(tmp_path / "warning.png"))
+        assert count_like(image, box, green) == 0
+        assert count_like(image, box, red) == 0
+        assert count_like(image, box, RUNNING_COLOUR) >= 4  # a session is running
+
+        # An expensive call appended to the running session pushes today over budget.
+        path = session_file(history, "/home/dev/src/burnmeter", "running-session")
+        append(
+            path,
+            claude_call(
+                message_id="big-one",
+                session_id="running-session",
+                cwd="/home/dev/src/burnmeter",
+                ts_ms=int(time.time() * 1000),
+                model="claude-opus-4-5",
+                input_tokens=400_000,
+                output_tokens=40_000,
+            ),
+        )
+        wait_for(lambda: shows(red, "over.png"), 20, "the red meter")
+    finally:
+        tray.send_signal(signal.SIGTERM)
+        code = tray.wait(timeout=20)
+        log_file.close()
+    output = (tmp_path / "tray.log").read_text()
+    assert code == 0, output
+    assert "writer: True" in output
+    assert "Traceback" not in output
