@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -143,3 +144,20 @@ def test_git_missing_is_unknown_not_an_error(
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
     outcome = session_insights(ledger, Settings())["sess-nogit"].outcome
     assert outcome.status == "unknown" and "git is not installed" in outcome.reason
+
+
+def test_slow_git_is_unknown_after_the_timeout(
+    tmp_path: Path, repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _editing_session(tmp_path, repo.root, ["app.py"], "sess-slow")
+    ledger = _ledger(tmp_path)
+    slow_bin = tmp_path / "slow-bin"
+    slow_bin.mkdir()
+    fake = slow_bin / "git"
+    fake.write_text("#!/bin/sh\nsleep 5\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{slow_bin}:{os.environ['PATH']}")
+    quick = Settings.model_validate({"insights": {"git_timeout_seconds": 0.5}})
+    outcome = session_insights(ledger, quick)["sess-slow"].outcome
+    assert outcome.status == "unknown"
+    assert "did not answer within 0.5 s" in outcome.reason
