@@ -174,6 +174,14 @@ class LedgerWriter:
         parsed = result.parsed
         conn.execute("BEGIN IMMEDIATE")
         try:
+            stored = conn.execute(
+                "SELECT offset FROM sources WHERE id = ?", (result.task.source_id,)
+            ).fetchone()
+            if stored is None or stored[0] != result.task.offset:
+                # Another burnmeter process consumed these bytes first (a report run while
+                # the tray ingests): its transaction already holds them, lines included.
+                conn.execute("COMMIT")
+                return 0
             before = conn.total_changes
             self._write_events(result.task.source_id, parsed)
             added = conn.total_changes - before

@@ -335,18 +335,39 @@ def open_ledger(path: Path | None = None, *, readonly: bool = False) -> Ledger:
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
-    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-    while version < SCHEMA_VERSION:
-        # One script per step, inside one transaction: a killed upgrade leaves the old version.
-        script = (
-            f"BEGIN IMMEDIATE;\n{MIGRATIONS[version]}\n"
-            f"PRAGMA application_id = {APPLICATION_ID};\n"
-            f"PRAGMA user_version = {version + 1};\nCOMMIT;"
-        )
+    """Apply the missing migrations, one transaction per step: a killed upgrade leaves the
+    old version. The version is read inside the write transaction, so two processes
+    opening a new (or old) ledger at once never apply the same step twice."""
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executescript(script)
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if version >= SCHEMA_VERSION:
+                conn.execute("COMMIT")
+                return
+            for statement in _statements(MIGRATIONS[version]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        version += 1
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a migration script (trigger bodies kept whole); `executescript`
+    cannot run inside a transaction the caller opened."""
+    statements, pending = [], ""
+    *parts, rest = script.split(";")
+    for part in parts:
+        pending += part + ";"
+        # False while the `;` is inside a string or a trigger body.
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n\t;"):
+                statements.append(pending)
+            pending = ""
+    if (pending + rest).strip():
+        statements.append(pending + rest)
+    return statements

@@ -127,3 +127,18 @@ def test_sigkill_at_random_moments_then_resume_gives_uninterrupted_totals(
     killed = open_ledger(killed_data / "ledger.sqlite")
     expected = open_ledger(reference_data / "ledger.sqlite")
     assert snapshot(killed) == snapshot(expected), (seed, duration, partial)
+
+
+def test_two_ingests_at_once_give_the_totals_of_one(isolated_home: Path, tmp_path: Path) -> None:
+    """A report run while the tray (or another shell) is ingesting the same logs: both read
+    the same new bytes; dedupe keys and per-chunk transactions keep every call once."""
+    write_history(isolated_home, claude_sessions=30, codex_rollouts=30, turns=40)
+    reference_data = tmp_path / "reference"
+    assert _start_ingest(_env(isolated_home, reference_data)).wait(timeout=300) == 0
+    shared_data = tmp_path / "shared"
+    both = [_start_ingest(_env(isolated_home, shared_data)) for _ in range(2)]
+    for process in both:
+        assert process.wait(timeout=300) == 0, process.stderr.read() if process.stderr else ""
+    ours = open_ledger(shared_data / "ledger.sqlite")
+    expected = open_ledger(reference_data / "ledger.sqlite")
+    assert snapshot(ours) == snapshot(expected)
