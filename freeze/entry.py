@@ -16,8 +16,9 @@ TRAY_EXECUTABLE = "burnmeter-tray"
 
 
 def argv_for(executable: str, args: list[str]) -> list[str]:
-    """The command line to run: the tray's name means `burnmeter tray ARGS`."""
-    if Path(executable).stem.lower() == TRAY_EXECUTABLE:
+    """The command line to run: the tray's name means `burnmeter tray ARGS`, unless ARGS
+    name a command (the tray runs `sys.executable summary ...` for its exports)."""
+    if Path(executable).stem.lower() == TRAY_EXECUTABLE and (not args or args[0].startswith("-")):
         return ["tray", *args]
     return args
 

@@ -51,3 +51,13 @@ def resources_dir() -> Path:
 def demo_history_dir() -> Path:
     """The small generated demo history shipped for newcomers (`--demo`)."""
     return resources_dir() / "demo" / "home"
+
+
+def cli_command() -> list[str]:
+    """How to run the `burnmeter` CLI in a child process of this one: in a bundle, the
+    console executable beside this one (never the windowed tray's, which on Windows has no
+    stdout); otherwise this Python with `-m shared`."""
+    if getattr(sys, "frozen", False):
+        executable = Path(sys.executable)
+        return [str(executable.with_name(APP_NAME + executable.suffix))]
+    return [sys.executable, "-m", "shared"]

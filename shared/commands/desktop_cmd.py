@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from shared import desktop
 from shared.commands.context import CommandError
@@ -30,17 +31,27 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(run=run)
 
 
+def _summarise(paths: list[Path]) -> list[str]:
+    """One line per file, except the icons: one line for all of them."""
+    theme = desktop.icon_theme_dir()
+    icons = [path for path in paths if path.is_relative_to(theme)]
+    lines = [display_path(path) for path in paths if path not in icons]
+    if icons:
+        lines.insert(0, f"{len(icons)} icons in {display_path(theme)}")
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         if args.uninstall:
             removed = desktop.uninstall_desktop_entry()
-            for path in removed:
-                print(f"removed {display_path(path)}")
+            for line in _summarise(removed):
+                print(f"removed {line}")
             if not removed:
                 print("nothing to remove: burnmeter's desktop entry was not installed")
             return 0
-        for path in desktop.install_desktop_entry():
-            print(f"wrote   {display_path(path)}")
+        for line in _summarise(desktop.install_desktop_entry()):
+            print(f"wrote   {line}")
         if args.autostart:
             print(f"wrote   {display_path(desktop.enable_autostart())} (start at login)")
     except desktop.DesktopIntegrationError as exc:

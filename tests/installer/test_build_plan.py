@@ -28,6 +28,9 @@ def test_entry_runs_the_tray_under_the_tray_executable_name() -> None:
     assert entry.argv_for("/opt/burnmeter/burnmeter-tray", []) == ["tray"]
     assert entry.argv_for("C:/burnmeter/burnmeter-tray.exe", ["--demo"]) == ["tray", "--demo"]
     assert entry.argv_for("/opt/burnmeter/burnmeter", ["report", "daily"]) == ["report", "daily"]
+    # The tray re-runs its own executable for CLI work (summary export): not the tray again.
+    summary = ["summary", "--last-week", "-o", "/tmp/w.html"]
+    assert entry.argv_for("/opt/burnmeter/burnmeter-tray", summary) == summary
 
 
 def test_resources_land_where_frozen_code_looks(tmp_path: Path) -> None:

@@ -149,6 +149,7 @@ def test_install_desktop_command_and_doctor_report_it(isolated_home: Path) -> No
     assert installed.returncode == 0, installed.stderr
     entry = isolated_home / ".local/share/applications/burnmeter.desktop"
     assert "~/.local/share/applications/burnmeter.desktop" in installed.stdout
+    assert "9 icons in ~/.local/share/icons/hicolor" in installed.stdout
     validate(entry)
     exec_path = entry_keys(entry)["Exec"].strip('"')
     assert os.access(exec_path, os.X_OK)
