@@ -74,14 +74,14 @@ EXCLUDED_MODULES = (
 )
 
 # Files PyInstaller's Qt hooks collect that a tray app does not load. Patterns match the
-# destination path inside the bundle (forward slashes). Qt's own translations stay: the
-# dialogs use them.
+# destination path inside the bundle (forward slashes).
 EXCLUDED_FILES = (
     "PySide6/Qt/qml/*",
     "PySide6/Qt/lib/libQt6Quick*",
     "PySide6/Qt/lib/libQt6Qml*",
     "PySide6/Qt/lib/libQt6Pdf*",
     "PySide6/Qt/lib/libQt6VirtualKeyboard*",
+    "PySide6/Qt/lib/libQt6EglFS*",
     "PySide6/Qt/plugins/platforminputcontexts/libqtvirtualkeyboardplugin*",
     "PySide6/Qt/plugins/egldeviceintegrations/*",
     "PySide6/Qt/plugins/platforms/libqeglfs*",
@@ -90,7 +90,24 @@ EXCLUDED_FILES = (
     "PySide6/Qt/plugins/platforms/libqvnc*",
     "PySide6/Qt/plugins/platforms/libqvkkhrdisplay*",
     "PySide6/Qt/plugins/imageformats/libqpdf*",
-    "PySide6/Qt/lib/libQt6EglFs*",
+    # Qt's translations of its own dialogs (7 MB); burnmeter's windows are English.
+    "PySide6/Qt/translations/*",
+    # The GTK 3 platform theme drags in the build machine's GTK, GDK, Pango, Cairo and ATK
+    # (about 15 MB) and would mix them with the user's; without it Qt draws its own
+    # dialogs, and the tray icon and menu are unaffected.
+    "PySide6/Qt/plugins/platformthemes/libqgtk3*",
+    "libgtk-3.so*",
+    "libgdk-3.so*",
+    "libgdk_pixbuf-2.0.so*",
+    "libpango-1.0.so*",
+    "libpangocairo-1.0.so*",
+    "libpangoft2-1.0.so*",
+    "libcairo.so*",
+    "libcairo-gobject.so*",
+    "libatk-1.0.so*",
+    "libatk-bridge-2.0.so*",
+    "libatspi.so*",
+    "libepoxy.so*",
 )
 
 # Folders under resources/ that are build inputs, not things the bundle reads at run time.
