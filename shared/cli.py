@@ -42,12 +42,19 @@ def version_text() -> str:
 def build_parser() -> argparse.ArgumentParser:
     import argparse
 
+    class PrintVersion(argparse.Action):
+        """Like argparse's "version" action, but never wraps a long bundle path."""
+
+        def __call__(self, parser: argparse.ArgumentParser, *_: object, **__: object) -> None:
+            print(version_text())
+            parser.exit()
+
     parser = argparse.ArgumentParser(
         prog="burnmeter",
         description="See and steer what your AI coding agents cost. Reads Claude Code and "
         "Codex logs into a local ledger; nothing leaves your machine.",
     )
-    parser.add_argument("--version", action="version", version=version_text())
+    parser.add_argument("--version", action=PrintVersion, nargs=0, help="show the version and exit")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).add_parser(subparsers)
