@@ -5,6 +5,8 @@ Public API (the language server, tray and weekly summary call this):
     session_insights(ledger, settings, session_ids=None, now_ms=None, *, prices=None,
                      policy=None, with_outcomes=True) -> dict[str, SessionInsight]
 
+    active_sessions(ledger, now_ms=None, within_minutes=15) -> list[str]
+
 `SessionInsight(tier, hint, outcome, flags)`; each part has `.as_json()`:
 
 - `tier`: the tier holding at least `dominant_tier_share` of the session's cost (of its
@@ -23,6 +25,10 @@ Public API (the language server, tray and weekly summary call this):
   `shared.insights.flags`; `new_flags(before, after)` there gives flags to alert on.
 
 Thresholds come from `settings.insights` (`[insights]` in config.toml).
+
+To alert on runaway stretches while sessions run: every poll, take `active_sessions`, call
+`session_insights(..., session_ids=those, with_outcomes=False)` (no git, cheap), and pass
+the previous and the new `{id: insight.flags}` to `new_flags`.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ __all__ = [
     "Hint",
     "Outcome",
     "SessionInsight",
+    "active_sessions",
     "new_flags",
     "session_insights",
     "session_tier",
@@ -212,3 +219,19 @@ def session_insights(
             cost_usd=activity.cost_usd,
         )
     return result
+
+
+def active_sessions(
+    ledger: Ledger, now_ms: int | None = None, within_minutes: float = 15
+) -> list[str]:
+    """Sessions with a model call in the last `within_minutes`, most recent first."""
+    import time
+
+    now = int(time.time() * 1000) if now_ms is None else now_ms
+    since = now - int(within_minutes * 60_000)
+    rows = ledger.conn.execute(
+        "SELECT session_id, max(ts_ms) AS last FROM usage_events WHERE ts_ms >= ? AND ts_ms <= ? "
+        "GROUP BY session_id ORDER BY last DESC",
+        (since, now),
+    ).fetchall()
+    return [str(row[0]) for row in rows]

@@ -10,7 +10,7 @@ import pytest
 from shared.config import Settings
 from shared.ingest import ingest
 from shared.insights.flags import new_flags
-from shared.insights.sessions import SessionInsight, session_insights
+from shared.insights.sessions import SessionInsight, active_sessions, session_insights
 from shared.ledger import open_ledger
 from shared.sources.events import CLAUDE, CODEX
 from shared.sources.roots import LogRoot
@@ -121,6 +121,21 @@ def test_new_flags_reports_only_what_is_new(tmp_path: Path) -> None:
     first = {sid: i.flags for sid, i in _insights(tmp_path).items()}
     assert [(sid, f.kind) for sid, f in new_flags({}, first)] == [("sess-live", "loop")]
     assert new_flags(first, first) == []
+
+
+def test_active_sessions_polling(tmp_path: Path) -> None:
+    _failing_bash(tmp_path, "sess-live", ["make"] * 3)
+    ledger = open_ledger(tmp_path / "ledger.sqlite")
+    ingest(ledger, [LogRoot(CLAUDE, tmp_path / ".claude" / "projects")])
+    last_call = T0 + 3 * MINUTE
+    assert active_sessions(ledger, now_ms=last_call + 14 * MINUTE) == ["sess-live"]
+    assert active_sessions(ledger, now_ms=last_call + 16 * MINUTE) == []
+    live = active_sessions(ledger, now_ms=last_call + MINUTE)
+    before = {
+        sid: i.flags
+        for sid, i in session_insights(ledger, Settings(), live, with_outcomes=False).items()
+    }
+    assert before == {"sess-live": []}
 
 
 def _reader_session(home: Path, model: str, calls: int, edits: int = 0) -> None:
