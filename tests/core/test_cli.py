@@ -387,3 +387,38 @@ def test_doctor_shows_roots_files_calls_and_ledger(history: Path, isolated_home:
     text = run_cli("doctor").stdout
     for expected in ("log roots", "ledger", "schema v", "claude-code", "codex", "prices"):
         assert expected in text
+
+
+def _run_on_terminal(*args: str) -> str:
+    """`burnmeter ARGS` with a pseudo-terminal as stdout and stderr; everything it wrote."""
+    import pty
+    import sys
+
+    from tests.core.helpers import REPO_ROOT
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "TERM": "xterm", "COLUMNS": "120"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shared", *args], stdout=slave, stderr=slave, env=env, cwd=REPO_ROOT
+    )
+    os.close(slave)
+    output = b""
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        output += data
+    os.close(master)
+    assert process.wait(timeout=120) == 0
+    return output.decode("utf-8", "replace")
+
+
+def test_ingest_shows_a_progress_bar_only_on_a_terminal(history: Path) -> None:
+    on_terminal = _run_on_terminal("ingest")
+    assert "Reading agent logs" in on_terminal
+    assert "Ingested 3 of 3 files" in on_terminal
+    piped = run_cli("ingest")
+    assert "Reading agent logs" not in piped.stdout + piped.stderr
