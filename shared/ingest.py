@@ -382,16 +382,18 @@ def _plan_tasks(
     With `mark_missing`, known files absent from `files` are flagged as gone (their history
     stays); a targeted ingest of a few files passes False."""
     conn = ledger.conn
-    known = {
-        row[0]: row[1:]
-        for row in conn.execute(
-            "SELECT path, id, device, inode, size, mtime_ns, offset, state FROM sources"
-        )
-    }
     tasks: list[ChunkTask] = []
     present = set()
     conn.execute("BEGIN IMMEDIATE")
     try:
+        # Read inside the write transaction: another burnmeter process may have registered
+        # the same new files a moment ago.
+        known = {
+            row[0]: row[1:]
+            for row in conn.execute(
+                "SELECT path, id, device, inode, size, mtime_ns, offset, state FROM sources"
+            )
+        }
         for log in files:
             present.add(log.path)
             row = known.get(log.path)

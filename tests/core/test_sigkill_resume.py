@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from shared.ledger import open_ledger
@@ -142,3 +143,39 @@ def test_two_ingests_at_once_give_the_totals_of_one(isolated_home: Path, tmp_pat
     ours = open_ledger(shared_data / "ledger.sqlite")
     expected = open_ledger(reference_data / "ledger.sqlite")
     assert snapshot(ours) == snapshot(expected)
+
+
+class _CommitsBeforeWriting:
+    """A connection that lets another process commit just before its own write begins."""
+
+    def __init__(self, conn: sqlite3.Connection, other_process: Callable[[], object]) -> None:
+        self._conn = conn
+        self._other: Callable[[], object] | None = other_process
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        if sql == "BEGIN IMMEDIATE" and self._other is not None:
+            other, self._other = self._other, None
+            other()
+        return self._conn.execute(sql, *args)
+
+    def executemany(self, sql: str, *args: object) -> sqlite3.Cursor:
+        return self._conn.executemany(sql, *args)
+
+
+def test_planning_races_with_another_process_registering_the_same_files(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """Two processes discover the same new files; the second must see the first's rows."""
+    from shared.ingest import _plan_tasks
+    from shared.ledger import Ledger
+    from shared.sources.roots import discover_files
+    from tests.core.helpers import roots_for
+
+    write_history(isolated_home, claude_sessions=3, codex_rollouts=3, turns=2)
+    files = discover_files(roots_for({"HOME": str(isolated_home)}))
+    path = tmp_path / "ledger.sqlite"
+    first, second = open_ledger(path), open_ledger(path)
+    racing = Ledger(path, _CommitsBeforeWriting(second.conn, lambda: _plan_tasks(first, files)))  # type: ignore[arg-type]
+    tasks = _plan_tasks(racing, files)
+    assert len(tasks) == len(files) == 6
+    assert second.conn.execute("SELECT count(*) FROM sources").fetchone() == (6,)
