@@ -156,3 +156,45 @@ def test_reference_counts_what_the_logs_hold(prop: _Fixture) -> None:
     )
     assert sorted(row[5] for row in reference["sources"]) == [0, 0, 0, 1]
     assert len(reference["tool_errors"]) == 3
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    cuts=st.tuples(*(_cuts(size) for size in SIZES)),
+    replacements=st.lists(st.booleans(), min_size=28, max_size=28),
+)
+def test_splits_with_files_replaced_between_ingests_give_the_one_shot_totals(
+    prop: _Fixture, cuts: tuple[list[int], ...], replacements: list[bool]
+) -> None:
+    """As above, and some files are also saved anew (new inode, same bytes so far) between
+    ingests, as editors and sync tools do: they are read again without double counting."""
+    fixture = prop
+    _reset(fixture.home)
+    ledger_file = fixture.home / "replaced.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{ledger_file}{suffix}").unlink(missing_ok=True)
+    ledger = open_ledger(ledger_file)
+    pieces = []
+    for (path, data), points in zip(fixture.logs.items(), cuts, strict=True):
+        bounds = [0, *points, len(data)]
+        pieces.append([(path, data[a:b]) for a, b in pairwise(bounds)])
+    flips = iter(replacements)
+    for round_index in range(max(len(p) for p in pieces)):
+        for file_pieces in pieces:
+            if round_index >= len(file_pieces):
+                continue
+            path, piece = file_pieces[round_index]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.exists() and next(flips, False):
+                copy = path.with_name(path.name + ".save")
+                copy.write_bytes(path.read_bytes())
+                copy.replace(path)
+            with open(path, "ab") as handle:
+                handle.write(piece)
+        ingest_env(ledger, fixture.env)
+    assert snapshot(ledger) == fixture.reference
+    ledger.close()
