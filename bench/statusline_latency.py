@@ -1,11 +1,13 @@
 """How long `burnmeter statusline` takes, as Claude Code runs it on every refresh.
 
-    .venv/bin/python -m bench.statusline_latency [runs] [calls]
+    .venv/bin/python -m bench.statusline_latency [runs] [calls] [path/to/burnmeter]
 
 Builds a throwaway ledger holding `calls` Claude Code model calls spread over the last 30
 days (written as transcripts and read by the real ingest), then runs the installed
 `burnmeter statusline` `runs` times with a statusLine JSON on stdin, as a fresh process
-each time, and prints min / median / p95 wall time next to a bare `python -c pass`.
+each time, and prints min / median / p95 wall and CPU time next to a bare `python -c pass`
+of the same environment. Give the `burnmeter` of a regular (non-editable) install to
+leave out the editable install's import hook, which slows every start.
 Results go in bench/RESULTS-insights.md.
 """
 
@@ -78,7 +80,10 @@ def main() -> int:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 40
     load = os.getloadavg()[0]
     calls = int(sys.argv[2]) if len(sys.argv) > 2 else 20_000
-    burnmeter = str(Path(sys.executable).with_name("burnmeter"))
+    burnmeter = (
+        sys.argv[3] if len(sys.argv) > 3 else str(Path(sys.executable).with_name("burnmeter"))
+    )
+    python = str(Path(burnmeter).with_name("python"))
     with tempfile.TemporaryDirectory() as folder:
         home = Path(folder)
         build_history(home / ".claude", calls)
@@ -101,16 +106,25 @@ def main() -> int:
             .strip()
         )
         CPU_MS.clear()
-        base = [timed([sys.executable, "-c", "pass"], b"", env) for _ in range(runs)]
+        base = [timed([python, "-c", "pass"], b"", env) for _ in range(runs)]
         base_cpu = list(CPU_MS)
         CPU_MS.clear()
         status = [timed([burnmeter, "statusline"], stdin, env) for _ in range(runs)]
         status_cpu = list(CPU_MS)
-    print(f"ledger: {calls} calls; {runs} runs each; {os.cpu_count()} CPUs")
+        # As when the tray, `watch` or the language server runs: another connection holds
+        # the ledger open, so a statusline run is not the last one out and skips the
+        # WAL checkpoint SQLite does when the last connection closes.
+        holder = open_ledger(home / "data" / "ledger.sqlite")
+        CPU_MS.clear()
+        held = [timed([burnmeter, "statusline"], stdin, env) for _ in range(runs)]
+        held_cpu = list(CPU_MS)
+        holder.close()
+    print(f"ledger: {calls} calls; {runs} runs each; {os.cpu_count()} CPUs; {burnmeter}")
     print(f"output: {line}")
     print(f"load average before: {load:.2f}, after: {os.getloadavg()[0]:.2f}")
     print(f"python -c pass:        wall {summary(base)}; CPU {summary(base_cpu)}")
     print(f"burnmeter statusline:  wall {summary(status)}; CPU {summary(status_cpu)}")
+    print(f"  ledger held open:    wall {summary(held)}; CPU {summary(held_cpu)}")
     return 0
 
 

@@ -8,7 +8,8 @@ block, plan-limit use.
 
 It runs on every refresh, so it must finish in tens of milliseconds: `shared.cli` sends
 `statusline` here before building the full parser, and this path imports only sqlite3,
-json and `shared.insights.block_chain` (no dataclasses, pydantic, orjson or pricing).
+json and `shared.insights.block_chain` (no typing, pathlib, dataclasses, pydantic, orjson
+or pricing).
 """
 
 from __future__ import annotations
@@ -210,15 +211,34 @@ def status_line(conn: sqlite3.Connection | None, status: dict[str, Any], now_ms:
     return " │ ".join(parts)
 
 
+def quick_ledger_path() -> str | None:
+    """`shared.paths.ledger_path()` without importing pathlib and platformdirs, where the
+    rule is simple (the variable, Linux, macOS); None elsewhere. A test keeps them equal."""
+    import os
+
+    override = os.environ.get("BURNMETER_DATA_DIR")
+    if override:
+        return os.path.join(os.path.expanduser(override), "ledger.sqlite")
+    if sys.platform == "darwin":
+        base = os.path.expanduser("~/Library/Application Support")
+    elif sys.platform.startswith("linux"):
+        base = os.environ.get("XDG_DATA_HOME", "").strip() or os.path.expanduser("~/.local/share")
+    else:
+        return None
+    return os.path.join(base, "burnmeter", "ledger.sqlite")
+
+
 def open_ledger_fast() -> sqlite3.Connection:
     """The ledger, opened directly when it already has this command's schema; otherwise
     through `open_ledger`, which creates, checks and migrates it (once)."""
     import os
     import sqlite3
 
-    from shared.paths import ledger_path
+    path = quick_ledger_path()
+    if path is None:
+        from shared.paths import ledger_path
 
-    path = ledger_path()
+        path = str(ledger_path())
     if os.path.exists(path):
         conn = sqlite3.connect(path, timeout=1, isolation_level=None, check_same_thread=False)
         version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -228,9 +248,11 @@ def open_ledger_fast() -> sqlite3.Connection:
             conn.execute("PRAGMA synchronous = NORMAL")
             return conn
         conn.close()
+    from pathlib import Path
+
     from shared.ledger import open_ledger
 
-    return open_ledger(path).conn
+    return open_ledger(Path(path)).conn
 
 
 def run_statusline(record: bool = True, stdin: Any = None) -> int:

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.insights.agent_logs import ClaudeSession
 from tests.insights.gitrepo import GitRepo
 
@@ -221,7 +223,15 @@ def test_statusline_import_path_stays_small() -> None:
         env=dict(os.environ),
     )
     loaded = done.stdout.splitlines()[-1]
-    for heavy in ("'dataclasses'", "'pydantic'", "'orjson'", "'argparse'", "'genai_prices'"):
+    heavy_modules = (
+        "dataclasses",
+        "pydantic",
+        "orjson",
+        "argparse",
+        "genai_prices",
+        "platformdirs",
+    )
+    for heavy in (f"'{name}'" for name in heavy_modules):
         assert heavy not in loaded
 
 
@@ -239,3 +249,18 @@ def test_bad_tier_policy_is_reported_and_defaults_kept(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert "needs a `match` pattern and a tier" in done.stderr
     assert json.loads(done.stdout)["sessions"][0]["tier"] == "frontier"
+
+
+def test_quick_ledger_path_agrees_with_shared_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.commands.statusline_cmd import quick_ledger_path
+    from shared.paths import ledger_path
+
+    assert quick_ledger_path() == str(ledger_path())  # BURNMETER_DATA_DIR, as tests set it
+    monkeypatch.delenv("BURNMETER_DATA_DIR")
+    assert quick_ledger_path() == str(ledger_path())  # XDG_DATA_HOME, as tests set it
+    monkeypatch.delenv("XDG_DATA_HOME")
+    assert quick_ledger_path() == str(ledger_path())  # ~/.local/share
+    monkeypatch.setenv("XDG_DATA_HOME", "  ")
+    assert quick_ledger_path() == str(ledger_path())
