@@ -97,8 +97,12 @@ def make_context(args: argparse.Namespace) -> CommandContext:
         return CommandContext(demo_roots(), _throwaway_ledger(), demo=True)
     extra_claude, extra_codex = extra_roots()
     roots = claude_roots() + codex_roots()
-    roots += [LogRoot(CLAUDE, Path(p).expanduser()) for p in extra_claude]
-    roots += [LogRoot(CODEX, Path(p).expanduser()) for p in extra_codex]
+    # Config roots name the same kind of folder as CLAUDE_CONFIG_DIR and CODEX_HOME: a
+    # Claude config dir (or its projects/) and a Codex home (its sessions/ and archives).
+    if extra_claude:
+        roots += claude_roots({"CLAUDE_CONFIG_DIR": ",".join(extra_claude)})
+    if extra_codex:
+        roots += codex_roots({"CODEX_HOME": ",".join(extra_codex)})
     return CommandContext(roots, ledger_path())
 
 

@@ -226,3 +226,31 @@ def test_session_path_and_branch_come_from_the_main_thread_in_any_file_order(
         assert row[:2] == (CWD, "master"), first[1].name
         assert row[3] - row[2] == 25_000
         ledger.close()
+
+
+def test_config_roots_are_read_like_the_agents_variables(isolated_home: Path) -> None:
+    """`[roots]` entries name config dirs as CLAUDE_CONFIG_DIR and CODEX_HOME do: only
+    `projects/` (Claude Code) and `sessions/` + `archived_sessions/` (Codex) are read."""
+    import json
+
+    from tests.core.helpers import run_cli
+
+    laptop = isolated_home / "mnt" / "laptop"
+    _claude_file(laptop / ".claude", "s-laptop", 17)
+    # Claude Code keeps other JSONL beside projects/ (prompt history): not transcripts.
+    (laptop / ".claude" / "history.jsonl").write_text('{"display":"a prompt","project":"/x"}\n')
+    rollout = _rollout("019c-laptop", 23)
+    rollout.write(codex_rollout_path(laptop / ".codex", rollout, folder="archived_sessions"))
+    config = isolated_home / "burnmeter-config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(
+        f'[roots]\nclaude = ["{laptop / ".claude"}"]\ncodex = ["{laptop / ".codex"}"]\n'
+    )
+    daily = json.loads(run_cli("report", "daily", "--json").stdout)
+    assert daily["totals"]["output_tokens"] == 17 + 23
+    doctor = json.loads(run_cli("doctor", "--json").stdout)
+    roots = {(r["agent"], r["path"]) for r in doctor["roots"]}
+    assert ("claude-code", str(laptop / ".claude" / "projects")) in roots
+    assert ("codex", str(laptop / ".codex" / "archived_sessions")) in roots
+    assert doctor["agents"]["claude-code"]["files"] == 1
+    assert doctor["agents"]["claude-code"]["lines"] == 1
