@@ -83,13 +83,14 @@ REPOS = (
 )
 SOURCE_DIRS = ("src", "src/core", "src/api", "lib", "tests", "app/models", "app/views", "pkg")
 SOURCE_EXTS = (".py", ".ts", ".tsx", ".go", ".rs", ".md", ".toml", ".sql")
-WORDS = (
+_TEXT = (
     "the function returns a value when the request handler reads config from the cache and "
     "then writes the result into the ledger table while tests assert that every field keeps "
     "its type import export class struct impl async await yield match case return None "
     "error warning retry timeout buffer offset stream parser token model session budget "
     "def let const var fn pub mod use from import self this null true false"
-).split()
+)
+WORDS = tuple(_TEXT.split(" "))
 CLAUDE_TOOLS = (
     ("Read", 0.34),
     ("Edit", 0.18),
@@ -489,7 +490,9 @@ class ClaudeWriter:
             }
         return {"todos": [{"content": self.filler.text(60), "status": "pending"}]}
 
-    def results(self, session: ClaudeSession, tools: list[tuple[str, str, dict[str, Any]]]) -> bytes:
+    def results(
+        self, session: ClaudeSession, tools: list[tuple[str, str, dict[str, Any]]]
+    ) -> bytes:
         lines = []
         for tool_id, name, tool_input in tools:
             record = self._base(session, "user", session.clock.tick(0.2, 20.0))
@@ -872,7 +875,8 @@ class CodexWriter:
         last = [prompt, cached, output, reasoning]
         session.cumulative = [a + b for a, b in zip(session.cumulative, last, strict=True)]
         ts = session.clock.tick()
-        self.expected.add(ts, CODEX, session.model, (prompt - cached, output, 0, 0, cached, reasoning))
+        counts = (prompt - cached, output, 0, 0, cached, reasoning)
+        self.expected.add(ts, CODEX, session.model, counts)
         info = {
             "total_token_usage": _codex_usage(session.cumulative),
             "last_token_usage": _codex_usage(last),
@@ -880,7 +884,8 @@ class CodexWriter:
         }
         session.primary = min(100.0, session.primary + rng.uniform(0.0, 0.6))
         session.secondary = min(100.0, session.secondary + rng.uniform(0.0, 0.1))
-        payload = {"type": "token_count", "info": info, "rate_limits": self._rate_limits(session, ts)}
+        limits = self._rate_limits(session, ts)
+        payload = {"type": "token_count", "info": info, "rate_limits": limits}
         parts.append(self._line(ts, "event_msg", payload))
         if rng.random() < 0.5:
             session.primary = min(100.0, session.primary + 1.0)
@@ -1052,9 +1057,7 @@ def _write_claude(
     version, split = rng.choice(CLAUDE_VERSIONS)
     folder = home / ".claude" / "projects" / project.encoded
     folder.mkdir(parents=True, exist_ok=True)
-    session = ClaudeSession(
-        project, _uuid(rng), version, split, _pick(rng, CLAUDE_MODELS), clock
-    )
+    session = ClaudeSession(project, _uuid(rng), version, split, _pick(rng, CLAUDE_MODELS), clock)
     path = folder / f"{session.session_id}.jsonl"
     with open(path, "wb", buffering=1 << 20) as out:
         written = writer.write_session(out, session, plan.budget)

@@ -5,22 +5,28 @@ the same transaction as the model calls read from those bytes, so killing an ing
 any moment and running it again gives the totals of an uninterrupted run. Only complete
 lines are consumed; a half-written last line waits for its newline. A file that shrank
 or was replaced is read again from the start; dedupe keys keep totals right.
+
+How it stays fast on a big history: files are parsed in worker processes (one per core)
+in groups of small files, each worker turns what it read into plain row tuples (cheap to
+send back, already deduplicated), and the writer commits many files' rows and offsets in
+one transaction instead of one per file.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shared.ledger import Ledger
 from shared.repos import RepoFinder
 from shared.sources.claude import parse_claude_lines
 from shared.sources.codex import CodexState, parse_codex_lines
-from shared.sources.events import CLAUDE, ParsedChunk
+from shared.sources.events import CLAUDE, ParsedChunk, UsageEvent
 from shared.sources.roots import LogFile, LogRoot, all_roots, discover_files
 
 if TYPE_CHECKING:
@@ -28,11 +34,23 @@ if TYPE_CHECKING:
 
     from shared.pricing import PriceBook
 
-CHUNK_BYTES = 16 * 1024 * 1024
+CHUNK_BYTES = 8 * 1024 * 1024
 # Below this much new data a process pool costs more than it saves.
 PARALLEL_THRESHOLD_BYTES = 32 * 1024 * 1024
+# Small files travel to a worker together, so a pool round trip is paid per group.
+GROUP_BYTES = 4 * 1024 * 1024
+GROUP_FILES = 128
+# A transaction is committed once it holds about this much, or after this long: few
+# commits on a cold ingest, yet progress is saved (and shown) often.
+BATCH_ROWS = 20_000
+BATCH_SECONDS = 0.25
 
 ProgressCallback = Callable[[int, int, str], None]
+
+# Row layouts (positions in the tuples workers send back).
+# event: key, agent, session_id, source_id, ts_ms, model, speed, input, output,
+#        cache_write_5m, cache_write_1h, cache_read, reasoning, total, free, is_sidechain
+EV_TS, EV_MODEL, EV_SPEED, EV_TOKENS, EV_TOTAL = 4, 5, 6, 7, 13
 
 
 @dataclass(slots=True)
@@ -44,12 +62,39 @@ class ChunkTask:
     state: bytes | None
     compressed: bool
     max_bytes: int = CHUNK_BYTES
+    # Size seen when the ingest was planned: the first read asks for no more than that.
+    size: int | None = None
+
+    def next_read(self) -> int:
+        if self.size is None or self.size <= self.offset:
+            return self.max_bytes
+        # A little slack, so a file that grew since it was planned is still read to its end.
+        return min(self.max_bytes, self.size - self.offset + 64 * 1024)
+
+
+@dataclass(slots=True)
+class ChunkRows:
+    """What one read of one file adds to the ledger, as plain tuples."""
+
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    sessions: list[tuple[Any, ...]] = field(default_factory=list)
+    tool_calls: list[tuple[Any, ...]] = field(default_factory=list)
+    tool_files: list[tuple[str, str]] = field(default_factory=list)
+    tool_links: list[tuple[str, str]] = field(default_factory=list)
+    tool_errors: list[tuple[str]] = field(default_factory=list)
+    rate_limits: list[tuple[Any, ...]] = field(default_factory=list)
+    events_read: int = 0
+    lines: int = 0
+    rejected_lines: int = 0
+
+    def row_count(self) -> int:
+        return len(self.events) + len(self.tool_calls) + len(self.rate_limits)
 
 
 @dataclass(slots=True)
 class ChunkResult:
     task: ChunkTask
-    parsed: ParsedChunk
+    rows: ChunkRows
     new_offset: int
     new_state: bytes | None
     at_end: bool
@@ -86,7 +131,7 @@ def read_complete_lines(
     """
     if compressed:
         return _read_compressed(path, offset)
-    with open(path, "rb") as handle:
+    with open(path, "rb", buffering=0) as handle:
         handle.seek(offset)
         data = handle.read(max_bytes)
         if len(data) < max_bytes:
@@ -120,10 +165,10 @@ def parse_chunk(task: ChunkTask) -> ChunkResult:
     """Read and parse one chunk of one file. Runs in a worker process for big ingests."""
     try:
         data, new_offset, at_end = read_complete_lines(
-            task.path, task.offset, task.max_bytes, task.compressed
+            task.path, task.offset, task.next_read(), task.compressed
         )
     except OSError as exc:
-        return ChunkResult(task, ParsedChunk(), task.offset, task.state, True, str(exc))
+        return ChunkResult(task, ChunkRows(), task.offset, task.state, True, str(exc))
     fallback = _session_from_path(task.path)
     if task.agent == CLAUDE:
         parsed = parse_claude_lines(data, fallback)
@@ -132,34 +177,170 @@ def parse_chunk(task: ChunkTask) -> ChunkResult:
         state = CodexState.from_json(task.state)
         parsed = parse_codex_lines(data, state, fallback)
         new_state = state.to_json()
-    return ChunkResult(task, parsed, new_offset, new_state, at_end)
+    del data
+    return ChunkResult(task, rows_of(parsed, task.source_id), new_offset, new_state, at_end)
+
+
+def parse_group(tasks: list[ChunkTask]) -> list[ChunkResult]:
+    """The first chunk of each of several files, in one worker round trip."""
+    return [parse_chunk(task) for task in tasks]
 
 
 # Added to a sidechain call's rank so that any main-thread call ranks before it.
 SIDECHAIN_RANK = 1 << 52
+# Session entry: agent, cwd, branch, first, last, path_rank, branch_rank.
+S_CWD, S_BRANCH, S_FIRST, S_LAST, S_PATH_RANK, S_BRANCH_RANK = 1, 2, 3, 4, 5, 6
 
 
-@dataclass(slots=True)
-class SessionUpdate:
-    """What one chunk says about a session; see LedgerWriter._write_sessions."""
+def _note_session(sessions: dict[str, list[Any]], event: UsageEvent) -> None:
+    """Sessions take their project path from the earliest main-thread call with a cwd
+    and their branch from the latest one; a subagent's (sidechain) cwd and branch, often
+    a worktree of its own, count only while the session has no main-thread call. Ranks
+    make the result the same whatever order files and chunks are read in."""
+    entry = sessions.get(event.session_id)
+    ts_ms = event.ts_ms
+    if entry is None:
+        entry = sessions[event.session_id] = [event.agent, "", "", ts_ms, ts_ms, None, None]
+    elif ts_ms < entry[S_FIRST]:
+        entry[S_FIRST] = ts_ms
+    elif ts_ms > entry[S_LAST]:
+        entry[S_LAST] = ts_ms
+    side = SIDECHAIN_RANK if event.is_sidechain else 0
+    if event.cwd and (entry[S_PATH_RANK] is None or side + ts_ms < entry[S_PATH_RANK]):
+        entry[S_CWD], entry[S_PATH_RANK] = event.cwd, side + ts_ms
+    if event.git_branch and (entry[S_BRANCH_RANK] is None or side - ts_ms < entry[S_BRANCH_RANK]):
+        entry[S_BRANCH], entry[S_BRANCH_RANK] = event.git_branch, side - ts_ms
 
-    agent: str
-    first: int
-    last: int
-    cwd: str = ""
-    branch: str = ""
-    path_rank: int | None = None
-    branch_rank: int | None = None
+
+def rows_of(parsed: ParsedChunk, source_id: int) -> ChunkRows:
+    """Plain tuples for the ledger. A model call read several times in this chunk (Claude
+    Code streams one line per content block) becomes one row, exactly as the ledger's
+    upsert would merge them: the first reading's identity, the largest reading's tokens."""
+    rows = ChunkRows(
+        events_read=len(parsed.events),
+        lines=parsed.lines,
+        rejected_lines=parsed.rejected_lines,
+        tool_links=parsed.tool_links,
+        tool_errors=[(tool_id,) for tool_id in parsed.tool_errors],
+    )
+    events: dict[str, tuple[Any, ...]] = {}
+    sessions: dict[str, list[Any]] = {}
+    for event in parsed.events:
+        total = event.total_tokens
+        key = event.event_key
+        tokens = (
+            event.speed,
+            event.input_tokens,
+            event.output_tokens,
+            event.cache_write_5m_tokens,
+            event.cache_write_1h_tokens,
+            event.cache_read_tokens,
+            event.reasoning_tokens,
+            total,
+        )
+        known = events.get(key)
+        if known is None:
+            events[key] = (
+                key,
+                event.agent,
+                event.session_id,
+                source_id,
+                event.ts_ms,
+                event.model,
+                *tokens,
+                int(event.free),
+                int(event.is_sidechain),
+            )
+        elif total > known[EV_TOTAL] or (
+            total == known[EV_TOTAL] and event.speed == "fast" and known[EV_SPEED] != "fast"
+        ):
+            events[key] = (*known[:EV_SPEED], *tokens, *known[EV_TOTAL + 1 :])
+        _note_session(sessions, event)
+    rows.events = list(events.values())
+    rows.sessions = [(session_id, *entry) for session_id, entry in sessions.items()]
+    rows.tool_calls = [
+        (c.tool_id, c.event_key, c.session_id, c.ts_ms, c.tool_name, c.input_hash)
+        for c in parsed.tool_calls
+    ]
+    rows.tool_files = [(c.tool_id, path) for c in parsed.tool_calls for path in c.paths]
+    rows.rate_limits = [
+        (
+            s.agent,
+            s.session_id,
+            s.ts_ms,
+            s.primary_used_percent,
+            s.primary_window_minutes,
+            s.primary_resets_at,
+            s.secondary_used_percent,
+            s.secondary_window_minutes,
+            s.secondary_resets_at,
+            s.plan_type,
+        )
+        for s in parsed.rate_limits
+    ]
+    return rows
+
+
+# The same model call read twice (streamed lines, a sidechain copy, a re-read file) keeps
+# the reading with the most tokens. Early streamed lines carry no `speed`, so on a tie the
+# reading that says "fast" wins, whichever was read first.
+UPSERT_EVENT = """INSERT INTO usage_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+    ON CONFLICT (event_key) DO UPDATE SET
+        input_tokens = excluded.input_tokens,
+        output_tokens = excluded.output_tokens,
+        cache_write_5m_tokens = excluded.cache_write_5m_tokens,
+        cache_write_1h_tokens = excluded.cache_write_1h_tokens,
+        cache_read_tokens = excluded.cache_read_tokens,
+        reasoning_tokens = excluded.reasoning_tokens,
+        total_tokens = excluded.total_tokens,
+        speed = excluded.speed,
+        cost_usd = excluded.cost_usd,
+        priced = excluded.priced
+    WHERE excluded.total_tokens > usage_events.total_tokens
+        OR (excluded.total_tokens = usage_events.total_tokens
+            AND excluded.speed = 'fast' AND usage_events.speed != 'fast')"""
+_PATH_WINS = "excluded.path_rank < coalesce(sessions.path_rank, 9e18)"
+_BRANCH_WINS = "excluded.branch_rank < coalesce(sessions.branch_rank, 9e18)"
+UPSERT_SESSION = f"""INSERT INTO sessions (session_id, agent, project_path, repo, git_branch,
+        first_ts_ms, last_ts_ms, path_rank, branch_rank) VALUES (?,?,?,?,?,?,?,?,?)
+    ON CONFLICT (session_id) DO UPDATE SET
+        project_path = CASE WHEN {_PATH_WINS}
+            THEN excluded.project_path ELSE sessions.project_path END,
+        repo = CASE WHEN {_PATH_WINS} THEN excluded.repo ELSE sessions.repo END,
+        path_rank = CASE WHEN {_PATH_WINS}
+            THEN excluded.path_rank ELSE sessions.path_rank END,
+        git_branch = CASE WHEN {_BRANCH_WINS}
+            THEN excluded.git_branch ELSE sessions.git_branch END,
+        branch_rank = CASE WHEN {_BRANCH_WINS}
+            THEN excluded.branch_rank ELSE sessions.branch_rank END,
+        first_ts_ms = min(sessions.first_ts_ms, excluded.first_ts_ms),
+        last_ts_ms = max(sessions.last_ts_ms, excluded.last_ts_ms)"""
+UPSERT_TOOL_CALL = (
+    "INSERT INTO tool_calls VALUES (?,?,?,?,?,?) ON CONFLICT (tool_id) DO UPDATE "
+    "SET event_key = coalesce(tool_calls.event_key, excluded.event_key)"
+)
+ADVANCE_SOURCE = (
+    "UPDATE sources SET offset = ?, state = ?, lines = lines + ?, "
+    "rejected_lines = rejected_lines + ?, last_error = ? WHERE id = ?"
+)
 
 
 class LedgerWriter:
-    """Writes parsed chunks and their file offsets in one transaction each."""
+    """Collects parsed chunks and commits them, with their file offsets, in few
+    transactions: a batch is all or nothing, so offsets never run ahead of the calls."""
 
     def __init__(self, ledger: Ledger, prices: Callable[[], PriceBook]) -> None:
         self.ledger = ledger
         self._prices_factory = prices
         self._prices: PriceBook | None = None
+        self._unit_prices: dict[tuple[str, str], Any] = {}
+        from shared.pricing import cost_of_counts
+
+        self._cost_of_counts = cost_of_counts
         self.repos = RepoFinder()
+        self._pending: list[ChunkResult] = []
+        self._pending_rows = 0
+        self._opened = time.monotonic()
 
     @property
     def prices(self) -> PriceBook:
@@ -168,37 +349,53 @@ class LedgerWriter:
             self.ledger.set_meta("price_version", self._prices.version)
         return self._prices
 
+    def add(self, result: ChunkResult) -> bool:
+        """Queue one chunk; True when the batch is big or old enough to commit."""
+        if not self._pending:
+            self._opened = time.monotonic()
+        self._pending.append(result)
+        self._pending_rows += result.rows.row_count() + 1
+        return self._pending_rows >= BATCH_ROWS or time.monotonic() - self._opened >= BATCH_SECONDS
+
     def write(self, result: ChunkResult) -> int:
-        """Commit one chunk; returns how many new model calls it added."""
+        """Commit one chunk on its own; returns how many model calls it added or updated."""
+        self._pending.append(result)
+        return self.flush()
+
+    def flush(self) -> int:
+        """Commit everything queued in one transaction; returns how many model calls were
+        added or updated. On error nothing of the batch is kept (the offsets included)."""
+        batch, self._pending, self._pending_rows = self._pending, [], 0
+        if not batch:
+            return 0
         conn = self.ledger.conn
-        parsed = result.parsed
         conn.execute("BEGIN IMMEDIATE")
         try:
-            stored = conn.execute(
-                "SELECT offset FROM sources WHERE id = ?", (result.task.source_id,)
-            ).fetchone()
-            if stored is None or stored[0] != result.task.offset:
-                # Another burnmeter process consumed these bytes first (a report run while
-                # the tray ingests): its transaction already holds them, lines included.
-                conn.execute("COMMIT")
-                return 0
-            before = conn.total_changes
-            self._write_events(result.task.source_id, parsed)
-            added = conn.total_changes - before
-            self._write_tools(parsed)
-            self._write_sessions(parsed)
-            self._write_rate_limits(parsed)
-            conn.execute(
-                "UPDATE sources SET offset = ?, state = ?, lines = lines + ?, "
-                "rejected_lines = rejected_lines + ?, last_error = ? WHERE id = ?",
-                (
-                    result.new_offset,
-                    result.new_state,
-                    parsed.lines,
-                    parsed.rejected_lines,
-                    result.error,
-                    result.task.source_id,
-                ),
+            batch = self._still_ours(batch)
+            events = [self._priced(row) for result in batch for row in result.rows.events]
+            added = 0
+            if events:
+                added = max(0, conn.executemany(UPSERT_EVENT, events).rowcount)
+            self._write_tools(batch)
+            self._write_sessions(batch)
+            rate_limits = [row for result in batch for row in result.rows.rate_limits]
+            if rate_limits:
+                conn.executemany(
+                    "INSERT OR IGNORE INTO rate_limits VALUES (?,?,?,?,?,?,?,?,?,?)", rate_limits
+                )
+            conn.executemany(
+                ADVANCE_SOURCE,
+                [
+                    (
+                        result.new_offset,
+                        result.new_state,
+                        result.rows.lines,
+                        result.rows.rejected_lines,
+                        result.error,
+                        result.task.source_id,
+                    )
+                    for result in batch
+                ],
             )
             conn.execute("COMMIT")
         except BaseException:
@@ -206,161 +403,82 @@ class LedgerWriter:
             raise
         return added
 
-    def _write_events(self, source_id: int, parsed: ParsedChunk) -> None:
-        if not parsed.events:
-            return
-        prices = self.prices
-        rows = []
-        for event in parsed.events:
-            cost = prices.cost(event)
-            rows.append(
-                (
-                    event.event_key,
-                    event.agent,
-                    event.session_id,
-                    source_id,
-                    event.ts_ms,
-                    event.model,
-                    event.speed,
-                    event.input_tokens,
-                    event.output_tokens,
-                    event.cache_write_5m_tokens,
-                    event.cache_write_1h_tokens,
-                    event.cache_read_tokens,
-                    event.reasoning_tokens,
-                    event.total_tokens,
-                    cost,
-                    0 if cost is None else 1,
-                    int(event.free),
-                    int(event.is_sidechain),
-                )
+    def _still_ours(self, batch: list[ChunkResult]) -> list[ChunkResult]:
+        """The chunks whose bytes no other burnmeter process has committed meanwhile (a
+        report run while the tray ingests): a chunk counts only if its file's stored offset
+        is still where the chunk was read from. Runs inside the write transaction."""
+        stored: dict[int, int] = {}
+        ids = sorted({result.task.source_id for result in batch})
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            stored.update(
+                self.ledger.conn.execute(
+                    f"SELECT id, offset FROM sources WHERE id IN ({marks})", part
+                ).fetchall()
             )
-        # The same model call read twice (streamed lines, a sidechain copy, a re-read file)
-        # keeps the reading with the most tokens. Early streamed lines carry no `speed`, so
-        # on a tie the reading that says "fast" wins, whichever was read first.
-        self.ledger.conn.executemany(
-            """INSERT INTO usage_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-            ON CONFLICT (event_key) DO UPDATE SET
-                input_tokens = excluded.input_tokens,
-                output_tokens = excluded.output_tokens,
-                cache_write_5m_tokens = excluded.cache_write_5m_tokens,
-                cache_write_1h_tokens = excluded.cache_write_1h_tokens,
-                cache_read_tokens = excluded.cache_read_tokens,
-                reasoning_tokens = excluded.reasoning_tokens,
-                total_tokens = excluded.total_tokens,
-                speed = excluded.speed,
-                cost_usd = excluded.cost_usd,
-                priced = excluded.priced
-            WHERE excluded.total_tokens > usage_events.total_tokens
-                OR (excluded.total_tokens = usage_events.total_tokens
-                    AND excluded.speed = 'fast' AND usage_events.speed != 'fast')""",
-            rows,
-        )
+        kept = []
+        for result in batch:
+            source_id = result.task.source_id
+            if stored.get(source_id) != result.task.offset:
+                continue  # another process holds these bytes (and so the later chunks)
+            stored[source_id] = result.new_offset
+            kept.append(result)
+        return kept
 
-    def _write_tools(self, parsed: ParsedChunk) -> None:
+    def _priced(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The event row with its cost (None when the model has no price) and priced flag."""
+        free, is_sidechain = row[EV_TOTAL + 1], row[EV_TOTAL + 2]
+        if free:
+            cost: float | None = 0.0
+        else:
+            key = (row[EV_MODEL], row[EV_SPEED])
+            if key not in self._unit_prices:
+                self._unit_prices[key] = self.prices.prices_for(*key)
+            unit = self._unit_prices[key]
+            if unit is None:
+                cost = None
+            else:
+                cost = self._cost_of_counts(unit, *row[EV_TOKENS : EV_TOKENS + 5])
+        return (*row[: EV_TOTAL + 1], cost, 0 if cost is None else 1, free, is_sidechain)
+
+    def _write_tools(self, batch: list[ChunkResult]) -> None:
         conn = self.ledger.conn
-        if parsed.tool_calls:
-            conn.executemany(
-                "INSERT INTO tool_calls VALUES (?,?,?,?,?,?) ON CONFLICT (tool_id) DO UPDATE "
-                "SET event_key = coalesce(tool_calls.event_key, excluded.event_key)",
-                [
-                    (c.tool_id, c.event_key, c.session_id, c.ts_ms, c.tool_name, c.input_hash)
-                    for c in parsed.tool_calls
-                ],
-            )
-            conn.executemany(
-                "INSERT OR IGNORE INTO tool_files VALUES (?, ?)",
-                [(c.tool_id, path) for c in parsed.tool_calls for path in c.paths],
-            )
-        if parsed.tool_links:
+        tool_calls = [row for result in batch for row in result.rows.tool_calls]
+        if tool_calls:
+            conn.executemany(UPSERT_TOOL_CALL, tool_calls)
+        tool_files = [row for result in batch for row in result.rows.tool_files]
+        if tool_files:
+            conn.executemany("INSERT OR IGNORE INTO tool_files VALUES (?, ?)", tool_files)
+        links = [(key, tool_id) for result in batch for tool_id, key in result.rows.tool_links]
+        if links:
             conn.executemany(
                 "UPDATE tool_calls SET event_key = ? WHERE tool_id = ? AND event_key IS NULL",
-                [(key, tool_id) for tool_id, key in parsed.tool_links],
+                links,
             )
-        if parsed.tool_errors:
-            conn.executemany(
-                "INSERT OR IGNORE INTO tool_errors VALUES (?)",
-                [(tool_id,) for tool_id in parsed.tool_errors],
-            )
+        errors = [row for result in batch for row in result.rows.tool_errors]
+        if errors:
+            conn.executemany("INSERT OR IGNORE INTO tool_errors VALUES (?)", errors)
 
-    def _write_sessions(self, parsed: ParsedChunk) -> None:
-        """Sessions take their project path from the earliest main-thread call with a cwd
-        and their branch from the latest one; a subagent's (sidechain) cwd and branch, often
-        a worktree of its own, count only while the session has no main-thread call. Ranks
-        make the result the same whatever order files and chunks are read in."""
-        sessions: dict[str, SessionUpdate] = {}
-        for event in parsed.events:
-            entry = sessions.get(event.session_id)
-            if entry is None:
-                entry = sessions[event.session_id] = SessionUpdate(
-                    event.agent, event.ts_ms, event.ts_ms
-                )
-            entry.first = min(entry.first, event.ts_ms)
-            entry.last = max(entry.last, event.ts_ms)
-            side = SIDECHAIN_RANK if event.is_sidechain else 0
-            if event.cwd and (entry.path_rank is None or side + event.ts_ms < entry.path_rank):
-                entry.cwd, entry.path_rank = event.cwd, side + event.ts_ms
-            if event.git_branch and (
-                entry.branch_rank is None or side - event.ts_ms < entry.branch_rank
-            ):
-                entry.branch, entry.branch_rank = event.git_branch, side - event.ts_ms
-        if not sessions:
-            return
-        rows = [
-            (
+    def _write_sessions(self, batch: list[ChunkResult]) -> None:
+        rows = []
+        for result in batch:
+            for (
                 session_id,
-                entry.agent,
-                entry.cwd,
-                self.repos.repo_for(entry.cwd) if entry.cwd else None,
-                entry.branch,
-                entry.first,
-                entry.last,
-                entry.path_rank,
-                entry.branch_rank,
-            )
-            for session_id, entry in sessions.items()
-        ]
-        path_wins = "excluded.path_rank < coalesce(sessions.path_rank, 9e18)"
-        branch_wins = "excluded.branch_rank < coalesce(sessions.branch_rank, 9e18)"
-        self.ledger.conn.executemany(
-            f"""INSERT INTO sessions (session_id, agent, project_path, repo, git_branch,
-                first_ts_ms, last_ts_ms, path_rank, branch_rank) VALUES (?,?,?,?,?,?,?,?,?)
-            ON CONFLICT (session_id) DO UPDATE SET
-                project_path = CASE WHEN {path_wins}
-                    THEN excluded.project_path ELSE sessions.project_path END,
-                repo = CASE WHEN {path_wins} THEN excluded.repo ELSE sessions.repo END,
-                path_rank = CASE WHEN {path_wins}
-                    THEN excluded.path_rank ELSE sessions.path_rank END,
-                git_branch = CASE WHEN {branch_wins}
-                    THEN excluded.git_branch ELSE sessions.git_branch END,
-                branch_rank = CASE WHEN {branch_wins}
-                    THEN excluded.branch_rank ELSE sessions.branch_rank END,
-                first_ts_ms = min(sessions.first_ts_ms, excluded.first_ts_ms),
-                last_ts_ms = max(sessions.last_ts_ms, excluded.last_ts_ms)""",
-            rows,
-        )
-
-    def _write_rate_limits(self, parsed: ParsedChunk) -> None:
-        if not parsed.rate_limits:
-            return
-        self.ledger.conn.executemany(
-            "INSERT OR IGNORE INTO rate_limits VALUES (?,?,?,?,?,?,?,?,?,?)",
-            [
-                (
-                    s.agent,
-                    s.session_id,
-                    s.ts_ms,
-                    s.primary_used_percent,
-                    s.primary_window_minutes,
-                    s.primary_resets_at,
-                    s.secondary_used_percent,
-                    s.secondary_window_minutes,
-                    s.secondary_resets_at,
-                    s.plan_type,
+                agent,
+                cwd,
+                branch,
+                first,
+                last,
+                path_rank,
+                branch_rank,
+            ) in result.rows.sessions:
+                repo = self.repos.repo_for(cwd) if cwd else None
+                rows.append(
+                    (session_id, agent, cwd, repo, branch, first, last, path_rank, branch_rank)
                 )
-                for s in parsed.rate_limits
-            ],
-        )
+        if rows:
+            self.ledger.conn.executemany(UPSERT_SESSION, rows)
 
 
 def _ends_a_line(path: str, offset: int) -> bool:
@@ -374,70 +492,122 @@ def _ends_a_line(path: str, offset: int) -> bool:
         return True  # the read itself reports the problem
 
 
+@dataclass
+class _Plan:
+    tasks: list[ChunkTask] = field(default_factory=list)
+    new_files: list[LogFile] = field(default_factory=list)
+    restarts: list[tuple[int]] = field(default_factory=list)
+    stats: list[tuple[int, int, int, int, int]] = field(default_factory=list)
+    gone: list[tuple[str]] = field(default_factory=list)
+
+    @property
+    def writes(self) -> bool:
+        return bool(self.new_files or self.restarts or self.stats or self.gone)
+
+
+def _known_sources(ledger: Ledger) -> dict[str, tuple[Any, ...]]:
+    return {
+        row[0]: row[1:]
+        for row in ledger.conn.execute(
+            "SELECT path, id, device, inode, size, mtime_ns, offset, state, missing FROM sources"
+        )
+    }
+
+
+def _decide(known: dict[str, tuple[Any, ...]], files: list[LogFile], mark_missing: bool) -> _Plan:
+    plan = _Plan()
+    for log in files:
+        row = known.get(log.path)
+        if row is None:
+            plan.new_files.append(log)
+            continue
+        source_id, device, inode, size, mtime_ns, offset, state, missing = row
+        replaced = (device, inode) != (log.device, log.inode) or log.size < offset
+        if log.compressed:
+            replaced = replaced or (size, mtime_ns) != (log.size, log.mtime_ns)
+        elif not replaced and 0 < offset < log.size:
+            replaced = not _ends_a_line(log.path, offset)
+        if replaced:
+            # Read again from the start; dedupe keys keep what was already counted.
+            offset, state = 0, None
+            plan.restarts.append((source_id,))
+        seen = (log.size, log.mtime_ns, log.device, log.inode)
+        if missing or seen != (size, mtime_ns, device, inode):
+            plan.stats.append((log.device, log.inode, log.size, log.mtime_ns, source_id))
+        if offset < log.size:
+            plan.tasks.append(
+                ChunkTask(
+                    source_id, log.agent, log.path, offset, state, log.compressed, size=log.size
+                )
+            )
+    if mark_missing:
+        present = {log.path for log in files}
+        plan.gone = [(path,) for path, row in known.items() if not row[-1] and path not in present]
+    return plan
+
+
 def _plan_tasks(
     ledger: Ledger, files: list[LogFile], *, mark_missing: bool = True
 ) -> list[ChunkTask]:
     """Register files and decide where each needs reading from; unchanged files need nothing.
 
     With `mark_missing`, known files absent from `files` are flagged as gone (their history
-    stays); a targeted ingest of a few files passes False."""
+    stays); a targeted ingest of a few files passes False. When nothing changed (a warm
+    report) no write transaction is opened at all; otherwise the decision is made again
+    inside it, since another burnmeter process may have registered the same files."""
+    plan = _decide(_known_sources(ledger), files, mark_missing)
+    if not plan.writes:
+        return plan.tasks
     conn = ledger.conn
-    tasks: list[ChunkTask] = []
-    present = set()
     conn.execute("BEGIN IMMEDIATE")
     try:
-        # Read inside the write transaction: another burnmeter process may have registered
-        # the same new files a moment ago.
-        known = {
-            row[0]: row[1:]
-            for row in conn.execute(
-                "SELECT path, id, device, inode, size, mtime_ns, offset, state FROM sources"
+        plan = _decide(_known_sources(ledger), files, mark_missing)
+        for log in plan.new_files:
+            cursor = conn.execute(
+                "INSERT INTO sources (path, agent, device, inode, size, mtime_ns) "
+                "VALUES (?,?,?,?,?,?)",
+                (log.path, log.agent, log.device, log.inode, log.size, log.mtime_ns),
             )
-        }
-        for log in files:
-            present.add(log.path)
-            row = known.get(log.path)
-            if row is None:
-                cursor = conn.execute(
-                    "INSERT INTO sources (path, agent, device, inode, size, mtime_ns) "
-                    "VALUES (?,?,?,?,?,?)",
-                    (log.path, log.agent, log.device, log.inode, log.size, log.mtime_ns),
+            plan.tasks.append(
+                ChunkTask(
+                    int(cursor.lastrowid or 0),
+                    log.agent,
+                    log.path,
+                    0,
+                    None,
+                    log.compressed,
+                    size=log.size,
                 )
-                source_id = int(cursor.lastrowid or 0)
-                tasks.append(ChunkTask(source_id, log.agent, log.path, 0, None, log.compressed))
-                continue
-            source_id, device, inode, size, mtime_ns, offset, state = row
-            replaced = (device, inode) != (log.device, log.inode) or log.size < offset
-            if log.compressed:
-                replaced = replaced or (size, mtime_ns) != (log.size, log.mtime_ns)
-            elif not replaced and 0 < offset < log.size:
-                replaced = not _ends_a_line(log.path, offset)
-            if replaced:
-                # Read again from the start; dedupe keys keep what was already counted.
-                offset, state = 0, None
-                conn.execute(
-                    "UPDATE sources SET offset = 0, state = NULL, lines = 0, rejected_lines = 0 "
-                    "WHERE id = ?",
-                    (source_id,),
-                )
-            if (size, mtime_ns, device, inode) != (log.size, log.mtime_ns, log.device, log.inode):
-                conn.execute(
-                    "UPDATE sources SET device = ?, inode = ?, size = ?, mtime_ns = ?, "
-                    "missing = 0 WHERE id = ?",
-                    (log.device, log.inode, log.size, log.mtime_ns, source_id),
-                )
-            if offset < log.size:
-                tasks.append(
-                    ChunkTask(source_id, log.agent, log.path, offset, state, log.compressed)
-                )
-        gone = [path for path in known if path not in present] if mark_missing else []
-        if gone:
-            conn.executemany("UPDATE sources SET missing = 1 WHERE path = ?", [(p,) for p in gone])
+            )
+        conn.executemany(
+            "UPDATE sources SET offset = 0, state = NULL, lines = 0, rejected_lines = 0 "
+            "WHERE id = ?",
+            plan.restarts,
+        )
+        conn.executemany(
+            "UPDATE sources SET device = ?, inode = ?, size = ?, mtime_ns = ?, missing = 0 "
+            "WHERE id = ?",
+            plan.stats,
+        )
+        conn.executemany("UPDATE sources SET missing = 1 WHERE path = ?", plan.gone)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    return tasks
+    return plan.tasks
+
+
+def _continuation(task: ChunkTask, result: ChunkResult) -> ChunkTask:
+    return ChunkTask(
+        task.source_id,
+        task.agent,
+        task.path,
+        result.new_offset,
+        result.new_state,
+        task.compressed,
+        task.max_bytes,
+        task.size,
+    )
 
 
 def _results_inline(tasks: list[ChunkTask]) -> Iterator[ChunkResult]:
@@ -447,53 +617,66 @@ def _results_inline(tasks: list[ChunkTask]) -> Iterator[ChunkResult]:
             yield result
             if result.at_end or result.error:
                 break
-            task = ChunkTask(
-                task.source_id,
-                task.agent,
-                task.path,
-                result.new_offset,
-                result.new_state,
-                task.compressed,
-                task.max_bytes,
-            )
+            task = _continuation(task, result)
+
+
+def _groups(tasks: list[ChunkTask]) -> list[list[ChunkTask]]:
+    """Files in groups of about GROUP_BYTES; a big file travels alone."""
+    groups: list[list[ChunkTask]] = []
+    current: list[ChunkTask] = []
+    current_bytes = 0
+    for task in tasks:
+        size = max(0, (task.size or CHUNK_BYTES) - task.offset)
+        if current and (current_bytes + size > GROUP_BYTES or len(current) >= GROUP_FILES):
+            groups.append(current)
+            current, current_bytes = [], 0
+        current.append(task)
+        current_bytes += size
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _pool_context() -> Any:
+    import multiprocessing
+    import threading
+
+    # Forking is the cheapest start, but only safe while this process has one thread (a
+    # tray or LSP process has more): then workers start fresh instead.
+    if os.name == "posix" and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
 
 
 def _results_parallel(tasks: list[ChunkTask], workers: int) -> Iterator[ChunkResult]:
     """Parse files on all cores; chunks of one file stay in order because each next chunk
     is submitted only after the previous one came back."""
     # Imported here: the pool costs ~50 ms of start-up that small, warm ingests never need.
-    import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    pending_tasks = list(reversed(tasks))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        running: set[Future[ChunkResult]] = set()
-        while pending_tasks and len(running) < workers * 3:
-            running.add(pool.submit(parse_chunk, pending_tasks.pop()))
+    # Biggest first, so a long file does not finish last on one core.
+    pending = sorted(_groups(tasks), key=lambda g: sum((t.size or 0) - t.offset for t in g))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+        running: set[Future[list[ChunkResult]]] = set()
+
+        def submit_next() -> None:
+            if pending:
+                running.add(pool.submit(parse_group, pending.pop()))
+
+        for _ in range(workers * 2):
+            submit_next()
         while running:
             done, running = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
-                result = future.result()
-                yield result
-                task = result.task
-                if not (result.at_end or result.error):
-                    running.add(
-                        pool.submit(
-                            parse_chunk,
-                            ChunkTask(
-                                task.source_id,
-                                task.agent,
-                                task.path,
-                                result.new_offset,
-                                result.new_state,
-                                task.compressed,
-                                task.max_bytes,
-                            ),
-                        )
-                    )
-                elif pending_tasks:
-                    running.add(pool.submit(parse_chunk, pending_tasks.pop()))
+                results = future.result()
+                followups = [
+                    [_continuation(r.task, r)] for r in results if not (r.at_end or r.error)
+                ]
+                for followup in followups:
+                    running.add(pool.submit(parse_group, followup))
+                if not followups:
+                    submit_next()
+                yield from results
 
 
 def ingest(
@@ -517,10 +700,9 @@ def ingest(
     tasks = _plan_tasks(ledger, files, mark_missing=not targeted)
     if not tasks:
         return summary
-    sizes = {log.path: log.size for log in files}
-    total_bytes = sum(max(0, sizes.get(t.path, 0) - t.offset) for t in tasks)
+    total_bytes = sum(max(0, (t.size or 0) - t.offset) for t in tasks)
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
-    if total_bytes >= PARALLEL_THRESHOLD_BYTES and workers > 1 and len(tasks) > 0:
+    if total_bytes >= PARALLEL_THRESHOLD_BYTES and workers > 1:
         results = _results_parallel(tasks, workers)
     else:
         results = _results_inline(tasks)
@@ -531,20 +713,38 @@ def ingest(
     writer = LedgerWriter(ledger, prices)
     done_bytes = 0
     files_read: set[int] = set()
-    for result in results:
-        done_bytes += max(0, result.new_offset - result.task.offset)
-        if result.error:
-            summary.unreadable.append(f"{result.task.path}: {result.error}")
+    last_path = ""
+
+    def commit() -> bool:
         try:
-            summary.new_calls += writer.write(result)
+            summary.new_calls += writer.flush()
         except sqlite3.OperationalError as exc:
-            summary.unreadable.append(f"{result.task.path}: ledger write failed: {exc}")
-            continue
-        files_read.add(result.task.source_id)
-        summary.events_read += len(result.parsed.events)
-        summary.rejected_lines += result.parsed.rejected_lines
+            # Nothing of the batch was kept; the next run reads those bytes again.
+            summary.unreadable.append(f"{last_path}: ledger write failed: {exc}")
+            return False
         if progress is not None:
-            progress(min(done_bytes, total_bytes), total_bytes, result.task.path)
+            progress(min(done_bytes, total_bytes), total_bytes, last_path)
+        return True
+
+    try:
+        for result in results:
+            done_bytes += max(0, result.new_offset - result.task.offset)
+            last_path = result.task.path
+            if result.error:
+                summary.unreadable.append(f"{result.task.path}: {result.error}")
+            files_read.add(result.task.source_id)
+            summary.events_read += result.rows.events_read
+            summary.rejected_lines += result.rows.rejected_lines
+            if writer.add(result) and not commit():
+                break
+            if progress is not None:
+                progress(min(done_bytes, total_bytes), total_bytes, last_path)
+        else:
+            commit()
+    finally:
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
     summary.files_read = len(files_read)
     summary.bytes_read = done_bytes
     return summary

@@ -50,19 +50,33 @@ class UnitPrices:
 
 
 def cost_of(prices: UnitPrices, event: UsageEvent) -> float:
-    total_input = (
-        event.input_tokens
-        + event.cache_read_tokens
-        + event.cache_write_5m_tokens
-        + event.cache_write_1h_tokens
+    return cost_of_counts(
+        prices,
+        event.input_tokens,
+        event.output_tokens,
+        event.cache_write_5m_tokens,
+        event.cache_write_1h_tokens,
+        event.cache_read_tokens,
     )
+
+
+def cost_of_counts(
+    prices: UnitPrices,
+    input_tokens: int,
+    output_tokens: int,
+    cache_write_5m_tokens: int,
+    cache_write_1h_tokens: int,
+    cache_read_tokens: int,
+) -> float:
+    """`cost_of` on plain counts (the ingest writer holds rows, not events)."""
+    total_input = input_tokens + cache_read_tokens + cache_write_5m_tokens + cache_write_1h_tokens
     rate = prices.rate_for(total_input)
     return (
-        event.input_tokens * rate.input
-        + event.output_tokens * rate.output
-        + event.cache_read_tokens * rate.cache_read
-        + event.cache_write_5m_tokens * rate.cache_write_5m
-        + event.cache_write_1h_tokens * rate.cache_write_1h
+        input_tokens * rate.input
+        + output_tokens * rate.output
+        + cache_read_tokens * rate.cache_read
+        + cache_write_5m_tokens * rate.cache_write_5m
+        + cache_write_1h_tokens * rate.cache_write_1h
     )
 
 
