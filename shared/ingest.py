@@ -38,7 +38,7 @@ CHUNK_BYTES = 8 * 1024 * 1024
 # Below this much new data a process pool costs more than it saves.
 PARALLEL_THRESHOLD_BYTES = 32 * 1024 * 1024
 # Small files travel to a worker together, so a pool round trip is paid per group.
-GROUP_BYTES = 4 * 1024 * 1024
+GROUP_BYTES = 2 * 1024 * 1024
 GROUP_FILES = 128
 # A transaction is committed once it holds about this much, or after this long: few
 # commits on a cold ingest, yet progress is saved (and shown) often.
@@ -349,6 +349,10 @@ class LedgerWriter:
             self.ledger.set_meta("price_version", self._prices.version)
         return self._prices
 
+    @property
+    def pending(self) -> bool:
+        return bool(self._pending)
+
     def add(self, result: ChunkResult) -> bool:
         """Queue one chunk; True when the batch is big or old enough to commit."""
         if not self._pending:
@@ -648,9 +652,10 @@ def _pool_context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
-def _results_parallel(tasks: list[ChunkTask], workers: int) -> Iterator[ChunkResult]:
+def _results_parallel(tasks: list[ChunkTask], workers: int) -> Iterator[ChunkResult | None]:
     """Parse files on all cores; chunks of one file stay in order because each next chunk
-    is submitted only after the previous one came back."""
+    is submitted only after the previous one came back. Yields None while the workers are
+    all busy, so the writer can commit in that time."""
     # Imported here: the pool costs ~50 ms of start-up that small, warm ingests never need.
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -666,7 +671,11 @@ def _results_parallel(tasks: list[ChunkTask], workers: int) -> Iterator[ChunkRes
         for _ in range(workers * 2):
             submit_next()
         while running:
-            done, running = wait(running, return_when=FIRST_COMPLETED)
+            done, running = wait(running, timeout=0, return_when=FIRST_COMPLETED)
+            if not done:
+                # Nothing parsed yet: a good moment for the writer to commit what it holds.
+                yield None
+                done, running = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 results = future.result()
                 followups = [
@@ -702,6 +711,7 @@ def ingest(
         return summary
     total_bytes = sum(max(0, (t.size or 0) - t.offset) for t in tasks)
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    results: Iterator[ChunkResult | None]
     if total_bytes >= PARALLEL_THRESHOLD_BYTES and workers > 1:
         results = _results_parallel(tasks, workers)
     else:
@@ -728,6 +738,10 @@ def ingest(
 
     try:
         for result in results:
+            if result is None:
+                if writer.pending and not commit():
+                    break
+                continue
             done_bytes += max(0, result.new_offset - result.task.offset)
             last_path = result.task.path
             if result.error:

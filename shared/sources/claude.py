@@ -27,35 +27,101 @@ def looks_like_json_object(line: bytes) -> bool:
     return not stripped or (stripped[:1] == b"{" and stripped[-1:] == b"}")
 
 
+USAGE_MARK = b'"usage"'
+ERROR_MARK = b'"is_error":'
+
+
 def parse_claude_lines(data: bytes, fallback_session_id: str) -> ParsedChunk:
-    """Parse complete lines (the buffer ends at a newline or is empty)."""
+    """Parse complete lines (the buffer ends at a newline or is empty).
+
+    Only lines that carry usage or a tool error are parsed. They are found by searching
+    the whole buffer for the two markers (a fast byte search) instead of testing line by
+    line; every other line only gets its first and last byte looked at.
+    """
+    if b"\r" in data:
+        # Unusual line endings: take the simple line-by-line path, same results.
+        return _parse_split_lines(data, fallback_session_id)
+    chunk = ParsedChunk()
+    find = data.find
+    end = len(data)
+    next_usage = find(USAGE_MARK)
+    next_error = find(ERROR_MARK)
+    if next_usage < 0:
+        next_usage = end
+    if next_error < 0:
+        next_error = end
+    lines = 0
+    pos = 0
+    while pos < end:
+        nl = find(b"\n", pos)
+        if nl < 0:
+            nl = end
+        if next_usage < nl or next_error < nl:
+            line = data[pos:nl]
+            lines += 1
+            has_usage = next_usage < nl
+            has_error = next_error < nl and (
+                b'"is_error":true' in line or b'"is_error": true' in line
+            )
+            if has_usage:
+                next_usage = find(USAGE_MARK, nl)
+                if next_usage < 0:
+                    next_usage = end
+            if next_error < nl:
+                next_error = find(ERROR_MARK, nl)
+                if next_error < 0:
+                    next_error = end
+            if has_usage or has_error:
+                _read_line(line, has_usage, has_error, fallback_session_id, chunk)
+            elif not looks_like_json_object(line):
+                chunk.rejected_lines += 1
+        elif data[pos] == 0x7B and data[nl - 1] == 0x7D:  # "{...}": a JSON object's shape
+            lines += 1
+        else:
+            stripped = data[pos:nl].strip()
+            if stripped:
+                lines += 1
+                if not (stripped[:1] == b"{" and stripped[-1:] == b"}"):
+                    chunk.rejected_lines += 1
+        pos = nl + 1
+    chunk.lines += lines
+    return chunk
+
+
+def _parse_split_lines(data: bytes, fallback_session_id: str) -> ParsedChunk:
     chunk = ParsedChunk()
     for line in data.splitlines():
         if not line.strip():
             continue
         chunk.lines += 1
-        has_usage = b'"usage"' in line
+        has_usage = USAGE_MARK in line
         has_error = b'"is_error":true' in line or b'"is_error": true' in line
         if not (has_usage or has_error):
             if not looks_like_json_object(line):
                 chunk.rejected_lines += 1
             continue
-        try:
-            record = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            chunk.rejected_lines += 1
-            continue
-        if not isinstance(record, dict):
-            chunk.rejected_lines += 1
-            continue
-        message = record.get("message")
-        if not isinstance(message, dict):
-            continue
-        if has_usage:
-            _read_assistant(record, message, fallback_session_id, chunk)
-        if has_error:
-            _read_tool_errors(message, chunk)
+        _read_line(line, has_usage, has_error, fallback_session_id, chunk)
     return chunk
+
+
+def _read_line(
+    line: bytes, has_usage: bool, has_error: bool, fallback_session_id: str, chunk: ParsedChunk
+) -> None:
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        chunk.rejected_lines += 1
+        return
+    if not isinstance(record, dict):
+        chunk.rejected_lines += 1
+        return
+    message = record.get("message")
+    if not isinstance(message, dict):
+        return
+    if has_usage:
+        _read_assistant(record, message, fallback_session_id, chunk)
+    if has_error:
+        _read_tool_errors(message, chunk)
 
 
 def _str(value: object) -> str:

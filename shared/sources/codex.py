@@ -49,6 +49,7 @@ PATCH_MOVE = re.compile(r"^\*\*\* Move to: (.+)$", re.MULTILINE)
 FAILED_EXIT = re.compile(
     rb'exit_code\\?"\s*:\s*[1-9]|(?:Process exited with code|Exit code:) [1-9]'
 )
+EXIT_CODE_FAILED = re.compile(rb'exit_code\\?"\s*:\s*[1-9]')
 
 # Counters in a cumulative total, in the order they are kept in the state.
 COUNTERS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
@@ -88,42 +89,137 @@ class CodexState:
         return state
 
 
+# Serde writes every rollout line as {"timestamp":…,"type":T,"payload":{"type":P,…}}. These
+# records never carry usage, tool calls, session facts or exit codes, and they hold most of
+# a rollout's bytes (reasoning, messages), so a line whose head names one of them is skipped
+# without searching the rest of it. Any other line gets the full marker test below.
+SKIP_RECORDS = {b"compacted"}
+SKIP_PAYLOADS = {
+    b"response_item": {b"reasoning", b"message", b"web_search_call"},
+    b"event_msg": {
+        b"agent_reasoning",
+        b"agent_message",
+        b"user_message",
+        b"task_started",
+        b"task_complete",
+        b"context_compacted",
+    },
+}
+HEAD_START = b'{"timestamp":"'
+HEAD_TYPE = b'","type":"'
+HEAD_PAYLOAD = b',"payload":{"type":"'
+
+
 def parse_codex_lines(data: bytes, state: CodexState, fallback_session_id: str) -> ParsedChunk:
     chunk = ParsedChunk()
     links: list[tuple[str, str]] = []
-    for line in data.splitlines():
-        if not line.strip():
-            continue
-        chunk.lines += 1
-        if state.copying and _read_copied_history(line, state, chunk):
-            continue
-        if not any(marker in line for marker in INTERESTING):
-            if not looks_like_json_object(line):
-                chunk.rejected_lines += 1
-            continue
-        if b'_output"' in line and b'"token_count"' not in line:
-            # Tool output can be huge; only its exit status matters, read from the bytes.
-            _read_tool_output(line, chunk)
-            continue
-        try:
-            record = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            chunk.rejected_lines += 1
-            continue
-        if not isinstance(record, dict) or not isinstance(record.get("payload"), dict):
-            chunk.rejected_lines += 1
-            continue
-        _read_record(record, state, fallback_session_id, chunk, links)
+    if b"\r" in data:
+        # Unusual line endings: take the simple line-by-line path, same results.
+        for line in data.splitlines():
+            if line.strip():
+                _read_line(line, state, fallback_session_id, chunk, links)
+        chunk.tool_links = links
+        return chunk
+    find = data.find
+    end = len(data)
+    pos = 0
+    while pos < end:
+        nl = find(b"\n", pos)
+        if nl < 0:
+            nl = end
+        if data[pos] == 0x7B and data[nl - 1] == 0x7D:
+            if not state.copying and _skippable(data, pos, nl):
+                chunk.lines += 1
+                pos = nl + 1
+                continue
+            line = data[pos:nl]
+        else:
+            line = data[pos:nl]
+            if not line.strip():
+                pos = nl + 1
+                continue
+        _read_line(line, state, fallback_session_id, chunk, links)
+        pos = nl + 1
     chunk.tool_links = links
     return chunk
 
 
+def _skippable(data: bytes, pos: int, end: int) -> bool:
+    """True when the line at data[pos:end] is a record that cannot matter (see SKIP_*)."""
+    if not data.startswith(HEAD_START, pos):
+        return False
+    find = data.find
+    start = find(HEAD_TYPE, pos + len(HEAD_START), min(end, pos + 64))
+    if start < 0:
+        return False
+    start += len(HEAD_TYPE)
+    close = find(b'"', start, min(end, start + 40))
+    if close < 0:
+        return False
+    kind = data[start:close]
+    if kind in SKIP_RECORDS:
+        return True
+    skip = SKIP_PAYLOADS.get(kind)
+    if skip is None or not data.startswith(HEAD_PAYLOAD, close + 1):
+        return False
+    start = close + 1 + len(HEAD_PAYLOAD)
+    close = find(b'"', start, min(end, start + 40))
+    return close > 0 and data[start:close] in skip
+
+
+def _read_line(
+    line: bytes,
+    state: CodexState,
+    fallback_session_id: str,
+    chunk: ParsedChunk,
+    links: list[tuple[str, str]],
+) -> None:
+    chunk.lines += 1
+    if state.copying and _read_copied_history(line, state, chunk):
+        return
+    if not any(marker in line for marker in INTERESTING):
+        if not looks_like_json_object(line):
+            chunk.rejected_lines += 1
+        return
+    if b'_output"' in line and b'"token_count"' not in line:
+        # Tool output can be huge; only its exit status matters, read from the bytes.
+        _read_tool_output(line, chunk)
+        return
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        chunk.rejected_lines += 1
+        return
+    if not isinstance(record, dict) or not isinstance(record.get("payload"), dict):
+        chunk.rejected_lines += 1
+        return
+    _read_record(record, state, fallback_session_id, chunk, links)
+
+
 def _read_tool_output(line: bytes, chunk: ParsedChunk) -> None:
-    if not FAILED_EXIT.search(line):
+    if not _failed_exit(line):
         return
     match = re.search(rb'"call_id"\s*:\s*"([^"]+)"', line)
     if match:
         chunk.tool_errors.append(f"cx:{match.group(1).decode()}")
+
+
+def _failed_exit(line: bytes) -> bool:
+    """FAILED_EXIT.search(line), by plain byte searches: outputs are long, and a regex
+    without a literal prefix walks them a byte at a time."""
+    for needle in (b"Process exited with code ", b"Exit code: "):
+        found = line.find(needle)
+        while found >= 0:
+            digit = found + len(needle)
+            if digit < len(line) and 0x31 <= line[digit] <= 0x39:
+                return True
+            found = line.find(needle, found + 1)
+    found = line.find(b"exit_code")
+    while found >= 0:
+        if EXIT_CODE_FAILED.match(line, found):
+            return True
+        found = line.find(b"exit_code", found + 1)
+    return False
 
 
 def _read_copied_history(line: bytes, state: CodexState, chunk: ParsedChunk) -> bool:
