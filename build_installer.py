@@ -71,6 +71,9 @@ EXCLUDED_MODULES = (
     "PySide6.QtDesigner",
     "PySide6.QtUiTools",
     "PySide6.QtHelp",
+    # Nothing in burnmeter talks to the network through Qt; PyInstaller only pulls it in
+    # because PySide6's package lists it (5 MB with its TLS plugins and Kerberos).
+    "PySide6.QtNetwork",
 )
 
 # Files PyInstaller's Qt hooks collect that a tray app does not load. Patterns match the
@@ -90,6 +93,14 @@ EXCLUDED_FILES = (
     "PySide6/Qt/plugins/platforms/libqvnc*",
     "PySide6/Qt/plugins/platforms/libqvkkhrdisplay*",
     "PySide6/Qt/plugins/imageformats/libqpdf*",
+    "PySide6/Qt/lib/libQt6Network*",
+    "PySide6/Qt/plugins/networkinformation/*",
+    "PySide6/Qt/plugins/tls/*",
+    "PySide6/Qt/plugins/generic/libqtuiotouchplugin*",
+    "libgssapi_krb5.so*",
+    "libkrb5.so*",
+    "libkrb5support.so*",
+    "libk5crypto.so*",
     # Qt's translations of its own dialogs (7 MB); burnmeter's windows are English.
     "PySide6/Qt/translations/*",
     # The GTK 3 platform theme drags in the build machine's GTK, GDK, Pango, Cairo and ATK
