@@ -32,6 +32,13 @@ def _run(args: list[str], stdin: str = "", env: dict[str, str] | None = None) ->
     )
 
 
+def _earlier_today(minutes: int) -> int:
+    """`minutes` ago, but never before today's UTC midnight (tests run with TZ=UTC), so a
+    run just after midnight still finds the call in today's cost."""
+    now = int(time.time() * 1000)
+    return max(now - minutes * MINUTE, now - now % (24 * 60 * MINUTE) + 1000)
+
+
 def _ledger_file() -> Path:
     return Path(os.environ["BURNMETER_DATA_DIR"]) / "ledger.sqlite"
 
@@ -73,9 +80,8 @@ STATUS = {
 
 def test_statusline_records_and_prints(tmp_path: Path) -> None:
     claude = tmp_path / ".claude"
-    now = int(time.time() * 1000)
     session = ClaudeSession(claude, STATUS["session_id"], "/home/dev/shop")
-    session.assistant(now - 30 * MINUTE, output_tokens=40_000)  # $1.00 at Opus 4.5
+    session.assistant(_earlier_today(30), output_tokens=40_000)  # $1.00 at Opus 4.5
     session.write()
     assert _run(["ingest"], env={"CLAUDE_CONFIG_DIR": str(claude)}).returncode == 0
 
@@ -184,7 +190,7 @@ def test_budgets_command(tmp_path: Path) -> None:
     )
     claude = tmp_path / ".claude"
     session = ClaudeSession(claude, "sess-budget", "/home/dev/shop")
-    session.assistant(int(time.time() * 1000) - MINUTE, output_tokens=60_000)  # $1.50
+    session.assistant(_earlier_today(1), output_tokens=60_000)  # $1.50
     session.write()
     done = _run(["budgets", "--json", "--tz", "UTC"], env={"CLAUDE_CONFIG_DIR": str(claude)})
     report = json.loads(done.stdout)
