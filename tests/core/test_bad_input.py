@@ -265,3 +265,26 @@ def test_file_rewritten_in_place_and_grown_is_reread(isolated_home: Path, tmp_pa
     ingest_env(ledger)
     assert totals(ledger)["output_tokens"] == 100 + 200 + 1000 + 2000 + 3000 + 4000
     assert ledger.conn.execute("SELECT rejected_lines FROM sources").fetchone() == (0,)
+
+
+def test_a_line_longer_than_a_read_chunk_is_read_whole(isolated_home: Path, tmp_path: Path) -> None:
+    """A tool output of many MB is one line; while half-written it waits like any other."""
+    from shared.ingest import CHUNK_BYTES
+
+    session = _session("s-huge", [100])
+    huge_output = "x" * (CHUNK_BYTES + 1024 * 1024)
+    session.tool_result("toolu_huge", huge_output, 5, is_error=True)
+    session.reply(6, [text_block("after")], claude_usage(10, 200))
+    first, huge, last = session.lines
+    path = _path(isolated_home, "s-huge")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(first + huge[: len(huge) // 2])
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    assert totals(ledger)["output_tokens"] == 100
+    with open(path, "ab") as handle:
+        handle.write(huge[len(huge) // 2 :] + last)
+    ingest_env(ledger)
+    assert totals(ledger)["output_tokens"] == 300
+    assert ledger.conn.execute("SELECT tool_id FROM tool_errors").fetchall() == [("toolu_huge",)]
+    assert ledger.conn.execute("SELECT rejected_lines FROM sources").fetchone() == (0,)
