@@ -4,8 +4,13 @@ compare `burnmeter report blocks` with `ccusage blocks`.
 Public API:
 
 - `compute_blocks(ledger, now_ms=None, agent="claude-code", since_ms=None) -> list[Block]`
-- `current_block(ledger, now_ms=None, agent="claude-code") -> Block | None`: the active
-  block, reading only recent calls (what `burnmeter statusline` uses).
+- `current_block(ledger, now_ms=None, agent="claude-code", remember=False) -> Block | None`:
+  the active block, reading only the calls of the latest block (`remember=True` keeps its
+  start in the ledger for the next call; see `shared.insights.block_chain`, which
+  `burnmeter statusline` uses directly).
+- `Block`: `start_ms`, `end_ms`, `is_gap`, `is_active`, `first_ms`, `last_ms`, `calls`,
+  token counts, `total_tokens`, `cost_usd`, `unpriced_calls`, `models`, burn rate (tokens
+  per minute, cost per hour), projection (tokens, cost), `minutes_left(now_ms)`.
 - `Block.as_json()`: `{"start", "end", "is_gap", "is_active", "total_tokens", "cost_usd",
   "models", "burn_rate_tokens_per_min", "projected_cost_usd"}`.
 
@@ -16,9 +21,7 @@ or more than 5 hours after the previous call, starts a new block. When calls are
 active when its last call is less than 5 hours ago and its end is still ahead. Only the
 active block has a burn rate (all tokens, cache included, per minute between its first and
 last call) and a projection (cost so far + cost per minute × minutes left). Totals count
-input, output, cache writes and cache reads.
-
-Kept free of heavy imports: the statusline imports this on every refresh.
+input, output, cache writes and cache reads. Unpriced calls count in tokens, not in cost.
 """
 
 from __future__ import annotations
