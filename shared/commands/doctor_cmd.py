@@ -138,11 +138,13 @@ def run(args: argparse.Namespace) -> int:
     console.print(
         f"[bold]burnmeter {report['version']}[/bold]" + (" (bundle)" if report["frozen"] else "")
     )
+    # soft_wrap: a long path stays one line (copyable) instead of wrapping at 80 columns.
     if report["frozen"]:
-        console.print(f"bundle:    {display_path(report['executable'])}")
+        console.print(f"bundle:    {display_path(report['executable'])}", soft_wrap=True)
     console.print(
         f"resources: {display_path(report['resources'])}"
-        + ("" if report["resources_ok"] else "  [red]missing price_overrides.json[/red]")
+        + ("" if report["resources_ok"] else "  [red]missing price_overrides.json[/red]"),
+        soft_wrap=True,
     )
     console.print(f"config:    {display_path(report['config_file'])}")
     for problem in report["config_problems"]:
@@ -154,8 +156,8 @@ def run(args: argparse.Namespace) -> int:
     state = report["desktop"]
     if state is not None:
         entry = display_path(state["entry"]) if state["entry"] else "not installed"
-        autostart = "on" if state["autostart"] else "off"
-        console.print(f"desktop:   menu entry {entry}; start at login {autostart}")
+        console.print(f"menu:      {entry}", soft_wrap=True)
+        console.print(f"at login:  {'on' if state['autostart'] else 'off'}")
     ledger = report["ledger"]
     console.print(f"[bold]ledger[/bold] {display_path(ledger['path'])}")
     if "error" in ledger:

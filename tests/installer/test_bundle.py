@@ -150,8 +150,15 @@ def test_bundle_doctor_shows_bundle_resources_and_ledger(bundle: Path, isolated_
     resources = Path(report["resources"])
     assert resources.is_relative_to(bundle)
     assert report["resources_ok"] is True
-    assert (resources / "burnmeter.desktop").is_file()
-    assert (resources / "icons" / "burnmeter.svg").is_file()
+    # Every file of resources/ that the build takes (price overrides, tier policy, icons,
+    # the demo history, editor files) is where frozen code looks for it.
+    wanted = {
+        (Path(dest) / Path(src).name).relative_to("resources").as_posix()
+        for src, dest in plan.resource_datas()
+    }
+    bundled = {p.relative_to(resources).as_posix() for p in resources.rglob("*") if p.is_file()}
+    assert wanted <= bundled
+    assert {"burnmeter.desktop", "icons/burnmeter.svg", "tier_policy.json"} <= bundled
     data_dir = Path(os.environ["BURNMETER_DATA_DIR"])
     assert report["data_dir"] == str(data_dir)
     assert report["ledger"]["path"] == str(data_dir / "ledger.sqlite")
@@ -238,3 +245,34 @@ def test_bundled_tray_runs_under_x(bundle: Path, isolated_home: Path, x_display:
     assert tray.returncode == 0, stderr
     for sign_of_a_broken_bundle in ("ModuleNotFoundError", "ImportError", "qt.qpa.plugin"):
         assert sign_of_a_broken_bundle not in stderr, stderr
+
+
+def lsp_message(payload: dict[str, object]) -> bytes:
+    body = json.dumps(payload).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def test_bundled_language_server_answers_initialize(bundle: Path, isolated_home: Path) -> None:
+    if run(plan.bundle_executable(bundle), "lsp", "--help").returncode != 0:
+        pytest.skip("this build has no `burnmeter lsp` yet (lsp_server not on main)")
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"processId": None, "rootUri": None, "capabilities": {}},
+    }
+    exit_notification = {"jsonrpc": "2.0", "method": "exit"}
+    shutdown = {"jsonrpc": "2.0", "id": 2, "method": "shutdown"}
+    server = subprocess.run(
+        [str(plan.bundle_executable(bundle)), "lsp"],
+        input=lsp_message(initialize) + lsp_message(shutdown) + lsp_message(exit_notification),
+        capture_output=True,
+        env=os.environ.copy(),
+        timeout=60,
+    )
+    first_body = server.stdout.split(b"\r\n\r\n", 1)[1]
+    length = int(server.stdout.split(b"\r\n", 1)[0].split(b":")[1])
+    answer = json.loads(first_body[:length])
+    assert answer["id"] == 1, server.stderr.decode()
+    assert answer["result"]["serverInfo"]["name"] == "burnmeter"
+    assert "ModuleNotFoundError" not in server.stderr.decode()
