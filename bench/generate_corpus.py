@@ -612,7 +612,9 @@ class ClaudeWriter:
             chunk = b"".join(session.replayable[:2])
             out.write(chunk)
             written += len(chunk)
-        while written < budget:
+        first = True
+        while written < budget or first:  # at least one turn, however small the budget
+            first = False
             parts = [self.prompt(session)]
             for _ in range(self.rng.randint(1, 8)):
                 reply, tools = self.call(session)
@@ -901,7 +903,9 @@ class CodexWriter:
         header = self.header(session, self.rng.choice(CODEX_VERSIONS))
         out.write(header)
         written = len(header)
-        while written < budget:
+        first = True
+        while written < budget or first:  # at least one turn, however small the budget
+            first = False
             chunk = self.turn(session)
             out.write(chunk)
             written += len(chunk)

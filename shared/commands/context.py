@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from shared.config_fast import extra_roots
 from shared.ingest import IngestSummary, display_path, ingest
 from shared.ledger import Ledger, LedgerError, open_ledger
-from shared.paths import demo_history_dir, ledger_path
+from shared.paths import ledger_path
 from shared.sources.events import CLAUDE, CODEX
 from shared.sources.roots import LogRoot, claude_roots, codex_roots
 
@@ -78,23 +78,30 @@ def add_demo_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def demo_roots() -> list[LogRoot]:
-    home = demo_history_dir()
+def demo_roots(folder: Path | None = None) -> list[LogRoot]:
+    """Roots of a fresh copy of the bundled demo history, its times moved so the latest
+    activity is half an hour ago (see shared.demo). The copy goes in `folder`, else in a
+    throwaway folder deleted on exit."""
+    from shared.demo import prepare_demo_home
+
+    home = prepare_demo_home(folder or _throwaway_folder())
     return [
         LogRoot(CLAUDE, home / ".claude" / "projects"),
         LogRoot(CODEX, home / ".codex" / "sessions"),
     ]
 
 
-def _throwaway_ledger() -> Path:
+def _throwaway_folder() -> Path:
     folder = Path(tempfile.mkdtemp(prefix="burnmeter-demo-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    return folder / "ledger.sqlite"
+    return folder
 
 
 def make_context(args: argparse.Namespace) -> CommandContext:
     if getattr(args, "demo", False):
-        return CommandContext(demo_roots(), _throwaway_ledger(), demo=True)
+        # The demo history's copy and its ledger live in one throwaway folder.
+        folder = _throwaway_folder()
+        return CommandContext(demo_roots(folder), folder / "ledger.sqlite", demo=True)
     extra_claude, extra_codex = extra_roots()
     roots = claude_roots() + codex_roots()
     # Config roots name the same kind of folder as CLAUDE_CONFIG_DIR and CODEX_HOME: a
