@@ -155,7 +155,11 @@ def _read_compressed(path: str, offset: int) -> tuple[bytes, int, bool]:
     import zstandard
 
     with open(path, "rb") as handle:
-        data = zstandard.ZstdDecompressor().stream_reader(handle).read()
+        try:
+            data = zstandard.ZstdDecompressor().stream_reader(handle).read()
+        except zstandard.ZstdError as exc:
+            # A damaged archive is an unreadable file: a warning, not the end of the ingest.
+            raise OSError(f"not a readable zstd file ({exc})") from exc
         size = os.fstat(handle.fileno()).st_size
     cut = data.rfind(b"\n") + 1
     return data[:cut], size, True

@@ -288,3 +288,22 @@ def test_a_line_longer_than_a_read_chunk_is_read_whole(isolated_home: Path, tmp_
     assert totals(ledger)["output_tokens"] == 300
     assert ledger.conn.execute("SELECT tool_id FROM tool_errors").fetchall() == [("toolu_huge",)]
     assert ledger.conn.execute("SELECT rejected_lines FROM sources").fetchone() == (0,)
+
+
+def test_corrupt_zstd_rollout_is_a_warning_not_a_stop(isolated_home: Path) -> None:
+    rollout = CodexRollout("019c-zbad", started=0)
+    rollout.turn(1)
+    rollout.call(2, 1000, 10)
+    target = codex_rollout_path(isolated_home / ".codex", rollout, folder="archived_sessions")
+    bad = target.with_name(target.name + ".zst")
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"\x28\xb5\x2f\xfd" + b"definitely not a zstd frame" * 10)
+    _session("s-next", [42]).write(_path(isolated_home, "s-next"))
+    result = run_cli("ingest")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"warning: {bad}" in result.stderr
+    daily = json.loads(run_cli("report", "daily", "--json").stdout)
+    assert daily["totals"]["output_tokens"] == 42
+    doctor = json.loads(run_cli("doctor", "--json").stdout)
+    assert [item["path"] for item in doctor["unreadable_files"]] == [str(bad)]
