@@ -91,15 +91,24 @@ def _wanted(agent: str, name: str) -> bool:
     return name.startswith("rollout-") and (name.endswith(".jsonl") or name.endswith(".jsonl.zst"))
 
 
-def _walk(agent: str, directory: str) -> Iterator[os.DirEntry[str]]:
+def _walk(
+    agent: str, directory: str, seen: set[tuple[int, int]] | None = None
+) -> Iterator[os.DirEntry[str]]:
+    """Wanted files under `directory`, following links; each directory is entered once, so
+    a link back to a parent ends the walk instead of looping."""
+    seen = set() if seen is None else seen
     try:
+        stat = os.stat(directory)
+        if (stat.st_dev, stat.st_ino) in seen:
+            return
+        seen.add((stat.st_dev, stat.st_ino))
         entries = list(os.scandir(directory))
     except OSError:
         return
     for entry in entries:
         try:
             if entry.is_dir(follow_symlinks=True):
-                yield from _walk(agent, entry.path)
+                yield from _walk(agent, entry.path, seen)
             elif _wanted(agent, entry.name) and entry.is_file(follow_symlinks=True):
                 yield entry
         except OSError:

@@ -254,3 +254,32 @@ def test_config_roots_are_read_like_the_agents_variables(isolated_home: Path) ->
     assert ("codex", str(laptop / ".codex" / "archived_sessions")) in roots
     assert doctor["agents"]["claude-code"]["files"] == 1
     assert doctor["agents"]["claude-code"]["lines"] == 1
+
+
+def test_symlink_loops_under_a_root_end_the_walk(isolated_home: Path, tmp_path: Path) -> None:
+    """Links back to a parent (a dotfiles manager, a mistaken `ln -s`) must neither hang the
+    walk nor count a file twice."""
+    import subprocess
+    import sys
+
+    from tests.core.helpers import REPO_ROOT
+
+    project = _claude_file(isolated_home / ".claude", "s-loop", 3).parent
+    projects = project.parent
+    os.symlink(projects, project / "up")
+    os.symlink(projects, project / "again")
+    os.symlink(isolated_home / ".claude", projects / "home-link")
+    code = (
+        "from shared.sources.roots import all_roots, discover_files;"
+        "print(len(discover_files(all_roots())))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1"
