@@ -300,13 +300,16 @@ class BurnmeterApp(QObject):
         return read_session_detail(self.ledger_file, self.settings, session_id)
 
     def open_settings(self) -> None:
-        from shared.commands.context import where_we_looked
+        from shared.ingest import display_path
         from tray_app.settings_window import SettingsDialog
 
         # Re-read the file: the user may have edited it by hand since the start.
         loaded = self.loaded if self.demo else load_settings()
-        looked = where_we_looked(self.roots).splitlines()[1:-1]
-        dialog = SettingsDialog(loaded, "; ".join(line.strip() for line in looked))
+        watched = "\n".join(
+            f"{root.agent}: {display_path(root.path)} ({'found' if root.exists else 'missing'})"
+            for root in self.roots
+        )
+        dialog = SettingsDialog(loaded, watched)
         dialog.saved.connect(self.apply_settings)
         self._settings_dialog = dialog
         dialog.show()

@@ -7,6 +7,7 @@ weekly summary).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,17 +59,21 @@ def colour_for(index: int, name: str) -> QColor:
 
 
 def _money_tick(value: float) -> str:
-    return f"${value:,.0f}" if value >= 10 or value == 0 else f"${value:,.2f}"
+    if value == 0 or (value >= 10 and value == int(value)):
+        return f"${value:,.0f}"
+    return f"${value:,.2f}"
 
 
 def _nice_max(value: float) -> float:
+    """The smallest top of the axis at or above `value` whose quarters are round numbers."""
     if value <= 0:
         return 1.0
-    magnitude = 10.0 ** len(str(int(value)))
-    for step in (0.1, 0.2, 0.25, 0.5, 1.0):
-        if value <= magnitude * step:
-            return magnitude * step
-    return float(magnitude)
+    quarter = value / 4
+    magnitude = 10.0 ** math.floor(math.log10(quarter))
+    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if quarter <= step * magnitude:
+            return 4 * step * magnitude
+    return 40 * magnitude
 
 
 def paint_stacked_days(painter: QPainter, rect: QRectF, data: StackedDays) -> None:

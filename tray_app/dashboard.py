@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 
 from PySide6.QtCore import QItemSelection, QSize, QSortFilterProxyModel, Qt
@@ -214,7 +215,7 @@ class DashboardWindow(QMainWindow):
         model.removeRows(0, model.rowCount())
         for row in data.sessions:
             values: list[tuple[str, object]] = [
-                (row.last_activity.replace("T", " ")[:16], row.last_activity),
+                (row.last_activity_local, row.last_activity),
                 (row.agent, row.agent),
                 (row.place, row.place.lower()),
                 (row.branch, row.branch),
@@ -294,16 +295,24 @@ def _boxed(title: str, widget: QWidget) -> QGroupBox:
     return box
 
 
+def _month_name(label: str) -> str:
+    try:
+        return datetime.strptime(label, "%Y-%m").strftime("%B %Y")
+    except ValueError:
+        return label
+
+
 def _leverage_text(data: DashboardData) -> str:
     lev = data.leverage
+    month = _month_name(lev.month)
     if lev.ratio is None:
         return (
-            f"<b>{money(lev.value_usd)}</b> of API-equivalent work in {lev.month} "
+            f"<b>{money(lev.value_usd)}</b> of API-equivalent work in {month} "
             "(set your plan and its price in Settings to compare)"
         )
     plan = html.escape(lev.plan or "your plan")
     return (
-        f"<b>{money(lev.value_usd)}</b> of API-equivalent work in {lev.month} on {plan} "
+        f"<b>{money(lev.value_usd)}</b> of API-equivalent work in {month} on {plan} "
         f"at {money(lev.plan_price_usd or 0)}/month: <b>{lev.ratio:.1f}×</b>"
     )
 

@@ -30,6 +30,7 @@ class SessionRow:
     models: list[str]
     first_activity: str
     last_activity: str
+    last_activity_local: str
     total_tokens: int
     cost_usd: float
     tool_calls: int
@@ -91,7 +92,7 @@ def dashboard_from_ledger(
     tiers, tier_problems = tier_costs(ledger, settings, window)
 
     session_window = Filters(since=today - timedelta(days=SESSION_DAYS - 1), until=today, tz=tz)
-    sessions = [_session_row(r) for r in sessions_report(ledger, session_window)["sessions"]]
+    sessions = [_session_row(r, tz) for r in sessions_report(ledger, session_window)["sessions"]]
     sessions.reverse()  # newest first
 
     value = leverage(ledger, settings, today, tz)
@@ -110,7 +111,14 @@ def tier_costs(
     return sorted(by_tier.items(), key=lambda item: -item[1]), list(policy.problems)
 
 
-def _session_row(row: dict[str, Any]) -> SessionRow:
+def _local(iso_utc: str | None, tz: ZoneInfo) -> str:
+    if not iso_utc:
+        return ""
+    moment = datetime.fromisoformat(iso_utc.replace("Z", "+00:00"))
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _session_row(row: dict[str, Any], tz: ZoneInfo) -> SessionRow:
     place = row["repo"] or row["project_path"] or ""
     return SessionRow(
         session_id=row["session_id"],
@@ -120,6 +128,7 @@ def _session_row(row: dict[str, Any]) -> SessionRow:
         models=list(row["models"]),
         first_activity=row["first_activity"] or "",
         last_activity=row["last_activity"] or "",
+        last_activity_local=_local(row["last_activity"], tz),
         total_tokens=int(row["total_tokens"]),
         cost_usd=float(row["cost_usd"]),
         tool_calls=int(row["tool_calls"]),

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from shared import desktop
 from shared.config import LoadedSettings, Settings, save_settings
+from shared.ingest import display_path
 
 PLANS = (
     ("", None),
@@ -91,7 +92,13 @@ class SettingsDialog(QDialog):
         form.addRow("Daily", self.daily)
         form.addRow("Weekly", self.weekly)
         form.addRow("Monthly", self.monthly)
-        layout.addWidget(budgets)
+        columns = QHBoxLayout()
+        left = QVBoxLayout()
+        right = QVBoxLayout()
+        columns.addLayout(left, 1)
+        columns.addLayout(right, 1)
+        layout.addLayout(columns)
+        left.addWidget(budgets)
 
         plan_box = QGroupBox("Subscription")
         form = QFormLayout(plan_box)
@@ -104,7 +111,7 @@ class SettingsDialog(QDialog):
         self.plan_price.setSuffix(" / month")
         form.addRow("Plan", self.plan)
         form.addRow("Price", self.plan_price)
-        layout.addWidget(plan_box)
+        left.addWidget(plan_box)
 
         meter_box = QGroupBox("Tray")
         form = QFormLayout(meter_box)
@@ -112,7 +119,9 @@ class SettingsDialog(QDialog):
         for value, label in METER_MODES:
             self.meter_mode.addItem(label, value)
         form.addRow("The icon shows", self.meter_mode)
-        self.start_at_login = QCheckBox(f"Start at login ({desktop.autostart_path()})")
+        self.start_at_login = QCheckBox(
+            f"Start at login ({display_path(desktop.autostart_path())})"
+        )
         form.addRow(self.start_at_login)
         self.lsp_tcp = QCheckBox(
             "Language server also listens on TCP (127.0.0.1, token in keyring)"
@@ -121,7 +130,8 @@ class SettingsDialog(QDialog):
         self.timezone = QLineEdit()
         self.timezone.setPlaceholderText("local time (or an IANA zone, e.g. Europe/Berlin)")
         form.addRow("Time zone", self.timezone)
-        layout.addWidget(meter_box)
+        left.addWidget(meter_box)
+        left.addStretch(1)
 
         tiers_box = QGroupBox("Tier rules (tried before the defaults; * matches anything)")
         tiers_layout = QVBoxLayout(tiers_box)
@@ -139,7 +149,7 @@ class SettingsDialog(QDialog):
         buttons.addWidget(remove)
         buttons.addStretch(1)
         tiers_layout.addLayout(buttons)
-        layout.addWidget(tiers_box)
+        right.addWidget(tiers_box)
 
         roots_box = QGroupBox("Extra log folders to watch (one per line)")
         form = QFormLayout(roots_box)
@@ -149,10 +159,10 @@ class SettingsDialog(QDialog):
             edit.setMaximumHeight(56)
         form.addRow("Claude Code", self.claude_roots)
         form.addRow("Codex", self.codex_roots)
-        always = QLabel(f"Always watched: {default_roots}")
+        always = QLabel(f"Always watched:\n{default_roots}")
         always.setWordWrap(True)
         form.addRow(always)
-        layout.addWidget(roots_box)
+        right.addWidget(roots_box)
 
         box = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel

@@ -109,7 +109,9 @@ class MeterTray(QSystemTrayIcon):
                 for budget in snap.budgets:
                     self._info(budget_line(budget))
             else:
-                self._info("No budgets set (Settings…)")
+                self._menu.addAction("No budgets set (Settings…)").triggered.connect(
+                    self.open_settings.emit
+                )
         menu.addSeparator()
         dashboard = menu.addAction("Open dashboard")
         dashboard.triggered.connect(lambda: self.open_dashboard.emit(DashboardTarget("overview")))
@@ -123,8 +125,10 @@ class MeterTray(QSystemTrayIcon):
         menu.addAction("Quit").triggered.connect(self.quit_requested.emit)
 
     def _info(self, text: str) -> QAction:
+        """A line of information. Kept enabled, since greyed-out text is hard to read at a
+        glance; clicking it opens the dashboard."""
         action = self._menu.addAction(text)
-        action.setEnabled(False)
+        action.triggered.connect(lambda: self.open_dashboard.emit(DashboardTarget("overview")))
         return action
 
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:

@@ -118,12 +118,14 @@ def test_menu_actions_emit_their_signals(qtbot: QtBot) -> None:
             actions[name].trigger()
 
 
-def test_information_lines_are_not_clickable(qtbot: QtBot) -> None:
+def test_information_lines_open_the_dashboard(qtbot: QtBot) -> None:
     tray = MeterTray()
     tray.update_snapshot(snapshot())
     tray.menu.aboutToShow.emit()
     actions = {a.text(): a for a in tray.menu.actions()}
-    assert not actions["Today: $12.50"].isEnabled()
+    with qtbot.waitSignal(tray.open_dashboard) as opened:
+        actions["Today: $12.50"].trigger()
+    assert opened.args == [DashboardTarget("overview")]
     assert actions["Open dashboard"].isEnabled()
 
 
