@@ -46,6 +46,8 @@ DEBOUNCE_MS = 20
 # Even with no new data the menu's durations, countdowns and "running" state move on.
 TICK_MS = 30_000
 PROGRESS_EVERY_S = 0.1
+# A first import with this much to read opens the dashboard to show its progress.
+SHOW_IMPORT_BYTES = 64 * 1024 * 1024
 
 
 def zone_for(settings: Settings) -> ZoneInfo:
@@ -92,6 +94,7 @@ class BurnmeterApp(QObject):
         self._reading = False
         self._read_again = False
         self._importing = False
+        self._import_shown = False
         self._settings_dialog: QObject | None = None
         self._notified = NotifiedKeys(
             notified_file if notified_file is not None else ledger_file.parent / "tray-alerts.json"
@@ -221,6 +224,11 @@ class BurnmeterApp(QObject):
         log.info("watching %d log roots; writer: %s", len(self.roots), engine.is_writer)
 
     def _show_import_progress(self, done: int, total: int) -> None:
+        first_run = self.snapshot is None or self.snapshot.calls == 0
+        if not self._import_shown and first_run and total - done >= SHOW_IMPORT_BYTES:
+            # A first run over a big history: show where the time goes.
+            self._import_shown = True
+            self.open_dashboard()
         self.dashboard.show_import_progress(done, total)
         if total > 0 and done < total:
             self.tray.status_line = f"Importing history: {done / total:.0%}"
