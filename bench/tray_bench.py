@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -202,6 +203,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("home", type=Path, help="a history folder used as HOME")
     parser.add_argument("--idle-seconds", type=float, default=60.0)
     parser.add_argument("--appends", type=int, default=30)
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="reuse this data dir (its ledger already imported) instead of a fresh one",
+    )
     parser.add_argument("--latency-driver", type=int, metavar="N", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.latency_driver:
@@ -209,12 +215,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     size = sum(p.stat().st_size for p in args.home.rglob("*") if p.is_file())
     files = sum(1 for p in args.home.rglob("*.jsonl*"))
-    data_dir = Path(tempfile.mkdtemp(prefix="burnmeter-tray-bench-"))
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="burnmeter-tray-bench-"))
     print(f"history: {args.home} ({size / 1e9:.2f} GB, {files} log files); ledger: {data_dir}")
     first = measure_import_and_idle(args.home, data_dir, args.idle_seconds)
     for key, value in first.items():
         print(f"{key}: {value:.2f}")
-    latency = measure_latency(args.home, data_dir, args.appends)
+    try:
+        latency = measure_latency(args.home, data_dir, args.appends)
+    finally:
+        # The driver's session lives in the history; leave the history as it was.
+        shutil.rmtree(args.home / ".claude" / "projects" / "-bench-latency", ignore_errors=True)
     for key, value in latency.items():
         print(f"latency {key}: {value:.1f}")
     ledger = data_dir / "ledger.sqlite"

@@ -43,8 +43,11 @@ from tray_app.worker import Worker
 log = logging.getLogger(__name__)
 
 DEBOUNCE_MS = 20
-# Even with no new data the menu's durations, countdowns and "running" state move on.
-TICK_MS = 30_000
+# Even with no new data the menu's durations, countdowns and "running" state move on:
+# re-read every 30 s while a session runs or a block is open, else every 5 minutes (the
+# day's rollover and expiring plan windows), which keeps an idle tray near zero CPU.
+TICK_ACTIVE_MS = 30_000
+TICK_IDLE_MS = 300_000
 PROGRESS_EVERY_S = 0.1
 # A first import with this much to read opens the dashboard to show its progress.
 SHOW_IMPORT_BYTES = 64 * 1024 * 1024
@@ -110,6 +113,7 @@ class BurnmeterApp(QObject):
         self.tray.export_summary.connect(self.export_summary)
         self.tray.pause_toggled.connect(self.set_paused)
         self.tray.quit_requested.connect(self.quit)
+        self.tray.menu_opened.connect(self.refresh)
         self.tray.messageClicked.connect(self._message_clicked)
 
         self.dashboard = DashboardWindow(
@@ -124,7 +128,7 @@ class BurnmeterApp(QObject):
         self._debounce.setInterval(DEBOUNCE_MS)
         self._debounce.timeout.connect(self.refresh)
         self._tick = QTimer(self)
-        self._tick.setInterval(TICK_MS)
+        self._tick.setInterval(TICK_ACTIVE_MS)
         self._tick.timeout.connect(self.refresh)
         self._tick.timeout.connect(self._auto_export_if_due)
         self.ledger_changed.connect(self._debounce.start)
@@ -266,6 +270,8 @@ class BurnmeterApp(QObject):
             self.tray.status_line = ""
         self.tray.update_snapshot(snap)
         self.snapshot_applied.emit(snap)
+        active = bool(snap.running) or snap.block is not None
+        self._tick.setInterval(TICK_ACTIVE_MS if active else TICK_IDLE_MS)
         if not self._importing:
             for alert in self._notified.take_new(alerts_for(snap)):
                 self.notify(alert)

@@ -14,7 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from shared.config import Settings
-from shared.insights.blocks import Block, current_block
+from shared.insights.blocks import BLOCK_MS, Block, current_block
 from shared.insights.budgets import BudgetState, budget_states, period_bounds, spent_between
 from shared.insights.flags import Flag
 from shared.insights.limits import latest_limits
@@ -93,41 +93,60 @@ def snapshot_from_ledger(
     snap.calls = int(ledger.conn.execute("SELECT count(*) FROM usage_events").fetchone()[0])
     snap.running = running_sessions(ledger, now_ms)
     snap.budgets = budget_states(ledger, settings, now, tz)
-    snap.block = current_block(ledger, now_ms)
+    snap.block = active_block(ledger, now_ms)
     snap.plan_limits = current_plan_limits(ledger, now_ms)
     snap.flags = running_flags(ledger, settings, [s.session_id for s in snap.running])
     return snap
 
 
 def running_sessions(ledger: Ledger, now_ms: int) -> list[RunningSession]:
-    rows = ledger.conn.execute(
-        """
-        WITH recent AS (
-            SELECT DISTINCT session_id FROM usage_events WHERE ts_ms >= ?
+    """Sessions with a call in the running window, newest first. Two index lookups: the
+    recent calls by time, then each such session's calls by session."""
+    conn = ledger.conn
+    recent = [
+        row[0]
+        for row in conn.execute(
+            "SELECT session_id FROM usage_events WHERE ts_ms >= ? GROUP BY session_id "
+            "ORDER BY max(ts_ms) DESC",
+            (now_ms - RUNNING_WINDOW_MS,),
         )
-        SELECT e.session_id, e.agent, min(e.ts_ms), max(e.ts_ms),
-               sum(coalesce(e.cost_usd, 0)),
-               (SELECT model FROM usage_events l WHERE l.session_id = e.session_id
-                ORDER BY ts_ms DESC LIMIT 1),
-               coalesce(s.repo, s.project_path, '')
-        FROM usage_events e JOIN recent r ON r.session_id = e.session_id
-        LEFT JOIN sessions s ON s.session_id = e.session_id
-        GROUP BY e.session_id ORDER BY max(e.ts_ms) DESC
-        """,
-        (now_ms - RUNNING_WINDOW_MS,),
-    ).fetchall()
-    return [
-        RunningSession(
-            session_id=session_id,
-            agent=agent,
-            model=model or "",
-            place=Path(place).name if place else "",
-            started_ms=int(first),
-            last_ms=int(last),
-            cost_usd=float(cost),
-        )
-        for session_id, agent, first, last, cost, model, place in rows
     ]
+    found = []
+    for session_id in recent:
+        agent, first, last, cost = conn.execute(
+            "SELECT agent, min(ts_ms), max(ts_ms), sum(coalesce(cost_usd, 0)) "
+            "FROM usage_events WHERE session_id = ?",
+            (session_id,),
+        ).fetchone()
+        model = conn.execute(
+            "SELECT model FROM usage_events WHERE session_id = ? ORDER BY ts_ms DESC LIMIT 1",
+            (session_id,),
+        ).fetchone()[0]
+        place = conn.execute(
+            "SELECT coalesce(repo, project_path, '') FROM sessions WHERE session_id = ?",
+            (session_id,),
+        ).fetchone()
+        found.append(
+            RunningSession(
+                session_id=session_id,
+                agent=agent,
+                model=model or "",
+                place=Path(place[0]).name if place and place[0] else "",
+                started_ms=int(first),
+                last_ms=int(last),
+                cost_usd=float(cost),
+            )
+        )
+    return found
+
+
+def active_block(ledger: Ledger, now_ms: int) -> Block | None:
+    """The active 5-hour block. A block is active only with a call in the last five hours,
+    so an idle ledger skips the block computation (the cheap index lookup comes first)."""
+    recent = ledger.conn.execute(
+        "SELECT 1 FROM usage_events WHERE ts_ms >= ? LIMIT 1", (now_ms - BLOCK_MS,)
+    ).fetchone()
+    return current_block(ledger, now_ms) if recent else None
 
 
 def current_plan_limits(ledger: Ledger, now_ms: int) -> list[PlanLimit]:

@@ -40,6 +40,7 @@ def meter_state(snap: TraySnapshot | None, meter_mode: str, *, paused: bool) -> 
 class MeterTray(QSystemTrayIcon):
     open_dashboard = Signal(object)  # DashboardTarget
     open_settings = Signal()
+    menu_opened = Signal()  # the app re-reads the ledger so durations are current
     export_summary = Signal()
     pause_toggled = Signal(bool)
     quit_requested = Signal()
@@ -53,6 +54,7 @@ class MeterTray(QSystemTrayIcon):
         self.state = MeterState()
         self._menu = QMenu()
         self._menu.aboutToShow.connect(self.rebuild_menu)
+        self._menu.aboutToShow.connect(self.menu_opened.emit)
         self.setContextMenu(self._menu)
         self.activated.connect(self._on_activated)
         self.rebuild_menu()
