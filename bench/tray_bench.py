@@ -158,13 +158,13 @@ def latency_driver(appends: int) -> None:
         n = state["sent"]
         state["sent"] += 1
         pending["t0"] = time.monotonic()
-        pending["calls"] = app.snapshot.calls if app.snapshot else 0
+        pending["spent"] = app.snapshot.today_usd if app.snapshot else 0.0
         with session.open("a", encoding="utf-8") as handle:
             handle.write(line(n))
 
     def applied(snap: object) -> None:
-        calls = getattr(snap, "calls", 0)
-        if "t0" in pending and calls > pending["calls"]:
+        # Every appended call is priced, so today's spend moves with each one.
+        if "t0" in pending and getattr(snap, "today_usd", 0.0) > pending["spent"]:
             samples.append(time.monotonic() - pending.pop("t0"))
             if len(samples) >= appends:
                 qapp.quit()

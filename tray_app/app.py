@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -36,18 +37,19 @@ from tray_app.dashboard_data import (
     read_dashboard,
     read_session_detail,
 )
-from tray_app.snapshot import TraySnapshot, read_snapshot
+from tray_app.snapshot import TraySnapshot, read_extras, read_snapshot
 from tray_app.tray import MeterTray
 from tray_app.worker import Worker
 
 log = logging.getLogger(__name__)
 
-DEBOUNCE_MS = 20
+DEBOUNCE_MS = 10
 # Even with no new data the menu's durations, countdowns and "running" state move on:
 # re-read every 30 s while a session runs or a block is open, else every 5 minutes (the
 # day's rollover and expiring plan windows), which keeps an idle tray near zero CPU.
 TICK_ACTIVE_MS = 30_000
 TICK_IDLE_MS = 300_000
+NO_LOGS_YET = "No agent logs found yet"
 PROGRESS_EVERY_S = 0.1
 # A first import with this much to read opens the dashboard to show its progress.
 SHOW_IMPORT_BYTES = 64 * 1024 * 1024
@@ -96,6 +98,8 @@ class BurnmeterApp(QObject):
         self._auto_exporting = False
         self._reading = False
         self._read_again = False
+        self._extras_busy = False
+        self._extras_again = False
         self._importing = False
         self._import_shown = False
         self._settings_dialog: QObject | None = None
@@ -228,7 +232,7 @@ class BurnmeterApp(QObject):
         log.info("watching %d log roots; writer: %s", len(self.roots), engine.is_writer)
 
     def _show_import_progress(self, done: int, total: int) -> None:
-        first_run = self.snapshot is None or self.snapshot.calls == 0
+        first_run = self.snapshot is None or not self.snapshot.has_calls
         if not self._import_shown and first_run and total - done >= SHOW_IMPORT_BYTES:
             # A first run over a big history: show where the time goes.
             self._import_shown = True
@@ -262,22 +266,68 @@ class BurnmeterApp(QObject):
         self.tray.show_state()
 
     def _apply_snapshot(self, snap: TraySnapshot) -> None:
+        """The cheap part arrived: repaint now, with the last known block, plan limits and
+        flags, and read those again in the background."""
         self._reading = False
+        previous = self.snapshot
+        if previous is not None and previous.complete:
+            snap = replace(
+                snap, block=previous.block, plan_limits=previous.plan_limits, flags=previous.flags
+            )
+        self._show(snap)
+        self._read_extras()
+        if self._read_again:
+            self._read_again = False
+            self.refresh()
+
+    def _read_extras(self) -> None:
+        if self._extras_busy:
+            self._extras_again = True
+            return
+        base = self.snapshot
+        if base is None:
+            return
+        self._extras_busy = True
+        self.worker.submit(
+            partial(read_extras, self.ledger_file, self.settings, base),
+            self._apply_extras,
+            self._extras_failed,
+        )
+
+    def _apply_extras(self, full: TraySnapshot) -> None:
+        self._extras_busy = False
+        current = self.snapshot
+        if current is not None and current.taken_ms > full.taken_ms:
+            # Spend moved on meanwhile: keep the newer numbers, take the extras.
+            full = replace(
+                current,
+                block=full.block,
+                plan_limits=full.plan_limits,
+                flags=full.flags,
+                complete=True,
+            )
+        self._show(full)
+        if not self._importing:
+            for alert in self._notified.take_new(alerts_for(full)):
+                self.notify(alert)
+        if self._extras_again:
+            self._extras_again = False
+            self._read_extras()
+
+    def _extras_failed(self, exc: Exception) -> None:
+        self._extras_busy = False
+        log.warning("cannot read blocks, plan limits or flags: %s", exc)
+
+    def _show(self, snap: TraySnapshot) -> None:
         self.snapshot = snap
-        if snap.calls == 0 and not self._importing:
-            self.tray.status_line = "No agent logs found yet"
-        elif self.tray.status_line == "No agent logs found yet":
+        if not snap.has_calls and not self._importing:
+            self.tray.status_line = NO_LOGS_YET
+        elif self.tray.status_line == NO_LOGS_YET:
             self.tray.status_line = ""
         self.tray.update_snapshot(snap)
         self.snapshot_applied.emit(snap)
         active = bool(snap.running) or snap.block is not None
         self._tick.setInterval(TICK_ACTIVE_MS if active else TICK_IDLE_MS)
-        if not self._importing:
-            for alert in self._notified.take_new(alerts_for(snap)):
-                self.notify(alert)
-        if self._read_again:
-            self._read_again = False
-            self.refresh()
 
     def notify(self, alert: Alert) -> None:
         self.shown_alerts.append(alert)

@@ -8,7 +8,7 @@ tooltip, menu and alerts all read the same numbers.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -53,7 +53,8 @@ class TraySnapshot:
     today_usd: float = 0.0
     week_usd: float = 0.0
     month_usd: float = 0.0
-    calls: int = 0
+    has_calls: bool = False
+    complete: bool = False  # block, plan limits and flags read too
     running: list[RunningSession] = field(default_factory=list)
     budgets: list[BudgetState] = field(default_factory=list)
     block: Block | None = None
@@ -78,6 +79,8 @@ def read_snapshot(
 def snapshot_from_ledger(
     ledger: Ledger, settings: Settings, tz: ZoneInfo, now_ms: int | None = None
 ) -> TraySnapshot:
+    """Everything the icon needs (spend, running sessions, budgets): cheap, read first so
+    the meter repaints fast; `with_extras` adds the rest."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     now = datetime.fromtimestamp(now_ms / 1000, tz)
     snap = TraySnapshot(taken_ms=now_ms, today=now.date())
@@ -90,13 +93,31 @@ def snapshot_from_ledger(
         spent["weekly"],
         spent["monthly"],
     )
-    snap.calls = int(ledger.conn.execute("SELECT count(*) FROM usage_events").fetchone()[0])
+    snap.has_calls = (
+        ledger.conn.execute("SELECT 1 FROM usage_events LIMIT 1").fetchone() is not None
+    )
     snap.running = running_sessions(ledger, now_ms)
     snap.budgets = budget_states(ledger, settings, now, tz)
-    snap.block = active_block(ledger, now_ms)
-    snap.plan_limits = current_plan_limits(ledger, now_ms)
-    snap.flags = running_flags(ledger, settings, [s.session_id for s in snap.running])
     return snap
+
+
+def with_extras(ledger: Ledger, settings: Settings, snap: TraySnapshot) -> TraySnapshot:
+    """The snapshot with the active block, plan limits and the running sessions' flags."""
+    return replace(
+        snap,
+        block=active_block(ledger, snap.taken_ms),
+        plan_limits=current_plan_limits(ledger, snap.taken_ms),
+        flags=running_flags(ledger, settings, [s.session_id for s in snap.running]),
+        complete=True,
+    )
+
+
+def read_extras(ledger_file: Path, settings: Settings, snap: TraySnapshot) -> TraySnapshot:
+    ledger = open_ledger(ledger_file)
+    try:
+        return with_extras(ledger, settings, snap)
+    finally:
+        ledger.close()
 
 
 def running_sessions(ledger: Ledger, now_ms: int) -> list[RunningSession]:

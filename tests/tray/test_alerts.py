@@ -35,7 +35,10 @@ def make_app(
 
 
 def refreshed(qtbot: QtBot, app: BurnmeterApp) -> TraySnapshot:
-    with qtbot.waitSignal(app.snapshot_applied, timeout=10_000) as applied:
+    # The icon's part comes first; alerts follow once blocks, limits and flags are read.
+    with qtbot.waitSignal(
+        app.snapshot_applied, timeout=10_000, check_params_cb=lambda snap: snap.complete
+    ) as applied:
         app.refresh()
     snap = applied.args[0]
     assert isinstance(snap, TraySnapshot)

@@ -32,7 +32,10 @@ def test_first_import_then_live_appends_repaint_the_meter(
         assert app.engine is not None and app.engine.is_writer
         assert progress and progress[-1][0] == progress[-1][1] > 0
         qtbot.waitUntil(
-            lambda: app.snapshot is not None and app.snapshot.calls > 900, timeout=10_000
+            lambda: (
+                app.snapshot is not None and app.snapshot.has_calls and app.snapshot.month_usd > 0
+            ),
+            timeout=10_000,
         )
         assert app.snapshot is not None
         before = app.snapshot.today_usd

@@ -31,7 +31,7 @@ def snapshot(**changes: object) -> TraySnapshot:
         today_usd=12.5,
         week_usd=40.0,
         month_usd=130.0,
-        calls=100,
+        has_calls=True,
         running=[
             RunningSession(
                 "sess-1",
