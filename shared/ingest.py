@@ -114,7 +114,13 @@ class IngestSummary:
 
 
 def _session_from_path(path: str) -> str:
-    name = os.path.basename(path)
+    """The session id a file's name implies, for lines that carry none (valid UTF-8, like
+    `LogFile.key`)."""
+    name = (
+        os.path.basename(path)
+        .encode("utf-8", "surrogateescape")
+        .decode("utf-8", "backslashreplace")
+    )
     for suffix in (".jsonl.zst", ".jsonl"):
         if name.endswith(suffix):
             return name[: -len(suffix)]
@@ -525,7 +531,7 @@ def _known_sources(ledger: Ledger) -> dict[str, tuple[Any, ...]]:
 def _decide(known: dict[str, tuple[Any, ...]], files: list[LogFile], mark_missing: bool) -> _Plan:
     plan = _Plan()
     for log in files:
-        row = known.get(log.path)
+        row = known.get(log.key)
         if row is None:
             plan.new_files.append(log)
             continue
@@ -549,7 +555,7 @@ def _decide(known: dict[str, tuple[Any, ...]], files: list[LogFile], mark_missin
                 )
             )
     if mark_missing:
-        present = {log.path for log in files}
+        present = {log.key for log in files}
         plan.gone = [(path,) for path, row in known.items() if not row[-1] and path not in present]
     return plan
 
@@ -574,7 +580,7 @@ def _plan_tasks(
             cursor = conn.execute(
                 "INSERT INTO sources (path, agent, device, inode, size, mtime_ns) "
                 "VALUES (?,?,?,?,?,?)",
-                (log.path, log.agent, log.device, log.inode, log.size, log.mtime_ns),
+                (log.key, log.agent, log.device, log.inode, log.size, log.mtime_ns),
             )
             plan.tasks.append(
                 ChunkTask(

@@ -33,6 +33,13 @@ class LogFile:
     def compressed(self) -> bool:
         return self.path.endswith(".zst")
 
+    @property
+    def key(self) -> str:
+        """The path as the ledger stores it. Linux names are bytes: one that is not UTF-8
+        (Python keeps such bytes as surrogates, which SQLite text cannot hold) is stored
+        with those bytes written as `\\xNN`; `path` still opens the file."""
+        return self.path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
 
 def _split_env(value: str) -> list[Path]:
     return [Path(part.strip()).expanduser() for part in value.split(",") if part.strip()]

@@ -307,3 +307,23 @@ def test_corrupt_zstd_rollout_is_a_warning_not_a_stop(isolated_home: Path) -> No
     assert daily["totals"]["output_tokens"] == 42
     doctor = json.loads(run_cli("doctor", "--json").stdout)
     assert [item["path"] for item in doctor["unreadable_files"]] == [str(bad)]
+
+
+def test_file_names_that_are_not_utf8_are_read(isolated_home: Path) -> None:
+    """Linux paths are bytes: a project folder from a cwd with Latin-1 bytes in its name."""
+    project = claude_project_dir(isolated_home / ".claude", CWD)
+    project.mkdir(parents=True)
+    odd_folder = os.fsencode(project.parent) + b"/-home-dev-caf\xe9"
+    os.mkdir(odd_folder)
+    session = _session("s-latin1", [77])
+    with open(odd_folder + b"/s-latin1.jsonl", "wb") as handle:
+        handle.write(b"".join(session.lines))
+    _session("s-plain", [5]).write(_path(isolated_home, "s-plain"))
+    result = run_cli("ingest")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    daily = json.loads(run_cli("report", "daily", "--json").stdout)
+    assert daily["totals"]["output_tokens"] == 82
+    doctor = run_cli("doctor", "--json")
+    assert doctor.returncode == 0, doctor.stderr
+    assert json.loads(doctor.stdout)["agents"]["claude-code"]["files"] == 2
