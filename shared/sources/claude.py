@@ -11,10 +11,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import orjson
-
 from shared.sources.events import CLAUDE, ParsedChunk, ToolCall, UsageEvent, has_absurd_count
 from shared.sources.hashing import input_hash
+from shared.sources.jsonline import load_line
 from shared.sources.timeutil import iso_to_ms
 
 PATH_KEYS = ("file_path", "path", "notebook_path")
@@ -108,8 +107,8 @@ def _read_line(
     line: bytes, has_usage: bool, has_error: bool, fallback_session_id: str, chunk: ParsedChunk
 ) -> None:
     try:
-        record = orjson.loads(line)
-    except orjson.JSONDecodeError:
+        record = load_line(line)
+    except ValueError:
         chunk.rejected_lines += 1
         return
     if not isinstance(record, dict):

@@ -33,6 +33,7 @@ from shared.sources.events import (
     has_absurd_count,
 )
 from shared.sources.hashing import input_hash
+from shared.sources.jsonline import load_line
 from shared.sources.timeutil import iso_to_ms
 
 INTERESTING = (
@@ -186,8 +187,8 @@ def _read_line(
         _read_tool_output(line, chunk)
         return
     try:
-        record = orjson.loads(line)
-    except orjson.JSONDecodeError:
+        record = load_line(line)
+    except ValueError:
         chunk.rejected_lines += 1
         return
     if not isinstance(record, dict) or not isinstance(record.get("payload"), dict):
@@ -226,8 +227,8 @@ def _read_copied_history(line: bytes, state: CodexState, chunk: ParsedChunk) -> 
     """True if the line belongs to a fork's copy of its parent's history; such a line only
     moves the cumulative baseline (and the model). False once the copy has ended."""
     try:
-        record = orjson.loads(line)
-    except orjson.JSONDecodeError:
+        record = load_line(line)
+    except ValueError:
         chunk.rejected_lines += 1
         return True
     if not isinstance(record, dict):

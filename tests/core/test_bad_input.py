@@ -327,3 +327,25 @@ def test_file_names_that_are_not_utf8_are_read(isolated_home: Path) -> None:
     doctor = run_cli("doctor", "--json")
     assert doctor.returncode == 0, doctor.stderr
     assert json.loads(doctor.stdout)["agents"]["claude-code"]["files"] == 2
+
+
+def test_lines_with_unpaired_surrogate_escapes_are_read(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """Claude Code (JavaScript) cuts long strings by UTF-16 units; a cut through an emoji is
+    written as an unpaired `\\ud83d` escape, which strict parsers refuse."""
+    session = ClaudeSession("s-surrogate", cwd=CWD)
+    session.reply(1, [text_block("PLACEHOLDER")], claude_usage(10, 123))
+    session.tool_result("toolu_s", "PLACEHOLDER", 2, is_error=True)
+    lines = [line.replace(b"PLACEHOLDER", b"cut here \\ud83d") for line in session.lines]
+    lines.append(
+        _session("s-surrogate", [1]).lines[0].replace(b"/home/dev/app", b"/home/dev/\\udc80app")
+    )
+    path = _path(isolated_home, "s-surrogate")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"".join(lines))
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    assert totals(ledger)["output_tokens"] == 124
+    assert ledger.conn.execute("SELECT tool_id FROM tool_errors").fetchall() == [("toolu_s",)]
+    assert ledger.conn.execute("SELECT rejected_lines FROM sources").fetchone() == (0,)
