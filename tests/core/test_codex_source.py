@@ -253,3 +253,21 @@ def test_fork_copy_ends_at_the_history_start_ordinal(isolated_home: Path, tmp_pa
     child.write(codex_rollout_path(_codex_home(isolated_home), child))
     ledger = _ingest(tmp_path)
     assert _sums(ledger, "019c-child4") == (1000, 12000, 250, 0)
+
+
+def test_fork_that_references_its_history_copies_nothing(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """A fork whose header names `history_base` points at the parent's file instead of
+    copying it: its first lines, however quick, are its own."""
+    import orjson
+
+    child = CodexRollout("019c-child5", started=700, forked_from_id="019c-parent")
+    header = orjson.loads(child.lines[0])
+    header["payload"]["history_base"] = {"rollout": "rollout-parent.jsonl", "items": 12}
+    child.lines[0] = orjson.dumps(header) + b"\n"
+    child.turn(700.001)
+    child.call(700.2, 3000, 30, cached=1000)
+    child.write(codex_rollout_path(_codex_home(isolated_home), child))
+    ledger = _ingest(tmp_path)
+    assert _sums(ledger, "019c-child5") == (2000, 1000, 30, 0)
