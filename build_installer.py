@@ -20,6 +20,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -223,8 +224,13 @@ def bundle_executable(folder: Path, name: str = CLI_EXECUTABLE) -> Path:
 
 def archive_bundle(build: BundleBuild, dist: Path) -> Path:
     base = dist / f"{BUNDLE_NAME}-{version()}-{platform_tag()}"
-    kind = "zip" if sys.platform == "win32" else "gztar"
-    return Path(shutil.make_archive(str(base), kind, build.folder.parent, build.folder.name))
+    if sys.platform == "win32":
+        return Path(shutil.make_archive(str(base), "zip", build.folder.parent, build.folder.name))
+    target = base.with_name(base.name + ".tar.gz")
+    # gzip level 6, tar's default: 15 s here where tarfile's default level 9 took a minute.
+    with tarfile.open(target, "w:gz", compresslevel=6) as archive:
+        archive.add(build.folder, arcname=build.folder.name)
+    return target
 
 
 def build_vsix(dist: Path, extension: Path = VSCODE_EXTENSION) -> Path:

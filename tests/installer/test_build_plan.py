@@ -6,6 +6,7 @@ import importlib.util
 import json
 import shutil
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,17 @@ def test_vsix_comes_from_the_extension_packaging_script(tmp_path: Path) -> None:
 def test_vsix_without_an_extension_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match=r"package\.json missing"):
         plan.build_vsix(tmp_path / "dist", tmp_path / "nothing-here")
+
+
+def test_archive_unpacks_to_the_bundle_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "dist" / "burnmeter"
+    (folder / "_internal" / "resources").mkdir(parents=True)
+    (folder / "burnmeter").write_text("#!/bin/sh\n")
+    (folder / "_internal" / "resources" / "price_overrides.json").write_text("{}")
+
+    archive = plan.archive_bundle(plan.BundleBuild(folder, 1.0, 0), tmp_path / "dist")
+
+    assert archive.name == f"burnmeter-{plan.version()}-{plan.platform_tag()}.tar.gz"
+    with tarfile.open(archive) as unpacked:
+        names = set(unpacked.getnames())
+    assert {"burnmeter/burnmeter", "burnmeter/_internal/resources/price_overrides.json"} <= names

@@ -276,3 +276,13 @@ def test_bundled_language_server_answers_initialize(bundle: Path, isolated_home:
     assert answer["id"] == 1, server.stderr.decode()
     assert answer["result"]["serverInfo"]["name"] == "burnmeter"
     assert "ModuleNotFoundError" not in server.stderr.decode()
+
+
+def test_bundled_demo_history_reports(bundle: Path) -> None:
+    if not (plan.RESOURCES / "demo").is_dir():
+        pytest.skip("no resources/demo in this checkout")
+    result = run(plan.bundle_executable(bundle), "report", "daily", "--demo", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["daily"], "the bundled demo history gave no rows"
+    assert report["totals"]["cost_usd"] > 0
