@@ -12,6 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from shared.paths import ledger_path
 
@@ -307,7 +308,9 @@ def open_ledger(path: Path | None = None, *, readonly: bool = False) -> Ledger:
                 f"Cannot create the ledger at {path}: {exc}. Point BURNMETER_DATA_DIR at a "
                 f"folder you can write to."
             ) from exc
-    uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
+    # Quoted: `?`, `#` or `%` in a folder name would otherwise end or change the path.
+    location = f"file:{quote(str(path))}"
+    uri = f"{location}?mode=ro" if readonly else location
     try:
         conn = sqlite3.connect(
             uri, uri=True, timeout=30, isolation_level=None, check_same_thread=False

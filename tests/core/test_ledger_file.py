@@ -192,3 +192,19 @@ def test_newer_schema_is_refused_and_left_alone(isolated_home: Path, tmp_path: P
     with pytest.raises(ledger_module.LedgerTooNew, match=str(path)):
         open_ledger(path)
     assert _digest(path) == before
+
+
+def test_data_dir_with_uri_characters_in_its_name(isolated_home: Path, tmp_path: Path) -> None:
+    """The ledger is opened through an SQLite URI: `?`, `#` and `%` in the folder name must
+    not send it to another file."""
+    _write_logs(isolated_home)
+    folder = tmp_path / "odd #1 ?x=y %41"
+    env = {**os.environ, "BURNMETER_DATA_DIR": str(folder)}
+    result = run_cli("ingest", env=env)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith("ledger")) == [
+        "ledger.sqlite"
+    ]
+    report = run_cli("report", "daily", "--json", "--no-ingest", env=env)
+    assert json.loads(report.stdout)["totals"]["output_tokens"] == 100
+    assert sorted(p.name for p in tmp_path.iterdir()) == [folder.name]
