@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.ingest import IngestSummary, ingest
-from shared.ledger import Ledger, open_ledger
+from shared.ledger import Ledger
 from shared.reports import Filters, period_report
 from shared.sources.roots import claude_roots, codex_roots
 
@@ -24,10 +24,6 @@ def roots_for(env: Mapping[str, str]) -> list[Any]:
 def ingest_env(ledger: Ledger, env: Mapping[str, str] | None = None) -> IngestSummary:
     env = os.environ if env is None else env
     return ingest(ledger, roots_for(env))
-
-
-def fresh_ledger(path: Path) -> Ledger:
-    return open_ledger(path)
 
 
 def totals(ledger: Ledger) -> dict[str, Any]:
