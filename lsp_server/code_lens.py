@@ -1,0 +1,58 @@
+"""`textDocument/codeLens`: one lens on line 0 of every file agents touched, e.g.
+`$3.21 agent spend · 4 sessions · opus-4-7 2h ago`; `workspace/codeLens/refresh` when
+the ledger changes, for clients that support it."""
+
+from __future__ import annotations
+
+import time
+
+from lsprotocol import types
+
+from lsp_server.format import ago, money, short_model
+from lsp_server.queries import FileCost, file_cost
+from lsp_server.server import BurnmeterServer, path_of
+
+FILE_COST_COMMAND = "burnmeter.fileCost"
+
+
+def lens_title(cost: FileCost, now_ms: int) -> str:
+    sessions = f"{cost.sessions} session" + ("" if cost.sessions == 1 else "s")
+    parts = [f"{money(cost.cost_usd)} agent spend", sessions]
+    if cost.last_model:
+        parts.append(f"{short_model(cost.last_model)} {ago(now_ms - cost.last_ts_ms)}")
+    return " · ".join(parts)
+
+
+def setup(server: BurnmeterServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
+    async def code_lens(
+        ls: BurnmeterServer, params: types.CodeLensParams
+    ) -> list[types.CodeLens] | None:
+        path = path_of(params.text_document.uri)
+        if path is None or not ls.settings.code_lens:
+            return []
+        cost = await ls.hub.query(file_cost, path)
+        if cost is None:
+            return []
+        title = lens_title(cost, int(time.time() * 1000))
+        return [
+            types.CodeLens(
+                range=types.Range(
+                    start=types.Position(line=0, character=0),
+                    end=types.Position(line=0, character=0),
+                ),
+                command=types.Command(
+                    title=title, command=FILE_COST_COMMAND, arguments=[params.text_document.uri]
+                ),
+            )
+        ]
+
+    def refresh() -> None:
+        if ls_supports_refresh(server):
+            server.workspace_code_lens_refresh(None)
+
+    server.on_ledger_change(refresh)
+
+
+def ls_supports_refresh(server: BurnmeterServer) -> bool:
+    return server.client_supports("workspace", "code_lens", "refresh_support")

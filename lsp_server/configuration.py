@@ -1,0 +1,16 @@
+"""`workspace/didChangeConfiguration`: new settings, validated; features refresh."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from lsp_server.server import BurnmeterServer
+
+
+def setup(server: BurnmeterServer) -> None:
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def did_change_configuration(
+        ls: BurnmeterServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        ls.apply_settings(params.settings)
+        ls._ledger_changed()

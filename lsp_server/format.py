@@ -1,0 +1,34 @@
+"""Short human text for money, model names and ages, shared by the features."""
+
+from __future__ import annotations
+
+import re
+
+_DATE_SUFFIX = re.compile(r"-\d{8}$")
+
+
+def money(usd: float) -> str:
+    if usd >= 100:
+        return f"${usd:,.0f}"
+    if usd >= 0.01 or usd == 0:
+        return f"${usd:,.2f}"
+    return "<$0.01"
+
+
+def short_model(model: str) -> str:
+    """`claude-opus-4-7-20260101` → `opus-4-7`; other names lose only a date suffix."""
+    name = _DATE_SUFFIX.sub("", model)
+    return name.removeprefix("claude-")
+
+
+def ago(delta_ms: int) -> str:
+    seconds = max(0, delta_ms // 1000)
+    if seconds < 60:
+        return "just now"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes}m ago"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours}h ago"
+    return f"{hours // 24}d ago"

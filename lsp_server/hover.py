@@ -1,0 +1,63 @@
+"""`textDocument/hover`: anywhere in a file agents touched, a Markdown table of its cost
+by session and model, with a link to the weekly summary."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+
+from lsprotocol import types
+
+from lsp_server.format import ago, money, short_model
+from lsp_server.queries import BreakdownRow, FileCost, file_breakdown, file_cost
+from lsp_server.server import BurnmeterServer, path_of
+
+# The VS Code extension registers this client command; other clients show the text.
+WEEKLY_SUMMARY_LINK = "[Weekly summary](command:burnmeter.showWeeklySummary)"
+
+
+def hover_markdown(cost: FileCost, rows: list[BreakdownRow], now_ms: int) -> str:
+    lines = [
+        f"**burnmeter** · `{os.path.basename(cost.path)}`: {money(cost.cost_usd)} agent spend, "
+        f"{cost.calls} model calls in {cost.sessions} "
+        + ("session" if cost.sessions == 1 else "sessions"),
+        "",
+        "| Session | Model | Calls | Cost | Last |",
+        "|---|---|--:|--:|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| `{row.session_id[:8]}` | {short_model(row.model)} | {row.calls} | "
+            f"{money(row.cost_usd)} | {ago(now_ms - row.last_ts_ms)} |"
+        )
+    if len(rows) < cost.sessions:
+        lines.append(f"| … | | | | {cost.sessions - len(rows)} more sessions |")
+    lines += [
+        "",
+        "A call's cost is split evenly over the files its tools touched. " + WEEKLY_SUMMARY_LINK,
+    ]
+    return "\n".join(lines)
+
+
+def markdown_for_path(conn: sqlite3.Connection, path: str) -> str | None:
+    """The hover text of a file, or None if no agent touched it."""
+    cost = file_cost(conn, path)
+    if cost is None:
+        return None
+    return hover_markdown(cost, file_breakdown(conn, path), int(time.time() * 1000))
+
+
+def setup(server: BurnmeterServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    async def hover(ls: BurnmeterServer, params: types.HoverParams) -> types.Hover | None:
+        path = path_of(params.text_document.uri)
+        if path is None or not ls.settings.hover:
+            return None
+        text = await ls.hub.query(markdown_for_path, path)
+        if text is None:
+            return None
+        return types.Hover(
+            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text)
+        )
+

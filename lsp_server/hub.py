@@ -1,0 +1,116 @@
+"""What all connections of one server process share: the live engine, one read
+connection to the ledger on one database thread, and the list of connections to tell
+when the ledger changes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from shared.ledger import Ledger, open_ledger
+from shared.live import LiveEngine
+from shared.sources.roots import LogRoot
+
+if TYPE_CHECKING:
+    from shared.pricing import PriceBook
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class LedgerHub:
+    def __init__(
+        self,
+        roots: list[LogRoot],
+        ledger_file: Path,
+        prices: Callable[[], PriceBook] | None = None,
+        *,
+        live: bool = True,
+    ) -> None:
+        self.roots = roots
+        self.ledger_file = ledger_file
+        self._prices_factory = prices
+        self._prices: PriceBook | None = None
+        self._listeners: list[Callable[[], None]] = []
+        self._listeners_lock = threading.Lock()
+        # One thread owns the read connection: queries never overlap and never block the
+        # event loop.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="burnmeter-db")
+        self._ledger: Ledger | None = None
+        self.engine: LiveEngine | None = None
+        if live:
+            self.engine = LiveEngine(
+                roots, ledger_file, on_change=self._changed, prices=prices, debounce_s=0.02
+            )
+
+    def start(self) -> None:
+        if self.engine is not None:
+            self.engine.start()
+        self._ledger = self._executor.submit(self._open).result()
+
+    def _open(self) -> Ledger:
+        ledger = open_ledger(self.ledger_file)
+        # A bigger page cache and mmap keep the hover and status queries in memory.
+        ledger.conn.execute("PRAGMA cache_size = -65536")
+        ledger.conn.execute("PRAGMA mmap_size = 268435456")
+        return ledger
+
+    def stop(self) -> None:
+        if self.engine is not None:
+            self.engine.stop()
+        if self._ledger is not None:
+            ledger, self._ledger = self._ledger, None
+            self._executor.submit(ledger.close).result()
+        self._executor.shutdown(wait=False)
+
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        with self._listeners_lock:
+            self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Callable[[], None]) -> None:
+        with self._listeners_lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def _changed(self) -> None:
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener()
+            except Exception:
+                log.exception("ledger change listener failed")
+
+    def prices(self) -> PriceBook:
+        if self._prices is None:
+            if self._prices_factory is not None:
+                self._prices = self._prices_factory()
+            else:
+                from shared.pricing import PriceBook
+
+                self._prices = PriceBook()
+        return self._prices
+
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            raise RuntimeError("the ledger hub is not started")
+        return self._ledger
+
+    async def query(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(conn, *args)` on the database thread."""
+        loop = asyncio.get_running_loop()
+
+        def run() -> T:
+            return fn(self.ledger().conn, *args)
+
+        return await loop.run_in_executor(self._executor, run)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(ledger, *args)` on the database thread (for shared.* report functions)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: fn(self.ledger(), *args))

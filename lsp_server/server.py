@@ -1,0 +1,227 @@
+"""The server object: one `BurnmeterServer` per client connection (one per process over
+stdio), holding all per-client state; the ledger and live engine live in the shared hub.
+Features register themselves through `setup(server)`, in the order of `FEATURES`."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import importlib
+import logging
+import os
+from collections.abc import Coroutine
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcServerNotInitialized
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.json_rpc import RPCRequest
+from pygls.protocol.language_server import lsp_method
+from pygls.uris import to_fs_path
+
+from lsp_server.hub import LedgerHub
+from lsp_server.queries import normalise
+from lsp_server.settings import LspSettings, parse_settings
+from shared import __version__
+
+log = logging.getLogger(__name__)
+
+FEATURES = [
+    "lsp_server.lifecycle",
+    "lsp_server.configuration",
+    "lsp_server.code_lens",
+    "lsp_server.hover",
+    "lsp_server.status",
+    "lsp_server.progress",
+    "lsp_server.diagnostics",
+    "lsp_server.commands",
+]
+
+# JSON-RPC "invalid request", for requests after `shutdown` and unauthorised clients.
+INVALID_REQUEST = -32600
+UNAUTHORISED = -32001
+
+
+class JsonRpcUnauthorised(JsonRpcException):
+    code = UNAUTHORISED
+
+
+class BurnmeterProtocol(LanguageServerProtocol):
+    """pygls's protocol with two guards: nothing but `initialize` reaches the features
+    until a TCP client has shown its token, and requests after `shutdown` get an error
+    instead of silence."""
+
+    _server: BurnmeterServer
+
+    def handle_message(self, message: Any) -> None:
+        method = getattr(message, "method", None)
+        is_request = isinstance(message, RPCRequest)
+        server = self._server
+        if (
+            server.token is not None
+            and not server.authorised
+            and method not in (types.INITIALIZE, types.SHUTDOWN, types.EXIT)
+        ):
+            if is_request:
+                self._send_response(
+                    message.id,
+                    error=types.ResponseError(
+                        code=UNAUTHORISED, message="burnmeter: not authorised"
+                    ),
+                )
+            return
+        if self._shutdown and is_request and method != types.EXIT:
+            self._send_response(
+                message.id,
+                error=types.ResponseError(
+                    code=INVALID_REQUEST, message="burnmeter: the server is shutting down"
+                ),
+            )
+            return
+        super().handle_message(message)
+
+    @lsp_method(types.EXIT)
+    def lsp_exit(self, *args: Any) -> Any:
+        # Over TCP one connection ending must not end the process serving the others.
+        if self._server.shared_process:
+            if (user_handler := self.fm.features.get(types.EXIT)) is not None:
+                yield user_handler, args, None
+            self._server.close_connection()
+            return None
+        return (yield from super().lsp_exit(*args))
+
+
+class BurnmeterServer(LanguageServer):
+    def __init__(
+        self, hub: LedgerHub, *, token: str | None = None, shared_process: bool = False
+    ) -> None:
+        super().__init__("burnmeter", __version__, protocol_cls=BurnmeterProtocol)
+        self.hub = hub
+        self.token = token
+        self.shared_process = shared_process
+        self.authorised = token is None
+        self.settings = LspSettings()
+        self.initialized = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._change_hooks: list[Any] = []
+        self._connection_writer: Any = None
+        for name in FEATURES:
+            importlib.import_module(name).setup(self)
+
+    def check_token(self, options: Any) -> None:
+        """Raise a JSON-RPC error unless `initializationOptions.token` is right."""
+        if self.token is None:
+            return
+        offered = options.get("token") if isinstance(options, dict) else None
+        if not isinstance(offered, str) or not hmac.compare_digest(offered, self.token):
+            log.warning("rejected a client without the right token")
+            raise JsonRpcUnauthorised(
+                "burnmeter: wrong or missing token in initializationOptions.token "
+                "(see `burnmeter lsp --print-token`)"
+            )
+        self.authorised = True
+
+    def apply_settings(self, raw: Any) -> None:
+        settings, problem = parse_settings(raw)
+        self.settings = settings
+        if problem:
+            log.warning(problem)
+            self.window_show_message(
+                types.ShowMessageParams(type=types.MessageType.Warning, message=problem)
+            )
+
+    # -- the event loop and background work -------------------------------------------
+
+    def bind_loop(self) -> None:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+            self.hub.subscribe(self._ledger_changed_threadsafe)
+
+    def run_task(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Start background work, keep a strong reference, and log its failure."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+
+        def done(finished: asyncio.Task[Any]) -> None:
+            self._tasks.discard(finished)
+            if not finished.cancelled() and finished.exception() is not None:
+                log.error("%s failed", name, exc_info=finished.exception())
+
+        task.add_done_callback(done)
+        return task
+
+    def on_ledger_change(self, hook: Any) -> None:
+        """Register `hook()` to run on the event loop after the ledger changed."""
+        self._change_hooks.append(hook)
+
+    def _ledger_changed_threadsafe(self) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._ledger_changed)
+
+    def _ledger_changed(self) -> None:
+        if not self.initialized or self.protocol._shutdown:
+            return
+        for hook in self._change_hooks:
+            try:
+                hook()
+            except Exception:
+                log.exception("ledger change hook failed")
+
+    def close_connection(self) -> None:
+        self.hub.unsubscribe(self._ledger_changed_threadsafe)
+        for task in list(self._tasks):
+            task.cancel()
+        stop = getattr(self, "_stop_event", None)
+        if stop is not None:
+            stop.set()
+        writer = self.protocol.writer
+        if writer is not None:
+            try:
+                writer.close()
+            except Exception:  # the client may already be gone
+                pass
+
+    # -- the workspace ------------------------------------------------------------------
+
+    def workspace_folders(self) -> list[str]:
+        """Absolute paths of the workspace folders (the root if no folders)."""
+        try:
+            workspace = self.workspace
+        except RuntimeError:
+            return []
+        paths = []
+        for folder in workspace.folders.values():
+            path = to_fs_path(folder.uri)
+            if path:
+                paths.append(normalise(path))
+        if not paths and workspace.root_uri:
+            root = to_fs_path(workspace.root_uri)
+            if root:
+                paths.append(normalise(root))
+        return paths
+
+    def client_supports(self, *names: str) -> bool:
+        """Whether a nested client capability is set, e.g. ("workspace", "code_lens",
+        "refresh_support")."""
+        node: Any = self.client_capabilities
+        for name in names:
+            node = getattr(node, name, None)
+            if node is None:
+                return False
+        return bool(node)
+
+
+def path_of(uri: str) -> str | None:
+    """The absolute, normalised path of a `file:` URI; None for any other URI."""
+    if not isinstance(uri, str) or not uri.startswith("file:"):
+        return None
+    try:
+        path = to_fs_path(uri)
+    except Exception:
+        return None
+    if not path or not os.path.isabs(path):
+        return None
+    return normalise(path)
