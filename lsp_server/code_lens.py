@@ -51,7 +51,7 @@ def setup(server: BurnmeterServer) -> None:
         if ls_supports_refresh(server):
             server.workspace_code_lens_refresh(None)
 
-    server.on_ledger_change(refresh)
+    server.on_ledger_change(refresh, on_start=False)
 
 
 def ls_supports_refresh(server: BurnmeterServer) -> bool:

@@ -18,7 +18,7 @@ def setup(server: BurnmeterServer) -> None:
     @server.feature(types.INITIALIZED)
     def initialized(ls: BurnmeterServer, params: types.InitializedParams) -> None:
         ls.initialized = True
-        ls._ledger_changed()
+        ls._ledger_changed(start=True)
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: BurnmeterServer, params: None) -> None:

@@ -103,6 +103,7 @@ class BurnmeterServer(LanguageServer):
         self.authorised = token is None
         self.settings = LspSettings()
         self.initialized = False
+        self.status: Any = None  # lsp_server.status.StatusSender, set by its setup()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._change_hooks: list[Any] = []
@@ -152,19 +153,22 @@ class BurnmeterServer(LanguageServer):
         task.add_done_callback(done)
         return task
 
-    def on_ledger_change(self, hook: Any) -> None:
-        """Register `hook()` to run on the event loop after the ledger changed."""
-        self._change_hooks.append(hook)
+    def on_ledger_change(self, hook: Any, *, on_start: bool = True) -> None:
+        """Register `hook()` to run on the event loop after the ledger changed (and once
+        after `initialized` and after new settings, unless `on_start` is False)."""
+        self._change_hooks.append((hook, on_start))
 
     def _ledger_changed_threadsafe(self) -> None:
         loop = self._loop
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._ledger_changed)
 
-    def _ledger_changed(self) -> None:
+    def _ledger_changed(self, *, start: bool = False) -> None:
         if not self.initialized or self.protocol._shutdown:
             return
-        for hook in self._change_hooks:
+        for hook, on_start in self._change_hooks:
+            if start and not on_start:
+                continue
             try:
                 hook()
             except Exception:

@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "shared.commands.doctor_cmd",
     "shared.commands.reprice_cmd",
     "shared.commands.watch_cmd",
+    "shared.commands.lsp_cmd",
     "shared.commands.statusline_cmd",
     "shared.commands.budgets_cmd",
     "shared.commands.summary_cmd",

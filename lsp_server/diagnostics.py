@@ -1,0 +1,106 @@
+"""Tier hints as diagnostics (severity Hint, line 0) on the files edited by workspace
+sessions that spent most of their frontier-tier cost on exploring or chat, with the
+counterfactual cost in the message. The rule is `shared.insights` (`session_insights`);
+the `tierHints` setting turns them off."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from lsprotocol import types
+from pygls.uris import from_fs_path
+
+from lsp_server.queries import files_edited, workspace_sessions
+from lsp_server.server import BurnmeterServer
+from shared.ledger import Ledger
+
+# Hints cost a pass over each session's calls: recompute at most this often.
+MIN_INTERVAL_S = 1.0
+MAX_SESSIONS = 50
+
+
+def hints_by_file(ledger: Ledger, folders: list[str]) -> dict[str, list[str]]:
+    """{path: [hint message, ...]} for the workspace's most recent sessions."""
+    from shared.config import load_settings
+    from shared.insights.sessions import session_insights
+
+    sessions = workspace_sessions(ledger.conn, folders, limit=MAX_SESSIONS) if folders else []
+    if not sessions:
+        return {}
+    settings = load_settings().settings
+    insights = session_insights(
+        ledger, settings, [s.session_id for s in sessions], with_outcomes=False
+    )
+    result: dict[str, list[str]] = {}
+    for session in sessions:
+        insight = insights.get(session.session_id)
+        if insight is None or insight.hint is None:
+            continue
+        hint = insight.hint
+        message = (
+            f"burnmeter: session {session.session_id[:8]} — {hint.reason} "
+            f"On {hint.suggested_model} ({hint.suggested_tier} tier) those calls would have "
+            f"cost ${hint.counterfactual_cost_usd:,.2f} instead of "
+            f"${hint.actual_cost_usd:,.2f}."
+        )
+        for path in files_edited(ledger.conn, session.session_id):
+            result.setdefault(path, []).append(message)
+    return result
+
+
+class TierHintPublisher:
+    def __init__(self, server: BurnmeterServer) -> None:
+        self.server = server
+        self.published: set[str] = set()
+        self._pending = False
+
+    def schedule(self) -> None:
+        if self._pending:
+            return
+        self._pending = True
+        self.server.run_task(self._publish_later(), "tier hints")
+
+    async def _publish_later(self) -> None:
+        await asyncio.sleep(MIN_INTERVAL_S if self.published else 0)
+        self._pending = False
+        server = self.server
+        if server.settings.tier_hints:
+            hints = await server.hub.run(hints_by_file, server.workspace_folders())
+        else:
+            hints = {}
+        self.publish(hints)
+
+    def publish(self, hints: dict[str, list[str]]) -> None:
+        server = self.server
+        for path in self.published - set(hints):
+            server.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=from_fs_path(path) or path, diagnostics=[])
+            )
+        for path, messages in hints.items():
+            server.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(
+                    uri=from_fs_path(path) or path,
+                    diagnostics=[diagnostic(message) for message in messages],
+                )
+            )
+        self.published = set(hints)
+
+
+def diagnostic(message: str) -> types.Diagnostic:
+    return types.Diagnostic(
+        range=types.Range(
+            start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
+        ),
+        message=message,
+        severity=types.DiagnosticSeverity.Hint,
+        source="burnmeter",
+        code="tier-hint",
+    )
+
+
+def setup(server: BurnmeterServer) -> None:
+    publisher = TierHintPublisher(server)
+    server.on_ledger_change(publisher.schedule)
+
+

@@ -1,0 +1,151 @@
+"""`burnmeter lsp`: start the language server over stdio or loopback TCP."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import logging
+import sys
+import threading
+
+from lsp_server.hub import LedgerHub
+from lsp_server.server import BurnmeterServer
+
+log = logging.getLogger("lsp_server")
+
+
+class ClientLogHandler(logging.Handler):
+    """Forwards warnings and above to the connected clients as `window/logMessage`."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.servers: list[BurnmeterServer] = []
+        self._busy = threading.local()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(self._busy, "on", False):
+            return
+        self._busy.on = True
+        try:
+            from lsprotocol import types
+
+            kind = types.MessageType.Error if record.levelno >= logging.ERROR else (
+                types.MessageType.Warning
+            )
+            for server in list(self.servers):
+                loop = server._loop
+                if loop is None or loop.is_closed() or not server.authorised:
+                    continue
+                params = types.LogMessageParams(type=kind, message=self.format(record))
+                loop.call_soon_threadsafe(_log_to_client, server, params)
+        except Exception:
+            pass
+        finally:
+            self._busy.on = False
+
+
+def _log_to_client(server: BurnmeterServer, params: object) -> None:
+    try:
+        server.window_log_message(params)  # type: ignore[arg-type]
+    except Exception:  # the client may be gone; stderr still has it
+        pass
+
+
+def configure_logging() -> ClientLogHandler:
+    # stdout is the protocol: everything else goes to stderr.
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO, format="burnmeter-lsp %(levelname)s %(message)s"
+    )
+    logging.getLogger("pygls").setLevel(logging.WARNING)
+    logging.getLogger("watchdog").setLevel(logging.WARNING)
+    to_client = ClientLogHandler()
+    to_client.setFormatter(logging.Formatter("%(message)s"))
+    for name in ("lsp_server", "shared"):
+        logging.getLogger(name).addHandler(to_client)
+    return to_client
+
+
+def serve(args: argparse.Namespace) -> int:
+    from shared.commands.context import make_context
+
+    to_client = configure_logging()
+    if getattr(args, "print_token", False):
+        from lsp_server.tokens import load_or_create_token
+
+        token, where = load_or_create_token()
+        print(token)
+        print(f"(kept in {where})", file=sys.stderr)
+        return 0
+    context = make_context(args)
+    hub = LedgerHub(context.roots, context.ledger_file, prices=context.price_book)
+    hub.start()
+    engine = hub.engine
+    log.info(
+        "burnmeter language server: ledger %s (%s)",
+        context.ledger_file,
+        "writer" if engine is not None and engine.is_writer else "reader",
+    )
+    try:
+        if args.tcp:
+            host, port = args.tcp
+            serve_tcp(hub, host, port, to_client)
+        else:
+            server = BurnmeterServer(hub)
+            to_client.servers.append(server)
+            server.start_io()
+    finally:
+        hub.stop()
+    return 0
+
+
+def check_loopback(host: str) -> None:
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        raise ValueError(
+            f"--tcp must bind a loopback address (127.0.0.1, ::1 or localhost), not {host!r}: "
+            "the language server shows your spend to whoever connects."
+        )
+
+
+def serve_tcp(hub: LedgerHub, host: str, port: int, to_client: ClientLogHandler) -> None:
+    """Several editors at once: one `BurnmeterServer` per connection, one hub for all."""
+    from pygls.io_ import run_async
+
+    from lsp_server.tokens import load_or_create_token
+
+    check_loopback(host)
+    token, where = load_or_create_token()
+
+    async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        server = BurnmeterServer(hub, token=token, shared_process=True)
+        server._stop_event = stop = threading.Event()
+        server.protocol.set_writer(writer)  # type: ignore[arg-type]
+        to_client.servers.append(server)
+        try:
+            await run_async(
+                stop_event=stop,
+                reader=reader,
+                protocol=server.protocol,
+                logger=log,
+                error_handler=server.report_server_error,
+            )
+        finally:
+            to_client.servers.remove(server)
+            server.close_connection()
+
+    async def main() -> None:
+        listener = await asyncio.start_server(connection, host, port)
+        bound = ", ".join(str(sock.getsockname()) for sock in listener.sockets)
+        log.info("serving LSP on %s (token kept in %s)", bound, where)
+        print(f"burnmeter lsp: listening on {bound}", file=sys.stderr, flush=True)
+        async with listener:
+            await listener.serve_forever()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,77 @@
+"""Work-done progress (`$/progress`) for the workspace's running session: most editors
+show it in their status line, so clients that ignore `burnmeter/status` still see the
+running cost."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from lsprotocol import types
+
+from lsp_server.format import money, short_model
+from lsp_server.queries import SessionCost
+from lsp_server.server import BurnmeterServer
+
+
+def progress_message(session: SessionCost) -> str:
+    return f"{money(session.cost_usd)} · {short_model(session.model)} · running session"
+
+
+class RunningSessionProgress:
+    def __init__(self, server: BurnmeterServer) -> None:
+        self.server = server
+        self.token: str | None = None
+        self._creating = False
+
+    def update(self, params: dict[str, Any], latest: SessionCost | None) -> None:
+        server = self.server
+        enabled = server.settings.progress and server.client_supports(
+            "window", "work_done_progress"
+        )
+        now_ms = int(time.time() * 1000)
+        running_ms = server.settings.running_minutes * 60_000
+        running = latest if latest is not None and latest.running(now_ms, running_ms) else None
+        if running is None or not enabled:
+            self.end()
+            return
+        message = progress_message(running)
+        if self.token is None:
+            if not self._creating:
+                server.run_task(self._begin(message), "running-session progress")
+            return
+        server.work_done_progress.report(
+            self.token, types.WorkDoneProgressReport(message=message)
+        )
+
+    async def _begin(self, message: str) -> None:
+        self._creating = True
+        token = f"burnmeter-session-{uuid.uuid4().hex[:8]}"
+        try:
+            await self.server.work_done_progress.create_async(token)
+        finally:
+            self._creating = False
+        self.token = token
+        self.server.work_done_progress.begin(
+            token, types.WorkDoneProgressBegin(title="burnmeter", message=message)
+        )
+
+    def end(self) -> None:
+        if self.token is None:
+            return
+        token, self.token = self.token, None
+        self.server.work_done_progress.end(
+            token, types.WorkDoneProgressEnd(message="no running agent session")
+        )
+
+
+def setup(server: BurnmeterServer) -> None:
+    progress = RunningSessionProgress(server)
+
+    def attach() -> None:
+        # The status sender exists once the status feature is set up (it comes first).
+        if progress.update not in server.status.listeners:
+            server.status.listeners.append(progress.update)
+
+    attach()

@@ -1,0 +1,104 @@
+"""The `burnmeter/status` notification: today's cost (all projects, local day), the
+workspace's all-time cost and its sessions; sent after `initialized` and whenever the
+ledger changes in a way that changes it, at most every 100 ms."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from lsp_server.queries import SessionCost, today_cost, workspace_cost, workspace_sessions
+from lsp_server.server import BurnmeterServer
+
+STATUS_METHOD = "burnmeter/status"
+MIN_INTERVAL_S = 0.1
+TICK_S = 30.0
+
+# Listeners get the parameters sent and the most recent workspace session (if any).
+StatusListener = Callable[[dict[str, Any], SessionCost | None], None]
+
+
+def status_params(
+    conn: sqlite3.Connection, folders: list[str], sessions_shown: int, running_ms: int
+) -> tuple[dict[str, Any], SessionCost | None]:
+    now = datetime.now().astimezone()
+    now_ms = int(time.time() * 1000)
+    sessions = workspace_sessions(conn, folders, limit=max(sessions_shown, 1)) if folders else []
+    latest = sessions[0] if sessions else None
+    shown = sessions[:sessions_shown]
+    local_zone = now.tzinfo
+    assert local_zone is not None  # astimezone() always sets one
+    return {
+        "today_cost_usd": round(today_cost(conn, now, local_zone), 6),
+        "workspace_cost_usd": round(workspace_cost(conn, folders), 6) if folders else 0.0,
+        "sessions": [s.as_status(now_ms, running_ms) for s in shown],
+    }, latest
+
+
+class StatusSender:
+    """Coalesces ledger changes into at most one notification per 100 ms; sends only
+    when the parameters changed (or on the first call)."""
+
+    def __init__(self, server: BurnmeterServer) -> None:
+        self.server = server
+        self.listeners: list[StatusListener] = []
+        self.last_params: dict[str, Any] | None = None
+        self._last_sent_at = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._running = False
+        self._again = False
+        self._ticking = False
+
+    async def _tick(self) -> None:
+        """Sessions stop "running" by the clock alone, without any ledger change."""
+        while True:
+            await asyncio.sleep(TICK_S)
+            self.schedule()
+
+    def schedule(self) -> None:
+        if not self._ticking:
+            self._ticking = True
+            self.server.run_task(self._tick(), "status clock")
+        if self._timer is not None or self._running:
+            self._again = True
+            return
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, self._last_sent_at + MIN_INTERVAL_S - loop.time())
+        self._timer = loop.call_later(delay, self._fire)
+
+    def _fire(self) -> None:
+        self._timer = None
+        self.server.run_task(self._send(), "burnmeter/status")
+
+    async def _send(self) -> None:
+        self._running = True
+        server = self.server
+        try:
+            settings = server.settings
+            params, latest = await server.hub.query(
+                status_params,
+                server.workspace_folders(),
+                settings.status_sessions,
+                settings.running_minutes * 60_000,
+            )
+            if params != self.last_params and server.initialized:
+                self._last_sent_at = asyncio.get_running_loop().time()
+                server.protocol.notify(STATUS_METHOD, params)
+                self.last_params = params
+                for listener in self.listeners:
+                    listener(params, latest)
+        finally:
+            self._running = False
+            if self._again:
+                self._again = False
+                self.schedule()
+
+
+def setup(server: BurnmeterServer) -> None:
+    sender = StatusSender(server)
+    server.status = sender
+    server.on_ledger_change(sender.schedule)
