@@ -98,7 +98,11 @@ def setup(server: BurnmeterServer) -> None:
         running_ms = ls.settings.running_minutes * 60_000
         rows = await ls.hub.query(workspace_sessions, ls.workspace_folders(), 500)
         return [
-            {**row.as_status(now_ms, running_ms), "project_path": row.project_path, "calls": row.calls}
+            {
+                **row.as_status(now_ms, running_ms),
+                "project_path": row.project_path,
+                "calls": row.calls,
+            }
             for row in rows
         ]
 
@@ -111,5 +115,3 @@ def setup(server: BurnmeterServer) -> None:
         if path is None:
             return None
         return await ls.hub.query(markdown_for_path, path)
-
-

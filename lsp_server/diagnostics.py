@@ -6,7 +6,6 @@ the `tierHints` setting turns them off."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from lsprotocol import types
 from pygls.uris import from_fs_path
@@ -102,5 +101,3 @@ def diagnostic(message: str) -> types.Diagnostic:
 def setup(server: BurnmeterServer) -> None:
     publisher = TierHintPublisher(server)
     server.on_ledger_change(publisher.schedule)
-
-

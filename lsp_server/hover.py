@@ -57,7 +57,4 @@ def setup(server: BurnmeterServer) -> None:
         text = await ls.hub.query(markdown_for_path, path)
         if text is None:
             return None
-        return types.Hover(
-            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text)
-        )
-
+        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))

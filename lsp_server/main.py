@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import sys
 import threading
+from typing import Any
 
 from lsp_server.hub import LedgerHub
 from lsp_server.server import BurnmeterServer
@@ -30,8 +32,10 @@ class ClientLogHandler(logging.Handler):
         try:
             from lsprotocol import types
 
-            kind = types.MessageType.Error if record.levelno >= logging.ERROR else (
-                types.MessageType.Warning
+            kind = (
+                types.MessageType.Error
+                if record.levelno >= logging.ERROR
+                else (types.MessageType.Warning)
             )
             for server in list(self.servers):
                 loop = server._loop
@@ -45,11 +49,10 @@ class ClientLogHandler(logging.Handler):
             self._busy.on = False
 
 
-def _log_to_client(server: BurnmeterServer, params: object) -> None:
-    try:
-        server.window_log_message(params)  # type: ignore[arg-type]
-    except Exception:  # the client may be gone; stderr still has it
-        pass
+def _log_to_client(server: BurnmeterServer, params: Any) -> None:
+    # The client may be gone; stderr still has the message.
+    with contextlib.suppress(Exception):
+        server.window_log_message(params)
 
 
 def configure_logging() -> ClientLogHandler:
@@ -123,7 +126,7 @@ def serve_tcp(hub: LedgerHub, host: str, port: int, to_client: ClientLogHandler)
     async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         server = BurnmeterServer(hub, token=token, shared_process=True)
         server._stop_event = stop = threading.Event()
-        server.protocol.set_writer(writer)  # type: ignore[arg-type]
+        server.protocol.set_writer(writer)
         to_client.servers.append(server)
         try:
             await run_async(
@@ -145,7 +148,5 @@ def serve_tcp(hub: LedgerHub, host: str, port: int, to_client: ClientLogHandler)
         async with listener:
             await listener.serve_forever()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
-    except KeyboardInterrupt:
-        pass

@@ -41,9 +41,7 @@ class RunningSessionProgress:
             if not self._creating:
                 server.run_task(self._begin(message), "running-session progress")
             return
-        server.work_done_progress.report(
-            self.token, types.WorkDoneProgressReport(message=message)
-        )
+        server.work_done_progress.report(self.token, types.WorkDoneProgressReport(message=message))
 
     async def _begin(self, message: str) -> None:
         self._creating = True

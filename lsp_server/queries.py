@@ -52,8 +52,10 @@ class SessionCost:
 
 
 def iso_utc(ts_ms: int) -> str:
-    return datetime.fromtimestamp(ts_ms / 1000, UTC).isoformat(timespec="seconds").replace(
-        "+00:00", "Z"
+    return (
+        datetime.fromtimestamp(ts_ms / 1000, UTC)
+        .isoformat(timespec="seconds")
+        .replace("+00:00", "Z")
     )
 
 
@@ -131,9 +133,16 @@ def workspace_sessions(
         params = [*params, str(limit)]
     return [
         SessionCost(
-            str(r[0]), str(r[1]), str(r[2]), str(r[3]), float(r[4]), int(r[5]), int(r[6]),
-            int(r[7]), int(r[8]),
-        )  # fmt: skip
+            str(r[0]),
+            str(r[1]),
+            str(r[2]),
+            str(r[3]),
+            float(r[4]),
+            int(r[5]),
+            int(r[6]),
+            int(r[7]),
+            int(r[8]),
+        )
         for r in conn.execute(sql, params)
     ]
 

@@ -5,6 +5,7 @@ Features register themselves through `setup(server)`, in the order of `FEATURES`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import importlib
 import logging
@@ -13,7 +14,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcServerNotInitialized
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import RPCRequest
@@ -107,9 +108,16 @@ class BurnmeterServer(LanguageServer):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._change_hooks: list[Any] = []
-        self._connection_writer: Any = None
+        self._errors_seen = 0
         for name in FEATURES:
             importlib.import_module(name).setup(self)
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """A malformed or failing message: logged (the first few, then every 100th),
+        never a popup per message, never fatal."""
+        self._errors_seen += 1
+        if self._errors_seen <= 5 or self._errors_seen % 100 == 0:
+            log.warning("ignored a bad message from the client (#%d): %s", self._errors_seen, error)
 
     def check_token(self, options: Any) -> None:
         """Raise a JSON-RPC error unless `initializationOptions.token` is right."""
@@ -183,10 +191,9 @@ class BurnmeterServer(LanguageServer):
             stop.set()
         writer = self.protocol.writer
         if writer is not None:
-            try:
+            # The client may already be gone.
+            with contextlib.suppress(Exception):
                 writer.close()
-            except Exception:  # the client may already be gone
-                pass
 
     # -- the workspace ------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ class Workspace:
     projects: Path
     main_py: Path
     util_py: Path
+    hinted_py: Path
     untouched_py: Path
     session_log: Path
     statuses: list[dict[str, Any]] = field(default_factory=list)
@@ -76,6 +77,27 @@ def build_history(home: Path) -> Workspace:
             tools=[("t3", "Edit", {"file_path": str(main_py)})],
         ),
     )  # fmt: skip
+    # A frontier session that mostly read (a tier hint), then edited hinted.py.
+    explore = session_file(projects, str(folder), "sess-app-explore")
+    for n in range(3):
+        append(
+            explore,
+            claude_call(
+                message_id=f"e{n}", session_id="sess-app-explore", cwd=str(folder),
+                ts_ms=NOW_MS - 5 * HOUR_MS + n * 1000, model="claude-opus-4-7",
+                input_tokens=300_000, output_tokens=1_000,
+                tools=[(f"te{n}", "Read", {"file_path": str(folder / "src" / "big.py")})],
+            ),
+        )  # fmt: skip
+    append(
+        explore,
+        claude_call(
+            message_id="e9", session_id="sess-app-explore", cwd=str(folder),
+            ts_ms=NOW_MS - 5 * HOUR_MS + 9000, model="claude-opus-4-7",
+            input_tokens=1_000, output_tokens=100,
+            tools=[("te9", "Edit", {"file_path": str(folder / "src" / "hinted.py")})],
+        ),
+    )  # fmt: skip
     other = session_file(projects, "/elsewhere/other", "sess-other")
     append(
         other,
@@ -85,7 +107,9 @@ def build_history(home: Path) -> Workspace:
             tools=[("t9", "Edit", {"file_path": "/elsewhere/other/x.py"})],
         ),
     )  # fmt: skip
-    return Workspace(home, folder, projects, main_py, util_py, untouched, log)
+    return Workspace(
+        home, folder, projects, main_py, util_py, folder / "src" / "hinted.py", untouched, log
+    )
 
 
 def server_env(home: Path) -> dict[str, str]:

@@ -1,0 +1,74 @@
+"""`textDocument/hover` and `workspace/executeCommand` through the real server."""
+
+from __future__ import annotations
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from tests.lsp.conftest import Workspace
+
+pytestmark = pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning")
+
+
+async def hover(client: LanguageClient, uri: str, line: int = 0) -> types.Hover | None:
+    return await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=line, character=3),
+        )
+    )
+
+
+async def test_hover_is_a_markdown_table_by_session_and_model(
+    client: LanguageClient, workspace: Workspace
+) -> None:
+    result = await hover(client, workspace.uri(workspace.main_py), line=5)
+    assert result is not None
+    assert isinstance(result.contents, types.MarkupContent)
+    assert result.contents.kind == types.MarkupKind.Markdown
+    text = result.contents.value
+    assert "| Session | Model | Calls | Cost | Last |" in text
+    assert "| `sess-app` | opus-4-7 | 2 |" in text
+    assert "command:burnmeter.showWeeklySummary" in text
+    assert await hover(client, workspace.uri(workspace.untouched_py)) is None
+    assert await hover(client, "untitled:x") is None
+
+
+async def execute(client: LanguageClient, command: str, *arguments: object) -> object:
+    return await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=command, arguments=list(arguments))
+    )
+
+
+async def test_weekly_summary_returns_markdown(
+    client: LanguageClient, workspace: Workspace
+) -> None:
+    text = await execute(client, "burnmeter.weeklySummary")
+    assert isinstance(text, str)
+    assert text.startswith("#")
+    assert "$" in text
+
+
+async def test_sessions_lists_only_workspace_sessions(
+    client: LanguageClient, workspace: Workspace
+) -> None:
+    rows = await execute(client, "burnmeter.sessions")
+    assert isinstance(rows, list)
+    ids = sorted(row["session_id"] for row in rows)
+    assert ids == ["sess-app-1", "sess-app-explore"]
+    first = next(row for row in rows if row["session_id"] == "sess-app-1")
+    assert first["agent"] == "claude-code"
+    assert first["model"] == "claude-opus-4-7"
+    assert first["running"] is False
+    assert first["total_tokens"] == 36_000
+
+
+async def test_file_cost_command_and_bad_arguments(
+    client: LanguageClient, workspace: Workspace
+) -> None:
+    text = await execute(client, "burnmeter.fileCost", workspace.uri(workspace.main_py))
+    assert isinstance(text, str) and "| Session |" in text
+    assert await execute(client, "burnmeter.fileCost", 42) is None
+    with pytest.raises(Exception, match="not defined"):
+        await execute(client, "burnmeter.noSuchCommand")

@@ -1,0 +1,154 @@
+"""TCP mode (loopback only, token required, several clients at once, token kept in the
+keyring or a 0600 file) and settings validation, through real server processes."""
+
+from __future__ import annotations
+
+import socket
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+
+from tests.lsp.conftest import Workspace, server_env, start_client, wait_until
+from tests.lsp.rpc import Peer
+
+pytestmark = pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def print_token(env: dict[str, str]) -> tuple[str, str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "shared", "lsp", "--print-token"],
+        env=env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    return done.stdout.strip(), done.stderr
+
+
+@pytest.fixture
+def tcp_server(workspace: Workspace) -> Iterator[tuple[int, dict[str, str]]]:
+    port = free_port()
+    env = server_env(workspace.root)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shared", "lsp", "--tcp", f"127.0.0.1:{port}"],
+        env=env, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stderr is not None
+        for _ in range(20):
+            if "listening" in process.stderr.readline():
+                break
+        yield port, env
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def connect(port: int) -> tuple[socket.socket, Peer]:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    return sock, Peer(sock.fileno(), sock.fileno())
+
+
+def initialize(peer: Peer, workspace: Workspace, options: object) -> dict[str, object]:
+    return peer.request(
+        "initialize",
+        {
+            "processId": None,
+            "rootUri": workspace.uri(workspace.folder),
+            "capabilities": {},
+            "initializationOptions": options,
+        },
+    )
+
+
+def test_tcp_requires_the_token_and_serves_several_clients(
+    tcp_server: tuple[int, dict[str, str]], workspace: Workspace
+) -> None:
+    port, env = tcp_server
+    token, stderr = print_token(env)
+    assert len(token) >= 32
+    # No keyring backend in tests (the fail backend): a 0600 file and a warning.
+    token_file = Path(env["BURNMETER_DATA_DIR"]) / "lsp-token"
+    assert token_file.read_text().strip() == token
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert "No OS keyring backend" in stderr
+
+    lens_params = {"textDocument": {"uri": workspace.uri(workspace.main_py)}}
+    intruder_sock, intruder = connect(port)
+    with intruder_sock:
+        refused = initialize(intruder, workspace, {"token": "wrong"})
+        assert "error" in refused and "token" in refused["error"]["message"]
+        denied = intruder.request("textDocument/codeLens", lens_params)
+        assert "error" in denied and "result" not in denied
+
+    first_sock, first = connect(port)
+    second_sock, second = connect(port)
+    with first_sock, second_sock:
+        assert "result" in initialize(first, workspace, {"token": token})
+        assert "result" in initialize(second, workspace, {"token": token})
+        for peer in (first, second):
+            peer.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+            lens = peer.request("textDocument/codeLens", lens_params)
+            assert "agent spend" in lens["result"][0]["command"]["title"]
+        # One client leaving (shutdown + exit) leaves the others served.
+        assert first.request("shutdown")["result"] is None
+        first.send({"jsonrpc": "2.0", "method": "exit"})
+        lens = second.request("textDocument/codeLens", lens_params)
+        assert "agent spend" in lens["result"][0]["command"]["title"]
+
+
+def test_token_lives_in_the_keyring_when_there_is_one(workspace: Workspace) -> None:
+    env = server_env(workspace.root)
+    env["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
+    token, stderr = print_token(env)
+    assert token and "keyring" in stderr
+    assert not (Path(env["BURNMETER_DATA_DIR"]) / "lsp-token").exists()
+    assert print_token(env)[0] == token  # created once, then reused
+
+
+def test_tcp_refuses_non_loopback_addresses(workspace: Workspace) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "shared", "lsp", "--tcp", "0.0.0.0:9"],
+        env=server_env(workspace.root), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "loopback" in done.stderr
+
+
+@pytest.mark.parametrize("capabilities", ["visual-studio-code", "neovim"])
+async def test_bad_settings_are_reported_and_defaults_used(
+    workspace: Workspace, capabilities: str
+) -> None:
+    client = await start_client(
+        workspace, capabilities, initialization_options={"codeLens": "sometimes", "colour": 1}
+    )
+    try:
+        assert await wait_until(lambda: bool(client.messages))
+        warning = client.messages[0]
+        assert warning.type == types.MessageType.Warning
+        assert "codeLens" in warning.message and "colour" in warning.message
+        assert "using defaults" in warning.message
+        params = types.CodeLensParams(
+            text_document=types.TextDocumentIdentifier(uri=workspace.uri(workspace.main_py))
+        )
+        assert await client.text_document_code_lens_async(params)  # defaults: lens on
+
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"burnmeter": {"codeLens": False}})
+        )
+        assert await wait_until(lambda: True)
+        for _ in range(50):
+            if not await client.text_document_code_lens_async(params):
+                break
+        assert not await client.text_document_code_lens_async(params)
+    finally:
+        await client.shutdown_session()
+        await client.stop()
