@@ -40,7 +40,17 @@ def version_text() -> str:
     return f"burnmeter {__version__}"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _module_for(arguments: Sequence[str]) -> str | None:
+    """The one command module a command line needs, when its first word names one
+    (`report` -> shared.commands.report_cmd): a warm `burnmeter report` then skips
+    importing every other command's dependencies. None means: build the full parser."""
+    if not arguments or arguments[0].startswith("-"):
+        return None
+    name = f"shared.commands.{arguments[0].replace('-', '_')}_cmd"
+    return name if name in COMMAND_MODULES else None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     import argparse
 
     class PrintVersion(argparse.Action):
@@ -57,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=PrintVersion, nargs=0, help="show the version and exit")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in COMMAND_MODULES if only is None else [only]:
         importlib.import_module(name).add_parser(subparsers)
     return parser
 
@@ -73,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return status
     from shared.commands.context import CommandError
 
-    parser = build_parser()
+    parser = build_parser(_module_for(arguments))
     args = parser.parse_args(arguments)
     if not hasattr(args, "run"):
         parser.print_help()

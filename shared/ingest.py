@@ -24,8 +24,6 @@ from typing import TYPE_CHECKING, Any
 
 from shared.ledger import Ledger
 from shared.repos import RepoFinder
-from shared.sources.claude import parse_claude_lines
-from shared.sources.codex import CodexState, parse_codex_lines
 from shared.sources.events import CLAUDE, ParsedChunk, UsageEvent
 from shared.sources.roots import LogFile, LogRoot, all_roots, discover_files
 
@@ -42,8 +40,13 @@ GROUP_BYTES = 2 * 1024 * 1024
 GROUP_FILES = 128
 # A transaction is committed once it holds about this much, or after this long: few
 # commits on a cold ingest, yet progress is saved (and shown) often.
-BATCH_ROWS = 20_000
+BATCH_ROWS = 40_000
 BATCH_SECONDS = 0.25
+BATCH_MAX_SECONDS = 2.0
+
+# SQLite settings for the length of a big ingest (defaults: 2 MiB, 1000 pages).
+BIG_CACHE_KIB = 96 * 1024
+BIG_CHECKPOINT_PAGES = 20_000
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -179,6 +182,10 @@ def parse_chunk(task: ChunkTask) -> ChunkResult:
         )
     except OSError as exc:
         return ChunkResult(task, ChunkRows(), task.offset, task.state, True, str(exc))
+    # Imported here: a warm report that finds nothing new never needs the parsers.
+    from shared.sources.claude import parse_claude_lines
+    from shared.sources.codex import CodexState, parse_codex_lines
+
     fallback = _session_from_path(task.path)
     if task.agent == CLAUDE:
         parsed = parse_claude_lines(data, fallback)
@@ -350,6 +357,7 @@ class LedgerWriter:
         self.repos = RepoFinder()
         self._pending: list[ChunkResult] = []
         self._pending_rows = 0
+        self._commits = 0
         self._opened = time.monotonic()
 
     @property
@@ -359,9 +367,20 @@ class LedgerWriter:
             self.ledger.set_meta("price_version", self._prices.version)
         return self._prices
 
-    @property
-    def pending(self) -> bool:
-        return bool(self._pending)
+    def worth_committing(self) -> bool:
+        """While the parsers are busy: commit if the batch has grown or aged a little (a
+        commit per parsed group would cost more in WAL writes than it saves)."""
+        return bool(self._pending) and (
+            self._pending_rows >= BATCH_ROWS // 4 or self._age() >= self._max_age()
+        )
+
+    def _age(self) -> float:
+        return time.monotonic() - self._opened
+
+    def _max_age(self) -> float:
+        # The first commits come quickly (progress is saved and shown early); later ones
+        # wait longer, since each commit rewrites the index pages it touched.
+        return float(min(BATCH_SECONDS * 2**self._commits, BATCH_MAX_SECONDS))
 
     def add(self, result: ChunkResult) -> bool:
         """Queue one chunk; True when the batch is big or old enough to commit."""
@@ -369,7 +388,7 @@ class LedgerWriter:
             self._opened = time.monotonic()
         self._pending.append(result)
         self._pending_rows += result.rows.row_count() + 1
-        return self._pending_rows >= BATCH_ROWS or time.monotonic() - self._opened >= BATCH_SECONDS
+        return self._pending_rows >= BATCH_ROWS or self._age() >= self._max_age()
 
     def write(self, result: ChunkResult) -> int:
         """Commit one chunk on its own; returns how many model calls it added or updated."""
@@ -382,6 +401,7 @@ class LedgerWriter:
         batch, self._pending, self._pending_rows = self._pending, [], 0
         if not batch:
             return 0
+        self._commits += 1
         conn = self.ledger.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -731,6 +751,13 @@ def ingest(
 
         prices = PriceBook
     writer = LedgerWriter(ledger, prices)
+    big = total_bytes >= PARALLEL_THRESHOLD_BYTES
+    if big:
+        # A big ingest inserts into every index at random places: a page cache that holds
+        # them saves re-reading pages, and rarer checkpoints save rewriting them.
+        ledger.conn.execute(f"PRAGMA cache_size = -{BIG_CACHE_KIB}")
+        ledger.conn.execute(f"PRAGMA wal_autocheckpoint = {BIG_CHECKPOINT_PAGES}")
+        ledger.conn.execute(f"PRAGMA mmap_size = {BIG_CACHE_KIB * 1024}")
     done_bytes = 0
     files_read: set[int] = set()
     last_path = ""
@@ -749,7 +776,7 @@ def ingest(
     try:
         for result in results:
             if result is None:
-                if writer.pending and not commit():
+                if writer.worth_committing() and not commit():
                     break
                 continue
             done_bytes += max(0, result.new_offset - result.task.offset)
@@ -769,6 +796,10 @@ def ingest(
         close = getattr(results, "close", None)
         if close is not None:
             close()
+        if big:
+            ledger.conn.execute("PRAGMA cache_size = -2000")
+            ledger.conn.execute("PRAGMA wal_autocheckpoint = 1000")
+            ledger.conn.execute("PRAGMA mmap_size = 0")
     summary.files_read = len(files_read)
     summary.bytes_read = done_bytes
     return summary

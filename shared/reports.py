@@ -121,18 +121,80 @@ def _in_range(day: date, filters: Filters) -> bool:
     return not ((filters.since and day < filters.since) or (filters.until and day > filters.until))
 
 
+DAY_S = 86_400
+BUCKET_S = BUCKET_MS // 1000
+
+
+def _offset_s(bucket: int, tz: ZoneInfo) -> int:
+    offset = datetime.fromtimestamp(bucket * BUCKET_S, tz).utcoffset()
+    return int(offset.total_seconds()) if offset else 0
+
+
+def _offset_segments(low: int, high: int, tz: ZoneInfo) -> list[tuple[int, int, int]]:
+    """[(first bucket, end bucket, UTC offset in seconds)] covering low..high-1, each with
+    one offset: a zone changes offset only a few times a year, so a period report can sum
+    buckets into local days in SQL, a segment at a time."""
+    per_day = DAY_S // BUCKET_S
+    segments = []
+    start = low
+    offset = _offset_s(low, tz)
+    probe = low
+    while probe < high:
+        step_end = min(probe + per_day, high)
+        if _offset_s(step_end - 1, tz) != offset:
+            # The change lies in (first, step_end - 1]; `first` still has the old offset.
+            first, last = max(start, probe - 1), step_end - 1
+            while last - first > 1:
+                middle = (first + last) // 2
+                if _offset_s(middle, tz) == offset:
+                    first = middle
+                else:
+                    last = middle
+            segments.append((start, last, offset))
+            start, offset = last, _offset_s(last, tz)
+            probe = last
+            continue
+        probe = step_end
+    segments.append((start, high, offset))
+    return segments
+
+
+def _local_day_rows(ledger: Ledger, filters: Filters) -> list[tuple[Any, ...]]:
+    """(local date ordinal since the epoch, model, sums...) for every day with calls."""
+    where: list[str] = ["calls != 0"]
+    params: list[Any] = []
+    low, high = _bucket_bounds(filters)
+    if filters.agent:
+        where.append("agent = ?")
+        params.append(filters.agent)
+    span = ledger.conn.execute(
+        f"SELECT min(bucket), max(bucket) FROM usage_buckets WHERE {' AND '.join(where)}", params
+    ).fetchone()
+    if span is None or span[0] is None:
+        return []
+    low = span[0] if low is None else max(low, span[0])
+    high = span[1] + 1 if high is None else min(high, span[1] + 1)
+    rows: list[tuple[Any, ...]] = []
+    for first, end, offset in _offset_segments(low, high, filters.tz):
+        sql = (
+            f"SELECT (bucket * {BUCKET_S} + ?) / {DAY_S} AS day, model, {BUCKET_SUMS} "
+            f"FROM usage_buckets WHERE {' AND '.join(where)} AND bucket >= ? AND bucket < ? "
+            "GROUP BY day, model"
+        )
+        rows += ledger.conn.execute(sql, [offset, *params, first, end]).fetchall()
+    return rows
+
+
+EPOCH = date(1970, 1, 1)
+
+
 def period_report(ledger: Ledger, period: str, filters: Filters) -> dict[str, Any]:
     """`{"daily"|"weekly"|"monthly": [ROW...], "totals": TOTALS}` as the JSON contract says."""
     label_key = PERIODS[period]
     rows: dict[str, dict[str, Totals]] = {}
     totals = Totals()
-    day_cache: dict[int, date] = {}
-    for bucket, model, *sums in _bucket_rows(ledger, filters):
-        # Buckets are 15 minutes; every zone offset is a multiple of that.
-        day = day_cache.get(bucket)
-        if day is None:
-            day = local_day(bucket * BUCKET_MS, filters.tz)
-            day_cache[bucket] = day
+    for day_number, model, *sums in _local_day_rows(ledger, filters):
+        day = EPOCH + timedelta(days=day_number)
         if not _in_range(day, filters):
             continue
         label = period_label(day, period)

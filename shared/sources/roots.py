@@ -126,6 +126,19 @@ def discover_files(roots: list[LogRoot]) -> list[LogFile]:
     """Every log file under the roots; a file reached through two roots (or a link) counts once."""
     seen: set[tuple[int, int]] = set()
     files: list[LogFile] = []
+    # realpath() costs an lstat per path component: resolve each folder once, and a file
+    # that is not itself a link is its real folder plus its name.
+    real_folders: dict[str, str] = {}
+
+    def real_path(entry: os.DirEntry[str]) -> str:
+        if entry.is_symlink():
+            return os.path.realpath(entry.path)
+        folder = os.path.dirname(entry.path)
+        real = real_folders.get(folder)
+        if real is None:
+            real = real_folders[folder] = os.path.realpath(folder)
+        return os.path.join(real, entry.name)
+
     for root in roots:
         if not root.exists:
             continue
@@ -141,7 +154,7 @@ def discover_files(roots: list[LogRoot]) -> list[LogFile]:
             files.append(
                 LogFile(
                     agent=root.agent,
-                    path=os.path.realpath(entry.path),
+                    path=real_path(entry),
                     device=stat.st_dev,
                     inode=stat.st_ino,
                     size=stat.st_size,
