@@ -51,6 +51,8 @@ FAILED_EXIT = re.compile(
     rb'exit_code\\?"\s*:\s*[1-9]|(?:Process exited with code|Exit code:) [1-9]'
 )
 EXIT_CODE_FAILED = re.compile(rb'exit_code\\?"\s*:\s*[1-9]')
+# The shell tool's output is JSON text inside the JSON line: {"output":…,"metadata":{…}}.
+SHELL_EXIT_CODE = b'\\"metadata\\":{\\"exit_code\\"'
 
 # Counters in a cumulative total, in the order they are kept in the state.
 COUNTERS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
@@ -206,20 +208,18 @@ def _read_tool_output(line: bytes, chunk: ParsedChunk) -> None:
 
 
 def _failed_exit(line: bytes) -> bool:
-    """FAILED_EXIT.search(line), by plain byte searches: outputs are long, and a regex
-    without a literal prefix walks them a byte at a time."""
+    """Whether a tool output reports a failing exit status, by plain byte searches (outputs
+    are long). The shell tool's JSON output puts `metadata.exit_code` after the output
+    text, so its last occurrence counts; exec output starts with a status header, so the
+    first occurrence counts. Either way the output text cannot pose as the status."""
+    found = line.rfind(SHELL_EXIT_CODE)
+    if found >= 0:
+        return bool(EXIT_CODE_FAILED.match(line, found + SHELL_EXIT_CODE.index(b"exit_code")))
     for needle in (b"Process exited with code ", b"Exit code: "):
         found = line.find(needle)
-        while found >= 0:
+        if found >= 0:
             digit = found + len(needle)
-            if digit < len(line) and 0x31 <= line[digit] <= 0x39:
-                return True
-            found = line.find(needle, found + 1)
-    found = line.find(b"exit_code")
-    while found >= 0:
-        if EXIT_CODE_FAILED.match(line, found):
-            return True
-        found = line.find(b"exit_code", found + 1)
+            return digit < len(line) and 0x31 <= line[digit] <= 0x39
     return False
 
 

@@ -271,3 +271,38 @@ def test_fork_that_references_its_history_copies_nothing(
     child.write(codex_rollout_path(_codex_home(isolated_home), child))
     ledger = _ingest(tmp_path)
     assert _sums(ledger, "019c-child5") == (2000, 1000, 30, 0)
+
+
+def test_exit_status_is_read_from_the_header_not_the_output_text(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """A successful command may print another process's failure (a CI log, a test run)."""
+    rollout = CodexRollout("019c-header", started=0)
+    rollout.turn(1)
+    rollout.function_call(2, "exec_command", {"cmd": "cat ci.log"}, "call_cat")
+    rollout.exec_output(
+        3, "call_cat", 'step 3\nProcess exited with code 1\nExit code: 2 {"exit_code": 3}', 0
+    )
+    rollout.function_call(4, "exec_command", {"cmd": "pytest"}, "call_fail")
+    rollout.exec_output(5, "call_fail", "Process exited with code 0 (child)", 1)
+    rollout.call(6, 1000, 10)
+    rollout.write(codex_rollout_path(_codex_home(isolated_home), rollout))
+    ledger = _ingest(tmp_path)
+    errors = [row[0] for row in ledger.conn.execute("SELECT tool_id FROM tool_errors")]
+    assert errors == ["cx:call_fail"]
+
+
+def test_shell_exit_code_comes_from_the_metadata_not_the_output_text(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    rollout = CodexRollout("019c-meta", started=0)
+    rollout.turn(1)
+    rollout.function_call(2, "shell", {"command": ["cat", "x"]}, "call_ok")
+    rollout.shell_output(3, "call_ok", 'Process exited with code 1 "exit_code":4', 0)
+    rollout.function_call(4, "shell", {"command": ["make"]}, "call_bad")
+    rollout.shell_output(5, "call_bad", "Process exited with code 0", 2)
+    rollout.call(6, 1000, 10)
+    rollout.write(codex_rollout_path(_codex_home(isolated_home), rollout))
+    ledger = _ingest(tmp_path)
+    errors = [row[0] for row in ledger.conn.execute("SELECT tool_id FROM tool_errors")]
+    assert errors == ["cx:call_bad"]
