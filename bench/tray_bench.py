@@ -198,6 +198,71 @@ def latency_driver(appends: int) -> None:
     )
 
 
+def responsiveness_driver() -> None:
+    """The first import of the whole history, in the real app, while a 50 ms timer on the
+    GUI thread records how late it fires: the longest gap is the longest the window could
+    not react (a frozen window would show seconds)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from shared.commands.context import make_context
+    from shared.config import load_settings
+    from tray_app.app import BurnmeterApp
+
+    qapp = QApplication([])
+    context = make_context(argparse.Namespace(demo=False))
+    app = BurnmeterApp(roots=context.roots, ledger_file=context.ledger_file, loaded=load_settings())
+    gaps: list[float] = []
+    last = [time.monotonic()]
+    progress_events = [0]
+
+    def beat() -> None:
+        now = time.monotonic()
+        gaps.append(now - last[0])
+        last[0] = now
+        if app.engine is not None:
+            qapp.quit()
+
+    app.import_progress.connect(lambda *_: progress_events.__setitem__(0, progress_events[0] + 1))
+    timer = QTimer()
+    timer.setInterval(50)
+    timer.timeout.connect(beat)
+    app.start()
+    last[0] = time.monotonic()
+    timer.start()
+    started = time.monotonic()
+    qapp.exec()
+    elapsed = time.monotonic() - started
+    app.shutdown()
+    ms = sorted(g * 1000 for g in gaps)
+    print(
+        json.dumps(
+            {
+                "import_s": elapsed,
+                "beats": len(ms),
+                "progress_updates": progress_events[0],
+                "p99_gap_ms": ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))],
+                "max_gap_ms": ms[-1],
+            }
+        )
+    )
+
+
+def measure_responsiveness(home: Path) -> dict[str, float]:
+    data_dir = Path(tempfile.mkdtemp(prefix="burnmeter-tray-bench-import-"))
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.tray_bench", "--responsiveness-driver", str(home)],
+        env=tray_env(home, data_dir),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=3600,
+    )
+    shutil.rmtree(data_dir, ignore_errors=True)
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("home", type=Path, help="a history folder used as HOME")
@@ -208,10 +273,19 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="reuse this data dir (its ledger already imported) instead of a fresh one",
     )
+    parser.add_argument(
+        "--responsiveness",
+        action="store_true",
+        help="also time the GUI thread during a second first import (in a fresh ledger)",
+    )
     parser.add_argument("--latency-driver", type=int, metavar="N", help=argparse.SUPPRESS)
+    parser.add_argument("--responsiveness-driver", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.latency_driver:
         latency_driver(args.latency_driver)
+        return 0
+    if args.responsiveness_driver:
+        responsiveness_driver()
         return 0
     size = sum(p.stat().st_size for p in args.home.rglob("*") if p.is_file())
     files = sum(1 for p in args.home.rglob("*.jsonl*"))
@@ -229,6 +303,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"latency {key}: {value:.1f}")
     ledger = data_dir / "ledger.sqlite"
     print(f"ledger size: {ledger.stat().st_size / 1e6:.0f} MB")
+    if args.responsiveness:
+        for key, value in measure_responsiveness(args.home).items():
+            print(f"during first import {key}: {value:.1f}")
     return 0
 
 

@@ -39,7 +39,7 @@ from tray_app.dashboard_data import (
 )
 from tray_app.snapshot import TraySnapshot, read_extras, read_snapshot
 from tray_app.tray import MeterTray
-from tray_app.worker import Worker
+from tray_app.worker import Worker, wait_for_pool
 
 log = logging.getLogger(__name__)
 
@@ -224,6 +224,8 @@ class BurnmeterApp(QObject):
             self.ledger_file,
             on_change=self.ledger_changed.emit,
             prices=self._price_book,
+            # Agents write a reply's lines within a few ms of each other: 20 ms gathers them.
+            debounce_s=0.02,
         )
         engine.start()
         if self.tray.paused:
@@ -473,6 +475,7 @@ class BurnmeterApp(QObject):
         self._debounce.stop()
         self._stop_engine()
         self.tray.hide()
+        wait_for_pool(5_000)
 
     def quit(self) -> None:
         self.shutdown()

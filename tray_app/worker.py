@@ -3,11 +3,12 @@ result (or exception) comes back to the GUI thread through a queued Signal."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, SignalInstance
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +29,15 @@ class _Job(QRunnable):
             result = self._fn()
         except Exception as exc:
             log.exception("background job failed")
-            self._relay.failed.emit(exc)
+            self._report(self._relay.failed, exc)
         else:
-            self._relay.done.emit(result)
+            self._report(self._relay.done, result)
+
+    @staticmethod
+    def _report(signal: SignalInstance, value: object) -> None:
+        # A job still running when the app shut down has nobody left to tell.
+        with contextlib.suppress(RuntimeError):
+            signal.emit(value)
 
 
 class Worker(QObject):
