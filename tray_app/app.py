@@ -102,6 +102,7 @@ class BurnmeterApp(QObject):
         self._extras_again = False
         self._importing = False
         self._import_shown = False
+        self._prices: PriceBook | None = None
         self._settings_dialog: QObject | None = None
         self._notified = NotifiedKeys(
             notified_file if notified_file is not None else ledger_file.parent / "tray-alerts.json"
@@ -179,7 +180,11 @@ class BurnmeterApp(QObject):
             self.worker.submit(self._first_import, self._first_import_done, self._import_failed)
 
     def _price_book(self) -> PriceBook:
-        return PriceBook(self.settings.price_overrides())
+        """One price book per settings: it caches each model's resolved prices, which every
+        live ingest would otherwise look up again."""
+        if self._prices is None:
+            self._prices = PriceBook(self.settings.price_overrides())
+        return self._prices
 
     def _first_import(self) -> bool:
         """Read everything new once, with progress, holding the writer lock so no other
@@ -382,6 +387,8 @@ class BurnmeterApp(QObject):
         dialog.raise_()
 
     def apply_settings(self, settings: Settings) -> None:
+        if settings.prices != self.settings.prices:
+            self._prices = None
         self.loaded = LoadedSettings(settings, self.loaded.path)
         self.tray.meter_mode = settings.meter_mode
         if not self.demo:
