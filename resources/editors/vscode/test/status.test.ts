@@ -1,0 +1,57 @@
+import { strict as assert } from "node:assert";
+import { test } from "node:test";
+
+import { money, parseStatus, serverCommand, shortModel, statusBarText } from "../src/status";
+
+const session = {
+  session_id: "9f1c2b3a-aaaa",
+  agent: "claude-code",
+  model: "claude-opus-4-7",
+  cost_usd: 3.214,
+  total_tokens: 1830211,
+  started_at: "2026-11-23T09:12:00Z",
+  last_activity: "2026-11-23T11:40:12Z",
+  running: true,
+};
+
+test("a documented status shows the running session's cost", () => {
+  const status = parseStatus({ today_cost_usd: 4.12, workspace_cost_usd: 57.3, sessions: [session] });
+  assert.ok(status);
+  const { text, tooltip } = statusBarText(status);
+  assert.equal(text, "$(flame) $3.21 opus-4-7");
+  assert.match(tooltip, /Today \(all projects\): \$4\.12/);
+  assert.match(tooltip, /9f1c2b3a opus-4-7 \$3\.21 \(running\)/);
+});
+
+test("with no running session the bar shows today's cost", () => {
+  const idle = { ...session, running: false };
+  const status = parseStatus({ today_cost_usd: 0.004, workspace_cost_usd: 1, sessions: [idle] });
+  assert.ok(status);
+  assert.equal(statusBarText(status).text, "$(pulse) <$0.01 today");
+});
+
+test("malformed parameters are rejected, never thrown on", () => {
+  for (const bad of [
+    null,
+    42,
+    "x",
+    {},
+    { today_cost_usd: "1", workspace_cost_usd: 1, sessions: [] },
+    { today_cost_usd: 1, workspace_cost_usd: 1, sessions: [{ ...session, running: "yes" }] },
+    { today_cost_usd: Number.NaN, workspace_cost_usd: 1, sessions: [] },
+  ]) {
+    assert.equal(parseStatus(bad), null);
+  }
+});
+
+test("money and model names are short", () => {
+  assert.equal(money(0), "$0.00");
+  assert.equal(money(1234.4), "$1,234");
+  assert.equal(shortModel("claude-sonnet-4-5-20250929"), "sonnet-4-5");
+  assert.equal(shortModel("gpt-5-codex"), "gpt-5-codex");
+});
+
+test("the server command defaults to burnmeter lsp", () => {
+  assert.deepEqual(serverCommand(undefined), { command: "burnmeter", args: ["lsp"] });
+  assert.deepEqual(serverCommand("  /opt/bm/burnmeter "), { command: "/opt/bm/burnmeter", args: ["lsp"] });
+});
