@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QProgressBar,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QTabWidget,
@@ -75,6 +76,7 @@ class DashboardWindow(QMainWindow):
         self.banner.setWordWrap(True)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.hide()
+        self.banner.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         layout.addWidget(self.banner)
         self.progress = QProgressBar()
         self.progress.setFormat("Reading agent logs: %p%")
@@ -82,10 +84,15 @@ class DashboardWindow(QMainWindow):
         layout.addWidget(self.progress)
         self.empty_state = QLabel()
         self.empty_state.setWordWrap(True)
-        self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_state.setTextFormat(Qt.TextFormat.PlainText)
+        self.empty_state.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.empty_state.setMargin(24)
+        font = self.empty_state.font()
+        font.setPointSizeF(font.pointSizeF() * 1.1)
+        self.empty_state.setFont(font)
         self.empty_state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.empty_state.hide()
-        layout.addWidget(self.empty_state)
+        layout.addWidget(self.empty_state, 1)
 
         self.tabs = QTabWidget()
         self.tabs.addTab(self._build_overview(), "Overview")
