@@ -68,3 +68,27 @@ def test_first_import_then_live_appends_repaint_the_meter(
     finally:
         app.shutdown()
     assert app.engine is None
+
+
+def test_a_corrupt_ledger_is_reported_and_left_alone(
+    qtbot: QtBot, roots: list[LogRoot], ledger_file: Path
+) -> None:
+    ledger_file.parent.mkdir(parents=True, exist_ok=True)
+    garbage = b"this is not an SQLite file\n" * 100
+    ledger_file.write_bytes(garbage)
+    app = BurnmeterApp(
+        roots=roots,
+        ledger_file=ledger_file,
+        loaded=LoadedSettings(Settings(), ledger_file.parent / "config.toml"),
+        tray_available=False,
+        live=True,
+    )
+    try:
+        app.start()
+        assert app.engine is None
+        assert str(ledger_file) in app.dashboard.banner.text()
+        assert "left it untouched" in app.dashboard.banner.text()
+        assert "The ledger cannot be used" in app.tray.toolTip()
+    finally:
+        app.shutdown()
+    assert ledger_file.read_bytes() == garbage
