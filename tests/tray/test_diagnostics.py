@@ -1,0 +1,33 @@
+"""Qt's messages and uncaught exceptions end up in the log, in a real process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+SCRIPT = """
+from PySide6.QtCore import qWarning
+from tray_app import diagnostics
+diagnostics.install()
+qWarning("a message from Qt")
+raise ValueError("nobody caught this")
+"""
+
+
+def test_qt_messages_and_uncaught_exceptions_are_logged() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "WARNING burnmeter.qt: a message from Qt" in result.stderr
+    assert "ERROR burnmeter.tray: uncaught exception" in result.stderr
+    assert "ValueError: nobody caught this" in result.stderr
