@@ -18,9 +18,7 @@ NVIM = shutil.which("nvim")
 
 
 @pytest.mark.skipif(NVIM is None, reason="neovim is not installed (apt-get install neovim)")
-def test_neovim_shows_the_code_lens_of_a_touched_file(
-    workspace: Workspace, tmp_path: Path
-) -> None:
+def test_neovim_shows_the_code_lens_of_a_touched_file(workspace: Workspace, tmp_path: Path) -> None:
     assert NVIM is not None
     out = tmp_path / "lenses.txt"
     env = server_env(workspace.root)
