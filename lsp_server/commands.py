@@ -90,7 +90,7 @@ def weekly_report_markdown(ledger: Ledger, tz: ZoneInfo, weeks: int = 8) -> str:
 def setup(server: BurnmeterServer) -> None:
     @server.command(WEEKLY_SUMMARY)
     async def weekly_summary(ls: BurnmeterServer, *args: Any) -> str:
-        return await ls.hub.run(weekly_summary_markdown)
+        return await ls.hub.run_slow(weekly_summary_markdown)
 
     @server.command(SESSIONS)
     async def sessions(ls: BurnmeterServer, *args: Any) -> list[dict[str, Any]]:

@@ -12,46 +12,64 @@ from pygls.uris import from_fs_path
 
 from lsp_server.queries import files_edited, workspace_sessions
 from lsp_server.server import BurnmeterServer
+from shared.insights.sessions import Hint
 from shared.ledger import Ledger
 
 # Hints cost a pass over each session's calls: recompute at most this often.
-MIN_INTERVAL_S = 1.0
+MIN_INTERVAL_S = 2.0
 MAX_SESSIONS = 50
 
 
-def hints_by_file(ledger: Ledger, folders: list[str]) -> dict[str, list[str]]:
-    """{path: [hint message, ...]} for the workspace's most recent sessions."""
+# Per session: the (calls, cost) the hint was computed at, its message and edited files.
+HintCache = dict[str, tuple[tuple[int, float], str | None, list[str]]]
+
+
+def hints_by_file(ledger: Ledger, folders: list[str], cache: HintCache) -> dict[str, list[str]]:
+    """{path: [hint message, ...]} for the workspace's most recent sessions. Only sessions
+    whose totals moved since the last pass are evaluated again (a live session, usually)."""
     from shared.config import load_settings
     from shared.insights.sessions import session_insights
 
     sessions = workspace_sessions(ledger.conn, folders, limit=MAX_SESSIONS) if folders else []
-    if not sessions:
-        return {}
-    settings = load_settings().settings
-    insights = session_insights(
-        ledger, settings, [s.session_id for s in sessions], with_outcomes=False
-    )
+    stale = [
+        s.session_id
+        for s in sessions
+        if s.session_id not in cache or cache[s.session_id][0] != (s.calls, s.cost_usd)
+    ]
+    if stale:
+        settings = load_settings().settings
+        insights = session_insights(ledger, settings, stale, with_outcomes=False)
+        by_id = {s.session_id: s for s in sessions}
+        for session_id in stale:
+            session = by_id[session_id]
+            insight = insights.get(session_id)
+            message = None if insight is None else hint_message(session_id, insight.hint)
+            files = files_edited(ledger.conn, session_id) if message else []
+            cache[session_id] = ((session.calls, session.cost_usd), message, files)
     result: dict[str, list[str]] = {}
     for session in sessions:
-        insight = insights.get(session.session_id)
-        if insight is None or insight.hint is None:
-            continue
-        hint = insight.hint
-        message = (
-            f"burnmeter: session {session.session_id[:8]} — {hint.reason} "
-            f"On {hint.suggested_model} ({hint.suggested_tier} tier) those calls would have "
-            f"cost ${hint.counterfactual_cost_usd:,.2f} instead of "
-            f"${hint.actual_cost_usd:,.2f}."
-        )
-        for path in files_edited(ledger.conn, session.session_id):
-            result.setdefault(path, []).append(message)
+        _, message, files = cache[session.session_id]
+        if message:
+            for path in files:
+                result.setdefault(path, []).append(message)
     return result
+
+
+def hint_message(session_id: str, hint: Hint | None) -> str | None:
+    if hint is None:
+        return None
+    return (
+        f"burnmeter: session {session_id[:8]} — {hint.reason} "
+        f"On {hint.suggested_model} ({hint.suggested_tier} tier) those calls would have "
+        f"cost ${hint.counterfactual_cost_usd:,.2f} instead of ${hint.actual_cost_usd:,.2f}."
+    )
 
 
 class TierHintPublisher:
     def __init__(self, server: BurnmeterServer) -> None:
         self.server = server
         self.published: set[str] = set()
+        self.cache: HintCache = {}
         self._pending = False
 
     def schedule(self) -> None:
@@ -65,7 +83,7 @@ class TierHintPublisher:
         self._pending = False
         server = self.server
         if server.settings.tier_hints:
-            hints = await server.hub.run(hints_by_file, server.workspace_folders())
+            hints = await server.hub.run_slow(hints_by_file, server.workspace_folders(), self.cache)
         else:
             hints = {}
         self.publish(hints)

@@ -42,6 +42,10 @@ class LedgerHub:
         # event loop.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="burnmeter-db")
         self._ledger: Ledger | None = None
+        # Slow passes (tier hints, weekly summary) get their own thread and connection, so
+        # the status and code lens never queue behind them.
+        self._slow_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="burnmeter-slow")
+        self._slow_ledger: Ledger | None = None
         self.engine: LiveEngine | None = None
         if live:
             self.engine = LiveEngine(
@@ -52,6 +56,7 @@ class LedgerHub:
         if self.engine is not None:
             self.engine.start()
         self._ledger = self._executor.submit(self._open).result()
+        self._slow_ledger = self._slow_executor.submit(self._open).result()
 
     def _open(self) -> Ledger:
         ledger = open_ledger(self.ledger_file)
@@ -66,7 +71,11 @@ class LedgerHub:
         if self._ledger is not None:
             ledger, self._ledger = self._ledger, None
             self._executor.submit(ledger.close).result()
+        if self._slow_ledger is not None:
+            slow, self._slow_ledger = self._slow_ledger, None
+            self._slow_executor.submit(slow.close).result()
         self._executor.shutdown(wait=False)
+        self._slow_executor.shutdown(wait=False)
 
     def subscribe(self, listener: Callable[[], None]) -> None:
         with self._listeners_lock:
@@ -114,3 +123,11 @@ class LedgerHub:
         """Run `fn(ledger, *args)` on the database thread (for shared.* report functions)."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, lambda: fn(self.ledger(), *args))
+
+    async def run_slow(self, fn: Callable[..., T], *args: Any) -> T:
+        """Like `run`, on the slow thread with its own connection."""
+        loop = asyncio.get_running_loop()
+        slow = self._slow_ledger
+        if slow is None:
+            raise RuntimeError("the ledger hub is not started")
+        return await loop.run_in_executor(self._slow_executor, lambda: fn(slow, *args))
