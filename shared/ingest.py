@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shared.ledger import Ledger
+from shared.ledger import DERIVED_TRIGGERS, Ledger, rebuild_derived
 from shared.repos import RepoFinder
 from shared.sources.events import CLAUDE, ParsedChunk, UsageEvent
 from shared.sources.roots import LogFile, LogRoot, all_roots, discover_files
@@ -44,6 +44,10 @@ BATCH_ROWS = 40_000
 BATCH_SECONDS = 0.25
 BATCH_MAX_SECONDS = 2.0
 
+# A first ingest of at least this much into an empty ledger is one transaction that fills
+# the trigger-kept tables once at the end (see shared.ledger.REBUILD_DERIVED); smaller ones
+# commit as they go, so their progress survives a kill.
+BULK_THRESHOLD_BYTES = 256 * 1024 * 1024
 # SQLite settings for the length of a big ingest (defaults: 2 MiB, 1000 pages).
 BIG_CACHE_KIB = 96 * 1024
 BIG_CHECKPOINT_PAGES = 20_000
@@ -358,6 +362,7 @@ class LedgerWriter:
         self._pending: list[ChunkResult] = []
         self._pending_rows = 0
         self._commits = 0
+        self.bulk = False
         self._opened = time.monotonic()
 
     @property
@@ -403,7 +408,8 @@ class LedgerWriter:
             return 0
         self._commits += 1
         conn = self.ledger.conn
-        conn.execute("BEGIN IMMEDIATE")
+        # In a bulk load the whole ingest is one transaction; a batch is a savepoint in it.
+        conn.execute("SAVEPOINT batch" if self.bulk else "BEGIN IMMEDIATE")
         try:
             batch = self._still_ours(batch)
             events = [self._priced(row) for result in batch for row in result.rows.events]
@@ -431,9 +437,13 @@ class LedgerWriter:
                     for result in batch
                 ],
             )
-            conn.execute("COMMIT")
+            conn.execute("RELEASE batch" if self.bulk else "COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if self.bulk:
+                conn.execute("ROLLBACK TO batch")
+                conn.execute("RELEASE batch")
+            else:
+                conn.execute("ROLLBACK")
             raise
         return added
 
@@ -758,6 +768,9 @@ def ingest(
         ledger.conn.execute(f"PRAGMA cache_size = -{BIG_CACHE_KIB}")
         ledger.conn.execute(f"PRAGMA wal_autocheckpoint = {BIG_CHECKPOINT_PAGES}")
         ledger.conn.execute(f"PRAGMA mmap_size = {BIG_CACHE_KIB * 1024}")
+    bulk = total_bytes >= BULK_THRESHOLD_BYTES and _bulk_load_possible(ledger)
+    triggers = _begin_bulk_load(ledger) if bulk else []
+    writer.bulk = bulk
     done_bytes = 0
     files_read: set[int] = set()
     last_path = ""
@@ -792,6 +805,12 @@ def ingest(
                 progress(min(done_bytes, total_bytes), total_bytes, last_path)
         else:
             commit()
+        if bulk:
+            _finish_bulk_load(ledger, triggers)
+    except BaseException:
+        if bulk and ledger.conn.in_transaction:
+            ledger.conn.execute("ROLLBACK")
+        raise
     finally:
         close = getattr(results, "close", None)
         if close is not None:
@@ -803,6 +822,44 @@ def ingest(
     summary.files_read = len(files_read)
     summary.bytes_read = done_bytes
     return summary
+
+
+def _bulk_load_possible(ledger: Ledger) -> bool:
+    """A first ingest of a big history into an empty ledger, whose every trigger keeps a
+    table that `rebuild_derived` knows how to fill."""
+    conn = ledger.conn
+    if conn.execute("SELECT 1 FROM usage_events LIMIT 1").fetchone() is not None:
+        return False
+    names = {
+        row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    }
+    return names <= DERIVED_TRIGGERS
+
+
+def _begin_bulk_load(ledger: Ledger) -> list[str]:
+    """Open the one transaction of a bulk load and drop the row-by-row triggers in it (a
+    kill or an error rolls the drop back with everything else). Returns their SQL."""
+    conn = ledger.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        found = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+        ).fetchall()
+        for name, _ in found:
+            conn.execute(f'DROP TRIGGER "{name}"')
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return [sql for _, sql in found]
+
+
+def _finish_bulk_load(ledger: Ledger, triggers: list[str]) -> None:
+    """Fill the derived tables from what was loaded, restore the triggers, commit."""
+    conn = ledger.conn
+    rebuild_derived(conn)
+    for sql in triggers:
+        conn.execute(sql)
+    conn.execute("COMMIT")
 
 
 def ledger_has_sources(ledger: Ledger) -> bool:

@@ -219,6 +219,30 @@ AGENT_TS_V4 = "CREATE INDEX IF NOT EXISTS usage_events_agent_ts ON usage_events 
 # and code lens read one row instead of scanning calls (p95 <= 20 ms on 1M calls).
 # A call's cost is split evenly over the distinct files its tools touched (`call_files`);
 # when a call gains a file, the shares of its other files shrink in the same statement.
+# How each table is filled from the base tables: by the migration for an existing ledger,
+# and by `rebuild_derived` after a bulk load (see there).
+_FILL_SESSION_TOTALS = (
+    ("INSERT INTO session_totals (session_id, calls, cost_usd, total_tokens, last_ts_ms)")
+    + """
+    SELECT session_id, count(*), sum(coalesce(cost_usd, 0)), sum(total_tokens), max(ts_ms)
+    FROM usage_events GROUP BY session_id;
+UPDATE session_totals SET last_model = coalesce((SELECT model FROM usage_events u
+    WHERE u.session_id = session_totals.session_id ORDER BY ts_ms DESC LIMIT 1), '');"""
+)
+_FILL_CALL_FILES = """INSERT OR IGNORE INTO call_files
+    SELECT tc.event_key, tf.path, tc.session_id, tc.ts_ms FROM tool_files tf
+    JOIN tool_calls tc ON tc.tool_id = tf.tool_id WHERE tc.event_key IS NOT NULL;"""
+_FILL_FILE_STATS = """INSERT INTO file_stats (path, calls, cost_usd, last_ts_ms)
+    SELECT cf.path, count(*), sum(coalesce(ue.cost_usd, 0) / k.files), max(cf.ts_ms)
+    FROM call_files cf
+    JOIN (SELECT event_key, count(*) AS files FROM call_files GROUP BY event_key) k
+        ON k.event_key = cf.event_key
+    LEFT JOIN usage_events ue ON ue.event_key = cf.event_key
+    GROUP BY cf.path;
+UPDATE file_stats SET last_model = coalesce((SELECT ue.model FROM call_files cf
+    JOIN usage_events ue ON ue.event_key = cf.event_key
+    WHERE cf.path = file_stats.path ORDER BY cf.ts_ms DESC LIMIT 1), '');"""
+_FILL_FILE_SESSIONS = "INSERT OR IGNORE INTO file_sessions SELECT path, session_id FROM call_files;"
 _CALL_COST = "coalesce((SELECT cost_usd FROM usage_events WHERE event_key = new.event_key), 0)"
 _CALL_FILES = "(SELECT count(*) FROM call_files WHERE event_key = {key})"
 LIVE_TOTALS_V5 = f"""
@@ -231,11 +255,7 @@ CREATE TABLE session_totals (
     last_ts_ms INTEGER NOT NULL DEFAULT 0,
     last_model TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
-INSERT INTO session_totals (session_id, calls, cost_usd, total_tokens, last_ts_ms)
-    SELECT session_id, count(*), sum(coalesce(cost_usd, 0)), sum(total_tokens), max(ts_ms)
-    FROM usage_events GROUP BY session_id;
-UPDATE session_totals SET last_model = coalesce((SELECT model FROM usage_events u
-    WHERE u.session_id = session_totals.session_id ORDER BY ts_ms DESC LIMIT 1), '');
+{_FILL_SESSION_TOTALS}
 CREATE TABLE call_files (
     event_key TEXT NOT NULL,
     path TEXT NOT NULL,
@@ -244,9 +264,7 @@ CREATE TABLE call_files (
     PRIMARY KEY (event_key, path)
 ) WITHOUT ROWID;
 CREATE INDEX call_files_path ON call_files (path, ts_ms);
-INSERT OR IGNORE INTO call_files
-    SELECT tc.event_key, tf.path, tc.session_id, tc.ts_ms FROM tool_files tf
-    JOIN tool_calls tc ON tc.tool_id = tf.tool_id WHERE tc.event_key IS NOT NULL;
+{_FILL_CALL_FILES}
 CREATE TABLE file_stats (
     path TEXT PRIMARY KEY,
     calls INTEGER NOT NULL DEFAULT 0,
@@ -254,22 +272,13 @@ CREATE TABLE file_stats (
     last_ts_ms INTEGER NOT NULL DEFAULT 0,
     last_model TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
-INSERT INTO file_stats (path, calls, cost_usd, last_ts_ms)
-    SELECT cf.path, count(*), sum(coalesce(ue.cost_usd, 0) / k.files), max(cf.ts_ms)
-    FROM call_files cf
-    JOIN (SELECT event_key, count(*) AS files FROM call_files GROUP BY event_key) k
-        ON k.event_key = cf.event_key
-    LEFT JOIN usage_events ue ON ue.event_key = cf.event_key
-    GROUP BY cf.path;
-UPDATE file_stats SET last_model = coalesce((SELECT ue.model FROM call_files cf
-    JOIN usage_events ue ON ue.event_key = cf.event_key
-    WHERE cf.path = file_stats.path ORDER BY cf.ts_ms DESC LIMIT 1), '');
+{_FILL_FILE_STATS}
 CREATE TABLE file_sessions (
     path TEXT NOT NULL,
     session_id TEXT NOT NULL,
     PRIMARY KEY (path, session_id)
 ) WITHOUT ROWID;
-INSERT OR IGNORE INTO file_sessions SELECT path, session_id FROM call_files;
+{_FILL_FILE_SESSIONS}
 
 CREATE TRIGGER session_totals_ai AFTER INSERT ON usage_events BEGIN
     INSERT INTO session_totals VALUES (new.session_id, 1, coalesce(new.cost_usd, 0),
@@ -517,3 +526,52 @@ def _statements(script: str) -> list[str]:
     if (pending + rest).strip():
         statements.append(pending + rest)
     return statements
+
+
+# Every trigger that keeps a derived table, and how to fill those tables from the base
+# tables (usage_events, tool_calls, tool_files) in one go. A big ingest into an empty
+# ledger drops these triggers inside its transaction, loads, runs REBUILD_DERIVED and
+# creates the triggers again before it commits: the same tables for a fraction of the
+# per-row work. A trigger not listed here makes the ingest keep the row-by-row path, so
+# a new derived table must add its trigger names and its rebuild here.
+DERIVED_TRIGGERS = frozenset(
+    {
+        "usage_events_ai",
+        "usage_events_ad",
+        "usage_events_au",
+        "session_totals_ai",
+        "session_totals_au",
+        "session_totals_ad",
+        "tool_files_call_files",
+        "tool_calls_linked_call_files",
+        "call_files_ai",
+        "usage_events_file_stats_ai",
+        "usage_events_file_stats_au",
+        "usage_events_file_stats_ad",
+    }
+)
+_BUCKET_SUMS = ", ".join(f"sum({column})" for column in TOKEN_COLUMNS)
+# call_files keeps the time of the first tool call that touched a file in a call, as its
+# trigger does: rows go in in the order the tool calls were stored.
+REBUILD_DERIVED = f"""
+DELETE FROM usage_buckets;
+INSERT INTO usage_buckets (bucket, agent, model, {", ".join(TOKEN_COLUMNS)}, cost_usd,
+    unpriced_calls, calls)
+    SELECT ts_ms / {BUCKET_MS}, agent, model, {_BUCKET_SUMS}, sum(coalesce(cost_usd, 0)),
+        sum(1 - priced), count(*)
+    FROM usage_events GROUP BY ts_ms / {BUCKET_MS}, agent, model;
+DELETE FROM session_totals;
+{_FILL_SESSION_TOTALS}
+DELETE FROM file_sessions;
+DELETE FROM file_stats;
+DELETE FROM call_files;
+{_FILL_CALL_FILES.rstrip(";")} ORDER BY tc.rowid;
+{_FILL_FILE_STATS}
+{_FILL_FILE_SESSIONS}
+"""
+
+
+def rebuild_derived(conn: sqlite3.Connection) -> None:
+    """Fill every trigger-kept table from the base tables (inside the caller's transaction)."""
+    for statement in _statements(REBUILD_DERIVED):
+        conn.execute(statement)

@@ -1,0 +1,80 @@
+"""A big first ingest is one transaction that fills the trigger-kept tables at the end;
+the ledger it leaves must equal the one row-by-row commits leave."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import shared.ingest
+from bench.generate_corpus import generate
+from shared.ingest import ingest
+from shared.ledger import DERIVED_TRIGGERS, open_ledger
+from shared.sources.roots import claude_roots, codex_roots
+from tests.core.helpers import snapshot
+
+DERIVED = {
+    "session_totals": "SELECT session_id, calls, round(cost_usd, 9), total_tokens, last_ts_ms, "
+    "last_model FROM session_totals WHERE calls != 0",
+    "call_files": "SELECT * FROM call_files",
+    "file_stats": "SELECT path, calls, round(cost_usd, 9), last_ts_ms, last_model FROM file_stats",
+    "file_sessions": "SELECT * FROM file_sessions",
+    "triggers": "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'",
+}
+
+
+def _ingest(home: Path, ledger_file: Path) -> dict[str, list[tuple[object, ...]]]:
+    env = {"HOME": str(home)}
+    ledger = open_ledger(ledger_file)
+    try:
+        ingest(ledger, claude_roots(env) + codex_roots(env), workers=2)
+        state = snapshot(ledger)
+        for name, sql in DERIVED.items():
+            state[name] = sorted(ledger.conn.execute(sql).fetchall(), key=repr)
+    finally:
+        ledger.close()
+    return state
+
+
+def test_bulk_load_leaves_the_ledger_row_by_row_commits_leave(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "h" / "home"
+    generate(home, 6_000_000, 80, seed=9, days=6)
+    monkeypatch.setattr(shared.ingest, "PARALLEL_THRESHOLD_BYTES", 1)
+    monkeypatch.setattr(shared.ingest, "BULK_THRESHOLD_BYTES", 1 << 40)
+    row_by_row = _ingest(home, tmp_path / "rows.sqlite")
+
+    loads = []
+    real_begin = shared.ingest._begin_bulk_load
+    monkeypatch.setattr(shared.ingest, "BULK_THRESHOLD_BYTES", 1)
+    monkeypatch.setattr(
+        shared.ingest, "_begin_bulk_load", lambda ledger: loads.append(1) or real_begin(ledger)
+    )
+    bulk = _ingest(home, tmp_path / "bulk.sqlite")
+    assert loads == [1]
+    assert {name for name, _ in bulk["triggers"]} == DERIVED_TRIGGERS
+    assert bulk["events"] and bulk["call_files"] and bulk["file_stats"]
+    for name in row_by_row:
+        assert bulk[name] == row_by_row[name], name
+
+
+def test_no_bulk_load_into_a_ledger_that_has_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = tmp_path / "a" / "home"
+    generate(first, 400_000, 6, seed=1, days=3)
+    ledger_file = tmp_path / "ledger.sqlite"
+    _ingest(first, ledger_file)
+    monkeypatch.setattr(shared.ingest, "PARALLEL_THRESHOLD_BYTES", 1)
+    monkeypatch.setattr(shared.ingest, "BULK_THRESHOLD_BYTES", 1)
+    loads = []
+    monkeypatch.setattr(shared.ingest, "_begin_bulk_load", lambda ledger: loads.append(1))
+    generate(tmp_path / "a" / "more", 400_000, 6, seed=2, days=3)
+    for path in (tmp_path / "a" / "more").rglob("*.jsonl"):
+        target = first / path.relative_to(tmp_path / "a" / "more")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(path.read_bytes())
+    _ingest(first, ledger_file)
+    assert loads == []
