@@ -1,4 +1,6 @@
-"""`workspace/didChangeConfiguration`: new settings, validated; features refresh."""
+"""`workspace/didChangeConfiguration` (new settings, validated) and
+`workspace/didChangeWorkspaceFolders` (other sessions belong to the workspace): the
+features refresh."""
 
 from __future__ import annotations
 
@@ -13,4 +15,11 @@ def setup(server: BurnmeterServer) -> None:
         ls: BurnmeterServer, params: types.DidChangeConfigurationParams
     ) -> None:
         ls.apply_settings(params.settings)
+        ls._ledger_changed()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def did_change_workspace_folders(
+        ls: BurnmeterServer, params: types.DidChangeWorkspaceFoldersParams
+    ) -> None:
+        # pygls has already updated ls.workspace.folders.
         ls._ledger_changed()

@@ -7,6 +7,7 @@ import socket
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -152,3 +153,36 @@ async def test_bad_settings_are_reported_and_defaults_used(
     finally:
         await client.shutdown_session()
         await client.stop()
+
+
+def test_demo_serves_the_bundled_history(workspace: Workspace) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shared", "lsp", "--demo"],
+        env=server_env(workspace.root), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert process.stdin is not None and process.stdout is not None
+    peer = Peer(process.stdout.fileno(), process.stdin.fileno())
+    try:
+        folder = "file:///home/demo/src/payments-api"
+        assert "result" in peer.request(
+            "initialize", {"processId": None, "rootUri": folder, "capabilities": {}}
+        )
+        peer.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        sessions: list[object] = []
+        for _ in range(100):  # the demo ledger is ingested in the background
+            reply = peer.request(
+                "workspace/executeCommand", {"command": "burnmeter.sessions", "arguments": []}
+            )
+            sessions = reply["result"]
+            if sessions:
+                break
+            time.sleep(0.1)
+        assert sessions
+        assert peer.request("shutdown")["result"] is None
+        peer.send({"jsonrpc": "2.0", "method": "exit"})
+        assert process.wait(20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
