@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from shared.commands.context import CommandError, add_demo_flag
+from shared.ledger import LedgerError
 
 
 def _host_port(text: str) -> tuple[str, int]:
@@ -43,5 +44,5 @@ def run(args: argparse.Namespace) -> int:
     serve = importlib.import_module("lsp_server.main").serve
     try:
         return int(serve(args))
-    except ValueError as exc:
+    except (ValueError, LedgerError) as exc:
         raise CommandError(str(exc)) from exc

@@ -13,8 +13,9 @@ import threading
 import time
 from types import FrameType
 
-from shared.commands.context import add_demo_flag, make_context
+from shared.commands.context import CommandError, add_demo_flag, make_context
 from shared.ingest import display_path
+from shared.ledger import LedgerError
 from shared.live import LiveEngine
 
 
@@ -49,7 +50,10 @@ def run(args: argparse.Namespace) -> int:
     )
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    engine.start()
+    try:
+        engine.start()
+    except LedgerError as exc:
+        raise CommandError(str(exc)) from exc
     role = "writing" if engine.is_writer else "reading (another burnmeter process writes)"
     print(
         f"burnmeter watch: {role} {display_path(context.ledger_file)}; "

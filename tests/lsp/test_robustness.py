@@ -5,11 +5,13 @@ requests during shutdown, and a client that vanishes."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -149,3 +151,23 @@ def test_a_client_that_vanishes_lets_the_server_exit(
     started = time.monotonic()
     process.wait(20)
     assert time.monotonic() - started < 20
+
+
+@pytest.mark.parametrize("command", ["lsp", "watch"])
+def test_a_damaged_ledger_is_reported_and_left_untouched(
+    workspace: Workspace, command: str
+) -> None:
+    ledger = Path(os.environ["BURNMETER_DATA_DIR"]) / "ledger.sqlite"
+    for suffix in ("-wal", "-shm"):
+        Path(f"{ledger}{suffix}").unlink(missing_ok=True)
+    garbage = b"this is not an SQLite file" * 100
+    ledger.write_bytes(garbage)
+    done = subprocess.run(
+        [sys.executable, "-m", "shared", command],
+        env=server_env(workspace.root), capture_output=True, text=True, timeout=60,
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "left it untouched" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert ledger.read_bytes() == garbage
