@@ -374,6 +374,12 @@ class BurnmeterApp(QObject):
         from shared.ingest import display_path
         from tray_app.settings_window import SettingsDialog
 
+        open_dialog = self._settings_dialog
+        if isinstance(open_dialog, SettingsDialog) and open_dialog.isVisible():
+            open_dialog.raise_()
+            open_dialog.activateWindow()
+            return
+
         # Re-read the file: the user may have edited it by hand since the start.
         loaded = self.loaded if self.demo else load_settings()
         watched = "\n".join(

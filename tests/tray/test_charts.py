@@ -1,0 +1,81 @@
+"""The QPainter charts: bars where the data says, and the same drawing as an SVG file."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from xml.etree import ElementTree
+
+from PySide6.QtCore import QRectF, QSize
+from PySide6.QtGui import QColor, QImage, QPainter
+
+from tray_app.charts import PALETTE, StackedDays, paint_bars, paint_stacked_days, render_svg
+
+
+def painted(paint: object, width: int = 600, height: int = 300) -> QImage:
+    image = QImage(width, height, QImage.Format.Format_ARGB32)
+    image.fill(QColor("#ffffff"))
+    painter = QPainter(image)
+    paint(painter, QRectF(0, 0, width, height))  # type: ignore[operator]
+    painter.end()
+    return image
+
+
+def columns_with(image: QImage, colour: QColor) -> set[int]:
+    found = set()
+    for x in range(image.width()):
+        for y in range(0, image.height() - 40, 3):  # above the legend
+            if image.pixelColor(x, y) == colour:
+                found.add(x)
+                break
+    return found
+
+
+def test_stacked_days_draw_each_model_on_its_days(qapp: object) -> None:
+    days = [f"2026-11-{d:02d}" for d in range(1, 11)]
+    data = StackedDays(
+        days,
+        {
+            "claude-opus-4-5": [5.0 if i < 5 else 0.0 for i in range(10)],
+            "claude-haiku-4-5": [0.0 if i < 5 else 1.0 for i in range(10)],
+        },
+    )
+    image = painted(partial(paint_stacked_days, data=data))
+    first = columns_with(image, QColor(PALETTE[0]))
+    second = columns_with(image, QColor(PALETTE[1]))
+    assert first and second
+    # Models are coloured in the order given: opus on the first half, haiku on the second.
+    assert max(first) < min(second)
+
+
+def test_top_models_fold_the_rest_into_other() -> None:
+    days = ["2026-11-01"]
+    data = StackedDays(days, {f"model-{i}": [float(i)] for i in range(10)})
+    folded = data.top_models(keep=3)
+    assert list(folded.values) == ["model-9", "model-8", "model-7", "other"]
+    assert folded.values["other"] == [sum(range(7))]
+
+
+def test_bars_are_as_long_as_their_values(qapp: object) -> None:
+    image = painted(partial(paint_bars, rows=[("a", 10.0), ("b", 5.0)]))
+    colour = QColor(PALETTE[0])
+    rows = {}
+    for y in range(image.height()):
+        xs = [x for x in range(image.width()) if image.pixelColor(x, y) == colour]
+        if xs:
+            rows.setdefault(len(xs), y)
+    lengths = sorted(rows, reverse=True)
+    assert len(lengths) >= 2
+    assert abs(lengths[0] / lengths[-1] - 2.0) < 0.1
+
+
+def test_the_same_chart_renders_to_svg(qapp: object, tmp_path: Path) -> None:
+    data = StackedDays(["2026-11-01", "2026-11-02"], {"claude-sonnet-4-5": [1.0, 2.0]})
+    path = render_svg(
+        partial(paint_stacked_days, data=data), tmp_path / "chart.svg", QSize(400, 200), "Cost"
+    )
+    root = ElementTree.parse(path).getroot()
+    assert root.tag.endswith("svg")
+    text = path.read_text(encoding="utf-8")
+    assert "sonnet-4-5" in text
+    assert PALETTE[0].lower() in text.lower()
