@@ -246,20 +246,35 @@ def build_vsix(dist: Path, extension: Path = VSCODE_EXTENSION) -> Path:
     wants_modules = manifest.get("dependencies") or manifest.get("devDependencies")
     if wants_modules and not (extension / "node_modules").exists():
         locked = (extension / "package-lock.json").exists()
-        subprocess.run([npm, "ci" if locked else "install"], cwd=extension, check=True)
-    before = {path: path.stat().st_mtime for path in extension.glob("*.vsix")}
+        subprocess.run(
+            [npm, "ci" if locked else "install"],
+            cwd=extension,
+            check=True,
+            stdin=subprocess.DEVNULL,
+        )
+    before = {path: path.stat().st_mtime for path in _vsix_files(extension)}
     if "package" in manifest.get("scripts", {}):
-        subprocess.run([npm, "run", "package"], cwd=extension, check=True)
+        subprocess.run([npm, "run", "package"], cwd=extension, check=True, stdin=subprocess.DEVNULL)
     else:
         npx = shutil.which("npx") or "npx"
-        subprocess.run([npx, "--yes", "@vscode/vsce", "package"], cwd=extension, check=True)
-    made = [p for p in extension.glob("*.vsix") if before.get(p) != p.stat().st_mtime]
+        subprocess.run(
+            [npx, "--yes", "@vscode/vsce", "package"],
+            cwd=extension,
+            check=True,
+            stdin=subprocess.DEVNULL,  # vsce asks questions; in CI nobody answers
+        )
+    made = [p for p in _vsix_files(extension) if before.get(p) != p.stat().st_mtime]
     if not made:
         raise SystemExit(f"packaging {extension} made no .vsix")
+    newest = max(made, key=lambda p: p.stat().st_mtime)
     dist.mkdir(parents=True, exist_ok=True)
-    target = dist / max(made, key=lambda p: p.stat().st_mtime).name
-    shutil.move(str(extension / target.name), target)
+    target = dist / newest.name
+    shutil.move(str(newest), target)
     return target
+
+
+def _vsix_files(extension: Path) -> list[Path]:
+    return [p for p in extension.rglob("*.vsix") if "node_modules" not in p.parts]
 
 
 def build_wheel(dist: Path) -> Path:
