@@ -278,6 +278,15 @@ def test_bundled_language_server_answers_initialize(bundle: Path, isolated_home:
     assert "ModuleNotFoundError" not in server.stderr.decode()
 
 
+def test_bundle_carries_the_metadata_that_libraries_read_at_run_time(bundle: Path) -> None:
+    # genai-prices reads its version from it; keyring finds its OS backends through its
+    # entry points (without them a frozen keyring can only fail).
+    internal = bundle / "_internal"
+    assert list(internal.glob("genai_prices-*.dist-info/METADATA"))
+    entry_points = list(internal.glob("keyring-*.dist-info/entry_points.txt"))
+    assert entry_points and "keyring.backends.SecretService" in entry_points[0].read_text()
+
+
 def test_bundled_demo_history_reports(bundle: Path) -> None:
     if not (plan.RESOURCES / "demo").is_dir():
         pytest.skip("no resources/demo in this checkout")
