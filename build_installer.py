@@ -123,7 +123,7 @@ EXCLUDED_FILES = (
 )
 
 # Folders under resources/ that are build inputs, not things the bundle reads at run time.
-SKIPPED_RESOURCE_PARTS = ("node_modules", "__pycache__", ".vscode-test", "out-tsc")
+SKIPPED_RESOURCE_PARTS = ("node_modules", "__pycache__", ".vscode-test", "dist", "out")
 
 # macOS: the .app runs the tray; LSUIElement keeps it out of the Dock and the app switcher
 # (a menu-bar extra), which is what a meter that lives in the menu bar should do.
@@ -268,7 +268,9 @@ def build_vsix(dist: Path, extension: Path = VSCODE_EXTENSION) -> Path:
         raise SystemExit(f"packaging {extension} made no .vsix")
     newest = max(made, key=lambda p: p.stat().st_mtime)
     dist.mkdir(parents=True, exist_ok=True)
-    target = dist / newest.name
+    # A release names the file after the extension and its version, whatever the script
+    # called it.
+    target = dist / f"{manifest.get('name', 'extension')}-{manifest.get('version', '0')}.vsix"
     shutil.move(str(newest), target)
     return target
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
+import subprocess
 import sys
 import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -152,3 +154,40 @@ def test_archive_unpacks_to_the_bundle_folder(tmp_path: Path) -> None:
     with tarfile.open(archive) as unpacked:
         names = set(unpacked.getnames())
     assert {"burnmeter/burnmeter", "burnmeter/_internal/resources/price_overrides.json"} <= names
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git to list tracked files")
+def test_wheel_ships_every_tracked_resource_and_no_npm_install(tmp_path: Path) -> None:
+    listed = subprocess.run(
+        ["git", "ls-files", "resources"], cwd=REPO_ROOT, capture_output=True, text=True
+    )
+    if listed.returncode != 0 or not listed.stdout:
+        pytest.skip("not a git checkout")
+    # Dotfiles (.gitignore, .vscodeignore) are repository plumbing, not resources.
+    tracked = {name for name in listed.stdout.split() if not Path(name).name.startswith(".")}
+
+    wheel = plan.build_wheel(tmp_path)
+
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = set(archive.namelist())
+    # The demo history sits in hidden folders, the VS Code extension next to its
+    # node_modules (CI runs `npm ci` there before the tests).
+    assert tracked <= shipped, sorted(tracked - shipped)[:10]
+    assert not [name for name in shipped if "node_modules" in name]
+
+
+@pytest.mark.skipif(
+    not (plan.VSCODE_EXTENSION / "node_modules").is_dir() or shutil.which("npm") is None,
+    reason="the VS Code extension's npm packages are not installed (CI runs `npm ci` there)",
+)
+def test_release_command_packages_the_real_vscode_extension(tmp_path: Path) -> None:
+    manifest = json.loads((plan.VSCODE_EXTENSION / "package.json").read_text())
+
+    built = plan.build_vsix(tmp_path)
+
+    assert built == tmp_path / f"{manifest['name']}-{manifest['version']}.vsix"
+    with zipfile.ZipFile(built) as vsix:
+        names = set(vsix.namelist())
+        packaged = json.loads(vsix.read("extension/package.json"))
+    assert {"extension.vsixmanifest", "extension/package.json"} <= names
+    assert "extension/" + packaged["main"].removeprefix("./") in names
