@@ -147,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     history = ensure_history(args.data / "history", args.size, args.files, seed=1)
+    args.load_before = os.getloadavg()
     expected = json.loads((history.parent / "expected.json").read_text())
     work = args.data / "runs"
     ccusage, cold, warm = [], [], []
@@ -177,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             singles.append(timed([str(args.burnmeter), "ingest"], clean_env(single_home, work)))
         single = sorted(singles, key=lambda r: r.rss_mb)[len(singles) // 2]
     shutil.rmtree(work, ignore_errors=True)
+    args.load_after = os.getloadavg()
 
     markdown = render(args, expected, ccusage, cold, warm, single, problems, cc_totals)
     print(markdown)
@@ -201,8 +203,10 @@ def render(
         f"{expected['totals']['calls']:,} model calls, both agents "
         f"(`python -m bench.generate_corpus HOME --size {args.size} --files {args.files} "
         "--seed 1`).",
-        f"Median of {len(ccusage)} runs; measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-        f"load average before the runs: {os.getloadavg()[0]:.2f} (2 cores, shared).",
+        f"Median of {len(ccusage)} runs; measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on "
+        f"{os.cpu_count()} cores shared with other work: load average (1/5/15 min) "
+        f"{'/'.join(f'{x:.2f}' for x in args.load_before)} before the runs, "
+        f"{'/'.join(f'{x:.2f}' for x in args.load_after)} after.",
         "",
         "| what | wall s | CPU s | peak RSS MB | ratio to ccusage wall | target |",
         "|---|---:|---:|---:|---:|---|",
