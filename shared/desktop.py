@@ -113,7 +113,9 @@ def _exec_argument(argument: str) -> str:
 
 def exec_value(command: list[str]) -> str:
     """The Exec= value for a command line, quoted per the Desktop Entry spec (quoting first,
-    then the string-value escape that doubles every backslash)."""
+    then the string-value escape that doubles every backslash). GLib-based launchers parse
+    it back exactly, except a `%` in the program's path: GLib looks the program up before
+    undoing `%%`, so an install under such a path needs a `%`-free symlink."""
     return " ".join(_exec_argument(arg) for arg in command).replace("\\", "\\\\")
 
 

@@ -8,6 +8,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,32 @@ def test_install_desktop_command_and_doctor_report_it(isolated_home: Path) -> No
     assert not entry.exists()
     assert not desktop.autostart_path().exists()
     assert "removed ~/.config/autostart/burnmeter.desktop" in removed.stdout
+
+
+@pytest.mark.skipif(shutil.which("gio") is None, reason="gio (Debian libglib2.0-bin) not installed")
+def test_glib_launches_the_entry_with_awkward_paths(isolated_home: Path, tmp_path: Path) -> None:
+    """GLib, which GNOME and most launchers use, parses our Exec= back into the same argv.
+    (`%` in a path is left out: GLib looks for the program before undoing `%%`.)"""
+    folder = tmp_path / 'my apps $HOME "q" back\\slash `tick`'
+    folder.mkdir()
+    marker = tmp_path / "launched"
+    program = folder / "burnmeter-tray"
+    # Written whole, then renamed: the test never reads a half-written marker.
+    program.write_text(
+        f'#!/bin/sh\nprintf "%s\\n" "$0" "$@" > "{marker}.tmp" && mv "{marker}.tmp" "{marker}"\n'
+    )
+    program.chmod(0o755)
+    desktop.install_desktop_entry([str(program), "--dashboard", "two words"])
+
+    launched = subprocess.run(
+        ["gio", "launch", str(desktop.desktop_entry_path())],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=30,
+    )
+    assert launched.returncode == 0, launched.stderr
+    deadline = time.monotonic() + 10
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert marker.read_text().splitlines() == [str(program), "--dashboard", "two words"]
