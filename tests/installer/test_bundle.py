@@ -99,6 +99,16 @@ def test_bundle_version_names_the_bundle(bundle: Path) -> None:
     assert result.stdout.strip() == f"burnmeter {plan.version()} (bundle: {bundle})"
 
 
+def test_bundle_runs_through_a_symlink_on_path(bundle: Path, tmp_path: Path) -> None:
+    """The README's install puts a symlink in ~/.local/bin; the bundle still finds itself."""
+    link = tmp_path / "bin" / "burnmeter"
+    link.parent.mkdir()
+    link.symlink_to(plan.bundle_executable(bundle))
+    result = run(link, "--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"burnmeter {plan.version()} (bundle: {bundle})"
+
+
 def test_bundle_daily_report_matches_the_source_tree(bundle: Path, isolated_home: Path) -> None:
     write_history(isolated_home)
     frozen = run(plan.bundle_executable(bundle), "report", "daily", "--json")
