@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import plistlib
 import shutil
 import subprocess
 import sys
@@ -92,6 +93,8 @@ def test_macos_bundle_has_no_dock_icon() -> None:
     info = plan.macos_info_plist()
     assert info["LSUIElement"] is True
     assert info["CFBundleShortVersionString"] == plan.version()
+    # PyInstaller merges this into Info.plist: every value must survive plist encoding.
+    assert plistlib.loads(plistlib.dumps(info)) == info
 
 
 def test_spec_and_entry_exist_and_name_both_executables() -> None:
