@@ -236,7 +236,8 @@ def _note_session(sessions: dict[str, list[Any]], event: UsageEvent) -> None:
 def rows_of(parsed: ParsedChunk, source_id: int) -> ChunkRows:
     """Plain tuples for the ledger. A model call read several times in this chunk (Claude
     Code streams one line per content block) becomes one row, exactly as the ledger's
-    upsert would merge them: the first reading's identity, the largest reading's tokens."""
+    upsert would merge them: the first reading's identity, the earliest reading's time and
+    the largest reading's tokens."""
     rows = ChunkRows(
         events_read=len(parsed.events),
         lines=parsed.lines,
@@ -272,10 +273,14 @@ def rows_of(parsed: ParsedChunk, source_id: int) -> ChunkRows:
                 int(event.free),
                 int(event.is_sidechain),
             )
-        elif total > known[EV_TOTAL] or (
-            total == known[EV_TOTAL] and event.speed == "fast" and known[EV_SPEED] != "fast"
-        ):
-            events[key] = (*known[:EV_SPEED], *tokens, *known[EV_TOTAL + 1 :])
+        else:
+            if total > known[EV_TOTAL] or (
+                total == known[EV_TOTAL] and event.speed == "fast" and known[EV_SPEED] != "fast"
+            ):
+                known = (*known[:EV_SPEED], *tokens, *known[EV_TOTAL + 1 :])
+            if event.ts_ms < known[EV_TS]:
+                known = (*known[:EV_TS], event.ts_ms, *known[EV_TS + 1 :])
+            events[key] = known
         _note_session(sessions, event)
     rows.events = list(events.values())
     rows.sessions = [(session_id, *entry) for session_id, entry in sessions.items()]
@@ -305,21 +310,32 @@ def rows_of(parsed: ParsedChunk, source_id: int) -> ChunkRows:
 # The same model call read twice (streamed lines, a sidechain copy, a re-read file) keeps
 # the reading with the most tokens. Early streamed lines carry no `speed`, so on a tie the
 # reading that says "fast" wins, whichever was read first.
-UPSERT_EVENT = """INSERT INTO usage_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-    ON CONFLICT (event_key) DO UPDATE SET
-        input_tokens = excluded.input_tokens,
-        output_tokens = excluded.output_tokens,
-        cache_write_5m_tokens = excluded.cache_write_5m_tokens,
-        cache_write_1h_tokens = excluded.cache_write_1h_tokens,
-        cache_read_tokens = excluded.cache_read_tokens,
-        reasoning_tokens = excluded.reasoning_tokens,
-        total_tokens = excluded.total_tokens,
-        speed = excluded.speed,
-        cost_usd = excluded.cost_usd,
-        priced = excluded.priced
-    WHERE excluded.total_tokens > usage_events.total_tokens
+_BETTER = """(excluded.total_tokens > usage_events.total_tokens
         OR (excluded.total_tokens = usage_events.total_tokens
-            AND excluded.speed = 'fast' AND usage_events.speed != 'fast')"""
+            AND excluded.speed = 'fast' AND usage_events.speed != 'fast'))"""
+_TAKEN = (
+    "input_tokens",
+    "output_tokens",
+    "cache_write_5m_tokens",
+    "cache_write_1h_tokens",
+    "cache_read_tokens",
+    "reasoning_tokens",
+    "total_tokens",
+    "speed",
+    "cost_usd",
+    "priced",
+)
+# A call is timed by its earliest reading (a streamed reply's first line; a sidechain copy
+# never moves it later), so the result is the same whatever order files are read in.
+UPSERT_EVENT = f"""INSERT INTO usage_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+    ON CONFLICT (event_key) DO UPDATE SET
+        {
+    ", ".join(
+        f"{c} = CASE WHEN {_BETTER} THEN excluded.{c} ELSE usage_events.{c} END" for c in _TAKEN
+    )
+},
+        ts_ms = min(usage_events.ts_ms, excluded.ts_ms)
+    WHERE {_BETTER} OR excluded.ts_ms < usage_events.ts_ms"""
 _PATH_WINS = "excluded.path_rank < coalesce(sessions.path_rank, 9e18)"
 _BRANCH_WINS = "excluded.branch_rank < coalesce(sessions.branch_rank, 9e18)"
 UPSERT_SESSION = f"""INSERT INTO sessions (session_id, agent, project_path, repo, git_branch,

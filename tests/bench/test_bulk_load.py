@@ -78,3 +78,70 @@ def test_no_bulk_load_into_a_ledger_that_has_calls(
         target.write_bytes(path.read_bytes())
     _ingest(first, ledger_file)
     assert loads == []
+
+
+BULK_INGEST = (
+    "import shared.ingest as ingest; ingest.BULK_THRESHOLD_BYTES = 1; "
+    "ingest.PARALLEL_THRESHOLD_BYTES = 1; from shared.cli import main; "
+    "raise SystemExit(main(['ingest']))"
+)
+
+
+def test_bulk_load_killed_at_any_moment_then_rerun_gives_the_uninterrupted_ledger(
+    tmp_path: Path,
+) -> None:
+    import os
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.core.helpers import REPO_ROOT
+
+    home = tmp_path / "h" / "home"
+    generate(home, 12_000_000, 120, seed=21, days=6)
+
+    def start(data: Path) -> subprocess.Popen[bytes]:
+        env = {**os.environ, "HOME": str(home), "BURNMETER_DATA_DIR": str(data)}
+        return subprocess.Popen(
+            [sys.executable, "-c", BULK_INGEST],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+
+    started = time.perf_counter()
+    reference = start(tmp_path / "reference")
+    assert reference.wait(timeout=300) == 0, reference.stderr.read() if reference.stderr else ""
+    duration = time.perf_counter() - started
+
+    rng = random.Random()
+    killed = tmp_path / "killed"
+    kills = 0
+    for _ in range(3):
+        process = start(killed)
+        try:
+            process.wait(timeout=rng.uniform(0.2, 0.9) * duration)
+            continue
+        except subprocess.TimeoutExpired:
+            pass
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+        kills += 1
+    final = start(killed)
+    assert final.wait(timeout=300) == 0, final.stderr.read() if final.stderr else ""
+    assert kills > 0
+
+    ours = open_ledger(killed / "ledger.sqlite")
+    expected = open_ledger(tmp_path / "reference" / "ledger.sqlite")
+    mine, theirs = snapshot(ours), snapshot(expected)
+    for name in theirs:
+        extra = sorted(set(mine[name]) ^ set(theirs[name]), key=repr)
+        assert mine[name] == theirs[name], (name, extra[:4])
+    for sql in DERIVED.values():
+        assert sorted(ours.conn.execute(sql).fetchall(), key=repr) == sorted(
+            expected.conn.execute(sql).fetchall(), key=repr
+        )
