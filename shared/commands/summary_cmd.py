@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,10 +17,6 @@ from shared.commands.context import (
 from shared.commands.report_cmd import zone
 
 if TYPE_CHECKING:
-    from zoneinfo import ZoneInfo
-
-    from shared.config import Settings
-    from shared.ledger import Ledger
     from shared.summary.export import Format
     from shared.summary.weeks import IsoWeek
 
@@ -101,19 +96,6 @@ def _format_for(args: argparse.Namespace) -> Format:
     return "md"
 
 
-def _latest_week(ledger: Ledger, tz: ZoneInfo | None, settings: Settings) -> IsoWeek | None:
-    """The week of the newest call: the bundled demo history has fixed dates, so "last
-    week" would usually be empty for it."""
-    from shared.summary.build import resolve_zone
-    from shared.summary.weeks import week_of
-
-    newest = ledger.conn.execute("SELECT max(ts_ms) FROM usage_events").fetchone()[0]
-    if newest is None:
-        return None
-    zone = resolve_zone(settings, tz)
-    return week_of(datetime.fromtimestamp(newest / 1000, zone).date())
-
-
 def run(args: argparse.Namespace) -> int:
     from shared.summary import build_summary, render
     from shared.summary.export import SUFFIXES, write_atomically
@@ -127,8 +109,6 @@ def run(args: argparse.Namespace) -> int:
             print(where_we_looked(context.roots), file=sys.stderr)
         for problem in ingested.unreadable:
             print(f"warning: {problem}", file=sys.stderr)
-    if week is None and context.demo and not args.last_week:
-        week = _latest_week(context.ledger, args.tz, context.settings.settings)
     summary = build_summary(
         context.ledger,
         context.settings.settings,

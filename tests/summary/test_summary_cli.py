@@ -144,3 +144,15 @@ def test_bad_week_is_a_clear_error(history_home: Path) -> None:
     )
     assert done.returncode == 2
     assert "2027 has no ISO week 53" in done.stderr
+
+
+def test_demo_summary_is_last_complete_week_with_spend() -> None:
+    """The demo history ends half an hour ago, so the default week (the last complete one)
+    is full of demo sessions rather than the one-day-old current week."""
+    from datetime import UTC, datetime, timedelta
+
+    summary = json.loads(burnmeter("summary", "--demo", "--format", "json", "--tz", "UTC"))
+    year, week, _ = (datetime.now(UTC).date() - timedelta(days=7)).isocalendar()
+    assert summary["week"] == f"{year}-W{week:02d}"
+    assert summary["cost_usd"] > 1.0
+    assert summary["total_tokens"] > 1_000_000

@@ -210,14 +210,6 @@ def test_automatic_monday_export(ledger: Ledger, tmp_path: Path) -> None:
     assert auto_export_due(settings, datetime(2026, 11, 23, 8, tzinfo=UTC))
 
 
-def test_demo_defaults_to_the_newest_week_with_calls(ledger: Ledger, settings: Settings) -> None:
-    from shared.commands.summary_cmd import _latest_week
-
-    # The newest call is Sunday 2026-11-15 23:50 in Berlin, Sunday 22:50 in UTC.
-    assert _latest_week(ledger, BERLIN, settings) == parse_week("2026-W46")
-    assert _latest_week(ledger, ZoneInfo("Asia/Tokyo"), settings) == parse_week("2026-W47")
-
-
 def test_long_lists_show_the_largest_rows_and_say_so(ledger: Ledger, settings: Settings) -> None:
     summary = build_summary(ledger, settings, parse_week("2026-W46"), BERLIN)
     hint = {
