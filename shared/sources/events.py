@@ -14,12 +14,17 @@ MAX_COUNT = 2**53
 
 def has_absurd_count(*usages: object) -> bool:
     """True if any integer in these usage dicts (one level of nesting) is out of range."""
+    # Plain loops: this runs for every usage line, and a generator per value costs more
+    # than the test itself.
     for usage in usages:
         if not isinstance(usage, dict):
             continue
         for value in usage.values():
-            inner = value.values() if isinstance(value, dict) else (value,)
-            if any(isinstance(v, int) and not -MAX_COUNT < v < MAX_COUNT for v in inner):
+            if isinstance(value, dict):
+                for inner in value.values():
+                    if isinstance(inner, int) and not -MAX_COUNT < inner < MAX_COUNT:
+                        return True
+            elif isinstance(value, int) and not -MAX_COUNT < value < MAX_COUNT:
                 return True
     return False
 

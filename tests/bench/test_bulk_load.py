@@ -21,6 +21,8 @@ DERIVED = {
     "file_stats": "SELECT path, calls, round(cost_usd, 9), last_ts_ms, last_model FROM file_stats",
     "file_sessions": "SELECT * FROM file_sessions",
     "triggers": "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'",
+    # The bulk load drops the plain indexes while it loads: all must be back, unchanged.
+    "indexes": "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index'",
 }
 
 
