@@ -175,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.csv:
         _print_csv(args.kind, report)
     else:
-        _print_table(args.kind, report)
+        _print_table(args.kind, report, filters.tz)
     return 0
 
 
@@ -288,7 +288,7 @@ def _token_cells(row: dict[str, Any]) -> list[str]:
     ]
 
 
-def _print_table(kind: str, report: dict[str, Any]) -> None:
+def _print_table(kind: str, report: dict[str, Any], tz: ZoneInfo) -> None:
     totals = report.get("totals")
     if kind in ("daily", "weekly", "monthly"):
         label = {"daily": "Date", "weekly": "Week", "monthly": "Month"}[kind]
@@ -349,7 +349,7 @@ def _print_table(kind: str, report: dict[str, Any]) -> None:
             ["Total", "", *_token_cells(totals or {}), "", ""],
         )
     elif kind == "blocks":
-        _print_blocks(report)
+        _print_blocks(report, tz)
     else:
         rows = [
             [r["path"], str(r["sessions"]), money(r["cost_usd"]), r["last_activity"] or ""]
@@ -363,20 +363,30 @@ def _print_table(kind: str, report: dict[str, Any]) -> None:
         )
 
 
-def _print_blocks(report: dict[str, Any]) -> None:
+def block_span(start_iso: str, end_iso: str, tz: ZoneInfo) -> str:
+    """`2026-02-16 18:00 – 23:00`, or with the end's date too when it falls on another day
+    (gap blocks often span weeks)."""
     from datetime import datetime
 
+    start = datetime.fromisoformat(start_iso.replace("Z", "+00:00")).astimezone(tz)
+    end = datetime.fromisoformat(end_iso.replace("Z", "+00:00")).astimezone(tz)
+    end_format = "%H:%M" if end.date() == start.date() else "%Y-%m-%d %H:%M"
+    return f"{start:%Y-%m-%d %H:%M} – {end.strftime(end_format)}"
+
+
+def _print_blocks(report: dict[str, Any], tz: ZoneInfo) -> None:
     rows = []
+    total_tokens, total_cost = 0, 0.0
     for block in report["blocks"]:
-        start = datetime.fromisoformat(block["start"].replace("Z", "+00:00")).astimezone()
-        end = datetime.fromisoformat(block["end"].replace("Z", "+00:00")).astimezone()
+        total_tokens += block["total_tokens"]
+        total_cost += block["cost_usd"]
         status = "gap" if block["is_gap"] else "ACTIVE" if block["is_active"] else ""
         models = ", ".join(short_model(m) for m in block["models"])
         rate = block["burn_rate_tokens_per_min"]
         projected = block["projected_cost_usd"]
         rows.append(
             [
-                f"{start:%Y-%m-%d %H:%M} – {end:%H:%M}",
+                block_span(block["start"], block["end"], tz),
                 "\n".join(part for part in (status, models) if part) or "-",
                 tokens(block["total_tokens"]),
                 money(block["cost_usd"]),
@@ -387,7 +397,7 @@ def _print_blocks(report: dict[str, Any]) -> None:
     print_table(
         "5-hour blocks (as ccusage computes them)",
         [
-            "Block (local time)",
+            f"Block ({tz.key})",
             "Status / models",
             "Total Tokens",
             "Cost (USD)",
@@ -395,5 +405,5 @@ def _print_blocks(report: dict[str, Any]) -> None:
             "Projected",
         ],
         rows,
-        ["", "", "", "", "", ""],
+        ["Total", "", tokens(total_tokens), money(total_cost), "", ""],
     )

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -270,3 +271,28 @@ def test_quick_ledger_path_agrees_with_shared_paths(
     assert quick_ledger_path() == str(ledger_path())  # ~/.local/share
     monkeypatch.setenv("XDG_DATA_HOME", "  ")
     assert quick_ledger_path() == str(ledger_path())
+
+
+def test_report_blocks_table_dates_both_ends_of_a_long_gap_in_the_given_zone(
+    tmp_path: Path,
+) -> None:
+    from shared.commands.report_cmd import block_span
+
+    claude = tmp_path / ".claude"
+    session = ClaudeSession(claude, "sess-gap", "/home/dev/shop")
+    session.assistant(1_790_000_000_000, output_tokens=100)  # 2026-09-21 14:13 UTC
+    session.assistant(1_790_000_000_000 + 50 * HOUR, output_tokens=100)
+    session.write()
+    env = {"CLAUDE_CONFIG_DIR": str(claude)}
+    table = _run(["report", "blocks", "--tz", "Asia/Tokyo"], env=env).stdout
+    # The gap runs from 19:13 UTC on the 21st to 16:13 UTC on the 23rd: in Tokyo, from
+    # 04:13 on the 22nd to 01:13 on the 24th, both dates shown.
+    assert "2026-09-22 04:13 – 2026-09-24 01:13" in table
+    assert "2026-09-21 23:00 – 2026-09-22 04:00" in table
+    assert "Block (Asia/Tokyo)" in table
+    total = json.loads(_run(["report", "blocks", "--json"], env=env).stdout)["blocks"]
+    assert f"{sum(b['total_tokens'] for b in total):,}" in table.splitlines()[-2]
+    tokyo = ZoneInfo("Asia/Tokyo")
+    assert block_span("2026-09-21T14:00:00.000Z", "2026-09-21T19:00:00.000Z", tokyo) == (
+        "2026-09-21 23:00 – 2026-09-22 04:00"
+    )
