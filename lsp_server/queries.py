@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from shared.ledger import BUCKET_MS
-
-RUNNING_WINDOW_MS = 10 * 60 * 1000
+from shared.reports import RUNNING_WINDOW_MS
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,9 @@ TOKEN_FIELDS = (
     "reasoning_tokens",
     "total_tokens",
 )
+# A session with a model call in the last ten minutes counts as running (issue 3's rule,
+# shared by the language server's status and the tray's menu).
+RUNNING_WINDOW_MS = 10 * 60 * 1000
 PERIODS = {"daily": "date", "weekly": "week", "monthly": "month"}
 
 

@@ -15,7 +15,7 @@ import time
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
@@ -29,6 +29,7 @@ from shared.live.lock import WriterLock
 from shared.pricing import PriceBook
 from shared.sources.roots import LogRoot
 from shared.summary.export import Format, auto_export_due, export_summary, run_auto_export
+from shared.timezones import configured_zone, resolve_zone
 from tray_app.crossings import Alert, DashboardTarget, NotifiedKeys, alerts_for
 from tray_app.dashboard import DashboardWindow
 from tray_app.dashboard_data import (
@@ -56,14 +57,9 @@ SHOW_IMPORT_BYTES = 64 * 1024 * 1024
 
 
 def zone_for(settings: Settings) -> ZoneInfo:
-    from shared.commands.report_cmd import local_zone
-
-    if settings.timezone:
-        try:
-            return ZoneInfo(settings.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            log.warning("unknown time zone %r in settings; using local time", settings.timezone)
-    return local_zone()
+    if settings.timezone and configured_zone(settings.timezone) is None:
+        log.warning("unknown time zone %r in settings; using local time", settings.timezone)
+    return resolve_zone(settings.timezone)
 
 
 class BurnmeterApp(QObject):

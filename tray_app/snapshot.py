@@ -19,10 +19,7 @@ from shared.insights.budgets import BudgetState, budget_states, period_bounds, s
 from shared.insights.flags import Flag
 from shared.insights.limits import latest_limits
 from shared.ledger import Ledger, open_ledger
-
-# A session with a model call in the last ten minutes counts as running (the language
-# server's `burnmeter/status` uses the same window).
-RUNNING_WINDOW_MS = 10 * 60 * 1000
+from shared.reports import RUNNING_WINDOW_MS
 
 
 @dataclass(frozen=True)

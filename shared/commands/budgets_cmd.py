@@ -10,7 +10,8 @@ from typing import Any
 
 from shared.commands.context import add_demo_flag, make_context, stdout_is_terminal
 from shared.commands.render import print_json
-from shared.commands.report_cmd import local_zone, zone
+from shared.commands.report_cmd import zone
+from shared.timezones import local_zone
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -32,6 +32,7 @@ from shared.reports import (
     sessions_report,
 )
 from shared.sources.events import AGENTS
+from shared.timezones import local_zone
 
 if TYPE_CHECKING:
     from shared.config import Settings
@@ -65,24 +66,6 @@ def zone(text: str) -> ZoneInfo:
         raise argparse.ArgumentTypeError(
             f"unknown time zone {text!r} (use an IANA name such as Europe/Berlin)"
         ) from exc
-
-
-def local_zone() -> ZoneInfo:
-    import os
-
-    name = os.environ.get("TZ", "").lstrip(":")
-    if name:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    try:
-        link = os.path.realpath("/etc/localtime")
-        if "zoneinfo/" in link:
-            return ZoneInfo(link.split("zoneinfo/", 1)[1])
-    except (OSError, ZoneInfoNotFoundError, ValueError):
-        pass
-    return ZoneInfo("UTC")
 
 
 def add_filter_flags(parser: argparse.ArgumentParser) -> None:

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from shared.config import Settings
 from shared.ledger import BUCKET_MS, Ledger
+from shared.timezones import resolve_zone
 
 PERIODS = ("daily", "weekly", "monthly")
 THRESHOLDS = (0.5, 0.8, 1.0)
@@ -139,23 +140,10 @@ def spent_between(
     return float(ledger.conn.execute(sql, params).fetchone()[0])
 
 
-def _zone(settings: Settings, tz: ZoneInfo | None) -> ZoneInfo:
-    if tz is not None:
-        return tz
-    if settings.timezone:
-        try:
-            return ZoneInfo(settings.timezone)
-        except (KeyError, ValueError):
-            pass
-    from shared.commands.report_cmd import local_zone
-
-    return local_zone()
-
-
 def budget_states(
     ledger: Ledger, settings: Settings, now: datetime | None = None, tz: ZoneInfo | None = None
 ) -> list[BudgetState]:
-    zone = _zone(settings, tz)
+    zone = resolve_zone(settings.timezone, tz)
     moment = (now or datetime.now(zone)).astimezone(zone)
     limits = {
         "daily": settings.budgets.daily_usd,
@@ -200,7 +188,7 @@ def leverage(
     tz: ZoneInfo | None = None,
     agent: str | None = None,
 ) -> Leverage:
-    zone = _zone(settings, tz)
+    zone = resolve_zone(settings.timezone, tz)
     if month is None:
         day = datetime.now(zone).date()
     elif isinstance(month, str):

@@ -23,20 +23,7 @@ from shared.summary.usage import (
     week_usage,
 )
 from shared.summary.weeks import IsoWeek, last_complete_week
-
-
-def resolve_zone(settings: Settings, tz: ZoneInfo | None) -> ZoneInfo:
-    """`--tz`, else the configured zone, else the machine's local zone."""
-    if tz is not None:
-        return tz
-    if settings.timezone:
-        try:
-            return ZoneInfo(settings.timezone)
-        except (ValueError, KeyError):
-            pass
-    from shared.commands.report_cmd import local_zone
-
-    return local_zone()
+from shared.timezones import resolve_zone
 
 
 def _totals_json(totals: Totals) -> dict[str, Any]:
@@ -57,7 +44,7 @@ def build_summary(
     now: datetime | None = None,
     prices: PriceBook | None = None,
 ) -> dict[str, Any]:
-    zone = resolve_zone(settings, tz)
+    zone = resolve_zone(settings.timezone, tz)
     now = now or datetime.now(UTC)
     week = week or last_complete_week(now, zone)
     book = prices or PriceBook(settings.price_overrides())

@@ -17,9 +17,10 @@ import orjson
 
 from shared.config import Settings
 from shared.ledger import Ledger
-from shared.summary.build import build_summary, resolve_zone
+from shared.summary.build import build_summary
 from shared.summary.markdown import render_markdown
 from shared.summary.weeks import IsoWeek, last_complete_week
+from shared.timezones import resolve_zone
 
 Format = Literal["md", "html", "json", "csv"]
 FORMATS: tuple[Format, ...] = ("md", "html", "json", "csv")
@@ -120,7 +121,7 @@ def auto_export_target(settings: Settings, now: datetime | None = None) -> Path 
     folder = settings.summary.auto_export_dir
     if not folder:
         return None
-    zone = resolve_zone(settings, None)
+    zone = resolve_zone(settings.timezone)
     week = last_complete_week(now or datetime.now(UTC), zone)
     return Path(folder).expanduser() / default_filename(week, settings.summary.auto_export_format)
 
@@ -143,7 +144,7 @@ def run_auto_export(ledger: Ledger, settings: Settings, now: datetime | None = N
     if not auto_export_due(settings, now):
         return None
     now = now or datetime.now(UTC)
-    zone = resolve_zone(settings, None)
+    zone = resolve_zone(settings.timezone)
     target = auto_export_target(settings, now)
     assert target is not None
     return export_summary(

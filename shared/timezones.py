@@ -1,0 +1,39 @@
+"""Which time zone dates are read in: `--tz`, else the configured zone, else the machine's."""
+
+from __future__ import annotations
+
+import os
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+def local_zone() -> ZoneInfo:
+    """The machine's IANA zone (`TZ`, else the `/etc/localtime` link), else UTC: reports
+    need a named zone, not a fixed offset."""
+    name = os.environ.get("TZ", "").lstrip(":")
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    try:
+        link = os.path.realpath("/etc/localtime")
+        if "zoneinfo/" in link:
+            return ZoneInfo(link.split("zoneinfo/", 1)[1])
+    except (OSError, ZoneInfoNotFoundError, ValueError):
+        pass
+    return ZoneInfo("UTC")
+
+
+def configured_zone(name: str) -> ZoneInfo | None:
+    """The zone a setting names, or None when it is empty or unknown."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def resolve_zone(configured: str, tz: ZoneInfo | None = None) -> ZoneInfo:
+    """`tz` (from `--tz`), else the zone the settings name, else the machine's."""
+    return tz or configured_zone(configured) or local_zone()

@@ -1,0 +1,27 @@
+"""One rule for the zone dates are read in, shared by reports, budgets, summary, tray and LSP."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from shared.timezones import configured_zone, local_zone, resolve_zone
+
+
+def test_tz_flag_wins_over_setting_and_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")
+    assert resolve_zone("Europe/Berlin", ZoneInfo("Asia/Tokyo")) == ZoneInfo("Asia/Tokyo")
+    assert resolve_zone("Europe/Berlin") == ZoneInfo("Europe/Berlin")
+    assert resolve_zone("") == ZoneInfo("America/New_York")
+
+
+def test_unknown_setting_falls_back_to_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", ":Europe/Paris")
+    assert configured_zone("Mars/Olympus") is None
+    assert resolve_zone("Mars/Olympus") == ZoneInfo("Europe/Paris")
+
+
+def test_unknown_tz_variable_is_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Not/AZone")
+    assert isinstance(local_zone(), ZoneInfo)
