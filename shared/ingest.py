@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from shared.ledger import DERIVED_TRIGGERS, Ledger, rebuild_derived
 from shared.repos import RepoFinder
-from shared.sources.events import CLAUDE, ParsedChunk, UsageEvent
+from shared.sources.events import CLAUDE, ParsedChunk
 from shared.sources.roots import LogFile, LogRoot, all_roots, discover_files
 
 if TYPE_CHECKING:
@@ -54,10 +54,8 @@ BIG_CHECKPOINT_PAGES = 20_000
 
 ProgressCallback = Callable[[int, int, str], None]
 
-# Row layouts (positions in the tuples workers send back).
-# event: key, agent, session_id, source_id, ts_ms, model, speed, input, output,
-#        cache_write_5m, cache_write_1h, cache_read, reasoning, total, free, is_sidechain
-EV_TS, EV_MODEL, EV_SPEED, EV_TOKENS, EV_TOTAL = 4, 5, 6, 7, 13
+# A model with no price is cached as None; this marks "not looked up yet".
+MISSING: Any = object()
 
 
 @dataclass(slots=True)
@@ -199,7 +197,7 @@ def parse_chunk(task: ChunkTask) -> ChunkResult:
         parsed = parse_codex_lines(data, state, fallback)
         new_state = state.to_json()
     del data
-    return ChunkResult(task, rows_of(parsed, task.source_id), new_offset, new_state, at_end)
+    return ChunkResult(task, rows_of(parsed), new_offset, new_state, at_end)
 
 
 def parse_group(tasks: list[ChunkTask]) -> list[ChunkResult]:
@@ -215,104 +213,35 @@ def parse_group(tasks: list[ChunkTask]) -> list[ChunkResult]:
         gc.enable()
 
 
-# Added to a sidechain call's rank so that any main-thread call ranks before it.
-SIDECHAIN_RANK = 1 << 52
-# Session entry: agent, cwd, branch, first, last, path_rank, branch_rank.
-S_CWD, S_BRANCH, S_FIRST, S_LAST, S_PATH_RANK, S_BRANCH_RANK = 1, 2, 3, 4, 5, 6
-
-
-def _note_session(sessions: dict[str, list[Any]], event: UsageEvent) -> None:
-    """Sessions take their project path from the earliest main-thread call with a cwd
-    and their branch from the latest one; a subagent's (sidechain) cwd and branch, often
-    a worktree of its own, count only while the session has no main-thread call. Ranks
-    make the result the same whatever order files and chunks are read in."""
-    entry = sessions.get(event.session_id)
-    ts_ms = event.ts_ms
-    if entry is None:
-        entry = sessions[event.session_id] = [event.agent, "", "", ts_ms, ts_ms, None, None]
-    elif ts_ms < entry[S_FIRST]:
-        entry[S_FIRST] = ts_ms
-    elif ts_ms > entry[S_LAST]:
-        entry[S_LAST] = ts_ms
-    side = SIDECHAIN_RANK if event.is_sidechain else 0
-    if event.cwd and (entry[S_PATH_RANK] is None or side + ts_ms < entry[S_PATH_RANK]):
-        entry[S_CWD], entry[S_PATH_RANK] = event.cwd, side + ts_ms
-    if event.git_branch and (entry[S_BRANCH_RANK] is None or side - ts_ms < entry[S_BRANCH_RANK]):
-        entry[S_BRANCH], entry[S_BRANCH_RANK] = event.git_branch, side - ts_ms
-
-
-def rows_of(parsed: ParsedChunk, source_id: int) -> ChunkRows:
-    """Plain tuples for the ledger. A model call read several times in this chunk (Claude
-    Code streams one line per content block) becomes one row, exactly as the ledger's
-    upsert would merge them: the first reading's identity, the earliest reading's time and
-    the largest reading's tokens."""
-    rows = ChunkRows(
-        events_read=len(parsed.events),
-        lines=parsed.lines,
-        rejected_lines=parsed.rejected_lines,
+def rows_of(parsed: ParsedChunk) -> ChunkRows:
+    """Plain tuples for the ledger (the parsers have already merged each model call's
+    readings, see `CallRows`)."""
+    tool_calls: list[tuple[Any, ...]] = list(parsed.tool_rows)
+    tool_files: list[tuple[str, str]] = list(parsed.tool_file_rows)
+    for call in parsed.tool_calls:
+        tool_calls.append(
+            (
+                call.tool_id,
+                call.event_key,
+                call.session_id,
+                call.ts_ms,
+                call.tool_name,
+                call.input_hash,
+            )
+        )
+        tool_files.extend((call.tool_id, path) for path in call.paths)
+    return ChunkRows(
+        events=list(parsed.calls.events.values()),
+        sessions=[(session_id, *entry) for session_id, entry in parsed.calls.sessions.items()],
+        tool_calls=tool_calls,
+        tool_files=tool_files,
         tool_links=parsed.tool_links,
         tool_errors=[(tool_id,) for tool_id in parsed.tool_errors],
+        rate_limits=parsed.rate_limits,
+        events_read=parsed.calls.read,
+        lines=parsed.lines,
+        rejected_lines=parsed.rejected_lines,
     )
-    events: dict[str, tuple[Any, ...]] = {}
-    sessions: dict[str, list[Any]] = {}
-    for event in parsed.events:
-        total = event.total_tokens
-        key = event.event_key
-        tokens = (
-            event.speed,
-            event.input_tokens,
-            event.output_tokens,
-            event.cache_write_5m_tokens,
-            event.cache_write_1h_tokens,
-            event.cache_read_tokens,
-            event.reasoning_tokens,
-            total,
-        )
-        known = events.get(key)
-        if known is None:
-            events[key] = (
-                key,
-                event.agent,
-                event.session_id,
-                source_id,
-                event.ts_ms,
-                event.model,
-                *tokens,
-                int(event.free),
-                int(event.is_sidechain),
-            )
-        else:
-            if total > known[EV_TOTAL] or (
-                total == known[EV_TOTAL] and event.speed == "fast" and known[EV_SPEED] != "fast"
-            ):
-                known = (*known[:EV_SPEED], *tokens, *known[EV_TOTAL + 1 :])
-            if event.ts_ms < known[EV_TS]:
-                known = (*known[:EV_TS], event.ts_ms, *known[EV_TS + 1 :])
-            events[key] = known
-        _note_session(sessions, event)
-    rows.events = list(events.values())
-    rows.sessions = [(session_id, *entry) for session_id, entry in sessions.items()]
-    rows.tool_calls = [
-        (c.tool_id, c.event_key, c.session_id, c.ts_ms, c.tool_name, c.input_hash)
-        for c in parsed.tool_calls
-    ]
-    rows.tool_files = [(c.tool_id, path) for c in parsed.tool_calls for path in c.paths]
-    rows.rate_limits = [
-        (
-            s.agent,
-            s.session_id,
-            s.ts_ms,
-            s.primary_used_percent,
-            s.primary_window_minutes,
-            s.primary_resets_at,
-            s.secondary_used_percent,
-            s.secondary_window_minutes,
-            s.secondary_resets_at,
-            s.plan_type,
-        )
-        for s in parsed.rate_limits
-    ]
-    return rows
 
 
 # The same model call read twice (streamed lines, a sidechain copy, a re-read file) keeps
@@ -436,7 +365,7 @@ class LedgerWriter:
         conn.execute("SAVEPOINT batch" if self.bulk else "BEGIN IMMEDIATE")
         try:
             batch = self._still_ours(batch)
-            events = [self._priced(row) for result in batch for row in result.rows.events]
+            events = self._priced_rows(batch)
             added = 0
             if events:
                 added = max(0, conn.executemany(UPSERT_EVENT, events).rowcount)
@@ -494,21 +423,68 @@ class LedgerWriter:
             kept.append(result)
         return kept
 
-    def _priced(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
-        """The event row with its cost (None when the model has no price) and priced flag."""
-        free, is_sidechain = row[EV_TOTAL + 1], row[EV_TOTAL + 2]
-        if free:
-            cost: float | None = 0.0
-        else:
-            key = (row[EV_MODEL], row[EV_SPEED])
-            if key not in self._unit_prices:
-                self._unit_prices[key] = self.prices.prices_for(*key)
-            unit = self._unit_prices[key]
-            if unit is None:
-                cost = None
-            else:
-                cost = self._cost_of_counts(unit, *row[EV_TOKENS : EV_TOKENS + 5])
-        return (*row[: EV_TOTAL + 1], cost, 0 if cost is None else 1, free, is_sidechain)
+    def _priced_rows(self, batch: list[ChunkResult]) -> list[tuple[Any, ...]]:
+        """The batch's event rows as ledger rows: with their file's id, their cost (None
+        when the model has no price) and the priced flag."""
+        cost_of_counts = self._cost_of_counts
+        unit_prices = self._unit_prices
+        rows = []
+        for result in batch:
+            source_id = result.task.source_id
+            for row in result.rows.events:
+                (
+                    key,
+                    agent,
+                    session_id,
+                    ts_ms,
+                    model,
+                    speed,
+                    input_tokens,
+                    output_tokens,
+                    write_5m,
+                    write_1h,
+                    cache_read,
+                    reasoning,
+                    total,
+                    free,
+                    is_sidechain,
+                ) = row
+                if free:
+                    cost: float | None = 0.0
+                else:
+                    unit = unit_prices.get((model, speed), MISSING)
+                    if unit is MISSING:
+                        unit = unit_prices[(model, speed)] = self.prices.prices_for(model, speed)
+                    cost = (
+                        None
+                        if unit is None
+                        else cost_of_counts(
+                            unit, input_tokens, output_tokens, write_5m, write_1h, cache_read
+                        )
+                    )
+                rows.append(
+                    (
+                        key,
+                        agent,
+                        session_id,
+                        source_id,
+                        ts_ms,
+                        model,
+                        speed,
+                        input_tokens,
+                        output_tokens,
+                        write_5m,
+                        write_1h,
+                        cache_read,
+                        reasoning,
+                        total,
+                        cost,
+                        0 if cost is None else 1,
+                        free,
+                        is_sidechain,
+                    )
+                )
+        return rows
 
     def _write_tools(self, batch: list[ChunkResult]) -> None:
         conn = self.ledger.conn

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from shared.sources.events import CLAUDE, ParsedChunk, ToolCall, UsageEvent, has_absurd_count
+from shared.sources.events import CLAUDE, ParsedChunk, has_absurd_count
 from shared.sources.hashing import input_hash
 from shared.sources.jsonline import load_line
 from shared.sources.timeutil import iso_to_ms
@@ -123,10 +123,6 @@ def _read_line(
         _read_tool_errors(message, chunk)
 
 
-def _str(value: object) -> str:
-    return value if isinstance(value, str) else ""
-
-
 def _int(value: object) -> int:
     return value if isinstance(value, int) and value > 0 else 0
 
@@ -134,25 +130,31 @@ def _int(value: object) -> int:
 def _read_assistant(
     record: dict[str, Any], message: dict[str, Any], fallback_session_id: str, chunk: ParsedChunk
 ) -> None:
+    # The hottest code of an ingest: one pass over the fields, no object per call.
     usage = message.get("usage")
     if not isinstance(usage, dict) or "input_tokens" not in usage or "output_tokens" not in usage:
         return
-    ts_ms = iso_to_ms(record.get("timestamp"))
+    get = record.get
+    ts_ms = iso_to_ms(get("timestamp"))
     if ts_ms is None or has_absurd_count(usage):
         chunk.rejected_lines += 1
         return
-    model = message.get("model") if isinstance(message.get("model"), str) else "unknown"
-    message_id = message.get("id") if isinstance(message.get("id"), str) else None
-    request_id = record.get("requestId") if isinstance(record.get("requestId"), str) else None
-    if message_id and request_id:
-        key = f"cc:{message_id}:{request_id}"
-    elif message_id:
-        key = f"cc:{message_id}"
+    model = message.get("model")
+    if not isinstance(model, str) or not model:
+        model = "unknown"
+    message_id = message.get("id")
+    request_id = get("requestId")
+    if isinstance(message_id, str) and message_id:
+        if isinstance(request_id, str) and request_id:
+            key = f"cc:{message_id}:{request_id}"
+        else:
+            key = f"cc:{message_id}"
     else:
-        key = f"cc:line:{record.get('uuid') or input_hash(usage)}:{ts_ms}"
+        key = f"cc:line:{get('uuid') or input_hash(usage)}:{ts_ms}"
 
-    cache_write_total = _int(usage.get("cache_creation_input_tokens"))
-    split = usage.get("cache_creation")
+    usage_get = usage.get
+    cache_write_total = _int(usage_get("cache_creation_input_tokens"))
+    split = usage_get("cache_creation")
     if isinstance(split, dict):
         write_1h = _int(split.get("ephemeral_1h_input_tokens"))
         write_5m = _int(split.get("ephemeral_5m_input_tokens"))
@@ -161,29 +163,33 @@ def _read_assistant(
     else:
         write_1h, write_5m = 0, cache_write_total
 
-    session_id = record.get("sessionId")
+    session_id = get("sessionId")
     if not isinstance(session_id, str) or not session_id:
         session_id = fallback_session_id
-    cwd = _str(record.get("cwd"))
-    speed = _str(usage.get("speed")) or "standard"
-    chunk.events.append(
-        UsageEvent(
-            event_key=key,
-            agent=CLAUDE,
-            session_id=session_id,
-            ts_ms=ts_ms,
-            model=model or "unknown",
-            input_tokens=_int(usage.get("input_tokens")),
-            output_tokens=_int(usage.get("output_tokens")),
-            cache_write_5m_tokens=write_5m,
-            cache_write_1h_tokens=write_1h,
-            cache_read_tokens=_int(usage.get("cache_read_input_tokens")),
-            speed=speed,
-            free=model == "<synthetic>" or bool(record.get("isApiErrorMessage")),
-            is_sidechain=bool(record.get("isSidechain")),
-            cwd=cwd,
-            git_branch=_str(record.get("gitBranch")),
-        )
+    cwd = get("cwd")
+    if not isinstance(cwd, str):
+        cwd = ""
+    branch = get("gitBranch")
+    speed = usage_get("speed")
+    chunk.calls.add(
+        key,
+        CLAUDE,
+        session_id,
+        ts_ms,
+        model,
+        speed if isinstance(speed, str) and speed else "standard",
+        (
+            _int(usage_get("input_tokens")),
+            _int(usage_get("output_tokens")),
+            write_5m,
+            write_1h,
+            _int(usage_get("cache_read_input_tokens")),
+            0,
+        ),
+        model == "<synthetic>" or bool(get("isApiErrorMessage")),
+        bool(get("isSidechain")),
+        cwd,
+        branch if isinstance(branch, str) else "",
     )
     content = message.get("content")
     if isinstance(content, list):
@@ -200,26 +206,15 @@ def _read_tool_use(
     if not isinstance(tool_id, str) or not isinstance(name, str):
         return
     tool_input = block.get("input")
-    paths: list[str] = []
     if isinstance(tool_input, dict):
         for path_key in PATH_KEYS:
             value = tool_input.get(path_key)
             if isinstance(value, str) and value:
-                paths.append(normalise_path(value, cwd))
+                chunk.tool_file_rows.append((tool_id, normalise_path(value, cwd)))
         hashed: object = tool_input.get("command") if name == "Bash" else tool_input
     else:
         hashed = tool_input
-    chunk.tool_calls.append(
-        ToolCall(
-            tool_id=tool_id,
-            event_key=event_key,
-            session_id=session_id,
-            ts_ms=ts_ms,
-            tool_name=name,
-            input_hash=input_hash(hashed),
-            paths=paths,
-        )
-    )
+    chunk.tool_rows.append((tool_id, event_key, session_id, ts_ms, name, input_hash(hashed)))
 
 
 def _read_tool_errors(message: dict[str, Any], chunk: ParsedChunk) -> None:

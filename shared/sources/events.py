@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 CLAUDE = "claude-code"
 CODEX = "codex"
@@ -78,30 +79,130 @@ class ToolCall:
     paths: list[str] = field(default_factory=list)
 
 
-@dataclass(slots=True)
-class RateLimitSample:
-    """A plan-limit reading as an agent logged it (Codex `rate_limits`)."""
+# A plan-limit reading as an agent logged it (Codex `rate_limits`): agent, session_id,
+# ts_ms, primary used percent, window minutes, resets at, the same three for the secondary
+# window, plan type.
+RateLimitRow = tuple[
+    str,
+    str,
+    int,
+    float | None,
+    int | None,
+    int | None,
+    float | None,
+    int | None,
+    int | None,
+    str | None,
+]
 
-    agent: str
-    session_id: str
-    ts_ms: int
-    primary_used_percent: float | None
-    primary_window_minutes: int | None
-    primary_resets_at: int | None
-    secondary_used_percent: float | None
-    secondary_window_minutes: int | None
-    secondary_resets_at: int | None
-    plan_type: str | None
+
+# Added to a sidechain call's rank so that any main-thread call ranks before it.
+SIDECHAIN_RANK = 1 << 52
+# Row positions in `CallRows.events` values: key, agent, session_id, ts_ms, model, speed,
+# input, output, cache_write_5m, cache_write_1h, cache_read, reasoning, total, free,
+# is_sidechain.
+ROW_TS, ROW_SPEED, ROW_TOTAL = 3, 5, 12
+# Session entry: agent, cwd, branch, first, last, path_rank, branch_rank.
+S_CWD, S_BRANCH, S_FIRST, S_LAST, S_PATH_RANK, S_BRANCH_RANK = 1, 2, 3, 4, 5, 6
+
+
+class CallRows:
+    """The model calls of one read, as the ledger's row tuples, merged per dedupe key the
+    way the ledger's upsert merges them: the first reading's identity, the earliest
+    reading's time and the largest reading's tokens (on a tie, the reading that says
+    "fast", since a streamed reply's early lines carry no `speed`).
+
+    Parsers add calls here directly instead of building an object per call: on a big
+    history this is the hottest path of an ingest."""
+
+    __slots__ = ("events", "read", "sessions")
+
+    def __init__(self) -> None:
+        self.events: dict[str, tuple[Any, ...]] = {}
+        self.sessions: dict[str, list[Any]] = {}
+        # Readings added, duplicates included (the ingest summary's "usage records").
+        self.read = 0
+
+    def add(
+        self,
+        key: str,
+        agent: str,
+        session_id: str,
+        ts_ms: int,
+        model: str,
+        speed: str,
+        counts: tuple[int, int, int, int, int, int],
+        free: bool,
+        is_sidechain: bool,
+        cwd: str,
+        git_branch: str,
+    ) -> None:
+        """One reading of a call; `counts` are input, output, cache_write_5m,
+        cache_write_1h, cache_read, reasoning (the first five make the total)."""
+        self.read += 1
+        total = counts[0] + counts[1] + counts[2] + counts[3] + counts[4]
+        events = self.events
+        known = events.get(key)
+        if known is None:
+            events[key] = (
+                key,
+                agent,
+                session_id,
+                ts_ms,
+                model,
+                speed,
+                *counts,
+                total,
+                int(free),
+                int(is_sidechain),
+            )
+        else:
+            known_total = known[ROW_TOTAL]
+            if total > known_total or (
+                total == known_total and speed == "fast" and known[ROW_SPEED] != "fast"
+            ):
+                known = (*known[:ROW_SPEED], speed, *counts, total, *known[ROW_TOTAL + 1 :])
+            if ts_ms < known[ROW_TS]:
+                known = (*known[:ROW_TS], ts_ms, *known[ROW_TS + 1 :])
+            events[key] = known
+        self._note_session(agent, session_id, ts_ms, is_sidechain, cwd, git_branch)
+
+    def _note_session(
+        self, agent: str, session_id: str, ts_ms: int, is_sidechain: bool, cwd: str, branch: str
+    ) -> None:
+        """Sessions take their project path from the earliest main-thread call with a cwd
+        and their branch from the latest one; a subagent's (sidechain) cwd and branch,
+        often a worktree of its own, count only while the session has no main-thread
+        call. Ranks make the result the same whatever order files and chunks are read in."""
+        entry = self.sessions.get(session_id)
+        if entry is None:
+            entry = self.sessions[session_id] = [agent, "", "", ts_ms, ts_ms, None, None]
+        elif ts_ms < entry[S_FIRST]:
+            entry[S_FIRST] = ts_ms
+        elif ts_ms > entry[S_LAST]:
+            entry[S_LAST] = ts_ms
+        side = SIDECHAIN_RANK if is_sidechain else 0
+        if cwd and (entry[S_PATH_RANK] is None or side + ts_ms < entry[S_PATH_RANK]):
+            entry[S_CWD], entry[S_PATH_RANK] = cwd, side + ts_ms
+        if branch and (entry[S_BRANCH_RANK] is None or side - ts_ms < entry[S_BRANCH_RANK]):
+            entry[S_BRANCH], entry[S_BRANCH_RANK] = branch, side - ts_ms
 
 
 @dataclass(slots=True)
 class ParsedChunk:
     """What one read of a file produced, and where the next read starts."""
 
-    events: list[UsageEvent] = field(default_factory=list)
+    calls: CallRows = field(default_factory=CallRows)
+    # Tool calls already as rows (tool_id, event_key, session_id, ts_ms, name, input_hash)
+    # with their files (tool_id, path); Codex keeps `tool_calls` objects until it knows
+    # which model call they belong to.
+    tool_rows: list[tuple[str, str | None, str, int, str, str]] = field(default_factory=list)
+    tool_file_rows: list[tuple[str, str]] = field(default_factory=list)
     tool_calls: list[ToolCall] = field(default_factory=list)
+    # How many of `tool_calls` already know their model call (Codex links them in order).
+    tools_linked: int = 0
     tool_errors: list[str] = field(default_factory=list)
-    rate_limits: list[RateLimitSample] = field(default_factory=list)
+    rate_limits: list[RateLimitRow] = field(default_factory=list)
     # (tool id, event key) for Codex tool calls read before the model call they belong to.
     tool_links: list[tuple[str, str]] = field(default_factory=list)
     rejected_lines: int = 0
