@@ -9,6 +9,7 @@ result does not depend on how the file was split across reads.
 from __future__ import annotations
 
 import os
+from sys import intern
 from typing import Any
 
 from shared.sources.events import CLAUDE, ParsedChunk, has_absurd_count
@@ -140,8 +141,9 @@ def _read_assistant(
         chunk.rejected_lines += 1
         return
     model = message.get("model")
-    if not isinstance(model, str) or not model:
-        model = "unknown"
+    # Interned: a chunk's rows then share one string per model, session, folder and branch,
+    # which pickle sends once (rows travel from the parser processes to the writer).
+    model = intern(model) if isinstance(model, str) and model else "unknown"
     message_id = message.get("id")
     request_id = get("requestId")
     if isinstance(message_id, str) and message_id:
@@ -164,11 +166,12 @@ def _read_assistant(
         write_1h, write_5m = 0, cache_write_total
 
     session_id = get("sessionId")
-    if not isinstance(session_id, str) or not session_id:
+    if isinstance(session_id, str) and session_id:
+        session_id = intern(session_id)
+    else:
         session_id = fallback_session_id
     cwd = get("cwd")
-    if not isinstance(cwd, str):
-        cwd = ""
+    cwd = intern(cwd) if isinstance(cwd, str) else ""
     branch = get("gitBranch")
     speed = usage_get("speed")
     chunk.calls.add(
@@ -189,7 +192,7 @@ def _read_assistant(
         model == "<synthetic>" or bool(get("isApiErrorMessage")),
         bool(get("isSidechain")),
         cwd,
-        branch if isinstance(branch, str) else "",
+        intern(branch) if isinstance(branch, str) else "",
     )
     content = message.get("content")
     if isinstance(content, list):
