@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING, Any
 from shared.ledger import DERIVED_TRIGGERS, Ledger, rebuild_derived
 from shared.repos import RepoFinder
 from shared.sources.events import CLAUDE, ParsedChunk
-from shared.sources.roots import LogFile, LogRoot, all_roots, discover_files
+from shared.sources.roots import (
+    FoundFile,
+    LogFile,
+    LogRoot,
+    all_roots,
+    find_log_files,
+    ledger_key,
+)
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -549,17 +556,26 @@ class _Plan:
         return bool(self.new_files or self.restarts or self.stats or self.gone)
 
 
-def _known_sources(ledger: Ledger) -> dict[str, tuple[Any, ...]]:
-    return {
-        row[0]: row[1:]
+def _known_sources(ledger: Ledger, keys: list[str]) -> dict[str, tuple[Any, ...]]:
+    """The stored rows of the files with these ledger keys."""
+    known: dict[str, tuple[Any, ...]] = {}
+    for start in range(0, len(keys), 500):
+        part = keys[start : start + 500]
         for row in ledger.conn.execute(
-            "SELECT path, id, device, inode, size, mtime_ns, offset, state, missing FROM sources"
-        )
-    }
+            "SELECT path, id, device, inode, size, mtime_ns, offset, state, missing FROM sources "
+            f"WHERE path IN ({','.join('?' * len(part))})",
+            part,
+        ):
+            known[row[0]] = row[1:]
+    return known
 
 
-def _decide(known: dict[str, tuple[Any, ...]], files: list[LogFile], mark_missing: bool) -> _Plan:
+def _decide(ledger: Ledger, files: list[LogFile], present: set[str] | None = None) -> _Plan:
+    """What `files` need: registering, reading again from the start, new stats, reading from
+    their offset. With `present` (the keys of every file found), known files not in it are
+    gone."""
     plan = _Plan()
+    known = _known_sources(ledger, [log.key for log in files])
     for log in files:
         row = known.get(log.key)
         if row is None:
@@ -584,28 +600,40 @@ def _decide(known: dict[str, tuple[Any, ...]], files: list[LogFile], mark_missin
                     source_id, log.agent, log.path, offset, state, log.compressed, size=log.size
                 )
             )
-    if mark_missing:
-        present = {log.key for log in files}
-        plan.gone = [(path,) for path, row in known.items() if not row[-1] and path not in present]
+    if present is not None:
+        plan.gone = [
+            (path,)
+            for (path,) in ledger.conn.execute("SELECT path FROM sources WHERE missing = 0")
+            if path not in present
+        ]
     return plan
 
 
 def _plan_tasks(
-    ledger: Ledger, files: list[LogFile], *, mark_missing: bool = True
+    ledger: Ledger,
+    files: list[LogFile],
+    *,
+    mark_missing: bool = True,
+    present: set[str] | None = None,
 ) -> list[ChunkTask]:
     """Register files and decide where each needs reading from; unchanged files need nothing.
 
-    With `mark_missing`, known files absent from `files` are flagged as gone (their history
-    stays); a targeted ingest of a few files passes False. When nothing changed (a warm
-    report) no write transaction is opened at all; otherwise the decision is made again
-    inside it, since another burnmeter process may have registered the same files."""
-    plan = _decide(_known_sources(ledger), files, mark_missing)
+    With `mark_missing`, known files absent from `present` (default: the keys of `files`)
+    are flagged as gone (their history stays); a targeted ingest of a few files passes
+    False. When nothing changed no write transaction is opened at all; otherwise the
+    decision is made again inside it, since another burnmeter process may have registered
+    the same files."""
+    if mark_missing and present is None:
+        present = {log.key for log in files}
+    elif not mark_missing:
+        present = None
+    plan = _decide(ledger, files, present)
     if not plan.writes:
         return plan.tasks
     conn = ledger.conn
     conn.execute("BEGIN IMMEDIATE")
     try:
-        plan = _decide(_known_sources(ledger), files, mark_missing)
+        plan = _decide(ledger, files, present)
         for log in plan.new_files:
             cursor = conn.execute(
                 "INSERT INTO sources (path, agent, device, inode, size, mtime_ns) "
@@ -639,6 +667,29 @@ def _plan_tasks(
         conn.execute("ROLLBACK")
         raise
     return plan.tasks
+
+
+def _changed_files(ledger: Ledger, found: list[FoundFile]) -> tuple[list[LogFile], bool]:
+    """The found files whose stat differs from what the ledger stored or that still have
+    bytes to read (as `LogFile`s), and whether every file the ledger knows as present was
+    found. A warm run with nothing new compares thousands of files here, so it reads only
+    the columns the comparison needs and builds no object per unchanged file."""
+    stored = {
+        row[0]: row[1:]
+        for row in ledger.conn.execute(
+            "SELECT path, device, inode, size, mtime_ns, offset FROM sources WHERE missing = 0"
+        )
+    }
+    changed: list[LogFile] = []
+    unchanged = 0
+    for agent, path, stat in found:
+        size = stat.st_size
+        # Read to its end (offset == size) with the same identity, size and time: nothing new.
+        if stored.get(ledger_key(path)) == (stat.st_dev, stat.st_ino, size, stat.st_mtime_ns, size):
+            unchanged += 1
+        else:
+            changed.append(LogFile.from_stat(agent, path, stat))
+    return changed, unchanged == len(stored)
 
 
 def _continuation(task: ChunkTask, result: ChunkResult) -> ChunkTask:
@@ -743,10 +794,17 @@ def ingest(
     other known files are then left as they are, not marked missing.
     """
     roots = all_roots() if roots is None else roots
-    targeted = files is not None
-    files = discover_files(roots) if files is None else files
-    summary = IngestSummary(files_seen=len(files), roots=roots)
-    tasks = _plan_tasks(ledger, files, mark_missing=not targeted)
+    if files is not None:
+        summary = IngestSummary(files_seen=len(files), roots=roots)
+        tasks = _plan_tasks(ledger, files, mark_missing=False)
+    else:
+        found = find_log_files(roots)
+        summary = IngestSummary(files_seen=len(found), roots=roots)
+        changed, all_found = _changed_files(ledger, found)
+        if not changed and all_found:
+            return summary  # a warm run: nothing new, nothing gone
+        present = {ledger_key(path) for _, path, _ in found}
+        tasks = _plan_tasks(ledger, changed, present=present)
     if not tasks:
         return summary
     total_bytes = sum(max(0, (t.size or 0) - t.offset) for t in tasks)

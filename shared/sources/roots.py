@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +20,15 @@ class LogRoot:
         return self.path.is_dir()
 
 
+def ledger_key(path: str) -> str:
+    """A path as the ledger stores it. Linux names are bytes: one that is not UTF-8 (Python
+    keeps such bytes as surrogates, which SQLite text cannot hold) is stored with those
+    bytes written as `\\xNN`; the path itself still opens the file."""
+    if path.isascii():
+        return path  # nearly every path, and the round trip below would change nothing
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 @dataclass(frozen=True, slots=True)
 class LogFile:
     agent: str
@@ -29,16 +38,23 @@ class LogFile:
     size: int
     mtime_ns: int
 
+    @classmethod
+    def from_stat(cls, agent: str, path: str, stat: os.stat_result) -> LogFile:
+        return cls(agent, path, stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
     @property
     def compressed(self) -> bool:
         return self.path.endswith(".zst")
 
     @property
     def key(self) -> str:
-        """The path as the ledger stores it. Linux names are bytes: one that is not UTF-8
-        (Python keeps such bytes as surrogates, which SQLite text cannot hold) is stored
-        with those bytes written as `\\xNN`; `path` still opens the file."""
-        return self.path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        """The path as the ledger stores it (see `ledger_key`)."""
+        return ledger_key(self.path)
+
+
+# One log file as the walk finds it: agent, real path, stat. A warm run compares thousands
+# of these with the ledger and builds a `LogFile` only for the few that changed.
+FoundFile = tuple[str, str, os.stat_result]
 
 
 def _split_env(value: str) -> list[Path]:
@@ -95,73 +111,63 @@ def _unique_roots(roots: list[LogRoot]) -> list[LogRoot]:
 def _wanted(agent: str, name: str) -> bool:
     if agent == CLAUDE:
         return name.endswith(".jsonl")
-    return name.startswith("rollout-") and (name.endswith(".jsonl") or name.endswith(".jsonl.zst"))
+    return name.startswith("rollout-") and name.endswith((".jsonl", ".jsonl.zst"))
 
 
 def _walk(
-    agent: str, directory: str, seen: set[tuple[int, int]] | None = None
-) -> Iterator[os.DirEntry[str]]:
-    """Wanted files under `directory`, following links; each directory is entered once, so
-    a link back to a parent ends the walk instead of looping."""
-    seen = set() if seen is None else seen
+    agent: str, directory: str, seen: set[tuple[int, int]], out: list[os.DirEntry[str]]
+) -> None:
+    """Add the wanted files under `directory` (a real path) to `out`, following links; each
+    directory is entered once, so a link back to a parent ends the walk instead of looping.
+
+    Listing the real path makes every entry that is not itself a link carry its real path
+    already: no realpath() (an lstat per path component) per file."""
     try:
         stat = os.stat(directory)
         if (stat.st_dev, stat.st_ino) in seen:
             return
         seen.add((stat.st_dev, stat.st_ino))
-        entries = list(os.scandir(directory))
+        with os.scandir(directory) as listing:
+            entries = list(listing)
     except OSError:
         return
     for entry in entries:
         try:
-            if entry.is_dir(follow_symlinks=True):
-                yield from _walk(agent, entry.path, seen)
-            elif _wanted(agent, entry.name) and entry.is_file(follow_symlinks=True):
-                yield entry
+            if entry.is_dir():
+                real = os.path.realpath(entry.path) if entry.is_symlink() else entry.path
+                _walk(agent, real, seen, out)
+            elif _wanted(agent, entry.name) and entry.is_file():
+                out.append(entry)
         except OSError:
             continue
 
 
-def discover_files(roots: list[LogRoot]) -> list[LogFile]:
-    """Every log file under the roots; a file reached through two roots (or a link) counts once."""
+def find_log_files(roots: list[LogRoot]) -> list[FoundFile]:
+    """Every log file under the roots as (agent, real path, stat); a file reached through
+    two roots (or a link) counts once."""
     seen: set[tuple[int, int]] = set()
-    files: list[LogFile] = []
-    # realpath() costs an lstat per path component: resolve each folder once, and a file
-    # that is not itself a link is its real folder plus its name.
-    real_folders: dict[str, str] = {}
-
-    def real_path(entry: os.DirEntry[str]) -> str:
-        if entry.is_symlink():
-            return os.path.realpath(entry.path)
-        folder = os.path.dirname(entry.path)
-        real = real_folders.get(folder)
-        if real is None:
-            real = real_folders[folder] = os.path.realpath(folder)
-        return os.path.join(real, entry.name)
-
+    found: list[FoundFile] = []
     for root in roots:
         if not root.exists:
             continue
-        for entry in _walk(root.agent, str(root.path)):
+        entries: list[os.DirEntry[str]] = []
+        _walk(root.agent, os.path.realpath(root.path), set(), entries)
+        for entry in entries:
             try:
-                stat = entry.stat(follow_symlinks=True)
+                stat = entry.stat()
+                path = os.path.realpath(entry.path) if entry.is_symlink() else entry.path
             except OSError:
                 continue
             identity = (stat.st_dev, stat.st_ino)
-            if identity in seen:
-                continue
-            seen.add(identity)
-            files.append(
-                LogFile(
-                    agent=root.agent,
-                    path=real_path(entry),
-                    device=stat.st_dev,
-                    inode=stat.st_ino,
-                    size=stat.st_size,
-                    mtime_ns=stat.st_mtime_ns,
-                )
-            )
-    return files
+            if identity not in seen:
+                seen.add(identity)
+                found.append((root.agent, path, stat))
+    return found
+
+
+def discover_files(roots: list[LogRoot]) -> list[LogFile]:
+    """Every log file under the roots as a `LogFile`; see `find_log_files`."""
+    return [LogFile.from_stat(agent, path, stat) for agent, path, stat in find_log_files(roots)]
 
 
 def log_file_at(agent: str, path: str) -> LogFile | None:

@@ -1,0 +1,184 @@
+"""A warm ingest (the one every report runs first) compares each file's stat with the ledger
+and reads or writes only what changed: nothing at all when nothing changed, just the changed
+file when one grew, and it still notices files that appeared, vanished or came back."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from shared.ledger import Ledger, open_ledger
+from shared.reports import Filters, period_report
+from tests.core.helpers import ingest_env, totals
+from tests.core.logwriters import (
+    ClaudeSession,
+    CodexRollout,
+    claude_project_dir,
+    claude_usage,
+    codex_rollout_path,
+    text_block,
+    write_lines,
+    zstd_compress,
+)
+
+CWD = "/home/dev/app"
+
+
+def _session(session_id: str, outputs: list[int]) -> ClaudeSession:
+    session = ClaudeSession(session_id, cwd=CWD)
+    for index, output in enumerate(outputs):
+        session.reply(index + 1, [text_block("x")], claude_usage(10, output))
+    return session
+
+
+def _project(home: Path) -> Path:
+    return claude_project_dir(home / ".claude", CWD)
+
+
+def _ledger(tmp_path: Path) -> Ledger:
+    return open_ledger(tmp_path / "ledger.sqlite")
+
+
+def _stored(ledger: Ledger) -> dict[str, int]:
+    """Stored path -> missing flag."""
+    return dict(ledger.conn.execute("SELECT path, missing FROM sources").fetchall())
+
+
+def test_nothing_new_reads_and_writes_nothing(isolated_home: Path, tmp_path: Path) -> None:
+    for index in range(5):
+        _session(f"s-{index}", [10 + index]).write(_project(isolated_home) / f"s-{index}.jsonl")
+    rollout = CodexRollout("r-warm")
+    rollout.turn(1)
+    rollout.call(2, 1000, 40, cached=100)
+    plain = rollout.write(codex_rollout_path(isolated_home / ".codex", rollout))
+    zstd_compress(plain, Path(str(plain) + ".zst").with_name("rollout-archived.jsonl.zst"))
+    ledger = _ledger(tmp_path)
+    first = ingest_env(ledger)
+    assert first.files_seen == first.files_read == 7
+    before = totals(ledger)
+    changes = ledger.conn.total_changes
+    again = ingest_env(ledger)
+    assert again.files_seen == 7
+    assert again.files_read == 0 and again.bytes_read == 0 and again.new_calls == 0
+    # Not even a write transaction: a warm report leaves the ledger file as it was.
+    assert ledger.conn.total_changes == changes
+    assert totals(ledger) == before
+
+
+def test_one_grown_file_among_many_is_the_only_one_read(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    paths = [
+        _session(f"s-{index}", [5]).write(_project(isolated_home) / f"s-{index}.jsonl")
+        for index in range(6)
+    ]
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    assert totals(ledger)["output_tokens"] == 30
+    grown = _session("s-3", [5, 100])
+    write_lines(paths[3], grown.lines[1:], append=True)
+    summary = ingest_env(ledger)
+    assert summary.files_seen == 6 and summary.files_read == 1
+    assert totals(ledger)["output_tokens"] == 130
+    assert ingest_env(ledger).files_read == 0
+
+
+def test_a_file_that_vanished_and_came_back_counts_once(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    keep = _session("s-keep", [3]).write(_project(isolated_home) / "s-keep.jsonl")
+    away = _session("s-away", [70]).write(_project(isolated_home) / "s-away.jsonl")
+    content = away.read_bytes()
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    away.unlink()
+    summary = ingest_env(ledger)
+    assert summary.files_seen == 1
+    assert _stored(ledger) == {str(keep): 0, str(away): 1}
+    assert totals(ledger)["output_tokens"] == 73
+    # Back (a restored backup: a new inode, the same lines): present again, counted once.
+    away.write_bytes(content)
+    ingest_env(ledger)
+    assert _stored(ledger) == {str(keep): 0, str(away): 0}
+    assert totals(ledger)["output_tokens"] == 73
+    assert ingest_env(ledger).files_read == 0
+
+
+def test_new_file_next_to_known_ones_is_registered_and_read(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    _session("s-old", [8]).write(_project(isolated_home) / "s-old.jsonl")
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    _session("s-new", [9]).write(_project(isolated_home) / "s-new.jsonl")
+    summary = ingest_env(ledger)
+    assert summary.files_seen == 2 and summary.files_read == 1
+    assert totals(ledger)["output_tokens"] == 17
+
+
+def test_files_reached_through_links_are_stored_by_their_real_path(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """A linked project folder and a linked transcript: the ledger keys both by the real
+    path, so a warm run finds them unchanged."""
+    elsewhere = tmp_path / "elsewhere"
+    linked_dir_file = _session("s-dir", [4]).write(elsewhere / "project" / "s-dir.jsonl")
+    linked_file = _session("s-file", [6]).write(elsewhere / "loose" / "s-file.jsonl")
+    projects = isolated_home / ".claude" / "projects"
+    projects.mkdir(parents=True)
+    os.symlink(elsewhere / "project", projects / "-linked-project")
+    (projects / "-other").mkdir()
+    os.symlink(linked_file, projects / "-other" / "s-file.jsonl")
+    ledger = _ledger(tmp_path)
+    assert ingest_env(ledger).files_read == 2
+    assert set(_stored(ledger)) == {str(linked_dir_file), str(linked_file)}
+    again = ingest_env(ledger)
+    assert again.files_seen == 2 and again.files_read == 0
+
+
+def test_non_ascii_and_non_utf8_names_are_unchanged_on_a_warm_run(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    project = _project(isolated_home)
+    _session("s-café", [11]).write(project / "s-café.jsonl")
+    odd = os.fsencode(project) + b"/s-caf\xe9.jsonl"
+    with open(odd, "wb") as handle:
+        handle.write(b"".join(_session("s-latin1", [12]).lines))
+    ledger = _ledger(tmp_path)
+    assert ingest_env(ledger).files_read == 2
+    assert str(project / "s-café.jsonl") in _stored(ledger)
+    assert str(project) + "/s-caf\\xe9.jsonl" in _stored(ledger)
+    assert ingest_env(ledger).files_read == 0
+    assert totals(ledger)["output_tokens"] == 23
+
+
+def test_a_half_written_last_line_is_looked_at_again_until_it_ends(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    session = _session("s-half", [20, 30])
+    path = write_lines(_project(isolated_home) / "s-half.jsonl", session.lines[:1])
+    with open(path, "ab") as handle:
+        handle.write(session.lines[1][:25])
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    assert totals(ledger)["output_tokens"] == 20
+    offset = ledger.conn.execute("SELECT offset FROM sources").fetchone()
+    # Its stat is unchanged, yet bytes are left past the offset: read again, still no line.
+    assert ingest_env(ledger).files_read == 1
+    assert ledger.conn.execute("SELECT offset FROM sources").fetchone() == offset
+    assert totals(ledger)["output_tokens"] == 20
+    with open(path, "ab") as handle:
+        handle.write(session.lines[1][25:])
+    ingest_env(ledger)
+    assert totals(ledger)["output_tokens"] == 50
+
+
+def test_period_report_of_an_agent_without_calls_is_empty(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    _session("s-only-claude", [5]).write(_project(isolated_home) / "s-only-claude.jsonl")
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    report = period_report(ledger, "daily", Filters(agent="codex"))
+    assert report["daily"] == [] and report["totals"]["output_tokens"] == 0
+    assert period_report(_ledger(tmp_path / "empty"), "weekly", Filters())["weekly"] == []
