@@ -7,17 +7,21 @@ config costs more than that. Full validation (and its error messages) happens in
 
 from __future__ import annotations
 
-import tomllib
-
 from shared.paths import config_file
 
 
 def extra_roots() -> tuple[list[str], list[str]]:
     """Extra Claude and Codex roots from `[roots]`; nothing if the file is absent or broken."""
-    path = config_file()
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        text = config_file().read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return [], []
+    # Imported only when there is a file to parse: it costs a warm report milliseconds.
+    import tomllib
+
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
         return [], []
     roots = raw.get("roots")
     if not isinstance(roots, dict):

@@ -20,11 +20,10 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from shared.ledger import DERIVED_TRIGGERS, Ledger, rebuild_derived
 from shared.repos import RepoFinder
-from shared.sources.events import CLAUDE, ParsedChunk
+from shared.sources.agents import CLAUDE
 from shared.sources.roots import (
     FoundFile,
     LogFile,
@@ -34,10 +33,14 @@ from shared.sources.roots import (
     ledger_key,
 )
 
+# Not `from typing import ...`: a warm `burnmeter report` would pay milliseconds for it.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from concurrent.futures import Future
+    from typing import Any
 
     from shared.pricing import PriceBook
+    from shared.sources.events import ParsedChunk
 
 CHUNK_BYTES = 8 * 1024 * 1024
 # Below this much new data a process pool costs more than it saves.

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import atexit
 import os
-import shutil
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from shared.config_fast import extra_roots
 from shared.ingest import IngestSummary, display_path, ingest
 from shared.ledger import Ledger, LedgerError, open_ledger
 from shared.paths import ledger_path
-from shared.sources.events import CLAUDE, CODEX
+from shared.sources.agents import CLAUDE, CODEX
 from shared.sources.roots import LogRoot, claude_roots, codex_roots
 
+# Not `from typing import ...`: a warm `burnmeter report` would pay milliseconds for it.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from shared.config import LoadedSettings
     from shared.pricing import PriceBook
@@ -92,6 +90,11 @@ def demo_roots(folder: Path | None = None) -> list[LogRoot]:
 
 
 def _throwaway_folder() -> Path:
+    # Imported here: only `--demo` needs them, and they cost a warm report milliseconds.
+    import atexit
+    import shutil
+    import tempfile
+
     folder = Path(tempfile.mkdtemp(prefix="burnmeter-demo-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return folder

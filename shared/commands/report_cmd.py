@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date
-from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shared.commands.context import (
@@ -31,10 +30,14 @@ from shared.reports import (
     repos_report,
     sessions_report,
 )
-from shared.sources.events import AGENTS
+from shared.sources.agents import AGENTS
 from shared.timezones import local_zone
 
+# Not `from typing import ...`: a warm `burnmeter report` would pay milliseconds for it.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from shared.config import Settings
 
 KINDS = ("daily", "weekly", "monthly", "sessions", "blocks", "models", "repos", "files")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-CLAUDE = "claude-code"
-CODEX = "codex"
-AGENTS = (CLAUDE, CODEX)
+# Re-exported: the agent names live in shared.sources.agents.
+from shared.sources.agents import AGENTS as AGENTS
+from shared.sources.agents import CLAUDE as CLAUDE
+from shared.sources.agents import CODEX as CODEX
+
 # No real token count comes near this; a line claiming more is malformed (and would not
 # fit SQLite's 64-bit integers once summed).
 MAX_COUNT = 2**53

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.sources.events import CLAUDE, CODEX
+from shared.sources.agents import CLAUDE, CODEX
 
 
 @dataclass(frozen=True, slots=True)
