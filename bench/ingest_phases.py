@@ -1,0 +1,209 @@
+"""Where a cold ingest's CPU time goes, phase by phase, on the bench history.
+
+    python -m bench.ingest_phases                      # the history bench.ingest_vs_ccusage made
+    python -m bench.ingest_phases --home PATH --repeat 3
+
+Each parser phase runs in this one process (no pool), over every file of the history
+already in memory, `--repeat` times; the fastest run counts (CPU seconds from
+`time.process_time`, so other work on the machine disturbs it less than wall time). Then
+one real cold ingest (with its worker processes) into an empty temporary ledger times every
+SQL statement the writer runs. The phases:
+
+- read: the files' bytes from the page cache, in the chunks the ingest reads;
+- claude scan: finding the lines with usage or a tool error (two byte searches over every
+  buffer, and a look at each line's first and last byte), no line parsed;
+- claude parse / codex parse: the whole parser, rows included;
+- orjson: decoding the Claude lines the scan selects, nothing else;
+- pickle / unpickle: sending the parsed rows from a worker to the writer.
+
+Nothing here is a unit test: the figures depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import gc
+import os
+import pickle
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+DEFAULT_HOME = Path(os.environ.get("BURNMETER_BENCH_DATA", "/work/bench-data")) / "history/home"
+
+
+def best_of(repeat: int, work: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.process_time()
+        work()
+        times.append(time.process_time() - start)
+    return min(times)
+
+
+class TimedConnection:
+    """A sqlite3 connection that adds up the time of each statement it runs."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self.seconds: dict[str, float] = collections.defaultdict(float)
+        self.rows: collections.Counter[str] = collections.Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def _timed(self, label: str, count: int, call: Callable[[], Any]) -> Any:
+        start = time.perf_counter()
+        result = call()
+        self.seconds[label] += time.perf_counter() - start
+        self.rows[label] += count
+        return result
+
+    def execute(self, sql: str, *params: Any) -> Any:
+        label = " ".join(sql.split())[:60]
+        return self._timed(label, 1, lambda: self._conn.execute(sql, *params))
+
+    def executemany(self, sql: str, rows: Any) -> Any:
+        rows = list(rows)
+        label = "many: " + " ".join(sql.split())[:54]
+        return self._timed(label, len(rows), lambda: self._conn.executemany(sql, rows))
+
+
+def parser_phases(repeat: int) -> None:
+    from shared.ingest import CHUNK_BYTES, ChunkTask, parse_chunk, read_complete_lines
+    from shared.sources import claude
+    from shared.sources.codex import CodexState, parse_codex_lines
+    from shared.sources.roots import all_roots, discover_files
+
+    files = discover_files(all_roots())
+    by_agent = {
+        agent: [log for log in files if log.agent == agent] for agent in ("claude-code", "codex")
+    }
+
+    def read_all() -> None:
+        for log in files:
+            offset, at_end = 0, False
+            while not at_end:
+                _, offset, at_end = read_complete_lines(
+                    log.path, offset, min(CHUNK_BYTES, log.size - offset + 65536), False
+                )
+
+    data = {
+        agent: [Path(log.path).read_bytes() for log in logs] for agent, logs in by_agent.items()
+    }
+    sizes = {agent: sum(map(len, buffers)) for agent, buffers in data.items()}
+    selected: list[bytes] = []
+    real_read_line = claude._read_line
+
+    def keep_line(line: bytes, *_: object) -> None:
+        selected.append(line)
+
+    claude._read_line = keep_line  # type: ignore[assignment]
+    try:
+        for buffer in data["claude-code"]:
+            claude.parse_claude_lines(buffer, "bench")
+        lines = list(selected)
+        # The scan alone: each selected line is cut out, as in the parser, and dropped.
+        claude._read_line = lambda *_: None  # type: ignore[assignment]
+
+        def scan_only() -> None:
+            for buffer in data["claude-code"]:
+                claude.parse_claude_lines(buffer, "bench")
+
+        scan = best_of(repeat, scan_only)
+    finally:
+        claude._read_line = real_read_line  # type: ignore[assignment]
+
+    import orjson
+
+    def decode() -> None:
+        for line in lines:
+            orjson.loads(line)
+
+    results = [
+        parse_chunk(ChunkTask(1, log.agent, log.path, 0, None, False, size=log.size))
+        for log in files
+    ]
+    blob = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
+    gc.disable()  # as in the workers
+    rows = [
+        ("read (all files)", best_of(repeat, read_all), sum(sizes.values())),
+        ("claude scan only", scan, sizes["claude-code"]),
+        ("claude orjson of selected lines", best_of(repeat, decode), sum(map(len, lines))),
+        (
+            "claude parse (whole parser)",
+            best_of(
+                repeat, lambda: [claude.parse_claude_lines(b, "bench") for b in data["claude-code"]]
+            ),
+            sizes["claude-code"],
+        ),
+        (
+            "codex parse (whole parser)",
+            best_of(
+                repeat,
+                lambda: [parse_codex_lines(b, CodexState(), "bench") for b in data["codex"]],
+            ),
+            sizes["codex"],
+        ),
+        (
+            "pickle rows (worker side)",
+            best_of(repeat, lambda: pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)),
+            len(blob),
+        ),
+        ("unpickle rows (writer side)", best_of(repeat, lambda: pickle.loads(blob)), len(blob)),
+    ]
+    gc.enable()
+    print(f"files: {len(files)}; Claude lines selected by the scan: {len(lines):,}")
+    print(f"{'phase':<34} {'CPU s':>7} {'MB':>8}")
+    for name, seconds, size in rows:
+        print(f"{name:<34} {seconds:7.2f} {size / 1e6:8.1f}")
+
+
+def writer_phases() -> None:
+    from shared.ingest import ingest
+    from shared.ledger import open_ledger
+
+    with tempfile.TemporaryDirectory(prefix="burnmeter-phases-") as folder:
+        ledger = open_ledger(Path(folder) / "ledger.sqlite")
+        timed = TimedConnection(ledger.conn)
+        ledger.conn = timed  # type: ignore[assignment]
+        start_wall, start_cpu = time.perf_counter(), time.process_time()
+        summary = ingest(ledger)
+        wall, cpu = time.perf_counter() - start_wall, time.process_time() - start_cpu
+        children = os.times()
+        sql = sum(timed.seconds.values())
+        print(
+            f"\ncold ingest: {wall:.2f} s wall; writer process {cpu:.2f} CPU s, of which SQL "
+            f"{sql:.2f} s; parser processes {children.children_user + children.children_system:.2f}"
+            f" CPU s; {summary.new_calls:,} calls"
+        )
+        print(f"{'statement':<62} {'s':>6} {'rows':>8}")
+        for label, seconds in sorted(timed.seconds.items(), key=lambda item: -item[1])[:16]:
+            print(f"{label:<62} {seconds:6.3f} {timed.rows[label]:8,}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.ingest_phases")
+    parser.add_argument("--home", type=Path, default=DEFAULT_HOME, help="the history's HOME")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-writer", action="store_true")
+    args = parser.parse_args(argv)
+    if not args.home.is_dir():
+        parser.error(f"no history at {args.home}: run `python -m bench.ingest_vs_ccusage` first")
+    os.environ["HOME"] = str(args.home)
+    for name in ("CLAUDE_CONFIG_DIR", "CODEX_HOME"):
+        os.environ.pop(name, None)
+    print(f"history: {args.home}; load average {os.getloadavg()}")
+    parser_phases(args.repeat)
+    if not args.skip_writer:
+        writer_phases()
+    print(f"load average after: {os.getloadavg()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
