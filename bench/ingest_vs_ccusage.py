@@ -9,6 +9,9 @@ What it measures, each run on the same tree (HOME pointed at it, page cache warm
 - burnmeter cold: `burnmeter ingest` into an empty BURNMETER_DATA_DIR;
 - burnmeter warm: `burnmeter report daily --json --tz UTC` right after (nothing new to read);
 - memory: `burnmeter ingest` of one 700 MB Claude Code session file, peak RSS.
+burnmeter runs from a regular (non-editable) install of this checkout in a venv of its
+own, as a user who installs the package gets it; the warm report is also timed from the
+repository's editable `.venv`, as a developer runs it.
 Wall time, CPU time (user + sys, children included) and peak RSS come from
 `/usr/bin/time`; the median of the runs is reported. It also checks that burnmeter's daily
 totals equal the generator's expected.json, day by day and model by model, and compares
@@ -81,6 +84,24 @@ def clean_env(home: Path, data: Path) -> dict[str, str]:
     return env
 
 
+def regular_install(venv: Path) -> Path:
+    """`burnmeter` from a regular install of this checkout into `venv` (created, with the
+    dependencies, on first use; the package itself reinstalled every time, so it is the
+    code as it is now). pip compiles the bytecode at install time, as for any user; an
+    editable install reads the source tree instead (and where PYTHONDONTWRITEBYTECODE is
+    set, as on the project's build machine, compiles it again on every start)."""
+    python = venv / "bin" / "python"
+    if not python.exists():
+        print(f"creating {venv} …", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", str(REPO)], check=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(REPO)],
+        check=True,
+    )
+    return venv / "bin" / "burnmeter"
+
+
 def ensure_history(folder: Path, size: int, files: int, seed: int) -> Path:
     home = folder / "home"
     if not (folder / "expected.json").exists():
@@ -137,7 +158,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ingest_vs_ccusage")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="where corpora live")
     parser.add_argument("--ccusage", type=Path, default=DEFAULT_CCUSAGE)
-    parser.add_argument("--burnmeter", type=Path, default=REPO / ".venv" / "bin" / "burnmeter")
+    parser.add_argument(
+        "--burnmeter",
+        type=Path,
+        help="the burnmeter to measure (default: a regular install of this checkout into "
+        "DATA/venv, made or refreshed first)",
+    )
+    parser.add_argument(
+        "--editable-burnmeter",
+        type=Path,
+        default=REPO / ".venv" / "bin" / "burnmeter",
+        help="also time the warm report with this one (default: the repository's .venv)",
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--size", type=parse_size, default=parse_size("1GB"))
     parser.add_argument("--files", type=int, default=4000)
@@ -147,10 +179,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     history = ensure_history(args.data / "history", args.size, args.files, seed=1)
+    if args.burnmeter is None:
+        args.burnmeter = regular_install(args.data / "venv")
+    editable = args.editable_burnmeter if args.editable_burnmeter.exists() else None
     args.load_before = os.getloadavg()
     expected = json.loads((history.parent / "expected.json").read_text())
     work = args.data / "runs"
-    ccusage, cold, warm = [], [], []
+    ccusage, cold, warm, warm_editable = [], [], [], []
     problems: list[str] = []
     cc_totals: dict[str, int] = {}
     for number in range(args.runs):
@@ -167,6 +202,12 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(3)
         ]
         warm.append(min(warm_runs, key=lambda r: r.wall))
+        if editable is not None:
+            editable_runs = [
+                timed([str(editable), "report", "daily", "--json", "--tz", "UTC"], env)
+                for _ in range(3)
+            ]
+            warm_editable.append(min(editable_runs, key=lambda r: r.wall))
         problems = check_against_expected(json.loads(warm[-1].stdout), expected)
     single: Run | None = None
     if not args.skip_single:
@@ -180,7 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(work, ignore_errors=True)
     args.load_after = os.getloadavg()
 
-    markdown = render(args, expected, ccusage, cold, warm, single, problems, cc_totals)
+    markdown = render(
+        args, expected, ccusage, cold, warm, warm_editable, single, problems, cc_totals
+    )
     print(markdown)
     if args.write:
         args.write.write_text(markdown)
@@ -193,6 +236,7 @@ def render(
     ccusage: list[Run],
     cold: list[Run],
     warm: list[Run],
+    warm_editable: list[Run],
     single: Run | None,
     problems: list[str],
     cc_totals: dict[str, int],
@@ -222,6 +266,13 @@ def render(
         f"{median(warm, 'wall') / cc_wall:.3f} ({median(warm, 'cpu') / cc_cpu:.3f}) "
         "| ≤ 0.05 |",
     ]
+    if warm_editable:
+        e_wall, e_cpu = median(warm_editable, "wall"), median(warm_editable, "cpu")
+        lines.append(
+            f"| same, from the repository's editable `.venv` | {e_wall:.3f} | {e_cpu:.3f} | "
+            f"{median(warm_editable, 'rss_mb'):.0f} | {e_wall / cc_wall:.3f} "
+            f"({e_cpu / cc_cpu:.3f}) | |"
+        )
     if single is not None:
         lines.append(
             f"| burnmeter `ingest` of one {args.single / 1e6:.0f} MB file | {single.wall:.2f} | "
@@ -241,6 +292,11 @@ def render(
         + ", ".join(f"{r.wall:.2f}" for r in cold)
         + "; warm "
         + ", ".join(f"{r.wall:.3f}" for r in warm)
+        + (
+            "; warm from the editable .venv " + ", ".join(f"{r.wall:.3f}" for r in warm_editable)
+            if warm_editable
+            else ""
+        )
         + ".",
         "",
         "Totals: burnmeter's daily report equals the generator's expected.json day by day and "
