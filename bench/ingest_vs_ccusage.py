@@ -91,14 +91,15 @@ def regular_install(venv: Path) -> Path:
     editable install reads the source tree instead (and where PYTHONDONTWRITEBYTECODE is
     set, as on the project's build machine, compiles it again on every start)."""
     python = venv / "bin" / "python"
+    steps = [[str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall"]]
     if not python.exists():
         print(f"creating {venv} …", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", str(REPO)], check=True)
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(REPO)],
-        check=True,
-    )
+        steps.insert(0, [str(python), "-m", "pip", "install", "-q"])
+    for step in steps:
+        done = subprocess.run([*step, str(REPO)], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(step)} {REPO} failed:\n{done.stderr[-2000:]}")
     return venv / "bin" / "burnmeter"
 
 
