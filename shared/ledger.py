@@ -498,6 +498,10 @@ def _migrate(conn: sqlite3.Connection) -> None:
     """Apply the missing migrations, one transaction per step: a killed upgrade leaves the
     old version. The version is read inside the write transaction, so two processes
     opening a new (or old) ledger at once never apply the same step twice."""
+    if int(conn.execute("PRAGMA user_version").fetchone()[0]) >= SCHEMA_VERSION:
+        # Up to date (the usual case): no write lock, which would make a report wait for
+        # an ingest that holds it.
+        return
     while True:
         conn.execute("BEGIN IMMEDIATE")
         try:

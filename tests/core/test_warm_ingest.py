@@ -182,3 +182,30 @@ def test_period_report_of_an_agent_without_calls_is_empty(
     report = period_report(ledger, "daily", Filters(agent="codex"))
     assert report["daily"] == [] and report["totals"]["output_tokens"] == 0
     assert period_report(_ledger(tmp_path / "empty"), "weekly", Filters())["weekly"] == []
+
+
+def test_a_report_does_not_wait_for_an_ingest_that_holds_the_write_lock(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """Opening an up-to-date ledger and a warm ingest only read: a report run while the
+    tray writes a big batch answers at once instead of waiting for the batch's commit."""
+    import threading
+
+    _session("s-locked", [5]).write(_project(isolated_home) / "s-locked.jsonl")
+    ingest_env(_ledger(tmp_path))
+    writer = _ledger(tmp_path)
+    writer.conn.execute("BEGIN IMMEDIATE")
+    results: list[int] = []
+
+    def report() -> None:
+        reader = _ledger(tmp_path)
+        ingest_env(reader)
+        results.append(totals(reader)["output_tokens"])
+
+    try:
+        thread = threading.Thread(target=report, daemon=True)
+        thread.start()
+        thread.join(timeout=10)
+        assert results == [5]
+    finally:
+        writer.conn.execute("ROLLBACK")
