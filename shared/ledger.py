@@ -365,12 +365,24 @@ END;
 """
 
 # Each entry upgrades the ledger from version N to N+1. Append, never edit.
+# Period reports sum buckets per UTC day (`bucket / 96`) and model (shared.reports): this
+# index holds the buckets in that order with every column the sums read, so SQLite groups
+# them as it scans, with no sort (half the work of a warm daily report's query). Within a
+# day and model the buckets keep the table's order (bucket, agent): costs are summed in
+# the same order as before, to the last bit.
+BUCKET_DAY_V6 = """
+CREATE INDEX usage_buckets_day ON usage_buckets (bucket / 96, model, bucket, agent, calls,
+    input_tokens, output_tokens, cache_write_5m_tokens, cache_write_1h_tokens,
+    cache_read_tokens, reasoning_tokens, total_tokens, cost_usd, unpriced_calls);
+"""
+
 MIGRATIONS: list[str] = [
     SCHEMA_V1,
     STATUSLINE_V2,
     SESSION_RANKS_V3,
     AGENT_TS_V4,
     LIVE_TOTALS_V5,
+    BUCKET_DAY_V6,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -231,14 +231,37 @@ def _local_day_rows(ledger: Ledger, filters: Filters) -> list[tuple[Any, ...]]:
     low = first_last[0][0] if low is None else max(low, first_last[0][0])
     high = first_last[1][0] + 1 if high is None else min(high, first_last[1][0] + 1)
     rows: list[tuple[Any, ...]] = []
+    # Grouped by UTC day and model, the order of the index usage_buckets_day: SQLite sums
+    # as it scans, with no sort. A UTC day's buckets fall in at most two local days, split
+    # at one bucket of the day: a query for each part, the part's local day beside its rows.
+    sql = (
+        f"SELECT {UTC_DAY} + ?, model, {BUCKET_SUMS} FROM usage_buckets "
+        f"WHERE {' AND '.join(where)} AND {UTC_DAY} >= ? AND {UTC_DAY} <= ? "
+        f"AND bucket >= ? AND bucket < ? AND bucket % {PER_DAY} >= ? "
+        f"AND bucket % {PER_DAY} < ? GROUP BY {UTC_DAY}, model"
+    )
     for first, end, offset in _offset_segments(low, high, filters.tz):
-        sql = (
-            f"SELECT (bucket * {BUCKET_S} + ?) / {DAY_S} AS day, model, {BUCKET_SUMS} "
-            f"FROM usage_buckets WHERE {' AND '.join(where)} AND bucket >= ? AND bucket < ? "
-            "GROUP BY day, model"
-        )
-        rows += ledger.conn.execute(sql, [offset, *params, first, end]).fetchall()
+        for part_start, part_end, shift in _local_day_parts(offset):
+            if part_start < part_end:
+                bounds = [first // PER_DAY, (end - 1) // PER_DAY, first, end]
+                rows += ledger.conn.execute(
+                    sql, [shift, *params, *bounds, part_start, part_end]
+                ).fetchall()
     return rows
+
+
+PER_DAY = DAY_S // BUCKET_S
+UTC_DAY = f"bucket / {PER_DAY}"  # the expression usage_buckets_day is ordered by
+
+
+def _local_day_parts(offset_s: int) -> list[tuple[int, int, int]]:
+    """[(first, end, days to add)]: buckets `first` <= bucket % PER_DAY < `end` of a UTC day
+    fall in that day plus `days to add`, at UTC offset `offset_s` (|offset| < a day)."""
+    if offset_s >= 0:
+        split = -(-(DAY_S - offset_s) // BUCKET_S)  # the first bucket past local midnight
+        return [(0, split, 0), (split, PER_DAY, 1)]
+    split = -(offset_s // BUCKET_S)  # ceil(-offset_s / BUCKET_S): the first of the same day
+    return [(0, split, -1), (split, PER_DAY, 0)]
 
 
 EPOCH = date(1970, 1, 1)
