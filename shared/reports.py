@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from operator import add
 from zoneinfo import ZoneInfo
 
 from shared.ledger import BUCKET_MS, Ledger
@@ -94,8 +95,7 @@ def _zero_sums() -> list[Any]:
 
 
 def _add_sums(into: list[Any], sums: Sequence[Any]) -> None:
-    for index, value in enumerate(sums):
-        into[index] += value
+    into[:] = map(add, into, sums)
 
 
 def _sums_json(sums: list[Any]) -> dict[str, Any]:
