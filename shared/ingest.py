@@ -14,6 +14,7 @@ one transaction instead of one per file.
 
 from __future__ import annotations
 
+import gc
 import os
 import sqlite3
 import time
@@ -267,8 +268,6 @@ def parse_chunk(task: ChunkTask) -> ChunkResult:
 
 def parse_group(tasks: list[ChunkTask]) -> list[ChunkResult]:
     """The first chunk of each of several files, in one worker round trip."""
-    import gc
-
     # Parsing makes only acyclic objects (dicts, tuples, events): the cycle collector would
     # walk them again and again for nothing.
     gc.disable()
@@ -729,6 +728,21 @@ def _plan_tasks(
     return plan.tasks
 
 
+def _scan(ledger: Ledger, roots: list[LogRoot]) -> tuple[list[FoundFile], list[LogFile], bool]:
+    """Every log file under the roots, those of them that changed, and whether every file
+    the ledger knows as present was found (see `_changed_files`)."""
+    # A stat, a tuple and a row or two per file, tens of thousands of objects and not one
+    # reference cycle: the cycle collector, left on, would only walk them again and again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        found = find_log_files(roots)
+        return (found, *_changed_files(ledger, found))
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def _changed_files(ledger: Ledger, found: list[FoundFile]) -> tuple[list[LogFile], bool]:
     """The found files whose stat differs from what the ledger stored or that still have
     bytes to read (as `LogFile`s), and whether every file the ledger knows as present was
@@ -858,9 +872,8 @@ def ingest(
         summary = IngestSummary(files_seen=len(files), roots=roots)
         tasks = _plan_tasks(ledger, files, mark_missing=False)
     else:
-        found = find_log_files(roots)
+        found, changed, all_found = _scan(ledger, roots)
         summary = IngestSummary(files_seen=len(found), roots=roots)
-        changed, all_found = _changed_files(ledger, found)
         if not changed and all_found:
             return summary  # a warm run: nothing new, nothing gone
         present = {ledger_key(path) for _, path, _ in found}

@@ -209,3 +209,23 @@ def test_a_report_does_not_wait_for_an_ingest_that_holds_the_write_lock(
         assert results == [5]
     finally:
         writer.conn.execute("ROLLBACK")
+
+
+def test_an_ingest_leaves_the_cycle_collector_as_it_found_it(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """Discovery pauses the collector (it makes no cycles); a long-running tray or language
+    server must get it back on, and a caller that turned it off keeps it off."""
+    import gc
+
+    _session("s-gc", [5]).write(_project(isolated_home) / "s-gc.jsonl")
+    ledger = _ledger(tmp_path)
+    assert gc.isenabled()
+    ingest_env(ledger)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        ingest_env(ledger)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
