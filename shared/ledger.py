@@ -444,9 +444,13 @@ def _keep_private(path: Path) -> None:
 
 def _check_identity(conn: sqlite3.Connection, path: Path) -> None:
     try:
-        app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
-        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        # One statement, so one snapshot: read apart, a ledger that another burnmeter process
+        # is creating could show tables but not yet its application id, and look foreign.
+        app_id, version, tables = conn.execute(
+            "SELECT (SELECT application_id FROM pragma_application_id), "
+            "(SELECT user_version FROM pragma_user_version), "
+            "(SELECT count(*) FROM sqlite_master)"
+        ).fetchone()
     except sqlite3.DatabaseError as exc:
         raise LedgerCorrupt(
             f"The ledger at {path} is not a readable SQLite file ({exc}). burnmeter left it "

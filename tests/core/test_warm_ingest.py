@@ -5,6 +5,7 @@ file when one grew, and it still notices files that appeared, vanished or came b
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 from shared.ledger import Ledger, open_ledger
@@ -229,3 +230,33 @@ def test_an_ingest_leaves_the_cycle_collector_as_it_found_it(
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+class _OtherProcessCreatesTheLedger:
+    """A connection between whose first and second statement another burnmeter process
+    creates the ledger (all its migrations committed)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self._path = path
+        self._statements = 0
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        self._statements += 1
+        if self._statements == 2:
+            open_ledger(self._path).close()
+        return self._conn.execute(sql, *args)
+
+
+def test_a_ledger_another_process_is_creating_is_not_taken_for_a_foreign_file(
+    tmp_path: Path,
+) -> None:
+    """Two burnmeter processes starting at once on a new ledger (a report while the tray
+    starts): the identity check reads one snapshot, never tables without the app id."""
+    from shared.ledger import _check_identity
+
+    path = tmp_path / "ledger.sqlite"
+    path.touch()
+    conn = sqlite3.connect(path, isolation_level=None)
+    _check_identity(_OtherProcessCreatesTheLedger(conn, path), path)  # type: ignore[arg-type]
+    assert open_ledger(path).schema_version() > 0
