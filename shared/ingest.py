@@ -48,6 +48,10 @@ PARALLEL_THRESHOLD_BYTES = 32 * 1024 * 1024
 # Small files travel to a worker together, so a pool round trip is paid per group.
 GROUP_BYTES = 2 * 1024 * 1024
 GROUP_FILES = 128
+# Groups queued per worker, so the workers keep parsing while the writer commits a batch
+# (a commit can take longer than a few groups' parsing). On the bench history 16 against 2:
+# median cold ingest 8.76 against 9.27 s in 7 interleaved runs each.
+IN_FLIGHT_PER_WORKER = 16
 # A transaction is committed once it holds about this much, or after this long: few
 # commits on a cold ingest, yet progress is saved (and shown) often.
 BATCH_ROWS = 40_000
@@ -833,7 +837,7 @@ def _results_parallel(tasks: list[ChunkTask], workers: int) -> Iterator[ChunkRes
             if pending:
                 running.add(pool.submit(parse_group, pending.pop()))
 
-        for _ in range(workers * 2):
+        for _ in range(workers * IN_FLIGHT_PER_WORKER):
             submit_next()
         while running:
             done, running = wait(running, timeout=0, return_when=FIRST_COMPLETED)
