@@ -1,5 +1,6 @@
 """The settings window: budgets, plan and price, meter mode, tier rules, watched roots,
-start at login and the language server's TCP mode, saved as TOML through `shared.config`.
+the weekly summary's Monday export, start at login and the language server's TCP mode,
+saved as TOML through `shared.config`.
 
 A settings file that could not be read is never replaced without asking: the window
 says what was wrong, shows the defaults, and asks before saving over the file.
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -46,6 +48,12 @@ PLANS = (
 )
 TIERS = ("economy", "standard", "frontier", "unknown")
 METER_MODES = (("today", "Today's cost"), ("session", "Running session's cost"))
+SUMMARY_FORMATS = (
+    ("html", "HTML with charts"),
+    ("md", "Markdown"),
+    ("json", "JSON"),
+    ("csv", "CSV"),
+)
 
 
 def _money_box() -> QDoubleSpinBox:
@@ -163,6 +171,7 @@ class SettingsDialog(QDialog):
         always.setWordWrap(True)
         form.addRow(always)
         right.addWidget(roots_box)
+        left.insertWidget(left.count() - 1, self._summary_box())  # above the stretch
 
         box = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -171,6 +180,32 @@ class SettingsDialog(QDialog):
         box.rejected.connect(self.reject)
         layout.addWidget(box)
         self.show_settings(loaded.settings)
+
+    def _summary_box(self) -> QGroupBox:
+        summary_box = QGroupBox("Weekly summary (written every Monday while the tray runs)")
+        form = QFormLayout(summary_box)
+        self.summary_dir = QLineEdit()
+        self.summary_dir.setPlaceholderText("off (choose a folder to turn it on)")
+        choose = QPushButton("Choose…")
+        choose.clicked.connect(self._choose_summary_dir)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.summary_dir, 1)
+        folder_row.addWidget(choose)
+        form.addRow("Folder", folder_row)
+        self.summary_format = QComboBox()
+        for value, label in SUMMARY_FORMATS:
+            self.summary_format.addItem(label, value)
+        form.addRow("Format", self.summary_format)
+        self.summary_redact = QCheckBox("Repository paths as short hashes (for sharing)")
+        form.addRow(self.summary_redact)
+        return summary_box
+
+    def _choose_summary_dir(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Folder for the weekly summary", self.summary_dir.text()
+        )
+        if folder:
+            self.summary_dir.setText(folder)
 
     def show_settings(self, settings: Settings) -> None:
         self.daily.setValue(settings.budgets.daily_usd or 0)
@@ -186,6 +221,11 @@ class SettingsDialog(QDialog):
         self.timezone.setText(settings.timezone)
         self.claude_roots.setPlainText("\n".join(settings.roots.claude))
         self.codex_roots.setPlainText("\n".join(settings.roots.codex))
+        self.summary_dir.setText(settings.summary.auto_export_dir)
+        self.summary_format.setCurrentIndex(
+            max(0, self.summary_format.findData(settings.summary.auto_export_format))
+        )
+        self.summary_redact.setChecked(settings.summary.redact)
         self.tier_table.setRowCount(0)
         for rule in settings.tier_policy.get("rules", []):
             if isinstance(rule, dict):
@@ -240,6 +280,11 @@ class SettingsDialog(QDialog):
         data["roots"] = {
             "claude": _lines(self.claude_roots.toPlainText()),
             "codex": _lines(self.codex_roots.toPlainText()),
+        }
+        data["summary"] = {
+            "auto_export_dir": self.summary_dir.text().strip(),
+            "auto_export_format": self.summary_format.currentData(),
+            "redact": self.summary_redact.isChecked(),
         }
         policy = dict(data.get("tier_policy") or {})
         rules = self.tier_rules()

@@ -38,6 +38,9 @@ def test_every_field_round_trips_through_the_toml_file(qtbot: QtBot, isolated_ho
     window.claude_roots.setPlainText("/mnt/laptop/.claude\n\n  /srv/other/.claude  \n")
     window.codex_roots.setPlainText("/mnt/laptop/.codex")
     window.add_tier_rule("my-model*", "economy")
+    window.summary_dir.setText("  ~/Documents/burnmeter ")
+    window.summary_format.setCurrentIndex(window.summary_format.findData("md"))
+    window.summary_redact.setChecked(True)
     with qtbot.waitSignal(window.saved) as saved:
         assert window.save()
 
@@ -57,6 +60,9 @@ def test_every_field_round_trips_through_the_toml_file(qtbot: QtBot, isolated_ho
     assert settings.roots.codex == ["/mnt/laptop/.codex"]
     assert settings.tier_policy == {"rules": [{"match": "my-model*", "tier": "economy"}]}
     assert settings.prices["my-model"].input_mtok == 2.0
+    assert settings.summary.auto_export_dir == "~/Documents/burnmeter"
+    assert settings.summary.auto_export_format == "md"
+    assert settings.summary.redact is True
 
     # Opening the window again shows what was saved.
     again = dialog(qtbot)
@@ -65,6 +71,9 @@ def test_every_field_round_trips_through_the_toml_file(qtbot: QtBot, isolated_ho
     assert again.meter_mode.currentData() == "session"
     assert again.tier_rules() == [{"match": "my-model*", "tier": "economy"}]
     assert again.claude_roots.toPlainText() == "/mnt/laptop/.claude\n/srv/other/.claude"
+    assert again.summary_dir.text() == "~/Documents/burnmeter"
+    assert again.summary_format.currentData() == "md"
+    assert again.summary_redact.isChecked()
 
 
 def test_start_at_login_writes_and_removes_the_xdg_autostart_entry(
