@@ -105,6 +105,10 @@ class SessionActivity:
                     seen.setdefault(path, None)
         return list(seen)
 
+    def change_calls(self) -> int:
+        """How many of the session's tool calls were change tools, with or without paths."""
+        return sum(1 for tool in self.tools if tool_kind(tool.name) == "change")
+
     def cost_between(self, start_ms: int, end_ms: int) -> float:
         return sum(call.cost for call in self.calls if start_ms <= call.ts_ms <= end_ms)
 

@@ -7,8 +7,9 @@ start up to `outcome_window_days` later, that touch one of the files it changed:
 - "committed": such commits exist (their shas, oldest first);
 - "uncommitted": the session changed files in the repository, no such commit (yet);
 - "no-changes": the session changed no file inside its repository;
-- "unknown": no working directory, not a git repository, the folder is gone, a shallow
-  clone, git missing or too slow. The reason says which; this is never an error.
+- "unknown": change calls that name no file, no working directory, not a git repository,
+  the folder is gone, a shallow clone, git missing or too slow. The reason says which;
+  this is never an error.
 
 One `git log` per repository covers every session asked about, so a report over a
 thousand sessions in five repositories runs five `git log`s.
@@ -148,7 +149,16 @@ def session_outcomes(
     for activity in sessions:
         changed = activity.changed_files()
         root = _repo_root(activity)
-        if not changed:
+        if not changed and activity.change_calls():
+            # An edit whose file the log does not name (a patch without file headers, a
+            # plugin's write tool): there were changes, but nothing to match commits to.
+            outcomes[activity.session_id] = Outcome(
+                "unknown",
+                [],
+                f"its {activity.change_calls()} change call(s) named no file, "
+                "so no commit can be matched to them",
+            )
+        elif not changed:
             outcomes[activity.session_id] = Outcome(
                 "no-changes", [], "the session made no file changes (no Edit, Write or patch)"
             )

@@ -96,6 +96,18 @@ def test_no_changes_when_the_session_only_read(tmp_path: Path, repo: GitRepo) ->
     assert (outcome.status, outcome.commits) == ("no-changes", [])
 
 
+def test_change_calls_that_name_no_file_are_unknown_not_no_changes(
+    tmp_path: Path, repo: GitRepo
+) -> None:
+    session = ClaudeSession(tmp_path / ".claude", "sess-pathless", str(repo.root))
+    session.assistant(T0, tools=[("Write", {"content": "x"})])  # no file_path logged
+    session.write()
+    repo.commit(T0 + HOUR, {"app.py": "v1\n"})
+    outcome = session_insights(_ledger(tmp_path), Settings())["sess-pathless"].outcome
+    assert (outcome.status, outcome.commits) == ("unknown", [])
+    assert "1 change call(s) named no file" in outcome.reason
+
+
 def test_codex_patch_with_relative_path(tmp_path: Path, repo: GitRepo) -> None:
     rollout = CodexRollout(
         tmp_path / ".codex", "019c0000-aaaa-7000-8000-000000000001", str(repo.root), T0
