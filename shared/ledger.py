@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -470,6 +471,35 @@ def _check_identity(conn: sqlite3.Connection, path: Path) -> None:
         )
 
 
+# How long opening the ledger waits for another process's lock (also SQLite's busy timeout).
+LOCK_WAIT_SECONDS = 30
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Put the ledger in WAL mode (stored in the file: a new ledger switches once). While
+    another process holds the new file's write lock (it is creating the ledger too), SQLite
+    fails the switch at once instead of waiting (a read cannot wait to become a write, or
+    two could wait for each other), so the wait happens here."""
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    pause = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
+
+
 def open_ledger(path: Path | None = None, *, readonly: bool = False) -> Ledger:
     """Open (creating and migrating if needed) the ledger at `path` or the default location."""
     path = path or ledger_path()
@@ -486,7 +516,11 @@ def open_ledger(path: Path | None = None, *, readonly: bool = False) -> Ledger:
     uri = f"{location}?mode=ro" if readonly else location
     try:
         conn = sqlite3.connect(
-            uri, uri=True, timeout=30, isolation_level=None, check_same_thread=False
+            uri,
+            uri=True,
+            timeout=LOCK_WAIT_SECONDS,
+            isolation_level=None,
+            check_same_thread=False,
         )
     except sqlite3.OperationalError as exc:
         raise LedgerError(f"Cannot open the ledger at {path}: {exc}") from exc
@@ -494,10 +528,23 @@ def open_ledger(path: Path | None = None, *, readonly: bool = False) -> Ledger:
         _check_identity(conn, path)
         if not readonly:
             _keep_private(path)
-            conn.execute("PRAGMA journal_mode = WAL")
+            _use_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
             _migrate(conn)
         conn.execute("PRAGMA foreign_keys = OFF")
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if _is_busy(exc):
+            # Waited for LOCK_WAIT_SECONDS: held, not damaged.
+            raise LedgerError(
+                f"The ledger at {path} stayed locked by another process for "
+                f"{LOCK_WAIT_SECONDS} s ({exc}). Try again when the other burnmeter (an "
+                f"ingest, the tray) is done."
+            ) from exc
+        raise LedgerCorrupt(
+            f"The ledger at {path} is damaged ({exc}). burnmeter left it untouched; move it "
+            f"aside and run `burnmeter ingest` to rebuild it from the agents' logs."
+        ) from exc
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise LedgerCorrupt(

@@ -8,6 +8,8 @@ import json
 import os
 import sqlite3
 import stat
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from shared.ledger import (
     MIGRATIONS,
     SCHEMA_VERSION,
     LedgerCorrupt,
+    LedgerError,
     LedgerForeign,
     open_ledger,
 )
@@ -208,3 +211,46 @@ def test_data_dir_with_uri_characters_in_its_name(isolated_home: Path, tmp_path:
     report = run_cli("report", "daily", "--json", "--no-ingest", env=env)
     assert json.loads(report.stdout)["totals"]["output_tokens"] == 100
     assert sorted(p.name for p in tmp_path.iterdir()) == [folder.name]
+
+
+def _hold_write_lock(path: Path) -> sqlite3.Connection:
+    """Another connection in the middle of a write on the (new, empty) ledger file, as a
+    second burnmeter creating the same ledger is."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+def test_a_new_ledger_another_process_is_writing_opens_once_the_lock_is_free(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "data" / "ledger.sqlite"
+    holder = _hold_write_lock(path)
+    released = threading.Timer(0.4, lambda: holder.execute("COMMIT"))
+    released.start()
+    started = time.monotonic()
+    ledger = open_ledger(path)  # SQLite refuses the switch to WAL at once: it must wait
+    released.join()
+    holder.close()
+    assert time.monotonic() - started >= 0.3
+    assert ledger.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert ledger.schema_version() == SCHEMA_VERSION
+
+
+def test_a_ledger_locked_for_too_long_is_reported_as_busy_not_damaged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ledger_module, "LOCK_WAIT_SECONDS", 0.3)
+    path = tmp_path / "data" / "ledger.sqlite"
+    holder = _hold_write_lock(path)
+    try:
+        with pytest.raises(LedgerError) as raised:
+            open_ledger(path)
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    assert not isinstance(raised.value, LedgerCorrupt)
+    assert "locked by another process" in str(raised.value)
+    assert path.exists()
