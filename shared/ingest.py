@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from shared.ledger import DERIVED_TRIGGERS, Ledger, rebuild_derived
+from shared.ledger import DERIVED_TRIGGERS, TOKEN_COLUMNS, Ledger, rebuild_derived
 from shared.repos import RepoFinder
 from shared.sources.agents import CLAUDE
 from shared.sources.roots import (
@@ -318,18 +318,7 @@ def rows_of(parsed: ParsedChunk) -> ChunkRows:
 _BETTER = """(excluded.total_tokens > usage_events.total_tokens
         OR (excluded.total_tokens = usage_events.total_tokens
             AND excluded.speed = 'fast' AND usage_events.speed != 'fast'))"""
-_TAKEN = (
-    "input_tokens",
-    "output_tokens",
-    "cache_write_5m_tokens",
-    "cache_write_1h_tokens",
-    "cache_read_tokens",
-    "reasoning_tokens",
-    "total_tokens",
-    "speed",
-    "cost_usd",
-    "priced",
-)
+_TAKEN = (*TOKEN_COLUMNS, "speed", "cost_usd", "priced")
 # A call is timed by its earliest reading (a streamed reply's first line; a sidechain copy
 # never moves it later), so the result is the same whatever order files are read in.
 UPSERT_EVENT = f"""INSERT INTO usage_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)

@@ -23,6 +23,7 @@ from shared.commands.render import (
     tokens,
 )
 from shared.reports import (
+    TOKEN_FIELDS,
     Filters,
     files_report,
     models_report,
@@ -43,12 +44,7 @@ if TYPE_CHECKING:
 KINDS = ("daily", "weekly", "monthly", "sessions", "blocks", "models", "repos", "files")
 TOKEN_COLUMNS = ["Input", "Output", "Cache Create", "Cache Read", "Total Tokens", "Cost (USD)"]
 CSV_TOKENS = [
-    "input_tokens",
-    "output_tokens",
-    "cache_write_tokens",
-    "cache_read_tokens",
-    "reasoning_tokens",
-    "total_tokens",
+    *TOKEN_FIELDS,
     "cost_usd",
     # Calls of models with no price: their cost is missing from cost_usd, never a silent $0.
     "unpriced_calls",

@@ -12,7 +12,7 @@ import os
 from sys import intern
 from typing import Any
 
-from shared.sources.events import CLAUDE, ParsedChunk, has_absurd_count
+from shared.sources.events import CLAUDE, ParsedChunk, count_of, has_absurd_count
 from shared.sources.hashing import input_hash
 from shared.sources.jsonline import load_line
 from shared.sources.timeutil import iso_to_ms
@@ -124,10 +124,6 @@ def _read_line(
         _read_tool_errors(message, chunk)
 
 
-def _int(value: object) -> int:
-    return value if isinstance(value, int) and value > 0 else 0
-
-
 def _read_assistant(
     record: dict[str, Any], message: dict[str, Any], fallback_session_id: str, chunk: ParsedChunk
 ) -> None:
@@ -155,11 +151,11 @@ def _read_assistant(
         key = f"cc:line:{get('uuid') or input_hash(usage)}:{ts_ms}"
 
     usage_get = usage.get
-    cache_write_total = _int(usage_get("cache_creation_input_tokens"))
+    cache_write_total = count_of(usage_get("cache_creation_input_tokens"))
     split = usage_get("cache_creation")
     if isinstance(split, dict):
-        write_1h = _int(split.get("ephemeral_1h_input_tokens"))
-        write_5m = _int(split.get("ephemeral_5m_input_tokens"))
+        write_1h = count_of(split.get("ephemeral_1h_input_tokens"))
+        write_5m = count_of(split.get("ephemeral_5m_input_tokens"))
         # Whatever the split does not explain is priced at the 5m rate, like the old logs.
         write_5m += max(0, cache_write_total - write_1h - write_5m)
     else:
@@ -182,11 +178,11 @@ def _read_assistant(
         model,
         speed if isinstance(speed, str) and speed else "standard",
         (
-            _int(usage_get("input_tokens")),
-            _int(usage_get("output_tokens")),
+            count_of(usage_get("input_tokens")),
+            count_of(usage_get("output_tokens")),
             write_5m,
             write_1h,
-            _int(usage_get("cache_read_input_tokens")),
+            count_of(usage_get("cache_read_input_tokens")),
             0,
         ),
         model == "<synthetic>" or bool(get("isApiErrorMessage")),

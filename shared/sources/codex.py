@@ -29,6 +29,7 @@ from shared.sources.events import (
     ParsedChunk,
     RateLimitRow,
     ToolCall,
+    count_of,
     has_absurd_count,
 )
 from shared.sources.hashing import input_hash
@@ -410,10 +411,7 @@ def _read_token_count(
 
 
 def _count(usage: object, name: str) -> int:
-    if not isinstance(usage, dict):
-        return 0
-    value = usage.get(name)
-    return value if isinstance(value, int) and value > 0 else 0
+    return count_of(usage.get(name)) if isinstance(usage, dict) else 0
 
 
 def _rate_limit_row(limits: dict[str, Any], session_id: str, ts_ms: int) -> RateLimitRow:

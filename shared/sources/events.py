@@ -15,6 +15,12 @@ from shared.sources.agents import CODEX as CODEX
 MAX_COUNT = 2**53
 
 
+def count_of(value: object) -> int:
+    """A logged token count: a positive integer, anything else (missing, null, negative,
+    a string) counts as 0."""
+    return value if isinstance(value, int) and value > 0 else 0
+
+
 def has_absurd_count(*usages: object) -> bool:
     """True if any integer in these usage dicts (one level of nesting) is out of range."""
     # Plain loops: this runs for every usage line, and a generator per value costs more

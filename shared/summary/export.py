@@ -17,6 +17,7 @@ import orjson
 
 from shared.config import Settings
 from shared.ledger import Ledger
+from shared.reports import TOKEN_FIELDS
 from shared.summary.build import build_summary
 from shared.summary.markdown import render_markdown
 from shared.summary.weeks import IsoWeek, last_complete_week
@@ -29,12 +30,7 @@ CSV_COLUMNS = [
     "date",
     "agent",
     "model",
-    "input_tokens",
-    "output_tokens",
-    "cache_write_tokens",
-    "cache_read_tokens",
-    "reasoning_tokens",
-    "total_tokens",
+    *TOKEN_FIELDS,
     "cost_usd",
     "calls",
 ]
