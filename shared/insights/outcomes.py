@@ -149,18 +149,21 @@ def session_outcomes(
     for activity in sessions:
         changed = activity.changed_files()
         root = _repo_root(activity)
-        if not changed and activity.change_calls():
+        if not changed:
             # An edit whose file the log does not name (a patch without file headers, a
-            # plugin's write tool): there were changes, but nothing to match commits to.
-            outcomes[activity.session_id] = Outcome(
-                "unknown",
-                [],
-                f"its {activity.change_calls()} change call(s) named no file, "
-                "so no commit can be matched to them",
-            )
-        elif not changed:
-            outcomes[activity.session_id] = Outcome(
-                "no-changes", [], "the session made no file changes (no Edit, Write or patch)"
+            # plugin's write tool) is a change with nothing to match commits to.
+            pathless = activity.change_calls()
+            outcomes[activity.session_id] = (
+                Outcome(
+                    "unknown",
+                    [],
+                    f"its {pathless} change call(s) named no file, "
+                    "so no commit can be matched to them",
+                )
+                if pathless
+                else Outcome(
+                    "no-changes", [], "the session made no file changes (no Edit, Write or patch)"
+                )
             )
         elif root is None:
             outcomes[activity.session_id] = Outcome(
