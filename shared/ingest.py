@@ -662,23 +662,15 @@ def _decide(ledger: Ledger, files: list[LogFile], present: set[str] | None = Non
 
 
 def _plan_tasks(
-    ledger: Ledger,
-    files: list[LogFile],
-    *,
-    mark_missing: bool = True,
-    present: set[str] | None = None,
+    ledger: Ledger, files: list[LogFile], *, present: set[str] | None = None
 ) -> list[ChunkTask]:
     """Register files and decide where each needs reading from; unchanged files need nothing.
 
-    With `mark_missing`, known files absent from `present` (default: the keys of `files`)
+    With `present` (the keys of every file a full scan found), known files absent from it
     are flagged as gone (their history stays); a targeted ingest of a few files passes
-    False. When nothing changed no write transaction is opened at all; otherwise the
+    none. When nothing changed no write transaction is opened at all; otherwise the
     decision is made again inside it, since another burnmeter process may have registered
     the same files."""
-    if mark_missing and present is None:
-        present = {log.key for log in files}
-    elif not mark_missing:
-        present = None
     plan = _decide(ledger, files, present)
     if not plan.writes:
         return plan.tasks
@@ -863,7 +855,7 @@ def ingest(
     roots = all_roots() if roots is None else roots
     if files is not None:
         summary = IngestSummary(files_seen=len(files), roots=roots)
-        tasks = _plan_tasks(ledger, files, mark_missing=False)
+        tasks = _plan_tasks(ledger, files)
     else:
         found, changed, all_found = _scan(ledger, roots)
         summary = IngestSummary(files_seen=len(found), roots=roots)
