@@ -189,13 +189,9 @@ class IngestSummary:
 
 
 def _session_from_path(path: str) -> str:
-    """The session id a file's name implies, for lines that carry none (valid UTF-8, like
-    `LogFile.key`)."""
-    name = (
-        os.path.basename(path)
-        .encode("utf-8", "surrogateescape")
-        .decode("utf-8", "backslashreplace")
-    )
+    """The session id a file's name implies, for lines that carry none (valid UTF-8, as
+    the ledger stores paths)."""
+    name = ledger_key(os.path.basename(path))
     for suffix in (".jsonl.zst", ".jsonl"):
         if name.endswith(suffix):
             return name[: -len(suffix)]
