@@ -80,11 +80,41 @@ class Totals:
         self.calls += calls
 
     def as_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {name: getattr(self, name) for name in TOKEN_FIELDS}
-        data["cost_usd"] = round(self.cost_usd, 6)
-        if self.unpriced_calls:
-            data["unpriced_calls"] = self.unpriced_calls
-        return data
+        return _totals_json(
+            self.input_tokens,
+            self.output_tokens,
+            self.cache_write_tokens,
+            self.cache_read_tokens,
+            self.reasoning_tokens,
+            self.total_tokens,
+            self.cost_usd,
+            self.unpriced_calls,
+        )
+
+
+def _totals_json(
+    input_tokens: int,
+    output_tokens: int,
+    cache_write_tokens: int,
+    cache_read_tokens: int,
+    reasoning_tokens: int,
+    total_tokens: int,
+    cost_usd: float,
+    unpriced_calls: int,
+) -> dict[str, Any]:
+    """The JSON contract's token fields (TOKEN_FIELDS order), cost and unpriced calls."""
+    data: dict[str, Any] = {
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "cache_write_tokens": cache_write_tokens,
+        "cache_read_tokens": cache_read_tokens,
+        "reasoning_tokens": reasoning_tokens,
+        "total_tokens": total_tokens,
+        "cost_usd": round(cost_usd, 6),
+    }
+    if unpriced_calls:
+        data["unpriced_calls"] = unpriced_calls
+    return data
 
 
 # A period report sums hundreds of rows into plain lists, in the order of BUCKET_SUMS:
@@ -100,18 +130,9 @@ def _add_sums(into: list[Any], sums: Sequence[Any]) -> None:
 
 def _sums_json(sums: list[Any]) -> dict[str, Any]:
     """What `Totals.as_json` gives for the same rows."""
-    data: dict[str, Any] = {
-        "input_tokens": sums[0],
-        "output_tokens": sums[1],
-        "cache_write_tokens": sums[2] + sums[3],
-        "cache_read_tokens": sums[4],
-        "reasoning_tokens": sums[5],
-        "total_tokens": sums[6],
-        "cost_usd": round(sums[7], 6),
-    }
-    if sums[8]:
-        data["unpriced_calls"] = sums[8]
-    return data
+    return _totals_json(
+        sums[0], sums[1], sums[2] + sums[3], sums[4], sums[5], sums[6], sums[7], sums[8]
+    )
 
 
 def local_day(ts_ms: int, tz: ZoneInfo) -> date:
