@@ -313,7 +313,10 @@ class ClaudeSession:
     replayable: list[bytes] = field(default_factory=list)
 
 
-class ClaudeWriter:
+class AgentWriter:
+    """What the Claude Code and Codex writers share: the random source, the filler text,
+    the expected totals and the size scale."""
+
     def __init__(self, rng: random.Random, filler: Filler, expected: Expected, scale: float):
         self.rng = rng
         self.filler = filler
@@ -325,6 +328,8 @@ class ClaudeWriter:
         value = math.exp(self.rng.uniform(math.log(low), math.log(high)))
         return max(8, int(value * self.scale))
 
+
+class ClaudeWriter(AgentWriter):
     def _base(self, session: ClaudeSession, kind: str, ts: datetime) -> dict[str, Any]:
         line_uuid = _uuid(self.rng)
         record: dict[str, Any] = {
@@ -649,17 +654,7 @@ class CodexSession:
     secondary: float = 0.0
 
 
-class CodexWriter:
-    def __init__(self, rng: random.Random, filler: Filler, expected: Expected, scale: float):
-        self.rng = rng
-        self.filler = filler
-        self.expected = expected
-        self.scale = scale
-
-    def _size(self, low: int, high: int) -> int:
-        value = math.exp(self.rng.uniform(math.log(low), math.log(high)))
-        return max(8, int(value * self.scale))
-
+class CodexWriter(AgentWriter):
     def _line(self, ts: datetime, kind: str, payload: dict[str, Any]) -> bytes:
         return _dump({"timestamp": _iso(ts), "type": kind, "payload": payload})
 
