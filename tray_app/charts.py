@@ -76,13 +76,19 @@ def _nice_max(value: float) -> float:
     return 40 * magnitude
 
 
-def paint_stacked_days(painter: QPainter, rect: QRectF, data: StackedDays) -> None:
+def _begin_chart(painter: QPainter) -> QFontMetrics:
+    """Save the painter's state (the chart restores it) and set the charts' antialiasing
+    and 11 px labels; returns the labels' metrics."""
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     font = QFont(painter.font())
     font.setPixelSize(11)
     painter.setFont(font)
-    metrics = QFontMetrics(font)
+    return QFontMetrics(font)
+
+
+def paint_stacked_days(painter: QPainter, rect: QRectF, data: StackedDays) -> None:
+    metrics = _begin_chart(painter)
     data = data.top_models()
     models = list(data.values)
     totals = [sum(data.values[m][i] for m in models) for i in range(len(data.days))]
@@ -150,12 +156,7 @@ def paint_bars(
     painter: QPainter, rect: QRectF, rows: Sequence[tuple[str, float]], colour: str = PALETTE[0]
 ) -> None:
     """Horizontal bars, one per (label, cost) row, labelled with the cost."""
-    painter.save()
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    font = QFont(painter.font())
-    font.setPixelSize(11)
-    painter.setFont(font)
-    metrics = QFontMetrics(font)
+    metrics = _begin_chart(painter)
     row_h = metrics.height() + 8
     shown = list(rows)[: max(1, int(rect.height() // row_h))]
     label_w = min(
