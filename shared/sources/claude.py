@@ -12,6 +12,8 @@ import os
 from sys import intern
 from typing import Any
 
+from stringzilla import find as find_bytes
+
 from shared.sources.events import CLAUDE, ParsedChunk, count_of, has_absurd_count
 from shared.sources.hashing import input_hash
 from shared.sources.jsonline import load_line
@@ -35,8 +37,11 @@ def parse_claude_lines(data: bytes, fallback_session_id: str) -> ParsedChunk:
     """Parse complete lines (the buffer ends at a newline or is empty).
 
     Only lines that carry usage or a tool error are parsed. They are found by searching
-    the whole buffer for the two markers (a fast byte search) instead of testing line by
-    line; every other line only gets its first and last byte looked at.
+    the whole buffer for the two markers instead of testing line by line; every other
+    line only gets its first and last byte looked at. The marker searches are the
+    parser's biggest cost: stringzilla's SIMD search does them ~4x faster than
+    `bytes.find` (0.27 against 1.12 CPU s on the 886 MB Claude half of the bench history),
+    whose skip table stalls on the `"` that ends `"usage"` and fills JSON.
     """
     if b"\r" in data:
         # Unusual line endings: take the simple line-by-line path, same results.
@@ -44,8 +49,8 @@ def parse_claude_lines(data: bytes, fallback_session_id: str) -> ParsedChunk:
     chunk = ParsedChunk()
     find = data.find
     end = len(data)
-    next_usage = find(USAGE_MARK)
-    next_error = find(ERROR_MARK)
+    next_usage = find_bytes(data, USAGE_MARK)
+    next_error = find_bytes(data, ERROR_MARK)
     if next_usage < 0:
         next_usage = end
     if next_error < 0:
@@ -64,11 +69,11 @@ def parse_claude_lines(data: bytes, fallback_session_id: str) -> ParsedChunk:
                 b'"is_error":true' in line or b'"is_error": true' in line
             )
             if has_usage:
-                next_usage = find(USAGE_MARK, nl)
+                next_usage = find_bytes(data, USAGE_MARK, nl)
                 if next_usage < 0:
                     next_usage = end
             if next_error < nl:
-                next_error = find(ERROR_MARK, nl)
+                next_error = find_bytes(data, ERROR_MARK, nl)
                 if next_error < 0:
                     next_error = end
             if has_usage or has_error:

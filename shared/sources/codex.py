@@ -99,6 +99,8 @@ SKIP_PAYLOADS = {
         b"context_compacted",
     },
 }
+# Tool outputs: only their exit status is read, from the bytes.
+TOOL_OUTPUTS = {b"function_call_output", b"custom_tool_call_output"}
 # The head serde writes on every line: {"timestamp":…,"type":T,"payload":{"type":P. One
 # regex match reads T and P (one C call instead of several searches per line).
 HEAD = re.compile(
@@ -132,6 +134,13 @@ def parse_codex_lines(data: bytes, state: CodexState, fallback_session_id: str) 
                     payload_type is not None and payload_type in SKIP_PAYLOADS.get(kind, ())
                 ):
                     chunk.lines += 1
+                    pos = nl + 1
+                    continue
+                if kind == b"response_item" and payload_type in TOOL_OUTPUTS:
+                    # What the marker tests in _read_line would conclude after several
+                    # searches of these long lines (a quarter of a rollout's bytes).
+                    chunk.lines += 1
+                    _read_tool_output(data[pos:nl], chunk)
                     pos = nl + 1
                     continue
             line = data[pos:nl]
