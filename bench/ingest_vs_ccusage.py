@@ -85,17 +85,21 @@ def clean_env(home: Path, data: Path) -> dict[str, str]:
 
 
 def regular_install(venv: Path) -> Path:
-    """`burnmeter` from a regular install of this checkout into `venv` (created, with the
-    dependencies, on first use; the package itself reinstalled every time, so it is the
-    code as it is now). pip compiles the bytecode at install time, as for any user; an
+    """`burnmeter` from a regular install of this checkout into `venv` (created on first
+    use; dependencies brought up to date and the package itself reinstalled every time, so
+    it is the code as it is now). pip compiles the bytecode at install time, as for any user; an
     editable install reads the source tree instead (and where PYTHONDONTWRITEBYTECODE is
     set, as on the project's build machine, compiles it again on every start)."""
     python = venv / "bin" / "python"
-    steps = [[str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall"]]
+    # The first step brings dependencies the checkout gained since the venv was made (a
+    # no-op otherwise); the second replaces the package even when its version is the same.
+    steps = [
+        [str(python), "-m", "pip", "install", "-q"],
+        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall"],
+    ]
     if not python.exists():
         print(f"creating {venv} …", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        steps.insert(0, [str(python), "-m", "pip", "install", "-q"])
     for step in steps:
         done = subprocess.run([*step, str(REPO)], capture_output=True, text=True, check=False)
         if done.returncode != 0:
