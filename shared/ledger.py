@@ -505,9 +505,11 @@ def open_ledger(path: Path | None = None, *, readonly: bool = False) -> Ledger:
         try:
             _create_private_file(path)
         except OSError as exc:
+            blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+            reason = f"{blocker} is a file, not a folder" if blocker else str(exc)
             raise LedgerError(
-                f"Cannot create the ledger at {path}: {exc}. Point BURNMETER_DATA_DIR at a "
-                f"folder you can write to."
+                f"Cannot create the ledger at {path}: {reason}. Point BURNMETER_DATA_DIR at "
+                f"a folder you can write to."
             ) from exc
     # Quoted: `?`, `#` or `%` in a folder name would otherwise end or change the path.
     location = f"file:{quote(str(path))}"
