@@ -3,22 +3,35 @@
 Unit prices are resolved once per (model, speed) and cached; pricing an event is a few
 multiplications. A model with no price resolves to None and is reported as unpriced,
 never as $0.
+
+Resolved prices are also kept in a small file beside the ledger (`price-cache.json`), keyed
+by the price version (genai-prices' version and a digest of the overrides) and by
+burnmeter's own version: importing genai-prices (with pydantic and httpx) costs ~0.1-0.3 s,
+which a report after a few new log lines, or any sessions/repos report, would otherwise
+pay on every run. Any change of version, or a damaged file, means resolving again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from shared import __version__ as BURNMETER_VERSION
 from shared.paths import resources_dir
 from shared.sources.events import UsageEvent
 
 MTOK = 1_000_000
 UNITS = ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok", "cache_write_1h_mtok")
+PRICE_CACHE_NAME = "price-cache.json"
+# Bump when the way prices are resolved below changes: a cache written by other rules is
+# then resolved again even where burnmeter's version number did not move.
+PRICE_RULES = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,22 +188,85 @@ def load_bundled_overrides() -> dict[str, dict[str, Any]]:
     return models if isinstance(models, dict) else {}
 
 
-class PriceBook:
-    """Resolves and caches unit prices per (model, speed)."""
+def price_cache_file(ledger_file: Path) -> Path:
+    """Where the resolved prices of the ledger at `ledger_file` are kept."""
+    return ledger_file.with_name(PRICE_CACHE_NAME)
 
-    def __init__(self, user_overrides: dict[str, dict[str, Any]] | None = None) -> None:
+
+def _genai_prices_version() -> str:
+    # The distribution's metadata, as genai_prices.__version__ reads it, without importing
+    # the package itself.
+    from importlib.metadata import version
+
+    return version("genai_prices")
+
+
+class PriceBook:
+    """Resolves and caches unit prices per (model, speed); with `cache_file`, also across
+    runs (see the module docstring)."""
+
+    def __init__(
+        self,
+        user_overrides: dict[str, dict[str, Any]] | None = None,
+        cache_file: Path | None = None,
+    ) -> None:
         self._overrides = {**load_bundled_overrides(), **(user_overrides or {})}
         self._cache: dict[tuple[str, str], UnitPrices | None] = {}
-        import genai_prices
-
         digest = hashlib.sha256(json.dumps(self._overrides, sort_keys=True).encode()).hexdigest()
-        self.version = f"genai-prices {genai_prices.__version__}+{digest[:8]}"
+        self.version = f"genai-prices {_genai_prices_version()}+{digest[:8]}"
+        self._cache_file = cache_file
+        self._stored: dict[str, Any] | None = None
 
     def prices_for(self, model: str, speed: str = "standard") -> UnitPrices | None:
         key = (model, speed)
         if key not in self._cache:
-            self._cache[key] = self._resolve(model, speed)
+            self._cache[key] = self._stored_or_resolved(model, speed)
         return self._cache[key]
+
+    def _stored_or_resolved(self, model: str, speed: str) -> UnitPrices | None:
+        if self._cache_file is None:
+            return self._resolve(model, speed)
+        if self._stored is None:
+            self._stored = self._load_stored()
+        entry_key = f"{speed}:{model}"
+        if entry_key in self._stored:
+            try:
+                return _unit_prices_from_json(self._stored[entry_key])
+            except ValueError:
+                pass  # not an entry this code wrote: resolved again
+        resolved = self._resolve(model, speed)
+        self._stored[entry_key] = None if resolved is None else _unit_prices_json(resolved)
+        self._save_stored()
+        return resolved
+
+    def _stamp(self) -> dict[str, Any]:
+        return {"rules": PRICE_RULES, "burnmeter": BURNMETER_VERSION, "version": self.version}
+
+    def _load_stored(self) -> dict[str, Any]:
+        assert self._cache_file is not None
+        try:
+            loaded = json.loads(self._cache_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}  # none yet, or damaged: resolved again and rewritten
+        if not isinstance(loaded, dict) or loaded.get("stamp") != self._stamp():
+            return {}
+        prices = loaded.get("prices")
+        return dict(prices) if isinstance(prices, dict) else {}
+
+    def _save_stored(self) -> None:
+        assert self._cache_file is not None and self._stored is not None
+        target = self._cache_file
+        temporary = target.with_name(f".{target.name}.{os.getpid()}")
+        try:
+            temporary.write_text(
+                json.dumps({"stamp": self._stamp(), "prices": self._stored}, sort_keys=True),
+                encoding="utf-8",
+            )
+            os.replace(temporary, target)  # readers see the old file or the new one
+        except OSError:
+            # Only a cache: the next run resolves again.
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
 
     def cost(self, event: UsageEvent) -> float | None:
         if event.free:
@@ -243,6 +319,48 @@ class PriceBook:
         base, tiers = _rates_from_genai(found.model_price, variant)
         model_id = found.model.id + ("+fast" if fast_from_variant else "")
         return UnitPrices(model_id=model_id, base=base, tiers=tiers)
+
+
+def _rate_json(rate: RatePerToken) -> list[float]:
+    return [rate.input, rate.output, rate.cache_read, rate.cache_write_5m, rate.cache_write_1h]
+
+
+def _unit_prices_json(prices: UnitPrices) -> list[Any]:
+    # Floats go through JSON as their shortest repr, which reads back to the same float:
+    # costs from the file equal costs from a fresh resolve to the last bit.
+    return [
+        prices.model_id,
+        _rate_json(prices.base),
+        [[start, _rate_json(rate)] for start, rate in prices.tiers],
+    ]
+
+
+def _rate_from_json(value: Any) -> RatePerToken:
+    if not (
+        isinstance(value, list)
+        and len(value) == 5
+        and all(type(item) in (int, float) for item in value)
+    ):
+        raise ValueError(value)
+    return RatePerToken(*(float(item) for item in value))
+
+
+def _unit_prices_from_json(value: Any) -> UnitPrices | None:
+    """The stored prices (None for a model stored as unpriced); ValueError if the entry is
+    not one this code wrote."""
+    if value is None:
+        return None
+    try:
+        model_id, base, tiers = value
+        if not isinstance(model_id, str) or not isinstance(tiers, list):
+            raise ValueError(value)
+        return UnitPrices(
+            model_id,
+            _rate_from_json(base),
+            tuple((int(start), _rate_from_json(rate)) for start, rate in tiers),
+        )
+    except TypeError as exc:
+        raise ValueError(value) from exc
 
 
 def overrides_path() -> Path:

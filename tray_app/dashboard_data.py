@@ -12,7 +12,7 @@ from shared.config import Settings
 from shared.insights.budgets import Leverage, leverage
 from shared.insights.tiers import TierPolicy
 from shared.ledger import Ledger, open_ledger
-from shared.pricing import PriceBook
+from shared.pricing import PriceBook, price_cache_file
 from shared.reports import Filters, models_report, period_report, repos_report, sessions_report
 from tray_app.charts import StackedDays
 
@@ -139,7 +139,8 @@ def _session_row(row: dict[str, Any], tz: ZoneInfo) -> SessionRow:
 def read_session_detail(ledger_file: Path, settings: Settings, session_id: str) -> SessionDetail:
     ledger = open_ledger(ledger_file)
     try:
-        return session_detail(ledger, PriceBook(settings.price_overrides()), session_id)
+        prices = PriceBook(settings.price_overrides(), cache_file=price_cache_file(ledger_file))
+        return session_detail(ledger, prices, session_id)
     finally:
         ledger.close()
 

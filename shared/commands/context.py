@@ -60,9 +60,12 @@ class CommandContext:
         return self._ledger
 
     def price_book(self) -> PriceBook:
-        from shared.pricing import PriceBook
+        from shared.pricing import PriceBook, price_cache_file
 
-        return PriceBook(self.settings.settings.price_overrides())
+        return PriceBook(
+            self.settings.settings.price_overrides(),
+            cache_file=price_cache_file(self.ledger_file),
+        )
 
     def ingest(self, *, show_progress: bool) -> IngestSummary:
         if not show_progress:

@@ -196,9 +196,9 @@ def session_insights(
     """
     del now_ms
     if prices is None:
-        from shared.pricing import PriceBook
+        from shared.pricing import PriceBook, price_cache_file
 
-        prices = PriceBook(settings.price_overrides())
+        prices = PriceBook(settings.price_overrides(), cache_file=price_cache_file(ledger.path))
     policy = policy or TierPolicy.from_settings(settings)
     activities = load_activity(ledger, session_ids)
     limits = settings.insights

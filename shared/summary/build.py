@@ -11,7 +11,7 @@ from shared.config import Settings
 from shared.insights.reporting import repo_key
 from shared.insights.tiers import TierPolicy
 from shared.ledger import Ledger
-from shared.pricing import PriceBook
+from shared.pricing import PriceBook, price_cache_file
 from shared.reports import Totals, repos_report
 from shared.summary import insight_parts
 from shared.summary.redact import PathShower
@@ -47,7 +47,7 @@ def build_summary(
     zone = resolve_zone(settings.timezone, tz)
     now = now or datetime.now(UTC)
     week = week or last_complete_week(now, zone)
-    book = prices or PriceBook(settings.price_overrides())
+    book = prices or PriceBook(settings.price_overrides(), cache_file=price_cache_file(ledger.path))
     show = PathShower(redact)
 
     usage = week_usage(ledger, week, zone)
