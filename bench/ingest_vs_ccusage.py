@@ -231,8 +231,31 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(markdown)
     if args.write:
-        args.write.write_text(markdown)
+        existing = args.write.read_text() if args.write.exists() else None
+        try:
+            args.write.write_text(splice_latest(existing, markdown))
+        except ValueError as exc:
+            raise SystemExit(f"{args.write}: {exc}") from exc
     return 1 if problems else 0
+
+
+LATEST_BEGIN = "<!-- latest measurement: begin (bench.ingest_vs_ccusage --write) -->"
+LATEST_END = "<!-- latest measurement: end -->"
+
+
+def splice_latest(existing: str | None, block: str) -> str:
+    """The results file with `block` as its latest measurement: between the two markers of
+    an existing file (the rest, written by hand, is kept), or a new file of its own."""
+    section = f"{LATEST_BEGIN}\n{block.strip()}\n{LATEST_END}"
+    if existing is None:
+        return section + "\n"
+    begin, end = existing.find(LATEST_BEGIN), existing.find(LATEST_END)
+    if begin < 0 or end < begin:
+        raise ValueError(
+            f"the file has no '{LATEST_BEGIN}' … '{LATEST_END}' section to replace; "
+            "add the two lines where the latest measurement goes, or write to a new file"
+        )
+    return existing[:begin] + section + existing[end + len(LATEST_END) :]
 
 
 def render(
