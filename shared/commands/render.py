@@ -68,23 +68,93 @@ def short_model(model: str) -> str:
     return "-".join(parts)
 
 
-def print_table(title: str, columns: list[str], rows: list[list[str]], total: list[str]) -> None:
+# Dropped, in this order, when a terminal is too narrow for every column (ccusage's compact
+# layout drops the same two); --json and --csv always carry them.
+OPTIONAL_COLUMNS = ("Cache Create", "Cache Read")
+# The first two (text) columns keep at least this width (or their longest line, if less):
+# squeezed further, rich wraps a date or a model name into a column of 3-letter pieces.
+TEXT_MIN_WIDTH = 14
+TEXT_FLOOR_WIDTH = 8
+
+
+def _text_width(cells: list[str]) -> int:
+    return max((len(line) for cell in cells for line in cell.split("\n")), default=0)
+
+
+def _widths(columns: list[str], rows: list[list[str]], total: list[str]) -> list[int]:
+    widths = []
+    for index, column in enumerate(columns):
+        width = _text_width([column, total[index], *(row[index] for row in rows)])
+        widths.append(min(width, TEXT_MIN_WIDTH) if index < 2 else width)
+    return widths
+
+
+def table_width(columns: list[str], rows: list[list[str]], total: list[str]) -> int:
+    """Terminal columns the table needs (each column: its text, one space of padding on
+    either side and a border; one more border closes the row)."""
+    return sum(width + 3 for width in _widths(columns, rows, total)) + 1
+
+
+def fit_columns(
+    columns: list[str], rows: list[list[str]], total: list[str], width: int
+) -> tuple[list[str], list[list[str]], list[str], list[str]]:
+    """The columns, rows and total without the optional columns a `width`-wide terminal
+    has no room for, and the names of those dropped."""
+    hidden: list[str] = []
+    for name in OPTIONAL_COLUMNS:
+        if table_width(columns, rows, total) <= width:
+            break
+        if name in columns:
+            at = columns.index(name)
+            columns = columns[:at] + columns[at + 1 :]
+            rows = [row[:at] + row[at + 1 :] for row in rows]
+            total = total[:at] + total[at + 1 :]
+            hidden.append(name)
+    return columns, rows, total, hidden
+
+
+def print_table(
+    title: str,
+    columns: list[str],
+    rows: list[list[str]],
+    total: list[str],
+    console: Any = None,
+) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    if console is None:
+        # Wide enough for the token columns when piped; a terminal keeps its own width.
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=160)
+    columns, rows, total, hidden = fit_columns(columns, rows, total, console.width)
+    widths = _widths(columns, rows, total)
+    # Still too wide: the second column (models, projects) gives up what is missing, down
+    # to a floor; its names then wrap over two lines instead of the table being cut off.
+    excess = table_width(columns, rows, total) - console.width
+    if excess > 0 and len(widths) > 1:
+        widths[1] = max(TEXT_FLOOR_WIDTH, widths[1] - excess)
     table = Table(title=title, show_lines=False, header_style="bold cyan")
     for index, column in enumerate(columns):
         numeric = index >= 2
         table.add_column(
-            column, justify="right" if numeric else "left", no_wrap=numeric, overflow="fold"
+            column,
+            justify="right" if numeric else "left",
+            no_wrap=numeric,
+            overflow="fold",
+            min_width=None if numeric else widths[index],
         )
     for row in rows:
         table.add_row(*row)
     if rows:
         table.add_section()
         table.add_row(*total, style="bold yellow")
-    # Wide enough for the token columns when piped; a terminal keeps its own width.
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=160)
     console.print(table)
+    if hidden:
+        console.print(
+            f"{' and '.join(hidden)} hidden to fit {console.width} columns: widen the "
+            "terminal, or use --json or --csv for every column.",
+            style="dim",
+            highlight=False,
+        )
