@@ -67,6 +67,9 @@ BIG_CACHE_KIB = 96 * 1024
 BIG_CHECKPOINT_PAGES = 20_000
 
 ProgressCallback = Callable[[int, int, str], None]
+# The `path` a progress callback gets once every byte is read, while a big first ingest
+# builds the ledger's indexes and totals (a second or two on a large history).
+FINISHING_LEDGER = "<finishing the ledger>"
 
 # A model with no price is cached as None; this marks "not looked up yet".
 MISSING: Any = object()
@@ -918,6 +921,8 @@ def ingest(
         else:
             commit()
         if bulk:
+            if progress is not None:
+                progress(min(done_bytes, total_bytes), total_bytes, FINISHING_LEDGER)
             _finish_bulk_load(ledger, dropped)
     except BaseException:
         if bulk and ledger.conn.in_transaction:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from shared.ingest import IngestSummary, ingest
+from shared.ingest import FINISHING_LEDGER, IngestSummary, ingest
 
 if TYPE_CHECKING:
     from shared.commands.context import CommandContext
@@ -21,16 +21,22 @@ def ingest_with_progress(context: CommandContext) -> IngestSummary:
     )
 
     with Progress(
-        TextColumn("[bold]Reading agent logs"),
+        TextColumn("[bold]{task.description}"),
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
         TimeRemainingColumn(),
         transient=True,
     ) as progress:
-        task = progress.add_task("ingest", total=None)
+        # Until the first update the files are being found and compared with the ledger.
+        task = progress.add_task("Looking for new log lines", total=None)
 
         def update(done: int, total: int, path: str) -> None:
-            progress.update(task, completed=done, total=total)
+            description = (
+                "Building the ledger's indexes and totals"
+                if path == FINISHING_LEDGER
+                else "Reading agent logs"
+            )
+            progress.update(task, completed=done, total=total, description=description)
 
         return ingest(context.ledger, context.roots, prices=context.price_book, progress=update)

@@ -9,7 +9,7 @@ import pytest
 
 import shared.ingest
 from bench.generate_corpus import generate
-from shared.ingest import ingest
+from shared.ingest import FINISHING_LEDGER, ingest
 from shared.ledger import DERIVED_TRIGGERS, open_ledger
 from shared.sources.roots import claude_roots, codex_roots
 from tests.core.helpers import snapshot
@@ -80,6 +80,30 @@ def test_no_bulk_load_into_a_ledger_that_has_calls(
         target.write_bytes(path.read_bytes())
     _ingest(first, ledger_file)
     assert loads == []
+
+
+@pytest.mark.parametrize("bulk", [True, False])
+def test_progress_says_when_the_bulk_load_builds_the_ledger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bulk: bool
+) -> None:
+    home = tmp_path / "h" / "home"
+    generate(home, 400_000, 6, seed=3, days=2)
+    monkeypatch.setattr(shared.ingest, "BULK_THRESHOLD_BYTES", 1 if bulk else 1 << 40)
+    calls: list[tuple[int, int, str]] = []
+    env = {"HOME": str(home)}
+    ledger = open_ledger(tmp_path / "ledger.sqlite")
+    try:
+        ingest(
+            ledger,
+            claude_roots(env) + codex_roots(env),
+            progress=lambda done, total, path: calls.append((done, total, path)),
+        )
+    finally:
+        ledger.close()
+    finishing = [call for call in calls if call[2] == FINISHING_LEDGER]
+    assert calls and calls[-1][0] == calls[-1][1]
+    # Once, last, with every byte read; only a bulk load has that step.
+    assert finishing == ([calls[-1]] if bulk else [])
 
 
 BULK_INGEST = (
