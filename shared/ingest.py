@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
     from typing import Any
 
+    from shared.live.lock import WriterLock
     from shared.pricing import PriceBook
     from shared.sources.events import ParsedChunk
 
@@ -70,6 +71,9 @@ ProgressCallback = Callable[[int, int, str], None]
 # The `path` a progress callback gets once every byte is read, while a big first ingest
 # builds the ledger's indexes and totals (a second or two on a large history).
 FINISHING_LEDGER = "<finishing the ledger>"
+# ... and while it waits for another process's big read of the same ledger to end.
+WAITING_FOR_INGEST = "<waiting for another ingest>"
+INGEST_LOCK_FILENAME = "ingest.lock"
 
 # A model with no price is cached as None; this marks "not looked up yet".
 MISSING: Any = object()
@@ -189,6 +193,8 @@ class IngestSummary:
         self.rejected_lines = 0
         self.unreadable: list[str] = []
         self.roots: list[LogRoot] = roots or []
+        # Seconds spent waiting for another process's big read of the same ledger.
+        self.waited_s = 0.0
 
 
 def _session_from_path(path: str) -> str:
@@ -267,6 +273,23 @@ def parse_chunk(task: ChunkTask) -> ChunkResult:
         new_state = state.to_json()
     del data
     return ChunkResult(task, rows_of(parsed), new_offset, new_state, at_end)
+
+
+PARENT_CHECK_SECONDS = 0.5
+
+
+def end_with_parent(parent_pid: int) -> None:
+    """Run in each parser worker as it starts: end it once the ingest that started it is
+    gone. A worker whose ingest was killed (SIGKILL, the OOM killer) would otherwise wait
+    on its task queue forever, holding its memory and the ingest lock it inherited."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
 
 
 def parse_group(tasks: list[ChunkTask]) -> list[ChunkResult]:
@@ -810,7 +833,12 @@ def _results_parallel(tasks: list[ChunkTask], workers: int) -> Iterator[ChunkRes
 
     # Biggest first, so a long file does not finish last on one core.
     pending = sorted(_groups(tasks), key=lambda g: sum((t.size or 0) - t.offset for t in g))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=_pool_context(),
+        initializer=end_with_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
         running: set[Future[list[ChunkResult]]] = set()
 
         def submit_next() -> None:
@@ -852,19 +880,65 @@ def ingest(
     other known files are then left as they are, not marked missing.
     """
     roots = all_roots() if roots is None else roots
+    summary, tasks = _plan(ledger, roots, files)
+    if _bytes_to_read(tasks) < PARALLEL_THRESHOLD_BYTES:
+        return _read_into_ledger(ledger, summary, tasks, prices, progress, workers)
+    # A big read (a first import, a long catch-up) takes the ingest lock beside the ledger.
+    # Another process's big read (the tray's first import while a report runs, two
+    # terminals) is waited for, then the plan is made again from the offsets it left:
+    # the same bytes are not parsed twice on the same cores.
+    lock = _big_ingest_lock(ledger)
+    if lock is None:
+        return _read_into_ledger(ledger, summary, tasks, prices, progress, workers)
+    try:
+        if not lock.try_acquire():
+            if progress is not None:
+                progress(0, 0, WAITING_FOR_INGEST)
+            started = time.monotonic()
+            lock.acquire()
+            summary, tasks = _plan(ledger, roots, files)
+            summary.waited_s = time.monotonic() - started
+        return _read_into_ledger(ledger, summary, tasks, prices, progress, workers)
+    finally:
+        lock.release()
+
+
+def _plan(
+    ledger: Ledger, roots: list[LogRoot], files: list[LogFile] | None
+) -> tuple[IngestSummary, list[ChunkTask]]:
     if files is not None:
-        summary = IngestSummary(files_seen=len(files), roots=roots)
-        tasks = _plan_tasks(ledger, files)
-    else:
-        found, changed, all_found = _scan(ledger, roots)
-        summary = IngestSummary(files_seen=len(found), roots=roots)
-        if not changed and all_found:
-            return summary  # a warm run: nothing new, nothing gone
-        present = {ledger_key(path) for _, path, _ in found}
-        tasks = _plan_tasks(ledger, changed, present=present)
+        return IngestSummary(files_seen=len(files), roots=roots), _plan_tasks(ledger, files)
+    found, changed, all_found = _scan(ledger, roots)
+    summary = IngestSummary(files_seen=len(found), roots=roots)
+    if not changed and all_found:
+        return summary, []  # a warm run: nothing new, nothing gone
+    present = {ledger_key(path) for _, path, _ in found}
+    return summary, _plan_tasks(ledger, changed, present=present)
+
+
+def _bytes_to_read(tasks: list[ChunkTask]) -> int:
+    return sum(max(0, (t.size or 0) - t.offset) for t in tasks)
+
+
+def _big_ingest_lock(ledger: Ledger) -> WriterLock | None:
+    try:
+        from shared.live.lock import WriterLock
+    except ImportError:  # no fcntl (Windows): big reads are not serialised, totals stay exact
+        return None
+    return WriterLock(ledger.path.parent, INGEST_LOCK_FILENAME)
+
+
+def _read_into_ledger(
+    ledger: Ledger,
+    summary: IngestSummary,
+    tasks: list[ChunkTask],
+    prices: Callable[[], PriceBook] | None,
+    progress: ProgressCallback | None,
+    workers: int | None,
+) -> IngestSummary:
     if not tasks:
         return summary
-    total_bytes = sum(max(0, (t.size or 0) - t.offset) for t in tasks)
+    total_bytes = _bytes_to_read(tasks)
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
     results: Iterator[ChunkResult | None]
     if total_bytes >= PARALLEL_THRESHOLD_BYTES and workers > 1:

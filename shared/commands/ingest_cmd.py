@@ -37,6 +37,11 @@ def run(args: argparse.Namespace) -> int:
         f"{summary.new_calls:,} new or updated calls) in {elapsed:.2f}s into "
         f"{display_path(context.ledger_file)}"
         + (f"; skipped {summary.rejected_lines} malformed lines" if summary.rejected_lines else "")
+        + (
+            f"; waited {summary.waited_s:.1f}s for another burnmeter process reading the same logs"
+            if summary.waited_s >= 0.05
+            else ""
+        )
     )
     for problem in summary.unreadable:
         print(f"warning: {problem}", file=sys.stderr)

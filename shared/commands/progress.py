@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from shared.ingest import FINISHING_LEDGER, IngestSummary, ingest
+from shared.ingest import FINISHING_LEDGER, WAITING_FOR_INGEST, IngestSummary, ingest
 
 if TYPE_CHECKING:
     from shared.commands.context import CommandContext
@@ -32,6 +32,10 @@ def ingest_with_progress(context: CommandContext) -> IngestSummary:
         task = progress.add_task("Looking for new log lines", total=None)
 
         def update(done: int, total: int, path: str) -> None:
+            if path == WAITING_FOR_INGEST:
+                description = "Waiting for another burnmeter process to finish reading the logs"
+                progress.update(task, completed=0, total=None, description=description)
+                return
             description = (
                 "Building the ledger's indexes and totals"
                 if path == FINISHING_LEDGER

@@ -20,8 +20,8 @@ class WriterLock:
     exclude each other just as two processes do.
     """
 
-    def __init__(self, folder: Path) -> None:
-        self.path = folder / LOCK_FILENAME
+    def __init__(self, folder: Path, name: str = LOCK_FILENAME) -> None:
+        self.path = folder / name
         self._fd: int | None = None
 
     @property
@@ -30,15 +30,24 @@ class WriterLock:
 
     def try_acquire(self) -> bool:
         """Take the lock if it is free; True if this object holds it now."""
+        return self._take(fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def acquire(self) -> None:
+        """Take the lock, waiting for as long as another holder keeps it."""
+        self._take(fcntl.LOCK_EX)
+
+    def _take(self, operation: int) -> bool:
         if self._fd is not None:
             return True
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, operation)
         except OSError:
             os.close(fd)
-            return False
+            if operation & fcntl.LOCK_NB:
+                return False
+            raise
         # The holder's pid, for `doctor` and for people wondering who writes.
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())

@@ -1,0 +1,103 @@
+"""Big reads of one ledger take turns (the second waits, then reads only what is left),
+and parser workers never outlive their ingest, even one killed with SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from shared.ingest import INGEST_LOCK_FILENAME, ingest
+from shared.ledger import open_ledger
+from shared.live.lock import WriterLock
+from tests.core.helpers import REPO_ROOT, roots_for, snapshot
+from tests.core.logwriters import write_history
+
+# `burnmeter ingest` with every read counted as big (parallel parsers, the ingest lock).
+BIG_INGEST = (
+    "import shared.ingest as ingest; ingest.PARALLEL_THRESHOLD_BYTES = 1; "
+    "from shared.cli import main; raise SystemExit(main(['ingest']))"
+)
+
+
+def _start(env: dict[str, str], code: str = BIG_INGEST) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has ended; only its exit status waits to be collected
+
+
+def test_a_big_read_waits_for_the_one_under_way_and_reads_nothing_twice(
+    isolated_home: Path,
+) -> None:
+    write_history(isolated_home, claude_sessions=8, codex_rollouts=8, turns=10)
+    data = Path(os.environ["BURNMETER_DATA_DIR"])
+    other = WriterLock(data, INGEST_LOCK_FILENAME)  # another process's big read, under way
+    assert other.try_acquire()
+    waiting = _start(dict(os.environ))
+    try:
+        time.sleep(1.5)
+        assert waiting.poll() is None, waiting.communicate()
+        # What the other process reads meanwhile (small enough to need no lock here).
+        ledger = open_ledger(data / "ledger.sqlite")
+        ingest(ledger, roots_for(os.environ))
+        expected = snapshot(ledger)
+        ledger.close()
+    finally:
+        other.release()
+    out, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, err
+    assert out.startswith("Ingested 0 of "), out
+    assert "waited" in out and "another burnmeter process" in out
+    ledger = open_ledger(data / "ledger.sqlite")
+    assert snapshot(ledger) == expected
+    ledger.close()
+
+
+def test_parser_workers_end_with_their_killed_ingest(isolated_home: Path) -> None:
+    write_history(isolated_home, claude_sessions=100, codex_rollouts=100, turns=60)
+    process = _start(dict(os.environ))
+    deadline = time.monotonic() + 60
+    workers: set[int] = set()
+    while len(workers) < 2 and time.monotonic() < deadline and process.poll() is None:
+        workers = _children(process.pid)
+        time.sleep(0.02)
+    assert len(workers) >= 2, "the ingest ended before its workers could be seen"
+    os.kill(process.pid, signal.SIGKILL)  # the ingest alone, not its process group
+    process.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers)
+    # Nothing holds the ingest lock any more: the next big read starts at once.
+    lock = WriterLock(Path(os.environ["BURNMETER_DATA_DIR"]), INGEST_LOCK_FILENAME)
+    assert lock.try_acquire()
+    lock.release()
