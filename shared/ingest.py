@@ -887,20 +887,16 @@ def ingest(
     # Another process's big read (the tray's first import while a report runs, two
     # terminals) is waited for, then the plan is made again from the offsets it left:
     # the same bytes are not parsed twice on the same cores.
-    lock = _big_ingest_lock(ledger)
-    if lock is None:
-        return _read_into_ledger(ledger, summary, tasks, prices, progress, workers)
+    started = time.monotonic()
+    lock, waited = _take_big_ingest_lock(ledger, progress)
     try:
-        if not lock.try_acquire():
-            if progress is not None:
-                progress(0, 0, WAITING_FOR_INGEST)
-            started = time.monotonic()
-            lock.acquire()
+        if waited:
             summary, tasks = _plan(ledger, roots, files)
             summary.waited_s = time.monotonic() - started
         return _read_into_ledger(ledger, summary, tasks, prices, progress, workers)
     finally:
-        lock.release()
+        if lock is not None:
+            lock.release()
 
 
 def _plan(
@@ -920,12 +916,26 @@ def _bytes_to_read(tasks: list[ChunkTask]) -> int:
     return sum(max(0, (t.size or 0) - t.offset) for t in tasks)
 
 
-def _big_ingest_lock(ledger: Ledger) -> WriterLock | None:
+def _take_big_ingest_lock(
+    ledger: Ledger, progress: ProgressCallback | None
+) -> tuple[WriterLock | None, bool]:
+    """The ingest lock (None where it cannot be had) and whether another holder was waited
+    for. Without a lock (no fcntl on Windows, a file system without locks, a folder that
+    takes no new file) big reads may overlap as before: slower, and the totals stay exact."""
     try:
         from shared.live.lock import WriterLock
-    except ImportError:  # no fcntl (Windows): big reads are not serialised, totals stay exact
-        return None
-    return WriterLock(ledger.path.parent, INGEST_LOCK_FILENAME)
+    except ImportError:
+        return None, False
+    lock = WriterLock(ledger.path.parent, INGEST_LOCK_FILENAME)
+    try:
+        if lock.try_acquire():
+            return lock, False
+        if progress is not None:
+            progress(0, 0, WAITING_FOR_INGEST)
+        lock.acquire()
+    except OSError:
+        return None, False
+    return lock, True
 
 
 def _read_into_ledger(

@@ -101,3 +101,19 @@ def test_parser_workers_end_with_their_killed_ingest(isolated_home: Path) -> Non
     lock = WriterLock(Path(os.environ["BURNMETER_DATA_DIR"]), INGEST_LOCK_FILENAME)
     assert lock.try_acquire()
     lock.release()
+
+
+def test_a_big_read_without_a_usable_lock_still_reads_everything(isolated_home: Path) -> None:
+    write_history(isolated_home, claude_sessions=4, codex_rollouts=4, turns=8)
+    data = Path(os.environ["BURNMETER_DATA_DIR"])
+    (data / INGEST_LOCK_FILENAME).mkdir(parents=True)  # the lock file cannot be opened
+    process = _start(dict(os.environ))
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert "waited" not in out
+    reference = open_ledger(isolated_home / "reference.sqlite")
+    ingest(reference, roots_for(os.environ))
+    ledger = open_ledger(data / "ledger.sqlite")
+    assert snapshot(ledger) == snapshot(reference)
+    ledger.close()
+    reference.close()
