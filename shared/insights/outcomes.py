@@ -146,6 +146,9 @@ def session_outcomes(
     window_ms = window_days * DAY_MS
     outcomes: dict[str, Outcome] = {}
     wanted: dict[str, list[tuple[SessionActivity, set[str]]]] = {}
+    # Sessions touch the same files over and over (16,572 paths, 148 distinct, on the bench
+    # history): each is resolved once, not once per session (`realpath` stats every part).
+    resolved: dict[str, str] = {}
     for activity in sessions:
         changed = activity.changed_files()
         root = _repo_root(activity)
@@ -174,7 +177,12 @@ def session_outcomes(
                 "unknown", [], f"the working directory {root!r} is not an absolute path"
             )
         else:
-            real = {os.path.realpath(path) for path in changed}
+            real: set[str] = set()
+            for path in changed:
+                found = resolved.get(path)
+                if found is None:
+                    found = resolved[path] = os.path.realpath(path)
+                real.add(found)
             wanted.setdefault(root, []).append((activity, real))
     for root, entries in wanted.items():
         since = min(activity.first_ts_ms for activity, _ in entries)
