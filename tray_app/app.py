@@ -22,7 +22,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QFileDialog, QSystemTrayIcon
 
 from shared.config import LoadedSettings, Settings, load_settings
-from shared.ingest import ingest
+from shared.ingest import FINISHING_LEDGER, WAITING_FOR_INGEST, ingest
 from shared.ledger import LedgerError, open_ledger
 from shared.live.engine import LiveEngine
 from shared.live.lock import WriterLock
@@ -54,6 +54,11 @@ NO_LOGS_YET = "No agent logs found yet"
 PROGRESS_EVERY_S = 0.1
 # A first import with this much to read opens the dashboard to show its progress.
 SHOW_IMPORT_BYTES = 64 * 1024 * 1024
+IMPORT_PHASES = {FINISHING_LEDGER: "finishing", WAITING_FOR_INGEST: "waiting"}
+PHASE_TEXT = {
+    "finishing": "Importing history: building totals",
+    "waiting": "Waiting for another burnmeter process to finish reading the logs",
+}
 
 
 def zone_for(settings: Settings) -> ZoneInfo:
@@ -65,6 +70,9 @@ def zone_for(settings: Settings) -> ZoneInfo:
 class BurnmeterApp(QObject):
     ledger_changed = Signal()
     import_progress = Signal(int, int)
+    # What the first import is doing once it is not reading: "finishing" (building the
+    # ledger's indexes and totals) or "waiting" (for another process's big read).
+    import_phase = Signal(str)
     snapshot_applied = Signal(object)  # TraySnapshot, after the icon was repainted
 
     def __init__(
@@ -134,6 +142,7 @@ class BurnmeterApp(QObject):
         self._tick.timeout.connect(self._auto_export_if_due)
         self.ledger_changed.connect(self._debounce.start)
         self.import_progress.connect(self._show_import_progress)
+        self.import_phase.connect(self._show_import_phase)
 
     @property
     def settings(self) -> Settings:
@@ -190,8 +199,11 @@ class BurnmeterApp(QObject):
             return False
         last = 0.0
 
-        def progress(done: int, total: int, _path: str) -> None:
+        def progress(done: int, total: int, path: str) -> None:
             nonlocal last
+            if path in IMPORT_PHASES:
+                self.import_phase.emit(IMPORT_PHASES[path])
+                return
             now = time.monotonic()
             if now - last >= PROGRESS_EVERY_S or done >= total:
                 last = now
@@ -233,6 +245,12 @@ class BurnmeterApp(QObject):
             engine.pause()
         self.engine = engine
         log.info("watching %d log roots; writer: %s", len(self.roots), engine.is_writer)
+
+    def _show_import_phase(self, phase: str) -> None:
+        text = PHASE_TEXT[phase]
+        self.dashboard.show_import_phase(text)
+        self.tray.status_line = text
+        self.tray.show_state()
 
     def _show_import_progress(self, done: int, total: int) -> None:
         first_run = self.snapshot is None or not self.snapshot.has_calls

@@ -175,6 +175,12 @@ class DashboardWindow(QMainWindow):
         )
         self.progress.show()
 
+    def show_import_phase(self, text: str) -> None:
+        """A step of the first import without a byte count: a busy bar with `text`."""
+        self.progress.setRange(0, 0)
+        self.progress.setFormat(text)
+        self.progress.show()
+
     def set_empty_text(self, text: str) -> None:
         self._empty_text = text
 

@@ -137,6 +137,22 @@ def test_import_progress_is_shown_and_hidden(
     assert app.dashboard.progress.value() == 250
     assert "250 of 1,000 MB" in app.dashboard.progress.format()
     assert "Importing history: 25%" in app.tray.toolTip()
+    # The last step of a big first import has no byte count: a busy bar that says so.
     app.import_progress.emit(1_000_000_000, 1_000_000_000)
+    app.import_phase.emit("finishing")
+    qtbot.waitUntil(lambda: app.dashboard.progress.maximum() == 0, timeout=5_000)
+    assert app.dashboard.progress.isVisible()
+    assert "building totals" in app.dashboard.progress.format()
+    assert "building totals" in app.tray.toolTip()
+    app._first_import_done(True)
     qtbot.waitUntil(lambda: not app.dashboard.progress.isVisible(), timeout=5_000)
+    assert "building totals" not in app.tray.toolTip()
     app.shutdown()
+
+
+def test_first_import_phases_come_from_the_ingest_progress_markers() -> None:
+    from shared.ingest import FINISHING_LEDGER, WAITING_FOR_INGEST
+    from tray_app.app import IMPORT_PHASES, PHASE_TEXT
+
+    assert set(IMPORT_PHASES) == {FINISHING_LEDGER, WAITING_FOR_INGEST}
+    assert set(IMPORT_PHASES.values()) == set(PHASE_TEXT)
