@@ -247,6 +247,7 @@ def test_data_dir_that_is_a_file_is_a_clear_error(isolated_home: Path, tmp_path:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert str(blocker) in result.stderr and "BURNMETER_DATA_DIR" in result.stderr
+    assert f"{blocker} is a file, not a folder" in result.stderr
     assert blocker.read_text() == "x"
 
 

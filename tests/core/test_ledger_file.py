@@ -70,19 +70,6 @@ def test_existing_ledger_with_loose_mode_is_tightened(isolated_home: Path) -> No
     assert _mode(path) == 0o600
 
 
-def test_data_dir_that_is_a_file_is_named_in_the_error(
-    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    not_a_folder = isolated_home / "notes.txt"
-    not_a_folder.write_text("keep me\n")
-    monkeypatch.setenv("BURNMETER_DATA_DIR", str(not_a_folder))
-    result = run_cli("report", "daily")
-    assert result.returncode != 0
-    assert f"{not_a_folder} is a file, not a folder" in result.stderr
-    assert "BURNMETER_DATA_DIR" in result.stderr and "Traceback" not in result.stderr
-    assert not_a_folder.read_text() == "keep me\n"
-
-
 @pytest.mark.parametrize("command", [["report", "daily", "--json"], ["ingest"], ["reprice"]])
 def test_corrupt_ledger_is_reported_and_left_byte_identical(
     isolated_home: Path, command: list[str]
