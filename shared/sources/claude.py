@@ -14,7 +14,7 @@ from typing import Any
 
 from stringzilla import find as find_bytes
 
-from shared.sources.events import CLAUDE, ParsedChunk, count_of, has_absurd_count
+from shared.sources.events import CLAUDE, MAX_COUNT, ParsedChunk, count_of
 from shared.sources.hashing import input_hash
 from shared.sources.jsonline import load_line
 from shared.sources.timeutil import iso_to_ms
@@ -138,7 +138,29 @@ def _read_assistant(
         return
     get = record.get
     ts_ms = iso_to_ms(get("timestamp"))
-    if ts_ms is None or has_absurd_count(usage):
+    if ts_ms is None:
+        chunk.rejected_lines += 1
+        return
+    usage_get = usage.get
+    cache_write_total = count_of(usage_get("cache_creation_input_tokens"))
+    split = usage_get("cache_creation")
+    if isinstance(split, dict):
+        write_1h = count_of(split.get("ephemeral_1h_input_tokens"))
+        write_5m = count_of(split.get("ephemeral_5m_input_tokens"))
+        # Whatever the split does not explain is priced at the 5m rate, like the old logs.
+        write_5m += max(0, cache_write_total - write_1h - write_5m)
+    else:
+        write_1h, write_5m = 0, cache_write_total
+    counts = (
+        count_of(usage_get("input_tokens")),
+        count_of(usage_get("output_tokens")),
+        write_5m,
+        write_1h,
+        count_of(usage_get("cache_read_input_tokens")),
+        0,
+    )
+    # No count is negative here, so the sum is beyond range if any count is.
+    if counts[0] + counts[1] + counts[2] + counts[3] + counts[4] >= MAX_COUNT:
         chunk.rejected_lines += 1
         return
     model = message.get("model")
@@ -154,17 +176,6 @@ def _read_assistant(
             key = f"cc:{message_id}"
     else:
         key = f"cc:line:{get('uuid') or input_hash(usage)}:{ts_ms}"
-
-    usage_get = usage.get
-    cache_write_total = count_of(usage_get("cache_creation_input_tokens"))
-    split = usage_get("cache_creation")
-    if isinstance(split, dict):
-        write_1h = count_of(split.get("ephemeral_1h_input_tokens"))
-        write_5m = count_of(split.get("ephemeral_5m_input_tokens"))
-        # Whatever the split does not explain is priced at the 5m rate, like the old logs.
-        write_5m += max(0, cache_write_total - write_1h - write_5m)
-    else:
-        write_1h, write_5m = 0, cache_write_total
 
     session_id = get("sessionId")
     if isinstance(session_id, str) and session_id:
@@ -182,14 +193,7 @@ def _read_assistant(
         ts_ms,
         model,
         speed if isinstance(speed, str) and speed else "standard",
-        (
-            count_of(usage_get("input_tokens")),
-            count_of(usage_get("output_tokens")),
-            write_5m,
-            write_1h,
-            count_of(usage_get("cache_read_input_tokens")),
-            0,
-        ),
+        counts,
         model == "<synthetic>" or bool(get("isApiErrorMessage")),
         bool(get("isSidechain")),
         cwd,

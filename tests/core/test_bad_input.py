@@ -239,6 +239,25 @@ def test_absurd_counts_are_rejected_lines_not_a_crash(isolated_home: Path) -> No
     assert daily["totals"]["output_tokens"] == 7 + 5
 
 
+def test_an_absurd_count_burnmeter_does_not_store_leaves_the_line_counted(
+    isolated_home: Path,
+) -> None:
+    """Only the counts that become ledger rows must be in range; a wild number elsewhere in
+    `usage` (here the web-search counter) does not make the call's tokens malformed."""
+    session = ClaudeSession("s-odd-field", cwd=CWD)
+    usage = claude_usage(10, 70, cache_read=500, write_1h=20)
+    usage["server_tool_use"] = {"web_search_requests": 2**63 + 5}
+    session.reply(1, [text_block("a")], usage)
+    session.reply(2, [text_block("b")], claude_usage(10, 2**53, cache_read=500))
+    session.write(_path(isolated_home, "s-odd-field"))
+    result = run_cli("ingest")
+    assert result.returncode == 0, result.stderr
+    assert "skipped 1 malformed lines" in result.stdout  # the 2**53 output only
+    totals = json.loads(run_cli("report", "daily", "--json").stdout)["totals"]
+    assert (totals["input_tokens"], totals["output_tokens"]) == (10, 70)
+    assert (totals["cache_read_tokens"], totals["cache_write_tokens"]) == (500, 20)
+
+
 def test_data_dir_that_is_a_file_is_a_clear_error(isolated_home: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")
