@@ -82,6 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if status >= 0:
             return status
     from shared.commands.context import CommandError
+    from shared.ledger import LedgerError
 
     parser = build_parser(_module_for(arguments))
     args = parser.parse_args(arguments)
@@ -90,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return int(args.run(args))
-    except CommandError as exc:
+    except (CommandError, LedgerError) as exc:
         print(f"burnmeter: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -21,7 +21,15 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from shared.ledger import DERIVED_TRIGGERS, TOKEN_COLUMNS, Ledger, rebuild_derived
+from shared.ledger import (
+    DERIVED_TRIGGERS,
+    TOKEN_COLUMNS,
+    Ledger,
+    LedgerError,
+    rebuild_derived,
+    storage_problem,
+    write_failed,
+)
 from shared.repos import RepoFinder
 from shared.sources.agents import CLAUDE
 from shared.sources.roots import (
@@ -471,11 +479,15 @@ class LedgerWriter:
             )
             conn.execute("RELEASE batch" if self.bulk else "COMMIT")
         except BaseException:
-            if self.bulk:
-                conn.execute("ROLLBACK TO batch")
-                conn.execute("RELEASE batch")
-            else:
-                conn.execute("ROLLBACK")
+            # After some errors (a full disk, an I/O error) SQLite has already rolled the
+            # whole transaction back: then there is nothing left to undo here, and the
+            # original error is what the caller must see.
+            if conn.in_transaction:
+                if self.bulk:
+                    conn.execute("ROLLBACK TO batch")
+                    conn.execute("RELEASE batch")
+                else:
+                    conn.execute("ROLLBACK")
             raise
         return added
 
@@ -880,6 +892,24 @@ def ingest(
     other known files are then left as they are, not marked missing.
     """
     roots = all_roots() if roots is None else roots
+    try:
+        return _ingest(ledger, roots, prices, progress, workers, files)
+    except sqlite3.OperationalError as exc:
+        # Every write above rolls back what it had begun before this gets here.
+        problem = storage_problem(exc)
+        if problem is None:
+            raise
+        raise write_failed(ledger.path, problem) from exc
+
+
+def _ingest(
+    ledger: Ledger,
+    roots: list[LogRoot],
+    prices: Callable[[], PriceBook] | None,
+    progress: ProgressCallback | None,
+    workers: int | None,
+    files: list[LogFile] | None,
+) -> IngestSummary:
     summary, tasks = _plan(ledger, roots, files)
     if _bytes_to_read(tasks) < PARALLEL_THRESHOLD_BYTES:
         return _read_into_ledger(ledger, summary, tasks, prices, progress, workers)
@@ -978,6 +1008,10 @@ def _read_into_ledger(
         try:
             summary.new_calls += writer.flush()
         except sqlite3.OperationalError as exc:
+            problem = storage_problem(exc)
+            if problem is not None:
+                # Every later batch would fail the same way: stop, and say why.
+                raise write_failed(ledger.path, problem) from exc
             # Nothing of the batch was kept; the next run reads those bytes again.
             summary.unreadable.append(f"{last_path}: ledger write failed: {exc}")
             return False
@@ -1005,6 +1039,14 @@ def _read_into_ledger(
         else:
             commit()
         if bulk:
+            if not ledger.conn.in_transaction:
+                # SQLite rolled the whole load back after an error that a batch reported as
+                # a warning: the dropped indexes and triggers are back, nothing was kept.
+                cause = summary.unreadable[-1] if summary.unreadable else "a write error"
+                raise LedgerError(
+                    f"The first import into {ledger.path} was rolled back by SQLite after "
+                    f"{cause}; nothing of it was kept. Run the ingest again."
+                )
             if progress is not None:
                 progress(min(done_bytes, total_bytes), total_bytes, FINISHING_LEDGER)
             _finish_bulk_load(ledger, dropped)

@@ -475,6 +475,29 @@ def _check_identity(conn: sqlite3.Connection, path: Path) -> None:
 LOCK_WAIT_SECONDS = 30
 
 
+def storage_problem(exc: BaseException) -> str | None:
+    """In words, what keeps SQLite from writing the ledger file, if that is what `exc` is
+    (a full disk, an I/O error, a read-only file); None for any other error."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return None
+    code = exc.sqlite_errorcode & 0xFF
+    if code == sqlite3.SQLITE_FULL:
+        return "the disk it is on is full"
+    if code == sqlite3.SQLITE_IOERR:
+        return f"the disk reported an I/O error ({exc})"
+    if code == sqlite3.SQLITE_READONLY:
+        return "the file or its folder is read-only"
+    return None
+
+
+def write_failed(path: Path, problem: str) -> LedgerError:
+    return LedgerError(
+        f"Cannot write the ledger at {path}: {problem}. Nothing after its last complete "
+        "commit was kept, so the next ingest reads on from there with exact totals. Free "
+        "some space (or fix the disk), or point BURNMETER_DATA_DIR at another folder."
+    )
+
+
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
     # The extended code's low byte is the primary one (SQLITE_BUSY_RECOVERY is BUSY).
     return exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)

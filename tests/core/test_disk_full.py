@@ -1,0 +1,60 @@
+"""A ledger that cannot grow (a full disk) stops an ingest with a clear error; what was
+committed before stays, and the next ingest, with room again, ends with exact totals.
+
+SQLite's `max_page_count` makes it answer SQLITE_FULL ("database or disk is full") exactly
+as a full disk does, without filling one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import shared.cli
+import shared.ingest
+from shared.ingest import ingest
+from shared.ledger import LedgerError, open_ledger, write_failed
+from tests.core.helpers import roots_for, snapshot
+from tests.core.logwriters import write_history
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_a_full_disk_stops_the_ingest_and_the_next_one_is_exact(
+    isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bulk: bool
+) -> None:
+    write_history(isolated_home, claude_sessions=20, codex_rollouts=20, turns=30)
+    roots = roots_for({"HOME": str(isolated_home)})
+    reference = open_ledger(tmp_path / "reference.sqlite")
+    ingest(reference, roots)
+    expected = snapshot(reference)
+    reference.close()
+
+    monkeypatch.setattr(shared.ingest, "BULK_THRESHOLD_BYTES", 1 if bulk else 1 << 40)
+    monkeypatch.setattr(shared.ingest, "BATCH_ROWS", 200)  # several commits when not bulk
+    ledger = open_ledger(tmp_path / "ledger.sqlite")
+    pages = ledger.conn.execute("PRAGMA page_count").fetchone()[0]
+    ledger.conn.execute(f"PRAGMA max_page_count = {pages + 40}")
+    with pytest.raises(LedgerError, match="the disk it is on is full") as raised:
+        ingest(ledger, roots)
+    assert str(tmp_path / "ledger.sqlite") in str(raised.value)
+    assert not ledger.conn.in_transaction
+    stored = ledger.conn.execute("SELECT count(*) FROM usage_events").fetchone()[0]
+    if bulk:
+        assert stored == 0  # one transaction: nothing of it was kept
+    ledger.conn.execute("PRAGMA max_page_count = 1073741823")
+    ingest(ledger, roots)
+    assert snapshot(ledger) == expected
+    ledger.close()
+
+
+def test_the_cli_prints_a_ledger_write_failure_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def full(*_: object, **__: object) -> None:
+        raise write_failed(Path("/data/ledger.sqlite"), "the disk it is on is full")
+
+    monkeypatch.setattr("shared.commands.context.ingest", full)
+    assert shared.cli.main(["ingest"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("burnmeter: Cannot write the ledger at /data/ledger.sqlite")
+    assert "BURNMETER_DATA_DIR" in err and "Traceback" not in err
