@@ -443,6 +443,41 @@ def _keep_private(path: Path) -> None:
         pass
 
 
+# SQLite's answers when it cannot open, lock or write the file: about where the ledger is,
+# not about what is in it.
+ACCESS_CODES = frozenset(
+    {sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_IOERR}
+)
+
+
+def _access_problem(exc: sqlite3.Error, path: Path) -> LedgerError | None:
+    """A LedgerError that says why the ledger file could not be opened for use, when the
+    cause is its place (a read-only file system, a folder or file without write access, a
+    disk error) rather than its contents; None otherwise. Such a ledger is not damaged:
+    moving it aside, as for a damaged one, would throw its history away."""
+    if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in ACCESS_CODES:
+        return None
+    folder = path.parent
+    try:
+        read_only_fs = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # no statvfs (Windows)
+        read_only_fs = False
+    if read_only_fs:
+        reason = f"{folder} is on a read-only file system"
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        reason = f"{folder} is not writable by this user"
+    elif path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        reason = "the file is not readable and writable by this user"
+    else:
+        reason = str(exc)
+    return LedgerError(
+        f"Cannot open the ledger at {path}: {reason} (SQLite needs to write the ledger and "
+        "its -wal and -shm files beside it). The ledger was left untouched and is not "
+        "damaged. Make the folder writable, or point BURNMETER_DATA_DIR at another folder "
+        "(moving the ledger there keeps its history)."
+    )
+
+
 def _check_identity(conn: sqlite3.Connection, path: Path) -> None:
     try:
         # One statement, so one snapshot: read apart, a ledger that another burnmeter process
@@ -453,6 +488,9 @@ def _check_identity(conn: sqlite3.Connection, path: Path) -> None:
             "(SELECT count(*) FROM sqlite_master)"
         ).fetchone()
     except sqlite3.DatabaseError as exc:
+        access = _access_problem(exc, path)
+        if access is not None:
+            raise access from exc
         raise LedgerCorrupt(
             f"The ledger at {path} is not a readable SQLite file ({exc}). burnmeter left it "
             f"untouched. Move it aside (or set BURNMETER_DATA_DIR to another folder) and run "
@@ -557,6 +595,9 @@ def open_ledger(path: Path | None = None, *, readonly: bool = False) -> Ledger:
         conn.execute("PRAGMA foreign_keys = OFF")
     except sqlite3.OperationalError as exc:
         conn.close()
+        access = _access_problem(exc, path)
+        if access is not None:
+            raise access from exc
         if _is_busy(exc):
             # Waited for LOCK_WAIT_SECONDS: held, not damaged.
             raise LedgerError(

@@ -254,3 +254,42 @@ def test_a_ledger_locked_for_too_long_is_reported_as_busy_not_damaged(
     assert not isinstance(raised.value, LedgerCorrupt)
     assert "locked by another process" in str(raised.value)
     assert path.exists()
+
+
+def _ledger_sqlite_cannot_open(isolated_home: Path) -> Path:
+    """A ledger with calls whose -wal file SQLite cannot create (a folder is in its place):
+    SQLite answers SQLITE_CANTOPEN, as on a read-only file system, with the file intact."""
+    _write_logs(isolated_home)
+    assert run_cli("ingest").returncode == 0
+    path = ledger_path()
+    Path(str(path) + "-wal").mkdir()
+    return path
+
+
+def test_a_ledger_that_cannot_be_opened_for_writing_is_not_called_damaged(
+    isolated_home: Path,
+) -> None:
+    path = _ledger_sqlite_cannot_open(isolated_home)
+    before = _digest(path)
+    result = run_cli("report", "daily", "--json")
+    assert result.returncode == 2
+    assert f"Cannot open the ledger at {path}" in result.stderr
+    assert "not damaged" in result.stderr and "Traceback" not in result.stderr
+    assert "move it aside" not in result.stderr  # that advice would throw history away
+    assert _digest(path) == before
+    with pytest.raises(LedgerError) as raised:
+        open_ledger(path)
+    assert not isinstance(raised.value, LedgerCorrupt)
+
+
+def test_a_read_only_file_system_is_named(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _ledger_sqlite_cannot_open(isolated_home)
+
+    class ReadOnly:
+        f_flag = os.ST_RDONLY
+
+    monkeypatch.setattr(ledger_module.os, "statvfs", lambda _: ReadOnly())
+    with pytest.raises(LedgerError, match="is on a read-only file system"):
+        open_ledger(path)
