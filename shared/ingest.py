@@ -232,13 +232,21 @@ def read_complete_lines(
             cut = data.rfind(b"\n") + 1
             return data[:cut], offset + cut, True
         cut = data.rfind(b"\n") + 1
-        while cut == 0:
+        if cut:
+            return data[:cut], offset + cut, False
+        # One line longer than max_bytes: gather it in pieces (growing one buffer would
+        # copy and search it again at every step) until a piece holds its newline.
+        pieces, size = [data], len(data)
+        while True:
             more = handle.read(max_bytes)
             if not more:
-                return b"", offset, True
-            data += more
-            cut = data.rfind(b"\n") + 1
-        return data[:cut], offset + cut, False
+                return b"", offset, True  # still being written: it waits, as ever
+            newline = more.rfind(b"\n")
+            pieces.append(more)
+            if newline >= 0:
+                cut = size + newline + 1
+                return b"".join(pieces)[:cut], offset + cut, False
+            size += len(more)
 
 
 def _read_compressed(path: str, offset: int) -> tuple[bytes, int, bool]:
