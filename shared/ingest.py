@@ -203,6 +203,8 @@ class IngestSummary:
         self.roots: list[LogRoot] = roots or []
         # Seconds spent waiting for another process's big read of the same ledger.
         self.waited_s = 0.0
+        # Files deleted between finding and reading them.
+        self.vanished = 0
 
 
 def _session_from_path(path: str) -> str:
@@ -273,8 +275,14 @@ def parse_chunk(task: ChunkTask) -> ChunkResult:
         data, new_offset, at_end = read_complete_lines(
             task.path, task.offset, task.next_read(), task.compressed
         )
+    except FileNotFoundError:
+        # Deleted since the scan (Claude Code prunes old transcripts): nothing to read, and
+        # the next scan marks it gone. Not an error worth a warning.
+        return ChunkResult(task, ChunkRows(), task.offset, task.state, True, VANISHED)
     except OSError as exc:
-        return ChunkResult(task, ChunkRows(), task.offset, task.state, True, str(exc))
+        # The path is shown with the message already: only the reason, once.
+        reason = exc.strerror or str(exc)
+        return ChunkResult(task, ChunkRows(), task.offset, task.state, True, reason)
     # Imported here: a warm report that finds nothing new never needs the parsers.
     from shared.sources.claude import parse_claude_lines
     from shared.sources.codex import CodexState, parse_codex_lines
@@ -388,6 +396,8 @@ UPSERT_TOOL_CALL = (
     "INSERT INTO tool_calls VALUES (?,?,?,?,?,?) ON CONFLICT (tool_id) DO UPDATE "
     "SET event_key = coalesce(tool_calls.event_key, excluded.event_key)"
 )
+# The `error` of a read whose file was deleted between the scan and the read.
+VANISHED = "vanished while being read"
 ADVANCE_SOURCE = (
     "UPDATE sources SET offset = ?, state = ?, lines = lines + ?, "
     "rejected_lines = rejected_lines + ?, last_error = ? WHERE id = ?"
@@ -479,7 +489,7 @@ class LedgerWriter:
                         result.new_state,
                         result.rows.lines,
                         result.rows.rejected_lines,
-                        result.error,
+                        None if result.error == VANISHED else result.error,
                         result.task.source_id,
                     )
                     for result in batch
@@ -1035,9 +1045,12 @@ def _read_into_ledger(
                 continue
             done_bytes += max(0, result.new_offset - result.task.offset)
             last_path = result.task.path
-            if result.error:
+            if result.error == VANISHED:
+                summary.vanished += 1
+            elif result.error:
                 summary.unreadable.append(f"{result.task.path}: {result.error}")
-            files_read.add(result.task.source_id)
+            if not result.error:
+                files_read.add(result.task.source_id)
             summary.events_read += result.rows.events_read
             summary.rejected_lines += result.rows.rejected_lines
             if writer.add(result) and not commit():

@@ -42,6 +42,11 @@ def run(args: argparse.Namespace) -> int:
             if summary.waited_s >= 0.05
             else ""
         )
+        + (
+            f"; {summary.vanished} files were deleted before they could be read"
+            if summary.vanished
+            else ""
+        )
     )
     for problem in summary.unreadable:
         print(f"warning: {problem}", file=sys.stderr)

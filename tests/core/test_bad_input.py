@@ -11,8 +11,9 @@ import pytest
 
 import shared.ingest
 from shared.cli import main
+from shared.ingest import ingest
 from shared.ledger import open_ledger
-from tests.core.helpers import events, ingest_env, run_cli, totals
+from tests.core.helpers import events, ingest_env, roots_for, run_cli, totals
 from tests.core.logwriters import (
     ClaudeSession,
     CodexRollout,
@@ -187,11 +188,12 @@ def test_unreadable_file_is_a_warning_not_a_stop(
     monkeypatch.setattr(shared.ingest, "read_complete_lines", failing_read)
     assert main(["ingest"]) == 0
     captured = capsys.readouterr()
-    assert f"warning: {blocked}: [Errno 13] Permission denied" in captured.err
+    # The path once, then the reason (not the path again inside the OS error's text).
+    assert f"warning: {blocked}: Permission denied\n" in captured.err
     assert main(["doctor", "--json", "--no-ingest"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["unreadable_files"] == [
-        {"path": str(blocked), "error": f"[Errno 13] Permission denied: '{blocked}'"}
+        {"path": str(blocked), "error": "Permission denied"}
     ]
     assert report["agents"]["claude-code"]["calls"] == 1
     # Readable again: read in full, the warning gone.
@@ -369,3 +371,29 @@ def test_lines_with_unpaired_surrogate_escapes_are_read(
     assert totals(ledger)["output_tokens"] == 124
     assert ledger.conn.execute("SELECT tool_id FROM tool_errors").fetchall() == [("toolu_s",)]
     assert ledger.conn.execute("SELECT rejected_lines FROM sources").fetchone() == (0,)
+
+
+def test_a_file_deleted_between_finding_and_reading_it_is_not_an_error(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """Claude Code prunes old transcripts; one that goes between the scan and the read is
+    counted, not warned about, and the next scan marks it gone."""
+    from shared.sources.roots import discover_files
+
+    for name in ("s-keep", "s-gone"):
+        session = ClaudeSession(name, cwd=CWD)
+        session.reply(1, [text_block("a")], claude_usage(10, 7))
+        session.write(_path(isolated_home, name))
+    roots = roots_for({"HOME": str(isolated_home)})
+    files = discover_files(roots)
+    gone = next(log for log in files if "s-gone" in log.path)
+    Path(gone.path).unlink()
+    ledger = open_ledger(tmp_path / "ledger.sqlite")
+    summary = ingest(ledger, roots, files=files)
+    assert (summary.vanished, summary.unreadable, summary.files_read) == (1, [], 1)
+    errors = ledger.conn.execute("SELECT count(*) FROM sources WHERE last_error IS NOT NULL")
+    assert errors.fetchone()[0] == 0
+    ingest(ledger, roots)
+    missing = ledger.conn.execute("SELECT path FROM sources WHERE missing = 1").fetchall()
+    assert missing == [(gone.path,)]
+    ledger.close()
