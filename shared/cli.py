@@ -94,8 +94,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CommandError, LedgerError) as exc:
         print(f"burnmeter: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("burnmeter: interrupted; what was read so far is kept.", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        from shared.ingest import FirstImportInterrupted
+
+        if isinstance(exc, FirstImportInterrupted):
+            print(
+                "burnmeter: interrupted; a first import is kept only once it completes, so "
+                "nothing of it was kept. Run it again (it starts over).",
+                file=sys.stderr,
+            )
+        else:
+            print("burnmeter: interrupted; what was read so far is kept.", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0

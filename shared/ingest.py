@@ -187,6 +187,11 @@ class ChunkResult:
         self.error = error
 
 
+class FirstImportInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a first import, which is one transaction: nothing of it was kept
+    (unlike an interrupted ordinary ingest, which keeps every batch it committed)."""
+
+
 class IngestSummary:
     """What one ingest found and read."""
 
@@ -1071,9 +1076,11 @@ def _read_into_ledger(
             if progress is not None:
                 progress(min(done_bytes, total_bytes), total_bytes, FINISHING_LEDGER)
             _finish_bulk_load(ledger, dropped)
-    except BaseException:
+    except BaseException as exc:
         if bulk and ledger.conn.in_transaction:
             ledger.conn.execute("ROLLBACK")
+        if bulk and isinstance(exc, KeyboardInterrupt):
+            raise FirstImportInterrupted from exc
         raise
     finally:
         close = getattr(results, "close", None)

@@ -117,3 +117,45 @@ def test_a_big_read_without_a_usable_lock_still_reads_everything(isolated_home: 
     assert snapshot(ledger) == snapshot(reference)
     ledger.close()
     reference.close()
+
+
+def _interrupt_once_parsing(env: dict[str, str], code: str) -> subprocess.CompletedProcess[str]:
+    """Start an ingest, and press Ctrl-C (SIGINT to its whole process group, as a terminal
+    does) once its parser workers are running."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 60
+    while len(_children(process.pid)) < 2 and time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def test_ctrl_c_says_truly_what_was_kept(isolated_home: Path) -> None:
+    write_history(isolated_home, claude_sessions=100, codex_rollouts=100, turns=60)
+    data = Path(os.environ["BURNMETER_DATA_DIR"])
+    first_import = BIG_INGEST.replace("; from", "; ingest.BULK_THRESHOLD_BYTES = 1; from")
+    done = _interrupt_once_parsing(dict(os.environ), first_import)
+    assert done.returncode == 130, done.stderr
+    assert "nothing of it was kept" in done.stderr and "Traceback" not in done.stderr
+    ledger = open_ledger(data / "ledger.sqlite")
+    assert ledger.conn.execute("SELECT count(*) FROM usage_events").fetchone()[0] == 0
+    ledger.close()
+    # Once the ledger has calls, an ingest commits batch by batch: what it read is kept.
+    (isolated_home / ".claude" / "projects").rename(isolated_home / "later")
+    assert _start(dict(os.environ)).wait(timeout=120) == 0  # the Codex half, in full
+    (isolated_home / "later").rename(isolated_home / ".claude" / "projects")
+    row_by_row = BIG_INGEST.replace("; from", "; ingest.BATCH_ROWS = 500; from")
+    done = _interrupt_once_parsing(dict(os.environ), row_by_row)
+    assert done.returncode == 130, done.stderr
+    assert "what was read so far is kept" in done.stderr and "Traceback" not in done.stderr
