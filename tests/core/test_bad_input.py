@@ -192,9 +192,7 @@ def test_unreadable_file_is_a_warning_not_a_stop(
     assert f"warning: {blocked}: Permission denied\n" in captured.err
     assert main(["doctor", "--json", "--no-ingest"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["unreadable_files"] == [
-        {"path": str(blocked), "error": "Permission denied"}
-    ]
+    assert report["unreadable_files"] == [{"path": str(blocked), "error": "Permission denied"}]
     assert report["agents"]["claude-code"]["calls"] == 1
     # Readable again: read in full, the warning gone.
     monkeypatch.setattr(shared.ingest, "read_complete_lines", real_read)
