@@ -2,6 +2,7 @@
 
     python -m bench.ingest_phases                      # the history bench.ingest_vs_ccusage made
     python -m bench.ingest_phases --home PATH --repeat 3
+    python -m bench.ingest_phases --skip-writer --writer-off 3   # parsing alone, as a floor
 
 Each parser phase runs in this one process (no pool), over every file of the history
 already in memory, `--repeat` times; the fastest run counts (CPU seconds from
@@ -15,6 +16,9 @@ SQL statement the writer runs. The phases:
 - claude parse / codex parse: the whole parser, rows included;
 - orjson: decoding the Claude lines the scan selects, nothing else;
 - pickle / unpickle: sending the parsed rows from a worker to the writer.
+
+`--writer-off RUNS` then times RUNS real cold ingests whose writer drops every parsed chunk
+(no SQL at all): the wall time of the parallel parsing alone, a floor no writer can beat.
 
 Nothing here is a unit test: the figures depend on the machine.
 """
@@ -186,11 +190,58 @@ def writer_phases() -> None:
             print(f"{label:<62} {seconds:6.3f} {timed.rows[label]:8,}")
 
 
+def writer_off(runs: int) -> None:
+    """Cold ingests whose writer drops every parsed chunk (no SQL at all): the wall time
+    the parallel parsing alone takes, a floor for any writer."""
+    import shared.ingest
+    from shared.ingest import LedgerWriter, ingest
+    from shared.ledger import open_ledger
+
+    def drop(self: LedgerWriter) -> int:
+        self._pending, self._pending_rows = [], 0
+        return 0
+
+    real_flush, real_finish = LedgerWriter.flush, shared.ingest._finish_bulk_load
+    LedgerWriter.flush = drop  # type: ignore[method-assign]
+    shared.ingest._finish_bulk_load = lambda ledger, _: ledger.conn.execute("ROLLBACK")
+    try:
+        for run in range(runs):
+            with tempfile.TemporaryDirectory(prefix="burnmeter-phases-") as folder:
+                ledger = open_ledger(Path(folder) / "ledger.sqlite")
+                before = os.times()
+                start = time.perf_counter()
+                ingest(ledger)
+                wall = time.perf_counter() - start
+                after = os.times()
+                ledger.close()
+                own = after.user + after.system - before.user - before.system
+                workers = (
+                    after.children_user
+                    + after.children_system
+                    - before.children_user
+                    - before.children_system
+                )
+                print(
+                    f"writer off, run {run + 1}: {wall:.2f} s wall; main process {own:.2f} CPU "
+                    f"s, parser processes {workers:.2f} CPU s"
+                )
+    finally:
+        LedgerWriter.flush = real_flush  # type: ignore[method-assign]
+        shared.ingest._finish_bulk_load = real_finish
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ingest_phases")
     parser.add_argument("--home", type=Path, default=DEFAULT_HOME, help="the history's HOME")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-writer", action="store_true")
+    parser.add_argument(
+        "--writer-off",
+        type=int,
+        default=0,
+        metavar="RUNS",
+        help="also time RUNS cold ingests whose writer drops the rows (parsing alone)",
+    )
     args = parser.parse_args(argv)
     if not args.home.is_dir():
         parser.error(f"no history at {args.home}: run `python -m bench.ingest_vs_ccusage` first")
@@ -201,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     parser_phases(args.repeat)
     if not args.skip_writer:
         writer_phases()
+    if args.writer_off:
+        writer_off(args.writer_off)
     print(f"load average after: {os.getloadavg()}")
     return 0
 
