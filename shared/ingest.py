@@ -259,23 +259,67 @@ def read_complete_lines(
 def _read_compressed(path: str, offset: int) -> tuple[bytes, int, bool]:
     """A `.jsonl.zst` is archived and no longer grows: it is read whole, once. Its offset
     records the compressed size consumed."""
+    pieces: list[bytes] = []
+    size = _each_archive_piece(path, offset, pieces.append)
+    return b"".join(pieces), size, True
+
+
+def _each_archive_piece(path: str, offset: int, take: Callable[[bytes], None]) -> int:
+    """Decompress an archive in pieces of complete lines (a few MiB each, never the whole
+    file at once), hand each to `take`, and return the compressed size: the offset that
+    marks it read. Nothing when `offset` says it was read already."""
     if offset > 0:
-        return b"", offset, True
+        return offset
     import zstandard
 
     with open(path, "rb") as handle:
+        reader = zstandard.ZstdDecompressor().stream_reader(handle)
+        tail = b""
         try:
-            data = zstandard.ZstdDecompressor().stream_reader(handle).read()
+            while piece := reader.read(CHUNK_BYTES):
+                data = tail + piece if tail else piece
+                cut = data.rfind(b"\n") + 1
+                if cut:
+                    take(data[:cut])
+                tail = data[cut:]
         except zstandard.ZstdError as exc:
             # A damaged archive is an unreadable file: a warning, not the end of the ingest.
             raise OSError(f"not a readable zstd file ({exc})") from exc
-        size = os.fstat(handle.fileno()).st_size
-    cut = data.rfind(b"\n") + 1
-    return data[:cut], size, True
+        return os.fstat(handle.fileno()).st_size
+
+
+def _parse_archive(task: ChunkTask) -> ChunkResult:
+    """An archive is one read (its offset says read or not), parsed piece by piece into one
+    chunk of rows, so its decompressed text is never in memory whole."""
+    from shared.sources.claude import parse_claude_lines
+    from shared.sources.codex import CodexState, parse_codex_lines
+    from shared.sources.events import ParsedChunk
+
+    parsed = ParsedChunk()
+    fallback = _session_from_path(task.path)
+    state = CodexState.from_json(task.state) if task.agent != CLAUDE else None
+
+    def take(data: bytes) -> None:
+        if state is None:
+            parse_claude_lines(data, fallback, parsed)
+        else:
+            parse_codex_lines(data, state, fallback, parsed)
+
+    try:
+        size = _each_archive_piece(task.path, task.offset, take)
+    except FileNotFoundError:
+        return ChunkResult(task, ChunkRows(), task.offset, task.state, True, VANISHED)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        return ChunkResult(task, ChunkRows(), task.offset, task.state, True, reason)
+    new_state = task.state if state is None else state.to_json()
+    return ChunkResult(task, rows_of(parsed), size, new_state, True)
 
 
 def parse_chunk(task: ChunkTask) -> ChunkResult:
     """Read and parse one chunk of one file. Runs in a worker process for big ingests."""
+    if task.compressed:
+        return _parse_archive(task)
     try:
         data, new_offset, at_end = read_complete_lines(
             task.path, task.offset, task.next_read(), task.compressed

@@ -108,15 +108,18 @@ HEAD = re.compile(
 )
 
 
-def parse_codex_lines(data: bytes, state: CodexState, fallback_session_id: str) -> ParsedChunk:
-    chunk = ParsedChunk()
-    links: list[tuple[str, str]] = []
+def parse_codex_lines(
+    data: bytes, state: CodexState, fallback_session_id: str, into: ParsedChunk | None = None
+) -> ParsedChunk:
+    """Parse complete lines; with `into`, add to that chunk (one archive read in pieces
+    gives the rows of one read of the whole)."""
+    chunk = ParsedChunk() if into is None else into
+    links = chunk.tool_links
     if b"\r" in data:
         # Unusual line endings: take the simple line-by-line path, same results.
         for line in data.splitlines():
             if line.strip():
                 _read_line(line, state, fallback_session_id, chunk, links)
-        chunk.tool_links = links
         return chunk
     find = data.find
     head_of = HEAD.match
@@ -151,7 +154,6 @@ def parse_codex_lines(data: bytes, state: CodexState, fallback_session_id: str) 
                 continue
         _read_line(line, state, fallback_session_id, chunk, links)
         pos = nl + 1
-    chunk.tool_links = links
     return chunk
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from shared.ledger import open_ledger
 from shared.reports import Filters, sessions_report
 from shared.sources.events import CLAUDE, CODEX
@@ -283,3 +285,31 @@ def test_symlink_loops_under_a_root_end_the_walk(isolated_home: Path, tmp_path: 
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "1"
+
+
+def test_an_archive_read_in_small_pieces_gives_the_rows_of_its_plain_file(
+    isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Archives are decompressed a few MiB at a time, never whole; here a piece is 700
+    bytes, so lines, tool calls and their model calls fall across piece boundaries."""
+    import shared.ingest
+    from tests.core.helpers import snapshot
+    from tests.core.logwriters import write_history
+
+    write_history(isolated_home, claude_sessions=0, codex_rollouts=6, turns=30)
+    sessions = isolated_home / ".codex" / "sessions"
+    plain = _ledger(tmp_path / "plain")
+    ingest_env(plain)
+    archived = isolated_home / ".codex" / "archived_sessions"
+    for rollout in sorted(sessions.rglob("*.jsonl")):
+        target = archived / rollout.relative_to(sessions)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        zstd_compress(rollout, target.with_name(target.name + ".zst"))
+        rollout.unlink()
+    monkeypatch.setattr(shared.ingest, "CHUNK_BYTES", 700)
+    pieces = _ledger(tmp_path / "pieces")
+    summary = ingest_env(pieces)
+    assert summary.files_read == 6 and not summary.unreadable
+    # The file list differs (archives instead of plain files); everything read is the same.
+    assert snapshot(pieces, skip=("sources",)) == snapshot(plain, skip=("sources",))
+    assert pieces.conn.execute("SELECT count(*) FROM usage_events").fetchone()[0] > 100
