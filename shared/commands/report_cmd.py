@@ -55,7 +55,9 @@ def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from exc
+        raise argparse.ArgumentTypeError(
+            f"expected YYYY-MM-DD (or YYYYMMDD), got {text!r}"
+        ) from exc
 
 
 def zone(text: str) -> ZoneInfo:
@@ -68,8 +70,12 @@ def zone(text: str) -> ZoneInfo:
 
 
 def add_filter_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--since", type=_date, help="first local date to include (YYYY-MM-DD)")
-    parser.add_argument("--until", type=_date, help="last local date to include (YYYY-MM-DD)")
+    parser.add_argument(
+        "--since", type=_date, help="first local date to include (YYYY-MM-DD or YYYYMMDD)"
+    )
+    parser.add_argument(
+        "--until", type=_date, help="last local date to include (YYYY-MM-DD or YYYYMMDD)"
+    )
     parser.add_argument("--tz", type=zone, help="IANA time zone for dates (default: local)")
     parser.add_argument("--agent", choices=AGENTS, help="only this agent's calls")
 
