@@ -70,13 +70,20 @@ def zone(text: str) -> ZoneInfo:
 
 
 def add_filter_flags(parser: argparse.ArgumentParser) -> None:
+    # The short forms and --timezone are ccusage's spellings: muscle memory works here too.
     parser.add_argument(
-        "--since", type=_date, help="first local date to include (YYYY-MM-DD or YYYYMMDD)"
+        "--since", "-s", type=_date, help="first local date to include (YYYY-MM-DD or YYYYMMDD)"
     )
     parser.add_argument(
-        "--until", type=_date, help="last local date to include (YYYY-MM-DD or YYYYMMDD)"
+        "--until", "-u", type=_date, help="last local date to include (YYYY-MM-DD or YYYYMMDD)"
     )
-    parser.add_argument("--tz", type=zone, help="IANA time zone for dates (default: local)")
+    parser.add_argument(
+        "--tz",
+        "--timezone",
+        "-z",
+        type=zone,
+        help="IANA time zone for dates (default: local)",
+    )
     parser.add_argument("--agent", choices=AGENTS, help="only this agent's calls")
 
 

@@ -239,9 +239,11 @@ def test_since_until_and_time_zone(isolated_home: Path) -> None:
     assert days("--tz", "Europe/Berlin", "--until", "2026-03-10") == []
     assert days("--tz", "UTC", "--until", "2026-03-10") == ["2026-03-10"]
     assert days("--tz", "UTC", "--since", "2026-03-11") == []
-    # ccusage's spelling of a date (YYYYMMDD) means the same.
+    # ccusage's spellings of a date (YYYYMMDD) and of the flags mean the same.
     assert days("--tz", "Europe/Berlin", "--since", "20260311") == ["2026-03-11"]
     assert days("--tz", "UTC", "--until", "20260309") == []
+    assert days("-z", "Europe/Berlin", "-s", "20260311", "-u", "20260311") == ["2026-03-11"]
+    assert days("--timezone", "UTC", "-u", "20260309") == []
     # Without --tz the local zone (here from TZ) decides.
     berlin = {**os.environ, "TZ": "Europe/Berlin"}
     local = json.loads(run_cli("report", "daily", "--json", env=berlin).stdout)
