@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from shared.ingest import INGEST_LOCK_FILENAME, ingest
 from shared.ledger import open_ledger
@@ -23,7 +24,7 @@ BIG_INGEST = (
 )
 
 
-def _start(env: dict[str, str], code: str = BIG_INGEST) -> subprocess.Popen[str]:
+def _start(env: dict[str, str], code: str = BIG_INGEST, **options: Any) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-c", code],
         cwd=REPO_ROOT,
@@ -31,7 +32,20 @@ def _start(env: dict[str, str], code: str = BIG_INGEST) -> subprocess.Popen[str]
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        **options,
     )
+
+
+def _workers_of(process: subprocess.Popen[str]) -> set[int]:
+    """The parser worker processes of a running ingest, once there are two."""
+    deadline = time.monotonic() + 60
+    workers: set[int] = set()
+    while len(workers) < 2 and time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        workers = _children(process.pid)
+        time.sleep(0.02)
+    assert len(workers) >= 2, "no parser workers appeared"
+    return workers
 
 
 def _children(pid: int) -> set[int]:
@@ -85,12 +99,7 @@ def test_a_big_read_waits_for_the_one_under_way_and_reads_nothing_twice(
 def test_parser_workers_end_with_their_killed_ingest(isolated_home: Path) -> None:
     write_history(isolated_home, claude_sessions=100, codex_rollouts=100, turns=60)
     process = _start(dict(os.environ))
-    deadline = time.monotonic() + 60
-    workers: set[int] = set()
-    while len(workers) < 2 and time.monotonic() < deadline and process.poll() is None:
-        workers = _children(process.pid)
-        time.sleep(0.02)
-    assert len(workers) >= 2, "the ingest ended before its workers could be seen"
+    workers = _workers_of(process)
     os.kill(process.pid, signal.SIGKILL)  # the ingest alone, not its process group
     process.wait(timeout=30)
     deadline = time.monotonic() + 10
@@ -122,20 +131,13 @@ def test_a_big_read_without_a_usable_lock_still_reads_everything(isolated_home: 
 def _interrupt_once_parsing(env: dict[str, str], code: str) -> subprocess.CompletedProcess[str]:
     """Start an ingest, and press Ctrl-C (SIGINT to its whole process group, as a terminal
     does) once its parser workers are running."""
-    process = subprocess.Popen(
-        [sys.executable, "-c", code],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = _start(
+        env,
+        code,
         start_new_session=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    deadline = time.monotonic() + 60
-    while len(_children(process.pid)) < 2 and time.monotonic() < deadline:
-        assert process.poll() is None, process.communicate()
-        time.sleep(0.02)
+    _workers_of(process)
     os.killpg(process.pid, signal.SIGINT)
     out, err = process.communicate(timeout=60)
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
