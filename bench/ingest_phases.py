@@ -93,7 +93,7 @@ def parser_phases(repeat: int) -> None:
             offset, at_end = 0, False
             while not at_end:
                 _, offset, at_end = read_complete_lines(
-                    log.path, offset, min(CHUNK_BYTES, log.size - offset + 65536), False
+                    log.path, offset, min(CHUNK_BYTES, log.size - offset + 65536)
                 )
 
     data = {

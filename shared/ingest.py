@@ -222,16 +222,12 @@ def _session_from_path(path: str) -> str:
     return name
 
 
-def read_complete_lines(
-    path: str, offset: int, max_bytes: int, compressed: bool
-) -> tuple[bytes, int, bool]:
+def read_complete_lines(path: str, offset: int, max_bytes: int) -> tuple[bytes, int, bool]:
     """Bytes from `offset` up to the last newline within about `max_bytes`.
 
     Returns (data, new offset, reached the end of the complete lines). A line longer
     than `max_bytes` is read whole rather than split.
     """
-    if compressed:
-        return _read_compressed(path, offset)
     with open(path, "rb", buffering=0) as handle:
         handle.seek(offset)
         data = handle.read(max_bytes)
@@ -254,14 +250,6 @@ def read_complete_lines(
                 cut = size + newline + 1
                 return b"".join(pieces)[:cut], offset + cut, False
             size += len(more)
-
-
-def _read_compressed(path: str, offset: int) -> tuple[bytes, int, bool]:
-    """A `.jsonl.zst` is archived and no longer grows: it is read whole, once. Its offset
-    records the compressed size consumed."""
-    pieces: list[bytes] = []
-    size = _each_archive_piece(path, offset, pieces.append)
-    return b"".join(pieces), size, True
 
 
 def _each_archive_piece(path: str, offset: int, take: Callable[[bytes], None]) -> int:
@@ -288,16 +276,20 @@ def _each_archive_piece(path: str, offset: int, take: Callable[[bytes], None]) -
         return os.fstat(handle.fileno()).st_size
 
 
-def _parse_archive(task: ChunkTask) -> ChunkResult:
-    """An archive is one read (its offset says read or not), parsed piece by piece into one
-    chunk of rows, so its decompressed text is never in memory whole."""
+def parse_chunk(task: ChunkTask) -> ChunkResult:
+    """Read and parse one chunk of one file. Runs in a worker process for big ingests.
+
+    A `.jsonl.zst` archive no longer grows: it is one chunk (its offset records the
+    compressed size once it is read), decompressed and parsed piece by piece into the
+    same rows, so its text is never in memory whole."""
+    # Imported here: a warm report that finds nothing new never needs the parsers.
     from shared.sources.claude import parse_claude_lines
     from shared.sources.codex import CodexState, parse_codex_lines
     from shared.sources.events import ParsedChunk
 
     parsed = ParsedChunk()
     fallback = _session_from_path(task.path)
-    state = CodexState.from_json(task.state) if task.agent != CLAUDE else None
+    state = None if task.agent == CLAUDE else CodexState.from_json(task.state)
 
     def take(data: bytes) -> None:
         if state is None:
@@ -306,24 +298,12 @@ def _parse_archive(task: ChunkTask) -> ChunkResult:
             parse_codex_lines(data, state, fallback, parsed)
 
     try:
-        size = _each_archive_piece(task.path, task.offset, take)
-    except FileNotFoundError:
-        return ChunkResult(task, ChunkRows(), task.offset, task.state, True, VANISHED)
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        return ChunkResult(task, ChunkRows(), task.offset, task.state, True, reason)
-    new_state = task.state if state is None else state.to_json()
-    return ChunkResult(task, rows_of(parsed), size, new_state, True)
-
-
-def parse_chunk(task: ChunkTask) -> ChunkResult:
-    """Read and parse one chunk of one file. Runs in a worker process for big ingests."""
-    if task.compressed:
-        return _parse_archive(task)
-    try:
-        data, new_offset, at_end = read_complete_lines(
-            task.path, task.offset, task.next_read(), task.compressed
-        )
+        if task.compressed:
+            new_offset, at_end = _each_archive_piece(task.path, task.offset, take), True
+        else:
+            data, new_offset, at_end = read_complete_lines(task.path, task.offset, task.next_read())
+            take(data)
+            del data
     except FileNotFoundError:
         # Deleted since the scan (Claude Code prunes old transcripts): nothing to read, and
         # the next scan marks it gone. Not an error worth a warning.
@@ -332,19 +312,7 @@ def parse_chunk(task: ChunkTask) -> ChunkResult:
         # The path is shown with the message already: only the reason, once.
         reason = exc.strerror or str(exc)
         return ChunkResult(task, ChunkRows(), task.offset, task.state, True, reason)
-    # Imported here: a warm report that finds nothing new never needs the parsers.
-    from shared.sources.claude import parse_claude_lines
-    from shared.sources.codex import CodexState, parse_codex_lines
-
-    fallback = _session_from_path(task.path)
-    if task.agent == CLAUDE:
-        parsed = parse_claude_lines(data, fallback)
-        new_state = task.state
-    else:
-        state = CodexState.from_json(task.state)
-        parsed = parse_codex_lines(data, state, fallback)
-        new_state = state.to_json()
-    del data
+    new_state = task.state if state is None else state.to_json()
     return ChunkResult(task, rows_of(parsed), new_offset, new_state, at_end)
 
 

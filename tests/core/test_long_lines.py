@@ -18,7 +18,7 @@ def test_a_line_longer_than_a_read_comes_whole(tmp_path: Path, long_size: int) -
     got: list[bytes] = []
     offset, at_end = 0, False
     while not at_end:
-        data, offset, at_end = read_complete_lines(str(path), offset, 1024, False)
+        data, offset, at_end = read_complete_lines(str(path), offset, 1024)
         assert data == b"" or data.endswith(b"\n")
         got.extend(data.splitlines())
     assert got == lines
@@ -28,8 +28,8 @@ def test_a_line_longer_than_a_read_comes_whole(tmp_path: Path, long_size: int) -
 def test_a_long_line_without_its_newline_yet_waits(tmp_path: Path) -> None:
     path = tmp_path / "log.jsonl"
     path.write_bytes(b"done\n" + b"y" * 10_000)
-    assert read_complete_lines(str(path), 0, 1024, False) == (b"done\n", 5, False)
-    assert read_complete_lines(str(path), 5, 1024, False) == (b"", 5, True)
+    assert read_complete_lines(str(path), 0, 1024) == (b"done\n", 5, False)
+    assert read_complete_lines(str(path), 5, 1024) == (b"", 5, True)
     with path.open("ab") as handle:
         handle.write(b"\n")
-    assert read_complete_lines(str(path), 5, 1024, False) == (b"y" * 10_000 + b"\n", 10_006, False)
+    assert read_complete_lines(str(path), 5, 1024) == (b"y" * 10_000 + b"\n", 10_006, False)
