@@ -1043,10 +1043,9 @@ def _read_into_ledger(
         try:
             summary.new_calls += writer.flush()
         except sqlite3.OperationalError as exc:
-            problem = storage_problem(exc)
-            if problem is not None:
-                # Every later batch would fail the same way: stop, and say why.
-                raise write_failed(ledger.path, problem) from exc
+            if storage_problem(exc) is not None:
+                # Every later batch would fail the same way: stop (`ingest` says why).
+                raise
             # Nothing of the batch was kept; the next run reads those bytes again.
             summary.unreadable.append(f"{last_path}: ledger write failed: {exc}")
             return False
