@@ -443,6 +443,13 @@ def _keep_private(path: Path) -> None:
         pass
 
 
+def _primary_code(exc: BaseException) -> int:
+    """SQLite's primary result code of an error (0 if it is not SQLite's): the low byte of
+    the extended code, so that SQLITE_BUSY_RECOVERY is SQLITE_BUSY, SQLITE_IOERR_SHMOPEN is
+    SQLITE_IOERR."""
+    return int(getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+
+
 # SQLite's answers when it cannot open, lock or write the file: about where the ledger is,
 # not about what is in it.
 ACCESS_CODES = frozenset(
@@ -455,7 +462,7 @@ def _access_problem(exc: sqlite3.Error, path: Path) -> LedgerError | None:
     cause is its place (a read-only file system, a folder or file without write access, a
     disk error) rather than its contents; None otherwise. Such a ledger is not damaged:
     moving it aside, as for a damaged one, would throw its history away."""
-    if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in ACCESS_CODES:
+    if _primary_code(exc) not in ACCESS_CODES:
         return None
     folder = path.parent
     try:
@@ -518,7 +525,7 @@ def storage_problem(exc: BaseException) -> str | None:
     (a full disk, an I/O error, a read-only file); None for any other error."""
     if not isinstance(exc, sqlite3.OperationalError):
         return None
-    code = exc.sqlite_errorcode & 0xFF
+    code = _primary_code(exc)
     if code == sqlite3.SQLITE_FULL:
         return "the disk it is on is full"
     if code == sqlite3.SQLITE_IOERR:
@@ -537,8 +544,7 @@ def write_failed(path: Path, problem: str) -> LedgerError:
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
-    # The extended code's low byte is the primary one (SQLITE_BUSY_RECOVERY is BUSY).
-    return exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return _primary_code(exc) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _use_wal(conn: sqlite3.Connection) -> None:
