@@ -48,25 +48,29 @@ def _workers_of(process: subprocess.Popen[str]) -> set[int]:
     return workers
 
 
+def _stat(pid: int | str) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state, parent pid, ...), or
+    None once the process is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
 def _children(pid: int) -> set[int]:
     found = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
+            fields = _stat(entry.name)
+            if fields is not None and int(fields[1]) == pid:
                 found.add(int(entry.name))
     return found
 
 
 def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"  # a zombie has ended; only its exit status waits to be collected
+    fields = _stat(pid)
+    # A zombie has ended; only its exit status waits to be collected.
+    return fields is not None and fields[0] != "Z"
 
 
 def test_a_big_read_waits_for_the_one_under_way_and_reads_nothing_twice(
