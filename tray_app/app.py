@@ -54,10 +54,10 @@ NO_LOGS_YET = "No agent logs found yet"
 PROGRESS_EVERY_S = 0.1
 # A first import with this much to read opens the dashboard to show its progress.
 SHOW_IMPORT_BYTES = 64 * 1024 * 1024
-IMPORT_PHASES = {FINISHING_LEDGER: "finishing", WAITING_FOR_INGEST: "waiting"}
-PHASE_TEXT = {
-    "finishing": "Importing history: building totals",
-    "waiting": "Waiting for another burnmeter process to finish reading the logs",
+# What the first import says once it is not reading (see shared.ingest's markers).
+IMPORT_PHASE_TEXT = {
+    FINISHING_LEDGER: "Importing history: building totals",
+    WAITING_FOR_INGEST: "Waiting for another burnmeter process to finish reading the logs",
 }
 
 
@@ -70,8 +70,7 @@ def zone_for(settings: Settings) -> ZoneInfo:
 class BurnmeterApp(QObject):
     ledger_changed = Signal()
     import_progress = Signal(int, int)
-    # What the first import is doing once it is not reading: "finishing" (building the
-    # ledger's indexes and totals) or "waiting" (for another process's big read).
+    # What the first import is doing once it is not reading, in words (IMPORT_PHASE_TEXT).
     import_phase = Signal(str)
     snapshot_applied = Signal(object)  # TraySnapshot, after the icon was repainted
 
@@ -201,8 +200,8 @@ class BurnmeterApp(QObject):
 
         def progress(done: int, total: int, path: str) -> None:
             nonlocal last
-            if path in IMPORT_PHASES:
-                self.import_phase.emit(IMPORT_PHASES[path])
+            if path in IMPORT_PHASE_TEXT:
+                self.import_phase.emit(IMPORT_PHASE_TEXT[path])
                 return
             now = time.monotonic()
             if now - last >= PROGRESS_EVERY_S or done >= total:
@@ -246,8 +245,7 @@ class BurnmeterApp(QObject):
         self.engine = engine
         log.info("watching %d log roots; writer: %s", len(self.roots), engine.is_writer)
 
-    def _show_import_phase(self, phase: str) -> None:
-        text = PHASE_TEXT[phase]
+    def _show_import_phase(self, text: str) -> None:
         self.dashboard.show_import_phase(text)
         self.tray.status_line = text
         self.tray.show_state()

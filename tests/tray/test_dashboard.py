@@ -9,9 +9,10 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 
 from shared.config import LoadedSettings, Settings, Subscription
+from shared.ingest import FINISHING_LEDGER, WAITING_FOR_INGEST
 from shared.sources.roots import LogRoot
 from tests.tray.conftest import ingest_now
-from tray_app.app import BurnmeterApp
+from tray_app.app import IMPORT_PHASE_TEXT, BurnmeterApp
 from tray_app.crossings import DashboardTarget
 from tray_app.dashboard_data import DashboardData
 
@@ -139,7 +140,7 @@ def test_import_progress_is_shown_and_hidden(
     assert "Importing history: 25%" in app.tray.toolTip()
     # The last step of a big first import has no byte count: a busy bar that says so.
     app.import_progress.emit(1_000_000_000, 1_000_000_000)
-    app.import_phase.emit("finishing")
+    app.import_phase.emit(IMPORT_PHASE_TEXT[FINISHING_LEDGER])
     qtbot.waitUntil(lambda: app.dashboard.progress.maximum() == 0, timeout=5_000)
     assert app.dashboard.progress.isVisible()
     assert "building totals" in app.dashboard.progress.format()
@@ -151,8 +152,4 @@ def test_import_progress_is_shown_and_hidden(
 
 
 def test_first_import_phases_come_from_the_ingest_progress_markers() -> None:
-    from shared.ingest import FINISHING_LEDGER, WAITING_FOR_INGEST
-    from tray_app.app import IMPORT_PHASES, PHASE_TEXT
-
-    assert set(IMPORT_PHASES) == {FINISHING_LEDGER, WAITING_FOR_INGEST}
-    assert set(IMPORT_PHASES.values()) == set(PHASE_TEXT)
+    assert set(IMPORT_PHASE_TEXT) == {FINISHING_LEDGER, WAITING_FOR_INGEST}
