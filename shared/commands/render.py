@@ -89,10 +89,15 @@ def _widths(columns: list[str], rows: list[list[str]], total: list[str]) -> list
     return widths
 
 
+def _span(widths: list[int]) -> int:
+    # Each column: its text, one space of padding on either side and a border; one more
+    # border closes the row.
+    return sum(width + 3 for width in widths) + 1
+
+
 def table_width(columns: list[str], rows: list[list[str]], total: list[str]) -> int:
-    """Terminal columns the table needs (each column: its text, one space of padding on
-    either side and a border; one more border closes the row)."""
-    return sum(width + 3 for width in _widths(columns, rows, total)) + 1
+    """Terminal columns the table needs."""
+    return _span(_widths(columns, rows, total))
 
 
 def fit_columns(
@@ -132,7 +137,7 @@ def print_table(
     widths = _widths(columns, rows, total)
     # Still too wide: the second column (models, projects) gives up what is missing, down
     # to a floor; its names then wrap over two lines instead of the table being cut off.
-    excess = table_width(columns, rows, total) - console.width
+    excess = _span(widths) - console.width
     if excess > 0 and len(widths) > 1:
         widths[1] = max(TEXT_FLOOR_WIDTH, widths[1] - excess)
     table = Table(title=title, show_lines=False, header_style="bold cyan")
