@@ -319,10 +319,19 @@ def parse_chunk(task: ChunkTask) -> ChunkResult:
 PARENT_CHECK_SECONDS = 0.5
 
 
+def start_worker(parent_pid: int) -> None:
+    """Run in each parser worker as it starts: a worker parses at least
+    PARALLEL_THRESHOLD_BYTES between them, worth the typed Claude reader's import."""
+    from shared.sources.claude import use_typed_reader
+
+    use_typed_reader()
+    end_with_parent(parent_pid)
+
+
 def end_with_parent(parent_pid: int) -> None:
-    """Run in each parser worker as it starts: end it once the ingest that started it is
-    gone. A worker whose ingest was killed (SIGKILL, the OOM killer) would otherwise wait
-    on its task queue forever, holding its memory and the ingest lock it inherited."""
+    """End this worker once the ingest that started it is gone. A worker whose ingest was
+    killed (SIGKILL, the OOM killer) would otherwise wait on its task queue forever,
+    holding its memory and the ingest lock it inherited."""
     import threading
 
     def watch() -> None:
@@ -883,7 +892,7 @@ def _results_parallel(tasks: list[ChunkTask], workers: int) -> Iterator[ChunkRes
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=_pool_context(),
-        initializer=end_with_parent,
+        initializer=start_worker,
         initargs=(os.getpid(),),
     ) as pool:
         running: set[Future[list[ChunkResult]]] = set()

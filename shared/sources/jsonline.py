@@ -1,7 +1,12 @@
-"""Parsing one log line: orjson, with a fallback for the unpaired surrogate escapes that
-JavaScript writes when it cuts a string through an emoji (Claude Code truncates long tool
-output by UTF-16 units). orjson refuses those lines; the stdlib reads them, and the stray
-halves are replaced so that every string can be stored in SQLite."""
+"""Parsing one log line: orjson, with fallbacks for two kinds of damage that leave a line's
+JSON intact, read as Node (which wrote the line, and with which ccusage reads it) reads them:
+
+- unpaired surrogate escapes, which JavaScript writes when it cuts a string through an emoji
+  (Claude Code truncates long tool output by UTF-16 units): orjson refuses those lines; the
+  stdlib reads them, and the stray halves are replaced so that every string can be stored
+  in SQLite;
+- bytes that are not UTF-8 (raw output of some tool): they become U+FFFD.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +21,23 @@ def load_line(line: bytes) -> Any:
     try:
         return orjson.loads(line)
     except orjson.JSONDecodeError:
-        if b"\\u" not in line:
+        if b"\\u" not in line and _is_utf8(line):
             raise
-    return _without_surrogates(json.loads(line))
+    text = line.decode("utf-8", "replace")
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        if "\\u" not in text:
+            raise
+    return _without_surrogates(json.loads(text))
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _without_surrogates(value: Any) -> Any:

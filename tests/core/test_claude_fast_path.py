@@ -1,0 +1,230 @@
+"""The typed fast path for Claude usage lines (msgspec) gives exactly the rows of the lenient
+reader (orjson and a look at each field), on real-shaped lines and on mangled ones; lines it
+cannot take whole go to the lenient reader."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import shared.ingest as ingest_module
+from shared.sources import claude, claude_typed
+from shared.sources.claude import parse_claude_lines
+from shared.sources.events import ParsedChunk
+from tests.core.logwriters import write_history
+from tests.core.test_mangled_lines import _mangle
+
+REAL_CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "real"
+
+
+def _rows(chunk: ParsedChunk) -> tuple[object, ...]:
+    return (
+        chunk.calls.events,
+        chunk.calls.sessions,
+        chunk.calls.read,
+        chunk.tool_rows,
+        chunk.tool_file_rows,
+        chunk.tool_errors,
+        chunk.lines,
+        chunk.rejected_lines,
+    )
+
+
+class _Counting:
+    """Wraps the fast path: how many lines it took and how many it handed on."""
+
+    def __init__(self) -> None:
+        self.taken = self.handed_on = 0
+        self._fast = claude_typed.read_usage_line
+
+    def __call__(self, line: bytes, fallback: str, chunk: ParsedChunk) -> bool:
+        took = self._fast(line, fallback, chunk)
+        if took:
+            self.taken += 1
+        else:
+            self.handed_on += 1
+        return took
+
+
+def _both_ways(
+    line: bytes, monkeypatch: pytest.MonkeyPatch, counter: _Counting
+) -> tuple[tuple[object, ...], tuple[object, ...]]:
+    with monkeypatch.context() as patch:
+        patch.setattr(claude, "_typed", counter)
+        fast = _rows(parse_claude_lines(line + b"\n", "fallback"))
+    # A process that has not switched the typed reader on reads the lenient way only.
+    assert claude._typed is None
+    lenient = _rows(parse_claude_lines(line + b"\n", "fallback"))
+    return fast, lenient
+
+
+def _generated_lines(home: Path) -> list[bytes]:
+    write_history(home, claude_sessions=6, codex_rollouts=0, turns=10)
+    return [
+        line
+        for path in sorted(home.rglob("*.jsonl"))
+        for line in path.read_bytes().splitlines()
+        if b'"usage"' in line
+    ]
+
+
+def test_fast_path_takes_ordinary_lines_and_matches_the_lenient_reader(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counter = _Counting()
+    lines = _generated_lines(isolated_home)
+    for line in lines:
+        fast, lenient = _both_ways(line, monkeypatch, counter)
+        assert fast == lenient, line
+    # Every ordinary line went the fast way (else this test would compare nothing).
+    assert counter.taken == len(lines) > 50 and counter.handed_on == 0
+
+
+def test_fast_path_matches_the_lenient_reader_on_mangled_lines(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counter = _Counting()
+    rng = random.Random(20261123)
+    originals = [json.loads(line) for line in _generated_lines(isolated_home)]
+    for _ in range(8):
+        for record in originals:
+            line = json.dumps(_mangle(record, rng)).encode()
+            fast, lenient = _both_ways(line, monkeypatch, counter)
+            assert fast == lenient, line
+    assert counter.taken > 100 and counter.handed_on > 100
+
+
+def _usage_line(**changes: object) -> dict[str, object]:
+    record: dict[str, object] = {
+        "type": "assistant",
+        "timestamp": "2026-11-20T10:00:00.250Z",
+        "sessionId": "s-1",
+        "requestId": "req_1",
+        "cwd": "/home/dev/shop",
+        "gitBranch": "main",
+        "isSidechain": False,
+        "message": {
+            "id": "msg_1",
+            "model": "claude-sonnet-4-5",
+            "content": [
+                {"type": "text", "text": "done"},
+                {"type": "tool_use", "id": "t1", "name": "Edit", "input": {"file_path": "a.py"}},
+            ],
+            "usage": {
+                "input_tokens": 10,
+                "output_tokens": 20,
+                "cache_creation_input_tokens": 300,
+                "cache_read_input_tokens": 4000,
+                "cache_creation": {"ephemeral_1h_input_tokens": 100},
+            },
+        },
+    }
+    record.update(changes)
+    return record
+
+
+def _odd(usage: object, content: object = None, message_id: str | None = "m") -> str:
+    message: dict[str, object] = {"usage": usage}
+    if message_id is not None:
+        message["id"] = message_id
+    if content is not None:
+        message["content"] = content
+    return json.dumps(_usage_line(message=message))
+
+
+ONE_TWO = {"input_tokens": 1, "output_tokens": 2}
+BASH = {"type": "tool_use", "id": "t", "name": "Bash"}
+ODD_LINES = [
+    # Counts the lenient reader reads as 0, or that make the call out of range.
+    _odd({"input_tokens": -5, "output_tokens": 1}),
+    _odd({"input_tokens": None, "output_tokens": 1}),
+    _odd({"input_tokens": True, "output_tokens": 1}),
+    _odd({"input_tokens": 2**60, "output_tokens": 1}),
+    _odd({"input_tokens": 2**70, "output_tokens": 1}),
+    _odd({**ONE_TWO, "cache_creation": {"ephemeral_1h_input_tokens": -4}}),
+    _odd({"input_tokens": 1}),
+    # No message id: the key comes from the line's uuid or a hash of its usage.
+    _odd(ONE_TWO, message_id=None),
+    json.dumps(_usage_line(uuid="u-1", message={"id": "", "usage": ONE_TWO})),
+    # Tool inputs of every shape; content as a string; odd timestamps and fields.
+    _odd(ONE_TWO, [BASH]),
+    _odd(ONE_TWO, [{**BASH, "input": "ls"}]),
+    _odd(ONE_TWO, [{**BASH, "input": None}]),
+    _odd(ONE_TWO, [{**BASH, "input": {"command": "ls", "n": 2**70}}]),
+    _odd(ONE_TWO, "text"),
+    json.dumps(_usage_line(timestamp=None)),
+    json.dumps(_usage_line(timestamp="2026-11-20 10:00:00")),
+    json.dumps(_usage_line(isApiErrorMessage=True)),
+    json.dumps(_usage_line(sessionId="", gitBranch=None, cwd=5)),
+    # A string cut through an emoji (an unpaired surrogate escape), in the text and in a path.
+    json.dumps(_usage_line()).replace('"done"', '"d\\ud83d"'),
+    json.dumps(_usage_line()).replace('"a.py"', '"a\\ud83d.py"'),
+]
+
+
+@pytest.mark.parametrize("line", ODD_LINES)
+def test_fast_path_matches_the_lenient_reader_on_odd_lines(
+    line: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast, lenient = _both_ways(line.encode(), monkeypatch, _Counting())
+    assert fast == lenient
+
+
+def test_a_byte_that_is_not_utf8_in_the_text_loses_no_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Node reads such a byte as U+FFFD and so does ccusage; the call is kept either way."""
+    line = json.dumps(_usage_line()).encode().replace(b'"done"', b'"d\xffne"')
+    counter = _Counting()
+    fast, lenient = _both_ways(line, monkeypatch, counter)
+    assert fast == lenient and counter.taken == 1
+    assert len(parse_claude_lines(line + b"\n", "f").calls.events) == 1
+    in_a_path = json.dumps(_usage_line()).encode().replace(b'"a.py"', b'"a\xff.py"')
+    chunk = parse_claude_lines(in_a_path + b"\n", "f")
+    assert chunk.rejected_lines == 0 and chunk.tool_file_rows[0][1].endswith("a\ufffd.py")
+
+
+@pytest.mark.skipif(not REAL_CORPUS.exists(), reason="needs ../shared/corpus/real")
+def test_fast_path_matches_the_lenient_reader_on_the_real_corpus(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    files = sorted((REAL_CORPUS / "home" / ".claude").rglob("*.jsonl"))
+    assert files
+    counter = _Counting()
+    for path in files:
+        data = path.read_bytes()
+        lenient = _rows(parse_claude_lines(data, "f"))
+        with monkeypatch.context() as patch:
+            patch.setattr(claude, "_typed", counter)
+            fast = _rows(parse_claude_lines(data, "f"))
+        assert fast == lenient, path
+    assert counter.taken > 500 and counter.handed_on == 0
+
+
+def test_only_the_ingest_workers_import_msgspec(isolated_home: Path) -> None:
+    """A report while an agent works reads a few new lines inline: importing msgspec
+    (~25 ms) would cost it more than the fast path saves. The parser workers of a big
+    ingest switch the typed reader on."""
+    write_history(isolated_home, claude_sessions=2, codex_rollouts=0, turns=3)
+    probe = (
+        "import sys, shared.ingest as i; from shared.ledger import open_ledger; "
+        "s = i.ingest(open_ledger(i.Path(sys.argv[1])), workers=int(sys.argv[2])); "
+        "print(s.new_calls, 'msgspec' in sys.modules)"
+    )
+    ledger = isolated_home / "ledger.sqlite"
+    small = subprocess.run(
+        [sys.executable, "-c", probe, str(ledger), "1"], capture_output=True, check=True
+    )
+    assert small.stdout.split() == [b"6", b"False"]
+
+
+def test_a_worker_reads_the_typed_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What each parser worker runs as it starts (tests/core/test_parallel_ingest.py then
+    checks that a parallel ingest's ledger equals an inline one's)."""
+    monkeypatch.setattr(ingest_module, "end_with_parent", lambda _: None)
+    monkeypatch.setattr(claude, "_typed", None)
+    ingest_module.start_worker(0)
+    assert claude._typed is claude_typed.read_usage_line
