@@ -171,7 +171,29 @@ def run(args: argparse.Namespace) -> int:
         _print_csv(args.kind, report)
     else:
         _print_table(args.kind, report, filters.tz)
+        if not report.get(args.kind):
+            note = _nothing_found(context.ledger, filters)
+            if note:
+                print(note, file=sys.stderr)
     return 0
+
+
+def _nothing_found(ledger: Any, filters: Filters) -> str:
+    """Why an empty table is empty, so that it does not read as a broken reader ("" when the
+    ledger is empty: the ingest has already said where it looked)."""
+    held = ledger.conn.execute("SELECT count(*) FROM usage_events").fetchone()[0]
+    if not held:
+        return ""
+    scope = []
+    if filters.since and filters.until:
+        scope.append(f"from {filters.since} to {filters.until}")
+    elif filters.since or filters.until:
+        scope.append(f"since {filters.since}" if filters.since else f"up to {filters.until}")
+    if filters.since or filters.until:
+        scope.append(f"({filters.tz})")
+    if filters.agent:
+        scope.append(f"for {filters.agent}")
+    return f"No model calls {' '.join(scope)}; the ledger holds {held:,} in all."
 
 
 BLOCK_FIELDS = [

@@ -311,6 +311,27 @@ def test_unpriced_model_is_shown_then_repriced_after_an_override(isolated_home: 
     assert "every model is priced" in run_cli("doctor").stdout
 
 
+def test_an_empty_table_says_why(history: Path) -> None:
+    held = len(_json("report", "sessions", "--json")["sessions"]) and sum(
+        row["calls"] for row in _json("report", "models", "--json")["models"]
+    )
+    assert held > 0
+    for args, scope in (
+        (("--since", "2099-01-01", "--tz", "UTC"), "since 2099-01-01 (UTC)"),
+        (("--until", "2000-01-31", "-z", "UTC"), "up to 2000-01-31 (UTC)"),
+        (("-s", "20990101", "-u", "20990102", "-z", "UTC"), "from 2099-01-01 to 2099-01-02 (UTC)"),
+        (("-s", "20990101", "-z", "UTC", "--agent", "codex"), "since 2099-01-01 (UTC) for codex"),
+    ):
+        for kind in ("daily", "monthly", "sessions", "files"):
+            result = run_cli("report", kind, *args)
+            assert result.returncode == 0, result.stderr
+            assert f"No model calls {scope}" in result.stderr, (kind, result.stderr)
+            assert f"the ledger holds {held:,} in all" in result.stderr
+    # A table with rows, or machine output, gets no note.
+    assert "No model calls" not in run_cli("report", "daily").stderr
+    assert "No model calls" not in run_cli("report", "daily", "--json", "-s", "20990101").stderr
+
+
 def test_no_logs_says_where_it_looked_and_how_to_point_elsewhere(isolated_home: Path) -> None:
     for args in (("ingest",), ("report", "daily")):
         result = run_cli(*args)
@@ -320,6 +341,7 @@ def test_no_logs_says_where_it_looked_and_how_to_point_elsewhere(isolated_home: 
         for place in ("~/.claude/projects", "~/.config/claude/projects", "~/.codex/sessions"):
             assert place in message, (args, message)
         assert "CLAUDE_CONFIG_DIR" in message and "CODEX_HOME" in message
+        assert "No model calls" not in message  # where it looked says it all
 
 
 def test_ingest_prints_a_one_line_summary(history: Path) -> None:
