@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from shared.config_fast import cannot_read
 from shared.paths import config_file
 
 
@@ -122,9 +123,7 @@ def load_settings(path: Path | None = None) -> LoadedSettings:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        return LoadedSettings(
-            Settings(), path, [f"{path}: cannot read settings ({exc}); using defaults."]
-        )
+        return LoadedSettings(Settings(), path, [cannot_read(path, exc)])
     try:
         return LoadedSettings(Settings.model_validate(raw), path)
     except ValidationError as exc:

@@ -10,24 +10,33 @@ from __future__ import annotations
 from shared.paths import config_file
 
 
-def extra_roots() -> tuple[list[str], list[str]]:
-    """Extra Claude and Codex roots from `[roots]`; nothing if the file is absent or broken."""
+def extra_roots() -> tuple[list[str], list[str], str | None]:
+    """Extra Claude and Codex roots from `[roots]`, and the problem that left them out (a
+    file that cannot be read or is not TOML), worded as `shared.config.load_settings`
+    words it; nothing if the file is absent."""
+    path = config_file()
     try:
-        text = config_file().read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return [], []
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return [], [], None
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], [], cannot_read(path, exc)
     # Imported only when there is a file to parse: it costs a warm report milliseconds.
     import tomllib
 
     try:
         raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
-        return [], []
+    except tomllib.TOMLDecodeError as exc:
+        return [], [], cannot_read(path, exc)
     roots = raw.get("roots")
     if not isinstance(roots, dict):
-        return [], []
+        return [], [], None
 
     def strings(value: object) -> list[str]:
         return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
-    return strings(roots.get("claude")), strings(roots.get("codex"))
+    return strings(roots.get("claude")), strings(roots.get("codex")), None
+
+
+def cannot_read(path: object, exc: BaseException) -> str:
+    return f"{path}: cannot read settings ({exc}); using defaults."

@@ -37,6 +37,13 @@ class CommandContext:
         self.demo = demo
         self._ledger: Ledger | None = None
         self._settings: LoadedSettings | None = None
+        self._said: set[str] = set()
+
+    def say(self, problem: str) -> None:
+        """A settings problem, on stderr once per command however often it is met."""
+        if problem not in self._said:
+            self._said.add(problem)
+            print(f"burnmeter: {problem}", file=sys.stderr)
 
     @property
     def settings(self) -> LoadedSettings:
@@ -47,7 +54,7 @@ class CommandContext:
 
             self._settings = load_settings()
             for problem in self._settings.problems:
-                print(f"burnmeter: {problem}", file=sys.stderr)
+                self.say(problem)
         return self._settings
 
     @property
@@ -112,7 +119,7 @@ def make_context(args: argparse.Namespace) -> CommandContext:
         # The demo history's copy and its ledger live in one throwaway folder.
         folder = _throwaway_folder()
         return CommandContext(demo_roots(folder), folder / "ledger.sqlite", demo=True)
-    extra_claude, extra_codex = extra_roots()
+    extra_claude, extra_codex, problem = extra_roots()
     roots = claude_roots() + codex_roots()
     # Config roots name the same kind of folder as CLAUDE_CONFIG_DIR and CODEX_HOME: a
     # Claude config dir (or its projects/) and a Codex home (its sessions/ and archives).
@@ -120,7 +127,11 @@ def make_context(args: argparse.Namespace) -> CommandContext:
         roots += claude_roots({"CLAUDE_CONFIG_DIR": ",".join(extra_claude)})
     if extra_codex:
         roots += codex_roots({"CODEX_HOME": ",".join(extra_codex)})
-    return CommandContext(roots, ledger_path())
+    context = CommandContext(roots, ledger_path())
+    if problem is not None:
+        # Said now: a config whose [roots] cannot be read changes where this command looks.
+        context.say(problem)
+    return context
 
 
 def where_we_looked(roots: list[LogRoot]) -> str:

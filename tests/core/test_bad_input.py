@@ -220,6 +220,21 @@ def test_bad_config_falls_back_to_defaults_with_a_message(isolated_home: Path) -
     assert config.read_text() == '[budgets]\ndaily_usd = -5\n[prices."x"]\nbogus = 1\n'
 
 
+def test_a_broken_config_is_named_even_when_nothing_else_reads_it(isolated_home: Path) -> None:
+    """Its [roots] may be where the logs are: a report that finds no logs must say the file
+    was not read (once), not only where it looked."""
+    config = isolated_home / "burnmeter-config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('[roots\nclaude = ["/elsewhere/.claude"]\n')
+    for args in (("ingest",), ("report", "daily"), ("report", "sessions")):
+        result = run_cli(*args)
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.count(f"{config}: cannot read settings") == 1, (args, result.stderr)
+        assert "No Claude Code or Codex logs found" in result.stderr
+    config.write_bytes(b'[roots]\nclaude = ["\xff"]\n')  # not UTF-8
+    assert "cannot read settings" in run_cli("report", "daily").stderr
+
+
 def test_absurd_counts_are_rejected_lines_not_a_crash(isolated_home: Path) -> None:
     """A count beyond any real one (here past SQLite's 64-bit integers) is a malformed line."""
     session = ClaudeSession("s-absurd", cwd=CWD)
