@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from shared.config_fast import cannot_read
 from shared.paths import config_file
@@ -46,6 +46,12 @@ class Roots(BaseModel):
     model_config = ConfigDict(extra="forbid")
     claude: list[str] = Field(default_factory=list)
     codex: list[str] = Field(default_factory=list)
+
+    @field_validator("claude", "codex", mode="before")
+    @classmethod
+    def _one_folder(cls, value: object) -> object:
+        """`claude = "/path"`: one folder, written without the brackets."""
+        return [value] if isinstance(value, str) else value
 
 
 class Insights(BaseModel):

@@ -28,14 +28,21 @@ def extra_roots() -> tuple[list[str], list[str], str | None]:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         return [], [], cannot_read(path, exc)
-    roots = raw.get("roots")
+    roots = raw.get("roots", {})
     if not isinstance(roots, dict):
-        return [], [], None
-
-    def strings(value: object) -> list[str]:
-        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-    return strings(roots.get("claude")), strings(roots.get("codex")), None
+        return [], [], f"{path}: [roots] is not a table; its folders are not read."
+    found: list[list[str]] = []
+    problem = None
+    for agent in ("claude", "codex"):
+        value = roots.get(agent, [])
+        if isinstance(value, str):
+            value = [value]  # one folder, written without the brackets
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            found.append(value)
+        else:
+            found.append([])
+            problem = f"{path}: [roots] {agent} must be a folder or a list of folders; not read."
+    return found[0], found[1], problem
 
 
 def cannot_read(path: object, exc: BaseException) -> str:

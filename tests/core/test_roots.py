@@ -257,6 +257,18 @@ def test_config_roots_are_read_like_the_agents_variables(isolated_home: Path) ->
     assert doctor["agents"]["claude-code"]["files"] == 1
     assert doctor["agents"]["claude-code"]["lines"] == 1
 
+    # One folder may be written without the brackets, in the report's and doctor's reading.
+    config.write_text(f'[roots]\nclaude = "{laptop / ".claude"}"\n')
+    single = run_cli("report", "daily", "--json")
+    assert json.loads(single.stdout)["totals"]["output_tokens"] == 17 + 23
+    assert single.stderr == ""
+    assert json.loads(run_cli("doctor", "--json").stdout)["config_problems"] == []
+    # Anything else is named, and the defaults are read.
+    config.write_text("[roots]\nclaude = 5\n")
+    wrong = run_cli("report", "daily", "--json")
+    assert "[roots] claude must be a folder or a list of folders" in wrong.stderr
+    assert json.loads(wrong.stdout)["totals"]["output_tokens"] == 17 + 23  # the ledger keeps them
+
 
 def test_symlink_loops_under_a_root_end_the_walk(isolated_home: Path, tmp_path: Path) -> None:
     """Links back to a parent (a dotfiles manager, a mistaken `ln -s`) must neither hang the
