@@ -322,9 +322,13 @@ PARENT_CHECK_SECONDS = 0.5
 def start_worker(parent_pid: int) -> None:
     """Run in each parser worker as it starts: a worker parses at least
     PARALLEL_THRESHOLD_BYTES between them, worth the typed Claude reader's import."""
+    from contextlib import suppress
+
     from shared.sources.claude import use_typed_reader
 
-    use_typed_reader()
+    # A build without msgspec reads the lenient way, which gives the same rows.
+    with suppress(ImportError):
+        use_typed_reader()
     end_with_parent(parent_pid)
 
 
