@@ -19,6 +19,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from pathlib import Path
 
 from shared.ledger import (
@@ -321,15 +322,23 @@ PARENT_CHECK_SECONDS = 0.5
 
 def start_worker(parent_pid: int) -> None:
     """Run in each parser worker as it starts: a worker parses at least
-    PARALLEL_THRESHOLD_BYTES between them, worth the typed Claude reader's import."""
-    from contextlib import suppress
+    PARALLEL_THRESHOLD_BYTES between them, worth the typed Claude reader's import (already
+    done by a parent that forks, see `_typed_reader_for_workers`)."""
+    try:
+        _typed_reader_for_workers()
+        end_with_parent(parent_pid)
+    except KeyboardInterrupt:
+        # Ctrl-C reaches every process of the group; the ingest itself reports it. Raised
+        # here it would be printed by the pool as a traceback ("Exception in initializer").
+        pass
 
+
+def _typed_reader_for_workers() -> None:
     from shared.sources.claude import use_typed_reader
 
     # A build without msgspec reads the lenient way, which gives the same rows.
     with suppress(ImportError):
         use_typed_reader()
-    end_with_parent(parent_pid)
 
 
 def end_with_parent(parent_pid: int) -> None:
@@ -893,9 +902,12 @@ def _results_parallel(tasks: list[ChunkTask], workers: int) -> Iterator[ChunkRes
 
     # Biggest first, so a long file does not finish last on one core.
     pending = sorted(_groups(tasks), key=lambda g: sum((t.size or 0) - t.offset for t in g))
+    context = _pool_context()
+    if context.get_start_method() == "fork":
+        _typed_reader_for_workers()  # once here, inherited, instead of once per worker
     with ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=_pool_context(),
+        mp_context=context,
         initializer=start_worker,
         initargs=(os.getpid(),),
     ) as pool:

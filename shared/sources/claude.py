@@ -41,6 +41,8 @@ _typed: TypedReader | None = None
 
 def use_typed_reader() -> None:
     global _typed
+    if _typed is not None:
+        return
     from shared.sources.claude_typed import read_usage_line
 
     _typed = read_usage_line

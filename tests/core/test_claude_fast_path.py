@@ -228,3 +228,27 @@ def test_a_worker_reads_the_typed_way(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(claude, "_typed", None)
     ingest_module.start_worker(0)
     assert claude._typed is claude_typed.read_usage_line
+
+
+def test_ctrl_c_while_a_worker_starts_is_left_to_the_ingest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl-C reaches the workers too; one still importing msgspec must not raise from the
+    pool's initializer (the pool would print it as a traceback), nor may a build without
+    msgspec break the pool."""
+    watched: list[int] = []
+    monkeypatch.setattr(ingest_module, "end_with_parent", watched.append)
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(claude, "use_typed_reader", interrupted)
+    ingest_module.start_worker(7)  # returns quietly
+    assert watched == []
+
+    def missing() -> None:
+        raise ImportError("no msgspec")
+
+    monkeypatch.setattr(claude, "use_typed_reader", missing)
+    ingest_module.start_worker(8)
+    assert watched == [8]
