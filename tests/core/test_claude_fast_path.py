@@ -22,6 +22,14 @@ from tests.core.test_mangled_lines import _mangle
 REAL_CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "real"
 
 
+@pytest.fixture(autouse=True)
+def _lenient_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with the typed reader off, as in a process that never forked parser
+    workers (one that did, such as this test session after a parallel-ingest test, keeps
+    it on)."""
+    monkeypatch.setattr(claude, "_typed", None)
+
+
 def _rows(chunk: ParsedChunk) -> tuple[object, ...]:
     return (
         chunk.calls.events,
