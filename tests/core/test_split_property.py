@@ -13,6 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.ledger import open_ledger
+from shared.sources import claude
+from shared.sources.claude_typed import read_usage_line
 from tests.core.helpers import ingest_env, snapshot
 from tests.core.logwriters import (
     ClaudeSession,
@@ -93,7 +95,11 @@ class _Fixture:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
         ledger = open_ledger(home / "reference.sqlite")
-        ingest_env(ledger, self.env)
+        before, claude._typed = claude._typed, None
+        try:
+            ingest_env(ledger, self.env)
+        finally:
+            claude._typed = before
         self.reference = snapshot(ledger)
         ledger.close()
 
@@ -120,10 +126,21 @@ SIZES = _sizes()
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(cuts=st.tuples(*(_cuts(size) for size in SIZES)))
+@given(cuts=st.tuples(*(_cuts(size) for size in SIZES)), typed=st.booleans())
 def test_any_split_across_ingests_gives_the_one_shot_totals(
-    prop: _Fixture, cuts: tuple[list[int], ...]
+    prop: _Fixture, cuts: tuple[list[int], ...], typed: bool
 ) -> None:
+    """`typed`: the Claude usage lines go through the typed reader first, as in the
+    parser workers of a big ingest (the reference was read the lenient way only)."""
+    before = claude._typed
+    claude._typed = read_usage_line if typed else None
+    try:
+        _split_ingests(prop, cuts)
+    finally:
+        claude._typed = before
+
+
+def _split_ingests(prop: _Fixture, cuts: tuple[list[int], ...]) -> None:
     fixture = prop
     _reset(fixture.home)
     ledger_file = fixture.home / "split.sqlite"
