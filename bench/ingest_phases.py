@@ -13,8 +13,11 @@ SQL statement the writer runs. The phases:
 - read: the files' bytes from the page cache, in the chunks the ingest reads;
 - claude scan: finding the lines with usage or a tool error (two byte searches over every
   buffer, and a look at each line's first and last byte), no line parsed;
-- claude parse / codex parse: the whole parser, rows included;
-- orjson: decoding the Claude lines the scan selects, nothing else;
+- codex parse: the whole parser, rows included;
+- orjson / msgspec: decoding the Claude lines the scan selects, nothing else (msgspec into
+  the typed reader's structs, skipping the text);
+- claude parse: the whole parser with the lenient reader alone, then with the typed reader
+  in front of it, as the ingest's parser workers run it;
 - pickle / unpickle: sending the parsed rows from a worker to the writer.
 
 `--writer-off RUNS` then times RUNS real cold ingests whose writer drops every parsed chunk
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import gc
 import os
 import pickle
@@ -124,9 +128,31 @@ def parser_phases(repeat: int) -> None:
 
     import orjson
 
+    from shared.sources.claude_typed import _decode_usage_line
+
     def decode() -> None:
         for line in lines:
             orjson.loads(line)
+
+    def decode_typed() -> None:
+        for line in lines:
+            with contextlib.suppress(ValueError):  # a tool-error line: the lenient reader's
+                _decode_usage_line(line)
+
+    def claude_parse(typed: bool) -> Callable[[], object]:
+        def parse() -> None:
+            before = claude._typed
+            if typed:
+                claude.use_typed_reader()  # as the parser workers do
+            else:
+                claude._typed = None
+            try:
+                for buffer in data["claude-code"]:
+                    claude.parse_claude_lines(buffer, "bench")
+            finally:
+                claude._typed = before
+
+        return parse
 
     results = [
         parse_chunk(ChunkTask(1, log.agent, log.path, 0, None, False, size=log.size))
@@ -134,17 +160,14 @@ def parser_phases(repeat: int) -> None:
     ]
     blob = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
     gc.disable()  # as in the workers
+    claude_bytes = sizes["claude-code"]
     rows = [
         ("read (all files)", best_of(repeat, read_all), sum(sizes.values())),
         ("claude scan only", scan, sizes["claude-code"]),
         ("claude orjson of selected lines", best_of(repeat, decode), sum(map(len, lines))),
-        (
-            "claude parse (whole parser)",
-            best_of(
-                repeat, lambda: [claude.parse_claude_lines(b, "bench") for b in data["claude-code"]]
-            ),
-            sizes["claude-code"],
-        ),
+        ("claude msgspec of selected lines", best_of(repeat, decode_typed), sum(map(len, lines))),
+        ("claude parse, lenient reader only", best_of(repeat, claude_parse(False)), claude_bytes),
+        ("claude parse, as in the workers", best_of(repeat, claude_parse(True)), claude_bytes),
         (
             "codex parse (whole parser)",
             best_of(
