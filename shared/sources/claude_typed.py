@@ -74,7 +74,9 @@ def read_usage_line(line: bytes, fallback_session_id: str, chunk: ParsedChunk) -
     """Read a usage line on the fast path; False (and nothing added) if it cannot."""
     try:
         record = _decode_usage_line(line)
-    except msgspec.DecodeError:
+    except ValueError:
+        # msgspec.DecodeError, and UnicodeDecodeError for a field it decodes whose bytes
+        # are not UTF-8 (the lenient reader replaces them).
         return False
     message = record.message
     if message is None:

@@ -260,3 +260,39 @@ def test_ctrl_c_while_a_worker_starts_is_left_to_the_ingest(
     monkeypatch.setattr(claude, "use_typed_reader", missing)
     ingest_module.start_worker(8)
     assert watched == [8]
+
+
+def test_fast_path_matches_the_lenient_reader_on_lines_damaged_byte_by_byte(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bytes flipped, dropped or inserted anywhere (a byte that is not UTF-8 in a field the
+    fast path decodes once crashed it with a UnicodeDecodeError)."""
+    counter = _Counting()
+    rng = random.Random(7)
+    lines = _generated_lines(isolated_home)
+    for _ in range(3000):
+        line = bytearray(rng.choice(lines))
+        for _ in range(rng.randint(1, 3)):
+            pos = rng.randrange(len(line))
+            roll = rng.random()
+            if roll < 0.4:
+                line[pos] = rng.randrange(256)
+            elif roll < 0.6:
+                line[pos] = rng.choice(b'{}[]",:0123456789-eE.\\tfu ')
+            elif roll < 0.8:
+                del line[pos]
+            else:
+                line.insert(pos, rng.choice(b'{}[]",:0\\ \xff'))
+        damaged = bytes(line).replace(b"\n", b" ")
+        fast, lenient = _both_ways(damaged, monkeypatch, counter)
+        assert fast == lenient, damaged
+    assert counter.taken > 500 and counter.handed_on > 500
+
+
+def test_a_field_that_is_not_utf8_goes_the_lenient_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    line = json.dumps(_usage_line()).encode().replace(b'"/home/dev/shop"', b'"/home/d\xffv"')
+    counter = _Counting()
+    fast, lenient = _both_ways(line, monkeypatch, counter)
+    assert fast == lenient and counter.handed_on == 1
+    (session,) = parse_claude_lines(line + b"\n", "f").calls.sessions.values()
+    assert session[1] == "/home/d\ufffdv"
