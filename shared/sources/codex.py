@@ -200,7 +200,8 @@ def _read_tool_output(line: bytes, chunk: ParsedChunk) -> None:
         return
     match = re.search(rb'"call_id"\s*:\s*"([^"]+)"', line)
     if match:
-        chunk.tool_errors.append(f"cx:{match.group(1).decode()}")
+        # Bytes that are not UTF-8 become U+FFFD, as load_line reads them in the tool call.
+        chunk.tool_errors.append(f"cx:{match.group(1).decode('utf-8', 'replace')}")
 
 
 def _failed_exit(line: bytes) -> bool:

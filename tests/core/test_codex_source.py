@@ -211,6 +211,28 @@ def test_failing_tool_output_becomes_a_tool_error(isolated_home: Path, tmp_path:
     assert ledger.conn.execute("SELECT count(*) FROM tool_calls").fetchone() == (4,)
 
 
+def test_a_call_id_that_is_not_utf8_still_links_its_failing_output(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """A byte that is not UTF-8 in a failing output's call id used to crash the parser; it
+    becomes U+FFFD there as in the tool call, so the two still match."""
+    rollout = CodexRollout("019c-bytes", started=0)
+    rollout.turn(1)
+    rollout.function_call(2, "exec_command", {"cmd": "make"}, "call_BAD")
+    rollout.exec_output(3, "call_BAD", "output", 2)
+    rollout.call(4, 1000, 10)
+    path = codex_rollout_path(_codex_home(isolated_home), rollout)
+    rollout.write(path)
+    path.write_bytes(path.read_bytes().replace(b"call_BAD", b"call_B\xffD"))
+    ledger = _ingest(tmp_path)
+    assert ledger.conn.execute("SELECT tool_id FROM tool_errors").fetchall() == [
+        ("cx:call_B\ufffdD",)
+    ]
+    assert ledger.conn.execute("SELECT tool_id FROM tool_calls").fetchall() == [
+        ("cx:call_B\ufffdD",)
+    ]
+
+
 def test_fork_copy_ends_at_its_own_thread_settings_event(
     isolated_home: Path, tmp_path: Path
 ) -> None:
