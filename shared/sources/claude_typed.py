@@ -1,13 +1,14 @@
-"""The fast way to read a Claude Code usage line, for big reads (see
-`shared.sources.claude.TYPED_MIN_BYTES`).
+"""The fast way to read a Claude Code usage line, switched on in the ingest's parser
+workers (`shared.sources.claude.use_typed_reader`).
 
 msgspec decodes only the fields below, checking their types as it goes, and skips the rest
-(the text) without building it: 21 % less CPU for the whole Claude parser than orjson and a
-look at each field (bench history, 1.89 against 2.39 CPU s). A line it cannot take whole (a
-field of another type, a null or negative count, a string cut through an emoji, no message
-id) is left to the lenient reader, `shared.sources.claude._read_assistant`. On every line
-both take they give the same rows: tests/core/test_claude_fast_path.py compares them on
-generated, mangled and real lines.
+(the text) without building it: 15-21 % less CPU for the whole Claude parser than orjson and
+a look at each field (bench history: 1.89-1.95 against 2.31-2.39 CPU s). A line it cannot
+take whole (a field of another type or not UTF-8, a null or negative count, a string cut
+through an emoji, no message id) is left to the lenient reader,
+`shared.sources.claude._read_assistant`. On every line both take they give the same rows:
+tests/core/test_claude_fast_path.py compares them on generated, mangled, byte-damaged and
+real lines.
 """
 
 from __future__ import annotations
