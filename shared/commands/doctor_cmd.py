@@ -179,10 +179,13 @@ def run(args: argparse.Namespace) -> int:
     for item in report["rejected_files"]:
         console.print(
             f"  [yellow]{item['rejected_lines']} malformed lines[/yellow] in "
-            f"{display_path(item['path'])}"
+            f"{display_path(item['path'])}",
+            soft_wrap=True,
         )
     for item in report["unreadable_files"]:
-        console.print(f"  [red]unreadable[/red] {display_path(item['path'])}: {item['error']}")
+        # The path on a line of its own (whole, copyable), the reason under it.
+        console.print(f"  [red]unreadable[/red] {display_path(item['path'])}", soft_wrap=True)
+        console.print(f"    {item['error']}")
     if report["unpriced_models"]:
         console.print(
             "[bold yellow]unpriced models[/bold yellow] (costs shown without them; "

@@ -410,3 +410,19 @@ def test_a_file_deleted_between_finding_and_reading_it_is_not_an_error(
     missing = ledger.conn.execute("SELECT path FROM sources WHERE missing = 1").fetchall()
     assert missing == [(gone.path,)]
     ledger.close()
+
+
+def test_a_damaged_archive_is_named_whole_by_doctor(isolated_home: Path) -> None:
+    """An archived rollout that is not zstd is a warning; doctor prints its path on one line
+    (whole and copyable, however narrow the terminal) and the reason under it."""
+    archive = isolated_home / ".codex" / "archived_sessions"
+    archive.mkdir(parents=True)
+    name = "rollout-2026-01-01T00-00-01-0199aaaa-bbbb-cccc-dddd-eeeeeeeeeeee.jsonl.zst"
+    (archive / name).write_bytes(b"not zstd at all")
+    ingested = run_cli("ingest")
+    assert ingested.returncode == 0 and "not a readable zstd file" in ingested.stderr
+    env = {**os.environ, "COLUMNS": "80"}
+    lines = run_cli("doctor", env=env).stdout.splitlines()
+    (at,) = [index for index, line in enumerate(lines) if "unreadable" in line]
+    assert lines[at].strip() == f"unreadable ~/.codex/archived_sessions/{name}"
+    assert lines[at + 1].strip().startswith("not a readable zstd file (zstd decompress error")
