@@ -1114,9 +1114,9 @@ def _read_into_ledger(
             _finish_bulk_load(ledger, dropped)
             # The ledger was empty: every call in it is new. (The batches' counts add up
             # upserts, so a call that a later batch enlarged was counted twice.)
-            summary.new_calls = ledger.conn.execute("SELECT count(*) FROM usage_events").fetchone()[
-                0
-            ]
+            (summary.new_calls,) = ledger.conn.execute(
+                "SELECT count(*) FROM usage_events"
+            ).fetchone()
     except BaseException as exc:
         if bulk and ledger.conn.in_transaction:
             ledger.conn.execute("ROLLBACK")

@@ -31,6 +31,7 @@ def looks_like_json_object(line: bytes) -> bool:
 
 
 USAGE_MARK = b'"usage"'
+ERROR_MARK = b'"is_error":'
 TypedReader = Callable[[bytes, str, "ParsedChunk"], bool]
 # The typed fast way to read usage lines (shared.sources.claude_typed), once a process has
 # switched it on: the ingest's parser workers do. A small read (a report while an agent
@@ -46,9 +47,6 @@ def use_typed_reader() -> None:
     from shared.sources.claude_typed import read_usage_line
 
     _typed = read_usage_line
-
-
-ERROR_MARK = b'"is_error":'
 
 
 def parse_claude_lines(
