@@ -19,7 +19,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from shared.ledger import (
@@ -321,16 +321,18 @@ PARENT_CHECK_SECONDS = 0.5
 
 
 def start_worker(parent_pid: int) -> None:
-    """Run in each parser worker as it starts: a worker parses at least
-    PARALLEL_THRESHOLD_BYTES between them, worth the typed Claude reader's import (already
-    done by a parent that forks, see `_typed_reader_for_workers`)."""
-    try:
-        _typed_reader_for_workers()
-        end_with_parent(parent_pid)
-    except KeyboardInterrupt:
-        # Ctrl-C reaches every process of the group; the ingest itself reports it. Raised
-        # here it would be printed by the pool as a traceback ("Exception in initializer").
-        pass
+    """Run in each parser worker as it starts.
+
+    Ctrl-C reaches every process of the terminal's group, but only the ingest decides what
+    it means (it stops the pool and says what was kept): a worker interrupted outside a
+    task (starting, or sending a result back) would print a traceback of its own. The
+    typed Claude reader pays its import here: a worker parses at least
+    PARALLEL_THRESHOLD_BYTES between them (a forking parent has imported it already)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _typed_reader_for_workers()
+    end_with_parent(parent_pid)
 
 
 def _typed_reader_for_workers() -> None:
@@ -898,7 +900,7 @@ def _results_parallel(tasks: list[ChunkTask], workers: int) -> Iterator[ChunkRes
     is submitted only after the previous one came back. Yields None while the workers are
     all busy, so the writer can commit in that time."""
     # Imported here: the pool costs ~50 ms of start-up that small, warm ingests never need.
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import ProcessPoolExecutor
 
     # Biggest first, so a long file does not finish last on one core.
     pending = sorted(_groups(tasks), key=lambda g: sum((t.size or 0) - t.offset for t in g))
@@ -917,24 +919,66 @@ def _results_parallel(tasks: list[ChunkTask], workers: int) -> Iterator[ChunkRes
             if pending:
                 running.add(pool.submit(parse_group, pending.pop()))
 
-        for _ in range(workers * IN_FLIGHT_PER_WORKER):
-            submit_next()
-        while running:
-            done, running = wait(running, timeout=0, return_when=FIRST_COMPLETED)
-            if not done:
-                # Nothing parsed yet: a good moment for the writer to commit what it holds.
-                yield None
-                done, running = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                results = future.result()
-                followups = [
-                    [_continuation(r.task, r)] for r in results if not (r.at_end or r.error)
-                ]
-                for followup in followups:
-                    running.add(pool.submit(parse_group, followup))
-                if not followups:
+        try:
+            # The first submit forks the workers.
+            with _interrupt_held_back():
+                for _ in range(workers * IN_FLIGHT_PER_WORKER):
                     submit_next()
-                yield from results
+            yield from _parallel_results(pool, running, submit_next)
+        except BaseException:
+            # Ctrl-C, an error, or the caller stopped reading: drop the queued groups
+            # instead of parsing them all before the pool can shut down.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def _parallel_results(
+    pool: Any, running: set[Future[list[ChunkResult]]], submit_next: Callable[[], None]
+) -> Iterator[ChunkResult | None]:
+    """The results as they come; `running` is shared with `submit_next`, so it is only
+    ever changed in place."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    while running:
+        done, _ = wait(running, timeout=0, return_when=FIRST_COMPLETED)
+        if not done:
+            # Nothing parsed yet: a good moment for the writer to commit what it holds.
+            yield None
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+        running -= done
+        for future in done:
+            results = future.result()
+            followups = [[_continuation(r.task, r)] for r in results if not (r.at_end or r.error)]
+            for followup in followups:
+                running.add(pool.submit(parse_group, followup))
+            if not followups:
+                submit_next()
+            yield from results
+
+
+@contextmanager
+def _interrupt_held_back() -> Iterator[None]:
+    """Ctrl-C held back while the workers are forked: a worker interrupted before its
+    initializer ignores SIGINT would print a traceback. A Ctrl-C that came meanwhile is
+    raised once they exist. (Only the main thread handles signals: a tray or language
+    server thread has none to hold.)"""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    if signal.getsignal(signal.SIGINT) is None:
+        yield  # a handler installed outside Python: left alone
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, _: caught.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def ingest(

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import random
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -229,7 +231,17 @@ def test_only_the_ingest_workers_import_msgspec(isolated_home: Path) -> None:
     assert small.stdout.split() == [b"6", b"False"]
 
 
-def test_a_worker_reads_the_typed_way(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def sigint_restored() -> Iterator[None]:
+    """`start_worker` makes the process ignore Ctrl-C: not this test process for good."""
+    handler = signal.getsignal(signal.SIGINT)
+    yield
+    signal.signal(signal.SIGINT, handler)
+
+
+def test_a_worker_reads_the_typed_way(
+    monkeypatch: pytest.MonkeyPatch, sigint_restored: None
+) -> None:
     """What each parser worker runs as it starts (tests/core/test_parallel_ingest.py then
     checks that a parallel ingest's ledger equals an inline one's)."""
     monkeypatch.setattr(ingest_module, "end_with_parent", lambda _: None)
@@ -238,21 +250,13 @@ def test_a_worker_reads_the_typed_way(monkeypatch: pytest.MonkeyPatch) -> None:
     assert claude._typed is claude_typed.read_usage_line
 
 
-def test_ctrl_c_while_a_worker_starts_is_left_to_the_ingest(
-    monkeypatch: pytest.MonkeyPatch,
+def test_a_worker_leaves_ctrl_c_to_the_ingest_and_runs_without_msgspec(
+    monkeypatch: pytest.MonkeyPatch, sigint_restored: None
 ) -> None:
-    """Ctrl-C reaches the workers too; one still importing msgspec must not raise from the
-    pool's initializer (the pool would print it as a traceback), nor may a build without
-    msgspec break the pool."""
+    """Workers ignore SIGINT (the ingest stops the pool and says what was kept; see
+    tests/core/test_ingest_lock.py), and a build without msgspec does not break the pool."""
     watched: list[int] = []
     monkeypatch.setattr(ingest_module, "end_with_parent", watched.append)
-
-    def interrupted() -> None:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(claude, "use_typed_reader", interrupted)
-    ingest_module.start_worker(7)  # returns quietly
-    assert watched == []
 
     def missing() -> None:
         raise ImportError("no msgspec")
@@ -260,6 +264,7 @@ def test_ctrl_c_while_a_worker_starts_is_left_to_the_ingest(
     monkeypatch.setattr(claude, "use_typed_reader", missing)
     ingest_module.start_worker(8)
     assert watched == [8]
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
 
 
 def test_fast_path_matches_the_lenient_reader_on_lines_damaged_byte_by_byte(

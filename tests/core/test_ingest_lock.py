@@ -3,6 +3,7 @@ and parser workers never outlive their ingest, even one killed with SIGKILL."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -145,6 +146,30 @@ def _interrupt_once_parsing(env: dict[str, str], code: str) -> subprocess.Comple
     os.killpg(process.pid, signal.SIGINT)
     out, err = process.communicate(timeout=60)
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def test_parser_workers_leave_ctrl_c_to_the_ingest(isolated_home: Path) -> None:
+    """A Ctrl-C that reached a worker between two tasks (sending a result back) used to end
+    it with a traceback of its own. Workers now ignore SIGINT, which only the ingest acts
+    on: interrupted workers alone, the ingest goes on to the uninterrupted totals."""
+    write_history(isolated_home, claude_sessions=60, codex_rollouts=60, turns=40)
+    env = dict(os.environ)
+    process = _start(env, start_new_session=True)
+    workers = _workers_of(process)
+    for _ in range(20):
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGINT)
+        time.sleep(0.01)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    reference = open_ledger(isolated_home / "reference.sqlite")
+    ingest(reference, roots_for(env))
+    ledger = open_ledger(Path(env["BURNMETER_DATA_DIR"]) / "ledger.sqlite")
+    assert snapshot(ledger) == snapshot(reference)
+    ledger.close()
+    reference.close()
 
 
 def test_ctrl_c_says_truly_what_was_kept(isolated_home: Path) -> None:
