@@ -331,6 +331,10 @@ def start_worker(parent_pid: int) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        # Blocked since the fork (see _interrupt_held_back): a Ctrl-C pending since then
+        # is now discarded, being ignored.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _typed_reader_for_workers()
     end_with_parent(parent_pid)
 
@@ -801,7 +805,10 @@ def _plan_tasks(
         conn.executemany("UPDATE sources SET missing = 1 WHERE path = ?", plan.gone)
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        # A Ctrl-C can land just after COMMIT (or SQLite may have rolled back already):
+        # then there is nothing to undo, and the interrupt must not turn into an error.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
     return plan.tasks
 
@@ -958,25 +965,33 @@ def _parallel_results(
 
 @contextmanager
 def _interrupt_held_back() -> Iterator[None]:
-    """Ctrl-C held back while the workers are forked: a worker interrupted before its
-    initializer ignores SIGINT would print a traceback. A Ctrl-C that came meanwhile is
-    raised once they exist. (Only the main thread handles signals: a tray or language
-    server thread has none to hold.)"""
+    """Ctrl-C held back while this thread starts the workers, then raised if it came.
+
+    The signal is blocked in this thread, and the workers inherit the blocked signal through
+    a fork and through the exec of a spawn: none can be interrupted before `start_worker`
+    ignores it (a worker's interrupted start-up prints a traceback of its own). In the main
+    thread its Python handler is also swapped for one that only notes it: with other threads
+    running (the progress bar's), one of them takes the signal, and the main thread would
+    otherwise raise in the middle of writing a spawned worker's start-up data."""
     import signal
     import threading
 
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    if signal.getsignal(signal.SIGINT) is None:
-        yield  # a handler installed outside Python: left alone
-        return
     caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda number, _: caught.append(number))
+    handler = None
+    if threading.current_thread() is threading.main_thread():
+        handler = signal.getsignal(signal.SIGINT)
+        if handler is not None:  # None: set outside Python, left alone
+            signal.signal(signal.SIGINT, lambda number, _: caught.append(number))
+    mask = None
+    if hasattr(signal, "pthread_sigmask"):  # not on Windows, which has no Ctrl-C group
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        if mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        if handler is not None:
+            signal.signal(signal.SIGINT, handler)
     if caught:
         raise KeyboardInterrupt
 
@@ -1162,9 +1177,12 @@ def _read_into_ledger(
                 "SELECT count(*) FROM usage_events"
             ).fetchone()
     except BaseException as exc:
-        if bulk and ledger.conn.in_transaction:
+        # Not in a transaction any more: the load was committed just before a Ctrl-C (it
+        # is kept), or SQLite rolled it back itself after an error.
+        rolled_back = bulk and ledger.conn.in_transaction
+        if rolled_back:
             ledger.conn.execute("ROLLBACK")
-        if bulk and isinstance(exc, KeyboardInterrupt):
+        if rolled_back and isinstance(exc, KeyboardInterrupt):
             raise FirstImportInterrupted from exc
         raise
     finally:
@@ -1212,7 +1230,8 @@ def _begin_bulk_load(ledger: Ledger) -> tuple[list[str], list[str]]:
             conn.execute(f'DROP {kind.upper()} "{name}"')
             (indexes if kind == "index" else triggers).append(sql)
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
     return indexes, triggers
 

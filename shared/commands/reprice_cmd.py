@@ -49,7 +49,8 @@ def reprice(ledger: Ledger, prices: PriceBook) -> tuple[int, int]:
         ledger.set_meta("price_version", prices.version)
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # not after COMMIT itself (a Ctrl-C just then)
+            conn.execute("ROLLBACK")
         raise
     return len(updates), unpriced
 

@@ -142,7 +142,8 @@ def record_status(conn: sqlite3.Connection, status: dict[str, Any], now_ms: int)
                 )
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # not after COMMIT itself
+            conn.execute("ROLLBACK")
         raise
 
 

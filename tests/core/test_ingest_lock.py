@@ -6,13 +6,17 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from shared.ingest import INGEST_LOCK_FILENAME, ingest
+import pytest
+
+import shared.ingest
+from shared.ingest import INGEST_LOCK_FILENAME, FirstImportInterrupted, ingest
 from shared.ledger import open_ledger
 from shared.live.lock import WriterLock
 from tests.core.helpers import REPO_ROOT, roots_for, snapshot
@@ -190,3 +194,45 @@ def test_ctrl_c_says_truly_what_was_kept(isolated_home: Path) -> None:
     done = _interrupt_once_parsing(dict(os.environ), row_by_row)
     assert done.returncode == 130, done.stderr
     assert "what was read so far is kept" in done.stderr and "Traceback" not in done.stderr
+
+
+class _InterruptAfterCommit:
+    """The ledger's connection, with a Ctrl-C landing right after its Nth COMMIT (the
+    commit done, the statement not yet returned to the caller)."""
+
+    def __init__(self, conn: sqlite3.Connection, nth: int) -> None:
+        self._conn, self._left = conn, nth
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        cursor = self._conn.execute(sql, *args)
+        if sql.strip().upper() == "COMMIT":
+            self._left -= 1
+            if self._left == 0:
+                raise KeyboardInterrupt
+        return cursor
+
+
+def test_ctrl_c_just_after_a_commit_is_an_interrupt_not_an_error(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cleanup used to roll back a transaction that had just committed ("cannot
+    rollback - no transaction is active"), turning Ctrl-C into a traceback; after the
+    first import's own COMMIT it said nothing was kept while all of it was."""
+    write_history(isolated_home, claude_sessions=4, codex_rollouts=4, turns=6)
+    roots = roots_for(os.environ)
+    reference = open_ledger(isolated_home / "reference.sqlite")
+    ingest(reference, roots)
+    monkeypatch.setattr(shared.ingest, "BULK_THRESHOLD_BYTES", 1)
+    for nth, kept_all in ((1, False), (2, True)):  # planning's COMMIT, then the load's
+        ledger = open_ledger(isolated_home / f"ledger-{nth}.sqlite")
+        ledger.conn = _InterruptAfterCommit(ledger.conn, nth)  # type: ignore[assignment]
+        with pytest.raises(KeyboardInterrupt) as raised:
+            ingest(ledger, roots, workers=1)
+        assert isinstance(raised.value, FirstImportInterrupted) is False, nth
+        held = snapshot(ledger) == snapshot(reference)
+        assert held is kept_all, nth
+        ledger.close()
+    reference.close()
