@@ -105,9 +105,43 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         else:
             print("burnmeter: interrupted; what was read so far is kept.", file=sys.stderr)
+        if _running_as_the_program():
+            _exit_even_if_the_pool_hangs(130)
         return 130
     except BrokenPipeError:
         return 0
+
+
+def _running_as_the_program() -> bool:
+    """`burnmeter ...` or `python -m shared ...`, not a caller of `main` in its own process."""
+    import os
+
+    entry = sys.modules.get("__main__")
+    spec = getattr(entry, "__spec__", None)
+    if spec is not None and spec.name == "shared.__main__":
+        return True
+    return os.path.basename(sys.argv[0]).removesuffix(".exe") == "burnmeter"
+
+
+def _exit_even_if_the_pool_hangs(code: int) -> None:
+    """After a Ctrl-C, the parser pool's manager thread can stay blocked reading a result a
+    worker had half-written when the pool shut down, and Python joins that thread at exit
+    forever. Once the main thread has finished, give the exit a second, then end the
+    process with `code` (everything worth keeping is committed or rolled back by now)."""
+    import contextlib
+    import os
+    import threading
+    import time
+
+    def watch() -> None:
+        threading.main_thread().join()
+        time.sleep(1.0)
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):  # a closed or broken stream: exiting anyway
+                stream.flush()
+        os._exit(code)
+
+    threading.Thread(target=watch, name="exit-after-interrupt", daemon=True).start()
 
 
 if __name__ == "__main__":

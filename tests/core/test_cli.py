@@ -8,12 +8,14 @@ import io
 import json
 import os
 import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.core.helpers import run_cli
+from tests.core.helpers import REPO_ROOT, run_cli
 from tests.core.logwriters import (
     ClaudeSession,
     CodexRollout,
@@ -449,3 +451,30 @@ def test_ingest_shows_a_progress_bar_only_on_a_terminal(history: Path) -> None:
     assert "Ingested 3 of 3 files" in on_terminal
     piped = run_cli("ingest")
     assert "Reading agent logs" not in piped.stdout + piped.stderr
+
+
+def test_ctrl_c_ends_the_process_even_if_a_thread_would_keep_it(isolated_home: Path) -> None:
+    """After a Ctrl-C the parser pool's manager thread can stay blocked on a half-written
+    result, and Python joins it at exit forever (seen once in ~200 Ctrl-Cs of a big
+    ingest). `burnmeter` then ends itself a second after its main thread is done."""
+    probe = (
+        "import sys, threading, shared.commands.report_cmd as r\n"
+        "threading.Thread(target=threading.Event().wait).start()  # never ends\n"
+        "def interrupted(args): raise KeyboardInterrupt\n"
+        "r.run = interrupted\n"
+        "sys.argv[0] = 'burnmeter'\n"
+        "from shared.cli import main\n"
+        "sys.exit(main(['report', 'daily']))\n"
+    )
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=REPO_ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 130, done.stderr
+    assert "interrupted" in done.stderr and "Traceback" not in done.stderr
+    assert time.monotonic() - started < 15
