@@ -28,6 +28,7 @@ from shared.ledger import (
     Ledger,
     LedgerError,
     rebuild_derived,
+    rollback_if_open,
     storage_problem,
     write_failed,
 )
@@ -805,10 +806,7 @@ def _plan_tasks(
         conn.executemany("UPDATE sources SET missing = 1 WHERE path = ?", plan.gone)
         conn.execute("COMMIT")
     except BaseException:
-        # A Ctrl-C can land just after COMMIT (or SQLite may have rolled back already):
-        # then there is nothing to undo, and the interrupt must not turn into an error.
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
+        rollback_if_open(conn)
         raise
     return plan.tasks
 
@@ -1230,8 +1228,7 @@ def _begin_bulk_load(ledger: Ledger) -> tuple[list[str], list[str]]:
             conn.execute(f'DROP {kind.upper()} "{name}"')
             (indexes if kind == "index" else triggers).append(sql)
     except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
+        rollback_if_open(conn)
         raise
     return indexes, triggers
 

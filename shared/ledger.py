@@ -648,9 +648,16 @@ def _migrate(conn: sqlite3.Connection) -> None:
             conn.execute(f"PRAGMA user_version = {version + 1}")
             conn.execute("COMMIT")
         except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            rollback_if_open(conn)
             raise
+
+
+def rollback_if_open(conn: sqlite3.Connection) -> None:
+    """Undo the open transaction, if there still is one: a Ctrl-C can land just after
+    COMMIT, and after some errors (a full disk, an I/O error) SQLite has rolled back
+    itself. A bare ROLLBACK would then fail and hide the original exception."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 def _statements(script: str) -> list[str]:

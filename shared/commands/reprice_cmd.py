@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from shared.commands.context import add_demo_flag, make_context
-from shared.ledger import Ledger
+from shared.ledger import Ledger, rollback_if_open
 from shared.pricing import PriceBook
 from shared.sources.events import UsageEvent
 
@@ -49,8 +49,7 @@ def reprice(ledger: Ledger, prices: PriceBook) -> tuple[int, int]:
         ledger.set_meta("price_version", prices.version)
         conn.execute("COMMIT")
     except BaseException:
-        if conn.in_transaction:  # not after COMMIT itself (a Ctrl-C just then)
-            conn.execute("ROLLBACK")
+        rollback_if_open(conn)
         raise
     return len(updates), unpriced
 

@@ -142,7 +142,7 @@ def record_status(conn: sqlite3.Connection, status: dict[str, Any], now_ms: int)
                 )
         conn.execute("COMMIT")
     except BaseException:
-        if conn.in_transaction:  # not after COMMIT itself
+        if conn.in_transaction:  # as shared.ledger.rollback_if_open (not imported: start-up)
             conn.execute("ROLLBACK")
         raise
 
