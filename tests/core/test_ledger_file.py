@@ -157,6 +157,8 @@ def test_older_schema_upgrades_in_place_keeping_history(
     upgraded = open_ledger(path)
     assert upgraded.schema_version() == SCHEMA_VERSION
     assert os.stat(path).st_ino == inode
+    # It keeps the page size it was made with (SQLite's default then), unlike a new ledger.
+    assert _page_size(upgraded.conn) == 4096
     kept = upgraded.conn.execute(
         "SELECT output_tokens, cost_usd FROM usage_events WHERE event_key = 'old:1'"
     ).fetchone()
@@ -164,6 +166,22 @@ def test_older_schema_upgrades_in_place_keeping_history(
     ingest_env(upgraded)
     upgraded.conn.execute("DELETE FROM usage_events WHERE event_key = 'old:1'")
     assert snapshot(upgraded, skip=("sources",)) == snapshot(reference, skip=("sources",))
+
+
+def _page_size(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA page_size").fetchone()[0])
+
+
+def test_a_new_ledger_gets_the_bigger_page_size(isolated_home: Path, tmp_path: Path) -> None:
+    _write_logs(isolated_home)
+    path = tmp_path / "new.sqlite"
+    ledger = open_ledger(path)
+    ingest_env(ledger)
+    ledger.close()
+    conn = sqlite3.connect(path)
+    assert _page_size(conn) == ledger_module.NEW_LEDGER_PAGE_SIZE == 8192
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
 
 
 def test_a_future_migration_is_applied_in_place(
