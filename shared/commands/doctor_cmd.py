@@ -133,39 +133,42 @@ def run(args: argparse.Namespace) -> int:
         print_json(report)
         return 0
     from rich.console import Console
+    from rich.markup import escape as esc
 
+    # Every value printed below goes through `esc`: a path like `app/[slug]` or a message
+    # with brackets is text, not console markup (rich would drop the brackets' content).
     console = Console()
     console.print(
         f"[bold]burnmeter {report['version']}[/bold]" + (" (bundle)" if report["frozen"] else "")
     )
     # soft_wrap: a long path stays one line (copyable) instead of wrapping at 80 columns.
     if report["frozen"]:
-        console.print(f"bundle:    {display_path(report['executable'])}", soft_wrap=True)
+        console.print(f"bundle:    {esc(display_path(report['executable']))}", soft_wrap=True)
     console.print(
-        f"resources: {display_path(report['resources'])}"
+        f"resources: {esc(display_path(report['resources']))}"
         + ("" if report["resources_ok"] else "  [red]missing price_overrides.json[/red]"),
         soft_wrap=True,
     )
-    console.print(f"config:    {display_path(report['config_file'])}")
+    console.print(f"config:    {esc(display_path(report['config_file']))}")
     for problem in report["config_problems"]:
-        console.print(f"  [yellow]{problem}[/yellow]")
+        console.print(f"  [yellow]{esc(problem)}[/yellow]")
     console.print("[bold]log roots[/bold]")
     for root in report["roots"]:
         mark = "[green]found[/green]" if root["exists"] else "[dim]missing[/dim]"
-        console.print(f"  {root['agent']:<12} {display_path(root['path'])}  {mark}")
+        console.print(f"  {root['agent']:<12} {esc(display_path(root['path']))}  {mark}")
     state = report["desktop"]
     if state is not None:
         entry = display_path(state["entry"]) if state["entry"] else "not installed"
-        console.print(f"menu:      {entry}", soft_wrap=True)
+        console.print(f"menu:      {esc(entry)}", soft_wrap=True)
         console.print(f"at login:  {'on' if state['autostart'] else 'off'}")
     ledger = report["ledger"]
-    console.print(f"[bold]ledger[/bold] {display_path(ledger['path'])}")
+    console.print(f"[bold]ledger[/bold] {esc(display_path(ledger['path']))}")
     if "error" in ledger:
-        console.print(f"  [red]{ledger['error']}[/red]")
+        console.print(f"  [red]{esc(ledger['error'])}[/red]")
         return 1
     console.print(
         f"  {ledger['size_bytes'] / 1e6:,.1f} MB, schema v{ledger['schema_version']}, "
-        f"prices {ledger['price_version'] or 'not yet loaded'}"
+        f"prices {esc(ledger['price_version'] or 'not yet loaded')}"
     )
     console.print("[bold]agents[/bold]")
     if not report["agents"]:
@@ -174,34 +177,35 @@ def run(args: argparse.Namespace) -> int:
         console.print(
             f"  {agent:<12} {stats.get('files', 0):,} files ({stats.get('files_gone') or 0} gone), "
             f"{stats.get('calls', 0):,} model calls, {stats.get('lines') or 0:,} lines, "
-            f"{stats.get('rejected_lines') or 0} rejected"
+            f"{stats.get('rejected_lines') or 0} rejected",
+            soft_wrap=True,
         )
     for item in report["rejected_files"]:
         console.print(
             f"  [yellow]{item['rejected_lines']} malformed lines[/yellow] in "
-            f"{display_path(item['path'])}",
+            f"{esc(display_path(item['path']))}",
             soft_wrap=True,
         )
     for item in report["unreadable_files"]:
         # The path on a line of its own (whole, copyable), the reason under it.
-        console.print(f"  [red]unreadable[/red] {display_path(item['path'])}", soft_wrap=True)
-        console.print(f"    {item['error']}")
+        console.print(f"  [red]unreadable[/red] {esc(display_path(item['path']))}", soft_wrap=True)
+        console.print(f"    {esc(item['error'])}")
     if report["unpriced_models"]:
         console.print(
             "[bold yellow]unpriced models[/bold yellow] (costs shown without them; "
-            'add prices under [prices."MODEL"] in the config file)'
+            'add prices under \\[prices."MODEL"] in the config file)'
         )
         for item in report["unpriced_models"]:
             console.print(
-                f"  {item['model']}: {item['calls']:,} calls, {item['total_tokens']:,} tokens"
+                f"  {esc(item['model'])}: {item['calls']:,} calls, {item['total_tokens']:,} tokens"
             )
     else:
         console.print("prices: every model is priced")
     if report.get("fast_priced_as_standard"):
         console.print(
             "[bold yellow]fast calls priced at standard rates[/bold yellow] (no fast price "
-            'known; set fast_multiplier under [prices."MODEL"] in the config file)'
+            'known; set fast_multiplier under \\[prices."MODEL"] in the config file)'
         )
         for item in report["fast_priced_as_standard"]:
-            console.print(f"  {item['model']}: {item['calls']:,} fast calls")
+            console.print(f"  {esc(item['model'])}: {item['calls']:,} fast calls")
     return 0

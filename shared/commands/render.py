@@ -127,6 +127,7 @@ def print_table(
 ) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     if console is None:
         # Wide enough for the token columns when piped; a terminal keeps its own width.
@@ -150,11 +151,13 @@ def print_table(
             overflow="fold",
             min_width=None if numeric else widths[index],
         )
+    # Cells as plain Text: a path like `app/[slug]` is not console markup (rich would drop
+    # `[slug]`, or stop at a stray closing tag), and `:name:` is not an emoji code.
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))
     if rows:
         table.add_section()
-        table.add_row(*total, style="bold yellow")
+        table.add_row(*(Text(cell) for cell in total), style="bold yellow")
     console.print(table)
     if hidden:
         console.print(

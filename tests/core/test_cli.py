@@ -478,3 +478,29 @@ def test_ctrl_c_ends_the_process_even_if_a_thread_would_keep_it(isolated_home: P
     assert done.returncode == 130, done.stderr
     assert "interrupted" in done.stderr and "Traceback" not in done.stderr
     assert time.monotonic() - started < 15
+
+
+def test_brackets_in_paths_and_hints_are_printed_as_written(isolated_home: Path) -> None:
+    """Tables and doctor print with rich, whose console markup would swallow `[slug]` (a
+    Next.js route folder), fail on a stray `[/y]`, and drop the `[prices."MODEL"]` of
+    doctor's own hint."""
+    cwds = ["/home/dev/app/[slug]", "/srv/x[/y]"]
+    for index, cwd in enumerate(cwds):
+        session = ClaudeSession(f"s-bracket-{index}", cwd=cwd)
+        session.reply(index, [text_block("x")], claude_usage(10, 20), model="claude-nova-9")
+        session.write(claude_project_dir(isolated_home / ".claude", cwd) / "s.jsonl")
+    path = claude_project_dir(isolated_home / ".claude", cwds[0]) / "s.jsonl"
+    with open(path, "ab") as handle:
+        handle.write(b'{"type": "assistant", "message": {\n')
+    env = {**os.environ, "COLUMNS": "200"}
+    table = run_cli("report", "sessions", env=env)
+    assert table.returncode == 0, table.stderr
+    for cwd in cwds:
+        assert cwd in table.stdout
+    doctor = run_cli("doctor", env=env)
+    assert doctor.returncode == 0, doctor.stderr
+    assert 'add prices under [prices."MODEL"] in the config file' in doctor.stdout
+    assert "claude-nova-9: 2 calls" in doctor.stdout
+    (malformed,) = [line for line in doctor.stdout.splitlines() if "malformed lines" in line]
+    assert malformed.strip().endswith(str(path.relative_to(isolated_home)))
+    assert "[slug]" in malformed
