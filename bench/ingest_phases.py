@@ -3,6 +3,7 @@
     python -m bench.ingest_phases                      # the history bench.ingest_vs_ccusage made
     python -m bench.ingest_phases --home PATH --repeat 3
     python -m bench.ingest_phases --skip-writer --writer-off 3   # parsing alone, as a floor
+    python -m bench.ingest_phases --skip-parsers --skip-writer --writer-replay 5  # by page size
 
 Each parser phase runs in this one process (no pool), over every file of the history
 already in memory, `--repeat` times; the fastest run counts (CPU seconds from
@@ -22,6 +23,10 @@ SQL statement the writer runs. The phases:
 
 `--writer-off RUNS` then times RUNS real cold ingests whose writer drops every parsed chunk
 (no SQL at all): the wall time of the parallel parsing alone, a floor no writer can beat.
+
+`--writer-replay RUNS` parses the history once, then feeds those parsed chunks to the
+writer of RUNS cold ingests per page size (4 KiB, SQLite's default, and the 8 KiB a new
+ledger gets), interleaved: the writer's own CPU time, no parsing in it.
 
 Nothing here is a unit test: the figures depend on the machine.
 """
@@ -253,17 +258,86 @@ def writer_off(runs: int) -> None:
         shared.ingest._finish_bulk_load = real_finish
 
 
+def writer_replay(runs: int) -> None:
+    """The writer alone: every file parsed once (inline), then the same parsed chunks
+    written into fresh ledgers, by page size, interleaved so that drift in the machine's
+    speed falls on both alike."""
+    import statistics
+
+    import shared.ingest
+    import shared.ledger
+    from shared.ingest import ingest
+    from shared.ledger import open_ledger
+
+    recorded: list[Any] = []
+    real_inline, real_parallel = shared.ingest._results_inline, shared.ingest._results_parallel
+
+    def record(tasks: Any) -> Any:
+        for result in real_inline(tasks):
+            recorded.append(result)
+            yield result
+
+    def replay(*_: Any) -> Any:
+        # As the pool delivers them: results, with a pause marker now and then.
+        for index, result in enumerate(recorded):
+            yield result
+            if index % 40 == 0:
+                yield None
+
+    page_sizes = (4096, 8192)
+    real_page_size = shared.ledger.NEW_LEDGER_PAGE_SIZE
+    cpu: dict[int, list[float]] = {size: [] for size in page_sizes}
+    try:
+        shared.ingest._results_inline = record  # type: ignore[assignment]
+        with tempfile.TemporaryDirectory(prefix="burnmeter-phases-") as folder:
+            ingest(open_ledger(Path(folder) / "ledger.sqlite"), workers=1)
+        shared.ingest._results_inline = replay  # type: ignore[assignment]
+        shared.ingest._results_parallel = replay  # type: ignore[assignment]
+        for run in range(runs):
+            for size in page_sizes:
+                shared.ledger.NEW_LEDGER_PAGE_SIZE = size
+                with tempfile.TemporaryDirectory(prefix="burnmeter-phases-") as folder:
+                    ledger = open_ledger(Path(folder) / "ledger.sqlite")
+                    start = time.process_time()
+                    summary = ingest(ledger, workers=2)
+                    cpu[size].append(time.process_time() - start)
+                    ledger.close()
+                print(
+                    f"writer replay, run {run + 1}, {size // 1024} KiB pages: "
+                    f"{cpu[size][-1]:.2f} CPU s, {summary.new_calls:,} calls"
+                )
+    finally:
+        shared.ingest._results_inline, shared.ingest._results_parallel = (
+            real_inline,
+            real_parallel,
+        )
+        shared.ledger.NEW_LEDGER_PAGE_SIZE = real_page_size
+    for size in page_sizes:
+        print(
+            f"writer replay, {size // 1024} KiB pages: median {statistics.median(cpu[size]):.2f}"
+            f" CPU s, min {min(cpu[size]):.2f}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ingest_phases")
     parser.add_argument("--home", type=Path, default=DEFAULT_HOME, help="the history's HOME")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--skip-writer", action="store_true")
+    parser.add_argument("--skip-parsers", action="store_true", help="no parser phases")
+    parser.add_argument("--skip-writer", action="store_true", help="no timed cold ingest")
     parser.add_argument(
         "--writer-off",
         type=int,
         default=0,
         metavar="RUNS",
         help="also time RUNS cold ingests whose writer drops the rows (parsing alone)",
+    )
+    parser.add_argument(
+        "--writer-replay",
+        type=int,
+        default=0,
+        metavar="RUNS",
+        help="also time the writer alone, RUNS cold ingests per page size (4 and 8 KiB)",
     )
     args = parser.parse_args(argv)
     if not args.home.is_dir():
@@ -272,11 +346,14 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("CLAUDE_CONFIG_DIR", "CODEX_HOME"):
         os.environ.pop(name, None)
     print(f"history: {args.home}; load average {os.getloadavg()}")
-    parser_phases(args.repeat)
+    if not args.skip_parsers:
+        parser_phases(args.repeat)
     if not args.skip_writer:
         writer_phases()
     if args.writer_off:
         writer_off(args.writer_off)
+    if args.writer_replay:
+        writer_replay(args.writer_replay)
     print(f"load average after: {os.getloadavg()}")
     return 0
 

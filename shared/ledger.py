@@ -518,9 +518,11 @@ def _check_identity(conn: sqlite3.Connection, path: Path) -> None:
 
 # The page size of a new ledger. Its tables are keyed by long text ids inserted in no
 # particular order; twice SQLite's default 4 KiB halves the page splits and cells moved.
-# Replaying the bench history's parsed rows into an empty ledger (bench/RESULTS.md) took
-# 10 % less writer CPU with 8 KiB than with 4 KiB; 16 KiB was slower again. A ledger that
-# exists keeps the size it was made with (SQLite fixes it at the first write).
+# The first import's writer, fed the bench history's parsed rows, took 12 % less CPU with
+# 8 KiB than with 4 KiB (median of 5 interleaved runs each, 2.83 vs 3.21 s:
+# `python -m bench.ingest_phases --skip-parsers --skip-writer --writer-replay 5`); 16 KiB
+# gained less in a first try. A ledger that exists keeps the size it was made with (SQLite
+# fixes it at the first write).
 NEW_LEDGER_PAGE_SIZE = 8192
 
 # How long opening the ledger waits for another process's lock (also SQLite's busy timeout).
