@@ -1067,12 +1067,10 @@ def _take_big_ingest_lock(
     ledger: Ledger, progress: ProgressCallback | None
 ) -> tuple[WriterLock | None, bool]:
     """The ingest lock (None where it cannot be had) and whether another holder was waited
-    for. Without a lock (no fcntl on Windows, a file system without locks, a folder that
-    takes no new file) big reads may overlap as before: slower, and the totals stay exact."""
-    try:
-        from shared.live.lock import WriterLock
-    except ImportError:
-        return None, False
+    for. Without a lock (a file system without locks, a folder that takes no new file)
+    big reads may overlap as before: slower, and the totals stay exact."""
+    from shared.live.lock import WriterLock
+
     lock = WriterLock(ledger.path.parent, INGEST_LOCK_FILENAME)
     try:
         if lock.try_acquire():

@@ -1,23 +1,58 @@
 """The advisory writer lock: one live ingester at a time across every burnmeter process.
 
-An `flock` on a file beside the ledger. The kernel drops it when the holder exits or
-dies, so a crashed tray never blocks the next process from becoming the writer.
+A lock on a file beside the ledger: `flock` where there is fcntl (Linux, macOS), a byte
+lock through msvcrt on Windows. The system drops it when the holder exits or dies, so a
+crashed tray never blocks the next process from becoming the writer.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
+import sys
+import time
 from pathlib import Path
 
 LOCK_FILENAME = "writer.lock"
+# Where Windows locks its one byte: past the holder's pid, which other processes read, and
+# a byte lock there is mandatory (reading a locked byte fails).
+WINDOWS_LOCK_OFFSET = 1 << 20
+WINDOWS_RETRY_SECONDS = 0.2
+
+if sys.platform == "win32":
+    import msvcrt
+
+    def _lock(fd: int, wait: bool) -> None:
+        """Lock the file or raise OSError (at once when not `wait`)."""
+        while True:
+            os.lseek(fd, WINDOWS_LOCK_OFFSET, os.SEEK_SET)
+            try:
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+                return
+            except OSError:
+                if not wait:
+                    raise
+            time.sleep(WINDOWS_RETRY_SECONDS)
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, WINDOWS_LOCK_OFFSET, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock(fd: int, wait: bool) -> None:
+        """Lock the file or raise OSError (at once when not `wait`)."""
+        fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 class WriterLock:
     """Non-blocking exclusive lock on `<folder>/writer.lock`.
 
-    `flock` locks belong to an open file description, so two `WriterLock`s in one process
-    exclude each other just as two processes do.
+    The lock belongs to an open file (`flock`: its open file description), so two
+    `WriterLock`s in one process exclude each other just as two processes do.
     """
 
     def __init__(self, folder: Path, name: str = LOCK_FILENAME) -> None:
@@ -30,26 +65,27 @@ class WriterLock:
 
     def try_acquire(self) -> bool:
         """Take the lock if it is free; True if this object holds it now."""
-        return self._take(fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return self._take(wait=False)
 
     def acquire(self) -> None:
         """Take the lock, waiting for as long as another holder keeps it."""
-        self._take(fcntl.LOCK_EX)
+        self._take(wait=True)
 
-    def _take(self, operation: int) -> bool:
+    def _take(self, wait: bool) -> bool:
         if self._fd is not None:
             return True
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
         try:
-            fcntl.flock(fd, operation)
+            _lock(fd, wait)
         except OSError:
             os.close(fd)
-            if operation & fcntl.LOCK_NB:
+            if not wait:
                 return False
             raise
         # The holder's pid, for `doctor` and for people wondering who writes.
         os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
         return True
@@ -59,7 +95,7 @@ class WriterLock:
             return
         fd, self._fd = self._fd, None
         try:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            _unlock(fd)
         finally:
             os.close(fd)
 
