@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from shared.ledger import open_ledger
+from shared.sources.claude import normalise_path
+from shared.sources.codex import _patch_paths
 from shared.sources.events import CODEX
 from tests.core.helpers import events, ingest_env
 from tests.core.logwriters import (
@@ -328,3 +334,31 @@ def test_shell_exit_code_comes_from_the_metadata_not_the_output_text(
     ledger = _ingest(tmp_path)
     errors = [row[0] for row in ledger.conn.execute("SELECT tool_id FROM tool_errors")]
     assert errors == ["cx:call_bad"]
+
+
+# The rule `_patch_paths` implements, written the plain way: a line that starts with
+# `*** Add File: `, `*** Update File: ` or `*** Delete File: ` names a file, and so does
+# one that starts with `*** Move to: `; the first kind come first.
+_HEADER_LINE = re.compile(r"^\*\*\* (?:Add|Update|Delete) File: (.+)$", re.MULTILINE)
+_MOVE_LINE = re.compile(r"^\*\*\* Move to: (.+)$", re.MULTILINE)
+_PATCH_PREFIXES = ["*** Add File: ", "*** Update File: ", "*** Delete File: ", "*** Move to: "]
+_PATCH_NOISE = ["", " ", "*", "x", "\r", "*** ", "File: ", "é", "*** Begin Patch", "+ line"]
+_PATCH_NAMES = ["src/a.py", "/abs/b.md", " c.txt ", "d\r", "", "é/e.rs"]
+# A line: noise, then one of the prefixes (or none), then a name, then noise; so a file line
+# now and then does not start the line, or has nothing after its prefix.
+_patch_line = st.builds(
+    lambda *parts: "".join(parts),
+    st.sampled_from(_PATCH_NOISE),
+    st.sampled_from(["", *_PATCH_PREFIXES]),
+    st.sampled_from(_PATCH_NAMES),
+    st.sampled_from(_PATCH_NOISE),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_patch_line, max_size=12), st.sampled_from(["\n", "\r\n"]))
+def test_patch_paths_are_the_file_lines_of_the_patch(lines: list[str], newline: str) -> None:
+    text = newline.join(lines)
+    found = _HEADER_LINE.findall(text) + _MOVE_LINE.findall(text)
+    expected = list(dict.fromkeys(normalise_path(path.strip(), "/cwd") for path in found))
+    assert _patch_paths("apply_patch", text, "/cwd") == expected
