@@ -123,19 +123,25 @@ def _running_as_the_program() -> bool:
     return os.path.basename(sys.argv[0]).removesuffix(".exe") == "burnmeter"
 
 
+# How long an interrupted burnmeter may take to exit by itself: the pool's workers finish the
+# task in hand (well under a second) and the ledger is closed; all is committed or rolled
+# back by then.
+EXIT_GRACE_SECONDS = 2.0
+
+
 def _exit_even_if_the_pool_hangs(code: int) -> None:
     """After a Ctrl-C, the parser pool's manager thread can stay blocked reading a result a
-    worker had half-written when the pool shut down, and Python joins that thread at exit
-    forever. Once the main thread has finished, give the exit a second, then end the
-    process with `code` (everything worth keeping is committed or rolled back by now)."""
+    worker had half-written when the pool shut down, and the pool's exit hook joins that
+    thread forever. That hook runs before Python counts the main thread as finished, so
+    this does not wait for it: it ends the process with `code` EXIT_GRACE_SECONDS from now,
+    if it is still there (whatever was read is committed or rolled back already)."""
     import contextlib
     import os
     import threading
     import time
 
     def watch() -> None:
-        threading.main_thread().join()
-        time.sleep(1.0)
+        time.sleep(EXIT_GRACE_SECONDS)
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):  # a closed or broken stream: exiting anyway
                 stream.flush()
