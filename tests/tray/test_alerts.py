@@ -3,6 +3,7 @@ close to their limit. Through the real app object on a real ledger built from lo
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from shared.config import Budgets, LoadedSettings, Settings
 from shared.sources.roots import LogRoot
 from tests.tray.conftest import ingest_now
 from tests.tray.history import append_failing_loop, session_file, write_session
-from tray_app.app import BurnmeterApp
+from tray_app.app import BurnmeterApp, zone_for
 from tray_app.crossings import Alert, DashboardTarget, NotifiedKeys
 from tray_app.snapshot import TraySnapshot
 from tray_app.worker import wait_for_pool
@@ -49,6 +50,16 @@ def titles(alerts: list[Alert]) -> list[str]:
     return [a.title for a in alerts]
 
 
+def today_at_least(now_ms: int, minutes_ago: int) -> int:
+    """`minutes_ago` before now, but never before today's midnight in the tray's zone: in
+    the first minutes of a day, calls written further back would be yesterday's spend."""
+    zone = zone_for(Settings())
+    midnight = datetime.fromtimestamp(now_ms / 1000, zone).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    return max(now_ms - minutes_ago * 60_000, int(midnight.timestamp() * 1000))
+
+
 @pytest.fixture
 def today_session(isolated_home: Path, now_ms: int) -> Path:
     """One session today: 10 calls, its cost is the whole of today's spend."""
@@ -57,7 +68,7 @@ def today_session(isolated_home: Path, now_ms: int) -> Path:
         projects,
         session_id="today",
         cwd=CWD,
-        start_ms=now_ms - 20 * 60_000,
+        start_ms=today_at_least(now_ms, 20),
         calls=10,
         model="claude-opus-4-5",
         step_ms=1000,
@@ -91,7 +102,7 @@ def test_budget_alerts_fire_once_per_threshold(
         isolated_home / ".claude" / "projects",
         session_id="today-2",
         cwd=CWD,
-        start_ms=now_ms - 5 * 60_000,
+        start_ms=today_at_least(now_ms, 5),
         calls=4,
         model="claude-opus-4-5",
         step_ms=1000,
