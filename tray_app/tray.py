@@ -37,6 +37,12 @@ def meter_state(snap: TraySnapshot | None, meter_mode: str, *, paused: bool) -> 
     return MeterState(cost, budget.fraction, level, bool(snap.running), paused)
 
 
+def as_menu_text(text: str) -> str:
+    """`text` shown as written in a menu: Qt reads a single `&` as the marker of a keyboard
+    shortcut (a project called `R&D` would show as `RD`), so each is doubled."""
+    return text.replace("&", "&&")
+
+
 class MeterTray(QSystemTrayIcon):
     open_dashboard = Signal(object)  # DashboardTarget
     open_settings = Signal()
@@ -94,7 +100,7 @@ class MeterTray(QSystemTrayIcon):
             if snap.running:
                 menu.addSection("Running sessions")
                 for session in snap.running:
-                    action = menu.addAction(session_line(session, snap.taken_ms))
+                    action = menu.addAction(as_menu_text(session_line(session, snap.taken_ms)))
                     target = DashboardTarget("sessions", session.session_id)
                     action.triggered.connect(lambda _=False, t=target: self.open_dashboard.emit(t))
             else:
@@ -129,7 +135,7 @@ class MeterTray(QSystemTrayIcon):
     def _info(self, text: str) -> QAction:
         """A line of information. Kept enabled, since greyed-out text is hard to read at a
         glance; clicking it opens the dashboard."""
-        action = self._menu.addAction(text)
+        action = self._menu.addAction(as_menu_text(text))
         action.triggered.connect(lambda: self.open_dashboard.emit(DashboardTarget("overview")))
         return action
 

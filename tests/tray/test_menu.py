@@ -162,3 +162,15 @@ def test_pause_is_shown_checked_after_toggling(qtbot: QtBot) -> None:
     assert pause.isCheckable() and pause.isChecked()
     assert tray.toolTip().startswith("burnmeter (paused)")
     assert tray.state.paused
+
+
+def test_an_ampersand_in_a_project_name_is_shown_as_written(qtbot: QtBot) -> None:
+    """Qt reads `&` in a menu text as a shortcut marker: `R&D` would show as `RD`."""
+    running = RunningSession(
+        "sess-rd", "claude-code", "claude-opus-4-5", "R&D tools", NOW - 60_000, NOW, 1.0
+    )
+    tray = MeterTray()
+    tray.update_snapshot(snapshot(running=[running]))
+    tray.menu.aboutToShow.emit()
+    shown = [action.iconText() for action in tray.menu.actions()]
+    assert "claude-code · opus-4-5 · R&D tools · 1 min · $1.00" in shown
