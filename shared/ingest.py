@@ -63,6 +63,9 @@ GROUP_FILES = 128
 # (a commit can take longer than a few groups' parsing). On the bench history 16 against 2:
 # median cold ingest 8.76 against 9.27 s in 7 interleaved runs each.
 IN_FLIGHT_PER_WORKER = 16
+# While waiting on the pool, a Ctrl-C is only noted (see `_parallel_results`); waits this
+# long at most, so that it is acted on promptly.
+WAIT_SLICE_SECONDS = 0.1
 # A transaction is committed once it holds about this much, or after this long: few
 # commits on a cold ingest, yet progress is saved (and shown) often.
 BATCH_ROWS = 40_000
@@ -941,24 +944,62 @@ def _parallel_results(
     pool: Any, running: set[Future[list[ChunkResult]]], submit_next: Callable[[], None]
 ) -> Iterator[ChunkResult | None]:
     """The results as they come; `running` is shared with `submit_next`, so it is only
-    ever changed in place."""
+    ever changed in place.
+
+    Every touch of the pool happens with Ctrl-C noted rather than raised: an interrupt
+    raised while `wait` takes its futures' locks one by one leaves one held, the pool's
+    manager thread then blocks on it, and Python's exit hook for the pool joins that thread
+    forever. The interrupt is raised when the pool's locks are all free again."""
     from concurrent.futures import FIRST_COMPLETED, wait
 
     while running:
-        done, _ = wait(running, timeout=0, return_when=FIRST_COMPLETED)
+        with _interrupt_deferred():
+            done, _ = wait(running, timeout=0, return_when=FIRST_COMPLETED)
         if not done:
             # Nothing parsed yet: a good moment for the writer to commit what it holds.
             yield None
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            while not done:
+                # In short waits, so that a noted Ctrl-C is acted on within one.
+                with _interrupt_deferred():
+                    done, _ = wait(running, timeout=WAIT_SLICE_SECONDS, return_when=FIRST_COMPLETED)
         running -= done
         for future in done:
-            results = future.result()
-            followups = [[_continuation(r.task, r)] for r in results if not (r.at_end or r.error)]
-            for followup in followups:
-                running.add(pool.submit(parse_group, followup))
-            if not followups:
-                submit_next()
+            with _interrupt_deferred():
+                results = future.result()
+                followups = [
+                    [_continuation(r.task, r)] for r in results if not (r.at_end or r.error)
+                ]
+                for followup in followups:
+                    running.add(pool.submit(parse_group, followup))
+                if not followups:
+                    submit_next()
             yield from results
+
+
+@contextmanager
+def _interrupt_deferred() -> Iterator[None]:
+    """Ctrl-C noted instead of raised inside the block, then raised at its end if it came.
+
+    Only the main thread runs Python's signal handlers, and only it may swap them; in any
+    other thread (the tray's or the language server's ingest) this does nothing."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    handler = signal.getsignal(signal.SIGINT)
+    if handler is None:  # set outside Python: left alone
+        yield
+        return
+    caught: list[int] = []
+    signal.signal(signal.SIGINT, lambda number, _: caught.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    if caught:
+        raise KeyboardInterrupt
 
 
 @contextmanager
@@ -968,30 +1009,20 @@ def _interrupt_held_back() -> Iterator[None]:
     The signal is blocked in this thread, and the workers inherit the blocked signal through
     a fork and through the exec of a spawn: none can be interrupted before `start_worker`
     ignores it (a worker's interrupted start-up prints a traceback of its own). In the main
-    thread its Python handler is also swapped for one that only notes it: with other threads
-    running (the progress bar's), one of them takes the signal, and the main thread would
-    otherwise raise in the middle of writing a spawned worker's start-up data."""
+    thread its Python handler is also deferred: with other threads running (the progress
+    bar's), one of them takes the signal, and the main thread would otherwise raise in the
+    middle of writing a spawned worker's start-up data."""
     import signal
-    import threading
 
-    caught: list[int] = []
-    handler = None
-    if threading.current_thread() is threading.main_thread():
-        handler = signal.getsignal(signal.SIGINT)
-        if handler is not None:  # None: set outside Python, left alone
-            signal.signal(signal.SIGINT, lambda number, _: caught.append(number))
-    mask = None
-    if hasattr(signal, "pthread_sigmask"):  # not on Windows, which has no Ctrl-C group
-        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        if mask is not None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        if handler is not None:
-            signal.signal(signal.SIGINT, handler)
-    if caught:
-        raise KeyboardInterrupt
+    with _interrupt_deferred():
+        mask = None
+        if hasattr(signal, "pthread_sigmask"):  # not on Windows, which has no Ctrl-C group
+            mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            yield
+        finally:
+            if mask is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def ingest(

@@ -196,6 +196,46 @@ def test_ctrl_c_says_truly_what_was_kept(isolated_home: Path) -> None:
     assert "what was read so far is kept" in done.stderr and "Traceback" not in done.stderr
 
 
+# A Ctrl-C that lands while `concurrent.futures.wait` takes its futures' locks one by one:
+# the exception leaves the first taken, the pool's manager thread later blocks on it, and
+# Python's exit hook for the pool joins that thread forever. The Ctrl-C is raised here
+# between two acquisitions of one `wait` well into the ingest, and `burnmeter`'s exit
+# watchdog is switched off, so that nothing but the ingest itself can end the process.
+CTRL_C_INSIDE_WAIT = """
+import signal, sys
+import concurrent.futures._base as base
+import shared.cli, shared.ingest as ingest
+ingest.PARALLEL_THRESHOLD_BYTES = 1
+shared.cli._exit_even_if_the_pool_hangs = lambda code: None
+real_enter, calls = base._AcquireFutures.__enter__, [0]
+def enter(self):
+    calls[0] += 1
+    futures = list(self.futures)
+    if calls[0] != 20 or len(futures) < 2:
+        return real_enter(self)
+    futures[0]._condition.acquire()
+    signal.raise_signal(signal.SIGINT)
+    for future in futures[1:]:
+        future._condition.acquire()
+base._AcquireFutures.__enter__ = enter
+sys.exit(shared.cli.main(["ingest"]))
+"""
+
+
+def test_ctrl_c_inside_the_pools_wait_still_ends_the_ingest(isolated_home: Path) -> None:
+    write_history(isolated_home, claude_sessions=100, codex_rollouts=100, turns=60)
+    process = _start(dict(os.environ), CTRL_C_INSIDE_WAIT)
+    try:
+        _, err = process.communicate(timeout=90)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, err = process.communicate()
+        pytest.fail(f"the interrupted ingest did not end: {err[-2000:]}")
+    assert process.returncode == 130, err
+    assert "burnmeter: interrupted; what was read so far is kept." in err, err
+    assert "Traceback" not in err, err
+
+
 class _InterruptAfterCommit:
     """The ledger's connection, with a Ctrl-C landing right after its Nth COMMIT (the
     commit done, the statement not yet returned to the caller)."""
