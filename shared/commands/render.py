@@ -10,6 +10,11 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    # title, columns, rows, total, hidden columns, right-aligned, minimum widths
+    TableLayout = tuple[
+        str, list[str], list[list[str]], list[str], list[str], list[bool], list[int | None]
+    ]
+
 
 def print_json(data: Any) -> None:
     """Pretty JSON (two-space indent, UTF-8), laid out as `orjson.OPT_INDENT_2` writes it;
@@ -74,6 +79,8 @@ OPTIONAL_COLUMNS = ("Cache Create", "Cache Read")
 # The first two (text) columns keep at least this width (or their longest line, if less):
 # squeezed further, rich wraps a date or a model name into a column of 3-letter pieces.
 TEXT_MIN_WIDTH = 14
+HEADER_STYLE = "bold cyan"
+TOTAL_STYLE = "bold yellow"
 TEXT_FLOOR_WIDTH = 8
 
 
@@ -118,6 +125,69 @@ def fit_columns(
     return columns, rows, total, hidden
 
 
+def table_layout(
+    title: str, columns: list[str], rows: list[list[str]], total: list[str], width: int
+) -> TableLayout:
+    """What a report table shows on a `width`-wide console."""
+    columns, rows, total, hidden = fit_columns(columns, rows, total, width)
+    widths = _widths(columns, rows, total)
+    # Still too wide: the second column (models, projects) gives up what is missing, down
+    # to a floor; its names then wrap over two lines instead of the table being cut off.
+    excess = _span(widths) - width
+    if excess > 0 and len(widths) > 1:
+        widths[1] = max(TEXT_FLOOR_WIDTH, widths[1] - excess)
+    right_aligned = [index >= 2 for index in range(len(columns))]
+    min_widths: list[int | None] = [
+        None if right else width for right, width in zip(right_aligned, widths, strict=True)
+    ]
+    return title, columns, rows, total, hidden, right_aligned, min_widths
+
+
+def plain_table(layout: TableLayout, width: int) -> Any:
+    """The table drawn line by line (shared.commands.plain_table), or None if something in
+    it has to wrap on a `width`-wide console."""
+    from shared.commands.plain_table import PlainTable, plain_widths
+
+    title, columns, rows, total, _, right_aligned, min_widths = layout
+    widths = plain_widths(title, columns, rows, total, min_widths, width)
+    if widths is None:
+        return None
+    return PlainTable(
+        title,
+        columns,
+        right_aligned,
+        widths,
+        rows,
+        total,
+        header_style=HEADER_STYLE,
+        total_style=TOTAL_STYLE,
+    )
+
+
+def rich_table(layout: TableLayout) -> Any:
+    from rich.table import Table
+    from rich.text import Text
+
+    title, columns, rows, total, _, right_aligned, min_widths = layout
+    table = Table(title=title, show_lines=False, header_style=HEADER_STYLE)
+    for column, numeric, min_width in zip(columns, right_aligned, min_widths, strict=True):
+        table.add_column(
+            column,
+            justify="right" if numeric else "left",
+            no_wrap=numeric,
+            overflow="fold",
+            min_width=min_width,
+        )
+    # Cells as plain Text: a path like `app/[slug]` is not console markup (rich would drop
+    # `[slug]`, or stop at a stray closing tag), and `:name:` is not an emoji code.
+    for row in rows:
+        table.add_row(*(Text(cell) for cell in row))
+    if rows:
+        table.add_section()
+        table.add_row(*(Text(cell) for cell in total), style=TOTAL_STYLE)
+    return table
+
+
 def print_table(
     title: str,
     columns: list[str],
@@ -126,39 +196,24 @@ def print_table(
     console: Any = None,
 ) -> None:
     from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
 
     if console is None:
         # Wide enough for the token columns when piped; a terminal keeps its own width.
         console = Console()
         if not console.is_terminal:
             console = Console(width=160)
-    columns, rows, total, hidden = fit_columns(columns, rows, total, console.width)
-    widths = _widths(columns, rows, total)
-    # Still too wide: the second column (models, projects) gives up what is missing, down
-    # to a floor; its names then wrap over two lines instead of the table being cut off.
-    excess = _span(widths) - console.width
-    if excess > 0 and len(widths) > 1:
-        widths[1] = max(TEXT_FLOOR_WIDTH, widths[1] - excess)
-    table = Table(title=title, show_lines=False, header_style="bold cyan")
-    for index, column in enumerate(columns):
-        numeric = index >= 2
-        table.add_column(
-            column,
-            justify="right" if numeric else "left",
-            no_wrap=numeric,
-            overflow="fold",
-            min_width=None if numeric else widths[index],
-        )
-    # Cells as plain Text: a path like `app/[slug]` is not console markup (rich would drop
-    # `[slug]`, or stop at a stray closing tag), and `:name:` is not an emoji code.
-    for row in rows:
-        table.add_row(*(Text(cell) for cell in row))
-    if rows:
-        table.add_section()
-        table.add_row(*(Text(cell) for cell in total), style="bold yellow")
-    console.print(table)
+    layout = table_layout(title, columns, rows, total, console.width)
+    table = plain_table(layout, console.width)
+    if table is not None:
+        # Nothing wraps: drawn line by line as rich would, in a fraction of the time; every
+        # line fits, so there is nothing to crop either.
+        console.print(table, crop=False)
+    else:
+        console.print(rich_table(layout))
+    _say_hidden(console, layout[4])
+
+
+def _say_hidden(console: Any, hidden: list[str]) -> None:
     if hidden:
         console.print(
             f"{' and '.join(hidden)} hidden to fit {console.width} columns: widen the "
