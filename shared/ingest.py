@@ -978,7 +978,8 @@ def _parallel_results(
 
 @contextmanager
 def _interrupt_deferred() -> Iterator[None]:
-    """Ctrl-C noted instead of raised inside the block, then raised at its end if it came.
+    """Ctrl-C noted instead of raised inside the block, then handed to its handler at the
+    block's end if it came.
 
     Only the main thread runs Python's signal handlers, and only it may swap them; in any
     other thread (the tray's or the language server's ingest) this does nothing."""
@@ -989,7 +990,9 @@ def _interrupt_deferred() -> Iterator[None]:
         yield
         return
     handler = signal.getsignal(signal.SIGINT)
-    if handler is None:  # set outside Python: left alone
+    if not callable(handler):
+        # Ignored (a background job of a script), the default (the process just ends) or
+        # set outside Python: nothing is raised inside the block, so nothing to defer.
         yield
         return
     caught: list[int] = []
@@ -999,7 +1002,7 @@ def _interrupt_deferred() -> Iterator[None]:
     finally:
         signal.signal(signal.SIGINT, handler)
     if caught:
-        raise KeyboardInterrupt
+        handler(signal.SIGINT, None)  # Python's own raises KeyboardInterrupt
 
 
 @contextmanager

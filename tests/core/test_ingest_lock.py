@@ -236,6 +236,31 @@ def test_ctrl_c_inside_the_pools_wait_still_ends_the_ingest(isolated_home: Path)
     assert "Traceback" not in err, err
 
 
+def test_an_ingest_started_with_ctrl_c_ignored_is_not_interrupted(isolated_home: Path) -> None:
+    """A script's background job (`burnmeter ingest &` in sh) starts with SIGINT ignored, so
+    the Ctrl-C meant for the script's foreground leaves it running. The ingest's own guards
+    around the pool must not turn that ignored signal into an interruption."""
+    write_history(isolated_home, claude_sessions=60, codex_rollouts=60, turns=40)
+    env = dict(os.environ)
+    process = _start(
+        env, start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)
+    )
+    _workers_of(process)
+    while process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGINT)
+        time.sleep(0.005)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert "interrupted" not in err and "Traceback" not in err, err
+    reference = open_ledger(isolated_home / "reference.sqlite")
+    ingest(reference, roots_for(env))
+    ledger = open_ledger(Path(env["BURNMETER_DATA_DIR"]) / "ledger.sqlite")
+    assert snapshot(ledger) == snapshot(reference)
+    ledger.close()
+    reference.close()
+
+
 class _InterruptAfterCommit:
     """The ledger's connection, with a Ctrl-C landing right after its Nth COMMIT (the
     commit done, the statement not yet returned to the caller)."""
