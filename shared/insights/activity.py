@@ -8,9 +8,10 @@ queries, not a query per session.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass, field
 
-from shared.insights.tiers import WorkKind, tool_kind, work_kind
+from shared.insights.tiers import CHANGE_TOOLS, WorkKind, tool_kind, work_kind
 from shared.ledger import Ledger
 from shared.sources.events import UsageEvent
 
@@ -91,9 +92,14 @@ class SessionActivity:
     last_ts_ms: int
     calls: list[Call] = field(default_factory=list)
     tools: list[ToolUse] = field(default_factory=list)
+    # The session's cost from the ledger's per-session totals, when its calls were not
+    # loaded (`load_activity(..., for_outcomes_only=True)`).
+    total_cost_usd: float | None = None
 
     @property
     def cost_usd(self) -> float:
+        if self.total_cost_usd is not None:
+            return self.total_cost_usd
         return sum(call.cost for call in self.calls)
 
     def changed_files(self) -> list[str]:
@@ -120,9 +126,13 @@ def _id_filter(column: str, session_ids: list[str] | None) -> tuple[str, list[st
 
 
 def load_activity(
-    ledger: Ledger, session_ids: list[str] | None = None
+    ledger: Ledger, session_ids: list[str] | None = None, *, for_outcomes_only: bool = False
 ) -> dict[str, SessionActivity]:
-    """Every session in `session_ids` (all sessions when None) that has model calls."""
+    """Every session in `session_ids` (all sessions when None) that has model calls.
+
+    `for_outcomes_only` reads what git outcomes need and nothing more: no model calls (the
+    biggest read), and of the tool calls only the change tools (Edit, Write, apply_patch…);
+    each session's cost then comes from the ledger's per-session totals."""
     conn = ledger.conn
     where, params = _id_filter("session_id", session_ids)
     sessions: dict[str, SessionActivity] = {}
@@ -132,6 +142,18 @@ def load_activity(
         params,
     ):
         sessions[session_id] = SessionActivity(session_id, agent, project_path, repo, first, last)
+    if for_outcomes_only:
+        costs = dict(
+            conn.execute(
+                f"SELECT session_id, cost_usd FROM session_totals WHERE calls > 0 AND {where}",
+                params,
+            ).fetchall()
+        )
+        sessions = {sid: s for sid, s in sessions.items() if sid in costs}
+        for session_id, activity in sessions.items():
+            activity.total_cost_usd = float(costs[session_id])
+        _add_tools(conn, where, params, sessions, {}, CHANGE_TOOLS)
+        return sessions
     calls_by_key: dict[str, Call] = {}
     for row in conn.execute(
         f"""SELECT session_id, agent, event_key, ts_ms, model, speed, input_tokens,
@@ -151,18 +173,38 @@ def load_activity(
         )
         session.calls.append(call)
         calls_by_key[key] = call
+    _add_tools(conn, where, params, sessions, calls_by_key)
+    for call in calls_by_key.values():
+        call.classify()
+    return {sid: s for sid, s in sessions.items() if s.calls}
+
+
+def _add_tools(
+    conn: sqlite3.Connection,
+    where: str,
+    params: list[str],
+    sessions: dict[str, SessionActivity],
+    calls_by_key: dict[str, Call],
+    names: frozenset[str] | None = None,
+) -> None:
+    """Each session's tool calls (of `names` only, if given), in order, with their outcome
+    and files; each call's tool names, for the calls in `calls_by_key`."""
+    if names is not None:
+        where = f"{where} AND tool_name IN (SELECT value FROM json_each(?))"
+        params = [*params, json.dumps(sorted(names))]
+    joined = where.replace("session_id", "t.session_id").replace("tool_name", "t.tool_name")
     failed = {
         tool_id
         for (tool_id,) in conn.execute(
             f"SELECT e.tool_id FROM tool_errors e JOIN tool_calls t ON t.tool_id = e.tool_id "
-            f"WHERE {where.replace('session_id', 't.session_id')}",
+            f"WHERE {joined}",
             params,
         )
     }
     paths: dict[str, list[str]] = {}
     for tool_id, path in conn.execute(
         f"SELECT f.tool_id, f.path FROM tool_files f JOIN tool_calls t ON t.tool_id = f.tool_id "
-        f"WHERE {where.replace('session_id', 't.session_id')}",
+        f"WHERE {joined}",
         params,
     ):
         paths.setdefault(tool_id, []).append(path)
@@ -188,6 +230,3 @@ def load_activity(
         owner = calls_by_key.get(event_key) if event_key else None
         if owner is not None:
             owner.tools.append(name)
-    for call in calls_by_key.values():
-        call.classify()
-    return {sid: s for sid, s in sessions.items() if s.calls}

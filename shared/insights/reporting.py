@@ -6,8 +6,8 @@ Public API:
 - `blocks_report(ledger, filters, now_ms=None) -> {"blocks": [Block.as_json()...]}`
 - `add_session_insights(report, ledger, settings, with_outcomes=True)`: adds "tier",
   "hint", "outcome" and "flags" to every row of a `sessions_report`.
-- `commit_costs(rows, insights, group_of) -> dict[group, CommitCosts]`: from sessions
-  report rows (cost in range) and their insights; `group_of(row)` names the group.
+- `commit_costs(rows, outcomes, group_of) -> dict[group, CommitCosts]`: from sessions
+  report rows (cost in range) and their git outcomes; `group_of(row)` names the group.
 - `add_commit_costs(report, ledger, settings, filters)`: adds "commits",
   "committed_sessions", "cost_per_commit_usd" and "cost_per_committed_session_usd" to
   every row of a `repos_report`. Both divide the repository's whole spend in the range
@@ -16,14 +16,19 @@ Public API:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from shared.config import Settings
 from shared.insights.blocks import compute_blocks
-from shared.insights.sessions import SessionInsight, session_insights
+from shared.insights.sessions import (
+    Outcome,
+    SessionInsight,
+    session_insights,
+    session_outcomes_only,
+)
 from shared.ledger import Ledger
 from shared.reports import Filters, sessions_report
 from shared.sources.events import CLAUDE
@@ -86,7 +91,7 @@ class CommitCosts:
 
 def commit_costs(
     rows: list[dict[str, Any]],
-    insights: dict[str, SessionInsight],
+    outcomes: Mapping[str, Outcome],
     group_of: Callable[[dict[str, Any]], str],
 ) -> dict[str, CommitCosts]:
     groups: dict[str, CommitCosts] = {}
@@ -94,10 +99,10 @@ def commit_costs(
         entry = groups.setdefault(group_of(row), CommitCosts())
         entry.cost_usd += row["cost_usd"]
         entry.sessions += 1
-        insight = insights.get(row["session_id"])
-        if insight is not None and insight.outcome.status == "committed":
+        outcome = outcomes.get(row["session_id"])
+        if outcome is not None and outcome.status == "committed":
             entry.committed_sessions += 1
-            entry.commits.update(insight.outcome.commits)
+            entry.commits.update(outcome.commits)
     return groups
 
 
@@ -110,7 +115,7 @@ def add_commit_costs(
     report: dict[str, Any], ledger: Ledger, settings: Settings, filters: Filters
 ) -> None:
     sessions = sessions_report(ledger, filters)["sessions"]
-    insights = session_insights(ledger, settings, [row["session_id"] for row in sessions])
-    per_repo = commit_costs(sessions, insights, repo_key)
+    outcomes = session_outcomes_only(ledger, settings, [row["session_id"] for row in sessions])
+    per_repo = commit_costs(sessions, outcomes, repo_key)
     for row in report["repos"]:
         row.update(per_repo.get(row["repo"], CommitCosts()).as_json())

@@ -5,6 +5,8 @@ Public API (the language server, tray and weekly summary call this):
     session_insights(ledger, settings, session_ids=None, now_ms=None, *, prices=None,
                      policy=None, with_outcomes=True) -> dict[str, SessionInsight]
 
+    session_outcomes_only(ledger, settings, session_ids=None) -> dict[str, Outcome]
+
     active_sessions(ledger, now_ms=None, within_minutes=15) -> list[str]
 
 `SessionInsight(tier, hint, outcome, flags)`; each part has `.as_json()`:
@@ -56,6 +58,7 @@ __all__ = [
     "active_sessions",
     "new_flags",
     "session_insights",
+    "session_outcomes_only",
     "session_tier",
     "tier_hint",
 ]
@@ -219,6 +222,18 @@ def session_insights(
             cost_usd=activity.cost_usd,
         )
     return result
+
+
+def session_outcomes_only(
+    ledger: Ledger, settings: Settings, session_ids: list[str] | None = None
+) -> dict[str, Outcome]:
+    """The git outcome of each session, as `session_insights` gives it, without reading the
+    sessions' model calls (what cost per commit needs: `report repos`)."""
+    activities = load_activity(ledger, session_ids, for_outcomes_only=True)
+    limits = settings.insights
+    return session_outcomes(
+        activities.values(), limits.outcome_window_days, limits.git_timeout_seconds
+    )
 
 
 def active_sessions(

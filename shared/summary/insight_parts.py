@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from shared.config import Settings
 from shared.insights.budgets import budget_states, leverage
 from shared.insights.reporting import commit_costs, repo_key
-from shared.insights.sessions import SessionInsight, session_insights
+from shared.insights.sessions import Outcome, SessionInsight, session_insights
 from shared.insights.tiers import TierPolicy
 from shared.ledger import Ledger
 from shared.pricing import PriceBook
@@ -54,10 +54,14 @@ def tiers(models: list[dict[str, Any]], policy: TierPolicy) -> list[dict[str, An
     return sorted(per_tier.values(), key=lambda entry: -entry["cost_usd"])
 
 
+def _outcomes(insights: dict[str, SessionInsight]) -> dict[str, Outcome]:
+    return {session_id: insight.outcome for session_id, insight in insights.items()}
+
+
 def outcomes(sessions: list[dict[str, Any]], insights: dict[str, SessionInsight]) -> dict[str, Any]:
     """Committed outcomes of the week's sessions; cost per commit divides the whole week's
     spend (abandoned sessions included: they are part of what the commits cost)."""
-    overall = commit_costs(sessions, insights, lambda row: "week").get("week")
+    overall = commit_costs(sessions, _outcomes(insights), lambda row: "week").get("week")
     statuses = Counter(
         insights[row["session_id"]].outcome.status
         for row in sessions
@@ -88,7 +92,7 @@ def repo_commits(
     insights: dict[str, SessionInsight],
 ) -> None:
     """Adds commits and cost per commit to each (not yet redacted) repo row."""
-    per_repo = commit_costs(sessions, insights, repo_key)
+    per_repo = commit_costs(sessions, _outcomes(insights), repo_key)
     for row in repos:
         entry = per_repo.get(row["repo"])
         row["commits"] = 0 if entry is None else len(entry.commits)

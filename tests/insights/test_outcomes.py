@@ -11,7 +11,7 @@ import pytest
 
 from shared.config import Settings
 from shared.ingest import ingest
-from shared.insights.sessions import session_insights
+from shared.insights.sessions import session_insights, session_outcomes_only
 from shared.ledger import Ledger, open_ledger
 from shared.sources.events import CLAUDE, CODEX
 from shared.sources.roots import LogRoot
@@ -173,3 +173,56 @@ def test_slow_git_is_unknown_after_the_timeout(
     outcome = session_insights(ledger, quick)["sess-slow"].outcome
     assert outcome.status == "unknown"
     assert "did not answer within 0.5 s" in outcome.reason
+
+
+def test_outcomes_without_the_model_calls_are_the_insights_outcomes(
+    tmp_path: Path, repo: GitRepo
+) -> None:
+    """`report repos` reads only the tool calls for its cost per commit: every kind of
+    outcome must come out as `session_insights` gives it."""
+    _editing_session(tmp_path, repo.root, ["app.py", "other.py"], "sess-committed")
+    _editing_session(tmp_path, repo.root, ["other.py"], "sess-early")
+    reader = ClaudeSession(tmp_path / ".claude", "sess-reader", str(repo.root))
+    reader.assistant(T0, tools=[("Read", {"file_path": str(repo.root / "app.py")})])
+    reader.write()
+    pathless = ClaudeSession(tmp_path / ".claude", "sess-pathless", str(repo.root))
+    pathless.assistant(T0, tools=[("Write", {"content": "x"})])
+    pathless.write()
+    rollout = CodexRollout(
+        tmp_path / ".codex", "019c0000-aaaa-7000-8000-000000000002", str(repo.root), T0
+    )
+    rollout.apply_patch(T0 + MINUTE, ["app.py"])
+    rollout.token_count(T0 + MINUTE, 5000, 1000, 300)
+    rollout.write()
+    plain = tmp_path / "notes"
+    plain.mkdir()
+    _editing_session(tmp_path, plain, ["todo.md"], "sess-plain")
+    repo.commit(T0 + HOUR, {"app.py": "v1\n"})
+    repo.commit(T0 + 2 * HOUR, {"app.py": "v2\n"})
+    ledger = _ledger(tmp_path)
+
+    full = {sid: insight.outcome for sid, insight in session_insights(ledger, Settings()).items()}
+    only = session_outcomes_only(ledger, Settings())
+    assert sorted(only) == sorted(full)
+    statuses = {sid: outcome.status for sid, outcome in only.items()}
+    assert statuses == {
+        "sess-committed": "committed",
+        "sess-early": "uncommitted",
+        "sess-reader": "no-changes",
+        "sess-pathless": "unknown",
+        rollout.session_id: "committed",
+        "sess-plain": "unknown",
+    }
+    for sid, outcome in only.items():
+        assert (outcome.status, outcome.commits, outcome.reason) == (
+            full[sid].status,
+            full[sid].commits,
+            full[sid].reason,
+        ), sid
+        if outcome.cost_per_commit_usd is None:
+            assert full[sid].cost_per_commit_usd is None, sid
+        else:
+            assert outcome.cost_per_commit_usd > 0, sid
+            assert outcome.cost_per_commit_usd == pytest.approx(full[sid].cost_per_commit_usd), sid
+    # Only the sessions asked for.
+    assert list(session_outcomes_only(ledger, Settings(), ["sess-reader"])) == ["sess-reader"]
