@@ -950,30 +950,43 @@ def _parallel_results(
     raised while `wait` takes its futures' locks one by one leaves one held, the pool's
     manager thread then blocks on it, and Python's exit hook for the pool joins that thread
     forever. The interrupt is raised when the pool's locks are all free again."""
-    from concurrent.futures import FIRST_COMPLETED, wait
-
     while running:
         with _interrupt_deferred():
-            done, _ = wait(running, timeout=0, return_when=FIRST_COMPLETED)
-        if not done:
+            results = _take_done(pool, running, submit_next, 0)
+        if results is None:
             # Nothing parsed yet: a good moment for the writer to commit what it holds.
             yield None
-            while not done:
+            while results is None:
                 # In short waits, so that a noted Ctrl-C is acted on within one.
                 with _interrupt_deferred():
-                    done, _ = wait(running, timeout=WAIT_SLICE_SECONDS, return_when=FIRST_COMPLETED)
-        running -= done
-        for future in done:
-            with _interrupt_deferred():
-                results = future.result()
-                followups = [
-                    [_continuation(r.task, r)] for r in results if not (r.at_end or r.error)
-                ]
-                for followup in followups:
-                    running.add(pool.submit(parse_group, followup))
-                if not followups:
-                    submit_next()
-            yield from results
+                    results = _take_done(pool, running, submit_next, WAIT_SLICE_SECONDS)
+        yield from results
+
+
+def _take_done(
+    pool: Any,
+    running: set[Future[list[ChunkResult]]],
+    submit_next: Callable[[], None],
+    timeout: float,
+) -> list[ChunkResult] | None:
+    """The results of the groups done within `timeout` (None if none is), with the next
+    chunk of each file not yet read to its end, or else a new group, submitted."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    done, _ = wait(running, timeout=timeout, return_when=FIRST_COMPLETED)
+    if not done:
+        return None
+    running -= done
+    taken: list[ChunkResult] = []
+    for future in done:
+        results = future.result()
+        followups = [[_continuation(r.task, r)] for r in results if not (r.at_end or r.error)]
+        for followup in followups:
+            running.add(pool.submit(parse_group, followup))
+        if not followups:
+            submit_next()
+        taken.extend(results)
+    return taken
 
 
 @contextmanager
