@@ -817,13 +817,26 @@ def _plan_tasks(
 def _scan(ledger: Ledger, roots: list[LogRoot]) -> tuple[list[FoundFile], list[LogFile], bool]:
     """Every log file under the roots, those of them that changed, and whether every file
     the ledger knows as present was found (see `_changed_files`)."""
-    # A stat, a tuple and a row or two per file, tens of thousands of objects and not one
-    # reference cycle: the cycle collector, left on, would only walk them again and again.
+    with _no_cycle_collection():
+        found = find_log_files(roots)
+        return (found, *_changed_files(ledger, found))
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The cycle collector paused, then resumed if it was on.
+
+    An ingest makes hundreds of thousands of rows (tuples unpickled from the workers, rows
+    priced for SQLite), a stat and a row or two per file, and not one reference cycle: the
+    collector, left on, only walks them again and again. On the bench history's cold
+    ingest, 5 interleaved runs each: writer process 4.34-4.44 against 3.83-3.89 CPU s
+    (medians of two sets), wall 6.44-6.57 against 5.97-5.98 s. The switch is process-wide:
+    in the tray, other threads go without it for as long as an ingest runs, and their
+    cycles are collected once it is back."""
     collecting = gc.isenabled()
     gc.disable()
     try:
-        found = find_log_files(roots)
-        return (found, *_changed_files(ledger, found))
+        yield
     finally:
         if collecting:
             gc.enable()
@@ -1057,7 +1070,8 @@ def ingest(
     """
     roots = all_roots() if roots is None else roots
     try:
-        return _ingest(ledger, roots, prices, progress, workers, files)
+        with _no_cycle_collection():
+            return _ingest(ledger, roots, prices, progress, workers, files)
     except sqlite3.OperationalError as exc:
         # Every write above rolls back what it had begun before this gets here.
         problem = storage_problem(exc)

@@ -39,3 +39,69 @@ def test_parallel_and_inline_ingest_agree(
         "SELECT sum(output_tokens) FROM usage_events WHERE session_id = '019c-par-child'"
     ).fetchone()
     assert child_output == (20,)
+
+
+def test_the_cycle_collector_rests_during_an_ingest_and_is_restored_after(
+    isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ingest makes rows by the hundred thousand and no reference cycles, so the cycle
+    collector is paused while it runs (less CPU for the writer). It must come back as it
+    was: on after an ingest, on after a failed one, and still off if the caller had it off."""
+    import gc
+
+    from shared.ledger import LedgerError
+
+    write_history(isolated_home, claude_sessions=6, codex_rollouts=6, turns=10)
+    roots = roots_for({"HOME": str(isolated_home)})
+    monkeypatch.setattr(shared.ingest, "PARALLEL_THRESHOLD_BYTES", 0)
+    seen: list[bool] = []
+
+    def progress(done: int, total: int, what: str) -> None:
+        seen.append(gc.isenabled())
+
+    assert gc.isenabled()
+    ledger = open_ledger(tmp_path / "ledger.sqlite")
+    ingest(ledger, roots, progress=progress, workers=2)
+    assert seen and not any(seen)
+    assert gc.isenabled()
+
+    # A failed ingest (the disk full) gives the collector back too.
+    for name in ("a.jsonl", "b.jsonl"):
+        more = isolated_home / ".claude" / "projects" / "-more" / name
+        more.parent.mkdir(parents=True, exist_ok=True)
+        more.write_bytes(b"".join(_usage_line(n, name) for n in range(2000)))
+    pages = ledger.conn.execute("PRAGMA page_count").fetchone()[0]
+    ledger.conn.execute(f"PRAGMA max_page_count = {pages + 2}")
+    with pytest.raises(LedgerError):
+        ingest(ledger, roots, workers=2)
+    assert gc.isenabled()
+    ledger.conn.execute("PRAGMA max_page_count = 1073741823")
+
+    gc.disable()
+    try:
+        ingest(ledger, roots, workers=2)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    ledger.close()
+
+
+def _usage_line(n: int, session: str) -> bytes:
+    import json
+
+    return (
+        json.dumps(
+            {
+                "type": "assistant",
+                "sessionId": session,
+                "timestamp": f"2026-11-0{1 + n % 9}T10:00:{n % 60:02d}.000Z",
+                "requestId": f"req-{session}-{n}",
+                "message": {
+                    "id": f"msg-{session}-{n}",
+                    "model": "claude-sonnet-4-5",
+                    "usage": {"input_tokens": 10, "output_tokens": 20},
+                },
+            }
+        ).encode()
+        + b"\n"
+    )
