@@ -14,7 +14,6 @@ one transaction instead of one per file.
 
 from __future__ import annotations
 
-import gc
 import os
 import sqlite3
 import time
@@ -22,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from shared.gcpause import cycle_collection_paused
 from shared.ledger import (
     DERIVED_TRIGGERS,
     TOKEN_COLUMNS,
@@ -369,11 +369,8 @@ def parse_group(tasks: list[ChunkTask]) -> list[ChunkResult]:
     """The first chunk of each of several files, in one worker round trip."""
     # Parsing makes only acyclic objects (dicts, tuples, events): the cycle collector would
     # walk them again and again for nothing.
-    gc.disable()
-    try:
+    with cycle_collection_paused():
         return [parse_chunk(task) for task in tasks]
-    finally:
-        gc.enable()
 
 
 def rows_of(parsed: ParsedChunk) -> ChunkRows:
@@ -817,29 +814,9 @@ def _plan_tasks(
 def _scan(ledger: Ledger, roots: list[LogRoot]) -> tuple[list[FoundFile], list[LogFile], bool]:
     """Every log file under the roots, those of them that changed, and whether every file
     the ledger knows as present was found (see `_changed_files`)."""
-    with _no_cycle_collection():
+    with cycle_collection_paused():
         found = find_log_files(roots)
         return (found, *_changed_files(ledger, found))
-
-
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """The cycle collector paused, then resumed if it was on.
-
-    An ingest makes hundreds of thousands of rows (tuples unpickled from the workers, rows
-    priced for SQLite), a stat and a row or two per file, and not one reference cycle: the
-    collector, left on, only walks them again and again. On the bench history's cold
-    ingest, 5 interleaved runs each: writer process 4.34-4.44 against 3.83-3.89 CPU s
-    (medians of two sets), wall 6.44-6.57 against 5.97-5.98 s. The switch is process-wide:
-    in the tray, other threads go without it for as long as an ingest runs, and their
-    cycles are collected once it is back."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _changed_files(ledger: Ledger, found: list[FoundFile]) -> tuple[list[LogFile], bool]:
@@ -1070,7 +1047,7 @@ def ingest(
     """
     roots = all_roots() if roots is None else roots
     try:
-        with _no_cycle_collection():
+        with cycle_collection_paused():
             return _ingest(ledger, roots, prices, progress, workers, files)
     except sqlite3.OperationalError as exc:
         # Every write above rolls back what it had begun before this gets here.

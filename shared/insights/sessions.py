@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from shared.config import Settings
+from shared.gcpause import cycle_collection_paused
 from shared.insights.activity import Call, SessionActivity, load_activity
 from shared.insights.flags import Flag, new_flags, session_flags
 from shared.insights.outcomes import Outcome, session_outcomes
@@ -203,24 +204,26 @@ def session_insights(
 
         prices = PriceBook(settings.price_overrides(), cache_file=price_cache_file(ledger.path))
     policy = policy or TierPolicy.from_settings(settings)
-    activities = load_activity(ledger, session_ids)
-    limits = settings.insights
-    if with_outcomes:
-        outcomes = session_outcomes(
-            activities.values(), limits.outcome_window_days, limits.git_timeout_seconds
-        )
-    else:
-        outcomes = {}
-    skipped = Outcome("unknown", [], "outcomes were not computed for this view")
-    result: dict[str, SessionInsight] = {}
-    for session_id, activity in activities.items():
-        result[session_id] = SessionInsight(
-            tier=session_tier(activity.calls, policy, limits.dominant_tier_share),
-            hint=tier_hint(activity, policy, prices, settings),
-            outcome=outcomes.get(session_id, skipped),
-            flags=session_flags(activity, limits),
-            cost_usd=activity.cost_usd,
-        )
+    # An object per call and per tool call, and no cycles: see shared.gcpause.
+    with cycle_collection_paused():
+        activities = load_activity(ledger, session_ids)
+        limits = settings.insights
+        if with_outcomes:
+            outcomes = session_outcomes(
+                activities.values(), limits.outcome_window_days, limits.git_timeout_seconds
+            )
+        else:
+            outcomes = {}
+        skipped = Outcome("unknown", [], "outcomes were not computed for this view")
+        result: dict[str, SessionInsight] = {}
+        for session_id, activity in activities.items():
+            result[session_id] = SessionInsight(
+                tier=session_tier(activity.calls, policy, limits.dominant_tier_share),
+                hint=tier_hint(activity, policy, prices, settings),
+                outcome=outcomes.get(session_id, skipped),
+                flags=session_flags(activity, limits),
+                cost_usd=activity.cost_usd,
+            )
     return result
 
 
@@ -229,11 +232,12 @@ def session_outcomes_only(
 ) -> dict[str, Outcome]:
     """The git outcome of each session, as `session_insights` gives it, without reading the
     sessions' model calls (what cost per commit needs: `report repos`)."""
-    activities = load_activity(ledger, session_ids, for_outcomes_only=True)
-    limits = settings.insights
-    return session_outcomes(
-        activities.values(), limits.outcome_window_days, limits.git_timeout_seconds
-    )
+    with cycle_collection_paused():
+        activities = load_activity(ledger, session_ids, for_outcomes_only=True)
+        limits = settings.insights
+        return session_outcomes(
+            activities.values(), limits.outcome_window_days, limits.git_timeout_seconds
+        )
 
 
 def active_sessions(
