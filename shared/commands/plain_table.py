@@ -20,9 +20,10 @@ if TYPE_CHECKING:
 
 
 def _plain(line: str) -> bool:
-    """A line rich would draw as it is: no control characters (tabs are expanded, escapes
-    are stripped) and no surrounding whitespace (right-justified lines lose the trailing)."""
-    return line == line.strip() and all(" " <= char != "\x7f" for char in line)
+    """A line this module may draw: printable (a tab, which rich expands, an escape or any
+    other control character, a separator other than the plain space: all left to rich) and
+    without surrounding whitespace (right-justified lines lose the trailing)."""
+    return line.isprintable() and line == line.strip()
 
 
 def plain_widths(

@@ -100,7 +100,16 @@ def test_what_would_wrap_is_left_to_rich() -> None:
     # 60 columns: the project column must wrap, which only rich's Table does.
     plain, _ = _both("Usage by session", SESSION_COLUMNS, SESSION_ROWS, SESSION_TOTAL, 60)
     assert plain is None
-    for awkward in ("tab\there", " leading space", "trailing space ", "bell\x07"):
+    for awkward in (
+        "tab\there",
+        " leading space",
+        "trailing space ",
+        "bell\x07",
+        "next\x85line",
+        "no-break\xa0space",
+        "zero\u200bwidth",
+        "line\u2028separator",
+    ):
         rows = [[awkward, "sonnet-4", "1", "2", "3", "4", "10", "$0.01"]]
         plain, _ = _both("Usage", ["Date", "Models", *TOKEN_COLUMNS], rows, SESSION_TOTAL, 160)
         assert plain is None, awkward
@@ -129,7 +138,10 @@ def test_print_table_draws_the_plain_table_when_it_fits(capsys: Any) -> None:
 
 
 TEXT = st.text(
-    alphabet=st.sampled_from(list("abcxyz019 -_/.·…,$日本é🙂")), min_size=0, max_size=14
+    # Wide, combining and emoji characters among plain ones.
+    alphabet=st.sampled_from(list("abcxyz019 -_/.·…,$日本é🙂\u0301")),
+    min_size=0,
+    max_size=14,
 ).map(str.strip)
 CELL = st.lists(TEXT, min_size=1, max_size=3).map("\n".join)
 
