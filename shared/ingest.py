@@ -813,10 +813,10 @@ def _plan_tasks(
 
 def _scan(ledger: Ledger, roots: list[LogRoot]) -> tuple[list[FoundFile], list[LogFile], bool]:
     """Every log file under the roots, those of them that changed, and whether every file
-    the ledger knows as present was found (see `_changed_files`)."""
-    with cycle_collection_paused():
-        found = find_log_files(roots)
-        return (found, *_changed_files(ledger, found))
+    the ledger knows as present was found (see `_changed_files`). Runs inside `ingest`,
+    with the cycle collector paused."""
+    found = find_log_files(roots)
+    return (found, *_changed_files(ledger, found))
 
 
 def _changed_files(ledger: Ledger, found: list[FoundFile]) -> tuple[list[LogFile], bool]:

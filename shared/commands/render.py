@@ -79,9 +79,9 @@ OPTIONAL_COLUMNS = ("Cache Create", "Cache Read")
 # The first two (text) columns keep at least this width (or their longest line, if less):
 # squeezed further, rich wraps a date or a model name into a column of 3-letter pieces.
 TEXT_MIN_WIDTH = 14
+TEXT_FLOOR_WIDTH = 8
 HEADER_STYLE = "bold cyan"
 TOTAL_STYLE = "bold yellow"
-TEXT_FLOOR_WIDTH = 8
 
 
 def _text_width(cells: list[str]) -> int:
