@@ -152,6 +152,16 @@ def _interrupt_once_parsing(env: dict[str, str], code: str) -> subprocess.Comple
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
 
+def _assert_ledger_of_an_uninterrupted_ingest(home: Path, env: dict[str, str]) -> None:
+    """The ledger the ingest under `env` left equals one read in this process, untouched."""
+    reference = open_ledger(home / "reference.sqlite")
+    ingest(reference, roots_for(env))
+    ledger = open_ledger(Path(env["BURNMETER_DATA_DIR"]) / "ledger.sqlite")
+    assert snapshot(ledger) == snapshot(reference)
+    ledger.close()
+    reference.close()
+
+
 def test_parser_workers_leave_ctrl_c_to_the_ingest(isolated_home: Path) -> None:
     """A Ctrl-C that reached a worker between two tasks (sending a result back) used to end
     it with a traceback of its own. Workers now ignore SIGINT, which only the ingest acts
@@ -168,12 +178,7 @@ def test_parser_workers_leave_ctrl_c_to_the_ingest(isolated_home: Path) -> None:
     _, err = process.communicate(timeout=120)
     assert process.returncode == 0, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
-    reference = open_ledger(isolated_home / "reference.sqlite")
-    ingest(reference, roots_for(env))
-    ledger = open_ledger(Path(env["BURNMETER_DATA_DIR"]) / "ledger.sqlite")
-    assert snapshot(ledger) == snapshot(reference)
-    ledger.close()
-    reference.close()
+    _assert_ledger_of_an_uninterrupted_ingest(isolated_home, env)
 
 
 def test_ctrl_c_says_truly_what_was_kept(isolated_home: Path) -> None:
@@ -253,12 +258,7 @@ def test_an_ingest_started_with_ctrl_c_ignored_is_not_interrupted(isolated_home:
     _, err = process.communicate(timeout=120)
     assert process.returncode == 0, err
     assert "interrupted" not in err and "Traceback" not in err, err
-    reference = open_ledger(isolated_home / "reference.sqlite")
-    ingest(reference, roots_for(env))
-    ledger = open_ledger(Path(env["BURNMETER_DATA_DIR"]) / "ledger.sqlite")
-    assert snapshot(ledger) == snapshot(reference)
-    ledger.close()
-    reference.close()
+    _assert_ledger_of_an_uninterrupted_ingest(isolated_home, env)
 
 
 class _InterruptAfterCommit:
