@@ -14,7 +14,8 @@ SQL statement the writer runs. The phases:
 - read: the files' bytes from the page cache, in the chunks the ingest reads;
 - claude scan: finding the lines with usage or a tool error (two byte searches over every
   buffer, and a look at each line's first and last byte), no line parsed;
-- codex parse: the whole parser, rows included;
+- codex parse: the whole parser, rows included, with the lenient reader alone, then with
+  the typed `token_count` reader in front of it, as the ingest's parser workers run it;
 - orjson / msgspec: decoding the Claude lines the scan selects, nothing else (msgspec into
   the typed reader's structs, skipping the text);
 - claude parse: the whole parser with the lenient reader alone, then with the typed reader
@@ -88,8 +89,7 @@ class TimedConnection:
 
 def parser_phases(repeat: int) -> None:
     from shared.ingest import CHUNK_BYTES, ChunkTask, parse_chunk, read_complete_lines
-    from shared.sources import claude
-    from shared.sources.codex import CodexState, parse_codex_lines
+    from shared.sources import claude, codex
     from shared.sources.roots import all_roots, discover_files
 
     files = discover_files(all_roots())
@@ -159,6 +159,21 @@ def parser_phases(repeat: int) -> None:
 
         return parse
 
+    def codex_parse(typed: bool) -> Callable[[], object]:
+        def parse() -> None:
+            before = codex._typed
+            if typed:
+                codex.use_typed_reader()  # as the parser workers do
+            else:
+                codex._typed = None
+            try:
+                for buffer in data["codex"]:
+                    codex.parse_codex_lines(buffer, codex.CodexState(), "bench")
+            finally:
+                codex._typed = before
+
+        return parse
+
     results = [
         parse_chunk(ChunkTask(1, log.agent, log.path, 0, None, False, size=log.size))
         for log in files
@@ -166,6 +181,7 @@ def parser_phases(repeat: int) -> None:
     blob = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
     gc.disable()  # as in the workers
     claude_bytes = sizes["claude-code"]
+    codex_bytes = sizes["codex"]
     rows = [
         ("read (all files)", best_of(repeat, read_all), sum(sizes.values())),
         ("claude scan only", scan, sizes["claude-code"]),
@@ -173,14 +189,8 @@ def parser_phases(repeat: int) -> None:
         ("claude msgspec of selected lines", best_of(repeat, decode_typed), sum(map(len, lines))),
         ("claude parse, lenient reader only", best_of(repeat, claude_parse(False)), claude_bytes),
         ("claude parse, as in the workers", best_of(repeat, claude_parse(True)), claude_bytes),
-        (
-            "codex parse (whole parser)",
-            best_of(
-                repeat,
-                lambda: [parse_codex_lines(b, CodexState(), "bench") for b in data["codex"]],
-            ),
-            sizes["codex"],
-        ),
+        ("codex parse, lenient reader only", best_of(repeat, codex_parse(False)), codex_bytes),
+        ("codex parse, as in the workers", best_of(repeat, codex_parse(True)), codex_bytes),
         (
             "pickle rows (worker side)",
             best_of(repeat, lambda: pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)),

@@ -330,7 +330,7 @@ def start_worker(parent_pid: int) -> None:
     Ctrl-C reaches every process of the terminal's group, but only the ingest decides what
     it means (it stops the pool and says what was kept): a worker interrupted outside a
     task (starting, or sending a result back) would print a traceback of its own. The
-    typed Claude reader pays its import here: a worker parses at least
+    typed readers (Claude usage, Codex token_count) pay their import here: a worker parses at least
     PARALLEL_THRESHOLD_BYTES between them (a forking parent has imported it already)."""
     import signal
 
@@ -344,11 +344,12 @@ def start_worker(parent_pid: int) -> None:
 
 
 def _typed_reader_for_workers() -> None:
-    from shared.sources.claude import use_typed_reader
+    from shared.sources import claude, codex
 
     # A build without msgspec reads the lenient way, which gives the same rows.
     with suppress(ImportError):
-        use_typed_reader()
+        claude.use_typed_reader()
+        codex.use_typed_reader()
 
 
 def end_with_parent(parent_pid: int) -> None:

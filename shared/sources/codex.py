@@ -18,6 +18,7 @@ is a round trip later). A spawned subagent without `forked_from_id` copies nothi
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,6 +113,22 @@ HEAD = re.compile(
 )
 
 
+TokenCountReader = Callable[[bytes, "CodexState", str, ParsedChunk, list[tuple[str, str]]], bool]
+# The typed fast way to read `token_count` lines (shared.sources.codex_typed), once a
+# process has switched it on: the ingest's parser workers do, as for Claude's usage lines
+# (`shared.sources.claude.use_typed_reader`). Both ways give the same rows.
+_typed: TokenCountReader | None = None
+
+
+def use_typed_reader() -> None:
+    global _typed
+    if _typed is not None:
+        return
+    from shared.sources.codex_typed import read_token_count_line
+
+    _typed = read_token_count_line
+
+
 def parse_codex_lines(
     data: bytes, state: CodexState, fallback_session_id: str, into: ParsedChunk | None = None
 ) -> ParsedChunk:
@@ -127,6 +144,7 @@ def parse_codex_lines(
         return chunk
     find = data.find
     head_of = HEAD.match
+    typed = _typed
     end = len(data)
     pos = 0
     while pos < end:
@@ -150,7 +168,18 @@ def parse_codex_lines(
                     _read_tool_output(data[pos:nl], chunk)
                     pos = nl + 1
                     continue
-            line = data[pos:nl]
+                line = data[pos:nl]
+                if (
+                    payload_type == b"token_count"
+                    and kind == b"event_msg"
+                    and typed is not None
+                    and typed(line, state, fallback_session_id, chunk, links)
+                ):
+                    chunk.lines += 1
+                    pos = nl + 1
+                    continue
+            else:
+                line = data[pos:nl]
         else:
             line = data[pos:nl]
             if not line.strip():
@@ -390,8 +419,29 @@ def _read_token_count(
         chunk.rate_limits.append(_rate_limit_row(limits, session_id, ts_ms))
     if not isinstance(info, dict) or not isinstance(info.get("total_token_usage"), dict):
         return
-    total = info["total_token_usage"]
-    cumulative = [_count(total, name) for name in COUNTERS]
+    last = info.get("last_token_usage")
+    add_token_count(
+        state,
+        session_id,
+        ts_ms,
+        [_count(info["total_token_usage"], name) for name in COUNTERS],
+        [_count(last, name) for name in COUNTERS] if isinstance(last, dict) else None,
+        chunk,
+        links,
+    )
+
+
+def add_token_count(
+    state: CodexState,
+    session_id: str,
+    ts_ms: int,
+    cumulative: list[int],
+    last: list[int] | None,
+    chunk: ParsedChunk,
+    links: list[tuple[str, str]],
+) -> None:
+    """A model call if the cumulative total (COUNTERS' order) moved; `last` is the call's
+    own usage, used when the total went back."""
     previous = state.cumulative
     if previous == cumulative:
         return
@@ -400,8 +450,7 @@ def _read_token_count(
         delta = cumulative
     elif any(now < before for now, before in zip(cumulative, previous, strict=True)):
         # The cumulative total went back (a reset): this call is the last usage alone.
-        last = info.get("last_token_usage")
-        delta = [_count(last, name) for name in COUNTERS] if isinstance(last, dict) else cumulative
+        delta = cumulative if last is None else last
     else:
         delta = [now - before for now, before in zip(cumulative, previous, strict=True)]
     d_input, d_cached, d_output, d_reasoning = delta

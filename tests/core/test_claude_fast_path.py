@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import shared.ingest as ingest_module
-from shared.sources import claude, claude_typed
+from shared.sources import claude, claude_typed, codex, codex_typed
 from shared.sources.claude import parse_claude_lines
 from shared.sources.events import ParsedChunk
 from tests.core.logwriters import write_history
@@ -246,8 +246,11 @@ def test_a_worker_reads_the_typed_way(
     checks that a parallel ingest's ledger equals an inline one's)."""
     monkeypatch.setattr(ingest_module, "end_with_parent", lambda _: None)
     monkeypatch.setattr(claude, "_typed", None)
+    monkeypatch.setattr(codex, "_typed", None)
     ingest_module.start_worker(0)
     assert claude._typed is claude_typed.read_usage_line
+    # And Codex's token_count lines (tests/core/test_codex_fast_path.py).
+    assert codex._typed is codex_typed.read_token_count_line
 
 
 def test_a_worker_leaves_ctrl_c_to_the_ingest_and_runs_without_msgspec(

@@ -1,0 +1,275 @@
+"""The typed fast path for Codex `token_count` lines (msgspec) gives exactly the rows and the
+rollout state of the lenient reader (orjson and a look at each field), on real-shaped
+rollouts and on mangled ones; lines it cannot take whole go to the lenient reader."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared.sources import codex, codex_typed
+from shared.sources.codex import CodexState, parse_codex_lines
+from shared.sources.events import MAX_COUNT, ParsedChunk
+from tests.core.logwriters import write_history
+from tests.core.test_mangled_lines import _mangle
+
+REAL_CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "real"
+
+
+@pytest.fixture(autouse=True)
+def _lenient_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with the typed reader off, as in a process that never forked parser
+    workers (one that did keeps it on)."""
+    monkeypatch.setattr(codex, "_typed", None)
+
+
+class _Counting:
+    """Wraps the fast path: how many lines it took and how many it handed on."""
+
+    def __init__(self) -> None:
+        self.taken = self.handed_on = 0
+
+    def __call__(self, *args: Any) -> bool:
+        took = codex_typed.read_token_count_line(*args)
+        if took:
+            self.taken += 1
+        else:
+            self.handed_on += 1
+        return took
+
+
+def _parsed(data: bytes) -> tuple[object, ...]:
+    state = CodexState()
+    chunk = parse_codex_lines(data, state, "fallback")
+    return _rows(chunk), state
+
+
+def _rows(chunk: ParsedChunk) -> tuple[object, ...]:
+    return (
+        chunk.calls.events,
+        chunk.calls.sessions,
+        chunk.calls.read,
+        chunk.tool_calls,
+        chunk.tool_links,
+        chunk.tool_errors,
+        chunk.rate_limits,
+        chunk.lines,
+        chunk.rejected_lines,
+    )
+
+
+def _both_ways(
+    data: bytes, monkeypatch: pytest.MonkeyPatch, counter: _Counting
+) -> tuple[tuple[object, ...], tuple[object, ...]]:
+    with monkeypatch.context() as patch:
+        patch.setattr(codex, "_typed", counter)
+        fast = _parsed(data)
+    # A process that has not switched the typed reader on reads the lenient way only.
+    assert codex._typed is None
+    return fast, _parsed(data)
+
+
+def _compact(record: object) -> bytes:
+    # The separators Codex writes: the line head the parser matches has no spaces.
+    return json.dumps(record, separators=(",", ":")).encode()
+
+
+def _rollouts(home: Path) -> list[list[bytes]]:
+    write_history(home, claude_sessions=0, codex_rollouts=8, turns=10)
+    return [path.read_bytes().splitlines() for path in sorted(home.rglob("rollout-*.jsonl"))]
+
+
+def test_fast_path_takes_ordinary_lines_and_matches_the_lenient_reader(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counter = _Counting()
+    for lines in _rollouts(isolated_home):
+        fast, lenient = _both_ways(b"\n".join(lines) + b"\n", monkeypatch, counter)
+        assert fast == lenient
+    # Every token_count line went the fast way (else this test would compare nothing).
+    assert counter.taken > 50 and counter.handed_on == 0
+
+
+def test_fast_path_matches_the_lenient_reader_on_mangled_rollouts(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counter = _Counting()
+    rng = random.Random(20261206)
+    rollouts = [[json.loads(line) for line in lines] for lines in _rollouts(isolated_home)]
+    for _ in range(6):
+        for records in rollouts:
+            data = b"\n".join(_compact(_mangle(record, rng)) for record in records) + b"\n"
+            fast, lenient = _both_ways(data, monkeypatch, counter)
+            assert fast == lenient, data
+    assert counter.taken > 100 and counter.handed_on > 100
+
+
+def _token_count(info: object = "default", limits: object = "default", **changes: Any) -> str:
+    usage = {
+        "input_tokens": 1200,
+        "cached_input_tokens": 200,
+        "output_tokens": 90,
+        "reasoning_output_tokens": 40,
+        "total_tokens": 1290,
+    }
+    payload: dict[str, Any] = {"type": "token_count"}
+    payload["info"] = (
+        {"total_token_usage": usage, "last_token_usage": usage, "model_context_window": 258400}
+        if info == "default"
+        else info
+    )
+    payload["rate_limits"] = (
+        {
+            "limit_id": "codex",
+            "primary": {"used_percent": 12.5, "window_minutes": 300, "resets_at": 1772568000},
+            "secondary": {"used_percent": 3, "window_minutes": 10080, "resets_at": 1772668800},
+            "credits": {"has_credits": False, "balance": None},
+            "plan_type": "pro",
+        }
+        if limits == "default"
+        else limits
+    )
+    record: dict[str, Any] = {
+        "timestamp": "2026-11-20T10:00:01.250Z",
+        "type": "event_msg",
+        "payload": payload,
+    }
+    record.update(changes)
+    return json.dumps(record, separators=(",", ":"))
+
+
+def _usage(**changes: object) -> dict[str, object]:
+    usage: dict[str, object] = {"input_tokens": 5000, "cached_input_tokens": 100}
+    usage.update(output_tokens=300, reasoning_output_tokens=10, total_tokens=5300)
+    usage.update(changes)
+    return usage
+
+
+HEADER = _compact(
+    {
+        "timestamp": "2026-11-20T10:00:00.000Z",
+        "type": "session_meta",
+        "payload": {"id": "sess-1", "cwd": "/home/dev/shop", "git": {"branch": "main"}},
+    }
+)
+ODD_LINES = [
+    _token_count(),
+    # Counts the lenient reader reads as 0, or that make it reject the line.
+    _token_count({"total_token_usage": _usage(input_tokens=-5)}),
+    _token_count({"total_token_usage": _usage(input_tokens=None)}),
+    _token_count({"total_token_usage": _usage(input_tokens=True)}),
+    _token_count({"total_token_usage": _usage(input_tokens=12.0)}),
+    _token_count({"total_token_usage": _usage(input_tokens=MAX_COUNT)}),
+    _token_count({"total_token_usage": _usage(output_tokens=2**70)}),
+    _token_count({"total_token_usage": _usage(), "last_token_usage": _usage(total_tokens=-1)}),
+    _token_count({"total_token_usage": _usage(), "last_token_usage": {"x": {"y": 2**60}}}),
+    _token_count({"total_token_usage": _usage(new_counter=4)}),
+    _token_count({"total_token_usage": {}}),
+    _token_count({"total_token_usage": None}),
+    _token_count({"total_token_usage": [1, 2]}),
+    _token_count(None),
+    _token_count("info"),
+    # Rate limits of every shape.
+    _token_count(limits=None),
+    _token_count(limits=[]),
+    _token_count(limits={}),
+    _token_count(limits={"primary": None, "secondary": "x", "plan_type": 5}),
+    _token_count(limits={"primary": {"used_percent": True, "window_minutes": 300.0}}),
+    _token_count(limits={"primary": {"window_minutes": 2**63, "resets_at": -(2**62)}}),
+    _token_count(limits={"primary": {"used_percent": 10**30, "resets_at": "soon"}}),
+    # Odd timestamps, and keys given twice (the last one counts).
+    _token_count(timestamp="2026-11-20 10:00:01"),
+    _token_count(timestamp="2026-11-20T10:00:01+02:00"),
+    _token_count()[:-1] + ',"type":"response_item"}',
+    _token_count()[:-2] + ',"type":"agent_message"}}',
+    _token_count()[:-2] + ',"info":null}}',
+    # A string cut through an emoji, and a byte that is not UTF-8, in a field it decodes.
+    _token_count(limits={"plan_type": "pr\\ud83d"}).replace("\\\\", "\\"),
+]
+
+
+@pytest.mark.parametrize("line", ODD_LINES)
+def test_fast_path_matches_the_lenient_reader_on_odd_lines(
+    line: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # After the rollout's header and a first call, so that a line can move the total (or
+    # send it back: the deltas then come from the call's own usage).
+    first = _token_count({"total_token_usage": _usage(input_tokens=3000, output_tokens=200)})
+    data = b"\n".join([HEADER, first.encode(), line.encode()]) + b"\n"
+    fast, lenient = _both_ways(data, monkeypatch, _Counting())
+    assert fast == lenient
+
+
+def test_a_byte_that_is_not_utf8_in_a_decoded_field_goes_the_lenient_way(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    line = _token_count().encode().replace(b'"pro"', b'"p\xffo"')
+    counter = _Counting()
+    fast, lenient = _both_ways(HEADER + b"\n" + line + b"\n", monkeypatch, counter)
+    assert fast == lenient and counter.handed_on == 1
+    chunk = parse_codex_lines(line + b"\n", CodexState(), "f")
+    assert chunk.rate_limits[0][-1] == "p\ufffdo" and len(chunk.calls.events) == 1
+
+
+AT_MS = int(datetime(2026, 11, 20, 10, 0, 1, 250_000, tzinfo=UTC).timestamp() * 1000)
+
+
+def test_fast_path_reads_a_call_and_its_rate_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the fast path takes it reads right (not only as the lenient reader does)."""
+    counter = _Counting()
+    monkeypatch.setattr(codex, "_typed", counter)
+    state = CodexState()
+    chunk = parse_codex_lines(HEADER + b"\n" + _token_count().encode() + b"\n", state, "f")
+    assert counter.taken == 1
+    (event,) = chunk.calls.events.values()
+    assert event[0] == "cx:sess-1:1200:200:90:40"
+    assert event[6:12] == (1000, 90, 0, 0, 200, 40)  # input less cached; cached read
+    assert chunk.rate_limits == [
+        ("codex", "sess-1", AT_MS, 12.5, 300, 1772568000, 3.0, 10080, 1772668800, "pro")
+    ]
+    assert state.cumulative == [1200, 200, 90, 40] and chunk.lines == 2
+
+
+def test_fast_path_matches_the_lenient_reader_on_lines_damaged_byte_by_byte(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counter = _Counting()
+    rng = random.Random(11)
+    rollouts = _rollouts(isolated_home)
+    for _ in range(400):
+        lines = list(rng.choice(rollouts))
+        for _ in range(rng.randint(1, 4)):
+            index = rng.choice([i for i, line in enumerate(lines) if b"token_count" in line])
+            line = bytearray(lines[index])
+            pos = rng.randrange(len(line))
+            roll = rng.random()
+            if roll < 0.4:
+                line[pos] = rng.randrange(256)
+            elif roll < 0.6:
+                line[pos] = rng.choice(b'{}[]",:0123456789-eE.\\tfu ')
+            elif roll < 0.8:
+                del line[pos]
+            else:
+                line.insert(pos, rng.choice(b'{}[]",:0\\ \xff'))
+            lines[index] = bytes(line).replace(b"\n", b" ").replace(b"\r", b" ")
+        fast, lenient = _both_ways(b"\n".join(lines) + b"\n", monkeypatch, counter)
+        assert fast == lenient
+    assert counter.taken > 1000 and counter.handed_on > 100
+
+
+@pytest.mark.skipif(not REAL_CORPUS.exists(), reason="needs ../shared/corpus/real")
+def test_fast_path_matches_the_lenient_reader_on_the_real_corpus(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    files = sorted((REAL_CORPUS / "home" / ".codex").rglob("*.jsonl"))
+    assert files
+    counter = _Counting()
+    for path in files:
+        fast, lenient = _both_ways(path.read_bytes(), monkeypatch, counter)
+        assert fast == lenient, path
+    assert counter.taken > 500 and counter.handed_on == 0
