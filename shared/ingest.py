@@ -513,8 +513,12 @@ class LedgerWriter:
             return 0
         self._commits += 1
         conn = self.ledger.conn
-        # In a bulk load the whole ingest is one transaction; a batch is a savepoint in it.
-        conn.execute("SAVEPOINT batch" if self.bulk else "BEGIN IMMEDIATE")
+        # In a bulk load the whole ingest is one transaction, already open, and a batch is
+        # not a savepoint in it: a savepoint copies every page a batch changes into a
+        # statement journal first (~200 MB of writes for a 105 MB ledger on the bench
+        # history, 0.18 s of a 3.3 s cold ingest). A failed batch ends the load whole.
+        if not self.bulk:
+            conn.execute("BEGIN IMMEDIATE")
         try:
             batch = self._still_ours(batch)
             events = self._priced_rows(batch)
@@ -542,17 +546,14 @@ class LedgerWriter:
                     for result in batch
                 ],
             )
-            conn.execute("RELEASE batch" if self.bulk else "COMMIT")
+            if not self.bulk:
+                conn.execute("COMMIT")
         except BaseException:
             # After some errors (a full disk, an I/O error) SQLite has already rolled the
             # whole transaction back: then there is nothing left to undo here, and the
-            # original error is what the caller must see.
-            if conn.in_transaction:
-                if self.bulk:
-                    conn.execute("ROLLBACK TO batch")
-                    conn.execute("RELEASE batch")
-                else:
-                    conn.execute("ROLLBACK")
+            # original error is what the caller must see. A bulk load's caller rolls back.
+            if conn.in_transaction and not self.bulk:
+                conn.execute("ROLLBACK")
             raise
         return added
 
@@ -1165,6 +1166,13 @@ def _read_into_ledger(
             if storage_problem(exc) is not None:
                 # Every later batch would fail the same way: stop (`ingest` says why).
                 raise
+            if writer.bulk:
+                # Part of the batch may be in the load: the whole load is rolled back.
+                raise LedgerError(
+                    f"The first import into {ledger.path} stopped: a ledger write failed "
+                    f"({exc}). It was rolled back, nothing of it was kept; run the ingest "
+                    "again."
+                ) from exc
             # Nothing of the batch was kept; the next run reads those bytes again.
             summary.unreadable.append(f"{last_path}: ledger write failed: {exc}")
             return False
@@ -1195,14 +1203,6 @@ def _read_into_ledger(
         else:
             commit()
         if bulk:
-            if not ledger.conn.in_transaction:
-                # SQLite rolled the whole load back after an error that a batch reported as
-                # a warning: the dropped indexes and triggers are back, nothing was kept.
-                cause = summary.unreadable[-1] if summary.unreadable else "a write error"
-                raise LedgerError(
-                    f"The first import into {ledger.path} was rolled back by SQLite after "
-                    f"{cause}; nothing of it was kept. Run the ingest again."
-                )
             if progress is not None:
                 progress(min(done_bytes, total_bytes), total_bytes, FINISHING_LEDGER)
             _finish_bulk_load(ledger, dropped)

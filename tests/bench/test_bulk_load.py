@@ -3,6 +3,7 @@ the ledger it leaves must equal the one row-by-row commits leave."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 import shared.ingest
 from bench.generate_corpus import generate
 from shared.ingest import FINISHING_LEDGER, ingest
-from shared.ledger import DERIVED_TRIGGERS, open_ledger
+from shared.ledger import DERIVED_TRIGGERS, LedgerError, open_ledger
 from shared.sources.roots import claude_roots, codex_roots
 from tests.core.helpers import snapshot
 
@@ -86,6 +87,49 @@ def test_no_bulk_load_into_a_ledger_that_has_calls(
         target.write_bytes(path.read_bytes())
     _ingest(first, ledger_file)
     assert loads == []
+
+
+def test_a_failed_batch_rolls_the_whole_bulk_load_back_and_the_rerun_is_exact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch is no savepoint in the load (one would copy every page it changes into a
+    statement journal), so a write that fails midway, after some of the batch went in,
+    ends the load whole: nothing kept, the schema as before, a clear error."""
+    home = tmp_path / "h" / "home"
+    generate(home, 2_000_000, 40, seed=5, days=4)
+    reference = _ingest(home, tmp_path / "reference.sqlite")
+    monkeypatch.setattr(shared.ingest, "BULK_THRESHOLD_BYTES", 1)
+    monkeypatch.setattr(shared.ingest, "BATCH_ROWS", 60)  # several batches
+    real_write_sessions = shared.ingest.LedgerWriter._write_sessions
+    batches = []
+
+    def fail_in_the_third(writer: shared.ingest.LedgerWriter, batch: list[object]) -> None:
+        # After this batch's calls and tool rows went in.
+        batches.append(1)
+        if len(batches) == 3:
+            raise sqlite3.OperationalError("no such savepoint: simulated")
+        real_write_sessions(writer, batch)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(shared.ingest.LedgerWriter, "_write_sessions", fail_in_the_third)
+    env = {"HOME": str(home)}
+    ledger_file = tmp_path / "ledger.sqlite"
+    ledger = open_ledger(ledger_file)
+    with pytest.raises(LedgerError, match="rolled back, nothing of it was kept") as raised:
+        ingest(ledger, claude_roots(env) + codex_roots(env), workers=2)
+    assert str(ledger_file) in str(raised.value) and "simulated" in str(raised.value)
+    assert not ledger.conn.in_transaction
+    for table in ("usage_events", "tool_calls", "rate_limits", "session_totals"):
+        assert ledger.conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
+    # The files are known (the plan stores them first), none read.
+    assert ledger.conn.execute("SELECT count(*), max(offset) FROM sources").fetchone() == (40, 0)
+    triggers = ledger.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    assert {name for (name,) in triggers} == DERIVED_TRIGGERS
+    ledger.close()
+    monkeypatch.setattr(shared.ingest.LedgerWriter, "_write_sessions", real_write_sessions)
+    rerun = _ingest(home, ledger_file)
+    assert len(batches) == 3
+    for name in reference:
+        assert rerun[name] == reference[name], name
 
 
 @pytest.mark.parametrize("bulk", [True, False])
