@@ -330,8 +330,9 @@ def start_worker(parent_pid: int) -> None:
     Ctrl-C reaches every process of the terminal's group, but only the ingest decides what
     it means (it stops the pool and says what was kept): a worker interrupted outside a
     task (starting, or sending a result back) would print a traceback of its own. The
-    typed readers (Claude usage, Codex token_count) pay their import here: a worker parses at least
-    PARALLEL_THRESHOLD_BYTES between them (a forking parent has imported it already)."""
+    typed readers (Claude usage lines, Codex token_count lines) pay their import here: the
+    workers parse at least PARALLEL_THRESHOLD_BYTES between them (a forking parent has
+    imported them already)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
