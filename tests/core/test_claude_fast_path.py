@@ -19,7 +19,7 @@ from shared.sources import claude, claude_typed, codex, codex_typed
 from shared.sources.claude import parse_claude_lines
 from shared.sources.events import ParsedChunk
 from tests.core.logwriters import write_history
-from tests.core.test_mangled_lines import _mangle
+from tests.core.test_mangled_lines import _damage_byte, _mangle
 
 REAL_CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "real"
 
@@ -281,16 +281,7 @@ def test_fast_path_matches_the_lenient_reader_on_lines_damaged_byte_by_byte(
     for _ in range(3000):
         line = bytearray(rng.choice(lines))
         for _ in range(rng.randint(1, 3)):
-            pos = rng.randrange(len(line))
-            roll = rng.random()
-            if roll < 0.4:
-                line[pos] = rng.randrange(256)
-            elif roll < 0.6:
-                line[pos] = rng.choice(b'{}[]",:0123456789-eE.\\tfu ')
-            elif roll < 0.8:
-                del line[pos]
-            else:
-                line.insert(pos, rng.choice(b'{}[]",:0\\ \xff'))
+            _damage_byte(line, rng)
         damaged = bytes(line).replace(b"\n", b" ")
         fast, lenient = _both_ways(damaged, monkeypatch, counter)
         assert fast == lenient, damaged

@@ -16,7 +16,7 @@ from shared.sources import codex, codex_typed
 from shared.sources.codex import CodexState, parse_codex_lines
 from shared.sources.events import MAX_COUNT, ParsedChunk
 from tests.core.logwriters import write_history
-from tests.core.test_mangled_lines import _mangle
+from tests.core.test_mangled_lines import _damage_byte, _mangle
 
 REAL_CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "real"
 
@@ -246,16 +246,7 @@ def test_fast_path_matches_the_lenient_reader_on_lines_damaged_byte_by_byte(
         for _ in range(rng.randint(1, 4)):
             index = rng.choice([i for i, line in enumerate(lines) if b"token_count" in line])
             line = bytearray(lines[index])
-            pos = rng.randrange(len(line))
-            roll = rng.random()
-            if roll < 0.4:
-                line[pos] = rng.randrange(256)
-            elif roll < 0.6:
-                line[pos] = rng.choice(b'{}[]",:0123456789-eE.\\tfu ')
-            elif roll < 0.8:
-                del line[pos]
-            else:
-                line.insert(pos, rng.choice(b'{}[]",:0\\ \xff'))
+            _damage_byte(line, rng)
             lines[index] = bytes(line).replace(b"\n", b" ").replace(b"\r", b" ")
         fast, lenient = _both_ways(b"\n".join(lines) + b"\n", monkeypatch, counter)
         assert fast == lenient

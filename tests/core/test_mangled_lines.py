@@ -34,6 +34,20 @@ def _mangle(value: Any, rng: random.Random) -> Any:
     return value
 
 
+def _damage_byte(line: bytearray, rng: random.Random) -> None:
+    """One byte of `line` flipped, replaced by a JSON character, dropped, or one inserted."""
+    pos = rng.randrange(len(line))
+    roll = rng.random()
+    if roll < 0.4:
+        line[pos] = rng.randrange(256)
+    elif roll < 0.6:
+        line[pos] = rng.choice(b'{}[]",:0123456789-eE.\\tfu ')
+    elif roll < 0.8:
+        del line[pos]
+    else:
+        line.insert(pos, rng.choice(b'{}[]",:0\\ \xff'))
+
+
 def _mangled_history(home: Path, seed: int) -> tuple[int, int]:
     """The files of a generated history with every line mangled (seeded); returns the
     number of lines and of lines cut short."""
