@@ -144,35 +144,39 @@ def parser_phases(repeat: int) -> None:
             with contextlib.suppress(ValueError):  # a tool-error line: the lenient reader's
                 _decode_usage_line(line)
 
-    def claude_parse(typed: bool) -> Callable[[], object]:
+    readers: dict[str, tuple[Any, Callable[[bytes], object]]] = {
+        "claude": (claude, lambda buffer: claude.parse_claude_lines(buffer, "bench")),
+        "codex": (
+            codex,
+            lambda buffer: codex.parse_codex_lines(buffer, codex.CodexState(), "bench"),
+        ),
+    }
+
+    def parsing(agent: str, typed: bool) -> Callable[[], object]:
+        """The whole parser of `agent` over its files, with its typed reader on (as the
+        parser workers run it) or off (the lenient reader alone)."""
+        module, parse_one = readers[agent]
+        buffers = data["claude-code" if agent == "claude" else "codex"]
+
         def parse() -> None:
-            before = claude._typed
+            before = module._typed
             if typed:
-                claude.use_typed_reader()  # as the parser workers do
+                module.use_typed_reader()  # as the parser workers do
             else:
-                claude._typed = None
+                module._typed = None
             try:
-                for buffer in data["claude-code"]:
-                    claude.parse_claude_lines(buffer, "bench")
+                for buffer in buffers:
+                    parse_one(buffer)
             finally:
-                claude._typed = before
+                module._typed = before
 
         return parse
 
-    def codex_parse(typed: bool) -> Callable[[], object]:
-        def parse() -> None:
-            before = codex._typed
-            if typed:
-                codex.use_typed_reader()  # as the parser workers do
-            else:
-                codex._typed = None
-            try:
-                for buffer in data["codex"]:
-                    codex.parse_codex_lines(buffer, codex.CodexState(), "bench")
-            finally:
-                codex._typed = before
-
-        return parse
+    def parser_rows(agent: str, size: int) -> list[tuple[str, float, int]]:
+        return [
+            (f"{agent} parse, lenient reader only", best_of(repeat, parsing(agent, False)), size),
+            (f"{agent} parse, as in the workers", best_of(repeat, parsing(agent, True)), size),
+        ]
 
     results = [
         parse_chunk(ChunkTask(1, log.agent, log.path, 0, None, False, size=log.size))
@@ -180,17 +184,13 @@ def parser_phases(repeat: int) -> None:
     ]
     blob = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
     gc.disable()  # as in the workers
-    claude_bytes = sizes["claude-code"]
-    codex_bytes = sizes["codex"]
     rows = [
         ("read (all files)", best_of(repeat, read_all), sum(sizes.values())),
         ("claude scan only", scan, sizes["claude-code"]),
         ("claude orjson of selected lines", best_of(repeat, decode), sum(map(len, lines))),
         ("claude msgspec of selected lines", best_of(repeat, decode_typed), sum(map(len, lines))),
-        ("claude parse, lenient reader only", best_of(repeat, claude_parse(False)), claude_bytes),
-        ("claude parse, as in the workers", best_of(repeat, claude_parse(True)), claude_bytes),
-        ("codex parse, lenient reader only", best_of(repeat, codex_parse(False)), codex_bytes),
-        ("codex parse, as in the workers", best_of(repeat, codex_parse(True)), codex_bytes),
+        *parser_rows("claude", sizes["claude-code"]),
+        *parser_rows("codex", sizes["codex"]),
         (
             "pickle rows (worker side)",
             best_of(repeat, lambda: pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)),
