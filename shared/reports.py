@@ -463,11 +463,10 @@ def files_report(ledger: Ledger, filters: Filters, limit: int = 200) -> dict[str
     """Agent cost per touched file: a call's cost is split evenly over the files its tools
     touched."""
     where, params = _event_range(filters)
+    # `call_files` holds each (call, file) pair once: the tool calls with a known call
+    # joined to the files they touched, kept by the ledger's triggers.
     sql = f"""
-        WITH call_files AS (
-            SELECT DISTINCT t.event_key, f.path FROM tool_files f
-            JOIN tool_calls t ON t.tool_id = f.tool_id WHERE t.event_key IS NOT NULL
-        ), shares AS (
+        WITH shares AS (
             SELECT event_key, count(*) AS n FROM call_files GROUP BY event_key
         )
         SELECT cf.path, sum(coalesce(e.cost_usd, 0) / sh.n), count(DISTINCT e.session_id),

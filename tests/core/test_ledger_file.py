@@ -166,6 +166,11 @@ def test_older_schema_upgrades_in_place_keeping_history(
     ingest_env(upgraded)
     upgraded.conn.execute("DELETE FROM usage_events WHERE event_key = 'old:1'")
     assert snapshot(upgraded, skip=("sources",)) == snapshot(reference, skip=("sources",))
+    # Same indexes as a new ledger: none that v7 dropped as unread is left behind.
+    indexes = "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+    names = {name for name, _ in upgraded.conn.execute(indexes)}
+    assert not names & {"tool_calls_event", "tool_files_path"}
+    assert upgraded.conn.execute(indexes).fetchall() == reference.conn.execute(indexes).fetchall()
 
 
 def _page_size(conn: sqlite3.Connection) -> int:
