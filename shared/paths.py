@@ -6,15 +6,21 @@ import os
 import sys
 from pathlib import Path
 
+from shared.userdirs import CONFIG, DATA, quick_user_dir
+
 APP_NAME = "burnmeter"
 LEDGER_FILENAME = "ledger.sqlite"
 
 
 def data_dir() -> Path:
-    """The data dir: `BURNMETER_DATA_DIR`, else the platform's user data dir."""
+    """The data dir: `BURNMETER_DATA_DIR`, else the platform's user data dir (platformdirs'
+    rule; see shared.userdirs for when it is worked out without importing platformdirs)."""
     override = os.environ.get("BURNMETER_DATA_DIR")
     if override:
         return Path(override).expanduser()
+    quick = quick_user_dir(DATA, APP_NAME)
+    if quick is not None:
+        return Path(quick)
     import platformdirs
 
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
@@ -25,6 +31,9 @@ def config_dir() -> Path:
     override = os.environ.get("BURNMETER_CONFIG_DIR")
     if override:
         return Path(override).expanduser()
+    quick = quick_user_dir(CONFIG, APP_NAME)
+    if quick is not None:
+        return Path(quick)
     import platformdirs
 
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))

@@ -214,19 +214,17 @@ def status_line(conn: sqlite3.Connection | None, status: dict[str, Any], now_ms:
 
 def quick_ledger_path() -> str | None:
     """`shared.paths.ledger_path()` without importing pathlib and platformdirs, where the
-    rule is simple (the variable, Linux, macOS); None elsewhere. A test keeps them equal."""
+    rule is plain (the variable, or see shared.userdirs); None elsewhere. A test keeps them
+    equal."""
     import os
+
+    from shared.userdirs import DATA, quick_user_dir
 
     override = os.environ.get("BURNMETER_DATA_DIR")
     if override:
         return os.path.join(os.path.expanduser(override), "ledger.sqlite")
-    if sys.platform == "darwin":
-        base = os.path.expanduser("~/Library/Application Support")
-    elif sys.platform.startswith("linux"):
-        base = os.environ.get("XDG_DATA_HOME", "").strip() or os.path.expanduser("~/.local/share")
-    else:
-        return None
-    return os.path.join(base, "burnmeter", "ledger.sqlite")
+    folder = quick_user_dir(DATA, "burnmeter")
+    return None if folder is None else os.path.join(folder, "ledger.sqlite")
 
 
 def open_ledger_fast() -> sqlite3.Connection:
