@@ -508,13 +508,14 @@ class BurnmeterApp(QObject):
 
 
 def roots_for(settings: Settings) -> list[LogRoot]:
-    from shared.sources.events import CLAUDE, CODEX
-    from shared.sources.roots import claude_roots, codex_roots
+    """The roots a command line would read with these settings (shared.commands.context)."""
+    from shared.sources.roots import claude_roots, codex_roots, configured_roots
 
-    roots = claude_roots() + codex_roots()
-    roots += [LogRoot(CLAUDE, Path(p).expanduser()) for p in settings.roots.claude]
-    roots += [LogRoot(CODEX, Path(p).expanduser()) for p in settings.roots.codex]
-    return roots
+    return (
+        claude_roots()
+        + codex_roots()
+        + configured_roots(settings.roots.claude, settings.roots.codex)
+    )
 
 
 def _format_of(path: str, chosen_filter: str) -> Format:

@@ -12,7 +12,7 @@ from shared.ingest import IngestSummary, display_path, ingest
 from shared.ledger import Ledger, LedgerError, open_ledger
 from shared.paths import ledger_path
 from shared.sources.agents import CLAUDE, CODEX
-from shared.sources.roots import LogRoot, claude_roots, codex_roots
+from shared.sources.roots import LogRoot, claude_roots, codex_roots, configured_roots
 
 # Not `from typing import ...`: a warm `burnmeter report` would pay milliseconds for it.
 TYPE_CHECKING = False
@@ -120,13 +120,7 @@ def make_context(args: argparse.Namespace) -> CommandContext:
         folder = _throwaway_folder()
         return CommandContext(demo_roots(folder), folder / "ledger.sqlite", demo=True)
     extra_claude, extra_codex, problem = extra_roots()
-    roots = claude_roots() + codex_roots()
-    # Config roots name the same kind of folder as CLAUDE_CONFIG_DIR and CODEX_HOME: a
-    # Claude config dir (or its projects/) and a Codex home (its sessions/ and archives).
-    if extra_claude:
-        roots += claude_roots({"CLAUDE_CONFIG_DIR": ",".join(extra_claude)})
-    if extra_codex:
-        roots += codex_roots({"CODEX_HOME": ",".join(extra_codex)})
+    roots = claude_roots() + codex_roots() + configured_roots(extra_claude, extra_codex)
     context = CommandContext(roots, ledger_path())
     if problem is not None:
         # Said now: a config whose [roots] cannot be read changes where this command looks.

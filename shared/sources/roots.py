@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from shared.sources.agents import CLAUDE, CODEX
@@ -21,6 +21,15 @@ class LogRoot:
 
     def __repr__(self) -> str:
         return f"LogRoot({self.agent!r}, {self.path!r})"
+
+    def __eq__(self, other: object) -> bool:
+        # By value: the tray restarts its watcher only when the roots really changed.
+        if not isinstance(other, LogRoot):
+            return NotImplemented
+        return self.agent == other.agent and self.path == other.path
+
+    def __hash__(self) -> int:
+        return hash((self.agent, self.path))
 
     @property
     def exists(self) -> bool:
@@ -87,11 +96,7 @@ def claude_roots(env: Mapping[str, str] | None = None) -> list[LogRoot]:
     else:
         home = Path(env.get("HOME") or Path.home())
         bases = [home / ".config" / "claude", home / ".claude"]
-    roots = []
-    for base in bases:
-        projects = base if base.name == "projects" else base / "projects"
-        roots.append(LogRoot(CLAUDE, projects))
-    return _unique_roots(roots)
+    return _claude_roots_in(bases)
 
 
 def codex_roots(env: Mapping[str, str] | None = None) -> list[LogRoot]:
@@ -103,6 +108,28 @@ def codex_roots(env: Mapping[str, str] | None = None) -> list[LogRoot]:
     else:
         home = Path(env.get("HOME") or Path.home())
         bases = [home / ".codex"]
+    return _codex_roots_in(bases)
+
+
+def configured_roots(claude: Sequence[str], codex: Sequence[str]) -> list[LogRoot]:
+    """The config file's `[roots]`: each Claude entry read like a `CLAUDE_CONFIG_DIR` entry
+    (a config dir or its `projects/`), each Codex entry like a `CODEX_HOME` (its
+    `sessions/` and `archived_sessions/`), `~` expanded. One rule for every front end: the
+    CLI, the tray and the language server read the same files."""
+    claude_bases = [Path(entry.strip()).expanduser() for entry in claude if entry.strip()]
+    codex_bases = [Path(entry.strip()).expanduser() for entry in codex if entry.strip()]
+    return _claude_roots_in(claude_bases) + _codex_roots_in(codex_bases)
+
+
+def _claude_roots_in(bases: list[Path]) -> list[LogRoot]:
+    roots = []
+    for base in bases:
+        projects = base if base.name == "projects" else base / "projects"
+        roots.append(LogRoot(CLAUDE, projects))
+    return _unique_roots(roots)
+
+
+def _codex_roots_in(bases: list[Path]) -> list[LogRoot]:
     roots = []
     for base in bases:
         roots.append(LogRoot(CODEX, base / "sessions"))
