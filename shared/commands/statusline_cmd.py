@@ -54,8 +54,8 @@ def run(args: argparse.Namespace) -> int:
 
 def run_fast(argv: list[str]) -> int:
     """Entry from `shared.cli.main` without building the full parser."""
-    if any(arg in ("-h", "--help") for arg in argv):
-        return -1  # let the full parser print the help
+    if any(arg != "--no-record" for arg in argv):
+        return -1  # help, or an argument only the full parser can judge (a typo is an error)
     return run_statusline(record="--no-record" not in argv)
 
 

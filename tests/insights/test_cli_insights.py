@@ -129,6 +129,17 @@ def test_statusline_survives_bad_input_and_a_busy_ledger() -> None:
     assert elapsed < 20  # gave up on the write instead of waiting for the writer
 
 
+def test_statusline_refuses_an_argument_it_does_not_know() -> None:
+    """The fast entry (no full parser) used to ignore anything but `--no-record`, so a typo
+    such as `--norecord` still wrote to the ledger."""
+    typo = _run(["statusline", "--norecord"], stdin=json.dumps(STATUS))
+    assert typo.returncode == 2
+    assert "unrecognized arguments: --norecord" in typo.stderr
+    assert not _ledger_file().exists()
+    quiet = _run(["statusline", "--no-record"], stdin=json.dumps(STATUS))
+    assert quiet.returncode == 0 and quiet.stdout.startswith("Opus 4.5 │ session $1.23")
+
+
 def test_report_blocks_json_shape(tmp_path: Path) -> None:
     claude = tmp_path / ".claude"
     session = ClaudeSession(claude, "sess-blocks", "/home/dev/shop")
