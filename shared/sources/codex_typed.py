@@ -129,21 +129,19 @@ def read_token_count_line(
         state,
         session_id,
         ts_ms,
-        [
-            total.input_tokens,
-            total.cached_input_tokens,
-            total.output_tokens,
-            total.reasoning_output_tokens,
-        ],
-        None
-        if last is None
-        else [
-            last.input_tokens,
-            last.cached_input_tokens,
-            last.output_tokens,
-            last.reasoning_output_tokens,
-        ],
+        _counts(total),
+        None if last is None else _counts(last),
         chunk,
         links,
     )
     return True
+
+
+def _counts(usage: _Usage) -> list[int]:
+    # In `shared.sources.codex.COUNTERS` order.
+    return [
+        usage.input_tokens,
+        usage.cached_input_tokens,
+        usage.output_tokens,
+        usage.reasoning_output_tokens,
+    ]
