@@ -15,28 +15,25 @@ LEDGER_FILENAME = "ledger.sqlite"
 def data_dir() -> Path:
     """The data dir: `BURNMETER_DATA_DIR`, else the platform's user data dir (platformdirs'
     rule; see shared.userdirs for when it is worked out without importing platformdirs)."""
-    override = os.environ.get("BURNMETER_DATA_DIR")
-    if override:
-        return Path(override).expanduser()
-    quick = quick_user_dir(DATA, APP_NAME)
-    if quick is not None:
-        return Path(quick)
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    return _user_folder("BURNMETER_DATA_DIR", DATA)
 
 
 def config_dir() -> Path:
     """The config dir: `BURNMETER_CONFIG_DIR`, else the platform's user config dir."""
-    override = os.environ.get("BURNMETER_CONFIG_DIR")
+    return _user_folder("BURNMETER_CONFIG_DIR", CONFIG)
+
+
+def _user_folder(override_variable: str, xdg_variable: str) -> Path:
+    override = os.environ.get(override_variable)
     if override:
         return Path(override).expanduser()
-    quick = quick_user_dir(CONFIG, APP_NAME)
+    quick = quick_user_dir(xdg_variable, APP_NAME)
     if quick is not None:
         return Path(quick)
     import platformdirs
 
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    find = platformdirs.user_data_dir if xdg_variable == DATA else platformdirs.user_config_dir
+    return Path(find(APP_NAME, appauthor=False))
 
 
 def config_file() -> Path:

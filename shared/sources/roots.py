@@ -84,7 +84,12 @@ FoundFile = tuple[str, str, os.stat_result]
 
 
 def _split_env(value: str) -> list[Path]:
-    return [Path(part.strip()).expanduser() for part in value.split(",") if part.strip()]
+    return _folders(value.split(","))
+
+
+def _folders(entries: Sequence[str]) -> list[Path]:
+    """Folder names as a user writes them (blank ones skipped, `~` expanded)."""
+    return [Path(entry.strip()).expanduser() for entry in entries if entry.strip()]
 
 
 def claude_roots(env: Mapping[str, str] | None = None) -> list[LogRoot]:
@@ -116,9 +121,7 @@ def configured_roots(claude: Sequence[str], codex: Sequence[str]) -> list[LogRoo
     (a config dir or its `projects/`), each Codex entry like a `CODEX_HOME` (its
     `sessions/` and `archived_sessions/`), `~` expanded. One rule for every front end: the
     CLI, the tray and the language server read the same files."""
-    claude_bases = [Path(entry.strip()).expanduser() for entry in claude if entry.strip()]
-    codex_bases = [Path(entry.strip()).expanduser() for entry in codex if entry.strip()]
-    return _claude_roots_in(claude_bases) + _codex_roots_in(codex_bases)
+    return _claude_roots_in(_folders(claude)) + _codex_roots_in(_folders(codex))
 
 
 def _claude_roots_in(bases: list[Path]) -> list[LogRoot]:
