@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +73,21 @@ def run_cli(
         text=True,
         timeout=timeout,
     )
+
+
+class CountingReader:
+    """Wraps a parser's typed fast path (`claude_typed.read_usage_line`,
+    `codex_typed.read_token_count_line`): how many lines it took and how many it handed on
+    to the lenient reader."""
+
+    def __init__(self, fast: Callable[..., bool]) -> None:
+        self.taken = self.handed_on = 0
+        self._fast = fast
+
+    def __call__(self, *args: Any) -> bool:
+        took = self._fast(*args)
+        if took:
+            self.taken += 1
+        else:
+            self.handed_on += 1
+        return took

@@ -18,6 +18,7 @@ import shared.ingest as ingest_module
 from shared.sources import claude, claude_typed, codex, codex_typed
 from shared.sources.claude import parse_claude_lines
 from shared.sources.events import ParsedChunk
+from tests.core.helpers import CountingReader
 from tests.core.logwriters import write_history
 from tests.core.test_mangled_lines import _damage_byte, _mangle
 
@@ -45,24 +46,12 @@ def _rows(chunk: ParsedChunk) -> tuple[object, ...]:
     )
 
 
-class _Counting:
-    """Wraps the fast path: how many lines it took and how many it handed on."""
-
-    def __init__(self) -> None:
-        self.taken = self.handed_on = 0
-        self._fast = claude_typed.read_usage_line
-
-    def __call__(self, line: bytes, fallback: str, chunk: ParsedChunk) -> bool:
-        took = self._fast(line, fallback, chunk)
-        if took:
-            self.taken += 1
-        else:
-            self.handed_on += 1
-        return took
+def _counting() -> CountingReader:
+    return CountingReader(claude_typed.read_usage_line)
 
 
 def _both_ways(
-    line: bytes, monkeypatch: pytest.MonkeyPatch, counter: _Counting
+    line: bytes, monkeypatch: pytest.MonkeyPatch, counter: CountingReader
 ) -> tuple[tuple[object, ...], tuple[object, ...]]:
     with monkeypatch.context() as patch:
         patch.setattr(claude, "_typed", counter)
@@ -86,7 +75,7 @@ def _generated_lines(home: Path) -> list[bytes]:
 def test_fast_path_takes_ordinary_lines_and_matches_the_lenient_reader(
     isolated_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    counter = _Counting()
+    counter = _counting()
     lines = _generated_lines(isolated_home)
     for line in lines:
         fast, lenient = _both_ways(line, monkeypatch, counter)
@@ -98,7 +87,7 @@ def test_fast_path_takes_ordinary_lines_and_matches_the_lenient_reader(
 def test_fast_path_matches_the_lenient_reader_on_mangled_lines(
     isolated_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    counter = _Counting()
+    counter = _counting()
     rng = random.Random(20261123)
     originals = [json.loads(line) for line in _generated_lines(isolated_home)]
     for _ in range(8):
@@ -181,14 +170,14 @@ ODD_LINES = [
 def test_fast_path_matches_the_lenient_reader_on_odd_lines(
     line: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fast, lenient = _both_ways(line.encode(), monkeypatch, _Counting())
+    fast, lenient = _both_ways(line.encode(), monkeypatch, _counting())
     assert fast == lenient
 
 
 def test_a_byte_that_is_not_utf8_in_the_text_loses_no_call(monkeypatch: pytest.MonkeyPatch) -> None:
     """Node reads such a byte as U+FFFD and so does ccusage; the call is kept either way."""
     line = json.dumps(_usage_line()).encode().replace(b'"done"', b'"d\xffne"')
-    counter = _Counting()
+    counter = _counting()
     fast, lenient = _both_ways(line, monkeypatch, counter)
     assert fast == lenient and counter.taken == 1
     assert len(parse_claude_lines(line + b"\n", "f").calls.events) == 1
@@ -203,7 +192,7 @@ def test_fast_path_matches_the_lenient_reader_on_the_real_corpus(
 ) -> None:
     files = sorted((REAL_CORPUS / "home" / ".claude").rglob("*.jsonl"))
     assert files
-    counter = _Counting()
+    counter = _counting()
     for path in files:
         data = path.read_bytes()
         lenient = _rows(parse_claude_lines(data, "f"))
@@ -275,7 +264,7 @@ def test_fast_path_matches_the_lenient_reader_on_lines_damaged_byte_by_byte(
 ) -> None:
     """Bytes flipped, dropped or inserted anywhere (a byte that is not UTF-8 in a field the
     fast path decodes once crashed it with a UnicodeDecodeError)."""
-    counter = _Counting()
+    counter = _counting()
     rng = random.Random(7)
     lines = _generated_lines(isolated_home)
     for _ in range(3000):
@@ -290,7 +279,7 @@ def test_fast_path_matches_the_lenient_reader_on_lines_damaged_byte_by_byte(
 
 def test_a_field_that_is_not_utf8_goes_the_lenient_way(monkeypatch: pytest.MonkeyPatch) -> None:
     line = json.dumps(_usage_line()).encode().replace(b'"/home/dev/shop"', b'"/home/d\xffv"')
-    counter = _Counting()
+    counter = _counting()
     fast, lenient = _both_ways(line, monkeypatch, counter)
     assert fast == lenient and counter.handed_on == 1
     (session,) = parse_claude_lines(line + b"\n", "f").calls.sessions.values()

@@ -15,6 +15,7 @@ import pytest
 from shared.sources import codex, codex_typed
 from shared.sources.codex import CodexState, parse_codex_lines
 from shared.sources.events import MAX_COUNT, ParsedChunk
+from tests.core.helpers import CountingReader
 from tests.core.logwriters import write_history
 from tests.core.test_mangled_lines import _damage_byte, _mangle
 
@@ -28,19 +29,8 @@ def _lenient_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(codex, "_typed", None)
 
 
-class _Counting:
-    """Wraps the fast path: how many lines it took and how many it handed on."""
-
-    def __init__(self) -> None:
-        self.taken = self.handed_on = 0
-
-    def __call__(self, *args: Any) -> bool:
-        took = codex_typed.read_token_count_line(*args)
-        if took:
-            self.taken += 1
-        else:
-            self.handed_on += 1
-        return took
+def _counting() -> CountingReader:
+    return CountingReader(codex_typed.read_token_count_line)
 
 
 def _parsed(data: bytes) -> tuple[object, ...]:
@@ -64,7 +54,7 @@ def _rows(chunk: ParsedChunk) -> tuple[object, ...]:
 
 
 def _both_ways(
-    data: bytes, monkeypatch: pytest.MonkeyPatch, counter: _Counting
+    data: bytes, monkeypatch: pytest.MonkeyPatch, counter: CountingReader
 ) -> tuple[tuple[object, ...], tuple[object, ...]]:
     with monkeypatch.context() as patch:
         patch.setattr(codex, "_typed", counter)
@@ -87,7 +77,7 @@ def _rollouts(home: Path) -> list[list[bytes]]:
 def test_fast_path_takes_ordinary_lines_and_matches_the_lenient_reader(
     isolated_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    counter = _Counting()
+    counter = _counting()
     for lines in _rollouts(isolated_home):
         fast, lenient = _both_ways(b"\n".join(lines) + b"\n", monkeypatch, counter)
         assert fast == lenient
@@ -98,7 +88,7 @@ def test_fast_path_takes_ordinary_lines_and_matches_the_lenient_reader(
 def test_fast_path_matches_the_lenient_reader_on_mangled_rollouts(
     isolated_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    counter = _Counting()
+    counter = _counting()
     rng = random.Random(20261206)
     rollouts = [[json.loads(line) for line in lines] for lines in _rollouts(isolated_home)]
     for _ in range(6):
@@ -201,7 +191,7 @@ def test_fast_path_matches_the_lenient_reader_on_odd_lines(
     # send it back: the deltas then come from the call's own usage).
     first = _token_count({"total_token_usage": _usage(input_tokens=3000, output_tokens=200)})
     data = b"\n".join([HEADER, first.encode(), line.encode()]) + b"\n"
-    fast, lenient = _both_ways(data, monkeypatch, _Counting())
+    fast, lenient = _both_ways(data, monkeypatch, _counting())
     assert fast == lenient
 
 
@@ -209,7 +199,7 @@ def test_a_byte_that_is_not_utf8_in_a_decoded_field_goes_the_lenient_way(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     line = _token_count().encode().replace(b'"pro"', b'"p\xffo"')
-    counter = _Counting()
+    counter = _counting()
     fast, lenient = _both_ways(HEADER + b"\n" + line + b"\n", monkeypatch, counter)
     assert fast == lenient and counter.handed_on == 1
     chunk = parse_codex_lines(line + b"\n", CodexState(), "f")
@@ -221,7 +211,7 @@ AT_MS = int(datetime(2026, 11, 20, 10, 0, 1, 250_000, tzinfo=UTC).timestamp() * 
 
 def test_fast_path_reads_a_call_and_its_rate_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     """What the fast path takes it reads right (not only as the lenient reader does)."""
-    counter = _Counting()
+    counter = _counting()
     monkeypatch.setattr(codex, "_typed", counter)
     state = CodexState()
     chunk = parse_codex_lines(HEADER + b"\n" + _token_count().encode() + b"\n", state, "f")
@@ -238,7 +228,7 @@ def test_fast_path_reads_a_call_and_its_rate_limits(monkeypatch: pytest.MonkeyPa
 def test_fast_path_matches_the_lenient_reader_on_lines_damaged_byte_by_byte(
     isolated_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    counter = _Counting()
+    counter = _counting()
     rng = random.Random(11)
     rollouts = _rollouts(isolated_home)
     for _ in range(400):
@@ -259,7 +249,7 @@ def test_fast_path_matches_the_lenient_reader_on_the_real_corpus(
 ) -> None:
     files = sorted((REAL_CORPUS / "home" / ".codex").rglob("*.jsonl"))
     assert files
-    counter = _Counting()
+    counter = _counting()
     for path in files:
         fast, lenient = _both_ways(path.read_bytes(), monkeypatch, counter)
         assert fast == lenient, path
