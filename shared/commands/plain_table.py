@@ -31,7 +31,7 @@ def plain_widths(
     columns: list[str],
     rows: list[list[str]],
     total: list[str],
-    min_widths: list[int | None],
+    text_widths: list[int | None],
     console_width: int,
 ) -> list[int] | None:
     """Each column's width as rich's Table would make it, or None if rich would have to
@@ -40,7 +40,7 @@ def plain_widths(
 
     if not rows:
         return None
-    widths = [minimum or 0 for minimum in min_widths]
+    widths = [fixed or 0 for fixed in text_widths]
     for row in (columns, *rows, total):
         for index, cell in enumerate(row):
             for line in cell.split("\n"):
@@ -48,6 +48,8 @@ def plain_widths(
                     return None
                 width = cell_len(line) if not line.isascii() else len(line)
                 if width > widths[index]:
+                    if text_widths[index] is not None:
+                        return None  # a text line wider than its column: rich wraps it
                     widths[index] = width
     widths = [width or 1 for width in widths]  # rich's width of an empty column
     span = sum(width + 3 for width in widths) + 1

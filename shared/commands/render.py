@@ -10,7 +10,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    # title, columns, rows, total, hidden columns, right-aligned, minimum widths
+    # title, columns, rows, total, hidden columns, right-aligned, text columns' widths
     TableLayout = tuple[
         str, list[str], list[list[str]], list[str], list[str], list[bool], list[int | None]
     ]
@@ -73,11 +73,15 @@ def short_model(model: str) -> str:
     return "-".join(parts)
 
 
-# Dropped, in this order, when a terminal is too narrow for every column (ccusage's compact
-# layout drops the same two); --json and --csv always carry them.
+# Dropped, in this order, when a terminal is too narrow for every column: the cache columns
+# first (ccusage's compact layout drops the same two); then, once the names have given up
+# what they can, Input and Output (Total Tokens still counts them), then the right-most
+# columns, never the first ones nor the cost. --json and --csv always carry every column.
 OPTIONAL_COLUMNS = ("Cache Create", "Cache Read")
-# The first two (text) columns keep at least this width (or their longest line, if less):
-# squeezed further, rich wraps a date or a model name into a column of 3-letter pieces.
+SECOND_COLUMNS = ("Input", "Output")
+KEPT_COLUMN = "Cost (USD)"
+# The text columns (dates, models, paths) keep at least this width (or their longest line,
+# if less): squeezed further, rich wraps a date or a model name into 3-letter pieces.
 TEXT_MIN_WIDTH = 14
 TEXT_FLOOR_WIDTH = 8
 HEADER_STYLE = "bold cyan"
@@ -85,14 +89,26 @@ TOTAL_STYLE = "bold yellow"
 
 
 def _text_width(cells: list[str]) -> int:
-    return max((len(line) for cell in cells for line in cell.split("\n")), default=0)
+    """Terminal cells the longest line takes (a CJK character or an emoji takes two)."""
+    from rich.cells import cell_len
+
+    return max(
+        (
+            len(line) if line.isascii() else cell_len(line)
+            for cell in cells
+            for line in cell.split("\n")
+        ),
+        default=0,
+    )
 
 
-def _widths(columns: list[str], rows: list[list[str]], total: list[str]) -> list[int]:
+def _widths(
+    columns: list[str], rows: list[list[str]], total: list[str], text_columns: int
+) -> list[int]:
     widths = []
     for index, column in enumerate(columns):
         width = _text_width([column, total[index], *(row[index] for row in rows)])
-        widths.append(min(width, TEXT_MIN_WIDTH) if index < 2 else width)
+        widths.append(min(width, TEXT_MIN_WIDTH) if index < text_columns else width)
     return widths
 
 
@@ -102,45 +118,96 @@ def _span(widths: list[int]) -> int:
     return sum(width + 3 for width in widths) + 1
 
 
-def table_width(columns: list[str], rows: list[list[str]], total: list[str]) -> int:
-    """Terminal columns the table needs."""
-    return _span(_widths(columns, rows, total))
+def _squeezed(widths: list[int], text_columns: int, width: int) -> list[int]:
+    """The widths with the last text column (models, projects, paths) giving up what the
+    table lacks, down to a floor: its names then wrap instead of the table being cut."""
+    widths = list(widths)
+    excess = _span(widths) - width
+    if excess > 0 and text_columns > 0:
+        at = text_columns - 1
+        widths[at] = max(min(TEXT_FLOOR_WIDTH, widths[at]), widths[at] - excess)
+    return widths
+
+
+def table_width(
+    columns: list[str], rows: list[list[str]], total: list[str], text_columns: int = 2
+) -> int:
+    """Terminal columns the table needs with every name on one line."""
+    return _span(_widths(columns, rows, total, text_columns))
+
+
+def _next_to_drop(columns: list[str], text_columns: int) -> str | None:
+    for name in SECOND_COLUMNS:
+        if name in columns:
+            return name
+    for name in reversed(columns[text_columns:]):
+        if name != KEPT_COLUMN:
+            return name
+    return None
 
 
 def fit_columns(
-    columns: list[str], rows: list[list[str]], total: list[str], width: int
+    columns: list[str],
+    rows: list[list[str]],
+    total: list[str],
+    width: int,
+    text_columns: int = 2,
 ) -> tuple[list[str], list[list[str]], list[str], list[str]]:
-    """The columns, rows and total without the optional columns a `width`-wide terminal
-    has no room for, and the names of those dropped."""
+    """The columns, rows and total without the columns a `width`-wide terminal has no room
+    for, and the names of those dropped (in the order they went)."""
     hidden: list[str] = []
+
+    def drop(name: str) -> None:
+        nonlocal columns, rows, total
+        at = columns.index(name)
+        columns = columns[:at] + columns[at + 1 :]
+        rows = [row[:at] + row[at + 1 :] for row in rows]
+        total = total[:at] + total[at + 1 :]
+        hidden.append(name)
+
     for name in OPTIONAL_COLUMNS:
-        if table_width(columns, rows, total) <= width:
+        if table_width(columns, rows, total, text_columns) <= width:
             break
         if name in columns:
-            at = columns.index(name)
-            columns = columns[:at] + columns[at + 1 :]
-            rows = [row[:at] + row[at + 1 :] for row in rows]
-            total = total[:at] + total[at + 1 :]
-            hidden.append(name)
+            drop(name)
+
+    def still_too_wide() -> bool:
+        widths = _widths(columns, rows, total, text_columns)
+        return _span(_squeezed(widths, text_columns, width)) > width
+
+    while still_too_wide():
+        next_name = _next_to_drop(columns, text_columns)
+        if next_name is None:
+            break  # only the names and the cost are left: rich wraps the names further
+        drop(next_name)
     return columns, rows, total, hidden
 
 
 def table_layout(
-    title: str, columns: list[str], rows: list[list[str]], total: list[str], width: int
+    title: str,
+    columns: list[str],
+    rows: list[list[str]],
+    total: list[str],
+    width: int,
+    text_columns: int = 2,
 ) -> TableLayout:
-    """What a report table shows on a `width`-wide console."""
-    columns, rows, total, hidden = fit_columns(columns, rows, total, width)
-    widths = _widths(columns, rows, total)
-    # Still too wide: the second column (models, projects) gives up what is missing, down
-    # to a floor; its names then wrap over two lines instead of the table being cut off.
-    excess = _span(widths) - width
-    if excess > 0 and len(widths) > 1:
-        widths[1] = max(TEXT_FLOOR_WIDTH, widths[1] - excess)
-    right_aligned = [index >= 2 for index in range(len(columns))]
-    min_widths: list[int | None] = [
+    """What a report table shows on a `width`-wide console; the first `text_columns` are
+    left-aligned text that may wrap, the others right-aligned figures that never do."""
+    columns, rows, total, hidden = fit_columns(columns, rows, total, width, text_columns)
+    widths = _squeezed(_widths(columns, rows, total, text_columns), text_columns, width)
+    # The room left goes to the text columns, first to last, up to their longest line; they
+    # get exactly that width, so rich never has to squeeze (and then crop) a figure.
+    room = width - _span(widths)
+    for at in range(text_columns):
+        longest = _text_width([columns[at], total[at], *(row[at] for row in rows)])
+        grow = max(0, min(room, longest - widths[at]))
+        widths[at] += grow
+        room -= grow
+    right_aligned = [index >= text_columns for index in range(len(columns))]
+    text_widths: list[int | None] = [
         None if right else width for right, width in zip(right_aligned, widths, strict=True)
     ]
-    return title, columns, rows, total, hidden, right_aligned, min_widths
+    return title, columns, rows, total, hidden, right_aligned, text_widths
 
 
 def plain_table(layout: TableLayout, width: int) -> Any:
@@ -148,8 +215,8 @@ def plain_table(layout: TableLayout, width: int) -> Any:
     it has to wrap on a `width`-wide console."""
     from shared.commands.plain_table import PlainTable, plain_widths
 
-    title, columns, rows, total, _, right_aligned, min_widths = layout
-    widths = plain_widths(title, columns, rows, total, min_widths, width)
+    title, columns, rows, total, _, right_aligned, text_widths = layout
+    widths = plain_widths(title, columns, rows, total, text_widths, width)
     if widths is None:
         return None
     return PlainTable(
@@ -168,15 +235,15 @@ def rich_table(layout: TableLayout) -> Any:
     from rich.table import Table
     from rich.text import Text
 
-    title, columns, rows, total, _, right_aligned, min_widths = layout
+    title, columns, rows, total, _, right_aligned, text_widths = layout
     table = Table(title=title, show_lines=False, header_style=HEADER_STYLE)
-    for column, numeric, min_width in zip(columns, right_aligned, min_widths, strict=True):
+    for column, numeric, text_width in zip(columns, right_aligned, text_widths, strict=True):
         table.add_column(
             column,
             justify="right" if numeric else "left",
             no_wrap=numeric,
             overflow="fold",
-            min_width=min_width,
+            width=text_width,
         )
     # Cells as plain Text: a path like `app/[slug]` is not console markup (rich would drop
     # `[slug]`, or stop at a stray closing tag), and `:name:` is not an emoji code.
@@ -194,6 +261,7 @@ def print_table(
     rows: list[list[str]],
     total: list[str],
     console: Any = None,
+    text_columns: int = 2,
 ) -> None:
     from rich.console import Console
 
@@ -202,7 +270,7 @@ def print_table(
         console = Console()
         if not console.is_terminal:
             console = Console(width=160)
-    layout = table_layout(title, columns, rows, total, console.width)
+    layout = table_layout(title, columns, rows, total, console.width, text_columns)
     table = plain_table(layout, console.width)
     if table is not None:
         # Nothing wraps: drawn line by line as rich would, in a fraction of the time; every
@@ -215,8 +283,9 @@ def print_table(
 
 def _say_hidden(console: Any, hidden: list[str]) -> None:
     if hidden:
+        names = ", ".join(hidden[:-1]) + " and " + hidden[-1] if len(hidden) > 1 else hidden[0]
         console.print(
-            f"{' and '.join(hidden)} hidden to fit {console.width} columns: widen the "
+            f"{names} hidden to fit {console.width} columns: widen the "
             "terminal, or use --json or --csv for every column.",
             style="dim",
             highlight=False,

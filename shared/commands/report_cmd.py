@@ -330,6 +330,7 @@ def _print_table(kind: str, report: dict[str, Any], tz: ZoneInfo) -> None:
             ["Model", "Calls", *TOKEN_COLUMNS],
             rows,
             ["Total", "", *_token_cells(totals or {})],
+            text_columns=1,
         )
     elif kind == "sessions":
         rows = [
@@ -364,20 +365,36 @@ def _print_table(kind: str, report: dict[str, Any], tz: ZoneInfo) -> None:
             ["Repository", "Sessions", *TOKEN_COLUMNS, "Commits", "Cost/commit"],
             rows,
             ["Total", "", *_token_cells(totals or {}), "", ""],
+            text_columns=1,
         )
     elif kind == "blocks":
         _print_blocks(report, tz)
     else:
+        files = report["files"]
         rows = [
-            [r["path"], str(r["sessions"]), money(r["cost_usd"]), r["last_activity"] or ""]
-            for r in report["files"]
+            [
+                r["path"],
+                str(r["sessions"]),
+                money(r["cost_usd"]),
+                local_minute(r["last_activity"], tz) if r["last_activity"] else "",
+            ]
+            for r in files
         ]
+        shown = f"{len(files):,} file" + ("" if len(files) == 1 else "s")
         print_table(
             "Agent cost per file",
-            ["File", "Sessions", "Cost (USD)", "Last activity"],
+            ["File", "Sessions", "Cost (USD)", f"Last activity ({tz.key})"],
             rows,
-            ["", "", "", ""],
+            [shown, "", money(sum(r["cost_usd"] for r in files)), ""],
+            text_columns=1,
         )
+
+
+def local_minute(iso: str, tz: ZoneInfo) -> str:
+    """`2026-12-05T20:19:59.804Z` → `2026-12-05 21:19` in Europe/Berlin."""
+    from datetime import datetime
+
+    return f"{datetime.fromisoformat(iso.replace('Z', '+00:00')).astimezone(tz):%Y-%m-%d %H:%M}"
 
 
 def block_span(start_iso: str, end_iso: str, tz: ZoneInfo) -> str:

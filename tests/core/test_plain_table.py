@@ -129,12 +129,14 @@ def test_print_table_draws_the_plain_table_when_it_fits(capsys: Any) -> None:
     expected = _screen(console, rich_table(layout))
     assert printed == expected
     assert "/home/dev/src/日本語-app" in printed and "Usage by session" in printed
-    # And on a narrow terminal, rich's wrapped table with the optional columns hidden.
+    # And on a narrow terminal, rich's wrapped table with the columns it has no room for
+    # hidden, and the cost whole (rich used to crop it at the terminal's edge).
     narrow = Console(width=70, force_terminal=False, color_system=None)
     print_table("Usage by session", SESSION_COLUMNS, SESSION_ROWS, SESSION_TOTAL, narrow)
     printed = capsys.readouterr().out
-    assert "Cache Create and Cache Read hidden to fit 70 columns" in printed
+    assert "Cache Create, Cache Read and Input hidden to fit 70 columns" in printed
     assert max(len(line) for line in printed.splitlines()) <= 70
+    assert "$0.36 │" in printed and "$0.78 │" in printed
 
 
 TEXT = st.text(

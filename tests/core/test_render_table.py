@@ -80,3 +80,97 @@ def test_model_names_stay_whole_when_the_cache_columns_make_room() -> None:
     for name in ("opus-4-6", "gpt-5.1-codex-mini", "sonnet-4-5"):
         assert name in text
     assert "Cache Create hidden to fit 110 columns" in text.replace("\n", " ")
+
+
+# The shapes of the other report tables: one text column (repos, models, files) and the
+# blocks table, whose extra figures sit right of the cost.
+REPOS_COLUMNS = [
+    "Repository",
+    "Sessions",
+    "Input",
+    "Output",
+    "Cache Create",
+    "Cache Read",
+    "Total Tokens",
+    "Cost (USD)",
+    "Commits",
+    "Cost/commit",
+]
+REPOS_ROWS = [
+    [
+        "/home/dev/src/payments-api",
+        "12",
+        "329,416",
+        "241,280",
+        "1,405,215",
+        "7,170,887",
+        "9,146,798",
+        "$8.28",
+        "4",
+        "$2.07",
+    ],
+    ["(unknown)", "3", "1,000", "2,000", "0", "0", "3,000", "$0.01", "0", "-"],
+]
+REPOS_TOTAL = [
+    "Total",
+    "",
+    "330,416",
+    "243,280",
+    "1,405,215",
+    "7,170,887",
+    "9,149,798",
+    "$8.29",
+    "",
+    "",
+]
+BLOCK_COLUMNS = [
+    "Block (Etc/UTC)",
+    "Status / models",
+    "Total Tokens",
+    "Cost (USD)",
+    "Tokens/min",
+    "Projected",
+]
+BLOCK_ROWS = [
+    [
+        "2026-11-25 17:00 – 22:00",
+        "ACTIVE\nopus-4-5, <synthetic>",
+        "1,143,133",
+        "$1.93",
+        "12,345",
+        "$4.50",
+    ],
+    ["2026-11-25 22:30 – 2026-11-26 20:23", "gap", "0", "$0.00", "", ""],
+]
+BLOCK_TOTAL = ["Total", "", "1,143,133", "$1.93", "", ""]
+TABLES = {
+    "daily": (COLUMNS, ROWS, TOTAL, 2),
+    "repos": (REPOS_COLUMNS, REPOS_ROWS, REPOS_TOTAL, 1),
+    "blocks": (BLOCK_COLUMNS, BLOCK_ROWS, BLOCK_TOTAL, 2),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(TABLES))
+@pytest.mark.parametrize("width", [36, 40, 50, 60, 70, 80, 90, 100, 120, 160])
+def test_no_figure_is_ever_cut_off_at_the_terminal_edge(shape: str, width: int) -> None:
+    """Every figure the table shows is printed whole, the cost is always shown, and every
+    column that is not is named under the table (rich used to crop the right-most columns
+    and cut numbers at a narrow terminal's edge: `1,692,` for 1,692,312)."""
+    columns, rows, total, text_columns = TABLES[shape]
+    out = io.StringIO()
+    print_table("Usage", columns, rows, total, Console(file=out, width=width), text_columns)
+    lines = out.getvalue().splitlines()
+    assert all(len(line) <= width for line in lines)
+    bottom = max(at for at, line in enumerate(lines) if line.startswith("└"))
+    note = " ".join(" ".join(lines[bottom + 1 :]).split())
+    hidden_part = note.partition(" hidden to fit ")[0] if "hidden to fit" in note else ""
+    for index, column in enumerate(columns):
+        if column in hidden_part.replace(" and ", ", ").split(", "):
+            assert index >= text_columns and column != "Cost (USD)", column
+            continue
+        if index < text_columns:
+            continue
+        for cells in (*rows, total):
+            if cells[index]:
+                assert any(f" {cells[index]} │" in line for line in lines), (column, cells[index])
+    assert ("hidden to fit" in note) == (width < table_width(columns, rows, total, text_columns))
