@@ -81,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = run_fast(arguments[1:])
         if status >= 0:
             return status
+    import sqlite3
+
     from shared.commands.context import CommandError
     from shared.ledger import LedgerError
 
@@ -93,6 +95,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except (CommandError, LedgerError) as exc:
         print(f"burnmeter: {exc}", file=sys.stderr)
+        return 2
+    except sqlite3.DatabaseError as exc:
+        # A read that found the ledger damaged inside (opening it checked its header only).
+        from shared.ledger import damaged, opened_paths
+
+        corrupt = damaged(exc, opened_paths[-1]) if opened_paths else None
+        if corrupt is None:
+            raise
+        print(f"burnmeter: {corrupt}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         from shared.ingest import FirstImportInterrupted

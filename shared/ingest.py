@@ -27,6 +27,7 @@ from shared.ledger import (
     TOKEN_COLUMNS,
     Ledger,
     LedgerError,
+    damaged,
     rebuild_derived,
     rollback_if_open,
     storage_problem,
@@ -1052,8 +1053,11 @@ def ingest(
     try:
         with cycle_collection_paused():
             return _ingest(ledger, roots, prices, progress, workers, files)
-    except sqlite3.OperationalError as exc:
+    except sqlite3.DatabaseError as exc:
         # Every write above rolls back what it had begun before this gets here.
+        corrupt = damaged(exc, ledger.path)
+        if corrupt is not None:
+            raise corrupt from exc
         problem = storage_problem(exc)
         if problem is None:
             raise

@@ -554,6 +554,34 @@ def storage_problem(exc: BaseException) -> str | None:
     return None
 
 
+# SQLite's answers when what it reads of the file is not a consistent database: a page
+# overwritten by something else, a file cut short after it was opened.
+DAMAGE_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+
+
+def damaged(exc: BaseException, path: Path, *, checked: bool = False) -> LedgerCorrupt | None:
+    """The LedgerCorrupt to report if `exc` says the ledger file is damaged inside (found
+    while reading or writing it, not when opening it; `checked`: what SQLite's integrity
+    check found); None for any other error."""
+    if not checked and (
+        not isinstance(exc, sqlite3.DatabaseError) or _primary_code(exc) not in DAMAGE_CODES
+    ):
+        return None
+    found = f"its integrity check found: {exc}" if checked else f"SQLite found {exc} while using it"
+    return LedgerCorrupt(
+        f"The ledger at {path} is damaged: {found}. burnmeter stopped and kept nothing of "
+        "this run; the file was not deleted. Move it aside (or "
+        "set BURNMETER_DATA_DIR to another folder) and run `burnmeter ingest` to rebuild "
+        "the ledger from the agents' logs; `sqlite3 FILE .recover` can save what the logs "
+        "no longer hold. `burnmeter doctor` checks the file."
+    )
+
+
+# The ledger files this process opened, last one last: what a damaged-file error that
+# reaches the command line is about.
+opened_paths: list[Path] = []
+
+
 def write_failed(path: Path, problem: str) -> LedgerError:
     return LedgerError(
         f"Cannot write the ledger at {path}: {problem}. Nothing after its last complete "
@@ -645,6 +673,7 @@ def open_ledger(path: Path | None = None, *, readonly: bool = False) -> Ledger:
     except LedgerError:
         conn.close()
         raise
+    opened_paths.append(path)
     return Ledger(path=path, conn=conn)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from typing import Any
 
@@ -10,7 +11,7 @@ from shared import __version__, desktop
 from shared.commands.context import add_demo_flag, make_context
 from shared.commands.render import print_json
 from shared.ingest import display_path
-from shared.ledger import SCHEMA_VERSION, LedgerError
+from shared.ledger import SCHEMA_VERSION, LedgerError, damaged
 from shared.paths import config_file, data_dir, resources_dir
 
 
@@ -55,11 +56,33 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:
     except Exception as exc:  # a CommandError wrapping LedgerError: reported, not raised
         report["ledger"]["error"] = str(exc)
         return report
+    try:
+        # Before the ingest: new lines are not written into a damaged file.
+        found = [row[0] for row in ledger.conn.execute("PRAGMA quick_check(5)")]
+    except sqlite3.DatabaseError as exc:
+        found = [str(exc)]
+    report["ledger"]["integrity"] = "ok" if found == ["ok"] else found
+    if found != ["ok"]:
+        report["ledger"]["error"] = str(
+            damaged(sqlite3.DatabaseError("; ".join(found)), ledger.path, checked=True)
+        )
+        return report
     if not args.no_ingest:
         try:
             context.ingest(show_progress=False)
         except LedgerError as exc:
             report["ledger"]["error"] = str(exc)
+    try:
+        _describe(report, context, ledger)
+    except sqlite3.DatabaseError as exc:
+        corrupt = damaged(exc, ledger.path)
+        if corrupt is None:
+            raise
+        report["ledger"]["error"] = str(corrupt)
+    return report
+
+
+def _describe(report: dict[str, Any], context: Any, ledger: Any) -> None:
     conn = ledger.conn
     size = sum(
         p.stat().st_size for p in ledger.path.parent.glob(ledger.path.name + "*") if p.is_file()
@@ -107,7 +130,6 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:
         )
     ]
     report["fast_priced_as_standard"] = _fast_priced_as_standard(context, conn)
-    return report
 
 
 def _fast_priced_as_standard(context: Any, conn: Any) -> list[dict[str, Any]]:
@@ -168,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     console.print(
         f"  {ledger['size_bytes'] / 1e6:,.1f} MB, schema v{ledger['schema_version']}, "
-        f"prices {esc(ledger['price_version'] or 'not yet loaded')}"
+        f"prices {esc(ledger['price_version'] or 'not yet loaded')}, integrity ok"
     )
     console.print("[bold]agents[/bold]")
     if not report["agents"]:

@@ -64,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
     was_writer = engine.is_writer
     try:
         while not stopping.wait(0.5):
+            if engine.failure is not None:
+                raise CommandError(engine.failure)
             if engine.is_writer and not was_writer:
                 print("burnmeter watch: took over as the writer", file=sys.stderr, flush=True)
             was_writer = engine.is_writer

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
 from shared.ingest import ingest
-from shared.ledger import Ledger, LedgerError, open_ledger
+from shared.ledger import Ledger, LedgerCorrupt, LedgerError, open_ledger
 from shared.live.lock import WriterLock
 from shared.sources.roots import LogFile, LogRoot, log_file_at
 
@@ -71,6 +71,8 @@ class LiveEngine:
         self._observer: BaseObserver | None = None
         self._watches: dict[tuple[str, bool], ObservedWatch] = {}
         self._ledger: Ledger | None = None
+        # Why the engine stopped on its own (a damaged ledger), for the front end to show.
+        self.failure: str | None = None
 
     @property
     def is_writer(self) -> bool:
@@ -186,6 +188,13 @@ class LiveEngine:
         before = conn.total_changes
         try:
             ingest(self._ledger, self.roots, prices=self._prices, files=files)
+        except LedgerCorrupt as exc:
+            # Retrying cannot mend the file, and each try would write to it: stop here.
+            log.error("%s", exc)
+            self.failure = str(exc)
+            self._stopping.set()
+            self._ready.set()
+            return
         except (sqlite3.Error, LedgerError) as exc:
             log.warning("live ingest failed, will retry: %s", exc)
             with self._mutex:
