@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,9 +62,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "-o",
         "--output",
         metavar="PATH",
-        type=Path,
-        help="write to this file (or into this folder) instead of stdout; the format "
-        "follows the file's suffix unless --format says otherwise",
+        help="write to this file (or into this folder: one that exists, or any path ending "
+        "in /) instead of stdout ('-' is stdout); the format follows the file's suffix "
+        "unless --format says otherwise",
     )
     parser.add_argument(
         "--redact",
@@ -91,8 +92,8 @@ def _format_for(args: argparse.Namespace) -> Format:
     """--format, else the output file's suffix, else Markdown."""
     if args.format:
         return SUFFIX_FORMATS[args.format]
-    if args.output is not None:
-        return SUFFIX_FORMATS.get(args.output.suffix.lower().lstrip("."), "md")
+    if args.output not in (None, "-"):
+        return SUFFIX_FORMATS.get(Path(args.output).suffix.lower().lstrip("."), "md")
     return "md"
 
 
@@ -104,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
     week = _week(args.week) if args.week else None
     context = make_context(args)
     if not args.no_ingest:
-        ingested = context.ingest(show_progress=args.output is not None and stdout_is_terminal())
+        writes_file = args.output not in (None, "-")
+        ingested = context.ingest(show_progress=writes_file and stdout_is_terminal())
         if ingested.files_seen == 0:
             print(where_we_looked(context.roots), file=sys.stderr)
         for problem in ingested.unreadable:
@@ -118,15 +120,16 @@ def run(args: argparse.Namespace) -> int:
         prices=context.price_book(),
     )
     text = render(summary, fmt)
-    if args.output is None:
+    if args.output in (None, "-"):
         sys.stdout.write(text)
         return 0
-    target: Path = args.output.expanduser()
-    if target.is_dir():
+    target = Path(args.output).expanduser()
+    if target.is_dir() or args.output.endswith(("/", os.sep)):
         target = target / f"burnmeter-{summary['week']}{SUFFIXES[fmt]}"
     try:
         write_atomically(target, text)
     except OSError as exc:
-        raise CommandError(f"cannot write {target}: {exc}") from exc
+        # strerror alone: the message would otherwise name the temporary file beside it.
+        raise CommandError(f"cannot write {target}: {exc.strerror or exc}") from exc
     print(f"Wrote the {summary['week']} summary ({fmt}) to {target}", file=sys.stderr)
     return 0

@@ -7,7 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import os
-import tempfile
+import secrets
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -81,16 +82,44 @@ def default_filename(week: IsoWeek, fmt: Format) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write beside the target and rename, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    """Write `text` to `path` so that a reader never sees half a file: beside the target,
+    then renamed over it. A symlink is followed (the link stays; its target gets the text);
+    anything that is not a regular file (a FIFO, `/dev/stdout`, a shell's `>(…)`) is
+    written into as it is, never replaced; an existing file keeps its permissions, a new
+    one gets the usual ones (0666 less the umask)."""
     try:
+        info: os.stat_result | None = path.stat()
+    except FileNotFoundError:
+        info = None
+    real = Path(os.path.realpath(path))
+    if info is not None and (
+        not stat.S_ISREG(info.st_mode) or real.parts[1:2] in (("dev",), ("proc",))
+    ):
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        return
+    real.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = _new_file_beside(real)
+    try:
+        if info is not None:
+            os.fchmod(fd, stat.S_IMODE(info.st_mode))
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
-        os.replace(temp, path)
+        os.replace(temp, real)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
+
+
+def _new_file_beside(path: Path) -> tuple[int, Path]:
+    """A new, empty file next to `path`, created with 0666 so the umask decides (mkstemp
+    would make it 0600)."""
+    while True:
+        temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), temp
+        except FileExistsError:
+            continue
 
 
 def export_summary(

@@ -134,6 +134,51 @@ def test_output_file_takes_its_format_from_the_suffix(history_home: Path, tmp_pa
     assert written["week"] == "2026-W46"
 
 
+def test_output_goes_through_links_into_pipes_and_keeps_permissions(
+    history_home: Path, tmp_path: Path
+) -> None:
+    """`-o` used to write a temporary 0600 file and rename it over the target: a symlink
+    became a file (its target kept the old text), a FIFO was replaced (its reader waited
+    forever), an existing file lost its permissions, and a trailing `/` or `-` were file
+    names."""
+    week = ("summary", "--week", "2026-W46", "--tz", "UTC", "--no-ingest")
+    burnmeter("summary", "--week", "2026-W46", "--tz", "UTC")  # ingest once
+    expected = burnmeter(*week)
+    # A symlink stays a symlink; its target gets the summary.
+    real = tmp_path / "real" / "target.md"
+    real.parent.mkdir()
+    real.write_text("old")
+    link = tmp_path / "link.md"
+    link.symlink_to(real)
+    burnmeter(*week, "-o", str(link))
+    assert link.is_symlink() and real.read_text() == expected
+    # An existing file keeps its mode; a new one gets 0666 less the umask, not 0600.
+    shared_file = tmp_path / "shared.md"
+    shared_file.write_text("old")
+    shared_file.chmod(0o664)
+    burnmeter(*week, "-o", str(shared_file))
+    assert shared_file.read_text() == expected and shared_file.stat().st_mode & 0o777 == 0o664
+    old_umask = os.umask(0o022)
+    try:
+        burnmeter(*week, "-o", str(tmp_path / "new.md"))
+    finally:
+        os.umask(old_umask)
+    assert (tmp_path / "new.md").stat().st_mode & 0o777 == 0o644
+    # A FIFO is written into, not replaced.
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE, text=True)
+    burnmeter(*week, "-o", str(fifo))
+    assert reader.communicate(timeout=30)[0] == expected
+    assert fifo.is_fifo()
+    # A path ending in / is a folder (made if missing); `-` is stdout.
+    burnmeter(*week, "-o", str(tmp_path / "new-folder") + "/")
+    assert (tmp_path / "new-folder" / "burnmeter-2026-W46.md").read_text() == expected
+    assert burnmeter(*week, "-o", "-") == expected
+    assert not Path("-").exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
 def test_bad_week_is_a_clear_error(history_home: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "shared", "summary", "--week", "2027-W53"],
