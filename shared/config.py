@@ -1,7 +1,9 @@
 """User settings: a TOML file in the platform config dir, validated with pydantic.
 
-A broken file never stops burnmeter: the problem is reported and defaults are used, and
-the file is left as it is for the user to fix.
+A broken file never stops burnmeter: a setting that is not valid (a typo in a name, a
+value of the wrong type, an unknown time zone) is reported and left out, and its default
+is used, while the rest of the file applies; a file that cannot be read or is not TOML is
+reported and all defaults are used. The file is left as it is for the user to fix.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from shared.config_fast import cannot_read
+from shared.config_fast import bad_roots, cannot_read
 from shared.paths import config_file
 
 
@@ -108,6 +110,20 @@ class Settings(BaseModel):
     timezone: str = ""
     summary: SummarySettings = Field(default_factory=SummarySettings)
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        if value:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(
+                    f"unknown time zone {value!r} (an IANA name such as Europe/Berlin)"
+                ) from None
+        return value
+
     def price_overrides(self) -> dict[str, dict[str, Any]]:
         return {
             model: override.model_dump(exclude_none=True) for model, override in self.prices.items()
@@ -130,15 +146,44 @@ def load_settings(path: Path | None = None) -> LoadedSettings:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         return LoadedSettings(Settings(), path, [cannot_read(path, exc)])
-    try:
-        return LoadedSettings(Settings.model_validate(raw), path)
-    except ValidationError as exc:
-        details = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        return LoadedSettings(
-            Settings(), path, [f"{path}: invalid settings ({details}); using defaults."]
-        )
+    problems: list[str] = []
+    # Each round leaves out the settings pydantic rejected; a rejected table or value is
+    # gone after one round, so this ends (the bound is only a guard).
+    for _ in range(100):
+        try:
+            return LoadedSettings(Settings.model_validate(raw), path, problems)
+        except ValidationError as exc:
+            for error in exc.errors():
+                where = _leave_out(raw, error["loc"])
+                if where is None:
+                    continue
+                if where[0] == "roots" and len(where) == 2 and where[1] in ("claude", "codex"):
+                    problems.append(bad_roots(path, str(where[1])))
+                    continue
+                name = ".".join(str(part) for part in where)
+                if error["type"] == "extra_forbidden":
+                    problems.append(f"{path}: {name}: unknown setting (a typo?); ignored.")
+                    continue
+                problem = error["msg"].removeprefix("Value error, ")
+                problems.append(f"{path}: {name}: {problem}; ignored, the default is used.")
+    return LoadedSettings(Settings(), path, [*problems, f"{path}: not usable; using defaults."])
+
+
+def _leave_out(raw: dict[str, Any], loc: tuple[int | str, ...]) -> tuple[str, ...] | None:
+    """Delete the setting an error's location points into (the innermost table entry on
+    the way: `roots.claude.0` deletes `roots.claude`); the dotted name deleted, or None if
+    it was already gone."""
+    table: Any = raw
+    parents: list[str] = []
+    for part in loc:
+        if not isinstance(table, dict) or part not in table:
+            break
+        if not isinstance(table[part], dict) or part == loc[-1]:
+            del table[part]
+            return (*parents, str(part))
+        parents.append(str(part))
+        table = table[part]
+    return None
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> Path:

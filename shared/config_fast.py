@@ -41,8 +41,13 @@ def extra_roots() -> tuple[list[str], list[str], str | None]:
             found.append(value)
         else:
             found.append([])
-            problem = f"{path}: [roots] {agent} must be a folder or a list of folders; not read."
+            problem = bad_roots(path, agent)
     return found[0], found[1], problem
+
+
+def bad_roots(path: object, agent: str) -> str:
+    # `shared.config` says the same, word for word, so a command says it once.
+    return f"{path}: [roots] {agent} must be a folder or a list of folders; not read."
 
 
 def cannot_read(path: object, exc: BaseException) -> str:

@@ -87,7 +87,8 @@ class SettingsDialog(QDialog):
         if loaded.problems:
             self.problem_label.setText(
                 "\n".join(loaded.problems)
-                + "\nThe defaults are shown. Saving will ask before replacing the file."
+                + "\nDefaults are shown for what could not be used. Saving will ask before "
+                "replacing the file."
             )
         self.problem_label.setVisible(bool(loaded.problems))
         layout.addWidget(self.problem_label)
@@ -299,7 +300,7 @@ class SettingsDialog(QDialog):
         answer = QMessageBox.question(
             self,
             "Replace the settings file?",
-            f"{self.loaded.path} could not be used:\n\n"
+            f"Not all of {self.loaded.path} could be used:\n\n"
             + "\n".join(self.loaded.problems)
             + "\n\nReplace it with these settings?",
         )

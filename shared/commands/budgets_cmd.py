@@ -8,10 +8,15 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.commands.context import add_demo_flag, make_context, stdout_is_terminal
+from shared.commands.context import (
+    add_demo_flag,
+    make_context,
+    stdout_is_terminal,
+    where_we_looked,
+)
 from shared.commands.render import print_json
 from shared.commands.report_cmd import zone
-from shared.timezones import local_zone
+from shared.timezones import resolve_zone
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,14 +27,30 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "config.toml, what the subscription delivered this month (API-equivalent value "
         "against its price), the latest plan-limit readings and the active 5-hour block.",
     )
-    parser.add_argument("--month", help="month for the leverage line (YYYY-MM; default: this)")
-    parser.add_argument("--tz", type=zone, help="IANA time zone for periods (default: local)")
+    parser.add_argument(
+        "--month", type=_month, help="month for the leverage line (YYYY-MM; default: this)"
+    )
+    parser.add_argument(
+        "--tz",
+        "--timezone",
+        "-z",
+        type=zone,
+        help="IANA time zone for periods (default: timezone in the config file, else local)",
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable JSON")
     parser.add_argument(
         "--no-ingest", action="store_true", help="use the ledger as it is, reading no logs"
     )
     add_demo_flag(parser)
     parser.set_defaults(run=run)
+
+
+def _month(text: str) -> str:
+    """`2026-03` (or `202603`), checked: a bad month used to end in a traceback."""
+    digits = text.replace("-", "")
+    if len(digits) == 6 and digits.isdigit() and 1 <= int(digits[4:]) <= 12:
+        return f"{digits[:4]}-{digits[4:]}"
+    raise argparse.ArgumentTypeError(f"expected a month as YYYY-MM, got {text!r}")
 
 
 def build_budgets(
@@ -51,11 +72,15 @@ def build_budgets(
     }
 
 
-def _window_text(window: dict[str, Any] | None, label: str) -> str:
+def _window_text(window: dict[str, Any] | None, label: str, tz: Any) -> str:
     if window is None:
         return ""
     resets = window["resets_at_ms"]
-    when = datetime.fromtimestamp(resets / 1000).strftime("%a %H:%M") if resets is not None else "?"
+    when = (
+        datetime.fromtimestamp(resets / 1000, tz).strftime("%a %H:%M")
+        if resets is not None
+        else "?"
+    )
     note = " (reset since)" if window["expired"] else ""
     return f"{label} {window['used_percent']:.0f}% (resets {when}){note}"
 
@@ -64,10 +89,12 @@ def run(args: argparse.Namespace) -> int:
     context = make_context(args)
     if not args.no_ingest:
         summary = context.ingest(show_progress=not args.json and stdout_is_terminal())
+        if summary.files_seen == 0 and not args.json:
+            print(where_we_looked(context.roots), file=sys.stderr)
         for problem in summary.unreadable:
             print(f"warning: {problem}", file=sys.stderr)
     settings = context.settings.settings
-    tz = args.tz or local_zone()
+    tz = resolve_zone(settings.timezone, args.tz)
     report = build_budgets(context.ledger, settings, tz, args.month, int(time.time() * 1000))
     if args.json:
         print_json(report)
@@ -82,8 +109,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"Leverage {report['leverage']['month']}: {report['leverage']['text']}")
     for reading in report["plan_limits"]:
         parts = [
-            _window_text(reading["primary"], "5h"),
-            _window_text(reading["secondary"], "7d"),
+            _window_text(reading["primary"], "5h", tz),
+            _window_text(reading["secondary"], "7d", tz),
         ]
         print(f"Plan limits {reading['agent']}: " + "; ".join(p for p in parts if p))
     block = report["active_block"]

@@ -64,6 +64,12 @@ def zone(text: str) -> ZoneInfo:
     try:
         return ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError) as exc:
+        # `utc`, `europe/berlin`: ccusage takes any case, so the same line works here.
+        from zoneinfo import available_timezones
+
+        for name in available_timezones():
+            if name.lower() == text.lower():
+                return ZoneInfo(name)
         raise argparse.ArgumentTypeError(
             f"unknown time zone {text!r} (use an IANA name such as Europe/Berlin)"
         ) from exc

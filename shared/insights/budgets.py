@@ -94,9 +94,14 @@ class Leverage:
 
     @property
     def text(self) -> str:
-        plan = f"a ${self.plan_price_usd:,.0f} plan" if self.plan_price_usd else "no plan price set"
-        head = f"${self.value_usd:,.2f} of API-equivalent work on {plan}"
-        return head + (f": {self.ratio:.1f}×" if self.ratio is not None else "")
+        head = f"${self.value_usd:,.2f} of API-equivalent work"
+        if not self.plan_price_usd:
+            return head + " (set [subscription] monthly_price_usd to compare with a plan)"
+        return (
+            head
+            + f" on a ${self.plan_price_usd:,.0f} plan"
+            + (f": {self.ratio:.1f}×" if self.ratio is not None else "")
+        )
 
     def as_json(self) -> dict[str, Any]:
         return {

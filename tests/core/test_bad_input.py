@@ -215,9 +215,39 @@ def test_bad_config_falls_back_to_defaults_with_a_message(isolated_home: Path) -
     doctor = run_cli("doctor", "--json")
     assert doctor.returncode == 0
     problems = json.loads(doctor.stdout)["config_problems"]
-    assert len(problems) == 1 and "budgets.daily_usd" in problems[0]
-    assert "using defaults" in problems[0]
+    assert len(problems) == 2, problems
+    assert "budgets.daily_usd: Input should be greater than or equal to 0; ignored" in problems[0]
+    assert "prices.x.bogus: unknown setting (a typo?); ignored." in problems[1]
     assert config.read_text() == '[budgets]\ndaily_usd = -5\n[prices."x"]\nbogus = 1\n'
+
+
+def test_a_bad_setting_is_left_out_and_the_rest_of_the_file_applies(isolated_home: Path) -> None:
+    """One typo used to throw the whole file away ("invalid settings ...; using defaults"):
+    the user's prices went with it while its [roots] (read on their own, without
+    validation) still applied."""
+    elsewhere = isolated_home / "laptop" / ".claude"
+    session = _session("s-roots", [100])
+    session.write(claude_project_dir(elsewhere, "/home/dev/project") / "s-roots.jsonl")
+    config = isolated_home / "burnmeter-config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(
+        f'timezone = "Mars/Phobos"\n[roots]\nclaude = "{elsewhere}"\n'
+        '[prices."claude-opus-4-7"]\ninput_mtok = 2.0\noutput_mtok = 1000.0\n'
+        "[budget]\ndaily_usd = 20\n[budgets]\nweekly_usd = 50\ndaily_usd = 'lots'\n"
+    )
+    result = run_cli("report", "daily", "--json")
+    assert result.returncode == 0, result.stderr
+    totals = json.loads(result.stdout)["totals"]
+    assert totals["output_tokens"] == 100
+    assert totals["cost_usd"] == pytest.approx(100 * 1000 / 1e6, rel=0.01)  # the price applies
+    doctor = json.loads(run_cli("doctor", "--json").stdout)
+    problems = " | ".join(doctor["config_problems"])
+    assert "timezone: unknown time zone 'Mars/Phobos'" in problems
+    assert "budget: unknown setting (a typo?); ignored." in problems
+    assert "budgets.daily_usd: Input should be a valid number" in problems
+    assert len(doctor["config_problems"]) == 3 and "using defaults" not in problems
+    budgets = json.loads(run_cli("budgets", "--json").stdout)["budgets"]
+    assert [(b["period"], b["limit_usd"]) for b in budgets] == [("weekly", 50.0)]
 
 
 def test_a_broken_config_is_named_even_when_nothing_else_reads_it(isolated_home: Path) -> None:

@@ -103,7 +103,8 @@ def test_leverage_text(ledger: Ledger) -> None:
     assert result.text == "$1,199.79 of API-equivalent work on a $100 plan: 12.0×"
     assert result.as_json()["ratio"] == pytest.approx(11.998)
     unpriced = leverage(ledger, Settings(), "2026-02", ZoneInfo("UTC"))
-    assert unpriced.ratio is None and unpriced.text.endswith("no plan price set")
+    assert unpriced.ratio is None
+    assert unpriced.text.endswith("(set [subscription] monthly_price_usd to compare with a plan)")
 
 
 def test_codex_limits_from_its_logs(tmp_path: Path, ledger: Ledger) -> None:

@@ -214,6 +214,34 @@ def test_budgets_command(tmp_path: Path) -> None:
     assert "150%  over" in text and "5-hour block: $1.50 so far" in text
 
 
+def test_budgets_reads_periods_in_the_configured_zone_and_checks_its_flags() -> None:
+    """`budgets` used the machine's zone whatever the config's `timezone` said (the tray
+    and the summary used the config's), took no `-z`, and a bad `--month` ended in a
+    traceback."""
+    from datetime import datetime
+
+    config = Path(os.environ["BURNMETER_CONFIG_DIR"])
+    config.mkdir(parents=True, exist_ok=True)
+    # 26 hours apart: their dates always differ.
+    (config / "config.toml").write_text('timezone = "Etc/GMT+12"\n[budgets]\ndaily_usd = 5\n')
+
+    def daily_label(*flags: str) -> str:
+        done = _run(["budgets", "--json", "--no-ingest", *flags])
+        assert done.returncode == 0, done.stderr
+        (daily,) = json.loads(done.stdout)["budgets"]
+        return str(daily["label"])
+
+    assert daily_label() == str(datetime.now(ZoneInfo("Etc/GMT+12")).date())
+    assert daily_label("-z", "Etc/GMT-14") == str(datetime.now(ZoneInfo("Etc/GMT-14")).date())
+    assert daily_label("--timezone", "etc/gmt-14") == daily_label("--tz", "Etc/GMT-14")
+    for bad in ("2026-13", "foo"):
+        done = _run(["budgets", "--no-ingest", "--month", bad])
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert f"expected a month as YYYY-MM, got '{bad}'" in done.stderr
+    leverage = json.loads(_run(["budgets", "--json", "--no-ingest", "--month", "202611"]).stdout)
+    assert leverage["leverage"]["month"] == "2026-11"
+
+
 def test_statusline_constants_match_the_ledger() -> None:
     from shared.commands import statusline_cmd
     from shared.ledger import APPLICATION_ID, BUCKET_MS, MIGRATIONS
