@@ -22,6 +22,7 @@ from shared.commands.render import (
     short_model,
     tokens,
 )
+from shared.ingest import display_path
 from shared.reports import (
     TOKEN_FIELDS,
     Filters,
@@ -159,7 +160,8 @@ def run(args: argparse.Namespace) -> int:
     machine_output = args.json or args.csv
     if not args.no_ingest:
         summary = context.ingest(show_progress=not machine_output and stdout_is_terminal())
-        if summary.files_seen == 0 and not machine_output:
+        if summary.files_seen == 0:
+            # On stderr, so --json and --csv output stays clean.
             print(where_we_looked(context.roots), file=sys.stderr)
         for problem in summary.unreadable:
             print(f"warning: {problem}", file=sys.stderr)
@@ -178,18 +180,23 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_table(args.kind, report, filters.tz)
         if not report.get(args.kind):
-            note = _nothing_found(context.ledger, filters)
+            note = _nothing_found(args.kind, context.ledger, filters, ingested=not args.no_ingest)
             if note:
                 print(note, file=sys.stderr)
     return 0
 
 
-def _nothing_found(ledger: Any, filters: Filters) -> str:
+def _nothing_found(kind: str, ledger: Any, filters: Filters, *, ingested: bool) -> str:
     """Why an empty table is empty, so that it does not read as a broken reader ("" when the
-    ledger is empty: the ingest has already said where it looked)."""
+    ingest found no logs: it has already said where it looked)."""
     held = ledger.conn.execute("SELECT count(*) FROM usage_events").fetchone()[0]
     if not held:
-        return ""
+        if ingested:
+            return ""
+        return (
+            f"The ledger at {display_path(ledger.path)} holds no model calls yet; run without "
+            "--no-ingest (or `burnmeter ingest`) to read the agents' logs."
+        )
     scope = []
     if filters.since and filters.until:
         scope.append(f"from {filters.since} to {filters.until}")
@@ -199,7 +206,13 @@ def _nothing_found(ledger: Any, filters: Filters) -> str:
         scope.append(f"({filters.tz})")
     if filters.agent:
         scope.append(f"for {filters.agent}")
-    return f"No model calls {' '.join(scope)}; the ledger holds {held:,} in all."
+    what = "No model calls"
+    if kind == "files":
+        what = "No calls whose tools touched a file"
+    elif kind == "blocks":
+        what = "No Claude Code calls"  # blocks are Claude Code's
+    where = f" {' '.join(scope)}" if scope else ""
+    return f"{what}{where}; the ledger holds {held:,} model calls in all."
 
 
 BLOCK_FIELDS = [

@@ -324,18 +324,43 @@ def test_an_empty_table_says_why(history: Path) -> None:
         (("-s", "20990101", "-u", "20990102", "-z", "UTC"), "from 2099-01-01 to 2099-01-02 (UTC)"),
         (("-s", "20990101", "-z", "UTC", "--agent", "codex"), "since 2099-01-01 (UTC) for codex"),
     ):
-        for kind in ("daily", "monthly", "sessions", "files"):
+        for kind, what in (
+            ("daily", "No model calls"),
+            ("monthly", "No model calls"),
+            ("sessions", "No model calls"),
+            ("files", "No calls whose tools touched a file"),
+        ):
             result = run_cli("report", kind, *args)
             assert result.returncode == 0, result.stderr
-            assert f"No model calls {scope}" in result.stderr, (kind, result.stderr)
-            assert f"the ledger holds {held:,} in all" in result.stderr
+            assert f"{what} {scope}" in result.stderr, (kind, result.stderr)
+            assert f"the ledger holds {held:,} model calls in all" in result.stderr
     # A table with rows, or machine output, gets no note.
     assert "No model calls" not in run_cli("report", "daily").stderr
     assert "No model calls" not in run_cli("report", "daily", "--json", "-s", "20990101").stderr
 
 
+def test_an_empty_table_without_scope_or_ledger_says_why(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """`report files` on calls that touched no file said "No model calls ;" (a malformed
+    line, and a false one), and an empty ledger read with --no-ingest said nothing."""
+    session = ClaudeSession("s-talk", cwd="/home/dev/app")
+    for n in range(3):
+        session.reply(1 + n, [text_block("x")], claude_usage(10, 100))
+    session.write(claude_project_dir(isolated_home / ".claude", "/home/dev/app") / "s.jsonl")
+    files = run_cli("report", "files")
+    assert files.returncode == 0, files.stderr
+    message = " ".join(files.stderr.split())
+    assert "No calls whose tools touched a file; the ledger holds 3 model calls in all." in message
+    empty = run_cli(
+        "report", "daily", "--no-ingest", env={**os.environ, "BURNMETER_DATA_DIR": str(tmp_path)}
+    )
+    assert empty.returncode == 0
+    assert "holds no model calls yet; run without --no-ingest" in " ".join(empty.stderr.split())
+
+
 def test_no_logs_says_where_it_looked_and_how_to_point_elsewhere(isolated_home: Path) -> None:
-    for args in (("ingest",), ("report", "daily")):
+    for args in (("ingest",), ("report", "daily"), ("report", "daily", "--json"), ("budgets",)):
         result = run_cli(*args)
         assert result.returncode == 0
         message = result.stderr
