@@ -9,6 +9,7 @@ from shared.commands.render import short_model
 
 __all__ = [
     "change_text",
+    "cost_text",
     "money",
     "percent",
     "plural",
@@ -21,6 +22,17 @@ __all__ = [
 
 def money(value: float) -> str:
     return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+
+
+def cost_text(row: dict[str, Any]) -> str:
+    """A row's cost, with the calls no price was known for: `$3.20 (+2 unpriced)`, or
+    `unpriced (2 calls)` when none of its calls had a price (never a bare $0.00)."""
+    unpriced = int(row.get("unpriced_calls") or 0)
+    if not unpriced:
+        return money(row["cost_usd"])
+    if not row["cost_usd"] and unpriced >= int(row.get("calls") or unpriced):
+        return f"unpriced ({plural(unpriced, 'call')})"
+    return f"{money(row['cost_usd'])} (+{unpriced:,} unpriced)"
 
 
 def signed_money(value: float) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 from shared.summary.formatting import (
     change_text,
+    cost_text,
     money,
     percent,
     plural,
@@ -58,20 +59,25 @@ def headline(summary: dict[str, Any]) -> Headline:
         return head
     head.cost = money(summary["cost_usd"])
     head.facts = (
-        f"{tokens(summary['total_tokens'])} tokens · {summary['calls']:,} model calls · "
+        f"{tokens(summary['total_tokens'])} tokens · {plural(summary['calls'], 'model call')} · "
         f"{plural(summary['sessions'], 'session')}"
     )
     head.lines.append(change_text(summary) + ".")
     if summary.get("unpriced_calls"):
+        names = ", ".join(
+            short_model(row["model"]) for row in summary["models"] if row.get("unpriced_calls")
+        )
         head.lines.append(
-            f"{summary['unpriced_calls']} calls used models with no known price; they count as $0."
+            f"{plural(summary['unpriced_calls'], 'call')} used models with no known price "
+            f"({names}): the costs shown leave them out. Add their prices under "
+            '[prices."MODEL"] in the config file.'
         )
     return head
 
 
 def _days(summary: dict[str, Any]) -> Section:
     rows = [
-        [f"{day['weekday']} {day['date']}", money(day["cost_usd"]), tokens(day["total_tokens"])]
+        [f"{day['weekday']} {day['date']}", cost_text(day), tokens(day["total_tokens"])]
         for day in summary["days"]
     ]
     return Section("Cost per day", table=Table(["Day", "Cost", "Tokens"], rows), chart="daily")
@@ -79,7 +85,7 @@ def _days(summary: dict[str, Any]) -> Section:
 
 def _agents(summary: dict[str, Any]) -> Section:
     rows = [
-        [row["agent"], money(row["cost_usd"]), tokens(row["total_tokens"]), f"{row['calls']:,}"]
+        [row["agent"], cost_text(row), tokens(row["total_tokens"]), f"{row['calls']:,}"]
         for row in summary["agents"]
     ]
     return Section("By agent", table=Table(["Agent", "Cost", "Tokens", "Calls"], rows))
@@ -90,7 +96,7 @@ def _models(summary: dict[str, Any]) -> Section:
         [
             short_model(row["model"]),
             row.get("tier") or "",
-            money(row["cost_usd"]),
+            cost_text(row),
             tokens(row["total_tokens"]),
             f"{row['calls']:,}",
         ]

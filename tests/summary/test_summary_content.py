@@ -230,3 +230,28 @@ def test_long_lists_show_the_largest_rows_and_say_so(ledger: Ledger, settings: S
     assert "across 12 sessions" in markdown
     assert "sess0009" in markdown and "sess0010" not in markdown
     assert "The table shows the 10 largest of 12" in markdown
+
+
+def test_a_model_with_no_price_is_shown_as_unpriced_never_as_zero(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """The summary's tables showed such a model at "$0.00", and its headline said those
+    calls "count as $0"; the reports show them as unpriced."""
+    home = tmp_path / "home"
+    session = ClaudeSession(home, WEBSHOP)
+    session.call(datetime(2026, 11, 10, 9, tzinfo=UTC), model="claude-nova-9")
+    session.call(datetime(2026, 11, 10, 10, tzinfo=UTC), model="claude-nova-9")
+    session.call(datetime(2026, 11, 10, 11, tzinfo=UTC), model=HAIKU)
+    session.write()
+    ledger = open_ledger(tmp_path / "unpriced.sqlite")
+    env = {"HOME": str(home)}
+    ingest(ledger, claude_roots(env) + codex_roots(env))
+    summary = build_summary(ledger, settings, parse_week("2026-W46"), UTC_ZONE)
+    markdown = render(summary, "md")
+    assert "| nova-9 |" in markdown
+    nova_row = next(line for line in markdown.splitlines() if line.startswith("| nova-9 |"))
+    assert "unpriced (2 calls)" in nova_row and "$0.00" not in nova_row
+    assert "(+2 unpriced)" in markdown  # the day's and the agent's rows: part priced
+    assert "2 calls used models with no known price (nova-9)" in markdown
+    assert "count as $0" not in markdown
+    assert "unpriced (2 calls)" in render(summary, "html")
