@@ -210,7 +210,9 @@ class IngestSummary:
         self.events_read = 0
         self.new_calls = 0
         self.rejected_lines = 0
+        # Warnings: files that could not be read, folders that could not be listed.
         self.unreadable: list[str] = []
+        self.unlisted_folders: list[str] = []
         self.roots: list[LogRoot] = roots or []
         # Seconds spent waiting for another process's big read of the same ledger.
         self.waited_s = 0.0
@@ -815,11 +817,13 @@ def _plan_tasks(
     return plan.tasks
 
 
-def _scan(ledger: Ledger, roots: list[LogRoot]) -> tuple[list[FoundFile], list[LogFile], bool]:
+def _scan(
+    ledger: Ledger, roots: list[LogRoot], unlisted: list[str]
+) -> tuple[list[FoundFile], list[LogFile], bool]:
     """Every log file under the roots, those of them that changed, and whether every file
-    the ledger knows as present was found (see `_changed_files`). Runs inside `ingest`,
-    with the cycle collector paused."""
-    found = find_log_files(roots)
+    the ledger knows as present was found (see `_changed_files`); folders that could not
+    be listed go to `unlisted`. Runs inside `ingest`, with the cycle collector paused."""
+    found = find_log_files(roots, unlisted)
     return (found, *_changed_files(ledger, found))
 
 
@@ -1096,8 +1100,11 @@ def _plan(
 ) -> tuple[IngestSummary, list[ChunkTask]]:
     if files is not None:
         return IngestSummary(files_seen=len(files), roots=roots), _plan_tasks(ledger, files)
-    found, changed, all_found = _scan(ledger, roots)
+    unlisted: list[str] = []
+    found, changed, all_found = _scan(ledger, roots, unlisted)
     summary = IngestSummary(files_seen=len(found), roots=roots)
+    summary.unlisted_folders = unlisted
+    summary.unreadable.extend(unlisted)
     if not changed and all_found:
         return summary, []  # a warm run: nothing new, nothing gone
     present = {ledger_key(path) for _, path, _ in found}

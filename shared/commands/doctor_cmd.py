@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import sys
 from typing import Any
@@ -46,7 +47,13 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:
         "config_file": str(config_file()),
         "config_problems": context.settings.problems,
         "roots": [
-            {"agent": r.agent, "path": str(r.path), "exists": r.exists} for r in context.roots
+            {
+                "agent": r.agent,
+                "path": str(r.path),
+                "exists": r.exists,
+                "readable": r.exists and os.access(r.path, os.R_OK | os.X_OK),
+            }
+            for r in context.roots
         ],
         "ledger": {"path": str(context.ledger_file)},
         "desktop": desktop_state(),
@@ -67,9 +74,10 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:
             damaged(sqlite3.DatabaseError("; ".join(found)), ledger.path, checked=True)
         )
         return report
+    report["unlisted_folders"] = []
     if not args.no_ingest:
         try:
-            context.ingest(show_progress=False)
+            report["unlisted_folders"] = context.ingest(show_progress=False).unlisted_folders
         except LedgerError as exc:
             report["ledger"]["error"] = str(exc)
     try:
@@ -177,7 +185,11 @@ def run(args: argparse.Namespace) -> int:
     console.print("[bold]log roots[/bold]")
     for root in report["roots"]:
         mark = "[green]found[/green]" if root["exists"] else "[dim]missing[/dim]"
+        if root["exists"] and not root["readable"]:
+            mark = "[red]found, but this user cannot read it[/red]"
         console.print(f"  {root['agent']:<12} {esc(display_path(root['path']))}  {mark}")
+    for folder in report.get("unlisted_folders", []):
+        console.print(f"  [red]not read[/red] {esc(folder)}", soft_wrap=True)
     state = report["desktop"]
     if state is not None:
         entry = display_path(state["entry"]) if state["entry"] else "not installed"

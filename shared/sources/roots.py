@@ -162,10 +162,16 @@ def _wanted(agent: str, name: str) -> bool:
 
 
 def _walk(
-    agent: str, directory: str, seen: set[tuple[int, int]], out: list[os.DirEntry[str]]
+    agent: str,
+    directory: str,
+    seen: set[tuple[int, int]],
+    out: list[os.DirEntry[str]],
+    unlisted: list[str] | None,
 ) -> None:
     """Add the wanted files under `directory` (a real path) to `out`, following links; each
     directory is entered once, so a link back to a parent ends the walk instead of looping.
+    A folder that cannot be listed (no permission, an I/O error) goes to `unlisted`, with
+    why: its logs are missing from the totals, which the user must hear about.
 
     Listing the real path makes every entry that is not itself a link carry its real path
     already: no realpath() (an lstat per path component) per file."""
@@ -176,29 +182,33 @@ def _walk(
         seen.add((stat.st_dev, stat.st_ino))
         with os.scandir(directory) as listing:
             entries = list(listing)
-    except OSError:
+    except (FileNotFoundError, NotADirectoryError):
+        return  # gone since it was seen
+    except OSError as exc:
+        if unlisted is not None:
+            unlisted.append(f"{directory}: cannot list this folder ({exc.strerror or exc})")
         return
     for entry in entries:
         try:
             if entry.is_dir():
                 real = os.path.realpath(entry.path) if entry.is_symlink() else entry.path
-                _walk(agent, real, seen, out)
+                _walk(agent, real, seen, out, unlisted)
             elif _wanted(agent, entry.name) and entry.is_file():
                 out.append(entry)
         except OSError:
             continue
 
 
-def find_log_files(roots: list[LogRoot]) -> list[FoundFile]:
+def find_log_files(roots: list[LogRoot], unlisted: list[str] | None = None) -> list[FoundFile]:
     """Every log file under the roots as (agent, real path, stat); a file reached through
-    two roots (or a link) counts once."""
+    two roots (or a link) counts once. Folders that could not be listed go to `unlisted`."""
     seen: set[tuple[int, int]] = set()
     found: list[FoundFile] = []
     for root in roots:
         if not root.exists:
             continue
         entries: list[os.DirEntry[str]] = []
-        _walk(root.agent, os.path.realpath(root.path), set(), entries)
+        _walk(root.agent, os.path.realpath(root.path), set(), entries, unlisted)
         for entry in entries:
             try:
                 stat = entry.stat()

@@ -202,6 +202,39 @@ def test_unreadable_file_is_a_warning_not_a_stop(
     assert json.loads(capsys.readouterr().out)["unreadable_files"] == []
 
 
+def test_a_folder_that_cannot_be_listed_is_a_warning_not_silence(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A root or a subfolder (a session's `subagents/`) that cannot be listed used to drop
+    its logs without a word, and doctor still called the root "found"."""
+    _session("s-fine", [7]).write(_path(isolated_home, "s-fine"))
+    hidden = _path(isolated_home, "s-hidden").parent / "s-hidden" / "subagents"
+    _session("s-hidden", [100]).write(hidden / "agent-1.jsonl")
+    real_scandir = os.scandir
+
+    def failing_scandir(path):  # type: ignore[no-untyped-def]
+        if str(path) == str(hidden):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    # Tests run as root, so chmod cannot hide a folder: fail its listing instead.
+    monkeypatch.setattr(os, "scandir", failing_scandir)
+    assert main(["ingest"]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {hidden}: cannot list this folder (Permission denied)" in err
+    assert main(["doctor", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["unlisted_folders"] == [f"{hidden}: cannot list this folder (Permission denied)"]
+    assert main(["doctor"]) == 0
+    assert f"not read {hidden}: cannot list this folder" in " ".join(
+        capsys.readouterr().out.split()
+    )
+    # Listable again: its calls come in.
+    monkeypatch.setattr(os, "scandir", real_scandir)
+    assert main(["report", "daily", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["totals"]["output_tokens"] == 107
+
+
 def test_bad_config_falls_back_to_defaults_with_a_message(isolated_home: Path) -> None:
     _session("s-cfg", [100]).write(_path(isolated_home, "s-cfg"))
     config = isolated_home / "burnmeter-config" / "config.toml"
