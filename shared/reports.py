@@ -435,10 +435,12 @@ def sessions_report(ledger: Ledger, filters: Filters) -> dict[str, Any]:
 
 
 def repos_report(ledger: Ledger, filters: Filters) -> dict[str, Any]:
+    import json
+
     where, params = _event_range(filters)
     sql = f"""
         SELECT coalesce(s.repo, s.project_path, ''), count(DISTINCT e.session_id),
-               group_concat(DISTINCT e.model), {EVENT_SUMS}
+               json_group_array(DISTINCT e.model), {EVENT_SUMS}
         FROM usage_events e LEFT JOIN sessions s ON s.session_id = e.session_id
         WHERE {where} GROUP BY 1"""
     rows = []
@@ -451,7 +453,8 @@ def repos_report(ledger: Ledger, filters: Filters) -> dict[str, Any]:
             {
                 "repo": repo,
                 "sessions": session_count,
-                "models": sorted(set((models or "").split(","))),
+                # A JSON array, not group_concat's commas: a model name may hold a comma.
+                "models": sorted(json.loads(models)),
                 **row_totals.as_json(),
             }
         )

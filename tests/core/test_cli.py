@@ -544,3 +544,13 @@ def test_brackets_in_paths_and_hints_are_printed_as_written(isolated_home: Path)
     (malformed,) = [line for line in doctor.stdout.splitlines() if "malformed lines" in line]
     assert malformed.strip().endswith(str(path.relative_to(isolated_home)))
     assert "[slug]" in malformed
+
+
+def test_a_model_name_with_a_comma_stays_whole_in_the_repos_report(isolated_home: Path) -> None:
+    """The repos report joined its models with commas in SQL and split them again."""
+    session = ClaudeSession("s-odd", cwd="/home/dev/app")
+    session.reply(1, [text_block("x")], claude_usage(10, 100), model='my,weird "model"')
+    session.reply(2, [text_block("x")], claude_usage(10, 100), model="claude-haiku-4-5")
+    session.write(claude_project_dir(isolated_home / ".claude", "/home/dev/app") / "s.jsonl")
+    (repo,) = _json("report", "repos", "--json", "--no-insights")["repos"]
+    assert repo["models"] == ["claude-haiku-4-5", 'my,weird "model"']
