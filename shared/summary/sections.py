@@ -48,20 +48,41 @@ class Headline:
     lines: list[str] = field(default_factory=list)
 
 
+def _progress_note(summary: dict[str, Any]) -> str:
+    """Whether the week is not over yet (or not begun) when the summary is made: its
+    figures, and the change against a whole previous week, are then partial."""
+    from datetime import datetime
+
+    made = datetime.fromisoformat(summary["generated_at"].replace("Z", "+00:00"))
+    if made < datetime.fromisoformat(summary["start"]):
+        return "This week has not begun yet."
+    if made < datetime.fromisoformat(summary["end"]):
+        return (
+            f"This week is still in progress (it ends {summary['last_day']}): its figures, "
+            "and the change against the previous whole week, are partial."
+        )
+    return ""
+
+
 def headline(summary: dict[str, Any]) -> Headline:
     head = Headline(f"Agent cost, week {summary['week']}", span_text(summary))
+    progress = _progress_note(summary)
     if not summary["calls"]:
         previous = summary["previous_week"]
         head.lines = [
-            "No agent activity was recorded in this week.",
+            progress or "No agent activity was recorded in this week.",
             f"Previous week ({previous['week']}): {money(previous['cost_usd'])}.",
         ]
+        if progress and not progress.startswith("This week has not"):
+            head.lines.insert(1, "No agent activity was recorded in it so far.")
         return head
     head.cost = money(summary["cost_usd"])
     head.facts = (
         f"{tokens(summary['total_tokens'])} tokens · {plural(summary['calls'], 'model call')} · "
         f"{plural(summary['sessions'], 'session')}"
     )
+    if progress:
+        head.lines.append(progress)
     head.lines.append(change_text(summary) + ".")
     if summary.get("unpriced_calls"):
         names = ", ".join(
@@ -195,7 +216,8 @@ def _outcomes(summary: dict[str, Any]) -> Section:
         lines = ["None of the week's sessions ended in a commit found in git."]
     lines += [
         f"Uncommitted: {counts['uncommitted']} · no changes: {counts['no-changes']} · "
-        f"unknown (no git repository or no answer from git): {counts['unknown']}.",
+        f"unknown: {counts['unknown']} (git could not tell: a change that names no file, no "
+        "repository, no answer from git; `burnmeter report sessions` gives each reason).",
     ]
     return Section("Outcomes", lines=lines)
 

@@ -255,3 +255,40 @@ def test_a_model_with_no_price_is_shown_as_unpriced_never_as_zero(
     assert "2 calls used models with no known price (nova-9)" in markdown
     assert "count as $0" not in markdown
     assert "unpriced (2 calls)" in render(summary, "html")
+
+
+def test_unknown_outcomes_are_not_given_a_reason_they_do_not_have(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """The summary said every unknown outcome had "no git repository or no answer from
+    git", also for a session whose edit named no file."""
+    home = tmp_path / "home"
+    session = ClaudeSession(home, WEBSHOP)
+    session.call(datetime(2026, 11, 10, 9, tzinfo=UTC), model=HAIKU, tools=[("Edit", {})])
+    session.write()
+    ledger = open_ledger(tmp_path / "outcomes.sqlite")
+    env = {"HOME": str(home)}
+    ingest(ledger, claude_roots(env) + codex_roots(env))
+    summary = build_summary(ledger, settings, parse_week("2026-W46"), UTC_ZONE)
+    assert summary["outcomes"]["sessions"]["unknown"] == 1
+    line = next(line for line in render(summary, "md").splitlines() if "unknown:" in line)
+    assert "no git repository or no answer from git)" not in line
+    assert "unknown: 1 (git could not tell" in line and "report sessions" in line
+
+
+def test_a_week_not_over_yet_says_its_figures_are_partial(
+    ledger: Ledger, settings: Settings
+) -> None:
+    """The current week was compared with a whole previous week ("tokens -35.2% vs ...")
+    without a word, and a week not begun said only that no activity was recorded."""
+    week = parse_week("2026-W46")
+    during = build_summary(ledger, settings, week, BERLIN, now=datetime(2026, 11, 12, tzinfo=UTC))
+    text = render(during, "md")
+    assert "This week is still in progress (it ends 2026-11-15)" in text
+    after = build_summary(ledger, settings, week, BERLIN, now=datetime(2026, 11, 20, tzinfo=UTC))
+    assert "still in progress" not in render(after, "md")
+    before = build_summary(
+        ledger, settings, parse_week("2026-W50"), BERLIN, now=datetime(2026, 11, 20, tzinfo=UTC)
+    )
+    assert "This week has not begun yet." in render(before, "md")
+    assert "This week has not begun yet." in render(before, "html")
