@@ -57,20 +57,31 @@ def _money(value: float | None) -> str:
     return "" if value is None else f"${value:,.2f}"
 
 
-def _axis_money(value: float | None) -> str:
-    """Axis ticks: whole dollars once they are big enough, so wide axes stay legible."""
-    if value is None:
-        return ""
-    return f"${value:,.0f}" if abs(value) >= 10 else f"${value:,.2f}"
+def _axis_money(top: float) -> Any:
+    """Axis ticks in one format per chart: whole dollars when the axis reaches $10 (wide
+    axes stay legible), cents below; a mix read as `$9.00` under `$10`."""
+    whole = top >= 10
+
+    def tick(value: float | None) -> str:
+        if value is None:
+            return ""
+        return f"${value:,.0f}" if whole else f"${value:,.2f}"
+
+    return tick
 
 
-def _svg(chart: Any) -> str:
+def _svg(chart: Any, *, values_after_bars: bool = False) -> str:
     tree = chart.render_tree()
     for parent in tree.iter():
         for child in list(parent):
             tag = child.tag
             if tag is ET.Comment or (isinstance(tag, str) and tag.endswith("script")):
                 parent.remove(child)
+            elif values_after_bars and "value" in child.get("class", "").split():
+                # pygal centres a value on the bar's end, half of it on the bar's colour:
+                # start it just past the end instead.
+                child.set("text-anchor", "start")
+                child.set("x", f"{float(child.get('x', '0')) + 5:.2f}")
     svg: str = ET.tostring(tree, encoding="unicode")
     return svg
 
@@ -83,7 +94,6 @@ def _config(**overrides: Any) -> dict[str, Any]:
         "height": 320,
         "margin": 12,
         "truncate_label": -1,
-        "value_formatter": _axis_money,
         "formatter": _money,
         "legend_at_bottom": True,
         "legend_at_bottom_columns": 4,
@@ -100,7 +110,8 @@ def daily_cost_chart(days: Sequence[str], per_series: dict[str, list[float]]) ->
     """Cost per day, stacked by agent (or any series)."""
     import pygal
 
-    chart = pygal.StackedBar(**_config(margin_bottom=34))
+    top = max((sum(day) for day in zip(*per_series.values(), strict=True)), default=0.0)
+    chart = pygal.StackedBar(**_config(margin_bottom=34, value_formatter=_axis_money(top)))
     chart.x_labels = list(days)
     for name, values in per_series.items():
         chart.add(name, [value or None for value in values])
@@ -116,9 +127,13 @@ def ranked_cost_chart(rows: Sequence[tuple[str, float]]) -> str:
     if rest:
         shown.append(("other", rest))
     height = 60 + 32 * max(1, len(shown))
+    top = max((cost for _, cost in shown), default=0.0)
     chart = pygal.HorizontalBar(
         **_config(
             height=height,
+            # Room past the longest bar for its value.
+            range=(0, top * 1.15) if top > 0 else None,
+            value_formatter=_axis_money(top * 1.15),
             print_values=True,
             print_values_position="top",
             show_legend=False,
@@ -135,7 +150,7 @@ def ranked_cost_chart(rows: Sequence[tuple[str, float]]) -> str:
             for index, (_, cost) in enumerate(ordered)
         ],
     )
-    return _svg(chart)
+    return _svg(chart, values_after_bars=True)
 
 
 def share_chart(rows: Sequence[tuple[str, float]]) -> str:
