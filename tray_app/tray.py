@@ -1,9 +1,12 @@
-"""The tray icon and its menu. The menu is rebuilt each time it opens, from the latest
-snapshot, so it never shows stale numbers."""
+"""The tray icon and its menu. The menu's lines follow the latest snapshot: they are
+updated in place, even while the menu is open, so it never shows stale numbers."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from dataclasses import dataclass
+from typing import Literal
+
+from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
@@ -18,6 +21,8 @@ from tray_app.texts import (
     tooltip_text,
     totals_lines,
 )
+
+OVERVIEW = DashboardTarget("overview")
 
 
 def meter_state(snap: TraySnapshot | None, meter_mode: str, *, paused: bool) -> MeterState:
@@ -43,6 +48,44 @@ def as_menu_text(text: str) -> str:
     return text.replace("&", "&&")
 
 
+@dataclass(frozen=True)
+class MenuLine:
+    """One line above the menu's fixed commands: a section heading, a line that opens the
+    dashboard at `target` when clicked, or one that opens Settings."""
+
+    text: str
+    kind: Literal["section", "dashboard", "settings"] = "dashboard"
+    target: DashboardTarget = OVERVIEW
+
+
+def menu_lines(snap: TraySnapshot | None, status_line: str = "") -> list[MenuLine]:
+    """What the menu says about `snap`, above Open dashboard, Settings… and Quit."""
+    lines = [MenuLine(status_line)] if status_line else []
+    if snap is None:
+        return [*lines, MenuLine("Reading the ledger…")]
+    if snap.running:
+        lines.append(MenuLine("Running sessions", "section"))
+        lines.extend(
+            MenuLine(
+                session_line(s, snap.taken_ms), target=DashboardTarget("sessions", s.session_id)
+            )
+            for s in snap.running
+        )
+    else:
+        lines.append(MenuLine("No running sessions"))
+    lines.append(MenuLine("Spend", "section"))
+    lines.extend(MenuLine(line) for line in totals_lines(snap))
+    if snap.block is not None:
+        lines.append(MenuLine(block_line(snap.block, snap.taken_ms)))
+    lines.extend(MenuLine(plan_limit_line(limit, snap.taken_ms)) for limit in snap.plan_limits)
+    if snap.budgets:
+        lines.append(MenuLine("Budgets", "section"))
+        lines.extend(MenuLine(budget_line(budget)) for budget in snap.budgets)
+    else:
+        lines.append(MenuLine("No budgets set (Settings…)", "settings"))
+    return lines
+
+
 class MeterTray(QSystemTrayIcon):
     open_dashboard = Signal(object)  # DashboardTarget
     open_settings = Signal()
@@ -58,12 +101,25 @@ class MeterTray(QSystemTrayIcon):
         self.meter_mode = "today"
         self.status_line = ""  # e.g. import progress, shown atop the menu
         self.state = MeterState()
-        self._menu = QMenu()
-        self._menu.aboutToShow.connect(self.rebuild_menu)
-        self._menu.aboutToShow.connect(self.menu_opened.emit)
-        self.setContextMenu(self._menu)
+        self._lines: list[MenuLine] = []
+        self._line_actions: list[QAction] = []
+        menu = self._menu = QMenu()
+        # The fixed commands; the snapshot's lines go above this separator.
+        self._commands_start = menu.addSeparator()
+        menu.addAction("Open dashboard").triggered.connect(
+            lambda: self.open_dashboard.emit(OVERVIEW)
+        )
+        menu.addAction("Export weekly summary…").triggered.connect(self.export_summary.emit)
+        menu.addAction("Settings…").triggered.connect(self.open_settings.emit)
+        self._pause = menu.addAction("Pause watching")
+        self._pause.setCheckable(True)
+        self._pause.toggled.connect(self.pause_toggled.emit)
+        menu.addSeparator()
+        menu.addAction("Quit").triggered.connect(self.quit_requested.emit)
+        menu.aboutToShow.connect(self.update_menu)
+        menu.aboutToShow.connect(self.menu_opened.emit)
+        self.setContextMenu(menu)
         self.activated.connect(self._on_activated)
-        self.rebuild_menu()
         self.show_state()
 
     @property
@@ -73,8 +129,6 @@ class MeterTray(QSystemTrayIcon):
     def update_snapshot(self, snap: TraySnapshot | None) -> None:
         self.snapshot = snap
         self.show_state()
-        if self._menu.isVisible():
-            self.rebuild_menu()
 
     def show_state(self) -> None:
         self.state = meter_state(self.snapshot, self.meter_mode, paused=self.paused)
@@ -87,58 +141,41 @@ class MeterTray(QSystemTrayIcon):
         if self.status_line:
             tip += "\n" + self.status_line
         self.setToolTip(tip)
+        self.update_menu()
 
-    def rebuild_menu(self) -> None:
-        menu = self._menu
-        menu.clear()
-        snap = self.snapshot
-        if self.status_line:
-            self._info(self.status_line)
-        if snap is None:
-            self._info("Reading the ledger…")
-        else:
-            if snap.running:
-                menu.addSection("Running sessions")
-                for session in snap.running:
-                    action = menu.addAction(as_menu_text(session_line(session, snap.taken_ms)))
-                    target = DashboardTarget("sessions", session.session_id)
-                    action.triggered.connect(lambda _=False, t=target: self.open_dashboard.emit(t))
-            else:
-                self._info("No running sessions")
-            menu.addSection("Spend")
-            for line in totals_lines(snap):
-                self._info(line)
-            if snap.block is not None:
-                self._info(block_line(snap.block, snap.taken_ms))
-            for limit in snap.plan_limits:
-                self._info(plan_limit_line(limit, snap.taken_ms))
-            if snap.budgets:
-                menu.addSection("Budgets")
-                for budget in snap.budgets:
-                    self._info(budget_line(budget))
-            else:
-                self._menu.addAction("No budgets set (Settings…)").triggered.connect(
-                    self.open_settings.emit
-                )
-        menu.addSeparator()
-        dashboard = menu.addAction("Open dashboard")
-        dashboard.triggered.connect(lambda: self.open_dashboard.emit(DashboardTarget("overview")))
-        menu.addAction("Export weekly summary…").triggered.connect(self.export_summary.emit)
-        menu.addAction("Settings…").triggered.connect(self.open_settings.emit)
-        pause = menu.addAction("Pause watching")
-        pause.setCheckable(True)
-        pause.setChecked(self.paused)
-        pause.toggled.connect(self.pause_toggled.emit)
-        menu.addSeparator()
-        menu.addAction("Quit").triggered.connect(self.quit_requested.emit)
+    def update_menu(self) -> None:
+        """Bring the menu's lines up to date by changing its actions in place, adding or
+        removing only those beyond the common length: the menu may be open, and a menu
+        cleared while open closes at the mouse button's release (right after it opened,
+        since opening it asks for a new snapshot)."""
+        lines = menu_lines(self.snapshot, self.status_line)
+        actions = self._line_actions
+        for index, line in enumerate(lines):
+            if index == len(actions):
+                action = QAction(self._menu)
+                action.triggered.connect(lambda _=False, i=index: self._line_clicked(i))
+                self._menu.insertAction(self._commands_start, action)
+                actions.append(action)
+            action = actions[index]
+            action.setSeparator(line.kind == "section")
+            action.setText(as_menu_text(line.text))
+        for action in actions[len(lines) :]:
+            self._menu.removeAction(action)
+            action.deleteLater()
+        del actions[len(lines) :]
+        self._lines = lines
+        with QSignalBlocker(self._pause):
+            self._pause.setChecked(self.paused)
 
-    def _info(self, text: str) -> QAction:
-        """A line of information. Kept enabled, since greyed-out text is hard to read at a
-        glance; clicking it opens the dashboard."""
-        action = self._menu.addAction(as_menu_text(text))
-        action.triggered.connect(lambda: self.open_dashboard.emit(DashboardTarget("overview")))
-        return action
+    def _line_clicked(self, index: int) -> None:
+        """A line of information was clicked. They are kept enabled, since greyed-out text
+        is hard to read at a glance; most open the dashboard."""
+        line = self._lines[index]
+        if line.kind == "settings":
+            self.open_settings.emit()
+        elif line.kind == "dashboard":
+            self.open_dashboard.emit(line.target)
 
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason == QSystemTrayIcon.ActivationReason.Trigger:
-            self.open_dashboard.emit(DashboardTarget("overview"))
+            self.open_dashboard.emit(OVERVIEW)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from PySide6.QtCore import QPoint
 from pytestqt.qtbot import QtBot
 
 from shared.insights.blocks import Block
@@ -157,7 +158,7 @@ def test_pause_is_shown_checked_after_toggling(qtbot: QtBot) -> None:
     tray = MeterTray()
     tray.paused = True
     tray.update_snapshot(snapshot())
-    tray.rebuild_menu()
+    tray.update_menu()
     pause = next(a for a in tray.menu.actions() if a.text() == "Pause watching")
     assert pause.isCheckable() and pause.isChecked()
     assert tray.toolTip().startswith("burnmeter (paused)")
@@ -174,3 +175,31 @@ def test_an_ampersand_in_a_project_name_is_shown_as_written(qtbot: QtBot) -> Non
     tray.menu.aboutToShow.emit()
     shown = [action.iconText() for action in tray.menu.actions()]
     assert "claude-code · opus-4-5 · R&D tools · 1 min · $1.00" in shown
+
+
+def test_an_open_menu_is_updated_in_place_and_stays_open(qtbot: QtBot) -> None:
+    """Opening the menu asks for a new snapshot, which arrives while it is open: a menu
+    cleared and filled again then closed at the mouse button's release, ~0.1 s after it
+    opened. Its actions are now changed in place, never cleared."""
+    tray = MeterTray()
+    tray.update_snapshot(snapshot())
+    tray.menu.popup(QPoint(100, 100))
+    qtbot.waitUntil(tray.menu.isVisible)
+    before = tray.menu.actions()
+    tray.update_snapshot(snapshot(today_usd=13.0))
+    assert tray.menu.isVisible()
+    assert tray.menu.actions() == before
+    assert "Today: $13.00" in texts(tray)
+
+    # A session that ends while the menu is open loses its line; the rest stay.
+    commands = before[-7:]
+    tray.update_snapshot(snapshot(running=[], budgets=[]))
+    assert tray.menu.isVisible()
+    assert tray.menu.actions()[-7:] == commands
+    lines = texts(tray)
+    assert "No running sessions" in lines
+    assert not any("opus-4-5" in line for line in lines)
+    actions = {a.text(): a for a in tray.menu.actions()}
+    with qtbot.waitSignal(tray.open_settings):
+        actions["No budgets set (Settings…)"].trigger()
+    tray.menu.hide()

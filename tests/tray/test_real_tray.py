@@ -231,3 +231,73 @@ def test_tray_docks_and_paints_the_meter_in_a_real_tray_host(
     assert code == 0, output
     assert "writer: True" in output
     assert "Traceback" not in output
+
+
+def open_menus(display: str) -> list[tuple[int, int, int, int]]:
+    """burnmeter's mapped top-level windows outside the tray panel that look like its menu."""
+    found = []
+    for line in window_tree(display).splitlines():
+        match = GEOMETRY.search(line)
+        if '"burnmeter"' not in line or not line.startswith("     0x") or not match:
+            continue
+        w, h, x, y = map(int, match.groups())
+        info = subprocess.run(
+            ["xwininfo", "-id", line.split()[0]],
+            env={**os.environ, "DISPLAY": display},
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        if w > 100 and "IsViewable" in info:
+            found.append((x, y, w, h))
+    return found
+
+
+def xdotool(display: str, *args: str) -> None:
+    subprocess.run(["xdotool", *args], env={**os.environ, "DISPLAY": display}, check=True)
+
+
+def test_the_menu_stays_open_when_the_snapshot_it_asked_for_arrives(
+    qapp: object,
+    display: str,
+    history: Path,
+    roots: list[LogRoot],
+    ledger_file: Path,
+    tmp_path: Path,
+) -> None:
+    """A right click opens the menu, which asks for a new snapshot; it arrived a few ms
+    later and the menu, cleared and filled again, closed at the button's release."""
+    if shutil.which("xdotool") is None:
+        require_tools()
+        pytest.skip("needs xdotool (Debian: xdotool)")
+    ingest_now(roots, ledger_file)
+    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+    log_file = (tmp_path / "tray.log").open("w")
+    tray = subprocess.Popen(
+        [sys.executable, "-m", "shared", "tray", "--verbose"],
+        env=env,
+        cwd=REPO,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        box = wait_for(lambda: docked_icon(display), 30, "the icon to dock")
+        assert isinstance(box, tuple)
+        x, y, w, h = box
+        time.sleep(1)  # the first snapshot and import are done
+        xdotool(display, "mousemove", str(x + w // 2), str(y + h // 2), "mousedown", "3")
+        wait_for(lambda: open_menus(display), 10, "the menu to open")
+        time.sleep(0.2)
+        xdotool(display, "mouseup", "3")
+        time.sleep(1.5)
+        assert open_menus(display), "the menu closed by itself"
+        screenshot(display, tmp_path / "menu.png")
+        xdotool(display, "key", "Escape")
+        wait_for(lambda: not open_menus(display), 10, "Escape to close the menu")
+    finally:
+        tray.send_signal(signal.SIGTERM)
+        code = tray.wait(timeout=20)
+        log_file.close()
+    output = (tmp_path / "tray.log").read_text()
+    assert code == 0, output
+    assert "Traceback" not in output
