@@ -105,8 +105,11 @@ def _describe(report: dict[str, Any], context: Any, ledger: Any) -> None:
     )
     agents = {}
     for agent, files, missing, lines, rejected in conn.execute(
-        "SELECT agent, count(*), sum(missing), sum(lines), sum(rejected_lines) FROM sources "
-        "GROUP BY agent"
+        # Lines of the files still there: a rollout moved to archived_sessions/ is a new
+        # file read again (its calls deduplicated), and counting the old path's lines too
+        # showed its lines twice.
+        "SELECT agent, count(*), sum(missing), sum(CASE WHEN missing = 0 THEN lines END), "
+        "sum(CASE WHEN missing = 0 THEN rejected_lines END) FROM sources GROUP BY agent"
     ):
         agents[agent] = {
             "files": files,

@@ -489,3 +489,22 @@ def test_a_damaged_archive_is_named_whole_by_doctor(isolated_home: Path) -> None
     (at,) = [index for index, line in enumerate(lines) if "unreadable" in line]
     assert lines[at].strip() == f"unreadable ~/.codex/archived_sessions/{name}"
     assert lines[at + 1].strip().startswith("not a readable zstd file (zstd decompress error")
+
+
+def test_doctor_counts_the_lines_of_a_moved_rollout_once(isolated_home: Path) -> None:
+    """Codex moves a finished rollout to archived_sessions/: its calls were deduplicated,
+    but doctor added the old path's lines to the new one's."""
+    rollout = CodexRollout("019c-moved", started=0)
+    rollout.turn(1)
+    rollout.call(2, 1000, 10)
+    rollout.call(3, 2000, 20)
+    live = rollout.write(codex_rollout_path(isolated_home / ".codex", rollout))
+    assert run_cli("ingest").returncode == 0
+    before = json.loads(run_cli("doctor", "--json").stdout)["agents"]["codex"]
+    archived = codex_rollout_path(isolated_home / ".codex", rollout, folder="archived_sessions")
+    archived.parent.mkdir(parents=True, exist_ok=True)
+    live.rename(archived)
+    after = json.loads(run_cli("doctor", "--json").stdout)["agents"]["codex"]
+    assert after["calls"] == before["calls"] == 2
+    assert after["lines"] == before["lines"] == len(archived.read_bytes().splitlines())
+    assert after["files_gone"] == 1
