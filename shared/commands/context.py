@@ -133,12 +133,15 @@ def where_we_looked(roots: list[LogRoot]) -> str:
     for root in roots:
         state = "found" if root.exists else "missing"
         lines.append(f"  {root.agent:<12} {display_path(root.path)} ({state})")
-    lines.append(
-        "Point it elsewhere with CLAUDE_CONFIG_DIR=/path/to/.claude or CODEX_HOME=/path/to/.codex "
-        "(comma-separated for several), or [roots] in the config file; "
-        "try `burnmeter report daily --demo` to see the bundled demo history."
-    )
+    lines.append(POINT_ELSEWHERE)
     return "\n".join(lines)
+
+
+POINT_ELSEWHERE = (
+    "Point it elsewhere with CLAUDE_CONFIG_DIR=/path/to/.claude or CODEX_HOME=/path/to/.codex "
+    "(comma-separated for several), or [roots] in the config file; "
+    "try `burnmeter report daily --demo` to see the bundled demo history."
+)
 
 
 def stdout_is_terminal() -> bool:

@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from shared import __version__, desktop
-from shared.commands.context import add_demo_flag, make_context
+from shared.commands.context import POINT_ELSEWHERE, add_demo_flag, make_context
 from shared.commands.render import print_json
 from shared.ingest import display_path
 from shared.ledger import SCHEMA_VERSION, LedgerError, damaged
@@ -210,6 +210,7 @@ def run(args: argparse.Namespace) -> int:
     console.print("[bold]agents[/bold]")
     if not report["agents"]:
         console.print("  no log files found yet")
+        console.print(f"  {esc(POINT_ELSEWHERE)}")
     for agent, stats in report["agents"].items():
         console.print(
             f"  {agent:<12} {stats.get('files', 0):,} files ({stats.get('files_gone') or 0} gone), "

@@ -1,44 +1,78 @@
--- Headless Neovim: attach `burnmeter lsp` through resources/editors/neovim/burnmeter.lua
--- to the file named in $BURNMETER_TEST_FILE and write the code lens titles it shows to
--- $BURNMETER_TEST_OUT (one a line), or "ERROR: ..." if none came.
-package.path = os.getenv("BURNMETER_NVIM_LUA") .. "/?.lua;" .. package.path
-local burnmeter = require("burnmeter")
-burnmeter.config.cmd = { os.getenv("BURNMETER_TEST_PYTHON"), "-m", "shared", "lsp" }
-local out = assert(io.open(os.getenv("BURNMETER_TEST_OUT"), "w"))
+-- Headless Neovim started with the README's set-up (~/.config/nvim/init.lua calls
+-- require("burnmeter").setup(), ~/.config/nvim/lua/burnmeter.lua is the shipped module)
+-- and the file in $BURNMETER_TEST_FILE on its command line. Waits for the code lens that
+-- Neovim itself fetches and shows (this script never asks for one), opens the files in
+-- $BURNMETER_TEST_MORE (separated by "|") the same way, and writes what it saw to
+-- $BURNMETER_TEST_OUT as JSON (files under $BURNMETER_TEST_NO_LENS get no lens: for those it
+-- waits only for an initialised client): {"lenses": {path: [title, ...]}, "clients": [{"id": ..,
+-- "root": .., "folders": [..]}]}.
+local out_path = os.getenv("BURNMETER_TEST_OUT")
 
-vim.cmd("edit " .. vim.fn.fnameescape(os.getenv("BURNMETER_TEST_FILE")))
-local bufnr = vim.api.nvim_get_current_buf()
-local client_id = burnmeter.attach(bufnr)
-local ready = vim.wait(30000, function()
-  local client = vim.lsp.get_client_by_id(client_id)
-  return client ~= nil and client.initialized == true
-end, 50)
-if not ready then
-  out:write("ERROR: the server did not initialize\n")
-  out:close()
-  vim.cmd("qa!")
-end
-
--- The lenses as Neovim's own code lens support fetches and stores them.
-vim.lsp.codelens.refresh()
-local titles = {}
-vim.wait(15000, function()
+local function titles(bufnr)
+  local found = {}
   for _, lens in ipairs(vim.lsp.codelens.get(bufnr) or {}) do
     if lens.command and lens.command.title then
-      table.insert(titles, lens.command.title)
+      table.insert(found, lens.command.title)
     end
   end
-  return #titles > 0
-end, 100)
-if #titles == 0 then
-  out:write("ERROR: no code lens\n")
+  return found
 end
-for _, title in ipairs(titles) do
-  out:write(title .. "\n")
+
+local function clients()
+  if vim.lsp.get_clients then
+    return vim.lsp.get_clients()
+  end
+  return vim.lsp.get_active_clients()
 end
+
+local function client_ready(bufnr)
+  for _, client in ipairs(clients()) do
+    if client.initialized and vim.lsp.buf_is_attached(bufnr, client.id) then
+      return true
+    end
+  end
+  return false
+end
+
+local no_lens = os.getenv("BURNMETER_TEST_NO_LENS") or "\0"
+local result = { lenses = {}, clients = {} }
+local function visit(bufnr)
+  local path = vim.api.nvim_buf_get_name(bufnr)
+  if vim.startswith(path, no_lens) then
+    vim.wait(30000, function()
+      return client_ready(bufnr)
+    end, 50)
+  else
+    vim.wait(30000, function()
+      return #titles(bufnr) > 0
+    end, 50)
+  end
+  result.lenses[path] = titles(bufnr)
+end
+
+visit(vim.api.nvim_get_current_buf())
+for _, path in ipairs(vim.split(os.getenv("BURNMETER_TEST_MORE") or "", "|", { plain = true })) do
+  if path ~= "" then
+    vim.cmd("edit " .. vim.fn.fnameescape(path))
+    visit(vim.api.nvim_get_current_buf())
+  end
+end
+
+for _, client in ipairs(clients()) do
+  local folders = {}
+  for _, folder in ipairs(client.workspace_folders or {}) do
+    table.insert(folders, vim.uri_to_fname(folder.uri))
+  end
+  table.insert(result.clients, { id = client.id, root = client.config.root_dir, folders = folders })
+end
+
+local out = assert(io.open(out_path, "w"))
+out:write(vim.fn.json_encode(result))
 out:close()
-vim.lsp.stop_client(client_id)
-vim.wait(3000, function()
-  return vim.lsp.get_client_by_id(client_id) == nil
+for _, client in ipairs(clients()) do
+  client.stop()
+end
+vim.wait(5000, function()
+  return #clients() == 0
 end, 50)
 vim.cmd("qa!")

@@ -1,13 +1,17 @@
-"""End to end with a real editor: headless Neovim (Debian's package) attaches
-`burnmeter lsp` with the README's Neovim config to a file a fixture session touched and
-reads the code lens it displays."""
+"""End to end with a real editor: headless Neovim (Debian's package, 0.7 here as in CI)
+set up exactly as the README says (resources/editors/neovim/burnmeter.lua in
+~/.config/nvim/lua/, `require("burnmeter").setup()` in init.lua, `burnmeter` on PATH)
+opens files a fixture session touched and shows their code lens by itself."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,27 +19,75 @@ from tests.conftest import REPO_ROOT
 from tests.lsp.conftest import Workspace, server_env
 
 NVIM = shutil.which("nvim")
+pytestmark = pytest.mark.skipif(
+    NVIM is None, reason="neovim is not installed (apt-get install neovim)"
+)
 
 
-@pytest.mark.skipif(NVIM is None, reason="neovim is not installed (apt-get install neovim)")
-def test_neovim_shows_the_code_lens_of_a_touched_file(workspace: Workspace, tmp_path: Path) -> None:
+def run_readme_setup(
+    workspace: Workspace, tmp_path: Path, files: list[Path], no_lens: Path | None = None
+) -> dict[str, Any]:
+    """Open `files` in a headless Neovim configured as the README says (those under
+    `no_lens` are not waited on for a lens); what it showed."""
     assert NVIM is not None
-    out = tmp_path / "lenses.txt"
+    config = Path(os.environ["XDG_CONFIG_HOME"]) / "nvim"
+    (config / "lua").mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "resources" / "editors" / "neovim" / "burnmeter.lua", config / "lua")
+    (config / "init.lua").write_text('require("burnmeter").setup()\n')
+    # `burnmeter` on PATH: this checkout's, run by the test's Python.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "burnmeter"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m shared "$@"\n')
+    shim.chmod(0o755)
+    out = tmp_path / "seen.json"
     env = server_env(workspace.root)
     env.update(
-        BURNMETER_NVIM_LUA=str(REPO_ROOT / "resources" / "editors" / "neovim"),
-        BURNMETER_TEST_PYTHON=sys.executable,
-        BURNMETER_TEST_FILE=str(workspace.main_py),
+        PATH=f"{bin_dir}{os.pathsep}{env['PATH']}",
         BURNMETER_TEST_OUT=str(out),
+        BURNMETER_TEST_MORE="|".join(str(path) for path in files[1:]),
         XDG_STATE_HOME=str(tmp_path / "state"),
     )
-    script = Path(__file__).with_name("nvim_codelens.lua")
+    if no_lens is not None:
+        env["BURNMETER_TEST_NO_LENS"] = str(no_lens)
+    script = Path(__file__).with_name("nvim_readme_setup.lua")
     done = subprocess.run(
-        [NVIM, "--headless", "-u", "NONE", "-i", "NONE", "-c", f"luafile {script}"],
-        env=env, cwd=workspace.folder, capture_output=True, text=True, timeout=120,
+        [NVIM, "--headless", "-i", "NONE", "-c", f"luafile {script}", str(files[0])],
+        env=env, cwd=workspace.folder, capture_output=True, text=True, timeout=150,
     )  # fmt: skip
-    assert out.exists(), done.stderr
-    lines = out.read_text().splitlines()
-    assert lines, done.stderr
-    assert not lines[0].startswith("ERROR"), (lines, done.stderr)
-    assert "agent spend · 1 session · opus-4-7 2h ago" in lines[0]
+    assert out.exists(), (done.stdout, done.stderr)
+    seen: dict[str, Any] = json.loads(out.read_text())
+    return seen
+
+
+def test_the_readme_setup_shows_the_code_lens_of_a_touched_file(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    seen = run_readme_setup(workspace, tmp_path, [workspace.main_py])
+    lenses = seen["lenses"][str(workspace.main_py)]
+    assert lenses, seen
+    assert "agent spend · 1 session · opus-4-7 2h ago" in lenses[0]
+
+
+def test_the_readme_setup_runs_one_server_per_git_root(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    (workspace.folder / ".git").mkdir()
+    # A worktree (or submodule) has a `.git` file: a workspace of its own.
+    worktree = workspace.folder / "worktree"
+    worktree.mkdir()
+    (worktree / ".git").write_text("gitdir: /elsewhere/.git/worktrees/w\n")
+    loose = worktree / "deep" / "loose.py"
+    loose.parent.mkdir()
+    loose.write_text("x = 1\n")
+    seen = run_readme_setup(
+        workspace, tmp_path, [workspace.main_py, workspace.util_py, loose], no_lens=worktree
+    )
+    # One server for the two files of the repo (rooted at it, not at src/), one for the
+    # worktree.
+    roots = sorted(client["root"] for client in seen["clients"])
+    assert roots == sorted([str(workspace.folder), str(worktree)]), seen
+    for client in seen["clients"]:
+        assert client["folders"] == [client["root"]], seen
+    assert seen["lenses"][str(workspace.main_py)], seen
+    assert seen["lenses"][str(workspace.util_py)], seen

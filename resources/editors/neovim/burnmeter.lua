@@ -1,5 +1,5 @@
--- burnmeter for Neovim's built-in LSP client. Put this file in your config's lua/ folder
--- and `require("burnmeter").setup()` (or copy the body into init.lua).
+-- burnmeter for Neovim's built-in LSP client (Neovim 0.7+). Put this file in your config's
+-- lua/ folder and `require("burnmeter").setup()` (or copy the body into init.lua).
 local M = {}
 
 M.config = {
@@ -8,37 +8,124 @@ M.config = {
   init_options = { codeLens = true, hover = true, tierHints = true, progress = true },
 }
 
--- Attach to every file buffer; the workspace is the buffer's git root (or its folder).
+local uv = vim.uv or vim.loop
+
+-- Neovim 0.7 has no vim.lsp.start: one client per workspace root, reused for every buffer
+-- in it ({root = client id}).
+local clients_by_root = {}
+
+-- The buffer's workspace: the nearest folder above it with a `.git` (a folder, or a file
+-- in a worktree or submodule), else the file's own folder. Plain filesystem checks, since
+-- vim.fs is Neovim 0.8+.
+function M.root_dir(path)
+  local start = vim.fn.fnamemodify(path, ":p:h")
+  local dir = start
+  while true do
+    if uv.fs_stat(dir .. "/.git") then
+      return dir
+    end
+    local parent = vim.fn.fnamemodify(dir, ":h")
+    if parent == dir then
+      return start
+    end
+    dir = parent
+  end
+end
+
+local function buffer_clients(bufnr)
+  if vim.lsp.get_clients then -- Neovim 0.10+
+    return vim.lsp.get_clients({ bufnr = bufnr, name = M.config.name })
+  end
+  local clients = {}
+  for _, client in pairs(vim.lsp.buf_get_clients(bufnr)) do
+    if client.name == M.config.name then
+      table.insert(clients, client)
+    end
+  end
+  return clients
+end
+
+-- Whether an initialised burnmeter client serves the buffer. Refreshing code lenses
+-- before that is lost, and on Neovim 0.7 it blocks every later refresh of the buffer.
+function M.ready(bufnr)
+  for _, client in ipairs(buffer_clients(bufnr)) do
+    if client.initialized == true then
+      return true
+    end
+  end
+  return false
+end
+
+-- Fetch and show the buffer's code lenses, once its client is ready.
+function M.refresh(bufnr)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  if not vim.api.nvim_buf_is_loaded(bufnr) or not M.ready(bufnr) then
+    return
+  end
+  -- 0.7-0.9 refresh the current buffer only; 0.10+ take { bufnr }.
+  vim.api.nvim_buf_call(bufnr, function()
+    pcall(vim.lsp.codelens.refresh, { bufnr = bufnr })
+  end)
+end
+
+-- Attach burnmeter to a file buffer; returns the client id.
 function M.attach(bufnr)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
   local path = vim.api.nvim_buf_get_name(bufnr)
-  if path == "" then
+  if path == "" or vim.api.nvim_buf_get_option(bufnr, "buftype") ~= "" then
     return nil
   end
-  local root = vim.fs and vim.fs.find and vim.fs.find(".git", { path = path, upward = true })[1]
-  local root_dir = root and vim.fn.fnamemodify(root, ":h") or vim.fn.fnamemodify(path, ":h")
-  local config = vim.tbl_extend("force", M.config, { root_dir = root_dir })
-  if vim.lsp.start then -- Neovim 0.8+
+  local root_dir = M.root_dir(path)
+  local config = vim.tbl_extend("force", M.config, {
+    root_dir = root_dir,
+    on_attach = function(client, attached)
+      M.refresh(attached)
+      if M.config.on_attach then
+        M.config.on_attach(client, attached)
+      end
+    end,
+  })
+  if vim.lsp.start then -- Neovim 0.8+: reuses the client of the same name and root
     return vim.lsp.start(config, { bufnr = bufnr })
   end
-  config.workspace_folders = { { uri = vim.uri_from_fname(root_dir), name = root_dir } }
-  local client_id = vim.lsp.start_client(config) -- Neovim 0.7
-  vim.lsp.buf_attach_client(bufnr, client_id)
+  local client_id = clients_by_root[root_dir]
+  if client_id == nil or vim.lsp.get_client_by_id(client_id) == nil then
+    config.workspace_folders = { { uri = vim.uri_from_fname(root_dir), name = root_dir } }
+    config.on_exit = function()
+      if clients_by_root[root_dir] == client_id then
+        clients_by_root[root_dir] = nil
+      end
+    end
+    client_id = vim.lsp.start_client(config)
+    clients_by_root[root_dir] = client_id
+  end
+  if client_id ~= nil then
+    vim.lsp.buf_attach_client(bufnr, client_id)
+  end
   return client_id
 end
 
 function M.setup()
+  local group = vim.api.nvim_create_augroup("burnmeter", { clear = true })
   vim.api.nvim_create_autocmd("BufReadPost", {
+    group = group,
     callback = function(args)
       M.attach(args.buf)
     end,
   })
-  -- Show code lenses (agent cost per file) and keep them fresh.
+  -- Keep code lenses (agent cost per file) fresh; the first comes with on_attach.
   vim.api.nvim_create_autocmd({ "BufEnter", "CursorHold", "InsertLeave" }, {
-    callback = function()
-      pcall(vim.lsp.codelens.refresh)
+    group = group,
+    callback = function(args)
+      M.refresh(args.buf)
     end,
   })
+  -- Buffers read before setup() ran (a lazily loaded config).
+  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(bufnr) then
+      M.attach(bufnr)
+    end
+  end
 end
 
 return M
