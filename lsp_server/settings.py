@@ -20,8 +20,10 @@ class LspSettings(BaseModel):
     progress: bool = True
 
 
-# Keys that travel with the settings but are not settings.
-NOT_SETTINGS = ("token",)
+# Keys that travel with the settings but are not the server's: the TCP token, and the VS
+# Code extension's `burnmeter.path` (the executable), which vscode-languageclient sends
+# with the rest of the `burnmeter` section.
+NOT_SETTINGS = ("token", "path")
 
 
 def settings_section(raw: Any) -> Any:

@@ -3,6 +3,7 @@ keyring or a 0600 file) and settings validation, through real server processes."
 
 from __future__ import annotations
 
+import json
 import socket
 import stat
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 
+from tests.conftest import REPO_ROOT
 from tests.lsp.conftest import Workspace, server_env, start_client, wait_until
 from tests.lsp.rpc import Peer
 
@@ -186,3 +188,52 @@ def test_demo_serves_the_bundled_history(workspace: Workspace) -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def vscode_section(**changes: object) -> dict[str, object]:
+    """What vscode-languageclient sends for `synchronize.configurationSection: "burnmeter"`:
+    the whole section, the extension's own `path` included."""
+    section: dict[str, object] = {
+        "path": "burnmeter", "codeLens": True, "hover": True, "tierHints": True,
+        "progress": False, "statusSessions": 10, "runningMinutes": 10,
+    }  # fmt: skip
+    section.update(changes)
+    return {"burnmeter": section}
+
+
+async def test_the_vscode_extensions_settings_section_is_accepted(workspace: Workspace) -> None:
+    client = await start_client(workspace, "visual-studio-code")
+    try:
+        params = types.CodeLensParams(
+            text_document=types.TextDocumentIdentifier(uri=workspace.uri(workspace.main_py))
+        )
+        assert await client.text_document_code_lens_async(params)
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings=vscode_section(codeLens=False))
+        )
+        # Notifications are handled in order: the request after it sees the new settings.
+        assert not await client.text_document_code_lens_async(params)
+        assert not client.messages, [m.message for m in client.messages]
+    finally:
+        await client.shutdown_session()
+        await client.stop()
+
+
+def test_the_vscode_settings_schema_agrees_with_the_server() -> None:
+    import annotated_types
+
+    from lsp_server.settings import NOT_SETTINGS, LspSettings
+
+    package = json.loads((REPO_ROOT / "resources/editors/vscode/package.json").read_text())
+    schema = package["contributes"]["configuration"]["properties"]
+    fields = {field.alias or name: field for name, field in LspSettings.model_fields.items()}
+    vscode_keys = {key.removeprefix("burnmeter.") for key in schema}
+    assert vscode_keys - set(NOT_SETTINGS) == set(fields)
+    for key, field in fields.items():
+        prop = schema[f"burnmeter.{key}"]
+        assert prop["type"] == {bool: "boolean", int: "integer"}[field.annotation], key
+        ge = [m.ge for m in field.metadata if isinstance(m, annotated_types.Ge)]
+        le = [m.le for m in field.metadata if isinstance(m, annotated_types.Le)]
+        bounds = {"minimum": ge[0] if ge else None, "maximum": le[0] if le else None}
+        for bound, value in bounds.items():
+            assert prop.get(bound) == value, (key, bound)
