@@ -368,7 +368,10 @@ EVENT_SUMS = (
 def iso_utc(ts_ms: int | None) -> str | None:
     if ts_ms is None:
         return None
-    return datetime.fromtimestamp(ts_ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+    # Always milliseconds (as the logs and ccusage write them): isoformat() alone wrote
+    # `…15.072000Z` for one call and `…23:30:00Z` for the next.
+    moment = datetime.fromtimestamp(ts_ms / 1000, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def sessions_report(ledger: Ledger, filters: Filters) -> dict[str, Any]:

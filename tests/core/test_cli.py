@@ -177,8 +177,8 @@ def test_sessions_report_follows_the_json_contract(history: Path) -> None:
     assert claude["output_tokens"] == 440  # the subagent's calls belong to the parent
     assert (claude["tool_calls"], claude["tool_errors"]) == (1, 1)
     assert claude["files_touched"] == [f"{history}/app.py"]
-    assert claude["first_activity"] == "2026-03-10T09:00:00Z"
-    assert claude["last_activity"] == "2026-03-11T09:00:00Z"
+    assert claude["first_activity"] == "2026-03-10T09:00:00.000Z"  # always milliseconds
+    assert claude["last_activity"] == "2026-03-11T09:00:00.000Z"
     codex = by_id["019c-cli"]
     assert codex["agent"] == "codex" and codex["files_touched"] == [f"{history}/lib.py"]
 
