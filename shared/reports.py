@@ -480,6 +480,8 @@ def files_report(ledger: Ledger, filters: Filters, limit: int = 200) -> dict[str
         FROM call_files cf JOIN shares sh ON sh.event_key = cf.event_key
         JOIN usage_events e ON e.event_key = cf.event_key
         WHERE {where} GROUP BY cf.path ORDER BY 2 DESC LIMIT ?"""
+    import os.path
+
     rows = [
         {
             "path": path,
@@ -487,6 +489,9 @@ def files_report(ledger: Ledger, filters: Filters, limit: int = 200) -> dict[str
             "sessions": sessions,
             "calls": calls,
             "last_activity": iso_utc(last),
+            # Search tools (Grep, Glob, LS) name the folder they searched: said as such
+            # where that folder exists on this machine, so it does not read as a file.
+            "folder": os.path.isdir(path),
         }
         for path, cost, sessions, calls, last in ledger.conn.execute(sql, [*params, limit])
     ]

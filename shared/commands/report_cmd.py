@@ -310,7 +310,9 @@ def _print_csv(kind: str, report: dict[str, Any]) -> None:
             ],
         )
     else:
-        print_csv(report["files"], ["path", "cost_usd", "sessions", "calls", "last_activity"])
+        print_csv(
+            report["files"], ["path", "folder", "cost_usd", "sessions", "calls", "last_activity"]
+        )
 
 
 def _token_cells(row: dict[str, Any]) -> list[str]:
@@ -392,7 +394,7 @@ def _print_table(kind: str, report: dict[str, Any], tz: ZoneInfo) -> None:
         files = report["files"]
         rows = [
             [
-                r["path"],
+                r["path"] + ("/ (folder)" if r.get("folder") else ""),
                 str(r["sessions"]),
                 money(r["cost_usd"]),
                 local_minute(r["last_activity"], tz) if r["last_activity"] else "",

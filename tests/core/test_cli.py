@@ -558,3 +558,26 @@ def test_a_model_name_with_a_comma_stays_whole_in_the_repos_report(isolated_home
     session.write(claude_project_dir(isolated_home / ".claude", "/home/dev/app") / "s.jsonl")
     (repo,) = _json("report", "repos", "--json", "--no-insights")["repos"]
     assert repo["models"] == ["claude-haiku-4-5", 'my,weird "model"']
+
+
+def test_report_files_says_which_entries_are_folders(isolated_home: Path) -> None:
+    """Search tools name the folder they searched (Grep's and LS's `path`): the files report
+    listed a project folder as its costliest "file"."""
+    project = isolated_home / "work" / "app"
+    (project / "src").mkdir(parents=True)
+    edited = project / "src" / "main.py"
+    edited.write_text("print()\n")
+    session = ClaudeSession("s-files", cwd=str(project))
+    session.reply(
+        1,
+        [
+            tool_use_block("toolu_grep", "Grep", {"pattern": "x", "path": str(project)}),
+            tool_use_block("toolu_edit", "Edit", {"file_path": str(edited)}),
+        ],
+        claude_usage(10, 100),
+    )
+    session.write(claude_project_dir(isolated_home / ".claude", str(project)) / "s.jsonl")
+    rows = {row["path"]: row["folder"] for row in _json("report", "files", "--json")["files"]}
+    assert rows == {str(project): True, str(edited): False}
+    table = run_cli("report", "files", env={**os.environ, "COLUMNS": "160"}).stdout
+    assert f"{project}/ (folder)" in table and f"{edited}/" not in table
