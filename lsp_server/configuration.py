@@ -1,6 +1,6 @@
-"""`workspace/didChangeConfiguration` (new settings, validated) and
-`workspace/didChangeWorkspaceFolders` (other sessions belong to the workspace): the
-features refresh."""
+"""`workspace/didChangeConfiguration` (the settings it gives, validated; the others keep
+their value) and `workspace/didChangeWorkspaceFolders` (other sessions belong to the
+workspace): the features refresh."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def setup(server: BurnmeterServer) -> None:
     def did_change_configuration(
         ls: BurnmeterServer, params: types.DidChangeConfigurationParams
     ) -> None:
-        ls.apply_settings(params.settings)
+        ls.apply_settings(params.settings, update=True)
         ls._ledger_changed()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)

@@ -132,8 +132,10 @@ class BurnmeterServer(LanguageServer):
             )
         self.authorised = True
 
-    def apply_settings(self, raw: Any) -> None:
-        settings, problem = parse_settings(raw)
+    def apply_settings(self, raw: Any, *, update: bool = False) -> None:
+        """New settings from the client's JSON: all of them (`initializationOptions`), or
+        with `update` only the keys it gives (`workspace/didChangeConfiguration`)."""
+        settings, problem = parse_settings(raw, self.settings if update else None)
         self.settings = settings
         if problem:
             log.warning(problem)

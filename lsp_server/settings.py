@@ -1,6 +1,8 @@
 """The language server's settings: `initializationOptions` and
 `workspace/didChangeConfiguration` (under a `burnmeter` key or at the top level),
-validated with pydantic. Bad values are reported to the user and replaced by defaults."""
+validated with pydantic. A change updates only the keys it gives (eglot and Neovim send
+an empty object on connect: it keeps the `initializationOptions`). Bad values are
+reported to the user and keep their default (or current) value."""
 
 from __future__ import annotations
 
@@ -28,24 +30,40 @@ NOT_SETTINGS = ("token", "path")
 
 def settings_section(raw: Any) -> Any:
     """The burnmeter part of a settings object: `{"burnmeter": {...}}` or `{...}`."""
-    if isinstance(raw, dict) and isinstance(raw.get("burnmeter"), dict):
+    if isinstance(raw, dict) and "burnmeter" in raw:
         return raw["burnmeter"]
     return raw
 
 
-def parse_settings(raw: Any) -> tuple[LspSettings, str | None]:
-    """Settings from a client's JSON, and a message for the user if it was bad."""
+def _aliased(section: dict[str, Any]) -> dict[str, Any]:
+    """The section's settings under their JSON names (`code_lens` is also accepted)."""
+    names = {name: field.alias for name, field in LspSettings.model_fields.items() if field.alias}
+    return {names.get(key, key): value for key, value in section.items() if key not in NOT_SETTINGS}
+
+
+def parse_settings(raw: Any, current: LspSettings | None = None) -> tuple[LspSettings, str | None]:
+    """Settings from a client's JSON over `current` (the defaults when None, as for
+    `initializationOptions`): the keys it gives replace current's, the others keep their
+    value, and an empty, null or absent section changes nothing. Bad keys are reported in
+    the message for the user and keep their value too."""
+    base = current if current is not None else LspSettings()
+    keeping = "using defaults" if current is None else "keeping the current values"
     section = settings_section(raw)
     if section is None:
-        return LspSettings(), None
+        return base, None
     if not isinstance(section, dict):
-        return LspSettings(), f"burnmeter settings must be an object, got {type(section).__name__}"
-    values = {key: value for key, value in section.items() if key not in NOT_SETTINGS}
-    try:
-        return LspSettings.model_validate(values), None
-    except ValidationError as exc:
-        details = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
-            for err in exc.errors()
+        return base, (
+            f"burnmeter settings must be an object, got {type(section).__name__}; {keeping}."
         )
-        return LspSettings(), f"Invalid burnmeter settings ({details}); using defaults."
+    given = _aliased(section)
+    try:
+        return LspSettings.model_validate(base.model_dump(by_alias=True) | given), None
+    except ValidationError as exc:
+        errors = exc.errors()
+    bad = {str(err["loc"][0]) for err in errors if err["loc"]}
+    details = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in errors
+    )
+    good = {key: value for key, value in given.items() if key not in bad}
+    settings = LspSettings.model_validate(base.model_dump(by_alias=True) | good)
+    return settings, f"Invalid burnmeter settings ({details}); {keeping} for those."

@@ -237,3 +237,49 @@ def test_the_vscode_settings_schema_agrees_with_the_server() -> None:
         bounds = {"minimum": ge[0] if ge else None, "maximum": le[0] if le else None}
         for bound, value in bounds.items():
             assert prop.get(bound) == value, (key, bound)
+
+
+@pytest.mark.parametrize("capabilities", ["visual-studio-code", "neovim"])
+async def test_a_configuration_change_updates_only_the_keys_it_gives(
+    workspace: Workspace, capabilities: str
+) -> None:
+    client = await start_client(
+        workspace, capabilities, initialization_options={"codeLens": False, "hover": True}
+    )
+    lens_params = types.CodeLensParams(
+        text_document=types.TextDocumentIdentifier(uri=workspace.uri(workspace.main_py))
+    )
+    hover_params = types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=workspace.uri(workspace.main_py)),
+        position=types.Position(line=0, character=0),
+    )
+
+    def change(settings: object) -> None:
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings=settings)
+        )
+
+    try:
+        assert not await client.text_document_code_lens_async(lens_params)
+        # What eglot and Neovim send on connect, and other empty sections: no change.
+        for empty in ({}, None, {"burnmeter": {}}, {"burnmeter": None}):
+            change(empty)
+            # Notifications are handled in order: the request after one sees its effect.
+            assert not await client.text_document_code_lens_async(lens_params), empty
+        assert await client.text_document_hover_async(hover_params)
+        # A partial change: hover off, the code lens still off.
+        change({"burnmeter": {"hover": False}})
+        assert await client.text_document_hover_async(hover_params) is None
+        assert not await client.text_document_code_lens_async(lens_params)
+        # A bad key is reported and keeps its value; the good ones apply.
+        change({"codeLens": True, "statusSessions": 500})
+        assert await client.text_document_code_lens_async(lens_params)
+        assert await client.text_document_hover_async(hover_params) is None
+        assert await wait_until(lambda: bool(client.messages))
+        assert [m.message for m in client.messages] == [
+            "Invalid burnmeter settings (statusSessions: Input should be less than or equal "
+            "to 200); keeping the current values for those."
+        ]
+    finally:
+        await client.shutdown_session()
+        await client.stop()
