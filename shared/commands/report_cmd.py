@@ -158,9 +158,11 @@ def run(args: argparse.Namespace) -> int:
     context = make_context(args)
     filters = filters_from(args)
     machine_output = args.json or args.csv
+    no_logs = False
     if not args.no_ingest:
         summary = context.ingest(show_progress=not machine_output and stdout_is_terminal())
-        if summary.files_seen == 0:
+        no_logs = summary.files_seen == 0
+        if no_logs:
             # On stderr, so --json and --csv output stays clean.
             print(where_we_looked(context.roots), file=sys.stderr)
         for problem in summary.unreadable:
@@ -177,6 +179,8 @@ def run(args: argparse.Namespace) -> int:
         print_json(report)
     elif args.csv:
         _print_csv(args.kind, report)
+    elif no_logs and not report.get(args.kind):
+        pass  # where it looked says it all; an empty table under it adds nothing
     else:
         _print_table(args.kind, report, filters.tz)
         if not report.get(args.kind):

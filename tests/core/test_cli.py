@@ -369,6 +369,8 @@ def test_no_logs_says_where_it_looked_and_how_to_point_elsewhere(isolated_home: 
             assert place in message, (args, message)
         assert "CLAUDE_CONFIG_DIR" in message and "CODEX_HOME" in message
         assert "No model calls" not in message  # where it looked says it all
+        if args == ("report", "daily"):
+            assert result.stdout == ""  # no empty table under it
     # doctor lists the roots it looked in, and now also how to point it elsewhere.
     doctor = " ".join(run_cli("doctor").stdout.split())
     assert "~/.claude/projects missing" in doctor and "no log files found yet" in doctor
