@@ -110,11 +110,30 @@ def test_tcp_requires_the_token_and_serves_several_clients(
 
 def test_token_lives_in_the_keyring_when_there_is_one(workspace: Workspace) -> None:
     env = server_env(workspace.root)
-    env["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
+    env["PYTHON_KEYRING_BACKEND"] = "tests.lsp.secure_keyring.TestKeyring"
     token, stderr = print_token(env)
-    assert token and "keyring" in stderr
+    assert token and "(kept in keyring)" in stderr
     assert not (Path(env["BURNMETER_DATA_DIR"]) / "lsp-token").exists()
+    stored = json.loads((workspace.root / "test-keyring.json").read_text())
+    assert stored == {"burnmeter/lsp-tcp-token": token}
     assert print_token(env)[0] == token  # created once, then reused
+
+
+@pytest.mark.parametrize(
+    "backend", ["keyrings.alt.file.PlaintextKeyring", "keyring.backends.null.Keyring"]
+)
+def test_a_plain_text_keyring_is_no_keyring(workspace: Workspace, backend: str) -> None:
+    # keyrings.alt (installed by the [dev] extra) keeps secrets in plain text in
+    # ~/.local/share: no safer than the documented 0600 file, which says so.
+    env = server_env(workspace.root)
+    env["PYTHON_KEYRING_BACKEND"] = backend
+    token, stderr = print_token(env)
+    token_file = Path(env["BURNMETER_DATA_DIR"]) / "lsp-token"
+    assert token_file.read_text().strip() == token
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert f"(kept in {token_file})" in stderr
+    assert "No OS keyring backend" in stderr
+    assert not list(workspace.root.rglob("keyring_pass.cfg"))
 
 
 def test_tcp_refuses_non_loopback_addresses(workspace: Workspace) -> None:
