@@ -58,11 +58,8 @@ def hints_by_file(ledger: Ledger, folders: list[str], cache: HintCache) -> dict[
 def hint_message(session_id: str, hint: Hint | None) -> str | None:
     if hint is None:
         return None
-    return (
-        f"burnmeter: session {session_id[:8]} — {hint.reason} "
-        f"On {hint.suggested_model} ({hint.suggested_tier} tier) those calls would have "
-        f"cost ${hint.counterfactual_cost_usd:,.2f} instead of ${hint.actual_cost_usd:,.2f}."
-    )
+    # The reason already names the suggested model and both costs.
+    return f"burnmeter: session {session_id[:8]} — {hint.reason}"
 
 
 class TierHintPublisher:
