@@ -15,6 +15,11 @@ def money(usd: float) -> str:
     return "<$0.01"
 
 
+def count(n: int, noun: str) -> str:
+    """`1 session`, `2 sessions`, `1,204 model calls` (nouns that take an s)."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def short_model(model: str) -> str:
     """`claude-opus-4-7-20260101` → `opus-4-7`; other names lose only a date suffix."""
     name = _DATE_SUFFIX.sub("", model)

@@ -9,7 +9,7 @@ import time
 
 from lsprotocol import types
 
-from lsp_server.format import ago, money, short_model
+from lsp_server.format import ago, count, money, short_model
 from lsp_server.queries import BreakdownRow, FileCost, file_breakdown, file_cost
 from lsp_server.server import BurnmeterServer, path_of
 
@@ -20,8 +20,7 @@ WEEKLY_SUMMARY_LINK = "[Weekly summary](command:burnmeter.showWeeklySummary)"
 def hover_markdown(cost: FileCost, rows: list[BreakdownRow], now_ms: int) -> str:
     lines = [
         f"**burnmeter** · `{os.path.basename(cost.path)}`: {money(cost.cost_usd)} agent spend, "
-        f"{cost.calls} model calls in {cost.sessions} "
-        + ("session" if cost.sessions == 1 else "sessions"),
+        f"{count(cost.calls, 'model call')} in {count(cost.sessions, 'session')}",
         "",
         "| Session | Model | Calls | Cost | Last |",
         "|---|---|--:|--:|---|",
@@ -32,7 +31,7 @@ def hover_markdown(cost: FileCost, rows: list[BreakdownRow], now_ms: int) -> str
             f"{money(row.cost_usd)} | {ago(now_ms - row.last_ts_ms)} |"
         )
     if len(rows) < cost.sessions:
-        lines.append(f"| … | | | | {cost.sessions - len(rows)} more sessions |")
+        lines.append(f"| … | | | | {count(cost.sessions - len(rows), 'more session')} |")
     lines += [
         "",
         "A call's cost is split evenly over the files its tools touched. " + WEEKLY_SUMMARY_LINK,

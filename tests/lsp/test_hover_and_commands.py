@@ -6,6 +6,8 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
+from lsp_server.hover import hover_markdown
+from lsp_server.queries import BreakdownRow, FileCost
 from tests.lsp.conftest import Workspace
 
 pytestmark = pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning")
@@ -31,6 +33,11 @@ async def test_hover_is_a_markdown_table_by_session_and_model(
     assert "| Session | Model | Calls | Cost | Last |" in text
     assert "| `sess-app` | opus-4-7 | 2 |" in text
     assert "command:burnmeter.showWeeklySummary" in text
+    assert "agent spend, 2 model calls in 1 session\n" in text
+    # One call: "1 model call", not "1 model calls".
+    util = await hover(client, workspace.uri(workspace.util_py))
+    assert util is not None and isinstance(util.contents, types.MarkupContent)
+    assert "agent spend, 1 model call in 1 session\n" in util.contents.value
     assert await hover(client, workspace.uri(workspace.untouched_py)) is None
     assert await hover(client, "untitled:x") is None
 
@@ -72,3 +79,14 @@ async def test_file_cost_command_and_bad_arguments(
     assert await execute(client, "burnmeter.fileCost", 42) is None
     with pytest.raises(Exception, match="not defined"):
         await execute(client, "burnmeter.noSuchCommand")
+
+
+def test_hover_counts_are_plural_only_when_not_one() -> None:
+    cost = FileCost("/w/a.py", 1.5, calls=1, sessions=2, last_model="m", last_ts_ms=0)
+    row = BreakdownRow("s1", "claude-opus-4-7", 1, 1.0, 0)
+    text = hover_markdown(cost, [row], now_ms=0)
+    assert "1 model call in 2 sessions" in text
+    assert "| … | | | | 1 more session |" in text
+    many = FileCost("/w/a.py", 9.0, calls=1204, sessions=5, last_model="m", last_ts_ms=0)
+    text = hover_markdown(many, [row], now_ms=0)
+    assert "1,204 model calls in 5 sessions" in text and "4 more sessions |" in text
