@@ -16,6 +16,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from tray_app.texts import money
+
 PALETTE = (
     "#4e79a7",
     "#f28e2b",
@@ -181,7 +183,7 @@ def paint_bars(
         painter.drawText(
             QRectF(rect.left() + label_w + width + 4, y, value_w, row_h),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            f"${value:,.2f}",
+            money(value),
         )
     painter.restore()
 

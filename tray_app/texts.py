@@ -13,6 +13,10 @@ PERIOD_NAMES = {"daily": "Daily", "weekly": "Weekly", "monthly": "Monthly"}
 
 
 def money(usd: float) -> str:
+    """Dollars as the menu, tooltip, dashboard and `burnmeter report` all show them: rounded
+    to 6 decimals first, as shared.reports rounds every cost, so a sum that is a float's
+    hair above a half cent (3.3150000000000013) shows as the report's 3.315 does, $3.31."""
+    usd = round(usd, 6)
     if usd >= 1000:
         return f"${usd:,.0f}"
     return f"${usd:,.2f}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
+import pytest
 from PySide6.QtCore import QPoint
 from pytestqt.qtbot import QtBot
 
@@ -12,6 +13,7 @@ from shared.insights.blocks import Block
 from shared.insights.budgets import BudgetState, period_bounds
 from tray_app.crossings import DashboardTarget
 from tray_app.snapshot import PlanLimit, RunningSession, TraySnapshot
+from tray_app.texts import money
 from tray_app.tray import MeterTray, meter_state
 
 NOW = 1_795_000_000_000
@@ -203,3 +205,48 @@ def test_an_open_menu_is_updated_in_place_and_stays_open(qtbot: QtBot) -> None:
     with qtbot.waitSignal(tray.open_settings):
         actions["No budgets set (Settings…)"].trigger()
     tray.menu.hide()
+
+
+@pytest.mark.parametrize(
+    ("usd", "shown"),
+    [
+        (3.3150000000000013, "$3.31"),
+        (0.045000000000000005, "$0.04"),
+        (12.5, "$12.50"),
+        (1234.5, "$1,234"),
+    ],
+)
+def test_money_rounds_half_cents_as_burnmeter_report_does(usd: float, shown: str) -> None:
+    from shared.commands import render
+
+    assert money(usd) == shown
+    if usd < 1000:
+        # shared.reports rounds each cost to 6 decimals; render shows it.
+        assert money(usd) == render.money(round(usd, 6))
+
+
+def test_menu_and_tooltip_round_the_same_sum_alike(qtbot: QtBot) -> None:
+    """The same 3.3150000000000013 showed as $3.31 today and $3.32 in the block."""
+    half = 3.3150000000000013
+    running = RunningSession(
+        "sess-2",
+        "claude-code",
+        "claude-opus-4-5",
+        "burnmeter",
+        NOW - 60_000,
+        NOW,
+        0.045000000000000005,
+    )
+    tray = MeterTray()
+    tray.update_snapshot(
+        snapshot(
+            today_usd=half,
+            running=[running],
+            block=Block(NOW - 3_600_000, NOW + 4 * 3_600_000, cost_usd=half, is_active=True),
+        )
+    )
+    lines = texts(tray)
+    assert "Today: $3.31" in lines
+    assert "5-hour block: $3.31, resets in 4 h 00 min" in lines
+    assert "claude-code · opus-4-5 · burnmeter · 1 min · $0.04" in lines
+    assert "Today $3.31" in tray.toolTip()
