@@ -46,9 +46,10 @@ class MeterState:
 
 def short_cost(cost_usd: float) -> str:
     """At most four characters, so it fits a 22-pixel icon: `0`, `4.2`, `37`, `512`, `1.2k`."""
+    cost_usd = round(cost_usd, 6)  # as tray_app.texts.money does
     if cost_usd < 0.05:
         return "0"
-    if cost_usd < 10:
+    if cost_usd < 9.95:  # from 9.95 on, one decimal would round up to "10.0"
         return f"{cost_usd:.1f}"
     if cost_usd < 999.5:
         return f"{cost_usd:.0f}"

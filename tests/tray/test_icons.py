@@ -112,6 +112,9 @@ def test_icon_has_pixmaps_for_panel_sizes_at_hidpi(qapp: object) -> None:
         (0.0, "0"),
         (0.04, "0"),
         (4.25, "4.2"),
+        (9.94, "9.9"),
+        (9.95, "10"),  # not "10.0": one decimal rounded up past the <10 branch
+        (9.99, "10"),
         (37.4, "37"),
         (512, "512"),
         (1234, "1.2k"),
