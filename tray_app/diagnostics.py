@@ -44,5 +44,7 @@ def install(verbose: bool = False) -> None:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
             stream=sys.stderr,
         )
+    # watchdog logs every inotify event at DEBUG: --verbose is for burnmeter's own lines.
+    logging.getLogger("watchdog").setLevel(logging.WARNING)
     sys.excepthook = _excepthook
     qInstallMessageHandler(_qt_message)

@@ -31,3 +31,28 @@ def test_qt_messages_and_uncaught_exceptions_are_logged() -> None:
     assert "WARNING burnmeter.qt: a message from Qt" in result.stderr
     assert "ERROR burnmeter.tray: uncaught exception" in result.stderr
     assert "ValueError: nobody caught this" in result.stderr
+
+
+VERBOSE_SCRIPT = """
+import logging
+from tray_app import diagnostics
+diagnostics.install(verbose=True)
+logging.getLogger("watchdog.observers.inotify_buffer").debug("in-event <InotifyEvent>")
+logging.getLogger("watchdog.observers").warning("a watch could not be added")
+logging.getLogger("tray_app.app").debug("a line of burnmeter's own")
+"""
+
+
+def test_verbose_keeps_burnmeters_debug_lines_but_not_watchdogs_event_flood() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", VERBOSE_SCRIPT],
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "DEBUG tray_app.app: a line of burnmeter's own" in result.stderr
+    assert "InotifyEvent" not in result.stderr
+    assert "WARNING watchdog.observers: a watch could not be added" in result.stderr
