@@ -9,9 +9,7 @@ import os
 import signal
 import socket
 import sys
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +48,9 @@ def run(args: argparse.Namespace) -> int:
     diagnostics.install(verbose=getattr(args, "verbose", False))
     context = make_context(args)
     if context.demo:
-        # The demo never reads or writes the user's settings.
-        config = Path(tempfile.mkdtemp(prefix="burnmeter-demo-config-")) / "config.toml"
-        loaded = LoadedSettings(Settings(), config)
+        # The demo never reads or writes the user's settings: its own go in the demo's
+        # throwaway folder beside its ledger, which is deleted at exit (SIGTERM included).
+        loaded = LoadedSettings(Settings(), context.ledger_file.parent / "config.toml")
     else:
         loaded = context.settings
     qapp = QApplication.instance() or QApplication([sys.argv[0], *_qt_args()])

@@ -1,0 +1,56 @@
+"""`burnmeter tray` as a process: what it leaves behind and how a second start behaves."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def start_tray(log: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", **(env or {})}
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "shared", "tray", *args],
+            env=env,
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def wait_for_line(log: Path, text: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in log.read_text():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{text!r} never appeared in:\n{log.read_text()}")
+
+
+def stop(tray: subprocess.Popen[bytes], log: Path) -> str:
+    tray.send_signal(signal.SIGTERM)
+    code = tray.wait(timeout=30)
+    output = log.read_text()
+    assert code == 0, output
+    assert "Traceback" not in output
+    return output
+
+
+def test_the_demo_leaves_no_folder_behind(isolated_home: Path, tmp_path: Path) -> None:
+    """Each `burnmeter tray --demo` used to leave a burnmeter-demo-config-* folder."""
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    log = tmp_path / "tray.log"
+    tray = start_tray(log, "--demo", env={"TMPDIR": str(temp)})
+    try:
+        wait_for_line(log, "watching 2 log roots")
+        assert list(temp.iterdir())  # the demo's history and ledger
+    finally:
+        stop(tray, log)
+    assert list(temp.iterdir()) == []
