@@ -72,9 +72,12 @@ def build_budgets(
     }
 
 
-def _window_text(window: dict[str, Any] | None, label: str, tz: Any) -> str:
+def _window_text(window: dict[str, Any] | None, fallback: str, tz: Any) -> str:
+    from shared.insights.limits import window_short
+
     if window is None:
         return ""
+    label = window_short(window["window_minutes"], fallback)
     resets = window["resets_at_ms"]
     when = (
         datetime.fromtimestamp(resets / 1000, tz).strftime("%a %H:%M")

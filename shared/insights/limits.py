@@ -62,6 +62,19 @@ class PlanLimits:
         }
 
 
+def window_short(minutes: int | None, fallback: str) -> str:
+    """`5h`, `7d`, `90m`: a window's length as the status line writes it. The primary
+    window is not always five hours (Codex logs a weekly-only primary on some plans), so
+    the label comes from the reading; `fallback` when the reading gives no length."""
+    if not minutes:
+        return fallback
+    if minutes % 1440 == 0:
+        return f"{minutes // 1440}d"
+    if minutes % 60 == 0:
+        return f"{minutes // 60}h"
+    return f"{minutes}m"
+
+
 def _window(
     used: float | None, minutes: int | None, resets_at_s: int | None, now_ms: int
 ) -> LimitWindow | None:

@@ -122,3 +122,20 @@ def test_codex_limits_from_its_logs(tmp_path: Path, ledger: Ledger) -> None:
     (later,) = latest_limits(ledger, now_ms=start + 2 * 3_600_000)
     assert later.primary is not None and later.primary.expired
     assert later.secondary is not None and not later.secondary.expired
+
+
+def test_a_plan_limit_window_is_named_by_its_length() -> None:
+    """`budgets` called the primary window "5h" whatever it was: Codex logs a weekly-only
+    primary (window_minutes 10080, no secondary) on some plans."""
+    from shared.commands.budgets_cmd import _window_text
+    from shared.insights.limits import window_short
+
+    weekly = {"used_percent": 2.0, "window_minutes": 10080, "resets_at_ms": 0, "expired": False}
+    assert _window_text(weekly, "5h", ZoneInfo("UTC")).startswith("7d 2% (resets ")
+    assert [window_short(m, "?") for m in (300, 10080, 1440, 90, None)] == [
+        "5h",
+        "7d",
+        "1d",
+        "90m",
+        "?",
+    ]
