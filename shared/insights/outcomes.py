@@ -91,6 +91,11 @@ def _git(root: str, args: list[str], timeout: float) -> str:
     return done.stdout
 
 
+# How far before the window `git log` walks, for commits whose committer date is older than
+# their parent's.
+SINCE_SLACK_MS = 90 * DAY_MS
+
+
 def read_history(root: str, since_ms: int, until_ms: int, timeout: float) -> RepoHistory:
     history = RepoHistory(root)
     if not os.path.isdir(root):
@@ -116,7 +121,12 @@ def read_history(root: str, since_ms: int, until_ms: int, timeout: float) -> Rep
                 "--no-renames",
                 "--name-only",
                 "--format=%x00%H %ct",
-                f"--since=@{since_ms // 1000}",
+                # git stops walking a branch at its first commit older than --since, so a
+                # commit in the window under a child with an older committer date (a
+                # rebase with --committer-date-is-author-date, clock skew) was never seen:
+                # the walk goes SINCE_SLACK_MS further back; the window is applied per
+                # commit below (and in `_outcome_for`).
+                f"--since=@{(since_ms - SINCE_SLACK_MS) // 1000}",
                 f"--until=@{until_ms // 1000 + 1}",
             ],
             timeout,
@@ -129,8 +139,11 @@ def read_history(root: str, since_ms: int, until_ms: int, timeout: float) -> Rep
     for entry in log.split("\x00")[1:]:
         lines = entry.strip("\n").split("\n")
         sha, _, stamp = lines[0].partition(" ")
+        committed_ms = int(stamp) * 1000
+        if committed_ms < since_ms - 999:
+            continue  # before the window: only walked through
         files = frozenset(os.path.join(top, name) for name in lines[1:] if name)
-        history.commits.append(Commit(sha, int(stamp) * 1000, files))
+        history.commits.append(Commit(sha, committed_ms, files))
     history.commits.sort(key=lambda commit: commit.committed_ms)
     return history
 

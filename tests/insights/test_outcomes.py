@@ -78,6 +78,20 @@ def test_commit_before_the_session_does_not_count(tmp_path: Path, repo: GitRepo)
     assert "no commit on a local branch" in outcome.reason
 
 
+def test_a_commit_under_a_child_with_an_older_date_is_still_found(
+    tmp_path: Path, repo: GitRepo
+) -> None:
+    """`git log --since` stops at a branch's first commit older than the date: a commit in
+    the window whose child carries an older committer date (a rebase that keeps author
+    dates, clock skew) was missed, and the session read "uncommitted"."""
+    _editing_session(tmp_path, repo.root, ["app.py"], "sess-skew")
+    inside = repo.commit(T0 + HOUR, {"app.py": "v1\n"})
+    repo.commit(T0 - 5 * DAY, {"other.py": "v1\n"})  # the branch tip, dated before T0
+    outcome = session_insights(_ledger(tmp_path), Settings())["sess-skew"].outcome
+    assert outcome.status == "committed", outcome.reason
+    assert outcome.commits == [inside]
+
+
 def test_window_is_a_setting(tmp_path: Path, repo: GitRepo) -> None:
     _editing_session(tmp_path, repo.root, ["app.py"], "sess-window")
     repo.commit(T0 + 2 * DAY, {"app.py": "v1\n"})
