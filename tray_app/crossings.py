@@ -98,21 +98,33 @@ def alerts_for(snap: TraySnapshot) -> list[Alert]:
 
 
 class NotifiedKeys:
-    """Alert keys already shown, kept in `path` (JSON: key -> unix time shown)."""
+    """Alert keys already shown, kept in `path` (JSON: key -> unix time shown). The file
+    is read again before each decision and merged before each write, so two processes
+    sharing it neither repeat nor forget each other's alerts."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._shown: dict[str, float] = {}
-        if path is not None and path.exists():
-            try:
-                raw = json.loads(path.read_text(encoding="utf-8"))
-                if isinstance(raw, dict):
-                    self._shown = {str(k): float(v) for k, v in raw.items()}
-            except (OSError, ValueError, TypeError) as exc:
-                log.warning("ignoring unreadable %s: %s", path, exc)
+        self._merge_file()
+
+    def _merge_file(self) -> None:
+        path = self.path
+        if path is None or not path.exists():
+            return
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(raw, dict):
+                for key, shown in raw.items():
+                    at = float(shown)
+                    self._shown[str(key)] = max(at, self._shown.get(str(key), at))
+        except (OSError, ValueError, TypeError) as exc:
+            log.warning("ignoring unreadable %s: %s", path, exc)
 
     def take_new(self, alerts: list[Alert]) -> list[Alert]:
         """The alerts not shown before, now marked as shown; silent ones are only marked."""
+        if not alerts:
+            return []
+        self._merge_file()
         fresh = [a for a in alerts if a.key not in self._shown]
         if not fresh:
             return []
@@ -123,12 +135,13 @@ class NotifiedKeys:
         return [a for a in fresh if a.title]
 
     def _save(self, now: float) -> None:
+        self._merge_file()  # what another process wrote since the read above
         self._shown = {k: t for k, t in self._shown.items() if now - t < KEEP_KEYS_S}
         if self.path is None:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
+            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
             tmp.write_text(json.dumps(self._shown), encoding="utf-8")
             os.replace(tmp, self.path)
         except OSError as exc:

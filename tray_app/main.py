@@ -10,6 +10,10 @@ import signal
 import socket
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tray_app.single_instance import SingleInstance
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from shared.config import LoadedSettings, Settings
     from tray_app import diagnostics
     from tray_app.app import BurnmeterApp
+    from tray_app.single_instance import SingleInstance
 
     diagnostics.install(verbose=getattr(args, "verbose", False))
     context = make_context(args)
@@ -57,9 +62,13 @@ def run(args: argparse.Namespace) -> int:
     assert isinstance(qapp, QApplication)
     qapp.setApplicationName("burnmeter")
     qapp.setQuitOnLastWindowClosed(False)
+    instance = SingleInstance(context.ledger_file.parent)
+    if not instance.acquire():
+        return _already_running(instance)
     app = BurnmeterApp(
         roots=context.roots, ledger_file=context.ledger_file, loaded=loaded, demo=context.demo
     )
+    instance.listen(app.open_dashboard)
     _quit_on_signals(app.quit)
     app.start()
     if getattr(args, "dashboard", False):
@@ -68,6 +77,17 @@ def run(args: argparse.Namespace) -> int:
         return int(qapp.exec())
     finally:
         app.shutdown()
+        instance.release()
+
+
+def _already_running(instance: SingleInstance) -> int:
+    pid = instance.owner_pid()
+    running = "burnmeter tray is already running" + (f" (pid {pid})" if pid else "")
+    if instance.ask_owner_to_open_dashboard():
+        print(f"{running}; its dashboard was opened.", file=sys.stderr)
+        return 0
+    print(f"{running}.", file=sys.stderr)
+    return 1
 
 
 def _qt_args() -> list[str]:

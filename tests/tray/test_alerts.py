@@ -195,3 +195,15 @@ def test_notified_keys_survive_a_broken_file(tmp_path: Path) -> None:
     assert keys.take_new([alert]) == [alert]
     assert keys.take_new([alert]) == []
     assert NotifiedKeys(path).take_new([alert]) == []
+
+
+def test_two_processes_sharing_the_file_keep_each_others_keys(tmp_path: Path) -> None:
+    """Each used to write only the keys it had read at its start plus its own."""
+    path = tmp_path / "tray-alerts.json"
+    first, second = NotifiedKeys(path), NotifiedKeys(path)
+    daily = Alert("budget:daily:2026-11-23:50%", "Daily budget at 50%", "", DashboardTarget("x"))
+    weekly = Alert("budget:weekly:2026-W48:80%", "Weekly budget at 80%", "", DashboardTarget("x"))
+    assert first.take_new([daily]) == [daily]
+    assert second.take_new([daily, weekly]) == [weekly]  # the first already showed daily
+    assert first.take_new([weekly]) == []
+    assert NotifiedKeys(path).take_new([daily, weekly]) == []

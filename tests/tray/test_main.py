@@ -54,3 +54,46 @@ def test_the_demo_leaves_no_folder_behind(isolated_home: Path, tmp_path: Path) -
     finally:
         stop(tray, log)
     assert list(temp.iterdir()) == []
+
+
+def test_a_second_start_opens_the_first_ones_dashboard_and_exits(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """Two trays on one data dir gave two icons and every notification twice."""
+    log = tmp_path / "first.log"
+    first = start_tray(log, "--verbose")
+    try:
+        wait_for_line(log, "watching")
+        second = subprocess.run(
+            [sys.executable, "-m", "shared", "tray"],
+            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert second.returncode == 0, second.stderr
+        assert (
+            f"burnmeter tray is already running (pid {first.pid}); its dashboard was opened."
+            in second.stderr
+        )
+        wait_for_line(log, "a second start of the tray asked for the dashboard")
+
+        # The demo keeps its own throwaway data dir, so it runs beside the real tray.
+        demo_log = tmp_path / "demo.log"
+        demo = start_tray(demo_log, "--demo")
+        try:
+            wait_for_line(demo_log, "watching 2 log roots")
+        finally:
+            stop(demo, demo_log)
+    finally:
+        stop(first, log)
+
+    # Once the first has quit, the lock is free again.
+    log = tmp_path / "again.log"
+    again = start_tray(log)
+    try:
+        wait_for_line(log, "watching")
+    finally:
+        stop(again, log)
