@@ -61,6 +61,20 @@ class RepoHistory:
     root: str
     commits: list[Commit] = field(default_factory=list)
     problem: str | None = None
+    # The repository's top folder, and it with its worktrees (real paths, longest first): a
+    # file changed in a worktree (Claude Code's agents work in
+    # `<repo>/.claude/worktrees/agent-…`) is committed under its name relative to that
+    # worktree, which `git log` reports relative to the top.
+    top: str = ""
+    worktrees: list[str] = field(default_factory=list)
+
+    def in_top(self, path: str) -> str:
+        """`path` as the same file under the top folder if another worktree holds it (the
+        innermost folder holding it decides: worktrees nest in each other and in the top)."""
+        for folder in self.worktrees:  # longest first, the top among them
+            if path.startswith(folder + os.sep):
+                return path if folder == self.top else self.top + path[len(folder) :]
+        return path
 
 
 class GitError(Exception):
@@ -112,6 +126,22 @@ def read_history(root: str, since_ms: int, until_ms: int, timeout: float) -> Rep
     if len(facts) > 1 and facts[1].strip() == "true":
         history.problem = f"{root} is a shallow clone, so its history may be incomplete"
         return history
+    history.top = top
+    try:
+        listed = _git(root, ["worktree", "list", "--porcelain"], timeout)
+    except GitError:
+        listed = ""  # no worktrees to map (or a git too old to list them)
+    # Longest first, the top included: a path maps by the innermost folder holding it.
+    history.worktrees = sorted(
+        {top}
+        | {
+            os.path.realpath(line.removeprefix("worktree "))
+            for line in listed.splitlines()
+            if line.startswith("worktree ")
+        },
+        key=len,
+        reverse=True,
+    )
     try:
         log = _git(
             root,
@@ -212,6 +242,7 @@ def _outcome_for(
     if history.problem:
         return Outcome("unknown", [], history.problem)
     root = os.path.realpath(history.root)
+    changed = {history.in_top(path) for path in changed}
     inside = {path for path in changed if path == root or path.startswith(root + os.sep)}
     if not inside:
         return Outcome(

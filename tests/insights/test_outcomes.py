@@ -92,6 +92,25 @@ def test_a_commit_under_a_child_with_an_older_date_is_still_found(
     assert outcome.commits == [inside]
 
 
+def test_a_file_changed_and_committed_in_a_worktree_counts(tmp_path: Path, repo: GitRepo) -> None:
+    """Claude Code's agents edit in `<repo>/.claude/worktrees/agent-…` and commit on the
+    worktree's branch: git names the commit's file relative to the repository's top, so
+    the session's change (under the worktree) never matched and it read "uncommitted"."""
+    worktree = repo.root / ".claude" / "worktrees" / "agent-1"
+    repo.git("worktree", "add", "-q", "-b", "agent-branch", str(worktree))
+    _editing_session(tmp_path, repo.root, [".claude/worktrees/agent-1/new.py"], "sess-main")
+    _editing_session(tmp_path, worktree, ["new.py"], "sess-in-worktree")
+    (worktree / "new.py").write_text("v1\n")
+    repo.git("-C", str(worktree), "add", "new.py")
+    repo.git("-C", str(worktree), "commit", "-q", "-m", "agent work", at_ms=T0 + HOUR)
+    head = repo.git("-C", str(worktree), "rev-parse", "HEAD")
+    insights = session_insights(_ledger(tmp_path), Settings())
+    for session_id in ("sess-main", "sess-in-worktree"):
+        outcome = insights[session_id].outcome
+        assert outcome.status == "committed", (session_id, outcome.reason)
+        assert outcome.commits == [head]
+
+
 def test_window_is_a_setting(tmp_path: Path, repo: GitRepo) -> None:
     _editing_session(tmp_path, repo.root, ["app.py"], "sess-window")
     repo.commit(T0 + 2 * DAY, {"app.py": "v1\n"})
