@@ -50,14 +50,32 @@ class Flag:
         }
 
 
-def _flag(activity: SessionActivity, kind: str, evidence: str, start_ms: int, end_ms: int) -> Flag:
+def _flag(
+    activity: SessionActivity,
+    kind: str,
+    evidence: str,
+    start_ms: int,
+    end_ms: int,
+    cost_usd: float | None = None,
+) -> Flag:
     return Flag(
         kind=kind,
         evidence=evidence,
-        cost_usd=activity.cost_between(start_ms, end_ms),
+        cost_usd=activity.cost_between(start_ms, end_ms) if cost_usd is None else cost_usd,
         started_at=iso_utc(start_ms) or "",
         ended_at=iso_utc(end_ms) or "",
     )
+
+
+def _run_cost(activity: SessionActivity, run: list[ToolUse]) -> float:
+    """What the calls of a stretch of failing tool calls cost: the calls that issued them
+    and every call between. A call is timed by its first line, its tool by the line that
+    holds it (Claude Code streams a text line seconds before the tool_use line; Codex logs
+    a call's usage just after its function calls), so the tools' own times leave out the
+    first (Claude Code) or last (Codex) call of the stretch."""
+    keys = {tool.event_key for tool in run if tool.event_key}
+    times = [call.ts_ms for call in activity.calls if call.event_key in keys]
+    return activity.cost_between(min([run[0].ts_ms, *times]), max([run[-1].ts_ms, *times]))
 
 
 def _minutes(start_ms: int, end_ms: int) -> str:
@@ -99,6 +117,7 @@ def loop_flags(activity: SessionActivity, limits: Insights) -> list[Flag]:
                     f"(hash {run[0].input_hash[:8]}) over {_minutes(start, end)}",
                     start,
                     end,
+                    _run_cost(activity, run),
                 )
             )
     for run in _failing_runs(activity.tools, same_call=False):
@@ -116,6 +135,7 @@ def loop_flags(activity: SessionActivity, limits: Insights) -> list[Flag]:
                 f"{_minutes(start, end)}",
                 start,
                 end,
+                _run_cost(activity, run),
             )
         )
     return flags

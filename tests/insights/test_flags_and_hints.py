@@ -14,7 +14,7 @@ from shared.insights.sessions import SessionInsight, active_sessions, session_in
 from shared.ledger import open_ledger
 from shared.sources.events import CLAUDE, CODEX
 from shared.sources.roots import LogRoot
-from tests.insights.agent_logs import ClaudeSession, CodexRollout
+from tests.insights.agent_logs import ClaudeSession, CodexRollout, iso
 
 MINUTE = 60_000
 T0 = 1_790_000_000_000
@@ -82,6 +82,31 @@ def test_codex_failing_shell_loop(tmp_path: Path) -> None:
     insight = _insights(tmp_path)[rollout.session_id]
     assert _kinds(insight) == ["loop"]
     assert "exec_command failed 6 times" in insight.flags[0].evidence
+    # Each call's usage is logged just after its function call: the last call of the
+    # stretch was left out of the flag's cost when the stretch ended at the last tool.
+    assert insight.flags[0].cost_usd == pytest.approx(insight.cost_usd)
+
+
+def test_a_loop_costs_every_call_of_its_stretch_when_text_streams_first(tmp_path: Path) -> None:
+    """Claude Code writes a reply's text line seconds before its tool_use line (same
+    message): the call is timed by the first, the tool by the second, and the stretch's
+    first call fell outside the flag's cost."""
+    import copy
+
+    session = ClaudeSession(tmp_path / ".claude", "sess-streamed", CWD)
+    for k in range(5):
+        at = T0 + k * MINUTE
+        ids = session.assistant(at + 4000, tools=[("Bash", {"command": "npm test"})])
+        text_first = copy.deepcopy(session.lines[-1])
+        text_first["timestamp"] = iso(at)
+        text_first["message"]["content"] = text_first["message"]["content"][:1]
+        text_first["message"]["usage"]["output_tokens"] = 1  # streaming: fewer tokens so far
+        session.lines.insert(len(session.lines) - 1, text_first)
+        session.tool_results(at + 5000, ids, is_error=True)
+    session.write()
+    insight = _insights(tmp_path)["sess-streamed"]
+    assert _kinds(insight) == ["loop"]
+    assert insight.flags[0].cost_usd == pytest.approx(insight.cost_usd)
 
 
 @pytest.mark.parametrize(
