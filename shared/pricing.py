@@ -32,7 +32,7 @@ UNITS = ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok", "ca
 PRICE_CACHE_NAME = "price-cache.json"
 # Bump when the way prices are resolved below changes: a cache written by other rules is
 # then resolved again even where burnmeter's version number did not move.
-PRICE_RULES = 1
+PRICE_RULES = 2  # 2: a partial override keeps genai-prices' other rates
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,18 +154,41 @@ def _rates_from_genai(
     return rate_at(None), tuple((start, rate_at(start)) for start in thresholds)
 
 
-def _rates_from_override(entry: dict[str, Any]) -> RatePerToken:
-    def per_token(key: str, default: float) -> float:
-        value = entry.get(key)
-        return float(value) / MTOK if isinstance(value, int | float) else default
+def _rates_from_override(
+    entry: dict[str, Any], known: RatePerToken | None = None
+) -> RatePerToken | None:
+    """The rates an override gives; a rate it leaves out comes from `known` (genai-prices'
+    rates for the model), and a cache rate from its own input rate when it gives one (×0.1
+    read, ×1.25 and ×2 written). None if input or output has no rate either way: the model
+    is then unpriced, never charged $0 for what the override forgot."""
 
-    input_rate = per_token("input_mtok", 0.0)
+    def given(key: str) -> float | None:
+        value = entry.get(key)
+        return float(value) / MTOK if isinstance(value, int | float) else None
+
+    input_rate = given("input_mtok")
+    output_rate = given("output_mtok")
+    if known is not None:
+        input_rate = known.input if input_rate is None else input_rate
+        output_rate = known.output if output_rate is None else output_rate
+    if input_rate is None or output_rate is None:
+        return None
+    own_input = known is None or "input_mtok" in entry
+    cache_read = given("cache_read_mtok")
+    write_5m = given("cache_write_mtok")
+    write_1h = given("cache_write_1h_mtok")
     return RatePerToken(
         input=input_rate,
-        output=per_token("output_mtok", 0.0),
-        cache_read=per_token("cache_read_mtok", input_rate * 0.1),
-        cache_write_5m=per_token("cache_write_mtok", input_rate * 1.25),
-        cache_write_1h=per_token("cache_write_1h_mtok", input_rate * 2.0),
+        output=output_rate,
+        cache_read=cache_read
+        if cache_read is not None
+        else (input_rate * 0.1 if own_input or known is None else known.cache_read),
+        cache_write_5m=write_5m
+        if write_5m is not None
+        else (input_rate * 1.25 if own_input or known is None else known.cache_write_5m),
+        cache_write_1h=write_1h
+        if write_1h is not None
+        else (input_rate * 2.0 if own_input or known is None else known.cache_write_1h),
     )
 
 
@@ -285,8 +308,13 @@ class PriceBook:
 
     def _resolve(self, model: str, speed: str) -> UnitPrices | None:
         override = self._override_for(model)
-        if override is not None and "input_mtok" in override:
-            base = _rates_from_override(override)
+        if override is not None and any(key in override for key in UNITS):
+            # A rate override is a flat price: genai-prices fills only the rates it leaves
+            # out (its long-context tiers would price the user's rates wrongly).
+            known = self._resolve_genai(model, "standard")
+            base = _rates_from_override(override, None if known is None else known.base)
+            if base is None:
+                return None
             if speed == "fast":
                 base = _scaled(base, float(override.get("fast_multiplier", 1.0)))
             return UnitPrices(model_id=model, base=base)

@@ -126,3 +126,25 @@ def test_prices_are_resolved_once_per_model_and_speed(monkeypatch: pytest.Monkey
         event.speed = "fast" if index % 2 else "standard"
         assert book.cost(event) is not None
     assert len(lookups) <= 6
+
+
+def test_a_partial_override_keeps_the_known_rates_it_does_not_give() -> None:
+    """`input_mtok` alone priced output at $0 (and cache rates from it), silently; a model
+    genai-prices does not know needs both input and output, or it stays unpriced."""
+    known = PriceBook({})
+    partial = PriceBook({"claude-opus-4-7": {"input_mtok": 5.0}})
+    out_only = _claude("claude-opus-4-7", fresh=0, out=1_000_000)
+    assert partial.cost(out_only) == pytest.approx(known.cost(out_only))  # genai's output rate
+    fresh_only = _claude("claude-opus-4-7", fresh=1_000_000)
+    assert partial.cost(fresh_only) == pytest.approx(5.0)
+    # Cache rates follow the input rate the override gives (×0.1 read, ×1.25 written).
+    cached = _claude("claude-opus-4-7", fresh=0, read=1_000_000, write_5m=1_000_000)
+    assert partial.cost(cached) == pytest.approx(0.5 + 6.25)
+    # Output alone: input and cache rates stay genai-prices' own.
+    output_only = PriceBook({"claude-opus-4-7": {"output_mtok": 100.0}})
+    assert output_only.cost(out_only) == pytest.approx(100.0)
+    assert output_only.cost(cached) == pytest.approx(known.cost(cached))
+    # An unknown model with half a price is unpriced, not half free.
+    half = PriceBook({"claude-nova-9": {"input_mtok": 1.0}})
+    assert half.cost(_claude("claude-nova-9", fresh=1_000_000, out=1)) is None
+    assert half.cost(_claude("claude-nova-9", fresh=1_000_000)) is None
