@@ -157,21 +157,21 @@ class BurnmeterApp(QObject):
             self.tray.show()
         else:
             self.dashboard.quit_on_close = True
-            self.dashboard.show_banner(
+            self.dashboard.add_notice(
                 "No system tray was found on this desktop (no StatusNotifier or XEmbed tray "
                 "host is running), so burnmeter shows its dashboard as a normal window. "
                 "Closing it quits burnmeter."
             )
             self.dashboard.show()
         for problem in self.loaded.problems:
-            self.dashboard.show_banner(problem)
+            self.dashboard.add_notice(problem)
             log.warning("%s", problem)
         # Create or upgrade the ledger once, here, before readers and the importer open it
         # side by side from worker threads.
         try:
             open_ledger(self.ledger_file).close()
         except LedgerError as exc:
-            self.dashboard.show_banner(str(exc))
+            self.dashboard.add_notice(str(exc))
             self.tray.status_line = "The ledger cannot be used (see the dashboard)"
             self.tray.show_state()
             log.error("%s", exc)
@@ -227,7 +227,7 @@ class BurnmeterApp(QObject):
     def _import_failed(self, exc: Exception) -> None:
         self._importing = False
         self._show_import_progress(0, 0)
-        self.dashboard.show_banner(f"Reading the agent logs failed: {exc}")
+        self.dashboard.show_message(f"Reading the agent logs failed: {exc}")
         self._start_engine()
 
     def _start_engine(self) -> None:
@@ -361,7 +361,7 @@ class BurnmeterApp(QObject):
             )
             self.tray.showMessage(alert.title, alert.body, icon, 15_000)
         else:
-            self.dashboard.show_banner(f"{alert.title}: {alert.body}")
+            self.dashboard.show_message(f"{alert.title}: {alert.body}")
 
     def _message_clicked(self) -> None:
         if self._last_file is not None:
@@ -459,11 +459,11 @@ class BurnmeterApp(QObject):
         if self.tray_available and QSystemTrayIcon.supportsMessages():
             self.tray.showMessage("Weekly summary saved", f"{path}\nClick to open it.")
         else:
-            self.dashboard.show_banner(f"Weekly summary saved to {path}")
+            self.dashboard.show_message(f"Weekly summary saved to {path}")
 
     def _summary_failed(self, exc: Exception) -> None:
         log.warning("summary export failed: %s", exc)
-        self.dashboard.show_banner(f"Exporting the weekly summary failed: {exc}")
+        self.dashboard.show_message(f"Exporting the weekly summary failed: {exc}")
 
     def _auto_export_if_due(self) -> None:
         """The Monday export into the folder set in `[summary]`, once per week."""

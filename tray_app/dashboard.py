@@ -72,7 +72,10 @@ class DashboardWindow(QMainWindow):
 
         central = QWidget()
         layout = QVBoxLayout(central)
+        self._notices: list[str] = []
+        self._message = ""
         self.banner = QLabel()
+        self.banner.setTextFormat(Qt.TextFormat.PlainText)
         self.banner.setWordWrap(True)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.hide()
@@ -157,12 +160,26 @@ class DashboardWindow(QMainWindow):
         layout.addWidget(splitter, 1)
         return page
 
-    def show_banner(self, text: str) -> None:
-        self.banner.setText(text)
+    def add_notice(self, text: str) -> None:
+        """A lasting line of the banner (no tray on this desktop, a problem in the config
+        file): kept above whatever message comes later."""
+        if text and text not in self._notices:
+            self._notices.append(text)
+        self._show_banner()
+
+    def show_message(self, text: str) -> None:
+        """The banner's passing line (an alert, an export's result): replaces the last one,
+        never the notices."""
+        self._message = text
+        self._show_banner()
+
+    def _show_banner(self) -> None:
+        lines = [*self._notices, self._message] if self._message else self._notices
+        self.banner.setText("\n\n".join(lines))
         self.banner.setStyleSheet(
             "QLabel { background: #fff4ce; color: #3d3000; padding: 8px; border-radius: 4px; }"
         )
-        self.banner.setVisible(bool(text))
+        self.banner.setVisible(bool(lines))
 
     def show_import_progress(self, done: int, total: int) -> None:
         if total <= 0 or done >= total:
@@ -207,7 +224,7 @@ class DashboardWindow(QMainWindow):
 
     def _on_load_failed(self, exc: Exception) -> None:
         self._loading = False
-        self.show_banner(f"Could not read the ledger: {exc}")
+        self.show_message(f"Could not read the ledger: {exc}")
 
     def show_data(self, data: DashboardData) -> None:
         self.data = data

@@ -207,3 +207,36 @@ def test_two_processes_sharing_the_file_keep_each_others_keys(tmp_path: Path) ->
     assert second.take_new([daily, weekly]) == [weekly]  # the first already showed daily
     assert first.take_new([weekly]) == []
     assert NotifiedKeys(path).take_new([daily, weekly]) == []
+
+
+def test_alerts_and_exports_leave_the_banners_lasting_notices(
+    qtbot: QtBot, roots: list[LogRoot], ledger_file: Path, tmp_path: Path
+) -> None:
+    """The banner held one message: an alert replaced 'No system tray was found … Closing
+    it quits burnmeter.' and the config file's problems."""
+    problem = "config.toml: budgets.daily_usd is not a number; left out"
+    app = BurnmeterApp(
+        roots=roots,
+        ledger_file=ledger_file,
+        loaded=LoadedSettings(Settings(), ledger_file.parent / "config.toml", [problem]),
+        tray_available=False,
+        live=False,
+    )
+    app.start()
+    app.dashboard.quit_on_close = False
+    target = DashboardTarget("overview")
+    app.notify(Alert("a", "Daily budget at 50%", "Half of today's budget.", target))
+    app.notify(Alert("b", "Daily budget at 80%", "80% of today's budget.", target))
+    text = app.dashboard.banner.text()
+    assert "No system tray was found" in text
+    assert "Closing it quits burnmeter." in text
+    assert problem in text
+    assert "Daily budget at 80%: 80% of today's budget." in text
+    assert "50%" not in text  # a passing message gives way to the next one
+    app._summary_written(tmp_path / "summary.html")
+    text = app.dashboard.banner.text()
+    assert "No system tray was found" in text and problem in text
+    assert f"Weekly summary saved to {tmp_path / 'summary.html'}" in text
+    assert "Daily budget at 80%" not in text
+    app.dashboard.close()
+    app.shutdown()
