@@ -37,6 +37,7 @@ class CommandContext:
         self.demo = demo
         self._ledger: Ledger | None = None
         self._settings: LoadedSettings | None = None
+        self._settings_stat: tuple[int, int, int] | None = None
         self._said: set[str] = set()
 
     def say(self, problem: str) -> None:
@@ -53,6 +54,7 @@ class CommandContext:
             from shared.config import load_settings
 
             self._settings = load_settings()
+            self._settings_stat = _stat_of(self._settings.path)
             for problem in self._settings.problems:
                 self.say(problem)
         return self._settings
@@ -67,8 +69,13 @@ class CommandContext:
         return self._ledger
 
     def price_book(self) -> PriceBook:
+        """Prices from the settings as the config file is now: a long-running command
+        (`watch`, `lsp`) asks before each ingest, and a price changed in the file (then
+        `burnmeter reprice`) must price its new calls too, not only the stored ones."""
         from shared.pricing import PriceBook, price_cache_file
 
+        if self._settings is not None and _stat_of(self._settings.path) != self._settings_stat:
+            self._settings = None  # changed since it was read: read again
         return PriceBook(
             self.settings.settings.price_overrides(),
             cache_file=price_cache_file(self.ledger_file),
@@ -80,6 +87,15 @@ class CommandContext:
         from shared.commands.progress import ingest_with_progress
 
         return ingest_with_progress(self)
+
+
+def _stat_of(path: Path) -> tuple[int, int, int] | None:
+    """What tells a changed file from the one read: modification time, size, inode."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size, info.st_ino
 
 
 def add_demo_flag(parser: argparse.ArgumentParser) -> None:

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.live.test_engine import call, totals, wait_for
 from tests.logfixtures import append, session_file
 
@@ -56,3 +58,40 @@ def test_watch_ingests_live_and_hands_over_the_writer_role(tmp_path: Path) -> No
             if process is not None and process.poll() is None:
                 process.kill()
                 process.wait()
+
+
+def _costs(ledger_file: Path) -> list[float]:
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(ledger_file)) as conn:
+        return [row[0] for row in conn.execute("SELECT cost_usd FROM usage_events ORDER BY ts_ms")]
+
+
+def test_a_running_watch_prices_new_calls_with_the_config_as_it_is_now(tmp_path: Path) -> None:
+    """A price set in the config file, then `burnmeter reprice`: the stored calls took the
+    new price, but a running watch kept pricing new calls with the config it first read,
+    so the ledger mixed two prices for one model."""
+    claude = tmp_path / "claude"
+    log = session_file(claude / "projects", "/work/app", "s1")
+    append(log, call(1))
+    env = dict(os.environ, CLAUDE_CONFIG_DIR=str(claude), CODEX_HOME=str(tmp_path / "codex"))
+    ledger_file = Path(env["BURNMETER_DATA_DIR"]) / "ledger.sqlite"
+    config = Path(env["BURNMETER_CONFIG_DIR"]) / "config.toml"
+    watch = start_watch(env)
+    try:
+        assert wait_for(lambda: ledger_file.exists() and totals(ledger_file)[0] == 1, 10)
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text('[prices."claude-opus-4-7"]\ninput_mtok = 1000.0\noutput_mtok = 0\n')
+        done = subprocess.run(
+            [sys.executable, "-m", "shared", "reprice"], env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        append(log, call(2))
+        assert wait_for(lambda: totals(ledger_file)[0] == 2)
+        first, second = _costs(ledger_file)
+        assert first == pytest.approx(101 * 1000 / 1e6)
+        assert second == pytest.approx(102 * 1000 / 1e6)
+    finally:
+        watch.kill()
+        watch.wait()
