@@ -358,7 +358,14 @@ def _read_tool_call(
     )
     if item_type == "local_shell_call":
         raw_input = payload.get("action")
-    paths = _patch_paths(name, raw_input, state.cwd)
+    shell_patch = _shell_patch(name, raw_input)
+    if shell_patch is not None:
+        # Older Codex ran apply_patch through its shell tool: it is a change all the same.
+        name = "apply_patch"
+        patch_text, workdir = shell_patch
+        paths = _paths_in_patch(patch_text, workdir or state.cwd)
+    else:
+        paths = _patch_paths(name, raw_input, state.cwd)
     chunk.tool_calls.append(
         ToolCall(
             tool_id=f"cx:{call_id}",
@@ -386,6 +393,45 @@ def _patch_paths(name: object, raw_input: object, cwd: str) -> list[str]:
             text = decoded["input"]
     if not isinstance(text, str):
         return []
+    return _paths_in_patch(text, cwd)
+
+
+# Codex's shell tools, through which older versions (2025) ran `apply_patch`.
+SHELL_TOOLS = frozenset(
+    {"shell", "local_shell", "local_shell_call", "exec_command", "container.exec", "unified_exec"}
+)
+
+
+def _shell_patch(name: object, raw_input: object) -> tuple[str, str | None] | None:
+    """The command text and working folder of a shell call that runs `apply_patch` with a
+    patch (`["apply_patch", "*** Begin Patch…"]`, or `bash -lc "apply_patch <<'EOF' …"`),
+    else None."""
+    if name not in SHELL_TOOLS:
+        return None
+    arguments = raw_input
+    if isinstance(arguments, str):
+        if "*** Begin Patch" not in arguments:
+            return None  # the usual shell call: not decoded again
+        try:
+            arguments = orjson.loads(arguments)
+        except orjson.JSONDecodeError:
+            return None
+    if not isinstance(arguments, dict):
+        return None
+    command = arguments.get("command", arguments.get("cmd"))
+    if isinstance(command, str):
+        text = command
+    elif isinstance(command, list):
+        text = "\n".join(part for part in command if isinstance(part, str))
+    else:
+        return None
+    if "apply_patch" not in text or "*** Begin Patch" not in text:
+        return None
+    workdir = arguments.get("workdir")
+    return text, workdir if isinstance(workdir, str) and workdir else None
+
+
+def _paths_in_patch(text: str, cwd: str) -> list[str]:
     # Files added, updated or deleted first, then the targets of moves.
     headers: list[str] = []
     moves: list[str] = []

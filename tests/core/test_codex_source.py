@@ -355,6 +355,37 @@ _patch_line = st.builds(
 )
 
 
+def test_apply_patch_run_through_the_shell_tool_is_a_change(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """Codex in 2025 ran apply_patch through its `shell` tool (`["apply_patch", PATCH]`, or
+    a heredoc under `bash -lc`): those edits named no file and counted as running a
+    command, so the session read "no-changes"."""
+    rollout = CodexRollout("019c-shell-patch", started=0, cwd="/work/repo")
+    rollout.turn(1)
+    patch = apply_patch_text(("Update", "src/app.py"))
+    rollout.function_call(2, "shell", {"command": ["apply_patch", patch]}, "call_sp_1")
+    heredoc = f"apply_patch <<'EOF'\n{apply_patch_text(('Add', 'docs/new.md'))}EOF\n"
+    rollout.function_call(
+        3, "shell", {"command": ["bash", "-lc", heredoc], "workdir": "/work/other"}, "call_sp_2"
+    )
+    rollout.function_call(4, "shell", {"command": ["ls", "-la"]}, "call_sp_3")
+    rollout.call(5, 3000, 200, cached=1000)
+    rollout.write(codex_rollout_path(_codex_home(isolated_home), rollout))
+    ledger = _ingest(tmp_path)
+    names = dict(ledger.conn.execute("SELECT tool_id, tool_name FROM tool_calls").fetchall())
+    assert names == {
+        "cx:call_sp_1": "apply_patch",
+        "cx:call_sp_2": "apply_patch",
+        "cx:call_sp_3": "shell",
+    }
+    files = sorted(ledger.conn.execute("SELECT tool_id, path FROM tool_files").fetchall())
+    assert files == [
+        ("cx:call_sp_1", "/work/repo/src/app.py"),
+        ("cx:call_sp_2", "/work/other/docs/new.md"),
+    ]
+
+
 @settings(max_examples=1500, deadline=None)
 @given(st.lists(_patch_line, max_size=12), st.sampled_from(["\n", "\r\n"]))
 def test_patch_paths_are_the_file_lines_of_the_patch(lines: list[str], newline: str) -> None:
