@@ -1,7 +1,10 @@
-"""`initialize` (token check, settings from `initializationOptions`), `initialized` (first
-status, progress and hints) and `shutdown`."""
+"""`initialize` (settings from `initializationOptions`), `initialized` (first
+status, progress and hints; where burnmeter looked if it found no logs at all) and
+`shutdown`."""
 
 from __future__ import annotations
+
+import asyncio
 
 from lsprotocol import types
 
@@ -11,7 +14,7 @@ from lsp_server.server import BurnmeterServer
 def setup(server: BurnmeterServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls: BurnmeterServer, params: types.InitializeParams) -> None:
-        ls.check_token(params.initialization_options)
+        # A TCP client's token was checked before this ran (BurnmeterProtocol).
         ls.bind_loop()
         ls.apply_settings(params.initialization_options)
 
@@ -19,8 +22,27 @@ def setup(server: BurnmeterServer) -> None:
     def initialized(ls: BurnmeterServer, params: types.InitializedParams) -> None:
         ls.initialized = True
         ls._ledger_changed(start=True)
+        ls.run_task(tell_if_no_logs(ls), "looking for logs")
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: BurnmeterServer, params: None) -> None:
         ls.initialized = False
         ls.hub.unsubscribe(ls._ledger_changed_threadsafe)
+
+
+async def tell_if_no_logs(ls: BurnmeterServer) -> None:
+    """No Claude Code or Codex logs under any root: tell the user once, with the CLI's
+    text (where burnmeter looked, how to point it elsewhere), else every lens and status
+    would just be empty."""
+    from shared.commands.context import where_we_looked
+    from shared.sources.roots import find_log_files
+
+    roots = ls.hub.roots
+    if any(root.exists for root in roots):
+        found = await asyncio.to_thread(find_log_files, roots)
+        if found:
+            return
+    if ls.initialized:
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Info, message=where_we_looked(roots))
+        )

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import contextlib
 import ipaddress
 import logging
+import os
+import signal
 import sys
 import threading
-from typing import Any
+from typing import Any, NoReturn
 
 from lsp_server.hub import LedgerHub
 from lsp_server.server import BurnmeterServer
@@ -80,26 +83,71 @@ def serve(args: argparse.Namespace) -> int:
         print(token)
         print(f"(kept in {where})", file=sys.stderr)
         return 0
-    context = make_context(args)
-    hub = LedgerHub(context.roots, context.ledger_file, prices=context.price_book)
-    hub.start()
-    engine = hub.engine
-    log.info(
-        "burnmeter language server: ledger %s (%s)",
-        context.ledger_file,
-        "writer" if engine is not None and engine.is_writer else "reader",
-    )
+    # A refused address is refused before anything is opened or started.
+    address = (bind_host(args.tcp[0]), args.tcp[1]) if args.tcp else None
+    stop_on_signals()
+    exit_code = 0
     try:
-        if args.tcp:
-            host, port = args.tcp
-            serve_tcp(hub, host, port, to_client)
-        else:
-            server = BurnmeterServer(hub)
-            to_client.servers.append(server)
-            server.start_io()
-    finally:
-        hub.stop()
-    return 0
+        context = make_context(args)
+        hub = LedgerHub(context.roots, context.ledger_file, prices=context.price_book)
+        try:
+            hub.start()
+            engine = hub.engine
+            log.info(
+                "burnmeter language server: ledger %s (%s)",
+                context.ledger_file,
+                "writer" if engine is not None and engine.is_writer else "reader",
+            )
+            if address is not None:
+                serve_tcp(hub, address[0], address[1], to_client)
+            else:
+                server = BurnmeterServer(hub)
+                to_client.servers.append(server)
+                server.start_io()
+                exit_code = server.exit_code
+        finally:
+            hub.stop()
+    except KeyboardInterrupt:
+        _signalled.set()
+    if _signalled.is_set():
+        exit_now(0)
+    return exit_code
+
+
+# Set when SIGTERM or SIGINT stopped the server.
+_signalled = threading.Event()
+
+
+def stop_on_signals() -> None:
+    """SIGTERM (what editors and service managers send) stops the server as SIGINT does:
+    the ledger closed, the `--demo` folder removed, exit code 0."""
+
+    def stop(signum: int, frame: Any) -> None:
+        _signalled.set()
+        raise KeyboardInterrupt
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop)
+
+
+def exit_now(code: int) -> NoReturn:
+    """Exit after the cleanup an ordinary exit does (atexit: the `--demo` folder), without
+    waiting for pygls's stdin reader: after a signal its thread is still blocked in a read
+    that may never return, and the interpreter would wait for it forever."""
+    atexit._run_exitfuncs()
+    logging.shutdown()
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()
+    os._exit(code)
+
+
+def bind_host(host: str) -> str:
+    """The host to bind for `--tcp HOST:PORT`: a loopback address, IPv6 bracketed or not
+    (`[::1]:7007`); ValueError for any other."""
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    check_loopback(host)
+    return host
 
 
 def check_loopback(host: str) -> None:

@@ -39,19 +39,23 @@ FEATURES = [
     "lsp_server.commands",
 ]
 
-# JSON-RPC "invalid request", for requests after `shutdown` and unauthorised clients.
+# JSON-RPC "invalid request" (requests after `shutdown`), "invalid params" (an unknown
+# command) and our "unauthorised" (a TCP client without the token).
 INVALID_REQUEST = -32600
+INVALID_PARAMS = -32602
 UNAUTHORISED = -32001
 
 
 class JsonRpcUnauthorised(JsonRpcException):
-    code = UNAUTHORISED
+    CODE = UNAUTHORISED  # pygls reads CODE
 
 
 class BurnmeterProtocol(LanguageServerProtocol):
-    """pygls's protocol with two guards: nothing but `initialize` reaches the features
-    until a TCP client has shown its token, and requests after `shutdown` get an error
-    instead of silence."""
+    """pygls's protocol with these guards: nothing but `initialize` reaches the features
+    until a TCP client has shown its token (a wrong one gets error -32001), requests after
+    `shutdown` get an error instead of silence, and an unknown command gets "invalid
+    params". These are the client's mistakes, answered here: pygls would log each with a
+    traceback at ERROR."""
 
     _server: BurnmeterServer
 
@@ -59,6 +63,14 @@ class BurnmeterProtocol(LanguageServerProtocol):
         method = getattr(message, "method", None)
         is_request = isinstance(message, RPCRequest)
         server = self._server
+        if method == types.INITIALIZE and server.token is not None and not server.authorised:
+            params = getattr(message, "params", None)
+            try:
+                server.check_token(getattr(params, "initialization_options", None))
+            except JsonRpcUnauthorised as exc:
+                if is_request:
+                    self._send_response(message.id, error=exc.to_response_error())
+                return
         if (
             server.token is not None
             and not server.authorised
@@ -80,6 +92,18 @@ class BurnmeterProtocol(LanguageServerProtocol):
                 ),
             )
             return
+        if method == types.WORKSPACE_EXECUTE_COMMAND and is_request:
+            command = getattr(getattr(message, "params", None), "command", None)
+            if command not in self.fm.commands:
+                log.warning("the client asked for an unknown command %r", command)
+                self._send_response(
+                    message.id,
+                    error=types.ResponseError(
+                        code=INVALID_PARAMS,
+                        message=f"burnmeter: command {command!r} is not defined",
+                    ),
+                )
+                return
         super().handle_message(message)
 
     @lsp_method(types.EXIT)
@@ -90,6 +114,9 @@ class BurnmeterProtocol(LanguageServerProtocol):
                 yield user_handler, args, None
             self._server.close_connection()
             return None
+        # The LSP spec: exit code 0 after `shutdown`, 1 without. pygls computes it, then
+        # its start_io swallows the SystemExit: `burnmeter lsp` returns this instead.
+        self._server.exit_code = 0 if self._shutdown else 1
         return (yield from super().lsp_exit(*args))
 
 
@@ -109,8 +136,19 @@ class BurnmeterServer(LanguageServer):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._change_hooks: list[Any] = []
         self._errors_seen = 0
+        self.exit_code = 0
         for name in FEATURES:
             importlib.import_module(name).setup(self)
+
+    def shutdown(self) -> None:
+        """pygls's, without waiting for its thread pool: after a signal one of its threads
+        is blocked reading stdin and would hold the process forever."""
+        if self._stop_event is not None:
+            self._stop_event.set()
+        if self._thread_pool is not None:
+            self._thread_pool.shutdown(wait=False, cancel_futures=True)
+        if self._server is not None:
+            self._server.close()
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """A malformed or failing message: logged (the first few, then every 100th),

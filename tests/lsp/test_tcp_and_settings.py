@@ -3,6 +3,7 @@ keyring or a 0600 file) and settings validation, through real server processes."
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import stat
@@ -36,27 +37,36 @@ def print_token(env: dict[str, str]) -> tuple[str, str]:
     return done.stdout.strip(), done.stderr
 
 
-@pytest.fixture
-def tcp_server(workspace: Workspace) -> Iterator[tuple[int, dict[str, str]]]:
-    port = free_port()
-    env = server_env(workspace.root)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "shared", "lsp", "--tcp", f"127.0.0.1:{port}"],
-        env=env, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+@contextlib.contextmanager
+def running_tcp_server(
+    env: dict[str, str], address: str, stderr: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    with stderr.open("wb") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "shared", "lsp", "--tcp", address], env=env, stderr=err
+        )
     try:
-        assert process.stderr is not None
-        for _ in range(20):
-            if "listening" in process.stderr.readline():
-                break
-        yield port, env
+        deadline = time.monotonic() + 30
+        while "listening" not in stderr.read_text() and time.monotonic() < deadline:
+            assert process.poll() is None, stderr.read_text()
+            time.sleep(0.05)
+        yield process
     finally:
         process.terminate()
         process.wait(10)
 
 
-def connect(port: int) -> tuple[socket.socket, Peer]:
-    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+@pytest.fixture
+def tcp_server(workspace: Workspace, tmp_path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    port = free_port()
+    env = server_env(workspace.root)
+    env["BURNMETER_TEST_STDERR"] = str(tmp_path / "tcp-stderr.txt")
+    with running_tcp_server(env, f"127.0.0.1:{port}", tmp_path / "tcp-stderr.txt"):
+        yield port, env
+
+
+def connect(port: int, host: str = "127.0.0.1") -> tuple[socket.socket, Peer]:
+    sock = socket.create_connection((host, port), timeout=10)
     return sock, Peer(sock.fileno(), sock.fileno())
 
 
@@ -89,6 +99,7 @@ def test_tcp_requires_the_token_and_serves_several_clients(
     with intruder_sock:
         refused = initialize(intruder, workspace, {"token": "wrong"})
         assert "error" in refused and "token" in refused["error"]["message"]
+        assert refused["error"]["code"] == -32001  # JsonRpcUnauthorised
         denied = intruder.request("textDocument/codeLens", lens_params)
         assert "error" in denied and "result" not in denied
 
@@ -106,6 +117,25 @@ def test_tcp_requires_the_token_and_serves_several_clients(
         first.send({"jsonrpc": "2.0", "method": "exit"})
         lens = second.request("textDocument/codeLens", lens_params)
         assert "agent spend" in lens["result"][0]["command"]["title"]
+    # The refusal is a warning in the log, not a traceback at ERROR.
+    log = Path(env["BURNMETER_TEST_STDERR"]).read_text()
+    assert "rejected a client without the right token" in log
+    assert "Traceback" not in log and " ERROR " not in log, log
+
+
+def test_tcp_serves_a_bracketed_ipv6_loopback_address(workspace: Workspace, tmp_path: Path) -> None:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+            port = int(probe.getsockname()[1])
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    env = server_env(workspace.root)
+    token, _ = print_token(env)
+    with running_tcp_server(env, f"[::1]:{port}", tmp_path / "stderr.txt"):
+        sock, peer = connect(port, "::1")
+        with sock:
+            assert "result" in initialize(peer, workspace, {"token": token})
 
 
 def test_token_lives_in_the_keyring_when_there_is_one(workspace: Workspace) -> None:
@@ -136,13 +166,18 @@ def test_a_plain_text_keyring_is_no_keyring(workspace: Workspace, backend: str) 
     assert not list(workspace.root.rglob("keyring_pass.cfg"))
 
 
-def test_tcp_refuses_non_loopback_addresses(workspace: Workspace) -> None:
+def test_tcp_refuses_non_loopback_addresses(workspace: Workspace, tmp_path: Path) -> None:
+    env = server_env(workspace.root)
+    env["BURNMETER_DATA_DIR"] = str(tmp_path / "fresh-data")
     done = subprocess.run(
         [sys.executable, "-m", "shared", "lsp", "--tcp", "0.0.0.0:9"],
-        env=server_env(workspace.root), capture_output=True, text=True, timeout=60,
+        env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 2
     assert "loopback" in done.stderr
+    # Refused before the ledger is opened or the live engine started.
+    assert not (tmp_path / "fresh-data" / "ledger.sqlite").exists()
+    assert "live engine" not in done.stderr
 
 
 @pytest.mark.parametrize("capabilities", ["visual-studio-code", "neovim"])
