@@ -147,16 +147,70 @@ def record_status(conn: sqlite3.Connection, status: dict[str, Any], now_ms: int)
         raise
 
 
-def today_cost(conn: sqlite3.Connection, now_ms: int) -> float:
-    local = time.localtime(now_ms / 1000)
-    midnight_s = time.mktime((local.tm_year, local.tm_mon, local.tm_mday, 0, 0, 0, 0, 0, -1))
-    # mktime normalises day 32 into the next month, and knows the DST rules of the day.
-    tomorrow_s = time.mktime((local.tm_year, local.tm_mon, local.tm_mday + 1, 0, 0, 0, 0, 0, -1))
+def today_cost(conn: sqlite3.Connection, now_ms: int, zone_name: str = "") -> float:
+    """Today's cost: the day in the config's `timezone` (as the tray and `budgets` count
+    it), else in the machine's zone."""
+    zone = _zone(zone_name)
+    if zone is not None:
+        from datetime import datetime, timedelta
+
+        now = datetime.fromtimestamp(now_ms / 1000, zone)
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        # Aware arithmetic is wall-clock: midnight to midnight, 23 or 25 hours across DST.
+        midnight_s, tomorrow_s = midnight.timestamp(), (midnight + timedelta(days=1)).timestamp()
+    else:
+        local = time.localtime(now_ms / 1000)
+        midnight_s = time.mktime((local.tm_year, local.tm_mon, local.tm_mday, 0, 0, 0, 0, 0, -1))
+        # mktime normalises day 32 into the next month, and knows the DST rules of the day.
+        tomorrow_s = time.mktime(
+            (local.tm_year, local.tm_mon, local.tm_mday + 1, 0, 0, 0, 0, 0, -1)
+        )
     value = conn.execute(
         "SELECT coalesce(sum(cost_usd), 0) FROM usage_buckets WHERE bucket >= ? AND bucket < ?",
         (int(midnight_s * 1000) // BUCKET_MS, int(tomorrow_s * 1000) // BUCKET_MS),
     ).fetchone()[0]
     return float(value)
+
+
+def _zone(name: str) -> Any:
+    if not name:
+        return None
+    from zoneinfo import ZoneInfo
+
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+        return None
+
+
+def configured_zone_name() -> str:
+    """The config file's `timezone`, read without pydantic or pathlib (this runs on every
+    status refresh); "" when there is none or it cannot be read (the commands report a
+    broken file)."""
+    import os
+
+    from shared.userdirs import CONFIG, quick_user_dir
+
+    override = os.environ.get("BURNMETER_CONFIG_DIR")
+    folder = os.path.expanduser(override) if override else quick_user_dir(CONFIG, "burnmeter")
+    if folder is None:
+        from shared.paths import config_dir
+
+        folder = str(config_dir())
+    try:
+        with open(os.path.join(folder, "config.toml"), "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return ""
+    if b"timezone" not in data:
+        return ""  # the usual case: no TOML parsing at all
+    import tomllib
+
+    try:
+        value = tomllib.loads(data.decode("utf-8")).get("timezone")
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return ""
+    return value if isinstance(value, str) else ""
 
 
 def _duration(minutes: float) -> str:
@@ -202,7 +256,7 @@ def status_line(conn: sqlite3.Connection | None, status: dict[str, Any], now_ms:
     if conn is not None:
         from shared.insights.block_chain import active_block_end
 
-        parts.append(f"today ${today_cost(conn, now_ms):,.2f}")
+        parts.append(f"today ${today_cost(conn, now_ms, configured_zone_name()):,.2f}")
         end = active_block_end(conn, "claude-code", now_ms, remember=True)
         if end is not None:
             parts.append(f"block {_duration((end - now_ms) / 60_000)} left")

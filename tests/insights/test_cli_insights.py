@@ -242,6 +242,38 @@ def test_budgets_reads_periods_in_the_configured_zone_and_checks_its_flags() -> 
     assert leverage["leverage"]["month"] == "2026-11"
 
 
+def test_statusline_counts_today_in_the_configured_zone(tmp_path: Path) -> None:
+    """The status line's "today" was the machine's day while `budgets` and the tray use the
+    config's `timezone`: the two disagreed on the same ledger."""
+    from datetime import datetime
+
+    from shared.commands.statusline_cmd import configured_zone_name, today_cost
+
+    claude = tmp_path / ".claude"
+    session = ClaudeSession(claude, "sess-zone", "/home/dev/shop")
+    for moment in ("2026-09-21T09:00:00+00:00", "2026-09-21T10:30:00+00:00"):
+        ms = int(datetime.fromisoformat(moment).timestamp() * 1000)
+        session.assistant(ms, output_tokens=40_000)  # $1.00 each
+    session.write()
+    assert _run(["ingest"], env={"CLAUDE_CONFIG_DIR": str(claude)}).returncode == 0
+    now_ms = int(datetime.fromisoformat("2026-09-21T11:00:00+00:00").timestamp() * 1000)
+    conn = sqlite3.connect(_ledger_file())
+    try:
+        # 01:00 on the 22nd at UTC+14: only the 10:30 call is today.
+        assert today_cost(conn, now_ms, "Etc/GMT-14") == pytest.approx(1.0, rel=0.01)
+        # 23:00 on the 20th at UTC-12: both are.
+        assert today_cost(conn, now_ms, "Etc/GMT+12") == pytest.approx(2.0, rel=0.01)
+    finally:
+        conn.close()
+    config = Path(os.environ["BURNMETER_CONFIG_DIR"])
+    config.mkdir(parents=True, exist_ok=True)
+    assert configured_zone_name() == ""
+    (config / "config.toml").write_text('timezone = "Etc/GMT-14"\n')
+    assert configured_zone_name() == "Etc/GMT-14"
+    (config / "config.toml").write_text("timezone = [broken\n")
+    assert configured_zone_name() == ""
+
+
 def test_statusline_constants_match_the_ledger() -> None:
     from shared.commands import statusline_cmd
     from shared.ledger import APPLICATION_ID, BUCKET_MS, MIGRATIONS
