@@ -210,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
     console.print("[bold]agents[/bold]")
     if not report["agents"]:
         console.print("  no log files found yet")
-        console.print(f"  {esc(POINT_ELSEWHERE)}")
+        console.print(f"  {esc(POINT_ELSEWHERE)}", soft_wrap=True)
     for agent, stats in report["agents"].items():
         console.print(
             f"  {agent:<12} {stats.get('files', 0):,} files ({stats.get('files_gone') or 0} gone), "

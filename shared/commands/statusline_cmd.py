@@ -59,8 +59,17 @@ def run_fast(argv: list[str]) -> int:
     return run_statusline(record="--no-record" not in argv)
 
 
+# Beyond any real cost, count or timestamp (seconds or ms): such a value is noise, and
+# SQLite's integers stop at 2**63.
+_LARGEST = 1e15
+
+
 def _number(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    """A JSON number that means something: not a bool, not NaN or infinite, not absurd."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    number = float(value)
+    return number if -_LARGEST < number < _LARGEST else None  # NaN compares false
 
 
 def _dig(data: object, *keys: str) -> object:
@@ -248,8 +257,9 @@ def _plan_part(status: dict[str, Any], conn: sqlite3.Connection, now_ms: int) ->
 
 
 def status_line(conn: sqlite3.Connection | None, status: dict[str, Any], now_ms: int) -> str:
-    model = _dig(status, "model", "display_name") or _dig(status, "model", "id") or "Claude"
-    parts = [str(model)]
+    names = (_dig(status, "model", "display_name"), _dig(status, "model", "id"))
+    model = next((name for name in names if isinstance(name, str) and name.strip()), "Claude")
+    parts = [model]
     session_cost = _number(_dig(status, "cost", "total_cost_usd"))
     if session_cost is not None:
         parts.append(f"session ${session_cost:,.2f}")
@@ -321,8 +331,11 @@ def run_statusline(record: bool = True, stdin: Any = None) -> int:
         if record:
             try:
                 record_status(conn, status, now_ms)
-            except sqlite3.OperationalError as exc:
-                # Busy writer or read-only disk: the line still prints, the reading is skipped.
+            except sqlite3.Error as exc:
+                # Busy writer, read-only disk, a value SQLite refuses: the line still prints
+                # (with today's cost and the block), the reading is skipped.
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 print(f"burnmeter statusline: not recorded ({exc})", file=sys.stderr)
     except Exception as exc:  # a broken ledger must not break Claude Code's status bar
         print(f"burnmeter statusline: {exc}", file=sys.stderr)

@@ -129,6 +129,25 @@ def test_statusline_survives_bad_input_and_a_busy_ledger() -> None:
     assert elapsed < 20  # gave up on the write instead of waiting for the writer
 
 
+def test_statusline_prints_sense_for_odd_values() -> None:
+    """A model name that is not text printed as a Python dict, a cost of 1e308 as 300
+    digits, NaN as `$nan`; and a value SQLite could not store dropped today and the block
+    from the line."""
+    cases = [
+        ('{"model":{"display_name":{"a":1},"id":"opus"},"cost":{"total_cost_usd":1e308}}', "opus"),
+        ('{"session_id":"s","cost":{"total_cost_usd":NaN}}', "Claude"),
+    ]
+    for raw, model in cases:
+        done = _run(["statusline"], stdin=raw)
+        assert done.returncode == 0
+        assert done.stdout.strip() == f"{model} │ today $0.00", (raw, done.stdout)
+    huge = json.dumps(
+        {"session_id": "s", "rate_limits": {"five_hour": {"used_percentage": 9, "resets_at": 1e30}}}
+    )
+    done = _run(["statusline"], stdin=huge)
+    assert done.stdout.strip() == "Claude │ today $0.00 │ 5h 9%", done.stderr
+
+
 def test_statusline_refuses_an_argument_it_does_not_know() -> None:
     """The fast entry (no full parser) used to ignore anything but `--no-record`, so a typo
     such as `--norecord` still wrote to the ledger."""
