@@ -120,7 +120,10 @@ def read_history(root: str, since_ms: int, until_ms: int, timeout: float) -> Rep
             root, ["rev-parse", "--show-toplevel", "--is-shallow-repository"], timeout
         ).split("\n")
     except GitError as exc:
-        history.problem = f"{root} is not inside a readable git repository ({exc})"
+        if exc.__cause__ is not None:  # git missing, too slow, or not runnable: not the folder
+            history.problem = f"git could not be asked about {root} ({exc})"
+        else:
+            history.problem = f"{root} is not inside a readable git repository ({exc})"
         return history
     top = os.path.realpath(facts[0].strip())
     if len(facts) > 1 and facts[1].strip() == "true":

@@ -189,6 +189,10 @@ def test_git_missing_is_unknown_not_an_error(
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
     outcome = session_insights(ledger, Settings())["sess-nogit"].outcome
     assert outcome.status == "unknown" and "git is not installed" in outcome.reason
+    # The folder is a repository; git is what is missing (it read "not inside a readable
+    # git repository").
+    assert outcome.reason.startswith("git could not be asked about ")
+    assert "not inside a readable git repository" not in outcome.reason
 
 
 def test_slow_git_is_unknown_after_the_timeout(
@@ -206,6 +210,7 @@ def test_slow_git_is_unknown_after_the_timeout(
     outcome = session_insights(ledger, quick)["sess-slow"].outcome
     assert outcome.status == "unknown"
     assert "did not answer within 0.5 s" in outcome.reason
+    assert "not inside a readable git repository" not in outcome.reason
 
 
 def test_outcomes_without_the_model_calls_are_the_insights_outcomes(
