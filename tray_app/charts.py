@@ -8,6 +8,7 @@ weekly summary).
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from tray_app.texts import money
+from tray_app.texts import money, short_model
 
 PALETTE = (
     "#4e79a7",
@@ -56,8 +57,21 @@ class StackedDays:
         return StackedDays(self.days, kept)
 
 
-def colour_for(index: int, name: str) -> QColor:
-    return QColor(OTHER_COLOUR if name == "other" else PALETTE[index % len(PALETTE)])
+def model_colours(models: Sequence[str]) -> dict[str, QColor]:
+    """A colour per model that does not depend on which other models a chart shows: each
+    name hashes to a slot of the palette; on a clash the name first in alphabetical order
+    keeps its slot and the other takes the next free one. "other" is always grey."""
+    colours = {"other": QColor(OTHER_COLOUR)} if "other" in models else {}
+    taken: set[int] = set()
+    for name in sorted(set(models) - {"other"}):
+        slot = zlib.crc32(name.encode()) % len(PALETTE)
+        for step in range(len(PALETTE)):
+            if (slot + step) % len(PALETTE) not in taken:
+                slot = (slot + step) % len(PALETTE)
+                break
+        taken.add(slot)
+        colours[name] = QColor(PALETTE[slot])
+    return colours
 
 
 def _money_tick(value: float) -> str:
@@ -93,6 +107,7 @@ def paint_stacked_days(painter: QPainter, rect: QRectF, data: StackedDays) -> No
     metrics = _begin_chart(painter)
     data = data.top_models()
     models = list(data.values)
+    colours = model_colours(models)
     totals = [sum(data.values[m][i] for m in models) for i in range(len(data.days))]
     top = _nice_max(max(totals, default=0.0))
 
@@ -123,11 +138,11 @@ def paint_stacked_days(painter: QPainter, rect: QRectF, data: StackedDays) -> No
     for i in range(len(data.days)):
         base = plot.bottom()
         x = plot.left() + i * slot + (slot - bar_w) / 2
-        for index, model in enumerate(models):
+        for model in models:
             height = plot.height() * data.values[model][i] / top
             if height <= 0:
                 continue
-            painter.setBrush(colour_for(index, model))
+            painter.setBrush(colours[model])
             painter.drawRect(QRectF(x, base - height, bar_w, height))
             base -= height
     painter.setPen(TEXT_COLOUR)
@@ -143,12 +158,12 @@ def paint_stacked_days(painter: QPainter, rect: QRectF, data: StackedDays) -> No
         )
     x = plot.left()
     y = rect.bottom() - legend_h + 4
-    for index, model in enumerate(models):
-        painter.setBrush(colour_for(index, model))
+    for model in models:
+        painter.setBrush(colours[model])
         painter.setPen(Qt.PenStyle.NoPen)
         painter.drawRect(QRectF(x, y + 2, 10, 10))
         painter.setPen(TEXT_COLOUR)
-        label = model.removeprefix("claude-")
+        label = short_model(model)
         painter.drawText(QPointF(x + 14, y + metrics.ascent()), label)
         x += 14 + metrics.horizontalAdvance(label) + 14
     painter.restore()

@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import partial
 
 from PySide6.QtCore import QItemSelection, QSize, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QCloseEvent, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QCloseEvent, QFontDatabase, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from tray_app.charts import ChartWidget, paint_bars, paint_stacked_days
 from tray_app.crossings import DashboardTarget
 from tray_app.dashboard_data import DashboardData, SessionDetail
-from tray_app.texts import money
+from tray_app.texts import money, short_model
 from tray_app.worker import Worker
 
 SESSION_COLUMNS = (
@@ -90,8 +90,10 @@ class DashboardWindow(QMainWindow):
         self.empty_state.setTextFormat(Qt.TextFormat.PlainText)
         self.empty_state.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.empty_state.setMargin(24)
-        font = self.empty_state.font()
-        font.setPointSizeF(font.pointSizeF() * 1.1)
+        # Where burnmeter looked, in the CLI's words: a table aligned with spaces, so in a
+        # fixed-width font.
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        font.setPointSizeF(self.empty_state.font().pointSizeF() * 1.1)
         self.empty_state.setFont(font)
         self.empty_state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.empty_state.hide()
@@ -249,7 +251,7 @@ class DashboardWindow(QMainWindow):
                 (row.agent, row.agent),
                 (row.place, row.place.lower()),
                 (row.branch, row.branch),
-                (", ".join(m.removeprefix("claude-") for m in row.models), ",".join(row.models)),
+                (", ".join(short_model(m) for m in row.models), ",".join(row.models)),
                 (f"{row.total_tokens:,}", row.total_tokens),
                 (money(row.cost_usd), row.cost_usd),
                 (str(row.tool_calls), row.tool_calls),

@@ -5,6 +5,8 @@ Plain functions of plain data, so tests read exactly what a user reads.
 
 from __future__ import annotations
 
+# The CLI's shortening (opus-4-5), re-exported for the menu, alerts, charts and dashboard.
+from shared.commands.render import short_model as short_model
 from shared.insights.blocks import Block
 from shared.insights.budgets import BudgetState
 from tray_app.snapshot import PlanLimit, RunningSession, TraySnapshot
@@ -31,10 +33,6 @@ def duration(ms: int) -> str:
         return f"{hours} h {minutes:02d} min"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h"
-
-
-def short_model(model: str) -> str:
-    return model.removeprefix("claude-")
 
 
 def session_line(session: RunningSession, now_ms: int) -> str:

@@ -9,7 +9,14 @@ from xml.etree import ElementTree
 from PySide6.QtCore import QRectF, QSize
 from PySide6.QtGui import QColor, QImage, QPainter
 
-from tray_app.charts import PALETTE, StackedDays, paint_bars, paint_stacked_days, render_svg
+from tray_app.charts import (
+    PALETTE,
+    StackedDays,
+    model_colours,
+    paint_bars,
+    paint_stacked_days,
+    render_svg,
+)
 
 
 def painted(paint: object, width: int = 600, height: int = 300) -> QImage:
@@ -41,10 +48,11 @@ def test_stacked_days_draw_each_model_on_its_days(qapp: object) -> None:
         },
     )
     image = painted(partial(paint_stacked_days, data=data))
-    first = columns_with(image, QColor(PALETTE[0]))
-    second = columns_with(image, QColor(PALETTE[1]))
+    colours = model_colours(list(data.values))
+    first = columns_with(image, colours["claude-opus-4-5"])
+    second = columns_with(image, colours["claude-haiku-4-5"])
     assert first and second
-    # Models are coloured in the order given: opus on the first half, haiku on the second.
+    # Opus on the first half, haiku on the second.
     assert max(first) < min(second)
 
 
@@ -78,4 +86,25 @@ def test_the_same_chart_renders_to_svg(qapp: object, tmp_path: Path) -> None:
     assert root.tag.endswith("svg")
     text = path.read_text(encoding="utf-8")
     assert "sonnet-4-5" in text
-    assert PALETTE[0].lower() in text.lower()
+    assert model_colours(["claude-sonnet-4-5"])["claude-sonnet-4-5"].name() in text.lower()
+
+
+def test_the_legend_names_models_as_the_cli_does(qapp: object, tmp_path: Path) -> None:
+    """The legend said "opus-4-5-20251101" where `burnmeter report` says "opus-4-5"."""
+    data = StackedDays(["2026-11-01"], {"claude-opus-4-5-20251101": [1.0]})
+    path = render_svg(partial(paint_stacked_days, data=data), tmp_path / "c.svg", QSize(400, 200))
+    text = path.read_text(encoding="utf-8")
+    assert "opus-4-5" in text
+    assert "20251101" not in text
+
+
+def test_a_models_colour_stays_when_other_models_appear() -> None:
+    """Colours went by cost rank, so a new costlier model repainted every other one."""
+    opus, sonnet = "claude-opus-4-5-20251101", "claude-sonnet-4-5-20250929"
+    alone = model_colours([opus, sonnet])
+    shown = model_colours(["gpt-5-codex", sonnet, opus, "other"])
+    assert shown[opus] == alone[opus]
+    assert shown[sonnet] == alone[sonnet]
+    assert shown["other"] != shown[opus]
+    many = [f"model-{i}" for i in range(len(PALETTE))]
+    assert len({colour.name() for colour in model_colours(many).values()}) == len(PALETTE)

@@ -153,3 +153,17 @@ def test_import_progress_is_shown_and_hidden(
 
 def test_first_import_phases_come_from_the_ingest_progress_markers() -> None:
     assert set(IMPORT_PHASE_TEXT) == {FINISHING_LEDGER, WAITING_FOR_INGEST}
+
+
+def test_the_no_logs_text_keeps_its_columns(qtbot: QtBot) -> None:
+    """The text lines up folders with spaces, as the CLI prints it: it needs a fixed-width
+    font (it was a proportional one, so the columns wandered)."""
+    from PySide6.QtGui import QFontMetrics
+
+    from tray_app.dashboard import DashboardWindow
+    from tray_app.worker import Worker
+
+    window = DashboardWindow(Worker(), lambda: None, lambda _: None)  # type: ignore[arg-type,return-value]
+    qtbot.addWidget(window)
+    metrics = QFontMetrics(window.empty_state.font())
+    assert metrics.horizontalAdvance("iiii") == metrics.horizontalAdvance("MMMM")
