@@ -364,8 +364,16 @@ class BurnmeterApp(QObject):
             self.dashboard.show_message(f"{alert.title}: {alert.body}")
 
     def _message_clicked(self) -> None:
-        if self._last_file is not None:
+        """A click on the last notification. One that lands while the menu is open is a
+        right click meant for the icon under the balloon: it is ignored. An open dashboard
+        is raised as it is, not switched away from what the user is looking at."""
+        if self.tray.menu.isVisible():
+            log.debug("notification click ignored: the menu is open")
+        elif self._last_file is not None:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._last_file)))
+        elif self.dashboard.isVisible():
+            self.dashboard.raise_()
+            self.dashboard.activateWindow()
         else:
             self.open_dashboard(self._last_target)
 

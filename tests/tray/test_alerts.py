@@ -240,3 +240,26 @@ def test_alerts_and_exports_leave_the_banners_lasting_notices(
     assert "Daily budget at 80%" not in text
     app.dashboard.close()
     app.shutdown()
+
+
+def test_a_notification_click_leaves_an_open_dashboard_and_the_menu_alone(
+    qtbot: QtBot, roots: list[LogRoot], ledger_file: Path
+) -> None:
+    """A click on the balloon switched an open dashboard to the alert's tab, and a right
+    click on the icon that landed on the balloon raised the dashboard over the menu."""
+    from PySide6.QtCore import QPoint
+
+    app = make_app(qtbot, roots, ledger_file, Settings())
+    app._last_target = DashboardTarget("sessions", "today")
+    app.dashboard.show()
+    app.dashboard.tabs.setCurrentIndex(0)
+    app.tray.messageClicked.emit()
+    assert app.dashboard.tabs.currentIndex() == 0
+
+    app.dashboard.hide()
+    app.tray.menu.popup(QPoint(50, 50))
+    qtbot.waitUntil(app.tray.menu.isVisible)
+    app.tray.messageClicked.emit()
+    assert not app.dashboard.isVisible()
+    app.tray.menu.hide()
+    app.shutdown()
