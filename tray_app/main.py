@@ -41,7 +41,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run(args)
 
 
+TRAY_NEEDS_QT = (
+    "the tray needs PySide6, which this install does not have: "
+    "pip install 'burnmeter[tray]' (or pipx install --force 'burnmeter[tray]')"
+)
+
+
+def qt_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("PySide6") is not None
+
+
 def run(args: argparse.Namespace) -> int:
+    if not qt_installed():
+        # An install without the [tray] extra: a message, not an ImportError's traceback.
+        print(f"burnmeter: {TRAY_NEEDS_QT}", file=sys.stderr)
+        return 2
     from PySide6.QtWidgets import QApplication
 
     from shared.commands.context import make_context

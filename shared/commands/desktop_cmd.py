@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from shared import desktop
@@ -57,4 +58,12 @@ def run(args: argparse.Namespace) -> int:
     except desktop.DesktopIntegrationError as exc:
         raise CommandError(str(exc)) from exc
     print(f"the menu entry starts: {' '.join(desktop.tray_command())}")
+    import importlib.util
+
+    if importlib.util.find_spec("PySide6") is None:
+        print(
+            "warning: this install has no PySide6, so the entry cannot start the tray yet: "
+            "pip install 'burnmeter[tray]'",
+            file=sys.stderr,
+        )
     return 0

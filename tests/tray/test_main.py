@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -97,3 +99,20 @@ def test_a_second_start_opens_the_first_ones_dashboard_and_exits(
         wait_for_line(log, "watching")
     finally:
         stop(again, log)
+
+
+def test_without_pyside6_the_tray_says_what_to_install(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An install without the [tray] extra ended `burnmeter tray` in a ModuleNotFoundError
+    traceback, and install-desktop wrote an entry that could not start, without a word."""
+    from shared.cli import main
+
+    monkeypatch.setitem(sys.modules, "PySide6", None)  # import and find_spec see no PySide6
+    assert main(["tray"]) == 2
+    err = capsys.readouterr().err
+    assert "the tray needs PySide6" in err and "pip install 'burnmeter[tray]'" in err
+    assert "Traceback" not in err
+    assert main(["install-desktop"]) == 0
+    assert "warning: this install has no PySide6" in capsys.readouterr().err
+    assert main(["install-desktop", "--uninstall"]) == 0
