@@ -2,31 +2,28 @@
 twice; the second start now asks the first to open its dashboard and exits.
 
 A `QLockFile` in the data dir says who runs (a lock left by a process that died is taken
-over); a `QLocalServer` named after the data dir carries the second start's request. The
-demo's data dir is a throwaway folder of its own, so a demo runs beside the real tray.
+over). The second start's request is a file beside it, which the running tray looks for
+four times a second and removes when it has opened its dashboard: plain files work on
+every OS and need no QtNetwork (which the bundle leaves out, 5 MB with its TLS and
+Kerberos libraries). The demo's data dir is a throwaway folder of its own, so a demo runs
+beside the real tray.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QLockFile
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
+from PySide6.QtCore import QLockFile, QTimer
 
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "tray.lock"
-OPEN_DASHBOARD = b"open-dashboard\n"
-REPLY_TIMEOUT_MS = 2_000
-
-
-def server_name(data_dir: Path) -> str:
-    """A local socket name for the data dir (a plain name, so it is valid on every OS)."""
-    digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
-    return f"burnmeter-tray-{digest}"
+REQUEST_NAME = "tray-open-dashboard.request"
+POLL_MS = 250
+REPLY_TIMEOUT_S = 2.0
 
 
 class SingleInstance:
@@ -34,7 +31,11 @@ class SingleInstance:
         self.data_dir = data_dir
         self._lock = QLockFile(str(data_dir / LOCK_NAME))
         self._lock.setStaleLockTime(0)  # only a dead owner makes the lock stale, not age
-        self._server: QLocalServer | None = None
+        self._timer: QTimer | None = None
+
+    @property
+    def request_file(self) -> Path:
+        return self.data_dir / REQUEST_NAME
 
     def acquire(self) -> bool:
         """True if this process is the data dir's only tray. A lock that cannot be written
@@ -58,48 +59,42 @@ class SingleInstance:
 
     def ask_owner_to_open_dashboard(self) -> bool:
         """Ask the running tray to show its dashboard; False if it did not answer."""
-        socket = QLocalSocket()
-        socket.connectToServer(server_name(self.data_dir))
-        if not socket.waitForConnected(REPLY_TIMEOUT_MS):
+        try:
+            self.request_file.touch()
+        except OSError as exc:
+            log.warning("cannot ask the running tray: %s", exc)
             return False
-        socket.write(OPEN_DASHBOARD)
-        answered = socket.waitForBytesWritten(REPLY_TIMEOUT_MS) and socket.waitForReadyRead(
-            REPLY_TIMEOUT_MS
-        )
-        ok = answered and bytes(socket.readAll().data()).startswith(b"ok")
-        socket.disconnectFromServer()
-        return ok
+        deadline = time.monotonic() + REPLY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if not self.request_file.exists():
+                return True  # taken: the dashboard is open
+            time.sleep(0.05)
+        self.request_file.unlink(missing_ok=True)
+        return False
 
     def listen(self, open_dashboard: Callable[[], None]) -> None:
         """Serve later starts' requests (call once this process holds the lock)."""
-        name = server_name(self.data_dir)
-        QLocalServer.removeServer(name)  # a socket left by a tray that crashed
-        server = QLocalServer()
-        if not server.listen(name):
-            log.warning("a second start cannot reach this tray: %s", server.errorString())
-            return
+        self.request_file.unlink(missing_ok=True)  # left by a start that gave up
 
-        def serve() -> None:
-            socket = server.nextPendingConnection()
-            while socket is not None:
-                socket.readyRead.connect(lambda s=socket: answer(s))
-                socket.disconnected.connect(socket.deleteLater)
-                socket = server.nextPendingConnection()
-
-        def answer(socket: QLocalSocket) -> None:
-            if not socket.canReadLine():
+        def look() -> None:
+            try:
+                self.request_file.unlink()
+            except FileNotFoundError:
                 return
-            if bytes(socket.readLine().data()) == OPEN_DASHBOARD:
-                log.info("a second start of the tray asked for the dashboard")
-                socket.write(b"ok\n")
-                socket.flush()
-                open_dashboard()
+            except OSError as exc:
+                log.warning("cannot take a second start's request: %s", exc)
+                return
+            log.info("a second start of the tray asked for the dashboard")
+            open_dashboard()
 
-        server.newConnection.connect(serve)
-        self._server = server
+        timer = QTimer()
+        timer.setInterval(POLL_MS)
+        timer.timeout.connect(look)
+        timer.start()
+        self._timer = timer
 
     def release(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server = None
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
         self._lock.unlock()
