@@ -113,16 +113,16 @@ class Settings(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        """The zone's own spelling (`utc` → `UTC`), as `--tz` accepts it; an error for a
+        name no zone has."""
+        if not value:
+            return value
+        from shared.timezones import zone_named
 
-        if value:
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(
-                    f"unknown time zone {value!r} (an IANA name such as Europe/Berlin)"
-                ) from None
-        return value
+        found = zone_named(value)
+        if found is None:
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Europe/Berlin)")
+        return found.key
 
     def price_overrides(self) -> dict[str, dict[str, Any]]:
         return {
@@ -175,10 +175,12 @@ def _leave_out(raw: dict[str, Any], loc: tuple[int | str, ...]) -> tuple[str, ..
     it was already gone."""
     table: Any = raw
     parents: list[str] = []
-    for part in loc:
+    for index, part in enumerate(loc):
         if not isinstance(table, dict) or part not in table:
             break
-        if not isinstance(table[part], dict) or part == loc[-1]:
+        # By position, not name: `[insights] insights = 1` is an error at
+        # insights.insights, which must not take the whole [insights] table with it.
+        if not isinstance(table[part], dict) or index == len(loc) - 1:
             del table[part]
             return (*parents, str(part))
         parents.append(str(part))

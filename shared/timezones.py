@@ -24,14 +24,27 @@ def local_zone() -> ZoneInfo:
     return ZoneInfo("UTC")
 
 
-def configured_zone(name: str) -> ZoneInfo | None:
-    """The zone a setting names, or None when it is empty or unknown."""
+def zone_named(name: str) -> ZoneInfo | None:
+    """The IANA zone `name` names, in any case (`utc`, `europe/berlin`: ccusage takes
+    those, so the same spelling works here), or None if there is none."""
     if not name:
         return None
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        return None
+        pass
+    from zoneinfo import available_timezones  # reads the zone list: only for a miss
+
+    lowered = name.lower()
+    for candidate in available_timezones():
+        if candidate.lower() == lowered:
+            return ZoneInfo(candidate)
+    return None
+
+
+def configured_zone(name: str) -> ZoneInfo | None:
+    """The zone a setting names, or None when it is empty or unknown."""
+    return zone_named(name)
 
 
 def resolve_zone(configured: str, tz: ZoneInfo | None = None) -> ZoneInfo:

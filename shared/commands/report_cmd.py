@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from shared.commands.context import (
     CommandError,
@@ -33,7 +33,7 @@ from shared.reports import (
     sessions_report,
 )
 from shared.sources.agents import AGENTS
-from shared.timezones import local_zone
+from shared.timezones import local_zone, zone_named
 
 # Not `from typing import ...`: a warm `burnmeter report` would pay milliseconds for it.
 TYPE_CHECKING = False
@@ -62,18 +62,12 @@ def _date(text: str) -> date:
 
 
 def zone(text: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        # `utc`, `europe/berlin`: ccusage takes any case, so the same line works here.
-        from zoneinfo import available_timezones
-
-        for name in available_timezones():
-            if name.lower() == text.lower():
-                return ZoneInfo(name)
+    found = zone_named(text)
+    if found is None:
         raise argparse.ArgumentTypeError(
             f"unknown time zone {text!r} (use an IANA name such as Europe/Berlin)"
-        ) from exc
+        )
+    return found
 
 
 def add_filter_flags(parser: argparse.ArgumentParser) -> None:

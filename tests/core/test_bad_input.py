@@ -508,3 +508,24 @@ def test_doctor_counts_the_lines_of_a_moved_rollout_once(isolated_home: Path) ->
     assert after["calls"] == before["calls"] == 2
     assert after["lines"] == before["lines"] == len(archived.read_bytes().splitlines())
     assert after["files_gone"] == 1
+
+
+def test_a_bad_key_named_like_its_table_takes_only_itself(tmp_path: Path) -> None:
+    """Leaving out `[insights] insights = 1` (an error at insights.insights) deleted the
+    whole [insights] table, its valid settings with it; a zone name is taken in any case,
+    as `--tz` takes it, and stored in its own spelling."""
+    from shared.config import load_settings
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        'timezone = "europe/berlin"\n[insights]\nloop_same_call_repeats = 3\ninsights = 1\n'
+        '[prices."m1"]\ninput_mtok = 2.0\noutput_mtok = 4.0\nm1 = 5\n'
+    )
+    loaded = load_settings(config)
+    assert loaded.settings.insights.loop_same_call_repeats == 3
+    assert loaded.settings.price_overrides() == {"m1": {"input_mtok": 2.0, "output_mtok": 4.0}}
+    assert loaded.settings.timezone == "Europe/Berlin"
+    assert sorted(p.split(": ", 1)[1] for p in loaded.problems) == [
+        "insights.insights: unknown setting (a typo?); ignored.",
+        "prices.m1.m1: unknown setting (a typo?); ignored.",
+    ]

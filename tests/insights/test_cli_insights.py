@@ -282,6 +282,8 @@ def test_statusline_counts_today_in_the_configured_zone(tmp_path: Path) -> None:
         assert today_cost(conn, now_ms, "Etc/GMT-14") == pytest.approx(1.0, rel=0.01)
         # 23:00 on the 20th at UTC-12: both are.
         assert today_cost(conn, now_ms, "Etc/GMT+12") == pytest.approx(2.0, rel=0.01)
+        # The file is read as written, so any case of a zone name must work here too.
+        assert today_cost(conn, now_ms, "etc/gmt-14") == pytest.approx(1.0, rel=0.01)
     finally:
         conn.close()
     config = Path(os.environ["BURNMETER_CONFIG_DIR"])
