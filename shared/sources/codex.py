@@ -17,6 +17,7 @@ is a round trip later). A spawned subagent without `forked_from_id` copies nothi
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -363,7 +364,9 @@ def _read_tool_call(
         # Older Codex ran apply_patch through its shell tool: it is a change all the same.
         name = "apply_patch"
         patch_text, workdir = shell_patch
-        paths = _paths_in_patch(patch_text, workdir or state.cwd)
+        # A relative working folder is the session's folder's.
+        folder = os.path.join(state.cwd, workdir) if workdir else state.cwd
+        paths = _paths_in_patch(patch_text, folder)
     else:
         paths = _patch_paths(name, raw_input, state.cwd)
     chunk.tool_calls.append(
@@ -403,9 +406,10 @@ SHELL_TOOLS = frozenset(
 
 
 def _shell_patch(name: object, raw_input: object) -> tuple[str, str | None] | None:
-    """The command text and working folder of a shell call that runs `apply_patch` with a
-    patch (`["apply_patch", "*** Begin Patch…"]`, or `bash -lc "apply_patch <<'EOF' …"`),
-    else None."""
+    """The patch text and working folder of a shell call that runs `apply_patch`
+    (`["apply_patch", PATCH]`, or a script, `bash -lc "apply_patch <<'EOF' …"`, that starts
+    with it, after an optional `cd DIR &&`), else None. A command that only mentions
+    apply_patch (a grep for it) is no patch."""
     if name not in SHELL_TOOLS:
         return None
     arguments = raw_input
@@ -419,16 +423,24 @@ def _shell_patch(name: object, raw_input: object) -> tuple[str, str | None] | No
     if not isinstance(arguments, dict):
         return None
     command = arguments.get("command", arguments.get("cmd"))
-    if isinstance(command, str):
-        text = command
-    elif isinstance(command, list):
-        text = "\n".join(part for part in command if isinstance(part, str))
-    else:
+    workdir = arguments.get("workdir", arguments.get("working_directory"))
+    folder = workdir if isinstance(workdir, str) and workdir else None
+    if isinstance(command, list) and command and all(isinstance(p, str) for p in command):
+        if os.path.basename(command[0]) == "apply_patch":
+            return "\n".join(command[1:]), folder
+        if len(command) >= 3 and command[-2] in ("-lc", "-c"):
+            command = command[-1]  # a shell's script
+    if not isinstance(command, str):
         return None
-    if "apply_patch" not in text or "*** Begin Patch" not in text:
+    script = command.lstrip()
+    cd = re.match(r"cd\s+(\S+)\s*&&\s*", script)
+    if cd is not None:
+        target = cd.group(1).strip("'\"")
+        folder = os.path.join(folder, target) if folder else target
+        script = script[cd.end() :]
+    if not script.startswith("apply_patch") or "*** Begin Patch" not in script:
         return None
-    workdir = arguments.get("workdir")
-    return text, workdir if isinstance(workdir, str) and workdir else None
+    return script, folder
 
 
 def _paths_in_patch(text: str, cwd: str) -> list[str]:

@@ -370,7 +370,19 @@ def test_apply_patch_run_through_the_shell_tool_is_a_change(
         3, "shell", {"command": ["bash", "-lc", heredoc], "workdir": "/work/other"}, "call_sp_2"
     )
     rollout.function_call(4, "shell", {"command": ["ls", "-la"]}, "call_sp_3")
-    rollout.call(5, 3000, 200, cached=1000)
+    # Only mentioning apply_patch is no patch (a grep through docs).
+    grep = 'grep -n "*** Begin Patch" docs/apply_patch.md'
+    rollout.function_call(5, "shell", {"command": ["bash", "-lc", grep]}, "call_sp_4")
+    # A relative working folder is the session's; `cd DIR &&` moves it; local_shell_call's
+    # spelling is working_directory.
+    moved = f"cd pkg && apply_patch <<'EOF'\n{apply_patch_text(('Update', 'mod.py'))}EOF\n"
+    rollout.function_call(
+        6, "shell", {"command": ["bash", "-lc", moved], "workdir": "sub"}, "call_sp_5"
+    )
+    rollout.function_call(
+        7, "shell", {"command": ["apply_patch", patch], "working_directory": "/w2"}, "call_sp_6"
+    )
+    rollout.call(8, 3000, 200, cached=1000)
     rollout.write(codex_rollout_path(_codex_home(isolated_home), rollout))
     ledger = _ingest(tmp_path)
     names = dict(ledger.conn.execute("SELECT tool_id, tool_name FROM tool_calls").fetchall())
@@ -378,11 +390,16 @@ def test_apply_patch_run_through_the_shell_tool_is_a_change(
         "cx:call_sp_1": "apply_patch",
         "cx:call_sp_2": "apply_patch",
         "cx:call_sp_3": "shell",
+        "cx:call_sp_4": "shell",
+        "cx:call_sp_5": "apply_patch",
+        "cx:call_sp_6": "apply_patch",
     }
     files = sorted(ledger.conn.execute("SELECT tool_id, path FROM tool_files").fetchall())
     assert files == [
         ("cx:call_sp_1", "/work/repo/src/app.py"),
         ("cx:call_sp_2", "/work/other/docs/new.md"),
+        ("cx:call_sp_5", "/work/repo/sub/pkg/mod.py"),
+        ("cx:call_sp_6", "/w2/src/app.py"),
     ]
 
 
