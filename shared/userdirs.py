@@ -4,7 +4,8 @@ process and ~1.5 ms of a warm report end to end; `burnmeter statusline` runs on 
 refresh of Claude Code's status bar).
 
 Only the cases every platformdirs release this project allows (>= 4) answers alike: Linux
-(not Android, which platformdirs detects from the environment) and macOS's data folder,
+(not Android, which platformdirs detects from the environment) and macOS's data and config
+folder (one folder there),
 with an absolute `HOME` and the XDG variable either unset or a clean absolute path. For
 anything else (a relative or blank XDG value, which newer releases ignore and older ones
 used; no usable `HOME`; another system) this returns None and the caller asks
@@ -37,7 +38,8 @@ def quick_user_dir(variable: str, app: str) -> str | None:
         if os.path.isabs(value) and value == value.strip():
             return os.path.join(value, app)
         return None
-    if sys.platform == "darwin" and variable == DATA and value is None:
-        # Newer platformdirs read XDG_DATA_HOME on macOS too, older ones do not.
+    if sys.platform == "darwin" and value is None:
+        # Newer platformdirs read the XDG variables on macOS too, older ones do not; unset,
+        # both give Application Support for data and config alike.
         return os.path.join(os.path.expanduser(_MACOS_DATA), app)
     return None

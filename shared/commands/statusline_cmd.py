@@ -8,8 +8,8 @@ block, plan-limit use.
 
 It runs on every refresh, so it must finish in tens of milliseconds: `shared.cli` sends
 `statusline` here before building the full parser, and this path imports only sqlite3,
-json and `shared.insights.block_chain` (no typing, pathlib, dataclasses, pydantic, orjson
-or pricing).
+json and `shared.insights.block_chain` (no pathlib, dataclasses, pydantic, orjson or
+pricing); a config file that names a `timezone` adds tomllib, zoneinfo and datetime.
 """
 
 from __future__ import annotations
@@ -184,12 +184,9 @@ def today_cost(conn: sqlite3.Connection, now_ms: int, zone_name: str = "") -> fl
 def _zone(name: str) -> Any:
     if not name:
         return None
-    from zoneinfo import ZoneInfo
+    from shared.timezones import zone_named
 
-    try:
-        return ZoneInfo(name)
-    except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
-        return None
+    return zone_named(name)
 
 
 def configured_zone_name() -> str:
