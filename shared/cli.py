@@ -98,9 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except sqlite3.DatabaseError as exc:
         # A read that found the ledger damaged inside (opening it checked its header only).
-        from shared.ledger import damaged, opened_paths
+        from shared.ledger import damaged, last_opened
 
-        corrupt = damaged(exc, opened_paths[-1]) if opened_paths else None
+        path = last_opened()
+        corrupt = damaged(exc, path) if path is not None else None
         if corrupt is None:
             raise
         print(f"burnmeter: {corrupt}", file=sys.stderr)

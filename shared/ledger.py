@@ -577,9 +577,15 @@ def damaged(exc: BaseException, path: Path, *, checked: bool = False) -> LedgerC
     )
 
 
-# The ledger files this process opened, last one last: what a damaged-file error that
-# reaches the command line is about.
-opened_paths: list[Path] = []
+class _LastOpened:
+    """The ledger file this process opened last: what a damaged-file error that reaches
+    the command line is about (one value, whatever a long-running process opens)."""
+
+    path: Path | None = None
+
+
+def last_opened() -> Path | None:
+    return _LastOpened.path
 
 
 def write_failed(path: Path, problem: str) -> LedgerError:
@@ -673,7 +679,7 @@ def open_ledger(path: Path | None = None, *, readonly: bool = False) -> Ledger:
     except LedgerError:
         conn.close()
         raise
-    opened_paths.append(path)
+    _LastOpened.path = path
     return Ledger(path=path, conn=conn)
 
 
