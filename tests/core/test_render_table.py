@@ -84,18 +84,7 @@ def test_model_names_stay_whole_when_the_cache_columns_make_room() -> None:
 
 # The shapes of the other report tables: one text column (repos, models, files) and the
 # blocks table, whose extra figures sit right of the cost.
-REPOS_COLUMNS = [
-    "Repository",
-    "Sessions",
-    "Input",
-    "Output",
-    "Cache Create",
-    "Cache Read",
-    "Total Tokens",
-    "Cost (USD)",
-    "Commits",
-    "Cost/commit",
-]
+REPOS_COLUMNS = ["Repository", "Sessions", *COLUMNS[2:], "Commits", "Cost/commit"]
 REPOS_ROWS = [
     [
         "/home/dev/src/payments-api",

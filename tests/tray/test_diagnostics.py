@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.tray.offscreen import run_offscreen
 
 SCRIPT = """
 from PySide6.QtCore import qWarning
@@ -19,15 +14,7 @@ raise ValueError("nobody caught this")
 
 
 def test_qt_messages_and_uncaught_exceptions_are_logged() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_offscreen("-c", SCRIPT)
     assert "WARNING burnmeter.qt: a message from Qt" in result.stderr
     assert "ERROR burnmeter.tray: uncaught exception" in result.stderr
     assert "ValueError: nobody caught this" in result.stderr
@@ -44,15 +31,7 @@ logging.getLogger("tray_app.app").debug("a line of burnmeter's own")
 
 
 def test_verbose_keeps_burnmeters_debug_lines_but_not_watchdogs_event_flood() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", VERBOSE_SCRIPT],
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_offscreen("-c", VERBOSE_SCRIPT)
     assert "DEBUG tray_app.app: a line of burnmeter's own" in result.stderr
     assert "InotifyEvent" not in result.stderr
     assert "WARNING watchdog.observers: a watch could not be added" in result.stderr

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.tray.offscreen import REPO, run_offscreen
 
 
 def start_tray(log: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
@@ -66,15 +66,7 @@ def test_a_second_start_opens_the_first_ones_dashboard_and_exits(
     first = start_tray(log, "--verbose")
     try:
         wait_for_line(log, "watching")
-        second = subprocess.run(
-            [sys.executable, "-m", "shared", "tray"],
-            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        second = run_offscreen("-m", "shared", "tray", timeout=30)
         assert second.returncode == 0, second.stderr
         assert (
             f"burnmeter tray is already running (pid {first.pid}); its dashboard was opened."

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -162,6 +163,31 @@ def count_like(image: QImage, box: tuple[int, int, int, int], colour: QColor) ->
     return found
 
 
+@contextmanager
+def docked_tray(display: str, log: Path, *args: str) -> Iterator[tuple[int, int, int, int]]:
+    """`burnmeter tray ARGS` on the display, once its icon docks (its box on screen); on
+    the way out it must stop on SIGTERM with code 0 and no traceback in its log."""
+    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+    with log.open("w") as log_file:
+        tray = subprocess.Popen(
+            [sys.executable, "-m", "shared", "tray", *args],
+            env=env,
+            cwd=REPO,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            box = wait_for(lambda: docked_icon(display), 30, "the icon to dock")
+            assert isinstance(box, tuple)
+            yield box
+        finally:
+            tray.send_signal(signal.SIGTERM)
+            code = tray.wait(timeout=20)
+    output = log.read_text()
+    assert code == 0, output
+    assert "Traceback" not in output
+
+
 def test_tray_docks_and_paints_the_meter_in_a_real_tray_host(
     qapp: object,
     display: str,
@@ -184,18 +210,7 @@ def test_tray_docks_and_paints_the_meter_in_a_real_tray_host(
     # A daily budget today's spend fills to 90 %: the "warning" colour.
     save_settings(Settings(budgets=Budgets(daily_usd=round(today / 0.9, 4))), config_file())
 
-    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
-    log_file = (tmp_path / "tray.log").open("w")
-    tray = subprocess.Popen(
-        [sys.executable, "-m", "shared", "tray"],
-        env=env,
-        cwd=REPO,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        box = wait_for(lambda: docked_icon(display), 30, "the icon to dock")
-        assert isinstance(box, tuple)
+    with docked_tray(display, tmp_path / "tray.log") as box:
         amber, green, red = (LEVEL_COLOURS[k] for k in ("warning", "under", "over"))
 
         def shows(colour: QColor, shot: str) -> bool:
@@ -223,14 +238,7 @@ def test_tray_docks_and_paints_the_meter_in_a_real_tray_host(
             ),
         )
         wait_for(lambda: shows(red, "over.png"), 20, "the red meter")
-    finally:
-        tray.send_signal(signal.SIGTERM)
-        code = tray.wait(timeout=20)
-        log_file.close()
-    output = (tmp_path / "tray.log").read_text()
-    assert code == 0, output
-    assert "writer: True" in output
-    assert "Traceback" not in output
+    assert "writer: True" in (tmp_path / "tray.log").read_text()
 
 
 def open_menus(display: str) -> list[tuple[int, int, int, int]]:
@@ -271,18 +279,7 @@ def test_the_menu_stays_open_when_the_snapshot_it_asked_for_arrives(
         require_tools()
         pytest.skip("needs xdotool (Debian: xdotool)")
     ingest_now(roots, ledger_file)
-    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
-    log_file = (tmp_path / "tray.log").open("w")
-    tray = subprocess.Popen(
-        [sys.executable, "-m", "shared", "tray", "--verbose"],
-        env=env,
-        cwd=REPO,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        box = wait_for(lambda: docked_icon(display), 30, "the icon to dock")
-        assert isinstance(box, tuple)
+    with docked_tray(display, tmp_path / "tray.log", "--verbose") as box:
         x, y, w, h = box
         time.sleep(1)  # the first snapshot and import are done
         xdotool(display, "mousemove", str(x + w // 2), str(y + h // 2), "mousedown", "3")
@@ -294,10 +291,3 @@ def test_the_menu_stays_open_when_the_snapshot_it_asked_for_arrives(
         screenshot(display, tmp_path / "menu.png")
         xdotool(display, "key", "Escape")
         wait_for(lambda: not open_menus(display), 10, "Escape to close the menu")
-    finally:
-        tray.send_signal(signal.SIGTERM)
-        code = tray.wait(timeout=20)
-        log_file.close()
-    output = (tmp_path / "tray.log").read_text()
-    assert code == 0, output
-    assert "Traceback" not in output
