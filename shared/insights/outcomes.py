@@ -106,8 +106,9 @@ def _git(root: str, args: list[str], timeout: float) -> str:
 
 
 # How far before the window `git log` walks, for commits whose committer date is older than
-# their parent's.
-SINCE_SLACK_MS = 90 * DAY_MS
+# their parent's (a rebased branch keeps its commits' dates). Each day of it is more of a
+# busy repository's history to list within the git timeout; a month covers most branches.
+SINCE_SLACK_MS = 30 * DAY_MS
 
 
 def read_history(root: str, since_ms: int, until_ms: int, timeout: float) -> RepoHistory:
