@@ -48,7 +48,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def _month(text: str) -> str:
     """`2026-03` (or `202603`), checked: a bad month used to end in a traceback."""
     digits = text.replace("-", "")
-    if len(digits) == 6 and digits.isdigit() and 1 <= int(digits[4:]) <= 12:
+    if (
+        len(digits) == 6
+        and digits.isdigit()
+        and 1 <= int(digits[4:]) <= 12
+        and 1971 <= int(digits[:4]) <= 9998  # a month either side stays a valid date
+    ):
         return f"{digits[:4]}-{digits[4:]}"
     raise argparse.ArgumentTypeError(f"expected a month as YYYY-MM, got {text!r}")
 

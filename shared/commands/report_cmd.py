@@ -52,13 +52,20 @@ CSV_TOKENS = [
 ]
 
 
+# Dates the reports can turn into times and back, a day either side included: a date near
+# Python's limits (`--until 9999-12-31`, "no upper bound") ended in an OverflowError.
+FIRST_DATE, LAST_DATE = date(1970, 1, 2), date(9998, 12, 31)
+
+
 def _date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        parsed = date.fromisoformat(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(
             f"expected YYYY-MM-DD (or YYYYMMDD), got {text!r}"
         ) from exc
+    # Nothing was logged before 1970 or after 9998: the same calls, within range.
+    return min(max(parsed, FIRST_DATE), LAST_DATE)
 
 
 def zone(text: str) -> ZoneInfo:

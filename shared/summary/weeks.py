@@ -75,6 +75,10 @@ def parse_week(text: str) -> IsoWeek:
         date.fromisocalendar(year, week, 1)
     except ValueError as exc:
         raise WeekError(f"{year} has no ISO week {week:02d}") from exc
+    if not 1971 <= year <= 9998:
+        # The summary also reads the weeks either side, which Python's dates cannot reach
+        # at the ends of their range.
+        raise WeekError(f"expected a week from 1971 to 9998, got {text!r}")
     return IsoWeek(year, week)
 
 
