@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
 import sys
 
@@ -86,13 +87,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     from shared.commands.context import CommandError
     from shared.ledger import LedgerError
 
+    _usable_streams()
     parser = build_parser(_module_for(arguments))
     args = parser.parse_args(arguments)
     if not hasattr(args, "run"):
         parser.print_help()
         return 0
     try:
-        return int(args.run(args))
+        status = int(args.run(args))
+        # Written out here, where a full disk or a closed pipe is still ours to report,
+        # not at interpreter exit.
+        sys.stdout.flush()
+        return status
     except (CommandError, LedgerError) as exc:
         print(f"burnmeter: {exc}", file=sys.stderr)
         return 2
@@ -121,7 +127,47 @@ def main(argv: Sequence[str] | None = None) -> int:
             _exit_even_if_the_pool_hangs(130)
         return 130
     except BrokenPipeError:
+        # The reader stopped reading (`| head`): not a failure. Later writes (Python's own
+        # flush at exit) go nowhere instead of raising again.
+        _stdout_to_devnull()
         return 0
+    except OSError as exc:
+        if exc.errno not in WRITE_ERRNOS:
+            raise
+        _stdout_to_devnull()
+        print(f"burnmeter: cannot write the output: {exc.strerror}", file=sys.stderr)
+        return 1
+
+
+# A full disk, an I/O error, a closed descriptor: the output could not be written.
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EIO, errno.EBADF})
+
+
+def _usable_streams() -> None:
+    """Output that cannot fail for the wrong reason: a closed stdout (`>&-`) left Python's
+    sys.stdout as None, and an encoding that is not UTF-8 (PYTHONIOENCODING=latin-1, a
+    Windows console) raised UnicodeEncodeError on a `…` or `–`; such characters now come
+    out as `?` there."""
+    import os
+
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
+        elif (getattr(stream, "encoding", "") or "").lower().replace("-", "") != "utf8":
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(errors="replace")
+
+
+def _stdout_to_devnull() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _running_as_the_program() -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 
 from shared import __version__, desktop
 from shared.commands.context import POINT_ELSEWHERE, add_demo_flag, make_context
-from shared.commands.render import print_json
+from shared.commands.render import make_console, print_json
 from shared.ingest import display_path
 from shared.ledger import SCHEMA_VERSION, LedgerError, damaged
 from shared.paths import config_file, data_dir, resources_dir
@@ -164,13 +164,12 @@ def run(args: argparse.Namespace) -> int:
     report = collect(args)
     if args.json:
         print_json(report)
-        return 0
-    from rich.console import Console
+        return 1 if "error" in report["ledger"] else 0  # as the text output does
     from rich.markup import escape as esc
 
     # Every value printed below goes through `esc`: a path like `app/[slug]` or a message
     # with brackets is text, not console markup (rich would drop the brackets' content).
-    console = Console()
+    console = make_console()
     console.print(
         f"[bold]burnmeter {report['version']}[/bold]" + (" (bundle)" if report["frozen"] else "")
     )

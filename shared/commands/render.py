@@ -255,6 +255,19 @@ def rich_table(layout: TableLayout) -> Any:
     return table
 
 
+def make_console(**options: Any) -> Any:
+    """A rich Console whose output stopping (`| head`) raises BrokenPipeError to the command
+    line, which ends with 0 like every other output; rich's own handler exits with 1."""
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    return _Console(**options)
+
+
 def print_table(
     title: str,
     columns: list[str],
@@ -263,13 +276,11 @@ def print_table(
     console: Any = None,
     text_columns: int = 2,
 ) -> None:
-    from rich.console import Console
-
     if console is None:
         # Wide enough for the token columns when piped; a terminal keeps its own width.
-        console = Console()
+        console = make_console()
         if not console.is_terminal:
-            console = Console(width=160)
+            console = make_console(width=160)
     layout = table_layout(title, columns, rows, total, console.width, text_columns)
     table = plain_table(layout, console.width)
     if table is not None:

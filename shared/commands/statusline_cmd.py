@@ -319,8 +319,9 @@ def run_statusline(record: bool = True, stdin: Any = None) -> int:
     import sqlite3
 
     now_ms = int(time.time() * 1000)
-    source = stdin if stdin is not None else sys.stdin.buffer
-    raw = b"" if source.isatty() else source.read()
+    # A closed stdin (`<&-`) leaves sys.stdin None: no input, the line still prints.
+    source = stdin if stdin is not None else getattr(sys.stdin, "buffer", None)
+    raw = b"" if source is None or source.isatty() else source.read()
     status = parse_status(raw)
     conn = None
     try:

@@ -97,6 +97,18 @@ def _format_for(args: argparse.Namespace) -> Format:
     return "md"
 
 
+def _write_document(text: str) -> None:
+    """The summary on stdout. Redirected (`> week.html`), it is a document whose HTML says
+    UTF-8, so it is written as UTF-8 whatever the stream's encoding (PYTHONIOENCODING, a
+    Windows console's code page); a terminal gets text in its own encoding."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is not None and not sys.stdout.isatty():
+        sys.stdout.flush()
+        buffer.write(text.encode("utf-8"))
+    else:
+        sys.stdout.write(text)
+
+
 def run(args: argparse.Namespace) -> int:
     from shared.summary import build_summary, render
     from shared.summary.export import SUFFIXES, write_atomically
@@ -121,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     )
     text = render(summary, fmt)
     if args.output in (None, "-"):
-        sys.stdout.write(text)
+        _write_document(text)
         return 0
     target = Path(args.output).expanduser()
     if target.is_dir() or args.output.endswith(("/", os.sep)):

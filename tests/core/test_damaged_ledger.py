@@ -87,7 +87,9 @@ def test_doctor_checks_the_file_before_it_ingests(damaged_ledger: tuple[Path, st
     assert "Traceback" not in result.stderr
     text = " ".join(result.stdout.split())
     assert "is damaged: its integrity check found" in text and str(path) in text
-    report = json.loads(run_cli("doctor", "--json").stdout)
+    as_json = run_cli("doctor", "--json")
+    assert as_json.returncode == 1  # as the text output: it was 0 with the error inside
+    report = json.loads(as_json.stdout)
     assert report["ledger"]["integrity"] != "ok" and report["ledger"]["integrity"]
     assert "damaged" in report["ledger"]["error"]
     assert hashlib.sha256(path.read_bytes()).hexdigest() == digest

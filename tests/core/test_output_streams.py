@@ -1,0 +1,84 @@
+"""Output that cannot be written the usual way: a full disk, a closed stdout or stdin, an
+encoding that is not UTF-8, a reader that stops reading. Each used to end in a traceback
+(or, for the summary, in a file whose bytes contradicted its declared charset)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.core.helpers import REPO_ROOT
+from tests.core.logwriters import ClaudeSession, claude_project_dir, claude_usage, text_block
+
+
+@pytest.fixture
+def history(isolated_home: Path) -> Path:
+    session = ClaudeSession("s-streams", cwd="/home/dev/app")
+    for n in range(3):
+        session.reply(1 + n, [text_block("x")], claude_usage(10, 100))
+    session.write(claude_project_dir(isolated_home / ".claude", "/home/dev/app") / "s.jsonl")
+    return isolated_home
+
+
+def _shell(command: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`burnmeter ...` through a shell, for redirections a subprocess argument cannot say."""
+    python = f"{sys.executable} -m shared"
+    return subprocess.run(
+        ["bash", "-c", command.replace("burnmeter", python, 1)],
+        cwd=REPO_ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("args", ["report daily --json", "report daily", "summary"])
+def test_a_full_disk_is_a_message_and_exit_1(history: Path, args: str) -> None:
+    done = _shell(f"burnmeter {args} > /dev/full")
+    assert done.returncode == 1, done.stderr
+    assert "burnmeter: cannot write the output: No space left on device" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_closed_streams_are_no_traceback(history: Path) -> None:
+    for command in ("burnmeter summary >&-", "burnmeter report daily --json >&-"):
+        done = _shell(command)
+        assert "Traceback" not in done.stderr, (command, done.stderr)
+        assert done.returncode == 0, (command, done.stderr)
+    status = _shell("burnmeter statusline <&-")
+    assert status.returncode == 0 and "Traceback" not in status.stderr
+    assert status.stdout.strip() == "Claude │ today $0.00"
+
+
+def test_an_encoding_that_is_not_utf8(history: Path, tmp_path: Path) -> None:
+    for args in ("report sessions --no-insights", "report blocks", "summary"):
+        done = _shell(f"burnmeter {args}", PYTHONIOENCODING="latin-1")
+        assert done.returncode == 0 and "UnicodeEncodeError" not in done.stderr, done.stderr
+    # A summary redirected to a file is a document in UTF-8, as its HTML declares.
+    page = tmp_path / "week.html"
+    done = _shell(f"burnmeter summary --format html > {page}", PYTHONIOENCODING="cp1252")
+    assert done.returncode == 0, done.stderr
+    text = page.read_bytes().decode("utf-8")
+    assert '<meta charset="utf-8">' in text and "–" in text
+
+
+def test_a_reader_that_stops_reading_ends_a_table_with_0() -> None:
+    """rich's own handler exits with 1 when the reader goes away (`| head`); every other
+    output of burnmeter's ends with 0 then."""
+    from shared.commands.render import make_console
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    stream = os.fdopen(write_end, "w")
+    console = make_console(file=stream, width=80)
+    with pytest.raises(BrokenPipeError):
+        console.print("a line nobody reads")  # rich writes and flushes each print
+    with contextlib.suppress(BrokenPipeError):
+        stream.close()  # flushes what is left into the same closed pipe
