@@ -583,3 +583,17 @@ def test_report_files_says_which_entries_are_folders(isolated_home: Path) -> Non
     assert rows == {str(project): True, str(edited): False}
     table = run_cli("report", "files", env={**os.environ, "COLUMNS": "160"}).stdout
     assert f"{project}/ (folder)" in table and f"{edited}/" not in table
+
+
+def test_dates_at_the_ends_of_the_calendar(history: Path) -> None:
+    """`--until 9999-12-31` (a "no upper bound" habit) and `--since 0001-01-01` ended in an
+    OverflowError traceback; summary weeks and budget months there are refused."""
+    everything = _json("report", "daily", "--json")["totals"]
+    for args in (("--until", "9999-12-31"), ("--since", "0001-01-01"), ("-u", "99991231")):
+        assert _json("report", "daily", "--json", *args)["totals"] == everything
+    for args, message in (
+        (("summary", "--week", "9999-W52"), "expected a week from 1971 to 9998"),
+        (("budgets", "--month", "9999-12"), "expected a month as YYYY-MM"),
+    ):
+        done = run_cli(*args)
+        assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
