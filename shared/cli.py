@@ -97,7 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = int(args.run(args))
         # Written out here, where a full disk or a closed pipe is still ours to report,
         # not at interpreter exit.
-        sys.stdout.flush()
+        if not sys.stdout.closed:  # the language server's stdio closes it on exit
+            sys.stdout.flush()
         return status
     except (CommandError, LedgerError) as exc:
         print(f"burnmeter: {exc}", file=sys.stderr)
