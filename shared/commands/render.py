@@ -277,10 +277,13 @@ def print_table(
     text_columns: int = 2,
 ) -> None:
     if console is None:
-        # Wide enough for the token columns when piped; a terminal keeps its own width.
+        # Wide enough for the token columns when piped; a terminal keeps its own width
+        # (COLUMNS=0 or a nonsense width reads as 80).
         console = make_console()
         if not console.is_terminal:
             console = make_console(width=160)
+        elif console.width < 1:
+            console = make_console(width=80)
     layout = table_layout(title, columns, rows, total, console.width, text_columns)
     table = plain_table(layout, console.width)
     if table is not None:
@@ -288,7 +291,23 @@ def print_table(
         # line fits, so there is nothing to crop either.
         console.print(table, crop=False)
     else:
-        console.print(rich_table(layout))
+        # Narrower than even the first column and the cost at their floor (a terminal of
+        # 25 columns): drawn at the width they need and left to the terminal to wrap,
+        # rather than rich cutting the cost short (`$31.5` for $31.57).
+        _, shown, shown_rows, shown_total, _, _, _ = layout
+        needed = _span(
+            _squeezed(_widths(shown, shown_rows, shown_total, text_columns), text_columns, 0)
+        )
+        if needed > console.width:
+            # rich never draws wider than its console: one as wide as the table, same file.
+            console = make_console(
+                file=console.file,
+                width=needed,
+                force_terminal=console.is_terminal,
+                color_system=console.color_system,
+                no_color=console.no_color,
+            )
+        console.print(rich_table(layout), crop=False)
     _say_hidden(console, layout[4])
 
 
