@@ -209,13 +209,14 @@ def _nothing_found(kind: str, ledger: Any, filters: Filters, *, ingested: bool) 
         scope.append(f"since {filters.since}" if filters.since else f"up to {filters.until}")
     if filters.since or filters.until:
         scope.append(f"({filters.tz})")
-    if filters.agent:
+    if filters.agent and kind != "blocks":
         scope.append(f"for {filters.agent}")
     what = "No model calls"
     if kind == "files":
         what = "No calls whose tools touched a file"
     elif kind == "blocks":
-        what = "No Claude Code calls"  # blocks are Claude Code's
+        # Blocks are Claude Code's unless --agent names another.
+        what = f"No {'Codex' if filters.agent == 'codex' else 'Claude Code'} calls"
     where = f" {' '.join(scope)}" if scope else ""
     return f"{what}{where}; the ledger holds {held:,} model calls in all."
 

@@ -352,6 +352,9 @@ def test_an_empty_table_without_scope_or_ledger_says_why(
     assert files.returncode == 0, files.stderr
     message = " ".join(files.stderr.split())
     assert "No calls whose tools touched a file; the ledger holds 3 model calls in all." in message
+    # Blocks of the agent asked for (it said "No Claude Code calls for codex").
+    blocks = " ".join(run_cli("report", "blocks", "--agent", "codex").stderr.split())
+    assert "No Codex calls; the ledger holds 3 model calls in all." in blocks
     empty = run_cli(
         "report", "daily", "--no-ingest", env={**os.environ, "BURNMETER_DATA_DIR": str(tmp_path)}
     )
