@@ -69,7 +69,9 @@ def build_summary(
         "timezone": zone.key,
         "first_day": week.monday.isoformat(),
         "last_day": week.sunday.isoformat(),
-        "generated_at": now.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "generated_at": now.astimezone(UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z"),
         "redacted": redact,
         **_totals_json(total),
         "sessions": len(sessions),
@@ -135,7 +137,9 @@ def _session_row(row: dict[str, Any], show: PathShower) -> dict[str, Any]:
         "cache_read_tokens": row["cache_read_tokens"],
         "total_tokens": row["total_tokens"],
         "cost_usd": row["cost_usd"],
+        "unpriced_calls": row.get("unpriced_calls", 0),
         "tool_calls": row["tool_calls"],
         "tool_errors": row["tool_errors"],
-        "files_touched": len(row["files_touched"]),
+        # A count here (`report sessions` lists the paths): the name says so.
+        "files_touched_count": len(row["files_touched"]),
     }

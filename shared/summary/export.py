@@ -33,6 +33,7 @@ CSV_COLUMNS = [
     "model",
     *TOKEN_FIELDS,
     "cost_usd",
+    "unpriced_calls",  # calls with no known price: their cost is not in cost_usd
     "calls",
 ]
 
@@ -44,7 +45,12 @@ def render_csv(summary: dict[str, Any]) -> str:
     writer.writerow(CSV_COLUMNS)
     for row in summary["usage"]:
         writer.writerow(
-            [f"{row[c]:.6f}" if c == "cost_usd" else row.get(c, "") for c in CSV_COLUMNS]
+            [
+                f"{row[c]:.6f}"
+                if c == "cost_usd"
+                else row.get(c, 0 if c == "unpriced_calls" else "")
+                for c in CSV_COLUMNS
+            ]
         )
     return buffer.getvalue()
 

@@ -44,11 +44,19 @@ def tiers(models: list[dict[str, Any]], policy: TierPolicy) -> list[dict[str, An
     for row in models:
         row["tier"] = policy.tier_of(row["model"])
         entry = per_tier.setdefault(
-            row["tier"], {"tier": row["tier"], "cost_usd": 0.0, "total_tokens": 0, "calls": 0}
+            row["tier"],
+            {
+                "tier": row["tier"],
+                "cost_usd": 0.0,
+                "total_tokens": 0,
+                "calls": 0,
+                "unpriced_calls": 0,
+            },
         )
         entry["cost_usd"] += row["cost_usd"]
         entry["total_tokens"] += row["total_tokens"]
         entry["calls"] += row["calls"]
+        entry["unpriced_calls"] += row.get("unpriced_calls", 0)
     for entry in per_tier.values():
         entry["cost_usd"] = round(entry["cost_usd"], 6)
     return sorted(per_tier.values(), key=lambda entry: -entry["cost_usd"])

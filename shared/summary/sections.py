@@ -137,7 +137,7 @@ def _repos(summary: dict[str, Any]) -> Section:
             str(row["sessions"]),
             str(row.get("commits", 0)),
             _maybe_money(row.get("cost_per_commit_usd")),
-            money(row["cost_usd"]),
+            cost_text(row),
         ]
         for row in summary["repos"]
     ]
@@ -154,7 +154,7 @@ def _tiers(summary: dict[str, Any]) -> Section:
     rows = [
         [
             row["tier"],
-            money(row["cost_usd"]),
+            cost_text(row),
             percent(row["cost_usd"] / total if total else None),
             tokens(row["total_tokens"]),
         ]
@@ -193,7 +193,7 @@ def _sessions(summary: dict[str, Any]) -> Section:
             ", ".join(short_model(m) for m in row["models"]),
             _outcome_text(row),
             ", ".join(row.get("flags", [])) or "–",
-            money(row["cost_usd"]),
+            cost_text(row),
         ]
         for row in summary["top_sessions"]
     ]

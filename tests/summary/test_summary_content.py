@@ -255,6 +255,19 @@ def test_a_model_with_no_price_is_shown_as_unpriced_never_as_zero(
     assert "2 calls used models with no known price (nova-9)" in markdown
     assert "count as $0" not in markdown
     assert "unpriced (2 calls)" in render(summary, "html")
+    # Every table that shows those calls' cost says so: repositories, sessions, tiers
+    # (they said $0.00 there), and the CSV and JSON carry the count.
+    for title in ("## By repository", "## Top sessions", "## By tier"):
+        section = markdown.split(title, 1)[1].split("\n## ", 1)[0]
+        assert "unpriced" in section, title
+    (session,) = summary["top_sessions"]
+    assert session["unpriced_calls"] == 2 and "files_touched_count" in session
+    assert sum(tier["unpriced_calls"] for tier in summary["tiers"]) == 2
+    rows = list(csv.DictReader(io.StringIO(render(summary, "csv"))))
+    assert {row["model"]: row["unpriced_calls"] for row in rows} == {
+        "claude-nova-9": "2",
+        HAIKU: "0",
+    }
 
 
 def test_unknown_outcomes_are_not_given_a_reason_they_do_not_have(
