@@ -6,9 +6,24 @@ from typing import Any
 
 from shared.summary.sections import Table, footer, headline, sections
 
+# CommonMark lets any ASCII punctuation be escaped with a backslash. A cell holds names
+# (`<synthetic>`, a folder `a_b*c`, `[wip]`): each of these would otherwise turn into an
+# HTML tag, emphasis or a link when the summary is rendered. Lines are sentences of ours
+# with `code` in them, so only what would become HTML is escaped there.
+CELL_SPECIALS = "\\`*_[]<>&|"
+LINE_SPECIALS = "<>&"
+
+
+def _escaped(text: str, specials: str) -> str:
+    return "".join("\\" + char if char in specials else char for char in text)
+
 
 def _cell(value: object) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    return _escaped(str(value), CELL_SPECIALS).replace("\n", " ")
+
+
+def _line(text: str) -> str:
+    return _escaped(text, LINE_SPECIALS)
 
 
 def markdown_table(table: Table) -> list[str]:
@@ -23,11 +38,11 @@ def render_markdown(summary: dict[str, Any]) -> str:
     blocks = [[f"# {head.title}"], [head.span]]
     if head.cost is not None:
         blocks.append([f"**{head.cost}** API-equivalent · {head.facts}"])
-    blocks += [[line] for line in head.lines]
+    blocks += [[_line(line)] for line in head.lines]
     for section in sections(summary):
         block = [f"## {section.title}"]
         if section.lines:
-            block += ["", *(f"- {line}" for line in section.lines)]
+            block += ["", *(f"- {_line(line)}" for line in section.lines)]
         if section.table is not None:
             block += ["", *(markdown_table(section.table) if section.table.rows else ["None."])]
         blocks.append(block)

@@ -305,3 +305,20 @@ def test_a_week_not_over_yet_says_its_figures_are_partial(
     )
     assert "This week has not begun yet." in render(before, "md")
     assert "This week has not begun yet." in render(before, "html")
+
+
+def test_names_in_the_markdown_are_not_read_as_markup(tmp_path: Path, settings: Settings) -> None:
+    """`<synthetic>` became an empty HTML element once the Markdown was rendered (a blank
+    cell), a folder `a_b*c` turned into emphasis, `<b>x</b>` into bold."""
+    home = tmp_path / "home"
+    session = ClaudeSession(home, "/home/dev/<b>x</b>/a_b*c")
+    session.call(datetime(2026, 11, 10, 9, tzinfo=UTC), model="<synthetic>")
+    session.call(datetime(2026, 11, 10, 10, tzinfo=UTC), model=HAIKU)
+    session.write()
+    ledger = open_ledger(tmp_path / "markup.sqlite")
+    env = {"HOME": str(home)}
+    ingest(ledger, claude_roots(env) + codex_roots(env))
+    markdown = render(build_summary(ledger, settings, parse_week("2026-W46"), UTC_ZONE), "md")
+    assert "| \\<synthetic\\> |" in markdown
+    assert "/home/dev/\\<b\\>x\\</b\\>/a\\_b\\*c" in markdown
+    assert "<b>" not in markdown and "<synthetic>" not in markdown
