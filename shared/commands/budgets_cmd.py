@@ -110,9 +110,10 @@ def run(args: argparse.Namespace) -> int:
     if not report["budgets"]:
         print("Budgets: none set (add [budgets] daily_usd / weekly_usd / monthly_usd).")
     for state in report["budgets"]:
+        spent, limit = f"${state['spent_usd']:,.2f}", f"${state['limit_usd']:,.2f}"
         print(
-            f"{state['period']:<8} {state['label']:<11} ${state['spent_usd']:>9,.2f} of "
-            f"${state['limit_usd']:,.2f}  {state['fraction']:>5.0%}  {state['state']}"
+            f"{state['period']:<8} {state['label']:<11} {spent:>10} of {limit:<10} "
+            f"{state['fraction']:>5.0%}  {state['state']}"
         )
     print(f"Leverage {report['leverage']['month']}: {report['leverage']['text']}")
     for reading in report["plan_limits"]:

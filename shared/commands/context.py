@@ -98,6 +98,15 @@ def _stat_of(path: Path) -> tuple[int, int, int] | None:
     return info.st_mtime_ns, info.st_size, info.st_ino
 
 
+def command_description(doc: str | None) -> str:
+    """A command module's docstring as its `--help` description: without the leading
+    "`burnmeter NAME`: " that names it in the source (argparse printed it literally)."""
+    text = (doc or "").strip()
+    if text.startswith("`burnmeter "):
+        text = text.split("`:", 1)[-1].strip()
+    return text[:1].upper() + text[1:]
+
+
 def add_demo_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--demo",

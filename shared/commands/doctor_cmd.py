@@ -17,7 +17,14 @@ from shared.paths import config_file, data_dir, resources_dir
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("doctor", help="check roots, ledger, prices and bad lines")
+    parser = subparsers.add_parser(
+        "doctor",
+        help="check roots, ledger, prices and bad lines",
+        description="Where burnmeter looks for logs and what it found there (files, calls, "
+        "rejected lines, unreadable files and folders), the ledger's path, size, schema and "
+        "integrity, settings problems and models without a price. Exit code 1 when the "
+        "ledger cannot be used.",
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable JSON")
     parser.add_argument("--no-ingest", action="store_true", help="do not read new log lines first")
     add_demo_flag(parser)

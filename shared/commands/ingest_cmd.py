@@ -8,6 +8,7 @@ import time
 
 from shared.commands.context import (
     add_demo_flag,
+    command_description,
     make_context,
     stdout_is_terminal,
     where_we_looked,
@@ -17,7 +18,9 @@ from shared.ingest import display_path
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
-        "ingest", help="read new log lines into the ledger", description=__doc__
+        "ingest",
+        help="read new log lines into the ledger",
+        description=command_description(__doc__),
     )
     add_demo_flag(parser)
     parser.set_defaults(run=run)

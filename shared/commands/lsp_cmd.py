@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from shared.commands.context import CommandError, add_demo_flag
+from shared.commands.context import CommandError, add_demo_flag, command_description
 from shared.ledger import LedgerError
 
 
@@ -19,7 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser = subparsers.add_parser(
         "lsp",
         help="run the language server (code lens, hover, status, tier hints)",
-        description=__doc__,
+        description=command_description(__doc__),
     )
     parser.add_argument(
         "--tcp",

@@ -55,7 +55,13 @@ def reprice(ledger: Ledger, prices: PriceBook) -> tuple[int, int]:
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("reprice", help="recompute stored costs after a price update")
+    parser = subparsers.add_parser(
+        "reprice",
+        help="recompute stored costs after a price update",
+        description="Recompute the cost of every stored model call with the current prices "
+        "(genai-prices' snapshot, the bundled overrides and [prices] in config.toml), e.g. "
+        "after changing an override or upgrading burnmeter.",
+    )
     add_demo_flag(parser)
     parser.set_defaults(run=run)
 

@@ -53,7 +53,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="the last complete ISO week (the default)",
     )
     parser.add_argument(
-        "--tz", type=zone, help="IANA time zone the week is cut in (default: config, else local)"
+        "--tz",
+        "--timezone",
+        "-z",
+        type=zone,
+        help="IANA time zone the week is cut in (default: config, else local)",
     )
     parser.add_argument(
         "--format", choices=FORMAT_CHOICES, default=None, help="output format (default: md)"

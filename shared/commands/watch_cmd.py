@@ -13,7 +13,7 @@ import threading
 import time
 from types import FrameType
 
-from shared.commands.context import CommandError, add_demo_flag, make_context
+from shared.commands.context import CommandError, add_demo_flag, command_description, make_context
 from shared.ingest import display_path
 from shared.ledger import LedgerError
 from shared.live import LiveEngine
@@ -23,7 +23,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser = subparsers.add_parser(
         "watch",
         help="keep the ledger live: ingest log lines as agents write them",
-        description=__doc__,
+        description=command_description(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_demo_flag(parser)

@@ -214,10 +214,14 @@ def _outcomes(summary: dict[str, Any]) -> Section:
         ]
     else:
         lines = ["None of the week's sessions ended in a commit found in git."]
+    unknown = f"unknown: {counts['unknown']}"
+    if counts["unknown"]:
+        unknown += (
+            " (git could not tell: a change that names no file, no repository, no answer "
+            "from git; `burnmeter report sessions` gives each reason)"
+        )
     lines += [
-        f"Uncommitted: {counts['uncommitted']} · no changes: {counts['no-changes']} · "
-        f"unknown: {counts['unknown']} (git could not tell: a change that names no file, no "
-        "repository, no answer from git; `burnmeter report sessions` gives each reason).",
+        f"Uncommitted: {counts['uncommitted']} · no changes: {counts['no-changes']} · {unknown}.",
     ]
     return Section("Outcomes", lines=lines)
 

@@ -600,3 +600,13 @@ def test_dates_at_the_ends_of_the_calendar(history: Path) -> None:
     ):
         done = run_cli(*args)
         assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_every_command_describes_itself_in_its_help(isolated_home: Path) -> None:
+    """ingest, watch and lsp printed their source's "`burnmeter ingest`:" literally, and
+    doctor and reprice had no description; summary took no -z like report and budgets."""
+    for command in ("ingest", "watch", "lsp", "doctor", "reprice", "summary", "budgets"):
+        text = run_cli(command, "--help").stdout
+        description = text.split("\n\n", 2)[1]
+        assert description.strip() and "`burnmeter" not in description, (command, description)
+    assert run_cli("summary", "-z", "utc", "--no-ingest").returncode == 0
