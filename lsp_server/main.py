@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import atexit
 import contextlib
+import errno
 import ipaddress
 import logging
 import os
@@ -84,7 +85,7 @@ def serve(args: argparse.Namespace) -> int:
         print(f"(kept in {where})", file=sys.stderr)
         return 0
     # A refused address is refused before anything is opened or started.
-    address = (bind_host(args.tcp[0]), args.tcp[1]) if args.tcp else None
+    address = (bind_host(args.tcp[0]), check_port(args.tcp[1])) if args.tcp else None
     stop_on_signals()
     exit_code = 0
     try:
@@ -150,6 +151,28 @@ def bind_host(host: str) -> str:
     return host
 
 
+def check_port(port: int) -> int:
+    """`port` if a TCP port can have that number (1-65535); ValueError if not (asyncio
+    raised an OverflowError for `--tcp 127.0.0.1:99999`)."""
+    if not 1 <= port <= 65535:
+        raise ValueError(f"--tcp needs a port from 1 to 65535, not {port}")
+    return port
+
+
+class CannotListen(ValueError):
+    """The TCP address could not be listened on (in use, not permitted): a message, not a
+    traceback, exit code 2."""
+
+
+def cannot_listen(host: str, port: int, exc: OSError) -> CannotListen:
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    if exc.errno == errno.EADDRINUSE:
+        reason = "address already in use; another burnmeter lsp --tcp may be running"
+    else:
+        reason = (exc.strerror or str(exc)).lower()
+    return CannotListen(f"cannot listen on {where}: {reason}")
+
+
 def check_loopback(host: str) -> None:
     try:
         loopback = ipaddress.ip_address(host).is_loopback
@@ -169,6 +192,7 @@ def serve_tcp(hub: LedgerHub, host: str, port: int, to_client: ClientLogHandler)
     from lsp_server.tokens import load_or_create_token
 
     check_loopback(host)
+    check_port(port)
     token, where = load_or_create_token()
 
     async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -189,7 +213,10 @@ def serve_tcp(hub: LedgerHub, host: str, port: int, to_client: ClientLogHandler)
             server.close_connection()
 
     async def main() -> None:
-        listener = await asyncio.start_server(connection, host, port)
+        try:
+            listener = await asyncio.start_server(connection, host, port)
+        except OSError as exc:
+            raise cannot_listen(host, port, exc) from exc
         bound = ", ".join(str(sock.getsockname()) for sock in listener.sockets)
         log.info("serving LSP on %s (token kept in %s)", bound, where)
         print(f"burnmeter lsp: listening on {bound}", file=sys.stderr, flush=True)

@@ -180,6 +180,41 @@ def test_tcp_refuses_non_loopback_addresses(workspace: Workspace, tmp_path: Path
     assert "live engine" not in done.stderr
 
 
+def test_tcp_on_a_port_in_use_says_so(workspace: Workspace, tmp_path: Path) -> None:
+    """A second `burnmeter lsp --tcp` on the same port ended in an OSError traceback."""
+    env = server_env(workspace.root)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "shared", "lsp", "--tcp", f"127.0.0.1:{port}"],
+            env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert (
+        f"burnmeter: cannot listen on 127.0.0.1:{port}: address already in use; "
+        "another burnmeter lsp --tcp may be running"
+    ) in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("port", ["99999", "65536", "0"])
+def test_tcp_refuses_a_port_out_of_range(workspace: Workspace, tmp_path: Path, port: str) -> None:
+    """`--tcp 127.0.0.1:99999` ended in an OverflowError traceback from asyncio."""
+    env = server_env(workspace.root)
+    env["BURNMETER_DATA_DIR"] = str(tmp_path / "fresh-data")
+    done = subprocess.run(
+        [sys.executable, "-m", "shared", "lsp", "--tcp", f"127.0.0.1:{port}"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert f"--tcp needs a port from 1 to 65535, not {port}" in done.stderr
+    assert "Traceback" not in done.stderr
+    # Refused before the ledger is opened.
+    assert not (tmp_path / "fresh-data" / "ledger.sqlite").exists()
+
+
 @pytest.mark.parametrize("capabilities", ["visual-studio-code", "neovim"])
 async def test_bad_settings_are_reported_and_defaults_used(
     workspace: Workspace, capabilities: str
