@@ -160,18 +160,17 @@ class BurnmeterApp(QObject):
             self.dashboard.add_notice(
                 "No system tray was found on this desktop (no StatusNotifier or XEmbed tray "
                 "host is running), so burnmeter shows its dashboard as a normal window. "
-                "Closing it quits burnmeter."
+                "Closing it quits burnmeter.",
+                "tray",
             )
             self.dashboard.show()
-        for problem in self.loaded.problems:
-            self.dashboard.add_notice(problem)
-            log.warning("%s", problem)
+        self._show_config_problems(self.loaded.problems)
         # Create or upgrade the ledger once, here, before readers and the importer open it
         # side by side from worker threads.
         try:
             open_ledger(self.ledger_file).close()
         except LedgerError as exc:
-            self.dashboard.add_notice(str(exc))
+            self.dashboard.add_notice(str(exc), "ledger")
             self.tray.status_line = "The ledger cannot be used (see the dashboard)"
             self.tray.show_state()
             log.error("%s", exc)
@@ -182,6 +181,14 @@ class BurnmeterApp(QObject):
         if self.live:
             self._importing = True
             self.worker.submit(self._first_import, self._first_import_done, self._import_failed)
+
+    def _show_config_problems(self, problems: list[str]) -> None:
+        """The config file's problems in the dashboard's banner, replacing those shown
+        before: once the file is fixed, its old problems go."""
+        for problem in problems:
+            if problem not in self.dashboard.notices:
+                log.warning("%s", problem)
+        self.dashboard.set_notices("config", problems)
 
     def _price_book(self) -> PriceBook:
         """One price book per settings: it caches each model's resolved prices, which every
@@ -402,6 +409,7 @@ class BurnmeterApp(QObject):
 
         # Re-read the file: the user may have edited it by hand since the start.
         loaded = self.loaded if self.demo else load_settings()
+        self._show_config_problems(loaded.problems)
         watched = "\n".join(
             f"{root.agent}: {display_path(root.path)} ({'found' if root.exists else 'missing'})"
             for root in self.roots
@@ -415,7 +423,10 @@ class BurnmeterApp(QObject):
     def apply_settings(self, settings: Settings) -> None:
         if settings.prices != self.settings.prices:
             self._prices = None
+        # Saved from the Settings window, the file holds exactly these settings: the
+        # problems it had are gone.
         self.loaded = LoadedSettings(settings, self.loaded.path)
+        self._show_config_problems(self.loaded.problems)
         self.tray.meter_mode = settings.meter_mode
         if not self.demo:
             roots = roots_for(settings)

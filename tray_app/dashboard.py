@@ -5,7 +5,7 @@ detail view. Every ledger read goes through the worker; the window only draws.""
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
 
@@ -72,7 +72,9 @@ class DashboardWindow(QMainWindow):
 
         central = QWidget()
         layout = QVBoxLayout(central)
-        self._notices: list[str] = []
+        # The banner's lasting lines by topic ("tray", "config", "ledger"), in the order
+        # each topic first appeared; a topic's lines are replaced together.
+        self._notices: dict[str, list[str]] = {}
         self._message = ""
         self.banner = QLabel()
         self.banner.setTextFormat(Qt.TextFormat.PlainText)
@@ -162,12 +164,23 @@ class DashboardWindow(QMainWindow):
         layout.addWidget(splitter, 1)
         return page
 
-    def add_notice(self, text: str) -> None:
+    def add_notice(self, text: str, topic: str = "") -> None:
         """A lasting line of the banner (no tray on this desktop, a problem in the config
         file): kept above whatever message comes later."""
-        if text and text not in self._notices:
-            self._notices.append(text)
+        lines = self._notices.setdefault(topic, [])
+        if text and text not in lines:
+            lines.append(text)
         self._show_banner()
+
+    def set_notices(self, topic: str, texts: Sequence[str]) -> None:
+        """Replace the lasting lines about `topic` (the config file's problems, once the
+        file was saved or read again) and leave the others."""
+        self._notices[topic] = list(dict.fromkeys(text for text in texts if text))
+        self._show_banner()
+
+    @property
+    def notices(self) -> list[str]:
+        return list(dict.fromkeys(text for lines in self._notices.values() for text in lines))
 
     def show_message(self, text: str) -> None:
         """The banner's passing line (an alert, an export's result): replaces the last one,
@@ -176,7 +189,7 @@ class DashboardWindow(QMainWindow):
         self._show_banner()
 
     def _show_banner(self) -> None:
-        lines = [*self._notices, self._message] if self._message else self._notices
+        lines = [*self.notices, self._message] if self._message else self.notices
         self.banner.setText("\n\n".join(lines))
         self.banner.setStyleSheet(
             "QLabel { background: #fff4ce; color: #3d3000; padding: 8px; border-radius: 4px; }"

@@ -144,3 +144,49 @@ def test_invalid_input_is_refused_with_a_message(
     assert not window.save()
     assert shown and "meter_mode" in shown[0]
     assert not config_file().exists()
+
+
+def test_a_fixed_file_takes_its_problems_off_the_dashboards_banner(
+    qtbot: QtBot, isolated_home: Path
+) -> None:
+    """The banner kept "budgets.daily_usd … ignored" after the user fixed the value in the
+    Settings window: notices were only ever added."""
+    from shared.paths import ledger_path
+    from shared.sources.roots import claude_roots
+    from tray_app.app import BurnmeterApp
+
+    path = config_file()
+    path.parent.mkdir(parents=True)
+    path.write_text("[budgets]\ndaily_usd = -5\n", encoding="utf-8")
+    app = BurnmeterApp(
+        roots=claude_roots(),
+        ledger_file=ledger_path(),
+        loaded=load_settings(),
+        tray_available=False,
+        live=False,
+    )
+    app.start()
+    app.dashboard.quit_on_close = False
+    assert "daily_usd" in app.dashboard.banner.text()
+
+    app.open_settings()
+    window = app._settings_dialog
+    assert isinstance(window, SettingsDialog)
+    window.daily.setValue(7)
+    window.confirm_replace_broken_file = lambda: True  # type: ignore[method-assign]
+    assert window.save()
+    text = app.dashboard.banner.text()
+    assert "daily_usd" not in text
+    assert "No system tray was found" in text  # the other lasting notice stays
+    assert app.settings.budgets.daily_usd == 7
+    window.close()
+
+    # Broken again by hand: the Settings window reads the file again, and so does the banner.
+    path.write_text("meter_mode = 'weekly'\n", encoding="utf-8")
+    app.open_settings()
+    text = app.dashboard.banner.text()
+    assert "meter_mode" in text and "daily_usd" not in text
+    assert "No system tray was found" in text
+    app._settings_dialog.close()  # type: ignore[union-attr]
+    app.dashboard.close()
+    app.shutdown()
