@@ -111,8 +111,10 @@ def paint_stacked_days(painter: QPainter, rect: QRectF, data: StackedDays) -> No
     totals = [sum(data.values[m][i] for m in models) for i in range(len(data.days))]
     top = _nice_max(max(totals, default=0.0))
 
+    ticks = [_money_tick(top * step / 4) for step in range(5)]
     legend_h = metrics.height() + 8 if models else 0
-    left = metrics.horizontalAdvance(_money_tick(top)) + 10
+    # The widest label, not the top one: "$7.50" is wider than "$10" above it.
+    left = max(metrics.horizontalAdvance(tick) for tick in ticks) + 10
     plot = QRectF(
         rect.left() + left,
         rect.top() + 6,
@@ -120,8 +122,7 @@ def paint_stacked_days(painter: QPainter, rect: QRectF, data: StackedDays) -> No
         rect.height() - legend_h - metrics.height() - 14,
     )
     painter.setPen(QPen(AXIS_COLOUR, 1))
-    for step in range(5):
-        value = top * step / 4
+    for step, tick in enumerate(ticks):
         y = plot.bottom() - plot.height() * step / 4
         painter.setPen(QPen(QColor("#e0e0e0") if step else AXIS_COLOUR, 1))
         painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
@@ -129,7 +130,7 @@ def paint_stacked_days(painter: QPainter, rect: QRectF, data: StackedDays) -> No
         painter.drawText(
             QRectF(rect.left(), y - 8, left - 6, 16),
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-            _money_tick(value),
+            tick,
         )
     count = max(1, len(data.days))
     slot = plot.width() / count

@@ -6,8 +6,9 @@ from functools import partial
 from pathlib import Path
 from xml.etree import ElementTree
 
+import pytest
 from PySide6.QtCore import QRectF, QSize
-from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
 
 from tray_app.charts import (
     PALETTE,
@@ -108,3 +109,53 @@ def test_a_models_colour_stays_when_other_models_appear() -> None:
     assert shown["other"] != shown[opus]
     many = [f"model-{i}" for i in range(len(PALETTE))]
     assert len({colour.name() for colour in model_colours(many).values()}) == len(PALETTE)
+
+
+def label_bands(image: QImage) -> list[tuple[int, int]]:
+    """The (left, right) ink columns of each y-axis label, top to bottom: the text left of
+    the gridlines, in bands of rows."""
+    white = QColor("#ffffff")
+
+    def inked(x: int, y: int) -> bool:
+        return image.pixelColor(x, y) != white
+
+    # The gridlines are the only long runs of ink; the plot starts where they do.
+    plot_left = min(
+        x
+        for y in range(image.height())
+        for x in range(image.width() // 2)
+        if all(inked(x + dx, y) for dx in range(image.width() // 3))
+    )
+    bands: list[tuple[int, int]] = []
+    in_band = False
+    for y in range(image.height()):
+        xs = [x for x in range(plot_left - 1) if inked(x, y)]
+        if xs and in_band:
+            left, right = bands[-1]
+            bands[-1] = (min(left, xs[0]), max(right, xs[-1]))
+        elif xs:
+            bands.append((xs[0], xs[-1]))
+        in_band = bool(xs)
+    return bands
+
+
+@pytest.mark.parametrize(
+    ("cost", "labels"),
+    [
+        (8.67, ["$10", "$7.50", "$5.00", "$2.50", "$0"]),
+        (18.0, ["$20", "$15", "$10", "$5.00", "$0"]),
+    ],
+)
+def test_every_axis_label_fits_left_of_the_plot(
+    qapp: object, cost: float, labels: list[str]
+) -> None:
+    """The margin was as wide as the top label: under a top of "$10", "$7.50" lost its "$"."""
+    data = StackedDays(["2026-11-01", "2026-11-02"], {"claude-opus-4-7": [0.0, cost]})
+    image = painted(partial(paint_stacked_days, data=data), 400, 260)
+    font = QFont()
+    font.setPixelSize(11)
+    metrics = QFontMetrics(font)
+    bands = label_bands(image)
+    assert len(bands) == len(labels)
+    for (left, right), label in zip(bands, labels, strict=True):
+        assert right - left + 1 >= metrics.tightBoundingRect(label).width() - 1, label
