@@ -45,17 +45,22 @@ class MeterState:
 
 
 def short_cost(cost_usd: float) -> str:
-    """At most four characters, so it fits a 22-pixel icon: `0`, `4.2`, `37`, `512`, `1.2k`."""
+    """At most four characters, so it fits a 22-pixel icon: `0`, `4.2`, `37`, `512`, `1.2k`,
+    `25k`, `1.0M`, `12M`, `999M`, `1.0G`."""
     cost_usd = round(cost_usd, 6)  # as tray_app.texts.money does
     if cost_usd < 0.05:
         return "0"
     if cost_usd < 9.95:  # from 9.95 on, one decimal would round up to "10.0"
         return f"{cost_usd:.1f}"
-    if cost_usd < 999.5:
+    if cost_usd < 999.5:  # from 999.5 on, no decimal would round up to "1000"
         return f"{cost_usd:.0f}"
-    if cost_usd < 9950:
-        return f"{cost_usd / 1000:.1f}k"
-    return f"{cost_usd / 1000:.0f}k"
+    for unit in ("k", "M", "G"):
+        cost_usd /= 1000
+        if cost_usd < 9.95:
+            return f"{cost_usd:.1f}{unit}"
+        if cost_usd < 999.5:
+            return f"{cost_usd:.0f}{unit}"
+    return "999G"  # far beyond any spend; the icon still has room for four characters
 
 
 def ring_colour(state: MeterState) -> QColor:

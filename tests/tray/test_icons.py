@@ -119,6 +119,16 @@ def test_icon_has_pixmaps_for_panel_sizes_at_hidpi(qapp: object) -> None:
         (512, "512"),
         (1234, "1.2k"),
         (25_000, "25k"),
+        (999_499, "999k"),
+        # From $999.5k the label grew past four characters ("1000k", "12346k").
+        (999_500, "1.0M"),
+        (1e6, "1.0M"),
+        (9_949_999, "9.9M"),
+        (9_950_000, "10M"),
+        (12_345_678, "12M"),
+        (999_499_999, "999M"),
+        (999_500_000, "1.0G"),
+        (1e15, "999G"),
     ],
 )
 def test_short_cost_fits_four_characters(cost: float, text: str) -> None:
