@@ -5,11 +5,16 @@ Plain functions of plain data, so tests read exactly what a user reads.
 
 from __future__ import annotations
 
+from shared.commands import render
+
 # The CLI's shortening (opus-4-5), re-exported for the menu, alerts, charts and dashboard.
 from shared.commands.render import short_model as short_model
 from shared.insights.blocks import Block
 from shared.insights.budgets import BudgetState
 from tray_app.snapshot import PlanLimit, RunningSession, TraySnapshot
+
+# Running sessions listed by name in the tooltip; the rest are counted.
+TOOLTIP_SESSIONS = 5
 
 PERIOD_NAMES = {"daily": "Daily", "weekly": "Weekly", "monthly": "Monthly"}
 
@@ -17,11 +22,9 @@ PERIOD_NAMES = {"daily": "Daily", "weekly": "Weekly", "monthly": "Monthly"}
 def money(usd: float) -> str:
     """Dollars as the menu, tooltip, dashboard and `burnmeter report` all show them: rounded
     to 6 decimals first, as shared.reports rounds every cost, so a sum that is a float's
-    hair above a half cent (3.3150000000000013) shows as the report's 3.315 does, $3.31."""
-    usd = round(usd, 6)
-    if usd >= 1000:
-        return f"${usd:,.0f}"
-    return f"${usd:,.2f}"
+    hair above a half cent (3.3150000000000013) shows as the report's 3.315 does, $3.31.
+    Cents are kept from $1,000 on too ($1,234.50), as the report keeps them."""
+    return render.money(round(usd, 6))
 
 
 def duration(ms: int) -> str:
@@ -95,7 +98,10 @@ def tooltip_text(snap: TraySnapshot | None, *, paused: bool = False) -> str:
     if snap.running:
         noun = "session" if len(snap.running) == 1 else "sessions"
         lines.append(f"{len(snap.running)} running {noun}:")
-        lines.extend("  " + session_line(s, snap.taken_ms) for s in snap.running[:5])
+        shown = snap.running[:TOOLTIP_SESSIONS]
+        lines.extend("  " + session_line(s, snap.taken_ms) for s in shown)
+        if len(snap.running) > len(shown):
+            lines.append(f"  and {len(snap.running) - len(shown)} more")
     else:
         lines.append("No running sessions")
     return "\n".join(lines)

@@ -86,6 +86,23 @@ def menu_lines(snap: TraySnapshot | None, status_line: str = "") -> list[MenuLin
     return lines
 
 
+def keep_on_screen(menu: QMenu) -> None:
+    """Move an open menu that grew (a longer line, more sessions) back inside its screen's
+    available area: Qt widens it in place, to the right of where it opened, and a menu
+    opened from a panel in a right-hand corner ran off the screen's edge."""
+    if menu.size() != menu.sizeHint():
+        menu.resize(menu.sizeHint())
+    screen = menu.screen()
+    if screen is None:
+        return
+    area = screen.availableGeometry()
+    frame = menu.geometry()
+    x = max(area.left(), min(frame.left(), area.right() + 1 - frame.width()))
+    y = max(area.top(), min(frame.top(), area.bottom() + 1 - frame.height()))
+    if (x, y) != (frame.left(), frame.top()):
+        menu.move(x, y)
+
+
 class MeterTray(QSystemTrayIcon):
     open_dashboard = Signal(object)  # DashboardTarget
     open_settings = Signal()
@@ -166,6 +183,8 @@ class MeterTray(QSystemTrayIcon):
         self._lines = lines
         with QSignalBlocker(self._pause):
             self._pause.setChecked(self.paused)
+        if self._menu.isVisible():
+            keep_on_screen(self._menu)
 
     def _line_clicked(self, index: int) -> None:
         """A line of information was clicked. They are kept enabled, since greyed-out text

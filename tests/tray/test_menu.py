@@ -143,6 +143,23 @@ def test_tooltip_shows_today_week_and_running_sessions(qtbot: QtBot) -> None:
     assert "No running sessions" in tray.toolTip()
 
 
+def test_tooltip_counts_the_sessions_it_does_not_list(qtbot: QtBot) -> None:
+    """The tooltip said "6 running sessions:", then listed five and said nothing of the sixth."""
+    running = [
+        RunningSession(f"sess-{i}", "claude-code", "claude-opus-4-5", f"repo-{i}",
+                       NOW - 60_000, NOW, 1.0)
+        for i in range(6)
+    ]  # fmt: skip
+    tray = MeterTray()
+    tray.update_snapshot(snapshot(running=running))
+    tip = tray.toolTip().splitlines()
+    assert "6 running sessions:" in tip
+    assert sum("opus-4-5 · repo-" in line for line in tip) == 5
+    assert tip[-1] == "  and 1 more"
+    tray.update_snapshot(snapshot(running=running[:5]))
+    assert not any("more" in line for line in tray.toolTip().splitlines())
+
+
 def test_meter_state_follows_the_tightest_budget_and_the_mode(qtbot: QtBot) -> None:
     snap = snapshot()
     state = meter_state(snap, "today", paused=False)
@@ -179,6 +196,38 @@ def test_an_ampersand_in_a_project_name_is_shown_as_written(qtbot: QtBot) -> Non
     assert "claude-code · opus-4-5 · R&D tools · 1 min · $1.00" in shown
 
 
+@pytest.mark.parametrize("corner", ["top-right", "bottom-right"])
+def test_an_open_menu_that_grows_stays_on_the_screen(qtbot: QtBot, corner: str) -> None:
+    """A line that widened the open menu (a long project name, a new session) made it
+    run off the screen's right edge: Qt widened it in place."""
+    from PySide6.QtGui import QGuiApplication
+
+    screen = QGuiApplication.primaryScreen()
+    assert screen is not None
+    area = screen.availableGeometry()
+    tray = MeterTray()
+    tray.update_snapshot(snapshot())
+    menu = tray.menu
+    # Where a panel in that corner opens it: flush with the edges.
+    width, height = menu.sizeHint().width(), menu.sizeHint().height()
+    y = area.top() if corner == "top-right" else area.bottom() + 1 - height
+    menu.popup(QPoint(area.right() + 1 - width, y))
+    qtbot.waitUntil(menu.isVisible)
+    assert area.contains(menu.geometry())
+
+    long_name = "a-rather-long-repository-name-for-the-menu-width-test"
+    sessions = [
+        RunningSession(f"sess-{i}", "claude-code", "claude-opus-4-5", f"{long_name}-{i}",
+                       NOW - 60_000, NOW, 1.0)
+        for i in range(3)
+    ]  # fmt: skip
+    tray.update_snapshot(snapshot(running=sessions))
+    assert menu.isVisible()
+    assert menu.width() > width and menu.height() > height  # it did grow
+    assert area.contains(menu.geometry()), (menu.geometry(), area)
+    menu.hide()
+
+
 def test_an_open_menu_is_updated_in_place_and_stays_open(qtbot: QtBot) -> None:
     """Opening the menu asks for a new snapshot, which arrives while it is open: a menu
     cleared and filled again then closed at the mouse button's release, ~0.1 s after it
@@ -213,16 +262,17 @@ def test_an_open_menu_is_updated_in_place_and_stays_open(qtbot: QtBot) -> None:
         (3.3150000000000013, "$3.31"),
         (0.045000000000000005, "$0.04"),
         (12.5, "$12.50"),
-        (1234.5, "$1,234"),
+        # From $1,000 on the cents went missing ("$1,234"); the report keeps them.
+        (1234.5, "$1,234.50"),
+        (1_000_000.004, "$1,000,000.00"),
     ],
 )
 def test_money_rounds_half_cents_as_burnmeter_report_does(usd: float, shown: str) -> None:
     from shared.commands import render
 
     assert money(usd) == shown
-    if usd < 1000:
-        # shared.reports rounds each cost to 6 decimals; render shows it.
-        assert money(usd) == render.money(round(usd, 6))
+    # shared.reports rounds each cost to 6 decimals; render shows it.
+    assert money(usd) == render.money(round(usd, 6))
 
 
 def test_menu_and_tooltip_round_the_same_sum_alike(qtbot: QtBot) -> None:
