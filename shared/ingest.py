@@ -620,7 +620,13 @@ class LedgerWriter:
                         None
                         if unit is None
                         else cost_of_counts(
-                            unit, input_tokens, output_tokens, write_5m, write_1h, cache_read
+                            unit,
+                            input_tokens,
+                            output_tokens,
+                            write_5m,
+                            write_1h,
+                            cache_read,
+                            ts_ms,
                         )
                     )
                 rows.append(

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ UNITS = ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok", "ca
 PRICE_CACHE_NAME = "price-cache.json"
 # Bump when the way prices are resolved below changes: a cache written by other rules is
 # then resolved again even where burnmeter's version number did not move.
-PRICE_RULES = 2  # 2: a partial override keeps genai-prices' other rates
+PRICE_RULES = 3  # 2: a partial override keeps genai's other rates; 3: dated prices
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,18 +47,31 @@ class RatePerToken:
     cache_write_1h: float
 
 
+Tiers = tuple[tuple[int, RatePerToken], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class UnitPrices:
     """A model's prices: a base rate and, for long-context models, rates that apply to the
-    whole request once its total input reaches a threshold."""
+    whole request once its total input reaches a threshold. `earlier` holds the prices a
+    model had before a price change genai-prices records (claude-opus-4-6 had a
+    long-context tier until 2026-03-13): (until_ms, base, tiers), oldest first; a call is
+    priced by the period it was made in."""
 
     model_id: str
     base: RatePerToken
-    tiers: tuple[tuple[int, RatePerToken], ...] = ()
+    tiers: Tiers = ()
+    earlier: tuple[tuple[int, RatePerToken, Tiers], ...] = ()
 
-    def rate_for(self, total_input: int) -> RatePerToken:
-        rate = self.base
-        for start, tier_rate in self.tiers:
+    def rate_for(self, total_input: int, ts_ms: int | None = None) -> RatePerToken:
+        base, tiers = self.base, self.tiers
+        if ts_ms is not None:
+            for until_ms, earlier_base, earlier_tiers in self.earlier:
+                if ts_ms < until_ms:
+                    base, tiers = earlier_base, earlier_tiers
+                    break
+        rate = base
+        for start, tier_rate in tiers:
             if total_input > start:
                 rate = tier_rate
         return rate
@@ -71,6 +85,7 @@ def cost_of(prices: UnitPrices, event: UsageEvent) -> float:
         event.cache_write_5m_tokens,
         event.cache_write_1h_tokens,
         event.cache_read_tokens,
+        event.ts_ms,
     )
 
 
@@ -81,10 +96,12 @@ def cost_of_counts(
     cache_write_5m_tokens: int,
     cache_write_1h_tokens: int,
     cache_read_tokens: int,
+    ts_ms: int | None = None,
 ) -> float:
-    """`cost_of` on plain counts (the ingest writer holds rows, not events)."""
+    """`cost_of` on plain counts (the ingest writer holds rows, not events); `ts_ms`, when
+    the call's time is known, picks the price of its day."""
     total_input = input_tokens + cache_read_tokens + cache_write_5m_tokens + cache_write_1h_tokens
-    rate = prices.rate_for(total_input)
+    rate = prices.rate_for(total_input, ts_ms)
     return (
         input_tokens * rate.input
         + output_tokens * rate.output
@@ -200,6 +217,10 @@ def _scaled(rate: RatePerToken, factor: float) -> RatePerToken:
         cache_write_5m=rate.cache_write_5m * factor,
         cache_write_1h=rate.cache_write_1h * factor,
     )
+
+
+def _scaled_tiers(tiers: Tiers, factor: float) -> Tiers:
+    return tuple((start, _scaled(rate, factor)) for start, rate in tiers)
 
 
 def load_bundled_overrides() -> dict[str, dict[str, Any]]:
@@ -327,7 +348,11 @@ class PriceBook:
             return UnitPrices(
                 resolved.model_id,
                 _scaled(resolved.base, factor),
-                tuple((start, _scaled(rate, factor)) for start, rate in resolved.tiers),
+                _scaled_tiers(resolved.tiers, factor),
+                tuple(
+                    (until, _scaled(base, factor), _scaled_tiers(tiers, factor))
+                    for until, base, tiers in resolved.earlier
+                ),
             )
         return resolved
 
@@ -349,7 +374,34 @@ class PriceBook:
                     variant, fast_from_variant = candidate.prices, True
         base, tiers = _rates_from_genai(found.model_price, variant)
         model_id = found.model.id + ("+fast" if fast_from_variant else "")
-        return UnitPrices(model_id=model_id, base=base, tiers=tiers)
+        earlier = () if variant is not None else _earlier_periods(found.model)
+        return UnitPrices(model_id=model_id, base=base, tiers=tiers, earlier=earlier)
+
+
+def _earlier_periods(model: Any) -> tuple[tuple[int, RatePerToken, Tiers], ...]:
+    """The model's prices before each change genai-prices dates (`StartDateConstraint`):
+    (the day the next price started, as UTC ms; the rates before it), oldest first, up to
+    today's price. Nothing for a model whose prices depend on anything but the date."""
+    conditional = getattr(model, "prices", None)
+    if not isinstance(conditional, list) or len(conditional) < 2:
+        return ()
+    undated = [entry for entry in conditional if entry.constraint is None]
+    dated = [entry for entry in conditional if entry.constraint is not None]
+    if len(undated) != 1 or not all(hasattr(e.constraint, "start_date") for e in dated):
+        return ()
+    today = datetime.now(UTC).date()
+    dated.sort(key=lambda entry: entry.constraint.start_date)
+    periods = []
+    previous = undated[0].prices
+    for entry in dated:
+        start = entry.constraint.start_date
+        if start > today:
+            break  # a price announced for later: today's still holds
+        base, tiers = _rates_from_genai(previous, None)
+        until_ms = int(datetime(start.year, start.month, start.day, tzinfo=UTC).timestamp() * 1000)
+        periods.append((until_ms, base, tiers))
+        previous = entry.prices
+    return tuple(periods)
 
 
 def _rate_json(rate: RatePerToken) -> list[float]:
@@ -362,8 +414,19 @@ def _unit_prices_json(prices: UnitPrices) -> list[Any]:
     return [
         prices.model_id,
         _rate_json(prices.base),
-        [[start, _rate_json(rate)] for start, rate in prices.tiers],
+        _tiers_json(prices.tiers),
+        [[until, _rate_json(base), _tiers_json(tiers)] for until, base, tiers in prices.earlier],
     ]
+
+
+def _tiers_json(tiers: Tiers) -> list[Any]:
+    return [[start, _rate_json(rate)] for start, rate in tiers]
+
+
+def _tiers_from_json(value: Any) -> Tiers:
+    if not isinstance(value, list):
+        raise ValueError(value)
+    return tuple((int(start), _rate_from_json(rate)) for start, rate in value)
 
 
 def _rate_from_json(value: Any) -> RatePerToken:
@@ -382,13 +445,17 @@ def _unit_prices_from_json(value: Any) -> UnitPrices | None:
     if value is None:
         return None
     try:
-        model_id, base, tiers = value
-        if not isinstance(model_id, str) or not isinstance(tiers, list):
+        model_id, base, tiers, earlier = value
+        if not isinstance(model_id, str) or not isinstance(earlier, list):
             raise ValueError(value)
         return UnitPrices(
             model_id,
             _rate_from_json(base),
-            tuple((int(start), _rate_from_json(rate)) for start, rate in tiers),
+            _tiers_from_json(tiers),
+            tuple(
+                (int(until), _rate_from_json(old_base), _tiers_from_json(old_tiers))
+                for until, old_base, old_tiers in earlier
+            ),
         )
     except TypeError as exc:
         raise ValueError(value) from exc

@@ -150,9 +150,9 @@ def session_detail(ledger: Ledger, prices: PriceBook, session_id: str) -> Sessio
     per_model: dict[str, float] = {}
     split = dict.fromkeys(("input", "output", "cache writes", "cache reads"), 0.0)
     unpriced = 0
-    for model, speed, i, o, w5, w1, r, cost, priced, free in conn.execute(
+    for model, speed, i, o, w5, w1, r, cost, priced, free, ts_ms in conn.execute(
         """SELECT model, speed, input_tokens, output_tokens, cache_write_5m_tokens,
-                  cache_write_1h_tokens, cache_read_tokens, cost_usd, priced, free
+                  cache_write_1h_tokens, cache_read_tokens, cost_usd, priced, free, ts_ms
            FROM usage_events WHERE session_id = ?""",
         (session_id,),
     ):
@@ -163,7 +163,7 @@ def session_detail(ledger: Ledger, prices: PriceBook, session_id: str) -> Sessio
             continue
         if free:
             continue
-        rate = unit.rate_for(i + r + w5 + w1)
+        rate = unit.rate_for(i + r + w5 + w1, ts_ms)
         split["input"] += i * rate.input
         split["output"] += o * rate.output
         split["cache writes"] += w5 * rate.cache_write_5m + w1 * rate.cache_write_1h

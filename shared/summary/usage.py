@@ -141,11 +141,11 @@ def cache_efficiency(
     result = CacheEfficiency()
     rows = ledger.conn.execute(
         """SELECT model, speed, free, input_tokens, cache_write_5m_tokens + cache_write_1h_tokens,
-                  cache_read_tokens
+                  cache_read_tokens, ts_ms
            FROM usage_events WHERE ts_ms >= ? AND ts_ms < ?""",
         (start_ms, end_ms),
     )
-    for model, speed, free, uncached, written, read in rows:
+    for model, speed, free, uncached, written, read, ts_ms in rows:
         result.input_tokens += uncached
         result.cache_write_tokens += written
         result.cache_read_tokens += read
@@ -156,7 +156,7 @@ def cache_efficiency(
             result.unpriced_cache_read_tokens += read
             continue
         # Long-context rates apply to the whole request, so the rate depends on its size.
-        rate = prices.rate_for(uncached + written + read)
+        rate = prices.rate_for(uncached + written + read, ts_ms)
         result.saved_usd += read * max(0.0, rate.input - rate.cache_read)
     return result
 

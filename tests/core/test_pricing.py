@@ -3,6 +3,8 @@ happening once per model rather than per call."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import genai_prices
 import pytest
 from genai_prices import Usage, calc_price
@@ -148,3 +150,31 @@ def test_a_partial_override_keeps_the_known_rates_it_does_not_give() -> None:
     half = PriceBook({"claude-nova-9": {"input_mtok": 1.0}})
     assert half.cost(_claude("claude-nova-9", fresh=1_000_000, out=1)) is None
     assert half.cost(_claude("claude-nova-9", fresh=1_000_000)) is None
+
+
+@pytest.mark.parametrize("model", ["claude-opus-4-6", "claude-sonnet-4-6"])
+@pytest.mark.parametrize("day", ["2026-02-20", "2026-03-12", "2026-03-13", "2026-06-01"])
+def test_a_call_is_priced_as_genai_prices_priced_it_on_its_day(
+    model: str, day: str, tmp_path: Path
+) -> None:
+    """genai-prices dates some price changes (these two models had a long-context tier
+    until 2026-03-13): every call was priced at today's price, half the price of a
+    February call over 200k tokens."""
+    from datetime import UTC, datetime
+
+    moment = datetime.fromisoformat(day).replace(hour=12, tzinfo=UTC)
+    event = _claude(model, fresh=5_000, read=196_000, out=1_000)
+    event.ts_ms = int(moment.timestamp() * 1000)
+    expected = calc_price(
+        Usage(input_tokens=201_000, cache_read_tokens=196_000, output_tokens=1_000),
+        model,
+        provider_id="anthropic",
+        genai_request_timestamp=moment,
+    ).total_price
+    assert PriceBook({}).cost(event) == pytest.approx(float(expected))
+    # Kept in the price cache beside the ledger, the dated prices come back the same.
+    cache = tmp_path / "price-cache.json"
+    first = PriceBook({}, cache_file=cache)
+    assert first.cost(event) == pytest.approx(float(expected))  # resolved, then saved
+    assert cache.exists()
+    assert PriceBook({}, cache_file=cache).cost(event) == first.cost(event)
