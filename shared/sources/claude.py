@@ -9,6 +9,7 @@ result does not depend on how the file was split across reads.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from sys import intern
 from typing import Any
@@ -21,6 +22,13 @@ from shared.sources.jsonline import load_line
 from shared.sources.timeutil import iso_to_ms
 
 PATH_KEYS = ("file_path", "path", "notebook_path")
+# Claude Code's own file tools, whose path arguments are file paths. Another tool's (an MCP
+# server's) `path` can be an API path with a query string or a SQL text: kept only when it
+# looks like a file path, so no query, secret or statement reaches the ledger.
+FILE_TOOLS = frozenset(
+    {"Read", "Edit", "Write", "MultiEdit", "NotebookEdit", "NotebookRead", "Grep", "Glob", "LS"}
+)
+PLAIN_PATH = re.compile(r"[\w ./~@+-]+")
 
 
 def looks_like_json_object(line: bytes) -> bool:
@@ -260,9 +268,10 @@ def add_tool_use(
     chunk: ParsedChunk,
 ) -> None:
     if isinstance(tool_input, dict):
+        own_tool = name in FILE_TOOLS
         for path_key in PATH_KEYS:
             value = tool_input.get(path_key)
-            if isinstance(value, str) and value:
+            if isinstance(value, str) and value and (own_tool or PLAIN_PATH.fullmatch(value)):
                 chunk.tool_file_rows.append((tool_id, normalise_path(value, cwd)))
         hashed: object = tool_input.get("command") if name == "Bash" else tool_input
     else:

@@ -139,3 +139,36 @@ def test_no_marker_reaches_the_ledger_through_the_cli(isolated_home: Path) -> No
     files = _ledger_bytes(ledger_path())
     assert "ledger.sqlite" in files
     assert _leaks(files) == []
+
+
+def test_another_tools_path_is_kept_only_when_it_is_a_file_path(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """An MCP tool's `path` can be an API path with a query string and a key, or a SQL
+    text: it was stored as a touched "file" and shown by report files."""
+    cwd = "/home/dev/app"
+    session = ClaudeSession("s-mcp", cwd=cwd)
+    session.reply(
+        1,
+        [
+            tool_use_block(
+                "toolu_api",
+                "mcp__http__request",
+                {"path": "/v1/users/search?q=zqmcpqueryxv&api_key=zqmcpkeyxv"},
+            ),
+            tool_use_block("toolu_sql", "mcp__db__query", {"path": "SELECT * FROM zqsqlxv"}),
+            tool_use_block("toolu_fs", "mcp__filesystem__read_file", {"path": "/home/dev/a b.py"}),
+            tool_use_block("toolu_read", "Read", {"file_path": "/home/dev/odd?name.py"}),
+        ],
+        claude_usage(10, 100),
+    )
+    session.write(claude_project_dir(isolated_home / ".claude", cwd) / "s-mcp.jsonl")
+    path = tmp_path / "data" / "ledger.sqlite"
+    ledger = open_ledger(path)
+    ingest_env(ledger)
+    stored = dict(ledger.conn.execute("SELECT tool_id, path FROM tool_files").fetchall())
+    assert stored == {"toolu_fs": "/home/dev/a b.py", "toolu_read": "/home/dev/odd?name.py"}
+    ledger.close()
+    data = b"".join(_ledger_bytes(path).values())
+    for marker in (b"zqmcpqueryxv", b"zqmcpkeyxv", b"zqsqlxv"):
+        assert marker not in data
