@@ -162,7 +162,11 @@ class BurnmeterServer(LanguageServer):
         if self.token is None:
             return
         offered = options.get("token") if isinstance(options, dict) else None
-        if not isinstance(offered, str) or not hmac.compare_digest(offered, self.token):
+        # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError that
+        # left the client without an answer).
+        if not isinstance(offered, str) or not hmac.compare_digest(
+            offered.encode("utf-8", "surrogatepass"), self.token.encode("utf-8")
+        ):
             log.warning("rejected a client without the right token")
             raise JsonRpcUnauthorised(
                 "burnmeter: wrong or missing token in initializationOptions.token "

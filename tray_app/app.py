@@ -466,7 +466,10 @@ class BurnmeterApp(QObject):
         def export() -> Path:
             ledger = open_ledger(self.ledger_file)
             try:
-                return export_summary(ledger, settings, None, zone, fmt, path)
+                # The settings' "for sharing" choice holds for this export too.
+                return export_summary(
+                    ledger, settings, None, zone, fmt, path, redact=settings.summary.redact
+                )
             finally:
                 ledger.close()
 

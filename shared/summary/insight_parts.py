@@ -114,6 +114,9 @@ def session_extras(insight: SessionInsight | None, show: PathShower) -> dict[str
     outcome = insight.outcome.as_json()
     if show.redact:
         outcome["reason"] = ""  # reasons name folders
+        # A commit's sha names its repository to anyone who can look it up: the count
+        # ("commits" below) stays.
+        outcome["commits"] = []
     return {
         "tier": insight.tier,
         "outcome": outcome,

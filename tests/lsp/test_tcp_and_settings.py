@@ -102,6 +102,11 @@ def test_tcp_requires_the_token_and_serves_several_clients(
         assert refused["error"]["code"] == -32001  # JsonRpcUnauthorised
         denied = intruder.request("textDocument/codeLens", lens_params)
         assert "error" in denied and "result" not in denied
+    # A token with non-ASCII characters gets the same answer (it was a TypeError in the
+    # comparison, and no answer at all).
+    odd_sock, odd = connect(port)
+    with odd_sock:
+        assert initialize(odd, workspace, {"token": "tökén"})["error"]["code"] == -32001
 
     first_sock, first = connect(port)
     second_sock, second = connect(port)

@@ -184,3 +184,9 @@ def test_redacted_insights_name_no_folder(scene: tuple[Ledger, Path, dict[str, s
     for fmt in ("md", "html", "json", "csv"):
         assert str(repo) not in render(summary, fmt), fmt
     assert json.loads(render(summary, "json"))["outcomes"]["commits"] == 1
+    # A commit's sha would name the repository to anyone who can look it up.
+    head = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    for fmt in ("md", "html", "json", "csv"):
+        assert head not in render(summary, fmt) and head[:8] not in render(summary, fmt), fmt

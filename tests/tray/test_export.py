@@ -37,6 +37,27 @@ def test_export_writes_last_weeks_summary(
     app.shutdown()
 
 
+def test_the_menus_export_follows_the_redact_setting(
+    qtbot: QtBot, history: Path, roots: list[LogRoot], ledger_file: Path, tmp_path: Path
+) -> None:
+    """The settings' "for sharing" choice held for the Monday export only: the menu's
+    export wrote full repository paths."""
+    ingest_now(roots, ledger_file)
+    plain_app = make_app(roots, ledger_file, Settings())
+    plain = tmp_path / "plain.md"
+    plain_app.run_summary_export(plain, "md")
+    qtbot.waitUntil(lambda: plain_app.exported == [plain], timeout=20_000)
+    plain_app.shutdown()
+    app = make_app(roots, ledger_file, Settings(summary=SummarySettings(redact=True)))
+    target = tmp_path / "shared.md"
+    app.run_summary_export(target, "md")
+    qtbot.waitUntil(lambda: app.exported == [target], timeout=20_000)
+    app.shutdown()
+    assert "/home/dev/" in plain.read_text(encoding="utf-8")
+    text = target.read_text(encoding="utf-8")
+    assert "/home/dev/" not in text and "repo-" in text
+
+
 def test_monday_export_runs_once_into_the_chosen_folder(
     qtbot: QtBot, history: Path, roots: list[LogRoot], ledger_file: Path, tmp_path: Path
 ) -> None:
