@@ -159,7 +159,9 @@ def flags(
         insight = insights.get(row["session_id"])
         repo = show.repo(repo_key(row))
         for flag in insight.flags if insight is not None else []:
-            rows.append({"session_id": row["session_id"], "repo": repo, **flag.as_json()})
+            found = {"session_id": row["session_id"], "repo": repo, **flag.as_json()}
+            found["evidence"] = show.evidence(found["evidence"])
+            rows.append(found)
     rows.sort(key=lambda entry: -entry["cost_usd"])
     by_kind: dict[str, dict[str, Any]] = {}
     for found in rows:

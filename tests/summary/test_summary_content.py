@@ -25,7 +25,7 @@ from shared.summary import (
     run_auto_export,
     weekly_markdown,
 )
-from shared.summary.redact import hashed_path
+from shared.summary.redact import hashed_path, redaction_key
 from tests.summary.conftest import BILLING, HAIKU, WEBSHOP
 from tests.summary.history import ClaudeSession
 
@@ -172,12 +172,19 @@ def test_redaction_hides_every_path_in_every_format(ledger: Ledger, settings: Se
     again = build_summary(ledger, settings, week, BERLIN, redact=True)
     assert redacted["repos"] == again["repos"]
     repos = {row["repo"] for row in redacted["repos"]}
-    assert repos == {hashed_path(WEBSHOP, "repo"), hashed_path(BILLING, "repo")}
+    key = redaction_key(ledger.path.parent)
+    assert repos == {hashed_path(WEBSHOP, "repo", key), hashed_path(BILLING, "repo", key)}
     for fmt in ("md", "html", "json", "csv"):
         text = render(redacted, fmt)
         assert "/home/dev" not in text and "webshop" not in text and "billing" not in text, fmt
-    assert hashed_path(WEBSHOP, "repo") in render(redacted, "md")
+    assert hashed_path(WEBSHOP, "repo", key) in render(redacted, "md")
     assert redacted["cost_usd"] == plain["cost_usd"]
+    # Keyed with this machine's secret (0600 beside the ledger): an unkeyed hash of a path
+    # could be checked against guessed paths by anyone reading the summary.
+    assert hashed_path(WEBSHOP, "repo") not in repos
+    key_file = ledger.path.parent / "redact.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert redaction_key(ledger.path.parent) == key
 
 
 def test_weekly_markdown_and_export(ledger: Ledger, settings: Settings, tmp_path: Path) -> None:
@@ -322,3 +329,15 @@ def test_names_in_the_markdown_are_not_read_as_markup(tmp_path: Path, settings: 
     assert "| \\<synthetic\\> |" in markdown
     assert "/home/dev/\\<b\\>x\\</b\\>/a\\_b\\*c" in markdown
     assert "<b>" not in markdown and "<synthetic>" not in markdown
+
+
+def test_redaction_drops_the_input_hash_a_loop_flag_quotes() -> None:
+    """A loop flag's evidence quotes an unkeyed hash of the failing command, which a
+    reader of a shared summary could confirm for a guessed command."""
+    from shared.summary.redact import PathShower
+
+    evidence = "Bash failed 6 times in a row with the same input (hash 373ddc46) over 4 min"
+    assert PathShower(True, b"k").evidence(evidence) == (
+        "Bash failed 6 times in a row with the same input over 4 min"
+    )
+    assert PathShower(False).evidence(evidence) == evidence
