@@ -106,6 +106,8 @@ class Settings(BaseModel):
     tier_policy: dict[str, Any] = Field(default_factory=dict)
     insights: Insights = Field(default_factory=Insights)
     start_at_login: bool = False
+    # Read and ignored: the settings window wrote it for a TCP switch nothing ever served
+    # (`burnmeter lsp --tcp` is the way); kept so the files it wrote load without a warning.
     lsp_tcp: bool = False
     timezone: str = ""
     summary: SummarySettings = Field(default_factory=SummarySettings)

@@ -132,10 +132,6 @@ class SettingsDialog(QDialog):
             f"Start at login ({display_path(desktop.autostart_path())})"
         )
         form.addRow(self.start_at_login)
-        self.lsp_tcp = QCheckBox(
-            "Language server also listens on TCP (127.0.0.1, token in keyring)"
-        )
-        form.addRow(self.lsp_tcp)
         self.timezone = QLineEdit()
         self.timezone.setPlaceholderText("local time (or an IANA zone, e.g. Europe/Berlin)")
         form.addRow("Time zone", self.timezone)
@@ -218,7 +214,6 @@ class SettingsDialog(QDialog):
         # The desktop's own settings panel may have switched the entry off: show what is.
         at_login = desktop.autostart_enabled() if desktop.is_supported() else False
         self.start_at_login.setChecked(settings.start_at_login and at_login)
-        self.lsp_tcp.setChecked(settings.lsp_tcp)
         self.timezone.setText(settings.timezone)
         self.claude_roots.setPlainText("\n".join(settings.roots.claude))
         self.codex_roots.setPlainText("\n".join(settings.roots.codex))
@@ -276,7 +271,6 @@ class SettingsDialog(QDialog):
         }
         data["meter_mode"] = self.meter_mode.currentData()
         data["start_at_login"] = self.start_at_login.isChecked()
-        data["lsp_tcp"] = self.lsp_tcp.isChecked()
         data["timezone"] = self.timezone.text().strip()
         data["roots"] = {
             "claude": _lines(self.claude_roots.toPlainText()),

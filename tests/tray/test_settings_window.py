@@ -33,7 +33,6 @@ def test_every_field_round_trips_through_the_toml_file(qtbot: QtBot, isolated_ho
     window.plan_price.setValue(100)
     window.meter_mode.setCurrentIndex(window.meter_mode.findData("session"))
     window.start_at_login.setChecked(True)
-    window.lsp_tcp.setChecked(True)
     window.timezone.setText("Europe/Berlin")
     window.claude_roots.setPlainText("/mnt/laptop/.claude\n\n  /srv/other/.claude  \n")
     window.codex_roots.setPlainText("/mnt/laptop/.codex")
@@ -54,7 +53,9 @@ def test_every_field_round_trips_through_the_toml_file(qtbot: QtBot, isolated_ho
     assert settings.subscription.plan == "Claude Max 5x"
     assert settings.subscription.monthly_price_usd == 100
     assert settings.meter_mode == "session"
-    assert settings.start_at_login and settings.lsp_tcp
+    assert settings.start_at_login
+    # No switch for what nothing served (lsp_tcp did nothing).
+    assert not hasattr(window, "lsp_tcp")
     assert settings.timezone == "Europe/Berlin"
     assert settings.roots.claude == ["/mnt/laptop/.claude", "/srv/other/.claude"]
     assert settings.roots.codex == ["/mnt/laptop/.codex"]
