@@ -189,16 +189,22 @@ def test_fast_speed_uses_the_fast_variant(isolated_home: Path, tmp_path: Path) -
 def test_fast_speed_without_a_fast_variant_is_priced_at_standard_rates(
     isolated_home: Path, tmp_path: Path
 ) -> None:
-    """genai-prices has no fast variant for claude-opus-4-7: the README documents that such
-    calls are priced at standard rates unless a `fast_multiplier` override is set."""
-    session = ClaudeSession("s-fast47", cwd=CWD)
-    session.reply(1, [text_block("a")], claude_usage(1_000_000, 0, speed="fast"))
-    session.write(_project(isolated_home) / "s-fast47.jsonl")
+    """genai-prices has no fast variant for claude-opus-4-5 (and burnmeter bundles no
+    factor for it): the README documents that such calls are priced at standard rates
+    unless a `fast_multiplier` override is set. claude-opus-4-7's bundled factor is 6."""
+    session = ClaudeSession("s-fast", cwd=CWD)
+    session.reply(
+        1, [text_block("a")], claude_usage(1_000_000, 0, speed="fast"), model="claude-opus-4-5"
+    )
+    session.reply(2, [text_block("b")], claude_usage(1_000_000, 0, speed="fast"))
+    session.write(_project(isolated_home) / "s-fast.jsonl")
     ledger = _ingest(isolated_home, tmp_path)
-    (row,) = events(ledger).values()
-    assert row["speed"] == "fast" and row["priced"] == 1
-    rates = _genai_rates("claude-opus-4-7")
-    assert row["cost_usd"] == pytest.approx(float(rates.input_mtok))  # type: ignore[attr-defined]
+    rows = {row["model"]: row for row in events(ledger).values()}
+    assert all(row["speed"] == "fast" and row["priced"] == 1 for row in rows.values())
+    standard = _genai_rates("claude-opus-4-5")
+    assert rows["claude-opus-4-5"]["cost_usd"] == pytest.approx(float(standard.input_mtok))  # type: ignore[attr-defined]
+    bundled = _genai_rates("claude-opus-4-7")
+    assert rows["claude-opus-4-7"]["cost_usd"] == pytest.approx(6 * float(bundled.input_mtok))  # type: ignore[attr-defined]
 
 
 def test_tools_paths_errors_and_bash_hash(isolated_home: Path, tmp_path: Path) -> None:

@@ -393,25 +393,35 @@ def test_ingest_prints_a_one_line_summary(history: Path) -> None:
 
 def test_doctor_names_fast_calls_without_a_fast_price(isolated_home: Path) -> None:
     session = ClaudeSession("s-fast", cwd="/home/dev/fast")
-    session.reply(0, [text_block("x")], claude_usage(1_000_000, 0, speed="fast"))
-    session.reply(
-        1, [text_block("y")], claude_usage(1_000_000, 0, speed="fast"), model="claude-opus-5"
-    )
+    for index, model in enumerate(("claude-opus-4-5", "claude-opus-5", "claude-opus-4-7")):
+        session.reply(
+            index, [text_block("x")], claude_usage(1_000_000, 0, speed="fast"), model=model
+        )
     session.write(claude_project_dir(isolated_home / ".claude", "/home/dev/fast") / "s.jsonl")
     report = _json("doctor", "--json")
-    assert report["fast_priced_as_standard"] == [{"model": "claude-opus-4-7", "calls": 1}]
+    # opus-5 has genai-prices' fast variant, opus-4-7 the bundled 6x (Anthropic's fast-mode
+    # price, as ccusage applies it); opus-4-5 neither.
+    assert report["fast_priced_as_standard"] == [{"model": "claude-opus-4-5", "calls": 1}]
     assert "fast calls priced at standard rates" in run_cli("doctor").stdout
-    config = isolated_home / "burnmeter-config" / "config.toml"
-    config.parent.mkdir(parents=True)
-    config.write_text('[prices."claude-opus-4-7"]\nfast_multiplier = 2.0\n')
-    assert run_cli("reprice").returncode == 0
-    assert _json("doctor", "--json")["fast_priced_as_standard"] == []
-    costs = _json("report", "models", "--json")["models"]
-    by_model = {row["model"]: row["cost_usd"] for row in costs}
     from genai_prices import Usage, calc_price
 
-    rates = calc_price(Usage(input_tokens=1), "claude-opus-4-7", provider_id="anthropic")
-    assert by_model["claude-opus-4-7"] == pytest.approx(2 * float(rates.model_price.input_mtok))
+    def input_rate(model: str) -> float:
+        found = calc_price(Usage(input_tokens=1), model, provider_id="anthropic")
+        return float(found.model_price.input_mtok)
+
+    by_model = {
+        row["model"]: row["cost_usd"] for row in _json("report", "models", "--json")["models"]
+    }
+    assert by_model["claude-opus-4-7"] == pytest.approx(6 * input_rate("claude-opus-4-7"))
+    config = isolated_home / "burnmeter-config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('[prices."claude-opus-4-5"]\nfast_multiplier = 2.0\n')
+    assert run_cli("reprice").returncode == 0
+    assert _json("doctor", "--json")["fast_priced_as_standard"] == []
+    by_model = {
+        row["model"]: row["cost_usd"] for row in _json("report", "models", "--json")["models"]
+    }
+    assert by_model["claude-opus-4-5"] == pytest.approx(2 * input_rate("claude-opus-4-5"))
 
 
 def test_reports_ingest_new_bytes_first(history: Path, isolated_home: Path) -> None:
