@@ -281,6 +281,13 @@ def _each_archive_piece(path: str, offset: int, take: Callable[[bytes], None]) -
         except zstandard.ZstdError as exc:
             # A damaged archive is an unreadable file: a warning, not the end of the ingest.
             raise OSError(f"not a readable zstd file ({exc})") from exc
+        if tail.strip():
+            # A rollout ends with a newline: text after the last one is an archive cut short
+            # (still being written, or copied in part). Nothing of it is kept (the caller
+            # drops a failed chunk's rows); it is read whole once it is complete.
+            raise OSError(
+                "the archive ends in the middle of a line: cut short, or still being written"
+            )
         return os.fstat(handle.fileno()).st_size
 
 

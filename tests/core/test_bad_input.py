@@ -529,3 +529,29 @@ def test_a_bad_key_named_like_its_table_takes_only_itself(tmp_path: Path) -> Non
         "insights.insights: unknown setting (a typo?); ignored.",
         "prices.m1.m1: unknown setting (a typo?); ignored.",
     ]
+
+
+def test_an_archive_cut_short_is_a_warning_and_read_whole_once_complete(
+    isolated_home: Path,
+) -> None:
+    """Half a `.jsonl.zst` was counted in part, silently (52,000 of 200,000 tokens in the
+    audit's case): an archive is read whole or not at all."""
+    import zstandard
+
+    rollout = CodexRollout("019c-cut", started=0)
+    rollout.turn(1)
+    for n in range(400):
+        rollout.call(2 + n, 1000, 10)
+    whole = zstandard.ZstdCompressor().compress(b"".join(rollout.lines))
+    plain = codex_rollout_path(isolated_home / ".codex", rollout, folder="archived_sessions")
+    archive = plain.with_name(plain.name + ".zst")
+    archive.parent.mkdir(parents=True)
+    archive.write_bytes(whole[: len(whole) // 2])
+    first = run_cli("ingest")
+    assert first.returncode == 0 and "Traceback" not in first.stderr
+    assert "cut short, or still being written" in first.stderr
+    daily = json.loads(run_cli("report", "daily", "--json", "--no-ingest").stdout)
+    assert daily["totals"]["total_tokens"] == 0  # none of it, not a part
+    archive.write_bytes(whole)
+    daily = json.loads(run_cli("report", "daily", "--json").stdout)
+    assert daily["totals"]["input_tokens"] + daily["totals"]["cache_read_tokens"] == 400 * 1000
