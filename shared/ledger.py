@@ -7,6 +7,7 @@ never touched.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
@@ -437,7 +438,12 @@ class Ledger:
 
 
 def _create_private_file(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # A data folder burnmeter makes is the user's alone (0700, whatever the umask): its
+    # other files (the price cache, the tray's notes) follow the umask.
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):
+            os.chmod(path.parent, 0o700)
     fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
     os.close(fd)
     os.chmod(path, 0o600)

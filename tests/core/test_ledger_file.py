@@ -62,6 +62,21 @@ def test_ledger_file_is_private(isolated_home: Path) -> None:
     ledger.close()
 
 
+def test_a_data_folder_burnmeter_makes_is_private_whatever_the_umask(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """With `umask 000` the data folder was world-writable: another user could replace the
+    price cache or delete the ledger's side files."""
+    folder = tmp_path / "made" / "by" / "burnmeter"
+    old_umask = os.umask(0)
+    try:
+        open_ledger(folder / "ledger.sqlite").close()
+    finally:
+        os.umask(old_umask)
+    assert _mode(folder) == 0o700
+    assert _mode(folder / "ledger.sqlite") == 0o600
+
+
 def test_existing_ledger_with_loose_mode_is_tightened(isolated_home: Path) -> None:
     path = ledger_path()
     open_ledger(path).close()
