@@ -8,6 +8,7 @@ import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -239,21 +240,29 @@ def test_long_lists_show_the_largest_rows_and_say_so(ledger: Ledger, settings: S
     assert "The table shows the 10 largest of 12" in markdown
 
 
+def _week_46(
+    tmp_path: Path, settings: Settings, cwd: str, calls: list[tuple[int, str, list[Any]]]
+) -> dict[str, Any]:
+    """The UTC summary of 2026-W46 for one Claude Code session in `cwd` whose calls are
+    (hour on Tuesday 10 November, model, tools), through a real ingest."""
+    home = tmp_path / "home"
+    session = ClaudeSession(home, cwd)
+    for hour, model, tools in calls:
+        session.call(datetime(2026, 11, 10, hour, tzinfo=UTC), model=model, tools=tools)
+    session.write()
+    ledger = open_ledger(tmp_path / "week46.sqlite")
+    env = {"HOME": str(home)}
+    ingest(ledger, claude_roots(env) + codex_roots(env))
+    return build_summary(ledger, settings, parse_week("2026-W46"), UTC_ZONE)
+
+
 def test_a_model_with_no_price_is_shown_as_unpriced_never_as_zero(
     tmp_path: Path, settings: Settings
 ) -> None:
     """The summary's tables showed such a model at "$0.00", and its headline said those
     calls "count as $0"; the reports show them as unpriced."""
-    home = tmp_path / "home"
-    session = ClaudeSession(home, WEBSHOP)
-    session.call(datetime(2026, 11, 10, 9, tzinfo=UTC), model="claude-nova-9")
-    session.call(datetime(2026, 11, 10, 10, tzinfo=UTC), model="claude-nova-9")
-    session.call(datetime(2026, 11, 10, 11, tzinfo=UTC), model=HAIKU)
-    session.write()
-    ledger = open_ledger(tmp_path / "unpriced.sqlite")
-    env = {"HOME": str(home)}
-    ingest(ledger, claude_roots(env) + codex_roots(env))
-    summary = build_summary(ledger, settings, parse_week("2026-W46"), UTC_ZONE)
+    calls = [(9, "claude-nova-9", []), (10, "claude-nova-9", []), (11, HAIKU, [])]
+    summary = _week_46(tmp_path, settings, WEBSHOP, calls)
     markdown = render(summary, "md")
     assert "| nova-9 |" in markdown
     nova_row = next(line for line in markdown.splitlines() if line.startswith("| nova-9 |"))
@@ -282,14 +291,7 @@ def test_unknown_outcomes_are_not_given_a_reason_they_do_not_have(
 ) -> None:
     """The summary said every unknown outcome had "no git repository or no answer from
     git", also for a session whose edit named no file."""
-    home = tmp_path / "home"
-    session = ClaudeSession(home, WEBSHOP)
-    session.call(datetime(2026, 11, 10, 9, tzinfo=UTC), model=HAIKU, tools=[("Edit", {})])
-    session.write()
-    ledger = open_ledger(tmp_path / "outcomes.sqlite")
-    env = {"HOME": str(home)}
-    ingest(ledger, claude_roots(env) + codex_roots(env))
-    summary = build_summary(ledger, settings, parse_week("2026-W46"), UTC_ZONE)
+    summary = _week_46(tmp_path, settings, WEBSHOP, [(9, HAIKU, [("Edit", {})])])
     assert summary["outcomes"]["sessions"]["unknown"] == 1
     line = next(line for line in render(summary, "md").splitlines() if "unknown:" in line)
     assert "no git repository or no answer from git)" not in line
@@ -317,15 +319,8 @@ def test_a_week_not_over_yet_says_its_figures_are_partial(
 def test_names_in_the_markdown_are_not_read_as_markup(tmp_path: Path, settings: Settings) -> None:
     """`<synthetic>` became an empty HTML element once the Markdown was rendered (a blank
     cell), a folder `a_b*c` turned into emphasis, `<b>x</b>` into bold."""
-    home = tmp_path / "home"
-    session = ClaudeSession(home, "/home/dev/<b>x</b>/a_b*c")
-    session.call(datetime(2026, 11, 10, 9, tzinfo=UTC), model="<synthetic>")
-    session.call(datetime(2026, 11, 10, 10, tzinfo=UTC), model=HAIKU)
-    session.write()
-    ledger = open_ledger(tmp_path / "markup.sqlite")
-    env = {"HOME": str(home)}
-    ingest(ledger, claude_roots(env) + codex_roots(env))
-    markdown = render(build_summary(ledger, settings, parse_week("2026-W46"), UTC_ZONE), "md")
+    calls: list[tuple[int, str, list[Any]]] = [(9, "<synthetic>", []), (10, HAIKU, [])]
+    markdown = render(_week_46(tmp_path, settings, "/home/dev/<b>x</b>/a_b*c", calls), "md")
     assert "| \\<synthetic\\> |" in markdown
     assert "/home/dev/\\<b\\>x\\</b\\>/a\\_b\\*c" in markdown
     assert "<b>" not in markdown and "<synthetic>" not in markdown
