@@ -85,6 +85,13 @@ def bundled_icons() -> dict[Path, Path]:
     return placed
 
 
+def tray_installed() -> bool:
+    """Whether this install has the tray's Qt (the `[tray]` extra), without importing it."""
+    import importlib.util
+
+    return importlib.util.find_spec("PySide6") is not None
+
+
 def tray_command() -> list[str]:
     """The command that starts the tray, by absolute path where one exists."""
     executable = Path(sys.executable)

@@ -42,11 +42,6 @@ def zone_named(name: str) -> ZoneInfo | None:
     return None
 
 
-def configured_zone(name: str) -> ZoneInfo | None:
-    """The zone a setting names, or None when it is empty or unknown."""
-    return zone_named(name)
-
-
 def resolve_zone(configured: str, tz: ZoneInfo | None = None) -> ZoneInfo:
     """`tz` (from `--tz`), else the zone the settings name, else the machine's."""
-    return tz or configured_zone(configured) or local_zone()
+    return tz or zone_named(configured) or local_zone()

@@ -29,7 +29,7 @@ from shared.live.lock import WriterLock
 from shared.pricing import PriceBook
 from shared.sources.roots import LogRoot
 from shared.summary.export import Format, auto_export_due, export_summary, run_auto_export
-from shared.timezones import configured_zone, resolve_zone
+from shared.timezones import resolve_zone, zone_named
 from tray_app.crossings import Alert, DashboardTarget, NotifiedKeys, alerts_for
 from tray_app.dashboard import DashboardWindow
 from tray_app.dashboard_data import (
@@ -62,7 +62,7 @@ IMPORT_PHASE_TEXT = {
 
 
 def zone_for(settings: Settings) -> ZoneInfo:
-    if settings.timezone and configured_zone(settings.timezone) is None:
+    if settings.timezone and zone_named(settings.timezone) is None:
         log.warning("unknown time zone %r in settings; using local time", settings.timezone)
     return resolve_zone(settings.timezone)
 

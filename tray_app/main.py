@@ -47,14 +47,10 @@ TRAY_NEEDS_QT = (
 )
 
 
-def qt_installed() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("PySide6") is not None
-
-
 def run(args: argparse.Namespace) -> int:
-    if not qt_installed():
+    from shared.desktop import tray_installed
+
+    if not tray_installed():
         # An install without the [tray] extra: a message, not an ImportError's traceback.
         print(f"burnmeter: {TRAY_NEEDS_QT}", file=sys.stderr)
         return 2

@@ -58,9 +58,7 @@ def run(args: argparse.Namespace) -> int:
     except desktop.DesktopIntegrationError as exc:
         raise CommandError(str(exc)) from exc
     print(f"the menu entry starts: {' '.join(desktop.tray_command())}")
-    import importlib.util
-
-    if importlib.util.find_spec("PySide6") is None:
+    if not desktop.tray_installed():
         print(
             "warning: this install has no PySide6, so the entry cannot start the tray yet: "
             "pip install 'burnmeter[tray]'",

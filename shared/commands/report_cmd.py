@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from shared.commands.context import (
@@ -419,18 +419,18 @@ def _print_table(kind: str, report: dict[str, Any], tz: ZoneInfo) -> None:
 
 def local_minute(iso: str, tz: ZoneInfo) -> str:
     """`2026-12-05T20:19:59.804Z` → `2026-12-05 21:19` in Europe/Berlin."""
-    from datetime import datetime
+    return f"{_local(iso, tz):%Y-%m-%d %H:%M}"
 
-    return f"{datetime.fromisoformat(iso.replace('Z', '+00:00')).astimezone(tz):%Y-%m-%d %H:%M}"
+
+def _local(iso: str, tz: ZoneInfo) -> datetime:
+    """A report's UTC time (`…Z`) in `tz`."""
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(tz)
 
 
 def block_span(start_iso: str, end_iso: str, tz: ZoneInfo) -> str:
     """`2026-02-16 18:00 – 23:00`, or with the end's date too when it falls on another day
     (gap blocks often span weeks)."""
-    from datetime import datetime
-
-    start = datetime.fromisoformat(start_iso.replace("Z", "+00:00")).astimezone(tz)
-    end = datetime.fromisoformat(end_iso.replace("Z", "+00:00")).astimezone(tz)
+    start, end = _local(start_iso, tz), _local(end_iso, tz)
     end_format = "%H:%M" if end.date() == start.date() else "%Y-%m-%d %H:%M"
     return f"{start:%Y-%m-%d %H:%M} – {end.strftime(end_format)}"
 

@@ -195,10 +195,9 @@ def configured_zone_name() -> str:
     broken file)."""
     import os
 
-    from shared.userdirs import CONFIG, quick_user_dir
+    from shared.userdirs import CONFIG
 
-    override = os.environ.get("BURNMETER_CONFIG_DIR")
-    folder = os.path.expanduser(override) if override else quick_user_dir(CONFIG, "burnmeter")
+    folder = _quick_folder("BURNMETER_CONFIG_DIR", CONFIG)
     if folder is None:
         from shared.paths import config_dir
 
@@ -279,13 +278,23 @@ def quick_ledger_path() -> str | None:
     equal."""
     import os
 
-    from shared.userdirs import DATA, quick_user_dir
+    from shared.userdirs import DATA
 
-    override = os.environ.get("BURNMETER_DATA_DIR")
-    if override:
-        return os.path.join(os.path.expanduser(override), "ledger.sqlite")
-    folder = quick_user_dir(DATA, "burnmeter")
+    folder = _quick_folder("BURNMETER_DATA_DIR", DATA)
     return None if folder is None else os.path.join(folder, "ledger.sqlite")
+
+
+def _quick_folder(override_variable: str, xdg_variable: str) -> str | None:
+    """`shared.paths`' rule for a folder (the override variable, else the user folder),
+    without pathlib or platformdirs; None where only platformdirs can tell."""
+    import os
+
+    from shared.userdirs import quick_user_dir
+
+    override = os.environ.get(override_variable)
+    if override:
+        return os.path.expanduser(override)
+    return quick_user_dir(xdg_variable, "burnmeter")
 
 
 def open_ledger_fast() -> sqlite3.Connection:

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shared.timezones import configured_zone, local_zone, resolve_zone
+from shared.timezones import local_zone, resolve_zone, zone_named
 
 
 def test_tz_flag_wins_over_setting_and_machine(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -18,7 +18,7 @@ def test_tz_flag_wins_over_setting_and_machine(monkeypatch: pytest.MonkeyPatch) 
 
 def test_unknown_setting_falls_back_to_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TZ", ":Europe/Paris")
-    assert configured_zone("Mars/Olympus") is None
+    assert zone_named("Mars/Olympus") is None
     assert resolve_zone("Mars/Olympus") == ZoneInfo("Europe/Paris")
 
 
