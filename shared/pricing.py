@@ -190,23 +190,18 @@ def _rates_from_override(
         output_rate = known.output if output_rate is None else output_rate
     if input_rate is None or output_rate is None:
         return None
-    own_input = known is None or "input_mtok" in entry
-    cache_read = given("cache_read_mtok")
-    write_5m = given("cache_write_mtok")
-    write_1h = given("cache_write_1h_mtok")
-    return RatePerToken(
-        input=input_rate,
-        output=output_rate,
-        cache_read=cache_read
-        if cache_read is not None
-        else (input_rate * 0.1 if own_input or known is None else known.cache_read),
-        cache_write_5m=write_5m
-        if write_5m is not None
-        else (input_rate * 1.25 if own_input or known is None else known.cache_write_5m),
-        cache_write_1h=write_1h
-        if write_1h is not None
-        else (input_rate * 2.0 if own_input or known is None else known.cache_write_1h),
+    if known is None or "input_mtok" in entry:
+        fallback = (input_rate * 0.1, input_rate * 1.25, input_rate * 2.0)
+    else:
+        fallback = (known.cache_read, known.cache_write_5m, known.cache_write_1h)
+    given_cache = (
+        given(key) for key in ("cache_read_mtok", "cache_write_mtok", "cache_write_1h_mtok")
     )
+    cache = (
+        default if rate is None else rate
+        for rate, default in zip(given_cache, fallback, strict=True)
+    )
+    return RatePerToken(input_rate, output_rate, *cache)
 
 
 def _scaled(rate: RatePerToken, factor: float) -> RatePerToken:
