@@ -40,6 +40,8 @@ class PriceOverride(BaseModel):
     cache_write_mtok: float | None = Field(default=None, ge=0)
     cache_write_1h_mtok: float | None = Field(default=None, ge=0)
     fast_multiplier: float | None = Field(default=None, ge=0)
+    # USD per 1,000 server-side web searches (Claude's web search tool).
+    web_searches_kcount: float | None = Field(default=None, ge=0)
 
 
 class Roots(BaseModel):

@@ -422,10 +422,10 @@ def rows_of(parsed: ParsedChunk) -> ChunkRows:
 _BETTER = """(excluded.total_tokens > usage_events.total_tokens
         OR (excluded.total_tokens = usage_events.total_tokens
             AND excluded.speed = 'fast' AND usage_events.speed != 'fast'))"""
-_TAKEN = (*TOKEN_COLUMNS, "speed", "cost_usd", "priced")
+_TAKEN = (*TOKEN_COLUMNS, "speed", "cost_usd", "priced", "web_search_requests")
 # A call is timed by its earliest reading (a streamed reply's first line; a sidechain copy
 # never moves it later), so the result is the same whatever order files are read in.
-UPSERT_EVENT = f"""INSERT INTO usage_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+UPSERT_EVENT = f"""INSERT INTO usage_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
     ON CONFLICT (event_key) DO UPDATE SET
         {
     ", ".join(
@@ -616,6 +616,7 @@ class LedgerWriter:
                     total,
                     free,
                     is_sidechain,
+                    web_searches,
                 ) = row
                 if free:
                     cost: float | None = 0.0
@@ -634,6 +635,7 @@ class LedgerWriter:
                             write_1h,
                             cache_read,
                             ts_ms,
+                            web_searches,
                         )
                     )
                 rows.append(
@@ -656,6 +658,7 @@ class LedgerWriter:
                         0 if cost is None else 1,
                         free,
                         is_sidechain,
+                        web_searches,
                     )
                 )
         return rows

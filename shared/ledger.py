@@ -387,6 +387,14 @@ DROP INDEX IF EXISTS tool_calls_event;
 DROP INDEX IF EXISTS tool_files_path;
 """
 
+# Claude's server-side web searches (`usage.server_tool_use.web_search_requests`), billed
+# per search ($10 per 1,000 at Anthropic, as genai-prices has it) on top of the tokens.
+# Calls stored before this version read as none: the logs they came from may be gone
+# (Claude Code deletes old transcripts), and a ledger never drops what it holds.
+WEB_SEARCHES_V8 = """
+ALTER TABLE usage_events ADD COLUMN web_search_requests INTEGER NOT NULL DEFAULT 0;
+"""
+
 MIGRATIONS: list[str] = [
     SCHEMA_V1,
     STATUSLINE_V2,
@@ -395,6 +403,7 @@ MIGRATIONS: list[str] = [
     LIVE_TOTALS_V5,
     BUCKET_DAY_V6,
     UNREAD_INDEXES_V7,
+    WEB_SEARCHES_V8,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -14,6 +14,7 @@ pay on every run. Any change of version, or a damaged file, means resolving agai
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import json
@@ -33,7 +34,8 @@ UNITS = ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok", "ca
 PRICE_CACHE_NAME = "price-cache.json"
 # Bump when the way prices are resolved below changes: a cache written by other rules is
 # then resolved again even where burnmeter's version number did not move.
-PRICE_RULES = 3  # 2: a partial override keeps genai's other rates; 3: dated prices
+# 2: a partial override keeps genai's other rates; 3: dated prices; 4: web-search fees
+PRICE_RULES = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,9 @@ class UnitPrices:
     base: RatePerToken
     tiers: Tiers = ()
     earlier: tuple[tuple[int, RatePerToken, Tiers], ...] = ()
+    # USD per server-side web search (a fee per request, not per token: neither the
+    # long-context tiers nor the fast multiplier touch it).
+    web_search: float = 0.0
 
     def rate_for(self, total_input: int, ts_ms: int | None = None) -> RatePerToken:
         base, tiers = self.base, self.tiers
@@ -86,6 +91,7 @@ def cost_of(prices: UnitPrices, event: UsageEvent) -> float:
         event.cache_write_1h_tokens,
         event.cache_read_tokens,
         event.ts_ms,
+        event.web_search_requests,
     )
 
 
@@ -97,18 +103,22 @@ def cost_of_counts(
     cache_write_1h_tokens: int,
     cache_read_tokens: int,
     ts_ms: int | None = None,
+    web_search_requests: int = 0,
 ) -> float:
     """`cost_of` on plain counts (the ingest writer holds rows, not events); `ts_ms`, when
     the call's time is known, picks the price of its day."""
     total_input = input_tokens + cache_read_tokens + cache_write_5m_tokens + cache_write_1h_tokens
     rate = prices.rate_for(total_input, ts_ms)
-    return (
+    tokens = (
         input_tokens * rate.input
         + output_tokens * rate.output
         + cache_read_tokens * rate.cache_read
         + cache_write_5m_tokens * rate.cache_write_5m
         + cache_write_1h_tokens * rate.cache_write_1h
     )
+    # Added only when there are searches, so a call without any costs exactly what it
+    # did before (`x + 0.0` would be the same float, but this is the hot path).
+    return tokens + web_search_requests * prices.web_search if web_search_requests else tokens
 
 
 def _provider_for(model: str) -> str | None:
@@ -202,6 +212,15 @@ def _rates_from_override(
         for rate, default in zip(given_cache, fallback, strict=True)
     )
     return RatePerToken(input_rate, output_rate, *cache)
+
+
+def _override_web_search(entry: dict[str, Any], known: UnitPrices | None) -> float:
+    """USD per web search: the override's `web_searches_kcount` (per 1,000), else
+    genai-prices' fee for the model, else none."""
+    value = entry.get("web_searches_kcount")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value) / 1000
+    return 0.0 if known is None else known.web_search
 
 
 def _scaled(rate: RatePerToken, factor: float) -> RatePerToken:
@@ -333,7 +352,11 @@ class PriceBook:
                 return None
             if speed == "fast":
                 base = _scaled(base, float(override.get("fast_multiplier", 1.0)))
-            return UnitPrices(model_id=model, base=base)
+            return UnitPrices(
+                model_id=model,
+                base=base,
+                web_search=_override_web_search(override, known),
+            )
         resolved = self._resolve_genai(model, speed)
         if resolved is None:
             return None
@@ -348,6 +371,11 @@ class PriceBook:
                     (until, _scaled(base, factor), _scaled_tiers(tiers, factor))
                     for until, base, tiers in resolved.earlier
                 ),
+                resolved.web_search,
+            )
+        if override and "web_searches_kcount" in override:
+            return dataclasses.replace(
+                resolved, web_search=_override_web_search(override, resolved)
             )
         return resolved
 
@@ -370,7 +398,21 @@ class PriceBook:
         base, tiers = _rates_from_genai(found.model_price, variant)
         model_id = found.model.id + ("+fast" if fast_from_variant else "")
         earlier = () if variant is not None else _earlier_periods(found.model)
-        return UnitPrices(model_id=model_id, base=base, tiers=tiers, earlier=earlier)
+        return UnitPrices(
+            model_id=model_id,
+            base=base,
+            tiers=tiers,
+            earlier=earlier,
+            web_search=_web_search_fee(found.model_price, variant),
+        )
+
+
+def _web_search_fee(model_price: Any, variant: Any | None) -> float:
+    """USD per web search from genai-prices' `web_searches_kcount` (per 1,000), 0 if none."""
+    value = getattr(variant, "web_searches_kcount", None) if variant is not None else None
+    if value is None:
+        value = getattr(model_price, "web_searches_kcount", None)
+    return float(value) / 1000 if isinstance(value, Decimal | int | float) else 0.0
 
 
 def _earlier_periods(model: Any) -> tuple[tuple[int, RatePerToken, Tiers], ...]:
@@ -411,6 +453,7 @@ def _unit_prices_json(prices: UnitPrices) -> list[Any]:
         _rate_json(prices.base),
         _tiers_json(prices.tiers),
         [[until, _rate_json(base), _tiers_json(tiers)] for until, base, tiers in prices.earlier],
+        prices.web_search,
     ]
 
 
@@ -440,8 +483,12 @@ def _unit_prices_from_json(value: Any) -> UnitPrices | None:
     if value is None:
         return None
     try:
-        model_id, base, tiers, earlier = value
-        if not isinstance(model_id, str) or not isinstance(earlier, list):
+        model_id, base, tiers, earlier, web_search = value
+        if (
+            not isinstance(model_id, str)
+            or not isinstance(earlier, list)
+            or type(web_search) not in (int, float)
+        ):
             raise ValueError(value)
         return UnitPrices(
             model_id,
@@ -451,6 +498,7 @@ def _unit_prices_from_json(value: Any) -> UnitPrices | None:
                 (int(until), _rate_from_json(old_base), _tiers_from_json(old_tiers))
                 for until, old_base, old_tiers in earlier
             ),
+            float(web_search),
         )
     except TypeError as exc:
         raise ValueError(value) from exc

@@ -19,6 +19,8 @@ from tray_app.charts import StackedDays
 CHART_DAYS = 30
 # The sessions table covers this many days, so a years-long ledger stays quick to open.
 SESSION_DAYS = 90
+# How a session's cost splits in its detail view.
+SPLIT_PARTS = ("input", "output", "cache writes", "cache reads", "web searches")
 
 
 @dataclass
@@ -148,11 +150,12 @@ def read_session_detail(ledger_file: Path, settings: Settings, session_id: str) 
 def session_detail(ledger: Ledger, prices: PriceBook, session_id: str) -> SessionDetail:
     conn = ledger.conn
     per_model: dict[str, float] = {}
-    split = dict.fromkeys(("input", "output", "cache writes", "cache reads"), 0.0)
+    split = dict.fromkeys(SPLIT_PARTS, 0.0)
     unpriced = 0
-    for model, speed, i, o, w5, w1, r, cost, priced, free, ts_ms in conn.execute(
+    for model, speed, i, o, w5, w1, r, cost, priced, free, ts_ms, searches in conn.execute(
         """SELECT model, speed, input_tokens, output_tokens, cache_write_5m_tokens,
-                  cache_write_1h_tokens, cache_read_tokens, cost_usd, priced, free, ts_ms
+                  cache_write_1h_tokens, cache_read_tokens, cost_usd, priced, free, ts_ms,
+                  web_search_requests
            FROM usage_events WHERE session_id = ?""",
         (session_id,),
     ):
@@ -168,6 +171,7 @@ def session_detail(ledger: Ledger, prices: PriceBook, session_id: str) -> Sessio
         split["output"] += o * rate.output
         split["cache writes"] += w5 * rate.cache_write_5m + w1 * rate.cache_write_1h
         split["cache reads"] += r * rate.cache_read
+        split["web searches"] += searches * unit.web_search
     tools = conn.execute(
         "SELECT tool_name, count(*) FROM tool_calls WHERE session_id = ? GROUP BY 1 "
         "ORDER BY 2 DESC",
@@ -186,6 +190,7 @@ def session_detail(ledger: Ledger, prices: PriceBook, session_id: str) -> Sessio
         models=sorted(per_model.items(), key=lambda item: -item[1]),
         tools=[(str(name), int(count)) for name, count in tools],
         files=files,
-        cost_split=[(k, split[k]) for k in ("input", "output", "cache writes", "cache reads")],
+        # Web searches only where the session ran some: most never do.
+        cost_split=[(k, v) for k, v in split.items() if v or k != "web searches"],
         unpriced_calls=unpriced,
     )

@@ -11,7 +11,8 @@ from shared.sources.events import UsageEvent
 
 COLUMNS = (
     "event_key, agent, session_id, ts_ms, model, speed, input_tokens, output_tokens, "
-    "cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, reasoning_tokens, free"
+    "cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, reasoning_tokens, free, "
+    "web_search_requests"
 )
 
 
@@ -35,6 +36,7 @@ def reprice(ledger: Ledger, prices: PriceBook) -> tuple[int, int]:
             cache_read_tokens=row[10],
             reasoning_tokens=row[11],
             free=bool(row[12]),
+            web_search_requests=row[13],
         )
         cost = prices.cost(event)
         unpriced += cost is None

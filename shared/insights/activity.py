@@ -33,6 +33,7 @@ class Call:
     cost_usd: float | None
     free: bool
     is_sidechain: bool
+    web_search_requests: int = 0
     tools: list[str] = field(default_factory=list)
     # Set from `tools` once they are known (see `load_activity`): asked for many times.
     kind: WorkKind = "chat"
@@ -68,6 +69,7 @@ class Call:
             cache_read_tokens=self.cache_read_tokens,
             reasoning_tokens=self.reasoning_tokens,
             speed=self.speed,
+            web_search_requests=self.web_search_requests,
         )
 
 
@@ -158,7 +160,8 @@ def load_activity(
     for row in conn.execute(
         f"""SELECT session_id, agent, event_key, ts_ms, model, speed, input_tokens,
                    output_tokens, cache_write_5m_tokens, cache_write_1h_tokens,
-                   cache_read_tokens, reasoning_tokens, cost_usd, free, is_sidechain
+                   cache_read_tokens, reasoning_tokens, cost_usd, free, is_sidechain,
+                   web_search_requests
             FROM usage_events WHERE {where} ORDER BY session_id, ts_ms, event_key""",
         params,
     ):
@@ -169,7 +172,20 @@ def load_activity(
                 session_id, agent, "", None, ts_ms, ts_ms
             )
         call = Call(
-            key, ts_ms, model, speed, i, o, w5, w1, r, reasoning, cost, row[13] == 1, row[14] == 1
+            key,
+            ts_ms,
+            model,
+            speed,
+            i,
+            o,
+            w5,
+            w1,
+            r,
+            reasoning,
+            cost,
+            row[13] == 1,
+            row[14] == 1,
+            row[15],
         )
         session.calls.append(call)
         calls_by_key[key] = call

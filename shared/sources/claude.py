@@ -16,7 +16,7 @@ from typing import Any
 
 from stringzilla import find as find_bytes
 
-from shared.sources.events import CLAUDE, MAX_COUNT, ParsedChunk, count_of
+from shared.sources.events import CLAUDE, MAX_COUNT, ParsedChunk, count_of, web_searches_of
 from shared.sources.hashing import input_hash
 from shared.sources.jsonline import load_line
 from shared.sources.timeutil import iso_to_ms
@@ -227,6 +227,7 @@ def _read_assistant(
     cwd = intern(cwd) if isinstance(cwd, str) else ""
     branch = get("gitBranch")
     speed = usage_get("speed")
+    server_tools = usage_get("server_tool_use")
     chunk.calls.add(
         key,
         CLAUDE,
@@ -239,6 +240,9 @@ def _read_assistant(
         bool(get("isSidechain")),
         cwd,
         intern(branch) if isinstance(branch, str) else "",
+        web_searches_of(server_tools.get("web_search_requests"))
+        if isinstance(server_tools, dict)
+        else 0,
     )
     content = message.get("content")
     if isinstance(content, list):

@@ -19,7 +19,7 @@ from typing import Annotated
 import msgspec
 
 from shared.sources.claude import add_tool_use
-from shared.sources.events import CLAUDE, MAX_COUNT, ParsedChunk
+from shared.sources.events import CLAUDE, MAX_COUNT, ParsedChunk, web_searches_of
 from shared.sources.jsonline import load_line
 from shared.sources.timeutil import iso_to_ms
 
@@ -32,6 +32,12 @@ class _CacheSplit(msgspec.Struct):
     ephemeral_5m_input_tokens: _Count = 0
 
 
+class _ServerTools(msgspec.Struct):
+    # Not `_Count`: a web-search count out of range counts as none (`web_searches_of`)
+    # and leaves the tokens as they are, on either reader.
+    web_search_requests: int | None = None
+
+
 class _Usage(msgspec.Struct):
     input_tokens: _Count
     output_tokens: _Count
@@ -39,6 +45,7 @@ class _Usage(msgspec.Struct):
     cache_read_input_tokens: _Count = 0
     cache_creation: _CacheSplit | None = None
     speed: str | None = None
+    server_tool_use: _ServerTools | None = None
 
 
 class _Block(msgspec.Struct):
@@ -131,6 +138,7 @@ def read_usage_line(line: bytes, fallback_session_id: str, chunk: ParsedChunk) -
     cwd = intern(cwd) if cwd is not None else ""
     branch = record.gitBranch
     speed = usage.speed
+    server_tools = usage.server_tool_use
     chunk.calls.add(
         key,
         CLAUDE,
@@ -143,6 +151,7 @@ def read_usage_line(line: bytes, fallback_session_id: str, chunk: ParsedChunk) -
         record.isSidechain,
         cwd,
         intern(branch) if branch is not None else "",
+        0 if server_tools is None else web_searches_of(server_tools.web_search_requests),
     )
     for block, tool_input in tool_inputs:
         add_tool_use(str(block.id), str(block.name), tool_input, key, session_id, ts_ms, cwd, chunk)

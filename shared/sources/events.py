@@ -13,6 +13,16 @@ from shared.sources.agents import CODEX as CODEX
 # No real token count comes near this; a line claiming more is malformed (and would not
 # fit SQLite's 64-bit integers once summed).
 MAX_COUNT = 2**53
+# No single call runs this many web searches (Anthropic caps them per request at a few
+# dozen); a larger number is a damaged field and counts as none rather than as a bill.
+MAX_WEB_SEARCHES = 100_000
+
+
+def web_searches_of(value: object) -> int:
+    """A logged web-search count (`usage.server_tool_use.web_search_requests`): an
+    in-range non-negative integer, anything else 0."""
+    # `type`, not isinstance: `true` is no count (msgspec refuses it too).
+    return value if type(value) is int and 0 < value < MAX_WEB_SEARCHES else 0
 
 
 def count_of(value: object) -> int:
@@ -62,6 +72,8 @@ class UsageEvent:
     is_sidechain: bool = False
     cwd: str = ""
     git_branch: str = ""
+    # Server-side web searches the call ran (Claude's web search tool, billed per search).
+    web_search_requests: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -108,8 +120,8 @@ RateLimitRow = tuple[
 SIDECHAIN_RANK = 1 << 52
 # Row positions in `CallRows.events` values: key, agent, session_id, ts_ms, model, speed,
 # input, output, cache_write_5m, cache_write_1h, cache_read, reasoning, total, free,
-# is_sidechain.
-ROW_TS, ROW_SPEED, ROW_TOTAL = 3, 5, 12
+# is_sidechain, web_search_requests (last, as the ledger's column, which came later).
+ROW_TS, ROW_SPEED, ROW_TOTAL, ROW_WEB = 3, 5, 12, 15
 # Session entry: agent, cwd, branch, first, last, path_rank, branch_rank.
 S_CWD, S_BRANCH, S_FIRST, S_LAST, S_PATH_RANK, S_BRANCH_RANK = 1, 2, 3, 4, 5, 6
 
@@ -144,9 +156,11 @@ class CallRows:
         is_sidechain: bool,
         cwd: str,
         git_branch: str,
+        web_searches: int = 0,
     ) -> None:
         """One reading of a call; `counts` are input, output, cache_write_5m,
-        cache_write_1h, cache_read, reasoning (the first five make the total)."""
+        cache_write_1h, cache_read, reasoning (the first five make the total). The
+        web-search count goes with the tokens: the reading kept is the largest."""
         self.read += 1
         total = counts[0] + counts[1] + counts[2] + counts[3] + counts[4]
         events = self.events
@@ -163,13 +177,21 @@ class CallRows:
                 total,
                 int(free),
                 int(is_sidechain),
+                web_searches,
             )
         else:
             known_total = known[ROW_TOTAL]
             if total > known_total or (
                 total == known_total and speed == "fast" and known[ROW_SPEED] != "fast"
             ):
-                known = (*known[:ROW_SPEED], speed, *counts, total, *known[ROW_TOTAL + 1 :])
+                known = (
+                    *known[:ROW_SPEED],
+                    speed,
+                    *counts,
+                    total,
+                    *known[ROW_TOTAL + 1 : ROW_WEB],
+                    web_searches,
+                )
             if ts_ms < known[ROW_TS]:
                 known = (*known[:ROW_TS], ts_ms, *known[ROW_TS + 1 :])
             events[key] = known

@@ -61,6 +61,7 @@ def claude_usage(
     write_1h: int = 0,
     speed: str | None = "standard",
     shape: str = "final",
+    web_searches: int = 0,
 ) -> dict[str, Any]:
     """`message.usage` as Claude Code writes it.
 
@@ -93,7 +94,7 @@ def claude_usage(
         "cache_creation_input_tokens": write_total,
         "cache_read_input_tokens": cache_read,
         "output_tokens": output_tokens,
-        "server_tool_use": {"web_search_requests": 0, "web_fetch_requests": 0},
+        "server_tool_use": {"web_search_requests": web_searches, "web_fetch_requests": 0},
         "service_tier": "standard",
         "cache_creation": {
             "ephemeral_1h_input_tokens": write_1h,
@@ -525,7 +526,14 @@ def write_history(home: Path, *, claude_sessions: int, codex_rollouts: int, turn
                     text_block("reply text " * 20),
                     tool_use_block(f"toolu_{number}_{turn}", name, tool_input),
                 ],
-                claude_usage(3, 50 + turn, cache_read=1000 * turn, write_5m=40, write_1h=turn),
+                claude_usage(
+                    3,
+                    50 + turn,
+                    cache_read=1000 * turn,
+                    write_5m=40,
+                    write_1h=turn,
+                    web_searches=turn % 3,
+                ),
             )
             session.tool_result(f"toolu_{number}_{turn}", "output " * 40, at + 2)
         path = session.write(

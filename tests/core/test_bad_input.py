@@ -13,6 +13,8 @@ import shared.ingest
 from shared.cli import main
 from shared.ingest import ingest
 from shared.ledger import open_ledger
+from shared.pricing import PriceBook
+from shared.sources.events import UsageEvent
 from tests.core.helpers import events, ingest_env, roots_for, run_cli, totals
 from tests.core.logwriters import (
     ClaudeSession,
@@ -334,6 +336,22 @@ def test_an_absurd_count_burnmeter_does_not_store_leaves_the_line_counted(
     totals = json.loads(run_cli("report", "daily", "--json").stdout)["totals"]
     assert (totals["input_tokens"], totals["output_tokens"]) == (10, 70)
     assert (totals["cache_read_tokens"], totals["cache_write_tokens"]) == (500, 20)
+    # The wild web-search count is no bill: the call costs its tokens alone.
+    tokens_only = PriceBook().cost(
+        UsageEvent(
+            "k",
+            "claude-code",
+            "s",
+            0,
+            "claude-opus-4-7",
+            input_tokens=10,
+            output_tokens=70,
+            cache_read_tokens=500,
+            cache_write_1h_tokens=20,
+        )
+    )
+    assert tokens_only is not None and tokens_only > 0
+    assert totals["cost_usd"] == pytest.approx(tokens_only, abs=1e-6)
 
 
 def test_data_dir_that_is_a_file_is_a_clear_error(isolated_home: Path, tmp_path: Path) -> None:

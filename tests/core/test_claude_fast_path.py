@@ -147,6 +147,14 @@ ODD_LINES = [
     _odd({"input_tokens": 2**70, "output_tokens": 1}),
     _odd({**ONE_TWO, "cache_creation": {"ephemeral_1h_input_tokens": -4}}),
     _odd({"input_tokens": 1}),
+    # Web-search counts of every shape: in range, negative, a bool, a string, a float,
+    # beyond any real one, beyond 64 bits; `server_tool_use` not an object.
+    *(
+        _odd({**ONE_TWO, "server_tool_use": {"web_search_requests": value}})
+        for value in (3, -2, True, "3", 2.0, 99_999, 100_000, 2**63 + 5, 2**70, None)
+    ),
+    _odd({**ONE_TWO, "server_tool_use": [1]}),
+    _odd({**ONE_TWO, "server_tool_use": None}),
     # No message id: the key comes from the line's uuid or a hash of its usage.
     _odd(ONE_TWO, message_id=None),
     json.dumps(_usage_line(uuid="u-1", message={"id": "", "usage": ONE_TWO})),

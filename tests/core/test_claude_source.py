@@ -281,3 +281,49 @@ def test_fast_speed_counts_when_the_early_line_has_the_same_total(
     ingest_env(ledger)
     costs = {r["session_id"]: r["cost_usd"] for r in events(ledger).values()}
     assert costs["s-fast-tie"] == pytest.approx(2 * costs["s-std"])
+
+
+def test_web_searches_are_stored_and_priced_from_the_final_streamed_line(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """`usage.server_tool_use.web_search_requests` is on the final line of a streamed reply
+    only; the call keeps it whatever order its lines are read in, its subagent copy does not
+    count it twice, and its cost is genai-prices' own (tokens plus $10 per 1,000 searches)."""
+    session = ClaudeSession("s-search", cwd=CWD)
+    usage = claude_usage(6, 900, cache_read=1_000, write_5m=300, web_searches=3)
+    session.reply(
+        1,
+        [text_block("looking"), tool_use_block("t1", "WebSearch", {"query": "q"})],
+        usage,
+        model="claude-sonnet-4-5",
+        message_id="m-search",
+    )
+    lines = list(session.lines)
+    session.lines = [lines[1], lines[0]]  # the final line first
+    session.write(_project(isolated_home) / "s-search.jsonl")
+    sub = ClaudeSession("s-search", cwd=CWD, agent_id="a1")
+    sub.lines.extend(lines)
+    sub.write(_project(isolated_home) / "s-search" / "subagents" / "agent-a1.jsonl")
+    ledger = _ingest(isolated_home, tmp_path)
+    (row,) = events(ledger).values()
+    assert row["web_search_requests"] == 3
+    expected = calc_price(
+        Usage(
+            input_tokens=6 + 1_000 + 300,
+            cache_read_tokens=1_000,
+            cache_write_tokens=300,
+            output_tokens=900,
+            web_searches=3,
+        ),
+        "claude-sonnet-4-5",
+        provider_id="anthropic",
+    ).total_price
+    assert row["cost_usd"] == pytest.approx(float(expected), rel=1e-9)
+    # Repricing keeps the searches in the cost.
+    from shared.commands.reprice_cmd import reprice
+    from shared.pricing import PriceBook
+
+    ledger.conn.execute("UPDATE usage_events SET cost_usd = 0")
+    reprice(ledger, PriceBook())
+    (row,) = events(ledger).values()
+    assert row["cost_usd"] == pytest.approx(float(expected), rel=1e-9)

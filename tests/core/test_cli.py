@@ -620,3 +620,29 @@ def test_every_command_describes_itself_in_its_help(isolated_home: Path) -> None
         description = text.split("\n\n", 2)[1]
         assert description.strip() and "`burnmeter" not in description, (command, description)
     assert run_cli("summary", "-z", "utc", "--no-ingest").returncode == 0
+
+
+def test_web_searches_cost_their_fee_and_a_config_fee_applies_after_reprice(
+    isolated_home: Path,
+) -> None:
+    session = ClaudeSession("s-web", cwd="/home/dev/web")
+    session.reply(0, [text_block("x")], claude_usage(1_000_000, 0, web_searches=40))
+    session.reply(60, [text_block("y")], claude_usage(1_000_000, 0))
+    session.write(claude_project_dir(isolated_home / ".claude", "/home/dev/web") / "s.jsonl")
+    from genai_prices import Usage, calc_price
+
+    input_cost = float(
+        calc_price(
+            Usage(input_tokens=1_000_000), "claude-opus-4-7", provider_id="anthropic"
+        ).total_price
+    )
+    sessions = _json("report", "sessions", "--json")["sessions"]
+    assert [row["cost_usd"] for row in sessions] == [pytest.approx(2 * input_cost + 0.40)]
+    config = isolated_home / "burnmeter-config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('[prices."claude-opus-4-7"]\nweb_searches_kcount = 5\n')
+    assert run_cli("reprice").returncode == 0
+    doctor = run_cli("doctor")
+    assert "web_searches_kcount" not in doctor.stderr  # a known setting, not a typo
+    sessions = _json("report", "sessions", "--json")["sessions"]
+    assert [row["cost_usd"] for row in sessions] == [pytest.approx(2 * input_cost + 0.20)]

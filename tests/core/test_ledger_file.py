@@ -175,9 +175,10 @@ def test_older_schema_upgrades_in_place_keeping_history(
     # It keeps the page size it was made with (SQLite's default then), unlike a new ledger.
     assert _page_size(upgraded.conn) == 4096
     kept = upgraded.conn.execute(
-        "SELECT output_tokens, cost_usd FROM usage_events WHERE event_key = 'old:1'"
+        "SELECT output_tokens, cost_usd, web_search_requests FROM usage_events "
+        "WHERE event_key = 'old:1'"
     ).fetchone()
-    assert kept == (7, 0.5)
+    assert kept == (7, 0.5, 0)  # stored before web searches were: none, its cost kept
     ingest_env(upgraded)
     upgraded.conn.execute("DELETE FROM usage_events WHERE event_key = 'old:1'")
     assert snapshot(upgraded, skip=("sources",)) == snapshot(reference, skip=("sources",))

@@ -178,3 +178,58 @@ def test_a_call_is_priced_as_genai_prices_priced_it_on_its_day(
     assert first.cost(event) == pytest.approx(float(expected))  # resolved, then saved
     assert cache.exists()
     assert PriceBook({}, cache_file=cache).cost(event) == first.cost(event)
+
+
+@pytest.mark.parametrize("model", ["claude-sonnet-4-5", "claude-opus-4-7", "claude-haiku-4-5"])
+@pytest.mark.parametrize(("searches", "read"), [(3, 0), (1, 240_000), (12, 5_000)])
+def test_web_searches_are_priced_as_genai_prices_prices_them(
+    model: str, searches: int, read: int, tmp_path: Path
+) -> None:
+    """Claude's server-side web searches are billed per search on top of the tokens
+    ($10 per 1,000); they were left out, so a session that searched cost less than
+    genai-prices (burnmeter's price source) says. Long-context tiers do not touch them."""
+    event = _claude(model, fresh=2_000, read=read, out=500)
+    event.web_search_requests = searches
+    expected = calc_price(
+        Usage(
+            input_tokens=2_000 + read,
+            cache_read_tokens=read,
+            output_tokens=500,
+            web_searches=searches,
+        ),
+        model,
+        provider_id="anthropic",
+    ).total_price
+    assert PriceBook().cost(event) == pytest.approx(float(expected), rel=1e-9)
+    without = _claude(model, fresh=2_000, read=read, out=500)
+    assert PriceBook().cost(event) == pytest.approx(PriceBook().cost(without) + searches / 100)  # type: ignore[operator]
+    # The fee survives the price cache beside the ledger.
+    cache = tmp_path / "price-cache.json"
+    assert PriceBook({}, cache_file=cache).cost(event) == PriceBook().cost(event)
+    assert PriceBook({}, cache_file=cache).cost(event) == PriceBook().cost(event)
+
+
+def test_web_search_fee_with_overrides_and_fast_mode() -> None:
+    """A rate override keeps genai-prices' fee for the model unless it gives its own
+    `web_searches_kcount`; the fast multiplier scales tokens, not the per-search fee; a
+    Codex model (no fee in genai-prices) charges nothing for them."""
+    searched = _claude("claude-opus-4-7", fresh=1_000_000)
+    searched.web_search_requests = 4
+    plain = _claude("claude-opus-4-7", fresh=1_000_000)
+    flat = PriceBook({"claude-opus-4-7": {"input_mtok": 5.0, "output_mtok": 25.0}})
+    assert flat.cost(searched) == pytest.approx(5.0 + 0.04)
+    own_fee = PriceBook({"claude-opus-4-7": {"input_mtok": 5.0, "web_searches_kcount": 25}})
+    assert own_fee.cost(searched) == pytest.approx(5.0 + 0.1)
+    fee_only = PriceBook({"claude-opus-4-7": {"web_searches_kcount": 0}})
+    assert fee_only.cost(searched) == pytest.approx(PriceBook().cost(plain))
+    fast_searched = _claude("claude-opus-4-7", fresh=1_000_000)
+    fast_searched.speed, fast_searched.web_search_requests = "fast", 4
+    fast_plain = _claude("claude-opus-4-7", fresh=1_000_000)
+    fast_plain.speed = "fast"
+    book = PriceBook()
+    assert book.cost(fast_searched) == pytest.approx(book.cost(fast_plain) + 0.04)  # type: ignore[operator]
+    codex = UsageEvent("k", CODEX, "s", 0, "gpt-5.3-codex", input_tokens=1_000)
+    codex_searched = UsageEvent(
+        "k", CODEX, "s", 0, "gpt-5.3-codex", input_tokens=1_000, web_search_requests=9
+    )
+    assert book.cost(codex_searched) == book.cost(codex)

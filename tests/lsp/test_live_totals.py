@@ -114,7 +114,9 @@ def test_migration_backfills_an_older_ledger(tmp_path: Path) -> None:
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     conn.execute(f"ATTACH '{tmp_path / 'reference.sqlite'}' AS ref")
     for table in ("usage_events", "tool_calls", "tool_files", "sessions"):
-        conn.execute(f"INSERT INTO main.{table} SELECT * FROM ref.{table}")
+        # The old table's columns only: later versions added some (web searches, v8).
+        columns = ", ".join(row[1] for row in conn.execute(f"PRAGMA main.table_info({table})"))
+        conn.execute(f"INSERT INTO main.{table} SELECT {columns} FROM ref.{table}")
     conn.execute("DETACH ref")
     conn.close()
 

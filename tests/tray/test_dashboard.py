@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from shared.config import LoadedSettings, Settings, Subscription
@@ -167,3 +168,40 @@ def test_the_no_logs_text_keeps_its_columns(qtbot: QtBot) -> None:
     qtbot.addWidget(window)
     metrics = QFontMetrics(window.empty_state.font())
     assert metrics.horizontalAdvance("iiii") == metrics.horizontalAdvance("MMMM")
+
+
+def test_session_cost_split_names_web_searches_and_adds_up(
+    isolated_home: Path, roots: list[LogRoot], ledger_file: Path
+) -> None:
+    """A session that searched shows what the searches cost; the parts add up to the
+    session's cost. A session that never searched shows no such part."""
+    from shared.ledger import open_ledger
+    from shared.pricing import PriceBook
+    from tests.core.logwriters import ClaudeSession, claude_project_dir, claude_usage, text_block
+    from tray_app.dashboard_data import session_detail
+
+    project = claude_project_dir(isolated_home / ".claude", "/home/dev/web")
+    searching = ClaudeSession("s-searching", cwd="/home/dev/web")
+    searching.reply(
+        0, [text_block("a")], claude_usage(5_000, 800, cache_read=9_000, web_searches=3)
+    )
+    searching.write(project / "s-searching.jsonl")
+    quiet = ClaudeSession("s-quiet", cwd="/home/dev/web")
+    quiet.reply(10, [text_block("b")], claude_usage(5_000, 800, cache_read=9_000))
+    quiet.write(project / "s-quiet.jsonl")
+    ingest_now(roots, ledger_file)
+    ledger = open_ledger(ledger_file)
+    try:
+        for session_id, searches in (("s-searching", 3), ("s-quiet", 0)):
+            detail = session_detail(ledger, PriceBook(), session_id)
+            parts = dict(detail.cost_split)
+            (cost,) = ledger.conn.execute(
+                "SELECT sum(cost_usd) FROM usage_events WHERE session_id = ?", (session_id,)
+            ).fetchone()
+            assert sum(parts.values()) == pytest.approx(cost)
+            if searches:
+                assert parts["web searches"] == pytest.approx(searches / 100)
+            else:
+                assert "web searches" not in parts
+    finally:
+        ledger.close()
