@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -911,10 +912,15 @@ def _pool_context() -> Any:
     import threading
 
     # Forking is the cheapest start, but only safe while this process has one thread (a
-    # tray or LSP process has more): then workers start fresh instead.
-    if os.name == "posix" and threading.active_count() == 1:
+    # tray or LSP process has more): then workers start fresh instead. Qt starts threads
+    # of its own that `threading` does not count, so a process that loaded it spawns too.
+    if os.name == "posix" and threading.active_count() == 1 and not _qt_loaded():
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
+
+
+def _qt_loaded() -> bool:
+    return "PySide6.QtCore" in sys.modules
 
 
 def _results_parallel(tasks: list[ChunkTask], workers: int) -> Iterator[ChunkResult | None]:

@@ -105,3 +105,28 @@ def _usage_line(n: int, session: str) -> bytes:
         ).encode()
         + b"\n"
     )
+
+
+def test_a_process_with_qt_loaded_starts_its_workers_fresh(tmp_path: Path) -> None:
+    """Qt runs threads of its own that `threading` does not count: forking the tray's
+    process for the parser workers (its first import) copied a multi-threaded process."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "{imports}"
+        "from shared.ingest import _pool_context\n"
+        "print(_pool_context().get_start_method())\n"
+    )
+    methods = []
+    for imports in ("", "import PySide6.QtCore\n"):
+        result = subprocess.run(
+            [sys.executable, "-c", probe.format(imports=imports)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        methods.append(result.stdout.strip())
+    expected_plain = "fork" if sys.platform != "win32" else "spawn"
+    assert methods == [expected_plain, "spawn"]
