@@ -212,6 +212,10 @@ def find_log_files(roots: list[LogRoot], unlisted: list[str] | None = None) -> l
         for entry in entries:
             try:
                 stat = entry.stat()
+                if not stat.st_ino:
+                    # Windows' directory entries carry no file id (st_ino and st_dev are
+                    # 0, as Python documents): every file would count as the first one.
+                    stat = os.stat(entry.path)
                 path = os.path.realpath(entry.path) if entry.is_symlink() else entry.path
             except OSError:
                 continue

@@ -325,3 +325,54 @@ def test_an_archive_read_in_small_pieces_gives_the_rows_of_its_plain_file(
     # The file list differs (archives instead of plain files); everything read is the same.
     assert snapshot(pieces, skip=("sources",)) == snapshot(plain, skip=("sources",))
     assert pieces.conn.execute("SELECT count(*) FROM usage_events").fetchone()[0] > 100
+
+
+class _EntryWithoutFileId:
+    """An `os.DirEntry` as Windows gives it: its `stat()` has st_ino and st_dev 0."""
+
+    def __init__(self, entry: os.DirEntry[str]) -> None:
+        self._entry = entry
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._entry, name)
+
+    def stat(self, *, follow_symlinks: bool = True) -> os.stat_result:
+        real = self._entry.stat(follow_symlinks=follow_symlinks)
+        fields = list(real)
+        fields[1] = fields[2] = fields[3] = 0  # st_ino, st_dev, st_nlink
+        return os.stat_result(fields, {"st_mtime_ns": real.st_mtime_ns})
+
+
+def test_directory_entries_without_file_ids_still_count_every_file(
+    isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Windows every file looked like the first (same id 0, 0): one file was read and
+    the rest of the history dropped."""
+    from tests.core.logwriters import write_history
+
+    write_history(isolated_home, claude_sessions=4, codex_rollouts=3, turns=2)
+    expected = open_ledger(tmp_path / "expected.sqlite")
+    ingest_env(expected)
+    real_scandir = os.scandir
+
+    class Listing:
+        def __init__(self, path: str) -> None:
+            self._listing = real_scandir(path)
+
+        def __enter__(self) -> Listing:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self._listing.close()
+
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            return (_EntryWithoutFileId(entry) for entry in self._listing)
+
+    monkeypatch.setattr(os, "scandir", Listing)
+    windows = open_ledger(tmp_path / "windows.sqlite")
+    summary = ingest_env(windows)
+    assert summary.files_seen == 7
+    assert totals(windows) == totals(expected)
+    # The stored identity is the file's real one, so the next scan sees nothing new.
+    again = ingest_env(windows)
+    assert again.files_read == 0 and totals(windows) == totals(expected)
