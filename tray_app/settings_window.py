@@ -54,6 +54,13 @@ SUMMARY_FORMATS = (
     ("json", "JSON"),
     ("csv", "CSV"),
 )
+# The tooltip of the greyed-out "Start at login" box on macOS and Windows.
+NO_AUTOSTART_HERE = (
+    "Start at login writes an XDG autostart entry, which only Linux and BSD desktops "
+    "read. On macOS, add burnmeter.app in System Settings > General > Login Items; on "
+    "Windows, put a shortcut to burnmeter-tray.exe in the Startup folder (Win+R, "
+    "shell:startup)."
+)
 
 
 def _money_box() -> QDoubleSpinBox:
@@ -128,9 +135,7 @@ class SettingsDialog(QDialog):
         for value, label in METER_MODES:
             self.meter_mode.addItem(label, value)
         form.addRow("The icon shows", self.meter_mode)
-        self.start_at_login = QCheckBox(
-            f"Start at login ({display_path(desktop.autostart_path())})"
-        )
+        self.start_at_login = self._start_at_login_box()
         form.addRow(self.start_at_login)
         self.timezone = QLineEdit()
         self.timezone.setPlaceholderText("local time (or an IANA zone, e.g. Europe/Berlin)")
@@ -177,6 +182,16 @@ class SettingsDialog(QDialog):
         box.rejected.connect(self.reject)
         layout.addWidget(box)
         self.show_settings(loaded.settings)
+
+    def _start_at_login_box(self) -> QCheckBox:
+        """Ticked, it writes an XDG autostart entry: where no desktop reads one (macOS,
+        Windows) the box is greyed out and says what to do instead."""
+        if desktop.is_supported():
+            return QCheckBox(f"Start at login ({display_path(desktop.autostart_path())})")
+        box = QCheckBox("Start at login")
+        box.setEnabled(False)
+        box.setToolTip(NO_AUTOSTART_HERE)
+        return box
 
     def _summary_box(self) -> QGroupBox:
         summary_box = QGroupBox("Weekly summary (written every Monday while the tray runs)")
@@ -270,7 +285,10 @@ class SettingsDialog(QDialog):
             "monthly_price_usd": _optional(self.plan_price.value()),
         }
         data["meter_mode"] = self.meter_mode.currentData()
-        data["start_at_login"] = self.start_at_login.isChecked()
+        if desktop.is_supported():
+            # Elsewhere the box is greyed out: the file's value is kept, like a field the
+            # window does not show (a config.toml shared with a Linux machine keeps it).
+            data["start_at_login"] = self.start_at_login.isChecked()
         data["timezone"] = self.timezone.text().strip()
         data["roots"] = {
             "claude": _lines(self.claude_roots.toPlainText()),
@@ -313,18 +331,22 @@ class SettingsDialog(QDialog):
             self.message = f"{self.loaded.path} was left as it is."
             return False
         save_settings(settings, self.loaded.path)
-        try:
-            if settings.start_at_login:
-                desktop.enable_autostart()
-            else:
-                desktop.disable_autostart()
-        except desktop.DesktopIntegrationError as exc:
-            QMessageBox.warning(self, "Start at login", str(exc))
+        if desktop.is_supported():
+            self._apply_start_at_login(settings.start_at_login)
         self.loaded = LoadedSettings(settings, self.loaded.path)
         self.message = f"Saved to {self.loaded.path}"
         self.saved.emit(settings)
         self.accept()
         return True
+
+    def _apply_start_at_login(self, wanted: bool) -> None:
+        try:
+            if wanted:
+                desktop.enable_autostart()
+            else:
+                desktop.disable_autostart()
+        except desktop.DesktopIntegrationError as exc:
+            QMessageBox.warning(self, "Start at login", str(exc))
 
 
 def _lines(text: str) -> list[str]:

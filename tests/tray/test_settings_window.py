@@ -98,6 +98,40 @@ def test_start_at_login_writes_and_removes_the_xdg_autostart_entry(
     assert not entry.exists()
 
 
+@pytest.mark.parametrize("ticked_in_the_file", [False, True])
+def test_start_at_login_is_greyed_out_where_no_desktop_reads_autostart_entries(
+    qtbot: QtBot, isolated_home: Path, monkeypatch: pytest.MonkeyPatch, ticked_in_the_file: bool
+) -> None:
+    """On macOS and Windows every save showed an error box ("desktop entries and start at
+    login use the XDG specifications ..."), even with the box unticked: the box was
+    enabled and save() always called enable/disable_autostart, which raise there."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from shared import desktop
+
+    monkeypatch.setattr(desktop, "is_supported", lambda: False)
+    called: list[str] = []
+    monkeypatch.setattr(desktop, "enable_autostart", lambda *a: called.append("enable"))
+    monkeypatch.setattr(desktop, "disable_autostart", lambda: called.append("disable"))
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args, **kw: shown.append(args[2]))
+    path = config_file()
+    path.parent.mkdir(parents=True)
+    path.write_text(f"start_at_login = {str(ticked_in_the_file).lower()}\n", encoding="utf-8")
+
+    window = dialog(qtbot)
+    box = window.start_at_login
+    assert not box.isEnabled() and not box.isChecked()
+    assert "autostart" not in box.text()  # no Linux path in the label
+    assert "Login Items" in box.toolTip() and "shell:startup" in box.toolTip()
+    window.daily.setValue(3)
+    assert window.save()
+    assert shown == [] and called == []
+    # The file's value is kept (a config shared with a Linux machine), the rest is saved.
+    assert load_settings().settings.start_at_login is ticked_in_the_file
+    assert load_settings().settings.budgets.daily_usd == 3
+
+
 @pytest.mark.parametrize(
     "broken",
     ["[budgets\ndaily_usd = 5\n", "[budgets]\ndaily_usd = -5\n", "meter_mode = 'weekly'\n"],
