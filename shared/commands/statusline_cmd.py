@@ -32,6 +32,9 @@ STATUSLINE_SCHEMA = 4
 # tests/insights/test_cli_insights.py checks they agree.
 BUCKET_MS = 15 * 60 * 1000
 APPLICATION_ID = 0x42524E4D
+# The newest ledger schema this code knows (shared.ledger.SCHEMA_VERSION): a ledger a newer
+# burnmeter wrote is read for the line, never written to.
+NEWEST_SCHEMA = 8
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -297,9 +300,14 @@ def _quick_folder(override_variable: str, xdg_variable: str) -> str | None:
     return quick_user_dir(xdg_variable, "burnmeter")
 
 
-def open_ledger_fast() -> sqlite3.Connection:
+class NotRecorded(Exception):
+    """The ledger can be read for the line, but this burnmeter must not write to it."""
+
+
+def open_ledger_fast() -> tuple[sqlite3.Connection, NotRecorded | None]:
     """The ledger, opened directly when it already has this command's schema; otherwise
-    through `open_ledger`, which creates, checks and migrates it (once)."""
+    through `open_ledger`, which creates, checks and migrates it (once). With it, why the
+    reading must not be recorded, if it must not."""
     import os
     import sqlite3
 
@@ -309,19 +317,42 @@ def open_ledger_fast() -> sqlite3.Connection:
 
         path = str(ledger_path())
     if os.path.exists(path):
-        conn = sqlite3.connect(path, timeout=1, isolation_level=None, check_same_thread=False)
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        try:
+            conn = sqlite3.connect(path, timeout=1, isolation_level=None, check_same_thread=False)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            # SQLite's own words ("unable to open database file") name no file.
+            raise sqlite3.OperationalError(f"cannot open the ledger at {path} ({exc})") from exc
         if version >= STATUSLINE_SCHEMA and app_id == APPLICATION_ID:
             # As open_ledger sets it: in WAL mode a commit then needs no fsync.
             conn.execute("PRAGMA synchronous = NORMAL")
-            return conn
+            if version > NEWEST_SCHEMA:
+                return conn, NotRecorded(
+                    f"the ledger at {path} has schema version {version}, newer than this "
+                    f"burnmeter understands ({NEWEST_SCHEMA}); upgrade burnmeter"
+                )
+            return conn, None
         conn.close()
     from pathlib import Path
 
     from shared.ledger import open_ledger
 
-    return open_ledger(Path(path)).conn
+    return open_ledger(Path(path)).conn, None
+
+
+def _emit(text: str) -> None:
+    """The line in UTF-8, whatever the stream's encoding: Claude Code reads it as UTF-8,
+    and a Windows pipe's cp1252 cannot encode `│` or `·` (print raised)."""
+    out = sys.stdout
+    buffer = getattr(out, "buffer", None)
+    if buffer is None:
+        if out is not None:
+            print(text)
+        return
+    out.flush()
+    buffer.write(text.encode("utf-8", "replace") + b"\n")
+    buffer.flush()
 
 
 def run_statusline(record: bool = True, stdin: Any = None) -> int:
@@ -334,8 +365,10 @@ def run_statusline(record: bool = True, stdin: Any = None) -> int:
     status = parse_status(raw)
     conn = None
     try:
-        conn = open_ledger_fast()
-        if record:
+        conn, refused = open_ledger_fast()
+        if record and refused is not None:
+            print(f"burnmeter statusline: not recorded ({refused})", file=sys.stderr)
+        elif record:
             try:
                 record_status(conn, status, now_ms)
             except sqlite3.Error as exc:
@@ -348,9 +381,9 @@ def run_statusline(record: bool = True, stdin: Any = None) -> int:
         print(f"burnmeter statusline: {exc}", file=sys.stderr)
         conn = None
     try:
-        print(status_line(conn, status, now_ms))
+        _emit(status_line(conn, status, now_ms))
     except sqlite3.DatabaseError as exc:
-        print(status_line(None, status, now_ms))
+        _emit(status_line(None, status, now_ms))
         print(f"burnmeter statusline: {exc}", file=sys.stderr)
     finally:
         if conn is not None:

@@ -129,6 +129,45 @@ def test_statusline_survives_bad_input_and_a_busy_ledger() -> None:
     assert elapsed < 20  # gave up on the write instead of waiting for the writer
 
 
+def test_statusline_writes_utf8_to_a_stream_that_cannot_encode_its_line() -> None:
+    """Claude Code on Windows reads the line through a pipe Python encodes in cp1252,
+    which has no `│` or `·`: the command raised and the status bar stayed empty."""
+    done = subprocess.run(
+        [sys.executable, "-m", "shared", "statusline"],
+        input=json.dumps(STATUS).encode(),
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "PYTHONIOENCODING": "cp1252"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode("utf-8").startswith("Opus 4.5 │ session $1.23 │ today ")
+
+
+def test_statusline_reads_but_never_writes_a_ledger_newer_than_it_knows() -> None:
+    assert _run(["statusline"], stdin="{}").returncode == 0  # creates the ledger
+    conn = sqlite3.connect(_ledger_file(), isolation_level=None)
+    from shared.ledger import SCHEMA_VERSION
+
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    done = _run(["statusline"], stdin=json.dumps(STATUS))
+    assert done.returncode == 0
+    assert done.stdout.startswith("Opus 4.5 │ session $1.23")
+    assert "not recorded" in done.stderr and "newer than this burnmeter" in done.stderr
+    assert conn.execute("SELECT count(*) FROM statusline").fetchone() == (0,)
+    assert conn.execute("SELECT count(*) FROM rate_limits").fetchone() == (0,)
+    conn.close()
+
+
+def test_statusline_names_a_ledger_it_cannot_open() -> None:
+    assert _run(["statusline"], stdin="{}").returncode == 0
+    path = _ledger_file()
+    path.unlink()
+    path.mkdir()  # a folder where the ledger file should be: SQLite cannot open it
+    done = _run(["statusline"], stdin="{}")
+    assert (done.returncode, done.stdout.strip()) == (0, "Claude")
+    assert f"cannot open the ledger at {path}" in done.stderr
+
+
 def test_statusline_prints_sense_for_odd_values() -> None:
     """A model name that is not text printed as a Python dict, a cost of 1e308 as 300
     digits, NaN as `$nan`; and a value SQLite could not store dropped today and the block
@@ -302,6 +341,7 @@ def test_statusline_constants_match_the_ledger() -> None:
     assert statusline_cmd.BUCKET_MS == BUCKET_MS
     assert statusline_cmd.APPLICATION_ID == APPLICATION_ID
     assert len(MIGRATIONS) >= statusline_cmd.STATUSLINE_SCHEMA
+    assert len(MIGRATIONS) == statusline_cmd.NEWEST_SCHEMA
     needed = "".join(MIGRATIONS[: statusline_cmd.STATUSLINE_SCHEMA])
     assert "CREATE TABLE statusline" in needed and "usage_events_agent_ts" in needed
 
