@@ -104,14 +104,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"burnmeter: {exc}", file=sys.stderr)
         return 2
     except sqlite3.DatabaseError as exc:
-        # A read that found the ledger damaged inside (opening it checked its header only).
-        from shared.ledger import damaged, last_opened
+        # A read that found the ledger damaged inside (opening it checked its header only),
+        # or a write (reprice, a budget reading) the file or another process refused.
+        from shared.ledger import damaged, last_opened, stayed_locked, storage_problem, write_failed
 
         path = last_opened()
-        corrupt = damaged(exc, path) if path is not None else None
-        if corrupt is None:
+        if path is None:
             raise
-        print(f"burnmeter: {corrupt}", file=sys.stderr)
+        problem = storage_problem(exc)
+        reported = (
+            damaged(exc, path)
+            or stayed_locked(path, exc)
+            or (write_failed(path, problem) if problem is not None else None)
+        )
+        if reported is None:
+            raise
+        print(f"burnmeter: {reported}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         from shared.ingest import FirstImportInterrupted

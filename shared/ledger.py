@@ -554,6 +554,9 @@ NEW_LEDGER_PAGE_SIZE = 8192
 LOCK_WAIT_SECONDS = 30
 
 
+READ_ONLY = "the file or its folder is read-only"
+
+
 def storage_problem(exc: BaseException) -> str | None:
     """In words, what keeps SQLite from writing the ledger file, if that is what `exc` is
     (a full disk, an I/O error, a read-only file); None for any other error."""
@@ -565,7 +568,7 @@ def storage_problem(exc: BaseException) -> str | None:
     if code == sqlite3.SQLITE_IOERR:
         return f"the disk reported an I/O error ({exc})"
     if code == sqlite3.SQLITE_READONLY:
-        return "the file or its folder is read-only"
+        return READ_ONLY
     return None
 
 
@@ -604,10 +607,23 @@ def last_opened() -> Path | None:
 
 
 def write_failed(path: Path, problem: str) -> LedgerError:
+    remedy = "Make it writable" if problem == READ_ONLY else "Free some space (or fix the disk)"
     return LedgerError(
         f"Cannot write the ledger at {path}: {problem}. Nothing after its last complete "
-        "commit was kept, so the next ingest reads on from there with exact totals. Free "
-        "some space (or fix the disk), or point BURNMETER_DATA_DIR at another folder."
+        f"commit was kept, so the next ingest reads on from there with exact totals. {remedy}, "
+        "or point BURNMETER_DATA_DIR at another folder."
+    )
+
+
+def stayed_locked(path: Path, exc: BaseException) -> LedgerError | None:
+    """The LedgerError to report if `exc` says another process held the ledger's lock
+    for the whole wait; None for any other error."""
+    if not isinstance(exc, sqlite3.OperationalError) or not _is_busy(exc):
+        return None
+    return LedgerError(
+        f"The ledger at {path} stayed locked by another process for {LOCK_WAIT_SECONDS} s "
+        f"({exc}); nothing was changed. Try again when the other burnmeter (an ingest, the "
+        "tray) is done."
     )
 
 

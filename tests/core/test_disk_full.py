@@ -58,3 +58,56 @@ def test_the_cli_prints_a_ledger_write_failure_without_a_traceback(
     err = capsys.readouterr().err
     assert err.startswith("burnmeter: Cannot write the ledger at /data/ledger.sqlite")
     assert "BURNMETER_DATA_DIR" in err and "Traceback" not in err
+
+
+def _ledger_with_calls(home: Path) -> Path:
+    write_history(home, claude_sessions=2, codex_rollouts=1, turns=3)
+    assert shared.cli.main(["ingest"]) == 0
+    from shared.paths import ledger_path
+
+    return ledger_path()
+
+
+def test_reprice_on_a_ledger_held_by_another_process_says_so(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`reprice` while the tray or `watch` holds the write lock ended in a traceback."""
+    import sqlite3
+
+    import shared.ledger
+
+    path = _ledger_with_calls(isolated_home)
+    capsys.readouterr()
+    monkeypatch.setattr(shared.ledger, "LOCK_WAIT_SECONDS", 1)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        assert shared.cli.main(["reprice"]) == 2
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    err = capsys.readouterr().err
+    assert err.startswith(f"burnmeter: The ledger at {path} stayed locked by another process")
+    assert "Traceback" not in err
+
+
+def test_reprice_on_a_read_only_ledger_says_so(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SQLite refusing the write ("attempt to write a readonly database") was a traceback;
+    the advice now fits a read-only file (not "free some space")."""
+    import shared.commands.reprice_cmd as reprice_cmd
+
+    path = _ledger_with_calls(isolated_home)
+    capsys.readouterr()
+    real = reprice_cmd.reprice
+
+    def on_a_read_only_connection(ledger, prices):  # type: ignore[no-untyped-def]
+        ledger.conn.execute("PRAGMA query_only = 1")  # SQLite answers SQLITE_READONLY
+        return real(ledger, prices)
+
+    monkeypatch.setattr(reprice_cmd, "reprice", on_a_read_only_connection)
+    assert shared.cli.main(["reprice"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"burnmeter: Cannot write the ledger at {path}: the file or its folder")
+    assert "Make it writable" in err and "Free some space" not in err
