@@ -3,14 +3,20 @@
 `burnmeter` is the command line (`burnmeter report`, `burnmeter lsp`, `burnmeter tray`, ...).
 `burnmeter-tray` is the same program built as a windowed executable (no console on
 Windows, the app bundle's executable on macOS); started under that name it runs the tray.
+
+The ingest's parser pool starts its workers with `spawn` on Windows, and on every OS once
+the process has other threads (`burnmeter watch`, `lsp`, the tray): a spawned worker, and
+multiprocessing's resource tracker, are this same executable started with
+`--multiprocessing-fork ...` or `-c ...`. `multiprocessing.freeze_support()` runs those
+before anything else; without it the command line parser refused them and every big
+ingest failed with BrokenProcessPool.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 from pathlib import Path
-
-from shared.cli import main
 
 TRAY_EXECUTABLE = "burnmeter-tray"
 
@@ -24,4 +30,8 @@ def argv_for(executable: str, args: list[str]) -> list[str]:
 
 
 if __name__ == "__main__":
+    # First: in a worker or the resource tracker this runs its job and exits.
+    multiprocessing.freeze_support()
+    from shared.cli import main
+
     sys.exit(main(argv_for(sys.executable, sys.argv[1:])))

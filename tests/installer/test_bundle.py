@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,8 @@ from pathlib import Path
 import pytest
 
 import build_installer as plan
+from bench.generate_corpus import generate
+from shared.ingest import PARALLEL_THRESHOLD_BYTES
 from tests.logfixtures import claude_call, session_file
 
 BUILD_REQUESTED = os.environ.get("BURNMETER_BUILD_TEST") == "1"
@@ -310,3 +313,60 @@ def test_bundled_demo_history_reports(bundle: Path) -> None:
     report = json.loads(result.stdout)
     assert report["daily"], "the bundled demo history gave no rows"
     assert report["totals"]["cost_usd"] > 0
+
+
+TOKEN_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_write_tokens",
+    "cache_read_tokens",
+    "reasoning_tokens",
+    "total_tokens",
+)
+
+
+def test_bundled_watch_ingests_a_big_history_in_spawned_workers(
+    bundle: Path, isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A history over PARALLEL_THRESHOLD_BYTES is parsed by a process pool, and `watch`
+    (like `lsp` and the tray) has threads running, so the pool spawns its workers: each is
+    the bundle's executable started with `--multiprocessing-fork ...`. Without
+    multiprocessing.freeze_support() in freeze/entry.py the command line parser refused
+    that ("invalid choice: 'tracker_fd=17'"), the pool broke, watch retried forever and the
+    ledger stayed empty."""
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: the ingest parses in-process, no pool to spawn")
+    home = tmp_path / "big" / "home"
+    expected = generate(home, PARALLEL_THRESHOLD_BYTES * 21 // 20, 40, seed=3, days=4)
+    assert expected["bytes"] > PARALLEL_THRESHOLD_BYTES
+    monkeypatch.setenv("HOME", str(home))
+
+    watch = subprocess.Popen(
+        [str(plan.bundle_executable(bundle)), "watch", "--verbose"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    # --verbose prints a line after each ingest that changed the ledger: the first one
+    # comes when the whole history is in. A broken pool never gets there.
+    give_up = threading.Timer(90, watch.kill)
+    give_up.start()
+    try:
+        assert watch.stdout is not None
+        first_change = watch.stdout.readline()
+    finally:
+        give_up.cancel()
+        watch.terminate()
+        _, stderr = watch.communicate(timeout=20)
+    assert "ledger updated" in first_change, stderr[-4000:]
+    for sign_of_a_broken_pool in ("invalid choice", "BrokenProcessPool", "Traceback"):
+        assert sign_of_a_broken_pool not in stderr, stderr[-4000:]
+    assert watch.returncode == 0, stderr[-4000:]
+
+    report = run(plan.bundle_executable(bundle), "report", "daily", "--json", "--no-ingest")
+    assert report.returncode == 0, report.stderr
+    daily = json.loads(report.stdout)
+    assert [row["date"] for row in daily["daily"]] == [row["date"] for row in expected["daily"]]
+    for field in TOKEN_FIELDS:
+        assert daily["totals"][field] == expected["totals"][field], field
