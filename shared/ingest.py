@@ -486,7 +486,12 @@ class LedgerWriter:
     def prices(self) -> PriceBook:
         if self._prices is None:
             self._prices = self._prices_factory()
-            self.ledger.set_meta("price_version", self._prices.version)
+            # `price_version` names the prices every stored cost was computed with: only
+            # an empty ledger takes new ones here (`reprice` moves it on otherwise), so
+            # `doctor` and `ingest` can say when older costs wait for a reprice.
+            version = self._prices.version
+            if self.ledger.get_meta("price_version") != version and not _has_calls(self.ledger):
+                self.ledger.set_meta("price_version", version)
         return self._prices
 
     def worth_committing(self) -> bool:
@@ -1315,6 +1320,10 @@ def _finish_bulk_load(ledger: Ledger, dropped: tuple[list[str], list[str]]) -> N
     for sql in triggers:
         conn.execute(sql)
     conn.execute("COMMIT")
+
+
+def _has_calls(ledger: Ledger) -> bool:
+    return ledger.conn.execute("SELECT 1 FROM usage_events LIMIT 1").fetchone() is not None
 
 
 def ledger_has_sources(ledger: Ledger) -> bool:

@@ -274,7 +274,9 @@ class PriceBook:
         self._overrides = {**load_bundled_overrides(), **(user_overrides or {})}
         self._cache: dict[tuple[str, str], UnitPrices | None] = {}
         digest = hashlib.sha256(json.dumps(self._overrides, sort_keys=True).encode()).hexdigest()
-        self.version = f"genai-prices {_genai_prices_version()}+{digest[:8]}"
+        # The rules' number too: a burnmeter that prices differently (web searches, dated
+        # prices) leaves stored costs to reprice just as a new genai-prices does.
+        self.version = f"genai-prices {_genai_prices_version()}+{digest[:8]} rules {PRICE_RULES}"
         self._cache_file = cache_file
         self._stored: dict[str, Any] | None = None
 

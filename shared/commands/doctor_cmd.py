@@ -148,6 +148,11 @@ def _describe(report: dict[str, Any], context: Any, ledger: Any) -> None:
         )
     ]
     report["fast_priced_as_standard"] = _fast_priced_as_standard(context, conn)
+    from shared.commands.reprice_cmd import stale_prices
+
+    book = context.price_book()
+    report["ledger"]["prices_current"] = book.version
+    report["ledger"]["prices_stale"] = stale_prices(ledger, book)
 
 
 def _fast_priced_as_standard(context: Any, conn: Any) -> list[dict[str, Any]]:
@@ -213,6 +218,8 @@ def run(args: argparse.Namespace) -> int:
         f"  {ledger['size_bytes'] / 1e6:,.1f} MB, schema v{ledger['schema_version']}, "
         f"prices {esc(ledger['price_version'] or 'not yet loaded')}, integrity ok"
     )
+    if ledger["prices_stale"]:
+        console.print(f"  [yellow]{esc(ledger['prices_stale'])}[/yellow]", soft_wrap=True)
     console.print("[bold]agents[/bold]")
     if not report["agents"]:
         console.print("  no log files found yet")

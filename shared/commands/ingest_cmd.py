@@ -53,4 +53,9 @@ def run(args: argparse.Namespace) -> int:
     )
     for problem in summary.unreadable:
         print(f"warning: {problem}", file=sys.stderr)
+    from shared.commands.reprice_cmd import stale_prices
+
+    stale = stale_prices(context.ledger, context.price_book())
+    if stale is not None:
+        print(f"note: {stale}", file=sys.stderr)
     return 0

@@ -56,6 +56,20 @@ def reprice(ledger: Ledger, prices: PriceBook) -> tuple[int, int]:
     return len(updates), unpriced
 
 
+def stale_prices(ledger: Ledger, prices: PriceBook) -> str | None:
+    """What to tell the user when stored costs were computed with other prices than
+    `prices` (a genai-prices or burnmeter upgrade, a changed override); None if current."""
+    stored = ledger.get_meta("price_version")
+    if stored == prices.version:
+        return None
+    if ledger.conn.execute("SELECT 1 FROM usage_events LIMIT 1").fetchone() is None:
+        return None
+    return (
+        f"stored costs were computed with other prices ({stored or 'unknown'}) than the "
+        f"current ones ({prices.version}); run `burnmeter reprice` to recompute them"
+    )
+
+
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "reprice",

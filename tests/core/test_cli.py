@@ -646,3 +646,35 @@ def test_web_searches_cost_their_fee_and_a_config_fee_applies_after_reprice(
     assert "web_searches_kcount" not in doctor.stderr  # a known setting, not a typo
     sessions = _json("report", "sessions", "--json")["sessions"]
     assert [row["cost_usd"] for row in sessions] == [pytest.approx(2 * input_cost + 0.20)]
+
+
+def test_costs_left_at_older_prices_are_named_until_reprice(isolated_home: Path) -> None:
+    """After a price change (here a config override; an upgrade of genai-prices or of
+    burnmeter's rules alike) stored costs keep the old prices until `reprice`, and the
+    first new call moved `price_version` on, so nothing said they were stale."""
+    project = claude_project_dir(isolated_home / ".claude", "/home/dev/stale")
+    session = ClaudeSession("s-stale", cwd="/home/dev/stale")
+    session.reply(0, [text_block("x")], claude_usage(1_000_000, 0))
+    session.write(project / "s.jsonl")
+    first = run_cli("ingest")
+    assert "note:" not in first.stderr
+    assert _json("doctor", "--json")["ledger"]["prices_stale"] is None
+    before = _json("doctor", "--json")["ledger"]["price_version"]
+    config = isolated_home / "burnmeter-config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('[prices."claude-opus-4-7"]\ninput_mtok = 1.0\noutput_mtok = 1.0\n')
+    more = ClaudeSession("s-stale-2", cwd="/home/dev/stale")
+    more.reply(60, [text_block("y")], claude_usage(1_000_000, 0))
+    more.write(project / "s2.jsonl")
+    second = run_cli("ingest")
+    assert "run `burnmeter reprice`" in second.stderr
+    doctor = _json("doctor", "--json")["ledger"]
+    assert doctor["price_version"] == before != doctor["prices_current"]
+    assert before in doctor["prices_stale"]
+    assert "run `burnmeter reprice`" in run_cli("doctor").stdout
+    assert run_cli("reprice").returncode == 0
+    doctor = _json("doctor", "--json")["ledger"]
+    assert doctor["prices_stale"] is None and doctor["price_version"] == doctor["prices_current"]
+    assert "note:" not in run_cli("ingest").stderr
+    costs = [row["cost_usd"] for row in _json("report", "sessions", "--json")["sessions"]]
+    assert costs == [pytest.approx(1.0), pytest.approx(1.0)]
