@@ -41,7 +41,8 @@ __all__ = ["BLOCK_MS", "HOUR_MS", "Block", "blocks_from_rows", "compute_blocks",
 
 def _iso(ts_ms: int) -> str:
     stamp = datetime.fromtimestamp(ts_ms / 1000, UTC)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts_ms % 1000:03d}Z"
+    # isoformat, not strftime("%Y"): glibc writes year 1 as "1", not "0001".
+    return stamp.replace(microsecond=0, tzinfo=None).isoformat() + f".{ts_ms % 1000:03d}Z"
 
 
 @dataclass

@@ -573,3 +573,28 @@ def test_an_archive_cut_short_is_a_warning_and_read_whole_once_complete(
     archive.write_bytes(whole)
     daily = json.loads(run_cli("report", "daily", "--json").stdout)
     assert daily["totals"]["input_tokens"] + daily["totals"]["cache_read_tokens"] == 400 * 1000
+
+
+def test_timestamps_no_report_can_show_are_malformed_lines(isolated_home: Path) -> None:
+    """A call dated in year 1 or 9999 ended every period report (in any zone east or west
+    of it) and `report blocks` in a traceback; a bare number was read as a date in 1781."""
+    from datetime import UTC, datetime
+
+    session = ClaudeSession("s-dates", cwd=CWD)
+    session.reply(1, [text_block("ok")], claude_usage(10, 7))
+    good = session.lines[-1]
+    for stamp in ("0001-01-01T00:00:00.000Z", "9999-12-31T23:00:00.000Z", "1781092800000"):
+        session.reply(datetime(2026, 3, 10, tzinfo=UTC), [text_block("odd")], claude_usage(5, 5))
+        session.lines[-1] = session.lines[-1].replace(b"2026-03-10T00:00:00.000Z", stamp.encode())
+    assert good in session.lines
+    session.write(_path(isolated_home, "s-dates"))
+    result = run_cli("ingest")
+    assert result.returncode == 0, result.stderr
+    assert "skipped 3 malformed lines" in result.stdout
+    for zone in ("Asia/Tokyo", "America/New_York"):
+        for kind in ("daily", "weekly", "monthly"):
+            report = run_cli("report", kind, "--json", "--tz", zone)
+            assert report.returncode == 0, report.stderr
+            assert json.loads(report.stdout)["totals"]["output_tokens"] == 7
+    blocks = run_cli("report", "blocks", "--tz", "UTC")
+    assert blocks.returncode == 0 and "Traceback" not in blocks.stderr
