@@ -476,7 +476,7 @@ def files_report(ledger: Ledger, filters: Filters, limit: int = 200) -> dict[str
             SELECT event_key, count(*) AS n FROM call_files GROUP BY event_key
         )
         SELECT cf.path, sum(coalesce(e.cost_usd, 0) / sh.n), count(DISTINCT e.session_id),
-               count(*), max(e.ts_ms)
+               count(*), max(e.ts_ms), sum(1 - e.priced)
         FROM call_files cf JOIN shares sh ON sh.event_key = cf.event_key
         JOIN usage_events e ON e.event_key = cf.event_key
         WHERE {where} GROUP BY cf.path ORDER BY 2 DESC LIMIT ?"""
@@ -486,6 +486,8 @@ def files_report(ledger: Ledger, filters: Filters, limit: int = 200) -> dict[str
         {
             "path": path,
             "cost_usd": round(cost, 6),
+            # Calls of a model with no price: their share is not in cost_usd.
+            "unpriced_calls": unpriced,
             "sessions": sessions,
             "calls": calls,
             "last_activity": iso_utc(last),
@@ -493,6 +495,15 @@ def files_report(ledger: Ledger, filters: Filters, limit: int = 200) -> dict[str
             # where that folder exists on this machine, so it does not read as a file.
             "folder": os.path.isdir(path),
         }
-        for path, cost, sessions, calls, last in ledger.conn.execute(sql, [*params, limit])
+        for path, cost, sessions, calls, last, unpriced in ledger.conn.execute(
+            sql, [*params, limit]
+        )
     ]
-    return {"files": rows}
+    # Each unpriced call once, whichever files it touched (a scan of the calls, which are
+    # rarely unpriced, with a key look-up each: not a second pass over call_files).
+    (unpriced_calls,) = ledger.conn.execute(
+        f"""SELECT count(*) FROM usage_events e WHERE e.priced = 0 AND {where}
+            AND EXISTS (SELECT 1 FROM call_files cf WHERE cf.event_key = e.event_key)""",
+        params,
+    ).fetchone()
+    return {"files": rows, "unpriced_calls": unpriced_calls}

@@ -317,7 +317,8 @@ def _print_csv(kind: str, report: dict[str, Any]) -> None:
         )
     else:
         print_csv(
-            report["files"], ["path", "folder", "cost_usd", "sessions", "calls", "last_activity"]
+            report["files"],
+            ["path", "folder", "cost_usd", "unpriced_calls", "sessions", "calls", "last_activity"],
         )
 
 
@@ -402,7 +403,7 @@ def _print_table(kind: str, report: dict[str, Any], tz: ZoneInfo) -> None:
             [
                 r["path"] + ("/ (folder)" if r.get("folder") else ""),
                 str(r["sessions"]),
-                money(r["cost_usd"]),
+                money(r["cost_usd"], r["unpriced_calls"]),
                 local_minute(r["last_activity"], tz) if r["last_activity"] else "",
             ]
             for r in files
@@ -412,7 +413,7 @@ def _print_table(kind: str, report: dict[str, Any], tz: ZoneInfo) -> None:
             "Agent cost per file",
             ["File", "Sessions", "Cost (USD)", f"Last activity ({tz.key})"],
             rows,
-            [shown, "", money(sum(r["cost_usd"] for r in files)), ""],
+            [shown, "", money(sum(r["cost_usd"] for r in files), report["unpriced_calls"]), ""],
             text_columns=1,
         )
 

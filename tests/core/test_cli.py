@@ -678,3 +678,32 @@ def test_costs_left_at_older_prices_are_named_until_reprice(isolated_home: Path)
     assert "note:" not in run_cli("ingest").stderr
     costs = [row["cost_usd"] for row in _json("report", "sessions", "--json")["sessions"]]
     assert costs == [pytest.approx(1.0), pytest.approx(1.0)]
+
+
+def test_files_report_names_unpriced_calls_instead_of_zero_cost(isolated_home: Path) -> None:
+    """A file touched only by calls of a model without a price showed `$0.00` (the other
+    reports say `(+N unpriced)`; README: never shown as $0)."""
+    cwd = "/home/dev/odd"
+    session = ClaudeSession("s-odd", cwd=cwd)
+    edit = tool_use_block("t-odd", "Edit", {"file_path": f"{cwd}/odd.py"})
+    session.reply(0, [edit], claude_usage(1_000, 10), model="odd-model-x")
+    both = [
+        tool_use_block("t-two-a", "Edit", {"file_path": f"{cwd}/odd.py"}),
+        tool_use_block("t-two-b", "Edit", {"file_path": f"{cwd}/priced.py"}),
+    ]
+    session.reply(30, both, claude_usage(1_000, 10), model="odd-model-x")
+    priced = tool_use_block("t-priced", "Edit", {"file_path": f"{cwd}/priced.py"})
+    session.reply(60, [priced], claude_usage(1_000, 10))
+    session.write(claude_project_dir(isolated_home / ".claude", cwd) / "s.jsonl")
+    report = _json("report", "files", "--json")
+    rows = {row["path"]: row for row in report["files"]}
+    assert rows[f"{cwd}/odd.py"]["unpriced_calls"] == 2
+    assert rows[f"{cwd}/priced.py"]["unpriced_calls"] == 1
+    assert report["unpriced_calls"] == 2  # each call once, whichever files it touched
+    table = run_cli("report", "files").stdout
+    assert "$0.00 (+2 unpriced)" in table
+    csv_rows = list(csv.DictReader(io.StringIO(run_cli("report", "files", "--csv").stdout)))
+    assert {row["path"]: row["unpriced_calls"] for row in csv_rows} == {
+        f"{cwd}/odd.py": "2",
+        f"{cwd}/priced.py": "1",
+    }
