@@ -8,7 +8,7 @@ import time
 
 from lsprotocol import types
 
-from lsp_server.format import ago, count, money, short_model
+from lsp_server.format import ago, cost_text, count, short_model
 from lsp_server.queries import FileCost, file_cost
 from lsp_server.server import BurnmeterServer, path_of
 
@@ -16,7 +16,8 @@ FILE_COST_COMMAND = "burnmeter.fileCost"
 
 
 def lens_title(cost: FileCost, now_ms: int) -> str:
-    parts = [f"{money(cost.cost_usd)} agent spend", count(cost.sessions, "session")]
+    spend = cost_text(cost.cost_usd, cost.unpriced_calls, cost.calls)
+    parts = [f"{spend} agent spend", count(cost.sessions, "session")]
     if cost.last_model:
         parts.append(f"{short_model(cost.last_model)} {ago(now_ms - cost.last_ts_ms)}")
     return " · ".join(parts)

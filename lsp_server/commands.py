@@ -34,7 +34,9 @@ def setup(server: BurnmeterServer) -> None:
     async def sessions(ls: BurnmeterServer, *args: Any) -> list[dict[str, Any]]:
         now_ms = int(time.time() * 1000)
         running_ms = ls.settings.running_minutes * 60_000
-        rows = await ls.hub.query(workspace_sessions, ls.workspace_folders(), 500)
+        rows = await ls.hub.query(
+            workspace_sessions, ls.workspace_folders(), 500, ls.status.unpriced
+        )
         return [
             {
                 **row.as_status(now_ms, running_ms),

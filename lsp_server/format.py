@@ -15,6 +15,17 @@ def money(usd: float) -> str:
     return "<$0.01"
 
 
+def cost_text(usd: float, unpriced: int = 0, calls: int = 0) -> str:
+    """A cost with the calls no price was known for, as the reports write it: `$3.21`,
+    `$3.21 (+2 unpriced)`, or `unpriced (2 calls)` when none of the `calls` had a price
+    (never a bare `$0.00` for calls without a price)."""
+    if not unpriced:
+        return money(usd)
+    if not usd and unpriced >= calls:
+        return f"unpriced ({count(unpriced, 'call')})"
+    return f"{money(usd)} (+{unpriced:,} unpriced)"
+
+
 def count(n: int, noun: str) -> str:
     """`1 session`, `2 sessions`, `1,204 model calls` (nouns that take an s)."""
     return f"{n:,} {noun}" + ("" if n == 1 else "s")

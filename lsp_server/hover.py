@@ -9,7 +9,7 @@ import time
 
 from lsprotocol import types
 
-from lsp_server.format import ago, count, money, short_model
+from lsp_server.format import ago, cost_text, count, short_model
 from lsp_server.queries import BreakdownRow, FileCost, file_breakdown, file_cost
 from lsp_server.server import BurnmeterServer, path_of
 
@@ -18,8 +18,9 @@ WEEKLY_SUMMARY_LINK = "[Weekly summary](command:burnmeter.showWeeklySummary)"
 
 
 def hover_markdown(cost: FileCost, rows: list[BreakdownRow], now_ms: int) -> str:
+    spend = cost_text(cost.cost_usd, cost.unpriced_calls, cost.calls)
     lines = [
-        f"**burnmeter** · `{os.path.basename(cost.path)}`: {money(cost.cost_usd)} agent spend, "
+        f"**burnmeter** · `{os.path.basename(cost.path)}`: {spend} agent spend, "
         f"{count(cost.calls, 'model call')} in {count(cost.sessions, 'session')}",
         "",
         "| Session | Model | Calls | Cost | Last |",
@@ -27,8 +28,9 @@ def hover_markdown(cost: FileCost, rows: list[BreakdownRow], now_ms: int) -> str
     ]
     for row in rows:
         lines.append(
-            f"| `{row.session_id[:8]}` | {short_model(row.model)} | {row.calls} | "
-            f"{money(row.cost_usd)} | {ago(now_ms - row.last_ts_ms)} |"
+            f"| `{row.session_id[:8]}` | {short_model(row.model)} | "
+            f"{row.calls} | {cost_text(row.cost_usd, row.unpriced_calls, row.calls)} | "
+            f"{ago(now_ms - row.last_ts_ms)} |"
         )
     if len(rows) < cost.sessions:
         lines.append(f"| … | | | | {count(cost.sessions - len(rows), 'more session')} |")

@@ -10,13 +10,14 @@ from typing import Any
 
 from lsprotocol import types
 
-from lsp_server.format import money, short_model
+from lsp_server.format import cost_text, short_model
 from lsp_server.queries import SessionCost
 from lsp_server.server import BurnmeterServer
 
 
 def progress_message(session: SessionCost) -> str:
-    return f"{money(session.cost_usd)} · {short_model(session.model)} · running session"
+    cost = cost_text(session.cost_usd, session.unpriced_calls, session.calls)
+    return f"{cost} · {short_model(session.model)} · running session"
 
 
 class RunningSessionProgress:

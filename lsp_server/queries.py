@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from shared.ledger import BUCKET_MS
@@ -20,6 +20,7 @@ class FileCost:
     sessions: int
     last_model: str
     last_ts_ms: int
+    unpriced_calls: int = 0
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class SessionCost:
     calls: int
     first_ts_ms: int
     last_ts_ms: int
+    unpriced_calls: int = 0
 
     def running(self, now_ms: int, window_ms: int = RUNNING_WINDOW_MS) -> bool:
         return now_ms - self.last_ts_ms <= window_ms
@@ -47,6 +49,8 @@ class SessionCost:
             "started_at": iso_utc(self.first_ts_ms),
             "last_activity": iso_utc(self.last_ts_ms),
             "running": self.running(now_ms, window_ms),
+            # As in the reports' JSON: only when some calls had no price.
+            **({"unpriced_calls": self.unpriced_calls} if self.unpriced_calls else {}),
         }
 
 
@@ -62,8 +66,18 @@ def normalise(path: str) -> str:
     return os.path.normpath(os.path.abspath(path))
 
 
+# Calls with no price: `free` calls cost nothing by rule and are priced at $0.
+UNPRICED = "ue.priced = 0 AND ue.free = 0"
+
+
+def _marks(values: list[str]) -> str:
+    return ",".join("?" for _ in values)
+
+
 def file_cost(conn: sqlite3.Connection, path: str) -> FileCost | None:
-    """The agent cost of one file, from the trigger-kept `file_stats` (one row read)."""
+    """The agent cost of one file, from the trigger-kept `file_stats` (one row read), and
+    how many of its calls had no price (counted over the file's own calls, by the
+    `call_files` path index)."""
     row = conn.execute(
         "SELECT calls, cost_usd, last_model, last_ts_ms FROM file_stats WHERE path = ?", (path,)
     ).fetchone()
@@ -72,7 +86,14 @@ def file_cost(conn: sqlite3.Connection, path: str) -> FileCost | None:
     sessions = conn.execute(
         "SELECT count(*) FROM file_sessions WHERE path = ?", (path,)
     ).fetchone()[0]
-    return FileCost(path, float(row[1]), int(row[0]), int(sessions), str(row[2]), int(row[3]))
+    unpriced = conn.execute(
+        f"""SELECT count(*) FROM call_files cf JOIN usage_events ue ON ue.event_key = cf.event_key
+        WHERE cf.path = ? AND {UNPRICED}""",
+        (path,),
+    ).fetchone()[0]
+    return FileCost(
+        path, float(row[1]), int(row[0]), int(sessions), str(row[2]), int(row[3]), int(unpriced)
+    )
 
 
 @dataclass(frozen=True)
@@ -82,16 +103,18 @@ class BreakdownRow:
     calls: int
     cost_usd: float
     last_ts_ms: int
+    unpriced_calls: int = 0
 
 
 def file_breakdown(conn: sqlite3.Connection, path: str, limit: int = 20) -> list[BreakdownRow]:
     """A file's cost by session and model, each call's cost split over its files."""
     rows = conn.execute(
-        """
+        f"""
         SELECT cf.session_id, coalesce(ue.model, '?'), count(*),
             sum(coalesce(ue.cost_usd, 0) / (SELECT count(*) FROM call_files k
                                              WHERE k.event_key = cf.event_key)),
-            max(cf.ts_ms)
+            max(cf.ts_ms),
+            sum(CASE WHEN {UNPRICED} THEN 1 ELSE 0 END)
         FROM call_files cf LEFT JOIN usage_events ue ON ue.event_key = cf.event_key
         WHERE cf.path = ?
         GROUP BY cf.session_id, ue.model
@@ -100,7 +123,10 @@ def file_breakdown(conn: sqlite3.Connection, path: str, limit: int = 20) -> list
         """,
         (path, limit),
     ).fetchall()
-    return [BreakdownRow(str(r[0]), str(r[1]), int(r[2]), float(r[3]), int(r[4])) for r in rows]
+    return [
+        BreakdownRow(str(r[0]), str(r[1]), int(r[2]), float(r[3]), int(r[4]), int(r[5]))
+        for r in rows
+    ]
 
 
 def _inside_clause(folders: list[str]) -> tuple[str, list[str]]:
@@ -114,10 +140,41 @@ def _inside_clause(folders: list[str]) -> tuple[str, list[str]]:
     return " OR ".join(parts) or "0", params
 
 
+# Per session: the (calls, cost) its unpriced calls were counted at, and the count. The
+# ledger keeps no per-session count of them, so each session's calls are counted once and
+# again only when its totals move (a new call, a reprice); used on the hub's database
+# thread only.
+UnpricedCache = dict[str, tuple[tuple[int, float], int]]
+
+
+def _unpriced_counts(
+    conn: sqlite3.Connection, totals: list[tuple[str, int, float]], cache: UnpricedCache
+) -> dict[str, int]:
+    """{session_id: calls without a price} for sessions given as (id, calls, cost)."""
+    stale = [t for t in totals if t[0] not in cache or cache[t[0]][0] != (t[1], t[2])]
+    for start in range(0, len(stale), 500):
+        chunk = stale[start : start + 500]
+        ids = [t[0] for t in chunk]
+        counted = dict(
+            conn.execute(
+                f"SELECT ue.session_id, count(*) FROM usage_events ue "
+                f"WHERE ue.session_id IN ({_marks(ids)}) AND {UNPRICED} GROUP BY ue.session_id",
+                ids,
+            ).fetchall()
+        )
+        for session_id, calls, cost in chunk:
+            cache[session_id] = ((calls, cost), int(counted.get(session_id, 0)))
+    return {t[0]: cache[t[0]][1] for t in totals}
+
+
 def workspace_sessions(
-    conn: sqlite3.Connection, folders: list[str], limit: int | None = None
+    conn: sqlite3.Connection,
+    folders: list[str],
+    limit: int | None = None,
+    unpriced: UnpricedCache | None = None,
 ) -> list[SessionCost]:
-    """Sessions whose cwd lies inside a workspace folder, most recent first."""
+    """Sessions whose cwd lies inside a workspace folder, most recent first; with an
+    `unpriced` cache, each with its count of calls that had no price."""
     where, params = _inside_clause(folders)
     sql = f"""
         SELECT s.session_id, s.agent, s.project_path, coalesce(t.last_model, ''),
@@ -130,7 +187,7 @@ def workspace_sessions(
     if limit is not None:
         sql += " LIMIT ?"
         params = [*params, str(limit)]
-    return [
+    sessions = [
         SessionCost(
             str(r[0]),
             str(r[1]),
@@ -144,16 +201,30 @@ def workspace_sessions(
         )
         for r in conn.execute(sql, params)
     ]
+    if unpriced is None:
+        return sessions
+    counts = _unpriced_counts(
+        conn, [(s.session_id, s.calls, s.cost_usd) for s in sessions], unpriced
+    )
+    return [replace(s, unpriced_calls=counts[s.session_id]) for s in sessions]
 
 
-def workspace_cost(conn: sqlite3.Connection, folders: list[str]) -> float:
+def workspace_cost(
+    conn: sqlite3.Connection, folders: list[str], unpriced: UnpricedCache
+) -> tuple[float, int]:
+    """The all-time cost of the workspace's sessions and how many of their calls had no
+    price."""
     where, params = _inside_clause(folders)
-    row = conn.execute(
-        f"SELECT coalesce(sum(t.cost_usd), 0) FROM sessions s "
-        f"JOIN session_totals t ON t.session_id = s.session_id WHERE {where}",
-        params,
-    ).fetchone()
-    return float(row[0])
+    totals = [
+        (str(r[0]), int(r[1]), float(r[2]))
+        for r in conn.execute(
+            f"SELECT s.session_id, t.calls, t.cost_usd FROM sessions s "
+            f"JOIN session_totals t ON t.session_id = s.session_id WHERE {where}",
+            params,
+        )
+    ]
+    counts = _unpriced_counts(conn, totals, unpriced)
+    return sum(t[2] for t in totals), sum(counts.values())
 
 
 def local_midnight_ms(now: datetime, tz: tzinfo) -> int:
@@ -162,16 +233,17 @@ def local_midnight_ms(now: datetime, tz: tzinfo) -> int:
     return int(midnight.timestamp() * 1000)
 
 
-def today_cost(conn: sqlite3.Connection, now: datetime, tz: tzinfo) -> float:
+def today_cost(conn: sqlite3.Connection, now: datetime, tz: tzinfo) -> tuple[float, int]:
     """All projects, today in local time, from the 15-minute buckets (every real zone's
-    midnight falls on a bucket boundary)."""
+    midnight falls on a bucket boundary): the cost and the calls that had no price."""
     start = local_midnight_ms(now, tz)
     end = local_midnight_ms(now + timedelta(days=1), tz)
     row = conn.execute(
-        "SELECT coalesce(sum(cost_usd), 0) FROM usage_buckets WHERE bucket >= ? AND bucket < ?",
+        "SELECT coalesce(sum(cost_usd), 0), coalesce(sum(unpriced_calls), 0) FROM usage_buckets "
+        "WHERE bucket >= ? AND bucket < ?",
         (start // BUCKET_MS, max(end // BUCKET_MS, start // BUCKET_MS + 1)),
     ).fetchone()
-    return float(row[0])
+    return float(row[0]), int(row[1])
 
 
 EDIT_TOOLS = ("Edit", "Write", "MultiEdit", "NotebookEdit", "apply_patch")

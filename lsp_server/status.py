@@ -11,7 +11,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from lsp_server.queries import SessionCost, today_cost, workspace_cost, workspace_sessions
+from lsp_server.queries import (
+    SessionCost,
+    UnpricedCache,
+    today_cost,
+    workspace_cost,
+    workspace_sessions,
+)
 from lsp_server.server import BurnmeterServer
 
 STATUS_METHOD = "burnmeter/status"
@@ -23,20 +29,39 @@ StatusListener = Callable[[dict[str, Any], SessionCost | None], None]
 
 
 def status_params(
-    conn: sqlite3.Connection, folders: list[str], sessions_shown: int, running_ms: int
+    conn: sqlite3.Connection,
+    folders: list[str],
+    sessions_shown: int,
+    running_ms: int,
+    unpriced: UnpricedCache | None = None,
 ) -> tuple[dict[str, Any], SessionCost | None]:
+    """The notification's parameters. Calls without a price are counted beside each cost
+    (`today_unpriced_calls`, `workspace_unpriced_calls`, a session's `unpriced_calls`),
+    each key present only when there are some, as in the reports' JSON."""
+    unpriced = {} if unpriced is None else unpriced
     now = datetime.now().astimezone()
     now_ms = int(time.time() * 1000)
-    sessions = workspace_sessions(conn, folders, limit=max(sessions_shown, 1)) if folders else []
+    sessions = (
+        workspace_sessions(conn, folders, max(sessions_shown, 1), unpriced) if folders else []
+    )
     latest = sessions[0] if sessions else None
     shown = sessions[:sessions_shown]
     local_zone = now.tzinfo
     assert local_zone is not None  # astimezone() always sets one
-    return {
-        "today_cost_usd": round(today_cost(conn, now, local_zone), 6),
-        "workspace_cost_usd": round(workspace_cost(conn, folders), 6) if folders else 0.0,
+    today_usd, today_unpriced = today_cost(conn, now, local_zone)
+    workspace_usd, workspace_unpriced = (
+        workspace_cost(conn, folders, unpriced) if folders else (0.0, 0)
+    )
+    params: dict[str, Any] = {
+        "today_cost_usd": round(today_usd, 6),
+        "workspace_cost_usd": round(workspace_usd, 6),
         "sessions": [s.as_status(now_ms, running_ms) for s in shown],
-    }, latest
+    }
+    if today_unpriced:
+        params["today_unpriced_calls"] = today_unpriced
+    if workspace_unpriced:
+        params["workspace_unpriced_calls"] = workspace_unpriced
+    return params, latest
 
 
 class StatusSender:
@@ -47,6 +72,9 @@ class StatusSender:
         self.server = server
         self.listeners: list[StatusListener] = []
         self.last_params: dict[str, Any] | None = None
+        # Unpriced calls per session, shared with `burnmeter.sessions` (both run on the
+        # hub's database thread).
+        self.unpriced: UnpricedCache = {}
         self._last_sent_at = 0.0
         self._timer: asyncio.TimerHandle | None = None
         self._running = False
@@ -84,6 +112,7 @@ class StatusSender:
                 server.workspace_folders(),
                 settings.status_sessions,
                 settings.running_minutes * 60_000,
+                self.unpriced,
             )
             if params != self.last_params and server.initialized:
                 self._last_sent_at = asyncio.get_running_loop().time()

@@ -10,12 +10,16 @@ export interface SessionStatus {
   started_at: string;
   last_activity: string;
   running: boolean;
+  /** Calls with no known price (absent when none): their cost is not in cost_usd. */
+  unpriced_calls?: number;
 }
 
 export interface Status {
   today_cost_usd: number;
   workspace_cost_usd: number;
   sessions: SessionStatus[];
+  today_unpriced_calls?: number;
+  workspace_unpriced_calls?: number;
 }
 
 export interface StatusBarText {
@@ -25,6 +29,11 @@ export interface StatusBarText {
 
 function isNumber(value: unknown): value is number {
   return typeof value === "number" && Number.isFinite(value);
+}
+
+/** An optional count: absent, or a whole number of calls. */
+function isCount(value: unknown): value is number | undefined {
+  return value === undefined || (isNumber(value) && Number.isInteger(value) && value >= 0);
 }
 
 function isSession(value: unknown): value is SessionStatus {
@@ -38,7 +47,8 @@ function isSession(value: unknown): value is SessionStatus {
     isNumber(s.total_tokens) &&
     typeof s.started_at === "string" &&
     typeof s.last_activity === "string" &&
-    typeof s.running === "boolean"
+    typeof s.running === "boolean" &&
+    isCount(s.unpriced_calls)
   );
 }
 
@@ -48,10 +58,13 @@ export function parseStatus(params: unknown): Status | null {
   const p = params as Record<string, unknown>;
   if (!isNumber(p.today_cost_usd) || !isNumber(p.workspace_cost_usd)) return null;
   if (!Array.isArray(p.sessions) || !p.sessions.every(isSession)) return null;
+  if (!isCount(p.today_unpriced_calls) || !isCount(p.workspace_unpriced_calls)) return null;
   return {
     today_cost_usd: p.today_cost_usd,
     workspace_cost_usd: p.workspace_cost_usd,
     sessions: p.sessions,
+    today_unpriced_calls: p.today_unpriced_calls,
+    workspace_unpriced_calls: p.workspace_unpriced_calls,
   };
 }
 
@@ -59,6 +72,18 @@ export function money(usd: number): string {
   if (usd >= 100) return `$${Math.round(usd).toLocaleString("en-US")}`;
   if (usd >= 0.01 || usd === 0) return `$${usd.toFixed(2)}`;
   return "<$0.01";
+}
+
+function calls(n: number): string {
+  return `${n.toLocaleString("en-US")} call${n === 1 ? "" : "s"}`;
+}
+
+/** A cost with its calls of no known price, as the server writes it: `$3.21`,
+ * `$3.21 (+2 unpriced)`, or `unpriced (2 calls)` for a zero cost (never a bare $0.00). */
+export function costText(usd: number, unpriced?: number): string {
+  if (!unpriced) return money(usd);
+  if (usd === 0) return `unpriced (${calls(unpriced)})`;
+  return `${money(usd)} (+${unpriced.toLocaleString("en-US")} unpriced)`;
 }
 
 /** `claude-opus-4-7-20260101` → `opus-4-7`. */
@@ -70,15 +95,16 @@ export function shortModel(model: string): string {
 export function statusBarText(status: Status): StatusBarText {
   const running = status.sessions.find((s) => s.running);
   const text = running
-    ? `$(flame) ${money(running.cost_usd)} ${shortModel(running.model)}`
-    : `$(pulse) ${money(status.today_cost_usd)} today`;
+    ? `$(flame) ${costText(running.cost_usd, running.unpriced_calls)} ${shortModel(running.model)}`
+    : `$(pulse) ${costText(status.today_cost_usd, status.today_unpriced_calls)} today`;
   const lines = [
-    `Today (all projects): ${money(status.today_cost_usd)}`,
-    `This workspace (all time): ${money(status.workspace_cost_usd)}`,
+    `Today (all projects): ${costText(status.today_cost_usd, status.today_unpriced_calls)}`,
+    `This workspace (all time): ${costText(status.workspace_cost_usd, status.workspace_unpriced_calls)}`,
   ];
   for (const s of status.sessions.slice(0, 5)) {
     const state = s.running ? "running" : `last ${s.last_activity}`;
-    lines.push(`${s.session_id.slice(0, 8)} ${shortModel(s.model)} ${money(s.cost_usd)} (${state})`);
+    const cost = costText(s.cost_usd, s.unpriced_calls);
+    lines.push(`${s.session_id.slice(0, 8)} ${shortModel(s.model)} ${cost} (${state})`);
   }
   return { text, tooltip: lines.join("\n") };
 }

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { test } from "node:test";
 
-import { money, parseStatus, serverCommand, shortModel, statusBarText } from "../src/status";
+import { costText, money, parseStatus, serverCommand, shortModel, statusBarText } from "../src/status";
 
 const session = {
   session_id: "9f1c2b3a-aaaa",
@@ -30,6 +30,28 @@ test("with no running session the bar shows today's cost", () => {
   assert.equal(statusBarText(status).text, "$(pulse) <$0.01 today");
 });
 
+test("calls with no price are counted, never shown as $0.00", () => {
+  const odd = { ...session, model: "odd-model-x", cost_usd: 0, unpriced_calls: 2 };
+  const status = parseStatus({
+    today_cost_usd: 1.5,
+    workspace_cost_usd: 57.3,
+    sessions: [odd],
+    today_unpriced_calls: 2,
+    workspace_unpriced_calls: 3,
+  });
+  assert.ok(status);
+  const { text, tooltip } = statusBarText(status);
+  assert.equal(text, "$(flame) unpriced (2 calls) odd-model-x");
+  assert.match(tooltip, /Today \(all projects\): \$1\.50 \(\+2 unpriced\)/);
+  assert.match(tooltip, /This workspace \(all time\): \$57\.30 \(\+3 unpriced\)/);
+  assert.match(tooltip, /9f1c2b3a odd-model-x unpriced \(2 calls\) \(running\)/);
+  assert.equal(costText(0, 1), "unpriced (1 call)");
+  assert.equal(costText(3.214), "$3.21");
+  const idle = parseStatus({ today_cost_usd: 0, workspace_cost_usd: 0, sessions: [], today_unpriced_calls: 1 });
+  assert.ok(idle);
+  assert.equal(statusBarText(idle).text, "$(pulse) unpriced (1 call) today");
+});
+
 test("malformed parameters are rejected, never thrown on", () => {
   for (const bad of [
     null,
@@ -39,6 +61,8 @@ test("malformed parameters are rejected, never thrown on", () => {
     { today_cost_usd: "1", workspace_cost_usd: 1, sessions: [] },
     { today_cost_usd: 1, workspace_cost_usd: 1, sessions: [{ ...session, running: "yes" }] },
     { today_cost_usd: Number.NaN, workspace_cost_usd: 1, sessions: [] },
+    { today_cost_usd: 1, workspace_cost_usd: 1, sessions: [], today_unpriced_calls: "2" },
+    { today_cost_usd: 1, workspace_cost_usd: 1, sessions: [{ ...session, unpriced_calls: -1 }] },
   ]) {
     assert.equal(parseStatus(bad), null);
   }
