@@ -147,7 +147,9 @@ def load_settings(path: Path | None = None) -> LoadedSettings:
     if not path.exists():
         return LoadedSettings(Settings(), path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: Notepad's "UTF-8 with BOM" and PowerShell 5.1 write a BOM, which
+        # TOML does not allow; the whole file was refused for it.
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         return LoadedSettings(Settings(), path, [cannot_read(path, exc)])
     problems: list[str] = []

@@ -16,7 +16,7 @@ def extra_roots() -> tuple[list[str], list[str], str | None]:
     words it; nothing if the file is absent."""
     path = config_file()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         return [], [], None
     except (OSError, UnicodeDecodeError) as exc:

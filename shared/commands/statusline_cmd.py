@@ -215,7 +215,7 @@ def configured_zone_name() -> str:
     import tomllib
 
     try:
-        value = tomllib.loads(data.decode("utf-8")).get("timezone")
+        value = tomllib.loads(data.decode("utf-8-sig")).get("timezone")
     except (UnicodeDecodeError, tomllib.TOMLDecodeError):
         return ""
     return value if isinstance(value, str) else ""

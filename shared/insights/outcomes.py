@@ -176,7 +176,9 @@ def read_history(root: str, since_ms: int, until_ms: int, timeout: float) -> Rep
         committed_ms = int(stamp) * 1000
         if committed_ms < since_ms - 999:
             continue  # before the window: only walked through
-        files = frozenset(os.path.join(top, name) for name in lines[1:] if name)
+        # git names files with "/" on every system: normalised, they compare equal to
+        # the paths the agents logged on Windows too (`C:\\proj\\src\\app.py`).
+        files = frozenset(os.path.normpath(os.path.join(top, name)) for name in lines[1:] if name)
         history.commits.append(Commit(sha, committed_ms, files))
     history.commits.sort(key=lambda commit: commit.committed_ms)
     return history

@@ -28,7 +28,10 @@ PATH_KEYS = ("file_path", "path", "notebook_path")
 FILE_TOOLS = frozenset(
     {"Read", "Edit", "Write", "MultiEdit", "NotebookEdit", "NotebookRead", "Grep", "Glob", "LS"}
 )
-PLAIN_PATH = re.compile(r"[\w ./~@+-]+")
+# A value an MCP tool calls `path` is stored only when it reads as a file path: POSIX or
+# Windows (`C:\\proj\\notes.md`, `C:/proj/notes.md`); an API path with a query, a SQL
+# text, anything else is not.
+PLAIN_PATH = re.compile(r"(?:[A-Za-z]:[\\/])?[\w ./~@+\\-]+")
 
 
 def looks_like_json_object(line: bytes) -> bool:

@@ -108,7 +108,11 @@ def write_atomically(path: Path, text: str) -> None:
     fd, temp = _new_file_beside(real)
     try:
         if info is not None:
-            os.fchmod(fd, stat.S_IMODE(info.st_mode))
+            # os.fchmod exists on Windows only from Python 3.13.
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, stat.S_IMODE(info.st_mode))
+            else:
+                os.chmod(temp, stat.S_IMODE(info.st_mode))
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
         os.replace(temp, real)

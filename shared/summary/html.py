@@ -92,7 +92,7 @@ def chart_svg(summary: dict[str, Any], kind: str) -> str:
 
 def _last_parts(path: str) -> str:
     """Chart labels are short: the last two parts of a path (tables show it whole)."""
-    parts = [part for part in path.split("/") if part]
+    parts = [part for part in re.split(r"[/\\]", path) if part]  # Windows paths too
     return "/".join(parts[-2:]) if len(parts) > 2 else path
 
 

@@ -598,3 +598,26 @@ def test_timestamps_no_report_can_show_are_malformed_lines(isolated_home: Path) 
             assert json.loads(report.stdout)["totals"]["output_tokens"] == 7
     blocks = run_cli("report", "blocks", "--tz", "UTC")
     assert blocks.returncode == 0 and "Traceback" not in blocks.stderr
+
+
+def test_a_config_saved_with_a_byte_order_mark_is_read(isolated_home: Path) -> None:
+    """Notepad's "UTF-8 with BOM" and PowerShell 5.1's `-Encoding UTF8` start the file with
+    a BOM: the whole file was refused ("Invalid statement"), prices and roots included."""
+    elsewhere = isolated_home / "laptop" / ".claude"
+    session = _session("s-bom", [100])
+    session.write(claude_project_dir(elsewhere, "/home/dev/project") / "s-bom.jsonl")
+    config = isolated_home / "burnmeter-config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    text = (
+        f'timezone = "Etc/GMT-14"\n[roots]\nclaude = "{elsewhere}"\n'
+        '[prices."claude-opus-4-7"]\ninput_mtok = 2.0\noutput_mtok = 1000.0\n'
+    )
+    config.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    result = run_cli("report", "daily", "--json")
+    assert result.returncode == 0 and "cannot read settings" not in result.stderr
+    totals = json.loads(result.stdout)["totals"]
+    assert totals["output_tokens"] == 100  # [roots] read (by the quick reader)
+    assert totals["cost_usd"] == pytest.approx(100 * 1000 / 1e6, rel=0.01)  # prices applied
+    from shared.commands.statusline_cmd import configured_zone_name
+
+    assert configured_zone_name() == "Etc/GMT-14"

@@ -172,3 +172,36 @@ def test_another_tools_path_is_kept_only_when_it_is_a_file_path(
     data = b"".join(_ledger_bytes(path).values())
     for marker in (b"zqmcpqueryxv", b"zqmcpkeyxv", b"zqsqlxv"):
         assert marker not in data
+
+
+def test_another_tools_windows_path_is_kept_as_a_file_path(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """On Windows an MCP file tool's `path` has a drive and backslashes: it was never stored
+    (the file-path check knew POSIX paths only)."""
+    cwd = "C:\\Users\\me\\proj"
+    session = ClaudeSession("s-mcp-win", cwd=cwd)
+    session.reply(
+        1,
+        [
+            tool_use_block(
+                "toolu_back", "mcp__filesystem__read_file", {"path": "C:\\Users\\me\\proj\\a.md"}
+            ),
+            tool_use_block(
+                "toolu_fwd", "mcp__filesystem__read_file", {"path": "C:/Users/me/proj/b.md"}
+            ),
+            tool_use_block(
+                "toolu_url", "mcp__http__request", {"path": "https://api.example/v1?key=zqwinxv"}
+            ),
+        ],
+        claude_usage(10, 100),
+    )
+    session.write(claude_project_dir(isolated_home / ".claude", "/home/dev/win") / "s.jsonl")
+    ledger = open_ledger(tmp_path / "ledger.sqlite")
+    ingest_env(ledger)
+    stored = dict(ledger.conn.execute("SELECT tool_id, path FROM tool_files").fetchall())
+    assert stored == {
+        "toolu_back": "C:\\Users\\me\\proj\\a.md",
+        "toolu_fwd": "C:/Users/me/proj/b.md",
+    }
+    ledger.close()

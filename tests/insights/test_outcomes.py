@@ -264,3 +264,32 @@ def test_outcomes_without_the_model_calls_are_the_insights_outcomes(
             assert outcome.cost_per_commit_usd == pytest.approx(full[sid].cost_per_commit_usd), sid
     # Only the sessions asked for.
     assert list(session_outcomes_only(ledger, Settings(), ["sess-reader"])) == ["sess-reader"]
+
+
+def test_a_commit_of_a_file_in_a_subfolder_counts_with_windows_paths(
+    tmp_path: Path, repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git names committed files with "/" on every system; joined to a Windows repository
+    path they never equalled the agent's `C:\\proj\\src\\app.py`: "uncommitted"."""
+    import ntpath
+    import types
+
+    import shared.insights.outcomes as outcomes
+    from shared.insights.activity import SessionActivity, ToolUse
+
+    repo.commit(T0 + HOUR, {"src/app.py": "v1\n"}, "a file in a subfolder")
+    edited = str(repo.root / "src" / "app.py")
+    activity = SessionActivity(
+        "sess-win",
+        "claude-code",
+        str(repo.root),
+        str(repo.root),
+        T0,
+        T0 + MINUTE,
+        tools=[ToolUse("t1", None, T0, "Edit", "h", False, [edited])],
+    )
+    assert outcomes.session_outcomes([activity])["sess-win"].status == "committed"
+    windows_os = types.SimpleNamespace(**{name: getattr(os, name) for name in dir(os)})
+    windows_os.path, windows_os.sep = ntpath, "\\"
+    monkeypatch.setattr(outcomes, "os", windows_os)
+    assert outcomes.session_outcomes([activity])["sess-win"].status == "committed"

@@ -201,3 +201,27 @@ def test_demo_summary_is_last_complete_week_with_spend() -> None:
     assert summary["week"] == f"{year}-W{week:02d}"
     assert summary["cost_usd"] > 1.0
     assert summary["total_tokens"] > 1_000_000
+
+
+def test_an_existing_file_is_replaced_where_os_has_no_fchmod(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows has os.fchmod only from Python 3.13: writing over an existing summary (the
+    tray's export, the Monday auto-export) raised AttributeError on 3.11 and 3.12."""
+    from shared.summary import export
+
+    target = tmp_path / "week.md"
+    target.write_text("old")
+    target.chmod(0o640)
+    monkeypatch.delattr(export.os, "fchmod")
+    export.write_atomically(target, "new text")
+    assert target.read_text() == "new text"
+    assert target.stat().st_mode & 0o777 == 0o640
+
+
+def test_chart_labels_shorten_windows_paths_too() -> None:
+    from shared.summary.html import _last_parts
+
+    assert _last_parts("/home/dev/work/acme/api") == "acme/api"
+    assert _last_parts("C:\\Users\\me\\work\\acme\\api") == "acme/api"
+    assert _last_parts("api") == "api"
