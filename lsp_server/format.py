@@ -31,6 +31,18 @@ def count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
+def md_text(value: object) -> str:
+    """Logged text (a model, a session id, a file name) for a Markdown table cell or a
+    sentence: escaped as the weekly summary escapes its cells (`\\|`, `\\<`, `\\*`, ...), plus
+    `~` (strikethrough), with a line break shown as a visible `\\n` (`\\r`) instead of
+    ending the table row."""
+    # The summary's Markdown module loads the whole summary package: only on first use.
+    from shared.summary.markdown import _cell
+
+    text = str(value).replace("\r", "\\r").replace("\n", "\\n")
+    return _cell(text).replace("~", "\\~")
+
+
 def short_model(model: str) -> str:
     """`claude-opus-4-7-20260101` → `opus-4-7`; other names lose only a date suffix."""
     name = _DATE_SUFFIX.sub("", model)

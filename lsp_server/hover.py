@@ -9,7 +9,7 @@ import time
 
 from lsprotocol import types
 
-from lsp_server.format import ago, cost_text, count, short_model
+from lsp_server.format import ago, cost_text, count, md_text, short_model
 from lsp_server.queries import BreakdownRow, FileCost, file_breakdown, file_cost
 from lsp_server.server import BurnmeterServer, path_of
 
@@ -18,9 +18,11 @@ WEEKLY_SUMMARY_LINK = "[Weekly summary](command:burnmeter.showWeeklySummary)"
 
 
 def hover_markdown(cost: FileCost, rows: list[BreakdownRow], now_ms: int) -> str:
+    # Names and ids come from the logs: escaped, never inside a code span (where an
+    # escape would show) or raw (where `|` adds a column and `<b>` is HTML).
     spend = cost_text(cost.cost_usd, cost.unpriced_calls, cost.calls)
     lines = [
-        f"**burnmeter** · `{os.path.basename(cost.path)}`: {spend} agent spend, "
+        f"**burnmeter** · {md_text(os.path.basename(cost.path))}: {spend} agent spend, "
         f"{count(cost.calls, 'model call')} in {count(cost.sessions, 'session')}",
         "",
         "| Session | Model | Calls | Cost | Last |",
@@ -28,7 +30,7 @@ def hover_markdown(cost: FileCost, rows: list[BreakdownRow], now_ms: int) -> str
     ]
     for row in rows:
         lines.append(
-            f"| `{row.session_id[:8]}` | {short_model(row.model)} | "
+            f"| {md_text(row.session_id[:8])} | {md_text(short_model(row.model))} | "
             f"{row.calls} | {cost_text(row.cost_usd, row.unpriced_calls, row.calls)} | "
             f"{ago(now_ms - row.last_ts_ms)} |"
         )

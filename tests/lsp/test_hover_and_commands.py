@@ -31,7 +31,7 @@ async def test_hover_is_a_markdown_table_by_session_and_model(
     assert result.contents.kind == types.MarkupKind.Markdown
     text = result.contents.value
     assert "| Session | Model | Calls | Cost | Last |" in text
-    assert "| `sess-app` | opus-4-7 | 2 |" in text
+    assert "| sess-app | opus-4-7 | 2 |" in text
     assert "command:burnmeter.showWeeklySummary" in text
     assert "agent spend, 2 model calls in 1 session\n" in text
     # One call: "1 model call", not "1 model calls".
@@ -90,3 +90,29 @@ def test_hover_counts_are_plural_only_when_not_one() -> None:
     many = FileCost("/w/a.py", 9.0, calls=1204, sessions=5, last_model="m", last_ts_ms=0)
     text = hover_markdown(many, [row], now_ms=0)
     assert "1,204 model calls in 5 sessions" in text and "4 more sessions |" in text
+
+
+def unescaped_pipes(line: str) -> int:
+    return line.count("|") - line.count("\\|")
+
+
+def test_hover_escapes_logged_names_and_ids() -> None:
+    """A model, session id or file name from the logs cannot add a column (`|`), become
+    HTML (`<b>`), emphasis, a link or a code span, or end the row (a line break)."""
+    cost = FileCost("/w/a|<i>x`y`.py", 1.0, calls=3, sessions=3, last_model="m", last_ts_ms=0)
+    rows = [
+        BreakdownRow("s|1`<b>", "odd|model", 1, 0.5, 0),
+        BreakdownRow("s2", "<b>model</b>", 1, 0.25, 0),
+        BreakdownRow("s3", "two\nlines*_[x](y)~~z~~\r", 1, 0.25, 0),
+    ]
+    text = hover_markdown(cost, rows, now_ms=0)
+    lines = text.split("\n")
+    table = lines[lines.index("| Session | Model | Calls | Cost | Last |") :]
+    table = table[: table.index("")]
+    assert len(table) == 2 + len(rows)  # header, alignment, one line per row
+    assert all(unescaped_pipes(line) == 6 for line in table)
+    assert "<b>" not in text and "<i>" not in text
+    assert "| s\\|1\\`\\<b\\> | odd\\|model |" in text
+    assert "| s2 | \\<b\\>model\\</b\\> |" in text
+    assert "| s3 | two\\\\nlines\\*\\_\\[x\\](y)\\~\\~z\\~\\~\\\\r |" in text
+    assert lines[0].startswith("**burnmeter** · a\\|\\<i\\>x\\`y\\`.py: $1.00 agent spend")
