@@ -25,13 +25,22 @@ def print_json(data: Any) -> None:
     # (15-25 ms). A value it cannot write as strict JSON (a datetime, a NaN) goes to orjson.
     import json
 
+    # On a stream that is not UTF-8 (a Windows pipe in cp1252) a path's `語` came out as
+    # `?`: there the text is pure ASCII, with `\uXXXX` escapes, the same JSON.
+    ascii_only = not _utf8(sys.stdout)
     try:
-        text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+        text = json.dumps(data, indent=2, ensure_ascii=ascii_only, allow_nan=False)
     except (TypeError, ValueError):
         import orjson
 
         text = orjson.dumps(data, option=orjson.OPT_INDENT_2).decode()
+        if ascii_only:
+            text = json.dumps(json.loads(text), indent=2, ensure_ascii=True)
     sys.stdout.write(text + "\n")
+
+
+def _utf8(stream: Any) -> bool:
+    return (getattr(stream, "encoding", "") or "").lower().replace("-", "") == "utf8"
 
 
 def print_csv(rows: list[dict[str, Any]], columns: list[str]) -> None:
@@ -52,7 +61,16 @@ def print_csv(rows: list[dict[str, Any]], columns: list[str]) -> None:
                 value = f"{value:.6f}"
             values.append("" if value is None else value)
         writer.writerow(values)
-    sys.stdout.write(buffer.getvalue())
+    out = sys.stdout
+    binary = getattr(out, "buffer", None)
+    if _utf8(out) or binary is None:
+        out.write(buffer.getvalue())
+    else:
+        # CSV has no escapes: on a stream that is not UTF-8 the bytes go out as UTF-8
+        # rather than with `?` for what the stream's encoding lacks.
+        out.flush()
+        binary.write(buffer.getvalue().encode("utf-8"))
+        binary.flush()
 
 
 def tokens(value: int) -> str:

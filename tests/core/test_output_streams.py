@@ -69,6 +69,35 @@ def test_an_encoding_that_is_not_utf8(history: Path, tmp_path: Path) -> None:
     assert '<meta charset="utf-8">' in text and "–" in text
 
 
+def test_json_and_csv_lose_no_character_on_a_stream_that_is_not_utf8(
+    isolated_home: Path,
+) -> None:
+    """On a Windows pipe (cp1252) a project path's `語` or `🙂` came out as `?` in
+    `--json` and `--csv`: machine-readable output silently changed."""
+    import csv
+    import io
+    import json
+
+    cwd = "/home/dev/語-app 🙂"
+    session = ClaudeSession("s-cjk", cwd=cwd)
+    session.reply(1, [text_block("x")], claude_usage(10, 100))
+    session.write(claude_project_dir(isolated_home / ".claude", cwd) / "s.jsonl")
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252"}
+    command = [sys.executable, "-m", "shared", "report", "sessions", "--no-insights"]
+    done = subprocess.run(
+        [*command, "--json"], cwd=REPO_ROOT, env=env, capture_output=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.isascii()  # escapes, which any decoder reads back
+    assert json.loads(done.stdout)["sessions"][0]["project_path"] == cwd
+    done = subprocess.run(
+        [*command, "--csv"], cwd=REPO_ROOT, env=env, capture_output=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(io.StringIO(done.stdout.decode("utf-8"))))
+    assert rows[0]["project_path"] == cwd
+
+
 def test_a_reader_that_stops_reading_ends_a_table_with_0() -> None:
     """rich's own handler exits with 1 when the reader goes away (`| head`); every other
     output of burnmeter's ends with 0 then."""
