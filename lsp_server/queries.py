@@ -4,6 +4,7 @@ sqlite3 connection, run on the hub's single database thread, never on the event 
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -66,8 +67,22 @@ def normalise(path: str) -> str:
     return os.path.normpath(os.path.abspath(path))
 
 
+# A Windows path: a drive letter, a colon and a separator (`C:\Users\me`, `c:/src`).
+_WINDOWS_DRIVE = re.compile(r"[A-Za-z]:[\\/]")
+
 # Calls with no price: `free` calls cost nothing by rule and are priced at $0.
 UNPRICED = "ue.priced = 0 AND ue.free = 0"
+
+
+def path_forms(path: str) -> list[str]:
+    """The spellings a path may be stored under in the ledger: as given and, for a
+    Windows path, with its drive letter upper- and lower-cased. pygls lowercases the
+    drive letter of a URI (`c:\\Users\\...`); the agents log it as their shell shows it
+    (`C:\\Users\\...`). Any other path has one form."""
+    if not _WINDOWS_DRIVE.match(path):
+        return [path]
+    rest = path[1:]
+    return list(dict.fromkeys([path, path[0].upper() + rest, path[0].lower() + rest]))
 
 
 def _marks(values: list[str]) -> str:
@@ -75,24 +90,35 @@ def _marks(values: list[str]) -> str:
 
 
 def file_cost(conn: sqlite3.Connection, path: str) -> FileCost | None:
-    """The agent cost of one file, from the trigger-kept `file_stats` (one row read), and
-    how many of its calls had no price (counted over the file's own calls, by the
-    `call_files` path index)."""
-    row = conn.execute(
-        "SELECT calls, cost_usd, last_model, last_ts_ms FROM file_stats WHERE path = ?", (path,)
-    ).fetchone()
-    if row is None:
+    """The agent cost of one file, from the trigger-kept `file_stats` (one row read per
+    form of the path), and how many of its calls had no price (counted over the file's
+    own calls, by the `call_files` path index)."""
+    forms = path_forms(path)
+    marks = _marks(forms)
+    rows = conn.execute(
+        f"SELECT calls, cost_usd, last_model, last_ts_ms FROM file_stats WHERE path IN ({marks})",
+        forms,
+    ).fetchall()
+    if not rows:
         return None
     sessions = conn.execute(
-        "SELECT count(*) FROM file_sessions WHERE path = ?", (path,)
+        f"SELECT count(DISTINCT session_id) FROM file_sessions WHERE path IN ({marks})", forms
     ).fetchone()[0]
     unpriced = conn.execute(
-        f"""SELECT count(*) FROM call_files cf JOIN usage_events ue ON ue.event_key = cf.event_key
-        WHERE cf.path = ? AND {UNPRICED}""",
-        (path,),
+        f"""SELECT count(DISTINCT cf.event_key) FROM call_files cf
+        JOIN usage_events ue ON ue.event_key = cf.event_key
+        WHERE cf.path IN ({marks}) AND {UNPRICED}""",
+        forms,
     ).fetchone()[0]
+    latest = max(rows, key=lambda row: int(row[3]))
     return FileCost(
-        path, float(row[1]), int(row[0]), int(sessions), str(row[2]), int(row[3]), int(unpriced)
+        path,
+        sum(float(row[1]) for row in rows),
+        sum(int(row[0]) for row in rows),
+        int(sessions),
+        str(latest[2]),
+        int(latest[3]),
+        int(unpriced),
     )
 
 
@@ -108,6 +134,7 @@ class BreakdownRow:
 
 def file_breakdown(conn: sqlite3.Connection, path: str, limit: int = 20) -> list[BreakdownRow]:
     """A file's cost by session and model, each call's cost split over its files."""
+    forms = path_forms(path)
     rows = conn.execute(
         f"""
         SELECT cf.session_id, coalesce(ue.model, '?'), count(*),
@@ -116,12 +143,12 @@ def file_breakdown(conn: sqlite3.Connection, path: str, limit: int = 20) -> list
             max(cf.ts_ms),
             sum(CASE WHEN {UNPRICED} THEN 1 ELSE 0 END)
         FROM call_files cf LEFT JOIN usage_events ue ON ue.event_key = cf.event_key
-        WHERE cf.path = ?
+        WHERE cf.path IN ({_marks(forms)})
         GROUP BY cf.session_id, ue.model
         ORDER BY max(cf.ts_ms) DESC
         LIMIT ?
         """,
-        (path, limit),
+        (*forms, limit),
     ).fetchall()
     return [
         BreakdownRow(str(r[0]), str(r[1]), int(r[2]), float(r[3]), int(r[4]), int(r[5]))
@@ -129,14 +156,31 @@ def file_breakdown(conn: sqlite3.Connection, path: str, limit: int = 20) -> list
     ]
 
 
+def _separator(path: str) -> str:
+    """The separator a folder's path is written with: the one after a Windows drive
+    letter (`C:\\`, `C:/`), `\\` for backslashes without a slash (`\\\\server\\share`),
+    else `/`."""
+    if _WINDOWS_DRIVE.match(path):
+        return path[2]
+    return "\\" if "\\" in path and "/" not in path else "/"
+
+
 def _inside_clause(folders: list[str]) -> tuple[str, list[str]]:
-    """SQL matching `s.project_path` equal to or below any folder (index range scans)."""
+    """SQL matching `s.project_path` equal to or below any folder (index range scans),
+    in the folder's own separator, for each form of its path (see `path_forms`)."""
     parts, params = [], []
     for folder in folders:
-        base = folder.rstrip("/")
-        parts.append("(s.project_path = ? OR (s.project_path >= ? AND s.project_path < ?))")
-        # '0' is the character after '/', so the range is exactly "base/..."
-        params += [base or "/", base + "/", base + "0"]
+        sep = _separator(folder)
+        # The character after the separator ('0' after '/', ']' after '\'): the range
+        # is exactly "base<sep>...".
+        after = chr(ord(sep) + 1)
+        for form in path_forms(folder):
+            base = form.rstrip(sep)
+            # A root (`/`, `C:\`) keeps its separator.
+            root = not base or (len(base) == 2 and _WINDOWS_DRIVE.match(base + sep) is not None)
+            whole = base + sep if root else base
+            parts.append("(s.project_path = ? OR (s.project_path >= ? AND s.project_path < ?))")
+            params += [whole, base + sep, base + after]
     return " OR ".join(parts) or "0", params
 
 
