@@ -111,5 +111,5 @@ def test_eglot_gets_code_lens_and_hover_of_a_touched_file(
     assert hover["kind"] == "markdown"
     assert "| Session | Model | Calls | Cost | Last |" in hover["value"]
     assert f"{cost_text} agent spend, 2 model calls in 1 session" in hover["value"]
-    assert f"| `sess-app` | opus-4-7 | 2 | {cost_text} | 2h ago |" in hover["value"]
+    assert f"| sess-app | opus-4-7 | 2 | {cost_text} | 2h ago |" in hover["value"]
     assert elapsed < 30, elapsed
