@@ -177,7 +177,13 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report)
         return 1 if "error" in report["ledger"] else 0  # as the text output does
-    from rich.markup import escape as esc
+    from rich.markup import escape
+
+    from shared.commands.render import visible
+
+    def esc(text: str) -> str:
+        # Paths and model names as logged: markup escaped, control characters shown.
+        return escape(visible(text))
 
     # Every value printed below goes through `esc`: a path like `app/[slug]` or a message
     # with brackets is text, not console markup (rich would drop the brackets' content).

@@ -73,6 +73,21 @@ def print_csv(rows: list[dict[str, Any]], columns: list[str]) -> None:
         binary.flush()
 
 
+def visible(text: str) -> str:
+    """`text` with control and bidi-override characters written as escapes (`\\n`,
+    `\\u202e`): a path or model name holding a newline split a table's row, and a
+    right-to-left override reversed the rest of the row on screen, its cost included."""
+    if text.isprintable():
+        return text  # the usual case, decided in C
+    import re
+
+    return re.sub(
+        "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]",
+        lambda found: found.group().encode("unicode_escape").decode("ascii"),
+        text,
+    )
+
+
 def tokens(value: int) -> str:
     return f"{value:,}"
 
@@ -84,7 +99,7 @@ def money(value: float, unpriced: int = 0) -> str:
 
 def short_model(model: str) -> str:
     """`claude-sonnet-4-20250514` → `sonnet-4`, as ccusage shows models."""
-    name = model.removeprefix("claude-")
+    name = visible(model).removeprefix("claude-")
     parts = name.split("-")
     if parts and len(parts[-1]) == 8 and parts[-1].isdigit():
         parts = parts[:-1]

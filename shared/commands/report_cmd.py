@@ -21,6 +21,7 @@ from shared.commands.render import (
     print_table,
     short_model,
     tokens,
+    visible,
 )
 from shared.ingest import display_path
 from shared.reports import (
@@ -363,8 +364,8 @@ def _print_table(kind: str, report: dict[str, Any], tz: ZoneInfo) -> None:
     elif kind == "sessions":
         rows = [
             [
-                f"{r['session_id'][:8]}…\n{r['agent']}",
-                f"{r['project_path'] or '-'}\n"
+                f"{visible(r['session_id'][:8])}…\n{r['agent']}",
+                f"{visible(r['project_path']) or '-'}\n"
                 + ", ".join(short_model(m) for m in r["models"])
                 + (f"\n{_insight_line(r)}" if "tier" in r else ""),
                 *_token_cells(r),
@@ -380,7 +381,7 @@ def _print_table(kind: str, report: dict[str, Any], tz: ZoneInfo) -> None:
     elif kind == "repos":
         rows = [
             [
-                r["repo"] or "(unknown)",
+                visible(r["repo"]) if r["repo"] else "(unknown)",
                 str(r["sessions"]),
                 *_token_cells(r),
                 str(r.get("commits", "")),
@@ -401,7 +402,7 @@ def _print_table(kind: str, report: dict[str, Any], tz: ZoneInfo) -> None:
         files = report["files"]
         rows = [
             [
-                r["path"] + ("/ (folder)" if r.get("folder") else ""),
+                visible(r["path"]) + ("/ (folder)" if r.get("folder") else ""),
                 str(r["sessions"]),
                 money(r["cost_usd"], r["unpriced_calls"]),
                 local_minute(r["last_activity"], tz) if r["last_activity"] else "",

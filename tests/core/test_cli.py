@@ -707,3 +707,26 @@ def test_files_report_names_unpriced_calls_instead_of_zero_cost(isolated_home: P
         f"{cwd}/odd.py": "2",
         f"{cwd}/priced.py": "1",
     }
+
+
+def test_tables_show_control_and_bidi_characters_as_escapes(isolated_home: Path) -> None:
+    """A path with a newline split its table row in two; one with U+202E (right-to-left
+    override) reversed the rest of the row on screen, its cost included; a model name with
+    a newline broke doctor's unpriced list."""
+    cwd = "/home/dev/odd"
+    session = ClaudeSession("s-ctl", cwd=cwd)
+    for n, name in enumerate(("new\nline.py", "\u202etxt.exe.py")):
+        edit = tool_use_block(f"t-ctl-{n}", "Edit", {"file_path": f"{cwd}/{name}"})
+        session.reply(n, [edit], claude_usage(1_000, 10))
+    session.reply(9, [text_block("x")], claude_usage(1_000, 10), model="odd\nmodel")
+    session.write(claude_project_dir(isolated_home / ".claude", cwd) / "s.jsonl")
+    table = run_cli("report", "files").stdout
+    assert f"{cwd}/new\\nline.py" in table and f"{cwd}/\\u202etxt.exe.py" in table
+    assert "\u202e" not in table
+    models = run_cli("report", "models").stdout
+    assert "odd\\nmodel" in models
+    doctor = run_cli("doctor").stdout
+    assert "odd\\nmodel: 1 calls" in doctor
+    # JSON keeps the names as logged.
+    paths = {row["path"] for row in _json("report", "files", "--json")["files"]}
+    assert f"{cwd}/new\nline.py" in paths
