@@ -95,7 +95,8 @@ def build(path: Path, calls: int, seed: int = 7) -> Ledger:
     flush()
     conn.execute("BEGIN")
     conn.executemany(
-        "INSERT OR REPLACE INTO sessions VALUES (?,?,?,?,?,?,?)",
+        "INSERT OR REPLACE INTO sessions (session_id, agent, project_path, repo, git_branch, "
+        "first_ts_ms, last_ts_ms) VALUES (?,?,?,?,?,?,?)",
         [(sid, *row) for sid, row in session_rows.items()],
     )
     conn.execute("COMMIT")
