@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from shared.markdown_escape import cell
+
 _DATE_SUFFIX = re.compile(r"-\d{8}$")
 
 
@@ -33,14 +35,9 @@ def count(n: int, noun: str) -> str:
 
 def md_text(value: object) -> str:
     """Logged text (a model, a session id, a file name) for a Markdown table cell or a
-    sentence: escaped as the weekly summary escapes its cells (`\\|`, `\\<`, `\\*`, ...), plus
-    `~` (strikethrough), with a line break shown as a visible `\\n` (`\\r`) instead of
-    ending the table row."""
-    # The summary's Markdown module loads the whole summary package: only on first use.
-    from shared.summary.markdown import _cell
-
-    text = str(value).replace("\r", "\\r").replace("\n", "\\n")
-    return _cell(text).replace("~", "\\~")
+    sentence: escaped as the weekly summary escapes its cells (`\\|`, `\\<`, `\\*`, `\\~`,
+    ...), with a line break shown as a visible `\\n` (`\\r`) instead of ending the row."""
+    return cell(value)
 
 
 def short_model(model: str) -> str:

@@ -4,32 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.markdown_escape import cell, escaped
 from shared.summary.sections import Table, footer, headline, sections
 
-# CommonMark lets any ASCII punctuation be escaped with a backslash. A cell holds names
-# (`<synthetic>`, a folder `a_b*c`, `[wip]`): each of these would otherwise turn into an
-# HTML tag, emphasis or a link when the summary is rendered. Lines are sentences of ours
-# with `code` in them, so only what would become HTML is escaped there.
-CELL_SPECIALS = "\\`*_[]<>&|"
+# Lines are sentences of ours with `code` in them, so only what would become HTML is
+# escaped there; cells hold logged names (shared.markdown_escape).
 LINE_SPECIALS = "<>&"
 
 
-def _escaped(text: str, specials: str) -> str:
-    return "".join("\\" + char if char in specials else char for char in text)
-
-
-def _cell(value: object) -> str:
-    return _escaped(str(value), CELL_SPECIALS).replace("\n", " ")
-
-
 def _line(text: str) -> str:
-    return _escaped(text, LINE_SPECIALS)
+    return escaped(text, LINE_SPECIALS)
 
 
 def markdown_table(table: Table) -> list[str]:
     align = [":--" if index < table.numeric_from else "--:" for index in range(len(table.columns))]
     lines = ["| " + " | ".join(table.columns) + " |", "| " + " | ".join(align) + " |"]
-    lines += ["| " + " | ".join(_cell(value) for value in row) + " |" for row in table.rows]
+    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in table.rows]
     return lines
 
 

@@ -320,9 +320,10 @@ def test_names_in_the_markdown_are_not_read_as_markup(tmp_path: Path, settings: 
     """`<synthetic>` became an empty HTML element once the Markdown was rendered (a blank
     cell), a folder `a_b*c` turned into emphasis, `<b>x</b>` into bold."""
     calls: list[tuple[int, str, list[Any]]] = [(9, "<synthetic>", []), (10, HAIKU, [])]
-    markdown = render(_week_46(tmp_path, settings, "/home/dev/<b>x</b>/a_b*c", calls), "md")
+    folder = "/home/dev/<b>x</b>/a_b*c/~old~"
+    markdown = render(_week_46(tmp_path, settings, folder, calls), "md")
     assert "| \\<synthetic\\> |" in markdown
-    assert "/home/dev/\\<b\\>x\\</b\\>/a\\_b\\*c" in markdown
+    assert "/home/dev/\\<b\\>x\\</b\\>/a\\_b\\*c/\\~old\\~" in markdown  # ~ is strikethrough
     assert "<b>" not in markdown and "<synthetic>" not in markdown
 
 
