@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -325,22 +326,39 @@ TOKEN_FIELDS = (
 )
 
 
-def test_bundled_watch_ingests_a_big_history_in_spawned_workers(
-    bundle: Path, isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A history over PARALLEL_THRESHOLD_BYTES is parsed by a process pool, and `watch`
-    (like `lsp` and the tray) has threads running, so the pool spawns its workers: each is
-    the bundle's executable started with `--multiprocessing-fork ...`. Without
-    multiprocessing.freeze_support() in freeze/entry.py the command line parser refused
-    that ("invalid choice: 'tracker_fd=17'"), the pool broke, watch retried forever and the
-    ledger stayed empty."""
+def big_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """A generated history just over PARALLEL_THRESHOLD_BYTES as HOME: its ingest parses in
+    a process pool. Returns what a correct reader finds (bench.generate_corpus)."""
     if (os.cpu_count() or 1) < 2:
         pytest.skip("one core: the ingest parses in-process, no pool to spawn")
     home = tmp_path / "big" / "home"
     expected = generate(home, PARALLEL_THRESHOLD_BYTES * 21 // 20, 40, seed=3, days=4)
     assert expected["bytes"] > PARALLEL_THRESHOLD_BYTES
     monkeypatch.setenv("HOME", str(home))
+    return expected
 
+
+def ledger_totals(bundle: Path) -> dict[str, Any]:
+    report = run(plan.bundle_executable(bundle), "report", "daily", "--json", "--no-ingest")
+    assert report.returncode == 0, report.stderr
+    return dict(json.loads(report.stdout))
+
+
+def assert_holds_the_whole_history(daily: dict[str, Any], expected: dict[str, Any]) -> None:
+    assert [row["date"] for row in daily["daily"]] == [row["date"] for row in expected["daily"]]
+    for field in TOKEN_FIELDS:
+        assert daily["totals"][field] == expected["totals"][field], field
+
+
+def test_bundled_watch_ingests_a_big_history_in_spawned_workers(
+    bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big ingest parses in a process pool, and `watch` (like `lsp` and the tray) has
+    threads running, so the pool spawns its workers: each is the bundle's executable
+    started with `--multiprocessing-fork ...`. Without multiprocessing.freeze_support() in
+    freeze/entry.py the command line parser refused that ("invalid choice:
+    'tracker_fd=17'"), the pool broke, watch retried forever and the ledger stayed empty."""
+    expected = big_history(tmp_path, monkeypatch)
     watch = subprocess.Popen(
         [str(plan.bundle_executable(bundle)), "watch", "--verbose"],
         stdout=subprocess.PIPE,
@@ -363,10 +381,50 @@ def test_bundled_watch_ingests_a_big_history_in_spawned_workers(
     for sign_of_a_broken_pool in ("invalid choice", "BrokenProcessPool", "Traceback"):
         assert sign_of_a_broken_pool not in stderr, stderr[-4000:]
     assert watch.returncode == 0, stderr[-4000:]
+    assert_holds_the_whole_history(ledger_totals(bundle), expected)
 
-    report = run(plan.bundle_executable(bundle), "report", "daily", "--json", "--no-ingest")
-    assert report.returncode == 0, report.stderr
-    daily = json.loads(report.stdout)
-    assert [row["date"] for row in daily["daily"]] == [row["date"] for row in expected["daily"]]
-    for field in TOKEN_FIELDS:
-        assert daily["totals"][field] == expected["totals"][field], field
+
+def test_bundled_tray_imports_a_big_history_in_spawned_workers(
+    bundle: Path,
+    isolated_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    x_display: str,
+) -> None:
+    """The tray's first import spawns its parser workers (Qt runs threads of its own): each
+    is `burnmeter-tray --multiprocessing-fork ...`, which without freeze_support() was
+    taken for `burnmeter tray --multiprocessing-fork ...` and refused; the import failed
+    and the ledger stayed empty."""
+    expected = big_history(tmp_path, monkeypatch)
+    runtime = isolated_home / "runtime"
+    runtime.mkdir(mode=0o700)
+    env = {**os.environ, "DISPLAY": x_display, "XDG_RUNTIME_DIR": str(runtime)}
+    env.pop("QT_QPA_PLATFORM", None)
+    tray = subprocess.Popen(
+        [str(plan.bundle_executable(bundle, plan.TRAY_EXECUTABLE))],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # The first import is one transaction: the totals appear all at once.
+        deadline = time.monotonic() + 90
+        daily: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            assert tray.poll() is None, tray.communicate()[1][-4000:]
+            time.sleep(1)
+            report = run(plan.bundle_executable(bundle), "report", "daily", "--json", "--no-ingest")
+            if report.returncode == 0:  # (not while the tray creates the ledger)
+                daily = json.loads(report.stdout)
+                if daily["totals"]["total_tokens"]:
+                    break
+        assert tray.poll() is None, tray.communicate()[1][-4000:]
+    finally:
+        tray.terminate()
+        _, stderr = tray.communicate(timeout=20)
+    assert daily and daily["totals"]["total_tokens"], "nothing imported in 90 s: " + stderr[-4000:]
+    for sign_of_a_broken_pool in ("unrecognized arguments", "BrokenProcessPool", "Traceback"):
+        assert sign_of_a_broken_pool not in stderr, stderr[-4000:]
+    assert tray.returncode == 0, stderr[-4000:]
+    assert_holds_the_whole_history(daily, expected)

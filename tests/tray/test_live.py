@@ -3,12 +3,18 @@ lines reach the icon without any refresh by hand."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
+import pytest
 from pytestqt.qtbot import QtBot
 
+import shared.ingest
+from bench.generate_corpus import generate
 from shared.config import LoadedSettings, Settings
-from shared.sources.roots import LogRoot
+from shared.ledger import open_ledger
+from shared.sources.roots import LogRoot, claude_roots, codex_roots
 from tests.logfixtures import append, claude_call
 from tests.tray.history import session_file
 from tray_app.app import BurnmeterApp
@@ -92,3 +98,56 @@ def test_a_corrupt_ledger_is_reported_and_left_alone(
     finally:
         app.shutdown()
     assert ledger_file.read_bytes() == garbage
+
+
+def test_the_first_import_of_a_big_history_spawns_its_workers_and_misses_nothing(
+    qtbot: QtBot, tmp_path: Path, ledger_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over PARALLEL_THRESHOLD_BYTES the first import parses in a process pool. Forking
+    the tray's process copied it with Qt's own threads running (threading does not count
+    them): its workers must be spawned, and the ledger must still get every call."""
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: the ingest parses in-process, no pool")
+    home = tmp_path / "big" / "home"
+    expected = generate(home, shared.ingest.PARALLEL_THRESHOLD_BYTES * 21 // 20, 40, seed=3, days=4)
+    assert expected["bytes"] > shared.ingest.PARALLEL_THRESHOLD_BYTES
+    env = {"HOME": str(home)}
+    roots = claude_roots(env) + codex_roots(env)
+    start_methods: list[str] = []
+    pool_context = shared.ingest._pool_context
+
+    def noted_pool_context() -> Any:
+        context = pool_context()
+        start_methods.append(context.get_start_method())
+        return context
+
+    monkeypatch.setattr(shared.ingest, "_pool_context", noted_pool_context)
+    app = BurnmeterApp(
+        roots=roots,
+        ledger_file=ledger_file,
+        loaded=LoadedSettings(Settings(), ledger_file.parent / "config.toml"),
+        tray_available=False,
+        live=True,
+    )
+    try:
+        app.start()
+        qtbot.waitUntil(lambda: app.engine is not None, timeout=120_000)
+    finally:
+        app.shutdown()
+    assert start_methods == ["spawn"]
+    assert "failed" not in app.dashboard.banner.text()
+
+    ledger = open_ledger(ledger_file)
+    try:
+        got = ledger.conn.execute(
+            "SELECT sum(input_tokens), sum(output_tokens), "
+            "sum(cache_write_5m_tokens + cache_write_1h_tokens), sum(cache_read_tokens), "
+            "sum(reasoning_tokens), count(DISTINCT date(ts_ms / 1000, 'unixepoch')) "
+            "FROM usage_events"
+        ).fetchone()
+    finally:
+        ledger.close()
+    totals = expected["totals"]
+    fields = ("input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens")
+    want = (*(totals[f] for f in fields), totals["reasoning_tokens"], len(expected["daily"]))
+    assert got == want
