@@ -1103,19 +1103,28 @@ def _ingest(
     workers: int | None,
     files: list[LogFile] | None,
 ) -> IngestSummary:
-    summary, tasks = _plan(ledger, roots, files)
-    if _bytes_to_read(tasks) < PARALLEL_THRESHOLD_BYTES:
-        return _read_into_ledger(ledger, summary, tasks, prices, progress, workers)
-    # A big read (a first import, a long catch-up) takes the ingest lock beside the ledger.
-    # Another process's big read (the tray's first import while a report runs, two
-    # terminals) is waited for, then the plan is made again from the offsets it left:
-    # the same bytes are not parsed twice on the same cores.
+    # While another process's big read holds the ingest lock (the tray's first import, a
+    # `burnmeter ingest` in another terminal), its one long transaction holds SQLite's
+    # write lock too: planning (which writes the files' states) would wait inside SQLite,
+    # silently, deaf to Ctrl-C, and fail after LOCK_WAIT_SECONDS. The lock is waited for
+    # here instead, said as such, and the plan made from the offsets it leaves.
     started = time.monotonic()
-    lock, waited = _take_big_ingest_lock(ledger, progress)
+    lock = _wait_for_a_big_ingest(ledger, progress)
+    waited_s = time.monotonic() - started if lock is not None else 0.0
     try:
-        if waited:
-            summary, tasks = _plan(ledger, roots, files)
-            summary.waited_s = time.monotonic() - started
+        summary, tasks = _plan(ledger, roots, files)
+        summary.waited_s = waited_s
+        if _bytes_to_read(tasks) < PARALLEL_THRESHOLD_BYTES:
+            return _read_into_ledger(ledger, summary, tasks, prices, progress, workers)
+        if lock is None:
+            # A big read (a first import, a long catch-up) takes the ingest lock beside
+            # the ledger; one that began meanwhile is waited for, then the plan is made
+            # again: the same bytes are not parsed twice on the same cores.
+            started = time.monotonic()
+            lock, waited = _take_big_ingest_lock(ledger, progress)
+            if waited:
+                summary, tasks = _plan(ledger, roots, files)
+                summary.waited_s = time.monotonic() - started
         return _read_into_ledger(ledger, summary, tasks, prices, progress, workers)
     finally:
         if lock is not None:
@@ -1140,6 +1149,25 @@ def _plan(
 
 def _bytes_to_read(tasks: list[ChunkTask]) -> int:
     return sum(max(0, (t.size or 0) - t.offset) for t in tasks)
+
+
+def _wait_for_a_big_ingest(ledger: Ledger, progress: ProgressCallback | None) -> WriterLock | None:
+    """None when no other process holds the ingest lock (the usual case: a probe, nothing
+    taken); else the lock, once its holder is done."""
+    from shared.live.lock import WriterLock
+
+    lock = WriterLock(ledger.path.parent, INGEST_LOCK_FILENAME)
+    try:
+        if lock.is_free():
+            return None
+        if lock.try_acquire():
+            return lock  # freed since the probe
+        if progress is not None:
+            progress(0, 0, WAITING_FOR_INGEST)
+        lock.acquire()
+    except OSError:
+        return None  # a folder without locks: SQLite's own lock still keeps order
+    return lock
 
 
 def _take_big_ingest_lock(

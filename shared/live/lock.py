@@ -90,6 +90,25 @@ class WriterLock:
         self._fd = fd
         return True
 
+    def is_free(self) -> bool:
+        """Whether nobody holds the lock right now: a probe that takes nothing (and, unlike
+        `try_acquire`, writes nothing)."""
+        if self._fd is not None:
+            return False
+        try:
+            fd = os.open(self.path, os.O_RDONLY if sys.platform != "win32" else os.O_RDWR)
+        except FileNotFoundError:
+            return True  # never taken in this folder
+        try:
+            _lock(fd, False)
+        except OSError:
+            return False
+        else:
+            _unlock(fd)
+            return True
+        finally:
+            os.close(fd)
+
     def release(self) -> None:
         if self._fd is None:
             return

@@ -79,9 +79,11 @@ def _alive(pid: int) -> bool:
 
 
 def test_a_big_read_waits_for_the_one_under_way_and_reads_nothing_twice(
-    isolated_home: Path,
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_history(isolated_home, claude_sessions=8, codex_rollouts=8, turns=10)
+    # The ingest below stands for the lock holder's own, which does not wait for itself.
+    monkeypatch.setattr(shared.ingest, "_wait_for_a_big_ingest", lambda *_: None)
     data = Path(os.environ["BURNMETER_DATA_DIR"])
     other = WriterLock(data, INGEST_LOCK_FILENAME)  # another process's big read, under way
     assert other.try_acquire()
@@ -103,6 +105,75 @@ def test_a_big_read_waits_for_the_one_under_way_and_reads_nothing_twice(
     ledger = open_ledger(data / "ledger.sqlite")
     assert snapshot(ledger) == expected
     ledger.close()
+
+
+# A small `burnmeter ingest` (or report) that gives up on SQLite's lock after 1 s.
+IMPATIENT_INGEST = (
+    "import shared.ledger as ledger; ledger.LOCK_WAIT_SECONDS = 1; "
+    "from shared.cli import main; raise SystemExit(main(['ingest']))"
+)
+
+
+def _an_import_under_way(data: Path) -> tuple[WriterLock, sqlite3.Connection]:
+    """What another process's first import holds: the ingest lock and, for its one long
+    transaction, SQLite's write lock."""
+    lock = WriterLock(data, INGEST_LOCK_FILENAME)
+    assert lock.try_acquire()
+    conn = sqlite3.connect(data / "ledger.sqlite", isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    return lock, conn
+
+
+def test_a_small_read_waits_for_a_big_one_under_way_instead_of_failing(
+    isolated_home: Path,
+) -> None:
+    """A report or ingest while another process imports (a log changed meanwhile, as one
+    does while an agent works) waited inside SQLite, silently, and failed after 30 s with
+    a traceback ("database is locked")."""
+    write_history(isolated_home, claude_sessions=2, codex_rollouts=1, turns=3)
+    data = Path(os.environ["BURNMETER_DATA_DIR"])
+    ledger = open_ledger(data / "ledger.sqlite")
+    ingest(ledger, roots_for(os.environ))
+    ledger.close()
+    write_history(isolated_home, claude_sessions=3, codex_rollouts=1, turns=4)  # grown
+    lock, conn = _an_import_under_way(data)
+    try:
+        waiting = _start(dict(os.environ), IMPATIENT_INGEST)
+        time.sleep(2.5)  # past the 1 s SQLite would have waited
+        assert waiting.poll() is None, waiting.communicate()
+    finally:
+        conn.execute("ROLLBACK")
+        conn.close()
+        lock.release()
+    out, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, err
+    assert "waited" in out and "another burnmeter process" in out
+    assert "Traceback" not in err
+
+
+def test_ctrl_c_while_waiting_for_a_big_read_ends_at_once(isolated_home: Path) -> None:
+    """Waiting inside SQLite's busy handler, Ctrl-C went unheard for up to 30 s."""
+    write_history(isolated_home, claude_sessions=2, codex_rollouts=1, turns=3)
+    data = Path(os.environ["BURNMETER_DATA_DIR"])
+    ledger = open_ledger(data / "ledger.sqlite")
+    ingest(ledger, roots_for(os.environ))
+    ledger.close()
+    write_history(isolated_home, claude_sessions=3, codex_rollouts=1, turns=4)
+    lock, conn = _an_import_under_way(data)
+    try:
+        waiting = _start(dict(os.environ), IMPATIENT_INGEST.replace("= 1;", "= 60;"))
+        time.sleep(1.5)
+        assert waiting.poll() is None, waiting.communicate()
+        asked = time.monotonic()
+        waiting.send_signal(signal.SIGINT)
+        _, err = waiting.communicate(timeout=60)
+        took = time.monotonic() - asked
+    finally:
+        conn.execute("ROLLBACK")
+        conn.close()
+        lock.release()
+    assert waiting.returncode == 130, err
+    assert took < 3, took
 
 
 def test_parser_workers_end_with_their_killed_ingest(isolated_home: Path) -> None:
