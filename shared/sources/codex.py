@@ -1,9 +1,12 @@
 """Codex rollouts (`sessions/YYYY/MM/DD/rollout-*.jsonl`) into usage events.
 
 Codex logs a cumulative `total_token_usage` after each model call and often re-emits it
-unchanged; a model call is a change of that cumulative total. Keys are built from the
-session id and the cumulative totals, so the same rollout read twice (say once as
-`.jsonl`, later archived as `.jsonl.zst`) gives the same keys and counts once.
+unchanged; a model call is a change of that cumulative total, and its usage is the line's
+`last_token_usage` (which Codex adds to the total), so a total that starts again (an older
+Codex resuming a session in the same rollout, a fork seeded with its parent's total) counts
+each call once. Keys are built from the session id and the cumulative totals, so the same
+rollout read twice (say once as `.jsonl`, later archived as `.jsonl.zst`) gives the same
+keys and counts once.
 
 A forked rollout (`forked_from_id` in its own `session_meta`) opens with a copy of the
 parent's history: the parent's `session_meta` and turns, written in one burst with every
@@ -498,21 +501,37 @@ def add_token_count(
     chunk: ParsedChunk,
     links: list[tuple[str, str]],
 ) -> None:
-    """A model call if the cumulative total (COUNTERS' order) moved; `last` is the call's
-    own usage, used when the total went back."""
+    """A model call if the cumulative total (COUNTERS' order) moved; `last` is the line's
+    `last_token_usage`, the call's own usage.
+
+    Codex adds each call's `last_token_usage` to the total, so the change of the total is
+    that usage, except across a restart of the total: an older Codex resuming a session in
+    the same rollout started it again from 0, and the restarted total need not be lower in
+    any counter than the one before it. So when the total moved by something other than
+    `last` the call is `last` alone, provided `last` fits inside the new total (a call's
+    usage is part of the total that includes it; a line where it is not is inconsistent
+    and counts the change, as a line without `last` does). A total that went back counts
+    `last` if present, else the total itself."""
     previous = state.cumulative
     if previous == cumulative:
         return
     state.cumulative = cumulative
     if previous is None:
         delta = cumulative
-    elif any(now < before for now, before in zip(cumulative, previous, strict=True)):
-        # The cumulative total went back (a reset): this call is the last usage alone.
-        delta = cumulative if last is None else last
     else:
         delta = [now - before for now, before in zip(cumulative, previous, strict=True)]
+    went_back = any(value < 0 for value in delta)
+    if (
+        last is not None
+        and last != delta
+        and (went_back or all(own <= now for own, now in zip(last, cumulative, strict=True)))
+    ):
+        delta = last
+    elif went_back:
+        delta = cumulative
     d_input, d_cached, d_output, d_reasoning = delta
     d_cached = min(d_cached, d_input)
+    counts = (d_input - d_cached, d_output, 0, 0, d_cached, d_reasoning)
     key = f"cx:{session_id}:{':'.join(str(value) for value in cumulative)}"
     chunk.calls.add(
         key,
@@ -521,7 +540,7 @@ def add_token_count(
         ts_ms,
         state.model or "gpt-5",
         "standard",
-        (d_input - d_cached, d_output, 0, 0, d_cached, d_reasoning),
+        counts,
         False,
         False,
         state.cwd,

@@ -389,6 +389,11 @@ class CodexRollout:
                 at,
             )
 
+    def restart_total(self) -> None:
+        """Older Codex resuming a session in the same rollout: the cumulative total starts
+        again from 0 (the next `call` writes the new total); nothing is written now."""
+        self.total = [0, 0, 0, 0]
+
     def rate_limits_only(self, at: float | datetime, limits: dict[str, Any]) -> None:
         self.add("event_msg", {"type": "token_count", "info": None, "rate_limits": limits}, at)
 
