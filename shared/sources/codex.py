@@ -511,7 +511,8 @@ def add_token_count(
     `last` the call is `last` alone, provided `last` fits inside the new total (a call's
     usage is part of the total that includes it; a line where it is not is inconsistent
     and counts the change, as a line without `last` does). A total that went back counts
-    `last` if present, else the total itself."""
+    `last` if present, else the total itself. A reading that adds no tokens (Codex writes
+    an all-zero total after compacting a session that had no usage yet) is no call."""
     previous = state.cumulative
     if previous == cumulative:
         return
@@ -532,6 +533,8 @@ def add_token_count(
     d_input, d_cached, d_output, d_reasoning = delta
     d_cached = min(d_cached, d_input)
     counts = (d_input - d_cached, d_output, 0, 0, d_cached, d_reasoning)
+    if not any(counts):
+        return
     key = f"cx:{session_id}:{':'.join(str(value) for value in cumulative)}"
     chunk.calls.add(
         key,

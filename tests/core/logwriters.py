@@ -394,6 +394,26 @@ class CodexRollout:
         again from 0 (the next `call` writes the new total); nothing is written now."""
         self.total = [0, 0, 0, 0]
 
+    def recompute(self, at: float | datetime, estimated_total: int) -> None:
+        """codex-rs `recompute_token_usage` after a compaction: the total as it stands (all
+        zeros when the session holds no usage yet), `last_token_usage` zeros but for an
+        estimated `total_tokens`."""
+        last = _usage(0, 0, 0, 0)
+        last["total_tokens"] = estimated_total
+        self.add(
+            "event_msg",
+            {
+                "type": "token_count",
+                "info": {
+                    "total_token_usage": _usage(*self.total),
+                    "last_token_usage": last,
+                    "model_context_window": 258400,
+                },
+                "rate_limits": None,
+            },
+            at,
+        )
+
     def rate_limits_only(self, at: float | datetime, limits: dict[str, Any]) -> None:
         self.add("event_msg", {"type": "token_count", "info": None, "rate_limits": limits}, at)
 

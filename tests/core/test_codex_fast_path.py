@@ -172,11 +172,18 @@ ODD_LINES = [
     _token_count(limits={"primary": {"used_percent": True, "window_minutes": 300.0}}),
     _token_count(limits={"primary": {"window_minutes": 2**63, "resets_at": -(2**62)}}),
     _token_count(limits={"primary": {"used_percent": 10**30, "resets_at": "soon"}}),
-    # A restarted total lower in no counter; a last usage larger than its total.
+    # A restarted total lower in no counter; a total back at zero with an estimated
+    # last total; a last usage larger than its total.
     _token_count(
         {
             "total_token_usage": _usage(cached_input_tokens=3000),
             "last_token_usage": _usage(cached_input_tokens=3000),
+        }
+    ),
+    _token_count(
+        {
+            "total_token_usage": dict.fromkeys(_usage(), 0),
+            "last_token_usage": {**dict.fromkeys(_usage(), 0), "total_tokens": 5000},
         }
     ),
     _token_count({"total_token_usage": _usage(), "last_token_usage": _usage(input_tokens=9000)}),

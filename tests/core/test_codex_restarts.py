@@ -72,6 +72,36 @@ def test_a_restarted_rollout_read_in_pieces_gives_the_same_calls(
     assert _sums(ledger, "019c-resumed") == (10000, 17000, 210, 50, 3)
 
 
+def test_a_total_reset_to_zero_is_no_call(isolated_home: Path, tmp_path: Path) -> None:
+    """codex-rs `recompute_token_usage` after a compaction, with no usage in the session
+    yet, writes an all-zero total: it was stored as a model call of 0 tokens."""
+    rollout = CodexRollout("019c-zero", started=0)
+    rollout.turn(1, model="gpt-5")
+    rollout.call(2, 8000, 50, reasoning=10)
+    rollout.restart_total()
+    rollout.turn(86400, model="gpt-5")
+    rollout.function_call(86400.5, "exec_command", {"cmd": "ls"}, "call_after_zero")
+    rollout.recompute(86401, 5000)
+    rollout.call(86402, 6000, 60, cached=4000, reasoning=20)
+    ledger = _ingest(isolated_home, tmp_path, rollout)
+    assert _sums(ledger, "019c-zero") == (8000 + 2000, 4000, 110, 30, 2)
+    # The tool call belongs to the next real call, not to the zero reading.
+    (linked,) = ledger.conn.execute("SELECT event_key FROM tool_calls").fetchone()
+    assert linked == "cx:019c-zero:6000:4000:60:20"
+
+
+def test_a_recomputed_unchanged_total_counts_nothing(isolated_home: Path, tmp_path: Path) -> None:
+    """After compacting a session with usage, the total stays and `last_token_usage` is
+    zeros: nothing is counted, and the next call counts its own usage."""
+    rollout = CodexRollout("019c-compact", started=0)
+    rollout.turn(1)
+    rollout.call(2, 8000, 50)
+    rollout.recompute(3, 1200)
+    rollout.call(4, 3000, 40, cached=1000)
+    ledger = _ingest(isolated_home, tmp_path, rollout)
+    assert _sums(ledger, "019c-compact") == (8000 + 2000, 1000, 90, 0, 2)
+
+
 def test_a_fork_seeded_with_its_parents_total_counts_its_own_calls(
     isolated_home: Path, tmp_path: Path
 ) -> None:
