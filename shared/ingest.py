@@ -48,6 +48,7 @@ from shared.sources.roots import (
 # Not `from typing import ...`: a warm `burnmeter report` would pay milliseconds for it.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import threading
     from concurrent.futures import Future
     from typing import Any
 
@@ -197,6 +198,19 @@ class ChunkResult:
 class FirstImportInterrupted(KeyboardInterrupt):
     """Ctrl-C during a first import, which is one transaction: nothing of it was kept
     (unlike an interrupted ordinary ingest, which keeps every batch it committed)."""
+
+
+class IngestCancelled(Exception):
+    """The caller asked the ingest to stop (`cancel` set: the live engine shutting down).
+    What was committed stays; a first import, one transaction, is rolled back whole."""
+
+    def __init__(self, first_import: bool) -> None:
+        super().__init__(
+            "stopped during the first import; nothing of it was kept"
+            if first_import
+            else "stopped; what was committed is kept"
+        )
+        self.first_import = first_import
 
 
 class IngestSummary:
@@ -1074,16 +1088,18 @@ def ingest(
     progress: ProgressCallback | None = None,
     workers: int | None = None,
     files: list[LogFile] | None = None,
+    cancel: threading.Event | None = None,
 ) -> IngestSummary:
     """Read every new complete line under the roots into the ledger.
 
     `files` limits the run to those files (the live engine passes the ones that changed);
-    other known files are then left as they are, not marked missing.
+    other known files are then left as they are, not marked missing. Once `cancel` is set
+    the ingest stops between parsed chunks with IngestCancelled.
     """
     roots = all_roots() if roots is None else roots
     try:
         with cycle_collection_paused():
-            return _ingest(ledger, roots, prices, progress, workers, files)
+            return _ingest(ledger, roots, prices, progress, workers, files, cancel)
     except sqlite3.DatabaseError as exc:
         # Every write above rolls back what it had begun before this gets here.
         corrupt = damaged(exc, ledger.path)
@@ -1102,6 +1118,7 @@ def _ingest(
     progress: ProgressCallback | None,
     workers: int | None,
     files: list[LogFile] | None,
+    cancel: threading.Event | None = None,
 ) -> IngestSummary:
     # While another process's big read holds the ingest lock (the tray's first import, a
     # `burnmeter ingest` in another terminal), its one long transaction holds SQLite's
@@ -1115,7 +1132,7 @@ def _ingest(
         summary, tasks = _plan(ledger, roots, files)
         summary.waited_s = waited_s
         if _bytes_to_read(tasks) < PARALLEL_THRESHOLD_BYTES:
-            return _read_into_ledger(ledger, summary, tasks, prices, progress, workers)
+            return _read_into_ledger(ledger, summary, tasks, prices, progress, workers, cancel)
         if lock is None:
             # A big read (a first import, a long catch-up) takes the ingest lock beside
             # the ledger; one that began meanwhile is waited for, then the plan is made
@@ -1125,7 +1142,7 @@ def _ingest(
             if waited:
                 summary, tasks = _plan(ledger, roots, files)
                 summary.waited_s = time.monotonic() - started
-        return _read_into_ledger(ledger, summary, tasks, prices, progress, workers)
+        return _read_into_ledger(ledger, summary, tasks, prices, progress, workers, cancel)
     finally:
         if lock is not None:
             lock.release()
@@ -1197,6 +1214,7 @@ def _read_into_ledger(
     prices: Callable[[], PriceBook] | None,
     progress: ProgressCallback | None,
     workers: int | None,
+    cancel: threading.Event | None = None,
 ) -> IngestSummary:
     if not tasks:
         return summary
@@ -1249,6 +1267,8 @@ def _read_into_ledger(
 
     try:
         for result in results:
+            if cancel is not None and cancel.is_set():
+                raise IngestCancelled(first_import=bulk)
             if result is None:
                 if writer.worth_committing() and not commit():
                     break
@@ -1269,6 +1289,8 @@ def _read_into_ledger(
                 progress(min(done_bytes, total_bytes), total_bytes, last_path)
         else:
             commit()
+        if cancel is not None and cancel.is_set():
+            raise IngestCancelled(first_import=bulk)
         if bulk:
             if progress is not None:
                 progress(min(done_bytes, total_bytes), total_bytes, FINISHING_LEDGER)

@@ -46,7 +46,11 @@ def run(args: argparse.Namespace) -> int:
         stopping.set()
 
     engine = LiveEngine(
-        context.roots, context.ledger_file, on_change=changed, prices=context.price_book
+        context.roots,
+        context.ledger_file,
+        on_change=changed,
+        prices=context.price_book,
+        progress=_BigReadProgress(),
     )
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -71,4 +75,37 @@ def run(args: argparse.Namespace) -> int:
             was_writer = engine.is_writer
     finally:
         engine.stop()
+        if engine.stopped_ingest is not None:
+            print(f"burnmeter watch: {engine.stopped_ingest}", file=sys.stderr, flush=True)
     return 0
+
+
+class _BigReadProgress:
+    """A line now and then while a big read (a first import) runs: without it `watch`
+    said nothing for the minutes a large history takes."""
+
+    EVERY_S = 5.0
+
+    def __init__(self) -> None:
+        self._next = 0.0
+
+    def __call__(self, done: int, total: int, path: str) -> None:
+        from shared.ingest import FINISHING_LEDGER, PARALLEL_THRESHOLD_BYTES, WAITING_FOR_INGEST
+
+        if path == WAITING_FOR_INGEST:
+            print(
+                "burnmeter watch: waiting for another burnmeter process to finish reading the logs",
+                file=sys.stderr,
+                flush=True,
+            )
+            return
+        now = time.monotonic()
+        if total < PARALLEL_THRESHOLD_BYTES or (now < self._next and path != FINISHING_LEDGER):
+            return
+        self._next = now + self.EVERY_S
+        what = (
+            "building the ledger's indexes and totals"
+            if path == FINISHING_LEDGER
+            else f"reading the logs: {done / 1e6:,.0f} of {total / 1e6:,.0f} MB"
+        )
+        print(f"burnmeter watch: {what}", file=sys.stderr, flush=True)

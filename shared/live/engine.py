@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
-from shared.ingest import ingest
+from shared.ingest import IngestCancelled, ProgressCallback, ingest
 from shared.ledger import Ledger, LedgerCorrupt, LedgerError, open_ledger
 from shared.live.lock import WriterLock
 from shared.sources.roots import LogFile, LogRoot, log_file_at
@@ -40,6 +40,10 @@ POLL_S = 0.2
 # A full rescan now and then catches anything the file watcher missed (overflowed
 # inotify queues, network file systems).
 RESCAN_S = 60.0
+# How long `stop` lets an ingest under way end between chunks before interrupting its
+# statement, then how long it waits for the thread after that.
+STOP_GRACE_S = 2.0
+STOP_WAIT_S = 10.0
 
 
 class LiveEngine:
@@ -52,6 +56,7 @@ class LiveEngine:
         prices: Callable[[], PriceBook] | None = None,
         debounce_s: float = 0.05,
         poll_s: float = POLL_S,
+        progress: ProgressCallback | None = None,
     ) -> None:
         self.roots = list(roots)
         self.ledger_file = ledger_file
@@ -71,8 +76,11 @@ class LiveEngine:
         self._observer: BaseObserver | None = None
         self._watches: dict[tuple[str, bool], ObservedWatch] = {}
         self._ledger: Ledger | None = None
+        self._progress = progress
         # Why the engine stopped on its own (a damaged ledger), for the front end to show.
         self.failure: str | None = None
+        # Set when `stop` cut an ingest short: what became of it, for the front end to say.
+        self.stopped_ingest: str | None = None
 
     @property
     def is_writer(self) -> bool:
@@ -94,13 +102,26 @@ class LiveEngine:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop the engine: an ingest under way stops between parsed chunks (a first
+        import, one transaction, is rolled back whole) and a long statement (a first
+        import's index builds) is interrupted. The ledger is closed only once the thread
+        that uses it has ended: closing it under a running statement crashed the process
+        (SIGSEGV) or hung it."""
         self._stopping.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout=STOP_GRACE_S)
+            if thread.is_alive() and self._ledger is not None:
+                self._ledger.conn.interrupt()
+                thread.join(timeout=STOP_WAIT_S)
         self._stop_observer()
         self._lock.release()
+        if thread is not None and thread.is_alive():
+            # Still inside something that cannot be interrupted (waiting for another
+            # process's import): the connection is left to the process's exit.
+            log.warning("live engine: the ingest thread did not stop; leaving the ledger open")
+            return
         if self._ledger is not None:
             self._ledger.close()
             self._ledger = None
@@ -187,7 +208,24 @@ class LiveEngine:
         conn = self._ledger.conn
         before = conn.total_changes
         try:
-            ingest(self._ledger, self.roots, prices=self._prices, files=files)
+            ingest(
+                self._ledger,
+                self.roots,
+                prices=self._prices,
+                files=files,
+                progress=self._progress,
+                cancel=self._stopping,
+            )
+        except IngestCancelled as exc:
+            self.stopped_ingest = str(exc)
+            return
+        except sqlite3.OperationalError as exc:
+            if self._stopping.is_set():
+                # `stop` interrupted a statement: nothing of the transaction was kept.
+                self.stopped_ingest = f"stopped while writing ({exc}); it was rolled back"
+                return
+            self._retry_later(exc, paths, full)
+            return
         except LedgerCorrupt as exc:
             # Retrying cannot mend the file, and each try would write to it: stop here.
             log.error("%s", exc)
@@ -196,13 +234,16 @@ class LiveEngine:
             self._ready.set()
             return
         except (sqlite3.Error, LedgerError) as exc:
-            log.warning("live ingest failed, will retry: %s", exc)
-            with self._mutex:
-                self._pending_paths |= paths
-                self._full_scan = self._full_scan or full
+            self._retry_later(exc, paths, full)
             return
         if conn.total_changes != before:
             self._notify()
+
+    def _retry_later(self, exc: Exception, paths: set[str], full: bool) -> None:
+        log.warning("live ingest failed, will retry: %s", exc)
+        with self._mutex:
+            self._pending_paths |= paths
+            self._full_scan = self._full_scan or full
 
     def _log_files(self, paths: set[str]) -> list[LogFile]:
         files = []

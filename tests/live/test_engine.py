@@ -231,3 +231,88 @@ def test_paused_engine_waits_and_catches_up_on_resume(
     engine.resume()
     assert not engine.is_paused
     assert wait_for(lambda: totals(ledger_file)[0] == 2)
+
+
+def test_stopping_during_a_first_import_rolls_it_back_and_closes_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`watch` or the language server stopped during a first import closed the ledger
+    under the ingest thread after 10 s: SIGSEGV, a hang, or "Cannot operate on a closed
+    database", and nothing said the import was thrown away."""
+    import shared.ingest
+    from shared.pricing import PriceBook
+    from tests.core.logwriters import write_history
+
+    home = tmp_path / "home"
+    write_history(home, claude_sessions=6, codex_rollouts=0, turns=5)
+    monkeypatch.setattr(shared.ingest, "BULK_THRESHOLD_BYTES", 1)
+    inside = threading.Event()
+
+    def slow_prices() -> PriceBook:
+        inside.set()
+        time.sleep(1.0)  # the import is under way, its transaction open
+        return PriceBook()
+
+    ledger_file = tmp_path / "data" / "ledger.sqlite"
+    engine = LiveEngine(
+        [LogRoot(CLAUDE, home / ".claude" / "projects")],
+        ledger_file,
+        on_change=Changes(),
+        prices=slow_prices,
+    )
+    engine.start()
+    assert inside.wait(30)
+    started = time.monotonic()
+    engine.stop()
+    took = time.monotonic() - started
+    assert took < 5, took
+    assert engine.stopped_ingest == "stopped during the first import; nothing of it was kept"
+    assert totals(ledger_file) == (0, 0)  # rolled back whole; the file opens fine
+    # The next start imports it all.
+    again = LiveEngine(
+        [LogRoot(CLAUDE, home / ".claude" / "projects")], ledger_file, on_change=Changes()
+    )
+    again.start()
+    try:
+        assert again.wait_ready(60)
+        assert totals(ledger_file)[0] == 6 * 5
+    finally:
+        again.stop()
+
+
+def test_stopping_interrupts_a_long_statement_of_the_ingest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the grace period a statement still running (a first import's index builds on a
+    big history) is interrupted, and the ledger closed only after the thread ended."""
+    import shared.ingest
+    import shared.live.engine as engine_module
+    from tests.core.logwriters import write_history
+
+    home = tmp_path / "home"
+    write_history(home, claude_sessions=3, codex_rollouts=0, turns=3)
+    monkeypatch.setattr(shared.ingest, "BULK_THRESHOLD_BYTES", 1)
+    monkeypatch.setattr(engine_module, "STOP_GRACE_S", 0.5)
+    running = threading.Event()
+    real_finish = shared.ingest._finish_bulk_load
+
+    def endless_finish(ledger, dropped):  # type: ignore[no-untyped-def]
+        running.set()
+        # A statement that runs until interrupted, as a huge index build would.
+        ledger.conn.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n"
+        ).fetchone()
+        real_finish(ledger, dropped)
+
+    monkeypatch.setattr(shared.ingest, "_finish_bulk_load", endless_finish)
+    ledger_file = tmp_path / "data" / "ledger.sqlite"
+    engine = LiveEngine(
+        [LogRoot(CLAUDE, home / ".claude" / "projects")], ledger_file, on_change=Changes()
+    )
+    engine.start()
+    assert running.wait(30)
+    started = time.monotonic()
+    engine.stop()
+    assert time.monotonic() - started < 5
+    assert engine.stopped_ingest is not None and "rolled back" in engine.stopped_ingest
+    assert totals(ledger_file) == (0, 0)

@@ -95,3 +95,33 @@ def test_a_running_watch_prices_new_calls_with_the_config_as_it_is_now(tmp_path:
     finally:
         watch.kill()
         watch.wait()
+
+
+def test_watch_says_how_a_big_first_import_goes(tmp_path: Path) -> None:
+    """During a first import of a big history `watch` printed nothing for its minutes."""
+    from tests.core.logwriters import write_history
+
+    home = tmp_path / "home"
+    write_history(home, claude_sessions=6, codex_rollouts=3, turns=5)
+    env = dict(os.environ, HOME=str(home))
+    code = (
+        "import shared.ingest as ingest; ingest.PARALLEL_THRESHOLD_BYTES = 1; "
+        "ingest.BULK_THRESHOLD_BYTES = 1; "
+        "from shared.cli import main; raise SystemExit(main(['watch']))"
+    )
+    watch = subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert watch.stderr is not None
+        lines = [watch.stderr.readline() for _ in range(3)]
+        assert "writing" in lines[0]
+        assert "reading the logs:" in lines[1] and " MB" in lines[1]
+        assert "building the ledger's indexes and totals" in lines[2]
+    finally:
+        watch.send_signal(signal.SIGINT)
+        watch.wait(30)
