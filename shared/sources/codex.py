@@ -580,12 +580,21 @@ def _rate_limit_row(limits: dict[str, Any], session_id: str, ts_ms: int) -> Rate
         ts_ms,
         _float(primary.get("used_percent")),
         _opt_int(primary.get("window_minutes")),
-        _opt_int(primary.get("resets_at")),
+        reset_time(_opt_int(primary.get("resets_at")), primary.get("resets_in_seconds"), ts_ms),
         _float(secondary.get("used_percent")),
         _opt_int(secondary.get("window_minutes")),
-        _opt_int(secondary.get("resets_at")),
+        reset_time(_opt_int(secondary.get("resets_at")), secondary.get("resets_in_seconds"), ts_ms),
         plan if isinstance(plan, str) else None,
     )
+
+
+def reset_time(resets_at: int | None, resets_in_seconds: object, ts_ms: int) -> int | None:
+    """A window's reset (Unix seconds): `resets_at`, else, as older Codex wrote it, the
+    line's time plus `resets_in_seconds` ("legacy relative reset in seconds" upstream)."""
+    if resets_at is not None:
+        return resets_at
+    relative = _opt_int(resets_in_seconds)
+    return None if relative is None else ts_ms // 1000 + relative
 
 
 def _float(value: object) -> float | None:

@@ -17,7 +17,7 @@ from typing import Annotated
 
 import msgspec
 
-from shared.sources.codex import CodexState, add_token_count
+from shared.sources.codex import CodexState, add_token_count, reset_time
 from shared.sources.events import CODEX, MAX_COUNT, ParsedChunk
 from shared.sources.timeutil import iso_to_ms
 
@@ -50,6 +50,7 @@ class _Window(msgspec.Struct):
     used_percent: float | None = None  # an integer in the line is read as a float, as there
     window_minutes: _Stored | None = None
     resets_at: _Stored | None = None
+    resets_in_seconds: _Stored | None = None  # older Codex, instead of resets_at
 
 
 _NO_WINDOW = _Window()
@@ -111,10 +112,10 @@ def read_token_count_line(
                 ts_ms,
                 primary.used_percent,
                 primary.window_minutes,
-                primary.resets_at,
+                reset_time(primary.resets_at, primary.resets_in_seconds, ts_ms),
                 secondary.used_percent,
                 secondary.window_minutes,
-                secondary.resets_at,
+                reset_time(secondary.resets_at, secondary.resets_in_seconds, ts_ms),
                 limits.plan_type,
             )
         )

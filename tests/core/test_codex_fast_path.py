@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from shared.sources import codex, codex_typed
 from shared.sources.codex import CodexState, parse_codex_lines
 from shared.sources.events import MAX_COUNT, ParsedChunk
 from tests.core.helpers import CountingReader
-from tests.core.logwriters import write_history
+from tests.core.logwriters import BASE_TIME, CodexRollout, write_history
 from tests.core.test_mangled_lines import _damage_byte, _mangle
 
 REAL_CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "real"
@@ -172,6 +172,14 @@ ODD_LINES = [
     _token_count(limits={"primary": {"used_percent": True, "window_minutes": 300.0}}),
     _token_count(limits={"primary": {"window_minutes": 2**63, "resets_at": -(2**62)}}),
     _token_count(limits={"primary": {"used_percent": 10**30, "resets_at": "soon"}}),
+    # Older Codex's relative resets, of every shape; resets_at wins over them.
+    _token_count(limits={"primary": {"resets_in_seconds": 7200}, "secondary": {}}),
+    _token_count(limits={"primary": {"resets_in_seconds": 7200.0}}),
+    _token_count(limits={"primary": {"resets_in_seconds": -30, "resets_at": None}}),
+    _token_count(limits={"primary": {"resets_in_seconds": "soon"}}),
+    _token_count(limits={"primary": {"resets_in_seconds": True}}),
+    _token_count(limits={"secondary": {"resets_in_seconds": 2**62}}),
+    _token_count(limits={"secondary": {"resets_at": 1772668800, "resets_in_seconds": 60}}),
     # A restarted total lower in no counter; a total back at zero with an estimated
     # last total; a last usage larger than its total.
     _token_count(
@@ -269,3 +277,43 @@ def test_fast_path_matches_the_lenient_reader_on_the_real_corpus(
         fast, lenient = _both_ways(path.read_bytes(), monkeypatch, counter)
         assert fast == lenient, path
     assert counter.taken > 500 and counter.handed_on == 0
+
+
+def test_fast_path_matches_the_lenient_reader_on_restarts_and_legacy_limits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Totals that start again (resumed in the same rollout, back at zero after a
+    compaction, recomputed unchanged) and relative resets: the fast path takes every one of
+    these lines and gives the lenient reader's rows."""
+    legacy = {
+        "primary": {"used_percent": 42.0, "window_minutes": 299, "resets_in_seconds": 7200},
+        "secondary": {"used_percent": 61.0, "window_minutes": 10079, "resets_in_seconds": 300},
+    }
+    rollout = CodexRollout("019c-restarts", started=0)
+    rollout.turn(1)
+    rollout.call(2.25, 8000, 50, reasoning=10, rate_limits=legacy)
+    rollout.recompute(3, 900)
+    rollout.restart_total()
+    rollout.recompute(4, 700)
+    rollout.call(5, 9000, 60, cached=8000, reasoning=20, reemit=2)
+    rollout.restart_total()
+    rollout.call(6, 9500, 70, cached=9000, rate_limits=legacy)
+    rollout.call(7, 10000, 100, cached=9000, reasoning=20)
+    counter = _counting()
+    fast, lenient = _both_ways(b"".join(rollout.lines), monkeypatch, counter)
+    assert fast == lenient
+    assert counter.taken == 11 and counter.handed_on == 0
+    rows = fast[0]
+    assert isinstance(rows, tuple)
+    events = rows[0]
+    assert isinstance(events, dict) and len(events) == 4
+    assert sorted(row[6:12] for row in events.values()) == [
+        (500, 70, 0, 0, 9000, 0),
+        (1000, 60, 0, 0, 8000, 20),
+        (1000, 100, 0, 0, 9000, 20),
+        (8000, 50, 0, 0, 0, 10),
+    ]
+    rate_limits = rows[6]
+    assert isinstance(rate_limits, list)
+    reset = int((BASE_TIME + timedelta(seconds=2)).timestamp())
+    assert rate_limits[0][5::3] == (reset + 7200, reset + 300)

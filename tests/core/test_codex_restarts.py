@@ -4,13 +4,14 @@ and older plan-limit readings that give the reset as a number of seconds."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import orjson
 
 from shared.ledger import open_ledger
 from tests.core.helpers import events, ingest_env
-from tests.core.logwriters import CodexRollout, codex_rollout_path
+from tests.core.logwriters import BASE_TIME, CodexRollout, codex_rollout_path
 
 
 def _ingest(home: Path, tmp_path: Path, *rollouts: CodexRollout):  # type: ignore[no-untyped-def]
@@ -155,3 +156,29 @@ def test_a_last_usage_larger_than_the_total_counts_the_change(
     rollout.lines[-2] = orjson.dumps(record) + b"\n"
     ledger = _ingest(isolated_home, tmp_path, rollout)
     assert _sums(ledger, "019c-odd") == (1500, 0, 15, 0, 2)
+
+
+LEGACY_LIMITS = {
+    "primary": {"used_percent": 42.0, "window_minutes": 299, "resets_in_seconds": 7200},
+    "secondary": {"used_percent": 61.0, "window_minutes": 10079, "resets_in_seconds": 300000},
+}
+
+
+def test_legacy_relative_reset_is_the_lines_time_plus_the_seconds(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """Older Codex gave `resets_in_seconds` instead of `resets_at`: the reset was stored as
+    unknown (`burnmeter budgets` showed "resets ?")."""
+    rollout = CodexRollout("019c-legacy", started=0)
+    rollout.turn(1)
+    rollout.call(20.5, 8000, 50, reemit=0, rate_limits=LEGACY_LIMITS)
+    both = {"primary": {"resets_at": 1773150000, "resets_in_seconds": 60}, "secondary": None}
+    rollout.rate_limits_only(30, both)
+    ledger = _ingest(isolated_home, tmp_path, rollout)
+    at = int((BASE_TIME + timedelta(seconds=20)).timestamp())
+    rows = ledger.conn.execute(
+        "SELECT primary_used_percent, primary_resets_at, secondary_used_percent, "
+        "secondary_resets_at FROM rate_limits ORDER BY ts_ms"
+    ).fetchall()
+    # resets_at wins when a window gives both.
+    assert rows == [(42.0, at + 7200, 61.0, at + 300000), (None, 1773150000, None, None)]
