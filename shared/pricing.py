@@ -271,7 +271,17 @@ class PriceBook:
         user_overrides: dict[str, dict[str, Any]] | None = None,
         cache_file: Path | None = None,
     ) -> None:
-        self._overrides = {**load_bundled_overrides(), **(user_overrides or {})}
+        # Per model, the user's keys over the bundled ones: rates of their own for
+        # claude-opus-4-6 keep the bundled fast_multiplier (dropped before, so its fast
+        # calls fell to standard rates), unless they give one too.
+        bundled = load_bundled_overrides()
+        self._overrides = {
+            **bundled,
+            **{
+                model: {**bundled.get(model, {}), **entry}
+                for model, entry in (user_overrides or {}).items()
+            },
+        }
         self._cache: dict[tuple[str, str], UnitPrices | None] = {}
         digest = hashlib.sha256(json.dumps(self._overrides, sort_keys=True).encode()).hexdigest()
         # The rules' number too: a burnmeter that prices differently (web searches, dated

@@ -233,3 +233,16 @@ def test_web_search_fee_with_overrides_and_fast_mode() -> None:
         "k", CODEX, "s", 0, "gpt-5.3-codex", input_tokens=1_000, web_search_requests=9
     )
     assert book.cost(codex_searched) == book.cost(codex)
+
+
+def test_own_rates_for_a_model_keep_the_bundled_fast_multiplier() -> None:
+    """An override with rates for claude-opus-4-6 replaced the bundled entry whole: its
+    6× fast multiplier went with it and fast calls were priced at standard rates."""
+    book = PriceBook({"claude-opus-4-6": {"input_mtok": 10.0, "output_mtok": 50.0}})
+    standard = _claude("claude-opus-4-6", fresh=1_000_000)
+    fast = _claude("claude-opus-4-6", fresh=1_000_000)
+    fast.speed = "fast"
+    assert book.cost(standard) == pytest.approx(10.0)
+    assert book.cost(fast) == pytest.approx(60.0)
+    own = PriceBook({"claude-opus-4-6": {"input_mtok": 10.0, "fast_multiplier": 2}})
+    assert own.cost(fast) == pytest.approx(20.0)
