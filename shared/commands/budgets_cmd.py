@@ -111,9 +111,11 @@ def run(args: argparse.Namespace) -> int:
         print("Budgets: none set (add [budgets] daily_usd / weekly_usd / monthly_usd).")
     for state in report["budgets"]:
         spent, limit = f"${state['spent_usd']:,.2f}", f"${state['limit_usd']:,.2f}"
+        unpriced = state["unpriced_calls"]
         print(
             f"{state['period']:<8} {state['label']:<11} {spent:>10} of {limit:<10} "
             f"{state['fraction']:>5.0%}  {state['state']}"
+            + (f"  (+{unpriced} unpriced calls, not in the sum)" if unpriced else "")
         )
     print(f"Leverage {report['leverage']['month']}: {report['leverage']['text']}")
     for reading in report["plan_limits"]:
@@ -128,8 +130,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         projected = block["projected_cost_usd"]
         tail = f", projected ${projected:,.2f}" if projected is not None else ""
+        unpriced = block.get("unpriced_calls", 0)
         print(
-            f"5-hour block: ${block['cost_usd']:,.2f} so far, "
-            f"{block['minutes_left']:.0f} min left{tail}"
+            f"5-hour block: ${block['cost_usd']:,.2f}"
+            + (f" (+{unpriced} unpriced)" if unpriced else "")
+            + f" so far, {block['minutes_left']:.0f} min left{tail}"
         )
     return 0

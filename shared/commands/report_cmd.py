@@ -229,6 +229,7 @@ BLOCK_FIELDS = [
     "is_active",
     "total_tokens",
     "cost_usd",
+    "unpriced_calls",
     "models",
     "burn_rate_tokens_per_min",
     "projected_cost_usd",
@@ -439,10 +440,11 @@ def block_span(start_iso: str, end_iso: str, tz: ZoneInfo) -> str:
 
 def _print_blocks(report: dict[str, Any], tz: ZoneInfo) -> None:
     rows = []
-    total_tokens, total_cost = 0, 0.0
+    total_tokens, total_cost, total_unpriced = 0, 0.0, 0
     for block in report["blocks"]:
         total_tokens += block["total_tokens"]
         total_cost += block["cost_usd"]
+        total_unpriced += block["unpriced_calls"]
         status = "gap" if block["is_gap"] else "ACTIVE" if block["is_active"] else ""
         models = ", ".join(short_model(m) for m in block["models"])
         rate = block["burn_rate_tokens_per_min"]
@@ -452,7 +454,7 @@ def _print_blocks(report: dict[str, Any], tz: ZoneInfo) -> None:
                 block_span(block["start"], block["end"], tz),
                 "\n".join(part for part in (status, models) if part) or "-",
                 tokens(block["total_tokens"]),
-                money(block["cost_usd"]),
+                money(block["cost_usd"], block["unpriced_calls"]),
                 "" if rate is None else tokens(round(rate)),
                 "" if projected is None else money(projected),
             ]
@@ -468,5 +470,5 @@ def _print_blocks(report: dict[str, Any], tz: ZoneInfo) -> None:
             "Projected",
         ],
         rows,
-        ["Total", "", tokens(total_tokens), money(total_cost), "", ""],
+        ["Total", "", tokens(total_tokens), money(total_cost, total_unpriced), "", ""],
     )

@@ -162,6 +162,11 @@ def record_status(conn: sqlite3.Connection, status: dict[str, Any], now_ms: int)
 def today_cost(conn: sqlite3.Connection, now_ms: int, zone_name: str = "") -> float:
     """Today's cost: the day in the config's `timezone` (as the tray and `budgets` count
     it), else in the machine's zone."""
+    return today_spend(conn, now_ms, zone_name)[0]
+
+
+def today_spend(conn: sqlite3.Connection, now_ms: int, zone_name: str = "") -> tuple[float, int]:
+    """Today's cost and its calls of a model with no price (see `today_cost`)."""
     zone = _zone(zone_name)
     if zone is not None:
         from datetime import datetime, timedelta
@@ -177,11 +182,12 @@ def today_cost(conn: sqlite3.Connection, now_ms: int, zone_name: str = "") -> fl
         tomorrow_s = time.mktime(
             (local.tm_year, local.tm_mon, local.tm_mday + 1, 0, 0, 0, 0, 0, -1)
         )
-    value = conn.execute(
-        "SELECT coalesce(sum(cost_usd), 0) FROM usage_buckets WHERE bucket >= ? AND bucket < ?",
+    cost, unpriced = conn.execute(
+        "SELECT coalesce(sum(cost_usd), 0), coalesce(sum(unpriced_calls), 0) FROM usage_buckets "
+        "WHERE bucket >= ? AND bucket < ?",
         (int(midnight_s * 1000) // BUCKET_MS, int(tomorrow_s * 1000) // BUCKET_MS),
-    ).fetchone()[0]
-    return float(value)
+    ).fetchone()
+    return float(cost), int(unpriced)
 
 
 def _zone(name: str) -> Any:
@@ -265,7 +271,9 @@ def status_line(conn: sqlite3.Connection | None, status: dict[str, Any], now_ms:
     if conn is not None:
         from shared.insights.block_chain import active_block_end
 
-        parts.append(f"today ${today_cost(conn, now_ms, configured_zone_name()):,.2f}")
+        cost, unpriced = today_spend(conn, now_ms, configured_zone_name())
+        # Calls of a model with no price are said, never counted as $0 silently.
+        parts.append(f"today ${cost:,.2f}" + (f" (+{unpriced} unpriced)" if unpriced else ""))
         end = active_block_end(conn, "claude-code", now_ms, remember=True)
         if end is not None:
             parts.append(f"block {_duration((end - now_ms) / 60_000)} left")

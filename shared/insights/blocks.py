@@ -87,6 +87,8 @@ class Block:
             "is_active": self.is_active,
             "total_tokens": self.total_tokens,
             "cost_usd": round(self.cost_usd, 6),
+            # Calls of a model with no price: in the tokens, not in cost_usd.
+            "unpriced_calls": self.unpriced_calls,
             "models": list(self.models),
             "burn_rate_tokens_per_min": None
             if self.burn_rate_tokens_per_min is None

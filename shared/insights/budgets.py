@@ -43,6 +43,8 @@ class BudgetState:
     spent_usd: float
     fraction: float
     state: str  # "under" | "warning" | "over"
+    # Calls in the period of a model with no price: not in spent_usd, said beside it.
+    unpriced_calls: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -52,6 +54,7 @@ class BudgetState:
             "end": self.end.isoformat(),
             "limit_usd": self.limit_usd,
             "spent_usd": round(self.spent_usd, 6),
+            "unpriced_calls": self.unpriced_calls,
             "fraction": round(self.fraction, 6),
             "state": self.state,
         }
@@ -135,14 +138,25 @@ def spent_between(
     ledger: Ledger, start: datetime, end: datetime, agent: str | None = None
 ) -> float:
     """Cost of calls in [start, end). Exact: every zone offset is a multiple of a bucket."""
+    return spend_between(ledger, start, end, agent)[0]
+
+
+def spend_between(
+    ledger: Ledger, start: datetime, end: datetime, agent: str | None = None
+) -> tuple[float, int]:
+    """Cost of calls in [start, end) and how many of them had no price."""
     low = int(start.timestamp() * 1000) // BUCKET_MS
     high = int(end.timestamp() * 1000) // BUCKET_MS
-    sql = "SELECT coalesce(sum(cost_usd), 0) FROM usage_buckets WHERE bucket >= ? AND bucket < ?"
+    sql = (
+        "SELECT coalesce(sum(cost_usd), 0), coalesce(sum(unpriced_calls), 0) FROM usage_buckets "
+        "WHERE bucket >= ? AND bucket < ?"
+    )
     params: list[Any] = [low, high]
     if agent:
         sql += " AND agent = ?"
         params.append(agent)
-    return float(ledger.conn.execute(sql, params).fetchone()[0])
+    cost, unpriced = ledger.conn.execute(sql, params).fetchone()
+    return float(cost), int(unpriced)
 
 
 def budget_states(
@@ -162,10 +176,12 @@ def budget_states(
         if limit is None:
             continue
         start, end, label = period_bounds(period, moment.date(), zone)
-        spent = spent_between(ledger, start, end)
+        spent, unpriced = spend_between(ledger, start, end)
         fraction = spent / limit if limit > 0 else (float("inf") if spent > 0 else 0.0)
         state = "over" if fraction >= 1 else "warning" if fraction >= warning else "under"
-        states.append(BudgetState(period, label, start, end, limit, spent, fraction, state))
+        states.append(
+            BudgetState(period, label, start, end, limit, spent, fraction, state, unpriced)
+        )
     return states
 
 

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -730,3 +731,31 @@ def test_tables_show_control_and_bidi_characters_as_escapes(isolated_home: Path)
     # JSON keeps the names as logged.
     paths = {row["path"] for row in _json("report", "files", "--json")["files"]}
     assert f"{cwd}/new\nline.py" in paths
+
+
+def test_blocks_budgets_and_the_status_line_name_unpriced_calls(isolated_home: Path) -> None:
+    """Calls of a model with no price were silently $0 in `report blocks`, `budgets` and
+    the status line's "today", while every other report said `(+N unpriced)`."""
+    import time as clock
+
+    now_s = clock.time()
+    # Two minutes ago, but today (tests run with TZ=UTC) even just after midnight.
+    at = datetime.fromtimestamp(max(now_s - 120, now_s - now_s % 86_400 + 1), tz=UTC)
+    cwd = "/home/dev/odd"
+    session = ClaudeSession("s-odd-now", cwd=cwd)
+    session.reply(at, [text_block("x")], claude_usage(1_000, 10), model="odd-model-x")
+    session.reply(at, [text_block("y")], claude_usage(1_000_000, 0))
+    session.write(claude_project_dir(isolated_home / ".claude", cwd) / "s.jsonl")
+    blocks = _json("report", "blocks", "--json")["blocks"]
+    assert [block["unpriced_calls"] for block in blocks] == [1]
+    assert "(+1 unpriced)" in run_cli("report", "blocks").stdout
+    config = isolated_home / "burnmeter-config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("[budgets]\ndaily_usd = 100\n")
+    budgets = _json("budgets", "--json")
+    assert budgets["budgets"][0]["unpriced_calls"] == 1
+    assert budgets["active_block"]["unpriced_calls"] == 1
+    text = run_cli("budgets").stdout
+    assert "(+1 unpriced calls, not in the sum)" in text and "(+1 unpriced) so far" in text
+    line = run_cli("statusline", "--no-record").stdout
+    assert "(+1 unpriced)" in line, line

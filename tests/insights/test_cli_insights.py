@@ -214,6 +214,7 @@ def test_report_blocks_json_shape(tmp_path: Path) -> None:
         "is_active",
         "total_tokens",
         "cost_usd",
+        "unpriced_calls",
         "models",
         "burn_rate_tokens_per_min",
         "projected_cost_usd",
