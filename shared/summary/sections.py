@@ -354,7 +354,8 @@ def _budgets(summary: dict[str, Any]) -> Section:
         [
             state["period"],
             state["label"],
-            money(state["spent_usd"]),
+            money(state["spent_usd"])
+            + (f" (+{state['unpriced_calls']:,} unpriced)" if state.get("unpriced_calls") else ""),
             money(state["limit_usd"]),
             "met" if state["met"] else "missed",
         ]

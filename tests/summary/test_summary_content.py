@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shared.config import Settings, SummarySettings
+from shared.config import Budgets, Settings, SummarySettings
 from shared.ingest import ingest
 from shared.ledger import Ledger, open_ledger
 from shared.sources.roots import claude_roots, codex_roots
@@ -284,6 +284,12 @@ def test_a_model_with_no_price_is_shown_as_unpriced_never_as_zero(
         "claude-nova-9": "2",
         HAIKU: "0",
     }
+    # The budgets' spent too (it said "$0.00 | met" beside a week of unpriced calls).
+    with_budget = _week_46(
+        tmp_path / "budget", Settings(budgets=Budgets(weekly_usd=50)), WEBSHOP, calls
+    )
+    section = render(with_budget, "md").split("## Budgets", 1)[1].split("\n## ", 1)[0]
+    assert "(+2 unpriced)" in section, section
 
 
 def test_unknown_outcomes_are_not_given_a_reason_they_do_not_have(
