@@ -266,7 +266,7 @@ class DashboardWindow(QMainWindow):
                 (row.branch, row.branch),
                 (", ".join(short_model(m) for m in row.models), ",".join(row.models)),
                 (f"{row.total_tokens:,}", row.total_tokens),
-                (money(row.cost_usd), row.cost_usd),
+                (money(row.cost_usd, row.unpriced_calls), row.cost_usd),
                 (str(row.tool_calls), row.tool_calls),
                 (str(row.tool_errors), row.tool_errors),
             ]

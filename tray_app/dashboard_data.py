@@ -21,6 +21,7 @@ CHART_DAYS = 30
 SESSION_DAYS = 90
 # How a session's cost splits in its detail view.
 SPLIT_PARTS = ("input", "output", "cache writes", "cache reads", "web searches")
+SPLIT_ALL = (*SPLIT_PARTS, "at earlier prices")
 
 
 @dataclass
@@ -37,6 +38,7 @@ class SessionRow:
     cost_usd: float
     tool_calls: int
     tool_errors: int
+    unpriced_calls: int = 0
 
 
 @dataclass
@@ -135,6 +137,7 @@ def _session_row(row: dict[str, Any], tz: ZoneInfo) -> SessionRow:
         cost_usd=float(row["cost_usd"]),
         tool_calls=int(row["tool_calls"]),
         tool_errors=int(row["tool_errors"]),
+        unpriced_calls=int(row.get("unpriced_calls") or 0),
     )
 
 
@@ -150,7 +153,7 @@ def read_session_detail(ledger_file: Path, settings: Settings, session_id: str) 
 def session_detail(ledger: Ledger, prices: PriceBook, session_id: str) -> SessionDetail:
     conn = ledger.conn
     per_model: dict[str, float] = {}
-    split = dict.fromkeys(SPLIT_PARTS, 0.0)
+    split = dict.fromkeys(SPLIT_ALL, 0.0)
     unpriced = 0
     for model, speed, i, o, w5, w1, r, cost, priced, free, ts_ms, searches in conn.execute(
         """SELECT model, speed, input_tokens, output_tokens, cache_write_5m_tokens,
@@ -160,18 +163,31 @@ def session_detail(ledger: Ledger, prices: PriceBook, session_id: str) -> Sessio
         (session_id,),
     ):
         per_model[model] = per_model.get(model, 0.0) + (cost or 0.0)
-        unit = prices.prices_for(model, speed)
-        if not priced or unit is None:
+        if not priced:
             unpriced += 0 if free else 1
             continue
-        if free:
+        if free or not cost:
+            continue
+        unit = prices.prices_for(model, speed)
+        if unit is None:
+            split["at earlier prices"] += cost  # no price now: its stored cost, unsplit
             continue
         rate = unit.rate_for(i + r + w5 + w1, ts_ms)
-        split["input"] += i * rate.input
-        split["output"] += o * rate.output
-        split["cache writes"] += w5 * rate.cache_write_5m + w1 * rate.cache_write_1h
-        split["cache reads"] += r * rate.cache_read
-        split["web searches"] += searches * unit.web_search
+        parts = (
+            i * rate.input,
+            o * rate.output,
+            w5 * rate.cache_write_5m + w1 * rate.cache_write_1h,
+            r * rate.cache_read,
+            searches * unit.web_search,
+        )
+        # The stored cost split in the shares today's prices give: the parts add up to
+        # the session's cost also before `burnmeter reprice` after a price change.
+        whole = sum(parts)
+        if not whole:
+            split["at earlier prices"] += cost  # free now: its stored cost, unsplit
+            continue
+        for name, part in zip(SPLIT_PARTS, parts, strict=True):
+            split[name] += cost * part / whole
     tools = conn.execute(
         "SELECT tool_name, count(*) FROM tool_calls WHERE session_id = ? GROUP BY 1 "
         "ORDER BY 2 DESC",
@@ -190,7 +206,7 @@ def session_detail(ledger: Ledger, prices: PriceBook, session_id: str) -> Sessio
         models=sorted(per_model.items(), key=lambda item: -item[1]),
         tools=[(str(name), int(count)) for name, count in tools],
         files=files,
-        # Web searches only where the session ran some: most never do.
-        cost_split=[(k, v) for k, v in split.items() if v or k != "web searches"],
+        # The last two parts only where they have something: most sessions have not.
+        cost_split=[(k, v) for k, v in split.items() if v or k in SPLIT_PARTS[:4]],
         unpriced_calls=unpriced,
     )

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from shared.config import Settings
 from shared.insights.blocks import BLOCK_MS, Block, current_block
-from shared.insights.budgets import BudgetState, budget_states, period_bounds, spent_between
+from shared.insights.budgets import BudgetState, budget_states, period_bounds, spend_between
 from shared.insights.flags import Flag
 from shared.insights.limits import latest_limits
 from shared.ledger import Ledger, open_ledger
@@ -31,6 +31,8 @@ class RunningSession:
     started_ms: int
     last_ms: int
     cost_usd: float
+    # Its calls of a model with no price: not in cost_usd, said beside it.
+    unpriced_calls: int = 0
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,10 @@ class TraySnapshot:
     today_usd: float = 0.0
     week_usd: float = 0.0
     month_usd: float = 0.0
+    # Calls of a model with no price in each period: said beside the sums, never as $0.
+    today_unpriced: int = 0
+    week_unpriced: int = 0
+    month_unpriced: int = 0
     has_calls: bool = False
     complete: bool = False  # block, plan limits and flags read too
     running: list[RunningSession] = field(default_factory=list)
@@ -84,12 +90,12 @@ def snapshot_from_ledger(
     spent = {}
     for period in ("daily", "weekly", "monthly"):
         start, end, _label = period_bounds(period, snap.today, tz)
-        spent[period] = spent_between(ledger, start, end)
-    snap.today_usd, snap.week_usd, snap.month_usd = (
+        spent[period] = spend_between(ledger, start, end)
+    (snap.today_usd, snap.today_unpriced), (snap.week_usd, snap.week_unpriced) = (
         spent["daily"],
         spent["weekly"],
-        spent["monthly"],
     )
+    snap.month_usd, snap.month_unpriced = spent["monthly"]
     snap.has_calls = (
         ledger.conn.execute("SELECT 1 FROM usage_events LIMIT 1").fetchone() is not None
     )
@@ -131,8 +137,8 @@ def running_sessions(ledger: Ledger, now_ms: int) -> list[RunningSession]:
     ]
     found = []
     for session_id in recent:
-        agent, first, last, cost = conn.execute(
-            "SELECT agent, min(ts_ms), max(ts_ms), sum(coalesce(cost_usd, 0)) "
+        agent, first, last, cost, unpriced = conn.execute(
+            "SELECT agent, min(ts_ms), max(ts_ms), sum(coalesce(cost_usd, 0)), sum(1 - priced) "
             "FROM usage_events WHERE session_id = ?",
             (session_id,),
         ).fetchone()
@@ -153,6 +159,7 @@ def running_sessions(ledger: Ledger, now_ms: int) -> list[RunningSession]:
                 started_ms=int(first),
                 last_ms=int(last),
                 cost_usd=float(cost),
+                unpriced_calls=int(unpriced),
             )
         )
     return found

@@ -19,12 +19,13 @@ TOOLTIP_SESSIONS = 5
 PERIOD_NAMES = {"daily": "Daily", "weekly": "Weekly", "monthly": "Monthly"}
 
 
-def money(usd: float) -> str:
+def money(usd: float, unpriced: int = 0) -> str:
     """Dollars as the menu, tooltip, dashboard and `burnmeter report` all show them: rounded
     to 6 decimals first, as shared.reports rounds every cost, so a sum that is a float's
     hair above a half cent (3.3150000000000013) shows as the report's 3.315 does, $3.31.
-    Cents are kept from $1,000 on too ($1,234.50), as the report keeps them."""
-    return render.money(round(usd, 6))
+    Cents are kept from $1,000 on too ($1,234.50), as the report keeps them. Calls of a
+    model with no price are said beside the sum (`$3.31 (+2 unpriced)`), never as $0."""
+    return render.money(round(usd, 6), unpriced)
 
 
 def duration(ms: int) -> str:
@@ -43,20 +44,23 @@ def session_line(session: RunningSession, now_ms: int) -> str:
     if session.place:
         parts.append(session.place)
     parts.append(duration(now_ms - session.started_ms))
-    parts.append(money(session.cost_usd))
+    parts.append(money(session.cost_usd, session.unpriced_calls))
     return " · ".join(parts)
 
 
 def totals_lines(snap: TraySnapshot) -> list[str]:
     return [
-        f"Today: {money(snap.today_usd)}",
-        f"This week: {money(snap.week_usd)}",
-        f"This month: {money(snap.month_usd)}",
+        f"Today: {money(snap.today_usd, snap.today_unpriced)}",
+        f"This week: {money(snap.week_usd, snap.week_unpriced)}",
+        f"This month: {money(snap.month_usd, snap.month_unpriced)}",
     ]
 
 
 def block_line(block: Block, now_ms: int) -> str:
-    line = f"5-hour block: {money(block.cost_usd)}, resets in {duration(block.end_ms - now_ms)}"
+    line = (
+        f"5-hour block: {money(block.cost_usd, block.unpriced_calls)}, "
+        f"resets in {duration(block.end_ms - now_ms)}"
+    )
     if block.projected_cost_usd is not None:
         line += f" (projected {money(block.projected_cost_usd)})"
     return line
@@ -85,7 +89,8 @@ def plan_limit_line(limit: PlanLimit, now_ms: int) -> str:
 def budget_line(budget: BudgetState) -> str:
     marker = {"warning": " — nearly spent", "over": " — over"}.get(budget.state, "")
     return (
-        f"{PERIOD_NAMES[budget.period]} budget: {money(budget.spent_usd)} of "
+        f"{PERIOD_NAMES[budget.period]} budget: "
+        f"{money(budget.spent_usd, budget.unpriced_calls)} of "
         f"{money(budget.limit_usd)} ({budget.fraction:.0%}){marker}"
     )
 
@@ -94,7 +99,10 @@ def tooltip_text(snap: TraySnapshot | None, *, paused: bool = False) -> str:
     if snap is None:
         return "burnmeter: reading the ledger…"
     lines = ["burnmeter" + (" (paused)" if paused else "")]
-    lines.append(f"Today {money(snap.today_usd)} · week {money(snap.week_usd)}")
+    lines.append(
+        f"Today {money(snap.today_usd, snap.today_unpriced)} · "
+        f"week {money(snap.week_usd, snap.week_unpriced)}"
+    )
     if snap.running:
         noun = "session" if len(snap.running) == 1 else "sessions"
         lines.append(f"{len(snap.running)} running {noun}:")

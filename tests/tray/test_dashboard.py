@@ -205,3 +205,38 @@ def test_session_cost_split_names_web_searches_and_adds_up(
                 assert "web searches" not in parts
     finally:
         ledger.close()
+
+
+def test_session_cost_split_adds_up_to_the_stored_cost_before_a_reprice(
+    isolated_home: Path, roots: list[LogRoot], ledger_file: Path
+) -> None:
+    """After a price change the split was worked out at the new prices while the session's
+    cost stayed at the stored ones until `reprice`: $6.40 beside parts adding up to $2.38."""
+    from shared.ledger import open_ledger
+    from shared.pricing import PriceBook
+    from tests.core.logwriters import ClaudeSession, claude_project_dir, claude_usage, text_block
+    from tray_app.dashboard_data import session_detail
+
+    project = claude_project_dir(isolated_home / ".claude", "/home/dev/web")
+    session = ClaudeSession("s-split", cwd="/home/dev/web")
+    session.reply(0, [text_block("a")], claude_usage(5_000, 800, cache_read=9_000, write_5m=300))
+    session.reply(9, [text_block("b")], claude_usage(1_000, 80, cache_read=20_000))
+    session.write(project / "s-split.jsonl")
+    ingest_now(roots, ledger_file)
+    changed = PriceBook({"claude-opus-4-7": {"input_mtok": 1.0, "output_mtok": 100.0}})
+    ledger = open_ledger(ledger_file)
+    try:
+        detail = session_detail(ledger, changed, "s-split")
+        (stored,) = ledger.conn.execute(
+            "SELECT sum(cost_usd) FROM usage_events WHERE session_id = 's-split'"
+        ).fetchone()
+        assert sum(cost for _, cost in detail.cost_split) == pytest.approx(stored)
+        assert [name for name, _ in detail.cost_split] == [
+            "input",
+            "output",
+            "cache writes",
+            "cache reads",
+        ]
+        assert detail.unpriced_calls == 0
+    finally:
+        ledger.close()

@@ -300,3 +300,45 @@ def test_menu_and_tooltip_round_the_same_sum_alike(qtbot: QtBot) -> None:
     assert "5-hour block: $3.31, resets in 4 h 00 min" in lines
     assert "claude-code · opus-4-5 · burnmeter · 1 min · $0.04" in lines
     assert "Today $3.31" in tray.toolTip()
+
+
+def test_calls_without_a_price_are_said_in_the_menu_and_tooltip(
+    isolated_home: object, tmp_path: object
+) -> None:
+    """Today, the week, the month, a running session, the 5-hour block and a budget in the
+    tray counted calls of a model with no price as $0 silently."""
+    import time
+    from pathlib import Path
+
+    from shared.config import Budgets, Settings
+    from shared.ingest import ingest
+    from shared.ledger import open_ledger
+    from shared.sources.roots import claude_roots
+    from tests.core.logwriters import ClaudeSession, claude_project_dir, claude_usage, text_block
+    from tray_app.snapshot import snapshot_from_ledger, with_extras
+    from tray_app.texts import block_line, budget_line, session_line, tooltip_text, totals_lines
+
+    home = Path(str(isolated_home))
+    now_ms = int(time.time() * 1000)
+    session = ClaudeSession("s-odd-tray", cwd="/home/dev/odd")
+    from datetime import UTC, datetime
+
+    # A minute ago, but today in UTC even just after midnight.
+    at = datetime.fromtimestamp(max(now_ms - 60_000, now_ms - now_ms % 86_400_000 + 1) / 1000, UTC)
+    session.reply(at, [text_block("x")], claude_usage(1_000, 10), model="odd-model-x")
+    session.reply(at, [text_block("y")], claude_usage(1_000, 10))
+    session.write(claude_project_dir(home / ".claude", "/home/dev/odd") / "s.jsonl")
+    ledger = open_ledger(Path(str(tmp_path)) / "ledger.sqlite")
+    try:
+        ingest(ledger, claude_roots())
+        settings = Settings(budgets=Budgets(monthly_usd=100))
+        snap = with_extras(
+            ledger, settings, snapshot_from_ledger(ledger, settings, ZoneInfo("UTC"), now_ms)
+        )
+    finally:
+        ledger.close()
+    assert all("(+1 unpriced)" in line for line in totals_lines(snap))
+    assert "(+1 unpriced)" in session_line(snap.running[0], now_ms)
+    assert snap.block is not None and "(+1 unpriced)" in block_line(snap.block, now_ms)
+    assert "(+1 unpriced)" in budget_line(snap.budgets[0])
+    assert "Today $" in tooltip_text(snap) and "(+1 unpriced)" in tooltip_text(snap)
