@@ -271,21 +271,25 @@ def workspace_cost(
     return sum(t[2] for t in totals), sum(counts.values())
 
 
-def local_midnight_ms(now: datetime, tz: tzinfo) -> int:
-    local = now.astimezone(tz)
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return int(midnight.timestamp() * 1000)
+def day_bounds_ms(now_ms: int, zone: tzinfo) -> tuple[int, int]:
+    """Today in `zone` (a zoneinfo zone, with its rules: not a fixed UTC offset): its
+    midnight and the next one, in ms. Aware arithmetic is wall-clock, so the day is 23 or
+    25 hours long on the days the clocks change."""
+    now = datetime.fromtimestamp(now_ms / 1000, zone)
+    # fold=0: the earlier of two midnights where the clocks go back at midnight.
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0, fold=0)
+    tomorrow = midnight + timedelta(days=1)
+    return int(midnight.timestamp() * 1000), int(tomorrow.timestamp() * 1000)
 
 
-def today_cost(conn: sqlite3.Connection, now: datetime, tz: tzinfo) -> tuple[float, int]:
-    """All projects, today in local time, from the 15-minute buckets (every real zone's
+def today_cost(conn: sqlite3.Connection, now_ms: int, zone: tzinfo) -> tuple[float, int]:
+    """All projects, today in `zone`, from the 15-minute buckets (every real zone's
     midnight falls on a bucket boundary): the cost and the calls that had no price."""
-    start = local_midnight_ms(now, tz)
-    end = local_midnight_ms(now + timedelta(days=1), tz)
+    start, end = day_bounds_ms(now_ms, zone)
     row = conn.execute(
         "SELECT coalesce(sum(cost_usd), 0), coalesce(sum(unpriced_calls), 0) FROM usage_buckets "
         "WHERE bucket >= ? AND bucket < ?",
-        (start // BUCKET_MS, max(end // BUCKET_MS, start // BUCKET_MS + 1)),
+        (start // BUCKET_MS, end // BUCKET_MS),
     ).fetchone()
     return float(row[0]), int(row[1])
 

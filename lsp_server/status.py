@@ -1,15 +1,19 @@
-"""The `burnmeter/status` notification: today's cost (all projects, local day), the
-workspace's all-time cost and its sessions; sent after `initialized` and whenever the
-ledger changes in a way that changes it, at most every 100 ms."""
+"""The `burnmeter/status` notification: today's cost (all projects, the day in the
+config's `timezone`, else the machine's), the workspace's all-time cost and its sessions;
+sent after `initialized` and whenever the ledger changes in a way that changes it, at
+most every 100 ms, and every 30 s (sessions stop running, the day ends, the config
+changes)."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import time
 from collections.abc import Callable
-from datetime import datetime
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from lsp_server.queries import (
     SessionCost,
@@ -19,6 +23,9 @@ from lsp_server.queries import (
     workspace_sessions,
 )
 from lsp_server.server import BurnmeterServer
+from shared.timezones import resolve_zone
+
+log = logging.getLogger(__name__)
 
 STATUS_METHOD = "burnmeter/status"
 MIN_INTERVAL_S = 0.1
@@ -28,27 +35,68 @@ TICK_S = 30.0
 StatusListener = Callable[[dict[str, Any], SessionCost | None], None]
 
 
+class DayZone:
+    """The zone "today" is counted in: the config file's `timezone` when it names one,
+    else the machine's (`shared.timezones.resolve_zone`, the rule of the status line, the
+    tray and the budgets). The file is read again when it has changed (modification time,
+    size, inode), as the server's prices are; one `stat` per status otherwise. Used on the
+    hub's database thread only."""
+
+    def __init__(self) -> None:
+        self._seen: tuple[Path, tuple[int, int, int] | None] | None = None
+        self._configured = ""
+
+    def __call__(self) -> ZoneInfo:
+        from shared.paths import config_file
+
+        path = config_file()
+        seen = (path, _stat_of(path))
+        if seen != self._seen:
+            self._seen = seen
+            self._configured = _configured_zone(path)
+        return resolve_zone(self._configured)
+
+
+def _configured_zone(path: Path) -> str:
+    """The config file's `timezone` ("" for none, an unknown one or a broken file); an
+    unknown zone is logged (the client's log) once per change of the file."""
+    from shared.config import load_settings
+
+    loaded = load_settings(path)
+    for problem in loaded.problems:
+        if ": timezone: " in problem:
+            log.warning("%s Today is counted in the machine's time zone.", problem)
+    return loaded.settings.timezone
+
+
+def _stat_of(path: Path) -> tuple[int, int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size, info.st_ino
+
+
 def status_params(
     conn: sqlite3.Connection,
     folders: list[str],
     sessions_shown: int,
     running_ms: int,
     unpriced: UnpricedCache | None = None,
+    zone: Callable[[], ZoneInfo] | None = None,
 ) -> tuple[dict[str, Any], SessionCost | None]:
-    """The notification's parameters. Calls without a price are counted beside each cost
-    (`today_unpriced_calls`, `workspace_unpriced_calls`, a session's `unpriced_calls`),
-    each key present only when there are some, as in the reports' JSON."""
+    """The notification's parameters, "today" in `zone()` (default: a `DayZone`). Calls
+    without a price are counted beside each cost (`today_unpriced_calls`,
+    `workspace_unpriced_calls`, a session's `unpriced_calls`), each key present only when
+    there are some, as in the reports' JSON."""
     unpriced = {} if unpriced is None else unpriced
-    now = datetime.now().astimezone()
     now_ms = int(time.time() * 1000)
     sessions = (
         workspace_sessions(conn, folders, max(sessions_shown, 1), unpriced) if folders else []
     )
     latest = sessions[0] if sessions else None
     shown = sessions[:sessions_shown]
-    local_zone = now.tzinfo
-    assert local_zone is not None  # astimezone() always sets one
-    today_usd, today_unpriced = today_cost(conn, now, local_zone)
+    today_usd, today_unpriced = today_cost(conn, now_ms, (zone or DayZone())())
     workspace_usd, workspace_unpriced = (
         workspace_cost(conn, folders, unpriced) if folders else (0.0, 0)
     )
@@ -75,6 +123,9 @@ class StatusSender:
         # Unpriced calls per session, shared with `burnmeter.sessions` (both run on the
         # hub's database thread).
         self.unpriced: UnpricedCache = {}
+        # The zone of "today", kept between statuses so the config is parsed only when
+        # it changes (on the database thread, as `unpriced`).
+        self.day_zone = DayZone()
         self._last_sent_at = 0.0
         self._timer: asyncio.TimerHandle | None = None
         self._running = False
@@ -113,6 +164,7 @@ class StatusSender:
                 settings.status_sessions,
                 settings.running_minutes * 60_000,
                 self.unpriced,
+                self.day_zone,
             )
             if params != self.last_params and server.initialized:
                 self._last_sent_at = asyncio.get_running_loop().time()
