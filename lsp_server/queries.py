@@ -7,10 +7,10 @@ import os
 import re
 import sqlite3
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from shared.ledger import BUCKET_MS
-from shared.reports import RUNNING_WINDOW_MS
+from shared.reports import RUNNING_WINDOW_MS, iso_utc
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,10 @@ class FileCost:
 
 @dataclass(frozen=True)
 class SessionCost:
+    """A workspace session. `first_ts_ms` and `last_ts_ms` are its first and last model
+    call, as `report sessions` has them (`first_activity`, `last_activity`); the
+    `sessions` table's times only for a session without calls in the ledger."""
+
     session_id: str
     agent: str
     project_path: str
@@ -47,20 +51,13 @@ class SessionCost:
             "model": self.model,
             "cost_usd": round(self.cost_usd, 6),
             "total_tokens": self.total_tokens,
+            # The reports' format: `2026-11-23T11:40:12.345Z`.
             "started_at": iso_utc(self.first_ts_ms),
             "last_activity": iso_utc(self.last_ts_ms),
             "running": self.running(now_ms, window_ms),
             # As in the reports' JSON: only when some calls had no price.
             **({"unpriced_calls": self.unpriced_calls} if self.unpriced_calls else {}),
         }
-
-
-def iso_utc(ts_ms: int) -> str:
-    return (
-        datetime.fromtimestamp(ts_ms / 1000, UTC)
-        .isoformat(timespec="seconds")
-        .replace("+00:00", "Z")
-    )
 
 
 def normalise(path: str) -> str:
@@ -217,20 +214,36 @@ def workspace_sessions(
     limit: int | None = None,
     unpriced: UnpricedCache | None = None,
 ) -> list[SessionCost]:
-    """Sessions whose cwd lies inside a workspace folder, most recent first; with an
-    `unpriced` cache, each with its count of calls that had no price."""
+    """Sessions whose cwd lies inside a workspace folder, most recent model call first;
+    with an `unpriced` cache, each with its count of calls that had no price.
+
+    A session's first and last activity are its first and last model call, as in `report
+    sessions`: one seek each in the calls' (session, time) index, for the rows returned
+    only. The `sessions` table's times differ: a call is timed by its first line, but a
+    streamed reply logged again seconds later moves the session's last time to that line.
+    Sessions are sorted by the trigger-kept `session_totals.last_ts_ms` (the last call)."""
     where, params = _inside_clause(folders)
-    sql = f"""
-        SELECT s.session_id, s.agent, s.project_path, coalesce(t.last_model, ''),
-            coalesce(t.cost_usd, 0), coalesce(t.total_tokens, 0), coalesce(t.calls, 0),
-            s.first_ts_ms, s.last_ts_ms
+    chosen = f"""
+        SELECT s.session_id, s.agent, s.project_path, coalesce(t.last_model, '') AS model,
+            coalesce(t.cost_usd, 0) AS cost, coalesce(t.total_tokens, 0) AS tokens,
+            coalesce(t.calls, 0) AS calls, s.first_ts_ms, s.last_ts_ms,
+            coalesce(t.last_ts_ms, s.last_ts_ms) AS recent
         FROM sessions s LEFT JOIN session_totals t ON t.session_id = s.session_id
         WHERE {where}
-        ORDER BY s.last_ts_ms DESC
+        ORDER BY recent DESC
     """
     if limit is not None:
-        sql += " LIMIT ?"
+        chosen += " LIMIT ?"
         params = [*params, str(limit)]
+    sql = f"""
+        SELECT w.session_id, w.agent, w.project_path, w.model, w.cost, w.tokens, w.calls,
+            coalesce((SELECT min(u.ts_ms) FROM usage_events u
+                      WHERE u.session_id = w.session_id), w.first_ts_ms),
+            coalesce((SELECT max(u.ts_ms) FROM usage_events u
+                      WHERE u.session_id = w.session_id), w.last_ts_ms)
+        FROM ({chosen}) w
+        ORDER BY w.recent DESC
+    """
     sessions = [
         SessionCost(
             str(r[0]),

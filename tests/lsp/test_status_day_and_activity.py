@@ -1,6 +1,7 @@
 """`burnmeter/status` figures that other front ends show too must agree with them: "today"
 is the day in the config's `timezone` (else the machine's) with the zone's real rules, as
-the status line, the tray and the budgets count it."""
+the status line, the tray and the budgets count it, and a session's first and last
+activity are its first and last model call, as `report sessions` has them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -18,10 +20,11 @@ from lsp_server.status import status_params
 from shared.commands.statusline_cmd import today_cost as statusline_today
 from shared.ingest import ingest
 from shared.ledger import open_ledger
+from shared.reports import Filters, sessions_report
 from shared.sources.events import CLAUDE
 from shared.sources.roots import LogRoot
-from tests.logfixtures import append, claude_call, session_file
-from tests.lsp.conftest import Workspace, start_client, wait_until
+from tests.logfixtures import append, claude_call, iso, session_file
+from tests.lsp.conftest import NOW_MS, Workspace, start_client, wait_until
 
 LA = "America/Los_Angeles"
 # 2026-03-08, the day Los Angeles moves from PST (-8) to PDT (-7) at 02:00: that day's
@@ -168,3 +171,45 @@ async def test_today_is_the_configured_zones_day_and_follows_config_changes(
     finally:
         await client.shutdown_session()
         await client.stop()
+
+
+def test_session_activity_is_its_first_and_last_model_call(isolated_home: Path) -> None:
+    """The server's `started_at` and `last_activity` came from the `sessions` table, in
+    whole seconds. That table keeps the latest line of a call (a streamed reply is logged
+    again, seconds later, with its final counts), where the call and `report sessions`
+    keep the first: the server's `last_activity` was seconds later than the report's, and
+    the session still "ran" after its last call had left the window."""
+    folder = "/work/acts"
+    log = session_file(isolated_home / ".claude" / "projects", folder, "sess-acts")
+    second = NOW_MS // 1000 * 1000
+    first_ms = second - 20 * 60_000 + 123
+    last_ms = second - 10 * 60_000 - 2_000 + 456  # just outside a 10-minute window
+    for key, ts_ms, output in (
+        ("a1", first_ms, 500),
+        ("a2", last_ms, 10),
+        # The same reply logged again 4 s later (inside the window), with its final counts.
+        ("a2", last_ms + 4_000, 900),
+    ):
+        append(
+            log,
+            claude_call(
+                message_id=key, session_id="sess-acts", cwd=folder, ts_ms=ts_ms,
+                output_tokens=output,
+            ),
+        )  # fmt: skip
+    ingest_logs(isolated_home)
+    ledger = open_ledger(ledger_file())
+    try:
+        (reported,) = sessions_report(ledger, Filters(tz=ZoneInfo("UTC")))["sessions"]
+        params, latest = status_params(ledger.conn, [folder], 10, 10 * 60_000)
+    finally:
+        ledger.close()
+    (shown,) = params["sessions"]
+    assert reported["first_activity"] == iso(first_ms)[:-4] + "Z"  # `…:00.123Z`
+    assert reported["last_activity"] == iso(last_ms)[:-4] + "Z"
+    assert (shown["started_at"], shown["last_activity"]) == (
+        reported["first_activity"],
+        reported["last_activity"],
+    )
+    assert shown["running"] is False
+    assert latest is not None and latest.last_ts_ms == last_ms
