@@ -42,6 +42,8 @@ class PriceOverride(BaseModel):
     fast_multiplier: float | None = Field(default=None, ge=0)
     # USD per 1,000 server-side web searches (Claude's web search tool).
     web_searches_kcount: float | None = Field(default=None, ge=0)
+    # What US-only inference (`inference_geo: "us"`) multiplies the tokens' price by.
+    us_inference_multiplier: float | None = Field(default=None, ge=0)
 
 
 class Roots(BaseModel):

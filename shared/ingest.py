@@ -437,10 +437,17 @@ def rows_of(parsed: ParsedChunk) -> ChunkRows:
 _BETTER = """(excluded.total_tokens > usage_events.total_tokens
         OR (excluded.total_tokens = usage_events.total_tokens
             AND excluded.speed = 'fast' AND usage_events.speed != 'fast'))"""
-_TAKEN = (*TOKEN_COLUMNS, "speed", "cost_usd", "priced", "web_search_requests")
+_TAKEN = (
+    *TOKEN_COLUMNS,
+    "speed",
+    "cost_usd",
+    "priced",
+    "web_search_requests",
+    "inference_geo",
+)
 # A call is timed by its earliest reading (a streamed reply's first line; a sidechain copy
 # never moves it later), so the result is the same whatever order files are read in.
-UPSERT_EVENT = f"""INSERT INTO usage_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+UPSERT_EVENT = f"""INSERT INTO usage_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
     ON CONFLICT (event_key) DO UPDATE SET
         {
     ", ".join(
@@ -637,6 +644,7 @@ class LedgerWriter:
                     free,
                     is_sidechain,
                     web_searches,
+                    geo,
                 ) = row
                 if free:
                     cost: float | None = 0.0
@@ -656,6 +664,8 @@ class LedgerWriter:
                             cache_read,
                             ts_ms,
                             web_searches,
+                            # US-only inference: a premium on the tokens of newer models.
+                            self.prices.us_factor(model) if geo == "us" else 1.0,
                         )
                     )
                 rows.append(
@@ -679,6 +689,7 @@ class LedgerWriter:
                         free,
                         is_sidechain,
                         web_searches,
+                        geo,
                     )
                 )
         return rows

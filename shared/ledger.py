@@ -395,6 +395,12 @@ WEB_SEARCHES_V8 = """
 ALTER TABLE usage_events ADD COLUMN web_search_requests INTEGER NOT NULL DEFAULT 0;
 """
 
+# Where a Claude call ran (`usage.inference_geo`): US-only inference ("us") costs 1.1x on
+# Claude 4.6 and later. Calls stored before read as "" (not US-only).
+INFERENCE_GEO_V9 = """
+ALTER TABLE usage_events ADD COLUMN inference_geo TEXT NOT NULL DEFAULT '';
+"""
+
 MIGRATIONS: list[str] = [
     SCHEMA_V1,
     STATUSLINE_V2,
@@ -404,6 +410,7 @@ MIGRATIONS: list[str] = [
     BUCKET_DAY_V6,
     UNREAD_INDEXES_V7,
     WEB_SEARCHES_V8,
+    INFERENCE_GEO_V9,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

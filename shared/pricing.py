@@ -19,6 +19,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -34,8 +35,9 @@ UNITS = ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok", "ca
 PRICE_CACHE_NAME = "price-cache.json"
 # Bump when the way prices are resolved below changes: a cache written by other rules is
 # then resolved again even where burnmeter's version number did not move.
-# 2: a partial override keeps genai's other rates; 3: dated prices; 4: web-search fees
-PRICE_RULES = 4
+# 2: a partial override keeps genai's other rates; 3: dated prices; 4: web-search fees;
+# 5: US-only inference
+PRICE_RULES = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,7 @@ class UnitPrices:
         return rate
 
 
-def cost_of(prices: UnitPrices, event: UsageEvent) -> float:
+def cost_of(prices: UnitPrices, event: UsageEvent, token_factor: float = 1.0) -> float:
     return cost_of_counts(
         prices,
         event.input_tokens,
@@ -92,6 +94,7 @@ def cost_of(prices: UnitPrices, event: UsageEvent) -> float:
         event.cache_read_tokens,
         event.ts_ms,
         event.web_search_requests,
+        token_factor,
     )
 
 
@@ -104,11 +107,15 @@ def cost_of_counts(
     cache_read_tokens: int,
     ts_ms: int | None = None,
     web_search_requests: int = 0,
+    token_factor: float = 1.0,
 ) -> float:
     """`cost_of` on plain counts (the ingest writer holds rows, not events); `ts_ms`, when
-    the call's time is known, picks the price of its day."""
+    the call's time is known, picks the price of its day; `token_factor` scales the
+    tokens' part (US-only inference), not the per-search fees."""
     total_input = input_tokens + cache_read_tokens + cache_write_5m_tokens + cache_write_1h_tokens
     rate = prices.rate_for(total_input, ts_ms)
+    if token_factor != 1.0:
+        rate = _scaled(rate, token_factor)
     tokens = (
         input_tokens * rate.input
         + output_tokens * rate.output
@@ -119,6 +126,21 @@ def cost_of_counts(
     # Added only when there are searches, so a call without any costs exactly what it
     # did before (`x + 0.0` would be the same float, but this is the hot path).
     return tokens + web_search_requests * prices.web_search if web_search_requests else tokens
+
+
+# Anthropic's price for US-only inference on Claude 4.6 and later, every token category.
+US_INFERENCE_FACTOR = 1.1
+_CLAUDE_VERSION = re.compile(r"claude-[a-z]+-(\d+)(?:-(\d{1,2}))?(?:-|$)")
+
+
+def _claude_from_4_6(model: str) -> bool:
+    """claude-opus-4-6, claude-sonnet-4-6-20260217, claude-opus-5: yes; claude-haiku-4-5,
+    claude-3-7-sonnet: no."""
+    found = _CLAUDE_VERSION.match(model.lower())
+    if found is None:
+        return False
+    major, minor = int(found.group(1)), int(found.group(2) or 0)
+    return (major, minor) >= (4, 6)
 
 
 def _provider_for(model: str) -> str | None:
@@ -345,7 +367,20 @@ class PriceBook:
         if event.free:
             return 0.0
         prices = self.prices_for(event.model, event.speed)
-        return None if prices is None else cost_of(prices, event)
+        if prices is None:
+            return None
+        factor = self.us_factor(event.model) if event.inference_geo == "us" else 1.0
+        return cost_of(prices, event, factor)
+
+    def us_factor(self, model: str) -> float:
+        """What US-only inference (`inference_geo: "us"`) multiplies a call's tokens by:
+        an override's `us_inference_multiplier`, else Anthropic's 1.1 on Claude 4.6 and
+        later (its data-residency pricing), else 1."""
+        override = self._override_for(model)
+        given = None if override is None else override.get("us_inference_multiplier")
+        if isinstance(given, int | float) and not isinstance(given, bool):
+            return float(given)
+        return US_INFERENCE_FACTOR if _claude_from_4_6(model) else 1.0
 
     def _override_for(self, model: str) -> dict[str, Any] | None:
         if model in self._overrides:

@@ -12,7 +12,7 @@ from shared.sources.events import UsageEvent
 COLUMNS = (
     "event_key, agent, session_id, ts_ms, model, speed, input_tokens, output_tokens, "
     "cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, reasoning_tokens, free, "
-    "web_search_requests"
+    "web_search_requests, inference_geo"
 )
 
 
@@ -37,6 +37,7 @@ def reprice(ledger: Ledger, prices: PriceBook) -> tuple[int, int]:
             reasoning_tokens=row[11],
             free=bool(row[12]),
             web_search_requests=row[13],
+            inference_geo=row[14],
         )
         cost = prices.cost(event)
         unpriced += cost is None

@@ -34,6 +34,7 @@ class Call:
     free: bool
     is_sidechain: bool
     web_search_requests: int = 0
+    inference_geo: str = ""
     tools: list[str] = field(default_factory=list)
     # Set from `tools` once they are known (see `load_activity`): asked for many times.
     kind: WorkKind = "chat"
@@ -70,6 +71,7 @@ class Call:
             reasoning_tokens=self.reasoning_tokens,
             speed=self.speed,
             web_search_requests=self.web_search_requests,
+            inference_geo=self.inference_geo,
         )
 
 
@@ -161,7 +163,7 @@ def load_activity(
         f"""SELECT session_id, agent, event_key, ts_ms, model, speed, input_tokens,
                    output_tokens, cache_write_5m_tokens, cache_write_1h_tokens,
                    cache_read_tokens, reasoning_tokens, cost_usd, free, is_sidechain,
-                   web_search_requests
+                   web_search_requests, inference_geo
             FROM usage_events WHERE {where} ORDER BY session_id, ts_ms, event_key""",
         params,
     ):
@@ -186,6 +188,7 @@ def load_activity(
             row[13] == 1,
             row[14] == 1,
             row[15],
+            row[16],
         )
         session.calls.append(call)
         calls_by_key[key] = call

@@ -161,7 +161,8 @@ def tier_hint(
         )
         if unit_prices is None:
             return None  # the reference model has no price: no honest counterfactual
-        counterfactual += cost_of(unit_prices, call.as_usage_event(suggested_model))
+        factor = prices.us_factor(suggested_model) if call.inference_geo == "us" else 1.0
+        counterfactual += cost_of(unit_prices, call.as_usage_event(suggested_model), factor)
     saving = light_cost - counterfactual
     if saving < limits.hint_min_saving_usd:
         return None

@@ -246,6 +246,7 @@ def _read_assistant(
         web_searches_of(server_tools.get("web_search_requests"))
         if isinstance(server_tools, dict)
         else 0,
+        intern(geo) if isinstance(geo := usage_get("inference_geo"), str) else "",
     )
     content = message.get("content")
     if isinstance(content, list):

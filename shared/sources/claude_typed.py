@@ -46,6 +46,7 @@ class _Usage(msgspec.Struct):
     cache_creation: _CacheSplit | None = None
     speed: str | None = None
     server_tool_use: _ServerTools | None = None
+    inference_geo: str | None = None
 
 
 class _Block(msgspec.Struct):
@@ -152,6 +153,7 @@ def read_usage_line(line: bytes, fallback_session_id: str, chunk: ParsedChunk) -
         cwd,
         intern(branch) if branch is not None else "",
         0 if server_tools is None else web_searches_of(server_tools.web_search_requests),
+        "" if usage.inference_geo is None else intern(usage.inference_geo),
     )
     for block, tool_input in tool_inputs:
         add_tool_use(str(block.id), str(block.name), tool_input, key, session_id, ts_ms, cwd, chunk)

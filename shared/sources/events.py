@@ -74,6 +74,9 @@ class UsageEvent:
     git_branch: str = ""
     # Server-side web searches the call ran (Claude's web search tool, billed per search).
     web_search_requests: int = 0
+    # Where the call ran, as Claude logs it (`usage.inference_geo`): "us" is US-only
+    # inference, billed at a premium on newer models; "", "global", "not_available" not.
+    inference_geo: str = ""
 
     @property
     def total_tokens(self) -> int:
@@ -120,7 +123,8 @@ RateLimitRow = tuple[
 SIDECHAIN_RANK = 1 << 52
 # Row positions in `CallRows.events` values: key, agent, session_id, ts_ms, model, speed,
 # input, output, cache_write_5m, cache_write_1h, cache_read, reasoning, total, free,
-# is_sidechain, web_search_requests (last, as the ledger's column, which came later).
+# is_sidechain, web_search_requests, inference_geo (the last two as the ledger's columns,
+# which came later).
 ROW_TS, ROW_SPEED, ROW_TOTAL, ROW_WEB = 3, 5, 12, 15
 # Session entry: agent, cwd, branch, first, last, path_rank, branch_rank.
 S_CWD, S_BRANCH, S_FIRST, S_LAST, S_PATH_RANK, S_BRANCH_RANK = 1, 2, 3, 4, 5, 6
@@ -157,6 +161,7 @@ class CallRows:
         cwd: str,
         git_branch: str,
         web_searches: int = 0,
+        inference_geo: str = "",
     ) -> None:
         """One reading of a call; `counts` are input, output, cache_write_5m,
         cache_write_1h, cache_read, reasoning (the first five make the total). The
@@ -178,6 +183,7 @@ class CallRows:
                 int(free),
                 int(is_sidechain),
                 web_searches,
+                inference_geo,
             )
         else:
             known_total = known[ROW_TOTAL]
@@ -191,6 +197,7 @@ class CallRows:
                     total,
                     *known[ROW_TOTAL + 1 : ROW_WEB],
                     web_searches,
+                    inference_geo,
                 )
             if ts_ms < known[ROW_TS]:
                 known = (*known[:ROW_TS], ts_ms, *known[ROW_TS + 1 :])

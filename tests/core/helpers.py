@@ -39,8 +39,8 @@ def events(ledger: Ledger) -> dict[str, dict[str, Any]]:
 SNAPSHOT_QUERIES = {
     "events": "SELECT event_key, agent, session_id, ts_ms, model, speed, input_tokens, "
     "output_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, "
-    "reasoning_tokens, total_tokens, round(cost_usd, 9), priced, free, web_search_requests "
-    "FROM usage_events",
+    "reasoning_tokens, total_tokens, round(cost_usd, 9), priced, free, web_search_requests, "
+    "inference_geo FROM usage_events",
     "buckets": "SELECT bucket, agent, model, input_tokens, output_tokens, cache_write_5m_tokens, "
     "cache_write_1h_tokens, cache_read_tokens, reasoning_tokens, total_tokens, "
     "round(cost_usd, 9), unpriced_calls, calls FROM usage_buckets WHERE calls != 0",

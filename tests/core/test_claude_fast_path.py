@@ -154,6 +154,7 @@ ODD_LINES = [
         for value in (3, -2, True, "3", 2.0, 99_999, 100_000, 2**63 + 5, 2**70, None)
     ),
     _odd({**ONE_TWO, "server_tool_use": [1]}),
+    *(_odd({**ONE_TWO, "inference_geo": value}) for value in ("us", "global", "", None, 5)),
     _odd({**ONE_TWO, "server_tool_use": None}),
     # No message id: the key comes from the line's uuid or a hash of its usage.
     _odd(ONE_TWO, message_id=None),

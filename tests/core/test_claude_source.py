@@ -327,3 +327,27 @@ def test_web_searches_are_stored_and_priced_from_the_final_streamed_line(
     reprice(ledger, PriceBook())
     (row,) = events(ledger).values()
     assert row["cost_usd"] == pytest.approx(float(expected), rel=1e-9)
+
+
+def test_us_only_inference_is_stored_and_priced_at_its_premium(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    session = ClaudeSession("s-geo", cwd=CWD)
+    usage = claude_usage(1_000, 2_000, cache_read=30_000)
+    usage["inference_geo"] = "us"
+    session.reply(1, [text_block("a")], usage, model="claude-opus-4-6")
+    plain = claude_usage(1_000, 2_000, cache_read=30_000)
+    plain["inference_geo"] = "global"
+    session.reply(2, [text_block("b")], plain, model="claude-opus-4-6")
+    session.write(_project(isolated_home) / "s-geo.jsonl")
+    ledger = _ingest(isolated_home, tmp_path)
+    rows = sorted(events(ledger).values(), key=lambda row: row["ts_ms"])
+    assert [row["inference_geo"] for row in rows] == ["us", "global"]
+    assert rows[0]["cost_usd"] == pytest.approx(1.1 * rows[1]["cost_usd"])
+    from shared.commands.reprice_cmd import reprice
+    from shared.pricing import PriceBook
+
+    ledger.conn.execute("UPDATE usage_events SET cost_usd = 0")
+    reprice(ledger, PriceBook())
+    again = sorted(events(ledger).values(), key=lambda row: row["ts_ms"])
+    assert [row["cost_usd"] for row in again] == [pytest.approx(row["cost_usd"]) for row in rows]

@@ -246,3 +246,40 @@ def test_own_rates_for_a_model_keep_the_bundled_fast_multiplier() -> None:
     assert book.cost(fast) == pytest.approx(60.0)
     own = PriceBook({"claude-opus-4-6": {"input_mtok": 10.0, "fast_multiplier": 2}})
     assert own.cost(fast) == pytest.approx(20.0)
+
+
+@pytest.mark.parametrize(
+    ("model", "factor"),
+    [
+        ("claude-opus-4-6", 1.1),
+        ("claude-sonnet-4-6", 1.1),
+        ("claude-opus-4-7", 1.1),
+        ("claude-opus-5", 1.1),
+        ("claude-haiku-4-5", 1.0),
+        ("claude-sonnet-4-5-20250929", 1.0),
+        ("claude-3-7-sonnet-20250219", 1.0),
+        ("gpt-5.3-codex", 1.0),
+    ],
+)
+def test_us_only_inference_costs_a_tenth_more_on_claude_4_6_and_later(
+    model: str, factor: float
+) -> None:
+    """Anthropic bills `inference_geo: "us"` at 1.1x on every token category of Claude 4.6
+    and later (its data-residency pricing); it was priced as a global call."""
+    book = PriceBook()
+    global_call = _claude(model, fresh=10_000, read=50_000, write_5m=2_000, out=1_000)
+    us_call = _claude(model, fresh=10_000, read=50_000, write_5m=2_000, out=1_000)
+    us_call.inference_geo = "us"
+    assert book.cost(us_call) == pytest.approx(factor * book.cost(global_call))  # type: ignore[operator]
+    # The per-search fee is no token: not scaled.
+    us_call.web_search_requests = 10
+    fee = book.prices_for(model).web_search  # type: ignore[union-attr]
+    assert book.cost(us_call) == pytest.approx(factor * book.cost(global_call) + 10 * fee)  # type: ignore[operator]
+
+
+def test_us_inference_multiplier_override() -> None:
+    book = PriceBook({"claude-opus-4-7": {"us_inference_multiplier": 1.25}})
+    us_call = _claude("claude-opus-4-7", fresh=1_000_000)
+    us_call.inference_geo = "us"
+    plain = _claude("claude-opus-4-7", fresh=1_000_000)
+    assert book.cost(us_call) == pytest.approx(1.25 * book.cost(plain))  # type: ignore[operator]
