@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 def local_zone() -> ZoneInfo:
-    """The machine's IANA zone (`TZ`, else the `/etc/localtime` link), else UTC: reports
-    need a named zone, not a fixed offset."""
+    """The machine's IANA zone (`TZ`, else the `/etc/localtime` link, else tzlocal's answer
+    on Windows), else UTC: reports need a named zone, not a fixed offset."""
     name = os.environ.get("TZ", "").lstrip(":")
     if name:
         try:
@@ -21,7 +21,15 @@ def local_zone() -> ZoneInfo:
             return ZoneInfo(link.split("zoneinfo/", 1)[1])
     except (OSError, ZoneInfoNotFoundError, ValueError):
         pass
-    return ZoneInfo("UTC")
+    # Windows has neither: tzlocal maps its zone ("W. Europe Standard Time") to an IANA
+    # name (a dependency there only; elsewhere used if installed).
+    try:
+        import importlib
+
+        name = importlib.import_module("tzlocal").get_localzone_name()
+        return ZoneInfo(name if isinstance(name, str) and name else "UTC")
+    except Exception:  # not installed, or a zone it cannot name: UTC, as before
+        return ZoneInfo("UTC")
 
 
 def zone_named(name: str) -> ZoneInfo | None:
