@@ -218,7 +218,9 @@ def report(result: dict[str, Any], command: str) -> str:
             "",
             "Targets: status p95 ≤ 250 ms; code lens p95 ≤ 20 ms on ≥ 1M calls. The lens reads "
             "one row of `file_stats` and counts `file_sessions` (schema v5, kept by triggers), "
-            "so it does not depend on how many calls touched the file.",
+            "and counts the file's calls of a model without a price from the partial index of "
+            "unpriced calls (schema v10; a look-up in `call_files` per such call), so it does "
+            "not depend on how many calls touched the file.",
             "",
         ]
     )

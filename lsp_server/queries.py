@@ -101,10 +101,12 @@ def file_cost(conn: sqlite3.Connection, path: str) -> FileCost | None:
     sessions = conn.execute(
         f"SELECT count(DISTINCT session_id) FROM file_sessions WHERE path IN ({marks})", forms
     ).fetchone()[0]
+    # Driven by the partial index of unpriced calls (usually empty): a look-up in
+    # call_files per such call, not one in usage_events per call that touched the file.
     unpriced = conn.execute(
-        f"""SELECT count(DISTINCT cf.event_key) FROM call_files cf
-        JOIN usage_events ue ON ue.event_key = cf.event_key
-        WHERE cf.path IN ({marks}) AND {UNPRICED}""",
+        f"""SELECT count(*) FROM usage_events ue INDEXED BY usage_events_unpriced
+        WHERE {UNPRICED} AND EXISTS (SELECT 1 FROM call_files cf
+            WHERE cf.event_key = ue.event_key AND cf.path IN ({marks}))""",
         forms,
     ).fetchone()[0]
     latest = max(rows, key=lambda row: int(row[3]))

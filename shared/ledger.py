@@ -401,6 +401,13 @@ INFERENCE_GEO_V9 = """
 ALTER TABLE usage_events ADD COLUMN inference_geo TEXT NOT NULL DEFAULT '';
 """
 
+# The few calls of a model with no price, by key: the language server's code lens counts a
+# file's unpriced calls from here (a look-up per such call) instead of looking up every
+# call that touched the file (~9 ms for a file 5,000 calls touched, growing with them).
+UNPRICED_CALLS_V10 = """
+CREATE INDEX usage_events_unpriced ON usage_events (event_key) WHERE priced = 0;
+"""
+
 MIGRATIONS: list[str] = [
     SCHEMA_V1,
     STATUSLINE_V2,
@@ -411,6 +418,7 @@ MIGRATIONS: list[str] = [
     UNREAD_INDEXES_V7,
     WEB_SEARCHES_V8,
     INFERENCE_GEO_V9,
+    UNPRICED_CALLS_V10,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
