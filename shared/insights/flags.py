@@ -103,42 +103,47 @@ def _failing_runs(tools: list[ToolUse], same_call: bool) -> Iterator[list[ToolUs
 
 
 def loop_flags(activity: SessionActivity, limits: Insights) -> list[Flag]:
+    """One flag per stretch of failing tool calls in a row that is a loop: the same call
+    failing `loop_same_call_repeats` times, or `loop_consecutive_errors` failures of any
+    calls. A stretch that is both was flagged twice (its cost counted twice in the summary,
+    two tray alerts); now it is one flag over the whole stretch, which starts where the
+    failures started, so its key stays the same as the stretch grows."""
     flags: list[Flag] = []
-    covered: list[tuple[int, int]] = []
-    for run in _failing_runs(activity.tools, same_call=True):
-        if len(run) >= limits.loop_same_call_repeats:
-            start, end = run[0].ts_ms, run[-1].ts_ms
-            covered.append((start, end))
-            flags.append(
-                _flag(
-                    activity,
-                    "loop",
-                    f"{run[0].name} failed {len(run)} times in a row with the same input "
-                    f"(hash {run[0].input_hash[:8]}) over {_minutes(start, end)}",
-                    start,
-                    end,
-                    _run_cost(activity, run),
-                )
-            )
     for run in _failing_runs(activity.tools, same_call=False):
-        start, end = run[0].ts_ms, run[-1].ts_ms
-        if len(run) < limits.loop_consecutive_errors:
-            continue
-        if any(s <= start and end <= e for s, e in covered):
-            continue  # already reported as one repeated call
-        names = sorted({tool.name for tool in run})
-        flags.append(
-            _flag(
-                activity,
-                "loop",
-                f"{len(run)} tool calls failed in a row ({', '.join(names)}) over "
-                f"{_minutes(start, end)}",
-                start,
-                end,
-                _run_cost(activity, run),
-            )
+        repeated = max(
+            (
+                same
+                for same in _failing_runs(run, same_call=True)
+                if len(same) >= limits.loop_same_call_repeats
+            ),
+            key=len,
+            default=None,
         )
+        start, end = run[0].ts_ms, run[-1].ts_ms
+        if len(run) >= limits.loop_consecutive_errors:
+            names = sorted({tool.name for tool in run})
+            evidence = (
+                f"{len(run)} tool calls failed in a row ({', '.join(names)}) over "
+                f"{_minutes(start, end)}"
+            )
+            if repeated is not None and len(repeated) < len(run):
+                evidence += f", {_repeats(repeated)}"
+        elif repeated is not None:
+            evidence = (
+                f"{repeated[0].name} failed {len(repeated)} times in a row with the same input "
+                f"(hash {repeated[0].input_hash[:8]}) over "
+                f"{_minutes(repeated[0].ts_ms, repeated[-1].ts_ms)}"
+            )
+            if len(repeated) < len(run):
+                evidence += f", among {len(run)} failing tool calls in a row"
+        else:
+            continue
+        flags.append(_flag(activity, "loop", evidence, start, end, _run_cost(activity, run)))
     return flags
+
+
+def _repeats(run: list[ToolUse]) -> str:
+    return f"{run[0].name} {len(run)} times with the same input (hash {run[0].input_hash[:8]})"
 
 
 def _main_thread(calls: Iterable[Call]) -> list[Call]:

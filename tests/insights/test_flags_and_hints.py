@@ -73,6 +73,28 @@ def test_loop_consecutive_errors(tmp_path: Path, errors: int, flagged: bool) -> 
         assert f"{errors} tool calls failed in a row" in insight.flags[0].evidence
 
 
+@pytest.mark.parametrize("repeats", [5, 6, 8])
+def test_a_stretch_that_is_both_kinds_of_loop_is_one_flag(tmp_path: Path, repeats: int) -> None:
+    """Two other failures, then the same call failing `repeats` times: at 8 failures in a
+    row it was flagged twice (the summary counted the stretch's cost twice, the tray
+    alerted twice); it is one flag, over the whole stretch, from its first failure."""
+    _failing_bash(tmp_path, "sess-both", ["cargo build", "make"] + ["npm test"] * repeats)
+    insight = _insights(tmp_path)["sess-both"]
+    (flag,) = insight.flags
+    assert flag.kind == "loop"
+    assert "npm test" not in flag.evidence  # a hash, never the command
+    if repeats + 2 >= 8:
+        assert f"{repeats + 2} tool calls failed in a row (Bash)" in flag.evidence
+        assert f"Bash {repeats} times with the same input" in flag.evidence
+    else:
+        assert f"Bash failed {repeats} times in a row with the same input" in flag.evidence
+        assert f"among {repeats + 2} failing tool calls in a row" in flag.evidence
+    per_call = insight.cost_usd / (repeats + 3)
+    assert flag.cost_usd == pytest.approx(per_call * (repeats + 2))  # the whole stretch
+    # Its key is the stretch's first failure, whatever it grows into: one tray alert.
+    assert flag.started_at == iso(T0)
+
+
 def test_codex_failing_shell_loop(tmp_path: Path) -> None:
     rollout = CodexRollout(tmp_path / ".codex", "019c0000-bbbb-7000-8000-000000000002", CWD, T0)
     for k in range(6):
