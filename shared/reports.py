@@ -342,20 +342,26 @@ def models_report(ledger: Ledger, filters: Filters) -> dict[str, Any]:
 
 
 def _event_range(filters: Filters) -> tuple[str, list[Any]]:
-    where: list[str] = []
-    params: list[Any] = []
-    if filters.since:
-        start = datetime.combine(filters.since, datetime.min.time(), filters.tz)
-        where.append("e.ts_ms >= ?")
-        params.append(int(start.timestamp() * 1000))
-    if filters.until:
-        end = datetime.combine(filters.until + timedelta(days=1), datetime.min.time(), filters.tz)
-        where.append("e.ts_ms < ?")
-        params.append(int(end.timestamp() * 1000))
+    where, params = _time_range(filters, "e.ts_ms")
     if filters.agent:
         where.append("e.agent = ?")
         params.append(filters.agent)
     return (" AND ".join(where) or "1"), params
+
+
+def _time_range(filters: Filters, column: str) -> tuple[list[str], list[Any]]:
+    """`--since` / `--until` (whole local days) as conditions on `column` (epoch ms)."""
+    where: list[str] = []
+    params: list[Any] = []
+    if filters.since:
+        start = datetime.combine(filters.since, datetime.min.time(), filters.tz)
+        where.append(f"{column} >= ?")
+        params.append(int(start.timestamp() * 1000))
+    if filters.until:
+        end = datetime.combine(filters.until + timedelta(days=1), datetime.min.time(), filters.tz)
+        where.append(f"{column} < ?")
+        params.append(int(end.timestamp() * 1000))
+    return where, params
 
 
 EVENT_SUMS = (
@@ -393,24 +399,38 @@ def sessions_report(ledger: Ledger, filters: Filters) -> dict[str, Any]:
         totals.add_row(sums)
     if not sessions:
         return {"sessions": [], "totals": totals.as_json()}
+    import json
+
+    # The report's sessions only, and their tool calls in the report's time range (they
+    # were read for every session of the whole history, and counted in full beside a
+    # cost clipped to `--since`/`--until`): by the (session, time) index.
+    chosen = json.dumps(list(sessions))
+    in_range, range_params = _time_range(filters, "t.ts_ms")
+    tool_where = " AND ".join(["t.session_id IN (SELECT value FROM json_each(?))", *in_range])
+    tool_params = [chosen, *range_params]
     meta = {
         row[0]: row[1:]
         for row in conn.execute(
-            "SELECT session_id, agent, project_path, repo, git_branch FROM sessions"
+            "SELECT session_id, agent, project_path, repo, git_branch FROM sessions "
+            "WHERE session_id IN (SELECT value FROM json_each(?))",
+            (chosen,),
         )
     }
     tools = {
         row[0]: row[1:]
         for row in conn.execute(
-            """SELECT t.session_id, count(*), count(err.tool_id)
+            f"""SELECT t.session_id, count(*), count(err.tool_id)
                FROM tool_calls t LEFT JOIN tool_errors err ON err.tool_id = t.tool_id
-               GROUP BY t.session_id"""
+               WHERE {tool_where} GROUP BY t.session_id""",
+            tool_params,
         )
     }
     files: dict[str, list[str]] = {}
     for session_id, path in conn.execute(
-        """SELECT DISTINCT t.session_id, f.path FROM tool_files f
-           JOIN tool_calls t ON t.tool_id = f.tool_id ORDER BY t.session_id, f.path"""
+        f"""SELECT DISTINCT t.session_id, f.path FROM tool_calls t
+           JOIN tool_files f ON f.tool_id = t.tool_id
+           WHERE {tool_where} ORDER BY t.session_id, f.path""",
+        tool_params,
     ):
         files.setdefault(session_id, []).append(path)
     rows = []

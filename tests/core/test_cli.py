@@ -759,3 +759,27 @@ def test_blocks_budgets_and_the_status_line_name_unpriced_calls(isolated_home: P
     assert "(+1 unpriced calls, not in the sum)" in text and "(+1 unpriced) so far" in text
     line = run_cli("statusline", "--no-record").stdout
     assert "(+1 unpriced)" in line, line
+
+
+def test_session_tool_counts_and_files_keep_to_the_report_range(isolated_home: Path) -> None:
+    """With --since/--until a session's tokens and cost were the range's but its tool calls
+    and touched files the whole session's (and every session's tool calls were read)."""
+    cwd = "/home/dev/range"
+    session = ClaudeSession("s-range", cwd=cwd)
+    day_one = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    day_two = datetime(2026, 3, 11, 12, tzinfo=UTC)
+    for n, (at, name) in enumerate([(day_one, "a.py"), (day_one, "b.py"), (day_two, "c.py")]):
+        edit = tool_use_block(f"t-range-{n}", "Edit", {"file_path": f"{cwd}/{name}"})
+        session.reply(at, [edit], claude_usage(1_000, 10))
+    session.write(claude_project_dir(isolated_home / ".claude", cwd) / "s.jsonl")
+    whole = _json("report", "sessions", "--json", "--no-insights")["sessions"][0]
+    assert (whole["tool_calls"], len(whole["files_touched"])) == (3, 3)
+    later = _json(
+        "report", "sessions", "--json", "--no-insights", "--since", "2026-03-11", "--tz", "UTC"
+    )["sessions"][0]
+    assert later["tool_calls"] == 1
+    assert later["files_touched"] == [f"{cwd}/c.py"]
+    earlier = _json(
+        "report", "sessions", "--json", "--no-insights", "--until", "2026-03-10", "--tz", "UTC"
+    )["sessions"][0]
+    assert (earlier["tool_calls"], earlier["files_touched"]) == (2, [f"{cwd}/a.py", f"{cwd}/b.py"])
