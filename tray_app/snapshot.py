@@ -171,7 +171,7 @@ def active_block(ledger: Ledger, now_ms: int) -> Block | None:
     recent = ledger.conn.execute(
         "SELECT 1 FROM usage_events WHERE ts_ms >= ? LIMIT 1", (now_ms - BLOCK_MS,)
     ).fetchone()
-    return current_block(ledger, now_ms) if recent else None
+    return current_block(ledger, now_ms, remember=True) if recent else None
 
 
 def current_plan_limits(ledger: Ledger, now_ms: int) -> list[PlanLimit]:

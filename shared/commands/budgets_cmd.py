@@ -66,7 +66,7 @@ def build_budgets(
     from shared.insights.limits import latest_limits
 
     now = datetime.fromtimestamp(now_ms / 1000, UTC)
-    block = current_block(ledger, now_ms)
+    block = current_block(ledger, now_ms, remember=True)
     return {
         "budgets": [state.as_json() for state in budget_states(ledger, settings, now, tz)],
         "leverage": leverage(ledger, settings, month, tz).as_json(),

@@ -261,7 +261,11 @@ def _plan_part(status: dict[str, Any], conn: sqlite3.Connection, now_ms: int) ->
     return " · ".join(parts)
 
 
-def status_line(conn: sqlite3.Connection | None, status: dict[str, Any], now_ms: int) -> str:
+def status_line(
+    conn: sqlite3.Connection | None, status: dict[str, Any], now_ms: int, remember: bool = True
+) -> str:
+    """The line; `remember=False` (`--no-record`, a ledger newer than this code) writes
+    nothing, not even the block start it found."""
     names = (_dig(status, "model", "display_name"), _dig(status, "model", "id"))
     model = next((name for name in names if isinstance(name, str) and name.strip()), "Claude")
     parts = [model]
@@ -274,7 +278,7 @@ def status_line(conn: sqlite3.Connection | None, status: dict[str, Any], now_ms:
         cost, unpriced = today_spend(conn, now_ms, configured_zone_name())
         # Calls of a model with no price are said, never counted as $0 silently.
         parts.append(f"today ${cost:,.2f}" + (f" (+{unpriced} unpriced)" if unpriced else ""))
-        end = active_block_end(conn, "claude-code", now_ms, remember=True)
+        end = active_block_end(conn, "claude-code", now_ms, remember=remember)
         if end is not None:
             parts.append(f"block {_duration((end - now_ms) / 60_000)} left")
         plan = _plan_part(status, conn, now_ms)
@@ -372,6 +376,7 @@ def run_statusline(record: bool = True, stdin: Any = None) -> int:
     raw = b"" if source is None or source.isatty() else source.read()
     status = parse_status(raw)
     conn = None
+    refused: NotRecorded | None = None
     try:
         conn, refused = open_ledger_fast()
         if record and refused is not None:
@@ -389,7 +394,7 @@ def run_statusline(record: bool = True, stdin: Any = None) -> int:
         print(f"burnmeter statusline: {exc}", file=sys.stderr)
         conn = None
     try:
-        _emit(status_line(conn, status, now_ms))
+        _emit(status_line(conn, status, now_ms, remember=record and refused is None))
     except sqlite3.DatabaseError as exc:
         _emit(status_line(None, status, now_ms))
         print(f"burnmeter statusline: {exc}", file=sys.stderr)

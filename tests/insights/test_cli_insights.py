@@ -432,3 +432,31 @@ def test_report_blocks_table_dates_both_ends_of_a_long_gap_in_the_given_zone(
     assert block_span("2026-09-21T14:00:00.000Z", "2026-09-21T19:00:00.000Z", tokyo) == (
         "2026-09-21 23:00 – 2026-09-22 04:00"
     )
+
+
+def test_statusline_no_record_writes_nothing_and_budgets_remember_the_block(
+    tmp_path: Path,
+) -> None:
+    """`--no-record` ("prints without writing") stored the block start it found; `budgets`
+    and the tray searched a week back and further for it on every call (1.6 s on a busy
+    1M-call ledger) instead of using and keeping the remembered one."""
+    claude = tmp_path / ".claude"
+    session = ClaudeSession(claude, STATUS["session_id"], "/home/dev/shop")
+    session.assistant(_earlier_today(30), output_tokens=4_000)
+    session.write()
+    assert _run(["ingest"], env={"CLAUDE_CONFIG_DIR": str(claude)}).returncode == 0
+
+    def anchors() -> list[tuple[str, str]]:
+        conn = sqlite3.connect(_ledger_file())
+        try:
+            return conn.execute(
+                "SELECT key, value FROM meta WHERE key LIKE 'blocks_anchor%'"
+            ).fetchall()
+        finally:
+            conn.close()
+
+    done = _run(["statusline", "--no-record"], stdin=json.dumps(STATUS))
+    assert done.returncode == 0 and " left │" in done.stdout
+    assert anchors() == []
+    assert _run(["budgets", "--no-ingest"]).returncode == 0
+    assert [key for key, _ in anchors()] == ["blocks_anchor:claude-code"]
