@@ -263,3 +263,78 @@ def test_a_notification_click_leaves_an_open_dashboard_and_the_menu_alone(
     assert not app.dashboard.isVisible()
     app.tray.menu.hide()
     app.shutdown()
+
+
+def _limit_snapshot(taken_ms: int, *readings: tuple[float, int]) -> TraySnapshot:
+    from tray_app.snapshot import PlanLimit
+
+    return TraySnapshot(
+        taken_ms=taken_ms,
+        today=datetime.fromtimestamp(taken_ms / 1000).date(),
+        plan_limits=[PlanLimit("codex", 300, used, resets_ms) for used, resets_ms in readings],
+    )
+
+
+def test_a_plan_window_whose_reset_time_jitters_alerts_once(tmp_path: Path) -> None:
+    """Codex logs a window's resets_at a few seconds apart from line to line (1771939015
+    … 1771939023 within one window); the key held the exact time, so a window at 90 %
+    alerted again on almost every new reading."""
+    from tray_app.crossings import alerts_for
+
+    keys = NotifiedKeys(tmp_path / "tray-alerts.json")
+    resets_s = 1771939015
+    shown = []
+    for n, jitter in enumerate((0, 3, 8, 1, 6, 4, 0, 8)):
+        snap = _limit_snapshot(1771925000_000 + n * 60_000, (91.0 + n, (resets_s + jitter) * 1000))
+        shown += keys.take_new(alerts_for(snap))
+    assert titles(shown) == ["codex plan limit close"]
+    # A restarted tray: the same window, one more jittered reading.
+    again = NotifiedKeys(tmp_path / "tray-alerts.json")
+    snap = _limit_snapshot(1771926000_000, (99.0, (resets_s + 5) * 1000))
+    assert again.take_new(alerts_for(snap)) == []
+    # The next 5-hour window is another crossing.
+    snap = _limit_snapshot(1771941000_000, (92.0, (resets_s + 5 * 3600 + 700) * 1000))
+    assert titles(again.take_new(alerts_for(snap))) == ["codex plan limit close"]
+
+
+def _budget_snapshot(limit: float, spent: float) -> TraySnapshot:
+    from datetime import UTC, date
+
+    from shared.insights.budgets import BudgetState
+
+    start = datetime(2026, 3, 2, tzinfo=UTC)
+    state = BudgetState("daily", "2026-03-02", start, start, limit, spent, spent / limit, "under")
+    return TraySnapshot(taken_ms=1772460000_000, today=date(2026, 3, 2), budgets=[state])
+
+
+def test_a_changed_budget_is_announced_at_its_own_thresholds(tmp_path: Path) -> None:
+    """The key held period, label and threshold only: after the daily budget was raised
+    from $10 to $20, reaching 50 % of the $20 said nothing (50 % of the $10 had spoken)."""
+    from tray_app.crossings import alerts_for
+
+    path = tmp_path / "tray-alerts.json"
+    keys = NotifiedKeys(path)
+    assert titles(keys.take_new(alerts_for(_budget_snapshot(10, 6)))) == ["Daily budget at 50%"]
+    assert keys.take_new(alerts_for(_budget_snapshot(10, 7))) == []
+    assert keys.take_new(alerts_for(_budget_snapshot(20, 7))) == []  # 35 % of the new one
+    raised = keys.take_new(alerts_for(_budget_snapshot(20, 11)))
+    assert titles(raised) == ["Daily budget at 50%"]
+    assert "$11.00 of $20.00" in raised[0].body
+    # A restart with the budget unchanged repeats nothing.
+    assert NotifiedKeys(path).take_new(alerts_for(_budget_snapshot(20, 12))) == []
+
+
+def test_budget_alerts_shown_under_the_old_keys_are_not_repeated(tmp_path: Path) -> None:
+    """tray-alerts.json from before the key named the limit: its crossings stay said, and
+    a budget changed afterwards still speaks."""
+    import json
+
+    from tray_app.crossings import alerts_for
+
+    path = tmp_path / "tray-alerts.json"
+    path.write_text(json.dumps({"budget:daily:2026-03-02:50%": 1772450000.0}), encoding="utf-8")
+    keys = NotifiedKeys(path)
+    assert keys.take_new(alerts_for(_budget_snapshot(10, 6))) == []
+    assert titles(NotifiedKeys(path).take_new(alerts_for(_budget_snapshot(20, 11)))) == [
+        "Daily budget at 50%"
+    ]
