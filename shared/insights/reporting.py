@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.config import Settings
+from shared.insights.block_chain import latest_block_start
 from shared.insights.blocks import compute_blocks
 from shared.insights.sessions import (
     Outcome,
@@ -35,7 +36,15 @@ from shared.sources.events import CLAUDE
 
 
 def blocks_report(ledger: Ledger, filters: Filters, now_ms: int | None = None) -> dict[str, Any]:
-    blocks = compute_blocks(ledger, now_ms=now_ms, agent=filters.agent or CLAUDE)
+    agent = filters.agent or CLAUDE
+    since_ms = None
+    if filters.since:
+        # Blocks chain from a start found by index seeks (shared.insights.block_chain):
+        # computed from the block holding the last call before `--since`, they are the
+        # blocks a full read gives, without reading the history before it.
+        day_start = datetime.combine(filters.since, datetime.min.time(), filters.tz)
+        since_ms = latest_block_start(ledger.conn, agent, int(day_start.timestamp() * 1000))
+    blocks = compute_blocks(ledger, now_ms=now_ms, agent=agent, since_ms=since_ms)
     rows = []
     for block in blocks:
         day = datetime.fromtimestamp(block.start_ms / 1000, filters.tz).date()

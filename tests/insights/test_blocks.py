@@ -142,3 +142,37 @@ def test_blocks_match_ccusage_on_the_real_logs(tmp_path: Path, real_corpus: Path
         assert row["total_tokens"] == cc["totalTokens"]
         assert sorted(row["models"]) == sorted(cc["models"])
         assert mine.cost_usd == pytest.approx(cc["costUSD"], rel=1e-6, abs=1e-9)
+
+
+def test_blocks_since_a_day_are_the_full_reads_blocks_from_that_day(tmp_path: Path) -> None:
+    """`report blocks --since` read every call of the history and trimmed the output; it
+    now starts from the block holding the last call before the day: the same blocks."""
+    from datetime import UTC, date, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from shared.insights.reporting import blocks_report
+    from shared.reports import Filters
+
+    recorded = json.loads(FIXTURE.read_text())
+    claude_dir = tmp_path / ".claude"
+    write_history(claude_dir, recorded["anchor_ms"])
+    ledger = open_ledger(tmp_path / "ledger.sqlite")
+    ingest(ledger, [LogRoot(CLAUDE, claude_dir / "projects")])
+    now = recorded["ccusage_ran_until_ms"]
+    full = blocks_report(ledger, Filters(), now_ms=now)["blocks"]
+    first = datetime.fromtimestamp(_ms(full[0]["start"]) / 1000, UTC).date()
+    last = datetime.fromtimestamp(_ms(full[-1]["start"]) / 1000, UTC).date()
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    assert len(days) > 3
+    for zone in ("UTC", "Pacific/Auckland"):
+        tz = ZoneInfo(zone)
+        for day in days:
+            since: date = day
+            expected = [
+                block
+                for block in blocks_report(ledger, Filters(tz=tz), now_ms=now)["blocks"]
+                if datetime.fromtimestamp(_ms(block["start"]) / 1000, tz).date() >= since
+            ]
+            assert blocks_report(ledger, Filters(since=since, tz=tz), now_ms=now)["blocks"] == (
+                expected
+            ), (zone, day)
