@@ -30,7 +30,13 @@ from shared.pricing import PriceBook
 from shared.sources.roots import LogRoot
 from shared.summary.export import Format, auto_export_due, export_summary, run_auto_export
 from shared.timezones import resolve_zone, zone_named
-from tray_app.crossings import Alert, DashboardTarget, NotifiedKeys, alerts_for
+from tray_app.crossings import (
+    Alert,
+    DashboardTarget,
+    NotifiedKeys,
+    alerts_for,
+    most_urgent_first,
+)
 from tray_app.dashboard import DashboardWindow
 from tray_app.dashboard_data import (
     DashboardData,
@@ -334,8 +340,9 @@ class BurnmeterApp(QObject):
             )
         self._show(full)
         if not self._importing:
-            for alert in self._notified.take_new(alerts_for(full)):
-                self.notify(alert)
+            fresh = self._notified.take_new(alerts_for(full, zone_for(self.settings)))
+            if fresh:
+                self.notify_all(fresh)
         if self._extras_again:
             self._extras_again = False
             self._read_extras()
@@ -356,19 +363,34 @@ class BurnmeterApp(QObject):
         self._tick.setInterval(TICK_ACTIVE_MS if active else TICK_IDLE_MS)
 
     def notify(self, alert: Alert) -> None:
-        self.shown_alerts.append(alert)
-        self._last_target = alert.target
+        self.notify_all([alert])
+
+    def notify_all(self, alerts: list[Alert]) -> None:
+        """One notification for the alerts of one refresh: the system tray shows one
+        balloon at a time, so a second one replaced the first within milliseconds. The
+        most urgent speaks and names the others; a click opens the most urgent's place."""
+        ordered = most_urgent_first(alerts)
+        first = ordered[0]
+        self.shown_alerts.extend(alerts)
+        self._last_target = first.target
         self._last_file = None
-        log.info("alert: %s: %s", alert.title, alert.body)
+        for alert in ordered:
+            log.info("alert: %s: %s", alert.title, alert.body)
+        body = first.body
+        if len(ordered) > 1:
+            body += "\nAlso: " + "; ".join(a.title for a in ordered[1:]) + "."
+        self._show_message(first.title, body, first.urgent)
+
+    def _show_message(self, title: str, body: str, urgent: bool) -> None:
         if self.tray_available and QSystemTrayIcon.supportsMessages():
             icon = (
                 QSystemTrayIcon.MessageIcon.Warning
-                if alert.urgent
+                if urgent
                 else QSystemTrayIcon.MessageIcon.Information
             )
-            self.tray.showMessage(alert.title, alert.body, icon, 15_000)
+            self.tray.showMessage(title, body, icon, 15_000)
         else:
-            self.dashboard.show_message(f"{alert.title}: {alert.body}")
+            self.dashboard.show_message(f"{title}: {body}")
 
     def _message_clicked(self) -> None:
         """A click on the last notification. One that lands while the menu is open is a

@@ -15,11 +15,15 @@ import logging
 import os
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from shared.insights.budgets import crossings
+from shared.insights.flags import Flag
+from shared.reports import RUNNING_WINDOW_MS
 from tray_app.snapshot import TraySnapshot
-from tray_app.texts import PERIOD_NAMES, money, short_model, window_name
+from tray_app.texts import PERIOD_NAMES, duration, money, short_model, window_name
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +49,20 @@ class Alert:
     body: str
     target: DashboardTarget
     urgent: bool = False
+    # Among alerts of one refresh, which one speaks first (higher first, after `urgent`).
+    severity: float = 0.0
     # The key an earlier version gave this crossing (a budget's, before it named the
     # limit): shown under it counts as shown, until a key of the new form replaced it.
     legacy_key: str | None = None
 
 
-def alerts_for(snap: TraySnapshot) -> list[Alert]:
-    """Every alert the snapshot warrants; `NotifiedKeys` filters those already shown."""
+def most_urgent_first(alerts: list[Alert]) -> list[Alert]:
+    return sorted(alerts, key=lambda a: (not a.urgent, -a.severity))
+
+
+def alerts_for(snap: TraySnapshot, tz: ZoneInfo | None = None) -> list[Alert]:
+    """Every alert the snapshot warrants; `NotifiedKeys` filters those already shown.
+    `tz` is the zone the time of an earlier runaway stretch is told in."""
     alerts: list[Alert] = []
     # Against no earlier reading, every threshold already passed counts; only the highest
     # of a budget speaks, the lower ones are remembered silently. The limit is part of the
@@ -77,6 +88,7 @@ def alerts_for(snap: TraySnapshot) -> list[Alert]:
                 crossing.message,
                 DashboardTarget("overview"),
                 urgent=crossing.threshold >= 1,
+                severity=crossing.threshold,
                 legacy_key=legacy,
             )
         )
@@ -86,15 +98,30 @@ def alerts_for(snap: TraySnapshot) -> list[Alert]:
         if session is None:
             continue
         for flag in flags:
+            where = f"{session.agent} · {short_model(session.model)} · {session.place or '?'}"
+            cost = f"{money(flag.cost_usd)} in the flagged stretch"
+            ended_ms = _ms_of(flag.ended_at)
+            if ended_ms is None or snap.taken_ms - ended_ms <= RUNNING_WINDOW_MS:
+                title = f"Runaway session: {flag.kind}"
+                body = f"{where}: {flag.evidence} ({cost})."
+                urgent, severity = True, 1.0
+            else:
+                # A stretch that ended a while ago (the tray was not running then): news,
+                # but not an emergency, and the text says when it was.
+                title = f"Runaway session earlier: {flag.kind}"
+                body = (
+                    f"{where}: {flag.evidence}, {_when(flag, ended_ms, snap.taken_ms, tz)} "
+                    f"({cost})."
+                )
+                urgent, severity = False, 0.4
             alerts.append(
                 Alert(
                     key=f"flag:{session_id}:{flag.key}",
-                    title=f"Runaway session: {flag.kind}",
-                    body=f"{session.agent} · {short_model(session.model)} · "
-                    f"{session.place or '?'}: {flag.evidence} "
-                    f"({money(flag.cost_usd)} in the flagged stretch).",
+                    title=title,
+                    body=body,
                     target=DashboardTarget("sessions", session_id),
-                    urgent=True,
+                    urgent=urgent,
+                    severity=severity,
                 )
             )
     for limit in snap.plan_limits:
@@ -107,9 +134,27 @@ def alerts_for(snap: TraySnapshot) -> list[Alert]:
                 body=f"{limit.used_percent:.0f}% of the {window_name(limit.window_minutes)} used.",
                 target=DashboardTarget("overview"),
                 urgent=True,
+                severity=limit.used_percent / 100,
             )
         )
     return alerts
+
+
+def _ms_of(iso: str) -> int | None:
+    try:
+        return int(datetime.fromisoformat(iso).timestamp() * 1000)
+    except ValueError:
+        return None
+
+
+def _when(flag: Flag, ended_ms: int, now_ms: int, tz: ZoneInfo | None) -> str:
+    """'from 09:12 to 09:14 today, 2 h 31 min ago' in `tz`, with the date when not today."""
+    started_ms = _ms_of(flag.started_at) or ended_ms
+    start = datetime.fromtimestamp(started_ms / 1000, tz)
+    end = datetime.fromtimestamp(ended_ms / 1000, tz)
+    today = datetime.fromtimestamp(now_ms / 1000, tz).date()
+    day = "today" if end.date() == today else f"on {end.date().isoformat()}"
+    return f"from {start:%H:%M} to {end:%H:%M} {day}, {duration(now_ms - ended_ms)} ago"
 
 
 def _plan_window(key: str) -> tuple[str, float] | None:

@@ -338,3 +338,71 @@ def test_budget_alerts_shown_under_the_old_keys_are_not_repeated(tmp_path: Path)
     assert titles(NotifiedKeys(path).take_new(alerts_for(_budget_snapshot(20, 11)))) == [
         "Daily budget at 50%"
     ]
+
+
+def _flag_snapshot(now_ms: int, ended_ms: int) -> TraySnapshot:
+    from datetime import date
+
+    from shared.insights.flags import Flag
+    from shared.reports import iso_utc
+    from tray_app.snapshot import RunningSession
+
+    session = RunningSession(
+        "s1", "claude", "claude-opus-4-5", "proj", now_ms - 5 * 3600_000, now_ms - 60_000, 12.0
+    )
+    flag = Flag(
+        "loop",
+        "Bash failed 6 times in a row",
+        0.42,
+        iso_utc(ended_ms - 30_000) or "",
+        iso_utc(ended_ms) or "",
+    )
+    return TraySnapshot(
+        taken_ms=now_ms, today=date(2026, 3, 2), running=[session], flags={"s1": [flag]}
+    )
+
+
+def test_a_runaway_stretch_that_ended_hours_ago_says_when(tmp_path: Path) -> None:
+    """A loop that ended hours ago in a session still running raised an urgent 'Runaway
+    session' alert at start that read as happening now."""
+    from zoneinfo import ZoneInfo
+
+    from tray_app.crossings import alerts_for
+
+    now_ms = 1772460000_000  # 2026-03-02 14:00 UTC
+    recent = alerts_for(_flag_snapshot(now_ms, now_ms - 2 * 60_000))
+    assert titles(recent) == ["Runaway session: loop"] and recent[0].urgent
+    old = alerts_for(_flag_snapshot(now_ms, now_ms - 3 * 3600_000))
+    assert titles(old) == ["Runaway session earlier: loop"]
+    assert not old[0].urgent
+    old = alerts_for(_flag_snapshot(now_ms, now_ms - 3 * 3600_000), ZoneInfo("Europe/Berlin"))
+    assert "from 11:59 to 12:00 today, 3 h 00 min ago" in old[0].body
+    assert old[0].target == DashboardTarget("sessions", "s1")
+
+
+def test_alerts_of_one_refresh_make_one_notification_led_by_the_most_urgent(
+    qtbot: QtBot, roots: list[LogRoot], ledger_file: Path, today_session: Path
+) -> None:
+    """Each alert was its own balloon, and the tray shows one at a time: 'Daily budget
+    spent' was replaced 15 ms later by 'Weekly budget at 50%', which the click then
+    followed."""
+    ingest_now(roots, ledger_file)
+    app = make_app(qtbot, roots, ledger_file, Settings())
+    spent = refreshed(qtbot, app).week_usd
+    app.apply_settings(Settings(budgets=Budgets(daily_usd=0.01, weekly_usd=round(spent / 0.6, 6))))
+    wait_for_pool()
+    refreshed(qtbot, app)
+    assert sorted(titles(app.shown_alerts)) == ["Daily budget spent", "Weekly budget at 50%"]
+    text = app.dashboard.banner.text()
+    assert "Daily budget spent: " in text
+    assert "Also: Weekly budget at 50%." in text
+    app.shutdown()
+
+    # The click goes where the most urgent one points, whatever the order.
+    other = make_app(qtbot, roots, ledger_file, Settings())
+    calm = Alert("a", "Weekly budget at 50%", "Half.", DashboardTarget("overview"))
+    loop = Alert("b", "Runaway session: loop", "…", DashboardTarget("sessions", "s1"), True)
+    other.notify_all([calm, loop])
+    assert other._last_target == DashboardTarget("sessions", "s1")
+    assert other.dashboard.banner.text().count("Runaway session: loop: …") == 1
+    other.shutdown()
