@@ -22,13 +22,19 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QFileDialog, QSystemTrayIcon
 
 from shared.config import LoadedSettings, Settings, load_settings
-from shared.ingest import FINISHING_LEDGER, WAITING_FOR_INGEST, ingest
+from shared.ingest import FINISHING_LEDGER, INGEST_LOCK_FILENAME, WAITING_FOR_INGEST, ingest
 from shared.ledger import LedgerError, open_ledger
 from shared.live.engine import LiveEngine
 from shared.live.lock import WriterLock
 from shared.pricing import PriceBook
 from shared.sources.roots import LogRoot
-from shared.summary.export import Format, auto_export_due, export_summary, run_auto_export
+from shared.summary.export import (
+    Format,
+    auto_export_due,
+    auto_export_target,
+    export_summary,
+    run_auto_export,
+)
 from shared.timezones import resolve_zone, zone_named
 from tray_app.crossings import (
     Alert,
@@ -65,6 +71,10 @@ IMPORT_PHASE_TEXT = {
     FINISHING_LEDGER: "Importing history: building totals",
     WAITING_FOR_INGEST: "Waiting for another burnmeter process to finish reading the logs",
 }
+# A Monday export that failed (the folder is a file, the disk is full) is tried again
+# after this long, or at the next start; it is announced once per folder and reason.
+AUTO_EXPORT_RETRY_S = 3600.0
+AUTO_EXPORT_SETTING = "[summary] auto_export_dir"
 
 
 def zone_for(settings: Settings) -> ZoneInfo:
@@ -105,6 +115,10 @@ class BurnmeterApp(QObject):
         self._last_file: Path | None = None
         self.exported: list[Path] = []
         self._auto_exporting = False
+        # The Monday export waits for the logs to be read: the file is the week's record.
+        self._ingest_caught_up = not live
+        self._auto_export_retry_at = 0.0  # time.monotonic()
+        self._auto_export_told: str | None = None
         self._reading = False
         self._read_again = False
         self._extras_busy = False
@@ -183,7 +197,7 @@ class BurnmeterApp(QObject):
             return
         self.refresh()
         self._tick.start()
-        self._auto_export_if_due()
+        self._auto_export_if_due()  # at once only when there are no logs to read first
         if self.live:
             self._importing = True
             self.worker.submit(self._first_import, self._first_import_done, self._import_failed)
@@ -233,9 +247,11 @@ class BurnmeterApp(QObject):
 
     def _first_import_done(self, _was_writer: bool) -> None:
         self._importing = False
+        self._ingest_caught_up = True
         self._show_import_progress(0, 0)
         self.refresh()
         self._start_engine()
+        self._auto_export_if_due()
 
     def _import_failed(self, exc: Exception) -> None:
         self._importing = False
@@ -400,6 +416,8 @@ class BurnmeterApp(QObject):
             log.debug("notification click ignored: the menu is open")
         elif self._last_file is not None:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._last_file)))
+        elif self._last_target.tab == "settings":
+            self.open_settings()
         elif self.dashboard.isVisible():
             self.dashboard.raise_()
             self.dashboard.activateWindow()
@@ -510,29 +528,87 @@ class BurnmeterApp(QObject):
         self.dashboard.show_message(f"Exporting the weekly summary failed: {exc}")
 
     def _auto_export_if_due(self) -> None:
-        """The Monday export into the folder set in `[summary]`, once per week."""
-        if self._auto_exporting or not auto_export_due(self.settings):
+        """The Monday export into the folder set in `[summary]`, once per week. Only once
+        the logs are read (the first import done, no other process's big read under way):
+        the file is the week's record and is not written again, so a week exported before
+        its logs were read stayed empty. A failed export waits `AUTO_EXPORT_RETRY_S`."""
+        if self._auto_exporting or not self._ingest_is_current():
+            return
+        if time.monotonic() < self._auto_export_retry_at or not auto_export_due(self.settings):
             return
         self._auto_exporting = True
         settings = self.settings
+        target = auto_export_target(settings)
 
-        def export() -> Path | None:
-            ledger = open_ledger(self.ledger_file)
+        def export() -> Path | OSError | None:
             try:
-                return run_auto_export(ledger, settings)
-            finally:
-                ledger.close()
+                if target is not None:
+                    # Before building the summary: a folder that is a file fails here.
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                ledger = open_ledger(self.ledger_file)
+                try:
+                    return run_auto_export(ledger, settings)
+                finally:
+                    ledger.close()
+            except OSError as exc:
+                return exc  # expected (no such folder, full disk): no traceback
 
-        def done(path: Path | None) -> None:
+        def done(result: Path | OSError | None) -> None:
             self._auto_exporting = False
-            if path is not None:
-                self._summary_written(path)
+            if isinstance(result, OSError):
+                self._auto_export_failed(target, result)
+            elif result is not None:
+                self._auto_export_told = None
+                self._summary_written(result)
 
         def failed(exc: Exception) -> None:
             self._auto_exporting = False
-            self._summary_failed(exc)
+            self._auto_export_failed(target, exc)
 
         self.worker.submit(export, done, failed)
+
+    def _ingest_is_current(self) -> bool:
+        if self._importing:
+            return False
+        if not self._ingest_caught_up:
+            # The first import failed: the live engine's first ingest stands in for it.
+            engine = self.engine
+            if engine is None or not engine.wait_ready(0):
+                return False
+            self._ingest_caught_up = True
+        try:
+            return WriterLock(self.ledger_file.parent, INGEST_LOCK_FILENAME).is_free()
+        except OSError:
+            return True
+
+    def _auto_export_failed(self, target: Path | None, exc: Exception) -> None:
+        self._auto_export_retry_at = time.monotonic() + AUTO_EXPORT_RETRY_S
+        folder = target.parent if target is not None else self.settings.summary.auto_export_dir
+        if isinstance(exc, FileExistsError | NotADirectoryError):
+            reason = "it, or a folder above it, is a file"
+        elif isinstance(exc, OSError) and exc.strerror:
+            reason = exc.strerror
+        else:
+            reason = str(exc)
+        log.warning(
+            "weekly summary not saved into %s (%s): %s; trying again in %d min",
+            folder,
+            AUTO_EXPORT_SETTING,
+            reason,
+            AUTO_EXPORT_RETRY_S // 60,
+        )
+        told = f"{folder}\0{reason}"
+        if told == self._auto_export_told:
+            return
+        self._auto_export_told = told
+        self._last_target = DashboardTarget("settings")
+        self._last_file = None
+        self._show_message(
+            "Weekly summary not saved",
+            f"Cannot write into {folder}: {reason}. Choose another folder in Settings "
+            f"({AUTO_EXPORT_SETTING}); burnmeter tries again in an hour and at its next start.",
+            True,
+        )
 
     def _stop_engine(self) -> None:
         engine, self.engine = self.engine, None

@@ -38,7 +38,7 @@ UNKNOWN_WINDOW_TOLERANCE_MS = 3600 * 1000
 class DashboardTarget:
     """Where a click on an alert opens the dashboard."""
 
-    tab: str  # "overview" | "sessions"
+    tab: str  # "overview" | "sessions"; "settings" opens the Settings window
     session_id: str | None = None
 
 
