@@ -17,6 +17,7 @@ thousand sessions in five repositories runs five `git log`s.
 
 from __future__ import annotations
 
+import bisect
 import os
 import subprocess
 from collections.abc import Iterable
@@ -67,6 +68,13 @@ class RepoHistory:
     # worktree, which `git log` reports relative to the top.
     top: str = ""
     worktrees: list[str] = field(default_factory=list)
+    _times: list[int] = field(default_factory=list, repr=False)
+
+    def commit_times(self) -> list[int]:
+        """The commits' times, in their (time) order; made once per history."""
+        if len(self._times) != len(self.commits):
+            self._times = [commit.committed_ms for commit in self.commits]
+        return self._times
 
     def in_top(self, path: str) -> str:
         """`path` as the same file under the top folder if another worktree holds it (the
@@ -258,11 +266,12 @@ def _outcome_for(
         )
     start, end = activity.first_ts_ms, activity.first_ts_ms + window_ms
     # Commit times have second precision: a commit in the session's first second counts.
-    hits = [
-        commit
-        for commit in history.commits
-        if start - 999 <= commit.committed_ms <= end and commit.files & inside
-    ]
+    # The commits are sorted by time: the window's are found by bisection, not by a pass
+    # over every commit per session (5,000 sessions × 24,000 commits took 11 s).
+    times = history.commit_times()
+    first = bisect.bisect_left(times, start - 999)
+    last = bisect.bisect_right(times, end)
+    hits = [commit for commit in history.commits[first:last] if commit.files & inside]
     days = window_ms // DAY_MS
     if not hits:
         return Outcome(
