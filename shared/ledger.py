@@ -822,6 +822,29 @@ DELETE FROM call_files;
 """
 
 
+# The tables whose sums hold costs, filled again after costs alone changed (`reprice`):
+# which calls touched which files (`call_files`, `file_sessions`) stays as it is.
+REBUILD_COSTS = f"""
+DELETE FROM usage_buckets;
+INSERT INTO usage_buckets (bucket, agent, model, {", ".join(TOKEN_COLUMNS)}, cost_usd,
+    unpriced_calls, calls)
+    SELECT ts_ms / {BUCKET_MS}, agent, model, {_BUCKET_SUMS}, sum(coalesce(cost_usd, 0)),
+        sum(1 - priced), count(*)
+    FROM usage_events GROUP BY ts_ms / {BUCKET_MS}, agent, model;
+DELETE FROM session_totals;
+{_FILL_SESSION_TOTALS}
+DELETE FROM file_stats;
+{_FILL_FILE_STATS}
+"""
+
+
+def rebuild_costs(conn: sqlite3.Connection) -> None:
+    """Fill the cost-holding derived tables from the calls (inside the caller's transaction,
+    with the triggers that keep them dropped)."""
+    for statement in _statements(REBUILD_COSTS):
+        conn.execute(statement)
+
+
 def rebuild_derived(conn: sqlite3.Connection) -> None:
     """Fill every trigger-kept table from the base tables (inside the caller's transaction)."""
     for statement in _statements(REBUILD_DERIVED):
