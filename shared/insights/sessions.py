@@ -184,6 +184,11 @@ def tier_hint(
     )
 
 
+# Sessions whose calls are loaded at once for their insights (memory, not speed: each
+# batch asks git once per repository).
+INSIGHT_BATCH = 500
+
+
 def session_insights(
     ledger: Ledger,
     settings: Settings,
@@ -205,26 +210,37 @@ def session_insights(
 
         prices = PriceBook(settings.price_overrides(), cache_file=price_cache_file(ledger.path))
     policy = policy or TierPolicy.from_settings(settings)
-    # An object per call and per tool call, and no cycles: see shared.gcpause.
-    with cycle_collection_paused():
-        activities = load_activity(ledger, session_ids)
-        limits = settings.insights
-        if with_outcomes:
-            outcomes = session_outcomes(
-                activities.values(), limits.outcome_window_days, limits.git_timeout_seconds
+    if session_ids is None:
+        session_ids = [
+            row[0]
+            for row in ledger.conn.execute("SELECT session_id FROM session_totals WHERE calls > 0")
+        ]
+    limits = settings.insights
+    skipped = Outcome("unknown", [], "outcomes were not computed for this view")
+    result: dict[str, SessionInsight] = {}
+    # A batch of sessions at a time: their calls and tool calls become objects, which for a
+    # year of heavy use (1M calls) took 1.6 GB at once.
+    for start in range(0, len(session_ids), INSIGHT_BATCH):
+        batch = session_ids[start : start + INSIGHT_BATCH]
+        # An object per call and per tool call, and no cycles: see shared.gcpause.
+        with cycle_collection_paused():
+            activities = load_activity(ledger, batch)
+            outcomes = (
+                session_outcomes(
+                    activities.values(), limits.outcome_window_days, limits.git_timeout_seconds
+                )
+                if with_outcomes
+                else {}
             )
-        else:
-            outcomes = {}
-        skipped = Outcome("unknown", [], "outcomes were not computed for this view")
-        result: dict[str, SessionInsight] = {}
-        for session_id, activity in activities.items():
-            result[session_id] = SessionInsight(
-                tier=session_tier(activity.calls, policy, limits.dominant_tier_share),
-                hint=tier_hint(activity, policy, prices, settings),
-                outcome=outcomes.get(session_id, skipped),
-                flags=session_flags(activity, limits),
-                cost_usd=activity.cost_usd,
-            )
+            for session_id, activity in activities.items():
+                result[session_id] = SessionInsight(
+                    tier=session_tier(activity.calls, policy, limits.dominant_tier_share),
+                    hint=tier_hint(activity, policy, prices, settings),
+                    outcome=outcomes.get(session_id, skipped),
+                    flags=session_flags(activity, limits),
+                    cost_usd=activity.cost_usd,
+                )
+            del activities
     return result
 
 
