@@ -5,11 +5,12 @@ detail view. Every ledger read goes through the worker; the window only draws.""
 from __future__ import annotations
 
 import html
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
 
-from PySide6.QtCore import QItemSelection, QSize, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QItemSelection, QSize, QSortFilterProxyModel, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QFontDatabase, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -51,6 +52,10 @@ SESSION_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 3
 
 
+# The least time between the end of a dashboard load and a reload asked for meanwhile.
+RELOAD_GAP_S = 1.0
+
+
 class DashboardWindow(QMainWindow):
     def __init__(
         self,
@@ -66,6 +71,7 @@ class DashboardWindow(QMainWindow):
         self._load_detail = load_detail
         self._loading = False
         self._reload_wanted = False
+        self._load_started = 0.0
         self._pending_target: DashboardTarget | None = None
         self.data: DashboardData | None = None
         self.quit_on_close = False
@@ -228,13 +234,24 @@ class DashboardWindow(QMainWindow):
             self._reload_wanted = True
             return
         self._loading = True
+        self._load_started = time.monotonic()
         self._worker.submit(self._load_data, self._on_loaded, self._on_load_failed)
 
     def _on_loaded(self, data: DashboardData) -> None:
+        took = time.monotonic() - self._load_started
         self._loading = False
         self.show_data(data)
         if self._reload_wanted:
             self._reload_wanted = False
+            # While an agent works the ledger changes every few seconds: reloading at once
+            # after each load kept a core busy for good on a big ledger (a load of a year
+            # of heavy use takes seconds). The next load waits twice the last one's time.
+            self._loading = True
+            QTimer.singleShot(int(max(RELOAD_GAP_S, 2 * took) * 1000), self._reload_after_gap)
+
+    def _reload_after_gap(self) -> None:
+        self._loading = False
+        if self.isVisible():  # a closed window loads again when it is opened
             self.refresh()
 
     def _on_load_failed(self, exc: Exception) -> None:

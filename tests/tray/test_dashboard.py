@@ -4,6 +4,7 @@ and ledger reads that never block the GUI thread."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -240,3 +241,42 @@ def test_session_cost_split_adds_up_to_the_stored_cost_before_a_reprice(
         assert detail.unpriced_calls == 0
     finally:
         ledger.close()
+
+
+def test_a_reload_asked_for_during_a_load_waits_after_it(
+    qtbot: QtBot,
+    monkeypatch: pytest.MonkeyPatch,
+    history: Path,
+    roots: list[LogRoot],
+    ledger_file: Path,
+) -> None:
+    """With the dashboard open while an agent works, every ledger change asked for a
+    reload and each started as soon as the last ended: on a big ledger (seconds a load) a
+    core stayed busy for good. The next load now waits twice the last one's time."""
+    import tray_app.dashboard as dashboard_module
+
+    ingest_now(roots, ledger_file)
+    monkeypatch.setattr(dashboard_module, "RELOAD_GAP_S", 0.5)
+    app = make_app(roots, ledger_file, Settings())
+    window = app.dashboard
+    real_load = window._load_data
+    starts: list[float] = []
+    ends: list[float] = []
+
+    def slow_load() -> DashboardData:
+        starts.append(time.monotonic())
+        time.sleep(0.2)
+        data = real_load()
+        ends.append(time.monotonic())
+        return data
+
+    window._load_data = slow_load
+    window.show()
+    window.refresh()
+    for _ in range(5):  # ledger changes while the first load runs
+        window.refresh()
+    qtbot.waitUntil(lambda: len(ends) == 2, timeout=10_000)
+    assert starts[1] - ends[0] >= 0.45  # not at once
+    qtbot.wait(1_500)
+    assert len(starts) == 2  # the five requests made one more load, not five
+    app.shutdown()
