@@ -260,3 +260,24 @@ def test_a_ledger_another_process_is_creating_is_not_taken_for_a_foreign_file(
     conn = sqlite3.connect(path, isolation_level=None)
     _check_identity(_OtherProcessCreatesTheLedger(conn, path), path)  # type: ignore[arg-type]
     assert open_ledger(path).schema_version() > 0
+
+
+def test_a_warm_report_does_not_import_the_live_engine(isolated_home: Path) -> None:
+    """Every ingest probes the ingest lock (shared.live.lock); the package's __init__ then
+    imported the engine too (watchdog, logging, threading): ~26 ms of a ~100 ms warm report."""
+    import subprocess
+    import sys
+
+    from tests.core.helpers import REPO_ROOT
+
+    code = (
+        "import sys; from shared.cli import main; main(['report', 'daily', '--json']); "
+        "print(sorted(m for m in sys.modules if m.startswith(('watchdog', 'shared.live'))), "
+        "file=sys.stderr)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = done.stderr.strip().splitlines()[-1]
+    assert "watchdog" not in loaded and "shared.live.engine" not in loaded, loaded
