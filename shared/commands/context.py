@@ -83,10 +83,25 @@ class CommandContext:
 
     def ingest(self, *, show_progress: bool) -> IngestSummary:
         if not show_progress:
-            return ingest(self.ledger, self.roots, prices=self.price_book)
+            return ingest(
+                self.ledger, self.roots, prices=self.price_book, progress=_say_when_waiting
+            )
         from shared.commands.progress import ingest_with_progress
 
         return ingest_with_progress(self)
+
+
+def _say_when_waiting(done: int, total: int, path: str) -> None:
+    """Without a progress bar (`--json`, `doctor`, a pipe), waiting for another process's
+    import is still said, on stderr: it can take minutes."""
+    from shared.ingest import WAITING_FOR_INGEST
+
+    if path == WAITING_FOR_INGEST:
+        print(
+            "burnmeter: waiting for another burnmeter process to finish reading the logs…",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _stat_of(path: Path) -> tuple[int, int, int] | None:

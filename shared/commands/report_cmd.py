@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from shared.commands.context import (
@@ -192,6 +193,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _importer_pid(ledger_path: Path) -> int | None:
+    """The pid of another process reading logs into the ledger (holding the ingest lock),
+    if one is."""
+    from shared.ingest import INGEST_LOCK_FILENAME
+    from shared.live.lock import WriterLock
+
+    lock = WriterLock(ledger_path.parent, INGEST_LOCK_FILENAME)
+    try:
+        return None if lock.is_free() else lock.holder_pid()
+    except OSError:
+        return None
+
+
 def _nothing_found(kind: str, ledger: Any, filters: Filters, *, ingested: bool) -> str:
     """Why an empty table is empty, so that it does not read as a broken reader ("" when the
     ingest found no logs: it has already said where it looked)."""
@@ -199,6 +213,13 @@ def _nothing_found(kind: str, ledger: Any, filters: Filters, *, ingested: bool) 
     if not held:
         if ingested:
             return ""
+        importer = _importer_pid(ledger.path)
+        if importer is not None:
+            return (
+                f"The ledger at {display_path(ledger.path)} holds no model calls yet: another "
+                f"burnmeter process (pid {importer}) is importing the agents' logs into it. "
+                "Run the report again when it is done."
+            )
         return (
             f"The ledger at {display_path(ledger.path)} holds no model calls yet; run without "
             "--no-ingest (or `burnmeter ingest`) to read the agents' logs."

@@ -389,7 +389,12 @@ def run_statusline(record: bool = True, stdin: Any = None) -> int:
                 # (with today's cost and the block), the reading is skipped.
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-                print(f"burnmeter statusline: not recorded ({exc})", file=sys.stderr)
+                why = (
+                    "another burnmeter process is writing the ledger"
+                    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+                    else str(exc)
+                )
+                print(f"burnmeter statusline: not recorded ({why})", file=sys.stderr)
     except Exception as exc:  # a broken ledger must not break Claude Code's status bar
         print(f"burnmeter statusline: {exc}", file=sys.stderr)
         conn = None

@@ -372,3 +372,35 @@ def test_ctrl_c_just_after_a_commit_is_an_interrupt_not_an_error(
         assert held is kept_all, nth
         ledger.close()
     reference.close()
+
+
+def test_commands_without_a_progress_bar_say_they_wait_and_no_ingest_names_the_import(
+    isolated_home: Path,
+) -> None:
+    """`report --json`, `doctor` (no progress bar) waited for another process's import in
+    silence, and `report --no-ingest` during a first import said to run an ingest."""
+    write_history(isolated_home, claude_sessions=2, codex_rollouts=1, turns=3)
+    data = Path(os.environ["BURNMETER_DATA_DIR"])
+    open_ledger(data / "ledger.sqlite").close()  # created, empty: the import is under way
+    lock = WriterLock(data, INGEST_LOCK_FILENAME)
+    assert lock.try_acquire()
+    try:
+        empty = subprocess.run(
+            [sys.executable, "-m", "shared", "report", "daily", "--no-ingest"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert f"another burnmeter process (pid {os.getpid()}) is importing" in empty.stderr
+        waiting = _start(
+            dict(os.environ),
+            "from shared.cli import main; raise SystemExit(main(['report', 'daily', '--json']))",
+        )
+        time.sleep(1.5)
+        assert waiting.poll() is None
+    finally:
+        lock.release()
+    _, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, err
+    assert "waiting for another burnmeter process to finish reading the logs" in err

@@ -125,7 +125,7 @@ def test_statusline_survives_bad_input_and_a_busy_ledger() -> None:
         writer.execute("ROLLBACK")
     assert busy.returncode == 0
     assert busy.stdout.startswith("Opus 4.5 │ session $1.23")
-    assert "not recorded" in busy.stderr
+    assert "not recorded (another burnmeter process is writing the ledger)" in busy.stderr
     assert elapsed < 20  # gave up on the write instead of waiting for the writer
 
 
