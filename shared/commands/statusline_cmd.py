@@ -316,10 +316,11 @@ class NotRecorded(Exception):
     """The ledger can be read for the line, but this burnmeter must not write to it."""
 
 
-def open_ledger_fast() -> tuple[sqlite3.Connection, NotRecorded | None]:
+def open_ledger_fast(create: bool = True) -> tuple[sqlite3.Connection | None, NotRecorded | None]:
     """The ledger, opened directly when it already has this command's schema; otherwise
     through `open_ledger`, which creates, checks and migrates it (once). With it, why the
-    reading must not be recorded, if it must not."""
+    reading must not be recorded, if it must not. Without `create`, a missing ledger stays
+    missing (None): `--no-record` writes nothing, not even a new ledger."""
     import os
     import sqlite3
 
@@ -346,6 +347,8 @@ def open_ledger_fast() -> tuple[sqlite3.Connection, NotRecorded | None]:
                 )
             return conn, None
         conn.close()
+    elif not create:
+        return None, None
     from pathlib import Path
 
     from shared.ledger import open_ledger
@@ -378,8 +381,10 @@ def run_statusline(record: bool = True, stdin: Any = None) -> int:
     conn = None
     refused: NotRecorded | None = None
     try:
-        conn, refused = open_ledger_fast()
-        if record and refused is not None:
+        conn, refused = open_ledger_fast(create=record)
+        if conn is None:
+            pass  # --no-record and no ledger yet: the line from stdin alone
+        elif record and refused is not None:
             print(f"burnmeter statusline: not recorded ({refused})", file=sys.stderr)
         elif record:
             try:

@@ -77,6 +77,13 @@ def run(args: argparse.Namespace) -> int:
         engine.stop()
         if engine.stopped_ingest is not None:
             print(f"burnmeter watch: {engine.stopped_ingest}", file=sys.stderr, flush=True)
+        from shared.cli import _exit_even_if_the_pool_hangs, _running_as_the_program
+
+        if engine.stopped_ingest is not None and _running_as_the_program():
+            # An ingest cut short can leave the parser pool's manager thread blocked, and
+            # Python's exit joins it forever (seen once: SIGINT, SIGTERM, then only
+            # SIGKILL ended it): the process ends a moment later whatever that thread does.
+            _exit_even_if_the_pool_hangs(0)
     return 0
 
 

@@ -460,3 +460,14 @@ def test_statusline_no_record_writes_nothing_and_budgets_remember_the_block(
     assert anchors() == []
     assert _run(["budgets", "--no-ingest"]).returncode == 0
     assert [key for key, _ in anchors()] == ["blocks_anchor:claude-code"]
+
+
+def test_statusline_no_record_creates_no_ledger() -> None:
+    """With no ledger yet, `--no-record` made the data folder and a whole new ledger."""
+    data = Path(os.environ["BURNMETER_DATA_DIR"])
+    assert not _ledger_file().exists()
+    done = _run(["statusline", "--no-record"], stdin=json.dumps(STATUS))
+    assert done.returncode == 0
+    assert done.stdout.startswith("Opus 4.5 │ session $1.23")
+    assert not _ledger_file().exists()
+    assert not data.exists() or not any(data.iterdir())
