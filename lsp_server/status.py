@@ -23,6 +23,7 @@ from lsp_server.queries import (
     workspace_sessions,
 )
 from lsp_server.server import BurnmeterServer
+from shared.config_fast import file_stamp
 from shared.timezones import resolve_zone
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class DayZone:
         from shared.paths import config_file
 
         path = config_file()
-        seen = (path, _stat_of(path))
+        seen = (path, file_stamp(path))
         if seen != self._seen:
             self._seen = seen
             self._configured = _configured_zone(path)
@@ -67,14 +68,6 @@ def _configured_zone(path: Path) -> str:
         if ": timezone: " in problem:
             log.warning("%s Today is counted in the machine's time zone.", problem)
     return loaded.settings.timezone
-
-
-def _stat_of(path: Path) -> tuple[int, int, int] | None:
-    try:
-        info = path.stat()
-    except OSError:
-        return None
-    return info.st_mtime_ns, info.st_size, info.st_ino
 
 
 def status_params(

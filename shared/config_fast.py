@@ -7,6 +7,8 @@ config costs more than that. Full validation (and its error messages) happens in
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from shared.paths import config_file
 
 
@@ -52,3 +54,13 @@ def bad_roots(path: object, agent: str) -> str:
 
 def cannot_read(path: object, exc: BaseException) -> str:
     return f"{path}: cannot read settings ({exc}); using defaults."
+
+
+def file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """What tells a changed config file from the one read (modification time, size, inode),
+    None if there is none: long-running commands read their settings again when it moves."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size, info.st_ino

@@ -802,16 +802,17 @@ DERIVED_TRIGGERS = frozenset(
     }
 )
 _BUCKET_SUMS = ", ".join(f"sum({column})" for column in TOKEN_COLUMNS)
-# call_files keeps the time of the first tool call that touched a file in a call, as its
-# trigger does: rows go in in the order the tool calls were stored.
-REBUILD_DERIVED = f"""
-DELETE FROM usage_buckets;
+_FILL_USAGE_BUCKETS = f"""DELETE FROM usage_buckets;
 INSERT INTO usage_buckets (bucket, agent, model, {", ".join(TOKEN_COLUMNS)}, cost_usd,
     unpriced_calls, calls)
     SELECT ts_ms / {BUCKET_MS}, agent, model, {_BUCKET_SUMS}, sum(coalesce(cost_usd, 0)),
         sum(1 - priced), count(*)
     FROM usage_events GROUP BY ts_ms / {BUCKET_MS}, agent, model;
-DELETE FROM session_totals;
+"""
+# call_files keeps the time of the first tool call that touched a file in a call, as its
+# trigger does: rows go in in the order the tool calls were stored.
+REBUILD_DERIVED = f"""
+{_FILL_USAGE_BUCKETS}DELETE FROM session_totals;
 {_FILL_SESSION_TOTALS}
 DELETE FROM file_sessions;
 DELETE FROM file_stats;
@@ -825,13 +826,7 @@ DELETE FROM call_files;
 # The tables whose sums hold costs, filled again after costs alone changed (`reprice`):
 # which calls touched which files (`call_files`, `file_sessions`) stays as it is.
 REBUILD_COSTS = f"""
-DELETE FROM usage_buckets;
-INSERT INTO usage_buckets (bucket, agent, model, {", ".join(TOKEN_COLUMNS)}, cost_usd,
-    unpriced_calls, calls)
-    SELECT ts_ms / {BUCKET_MS}, agent, model, {_BUCKET_SUMS}, sum(coalesce(cost_usd, 0)),
-        sum(1 - priced), count(*)
-    FROM usage_events GROUP BY ts_ms / {BUCKET_MS}, agent, model;
-DELETE FROM session_totals;
+{_FILL_USAGE_BUCKETS}DELETE FROM session_totals;
 {_FILL_SESSION_TOTALS}
 DELETE FROM file_stats;
 {_FILL_FILE_STATS}

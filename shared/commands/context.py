@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from shared.config_fast import extra_roots
+from shared.config_fast import extra_roots, file_stamp
 from shared.ingest import IngestSummary, display_path, ingest
 from shared.ledger import Ledger, LedgerError, open_ledger
 from shared.paths import ledger_path
@@ -54,7 +54,7 @@ class CommandContext:
             from shared.config import load_settings
 
             self._settings = load_settings()
-            self._settings_stat = _stat_of(self._settings.path)
+            self._settings_stat = file_stamp(self._settings.path)
             for problem in self._settings.problems:
                 self.say(problem)
         return self._settings
@@ -74,7 +74,7 @@ class CommandContext:
         `burnmeter reprice`) must price its new calls too, not only the stored ones."""
         from shared.pricing import PriceBook, price_cache_file
 
-        if self._settings is not None and _stat_of(self._settings.path) != self._settings_stat:
+        if self._settings is not None and file_stamp(self._settings.path) != self._settings_stat:
             self._settings = None  # changed since it was read: read again
         return PriceBook(
             self.settings.settings.price_overrides(),
@@ -102,15 +102,6 @@ def _say_when_waiting(done: int, total: int, path: str) -> None:
             file=sys.stderr,
             flush=True,
         )
-
-
-def _stat_of(path: Path) -> tuple[int, int, int] | None:
-    """What tells a changed file from the one read: modification time, size, inode."""
-    try:
-        info = path.stat()
-    except OSError:
-        return None
-    return info.st_mtime_ns, info.st_size, info.st_ino
 
 
 def command_description(doc: str | None) -> str:
