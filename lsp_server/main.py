@@ -108,12 +108,18 @@ def serve(args: argparse.Namespace) -> int:
                 exit_code = server.exit_code
         finally:
             hub.stop()
+            stopped = hub.engine.stopped_ingest if hub.engine is not None else None
+            if stopped is not None:
+                log.info("burnmeter language server: %s", stopped)
     except KeyboardInterrupt:
         _signalled.set()
     if _signalled.is_set():
         exit_now(0)
     return exit_code
 
+
+# How long the exit hooks may take before the process ends anyway.
+EXIT_GRACE_S = 2.0
 
 # Set when SIGTERM or SIGINT stopped the server.
 _signalled = threading.Event()
@@ -124,6 +130,8 @@ def stop_on_signals() -> None:
     the ledger closed, the `--demo` folder removed, exit code 0."""
 
     def stop(signum: int, frame: Any) -> None:
+        if _signalled.is_set():
+            return  # already stopping: a second signal must not break the cleanup
         _signalled.set()
         raise KeyboardInterrupt
 
@@ -134,7 +142,13 @@ def stop_on_signals() -> None:
 def exit_now(code: int) -> NoReturn:
     """Exit after the cleanup an ordinary exit does (atexit: the `--demo` folder), without
     waiting for pygls's stdin reader: after a signal its thread is still blocked in a read
-    that may never return, and the interpreter would wait for it forever."""
+    that may never return, and the interpreter would wait for it forever. The atexit hooks
+    include multiprocessing's, which joins the parser workers of an ingest the stop cut
+    short; they may not end (1 stop in 3 during a first import hung there): the process
+    ends EXIT_GRACE_S later whatever they do."""
+    guard = threading.Timer(EXIT_GRACE_S, os._exit, (code,))
+    guard.daemon = True
+    guard.start()
     atexit._run_exitfuncs()
     logging.shutdown()
     with contextlib.suppress(Exception):

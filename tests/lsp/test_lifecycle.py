@@ -129,3 +129,33 @@ def test_no_logs_at_all_is_said_once_with_where_burnmeter_looked(
     assert message.startswith("No Claude Code or Codex logs found. burnmeter looked in:")
     assert ".claude" in message and "(missing)" in message
     assert "CLAUDE_CONFIG_DIR" in message and "CODEX_HOME" in message
+
+
+def test_a_signal_ends_the_server_even_when_an_exit_hook_hangs(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Stopped during a first import, the server ran multiprocessing's exit hook, which
+    joins parser workers that may never end: 1 SIGTERM in 3 left it hanging (an exit hook
+    that sleeps stands for them here)."""
+    code = (
+        "import atexit, time, sys; atexit.register(time.sleep, 60); "
+        "from shared.cli import main; sys.exit(main(['lsp']))"
+    )
+    stderr = tmp_path / "stderr.txt"
+    with stderr.open("wb") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-c", code], env=server_env(workspace.root),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
+        )  # fmt: skip
+    try:
+        assert process.stdin is not None and process.stdout is not None
+        server = Server(process, Peer(process.stdout.fileno(), process.stdin.fileno()), stderr)
+        server.initialize(workspace.uri(workspace.folder))
+        asked = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0, server.log()
+        assert time.monotonic() - asked < 10
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
