@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
+import threading
 import time
 from dataclasses import replace
 from functools import partial
@@ -22,7 +24,13 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QFileDialog, QSystemTrayIcon
 
 from shared.config import LoadedSettings, Settings, load_settings
-from shared.ingest import FINISHING_LEDGER, INGEST_LOCK_FILENAME, WAITING_FOR_INGEST, ingest
+from shared.ingest import (
+    FINISHING_LEDGER,
+    INGEST_LOCK_FILENAME,
+    WAITING_FOR_INGEST,
+    IngestCancelled,
+    ingest,
+)
 from shared.ledger import LedgerError, open_ledger
 from shared.live.engine import LiveEngine
 from shared.live.lock import WriterLock
@@ -125,6 +133,10 @@ class BurnmeterApp(QObject):
         self._extras_again = False
         self._importing = False
         self._import_shown = False
+        # Quitting during the first import stops it (see shutdown); what became of it.
+        self._stop_import = threading.Event()
+        self._import_conn: sqlite3.Connection | None = None
+        self.import_stopped: str | None = None
         self._prices: PriceBook | None = None
         self._settings_dialog: QObject | None = None
         self._notified = NotifiedKeys(
@@ -237,9 +249,23 @@ class BurnmeterApp(QObject):
 
         try:
             ledger = open_ledger(self.ledger_file)
+            self._import_conn = ledger.conn
             try:
-                ingest(ledger, self.roots, prices=self._price_book, progress=progress)
+                ingest(
+                    ledger,
+                    self.roots,
+                    prices=self._price_book,
+                    progress=progress,
+                    cancel=self._stop_import,
+                )
+            except IngestCancelled as exc:
+                self.import_stopped = str(exc)
+            except sqlite3.OperationalError as exc:
+                if not self._stop_import.is_set():
+                    raise
+                self.import_stopped = f"stopped while writing ({exc}); it was rolled back"
             finally:
+                self._import_conn = None
                 ledger.close()
         finally:
             lock.release()
@@ -618,13 +644,25 @@ class BurnmeterApp(QObject):
     def shutdown(self) -> None:
         self._tick.stop()
         self._debounce.stop()
+        # A first import under way stops between parsed chunks (rolled back whole when it is
+        # one transaction); a statement still running after the grace is interrupted. It
+        # ran on until the pool's wait gave up, and the process then ended under it.
+        self._stop_import.set()
         self._stop_engine()
         self.tray.hide()
+        if self._importing and not wait_for_pool(int(IMPORT_STOP_GRACE_S * 1000)):
+            conn = self._import_conn
+            if conn is not None:
+                conn.interrupt()
         wait_for_pool(5_000)
 
     def quit(self) -> None:
         self.shutdown()
         QApplication.quit()
+
+
+# How long quitting lets a first import end between chunks before interrupting it.
+IMPORT_STOP_GRACE_S = 2.0
 
 
 def roots_for(settings: Settings) -> list[LogRoot]:

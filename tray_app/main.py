@@ -90,6 +90,14 @@ def run(args: argparse.Namespace) -> int:
     finally:
         app.shutdown()
         instance.release()
+        if app.import_stopped is not None:
+            print(f"burnmeter tray: {app.import_stopped}", file=sys.stderr, flush=True)
+            from shared.cli import _exit_even_if_the_pool_hangs, _running_as_the_program
+
+            if _running_as_the_program():
+                # A stopped import can leave the parser pool's manager thread blocked,
+                # and Python's exit joins it forever: the process ends a moment later.
+                _exit_even_if_the_pool_hangs(0)
 
 
 def _already_running(instance: SingleInstance) -> int:

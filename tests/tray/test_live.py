@@ -151,3 +151,47 @@ def test_the_first_import_of_a_big_history_spawns_its_workers_and_misses_nothing
     fields = ("input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens")
     want = (*(totals[f] for f in fields), totals["reasoning_tokens"], len(expected["daily"]))
     assert got == want
+
+
+def test_quitting_during_the_first_import_stops_it_and_keeps_nothing_of_it(
+    qtbot: QtBot, tmp_path: Path, ledger_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quitting during a first import let the import run on until the pool's 5 s wait gave
+    up, and the process then ended under it. It now stops between chunks (one transaction:
+    rolled back whole) and says so."""
+    import threading
+    import time
+
+    from shared.pricing import PriceBook
+    from tests.core.logwriters import write_history
+
+    home = tmp_path / "home"
+    write_history(home, claude_sessions=6, codex_rollouts=2, turns=5)
+    monkeypatch.setattr(shared.ingest, "BULK_THRESHOLD_BYTES", 1)
+    env = {"HOME": str(home)}
+    app = BurnmeterApp(
+        roots=claude_roots(env) + codex_roots(env),
+        ledger_file=ledger_file,
+        loaded=LoadedSettings(Settings(), ledger_file.parent / "config.toml"),
+        tray_available=False,
+        live=True,
+    )
+    inside = threading.Event()
+
+    def slow_prices() -> PriceBook:
+        inside.set()
+        time.sleep(1.0)  # inside the import's transaction, before its first write
+        return PriceBook()
+
+    app._price_book = slow_prices  # type: ignore[method-assign]
+    app.start()
+    assert inside.wait(30)
+    started = time.monotonic()
+    app.shutdown()
+    assert time.monotonic() - started < 5
+    assert app.import_stopped == "stopped during the first import; nothing of it was kept"
+    ledger = open_ledger(ledger_file)
+    try:
+        assert ledger.conn.execute("SELECT count(*) FROM usage_events").fetchone() == (0,)
+    finally:
+        ledger.close()
