@@ -120,13 +120,15 @@ def loop_flags(activity: SessionActivity, limits: Insights) -> list[Flag]:
             default=None,
         )
         start, end = run[0].ts_ms, run[-1].ts_ms
-        if len(run) >= limits.loop_consecutive_errors:
+        if len(run) >= limits.loop_consecutive_errors and (
+            repeated is None or len(repeated) < len(run)
+        ):
             names = sorted({tool.name for tool in run})
             evidence = (
                 f"{len(run)} tool calls failed in a row ({', '.join(names)}) over "
                 f"{_minutes(start, end)}"
             )
-            if repeated is not None and len(repeated) < len(run):
+            if repeated is not None:
                 evidence += f", {_repeats(repeated)}"
         elif repeated is not None:
             evidence = (

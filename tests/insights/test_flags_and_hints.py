@@ -73,6 +73,15 @@ def test_loop_consecutive_errors(tmp_path: Path, errors: int, flagged: bool) -> 
         assert f"{errors} tool calls failed in a row" in insight.flags[0].evidence
 
 
+def test_a_loop_of_one_repeated_call_names_it_however_long(tmp_path: Path) -> None:
+    """Ten identical failing calls read "10 tool calls failed in a row (Bash)", the
+    repeated call no longer named, once the stretch reached the consecutive-errors count."""
+    _failing_bash(tmp_path, "sess-ten", ["npm test"] * 10)
+    (flag,) = _insights(tmp_path)["sess-ten"].flags
+    assert "Bash failed 10 times in a row with the same input" in flag.evidence
+    assert "among" not in flag.evidence
+
+
 @pytest.mark.parametrize("repeats", [5, 6, 8])
 def test_a_stretch_that_is_both_kinds_of_loop_is_one_flag(tmp_path: Path, repeats: int) -> None:
     """Two other failures, then the same call failing `repeats` times: at 8 failures in a
