@@ -178,6 +178,12 @@ def run(args: argparse.Namespace) -> int:
         for problem in TierPolicy.from_settings(settings).problems:
             print(f"burnmeter: {problem}", file=sys.stderr)
     report = build_report(args.kind, context.ledger, filters, settings)
+    if machine_output and args.no_ingest and not report.get(args.kind):
+        importer = _importer_pid(context.ledger.path)
+        if importer is not None:
+            # On stderr: the output stays clean, and an empty result is not taken for a
+            # quiet day while another process is still importing the logs.
+            print(_importing_note(context.ledger.path, importer), file=sys.stderr)
     if args.json:
         print_json(report)
     elif args.csv:
@@ -191,6 +197,14 @@ def run(args: argparse.Namespace) -> int:
             if note:
                 print(note, file=sys.stderr)
     return 0
+
+
+def _importing_note(ledger_path: Path, importer: int) -> str:
+    return (
+        f"The ledger at {display_path(ledger_path)} holds no model calls yet: another "
+        f"burnmeter process (pid {importer}) is importing the agents' logs into it. "
+        "Run the report again when it is done."
+    )
 
 
 def _importer_pid(ledger_path: Path) -> int | None:
@@ -215,11 +229,7 @@ def _nothing_found(kind: str, ledger: Any, filters: Filters, *, ingested: bool) 
             return ""
         importer = _importer_pid(ledger.path)
         if importer is not None:
-            return (
-                f"The ledger at {display_path(ledger.path)} holds no model calls yet: another "
-                f"burnmeter process (pid {importer}) is importing the agents' logs into it. "
-                "Run the report again when it is done."
-            )
+            return _importing_note(ledger.path, importer)
         return (
             f"The ledger at {display_path(ledger.path)} holds no model calls yet; run without "
             "--no-ingest (or `burnmeter ingest`) to read the agents' logs."

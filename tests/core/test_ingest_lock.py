@@ -4,6 +4,7 @@ and parser workers never outlive their ingest, even one killed with SIGKILL."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import sqlite3
@@ -393,6 +394,15 @@ def test_commands_without_a_progress_bar_say_they_wait_and_no_ingest_names_the_i
             timeout=60,
         )
         assert f"another burnmeter process (pid {os.getpid()}) is importing" in empty.stderr
+        as_json = subprocess.run(
+            [sys.executable, "-m", "shared", "report", "daily", "--no-ingest", "--json"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert f"(pid {os.getpid()}) is importing" in as_json.stderr
+        assert json.loads(as_json.stdout)["daily"] == []  # the JSON itself stays clean
         waiting = _start(
             dict(os.environ),
             "from shared.cli import main; raise SystemExit(main(['report', 'daily', '--json']))",
