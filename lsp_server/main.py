@@ -118,9 +118,6 @@ def serve(args: argparse.Namespace) -> int:
     return exit_code
 
 
-# How long the exit hooks may take before the process ends anyway.
-EXIT_GRACE_S = 2.0
-
 # Set when SIGTERM or SIGINT stopped the server.
 _signalled = threading.Event()
 
@@ -145,10 +142,10 @@ def exit_now(code: int) -> NoReturn:
     that may never return, and the interpreter would wait for it forever. The atexit hooks
     include multiprocessing's, which joins the parser workers of an ingest the stop cut
     short; they may not end (1 stop in 3 during a first import hung there): the process
-    ends EXIT_GRACE_S later whatever they do."""
-    guard = threading.Timer(EXIT_GRACE_S, os._exit, (code,))
-    guard.daemon = True
-    guard.start()
+    ends shared.cli.EXIT_GRACE_SECONDS later whatever they do."""
+    from shared.cli import _exit_even_if_the_pool_hangs
+
+    _exit_even_if_the_pool_hangs(code)
     atexit._run_exitfuncs()
     logging.shutdown()
     with contextlib.suppress(Exception):

@@ -1179,23 +1179,22 @@ def _bytes_to_read(tasks: list[ChunkTask]) -> int:
     return sum(max(0, (t.size or 0) - t.offset) for t in tasks)
 
 
+def ingest_lock(ledger_path: Path) -> WriterLock:
+    """The lock a big read (a first import, a long catch-up) holds beside the ledger."""
+    from shared.live.lock import WriterLock
+
+    return WriterLock(ledger_path.parent, INGEST_LOCK_FILENAME)
+
+
 def _wait_for_a_big_ingest(ledger: Ledger, progress: ProgressCallback | None) -> WriterLock | None:
     """None when no other process holds the ingest lock (the usual case: a probe, nothing
     taken); else the lock, once its holder is done."""
-    from shared.live.lock import WriterLock
-
-    lock = WriterLock(ledger.path.parent, INGEST_LOCK_FILENAME)
     try:
-        if lock.is_free():
+        if ingest_lock(ledger.path).is_free():
             return None
-        if lock.try_acquire():
-            return lock  # freed since the probe
-        if progress is not None:
-            progress(0, 0, WAITING_FOR_INGEST)
-        lock.acquire()
     except OSError:
         return None  # a folder without locks: SQLite's own lock still keeps order
-    return lock
+    return _take_big_ingest_lock(ledger, progress)[0]
 
 
 def _take_big_ingest_lock(
@@ -1204,9 +1203,7 @@ def _take_big_ingest_lock(
     """The ingest lock (None where it cannot be had) and whether another holder was waited
     for. Without a lock (a file system without locks, a folder that takes no new file)
     big reads may overlap as before: slower, and the totals stay exact."""
-    from shared.live.lock import WriterLock
-
-    lock = WriterLock(ledger.path.parent, INGEST_LOCK_FILENAME)
+    lock = ingest_lock(ledger.path)
     try:
         if lock.try_acquire():
             return lock, False

@@ -26,10 +26,10 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QSystemTrayIcon
 from shared.config import LoadedSettings, Settings, load_settings
 from shared.ingest import (
     FINISHING_LEDGER,
-    INGEST_LOCK_FILENAME,
     WAITING_FOR_INGEST,
     IngestCancelled,
     ingest,
+    ingest_lock,
 )
 from shared.ledger import LedgerError, open_ledger
 from shared.live.engine import LiveEngine
@@ -603,7 +603,7 @@ class BurnmeterApp(QObject):
                 return False
             self._ingest_caught_up = True
         try:
-            return WriterLock(self.ledger_file.parent, INGEST_LOCK_FILENAME).is_free()
+            return ingest_lock(self.ledger_file).is_free()
         except OSError:
             return True
 

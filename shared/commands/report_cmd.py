@@ -210,10 +210,9 @@ def _importing_note(ledger_path: Path, importer: int) -> str:
 def _importer_pid(ledger_path: Path) -> int | None:
     """The pid of another process reading logs into the ledger (holding the ingest lock),
     if one is."""
-    from shared.ingest import INGEST_LOCK_FILENAME
-    from shared.live.lock import WriterLock
+    from shared.ingest import ingest_lock
 
-    lock = WriterLock(ledger_path.parent, INGEST_LOCK_FILENAME)
+    lock = ingest_lock(ledger_path)
     try:
         return None if lock.is_free() else lock.holder_pid()
     except OSError:
