@@ -24,6 +24,7 @@ import pytest
 import build_installer as plan
 from bench.generate_corpus import generate
 from shared.ingest import PARALLEL_THRESHOLD_BYTES
+from shared.reports import TOKEN_FIELDS
 from tests.logfixtures import claude_call, session_file
 
 BUILD_REQUESTED = os.environ.get("BURNMETER_BUILD_TEST") == "1"
@@ -230,21 +231,26 @@ def burnmeter_windows(display: str) -> list[str]:
     return found.stdout.split()
 
 
-def test_bundled_tray_runs_under_x(bundle: Path, isolated_home: Path, x_display: str) -> None:
-    if run(plan.bundle_executable(bundle), "tray", "--help").returncode != 0:
-        pytest.skip("this build has no `burnmeter tray` yet (tray_app not on main)")
-    write_history(isolated_home)
-    runtime = isolated_home / "runtime"
+def start_bundled_tray(bundle: Path, home: Path, display: str) -> subprocess.Popen[str]:
+    """The bundled tray on a real X display (Qt's offscreen platform switched off)."""
+    runtime = home / "runtime"
     runtime.mkdir(mode=0o700)
-    env = {**os.environ, "DISPLAY": x_display, "XDG_RUNTIME_DIR": str(runtime)}
+    env = {**os.environ, "DISPLAY": display, "XDG_RUNTIME_DIR": str(runtime)}
     env.pop("QT_QPA_PLATFORM", None)
-    tray = subprocess.Popen(
+    return subprocess.Popen(
         [str(plan.bundle_executable(bundle, plan.TRAY_EXECUTABLE))],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def test_bundled_tray_runs_under_x(bundle: Path, isolated_home: Path, x_display: str) -> None:
+    if run(plan.bundle_executable(bundle), "tray", "--help").returncode != 0:
+        pytest.skip("this build has no `burnmeter tray` yet (tray_app not on main)")
+    write_history(isolated_home)
+    tray = start_bundled_tray(bundle, isolated_home, x_display)
     try:
         deadline = time.monotonic() + 20
         while not burnmeter_windows(x_display) and time.monotonic() < deadline:
@@ -314,16 +320,6 @@ def test_bundled_demo_history_reports(bundle: Path) -> None:
     report = json.loads(result.stdout)
     assert report["daily"], "the bundled demo history gave no rows"
     assert report["totals"]["cost_usd"] > 0
-
-
-TOKEN_FIELDS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_write_tokens",
-    "cache_read_tokens",
-    "reasoning_tokens",
-    "total_tokens",
-)
 
 
 def big_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
@@ -396,17 +392,7 @@ def test_bundled_tray_imports_a_big_history_in_spawned_workers(
     taken for `burnmeter tray --multiprocessing-fork ...` and refused; the import failed
     and the ledger stayed empty."""
     expected = big_history(tmp_path, monkeypatch)
-    runtime = isolated_home / "runtime"
-    runtime.mkdir(mode=0o700)
-    env = {**os.environ, "DISPLAY": x_display, "XDG_RUNTIME_DIR": str(runtime)}
-    env.pop("QT_QPA_PLATFORM", None)
-    tray = subprocess.Popen(
-        [str(plan.bundle_executable(bundle, plan.TRAY_EXECUTABLE))],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    tray = start_bundled_tray(bundle, isolated_home, x_display)
     try:
         # The first import is one transaction: the totals appear all at once.
         deadline = time.monotonic() + 90

@@ -20,16 +20,22 @@ from tests.tray.history import session_file
 from tray_app.app import BurnmeterApp
 
 
-def test_first_import_then_live_appends_repaint_the_meter(
-    qtbot: QtBot, history: Path, roots: list[LogRoot], ledger_file: Path, now_ms: int
-) -> None:
-    app = BurnmeterApp(
+def live_app(roots: list[LogRoot], ledger_file: Path) -> BurnmeterApp:
+    """The tray app as `burnmeter tray` makes it (first import, live engine), without a
+    system tray to show in."""
+    return BurnmeterApp(
         roots=roots,
         ledger_file=ledger_file,
         loaded=LoadedSettings(Settings(), ledger_file.parent / "config.toml"),
         tray_available=False,
         live=True,
     )
+
+
+def test_first_import_then_live_appends_repaint_the_meter(
+    qtbot: QtBot, history: Path, roots: list[LogRoot], ledger_file: Path, now_ms: int
+) -> None:
+    app = live_app(roots, ledger_file)
     progress: list[tuple[int, int]] = []
     app.import_progress.connect(lambda done, total: progress.append((done, total)))
     try:
@@ -82,13 +88,7 @@ def test_a_corrupt_ledger_is_reported_and_left_alone(
     ledger_file.parent.mkdir(parents=True, exist_ok=True)
     garbage = b"this is not an SQLite file\n" * 100
     ledger_file.write_bytes(garbage)
-    app = BurnmeterApp(
-        roots=roots,
-        ledger_file=ledger_file,
-        loaded=LoadedSettings(Settings(), ledger_file.parent / "config.toml"),
-        tray_available=False,
-        live=True,
-    )
+    app = live_app(roots, ledger_file)
     try:
         app.start()
         assert app.engine is None
@@ -122,13 +122,7 @@ def test_the_first_import_of_a_big_history_spawns_its_workers_and_misses_nothing
         return context
 
     monkeypatch.setattr(shared.ingest, "_pool_context", noted_pool_context)
-    app = BurnmeterApp(
-        roots=roots,
-        ledger_file=ledger_file,
-        loaded=LoadedSettings(Settings(), ledger_file.parent / "config.toml"),
-        tray_available=False,
-        live=True,
-    )
+    app = live_app(roots, ledger_file)
     try:
         app.start()
         qtbot.waitUntil(lambda: app.engine is not None, timeout=120_000)
@@ -169,13 +163,7 @@ def test_quitting_during_the_first_import_stops_it_and_keeps_nothing_of_it(
     write_history(home, claude_sessions=6, codex_rollouts=2, turns=5)
     monkeypatch.setattr(shared.ingest, "BULK_THRESHOLD_BYTES", 1)
     env = {"HOME": str(home)}
-    app = BurnmeterApp(
-        roots=claude_roots(env) + codex_roots(env),
-        ledger_file=ledger_file,
-        loaded=LoadedSettings(Settings(), ledger_file.parent / "config.toml"),
-        tray_available=False,
-        live=True,
-    )
+    app = live_app(claude_roots(env) + codex_roots(env), ledger_file)
     inside = threading.Event()
 
     def slow_prices() -> PriceBook:
