@@ -61,16 +61,26 @@ def print_csv(rows: list[dict[str, Any]], columns: list[str]) -> None:
                 value = f"{value:.6f}"
             values.append("" if value is None else value)
         writer.writerow(values)
-    out = sys.stdout
-    binary = getattr(out, "buffer", None)
-    if _utf8(out) or binary is None:
-        out.write(buffer.getvalue())
+    if _utf8(sys.stdout):
+        sys.stdout.write(buffer.getvalue())
     else:
         # CSV has no escapes: on a stream that is not UTF-8 the bytes go out as UTF-8
         # rather than with `?` for what the stream's encoding lacks.
-        out.flush()
-        binary.write(buffer.getvalue().encode("utf-8"))
-        binary.flush()
+        write_utf8(buffer.getvalue())
+
+
+def write_utf8(text: str, errors: str = "strict") -> None:
+    """`text` on stdout as UTF-8 bytes, whatever the stream's encoding: through its binary
+    buffer, after what was printed before; as text where the stream has no buffer."""
+    out = sys.stdout
+    binary = getattr(out, "buffer", None)
+    if binary is None:
+        if out is not None:
+            out.write(text)
+        return
+    out.flush()
+    binary.write(text.encode("utf-8", errors))
+    binary.flush()
 
 
 def visible(text: str) -> str:

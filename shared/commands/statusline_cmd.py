@@ -359,15 +359,9 @@ def open_ledger_fast(create: bool = True) -> tuple[sqlite3.Connection | None, No
 def _emit(text: str) -> None:
     """The line in UTF-8, whatever the stream's encoding: Claude Code reads it as UTF-8,
     and a Windows pipe's cp1252 cannot encode `│` or `·` (print raised)."""
-    out = sys.stdout
-    buffer = getattr(out, "buffer", None)
-    if buffer is None:
-        if out is not None:
-            print(text)
-        return
-    out.flush()
-    buffer.write(text.encode("utf-8", "replace") + b"\n")
-    buffer.flush()
+    from shared.commands.render import write_utf8
+
+    write_utf8(text + "\n", "replace")
 
 
 def run_statusline(record: bool = True, stdin: Any = None) -> int:

@@ -15,6 +15,7 @@ from shared.commands.context import (
     stdout_is_terminal,
     where_we_looked,
 )
+from shared.commands.render import write_utf8
 from shared.commands.report_cmd import zone
 
 if TYPE_CHECKING:
@@ -105,12 +106,10 @@ def _write_document(text: str) -> None:
     """The summary on stdout. Redirected (`> week.html`), it is a document whose HTML says
     UTF-8, so it is written as UTF-8 whatever the stream's encoding (PYTHONIOENCODING, a
     Windows console's code page); a terminal gets text in its own encoding."""
-    buffer = getattr(sys.stdout, "buffer", None)
-    if buffer is not None and not sys.stdout.isatty():
-        sys.stdout.flush()
-        buffer.write(text.encode("utf-8"))
-    else:
+    if sys.stdout.isatty():
         sys.stdout.write(text)
+    else:
+        write_utf8(text)
 
 
 def run(args: argparse.Namespace) -> int:
