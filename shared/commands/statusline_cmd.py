@@ -312,11 +312,7 @@ def _quick_folder(override_variable: str, xdg_variable: str) -> str | None:
     return quick_user_dir(xdg_variable, "burnmeter")
 
 
-class NotRecorded(Exception):
-    """The ledger can be read for the line, but this burnmeter must not write to it."""
-
-
-def open_ledger_fast(create: bool = True) -> tuple[sqlite3.Connection | None, NotRecorded | None]:
+def open_ledger_fast(create: bool = True) -> tuple[sqlite3.Connection | None, str | None]:
     """The ledger, opened directly when it already has this command's schema; otherwise
     through `open_ledger`, which creates, checks and migrates it (once). With it, why the
     reading must not be recorded, if it must not. Without `create`, a missing ledger stays
@@ -341,7 +337,7 @@ def open_ledger_fast(create: bool = True) -> tuple[sqlite3.Connection | None, No
             # As open_ledger sets it: in WAL mode a commit then needs no fsync.
             conn.execute("PRAGMA synchronous = NORMAL")
             if version > NEWEST_SCHEMA:
-                return conn, NotRecorded(
+                return conn, (
                     f"the ledger at {path} has schema version {version}, newer than this "
                     f"burnmeter understands ({NEWEST_SCHEMA}); upgrade burnmeter"
                 )
@@ -373,7 +369,7 @@ def run_statusline(record: bool = True, stdin: Any = None) -> int:
     raw = b"" if source is None or source.isatty() else source.read()
     status = parse_status(raw)
     conn = None
-    refused: NotRecorded | None = None
+    refused: str | None = None  # why the reading must not be recorded
     try:
         conn, refused = open_ledger_fast(create=record)
         if conn is None:
