@@ -511,7 +511,7 @@ class LedgerWriter:
             # an empty ledger takes new ones here (`reprice` moves it on otherwise), so
             # `doctor` and `ingest` can say when older costs wait for a reprice.
             version = self._prices.version
-            if self.ledger.get_meta("price_version") != version and not _has_calls(self.ledger):
+            if self.ledger.get_meta("price_version") != version and not self.ledger.has_calls():
                 self.ledger.set_meta("price_version", version)
         return self._prices
 
@@ -1333,9 +1333,9 @@ def _read_into_ledger(
 def _bulk_load_possible(ledger: Ledger) -> bool:
     """A first ingest of a big history into an empty ledger, whose every trigger keeps a
     table that `rebuild_derived` knows how to fill."""
-    conn = ledger.conn
-    if conn.execute("SELECT 1 FROM usage_events LIMIT 1").fetchone() is not None:
+    if ledger.has_calls():
         return False
+    conn = ledger.conn
     names = {
         row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
     }
@@ -1378,10 +1378,6 @@ def _finish_bulk_load(ledger: Ledger, dropped: tuple[list[str], list[str]]) -> N
     for sql in triggers:
         conn.execute(sql)
     conn.execute("COMMIT")
-
-
-def _has_calls(ledger: Ledger) -> bool:
-    return ledger.conn.execute("SELECT 1 FROM usage_events LIMIT 1").fetchone() is not None
 
 
 def ledger_has_sources(ledger: Ledger) -> bool:

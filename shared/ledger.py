@@ -445,6 +445,10 @@ class Ledger:
     def schema_version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
+    def has_calls(self) -> bool:
+        """Whether any model call is stored."""
+        return self.conn.execute("SELECT 1 FROM usage_events LIMIT 1").fetchone() is not None
+
     def data_version(self) -> int:
         """Changes when another connection commits; cheap to poll."""
         return int(self.conn.execute("PRAGMA data_version").fetchone()[0])

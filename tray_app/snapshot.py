@@ -96,9 +96,7 @@ def snapshot_from_ledger(
         spent["weekly"],
     )
     snap.month_usd, snap.month_unpriced = spent["monthly"]
-    snap.has_calls = (
-        ledger.conn.execute("SELECT 1 FROM usage_events LIMIT 1").fetchone() is not None
-    )
+    snap.has_calls = ledger.has_calls()
     snap.running = running_sessions(ledger, now_ms)
     snap.budgets = budget_states(ledger, settings, now, tz)
     return snap

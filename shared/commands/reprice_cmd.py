@@ -86,7 +86,7 @@ def stale_prices(ledger: Ledger, prices: PriceBook) -> str | None:
     stored = ledger.get_meta("price_version")
     if stored == prices.version:
         return None
-    if ledger.conn.execute("SELECT 1 FROM usage_events LIMIT 1").fetchone() is None:
+    if not ledger.has_calls():
         return None
     return (
         f"stored costs were computed with other prices ({stored or 'unknown'}) than the "
