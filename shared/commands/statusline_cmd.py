@@ -159,14 +159,9 @@ def record_status(conn: sqlite3.Connection, status: dict[str, Any], now_ms: int)
         raise
 
 
-def today_cost(conn: sqlite3.Connection, now_ms: int, zone_name: str = "") -> float:
-    """Today's cost: the day in the config's `timezone` (as the tray and `budgets` count
-    it), else in the machine's zone."""
-    return today_spend(conn, now_ms, zone_name)[0]
-
-
 def today_spend(conn: sqlite3.Connection, now_ms: int, zone_name: str = "") -> tuple[float, int]:
-    """Today's cost and its calls of a model with no price (see `today_cost`)."""
+    """Today's cost and its calls of a model with no price: the day in the config's
+    `timezone` (as the tray and `budgets` count it), else in the machine's zone."""
     zone = _zone(zone_name)
     if zone is not None:
         from datetime import datetime, timedelta

@@ -134,17 +134,11 @@ def period_bounds(period: str, day: date, tz: ZoneInfo) -> tuple[datetime, datet
     return start, end, label
 
 
-def spent_between(
-    ledger: Ledger, start: datetime, end: datetime, agent: str | None = None
-) -> float:
-    """Cost of calls in [start, end). Exact: every zone offset is a multiple of a bucket."""
-    return spend_between(ledger, start, end, agent)[0]
-
-
 def spend_between(
     ledger: Ledger, start: datetime, end: datetime, agent: str | None = None
 ) -> tuple[float, int]:
-    """Cost of calls in [start, end) and how many of them had no price."""
+    """Cost of calls in [start, end) and how many of them had no price. Exact: every zone
+    offset is a multiple of a bucket."""
     low = int(start.timestamp() * 1000) // BUCKET_MS
     high = int(end.timestamp() * 1000) // BUCKET_MS
     sql = (
@@ -217,7 +211,7 @@ def leverage(
     else:
         day = month
     start, end, label = period_bounds("monthly", day, zone)
-    value = spent_between(ledger, start, end, agent)
+    value = spend_between(ledger, start, end, agent)[0]
     price = settings.subscription.monthly_price_usd
     ratio = value / price if price else None
     return Leverage(label, value, settings.subscription.plan, price, ratio)

@@ -306,7 +306,7 @@ def test_statusline_counts_today_in_the_configured_zone(tmp_path: Path) -> None:
     config's `timezone`: the two disagreed on the same ledger."""
     from datetime import datetime
 
-    from shared.commands.statusline_cmd import configured_zone_name, today_cost
+    from shared.commands.statusline_cmd import configured_zone_name, today_spend
 
     claude = tmp_path / ".claude"
     session = ClaudeSession(claude, "sess-zone", "/home/dev/shop")
@@ -319,11 +319,11 @@ def test_statusline_counts_today_in_the_configured_zone(tmp_path: Path) -> None:
     conn = sqlite3.connect(_ledger_file())
     try:
         # 01:00 on the 22nd at UTC+14: only the 10:30 call is today.
-        assert today_cost(conn, now_ms, "Etc/GMT-14") == pytest.approx(1.0, rel=0.01)
+        assert today_spend(conn, now_ms, "Etc/GMT-14")[0] == pytest.approx(1.0, rel=0.01)
         # 23:00 on the 20th at UTC-12: both are.
-        assert today_cost(conn, now_ms, "Etc/GMT+12") == pytest.approx(2.0, rel=0.01)
+        assert today_spend(conn, now_ms, "Etc/GMT+12")[0] == pytest.approx(2.0, rel=0.01)
         # The file is read as written, so any case of a zone name must work here too.
-        assert today_cost(conn, now_ms, "etc/gmt-14") == pytest.approx(1.0, rel=0.01)
+        assert today_spend(conn, now_ms, "etc/gmt-14")[0] == pytest.approx(1.0, rel=0.01)
     finally:
         conn.close()
     config = Path(os.environ["BURNMETER_CONFIG_DIR"])

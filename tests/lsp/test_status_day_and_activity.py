@@ -17,7 +17,7 @@ import pytest
 
 import lsp_server.status
 from lsp_server.status import status_params
-from shared.commands.statusline_cmd import today_cost as statusline_today
+from shared.commands.statusline_cmd import today_spend as statusline_today
 from shared.ingest import ingest
 from shared.ledger import open_ledger
 from shared.reports import Filters, sessions_report
@@ -118,7 +118,7 @@ def test_today_starts_at_the_zones_real_midnight_on_a_dst_day(
     params, _ = status_params(conn, [], 10, 600_000)
     assert params["today_cost_usd"] == pytest.approx(2 * CALL_USD)
     # The status line's figure for the same ledger, moment and zone.
-    assert params["today_cost_usd"] == pytest.approx(statusline_today(conn, NOON_PDT_MS, LA))
+    assert params["today_cost_usd"] == pytest.approx(statusline_today(conn, NOON_PDT_MS, LA)[0])
     conn.close()
 
 
@@ -131,7 +131,7 @@ def today_by_zone() -> dict[str, float]:
     conn = sqlite3.connect(ledger_file())
     try:
         now_ms = int(time.time() * 1000)
-        return {zone: statusline_today(conn, now_ms, zone) for zone in ZONES}
+        return {zone: statusline_today(conn, now_ms, zone)[0] for zone in ZONES}
     finally:
         conn.close()
 
