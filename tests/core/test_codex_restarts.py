@@ -182,3 +182,25 @@ def test_legacy_relative_reset_is_the_lines_time_plus_the_seconds(
     ).fetchall()
     # resets_at wins when a window gives both.
     assert rows == [(42.0, at + 7200, 61.0, at + 300000), (None, 1773150000, None, None)]
+
+
+def test_readings_after_a_restart_that_repeat_earlier_totals_count_once(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """A call is known by its session and the total after it. After a restart, a reading
+    that repeats one the rollout already had (the same total and the same own usage, the
+    lines' words but for the time) is that earlier call again, as when a rollout is read a
+    second time as its `.jsonl.zst` archive: counted once. Only the new call after them
+    adds. (The README says what this costs: a new call that happens to bring a restarted
+    total back to exactly an earlier total in all four counters counts as the earlier.)"""
+    rollout = CodexRollout("019c-repeated", started=0)
+    rollout.turn(1, model="gpt-5")
+    rollout.call(2, 8000, 50)
+    rollout.call(3, 9000, 60, cached=8000)
+    rollout.restart_total()
+    rollout.turn(86400, model="gpt-5")
+    rollout.call(86401, 8000, 50)
+    rollout.call(86402, 9000, 60, cached=8000)
+    rollout.call(86403, 10000, 100, cached=9000)
+    ledger = _ingest(isolated_home, tmp_path, rollout)
+    assert _sums(ledger, "019c-repeated") == (10000, 17000, 210, 0, 3)

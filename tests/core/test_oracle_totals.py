@@ -361,9 +361,11 @@ def codex_rollouts(draw: st.DrawFn, ids: Ids, count: int) -> list[tuple[CodexRol
             output = draw(st.integers(0, 4000))
             cached = draw(st.integers(0, input_tokens))
             reasoning = draw(st.integers(0, output))
-            # Known bug (see the report, /work/audit/oracle/failing_tests.py): after a
-            # restart, a total equal to an earlier total of the rollout is taken for that
-            # earlier call and dropped. Kept out of the generated histories.
+            # A call is known by its session and the total after it (README, "How totals
+            # stay right"): after a restart, a total equal to an earlier total of the
+            # rollout is that earlier call read again. The oracle does not model that rule,
+            # so such totals are kept out of the generated histories;
+            # test_codex_restarts pins it.
             while _total_after(rollout, input_tokens, cached, output, reasoning) in seen:
                 input_tokens += 1
             rollout.call(
