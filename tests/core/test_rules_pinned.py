@@ -559,3 +559,24 @@ def test_an_archive_rewritten_in_place_is_read_again(isolated_home: Path, tmp_pa
     ingest_env(ledger)
     totals = period_report(ledger, "daily", Filters())["totals"]
     assert (len(events(ledger)), totals["output_tokens"]) == (3, 60)
+
+
+def test_a_codex_call_before_any_turn_context_is_priced_as_gpt_5(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """Rule (README, Codex): early Codex versions logged usage without a `turn_context`
+    naming the model; such a call is stored and priced as `gpt-5`, as ccusage does, and a
+    later `turn_context` names the model of the calls after it."""
+    rollout = CodexRollout("019c-nomodel", started=0)
+    rollout.call(2, 8_000, 50, reemit=0)
+    rollout.turn(3, model="gpt-5.3-codex")
+    rollout.call(4, 1_000, 10, reemit=0)
+    rollout.write(codex_rollout_path(isolated_home / ".codex", rollout))
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    rows = sorted(events(ledger).values(), key=lambda row: row["ts_ms"])
+    assert [(row["model"], row["input_tokens"]) for row in rows] == [
+        ("gpt-5", 8_000),
+        ("gpt-5.3-codex", 1_000),
+    ]
+    assert rows[0]["cost_usd"] > 0
