@@ -580,3 +580,33 @@ def test_a_codex_call_before_any_turn_context_is_priced_as_gpt_5(
         ("gpt-5.3-codex", 1_000),
     ]
     assert rows[0]["cost_usd"] > 0
+
+
+def test_the_parents_thread_settings_inside_a_copied_history_do_not_end_the_copy(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """Rule: only the fork's own `thread_settings_applied` (its own thread id) ends the copy
+    of the parent's history; the parent's, copied with its turns, is part of the copy, so
+    the parent's calls after it are not counted again as the fork's."""
+    parent = CodexRollout("019c-pinned-tsa-parent", started=0)
+    parent.turn(1)
+    parent.add("event_msg", {"type": "thread_settings_applied", "thread_id": parent.session_id}, 2)
+    parent.call(10, 10_000, 500, cached=2_000)
+    parent.call(20, 12_000, 300, cached=9_000)
+    child = CodexRollout("019c-pinned-tsa", started=700, forked_from_id=parent.session_id)
+    child.copy_history_from(parent, 700.001)
+    child.add(
+        "event_msg", {"type": "thread_settings_applied", "thread_id": child.session_id}, 700.05
+    )
+    child.turn(700.06)
+    child.call(700.3, 13_000, 250, cached=12_000)
+    child.write(codex_rollout_path(isolated_home / ".codex", child))
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    (row,) = events(ledger).values()
+    assert (row["session_id"], row["input_tokens"], row["cache_read_tokens"]) == (
+        "019c-pinned-tsa",
+        1_000,
+        12_000,
+    )
+    assert row["output_tokens"] == 250
