@@ -65,34 +65,65 @@ def display(tmp_path: Path) -> Iterator[str]:
     assert number, "Xvfb did not report a display"
     name = f":{number}"
     env = {**os.environ, "DISPLAY": name}
-    trayer = subprocess.Popen(
-        [
-            "trayer",
-            "--edge",
-            "top",
-            "--align",
-            "right",
-            "--widthtype",
-            "pixel",
-            "--width",
-            "160",
-            "--height",
-            "48",
-            "--tint",
-            "0xd8d8d8",
-            "--SetDockType",
-            "true",
-        ],
-        env=env,
-        stderr=subprocess.DEVNULL,
-    )
+    trayer_log = tmp_path / "trayer.log"
+    trayer = start_trayer(env, trayer_log)
     try:
-        wait_for(lambda: panel_geometry(name), 15, "the trayer panel")
+        trayer = wait_for_panel(name, trayer, env, trayer_log)
         yield name
     finally:
         for process in (trayer, xvfb):
             process.terminate()
             process.wait(timeout=10)
+
+
+TRAYER_ARGS = (
+    "trayer",
+    "--edge",
+    "top",
+    "--align",
+    "right",
+    "--widthtype",
+    "pixel",
+    "--width",
+    "160",
+    "--height",
+    "48",
+    "--tint",
+    "0xd8d8d8",
+    "--SetDockType",
+    "true",
+)
+
+
+def start_trayer(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as stderr:
+        return subprocess.Popen(TRAYER_ARGS, env=env, stderr=stderr)
+
+
+def wait_for_panel(
+    display: str, trayer: subprocess.Popen[bytes], env: dict[str, str], log: Path
+) -> subprocess.Popen[bytes]:
+    """The trayer process whose panel is on screen. On a loaded machine a trayer started
+    right after Xvfb has been seen to end without a panel (one run in CI, its output
+    dropped): it is started again, twice at most, and its output goes into the failure."""
+    for attempt in range(3):
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if panel_geometry(display):
+                return trayer
+            if trayer.poll() is not None:
+                break
+            time.sleep(0.2)
+        if trayer.poll() is None:
+            trayer.terminate()
+            trayer.wait(timeout=10)
+        if attempt < 2:
+            trayer = start_trayer(env, log)
+    output = log.read_text(errors="replace")[-2000:]
+    raise AssertionError(
+        f"timed out waiting for the trayer panel (3 starts; last exit {trayer.returncode}): "
+        f"{output}"
+    )
 
 
 def window_tree(display: str) -> str:
