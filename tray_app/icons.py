@@ -63,6 +63,19 @@ def short_cost(cost_usd: float) -> str:
     return "999G"  # far beyond any spend; the icon still has room for four characters
 
 
+def icon_look(state: MeterState) -> tuple[object, ...]:
+    """What `paint_meter` draws of a state: two states with the same look give the same
+    pixels (a cost of $31.42 and $31.47 both read `31`)."""
+    fraction = 1.0 if state.fraction is None else min(max(state.fraction, 0.0), 1.0)
+    return (
+        "" if state.paused else short_cost(state.cost_usd),
+        round(fraction * 360 * 16),
+        ring_colour(state).rgba(),
+        state.running,
+        state.paused,
+    )
+
+
 def ring_colour(state: MeterState) -> QColor:
     return PAUSED_COLOUR if state.paused else LEVEL_COLOURS[state.level]
 

@@ -11,7 +11,7 @@ from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from tray_app.crossings import DashboardTarget
-from tray_app.icons import BudgetLevel, MeterState, meter_icon
+from tray_app.icons import BudgetLevel, MeterState, icon_look, meter_icon
 from tray_app.snapshot import TraySnapshot
 from tray_app.texts import (
     block_line,
@@ -118,6 +118,7 @@ class MeterTray(QSystemTrayIcon):
         self.meter_mode = "today"
         self.status_line = ""  # e.g. import progress, shown atop the menu
         self.state = MeterState()
+        self._icon_look: tuple[object, ...] | None = None
         self._lines: list[MenuLine] = []
         self._line_actions: list[QAction] = []
         menu = self._menu = QMenu()
@@ -153,11 +154,17 @@ class MeterTray(QSystemTrayIcon):
         screen = QGuiApplication.primaryScreen()
         if screen is not None:
             ratio = screen.devicePixelRatio()
-        self.setIcon(meter_icon(self.state, ratio))
+        look = (icon_look(self.state), ratio)
+        if look != self._icon_look:
+            # Only when the pixels change: on X11 every QSystemTrayIcon.setIcon keeps ~2 KB
+            # for good (Qt 6.11's xcb tray), and a tray repaints on every log write.
+            self._icon_look = look
+            self.setIcon(meter_icon(self.state, ratio))
         tip = tooltip_text(self.snapshot, paused=self.paused)
         if self.status_line:
             tip += "\n" + self.status_line
-        self.setToolTip(tip)
+        if tip != self.toolTip():
+            self.setToolTip(tip)
         self.update_menu()
 
     def update_menu(self) -> None:
