@@ -106,6 +106,28 @@ class BurnmeterProtocol(LanguageServerProtocol):
                 return
         super().handle_message(message)
 
+    def _execute_handler(
+        self,
+        msg_id: Any,
+        handler: Any,
+        callback: Any,
+        args: tuple[Any, ...] | None = None,
+        kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        """pygls 2.1 runs a command's handler under an id of its own (a uuid) and keeps the
+        handler's future under it in `_request_futures`, which only ever drops the client's
+        ids: every `burnmeter.sessions` kept its task and result for the life of the
+        process (~16 KiB a call). The future is dropped once done, as pygls does for a
+        client's id."""
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        future = self._request_futures.get(msg_id)
+        if future is not None:
+            future.add_done_callback(lambda done: self._forget_future(msg_id, done))
+
+    def _forget_future(self, msg_id: Any, future: Any) -> None:
+        if self._request_futures.get(msg_id) is future:
+            del self._request_futures[msg_id]
+
     @lsp_method(types.EXIT)
     def lsp_exit(self, *args: Any) -> Any:
         # Over TCP one connection ending must not end the process serving the others.

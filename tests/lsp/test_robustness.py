@@ -171,3 +171,34 @@ def test_a_damaged_ledger_is_reported_and_left_untouched(
     assert "left it untouched" in done.stderr
     assert "Traceback" not in done.stderr
     assert ledger.read_bytes() == garbage
+
+
+def _anonymous_memory_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1])
+    raise AssertionError("no RssAnon in /proc")
+
+
+def test_commands_leave_no_memory_behind(
+    server: tuple[subprocess.Popen[bytes], Peer], workspace: Workspace
+) -> None:
+    """A client may poll `burnmeter.sessions` (the README's JSON command) all day. pygls
+    2.1 kept every command's finished task and result for the life of the process
+    (~3 KiB plus ~0.65 KiB per session returned): 1,500 calls on this small history grew
+    the server by ~3 MiB; now ~160 KiB."""
+    process, peer = server
+    initialize(peer, workspace)
+    file_cost = {"command": "burnmeter.fileCost", "arguments": [str(workspace.main_py)]}
+    sessions = {"command": "burnmeter.sessions", "arguments": []}
+
+    def run(count: int) -> None:
+        for index in range(count):
+            reply = peer.request("workspace/executeCommand", sessions if index % 2 else file_cost)
+            assert "result" in reply, reply
+
+    run(200)  # warm-up: caches, the ledger's pages
+    before = _anonymous_memory_kib(process.pid)
+    run(1500)
+    growth = _anonymous_memory_kib(process.pid) - before
+    assert growth < 1536, f"1,500 commands grew the server by {growth} KiB"
