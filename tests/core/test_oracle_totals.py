@@ -27,6 +27,7 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import ISOLATED_VARS
 from tests.core import oracle
 from tests.core.logwriters import (
     ClaudeSession,
@@ -55,19 +56,9 @@ MALFORMED = (
     b"not json at all\n",
     b'{"type":"event_msg","payload":{"type":"token_count","info":\n',
 )
-ISOLATED_VARS = (
-    "HOME",
-    "BURNMETER_DATA_DIR",
-    "BURNMETER_CONFIG_DIR",
-    "CLAUDE_CONFIG_DIR",
-    "CODEX_HOME",
-    "XDG_CONFIG_HOME",
-    "XDG_DATA_HOME",
-    "XDG_CACHE_HOME",
-    "XDG_RUNTIME_DIR",
-    "PYTHON_KEYRING_BACKEND",
-    "BURNMETER_DEMO",
-)
+# Left out of the CLI's environment before it is pointed at the temporary home: the
+# variables the suite isolates, and the demo switch.
+OUTSIDE_VARS = (*ISOLATED_VARS, "BURNMETER_DEMO")
 # The CLI with the multi-process parser forced on any amount of data, files cut in small
 # chunks (what test_parallel_ingest.py does in-process with monkeypatch).
 PARALLEL_CLI = (
@@ -468,7 +459,7 @@ def temp_home(history: History) -> Iterator[tuple[Path, dict[str, str]]]:
     with tempfile.TemporaryDirectory(prefix="oracle-") as tmp:
         home = Path(tmp) / "home"
         home.mkdir()
-        env = {name: value for name, value in os.environ.items() if name not in ISOLATED_VARS}
+        env = {name: value for name, value in os.environ.items() if name not in OUTSIDE_VARS}
         env.update(
             HOME=str(home),
             BURNMETER_DATA_DIR=str(Path(tmp) / "data"),
