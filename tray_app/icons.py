@@ -66,14 +66,20 @@ def short_cost(cost_usd: float) -> str:
 def icon_look(state: MeterState) -> tuple[object, ...]:
     """What `paint_meter` draws of a state: two states with the same look give the same
     pixels (a cost of $31.42 and $31.47 both read `31`)."""
-    fraction = 1.0 if state.fraction is None else min(max(state.fraction, 0.0), 1.0)
     return (
         "" if state.paused else short_cost(state.cost_usd),
-        round(fraction * 360 * 16),
+        arc_span(state),
         ring_colour(state).rgba(),
         state.running,
         state.paused,
     )
+
+
+def arc_span(state: MeterState) -> int:
+    """The coloured part of the ring, in Qt's 1/16 degrees clockwise from 12 o'clock. No
+    budget: a full ring in the neutral colour, so the icon is never just grey."""
+    fraction = 1.0 if state.fraction is None else min(max(state.fraction, 0.0), 1.0)
+    return round(fraction * 360 * 16)
 
 
 def ring_colour(state: MeterState) -> QColor:
@@ -112,14 +118,12 @@ def _paint(painter: QPainter, state: MeterState, size: float) -> None:
     painter.setBrush(Qt.BrushStyle.NoBrush)
     painter.drawEllipse(ring)
 
-    # No budget: a full ring in the neutral colour, so the icon is never just grey.
-    fraction = 1.0 if state.fraction is None else min(max(state.fraction, 0.0), 1.0)
-    if fraction > 0:
+    span = arc_span(state)
+    if span > 0:
         pen.setColor(ring_colour(state))
         painter.setPen(pen)
         # Qt angles are 1/16 degree, counter-clockwise from 3 o'clock; fill clockwise from 12.
-        span = -round(fraction * 360 * 16)
-        painter.drawArc(ring, 90 * 16, span)
+        painter.drawArc(ring, 90 * 16, -span)
 
     if state.paused:
         _paint_pause_bars(painter, size)
