@@ -238,3 +238,16 @@ class CodexRollout:
             for line in self.lines:
                 handle.write(json.dumps(line, separators=(",", ":")) + "\n")
         return self.path
+
+
+def write_editing_session(home: Path, cwd: Path, files: list[str], sid: str, start_ms: int) -> None:
+    """A Claude Code session in `cwd` that reads the first file at `start_ms`, then edits
+    each file a minute apart."""
+    session = ClaudeSession(home / ".claude", sid, str(cwd))
+    session.assistant(start_ms, tools=[("Read", {"file_path": str(cwd / files[0])})])
+    for k, name in enumerate(files):
+        session.assistant(
+            start_ms + (k + 1) * 60_000,
+            tools=[("Edit", {"file_path": str(cwd / name), "old_string": "a", "new_string": "b"})],
+        )
+    session.write()

@@ -26,7 +26,7 @@ from shared.reports import Filters, repos_report
 from shared.sources.events import CLAUDE, CODEX
 from shared.sources.roots import LogRoot, claude_roots, codex_roots
 from shared.summary import build_summary, parse_week
-from tests.insights.agent_logs import ClaudeSession, CodexRollout
+from tests.insights.agent_logs import ClaudeSession, CodexRollout, write_editing_session
 from tests.insights.gitrepo import GitRepo
 from tests.summary.history import ClaudeSession as WeekSession
 from tests.summary.history import CodexSession as WeekRollout
@@ -401,17 +401,6 @@ def test_a_tier_holding_exactly_the_dominant_share_is_the_sessions(tmp_path: Pat
 # --- outcomes from git ---------------------------------------------------------------------
 
 
-def _editor(home: Path, cwd: Path, sid: str, start_ms: int, files: list[str]) -> None:
-    session = ClaudeSession(home / ".claude", sid, str(cwd))
-    session.assistant(start_ms, tools=[("Read", {"file_path": str(cwd / files[0])})])
-    for k, name in enumerate(files):
-        session.assistant(
-            start_ms + (k + 1) * MINUTE,
-            tools=[("Edit", {"file_path": str(cwd / name), "old_string": "a", "new_string": "b"})],
-        )
-    session.write()
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> GitRepo:
     repo = GitRepo(tmp_path / "shop")
@@ -427,7 +416,7 @@ def _outcome(home: Path, sid: str) -> tuple[str, list[str]]:
 def test_a_commit_in_the_sessions_first_second_counts(tmp_path: Path, repo: GitRepo) -> None:
     """Outcomes: commit times have whole seconds, so a commit dated in the second the
     session started (here 500 ms into it) is "from the session's start"."""
-    _editor(tmp_path, repo.root, "sess-first-second", T0 + 500, ["app.py"])
+    write_editing_session(tmp_path, repo.root, ["app.py"], "sess-first-second", T0 + 500)
     sha = repo.commit(T0, {"app.py": "v1\n"})
     assert _outcome(tmp_path, "sess-first-second") == ("committed", [sha])
 
@@ -435,7 +424,7 @@ def test_a_commit_in_the_sessions_first_second_counts(tmp_path: Path, repo: GitR
 def test_a_commit_exactly_at_the_end_of_the_window_counts(tmp_path: Path, repo: GitRepo) -> None:
     """Outcomes: commits "from the session's start up to 7 days later": exactly 7 days
     later is inside."""
-    _editor(tmp_path, repo.root, "sess-window-end", T0, ["app.py"])
+    write_editing_session(tmp_path, repo.root, ["app.py"], "sess-window-end", T0)
     sha = repo.commit(T0 + 7 * DAY, {"app.py": "v1\n"})
     assert _outcome(tmp_path, "sess-window-end") == ("committed", [sha])
 
@@ -444,8 +433,8 @@ def test_each_session_of_a_repository_gets_its_own_window(tmp_path: Path, repo: 
     """Outcomes: one `git log` per repository covers every session asked about, up to the
     latest session's window: a commit 6 days after a later session (11 after an earlier
     one) is the later session's."""
-    _editor(tmp_path, repo.root, "sess-early", T0, ["app.py"])
-    _editor(tmp_path, repo.root, "sess-late", T0 + 5 * DAY, ["other.py"])
+    write_editing_session(tmp_path, repo.root, ["app.py"], "sess-early", T0)
+    write_editing_session(tmp_path, repo.root, ["other.py"], "sess-late", T0 + 5 * DAY)
     sha = repo.commit(T0 + 11 * DAY, {"other.py": "v1\n"})
     assert _outcome(tmp_path, "sess-late") == ("committed", [sha])
     assert _outcome(tmp_path, "sess-early") == ("uncommitted", [])
@@ -470,8 +459,8 @@ def test_cost_per_commit_counts_a_commit_two_sessions_share_once(
     """Cost per commit (`report repos`): the repository's spend over its *distinct*
     commits, and over its sessions that ended in a commit: two sessions committed by one
     commit are 1 commit and 2 committed sessions."""
-    _editor(tmp_path, repo.root, "sess-one", T0, ["app.py"])
-    _editor(tmp_path, repo.root, "sess-two", T0 + HOUR, ["app.py"])
+    write_editing_session(tmp_path, repo.root, ["app.py"], "sess-one", T0)
+    write_editing_session(tmp_path, repo.root, ["app.py"], "sess-two", T0 + HOUR)
     repo.commit(T0 + 2 * HOUR, {"app.py": "v1\n"})
     ledger = _ledger(tmp_path)
     report = repos_report(ledger, Filters())

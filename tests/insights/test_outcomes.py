@@ -15,7 +15,7 @@ from shared.insights.sessions import session_insights, session_outcomes_only
 from shared.ledger import Ledger, open_ledger
 from shared.sources.events import CLAUDE, CODEX
 from shared.sources.roots import LogRoot
-from tests.insights.agent_logs import ClaudeSession, CodexRollout
+from tests.insights.agent_logs import ClaudeSession, CodexRollout, write_editing_session
 from tests.insights.gitrepo import GitRepo
 
 MINUTE = 60_000
@@ -37,14 +37,7 @@ def _ledger(home: Path) -> Ledger:
 
 
 def _editing_session(home: Path, cwd: Path, files: list[str], sid: str) -> None:
-    session = ClaudeSession(home / ".claude", sid, str(cwd))
-    session.assistant(T0, tools=[("Read", {"file_path": str(cwd / files[0])})])
-    for k, name in enumerate(files):
-        session.assistant(
-            T0 + (k + 1) * MINUTE,
-            tools=[("Edit", {"file_path": str(cwd / name), "old_string": "a", "new_string": "b"})],
-        )
-    session.write()
+    write_editing_session(home, cwd, files, sid, T0)
 
 
 @pytest.fixture
