@@ -246,5 +246,7 @@ def budgets(
         if s.period in ("weekly", "monthly")
     ]
     for state in found:
-        state["met"] = state["spent_usd"] <= state["limit_usd"]
+        # The budgets' own state decides, so that the summary never calls "met" a budget
+        # that `burnmeter budgets`, the tray and its 100 % notice call "over".
+        state["met"] = state["state"] != "over"
     return found

@@ -171,7 +171,7 @@ def test_limits_leverage_and_budgets(scene: tuple[Ledger, Path, dict[str, str]])
     assert [state["label"] for state in daily] == [day["date"] for day in summary["days"]]
     for state, day in zip(daily, summary["days"], strict=True):
         assert state["spent_usd"] == pytest.approx(day["cost_usd"], abs=1e-5)
-        assert state["met"] == (day["cost_usd"] <= 1.0)
+        assert state["met"] == (day["cost_usd"] < 1.0)
     assert any(not state["met"] for state in daily)  # the reader's Opus day costs more
     (weekly,) = [state for state in budgets if state["period"] == "weekly"]
     assert weekly["label"] == "2026-W46" and weekly["met"]
