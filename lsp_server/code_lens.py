@@ -5,6 +5,7 @@ the ledger changes, for clients that support it."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future
 
 from lsprotocol import types
 
@@ -13,6 +14,8 @@ from lsp_server.queries import FileCost, file_cost
 from lsp_server.server import BurnmeterServer, path_of
 
 FILE_COST_COMMAND = "burnmeter.fileCost"
+# At most this many refreshes wait for the client's answer (see `setup`).
+UNANSWERED_REFRESHES = 16
 
 
 def lens_title(cost: FileCost, now_ms: int) -> str:
@@ -47,9 +50,20 @@ def setup(server: BurnmeterServer) -> None:
             )
         ]
 
+    # pygls keeps a request's future and result type until the client answers (pygls
+    # issue #608): a client that claims `refreshSupport` and never answers would keep
+    # ~1.7 KB per ledger change for the life of the server. Past UNANSWERED_REFRESHES
+    # waiting, the oldest is given up: cancelled, which drops both (BurnmeterProtocol).
+    # A client that answers has one or two waiting at most.
+    waiting: list[Future[None]] = []
+
     def refresh() -> None:
-        if ls_supports_refresh(server):
-            server.workspace_code_lens_refresh(None)
+        if not ls_supports_refresh(server):
+            return
+        waiting[:] = [future for future in waiting if not future.done()]
+        if len(waiting) >= UNANSWERED_REFRESHES:
+            waiting.pop(0).cancel()
+        waiting.append(server.workspace_code_lens_refresh(None))
 
     server.on_ledger_change(refresh, on_start=False)
 
