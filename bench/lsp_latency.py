@@ -169,6 +169,8 @@ async def run(data_dir: Path, appends: int, lens_requests: int) -> dict[str, Any
         await lens_ms(path)
     uniform = [await lens_ms(path) for path in rng.choices(paths, k=lens_requests)]
     hot = [await lens_ms(path) for path in hottest * 5]
+    server = client._server  # pygls keeps the server's process here
+    memory = server_memory(server.pid) if server is not None else {}
 
     await client.shutdown_async(None)
     client.exit(None)
@@ -180,13 +182,40 @@ async def run(data_dir: Path, appends: int, lens_requests: int) -> dict[str, Any
         "status_ms": status_ms,
         "lens_uniform_ms": uniform,
         "lens_hot_ms": hot,
+        "memory_mib": memory,
     }
+
+
+def server_memory(pid: int) -> dict[str, float]:
+    """The server's resident memory now (all, anonymous, file-backed: the ledger's pages
+    if it maps them) and its peak, in MiB, from /proc (Linux)."""
+    fields = {"VmRSS": "rss", "RssAnon": "anon", "RssFile": "file", "VmHWM": "peak"}
+    found: dict[str, float] = {}
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        name, _, value = line.partition(":")
+        if name in fields:
+            found[fields[name]] = int(value.split()[0]) / 1024
+    return found
 
 
 def summary(name: str, values: list[float]) -> str:
     return (
         f"| {name} | {len(values)} | {statistics.median(values):.1f} | "
         f"{percentile(values, 0.95):.1f} | {max(values):.1f} |"
+    )
+
+
+def memory_line(memory: dict[str, float]) -> str:
+    if not memory:
+        return "Server memory: not measured (no /proc on this system)."
+    return (
+        f"Server memory after the requests: {memory['rss']:.0f} MiB resident "
+        f"({memory['anon']:.0f} MiB anonymous, {memory['file']:.0f} MiB file-backed), "
+        f"peak {memory['peak']:.0f} MiB."
     )
 
 
@@ -215,6 +244,8 @@ def report(result: dict[str, Any], command: str) -> str:
             summary("appended line → `burnmeter/status` at the client", result["status_ms"]),
             summary("code lens, files drawn uniformly", result["lens_uniform_ms"]),
             summary("code lens, the 20 hottest files (×5)", result["lens_hot_ms"]),
+            "",
+            memory_line(result["memory_mib"]),
             "",
             "Targets: status p95 ≤ 250 ms; code lens p95 ≤ 20 ms on ≥ 1M calls. The lens reads "
             "one row of `file_stats` and counts `file_sessions` (schema v5, kept by triggers), "

@@ -59,11 +59,12 @@ class LedgerHub:
         self._slow_ledger = self._slow_executor.submit(self._open).result()
 
     def _open(self) -> Ledger:
-        ledger = open_ledger(self.ledger_file)
-        # A bigger page cache and mmap keep the hover and status queries in memory.
-        ledger.conn.execute("PRAGMA cache_size = -65536")
-        ledger.conn.execute("PRAGMA mmap_size = 268435456")
-        return ledger
+        # SQLite's own page cache (2 MiB) and no mmap. These connections had a 64 MiB cache
+        # and a 256 MiB map each: on a 1M-call ledger that held ~140 MiB more anonymous
+        # memory and up to ~300 MiB more resident file pages (peak RSS 633 against 202 MiB)
+        # for no measurable gain: the lens, hover and status queries read a row or two of
+        # indexed tables, and the kernel's page cache keeps the ledger's pages anyway.
+        return open_ledger(self.ledger_file)
 
     def stop(self) -> None:
         if self.engine is not None:
