@@ -18,6 +18,7 @@ import os
 import sqlite3
 import sys
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -176,7 +177,7 @@ class ChunkRows:
 class ChunkResult:
     """A read of one file, parsed: its rows and where the next read starts."""
 
-    __slots__ = ("at_end", "error", "new_offset", "new_state", "rows", "task")
+    __slots__ = ("at_end", "error", "new_offset", "new_state", "rows", "tail_hash", "task")
 
     def __init__(
         self,
@@ -186,6 +187,7 @@ class ChunkResult:
         new_state: bytes | None,
         at_end: bool,
         error: str | None = None,
+        tail_hash: int | None = None,
     ) -> None:
         self.task = task
         self.rows = rows
@@ -193,6 +195,9 @@ class ChunkResult:
         self.new_state = new_state
         self.at_end = at_end
         self.error = error
+        # Checksum of the bytes just before `new_offset` (`tail_checksum`), when this read
+        # consumed any: stored with the offset, so a file rewritten in place is noticed.
+        self.tail_hash = tail_hash
 
 
 class FirstImportInterrupted(KeyboardInterrupt):
@@ -275,6 +280,23 @@ def read_complete_lines(path: str, offset: int, max_bytes: int) -> tuple[bytes, 
             size += len(more)
 
 
+# How many bytes before a file's stored offset its checksum covers. The last line read
+# ends there: its ids and timestamps make another file's bytes at the same place differ.
+TAIL_BYTES = 64
+
+
+def tail_checksum(tail: bytes) -> int:
+    """A checksum of the bytes that end at a stored offset (a number: no log text is
+    stored)."""
+    return zlib.crc32(tail[-TAIL_BYTES:])
+
+
+def _read_tail(path: str, offset: int) -> bytes:
+    with open(path, "rb", buffering=0) as handle:
+        handle.seek(max(0, offset - TAIL_BYTES))
+        return handle.read(min(offset, TAIL_BYTES))
+
+
 def _each_archive_piece(path: str, offset: int, take: Callable[[bytes], None]) -> int:
     """Decompress an archive in pieces of complete lines (a few MiB each, never the whole
     file at once), hand each to `take`, and return the compressed size: the offset that
@@ -318,6 +340,7 @@ def parse_chunk(task: ChunkTask) -> ChunkResult:
     from shared.sources.events import ParsedChunk
 
     parsed = ParsedChunk()
+    tail_hash: int | None = None
     fallback = _session_from_path(task.path)
     state = None if task.agent == CLAUDE else CodexState.from_json(task.state)
 
@@ -333,6 +356,9 @@ def parse_chunk(task: ChunkTask) -> ChunkResult:
         else:
             data, new_offset, at_end = read_complete_lines(task.path, task.offset, task.next_read())
             take(data)
+            if new_offset > task.offset:
+                tail = data if len(data) >= TAIL_BYTES else _read_tail(task.path, new_offset)
+                tail_hash = tail_checksum(tail)
             del data
     except FileNotFoundError:
         # Deleted since the scan (Claude Code prunes old transcripts): nothing to read, and
@@ -343,7 +369,7 @@ def parse_chunk(task: ChunkTask) -> ChunkResult:
         reason = exc.strerror or str(exc)
         return ChunkResult(task, ChunkRows(), task.offset, task.state, True, reason)
     new_state = task.state if state is None else state.to_json()
-    return ChunkResult(task, rows_of(parsed), new_offset, new_state, at_end)
+    return ChunkResult(task, rows_of(parsed), new_offset, new_state, at_end, tail_hash=tail_hash)
 
 
 PARENT_CHECK_SECONDS = 0.5
@@ -480,7 +506,8 @@ UPSERT_TOOL_CALL = (
 VANISHED = "vanished while being read"
 ADVANCE_SOURCE = (
     "UPDATE sources SET offset = ?, state = ?, lines = lines + ?, "
-    "rejected_lines = rejected_lines + ?, last_error = ? WHERE id = ?"
+    "rejected_lines = rejected_lines + ?, last_error = ?, "
+    "tail_hash = coalesce(?, tail_hash) WHERE id = ?"
 )
 
 
@@ -579,6 +606,7 @@ class LedgerWriter:
                         result.rows.lines,
                         result.rows.rejected_lines,
                         None if result.error == VANISHED else result.error,
+                        result.tail_hash,
                         result.task.source_id,
                     )
                     for result in batch
@@ -733,15 +761,16 @@ class LedgerWriter:
             self.ledger.conn.executemany(UPSERT_SESSION, rows)
 
 
-def _ends_a_line(path: str, offset: int) -> bool:
-    """A stored offset always follows a newline. Any other byte there means the file was
-    rewritten in place (same inode, e.g. `cp` over it) and grew past the old offset."""
+def _same_bytes_before(path: str, offset: int, tail_hash: int | None) -> bool:
+    """Whether the file still has the bytes a stored offset ended: a newline, with the
+    checksum stored beside the offset (ledgers before v11 have none until their next read).
+    Anything else means it was rewritten in place (same inode, e.g. `cp` over it), even
+    when the new text happens to have a line end at the old offset or the old size."""
     try:
-        with open(path, "rb") as handle:
-            handle.seek(offset - 1)
-            return handle.read(1) == b"\n"
+        tail = _read_tail(path, offset)
     except OSError:
         return True  # the read itself reports the problem
+    return tail[-1:] == b"\n" and (tail_hash is None or tail_checksum(tail) == tail_hash)
 
 
 class _Plan:
@@ -765,7 +794,8 @@ def _known_sources(ledger: Ledger, keys: list[str]) -> dict[str, tuple[Any, ...]
     for start in range(0, len(keys), 500):
         part = keys[start : start + 500]
         for row in ledger.conn.execute(
-            "SELECT path, id, device, inode, size, mtime_ns, offset, state, missing FROM sources "
+            "SELECT path, id, device, inode, size, mtime_ns, offset, state, missing, tail_hash "
+            "FROM sources "
             f"WHERE path IN ({','.join('?' * len(part))})",
             part,
         ):
@@ -784,12 +814,13 @@ def _decide(ledger: Ledger, files: list[LogFile], present: set[str] | None = Non
         if row is None:
             plan.new_files.append(log)
             continue
-        source_id, device, inode, size, mtime_ns, offset, state, missing = row
+        source_id, device, inode, size, mtime_ns, offset, state, missing, tail_hash = row
         replaced = (device, inode) != (log.device, log.inode) or log.size < offset
+        stat_changed = (size, mtime_ns) != (log.size, log.mtime_ns)
         if log.compressed:
-            replaced = replaced or (size, mtime_ns) != (log.size, log.mtime_ns)
-        elif not replaced and 0 < offset < log.size:
-            replaced = not _ends_a_line(log.path, offset)
+            replaced = replaced or stat_changed
+        elif not replaced and offset > 0 and (offset < log.size or stat_changed):
+            replaced = not _same_bytes_before(log.path, offset, tail_hash)
         if replaced:
             # Read again from the start; dedupe keys keep what was already counted.
             offset, state = 0, None
@@ -847,8 +878,8 @@ def _plan_tasks(
                 )
             )
         conn.executemany(
-            "UPDATE sources SET offset = 0, state = NULL, lines = 0, rejected_lines = 0 "
-            "WHERE id = ?",
+            "UPDATE sources SET offset = 0, state = NULL, lines = 0, rejected_lines = 0, "
+            "tail_hash = NULL WHERE id = ?",
             plan.restarts,
         )
         conn.executemany(

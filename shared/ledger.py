@@ -408,6 +408,14 @@ UNPRICED_CALLS_V10 = """
 CREATE INDEX usage_events_unpriced ON usage_events (event_key) WHERE priced = 0;
 """
 
+# A checksum of the bytes that end each file's stored offset (shared.ingest.tail_checksum):
+# a file rewritten in place whose new text happens to end a line exactly at the old offset
+# (or has the old size) was taken for the old one grown, and its new lines before the
+# offset were never read. Files read before this version have none until their next read.
+SOURCE_TAIL_V11 = """
+ALTER TABLE sources ADD COLUMN tail_hash INTEGER;
+"""
+
 MIGRATIONS: list[str] = [
     SCHEMA_V1,
     STATUSLINE_V2,
@@ -419,6 +427,7 @@ MIGRATIONS: list[str] = [
     WEB_SEARCHES_V8,
     INFERENCE_GEO_V9,
     UNPRICED_CALLS_V10,
+    SOURCE_TAIL_V11,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

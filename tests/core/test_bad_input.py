@@ -103,6 +103,74 @@ def test_truncated_file_is_reread_without_double_counting(
     assert len(events(ledger)) == 4
 
 
+def _padded_to(line: bytes, length: int) -> bytes:
+    """`line` (a JSON object) made exactly `length` bytes long with spaces before its `}`."""
+    body = line.rstrip(b"\n")
+    assert len(body) + 1 <= length
+    return body[:-1] + b" " * (length - len(body) - 1) + b"}\n"
+
+
+def test_file_rewritten_in_place_with_a_line_end_at_the_old_offset_is_reread(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """`cp other.jsonl s.jsonl` keeps the inode; when the new text happens to end a line
+    exactly where the old read stopped, the file was taken for the old one grown and the
+    new lines before that point were never read (an audit's stress run found it)."""
+    path = _path(isolated_home, "s-cp")
+    path.parent.mkdir(parents=True)
+    other = _session("s-other", [1000, 10000])
+    length = len(other.lines[0]) + 16
+    old = _padded_to(_session("s-cp", [100]).lines[0], length)
+    path.write_bytes(old)
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    assert totals(ledger)["output_tokens"] == 100
+    inode = path.stat().st_ino
+    with open(path, "r+b") as handle:  # what `cp` does to an existing file
+        handle.truncate(0)
+        handle.write(_padded_to(other.lines[0], len(old)) + other.lines[1])
+    assert path.stat().st_ino == inode
+    ingest_env(ledger)
+    assert totals(ledger)["output_tokens"] == 100 + 1000 + 10000
+    ingest_env(ledger)
+    assert totals(ledger)["output_tokens"] == 100 + 1000 + 10000
+
+
+def test_file_rewritten_in_place_at_the_same_size_is_reread(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    path = _path(isolated_home, "s-same")
+    path.parent.mkdir(parents=True)
+    new = _session("s-new", [1000]).lines[0]
+    old = _padded_to(_session("s-same", [100]).lines[0], len(new) + 16)
+    path.write_bytes(old)
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    stat = path.stat()
+    path.write_bytes(_padded_to(new, len(old)))
+    # Same size, whatever the clock's resolution: a later modification time.
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    ingest_env(ledger)
+    assert totals(ledger)["output_tokens"] == 100 + 1000
+
+
+def test_a_touched_or_grown_file_is_not_read_again(isolated_home: Path, tmp_path: Path) -> None:
+    """The check reads the bytes before the offset only: touching a file or appending to it
+    reads what is new, nothing before."""
+    session = _session("s-grow", [100, 200])
+    path = session.write(_path(isolated_home, "s-grow"))
+    ledger = _ledger(tmp_path)
+    assert ingest_env(ledger).events_read == 2
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert ingest_env(ledger).events_read == 0
+    session.reply(3, [text_block("x")], claude_usage(10, 300, cache_read=50))
+    with open(path, "ab") as handle:
+        handle.write(session.lines[-1])
+    assert ingest_env(ledger).events_read == 1
+    assert totals(ledger)["output_tokens"] == 600
+
+
 def test_replaced_file_is_reread_without_double_counting(
     isolated_home: Path, tmp_path: Path
 ) -> None:
