@@ -11,10 +11,13 @@ Rules (Claude Code):
 - roots: every `CLAUDE_CONFIG_DIR` entry (a config dir or its `projects/`), else both
   `~/.config/claude` and `~/.claude`; every `*.jsonl` under `projects/`, symlinks followed;
   a file reached twice (two roots, a symlink) is read once (same real path);
-- a line counts when `message.usage` has `input_tokens` and `output_tokens`;
+- a line counts when `message.usage` has `input_tokens` and `output_tokens`: a line whose
+  `message` or `usage` is not an object, or whose usage lacks either count, is no call (nor
+  part of one); a count the usage does not carry (no `cache_read_input_tokens`, ...) is 0;
 - one call per (`message.id`, `requestId`), or per `message.id` alone when the line has no
   `requestId`, over all files: the line with the largest token total gives the tokens, the
-  earliest line the time;
+  earliest line the time. The same message logged once with a `requestId` and once without
+  is two pairs, so two calls;
 - `<synthetic>` and `isApiErrorMessage` calls keep their tokens and cost nothing;
 - cache writes: the 5m/1h split when logged, else all at the 5m rate;
 - the session is the line's `sessionId` (subagent files carry their parent's); a call
@@ -34,11 +37,23 @@ Rules (Codex):
   of the cumulative total, its calls and tool calls are not counted;
 - input = input - cached, cache_read = cached, output includes reasoning.
 
+A call's line whose timestamp is a bare number, or a date before 1970-01-02 or from 9999
+on, is malformed: skipped as a whole (a Claude usage line, a Codex `token_count` reading),
+as if it were not in the file.
+
 Tool counts per session: Claude tool calls are the distinct `tool_use` ids in a counted
 call's lines, tool errors the distinct `tool_use_id`s of `tool_result` blocks with
-`is_error: true`; Codex tool calls are `function_call`/`custom_tool_call` items before a
-call, errors the outputs that say "Process exited with code N" with N != 0 (neither in a
-fork's copy).
+`is_error: true`; Codex tool calls are the `function_call`/`custom_tool_call` items of the
+session's rollout, errors the outputs that say "Process exited with code N" with N != 0
+(neither in a fork's copy). A Codex tool call belongs to the model call whose reading
+follows it; one logged after the rollout's last reading (the reply still streaming, or cut
+off) is still one of the session's tool calls, errors and files: the docs give a session
+its tool calls, and say nothing of which call a trailing one belongs to, so only session
+figures are compared. Files touched (Codex only): the paths in the `*** Add File: `,
+`*** Update File: ` and `*** Delete File: ` headers of `apply_patch` (a custom tool call's
+input, or a function call's `input` argument), relative ones under the session's `cwd`.
+A session exists only through its calls: tool calls of a rollout with no call yet show
+nowhere.
 
 A line without a trailing newline is not read; a line that is not JSON is skipped; a
 timestamp without an offset is UTC, a date alone its midnight, digits beyond milliseconds
@@ -82,6 +97,7 @@ class Call:
     web_searches: int = 0
     free: bool = False
     tool_ids: set[str] = field(default_factory=set)
+    files: set[str] = field(default_factory=set)
     # Every session whose file holds a copy of the call (a resumed session's copy of the
     # earlier messages): the call belongs to one of them, whichever file is read first.
     candidates: frozenset[str] = frozenset()
@@ -182,6 +198,20 @@ def parse_ts(value: str) -> datetime:
     return parsed.replace(microsecond=parsed.microsecond // 1000 * 1000)
 
 
+MIN_TS = datetime(1970, 1, 2, tzinfo=UTC)
+
+
+def valid_ts(value: Any) -> bool:
+    """A timestamp a call's line may carry: ISO 8601 text from 1970-01-02 to before 9999."""
+    if not isinstance(value, str):
+        return False
+    try:
+        parsed = parse_ts(value)
+    except ValueError:
+        return False
+    return parsed >= MIN_TS and parsed.year < 9999
+
+
 def _count(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
@@ -213,6 +243,8 @@ def claude_calls(env: Mapping[str, str]) -> tuple[list[Call], dict[str, set[str]
                 continue
             if "input_tokens" not in usage or "output_tokens" not in usage:
                 continue
+            if not valid_ts(record.get("timestamp")):
+                continue  # a malformed line, skipped
             if "requestId" in record:
                 key: tuple[str, ...] = (message["id"], record["requestId"])
             else:
@@ -280,26 +312,44 @@ def _fork_copy_end(records: list[dict[str, Any]]) -> int:
     """Index of the first line after a forked rollout's copy of its parent's history."""
     if not records or not records[0].get("payload", {}).get("forked_from_id"):
         return 1
-    for index in range(2, len(records)):
-        gap = parse_ts(records[index]["timestamp"]) - parse_ts(records[index - 1]["timestamp"])
-        if gap.total_seconds() >= 1.0:
+    before = None  # the time of the last line read (a malformed one is not there)
+    for index in range(1, len(records)):
+        if not valid_ts(records[index].get("timestamp")):
+            continue
+        now = parse_ts(records[index]["timestamp"])
+        if before is not None and (now - before).total_seconds() >= 1.0:
             return index
+        before = now
     return len(records)
 
 
-def codex_calls(env: Mapping[str, str]) -> tuple[list[Call], dict[str, set[str]]]:
-    """The calls, and per shell command that exited non-zero its session."""
+@dataclass
+class Loose:
+    """A session's Codex tool calls that no model call follows (yet), and their files."""
+
+    tool_ids: set[str] = field(default_factory=set)
+    files: set[str] = field(default_factory=set)
+
+
+def codex_calls(
+    env: Mapping[str, str],
+) -> tuple[list[Call], dict[str, set[str]], dict[str, Loose]]:
+    """The calls, per shell command that exited non-zero its session, and per session the
+    tool calls after its last call."""
     calls = []
     errors: dict[str, set[str]] = {}
+    loose: dict[str, Loose] = {}
     for path in codex_files(env):
         records = complete_records(path)
         if not records or records[0].get("type") != "session_meta":
             continue
         session_id = records[0]["payload"]["id"]
+        cwd = records[0]["payload"].get("cwd", "")
         copy_end = _fork_copy_end(records)
         previous = (0, 0, 0, 0)
         model = ""
         pending_tools: set[str] = set()
+        pending_files: set[str] = set()
         failed: set[str] = set()
         for index, record in enumerate(records):
             payload = record.get("payload")
@@ -313,6 +363,7 @@ def codex_calls(env: Mapping[str, str]) -> tuple[list[Call], dict[str, set[str]]
                 and payload.get("type") in ("function_call", "custom_tool_call")
             ):
                 pending_tools.add(payload["call_id"])
+                pending_files |= _patch_files(payload, cwd)
             if (
                 index >= copy_end
                 and record.get("type") == "response_item"
@@ -325,6 +376,8 @@ def codex_calls(env: Mapping[str, str]) -> tuple[list[Call], dict[str, set[str]]
             info = payload.get("info")
             if not isinstance(info, dict) or not isinstance(info.get("total_token_usage"), dict):
                 continue
+            if not valid_ts(record.get("timestamp")):
+                continue  # a malformed reading, skipped
             total_usage = info["total_token_usage"]
             total = tuple(_count(total_usage.get(name)) for name in CODEX_USAGE)
             if total == previous:
@@ -354,12 +407,41 @@ def codex_calls(env: Mapping[str, str]) -> tuple[list[Call], dict[str, set[str]]
                     cache_read_tokens=cached,
                     reasoning_tokens=reasoning,
                     tool_ids=pending_tools,
+                    files=pending_files,
                 )
             )
-            pending_tools = set()
+            pending_tools, pending_files = set(), set()
         for call_id in failed:
             errors.setdefault(f"cx:{call_id}", set()).add(session_id)
-    return calls, errors
+        trailing = loose.setdefault(session_id, Loose())
+        trailing.tool_ids |= pending_tools
+        trailing.files |= pending_files
+    return calls, errors, loose
+
+
+PATCH_HEADERS = ("*** Add File: ", "*** Update File: ", "*** Delete File: ")
+
+
+def _patch_files(payload: dict[str, Any], cwd: str) -> set[str]:
+    """The files an `apply_patch` tool call names, absolute."""
+    if payload.get("name") != "apply_patch":
+        return set()
+    if payload.get("type") == "custom_tool_call":
+        text = payload.get("input")
+    else:
+        try:
+            text = json.loads(payload.get("arguments") or "{}").get("input")
+        except (ValueError, AttributeError):
+            return set()
+    if not isinstance(text, str):
+        return set()
+    found = set()
+    for line in text.split("\n"):
+        for header in PATCH_HEADERS:
+            if line.startswith(header):
+                name = line[len(header) :]
+                found.add(name if name.startswith("/") else f"{cwd.rstrip('/')}/{name}")
+    return found
 
 
 def _exit_code(output: Any) -> int | None:
@@ -442,7 +524,7 @@ def _groups(calls: list[Call]) -> dict[str, tuple[str, ...]]:
 
 def expected(env: Mapping[str, str], pricer: Pricer | None = None) -> Expected:
     claude, tool_errors = claude_calls(env)
-    codex, codex_errors = codex_calls(env)
+    codex, codex_errors, loose = codex_calls(env)
     calls = claude + codex
     tool_errors = {**tool_errors, **codex_errors}
     group_of = _groups(calls)
@@ -457,13 +539,19 @@ def expected(env: Mapping[str, str], pricer: Pricer | None = None) -> Expected:
         _add(totals, call, cost)
         session = sessions.setdefault(
             group_of[call.session_id],
-            {**_empty(), "agent": call.agent, "models": set(), "tool_ids": set()},
+            {**_empty(), "agent": call.agent, "models": set(), "tool_ids": set(), "files": set()},
         )
         _add(session, call, cost)
         session["first"] = min(session.get("first", call.ts), call.ts)
         session["last"] = max(session.get("last", call.ts), call.ts)
         session["models"].add(call.model)
         session["tool_ids"] |= call.tool_ids
+        session["files"] |= call.files
+    for session_id, trailing in loose.items():
+        if session_id in group_of:  # a session with no call has no row
+            session = sessions[group_of[session_id]]
+            session["tool_ids"] |= trailing.tool_ids
+            session["files"] |= trailing.files
     for group, session in sessions.items():
         session["tool_calls"] = len(session.pop("tool_ids"))
         session["tool_errors"] = sum(

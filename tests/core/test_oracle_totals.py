@@ -32,6 +32,7 @@ from tests.core import oracle
 from tests.core.logwriters import (
     ClaudeSession,
     CodexRollout,
+    apply_patch_text,
     claude_project_dir,
     claude_usage,
     codex_rollout_path,
@@ -56,6 +57,18 @@ MALFORMED = (
     b"not json at all\n",
     b'{"type":"event_msg","payload":{"type":"token_count","info":\n',
 )
+# Timestamps that make a call's line malformed (README, "How totals stay right"): a bare
+# number, a date before 1970-01-02, a date from 9999 on.
+BAD_TIMESTAMPS = (
+    1773133200,
+    1773133200000,
+    "1970-01-01T00:00:05.000Z",
+    "1969-12-31T23:59:59Z",
+    "9999-12-31T23:59:59.000Z",
+    "9999-01-01",
+)
+# Files named in Codex apply_patch headers: relative (under the session's cwd) or absolute.
+PATCH_PATHS = ("src/app.py", "docs/new.md", "lib/mod.rs", "/srv/shared/notes.txt")
 # Left out of the CLI's environment before it is pointed at the temporary home: the
 # variables the suite isolates, and the demo switch.
 OUTSIDE_VARS = (*ISOLATED_VARS, "BURNMETER_DEMO")
@@ -221,6 +234,10 @@ def claude_reply(
         _restamp(raw, timestamp=_iso(at + timedelta(milliseconds=700 * index), style))
         for index, raw in enumerate(lines)
     ]
+    # A count the usage does not carry is 0 (only input and output tokens make a line count).
+    absent = draw(st.sampled_from([None] * 6 + ["cache_read_input_tokens", "server_tool_use"]))
+    if absent is not None:
+        stamped = [_without_usage_field(raw, absent) for raw in stamped]
     del session.lines[-len(lines) :]
     # Mostly in order; sometimes the later lines come first in the file, so the reading
     # that times the call (the earliest) is read after the one with the tokens.
@@ -230,6 +247,50 @@ def claude_reply(
     for tool_id in tools:
         session.tool_result(tool_id, "out", at + timedelta(seconds=3), is_error=draw(st.booleans()))
     return stamped
+
+
+def _without_usage_field(raw: bytes, name: str) -> bytes:
+    record = orjson.loads(raw)
+    record["message"]["usage"].pop(name, None)
+    return orjson.dumps(record) + b"\n"
+
+
+def _twin(raw: bytes, request_id: str) -> bytes:
+    """The line with its `requestId` taken away, or given one when it has none: the same
+    message under another (`message.id`, `requestId`) pair, another call by the docs."""
+    record = orjson.loads(raw)
+    if record.pop("requestId", None) is None:
+        record["requestId"] = request_id
+    return orjson.dumps(record) + b"\n"
+
+
+@st.composite
+def odd_claude_line(draw: st.DrawFn, call: list[bytes], ids: Ids) -> bytes:
+    """An otherwise valid line of a call with a field of an odd type or missing, which the
+    docs settle: no `message.usage` object, a usage without input or output tokens, or a
+    malformed timestamp all mean the line is no call and no part of one. Either under a
+    message id of its own (counted, it would be a call more) or under the call's own ids with
+    many more tokens (counted, it would give the call its tokens and maybe its time)."""
+    record = orjson.loads(draw(st.sampled_from(call)))
+    message = record["message"]
+    if draw(st.booleans()):
+        message["id"] = ids("msg_")
+        if "requestId" in record:
+            record["requestId"] = ids("req_")
+    usage = message["usage"]
+    usage["cache_read_input_tokens"] = usage.get("cache_read_input_tokens", 0) + 1_000_000
+    odd = draw(st.sampled_from(["message", "usage", "no-input", "no-output", "timestamp"]))
+    if odd == "message":
+        record["message"] = draw(st.sampled_from(["text", None, 7, [], [message]]))
+    elif odd == "usage":
+        message["usage"] = draw(st.sampled_from(["lots", None, 12, [usage]]))
+    elif odd == "no-input":
+        del usage["input_tokens"]
+    elif odd == "no-output":
+        del usage["output_tokens"]
+    else:
+        record["timestamp"] = draw(st.sampled_from(BAD_TIMESTAMPS))
+    return orjson.dumps(record) + b"\n"
 
 
 def _with_junk(draw: st.DrawFn, lines: list[bytes], half: bytes) -> bytes:
@@ -267,6 +328,7 @@ def claude_session_files(
             main.lines.extend(_restamp(raw, sessionId=session_id) for raw in group)
     groups: list[list[bytes]] = []
     copies: list[list[bytes]] = []
+    twinned: set[str] = set()
     for _ in range(draw(st.integers(1, 4))):
         main.prompt("do it", draw(moments()))
         again = None
@@ -275,10 +337,25 @@ def claude_session_files(
         start = len(main.lines)
         groups.append(draw(claude_reply(main, ids, again)))
         copies.append(main.lines[start:])  # the call's lines and its tool results
+        message_id = orjson.loads(groups[-1][0])["message"]["id"]
+        if message_id not in twinned and draw(st.integers(0, 5)) == 0:
+            # The same message logged again with the request id taken away (or added):
+            # one call per (message.id, requestId), so a call more. Only in this file (not
+            # in a resumed session's copy), same tool ids. Once per message id: two replies
+            # sharing a message id (different requests, maybe different models) both
+            # stripped of their request ids would make one (message.id) key whose lines
+            # name two models; the docs keep "the line with the most tokens", burnmeter
+            # takes the model of the first line read (see the oracle test's notes).
+            twinned.add(message_id)
+            request_id = ids("req_")
+            main.lines.extend(_twin(raw, request_id) for raw in groups[-1])
     # The same call written again later (a resumed stream, a rewritten transcript), in any
     # order of its lines.
     for group in draw(st.lists(st.sampled_from(groups), max_size=2)):
         main.lines.extend(draw(st.permutations(draw(_some_of(group)))))
+    for _ in range(draw(st.sampled_from([0, 1, 1, 2]))):
+        odd = draw(odd_claude_line(draw(st.sampled_from(groups)), ids))
+        main.lines.insert(draw(st.integers(0, len(main.lines))), odd)
     project = claude_project_dir(Path(config), cwd).as_posix()
     unfinished = ClaudeSession(session_id, cwd=cwd)
     half = draw(claude_reply(unfinished, ids))[-1]
@@ -319,6 +396,7 @@ def codex_rollouts(draw: st.DrawFn, ids: Ids, count: int) -> list[tuple[CodexRol
             source = {"subagent": {"thread_spawn": {"parent_thread_id": parent.session_id}}}
         rollout = CodexRollout(
             session_id,
+            cwd=draw(st.sampled_from(["/home/dev/project", "/srv/gamma/"])),
             started=start,
             model=draw(st.sampled_from(CODEX_MODELS)),
             forked_from_id=parent.session_id if how == "fork" else None,
@@ -340,6 +418,8 @@ def codex_rollouts(draw: st.DrawFn, ids: Ids, count: int) -> list[tuple[CodexRol
                 call_id = ids("call_")
                 rollout.function_call(at, "exec_command", {"cmd": "make"}, call_id)
                 rollout.exec_output(at, call_id, "out", draw(st.integers(0, 1)))
+            if draw(st.integers(0, 2)) == 0:
+                _patch(draw, rollout, at, ids)
             if draw(st.integers(0, 3)) == 0:
                 rollout.rate_limits_only(at, {"primary": None, "secondary": None})
             happening = draw(st.sampled_from(["none"] * 6 + ["restart", "compact", "both"]))
@@ -359,6 +439,7 @@ def codex_rollouts(draw: st.DrawFn, ids: Ids, count: int) -> list[tuple[CodexRol
             # test_codex_restarts pins it.
             while _total_after(rollout, input_tokens, cached, output, reasoning) in seen:
                 input_tokens += 1
+            first = len(rollout.lines)
             rollout.call(
                 at + timedelta(seconds=1),
                 input_tokens,
@@ -368,10 +449,45 @@ def codex_rollouts(draw: st.DrawFn, ids: Ids, count: int) -> list[tuple[CodexRol
                 reemit=draw(st.integers(0, 2)),
             )
             seen.add(tuple(rollout.total))
+            if draw(st.integers(0, 7)) == 0:
+                # The reading's timestamp malformed: the line is skipped; a re-emitted
+                # reading after it is the change, or else the next one disagrees with its
+                # own last_token_usage and counts only that.
+                bad = draw(st.sampled_from(BAD_TIMESTAMPS))
+                rollout.lines[first] = _restamp(rollout.lines[first], timestamp=bad)
             at += timedelta(seconds=1)
+        # Tool calls after the last reading (the reply that made them still streaming, or
+        # cut off): the session's tool calls, errors and files all the same.
+        for _ in range(draw(st.sampled_from([0, 0, 1, 2]))):
+            at += timedelta(seconds=draw(st.integers(1, 30)))
+            if draw(st.booleans()):
+                _patch(draw, rollout, at, ids)
+            else:
+                call_id = ids("call_")
+                rollout.function_call(at, "exec_command", {"cmd": "make"}, call_id)
+                if draw(st.integers(0, 2)):
+                    rollout.exec_output(at, call_id, "out", draw(st.integers(0, 1)))
         folder = draw(st.sampled_from(["sessions", "sessions", "sessions", "archived_sessions"]))
         made.append((rollout, folder))
     return made
+
+
+def _patch(draw: st.DrawFn, rollout: CodexRollout, at: datetime, ids: Ids) -> None:
+    """An apply_patch tool call, as a custom tool call or (older) a function call."""
+    call_id = ids("call_")
+    paths = draw(st.lists(st.sampled_from(PATCH_PATHS), min_size=1, max_size=2, unique=True))
+    verbs = [draw(st.sampled_from(["Add", "Update", "Delete"])) for _ in paths]
+    text = apply_patch_text(*zip(verbs, paths, strict=True))
+    if draw(st.booleans()):
+        rollout.custom_tool_call(at, "apply_patch", text, call_id)
+        rollout.custom_output(at, call_id, "Success. Updated the following files")
+    else:
+        rollout.function_call(at, "apply_patch", {"input": text}, call_id)
+        rollout.add(
+            "response_item",
+            {"type": "function_call_output", "call_id": call_id, "output": "Done!"},
+            at,
+        )
 
 
 def _total_after(rollout: CodexRollout, *usage: int) -> tuple[int, ...]:
@@ -541,7 +657,17 @@ def assert_days_agree(daily: dict[str, Any], want: oracle.Expected) -> None:
         assert _close(daily["totals"]["cost_usd"], want.totals["cost_usd"])
 
 
-def assert_agrees(env: dict[str, str], daily: dict[str, Any], sessions: dict[str, Any]) -> None:
+def assert_agrees(
+    env: dict[str, str],
+    daily: dict[str, Any],
+    sessions: dict[str, Any],
+    *,
+    claude_errors: bool = True,
+) -> None:
+    """`claude_errors=False`: Claude sessions' tool errors are not compared. Before all
+    bytes are written, a `tool_result` error may be read while its `tool_use` is not yet
+    (it is in another file, or further on): the oracle counts the error, burnmeter waits for
+    the tool call; the docs do not say which is right."""
     want = oracle.expected(env, pricer())
     assert_days_agree(daily, want)
 
@@ -549,13 +675,16 @@ def assert_agrees(env: dict[str, str], daily: dict[str, Any], sessions: dict[str
     got: dict[tuple[str, ...], dict[str, Any]] = {}
     for row in sessions.get("sessions", []):
         group = group_of[row["session_id"]]  # no session the oracle does not know
-        into = got.setdefault(group, {**oracle._empty(), "agent": set(), "models": set()})
+        into = got.setdefault(
+            group, {**oracle._empty(), "agent": set(), "models": set(), "files": set()}
+        )
         for name in [*oracle.TOKEN_FIELDS, "cost_usd", "tool_calls", "tool_errors"]:
             into[name] = into.get(name, 0) + row[name]
         into["unpriced_calls"] += row.get("unpriced_calls", 0)
         into["agent"].add(row["agent"])
         into["activity"] = (row["first_activity"], row["last_activity"])
         into["models"].update(row["models"])
+        into["files"].update(row["files_touched"])
     assert sorted(got) == sorted(want.sessions)
     for group, expected_session in want.sessions.items():
         row = got[group]
@@ -566,22 +695,25 @@ def assert_agrees(env: dict[str, str], daily: dict[str, Any], sessions: dict[str
             activity = (_iso(expected_session["first"]), _iso(expected_session["last"]))
             assert row["activity"] == activity, group
         assert _close(row["cost_usd"], expected_session["cost_usd"]), group
-        assert (row["tool_calls"], row["tool_errors"]) == (
-            expected_session["tool_calls"],
-            expected_session["tool_errors"],
-        ), group
+        assert row["tool_calls"] == expected_session["tool_calls"], group
+        if claude_errors or expected_session["agent"] != "claude-code":
+            assert row["tool_errors"] == expected_session["tool_errors"], group
+        if expected_session["agent"] == "codex":  # Claude's files are not modelled
+            assert row["files"] == expected_session["files"], group
 
 
 HYPOTHESIS = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+# A longer run outside the suite: BURNMETER_ORACLE_SCALE=10 runs ten times the examples.
+SCALE = max(1, int(os.environ.get("BURNMETER_ORACLE_SCALE", "1")))
 
 
 # --- the tests ---------------------------------------------------------------------------------
 
 
-@settings(HYPOTHESIS, max_examples=20)
+@settings(HYPOTHESIS, max_examples=20 * SCALE)
 @given(histories())
 def test_one_ingest_of_the_whole_history_matches_the_oracle(history: History) -> None:
     with temp_home(history) as (home, env):
@@ -613,7 +745,7 @@ def appends(draw: st.DrawFn) -> tuple[History, list[list[tuple[str, bytes]]]]:
     return history, [order[a:b] for a, b in pairwise(bounds)]
 
 
-@settings(HYPOTHESIS, max_examples=12)
+@settings(HYPOTHESIS, max_examples=12 * SCALE)
 @given(appends())
 def test_appending_in_byte_pieces_matches_the_oracle_after_every_ingest(
     plan: tuple[History, list[list[tuple[str, bytes]]]],
@@ -621,15 +753,14 @@ def test_appending_in_byte_pieces_matches_the_oracle_after_every_ingest(
     history, steps = plan
     with temp_home(history) as (home, env):
         history.prepare(home)
-        for step in steps:
+        for index, step in enumerate(steps):
             for name, piece in step:
                 write_file(home, name, piece, append=True)
-            daily = cli(env, "report", "daily", "--json", "--tz", "UTC")
-            assert_days_agree(daily, oracle.expected(env, pricer()))
-        assert_agrees(env, *reports(env))
+            # Sessions too: a step may end between a Codex tool call and its reading.
+            assert_agrees(env, *reports(env), claude_errors=index == len(steps) - 1)
 
 
-@settings(HYPOTHESIS, max_examples=6)
+@settings(HYPOTHESIS, max_examples=6 * SCALE)
 @given(histories(claude_min=4, claude_max=8, codex_min=3, codex_max=6))
 def test_the_parallel_parser_matches_the_oracle(history: History) -> None:
     with temp_home(history) as (home, env):
