@@ -465,6 +465,7 @@ _BETTER = """(excluded.total_tokens > usage_events.total_tokens
             AND excluded.speed = 'fast' AND usage_events.speed != 'fast'))"""
 _TAKEN = (
     *TOKEN_COLUMNS,
+    "model",
     "speed",
     "cost_usd",
     "priced",

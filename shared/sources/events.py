@@ -125,7 +125,7 @@ SIDECHAIN_RANK = 1 << 52
 # input, output, cache_write_5m, cache_write_1h, cache_read, reasoning, total, free,
 # is_sidechain, web_search_requests, inference_geo (the last two as the ledger's columns,
 # which came later).
-ROW_TS, ROW_SPEED, ROW_TOTAL, ROW_WEB = 3, 5, 12, 15
+ROW_TS, ROW_MODEL, ROW_SPEED, ROW_TOTAL, ROW_WEB = 3, 4, 5, 12, 15
 # Session entry: agent, cwd, branch, first, last, path_rank, branch_rank.
 S_CWD, S_BRANCH, S_FIRST, S_LAST, S_PATH_RANK, S_BRANCH_RANK = 1, 2, 3, 4, 5, 6
 
@@ -133,8 +133,9 @@ S_CWD, S_BRANCH, S_FIRST, S_LAST, S_PATH_RANK, S_BRANCH_RANK = 1, 2, 3, 4, 5, 6
 class CallRows:
     """The model calls of one read, as the ledger's row tuples, merged per dedupe key the
     way the ledger's upsert merges them: the first reading's identity, the earliest
-    reading's time and the largest reading's tokens (on a tie, the reading that says
-    "fast", since a streamed reply's early lines carry no `speed`).
+    reading's time and the largest reading's model and tokens (on a tie, the reading that
+    says "fast", since a streamed reply's early lines carry no `speed`). The model goes
+    with the tokens: the price is the kept reading's, whatever order lines are read in.
 
     Parsers add calls here directly instead of building an object per call: on a big
     history this is the hottest path of an ingest."""
@@ -191,7 +192,8 @@ class CallRows:
                 total == known_total and speed == "fast" and known[ROW_SPEED] != "fast"
             ):
                 known = (
-                    *known[:ROW_SPEED],
+                    *known[:ROW_MODEL],
+                    model,
                     speed,
                     *counts,
                     total,

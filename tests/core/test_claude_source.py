@@ -351,3 +351,50 @@ def test_us_only_inference_is_stored_and_priced_at_its_premium(
     reprice(ledger, PriceBook())
     again = sorted(events(ledger).values(), key=lambda row: row["ts_ms"])
     assert [row["cost_usd"] for row in again] == [pytest.approx(row["cost_usd"]) for row in rows]
+
+
+@pytest.mark.parametrize("big_first", [True, False])
+@pytest.mark.parametrize("one_read", [True, False])
+def test_a_call_keeps_the_model_of_the_reading_it_keeps(
+    isolated_home: Path, tmp_path: Path, big_first: bool, one_read: bool
+) -> None:
+    """Two readings of one call (same message id and request id) that name different
+    models: the call is the larger reading, its model and its price, whichever is read
+    first and whether both come in one read or in two ingests (it took the first
+    reading's model with the larger one's tokens, and across ingests stored a cost priced
+    for the other model than the one it showed)."""
+    session = ClaudeSession("s-models", cwd=CWD)
+    (small,) = session.reply(
+        1,
+        [text_block("a")],
+        claude_usage(10, 1),
+        model="claude-opus-4-7",
+        message_id="msg_same",
+        request_id="req_same",
+    )
+    (big,) = session.reply(
+        2,
+        [text_block("b")],
+        claude_usage(100, 1),
+        model="claude-sonnet-4-5",
+        message_id="msg_same",
+        request_id="req_same",
+    )
+    first, second = (big, small) if big_first else (small, big)
+    path = _project(isolated_home) / "s-models.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(first if not one_read else first + second)
+    ledger = open_ledger(tmp_path / "ledger.sqlite")
+    ingest_env(ledger)
+    if not one_read:
+        with open(path, "ab") as handle:
+            handle.write(second)
+        ingest_env(ledger)
+    (row,) = events(ledger).values()
+    assert (row["model"], row["input_tokens"]) == ("claude-sonnet-4-5", 100)
+    sonnet = open_ledger(tmp_path / "sonnet.sqlite")
+    session.lines = [big]
+    session.write(_project(isolated_home) / "s-models.jsonl")
+    ingest_env(sonnet)
+    (alone,) = events(sonnet).values()
+    assert row["cost_usd"] == pytest.approx(alone["cost_usd"])
