@@ -20,19 +20,26 @@ MAX_WEB_SEARCHES = 100_000
 
 def web_searches_of(value: object) -> int:
     """A logged web-search count (`usage.server_tool_use.web_search_requests`): an
-    in-range non-negative integer, anything else 0."""
-    # `type`, not isinstance: `true` is no count (msgspec refuses it too).
-    return value if type(value) is int and 0 < value < MAX_WEB_SEARCHES else 0
+    in-range positive whole number (as `count_of` reads one), anything else 0."""
+    count = count_of(value)
+    return count if count < MAX_WEB_SEARCHES else 0
 
 
 def count_of(value: object) -> int:
-    """A logged token count: a positive integer, anything else (missing, null, negative,
-    a string) counts as 0."""
-    return value if isinstance(value, int) and value > 0 else 0
+    """A logged token count: a positive whole number (`100`, or `100.0` as JavaScript
+    reads it), anything else (missing, null, negative, a string, a fraction, `true`)
+    counts as 0."""
+    # `type(...) is int`, not isinstance: JSON's `true` is a Python int, and is no count.
+    if type(value) is int:
+        return value if value > 0 else 0
+    if type(value) is float and value > 0 and value.is_integer():
+        return int(value)
+    return 0
 
 
 def has_absurd_count(*usages: object) -> bool:
-    """True if any integer in these usage dicts (one level of nesting) is out of range."""
+    """True if any number in these usage dicts (one level of nesting) is out of range (an
+    integer beyond 64 bits reaches here as a float)."""
     # Plain loops: this runs for every usage line, and a generator per value costs more
     # than the test itself.
     for usage in usages:
@@ -41,9 +48,9 @@ def has_absurd_count(*usages: object) -> bool:
         for value in usage.values():
             if isinstance(value, dict):
                 for inner in value.values():
-                    if isinstance(inner, int) and not -MAX_COUNT < inner < MAX_COUNT:
+                    if isinstance(inner, int | float) and not -MAX_COUNT < inner < MAX_COUNT:
                         return True
-            elif isinstance(value, int) and not -MAX_COUNT < value < MAX_COUNT:
+            elif isinstance(value, int | float) and not -MAX_COUNT < value < MAX_COUNT:
                 return True
     return False
 

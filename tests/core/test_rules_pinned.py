@@ -198,6 +198,64 @@ def test_a_call_is_dated_by_its_earliest_reading(
 # --- Codex ---------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("logged", "counted"),
+    [(True, 0), (False, 0), (250.0, 250), (2.5, 0), ("250", 0), (None, 0), (-250, 0)],
+)
+def test_a_token_count_is_a_positive_whole_number(
+    isolated_home: Path, tmp_path: Path, logged: Any, counted: int
+) -> None:
+    """Rule: a token count is a positive whole number, `250.0` as JavaScript (which wrote
+    the line) reads it; anything else (`true` too, which Python takes for 1 and counted so)
+    counts as 0 and the call is kept."""
+    session = ClaudeSession("s-odd-count", cwd=CWD)
+    usage = claude_usage(10, 20, cache_read=30)
+    usage["output_tokens"] = logged
+    session.reply(1, [text_block("a")], usage)
+    session.write(_claude_file(isolated_home, "s-odd-count.jsonl"))
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    row = _only_row(ledger)
+    assert (row["input_tokens"], row["output_tokens"], row["cache_read_tokens"]) == (
+        10,
+        counted,
+        30,
+    )
+
+
+@pytest.mark.parametrize("huge", [b"9223372036854775808", b"18446744073709551621", b"1e300"])
+def test_a_count_beyond_any_real_one_makes_the_line_malformed(
+    isolated_home: Path, tmp_path: Path, huge: bytes
+) -> None:
+    """Rule: no real count comes near 2**53; a line claiming one (as an integer, or one too
+    big for 64 bits, which the JSON reader hands over as a float) is malformed, in both
+    agents' logs: it was counted as 0 beyond 64 bits and rejected below."""
+    sentinel = b"987654321"
+    session = ClaudeSession("s-huge", cwd=CWD)
+    session.reply(1, [text_block("ok")], claude_usage(10, 20))
+    session.reply(2, [text_block("bad")], claude_usage(int(sentinel), 20))
+    path = session.write(_claude_file(isolated_home, "s-huge.jsonl"))
+    path.write_bytes(path.read_bytes().replace(sentinel, huge))
+    rollout = CodexRollout("019c-huge", started=0)
+    rollout.turn(1)
+    rollout.call(2, 100, 10)
+    rollout.call(3, 100, 10, reemit=0)
+    path = rollout.write(codex_rollout_path(isolated_home / ".codex", rollout))
+    lines = path.read_bytes().splitlines(keepends=True)
+    last = orjson.loads(lines[-1])
+    last["payload"]["info"]["total_token_usage"]["output_tokens"] = int(sentinel)
+    lines[-1] = orjson.dumps(last).replace(sentinel, huge) + b"\n"
+    path.write_bytes(b"".join(lines))
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    rejected = dict(
+        ledger.conn.execute("SELECT agent, sum(rejected_lines) FROM sources GROUP BY agent")
+    )
+    assert rejected == {"claude-code": 1, "codex": 1}
+    totals = period_report(ledger, "daily", Filters())["totals"]
+    assert totals["output_tokens"] == 20 + 10
+
+
 def test_codex_cached_input_beyond_the_input_is_capped_at_it(
     isolated_home: Path, tmp_path: Path
 ) -> None:
