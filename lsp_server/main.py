@@ -130,10 +130,22 @@ def stop_on_signals() -> None:
         if _signalled.is_set():
             return  # already stopping: a second signal must not break the cleanup
         _signalled.set()
-        raise KeyboardInterrupt
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise KeyboardInterrupt from None
+        # Raised by a callback of the loop's own, between two callbacks, not wherever the
+        # signal landed: inside the callback that wakes a task up it lost that wake-up, the
+        # task never finished, and asyncio.run's clean-up waited for it forever (`lsp
+        # --tcp` stopped by SIGTERM right after a client left hung 1 time in 5).
+        loop.call_soon_threadsafe(_interrupt)
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, stop)
+
+
+def _interrupt() -> NoReturn:
+    raise KeyboardInterrupt
 
 
 def exit_now(code: int) -> NoReturn:
