@@ -364,22 +364,13 @@ def test_a_call_keeps_the_model_of_the_reading_it_keeps(
     reading's model with the larger one's tokens, and across ingests stored a cost priced
     for the other model than the one it showed)."""
     session = ClaudeSession("s-models", cwd=CWD)
-    (small,) = session.reply(
-        1,
-        [text_block("a")],
-        claude_usage(10, 1),
-        model="claude-opus-4-7",
-        message_id="msg_same",
-        request_id="req_same",
-    )
-    (big,) = session.reply(
-        2,
-        [text_block("b")],
-        claude_usage(100, 1),
-        model="claude-sonnet-4-5",
-        message_id="msg_same",
-        request_id="req_same",
-    )
+    small, big = (
+        session.reply(
+            at, [text_block("x")], claude_usage(prompt, 1), model=model,
+            message_id="msg_same", request_id="req_same",
+        )[0]
+        for at, prompt, model in ((1, 10, "claude-opus-4-7"), (2, 100, "claude-sonnet-4-5"))
+    )  # fmt: skip
     first, second = (big, small) if big_first else (small, big)
     path = _project(isolated_home) / "s-models.jsonl"
     path.parent.mkdir(parents=True)
