@@ -29,6 +29,7 @@ from shared.ledger import (
     TOKEN_COLUMNS,
     Ledger,
     LedgerError,
+    begin_write,
     damaged,
     rebuild_derived,
     rollback_if_open,
@@ -280,9 +281,11 @@ def read_complete_lines(path: str, offset: int, max_bytes: int) -> tuple[bytes, 
             size += len(more)
 
 
-# How many bytes before a file's stored offset its checksum covers. The last line read
-# ends there: its ids and timestamps make another file's bytes at the same place differ.
-TAIL_BYTES = 64
+# How many bytes before a file's stored offset its checksum covers: the end of the last
+# line read, with its ids and timestamp (a Claude Code line ends with ~300 bytes that every
+# line of its session shares, so 64 bytes told lines of one session apart from each other
+# no better than from a copy of the session).
+TAIL_BYTES = 4096
 
 
 def tail_checksum(tail: bytes) -> int:
@@ -508,8 +511,18 @@ VANISHED = "vanished while being read"
 ADVANCE_SOURCE = (
     "UPDATE sources SET offset = ?, state = ?, lines = lines + ?, "
     "rejected_lines = rejected_lines + ?, last_error = ?, "
-    "tail_hash = coalesce(?, tail_hash) WHERE id = ?"
+    "tail_hash = coalesce(?, tail_hash), tail_offset = coalesce(?, tail_offset) WHERE id = ?"
 )
+
+
+def _tail_offset(result: ChunkResult) -> int | None:
+    """The offset a read's checksum belongs to (an archive, read whole, has none but is
+    marked as read the same way); None when the read consumed nothing."""
+    if result.tail_hash is None and not (
+        result.task.compressed and result.new_offset != result.task.offset
+    ):
+        return None
+    return result.new_offset
 
 
 class LedgerWriter:
@@ -584,7 +597,7 @@ class LedgerWriter:
         # statement journal first (~200 MB of writes for a 105 MB ledger on the bench
         # history, 0.18 s of a 3.3 s cold ingest). A failed batch ends the load whole.
         if not self.bulk:
-            conn.execute("BEGIN IMMEDIATE")
+            begin_write(self.ledger)
         try:
             batch = self._still_ours(batch)
             events = self._priced_rows(batch)
@@ -608,6 +621,7 @@ class LedgerWriter:
                         result.rows.rejected_lines,
                         None if result.error == VANISHED else result.error,
                         result.tail_hash,
+                        _tail_offset(result),
                         result.task.source_id,
                     )
                     for result in batch
@@ -762,16 +776,19 @@ class LedgerWriter:
             self.ledger.conn.executemany(UPSERT_SESSION, rows)
 
 
-def _same_bytes_before(path: str, offset: int, tail_hash: int | None) -> bool:
-    """Whether the file still has the bytes a stored offset ended: a newline, with the
-    checksum stored beside the offset (ledgers before v11 have none until their next read).
-    Anything else means it was rewritten in place (same inode, e.g. `cp` over it), even
-    when the new text happens to have a line end at the old offset or the old size."""
+def _bytes_before(path: str, offset: int, tail_hash: int | None) -> tuple[bool, int | None]:
+    """Whether the file still has the bytes a stored offset ended (a newline, and the
+    checksum stored with the offset when there is one), and the checksum of what is there
+    now (None if unreadable). Anything else means it was rewritten in place (same inode,
+    e.g. `cp` over it), even when the new text has a line end at the old offset or the
+    old size."""
     try:
         tail = _read_tail(path, offset)
     except OSError:
-        return True  # the read itself reports the problem
-    return tail[-1:] == b"\n" and (tail_hash is None or tail_checksum(tail) == tail_hash)
+        return True, None  # the read itself reports the problem
+    checksum = tail_checksum(tail)
+    same = tail[-1:] == b"\n" and (tail_hash is None or checksum == tail_hash)
+    return same, checksum
 
 
 class _Plan:
@@ -783,10 +800,13 @@ class _Plan:
         self.restarts: list[tuple[int]] = []
         self.stats: list[tuple[int, int, int, int, int]] = []
         self.gone: list[tuple[str]] = []
+        # (checksum, offset, id, offset) of files whose bytes before the offset are known
+        # only now (an archive has no checksum).
+        self.tails: list[tuple[int | None, int, int, int]] = []
 
     @property
     def writes(self) -> bool:
-        return bool(self.new_files or self.restarts or self.stats or self.gone)
+        return bool(self.new_files or self.restarts or self.stats or self.gone or self.tails)
 
 
 def _known_sources(ledger: Ledger, keys: list[str]) -> dict[str, tuple[Any, ...]]:
@@ -795,8 +815,8 @@ def _known_sources(ledger: Ledger, keys: list[str]) -> dict[str, tuple[Any, ...]
     for start in range(0, len(keys), 500):
         part = keys[start : start + 500]
         for row in ledger.conn.execute(
-            "SELECT path, id, device, inode, size, mtime_ns, offset, state, missing, tail_hash "
-            "FROM sources "
+            "SELECT path, id, device, inode, size, mtime_ns, offset, state, missing, tail_hash, "
+            "tail_offset FROM sources "
             f"WHERE path IN ({','.join('?' * len(part))})",
             part,
         ):
@@ -815,13 +835,24 @@ def _decide(ledger: Ledger, files: list[LogFile], present: set[str] | None = Non
         if row is None:
             plan.new_files.append(log)
             continue
-        source_id, device, inode, size, mtime_ns, offset, state, missing, tail_hash = row
+        source_id, device, inode, size, mtime_ns, offset, state, missing, tail = row[:9]
+        tail_hash = tail if row[9] == offset else None  # taken at another offset: unknown
         replaced = (device, inode) != (log.device, log.inode) or log.size < offset
         stat_changed = (size, mtime_ns) != (log.size, log.mtime_ns)
         if log.compressed:
             replaced = replaced or stat_changed
-        elif not replaced and offset > 0 and (offset < log.size or stat_changed):
-            replaced = not _same_bytes_before(log.path, offset, tail_hash)
+            if not replaced and offset > 0 and row[9] != offset:
+                # Read before v11: an archive is known by its stat alone, no checksum.
+                plan.tails.append((None, offset, source_id, offset))
+        elif (
+            not replaced and offset > 0 and (offset < log.size or stat_changed or tail_hash is None)
+        ):
+            same, checksum = _bytes_before(log.path, offset, tail_hash)
+            replaced = not same
+            if same and tail_hash is None and checksum is not None and not stat_changed:
+                # Unchanged since its bytes were read (a ledger from before v11, or an
+                # older burnmeter moved the offset): the bytes there are the ones read.
+                plan.tails.append((checksum, offset, source_id, offset))
         if replaced:
             # Read again from the start; dedupe keys keep what was already counted.
             offset, state = 0, None
@@ -858,7 +889,7 @@ def _plan_tasks(
     if not plan.writes:
         return plan.tasks
     conn = ledger.conn
-    conn.execute("BEGIN IMMEDIATE")
+    begin_write(ledger)
     try:
         plan = _decide(ledger, files, present)
         for log in plan.new_files:
@@ -880,7 +911,7 @@ def _plan_tasks(
             )
         conn.executemany(
             "UPDATE sources SET offset = 0, state = NULL, lines = 0, rejected_lines = 0, "
-            "tail_hash = NULL WHERE id = ?",
+            "tail_hash = NULL, tail_offset = NULL WHERE id = ?",
             plan.restarts,
         )
         conn.executemany(
@@ -889,6 +920,10 @@ def _plan_tasks(
             plan.stats,
         )
         conn.executemany("UPDATE sources SET missing = 1 WHERE path = ?", plan.gone)
+        conn.executemany(
+            "UPDATE sources SET tail_hash = ?, tail_offset = ? WHERE id = ? AND offset = ?",
+            plan.tails,
+        )
         conn.execute("COMMIT")
     except BaseException:
         rollback_if_open(conn)
@@ -914,15 +949,24 @@ def _changed_files(ledger: Ledger, found: list[FoundFile]) -> tuple[list[LogFile
     stored = {
         row[0]: row[1:]
         for row in ledger.conn.execute(
-            "SELECT path, device, inode, size, mtime_ns, offset FROM sources WHERE missing = 0"
+            "SELECT path, device, inode, size, mtime_ns, offset, "
+            "offset = 0 OR tail_offset IS offset FROM sources WHERE missing = 0"
         )
     }
     changed: list[LogFile] = []
     unchanged = 0
     for agent, path, stat in found:
         size = stat.st_size
-        # Read to its end (offset == size) with the same identity, size and time: nothing new.
-        if stored.get(ledger_key(path)) == (stat.st_dev, stat.st_ino, size, stat.st_mtime_ns, size):
+        # Read to its end (offset == size) with the same identity, size and time, and the
+        # checksum of its last bytes known: nothing new.
+        if stored.get(ledger_key(path)) == (
+            stat.st_dev,
+            stat.st_ino,
+            size,
+            stat.st_mtime_ns,
+            size,
+            1,
+        ):
             unchanged += 1
         else:
             changed.append(LogFile.from_stat(agent, path, stat))
@@ -1380,7 +1424,7 @@ def _begin_bulk_load(ledger: Ledger) -> tuple[list[str], list[str]]:
     fraction of inserting every row into it at a random place. A kill or an error rolls
     the drops back with everything else. Returns the SQL of the indexes and triggers."""
     conn = ledger.conn
-    conn.execute("BEGIN IMMEDIATE")
+    begin_write(ledger)
     try:
         found = conn.execute(
             "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') "

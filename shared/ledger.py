@@ -52,6 +52,23 @@ class LedgerTooNew(LedgerError):
     pass
 
 
+def begin_write(ledger: Ledger) -> None:
+    """Open a write transaction, once sure that no newer burnmeter has upgraded the ledger
+    since this process opened it: a long-running one (the tray, `watch`, the language
+    server) would otherwise go on writing rows a newer schema may not expect."""
+    conn = ledger.conn
+    conn.execute("BEGIN IMMEDIATE")
+    (version,) = conn.execute("PRAGMA user_version").fetchone()
+    if version > SCHEMA_VERSION:
+        conn.execute("ROLLBACK")
+        raise LedgerTooNew(
+            f"The ledger at {ledger.path} has schema version {version}, newer than this "
+            f"burnmeter understands ({SCHEMA_VERSION}): a newer burnmeter upgraded it while "
+            f"this one ran. Nothing more is written to it; restart burnmeter after upgrading "
+            f"it."
+        )
+
+
 def _bucket_trigger_sql() -> str:
     columns = ", ".join(TOKEN_COLUMNS)
 
@@ -408,12 +425,16 @@ UNPRICED_CALLS_V10 = """
 CREATE INDEX usage_events_unpriced ON usage_events (event_key) WHERE priced = 0;
 """
 
-# A checksum of the bytes that end each file's stored offset (shared.ingest.tail_checksum):
-# a file rewritten in place whose new text happens to end a line exactly at the old offset
-# (or has the old size) was taken for the old one grown, and its new lines before the
-# offset were never read. Files read before this version have none until their next read.
+# A checksum of the bytes that end a file's stored offset (shared.ingest.tail_checksum) and
+# the offset it was taken at: a file rewritten in place whose new text happens to end a
+# line exactly at the old offset (or has the old size) was taken for the old one grown, and
+# its new lines before the offset were never read. The checksum counts only while
+# `tail_offset` is the file's offset: an older burnmeter still running moves offsets
+# without it. Files read before this version get theirs from the next ingest that finds
+# them unchanged (shared.ingest._decide).
 SOURCE_TAIL_V11 = """
 ALTER TABLE sources ADD COLUMN tail_hash INTEGER;
+ALTER TABLE sources ADD COLUMN tail_offset INTEGER;
 """
 
 MIGRATIONS: list[str] = [

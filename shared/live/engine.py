@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
 from shared.ingest import IngestCancelled, ProgressCallback, ingest
-from shared.ledger import Ledger, LedgerCorrupt, LedgerError, open_ledger
+from shared.ledger import Ledger, LedgerCorrupt, LedgerError, LedgerTooNew, open_ledger
 from shared.live.lock import WriterLock
 from shared.sources.roots import LogFile, LogRoot, log_file_at
 
@@ -226,8 +226,9 @@ class LiveEngine:
                 return
             self._retry_later(exc, paths, full)
             return
-        except LedgerCorrupt as exc:
-            # Retrying cannot mend the file, and each try would write to it: stop here.
+        except (LedgerCorrupt, LedgerTooNew) as exc:
+            # Retrying cannot mend the file (nor make this burnmeter newer), and each try
+            # would write to it: stop here.
             log.error("%s", exc)
             self.failure = str(exc)
             self._stopping.set()

@@ -136,6 +136,27 @@ def test_file_rewritten_in_place_with_a_line_end_at_the_old_offset_is_reread(
     assert totals(ledger)["output_tokens"] == 100 + 1000 + 10000
 
 
+def test_file_rewritten_in_place_with_another_line_of_the_same_session_is_reread(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """Lines of one session end alike (its id, version and branch: ~100 bytes here, ~300
+    in real logs): a copy of another version of the session, with a different call of the
+    same length ending exactly at the old offset, is still told apart from the line read
+    (a checksum of the last 64 bytes did not)."""
+    path = _path(isolated_home, "s-same-session")
+    path.parent.mkdir(parents=True)
+    _, read, other, later = _session("s-same-session", [100, 200, 300, 400]).lines
+    assert len(read) == len(other) and read[-100:] == other[-100:]
+    path.write_bytes(read)
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    with open(path, "r+b") as handle:  # `cp` of another version of the session over it
+        handle.truncate(0)
+        handle.write(other + later)
+    ingest_env(ledger)
+    assert totals(ledger)["output_tokens"] == 200 + 300 + 400
+
+
 def test_file_rewritten_in_place_at_the_same_size_is_reread(
     isolated_home: Path, tmp_path: Path
 ) -> None:
