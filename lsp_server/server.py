@@ -166,7 +166,15 @@ class BurnmeterProtocol(LanguageServerProtocol):
 
     def _forget_request(self, msg_id: Any, future: Future[Any]) -> None:
         self._result_types.pop(msg_id, None)
-        self._forget_future(msg_id, future)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._forget_future(msg_id, future)
+            return
+        # pygls's `shutdown` cancels pending requests while it iterates over
+        # `_request_futures` (this runs inside `cancel`): dropped there and then, the
+        # shutdown failed with "dictionary changed size during iteration".
+        loop.call_soon(self._forget_future, msg_id, future)
 
     @lsp_method(types.EXIT)
     def lsp_exit(self, *args: Any) -> Any:

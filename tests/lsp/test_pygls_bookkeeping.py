@@ -173,3 +173,37 @@ def test_refreshes_the_client_never_answers_are_bounded(
     assert "window/workDoneProgress/create" not in client.requests  # nothing running
     assert len(server.protocol._result_types) <= code_lens.UNANSWERED_REFRESHES < 40
     assert len(server.protocol._request_futures) <= code_lens.UNANSWERED_REFRESHES
+
+
+def test_shutdown_with_requests_the_client_never_answered(
+    in_process: tuple[BurnmeterServer, Peer], workspace: Workspace
+) -> None:
+    """pygls's `shutdown` cancels the server's pending requests while it iterates over
+    `_request_futures`: a cancelled request's bookkeeping, dropped there and then, failed
+    the shutdown with "dictionary changed size during iteration" (a Neovim test run hit
+    it). It is dropped once the loop moves on instead."""
+    server, peer = in_process
+    client = start(peer, workspace, None)
+    for _ in range(3):
+        client.notify(
+            "workspace/didChangeConfiguration", {"settings": {"burnmeter": {"codeLens": True}}}
+        )
+    client.pump(lambda m: client.requests.get("workspace/codeLens/refresh") == 3)
+    assert len(server.protocol._request_futures) == 3
+    answers: list[dict[str, Any]] = []
+
+    def answered(message: dict[str, Any]) -> bool:
+        if message.get("id") == 99 and "method" not in message:
+            answers.append(message)
+            return True
+        return False
+
+    peer.send({"jsonrpc": "2.0", "id": 99, "method": "shutdown"})
+    client.pump(answered)
+    (answer,) = answers
+    assert "error" not in answer and answer["result"] is None
+    deadline = time.monotonic() + 5
+    while server.protocol._request_futures and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.protocol._request_futures == {}
+    assert server.protocol._result_types == {}
