@@ -231,6 +231,14 @@ def serve_tcp(hub: LedgerHub, host: str, port: int, to_client: ClientLogHandler)
                 logger=log,
                 error_handler=server.report_server_error,
             )
+        except ConnectionError as exc:
+            # The client left before reading an answer (one the guards write at once: a
+            # wrong token, an unknown command): its leaving, not a server error.
+            log.info("a TCP client left: %s", exc)
+        except asyncio.CancelledError:
+            # The server is stopping (SIGTERM): end quietly. Python 3.11's stream server
+            # logged a cancelled connection's task as an error with a traceback.
+            pass
         finally:
             to_client.servers.remove(server)
             server.close_connection()

@@ -4,15 +4,19 @@ running cost."""
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 
 from lsp_server.format import cost_text, short_model
 from lsp_server.queries import SessionCost
 from lsp_server.server import BurnmeterServer
+
+log = logging.getLogger(__name__)
 
 
 def progress_message(session: SessionCost) -> str:
@@ -25,6 +29,9 @@ class RunningSessionProgress:
         self.server = server
         self.token: str | None = None
         self._creating = False
+        # The client refused to create a progress (an error answer): asked once, not on
+        # every status change.
+        self._refused = False
 
     def update(self, params: dict[str, Any], latest: SessionCost | None) -> None:
         server = self.server
@@ -34,7 +41,7 @@ class RunningSessionProgress:
         now_ms = int(time.time() * 1000)
         running_ms = server.settings.running_minutes * 60_000
         running = latest if latest is not None and latest.running(now_ms, running_ms) else None
-        if running is None or not enabled:
+        if running is None or not enabled or self._refused:
             self.end()
             return
         message = progress_message(running)
@@ -49,6 +56,13 @@ class RunningSessionProgress:
         token = f"burnmeter-session-{uuid.uuid4().hex[:8]}"
         try:
             await self.server.work_done_progress.create_async(token)
+        except JsonRpcException as exc:
+            # The client's choice, not the server's failure (it logged an ERROR with a
+            # traceback on every status change before): the status notifications and the
+            # code lens still show the running cost.
+            self._refused = True
+            log.info("the client refused a work-done progress (%s); not asking again", exc)
+            return
         finally:
             self._creating = False
         self.token = token

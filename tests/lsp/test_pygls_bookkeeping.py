@@ -7,6 +7,7 @@ an error or not at all."""
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -138,12 +139,15 @@ def test_ended_progress_leaves_no_token(
 
 
 def test_requests_the_client_fails_leave_no_bookkeeping(
-    in_process: tuple[BurnmeterServer, Peer], workspace: Workspace
+    in_process: tuple[BurnmeterServer, Peer], workspace: Workspace, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A client that answers `workspace/codeLens/refresh` (one per ledger change) or
     `window/workDoneProgress/create` with an error: pygls dropped a request's result type
-    only when a result came, so each failed request stayed in `_result_types`."""
+    only when a result came, so each failed request stayed in `_result_types`. A refused
+    progress is asked for once (it was asked for again, with an ERROR and a traceback in
+    the log, on every status change)."""
     server, peer = in_process
+    caplog.set_level(logging.INFO, logger="lsp_server")
     client = start(peer, workspace, "error")
     for _ in range(5):
         for minutes in (RUNNING, NOT_RUNNING):
@@ -151,9 +155,11 @@ def test_requests_the_client_fails_leave_no_bookkeeping(
             client.pump(lambda m: m.get("method") == "burnmeter/status")
     client.request("shutdown")
     assert client.requests["workspace/codeLens/refresh"] >= 10
-    assert client.requests["window/workDoneProgress/create"] >= 5
+    assert client.requests["window/workDoneProgress/create"] == 1
     assert server.protocol._result_types == {}
     assert server.protocol._request_futures == {}
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any("refused a work-done progress" in r.getMessage() for r in caplog.records)
 
 
 def test_refreshes_the_client_never_answers_are_bounded(

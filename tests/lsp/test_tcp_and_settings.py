@@ -377,3 +377,41 @@ async def test_a_configuration_change_updates_only_the_keys_it_gives(
     finally:
         await client.shutdown_session()
         await client.stop()
+
+
+def test_clients_that_leave_without_reading_are_no_server_errors(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """A client that sends requests and closes without reading the answers (a wrong token,
+    whose refusals the guards write at once): each logged an ERROR with a BrokenPipeError
+    traceback. And SIGTERM with a client still connected logged its cancelled connection as
+    an ERROR with a traceback (Python 3.11's stream server)."""
+    from tests.lsp.rpc import message
+
+    port = free_port()
+    env = server_env(workspace.root)
+    token, _ = print_token(env)
+    stderr = tmp_path / "stderr.txt"
+    with running_tcp_server(env, f"127.0.0.1:{port}", stderr) as process:
+        for _ in range(10):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                init = {
+                    "jsonrpc": "2.0", "id": 1, "method": "initialize",
+                    "params": {"processId": None, "capabilities": {},
+                               "initializationOptions": {"token": "wrong"}},
+                }  # fmt: skip
+                commands = [
+                    {"jsonrpc": "2.0", "id": 2 + n, "method": "workspace/executeCommand",
+                     "params": {"command": "burnmeter.sessions"}}
+                    for n in range(20)
+                ]  # fmt: skip
+                sock.sendall(b"".join(message(m) for m in [init, *commands]))
+            time.sleep(0.05)
+        sock, peer = connect(port)
+        with sock:
+            assert "result" in initialize(peer, workspace, {"token": token})
+            process.terminate()
+            assert process.wait(10) == 0
+    log = stderr.read_text()
+    assert "rejected a client without the right token" in log
+    assert "Traceback" not in log and " ERROR " not in log, log
