@@ -10,13 +10,13 @@ import errno
 import ipaddress
 import logging
 import os
-import signal
 import sys
 import threading
 from typing import Any, NoReturn
 
 from lsp_server.hub import LedgerHub
 from lsp_server.server import BurnmeterServer
+from lsp_server.stopping import signalled, stop_if_signalled, stop_on_signals, stopping
 
 log = logging.getLogger("lsp_server")
 
@@ -89,10 +89,13 @@ def serve(args: argparse.Namespace) -> int:
     stop_on_signals()
     exit_code = 0
     try:
+        stop_if_signalled()
         context = make_context(args)
         hub = LedgerHub(context.roots, context.ledger_file, prices=context.price_book)
         try:
+            stop_if_signalled()
             hub.start()
+            stop_if_signalled()
             engine = hub.engine
             log.info(
                 "burnmeter language server: ledger %s (%s)",
@@ -107,45 +110,16 @@ def serve(args: argparse.Namespace) -> int:
                 server.start_io()
                 exit_code = server.exit_code
         finally:
+            stopping.set()  # a signal now must not break the clean-up
             hub.stop()
             stopped = hub.engine.stopped_ingest if hub.engine is not None else None
             if stopped is not None:
                 log.info("burnmeter language server: %s", stopped)
     except KeyboardInterrupt:
-        _signalled.set()
-    if _signalled.is_set():
+        signalled.set()
+    if signalled.is_set():
         exit_now(0)
     return exit_code
-
-
-# Set when SIGTERM or SIGINT stopped the server.
-_signalled = threading.Event()
-
-
-def stop_on_signals() -> None:
-    """SIGTERM (what editors and service managers send) stops the server as SIGINT does:
-    the ledger closed, the `--demo` folder removed, exit code 0."""
-
-    def stop(signum: int, frame: Any) -> None:
-        if _signalled.is_set():
-            return  # already stopping: a second signal must not break the cleanup
-        _signalled.set()
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            raise KeyboardInterrupt from None
-        # Raised by a callback of the loop's own, between two callbacks, not wherever the
-        # signal landed: inside the callback that wakes a task up it lost that wake-up, the
-        # task never finished, and asyncio.run's clean-up waited for it forever (`lsp
-        # --tcp` stopped by SIGTERM right after a client left hung 1 time in 5).
-        loop.call_soon_threadsafe(_interrupt)
-
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, stop)
-
-
-def _interrupt() -> NoReturn:
-    raise KeyboardInterrupt
 
 
 def exit_now(code: int) -> NoReturn:
@@ -244,6 +218,7 @@ def serve_tcp(hub: LedgerHub, host: str, port: int, to_client: ClientLogHandler)
             server.close_connection()
 
     async def main() -> None:
+        stop_if_signalled()
         try:
             listener = await asyncio.start_server(connection, host, port)
         except OSError as exc:
