@@ -245,6 +245,24 @@ class ClaudeSession:
         return write_lines(path, self.lines)
 
 
+def claude_replies(
+    session_id: str, cwd: str, outputs: list[int], *, cache_read: int = 0
+) -> ClaudeSession:
+    """A session of one-block replies, a second apart, with these output counts (10 input
+    tokens each)."""
+    session = ClaudeSession(session_id, cwd=cwd)
+    for index, output in enumerate(outputs):
+        session.reply(index + 1, [text_block("x")], claude_usage(10, output, cache_read=cache_read))
+    return session
+
+
+def padded_to(line: bytes, length: int) -> bytes:
+    """`line` (a JSON object) made exactly `length` bytes long with spaces before its `}`."""
+    body = line.rstrip(b"\n")
+    assert len(body) + 1 <= length
+    return body[:-1] + b" " * (length - len(body) - 1) + b"}\n"
+
+
 def claude_project_dir(config_dir: Path, cwd: str) -> Path:
     return config_dir / "projects" / cwd.replace("/", "-").replace(".", "-")
 

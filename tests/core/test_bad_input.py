@@ -20,8 +20,10 @@ from tests.core.logwriters import (
     ClaudeSession,
     CodexRollout,
     claude_project_dir,
+    claude_replies,
     claude_usage,
     codex_rollout_path,
+    padded_to,
     text_block,
 )
 
@@ -29,10 +31,7 @@ CWD = "/home/dev/app"
 
 
 def _session(session_id: str, outputs: list[int]) -> ClaudeSession:
-    session = ClaudeSession(session_id, cwd=CWD)
-    for index, output in enumerate(outputs):
-        session.reply(index + 1, [text_block("x")], claude_usage(10, output, cache_read=50))
-    return session
+    return claude_replies(session_id, CWD, outputs, cache_read=50)
 
 
 def _path(home: Path, session_id: str) -> Path:
@@ -103,13 +102,6 @@ def test_truncated_file_is_reread_without_double_counting(
     assert len(events(ledger)) == 4
 
 
-def _padded_to(line: bytes, length: int) -> bytes:
-    """`line` (a JSON object) made exactly `length` bytes long with spaces before its `}`."""
-    body = line.rstrip(b"\n")
-    assert len(body) + 1 <= length
-    return body[:-1] + b" " * (length - len(body) - 1) + b"}\n"
-
-
 def test_file_rewritten_in_place_with_a_line_end_at_the_old_offset_is_reread(
     isolated_home: Path, tmp_path: Path
 ) -> None:
@@ -120,7 +112,7 @@ def test_file_rewritten_in_place_with_a_line_end_at_the_old_offset_is_reread(
     path.parent.mkdir(parents=True)
     other = _session("s-other", [1000, 10000])
     length = len(other.lines[0]) + 16
-    old = _padded_to(_session("s-cp", [100]).lines[0], length)
+    old = padded_to(_session("s-cp", [100]).lines[0], length)
     path.write_bytes(old)
     ledger = _ledger(tmp_path)
     ingest_env(ledger)
@@ -128,7 +120,7 @@ def test_file_rewritten_in_place_with_a_line_end_at_the_old_offset_is_reread(
     inode = path.stat().st_ino
     with open(path, "r+b") as handle:  # what `cp` does to an existing file
         handle.truncate(0)
-        handle.write(_padded_to(other.lines[0], len(old)) + other.lines[1])
+        handle.write(padded_to(other.lines[0], len(old)) + other.lines[1])
     assert path.stat().st_ino == inode
     ingest_env(ledger)
     assert totals(ledger)["output_tokens"] == 100 + 1000 + 10000
@@ -163,12 +155,12 @@ def test_file_rewritten_in_place_at_the_same_size_is_reread(
     path = _path(isolated_home, "s-same")
     path.parent.mkdir(parents=True)
     new = _session("s-new", [1000]).lines[0]
-    old = _padded_to(_session("s-same", [100]).lines[0], len(new) + 16)
+    old = padded_to(_session("s-same", [100]).lines[0], len(new) + 16)
     path.write_bytes(old)
     ledger = _ledger(tmp_path)
     ingest_env(ledger)
     stat = path.stat()
-    path.write_bytes(_padded_to(new, len(old)))
+    path.write_bytes(padded_to(new, len(old)))
     # Same size, whatever the clock's resolution: a later modification time.
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
     ingest_env(ledger)

@@ -18,25 +18,24 @@ import pytest
 from shared.ledger import SCHEMA_VERSION, LedgerTooNew, open_ledger
 from shared.paths import ledger_path
 from tests.core.helpers import REPO_ROOT, events, ingest_env, run_cli, totals
-from tests.core.logwriters import ClaudeSession, claude_project_dir, claude_usage, text_block
+from tests.core.logwriters import (
+    ClaudeSession,
+    claude_project_dir,
+    claude_replies,
+    claude_usage,
+    padded_to,
+    text_block,
+)
 
 CWD = "/home/dev/upgrade"
 
 
 def _session(session_id: str, outputs: list[int]) -> ClaudeSession:
-    session = ClaudeSession(session_id, cwd=CWD)
-    for index, output in enumerate(outputs):
-        session.reply(index + 1, [text_block("x")], claude_usage(10, output))
-    return session
+    return claude_replies(session_id, CWD, outputs)
 
 
 def _path(home: Path, name: str) -> Path:
     return claude_project_dir(home / ".claude", CWD) / name
-
-
-def _padded_to(line: bytes, length: int) -> bytes:
-    body = line.rstrip(b"\n")
-    return body[:-1] + b" " * (length - len(body) - 1) + b"}\n"
 
 
 def _forget_checksums(ledger_file: Path) -> None:
@@ -51,7 +50,7 @@ def test_an_upgraded_ledger_catches_a_rewrite_after_its_next_ingest(
     path = _path(isolated_home, "s-upgraded.jsonl")
     path.parent.mkdir(parents=True)
     new = _session("s-new", [1000]).lines[0]
-    old = _padded_to(_session("s-old", [100]).lines[0], len(new) + 16)
+    old = padded_to(_session("s-old", [100]).lines[0], len(new) + 16)
     path.write_bytes(old)
     ledger = open_ledger(tmp_path / "ledger.sqlite")
     ingest_env(ledger)
@@ -62,7 +61,7 @@ def test_an_upgraded_ledger_catches_a_rewrite_after_its_next_ingest(
     (known,) = ledger.conn.execute("SELECT tail_offset = offset FROM sources").fetchone()
     assert known == 1
     stat = path.stat()
-    path.write_bytes(_padded_to(new, len(old)))  # `cp` over it: same inode, same size
+    path.write_bytes(padded_to(new, len(old)))  # `cp` over it: same inode, same size
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
     ingest_env(ledger)
     assert totals(ledger)["output_tokens"] == 100 + 1000

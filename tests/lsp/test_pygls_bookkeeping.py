@@ -66,6 +66,16 @@ class Client:
     def notify(self, method: str, params: Any) -> None:
         self.peer.send({"jsonrpc": "2.0", "method": method, "params": params})
 
+    def refreshes(self, count: int) -> None:
+        """`count` settings changes, each of which refreshes the lenses as a ledger change
+        does, and wait for the last refresh."""
+        for _ in range(count):
+            self.notify(
+                "workspace/didChangeConfiguration",
+                {"settings": {"burnmeter": {"codeLens": True}}},
+            )
+        self.pump(lambda m: self.requests.get("workspace/codeLens/refresh") == count)
+
     def running_minutes(self, minutes: int) -> None:
         settings = {"burnmeter": {"runningMinutes": minutes}}
         self.notify("workspace/didChangeConfiguration", {"settings": settings})
@@ -170,12 +180,7 @@ def test_refreshes_the_client_never_answers_are_bounded(
     server. Now the oldest of UNANSWERED_REFRESHES waiting is given up."""
     server, peer = in_process
     client = start(peer, workspace, None)
-    for _ in range(40):
-        # Each settings change refreshes the lenses, as a ledger change does.
-        client.notify(
-            "workspace/didChangeConfiguration", {"settings": {"burnmeter": {"codeLens": True}}}
-        )
-    client.pump(lambda m: client.requests.get("workspace/codeLens/refresh") == 40)
+    client.refreshes(40)
     assert "window/workDoneProgress/create" not in client.requests  # nothing running
     assert len(server.protocol._result_types) <= code_lens.UNANSWERED_REFRESHES < 40
     assert len(server.protocol._request_futures) <= code_lens.UNANSWERED_REFRESHES
@@ -190,11 +195,7 @@ def test_shutdown_with_requests_the_client_never_answered(
     it). It is dropped once the loop moves on instead."""
     server, peer = in_process
     client = start(peer, workspace, None)
-    for _ in range(3):
-        client.notify(
-            "workspace/didChangeConfiguration", {"settings": {"burnmeter": {"codeLens": True}}}
-        )
-    client.pump(lambda m: client.requests.get("workspace/codeLens/refresh") == 3)
+    client.refreshes(3)
     assert len(server.protocol._request_futures) == 3
     answers: list[dict[str, Any]] = []
 
