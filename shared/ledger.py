@@ -436,6 +436,17 @@ SOURCE_TAIL_V11 = """
 ALTER TABLE sources ADD COLUMN tail_hash INTEGER;
 ALTER TABLE sources ADD COLUMN tail_offset INTEGER;
 """
+# A call read again with more tokens takes that reading's model too (shared.ingest
+# `_TAKEN`): the files whose latest call it is then name that model, as a rebuild does.
+FILE_MODEL_V11 = """
+CREATE TRIGGER usage_events_file_model_au AFTER UPDATE OF model ON usage_events
+WHEN old.model != new.model AND EXISTS (SELECT 1 FROM call_files WHERE event_key = new.event_key)
+BEGIN
+    UPDATE file_stats SET last_model = new.model
+    WHERE path IN (SELECT cf.path FROM call_files cf
+        WHERE cf.event_key = new.event_key AND cf.ts_ms >= file_stats.last_ts_ms);
+END;
+"""
 
 MIGRATIONS: list[str] = [
     SCHEMA_V1,
@@ -448,7 +459,7 @@ MIGRATIONS: list[str] = [
     WEB_SEARCHES_V8,
     INFERENCE_GEO_V9,
     UNPRICED_CALLS_V10,
-    SOURCE_TAIL_V11,
+    SOURCE_TAIL_V11 + FILE_MODEL_V11,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -833,6 +844,7 @@ DERIVED_TRIGGERS = frozenset(
         "usage_events_file_stats_ai",
         "usage_events_file_stats_au",
         "usage_events_file_stats_ad",
+        "usage_events_file_model_au",
     }
 )
 _BUCKET_SUMS = ", ".join(f"sum({column})" for column in TOKEN_COLUMNS)

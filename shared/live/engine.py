@@ -231,6 +231,10 @@ class LiveEngine:
             # would write to it: stop here.
             log.error("%s", exc)
             self.failure = str(exc)
+            # The writer role goes too: a newer burnmeter (or one started once the file is
+            # mended) takes it at once instead of waiting for this process to end.
+            self._stop_observer()
+            self._lock.release()
             self._stopping.set()
             self._ready.set()
             return

@@ -389,3 +389,37 @@ def test_a_call_keeps_the_model_of_the_reading_it_keeps(
     ingest_env(sonnet)
     (alone,) = events(sonnet).values()
     assert row["cost_usd"] == pytest.approx(alone["cost_usd"])
+
+
+def test_a_files_last_model_follows_a_calls_model_change(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """A call that edits a file, read first as a small reading of one model, then (a later
+    ingest) as a larger one of another: the file's last model (the code lens's) is the
+    call's new model, as an ingest of the whole file at once gives."""
+    session = ClaudeSession("s-file-model", cwd=CWD)
+    edit = tool_use_block("toolu_fm", "Edit", {"file_path": f"{CWD}/a.py"})
+    small, big = (
+        session.reply(
+            at, blocks, claude_usage(prompt, 1), model=model,
+            message_id="msg_fm", request_id="req_fm",
+        )[0]
+        for at, blocks, prompt, model in (
+            (1, [edit], 10, "claude-opus-4-7"),
+            (2, [text_block("b")], 1000, "claude-sonnet-4-5"),
+        )
+    )  # fmt: skip
+    path = _project(isolated_home) / "s-file-model.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(small)
+    ledger = open_ledger(tmp_path / "ledger.sqlite")
+    ingest_env(ledger)
+    with open(path, "ab") as handle:
+        handle.write(big)
+    ingest_env(ledger)
+    whole = open_ledger(tmp_path / "whole.sqlite")
+    ingest_env(whole)
+    query = "SELECT path, calls, round(cost_usd, 9), last_model FROM file_stats"
+    rows = ledger.conn.execute(query).fetchall()
+    assert rows == whole.conn.execute(query).fetchall()
+    assert [row[3] for row in rows] == ["claude-sonnet-4-5"]

@@ -316,3 +316,32 @@ def test_stopping_interrupts_a_long_statement_of_the_ingest(
     assert time.monotonic() - started < 5
     assert engine.stopped_ingest is not None and "rolled back" in engine.stopped_ingest
     assert totals(ledger_file) == (0, 0)
+
+
+def test_a_writer_that_finds_a_newer_ledger_stops_and_frees_the_writer_role(
+    tmp_path: Path, projects: Path, engines: list[LiveEngine]
+) -> None:
+    """A newer burnmeter upgraded the ledger while this one ran: nothing more is written,
+    and the writer lock goes at once (it was held until this process ended, so the newer
+    burnmeter's tray or language server could not ingest live meanwhile)."""
+    import sqlite3
+    from contextlib import closing
+
+    from shared.ledger import SCHEMA_VERSION
+
+    log = session_file(projects, "/work/app", "s1")
+    append(log, call(1))
+    ledger_file = tmp_path / "data" / "ledger.sqlite"
+    engine = make_engine(engines, [LogRoot(CLAUDE, projects)], ledger_file, Changes())
+    assert engine.is_writer and engine.wait_ready(10)
+    with closing(sqlite3.connect(ledger_file)) as conn, conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    append(log, call(2))
+    engine.request_rescan()
+    assert wait_for(lambda: engine.failure is not None, 10)
+    assert "newer than this burnmeter understands" in (engine.failure or "")
+    newer = WriterLock(ledger_file.parent)
+    assert wait_for(newer.try_acquire)
+    newer.release()
+    with closing(sqlite3.connect(ledger_file)) as conn:
+        assert conn.execute("SELECT count(*) FROM usage_events").fetchone() == (1,)
