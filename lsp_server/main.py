@@ -107,6 +107,7 @@ def serve(args: argparse.Namespace) -> int:
             else:
                 server = BurnmeterServer(hub)
                 to_client.servers.append(server)
+                stop_if_signalled()  # its features' imports are the last start-up step
                 server.start_io()
                 exit_code = server.exit_code
         finally:

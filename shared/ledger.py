@@ -58,7 +58,11 @@ def begin_write(ledger: Ledger) -> None:
     server) would otherwise go on writing rows a newer schema may not expect."""
     conn = ledger.conn
     conn.execute("BEGIN IMMEDIATE")
-    (version,) = conn.execute("PRAGMA user_version").fetchone()
+    try:
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+    except BaseException:
+        rollback_if_open(conn)  # the callers' clean-up starts after this returns
+        raise
     if version > SCHEMA_VERSION:
         conn.execute("ROLLBACK")
         raise LedgerTooNew(
