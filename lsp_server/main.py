@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 from lsp_server.hub import LedgerHub
 from lsp_server.server import BurnmeterServer
-from lsp_server.stopping import signalled, stop_if_signalled, stop_on_signals, stopping
+from lsp_server.stopping import signalled, stop_if_signalled, stopping
 
 log = logging.getLogger("lsp_server")
 
@@ -86,7 +86,8 @@ def serve(args: argparse.Namespace) -> int:
         return 0
     # A refused address is refused before anything is opened or started.
     address = (bind_host(args.tcp[0]), check_port(args.tcp[1])) if args.tcp else None
-    stop_on_signals()
+    # The stop signals' handlers are in place already (`burnmeter lsp` installs them before
+    # this module loads: lsp_server.stopping).
     exit_code = 0
     try:
         stop_if_signalled()

@@ -65,12 +65,19 @@ def begin_write(ledger: Ledger) -> None:
         raise
     if version > SCHEMA_VERSION:
         conn.execute("ROLLBACK")
-        raise LedgerTooNew(
-            f"The ledger at {ledger.path} has schema version {version}, newer than this "
-            f"burnmeter understands ({SCHEMA_VERSION}): a newer burnmeter upgraded it while "
-            f"this one ran. Nothing more is written to it; restart burnmeter after upgrading "
-            f"it."
+        raise _too_new(
+            ledger.path,
+            version,
+            ": a newer burnmeter upgraded it while this one ran. Nothing more is written to "
+            "it; restart burnmeter after upgrading it.",
         )
+
+
+def _too_new(path: Path, version: int, what_now: str) -> LedgerTooNew:
+    return LedgerTooNew(
+        f"The ledger at {path} has schema version {version}, newer than this burnmeter "
+        f"understands ({SCHEMA_VERSION}){what_now}"
+    )
 
 
 def _bucket_trigger_sql() -> str:
@@ -599,10 +606,7 @@ def _check_identity(conn: sqlite3.Connection, path: Path) -> None:
             f"folder, or move the file aside."
         )
     if version > SCHEMA_VERSION:
-        raise LedgerTooNew(
-            f"The ledger at {path} has schema version {version}, newer than this burnmeter "
-            f"understands ({SCHEMA_VERSION}). Upgrade burnmeter; the file was left untouched."
-        )
+        raise _too_new(path, version, ". Upgrade burnmeter; the file was left untouched.")
 
 
 # The page size of a new ledger. Its tables are keyed by long text ids inserted in no
