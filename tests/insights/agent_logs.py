@@ -10,6 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from shared.ingest import ingest
+from shared.ledger import Ledger, open_ledger
+from shared.sources.events import CLAUDE, CODEX
+from shared.sources.roots import LogRoot
+
 _ids = itertools.count(1)
 
 
@@ -251,3 +256,16 @@ def write_editing_session(home: Path, cwd: Path, files: list[str], sid: str, sta
             tools=[("Edit", {"file_path": str(cwd / name), "old_string": "a", "new_string": "b"})],
         )
     session.write()
+
+
+def ingest_home(home: Path) -> Ledger:
+    """A ledger at `home`/ledger.sqlite with both agents' logs under `home` read into it."""
+    ledger = open_ledger(home / "ledger.sqlite")
+    ingest(
+        ledger,
+        [
+            LogRoot(CLAUDE, home / ".claude" / "projects"),
+            LogRoot(CODEX, home / ".codex" / "sessions"),
+        ],
+    )
+    return ledger

@@ -23,10 +23,14 @@ from shared.insights.reporting import add_commit_costs
 from shared.insights.sessions import SessionInsight, session_insights
 from shared.ledger import Ledger, open_ledger
 from shared.reports import Filters, repos_report
-from shared.sources.events import CLAUDE, CODEX
-from shared.sources.roots import LogRoot, claude_roots, codex_roots
+from shared.sources.roots import claude_roots, codex_roots
 from shared.summary import build_summary, parse_week
-from tests.insights.agent_logs import ClaudeSession, CodexRollout, write_editing_session
+from tests.insights.agent_logs import (
+    ClaudeSession,
+    CodexRollout,
+    ingest_home,
+    write_editing_session,
+)
 from tests.insights.gitrepo import GitRepo
 from tests.summary.history import ClaudeSession as WeekSession
 from tests.summary.history import CodexSession as WeekRollout
@@ -42,20 +46,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
 UTC_ZONE = ZoneInfo("UTC")
 
 
-def _ledger(home: Path) -> Ledger:
-    ledger = open_ledger(home / "ledger.sqlite")
-    ingest(
-        ledger,
-        [
-            LogRoot(CLAUDE, home / ".claude" / "projects"),
-            LogRoot(CODEX, home / ".codex" / "sessions"),
-        ],
-    )
-    return ledger
-
-
 def _insights(home: Path, settings: Settings | None = None) -> dict[str, SessionInsight]:
-    return session_insights(_ledger(home), settings or Settings(), with_outcomes=False)
+    return session_insights(ingest_home(home), settings or Settings(), with_outcomes=False)
 
 
 # --- 5-hour blocks -------------------------------------------------------------------------
@@ -74,7 +66,7 @@ def test_a_call_exactly_five_hours_after_an_hour_aligned_start_ends_that_block(
     session.assistant(hour)
     session.assistant(hour + 5 * HOUR)
     session.write()
-    ledger = _ledger(tmp_path)
+    ledger = ingest_home(tmp_path)
     now = hour + 5 * HOUR + 30 * MINUTE
     full = compute_blocks(ledger, now_ms=now)
     assert [(block.start_ms, block.calls, block.is_active) for block in full] == [(hour, 2, False)]
@@ -89,7 +81,7 @@ def test_the_status_line_writes_an_hour_left_as_hours(tmp_path: Path) -> None:
     session = ClaudeSession(tmp_path / ".claude", "sess-left", CWD)
     session.assistant(hour + 10 * MINUTE)
     session.write()
-    ledger = _ledger(tmp_path)
+    ledger = ingest_home(tmp_path)
     assert "block 1h00m left" in status_line(ledger.conn, {}, hour + 4 * HOUR, remember=False)
     assert "block 59m left" in status_line(
         ledger.conn, {}, hour + 4 * HOUR + MINUTE, remember=False
@@ -185,7 +177,7 @@ def test_the_latest_codex_reading_is_the_newest_one_with_a_percentage(tmp_path: 
         "plan_type": None,
     }
     rollout.write()
-    (reading,) = latest_limits(_ledger(tmp_path), now_ms=T0 + 4 * MINUTE)
+    (reading,) = latest_limits(ingest_home(tmp_path), now_ms=T0 + 4 * MINUTE)
     assert reading.primary is not None and reading.primary.used_percent == 40.0
     assert reading.secondary is not None and reading.secondary.used_percent == 30.0
 
@@ -201,7 +193,7 @@ def test_a_codex_relative_reset_and_a_window_that_resets_now(tmp_path: Path) -> 
         "resets_in_seconds": 1800,
     }
     rollout.write()
-    ledger = _ledger(tmp_path)
+    ledger = ingest_home(tmp_path)
     reset_ms = T0 + MINUTE + 1800 * 1000
     (before,) = latest_limits(ledger, now_ms=reset_ms - 1)
     assert before.primary is not None
@@ -389,7 +381,7 @@ def test_a_tier_holding_exactly_the_dominant_share_is_the_sessions(tmp_path: Pat
     session.assistant(T0, OPUS, output_tokens=10_000)
     session.assistant(T0 + MINUTE, SONNET, output_tokens=15_000)
     session.write()
-    ledger = _ledger(tmp_path)
+    ledger = ingest_home(tmp_path)
     opus, sonnet = (
         row[0] for row in ledger.conn.execute("SELECT cost_usd FROM usage_events ORDER BY ts_ms")
     )
@@ -409,7 +401,7 @@ def repo(tmp_path: Path) -> GitRepo:
 
 
 def _outcome(home: Path, sid: str) -> tuple[str, list[str]]:
-    outcome = session_insights(_ledger(home), Settings())[sid].outcome
+    outcome = session_insights(ingest_home(home), Settings())[sid].outcome
     return outcome.status, outcome.commits
 
 
@@ -462,7 +454,7 @@ def test_cost_per_commit_counts_a_commit_two_sessions_share_once(
     write_editing_session(tmp_path, repo.root, ["app.py"], "sess-one", T0)
     write_editing_session(tmp_path, repo.root, ["app.py"], "sess-two", T0 + HOUR)
     repo.commit(T0 + 2 * HOUR, {"app.py": "v1\n"})
-    ledger = _ledger(tmp_path)
+    ledger = ingest_home(tmp_path)
     report = repos_report(ledger, Filters())
     add_commit_costs(report, ledger, Settings(), Filters())
     (row,) = report["repos"]

@@ -10,30 +10,19 @@ from pathlib import Path
 import pytest
 
 from shared.config import Settings
-from shared.ingest import ingest
 from shared.insights.sessions import session_insights, session_outcomes_only
-from shared.ledger import Ledger, open_ledger
-from shared.sources.events import CLAUDE, CODEX
-from shared.sources.roots import LogRoot
-from tests.insights.agent_logs import ClaudeSession, CodexRollout, write_editing_session
+from tests.insights.agent_logs import (
+    ClaudeSession,
+    CodexRollout,
+    ingest_home,
+    write_editing_session,
+)
 from tests.insights.gitrepo import GitRepo
 
 MINUTE = 60_000
 HOUR = 60 * MINUTE
 DAY = 24 * HOUR
 T0 = 1_790_000_000_000  # 2026-09-21: the session starts here
-
-
-def _ledger(home: Path) -> Ledger:
-    ledger = open_ledger(home / "ledger.sqlite")
-    ingest(
-        ledger,
-        [
-            LogRoot(CLAUDE, home / ".claude" / "projects"),
-            LogRoot(CODEX, home / ".codex" / "sessions"),
-        ],
-    )
-    return ledger
 
 
 def _editing_session(home: Path, cwd: Path, files: list[str], sid: str) -> None:
@@ -55,7 +44,7 @@ def test_committed_on_any_local_branch_within_the_window(tmp_path: Path, repo: G
     second = repo.commit(T0 + 6 * DAY, {"app.py": "v2\n"})
     repo.commit(T0 + 7 * DAY + HOUR, {"app.py": "v3\n"})  # past the 7-day window
     repo.git("checkout", "-q", "main")
-    insight = session_insights(_ledger(tmp_path), Settings())["sess-committed"]
+    insight = session_insights(ingest_home(tmp_path), Settings())["sess-committed"]
     assert insight.outcome.status == "committed"
     assert insight.outcome.commits == [first, second]
     assert "1 of 1 changed file(s) committed in 2 commit(s)" in insight.outcome.reason
@@ -65,7 +54,7 @@ def test_committed_on_any_local_branch_within_the_window(tmp_path: Path, repo: G
 def test_commit_before_the_session_does_not_count(tmp_path: Path, repo: GitRepo) -> None:
     _editing_session(tmp_path, repo.root, ["app.py"], "sess-early")
     repo.commit(T0 - HOUR, {"app.py": "v1\n"})
-    outcome = session_insights(_ledger(tmp_path), Settings())["sess-early"].outcome
+    outcome = session_insights(ingest_home(tmp_path), Settings())["sess-early"].outcome
     assert outcome.status == "uncommitted"
     assert outcome.commits == []
     assert "no commit on a local branch" in outcome.reason
@@ -80,7 +69,7 @@ def test_a_commit_under_a_child_with_an_older_date_is_still_found(
     _editing_session(tmp_path, repo.root, ["app.py"], "sess-skew")
     inside = repo.commit(T0 + HOUR, {"app.py": "v1\n"})
     repo.commit(T0 - 5 * DAY, {"other.py": "v1\n"})  # the branch tip, dated before T0
-    outcome = session_insights(_ledger(tmp_path), Settings())["sess-skew"].outcome
+    outcome = session_insights(ingest_home(tmp_path), Settings())["sess-skew"].outcome
     assert outcome.status == "committed", outcome.reason
     assert outcome.commits == [inside]
 
@@ -97,7 +86,7 @@ def test_a_file_changed_and_committed_in_a_worktree_counts(tmp_path: Path, repo:
     repo.git("-C", str(worktree), "add", "new.py")
     repo.git("-C", str(worktree), "commit", "-q", "-m", "agent work", at_ms=T0 + HOUR)
     head = repo.git("-C", str(worktree), "rev-parse", "HEAD")
-    insights = session_insights(_ledger(tmp_path), Settings())
+    insights = session_insights(ingest_home(tmp_path), Settings())
     for session_id in ("sess-main", "sess-in-worktree"):
         outcome = insights[session_id].outcome
         assert outcome.status == "committed", (session_id, outcome.reason)
@@ -107,7 +96,7 @@ def test_a_file_changed_and_committed_in_a_worktree_counts(tmp_path: Path, repo:
 def test_window_is_a_setting(tmp_path: Path, repo: GitRepo) -> None:
     _editing_session(tmp_path, repo.root, ["app.py"], "sess-window")
     repo.commit(T0 + 2 * DAY, {"app.py": "v1\n"})
-    ledger = _ledger(tmp_path)
+    ledger = ingest_home(tmp_path)
     one_day = Settings.model_validate({"insights": {"outcome_window_days": 1}})
     assert session_insights(ledger, one_day)["sess-window"].outcome.status == "uncommitted"
     assert session_insights(ledger, Settings())["sess-window"].outcome.status == "committed"
@@ -118,7 +107,7 @@ def test_no_changes_when_the_session_only_read(tmp_path: Path, repo: GitRepo) ->
     session.assistant(T0, tools=[("Read", {"file_path": str(repo.root / "app.py")})])
     session.write()
     repo.commit(T0 + HOUR, {"app.py": "v1\n"})
-    outcome = session_insights(_ledger(tmp_path), Settings())["sess-reader"].outcome
+    outcome = session_insights(ingest_home(tmp_path), Settings())["sess-reader"].outcome
     assert (outcome.status, outcome.commits) == ("no-changes", [])
 
 
@@ -129,7 +118,7 @@ def test_change_calls_that_name_no_file_are_unknown_not_no_changes(
     session.assistant(T0, tools=[("Write", {"content": "x"})])  # no file_path logged
     session.write()
     repo.commit(T0 + HOUR, {"app.py": "v1\n"})
-    outcome = session_insights(_ledger(tmp_path), Settings())["sess-pathless"].outcome
+    outcome = session_insights(ingest_home(tmp_path), Settings())["sess-pathless"].outcome
     assert (outcome.status, outcome.commits) == ("unknown", [])
     assert "1 change call(s) named no file" in outcome.reason
 
@@ -142,7 +131,7 @@ def test_codex_patch_with_relative_path(tmp_path: Path, repo: GitRepo) -> None:
     rollout.token_count(T0 + MINUTE, 5000, 1000, 300)
     rollout.write()
     sha = repo.commit(T0 + 3 * HOUR, {"app.py": "v1\n"})
-    outcome = session_insights(_ledger(tmp_path), Settings())[rollout.session_id].outcome
+    outcome = session_insights(ingest_home(tmp_path), Settings())[rollout.session_id].outcome
     assert (outcome.status, outcome.commits) == ("committed", [sha])
 
 
@@ -150,14 +139,14 @@ def test_not_a_git_repository(tmp_path: Path) -> None:
     plain = tmp_path / "notes"
     plain.mkdir()
     _editing_session(tmp_path, plain, ["todo.md"], "sess-plain")
-    outcome = session_insights(_ledger(tmp_path), Settings())["sess-plain"].outcome
+    outcome = session_insights(ingest_home(tmp_path), Settings())["sess-plain"].outcome
     assert outcome.status == "unknown"
     assert "not inside a readable git repository" in outcome.reason
 
 
 def test_deleted_repository(tmp_path: Path, repo: GitRepo) -> None:
     _editing_session(tmp_path, repo.root, ["app.py"], "sess-gone")
-    ledger = _ledger(tmp_path)
+    ledger = ingest_home(tmp_path)
     shutil.rmtree(repo.root)
     outcome = session_insights(ledger, Settings())["sess-gone"].outcome
     assert outcome.status == "unknown" and "no longer exists" in outcome.reason
@@ -170,7 +159,7 @@ def test_shallow_clone(tmp_path: Path, repo: GitRepo) -> None:
         ["git", "clone", "-q", "--depth", "1", f"file://{repo.root}", str(clone)], check=True
     )
     _editing_session(tmp_path, clone, ["app.py"], "sess-shallow")
-    outcome = session_insights(_ledger(tmp_path), Settings())["sess-shallow"].outcome
+    outcome = session_insights(ingest_home(tmp_path), Settings())["sess-shallow"].outcome
     assert outcome.status == "unknown" and "shallow" in outcome.reason
 
 
@@ -178,7 +167,7 @@ def test_git_missing_is_unknown_not_an_error(
     tmp_path: Path, repo: GitRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _editing_session(tmp_path, repo.root, ["app.py"], "sess-nogit")
-    ledger = _ledger(tmp_path)
+    ledger = ingest_home(tmp_path)
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
     outcome = session_insights(ledger, Settings())["sess-nogit"].outcome
     assert outcome.status == "unknown" and "git is not installed" in outcome.reason
@@ -192,7 +181,7 @@ def test_slow_git_is_unknown_after_the_timeout(
     tmp_path: Path, repo: GitRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _editing_session(tmp_path, repo.root, ["app.py"], "sess-slow")
-    ledger = _ledger(tmp_path)
+    ledger = ingest_home(tmp_path)
     slow_bin = tmp_path / "slow-bin"
     slow_bin.mkdir()
     fake = slow_bin / "git"
@@ -230,7 +219,7 @@ def test_outcomes_without_the_model_calls_are_the_insights_outcomes(
     _editing_session(tmp_path, plain, ["todo.md"], "sess-plain")
     repo.commit(T0 + HOUR, {"app.py": "v1\n"})
     repo.commit(T0 + 2 * HOUR, {"app.py": "v2\n"})
-    ledger = _ledger(tmp_path)
+    ledger = ingest_home(tmp_path)
 
     full = {sid: insight.outcome for sid, insight in session_insights(ledger, Settings()).items()}
     only = session_outcomes_only(ledger, Settings())

@@ -18,6 +18,7 @@ import pytest
 
 from tests.lsp.conftest import Workspace, server_env
 from tests.lsp.rpc import Peer, frame
+from tests.procstatus import status_kib
 
 FUZZ_MESSAGES = 3000
 
@@ -173,13 +174,6 @@ def test_a_damaged_ledger_is_reported_and_left_untouched(
     assert ledger.read_bytes() == garbage
 
 
-def _anonymous_memory_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("RssAnon:"):
-            return int(line.split()[1])
-    raise AssertionError("no RssAnon in /proc")
-
-
 def test_commands_leave_no_memory_behind(
     server: tuple[subprocess.Popen[bytes], Peer], workspace: Workspace
 ) -> None:
@@ -198,7 +192,7 @@ def test_commands_leave_no_memory_behind(
             assert "result" in reply, reply
 
     run(200)  # warm-up: caches, the ledger's pages
-    before = _anonymous_memory_kib(process.pid)
+    before = status_kib("RssAnon", process.pid)
     run(1500)
-    growth = _anonymous_memory_kib(process.pid) - before
+    growth = status_kib("RssAnon", process.pid) - before
     assert growth < 1536, f"1,500 commands grew the server by {growth} KiB"

@@ -332,12 +332,7 @@ from PySide6.QtWidgets import QApplication
 from shared.config import LoadedSettings, Settings
 from shared.ledger import open_ledger
 from tray_app.app import BurnmeterApp
-
-def rss_kib():
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS"):
-                return int(line.split()[1])
+from tests.procstatus import status_kib
 
 qapp = QApplication([])
 ledger_file = Path(sys.argv[1])
@@ -353,10 +348,10 @@ def shown(_snapshot):
     state["shown"] += 1
     if state["shown"] == warm_up:
         gc.collect()
-        state["start"] = rss_kib()
+        state["start"] = status_kib("VmRSS")
     if state["shown"] == warm_up + shows:
         gc.collect()
-        print(rss_kib() - state["start"])
+        print(status_kib("VmRSS") - state["start"])
         qapp.quit()
         return
     QTimer.singleShot(0, app.refresh)

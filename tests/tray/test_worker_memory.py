@@ -16,12 +16,7 @@ import gc, sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from tray_app.worker import Worker
-
-def rss_kib():
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS"):
-                return int(line.split()[1])
+from tests.procstatus import status_kib
 
 app = QApplication([])
 worker = Worker()
@@ -44,10 +39,10 @@ def on_done(value):
     state["done"] += 1
     if state["done"] == warm_up:
         gc.collect()
-        state["start"] = rss_kib()
+        state["start"] = status_kib("VmRSS")
     if state["done"] == warm_up + jobs:
         gc.collect()
-        print(rss_kib() - state["start"], state["failed"])
+        print(status_kib("VmRSS") - state["start"], state["failed"])
         app.quit()
         return
     QTimer.singleShot(0, next_job)
