@@ -835,13 +835,13 @@ def _decide(ledger: Ledger, files: list[LogFile], present: set[str] | None = Non
         if row is None:
             plan.new_files.append(log)
             continue
-        source_id, device, inode, size, mtime_ns, offset, state, missing, tail = row[:9]
-        tail_hash = tail if row[9] == offset else None  # taken at another offset: unknown
+        source_id, device, inode, size, mtime_ns, offset, state, missing, tail, tail_at = row
+        tail_hash = tail if tail_at == offset else None  # taken at another offset: unknown
         replaced = (device, inode) != (log.device, log.inode) or log.size < offset
         stat_changed = (size, mtime_ns) != (log.size, log.mtime_ns)
         if log.compressed:
             replaced = replaced or stat_changed
-            if not replaced and offset > 0 and row[9] != offset:
+            if not replaced and offset > 0 and tail_at != offset:
                 # Read before v11: an archive is known by its stat alone, no checksum.
                 plan.tails.append((None, offset, source_id, offset))
         elif (
