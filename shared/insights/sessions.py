@@ -35,7 +35,9 @@ the previous and the new `{id: insight.flags}` to `new_flags`.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -184,9 +186,34 @@ def tier_hint(
     )
 
 
-# Sessions whose calls are loaded at once for their insights (memory, not speed: each
-# batch asks git once per repository).
+# Sessions whose calls are loaded at once for their insights: at most this many sessions,
+# and no more model calls than BATCH_CALLS unless one session has more (memory, not speed:
+# each batch asks git once per repository). Calls with their tool calls take ~1.5 KB each
+# as objects: a week of heavy use (78,000 calls) took 113 MB in one batch.
 INSIGHT_BATCH = 500
+BATCH_CALLS = 10_000
+
+
+def _batches(ledger: Ledger, session_ids: list[str]) -> Iterator[list[str]]:
+    """`session_ids` in order, cut into batches bounded by sessions and by model calls."""
+    calls = dict(
+        ledger.conn.execute(
+            "SELECT session_id, calls FROM session_totals "
+            "WHERE session_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(session_ids),),
+        ).fetchall()
+    )
+    batch: list[str] = []
+    batch_calls = 0
+    for session_id in session_ids:
+        size = int(calls.get(session_id) or 0)
+        if batch and (len(batch) >= INSIGHT_BATCH or batch_calls + size > BATCH_CALLS):
+            yield batch
+            batch, batch_calls = [], 0
+        batch.append(session_id)
+        batch_calls += size
+    if batch:
+        yield batch
 
 
 def session_insights(
@@ -220,8 +247,7 @@ def session_insights(
     result: dict[str, SessionInsight] = {}
     # A batch of sessions at a time: their calls and tool calls become objects, which for a
     # year of heavy use (1M calls) took 1.6 GB at once.
-    for start in range(0, len(session_ids), INSIGHT_BATCH):
-        batch = session_ids[start : start + INSIGHT_BATCH]
+    for batch in _batches(ledger, session_ids):
         # An object per call and per tool call, and no cycles: see shared.gcpause.
         with cycle_collection_paused():
             activities = load_activity(ledger, batch)
