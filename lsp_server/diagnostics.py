@@ -46,6 +46,10 @@ def hints_by_file(ledger: Ledger, folders: list[str], cache: HintCache) -> dict[
             message = None if insight is None else hint_message(session_id, insight.hint)
             files = files_edited(ledger.conn, session_id) if message else []
             cache[session_id] = ((session.calls, session.cost_usd), message, files)
+    # Sessions that left the most recent MAX_SESSIONS are not asked about again.
+    shown = {s.session_id for s in sessions}
+    for session_id in [key for key in cache if key not in shown]:
+        del cache[session_id]
     result: dict[str, list[str]] = {}
     for session in sessions:
         _, message, files = cache[session.session_id]

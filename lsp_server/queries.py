@@ -283,6 +283,11 @@ def workspace_cost(
         )
     ]
     counts = _unpriced_counts(conn, totals, unpriced)
+    # Every session of the workspace is counted here, and the cache's other user (the
+    # sessions listed) asks for a subset of them: the rest belong to folders no longer open.
+    if len(unpriced) > len(counts):
+        for session_id in [key for key in unpriced if key not in counts]:
+            del unpriced[session_id]
     return sum(t[2] for t in totals), sum(counts.values())
 
 
