@@ -186,16 +186,16 @@ def tier_hint(
     )
 
 
-# Sessions whose calls are loaded at once for their insights: at most this many sessions,
-# and no more model calls than BATCH_CALLS unless one session has more (memory, not speed:
-# each batch asks git once per repository). Calls with their tool calls take ~1.5 KB each
-# as objects: a week of heavy use (78,000 calls) took 113 MB in one batch.
+# Sessions whose outcomes are read together: each such batch asks git once per repository.
 INSIGHT_BATCH = 500
+# Within those, sessions whose calls are loaded at once: no more model calls than this
+# unless one session has more. A call with its tool calls takes ~1.5 KB as objects: a week
+# of heavy use (78,000 calls) took 113 MB in one batch.
 BATCH_CALLS = 10_000
 
 
-def _batches(ledger: Ledger, session_ids: list[str]) -> Iterator[list[str]]:
-    """`session_ids` in order, cut into batches bounded by sessions and by model calls."""
+def _batches_by_calls(ledger: Ledger, session_ids: list[str]) -> Iterator[list[str]]:
+    """`session_ids` in order, cut into batches of at most BATCH_CALLS model calls."""
     calls = dict(
         ledger.conn.execute(
             "SELECT session_id, calls FROM session_totals "
@@ -207,7 +207,7 @@ def _batches(ledger: Ledger, session_ids: list[str]) -> Iterator[list[str]]:
     batch_calls = 0
     for session_id in session_ids:
         size = int(calls.get(session_id) or 0)
-        if batch and (len(batch) >= INSIGHT_BATCH or batch_calls + size > BATCH_CALLS):
+        if batch and batch_calls + size > BATCH_CALLS:
             yield batch
             batch, batch_calls = [], 0
         batch.append(session_id)
@@ -246,27 +246,24 @@ def session_insights(
     skipped = Outcome("unknown", [], "outcomes were not computed for this view")
     result: dict[str, SessionInsight] = {}
     # A batch of sessions at a time: their calls and tool calls become objects, which for a
-    # year of heavy use (1M calls) took 1.6 GB at once.
-    for batch in _batches(ledger, session_ids):
-        # An object per call and per tool call, and no cycles: see shared.gcpause.
-        with cycle_collection_paused():
-            activities = load_activity(ledger, batch)
-            outcomes = (
-                session_outcomes(
-                    activities.values(), limits.outcome_window_days, limits.git_timeout_seconds
-                )
-                if with_outcomes
-                else {}
-            )
-            for session_id, activity in activities.items():
-                result[session_id] = SessionInsight(
-                    tier=session_tier(activity.calls, policy, limits.dominant_tier_share),
-                    hint=tier_hint(activity, policy, prices, settings),
-                    outcome=outcomes.get(session_id, skipped),
-                    flags=session_flags(activity, limits),
-                    cost_usd=activity.cost_usd,
-                )
-            del activities
+    # year of heavy use (1M calls) took 1.6 GB at once. Outcomes need only the change tools
+    # (no calls), so they are read for larger batches: fewer `git log`s.
+    for start in range(0, len(session_ids), INSIGHT_BATCH):
+        sessions = session_ids[start : start + INSIGHT_BATCH]
+        outcomes = session_outcomes_only(ledger, settings, sessions) if with_outcomes else {}
+        for batch in _batches_by_calls(ledger, sessions):
+            # An object per call and per tool call, and no cycles: see shared.gcpause.
+            with cycle_collection_paused():
+                activities = load_activity(ledger, batch)
+                for session_id, activity in activities.items():
+                    result[session_id] = SessionInsight(
+                        tier=session_tier(activity.calls, policy, limits.dominant_tier_share),
+                        hint=tier_hint(activity, policy, prices, settings),
+                        outcome=outcomes.get(session_id, skipped),
+                        flags=session_flags(activity, limits),
+                        cost_usd=activity.cost_usd,
+                    )
+                del activities
     return result
 
 

@@ -11,29 +11,39 @@ import pytest
 from shared.config import Settings
 from shared.insights import sessions as sessions_module
 from shared.insights.activity import SessionActivity
-from shared.insights.sessions import session_insights
+from shared.insights.sessions import Outcome, session_insights
 from shared.ledger import Ledger
 from tests.insights.agent_logs import ClaudeSession, ingest_home
+from tests.insights.gitrepo import GitRepo
 
 MINUTE = 60_000
+HOUR = 60 * MINUTE
 T0 = 1_790_000_000_000
 CALLS = {"sess-a": 3, "sess-b": 4, "sess-c": 9, "sess-d": 1, "sess-e": 2}
 
 
 def _home(home: Path) -> Ledger:
+    """Five sessions in one git repository, each exploring on a frontier model and then
+    editing a file of its own; the first three sessions' files are committed."""
+    repo = GitRepo(home / "shop")
     for n, (session_id, calls) in enumerate(CALLS.items()):
-        session = ClaudeSession(home / ".claude", session_id, f"/home/dev/repo{n}")
+        session = ClaudeSession(home / ".claude", session_id, str(repo.root))
         for k in range(calls):
-            # Grep on a frontier model: the sessions get hints, so the batches carry them.
+            tool = (
+                ("Edit", {"file_path": str(repo.root / f"{session_id}.py")})
+                if k == calls - 1
+                else ("Grep", {"pattern": "TODO"})
+            )
             session.assistant(
-                T0 + k * MINUTE,
+                T0 + n * HOUR + k * MINUTE,
                 "claude-opus-4-5-20251101",
                 input_tokens=1_000,
                 output_tokens=60_000,
                 cache_read=100_000,
-                tools=[("Grep", {"pattern": "TODO"})],
+                tools=[tool],
             )
         session.write()
+    repo.commit(T0 + 6 * HOUR, {f"{sid}.py": "done" for sid in ("sess-a", "sess-b", "sess-c")})
     return ingest_home(home)
 
 
@@ -43,7 +53,7 @@ def test_batches_are_bounded_by_calls_and_give_the_same_insights(
     ledger = _home(tmp_path)
     whole = session_insights(ledger, Settings(), list(CALLS), with_outcomes=False)
     assert sorted(whole) == sorted(CALLS)
-    assert all(insight.hint is not None for insight in whole.values())
+    assert whole["sess-c"].hint is not None  # the batches carry hints
 
     batches: list[list[str]] = []
     load = sessions_module.load_activity
@@ -62,10 +72,31 @@ def test_batches_are_bounded_by_calls_and_give_the_same_insights(
     assert batched == whole
 
 
-def test_batches_are_bounded_by_sessions_too(
+def test_outcomes_are_read_per_batch_of_sessions_not_per_batch_of_calls(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Each batch of outcomes asks git once per repository: cutting the calls finer must
+    not ask git more often."""
     ledger = _home(tmp_path)
-    monkeypatch.setattr(sessions_module, "INSIGHT_BATCH", 2)
-    batches = [list(batch) for batch in sessions_module._batches(ledger, list(CALLS))]
-    assert batches == [["sess-a", "sess-b"], ["sess-c", "sess-d"], ["sess-e"]]
+    whole = session_insights(ledger, Settings(), list(CALLS))
+    asked: list[list[str]] = []
+    outcomes_only = sessions_module.session_outcomes_only
+
+    def recording(ledger: Ledger, settings: Settings, ids: list[str]) -> dict[str, Outcome]:
+        asked.append(list(ids))
+        return outcomes_only(ledger, settings, ids)
+
+    monkeypatch.setattr(sessions_module, "session_outcomes_only", recording)
+    monkeypatch.setattr(sessions_module, "BATCH_CALLS", 1)
+    monkeypatch.setattr(sessions_module, "INSIGHT_BATCH", 3)
+    batched = session_insights(ledger, Settings(), list(CALLS))
+    assert asked == [["sess-a", "sess-b", "sess-c"], ["sess-d", "sess-e"]]
+    assert batched == whole
+    statuses = {sid: insight.outcome.status for sid, insight in batched.items()}
+    assert statuses == {
+        "sess-a": "committed",
+        "sess-b": "committed",
+        "sess-c": "committed",
+        "sess-d": "uncommitted",
+        "sess-e": "uncommitted",
+    }
