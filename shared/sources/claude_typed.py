@@ -83,9 +83,10 @@ def read_usage_line(line: bytes, fallback_session_id: str, chunk: ParsedChunk) -
     """Read a usage line on the fast path; False (and nothing added) if it cannot."""
     try:
         record = _decode_usage_line(line)
-    except ValueError:
-        # msgspec.DecodeError, and UnicodeDecodeError for a field it decodes whose bytes
-        # are not UTF-8 (the lenient reader replaces them).
+    except (ValueError, RecursionError):
+        # msgspec.DecodeError, UnicodeDecodeError for a field it decodes whose bytes are
+        # not UTF-8 (the lenient reader replaces them), and RecursionError for a value
+        # nested deeper than Python's recursion limit, even one it only skips.
         return False
     message = record.message
     if message is None:

@@ -90,8 +90,9 @@ def read_token_count_line(
     the lenient reader must decide. The line is not counted here."""
     try:
         record = _decode(line)
-    except ValueError:
-        # msgspec.DecodeError and its ValidationError.
+    except (ValueError, RecursionError):
+        # msgspec.DecodeError and its ValidationError; RecursionError for a value nested
+        # deeper than Python's recursion limit (the lenient reader then decides).
         return False
     payload = record.payload
     if record.type != "event_msg" or payload.type != "token_count":

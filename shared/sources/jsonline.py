@@ -17,7 +17,8 @@ import orjson
 
 
 def load_line(line: bytes) -> Any:
-    """The JSON value of one line; ValueError if it is not JSON."""
+    """The JSON value of one line; ValueError if it is not JSON, or if it nests deeper than
+    the parsers go (orjson stops at 1,024 levels, the stdlib at Python's recursion limit)."""
     try:
         return orjson.loads(line)
     except orjson.JSONDecodeError:
@@ -29,7 +30,10 @@ def load_line(line: bytes) -> Any:
     except orjson.JSONDecodeError:
         if "\\u" not in text:
             raise
-    return _without_surrogates(json.loads(text))
+    try:
+        return _without_surrogates(json.loads(text))
+    except RecursionError as exc:
+        raise ValueError("the line nests JSON deeper than it can be read") from exc
 
 
 def _is_utf8(line: bytes) -> bool:
