@@ -96,9 +96,10 @@ def claude_roots(env: Mapping[str, str] | None = None) -> list[LogRoot]:
     """`CLAUDE_CONFIG_DIR` (comma-separated config dirs or their `projects/`), else both
     `~/.config/claude` and `~/.claude`."""
     env = os.environ if env is None else env
-    if env.get("CLAUDE_CONFIG_DIR"):
-        bases = _split_env(env["CLAUDE_CONFIG_DIR"])
-    else:
+    # A value that names no folder (" ", ",,") is taken as unset, as an empty one is:
+    # otherwise Claude Code's logs would silently not be read at all.
+    bases = _split_env(env.get("CLAUDE_CONFIG_DIR", ""))
+    if not bases:
         home = Path(env.get("HOME") or Path.home())
         bases = [home / ".config" / "claude", home / ".claude"]
     return _claude_roots_in(bases)
@@ -108,9 +109,8 @@ def codex_roots(env: Mapping[str, str] | None = None) -> list[LogRoot]:
     """`CODEX_HOME` (comma-separated), default `~/.codex`; its `sessions/` and
     `archived_sessions/`."""
     env = os.environ if env is None else env
-    if env.get("CODEX_HOME"):
-        bases = _split_env(env["CODEX_HOME"])
-    else:
+    bases = _split_env(env.get("CODEX_HOME", ""))
+    if not bases:  # unset, or naming no folder
         home = Path(env.get("HOME") or Path.home())
         bases = [home / ".codex"]
     return _codex_roots_in(bases)
@@ -195,8 +195,21 @@ def _walk(
                 _walk(agent, real, seen, out, unlisted)
             elif _wanted(agent, entry.name) and entry.is_file():
                 out.append(entry)
-        except OSError:
-            continue
+        except FileNotFoundError:
+            continue  # gone since it was listed
+        except OSError as exc:
+            _not_reached(directory, exc, unlisted)
+
+
+def _not_reached(directory: str, exc: OSError, unlisted: list[str] | None) -> None:
+    """A folder listed whose entries cannot be looked at (read permission without search
+    permission, an I/O error): named once in `unlisted`, as a folder that cannot be listed
+    is, since its logs are missing from the totals too."""
+    if unlisted is None:
+        return
+    message = f"{directory}: cannot read the files in this folder ({exc.strerror or exc})"
+    if message not in unlisted:
+        unlisted.append(message)
 
 
 def find_log_files(roots: list[LogRoot], unlisted: list[str] | None = None) -> list[FoundFile]:
@@ -217,7 +230,10 @@ def find_log_files(roots: list[LogRoot], unlisted: list[str] | None = None) -> l
                     # 0, as Python documents): every file would count as the first one.
                     stat = os.stat(entry.path)
                 path = os.path.realpath(entry.path) if entry.is_symlink() else entry.path
-            except OSError:
+            except FileNotFoundError:
+                continue  # gone since it was listed
+            except OSError as exc:
+                _not_reached(os.path.dirname(entry.path), exc, unlisted)
                 continue
             identity = (stat.st_dev, stat.st_ino)
             if identity not in seen:

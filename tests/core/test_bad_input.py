@@ -318,6 +318,61 @@ def test_a_folder_that_cannot_be_listed_is_a_warning_not_silence(
     assert json.loads(capsys.readouterr().out)["totals"]["output_tokens"] == 107
 
 
+def test_a_folder_whose_files_cannot_be_reached_is_a_warning_not_silence(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder with read but no search permission (mode 600) lists its names, but no file
+    in it can be looked at: its logs were dropped without a word."""
+    _session("s-fine", [7]).write(_path(isolated_home, "s-fine"))
+    hidden = _path(isolated_home, "s-hidden").parent / "noexec"
+    _session("s-hidden", [100]).write(hidden / "s-hidden.jsonl")
+    real_scandir = os.scandir
+
+    class Unreachable:
+        """A directory entry as Linux gives it from such a folder: its type is known
+        (readdir's d_type), looking at the file itself is refused."""
+
+        def __init__(self, entry: os.DirEntry[str]) -> None:
+            self.entry = entry
+            self.name, self.path = entry.name, entry.path
+
+        def is_dir(self) -> bool:
+            return self.entry.is_dir()
+
+        def is_file(self) -> bool:
+            return self.entry.is_file()
+
+        def is_symlink(self) -> bool:
+            return self.entry.is_symlink()
+
+        def stat(self) -> os.stat_result:
+            raise PermissionError(13, "Permission denied", self.path)
+
+    class Listing:
+        def __init__(self, path: str) -> None:
+            self.listing = real_scandir(path)
+
+        def __enter__(self) -> list[Unreachable]:
+            return [Unreachable(entry) for entry in self.listing]
+
+        def __exit__(self, *exc: object) -> None:
+            self.listing.close()
+
+    def scandir(path):  # type: ignore[no-untyped-def]
+        return Listing(path) if str(path) == str(hidden) else real_scandir(path)
+
+    # Tests run as root, so chmod cannot take the permission away: refuse the look instead.
+    monkeypatch.setattr(os, "scandir", scandir)
+    assert main(["ingest"]) == 0
+    message = f"{hidden}: cannot read the files in this folder (Permission denied)"
+    assert f"warning: {message}" in capsys.readouterr().err
+    assert main(["doctor", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["unlisted_folders"] == [message]
+    monkeypatch.setattr(os, "scandir", real_scandir)
+    assert main(["report", "daily", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["totals"]["output_tokens"] == 107
+
+
 def test_bad_config_falls_back_to_defaults_with_a_message(isolated_home: Path) -> None:
     _session("s-cfg", [100]).write(_path(isolated_home, "s-cfg"))
     config = isolated_home / "burnmeter-config" / "config.toml"

@@ -123,6 +123,30 @@ def test_default_codex_home(isolated_home: Path, tmp_path: Path) -> None:
     assert {r.agent for r in claude_roots() + codex_roots()} == {CLAUDE, CODEX}
 
 
+@pytest.mark.parametrize("value", ["", " ", ",,", " , "])
+def test_an_agent_variable_naming_no_folder_means_the_default(
+    isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """`CLAUDE_CONFIG_DIR=" "` used to leave Claude Code with no root at all: its logs were
+    silently not read, and the "no logs found" message listed only Codex's folders."""
+    _claude_file(isolated_home / ".claude", "s-dot", 6)
+    rollout = _rollout("019c-home", 9)
+    rollout.write(codex_rollout_path(isolated_home / ".codex", rollout))
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", value)
+    monkeypatch.setenv("CODEX_HOME", value)
+    assert [r.path for r in claude_roots()] == [
+        isolated_home / ".config" / "claude" / "projects",
+        isolated_home / ".claude" / "projects",
+    ]
+    assert [r.path for r in codex_roots()] == [
+        isolated_home / ".codex" / "sessions",
+        isolated_home / ".codex" / "archived_sessions",
+    ]
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    assert _outputs(ledger) == {"s-dot": 6, "019c-home": 9}
+
+
 def test_zstd_rollouts_are_read(isolated_home: Path, tmp_path: Path) -> None:
     rollout = _rollout("019c-zst", 44)
     plain = rollout.write(tmp_path / "plain.jsonl")
