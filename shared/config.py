@@ -15,41 +15,55 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from shared.config_fast import bad_roots, cannot_read
+from shared.config_fast import bad_roots, cannot_read, roots_not_a_table
 from shared.paths import config_file
+
+# Every table is strict (a number is a TOML number, not a string or a boolean: `true` was
+# taken for 1 and `"20"` for 20) and refuses NaN and infinity (`1e400` is infinity in TOML:
+# a budget of $inf, a plan price printed with 300 digits). The upper bounds keep a value
+# a typo made absurd from reaching the reports; the README's Configuration section lists them.
+STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+MONEY_MAX = 1e9  # any dollar amount: a budget, a plan, a price per million tokens
+MULTIPLIER_MAX = 100.0
+CALLS_MAX = 1_000_000
+TOKENS_MAX = 1_000_000_000
+
+
+def _money() -> Any:
+    return Field(default=None, ge=0, le=MONEY_MAX)
 
 
 class Budgets(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    daily_usd: float | None = Field(default=None, ge=0)
-    weekly_usd: float | None = Field(default=None, ge=0)
-    monthly_usd: float | None = Field(default=None, ge=0)
+    model_config = STRICT
+    daily_usd: float | None = _money()
+    weekly_usd: float | None = _money()
+    monthly_usd: float | None = _money()
 
 
 class Subscription(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     plan: str = ""
-    monthly_price_usd: float | None = Field(default=None, ge=0)
+    monthly_price_usd: float | None = _money()
 
 
 class PriceOverride(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    input_mtok: float | None = Field(default=None, ge=0)
-    output_mtok: float | None = Field(default=None, ge=0)
-    cache_read_mtok: float | None = Field(default=None, ge=0)
-    cache_write_mtok: float | None = Field(default=None, ge=0)
-    cache_write_1h_mtok: float | None = Field(default=None, ge=0)
-    fast_multiplier: float | None = Field(default=None, ge=0)
+    model_config = STRICT
+    input_mtok: float | None = _money()
+    output_mtok: float | None = _money()
+    cache_read_mtok: float | None = _money()
+    cache_write_mtok: float | None = _money()
+    cache_write_1h_mtok: float | None = _money()
+    fast_multiplier: float | None = Field(default=None, ge=0, le=MULTIPLIER_MAX)
     # USD per 1,000 server-side web searches (Claude's web search tool).
-    web_searches_kcount: float | None = Field(default=None, ge=0)
+    web_searches_kcount: float | None = _money()
     # What US-only inference (`inference_geo: "us"`) multiplies the tokens' price by.
-    us_inference_multiplier: float | None = Field(default=None, ge=0)
+    us_inference_multiplier: float | None = Field(default=None, ge=0, le=MULTIPLIER_MAX)
 
 
 class Roots(BaseModel):
     """Extra log roots, on top of the environment and the defaults."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     claude: list[str] = Field(default_factory=list)
     codex: list[str] = Field(default_factory=list)
 
@@ -64,29 +78,29 @@ class Insights(BaseModel):
     """Thresholds of the insights (`shared.insights`); every default is documented in the
     README's "Insights" section."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     # A session's tier is the tier holding at least this share of its cost, else "mixed".
     dominant_tier_share: float = Field(default=0.6, gt=0, le=1)
     # Tier hint: frontier spend worth a look, the share of it on explore/chat calls, and the
     # smallest saving worth mentioning.
-    hint_min_frontier_cost_usd: float = Field(default=1.0, ge=0)
+    hint_min_frontier_cost_usd: float = Field(default=1.0, ge=0, le=MONEY_MAX)
     hint_min_share: float = Field(default=0.5, gt=0, le=1)
-    hint_min_saving_usd: float = Field(default=0.25, ge=0)
+    hint_min_saving_usd: float = Field(default=0.25, ge=0, le=MONEY_MAX)
     # Outcomes: commits made this long after a session started still count as its outcome.
     outcome_window_days: int = Field(default=7, ge=1, le=90)
     git_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     # Runaway loops: the same failing tool call N times in a row, or N tool errors in a row.
-    loop_same_call_repeats: int = Field(default=5, ge=2)
-    loop_consecutive_errors: int = Field(default=8, ge=2)
+    loop_same_call_repeats: int = Field(default=5, ge=2, le=CALLS_MAX)
+    loop_consecutive_errors: int = Field(default=8, ge=2, le=CALLS_MAX)
     # Cache churn: calls rewriting at least this many cached tokens (more than they read),
     # this many times, each within this many minutes of the previous.
-    churn_min_write_tokens: int = Field(default=50_000, ge=1)
-    churn_min_calls: int = Field(default=3, ge=2)
-    churn_window_minutes: float = Field(default=10.0, gt=0)
+    churn_min_write_tokens: int = Field(default=50_000, ge=1, le=TOKENS_MAX)
+    churn_min_calls: int = Field(default=3, ge=2, le=CALLS_MAX)
+    churn_window_minutes: float = Field(default=10.0, gt=0, le=24 * 60)
     # Context bloat: this many calls in a row, without a change call, each sending at least
     # this many prompt tokens (input + cache reads + cache writes).
-    bloat_min_prompt_tokens: int = Field(default=150_000, ge=1)
-    bloat_min_calls: int = Field(default=10, ge=2)
+    bloat_min_prompt_tokens: int = Field(default=150_000, ge=1, le=TOKENS_MAX)
+    bloat_min_calls: int = Field(default=10, ge=2, le=CALLS_MAX)
     # Budgets: the state turns "warning" at this fraction of the limit.
     budget_warning_fraction: float = Field(default=0.8, gt=0, lt=1)
 
@@ -94,14 +108,14 @@ class Insights(BaseModel):
 class SummarySettings(BaseModel):
     """The weekly summary's automatic export (the tray runs it on Monday)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     auto_export_dir: str = ""
     auto_export_format: Literal["md", "html", "json", "csv"] = "html"
     redact: bool = False
 
 
 class Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     budgets: Budgets = Field(default_factory=Budgets)
     subscription: Subscription = Field(default_factory=Subscription)
     prices: dict[str, PriceOverride] = Field(default_factory=dict)
@@ -155,18 +169,33 @@ def load_settings(path: Path | None = None) -> LoadedSettings:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         return LoadedSettings(Settings(), path, [cannot_read(path, exc)])
     problems: list[str] = []
+    # [roots] claude and codex are named in one line, where the first of them was met, as
+    # `shared.config_fast.extra_roots` (which every command runs first) names them.
+    bad_agents: list[str] = []
+    roots_at = 0
+
+    def said() -> list[str]:
+        if not bad_agents:
+            return problems
+        agents: list[str] = [agent for agent in ("claude", "codex") if agent in bad_agents]
+        return [*problems[:roots_at], bad_roots(path, agents), *problems[roots_at:]]
+
     # Each round leaves out the settings pydantic rejected; a rejected table or value is
     # gone after one round, so this ends (the bound is only a guard).
     for _ in range(100):
         try:
-            return LoadedSettings(Settings.model_validate(raw), path, problems)
+            settings = Settings.model_validate(raw)
         except ValidationError as exc:
             for error in exc.errors():
                 where = _leave_out(raw, error["loc"])
                 if where is None:
                     continue
-                if where[0] == "roots" and len(where) == 2 and where[1] in ("claude", "codex"):
-                    problems.append(bad_roots(path, str(where[1])))
+                if where in (("roots", "claude"), ("roots", "codex")):
+                    roots_at = roots_at if bad_agents else len(problems)
+                    bad_agents.append(where[1])
+                    continue
+                if where == ("roots",):
+                    problems.append(roots_not_a_table(path))
                     continue
                 name = ".".join(str(part) for part in where)
                 if error["type"] == "extra_forbidden":
@@ -174,7 +203,16 @@ def load_settings(path: Path | None = None) -> LoadedSettings:
                     continue
                 problem = error["msg"].removeprefix("Value error, ")
                 problems.append(f"{path}: {name}: {problem}; ignored, the default is used.")
-    return LoadedSettings(Settings(), path, [*problems, f"{path}: not usable; using defaults."])
+            continue
+        if settings.tier_policy:
+            # Checked here, not only where the policy is used: a bad entry is then named
+            # by every command, doctor and the tray, once, like any other setting.
+            from shared.insights.tiers import checked_policy
+
+            settings.tier_policy, left_out = checked_policy(settings.tier_policy)
+            problems.extend(f"{path}: tier_policy.{problem}; ignored." for problem in left_out)
+        return LoadedSettings(settings, path, said())
+    return LoadedSettings(Settings(), path, [*said(), f"{path}: not usable; using defaults."])
 
 
 def _leave_out(raw: dict[str, Any], loc: tuple[int | str, ...]) -> tuple[str, ...] | None:

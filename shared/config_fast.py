@@ -14,8 +14,9 @@ from shared.paths import config_file
 
 def extra_roots() -> tuple[list[str], list[str], str | None]:
     """Extra Claude and Codex roots from `[roots]`, and the problem that left them out (a
-    file that cannot be read or is not TOML), worded as `shared.config.load_settings`
-    words it; nothing if the file is absent."""
+    file that cannot be read or is not TOML, a `[roots]` that is not a table, entries that
+    are not folders), worded as `shared.config.load_settings` words it, so a command that
+    reads both says it once; nothing if the file is absent."""
     path = config_file()
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -32,9 +33,9 @@ def extra_roots() -> tuple[list[str], list[str], str | None]:
         return [], [], cannot_read(path, exc)
     roots = raw.get("roots", {})
     if not isinstance(roots, dict):
-        return [], [], f"{path}: [roots] is not a table; its folders are not read."
+        return [], [], roots_not_a_table(path)
     found: list[list[str]] = []
-    problem = None
+    bad: list[str] = []
     for agent in ("claude", "codex"):
         value = roots.get(agent, [])
         if isinstance(value, str):
@@ -43,13 +44,21 @@ def extra_roots() -> tuple[list[str], list[str], str | None]:
             found.append(value)
         else:
             found.append([])
-            problem = bad_roots(path, agent)
-    return found[0], found[1], problem
+            bad.append(agent)
+    return found[0], found[1], bad_roots(path, bad) if bad else None
 
 
-def bad_roots(path: object, agent: str) -> str:
-    # `shared.config` says the same, word for word, so a command says it once.
-    return f"{path}: [roots] {agent} must be a folder or a list of folders; not read."
+# `shared.config` says these, word for word, so a command that reads the roots here and the
+# whole file there says each once (the command context says a problem once).
+def bad_roots(path: object, agents: list[str]) -> str:
+    """Both agents in one line: a problem per agent was said only for the last one here."""
+    names = " and ".join(agents)
+    each = " each" if len(agents) > 1 else ""
+    return f"{path}: [roots] {names} must{each} be a folder or a list of folders; not read."
+
+
+def roots_not_a_table(path: object) -> str:
+    return f"{path}: [roots] is not a table; its folders are not read."
 
 
 def cannot_read(path: object, exc: BaseException) -> str:

@@ -201,7 +201,9 @@ def run(args: argparse.Namespace) -> int:
     )
     console.print(f"config:    {esc(display_path(report['config_file']))}")
     for problem in report["config_problems"]:
-        console.print(f"  [yellow]{esc(problem)}[/yellow]")
+        # Unwrapped, as the paths are: a problem starts with the file's path and names the
+        # setting after it (`tier_policy.reference_models.economy`), both copyable whole.
+        console.print(f"  [yellow]{esc(problem)}[/yellow]", soft_wrap=True)
     console.print("[bold]log roots[/bold]")
     for root in report["roots"]:
         mark = "[green]found[/green]" if root["exists"] else "[dim]missing[/dim]"

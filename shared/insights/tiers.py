@@ -5,6 +5,9 @@ Public API (used by the language server, the tray and the weekly summary):
 - `TierPolicy.load(overrides)` / `TierPolicy.from_settings(settings)`: the policy from
   `resources/tier_policy.json`, with the user's `[tier_policy]` on top. Problems with the
   user's part are listed in `policy.problems` and that part is ignored.
+- `checked_policy(raw) -> (valid part, problems)`: what `load` keeps of a policy and what
+  it leaves out; `shared.config.load_settings` reports `[tier_policy]`'s problems with the
+  other settings' through it (so `from_settings` of loaded settings has none left).
 - `policy.tier_of(model) -> "economy" | "standard" | "frontier" | "unknown"`.
 - `policy.reference_model(tier, like_model=None) -> str`: the model a hint reprices with;
   `like_model` picks the provider (a Codex session is repriced at an OpenAI model).
@@ -127,6 +130,81 @@ def provider_of(model: str) -> str:
     return "anthropic"
 
 
+POLICY_KEYS = ("models", "rules", "reference_models")
+TIER_NAMES = f"{', '.join(TIERS)} or unknown"
+
+
+def checked_policy(raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The valid part of a tier policy (`[tier_policy]` in config.toml, or
+    `resources/tier_policy.json`), in its own shape (empty parts dropped), and each entry
+    left out as "name: why" (names as in the file: `models.NAME`,
+    `reference_models.TIER.PROVIDER`)."""
+    problems: list[str] = []
+    valid: dict[str, Any] = {"models": {}, "rules": [], "reference_models": {}}
+    for key in raw:
+        if key not in (*POLICY_KEYS, "_comment"):
+            problems.append(f"{key}: unknown setting (a typo?)")
+    models = raw.get("models", {})
+    if not isinstance(models, Mapping):
+        problems.append(
+            f"models: must be a table of model names and tiers ({TIER_NAMES}), not {models!r}"
+        )
+        models = {}
+    for name, tier in models.items():
+        if tier in (*TIERS, "unknown"):
+            valid["models"][name] = tier
+        else:
+            problems.append(f"models.{name}: unknown tier {tier!r} ({TIER_NAMES})")
+    rules = raw.get("rules", [])
+    if not isinstance(rules, list):
+        problems.append(
+            f"rules: must be a list of {{ match = PATTERN, tier = TIER }}, not {rules!r}"
+        )
+        rules = []
+    for rule in rules:
+        pattern = rule.get("match") if isinstance(rule, Mapping) else None
+        tier = rule.get("tier") if isinstance(rule, Mapping) else None
+        if not (isinstance(pattern, str) and pattern and tier in (*TIERS, "unknown")):
+            problems.append(
+                f"rules: rule {rule!r} needs a `match` pattern and a tier ({TIER_NAMES})"
+            )
+            continue
+        valid["rules"].append({"match": pattern, "tier": tier})
+        extra = [key for key in rule if key not in ("match", "tier")]
+        if extra:
+            names = ", ".join(repr(key) for key in extra)
+            problems.append(f"rules: rule {rule!r}: unknown key {names} (a typo?)")
+    references = raw.get("reference_models", {})
+    if not isinstance(references, Mapping):
+        problems.append(f"reference_models: must be a table of tiers, not {references!r}")
+        references = {}
+    for tier, value in references.items():
+        where = f"reference_models.{tier}"
+        if tier not in TIERS:
+            problems.append(f"{where}: unknown tier ({', '.join(TIERS)})")
+        elif isinstance(value, str) and value:
+            valid["reference_models"][tier] = value
+        elif isinstance(value, Mapping):
+            per_provider = {}
+            for provider, model in value.items():
+                if provider not in PROVIDERS:
+                    problems.append(
+                        f"{where}.{provider}: unknown provider ({' or '.join(PROVIDERS)})"
+                    )
+                elif isinstance(model, str) and model:
+                    per_provider[provider] = model
+                else:
+                    problems.append(f"{where}.{provider}: must be a model name, not {model!r}")
+            if per_provider:
+                valid["reference_models"][tier] = per_provider
+        else:
+            problems.append(
+                f"{where}: must be a model name or a table of them by provider "
+                f"({' and '.join(PROVIDERS)}), not {value!r}"
+            )
+    return {key: value for key, value in valid.items() if value}, problems
+
+
 @dataclass(frozen=True)
 class TierRule:
     pattern: str
@@ -162,38 +240,16 @@ class TierPolicy:
         return policy
 
     def _apply(self, raw: Mapping[str, Any], origin: str) -> None:
-        known = {"models", "rules", "reference_models", "_comment"}
-        for key in raw:
-            if key not in known:
-                self.problems.append(f"{origin}: unknown key {key!r} ignored")
-        models = raw.get("models", {})
-        if isinstance(models, Mapping):
-            for name, tier in models.items():
-                if tier in (*TIERS, "unknown"):
-                    self.models[str(name).lower()] = str(tier)
-                else:
-                    self.problems.append(f"{origin}: models.{name}: unknown tier {tier!r}")
-        rules = raw.get("rules", [])
-        for rule in rules if isinstance(rules, list) else []:
-            pattern = rule.get("match") if isinstance(rule, Mapping) else None
-            tier = rule.get("tier") if isinstance(rule, Mapping) else None
-            if isinstance(pattern, str) and tier in (*TIERS, "unknown"):
-                self.rules.append(TierRule(pattern.lower(), str(tier)))
-            else:
-                self.problems.append(
-                    f"{origin}: rule {rule!r} needs a `match` pattern and a tier "
-                    f"({', '.join(TIERS)} or unknown)"
-                )
-        references = raw.get("reference_models", {})
-        if isinstance(references, Mapping):
-            for tier, value in references.items():
-                if tier not in TIERS:
-                    self.problems.append(f"{origin}: reference_models.{tier}: unknown tier")
-                elif isinstance(value, str):
-                    # One model for every provider.
-                    self.reference_models[tier] = dict.fromkeys(PROVIDERS, value)
-                elif isinstance(value, Mapping):
-                    self.reference_models[tier] = {str(k): str(v) for k, v in value.items()}
+        valid, problems = checked_policy(raw)
+        self.problems.extend(f"{origin}: {problem}" for problem in problems)
+        models = valid.get("models", {})
+        self.models.update((str(name).lower(), tier) for name, tier in models.items())
+        rules = valid.get("rules", [])
+        self.rules.extend(TierRule(rule["match"].lower(), rule["tier"]) for rule in rules)
+        for tier, value in valid.get("reference_models", {}).items():
+            # A plain name is one model for every provider.
+            per_provider = dict.fromkeys(PROVIDERS, value) if isinstance(value, str) else value
+            self.reference_models[tier] = dict(per_provider)
 
     def tier_of(self, model: str) -> Tier:
         cached = self._cache.get(model)
