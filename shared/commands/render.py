@@ -53,7 +53,9 @@ def print_csv(rows: list[dict[str, Any]], columns: list[str]) -> None:
         values = []
         for column in columns:
             value = row.get(column)
-            if isinstance(value, list | tuple):
+            if isinstance(value, bool):
+                value = "true" if value else "false"  # as in the JSON, not Python's True
+            elif isinstance(value, list | tuple):
                 value = ";".join(str(v) for v in value)
             elif isinstance(value, dict):
                 value = ";".join(str(k) for k in value)
@@ -120,7 +122,7 @@ def short_model(model: str) -> str:
 # first (ccusage's compact layout drops the same two); then, once the names have given up
 # what they can, Input and Output (Total Tokens still counts them), then the right-most
 # columns, never the first ones nor the cost. --json and --csv always carry every column.
-OPTIONAL_COLUMNS = ("Cache Create", "Cache Read")
+OPTIONAL_COLUMNS = ("Tools", "Cache Create", "Cache Read")
 SECOND_COLUMNS = ("Input", "Output")
 KEPT_COLUMN = "Cost (USD)"
 # The text columns (dates, models, paths) keep at least this width (or their longest line,
@@ -327,6 +329,7 @@ def print_table(
             console = make_console(width=160)
         elif console.width < 1:
             console = make_console(width=80)
+    terminal_width = console.width
     layout = table_layout(title, columns, rows, total, console.width, text_columns)
     table = plain_table(layout, console.width)
     if table is not None:
@@ -351,15 +354,21 @@ def print_table(
                 no_color=console.no_color,
             )
         console.print(rich_table(layout), crop=False)
-    _say_hidden(console, layout[4])
+    _say_hidden(console, layout[4], terminal_width)
 
 
-def _say_hidden(console: Any, hidden: list[str]) -> None:
+def _say_hidden(console: Any, hidden: list[str], terminal_width: int) -> None:
+    """Names the columns left out; when even the rest is wider than the terminal (the
+    console was widened to draw it whole), says that rather than a width it does not have."""
     if hidden:
         names = ", ".join(hidden[:-1]) + " and " + hidden[-1] if len(hidden) > 1 else hidden[0]
+        fit = (
+            f"hidden to fit {terminal_width} columns"
+            if console.width <= terminal_width
+            else f"hidden, and the rest still needs {console.width} of {terminal_width} columns"
+        )
         console.print(
-            f"{names} hidden to fit {console.width} columns: widen the "
-            "terminal, or use --json or --csv for every column.",
+            f"{names} {fit}: widen the terminal, or use --json or --csv for every column.",
             style="dim",
             highlight=False,
         )

@@ -323,6 +323,7 @@ def _print_csv(kind: str, report: dict[str, Any]) -> None:
                 *CSV_TOKENS,
                 "tool_calls",
                 "tool_errors",
+                "files_touched",
                 "tier",
                 "outcome_status",
                 "flag_kinds",
@@ -393,21 +394,31 @@ def _print_table(kind: str, report: dict[str, Any], tz: ZoneInfo) -> None:
             text_columns=1,
         )
     elif kind == "sessions":
+        sessions = report["sessions"]
         rows = [
             [
-                f"{visible(r['session_id'][:8])}…\n{r['agent']}",
-                f"{visible(r['project_path']) or '-'}\n"
+                f"{visible(r['session_id'][:8])}…\n{r['agent']}\n"
+                + local_minute(r["last_activity"], tz),
+                f"{visible(r['project_path']) or '-'}"
+                + (f" ({visible(r['git_branch'])})" if r.get("git_branch") else "")
+                + "\n"
                 + ", ".join(short_model(m) for m in r["models"])
                 + (f"\n{_insight_line(r)}" if "tier" in r else ""),
                 *_token_cells(r),
+                _tool_cell(r["tool_calls"], r["tool_errors"], len(r["files_touched"])),
             ]
-            for r in report["sessions"]
+            for r in sessions
         ]
+        tool_totals = (
+            sum(r["tool_calls"] for r in sessions),
+            sum(r["tool_errors"] for r in sessions),
+            len({path for r in sessions for path in r["files_touched"]}),
+        )
         print_table(
             "Usage by session",
-            ["Session", "Project / models / insights", *TOKEN_COLUMNS],
+            [f"Session\n({tz.key})", "Project / models / insights", *TOKEN_COLUMNS, "Tools"],
             rows,
-            ["Total", "", *_token_cells(totals or {})],
+            ["Total", "", *_token_cells(totals or {}), _tool_cell(*tool_totals)],
         )
     elif kind == "repos":
         rows = [
@@ -448,6 +459,11 @@ def _print_table(kind: str, report: dict[str, Any], tz: ZoneInfo) -> None:
             [shown, "", money(sum(r["cost_usd"] for r in files), report["unpriced_calls"]), ""],
             text_columns=1,
         )
+
+
+def _tool_cell(calls: int, errors: int, files: int) -> str:
+    """`12 calls` / `1 failed` / `5 files`: a session's tool use, in the table."""
+    return f"{calls:,} calls\n{errors:,} failed\n{files:,} " + ("file" if files == 1 else "files")
 
 
 def local_minute(iso: str, tz: ZoneInfo) -> str:

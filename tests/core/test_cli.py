@@ -783,3 +783,30 @@ def test_session_tool_counts_and_files_keep_to_the_report_range(isolated_home: P
         "report", "sessions", "--json", "--no-insights", "--until", "2026-03-10", "--tz", "UTC"
     )["sessions"][0]
     assert (earlier["tool_calls"], earlier["files_touched"]) == (2, [f"{cwd}/a.py", f"{cwd}/b.py"])
+
+
+def test_the_sessions_table_shows_when_where_and_what_tools(isolated_home: Path) -> None:
+    """The table showed neither when a session ran nor its branch, tool calls, errors or
+    files, which the README lists (the CSV lacked the files)."""
+    cwd = "/home/dev/shop"
+    session = ClaudeSession("s-table", cwd=cwd, git_branch="feature/cart")
+    edit = tool_use_block("toolu_e", "Edit", {"file_path": f"{cwd}/cart.py"})
+    read = tool_use_block("toolu_r", "Read", {"file_path": f"{cwd}/README.md"})
+    session.reply(60, [edit, read], claude_usage(10, 100))
+    session.tool_result("toolu_e", "no such string", 61, is_error=True)
+    session.reply(3600 + 120, [text_block("done")], claude_usage(10, 50))  # 10:02 UTC
+    session.write(claude_project_dir(isolated_home / ".claude", cwd) / "s-table.jsonl")
+    env = {**os.environ, "COLUMNS": "200"}
+    table = run_cli("report", "sessions", "--tz", "Asia/Tokyo", env=env)
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert any("(Asia/Tokyo)" in line for line in lines)
+    (row,) = [at for at, line in enumerate(lines) if "s-table…" in line]
+    first, second, third = lines[row : row + 3]
+    assert f"{cwd} (feature/cart)" in first and "2 calls" in first
+    assert "claude-code" in second and "1 failed" in second
+    assert "2026-03-10 19:02" in third and "2 files" in third  # 10:02 UTC in Tokyo
+    rows = list(csv.DictReader(io.StringIO(run_cli("report", "sessions", "--csv").stdout)))
+    assert rows[0]["files_touched"] == f"{cwd}/README.md;{cwd}/cart.py"
+    files = list(csv.DictReader(io.StringIO(run_cli("report", "files", "--csv").stdout)))
+    assert {row["folder"] for row in files} == {"false"}  # as in the JSON, not Python's False
