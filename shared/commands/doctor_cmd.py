@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import sqlite3
 import sys
@@ -43,7 +45,16 @@ def desktop_state() -> dict[str, Any] | None:
 
 
 def collect(args: argparse.Namespace) -> dict[str, Any]:
-    context = make_context(args)
+    # The text lists the settings' problems under "config:"; said on stderr too, as other
+    # commands say them, a terminal showed each twice. With --json they are said there too
+    # (a person reads stderr, a program stdout). Anything else said meanwhile is kept.
+    said = io.StringIO()
+    with contextlib.redirect_stderr(sys.stderr if args.json else said):
+        context = make_context(args)
+        problems = context.settings.problems
+    for line in said.getvalue().splitlines():
+        if line.removeprefix("burnmeter: ") not in problems:
+            print(line, file=sys.stderr)
     report: dict[str, Any] = {
         "version": __version__,
         "frozen": bool(getattr(sys, "frozen", False)),
@@ -52,7 +63,7 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:
         "resources_ok": (resources_dir() / "price_overrides.json").is_file(),
         "data_dir": str(data_dir()),
         "config_file": str(config_file()),
-        "config_problems": context.settings.problems,
+        "config_problems": problems,
         "roots": [
             {
                 "agent": r.agent,

@@ -228,11 +228,13 @@ def test_doctor_and_every_command_name_each_problem_once(isolated_home: Path) ->
     said = [line for line in doctor.stderr.splitlines() if line.startswith("burnmeter: ")]
     assert said == [f"burnmeter: {problem}" for problem in problems]
 
-    # The text shows each whole, on one line (at 80 columns the path and the setting's name
-    # were split across lines).
-    text = run_cli("doctor", "--demo").stdout.splitlines()
+    # The text shows each once, whole, on one line: it was said on stderr as well (twice on
+    # a terminal), and at 80 columns the path and the setting's name were split.
+    shown = run_cli("doctor", "--demo")
+    text = shown.stdout.splitlines()
     for problem in problems:
-        assert f"  {problem}" in text, (problem, text)
+        assert text.count(f"  {problem}") == 1, (problem, text)
+    assert "burnmeter: " not in shown.stderr, shown.stderr
 
     sessions = run_cli("report", "sessions", "--json", "--demo")
     assert sessions.returncode == 0, sessions.stderr
@@ -252,11 +254,15 @@ def test_bad_roots_are_named_once_each(isolated_home: Path) -> None:
     that is not a table in two different sentences, and of two bad entries the first only
     where the settings were read."""
     config = _write_config(isolated_home, 'roots = "/mnt/laptop"\n')
-    for args in (("report", "sessions", "--json"), ("doctor",)):
+    not_a_table = f"{config}: [roots] is not a table; its folders are not read."
+    for args in (("report", "sessions", "--json"), ("doctor", "--json")):
         result = run_cli(*args)
         assert result.returncode == 0, result.stderr
         said = [line for line in result.stderr.splitlines() if line.startswith("burnmeter: ")]
-        assert said == [f"burnmeter: {config}: [roots] is not a table; its folders are not read."]
+        assert said == [f"burnmeter: {not_a_table}"], (args, result.stderr)
+    doctor = run_cli("doctor")  # the text names it in its report only
+    assert doctor.stdout.splitlines().count(f"  {not_a_table}") == 1, doctor.stdout
+    assert "burnmeter: " not in doctor.stderr, doctor.stderr
     _write_config(isolated_home, "[roots]\nclaude = 7\ncodex = [8]\n")
     both = f"burnmeter: {config}: [roots] claude and codex must each be a folder or a list of "
     for args in (("report", "sessions", "--json"), ("report", "daily", "--json", "--no-ingest")):
