@@ -159,11 +159,28 @@ def _describe(report: dict[str, Any], context: Any, ledger: Any) -> None:
         )
     ]
     report["fast_priced_as_standard"] = _fast_priced_as_standard(context, conn)
+    report["unpriced_reference_models"] = _unpriced_reference_models(context)
     from shared.commands.reprice_cmd import stale_prices
 
     book = context.price_book()
     report["ledger"]["prices_current"] = book.version
     report["ledger"]["prices_stale"] = stale_prices(ledger, book)
+
+
+def _unpriced_reference_models(context: Any) -> list[dict[str, str]]:
+    """Tier hints reprice calls at each tier's reference model (`[tier_policy]
+    reference_models`): one without a price makes every hint that suggests it vanish,
+    which would otherwise go unexplained."""
+    from shared.insights.tiers import TierPolicy
+
+    policy = TierPolicy.from_settings(context.settings.settings)
+    book = context.price_book()
+    return [
+        {"tier": tier, "provider": provider, "model": model}
+        for tier, per_provider in policy.reference_models.items()
+        for provider, model in per_provider.items()
+        if book.prices_for(model) is None
+    ]
 
 
 def _fast_priced_as_standard(context: Any, conn: Any) -> list[dict[str, Any]]:
@@ -271,6 +288,14 @@ def run(args: argparse.Namespace) -> int:
             )
     else:
         console.print("prices: every model is priced")
+    for item in report.get("unpriced_reference_models", []):
+        console.print(
+            f"[bold yellow]no price for the {item['tier']} tier's reference model[/bold yellow] "
+            f"{esc(item['model'])} ({item['provider']}): tier hints that would suggest it "
+            "are not shown; name a priced model under \\[tier_policy] reference_models, or "
+            'add its price under \\[prices."MODEL"]',
+            soft_wrap=True,
+        )
     if report.get("fast_priced_as_standard"):
         console.print(
             "[bold yellow]fast calls priced at standard rates[/bold yellow] (no fast price "

@@ -171,12 +171,8 @@ def run(args: argparse.Namespace) -> int:
         for problem in summary.unreadable:
             print(f"warning: {problem}", file=sys.stderr)
     wants_insights = args.kind in ("sessions", "repos") and not args.no_insights
+    # `[tier_policy]`'s problems were named when the settings were loaded.
     settings = context.settings.settings if wants_insights else None
-    if settings is not None and settings.tier_policy:
-        from shared.insights.tiers import TierPolicy
-
-        for problem in TierPolicy.from_settings(settings).problems:
-            print(f"burnmeter: {problem}", file=sys.stderr)
     report = build_report(args.kind, context.ledger, filters, settings)
     if machine_output and args.no_ingest and not report.get(args.kind):
         importer = _importer_pid(context.ledger.path)

@@ -272,3 +272,23 @@ def test_bad_roots_are_named_once_each(isolated_home: Path) -> None:
         assert said == [both + "folders; not read."], (args, result.stderr)
     doctor = json.loads(run_cli("doctor", "--json").stdout)
     assert doctor["config_problems"] == [both.removeprefix("burnmeter: ") + "folders; not read."]
+
+
+def test_doctor_names_a_reference_model_without_a_price(isolated_home: Path) -> None:
+    """A valid setting naming a model burnmeter has no price for made every hint that
+    would suggest it vanish without a word."""
+    _write_config(isolated_home, '[tier_policy]\nreference_models = { economy = "x-unknown" }\n')
+    doctor = run_cli("doctor", "--demo", "--json")
+    assert doctor.returncode == 0, doctor.stderr
+    unpriced = json.loads(doctor.stdout)["unpriced_reference_models"]
+    assert unpriced == [
+        {"tier": "economy", "provider": "anthropic", "model": "x-unknown"},
+        {"tier": "economy", "provider": "openai", "model": "x-unknown"},
+    ]
+    text = " ".join(run_cli("doctor", "--demo").stdout.split())
+    assert "no price for the economy tier's reference model x-unknown (anthropic)" in text
+    # The defaults are all priced.
+    _write_config(isolated_home, "")
+    assert (
+        json.loads(run_cli("doctor", "--demo", "--json").stdout)["unpriced_reference_models"] == []
+    )
