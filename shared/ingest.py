@@ -52,7 +52,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import threading
     from concurrent.futures import Future
-    from typing import Any
+    from typing import Any, BinaryIO
 
     from shared.live.lock import WriterLock
     from shared.pricing import PriceBook
@@ -328,7 +328,62 @@ def _each_archive_piece(path: str, offset: int, take: Callable[[bytes], None]) -
             raise OSError(
                 "the archive ends in the middle of a line: cut short, or still being written"
             )
-        return os.fstat(handle.fileno()).st_size
+        size = os.fstat(handle.fileno()).st_size
+        # The decompressor ends a frame cut short without a word (a small archive cut
+        # anywhere, or one cut between two blocks, decompresses to whole lines or nothing),
+        # so the frames' own lengths are checked too.
+        if _zstd_cut_short(handle, size):
+            raise OSError(
+                "the archive ends in the middle of a zstd frame: cut short, or still being written"
+            )
+        return size
+
+
+ZSTD_MAGIC = 0xFD2FB528
+# Skippable frames (RFC 8878 3.1.2) have a magic number of 0x184D2A50 to 0x184D2A5F.
+ZSTD_SKIPPABLE_MAGIC = 0x184D2A50
+
+
+def _zstd_cut_short(handle: BinaryIO, size: int) -> bool:
+    """Whether the last zstd frame of a file of `size` bytes, read through without an
+    error, ends past the file's end. Walks the frames' headers and block headers (RFC 8878
+    3.1.1), a few bytes per 128 KiB block of text, nothing decompressed. A frame of a kind
+    this does not know (a legacy format the decompressor took) is left to the
+    decompressor."""
+    position = 0
+    while position < size:
+        handle.seek(position)
+        head = handle.read(18)  # the magic number and the longest frame header
+        if len(head) < 5:
+            return True  # no frame is shorter
+        magic = int.from_bytes(head[:4], "little")
+        if magic & 0xFFFFFFF0 == ZSTD_SKIPPABLE_MAGIC:
+            if len(head) < 8:
+                return True
+            position += 8 + int.from_bytes(head[4:8], "little")
+            continue
+        if magic != ZSTD_MAGIC:
+            return False
+        descriptor = head[4]
+        single_segment = descriptor >> 5 & 1
+        position += (
+            5
+            + (0 if single_segment else 1)  # the window descriptor
+            + (0, 1, 2, 4)[descriptor & 3]  # the dictionary id
+            + (single_segment, 2, 4, 8)[descriptor >> 6]  # the content size
+        )
+        while True:
+            handle.seek(position)
+            block = handle.read(3)
+            if len(block) < 3:
+                return True
+            header = int.from_bytes(block, "little")
+            # An RLE block (type 1) holds one byte, whatever size it stands for.
+            position += 3 + (1 if header >> 1 & 3 == 1 else header >> 3)
+            if header & 1:  # the frame's last block
+                break
+        position += 4 if descriptor & 4 else 0  # the content checksum
+    return position > size
 
 
 def parse_chunk(task: ChunkTask) -> ChunkResult:
