@@ -52,6 +52,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import threading
     from concurrent.futures import Future
+    from io import FileIO
     from typing import Any, BinaryIO
 
     from shared.live.lock import WriterLock
@@ -59,6 +60,16 @@ if TYPE_CHECKING:
     from shared.sources.events import ParsedChunk
 
 CHUNK_BYTES = 8 * 1024 * 1024
+# The longest line read. The longest real lines are Claude Code tool results that carry a
+# file inline as base64 (an image, or a PDF of up to the API's 32 MB request limit, ~43 MB
+# as base64, the text sometimes twice: in `message` and in `toolUseResult`), so tens of MB;
+# 256 MiB leaves room for that and more. What a crash can leave (a run of NUL bytes of the
+# size of the file, GBs, with no newline) is never gathered whole: such a line is skipped
+# and counted as malformed once it ends, and until then it waits like a half-written line,
+# with a warning. A module constant, so that tests can make it small.
+MAX_LINE_BYTES = 256 * 1024 * 1024
+# The reads that look for the end of a line longer than one read (nothing of it is kept).
+SCAN_BYTES = 1024 * 1024
 # Below this much new data a process pool costs more than it saves.
 PARALLEL_THRESHOLD_BYTES = 32 * 1024 * 1024
 # Small files travel to a worker together, so a pool round trip is paid per group.
@@ -251,12 +262,30 @@ def _session_from_path(path: str) -> str:
     return name
 
 
-def read_complete_lines(path: str, offset: int, max_bytes: int) -> tuple[bytes, int, bool]:
+class LongLines:
+    """What `read_complete_lines` met past MAX_LINE_BYTES: lines skipped, and the length so
+    far of a last line that grew past it without ending (0 if none)."""
+
+    __slots__ = ("skipped", "unended")
+
+    def __init__(self) -> None:
+        self.skipped = 0
+        self.unended = 0
+
+
+def read_complete_lines(
+    path: str, offset: int, max_bytes: int, long_lines: LongLines | None = None
+) -> tuple[bytes, int, bool]:
     """Bytes from `offset` up to the last newline within about `max_bytes`.
 
     Returns (data, new offset, reached the end of the complete lines). A line longer
-    than `max_bytes` is read whole rather than split.
+    than `max_bytes` is read whole rather than split. One longer than MAX_LINE_BYTES is
+    never held in memory: once its newline comes it is skipped (the offset moves past it,
+    no data, counted in `long_lines.skipped`); until then it waits like any half-written
+    line, its length so far in `long_lines.unended`.
     """
+    # No read is longer than a line may be, so every line of a read is short enough.
+    max_bytes = min(max_bytes, MAX_LINE_BYTES)
     with open(path, "rb", buffering=0) as handle:
         handle.seek(offset)
         data = handle.read(max_bytes)
@@ -266,19 +295,37 @@ def read_complete_lines(path: str, offset: int, max_bytes: int) -> tuple[bytes, 
         cut = data.rfind(b"\n") + 1
         if cut:
             return data[:cut], offset + cut, False
-        # One line longer than max_bytes: gather it in pieces (growing one buffer would
-        # copy and search it again at every step) until a piece holds its newline.
-        pieces, size = [data], len(data)
-        while True:
-            more = handle.read(max_bytes)
-            if not more:
-                return b"", offset, True  # still being written: it waits, as ever
-            newline = more.rfind(b"\n")
-            pieces.append(more)
-            if newline >= 0:
-                cut = size + newline + 1
-                return b"".join(pieces)[:cut], offset + cut, False
-            size += len(more)
+        # One line longer than max_bytes: find its end first, keeping nothing of it, then
+        # read it whole in one read (gathering it in pieces held it twice, and held a line
+        # of any length).
+        del data
+        end, size = _line_end(handle, offset + max_bytes)
+        if end < 0:
+            if long_lines is not None and size - offset > MAX_LINE_BYTES:
+                long_lines.unended = size - offset
+            return b"", offset, True  # still being written: it waits, as ever
+        if end - offset > MAX_LINE_BYTES:
+            if long_lines is not None:
+                long_lines.skipped += 1
+            return b"", end, False
+        handle.seek(offset)
+        line = handle.read(end - offset)
+        if len(line) != end - offset or not line.endswith(b"\n"):
+            return b"", offset, True  # rewritten meanwhile: the next ingest sees to it
+        return line, end, False
+
+
+def _line_end(handle: FileIO, start: int) -> tuple[int, int]:
+    """The offset just past the first newline at or after `start` (the handle is there),
+    or -1 and the offset of the file's end; read in SCAN_BYTES pieces, one buffer reused."""
+    buffer = bytearray(SCAN_BYTES)
+    position = start
+    while read := handle.readinto(buffer):
+        newline = buffer.find(b"\n", 0, read)
+        if newline >= 0:
+            return position + newline + 1, position + read
+        position += read
+    return -1, position
 
 
 # How many bytes before a file's stored offset its checksum covers: the end of the last
@@ -300,28 +347,60 @@ def _read_tail(path: str, offset: int) -> bytes:
         return handle.read(min(offset, TAIL_BYTES))
 
 
-def _each_archive_piece(path: str, offset: int, take: Callable[[bytes], None]) -> int:
+def _each_archive_piece(
+    path: str, offset: int, take: Callable[[bytes], None], long_lines: LongLines | None = None
+) -> int:
     """Decompress an archive in pieces of complete lines (a few MiB each, never the whole
     file at once), hand each to `take`, and return the compressed size: the offset that
-    marks it read. Nothing when `offset` says it was read already."""
+    marks it read. Nothing when `offset` says it was read already. A line longer than
+    MAX_LINE_BYTES is not handed on (counted in `long_lines.skipped`)."""
     if offset > 0:
         return offset
     import zstandard
 
+    # No piece is longer than a line may be, so every line within one is short enough.
+    piece_bytes = min(CHUNK_BYTES, MAX_LINE_BYTES)
     with open(path, "rb") as handle:
         reader = zstandard.ZstdDecompressor().stream_reader(handle)
-        tail = b""
+        # The start of a line that one piece began and a later one ends, in pieces (joined
+        # once it ends); dropped once longer than a line may be, the line then skipped.
+        started: list[bytes] = []
+        started_bytes = 0
+        skipping = False
         try:
-            while piece := reader.read(CHUNK_BYTES):
-                data = tail + piece if tail else piece
-                cut = data.rfind(b"\n") + 1
-                if cut:
-                    take(data[:cut])
-                tail = data[cut:]
+            while piece := reader.read(piece_bytes):
+                if not (started or skipping):
+                    cut = piece.rfind(b"\n") + 1
+                    if cut:
+                        take(piece[:cut])
+                    if cut < len(piece):
+                        started.append(piece[cut:])
+                        started_bytes = len(piece) - cut
+                    continue
+                ended = piece.find(b"\n") + 1
+                if not ended:
+                    if not skipping:
+                        started.append(piece)
+                        started_bytes += len(piece)
+                        if started_bytes > MAX_LINE_BYTES:
+                            started, started_bytes, skipping = [], 0, True
+                    continue
+                if skipping or started_bytes + ended > MAX_LINE_BYTES:
+                    if long_lines is not None:
+                        long_lines.skipped += 1
+                else:
+                    take(b"".join([*started, piece[:ended]]))
+                started, started_bytes, skipping = [], 0, False
+                cut = piece.rfind(b"\n") + 1
+                if cut > ended:
+                    take(piece[ended:cut])
+                if cut < len(piece):
+                    started.append(piece[cut:])
+                    started_bytes = len(piece) - cut
         except zstandard.ZstdError as exc:
             # A damaged archive is an unreadable file: a warning, not the end of the ingest.
             raise OSError(f"not a readable zstd file ({exc})") from exc
-        if tail.strip():
+        if skipping or b"".join(started).strip():
             # A rollout ends with a newline: text after the last one is an archive cut short
             # (still being written, or copied in part). Nothing of it is kept (the caller
             # drops a failed chunk's rows); it is read whole once it is complete.
@@ -408,11 +487,15 @@ def parse_chunk(task: ChunkTask) -> ChunkResult:
         else:
             parse_codex_lines(data, state, fallback, parsed)
 
+    long_lines = LongLines()
     try:
         if task.compressed:
-            new_offset, at_end = _each_archive_piece(task.path, task.offset, take), True
+            new_offset = _each_archive_piece(task.path, task.offset, take, long_lines)
+            at_end = True
         else:
-            data, new_offset, at_end = read_complete_lines(task.path, task.offset, task.next_read())
+            data, new_offset, at_end = read_complete_lines(
+                task.path, task.offset, task.next_read(), long_lines
+            )
             take(data)
             if new_offset > task.offset:
                 tail = data if len(data) >= TAIL_BYTES else _read_tail(task.path, new_offset)
@@ -426,8 +509,26 @@ def parse_chunk(task: ChunkTask) -> ChunkResult:
         # The path is shown with the message already: only the reason, once.
         reason = exc.strerror or str(exc)
         return ChunkResult(task, ChunkRows(), task.offset, task.state, True, reason)
+    if long_lines.unended:
+        # Nothing was read (the line starts at the offset): a warning until it ends.
+        return ChunkResult(task, ChunkRows(), task.offset, task.state, True, _unended(long_lines))
+    # A line too long to read is a malformed line, as one that is not JSON.
+    parsed.lines += long_lines.skipped
+    parsed.rejected_lines += long_lines.skipped
     new_state = task.state if state is None else state.to_json()
     return ChunkResult(task, rows_of(parsed), new_offset, new_state, at_end, tail_hash=tail_hash)
+
+
+def _unended(long_lines: LongLines) -> str:
+    return (
+        f"one line has grown past {_size_text(MAX_LINE_BYTES)} without a newline "
+        f"({_size_text(long_lines.unended)} so far; a crash can leave such a run of NUL "
+        "bytes): it waits for its newline, then is skipped as malformed"
+    )
+
+
+def _size_text(size: int) -> str:
+    return f"{size / 2**20:,.0f} MiB" if size >= 2**20 else f"{size:,} bytes"
 
 
 PARENT_CHECK_SECONDS = 0.5
