@@ -274,8 +274,9 @@ def run(args: argparse.Namespace) -> int:
             soft_wrap=True,
         )
     for item in report["unreadable_files"]:
-        # The path on a line of its own (whole, copyable), the reason under it.
-        console.print(f"  [red]unreadable[/red] {esc(display_path(item['path']))}", soft_wrap=True)
+        # The path on a line of its own (whole, copyable), the reason under it. "not read":
+        # a file may be refused, but also wait (an archive cut short, a line still growing).
+        console.print(f"  [red]not read[/red] {esc(display_path(item['path']))}", soft_wrap=True)
         console.print(f"    {esc(item['error'])}")
     if report["unpriced_models"]:
         console.print(

@@ -640,8 +640,8 @@ def test_a_damaged_archive_is_named_whole_by_doctor(isolated_home: Path) -> None
     assert ingested.returncode == 0 and "not a readable zstd file" in ingested.stderr
     env = {**os.environ, "COLUMNS": "80"}
     lines = run_cli("doctor", env=env).stdout.splitlines()
-    (at,) = [index for index, line in enumerate(lines) if "unreadable" in line]
-    assert lines[at].strip() == f"unreadable ~/.codex/archived_sessions/{name}"
+    (at,) = [index for index, line in enumerate(lines) if "not read" in line]
+    assert lines[at].strip() == f"not read ~/.codex/archived_sessions/{name}"
     assert lines[at + 1].strip().startswith("not a readable zstd file (zstd decompress error")
 
 
