@@ -1,6 +1,7 @@
 """`textDocument/codeLens`: one lens on line 0 of every file agents touched, e.g.
 `$3.21 agent spend · 4 sessions · opus-4-7 2h ago`; `workspace/codeLens/refresh` when
-the ledger changes, for clients that support it."""
+the ledger changes, for clients that support it. For the others a lens asked for before
+the live engine's first ingest is done waits for it (up to 10 s)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,12 @@ def setup(server: BurnmeterServer) -> None:
         path = path_of(params.text_document.uri)
         if path is None or not ls.settings.code_lens:
             return []
+        if not ls_supports_refresh(ls):
+            # The client will not ask again when the ledger changes: an answer before the
+            # first ingest is done would be the lens it shows (Neovim 0.7: none) until the
+            # cursor moves. A client that supports refresh is answered now and told to ask
+            # again once that ingest has written something.
+            await ls.hub.wait_first_ingest()
         cost = await ls.hub.query(file_cost, path)
         if cost is None:
             return []

@@ -1,5 +1,6 @@
 """`textDocument/hover`: anywhere in a file agents touched, a Markdown table of its cost
-by session and model, with a link to the weekly summary."""
+by session and model, with a link to the weekly summary. One asked for before the live
+engine's first ingest is done waits for it (up to 10 s)."""
 
 from __future__ import annotations
 
@@ -57,6 +58,8 @@ def setup(server: BurnmeterServer) -> None:
         path = path_of(params.text_document.uri)
         if path is None or not ls.settings.hover:
             return None
+        # A hover is never asked again: one before the first ingest is done waits for it.
+        await ls.hub.wait_first_ingest()
         text = await ls.hub.query(markdown_for_path, path)
         if text is None:
             return None

@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# How long a code lens or hover asked for before the live engine's first ingest is done
+# waits for it, and how often it looks.
+FIRST_INGEST_WAIT_S = 10.0
+FIRST_INGEST_POLL_S = 0.05
+
 
 class LedgerHub:
     def __init__(
@@ -110,6 +115,25 @@ class LedgerHub:
         if self._ledger is None:
             raise RuntimeError("the ledger hub is not started")
         return self._ledger
+
+    def first_ingest_done(self) -> bool:
+        """Whether the live engine has done its first ingest (as writer) or first poll (as
+        reader), or stopped on its own; True without an engine."""
+        return self.engine is None or self.engine.wait_ready(0)
+
+    async def wait_first_ingest(self, timeout: float | None = None) -> bool:
+        """Wait, without holding the event loop, until `first_ingest_done` or `timeout`
+        seconds (default FIRST_INGEST_WAIT_S) have passed; whether it is done. On a fresh
+        ledger a client's first code lens came before the first ingest had written anything
+        and got none, and a client that cannot be told to ask again (no
+        `workspace/codeLens/refresh`: Neovim 0.7) showed none until the cursor moved."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (FIRST_INGEST_WAIT_S if timeout is None else timeout)
+        while not self.first_ingest_done():
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(FIRST_INGEST_POLL_S)
+        return True
 
     async def query(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(conn, *args)` on the database thread."""

@@ -138,6 +138,7 @@ async def start_client(
     capabilities: str,
     initialization_options: Any = None,
     extra_args: list[str] | None = None,
+    program: list[str] | None = None,
 ) -> LanguageClient:
     def factory() -> LanguageClient:
         client = make_test_lsp_client()
@@ -153,7 +154,7 @@ async def start_client(
         return client
 
     config = ClientServerConfig(
-        server_command=[sys.executable, "-m", "shared", "lsp", *(extra_args or [])],
+        server_command=(program or [sys.executable, "-m", "shared"]) + ["lsp", *(extra_args or [])],
         server_env=server_env(ws.root),
         client_factory=factory,
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -25,10 +26,15 @@ pytestmark = pytest.mark.skipif(
 
 
 def run_readme_setup(
-    workspace: Workspace, tmp_path: Path, files: list[Path], no_lens: Path | None = None
+    workspace: Workspace,
+    tmp_path: Path,
+    files: list[Path],
+    no_lens: Path | None = None,
+    program: list[str] | None = None,
 ) -> dict[str, Any]:
     """Open `files` in a headless Neovim configured as the README says (those under
-    `no_lens` are not waited on for a lens); what it showed."""
+    `no_lens` are not waited on for a lens); what it showed. `burnmeter` on its PATH runs
+    `program` (default: this checkout's, `python -m shared`)."""
     assert NVIM is not None
     config = Path(os.environ["XDG_CONFIG_HOME"]) / "nvim"
     (config / "lua").mkdir(parents=True)
@@ -38,7 +44,8 @@ def run_readme_setup(
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     shim = bin_dir / "burnmeter"
-    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m shared "$@"\n')
+    command = shlex.join(program or [sys.executable, "-m", "shared"])
+    shim.write_text(f'#!/bin/sh\nexec {command} "$@"\n')
     shim.chmod(0o755)
     out = tmp_path / "seen.json"
     env = server_env(workspace.root)
