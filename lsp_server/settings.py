@@ -1,8 +1,9 @@
 """The language server's settings: `initializationOptions` and
-`workspace/didChangeConfiguration` (under a `burnmeter` key or at the top level),
-validated with pydantic. A change updates only the keys it gives (eglot and Neovim send
-an empty object on connect: it keeps the `initializationOptions`). Bad values are
-reported to the user and keep their default (or current) value."""
+`workspace/didChangeConfiguration` (at the top level, under a `burnmeter` key, or both:
+the `burnmeter` key's values win), validated with pydantic. A change updates only the
+keys it gives (eglot and Neovim send an empty object on connect: it keeps the
+`initializationOptions`). Bad values are reported to the user and keep their default (or
+current) value."""
 
 from __future__ import annotations
 
@@ -26,44 +27,65 @@ class LspSettings(BaseModel):
 # Code extension's `burnmeter.path` (the executable), which vscode-languageclient sends
 # with the rest of the `burnmeter` section.
 NOT_SETTINGS = ("token", "path")
-
-
-def settings_section(raw: Any) -> Any:
-    """The burnmeter part of a settings object: `{"burnmeter": {...}}` or `{...}`."""
-    if isinstance(raw, dict) and "burnmeter" in raw:
-        return raw["burnmeter"]
-    return raw
+SECTION = "burnmeter"
+# The settings' JSON names and their Python ones (`code_lens` is accepted too).
+_ALIASES = {name: field.alias or name for name, field in LspSettings.model_fields.items()}
+SETTING_NAMES = frozenset(_ALIASES) | frozenset(_ALIASES.values())
 
 
 def _aliased(section: dict[str, Any]) -> dict[str, Any]:
-    """The section's settings under their JSON names (`code_lens` is also accepted)."""
-    names = {name: field.alias for name, field in LspSettings.model_fields.items() if field.alias}
-    return {names.get(key, key): value for key, value in section.items() if key not in NOT_SETTINGS}
+    """The section's settings under their JSON names."""
+    return {
+        _ALIASES.get(key, key): value for key, value in section.items() if key not in NOT_SETTINGS
+    }
+
+
+def _checked(
+    given: dict[str, Any], base: LspSettings, prefix: str = ""
+) -> tuple[dict[str, Any], list[str]]:
+    """The keys of `given` that are valid settings over `base`, and what is wrong with the
+    others (their names after `prefix`)."""
+    try:
+        LspSettings.model_validate(base.model_dump(by_alias=True) | given)
+        return given, []
+    except ValidationError as exc:
+        errors = exc.errors()
+    bad = {str(err["loc"][0]) for err in errors if err["loc"]}
+    details = [
+        f"{prefix}{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+        for err in errors
+    ]
+    return {key: value for key, value in given.items() if key not in bad}, details
 
 
 def parse_settings(raw: Any, current: LspSettings | None = None) -> tuple[LspSettings, str | None]:
     """Settings from a client's JSON over `current` (the defaults when None, as for
     `initializationOptions`): the keys it gives replace current's, the others keep their
-    value, and an empty, null or absent section changes nothing. Bad keys are reported in
-    the message for the user and keep their value too."""
+    value, and an empty, null or absent object changes nothing. Settings are read at the
+    top level and under a `burnmeter` key, the latter winning where both name one; next to
+    a `burnmeter` key, top-level keys that name no setting are left alone (other servers'
+    sections, as in eglot's shared workspace configuration). Bad keys are reported in the
+    message for the user and keep their value too."""
     base = current if current is not None else LspSettings()
     keeping = "using defaults" if current is None else "keeping the current values"
-    section = settings_section(raw)
-    if section is None:
+    if raw is None:
         return base, None
-    if not isinstance(section, dict):
-        return base, (
-            f"burnmeter settings must be an object, got {type(section).__name__}; {keeping}."
-        )
-    given = _aliased(section)
-    try:
-        return LspSettings.model_validate(base.model_dump(by_alias=True) | given), None
-    except ValidationError as exc:
-        errors = exc.errors()
-    bad = {str(err["loc"][0]) for err in errors if err["loc"]}
-    details = "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in errors
-    )
-    good = {key: value for key, value in given.items() if key not in bad}
-    settings = LspSettings.model_validate(base.model_dump(by_alias=True) | good)
-    return settings, f"Invalid burnmeter settings ({details}); {keeping} for those."
+    if not isinstance(raw, dict):
+        return base, f"burnmeter settings must be an object, got {type(raw).__name__}; {keeping}."
+    details: list[str] = []
+    if SECTION not in raw:
+        given, details = _checked(_aliased(raw), base)
+    else:
+        top = {key: value for key, value in raw.items() if key in SETTING_NAMES}
+        given, details = _checked(_aliased(top), base)
+        section = raw[SECTION]
+        if isinstance(section, dict):
+            inner, inner_details = _checked(_aliased(section), base, f"{SECTION}.")
+            given |= inner
+            details += inner_details
+        elif section is not None:
+            details.append(f"{SECTION}: must be an object, got {type(section).__name__}")
+    settings = LspSettings.model_validate(base.model_dump(by_alias=True) | given)
+    if not details:
+        return settings, None
+    return settings, f"Invalid burnmeter settings ({'; '.join(details)}); {keeping} for those."
