@@ -163,8 +163,13 @@ class CannotListen(ValueError):
     traceback, exit code 2."""
 
 
+def address_text(host: str, port: int) -> str:
+    """`127.0.0.1:7007`, `[::1]:7007`: an address as the user writes it for `--tcp`."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def cannot_listen(host: str, port: int, exc: OSError) -> CannotListen:
-    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    where = address_text(host, port)
     if exc.errno == errno.EADDRINUSE:
         reason = "address already in use; another burnmeter lsp --tcp may be running"
     else:
@@ -225,7 +230,9 @@ def serve_tcp(hub: LedgerHub, host: str, port: int, to_client: ClientLogHandler)
             listener = await asyncio.start_server(connection, host, port)
         except OSError as exc:
             raise cannot_listen(host, port, exc) from exc
-        bound = ", ".join(str(sock.getsockname()) for sock in listener.sockets)
+        # getsockname() is a tuple, with flow info and scope id for IPv6: printed as such it
+        # was `('::1', 7312, 0, 0)`.
+        bound = ", ".join(address_text(*sock.getsockname()[:2]) for sock in listener.sockets)
         log.info("serving LSP on %s (token kept in %s)", bound, where)
         print(f"burnmeter lsp: listening on {bound}", file=sys.stderr, flush=True)
         async with listener:
