@@ -18,6 +18,7 @@ import os
 import sqlite3
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,11 @@ RESCAN_S = 60.0
 # statement, then how long it waits for the thread after that.
 STOP_GRACE_S = 2.0
 STOP_WAIT_S = 10.0
+# A failed ingest is tried again after RETRY_FIRST_S, then after twice as long each time it
+# fails again, up to RETRY_MAX_S; a success starts over. It was tried again every second
+# or so forever, with the same traceback logged each time.
+RETRY_FIRST_S = 1.0
+RETRY_MAX_S = 30.0
 
 
 class LiveEngine:
@@ -77,6 +83,11 @@ class LiveEngine:
         self._watches: dict[tuple[str, bool], ObservedWatch] = {}
         self._ledger: Ledger | None = None
         self._progress = progress
+        # Failed ingests in a row, what the last one was (its traceback or message: a
+        # different failure is logged in full again), and when to try again.
+        self._failures = 0
+        self._last_failure: str | None = None
+        self._retry_at = 0.0
         # Why the engine stopped on its own (a damaged ledger), for the front end to show.
         self.failure: str | None = None
         # Set when `stop` cut an ingest short: what became of it, for the front end to say.
@@ -155,11 +166,11 @@ class LiveEngine:
                 continue
             try:
                 self._run_as_writer()
-            except Exception:
-                log.exception("live ingest failed; giving up the writer role")
+            except Exception as exc:
+                delay = self._failed(exc, with_traceback=True)
                 self._stop_observer()
                 self._lock.release()
-                self._stopping.wait(1.0)
+                self._stopping.wait(delay)
 
     def _poll_as_reader(self, last_version: int | None) -> int | None:
         assert self._ledger is not None
@@ -175,7 +186,8 @@ class LiveEngine:
         return version
 
     def _run_as_writer(self) -> None:
-        log.info("live engine: this process writes the ledger")
+        if not self._failures:  # not said again on each retry after a failure
+            log.info("live engine: this process writes the ledger")
         with self._mutex:
             self._full_scan = True
         self._start_observer()
@@ -185,10 +197,13 @@ class LiveEngine:
             if now >= next_rescan:
                 self.request_rescan()
                 next_rescan = now + RESCAN_S
-            if not self._paused:
+            # After a failure, changes wait for the retry (`_retry_later`'s back-off).
+            due = not self._failures or time.monotonic() >= self._retry_at
+            if not self._paused and due:
                 self._ingest_pending()
             self._ready.set()
-            self._wake.wait(timeout=max(0.0, next_rescan - time.monotonic()))
+            wake_at = min(next_rescan, self._retry_at) if self._failures else next_rescan
+            self._wake.wait(timeout=max(0.0, wake_at - time.monotonic()))
             if self._stopping.is_set():
                 break
             # Let a burst of writes settle into one ingest.
@@ -241,14 +256,57 @@ class LiveEngine:
         except (sqlite3.Error, LedgerError) as exc:
             self._retry_later(exc, paths, full)
             return
+        self._succeeded()
         if conn.total_changes != before:
             self._notify()
 
     def _retry_later(self, exc: Exception, paths: set[str], full: bool) -> None:
-        log.warning("live ingest failed, will retry: %s", exc)
+        """Keep what this ingest was to read for a retry after the back-off."""
+        self._retry_at = time.monotonic() + self._failed(exc)
         with self._mutex:
             self._pending_paths |= paths
             self._full_scan = self._full_scan or full
+
+    def _failed(self, exc: Exception, *, with_traceback: bool = False) -> float:
+        """Count a failed ingest and log it: in full the first time and whenever it differs
+        from the previous failure (an unexpected error at ERROR with its traceback, a
+        database error as a warning), else in one line. How long to wait before the next
+        try."""
+        self._failures += 1
+        delay = min(RETRY_MAX_S, RETRY_FIRST_S * 2.0 ** min(self._failures - 1, 30))
+        # The same failure: the same type raised from the same place (its message may
+        # vary: a path, a count), or for a database error the same message.
+        if with_traceback:
+            frames = traceback.extract_tb(exc.__traceback__)
+            failure = repr([type(exc)] + [(f.filename, f.lineno, f.name) for f in frames])
+        else:
+            failure = f"{type(exc).__name__}: {exc}"
+        if failure != self._last_failure:
+            self._last_failure = failure
+            if with_traceback:
+                log.error(
+                    "live ingest failed; giving up the writer role, retrying in %g s",
+                    delay,
+                    exc_info=exc,
+                )
+            else:
+                log.warning("live ingest failed, retrying in %g s: %s", delay, exc)
+        else:
+            log.warning(
+                "live ingest failed again (%d times in a row: %s: %s); retrying in %g s",
+                self._failures,
+                type(exc).__name__,
+                exc,
+                delay,
+            )
+        return delay
+
+    def _succeeded(self) -> None:
+        if self._failures:
+            log.info("live ingest works again after %d failed tries", self._failures)
+        self._failures = 0
+        self._last_failure = None
+        self._retry_at = 0.0
 
     def _log_files(self, paths: set[str]) -> list[LogFile]:
         files = []
