@@ -163,6 +163,9 @@ def blocks_from_rows(rows: list[Row], now_ms: int) -> list[Block]:
             current.models.append(model)
     if current is not None:
         blocks.append(_finish(current, now_ms))
+    # A pause just over 5 hours puts the gap's start (last call + 5 h) after the next
+    # block's (its first call's hour): oldest first, as ccusage lists them.
+    blocks.sort(key=lambda block: block.start_ms)
     return blocks
 
 
@@ -192,5 +195,5 @@ def current_block(
         return None
     rows = [row for row in _rows(ledger, agent, start) if row[0] <= now]
     blocks = blocks_from_rows(rows, now)
-    last = blocks[-1] if blocks else None
+    last = next((block for block in reversed(blocks) if not block.is_gap), None)
     return last if last is not None and last.is_active else None

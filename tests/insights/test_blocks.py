@@ -82,6 +82,16 @@ def test_gap_block_only_for_a_pause_longer_than_five_hours() -> None:
     assert gap.start_ms == longer[0].first_ms + 5 * HOUR_MS and gap.end_ms == longer[2].first_ms
 
 
+def test_a_gap_that_starts_after_the_next_block_is_listed_after_it() -> None:
+    """Calls at 0:30, 5:45 and 6:00: the gap runs from 5:30 (last call + 5 h) to 5:45, the
+    next block from 5:00 (its first call's hour). ccusage lists them by start; the gap used
+    to come first, so time went backwards in the table."""
+    blocks = blocks_from_rows(_rows(30, 345, 360), now_ms=0)
+    assert [(b.start_ms - blocks[0].start_ms) // MINUTE for b in blocks] == [0, 300, 330]
+    assert [b.is_gap for b in blocks] == [False, False, True]
+    assert [b.calls for b in blocks] == [1, 2, 0]
+
+
 def test_active_block_and_projection() -> None:
     rows = _rows(10, 70)
     start = rows[0][0] - 10 * MINUTE
