@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from datetime import UTC, datetime
@@ -112,9 +113,11 @@ def run(args: argparse.Namespace) -> int:
     for state in report["budgets"]:
         spent, limit = f"${state['spent_usd']:,.2f}", f"${state['limit_usd']:,.2f}"
         unpriced = state["unpriced_calls"]
+        # A limit of $0 allows nothing: no share of it to show (the JSON's fraction is null).
+        share = f"{state['fraction']:>5.0%}" if math.isfinite(state["fraction"]) else "    -"
         print(
             f"{state['period']:<8} {state['label']:<11} {spent:>10} of {limit:<10} "
-            f"{state['fraction']:>5.0%}  {state['state']}"
+            f"{share}  {state['state']}"
             + (f"  (+{unpriced} unpriced calls, not in the sum)" if unpriced else "")
         )
     print(f"Leverage {report['leverage']['month']}: {report['leverage']['text']}")

@@ -281,7 +281,8 @@ def _outcome_for(
             f"{days} days of the session start",
         )
     touched = set().union(*(commit.files & inside for commit in hits))
-    after = (hits[0].committed_ms - start) / 3_600_000
+    # A commit in the session's first second counts (git's whole seconds), and reads "0.0 h".
+    after = max(0.0, (hits[0].committed_ms - start) / 3_600_000)
     return Outcome(
         "committed",
         [commit.sha for commit in hits],

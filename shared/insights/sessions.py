@@ -129,6 +129,11 @@ def _money(value: float) -> str:
     return f"${value:,.2f}"
 
 
+def _rounded(usd: float) -> float:
+    """An amount as the reports round it (6 decimals), for comparing with a threshold."""
+    return round(usd, 6)
+
+
 def tier_hint(
     activity: SessionActivity, policy: TierPolicy, prices: PriceBook, settings: Settings
 ) -> Hint | None:
@@ -138,13 +143,15 @@ def tier_hint(
         for call in activity.calls
         if not call.free and call.cost_usd is not None and policy.tier_of(call.model) == "frontier"
     ]
+    # Sums compared at the reports' 6 decimals: ten $0.10 calls add up to 0.9999999999999999,
+    # which must meet a $1 threshold as the $1.00 shown does.
     frontier_cost = sum(call.cost for call in frontier)
-    if frontier_cost <= 0 or frontier_cost < limits.hint_min_frontier_cost_usd:
+    if frontier_cost <= 0 or _rounded(frontier_cost) < limits.hint_min_frontier_cost_usd:
         return None
     light = [call for call in frontier if call.kind in ("explore", "chat")]
     light_cost = sum(call.cost for call in light)
     share = light_cost / frontier_cost
-    if share < limits.hint_min_share:
+    if _rounded(light_cost) < _rounded(limits.hint_min_share * frontier_cost):
         return None
     explore_cost = sum(call.cost for call in light if call.kind == "explore")
     suggested_tier = "economy" if explore_cost >= light_cost - explore_cost else "standard"
@@ -166,7 +173,7 @@ def tier_hint(
         factor = prices.us_factor(suggested_model) if call.inference_geo == "us" else 1.0
         counterfactual += cost_of(unit_prices, call.as_usage_event(suggested_model), factor)
     saving = light_cost - counterfactual
-    if saving < limits.hint_min_saving_usd:
+    if _rounded(saving) < limits.hint_min_saving_usd:
         return None
     work = "exploring (reading, searching)" if suggested_tier == "economy" else "chat (no tools)"
     reason = (

@@ -273,6 +273,21 @@ def test_budgets_command(tmp_path: Path) -> None:
     assert "150%  over" in text and "5-hour block: $1.50 so far" in text
 
 
+def test_a_zero_budget_shows_no_share(tmp_path: Path) -> None:
+    """A $0 limit (allowed: nothing may be spent) printed "inf%" beside the spend."""
+    config = Path(os.environ["BURNMETER_CONFIG_DIR"])
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "config.toml").write_text("[budgets]\ndaily_usd = 0\n")
+    claude = tmp_path / ".claude"
+    session = ClaudeSession(claude, "sess-zero", "/home/dev/shop")
+    session.assistant(_earlier_today(1), output_tokens=60_000)  # $1.50
+    session.write()
+    text = _run(["budgets", "--tz", "UTC"], env={"CLAUDE_CONFIG_DIR": str(claude)}).stdout
+    (line,) = [line for line in text.splitlines() if line.startswith("daily")]
+    assert "inf" not in line
+    assert line.split()[-4:] == ["of", "$0.00", "-", "over"]
+
+
 def test_budgets_reads_periods_in_the_configured_zone_and_checks_its_flags() -> None:
     """`budgets` used the machine's zone whatever the config's `timezone` said (the tray
     and the summary used the config's), took no `-z`, and a bad `--month` ended in a

@@ -246,6 +246,33 @@ def test_no_hint_when_most_frontier_spend_made_changes(tmp_path: Path) -> None:
     assert _insights(tmp_path / "b")["sess-hint"].hint is not None
 
 
+def _priced_session(home: Path, calls: int, edits: int, output_tokens: int) -> None:
+    """Opus 4.5 calls with output only ($25 per million), the first `edits` of them edits."""
+    session = ClaudeSession(home / ".claude", "sess-edge", CWD)
+    for k in range(calls):
+        tool = ("Edit", {"file_path": f"{CWD}/a.py"}) if k < edits else ("Read", {"path": "x"})
+        session.assistant(
+            T0 + k * MINUTE,
+            "claude-opus-4-5-20251101",
+            input_tokens=0,
+            output_tokens=output_tokens,
+            tools=[tool],
+        )
+    session.write()
+
+
+def test_hint_thresholds_met_exactly_despite_float_sums(tmp_path: Path) -> None:
+    """Ten $0.10 calls add up to 0.9999999999999999 and five $0.33 calls of ten to a share
+    of 0.49999999999999994: both meet the "at least $1" and "at least half" the README
+    states, as the $1.00 and 50% shown do (the hint was missing)."""
+    _priced_session(tmp_path / "a", calls=10, edits=0, output_tokens=4_000)  # $0.10 each
+    hint = _insights(tmp_path / "a")["sess-edge"].hint
+    assert hint is not None and "$1.00 frontier spend" in hint.reason
+    _priced_session(tmp_path / "b", calls=10, edits=5, output_tokens=13_200)  # $0.33 each
+    hint = _insights(tmp_path / "b")["sess-edge"].hint
+    assert hint is not None and hint.reason.startswith("50% of this session's $3.30")
+
+
 def test_no_hint_on_a_standard_tier_session(tmp_path: Path) -> None:
     _reader_session(tmp_path, "claude-sonnet-4-5-20250929", calls=20)
     insight = _insights(tmp_path)["sess-hint"]

@@ -51,6 +51,18 @@ def test_committed_on_any_local_branch_within_the_window(tmp_path: Path, repo: G
     assert insight.outcome.cost_per_commit_usd == pytest.approx(insight.cost_usd / 2)
 
 
+def test_a_commit_in_the_sessions_first_second_reads_zero_hours(
+    tmp_path: Path, repo: GitRepo
+) -> None:
+    """Git dates have whole seconds, so a commit in the session's first second counts; its
+    reason said "the first -0.0 h after the session started"."""
+    write_editing_session(tmp_path, repo.root, ["app.py"], "sess-same", T0 + 600)
+    repo.commit(T0, {"app.py": "v1\n"})
+    outcome = session_insights(ingest_home(tmp_path), Settings())["sess-same"].outcome
+    assert outcome.status == "committed"
+    assert outcome.reason.endswith("the first 0.0 h after the session started")
+
+
 def test_commit_before_the_session_does_not_count(tmp_path: Path, repo: GitRepo) -> None:
     _editing_session(tmp_path, repo.root, ["app.py"], "sess-early")
     repo.commit(T0 - HOUR, {"app.py": "v1\n"})
