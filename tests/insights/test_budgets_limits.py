@@ -139,3 +139,23 @@ def test_a_plan_limit_window_is_named_by_its_length() -> None:
         "90m",
         "?",
     ]
+
+
+def test_messages_round_money_as_the_reports_do(ledger: Ledger) -> None:
+    """A plain `:,.2f` of a sum a float's hair above a half cent said $0.08 where `burnmeter
+    report` (costs rounded to 6 decimals, then to cents) and the tray said $0.07."""
+    now = datetime(2026, 3, 11, 15, 0, tzinfo=UTC)
+    _spend(ledger, "2026-03-11T09:00:00+00:00", 0.030000000000000002)
+    _spend(ledger, "2026-03-11T10:00:00+00:00", 0.045000000000000005)
+    tiny = Settings.model_validate({"budgets": {"daily_usd": 0.05}})
+    (crossing,) = crossings(None, budget_states(ledger, tiny, now, BERLIN))[-1:]
+    assert crossing.message == "100% of today's budget reached: $0.07 of $0.05 (2026-03-11)"
+    assert leverage(ledger, tiny, "2026-03", BERLIN).text.startswith("$0.07 of API-equivalent")
+
+    from shared.commands.render import money
+    from shared.insights.budgets import report_money
+
+    spent = 0.030000000000000002 + 0.045000000000000005  # 0.07500000000000001
+    assert report_money(spent) == money(round(spent, 6)) == "$0.07"
+    assert report_money(1234.5) == "$1,234.50"
+    assert report_money(3.3150000000000013, 2) == "$3.31 (+2 unpriced)"

@@ -406,3 +406,16 @@ def test_alerts_of_one_refresh_make_one_notification_led_by_the_most_urgent(
     assert other._last_target == DashboardTarget("sessions", "s1")
     assert other.dashboard.banner.text().count("Runaway session: loop: …") == 1
     other.shutdown()
+
+
+def test_a_budget_alert_rounds_its_amounts_as_the_menu_does() -> None:
+    """0.03 + 0.045 is 0.07500000000000001: the notification said "$0.08 of $0.05" (a
+    plain `:,.2f`) while the menu and table said $0.07, as `burnmeter report` rounds."""
+    from tray_app.crossings import alerts_for
+    from tray_app.texts import budget_line, money
+
+    snap = _budget_snapshot(0.05, 0.030000000000000002 + 0.045000000000000005)
+    (alert,) = [a for a in alerts_for(snap) if a.title]
+    assert money(snap.budgets[0].spent_usd) == "$0.07"
+    assert "$0.07 of $0.05" in budget_line(snap.budgets[0])
+    assert "reached: $0.07 of $0.05 (" in alert.body
