@@ -74,22 +74,47 @@ def model_colours(models: Sequence[str]) -> dict[str, QColor]:
     return colours
 
 
-def _money_tick(value: float) -> str:
-    if value == 0 or (value >= 10 and value == int(value)):
-        return f"${value:,.0f}"
-    return f"${value:,.2f}"
+# The axis is cut in quarters; a quarter is one of these times a power of ten.
+QUARTER_STEPS = (1, 2, 2.5, 5)
+
+
+def _axis_step(value: float) -> tuple[int, int]:
+    """The smallest quarter at or above `value / 4` that is a round number: (digits,
+    exponent) such that the quarter is digits / 10 * 10**exponent (25, -3: 0.0025). Kept
+    as integers, so the labels are worked out exactly, not from float sums."""
+    if not value > 0 or not math.isfinite(value):
+        return 25, -1  # a top of $1.00 for an empty chart
+    quarter = value / 4
+    exponent = math.floor(math.log10(quarter))
+    for _ in range(2):  # log10 may land a hair off a power of ten
+        for step in QUARTER_STEPS:
+            digits = round(step * 10)
+            if quarter <= digits * 10.0 ** (exponent - 1) * (1 + 1e-12):
+                return digits, exponent
+        exponent += 1
+    return 10, exponent
 
 
 def _nice_max(value: float) -> float:
     """The smallest top of the axis at or above `value` whose quarters are round numbers."""
-    if value <= 0:
-        return 1.0
-    quarter = value / 4
-    magnitude = 10.0 ** math.floor(math.log10(quarter))
-    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
-        if quarter <= step * magnitude:
-            return 4 * step * magnitude
-    return 40 * magnitude
+    digits, exponent = _axis_step(value)
+    shift = exponent - 1
+    return float(4 * digits * 10**shift) if shift >= 0 else 4 * digits / 10**-shift
+
+
+def _axis_labels(value: float) -> list[str]:
+    """The five labels of an axis topping `_nice_max(value)`, from $0 up, each exact for
+    its gridline and all in one format: as many decimals as the step needs, cents at least
+    once it has any ($0.000, $0.025 … $0.100; $0.00, $2.50 … $10.00; $0, $5 … $20).
+    `:,.2f` of each said $0.03 for 0.025 and $0.01 for 0.003, 0.006 and 0.009."""
+    digits, exponent = _axis_step(value)
+    # The step as a whole number times a power of ten: 25 * 10**-3, 5 * 10**0.
+    whole, power = (digits, exponent - 1) if digits % 10 else (digits // 10, exponent)
+    places = 0 if power >= 0 else max(2, -power)
+    return [
+        f"${(k * whole * 10**power if power >= 0 else k * whole / 10**-power):,.{places}f}"
+        for k in range(5)
+    ]
 
 
 def _begin_chart(painter: QPainter) -> QFontMetrics:
@@ -111,7 +136,7 @@ def paint_stacked_days(painter: QPainter, rect: QRectF, data: StackedDays) -> No
     totals = [sum(data.values[m][i] for m in models) for i in range(len(data.days))]
     top = _nice_max(max(totals, default=0.0))
 
-    ticks = [_money_tick(top * step / 4) for step in range(5)]
+    ticks = _axis_labels(max(totals, default=0.0))
     legend_h = metrics.height() + 8 if models else 0
     # The widest label, not the top one: "$7.50" is wider than "$10" above it.
     left = max(metrics.horizontalAdvance(tick) for tick in ticks) + 10

@@ -142,8 +142,8 @@ def label_bands(image: QImage) -> list[tuple[int, int]]:
 @pytest.mark.parametrize(
     ("cost", "labels"),
     [
-        (8.67, ["$10", "$7.50", "$5.00", "$2.50", "$0"]),
-        (18.0, ["$20", "$15", "$10", "$5.00", "$0"]),
+        (8.67, ["$10.00", "$7.50", "$5.00", "$2.50", "$0.00"]),
+        (18.0, ["$20", "$15", "$10", "$5", "$0"]),
     ],
 )
 def test_every_axis_label_fits_left_of_the_plot(
@@ -159,3 +159,38 @@ def test_every_axis_label_fits_left_of_the_plot(
     assert len(bands) == len(labels)
     for (left, right), label in zip(bands, labels, strict=True):
         assert right - left + 1 >= metrics.tightBoundingRect(label).width() - 1, label
+
+
+@pytest.mark.parametrize(
+    ("cost", "labels"),
+    [
+        (0.09, ["$0.000", "$0.025", "$0.050", "$0.075", "$0.100"]),
+        (0.012, ["$0.000", "$0.005", "$0.010", "$0.015", "$0.020"]),
+        (0.004, ["$0.000", "$0.001", "$0.002", "$0.003", "$0.004"]),
+        (0.6, ["$0.00", "$0.20", "$0.40", "$0.60", "$0.80"]),
+        (8.67, ["$0.00", "$2.50", "$5.00", "$7.50", "$10.00"]),
+        (18.0, ["$0", "$5", "$10", "$15", "$20"]),
+        (1001, ["$0", "$500", "$1,000", "$1,500", "$2,000"]),
+        (0.0, ["$0.00", "$0.25", "$0.50", "$0.75", "$1.00"]),
+    ],
+)
+def test_axis_labels_are_exact_distinct_and_in_one_format(
+    qapp: object, tmp_path: Path, cost: float, labels: list[str]
+) -> None:
+    """Quarters of $0.10 were labelled $0, $0.03, $0.05, $0.08, $0.10; of $0.02, $0, $0.01,
+    $0.01, $0.01, $0.02; of $0.004, $0, $0.00, $0.00 …; of $20, $5.00 beside $10."""
+    data = StackedDays(["2026-11-01", "2026-11-02"], {"claude-opus-4-7": [0.0, cost]})
+    path = render_svg(partial(paint_stacked_days, data=data), tmp_path / "c.svg", QSize(400, 200))
+    text = path.read_text(encoding="utf-8")
+    assert all(f">{label}<" in text for label in labels)  # as drawn
+
+    from decimal import Decimal
+
+    from tray_app.charts import _axis_labels, _nice_max
+
+    assert _axis_labels(cost) == labels
+    top = _nice_max(cost)
+    assert top >= cost
+    values = [Decimal(label[1:].replace(",", "")) for label in labels]
+    assert values == [Decimal(str(top)) * k / 4 for k in range(5)]  # exact for its line
+    assert len({len(label.partition(".")[2]) for label in labels}) == 1  # one format
