@@ -480,7 +480,7 @@ class BurnmeterApp(QObject):
             f"{root.agent}: {display_path(root.path)} ({'found' if root.exists else 'missing'})"
             for root in self.roots
         )
-        dialog = SettingsDialog(loaded, watched)
+        dialog = SettingsDialog(loaded, watched, demo=self.demo)
         dialog.saved.connect(self.apply_settings)
         self._settings_dialog = dialog
         dialog.show()

@@ -61,6 +61,12 @@ NO_AUTOSTART_HERE = (
     "Windows, put a shortcut to burnmeter-tray.exe in the Startup folder (Win+R, "
     "shell:startup)."
 )
+# The tooltip of the greyed-out "Start at login" box in the demo.
+NO_AUTOSTART_IN_DEMO = (
+    "The demo (burnmeter tray --demo) never starts at login: it leaves nothing behind "
+    'when it quits. To start burnmeter at login, tick this box in "burnmeter tray" '
+    '(without --demo), or run "burnmeter install-desktop --autostart".'
+)
 
 
 def _money_box() -> QDoubleSpinBox:
@@ -79,10 +85,21 @@ def _optional(value: float) -> float | None:
 class SettingsDialog(QDialog):
     saved = Signal(object)  # Settings
 
-    def __init__(self, loaded: LoadedSettings, default_roots: str, parent: QWidget | None = None):
+    def __init__(
+        self,
+        loaded: LoadedSettings,
+        default_roots: str,
+        parent: QWidget | None = None,
+        *,
+        demo: bool = False,
+    ):
         super().__init__(parent)
-        self.setWindowTitle("burnmeter settings")
+        self.setWindowTitle("burnmeter settings (demo)" if demo else "burnmeter settings")
         self.loaded = loaded
+        # Start at login is the user's own: the demo (throwaway settings, nothing left
+        # behind) neither shows nor changes their autostart entry.
+        self.autostart_here = desktop.is_supported() and not demo
+        self.demo = demo
         self.message = ""
         layout = QVBoxLayout(self)
 
@@ -185,12 +202,12 @@ class SettingsDialog(QDialog):
 
     def _start_at_login_box(self) -> QCheckBox:
         """Ticked, it writes an XDG autostart entry: where no desktop reads one (macOS,
-        Windows) the box is greyed out and says what to do instead."""
-        if desktop.is_supported():
+        Windows) and in the demo the box is greyed out and says what to do instead."""
+        if self.autostart_here:
             return QCheckBox(f"Start at login ({display_path(desktop.autostart_path())})")
         box = QCheckBox("Start at login")
         box.setEnabled(False)
-        box.setToolTip(NO_AUTOSTART_HERE)
+        box.setToolTip(NO_AUTOSTART_IN_DEMO if self.demo else NO_AUTOSTART_HERE)
         return box
 
     def _summary_box(self) -> QGroupBox:
@@ -227,7 +244,7 @@ class SettingsDialog(QDialog):
         self.plan_price.setValue(settings.subscription.monthly_price_usd or 0)
         self.meter_mode.setCurrentIndex(max(0, self.meter_mode.findData(settings.meter_mode)))
         # The desktop's own settings panel may have switched the entry off: show what is.
-        at_login = desktop.autostart_enabled() if desktop.is_supported() else False
+        at_login = desktop.autostart_enabled() if self.autostart_here else False
         self.start_at_login.setChecked(settings.start_at_login and at_login)
         self.timezone.setText(settings.timezone)
         self.claude_roots.setPlainText("\n".join(settings.roots.claude))
@@ -285,9 +302,10 @@ class SettingsDialog(QDialog):
             "monthly_price_usd": _optional(self.plan_price.value()),
         }
         data["meter_mode"] = self.meter_mode.currentData()
-        if desktop.is_supported():
-            # Elsewhere the box is greyed out: the file's value is kept, like a field the
-            # window does not show (a config.toml shared with a Linux machine keeps it).
+        if self.autostart_here:
+            # Elsewhere (and in the demo) the box is greyed out: the file's value is kept,
+            # like a field the window does not show (a config.toml shared with a Linux
+            # machine keeps it).
             data["start_at_login"] = self.start_at_login.isChecked()
         data["timezone"] = self.timezone.text().strip()
         data["roots"] = {
@@ -331,7 +349,7 @@ class SettingsDialog(QDialog):
             self.message = f"{self.loaded.path} was left as it is."
             return False
         save_settings(settings, self.loaded.path)
-        if desktop.is_supported():
+        if self.autostart_here:
             self._apply_start_at_login(settings.start_at_login)
         self.loaded = LoadedSettings(settings, self.loaded.path)
         self.message = f"Saved to {self.loaded.path}"

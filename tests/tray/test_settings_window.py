@@ -225,3 +225,42 @@ def test_a_fixed_file_takes_its_problems_off_the_dashboards_banner(
     app._settings_dialog.close()  # type: ignore[union-attr]
     app.dashboard.close()
     app.shutdown()
+
+
+@pytest.mark.parametrize("entry_before", [False, True])
+def test_the_demo_neither_shows_nor_changes_the_autostart_entry(
+    qtbot: QtBot, isolated_home: Path, entry_before: bool
+) -> None:
+    """A `--demo` tray wrote a real autostart entry (its Exec without --demo) when the box
+    was ticked and saved, and it stayed after the demo quit."""
+    from shared import desktop
+    from shared.config import LoadedSettings, Settings
+    from tray_app.app import BurnmeterApp
+
+    entry = autostart_path()
+    if entry_before:  # the user's own, from `burnmeter install-desktop --autostart`
+        desktop.enable_autostart()
+    before = entry.read_bytes() if entry_before else None
+    demo_dir = isolated_home / "demo"
+    demo_dir.mkdir()
+    app = BurnmeterApp(
+        roots=[],
+        ledger_file=demo_dir / "ledger.sqlite",
+        loaded=LoadedSettings(Settings(start_at_login=True), demo_dir / "config.toml"),
+        tray_available=True,
+        live=False,
+        demo=True,
+    )
+    app.open_settings()
+    window = app._settings_dialog
+    assert isinstance(window, SettingsDialog)
+    box = window.start_at_login
+    assert not box.isEnabled() and not box.isChecked()
+    assert "demo" in box.toolTip() and "install-desktop --autostart" in box.toolTip()
+    box.setChecked(True)
+    window.daily.setValue(3)
+    assert window.save()
+    assert (entry.read_bytes() if entry.exists() else None) == before
+    assert load_settings(demo_dir / "config.toml").settings.budgets.daily_usd == 3
+    assert not config_file().exists()  # the user's settings untouched too
+    app.shutdown()
