@@ -41,7 +41,13 @@ from PySide6.QtWidgets import (
 
 from tray_app.charts import ChartWidget, paint_bars, paint_stacked_days
 from tray_app.crossings import DashboardTarget
-from tray_app.dashboard_data import DashboardData, SessionDetail, SessionRow
+from tray_app.dashboard_data import (
+    CHART_DAYS,
+    SESSION_DAYS,
+    DashboardData,
+    SessionDetail,
+    SessionRow,
+)
 from tray_app.texts import money, short_model
 from tray_app.worker import Worker
 
@@ -76,7 +82,20 @@ class SessionTableModel(QAbstractTableModel):
         asked this model for two keys per comparison (1.2 s for 20,000 sessions)."""
         self._order = (column, order)
         self.layoutAboutToBeChanged.emit()
+        # The indexes kept across the move (the proxy's, so the view's selection and
+        # current row) follow their session to its new row: left as they were, the
+        # highlighted row was another session than the one in the detail view.
+        kept = self.persistentIndexList()
+        sessions = [self._rows[index.row()][0] for index in kept]
         self._sort_rows()
+        row_of = {row[0]: n for n, row in enumerate(self._rows)}
+        self.changePersistentIndexList(
+            kept,
+            [
+                self.index(row_of[session_id], index.column())
+                for session_id, index in zip(sessions, kept, strict=True)
+            ],
+        )
         self.layoutChanged.emit()
 
     def _sort_rows(self) -> None:
@@ -227,20 +246,29 @@ class DashboardWindow(QMainWindow):
     def _build_overview(self) -> QWidget:
         page = QWidget()
         grid = QGridLayout(page)
+        # Said when the 30 days hold no call but the sessions' 90 days do.
+        self.overview_note = QLabel()
+        self.overview_note.setWordWrap(True)
+        self.overview_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.overview_note.setStyleSheet(
+            "QLabel { background: #e8f0fb; color: #1d3557; padding: 8px; border-radius: 4px; }"
+        )
+        self.overview_note.hide()
+        grid.addWidget(self.overview_note, 0, 0, 1, 2)
         self.leverage_label = QLabel()
         self.leverage_label.setWordWrap(True)
         font = self.leverage_label.font()
         font.setPointSizeF(font.pointSizeF() * 1.25)
         self.leverage_label.setFont(font)
-        grid.addWidget(self.leverage_label, 0, 0, 1, 2)
+        grid.addWidget(self.leverage_label, 1, 0, 1, 2)
         self.daily_chart = ChartWidget(QSize(600, 260))
-        grid.addWidget(_boxed("Cost per day, last 30 days, by model", self.daily_chart), 1, 0, 1, 2)
+        grid.addWidget(_boxed("Cost per day, last 30 days, by model", self.daily_chart), 2, 0, 1, 2)
         self.repo_chart = ChartWidget(QSize(300, 180))
-        grid.addWidget(_boxed("By repo, last 30 days", self.repo_chart), 2, 0)
+        grid.addWidget(_boxed("By repo, last 30 days", self.repo_chart), 3, 0)
         self.tier_chart = ChartWidget(QSize(300, 180))
-        grid.addWidget(_boxed("By model tier, last 30 days", self.tier_chart), 2, 1)
-        grid.setRowStretch(1, 3)
-        grid.setRowStretch(2, 2)
+        grid.addWidget(_boxed("By model tier, last 30 days", self.tier_chart), 3, 1)
+        grid.setRowStretch(2, 3)
+        grid.setRowStretch(3, 2)
         return page
 
     def _build_sessions(self) -> QWidget:
@@ -270,6 +298,10 @@ class DashboardWindow(QMainWindow):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.session_table.selectionModel().selectionChanged.connect(self._on_selection)
+        # Sorted, the selected session keeps its highlight at its new row: brought into
+        # view, so the row beside the detail view is on screen. (The view sorts on this
+        # signal first: it connected when sorting was enabled.)
+        header.sortIndicatorChanged.connect(self._show_selected_row)
         self.detail = QTextBrowser()
         self.detail.setOpenLinks(False)
         self.detail.setHtml("<p>Select a session to see its models, tools, files and costs.</p>")
@@ -370,10 +402,20 @@ class DashboardWindow(QMainWindow):
 
     def show_data(self, data: DashboardData) -> None:
         self.data = data
-        empty = data.calls == 0
-        self.empty_state.setText(getattr(self, "_empty_text", "No model calls in the ledger yet."))
+        # No calls at all: where burnmeter looked. Calls, but none in the sessions' 90
+        # days: when the latest was, and where to see it (blank boxes said nothing).
+        quiet = no_recent_activity_text(data)
+        empty = data.calls == 0 or (bool(quiet) and not data.sessions)
+        if data.calls == 0:
+            self.empty_state.setText(
+                getattr(self, "_empty_text", "No model calls in the ledger yet.")
+            )
+        else:
+            self.empty_state.setText(quiet)
         self.empty_state.setVisible(empty)
         self.tabs.setVisible(not empty)
+        self.overview_note.setText(quiet)
+        self.overview_note.setVisible(bool(quiet) and not empty)
         self.daily_chart.set_painter(partial(paint_stacked_days, data=data.daily))
         self.repo_chart.set_painter(partial(paint_bars, rows=data.repos[:12]))
         self.tier_chart.set_painter(partial(paint_bars, rows=data.tiers, colour="#b07aa1"))
@@ -402,6 +444,11 @@ class DashboardWindow(QMainWindow):
                 self.session_table.scrollTo(index)
                 return True
         return False
+
+    def _show_selected_row(self) -> None:
+        current = self.session_table.currentIndex()  # follows its session, as the selection
+        if current.isValid():
+            self.session_table.scrollTo(current)
 
     def _select_pending(self) -> None:
         target = self._pending_target
@@ -446,6 +493,28 @@ def _month_name(label: str) -> str:
         return label
 
 
+def no_recent_activity_text(data: DashboardData) -> str:
+    """What to say when the ledger has calls but the chart's 30 days hold none (and
+    whether the sessions' 90 days do); empty when the chart has something to show."""
+    if data.calls == 0 or data.daily.values or data.last_activity is None:
+        return ""
+    latest = data.last_activity.isoformat()
+    ago = (data.today - data.last_activity).days
+    when = f"{latest}, {ago:,} days ago" if ago > 1 else latest
+    see = "See the whole history with `burnmeter report daily` or `burnmeter report sessions`."
+    if not data.sessions:
+        return (
+            f"No model calls in the last {SESSION_DAYS} days: the dashboard shows the last "
+            f"{CHART_DAYS} days of cost and the sessions active in the last {SESSION_DAYS}.\n\n"
+            f"Last activity: {when}. {see}"
+        )
+    return (
+        f"No model calls in the last {CHART_DAYS} days, so the charts below are empty "
+        f"(last activity: {when}); the Sessions tab lists the sessions active in the last "
+        f"{SESSION_DAYS} days. {see}"
+    )
+
+
 def _leverage_text(data: DashboardData) -> str:
     lev = data.leverage
     month = _month_name(lev.month)
@@ -470,7 +539,10 @@ def detail_html(detail: SessionDetail) -> str:
         return f"<h4>{title}</h4><table cellspacing='0' cellpadding='2'>{body}</table>"
 
     parts = [f"<h3>Session {html.escape(detail.session_id)}</h3>"]
-    parts.append(table("Models", [(m, money(c)) for m, c in detail.models]))
+    models = [(m, money(c)) for m, c in detail.models]
+    if len(models) > 1:  # the session's cost, as its row says it (the parts are rounded)
+        models.append(("total", money(sum(c for _, c in detail.models), detail.unpriced_calls)))
+    parts.append(table("Models", models))
     parts.append(table("Cost split", [(k, money(c)) for k, c in detail.cost_split]))
     if detail.unpriced_calls:
         parts.append(f"<p>{detail.unpriced_calls} calls of models without a price.</p>")

@@ -13,11 +13,22 @@ from shared.insights.budgets import Leverage, leverage
 from shared.insights.tiers import TierPolicy
 from shared.ledger import Ledger, open_ledger
 from shared.pricing import PriceBook, price_cache_file
-from shared.reports import Filters, models_report, period_report, repos_report, sessions_report
+from shared.reports import (
+    EVENT_SUMS,
+    Filters,
+    Totals,
+    iso_utc,
+    models_report,
+    period_report,
+    repos_report,
+    sessions_report,
+)
 from tray_app.charts import StackedDays
 
 CHART_DAYS = 30
-# The sessions table covers this many days, so a years-long ledger stays quick to open.
+# The sessions table lists the sessions active in this many days (each with all of its
+# calls, as `burnmeter report sessions` counts them), so a years-long ledger stays quick
+# to open.
 SESSION_DAYS = 90
 # How a session's cost splits in its detail view.
 SPLIT_PARTS = ("input", "output", "cache writes", "cache reads", "web searches")
@@ -51,6 +62,9 @@ class DashboardData:
     sessions: list[SessionRow]
     leverage: Leverage
     tier_problems: list[str] = field(default_factory=list)
+    # The local day of the ledger's latest call (None: no calls): said when the windows
+    # above hold none, so an old ledger's dashboard is not a set of blank boxes.
+    last_activity: date | None = None
 
 
 @dataclass
@@ -96,12 +110,110 @@ def dashboard_from_ledger(
     tiers, tier_problems = tier_costs(ledger, settings, window)
 
     session_window = Filters(since=today - timedelta(days=SESSION_DAYS - 1), until=today, tz=tz)
-    sessions = [_session_row(r, tz) for r in sessions_report(ledger, session_window)["sessions"]]
+    sessions = [_session_row(r, tz) for r in active_sessions(ledger, session_window)]
     sessions.reverse()  # newest first
 
     value = leverage(ledger, settings, today, tz)
-    calls = int(ledger.conn.execute("SELECT count(*) FROM usage_events").fetchone()[0])
-    return DashboardData(today, calls, stacked, repos, tiers, sessions, value, tier_problems)
+    calls, latest = ledger.conn.execute("SELECT count(*), max(ts_ms) FROM usage_events").fetchone()
+    last_day = None if latest is None else datetime.fromtimestamp(latest / 1000, tz).date()
+    return DashboardData(
+        today, int(calls), stacked, repos, tiers, sessions, value, tier_problems, last_day
+    )
+
+
+def active_sessions(ledger: Ledger, window: Filters) -> list[dict[str, Any]]:
+    """The sessions with a call in `window`, as `sessions_report` gives them, oldest
+    first, each counted whole: all its calls and tool calls, as `burnmeter report
+    sessions` (no dates) and the detail view count them. The window picks which sessions
+    are listed, not which of their calls count: a session resumed today after months
+    showed only today's call ($0.03) beside a detail view of all of them ($1.78)."""
+    rows: list[dict[str, Any]] = sessions_report(ledger, window)["sessions"]
+    if not rows:
+        return rows
+    clipped = _clipped_sessions(ledger, [row["session_id"] for row in rows], window)
+    if not clipped:
+        return rows
+    whole = _whole_figures(ledger, clipped)
+    return [{**row, **whole.get(row["session_id"], {})} for row in rows]
+
+
+def _clipped_sessions(ledger: Ledger, session_ids: list[str], window: Filters) -> list[str]:
+    """Of `session_ids`, those with a call or tool call outside `window` (index seeks,
+    four per session)."""
+    import json
+
+    start, end = _bounds(window)
+    outside = " OR ".join(
+        f"EXISTS (SELECT 1 FROM {table} x WHERE x.session_id = v.value AND x.ts_ms {op} ?)"
+        for table in ("usage_events", "tool_calls")
+        for op in ("<", ">=")
+    )
+    params = [json.dumps(session_ids), start, end, start, end]
+    return [
+        row[0]
+        for row in ledger.conn.execute(
+            f"SELECT v.value FROM json_each(?) v WHERE {outside}", params
+        )
+    ]
+
+
+def _bounds(window: Filters) -> tuple[int, int]:
+    """The window's whole local days as [start, end) in epoch ms, as the reports read
+    `since` and `until`."""
+    start = end = None
+    if window.since:
+        start = datetime.combine(window.since, datetime.min.time(), window.tz)
+    if window.until:
+        end = datetime.combine(window.until + timedelta(days=1), datetime.min.time(), window.tz)
+    return (
+        int(start.timestamp() * 1000) if start else -1,
+        int(end.timestamp() * 1000) if end else 2**62,
+    )
+
+
+def _whole_figures(ledger: Ledger, session_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Each session's figures over all its calls, summed as `sessions_report` sums them
+    (the same sums, `Totals` and tool-call counts), by the (session, time) indexes."""
+    import json
+
+    conn = ledger.conn
+    chosen = json.dumps(session_ids)
+    found: dict[str, dict[str, Any]] = {}
+    for session_id, model, first, last, *sums in conn.execute(
+        f"""SELECT e.session_id, e.model, min(e.ts_ms), max(e.ts_ms), {EVENT_SUMS}
+            FROM usage_events e WHERE e.session_id IN (SELECT value FROM json_each(?))
+            GROUP BY e.session_id, e.model""",
+        (chosen,),
+    ):
+        entry = found.setdefault(
+            session_id, {"totals": Totals(), "models": set(), "first": first, "last": last}
+        )
+        entry["totals"].add_row(sums)
+        entry["models"].add(model)
+        entry["first"] = min(entry["first"], first)
+        entry["last"] = max(entry["last"], last)
+    tools = {
+        row[0]: row[1:]
+        for row in conn.execute(
+            """SELECT t.session_id, count(*), count(err.tool_id)
+               FROM tool_calls t LEFT JOIN tool_errors err ON err.tool_id = t.tool_id
+               WHERE t.session_id IN (SELECT value FROM json_each(?)) GROUP BY t.session_id""",
+            (chosen,),
+        )
+    }
+    figures = {}
+    for session_id, entry in found.items():
+        tool_count, error_count = tools.get(session_id, (0, 0))
+        figures[session_id] = {
+            "first_activity": iso_utc(entry["first"]),
+            "last_activity": iso_utc(entry["last"]),
+            "models": sorted(entry["models"]),
+            "unpriced_calls": 0,  # Totals.as_json leaves it out when there are none
+            **entry["totals"].as_json(),
+            "tool_calls": tool_count,
+            "tool_errors": error_count,
+        }
+    return figures
 
 
 def tier_costs(

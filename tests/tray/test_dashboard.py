@@ -280,3 +280,161 @@ def test_a_reload_asked_for_during_a_load_waits_after_it(
     qtbot.wait(1_500)
     assert len(starts) == 2  # the five requests made one more load, not five
     app.shutdown()
+
+
+def test_a_resumed_session_shows_all_its_calls_in_its_row_detail_and_menu(
+    qtbot: QtBot, isolated_home: Path, now_ms: int, roots: list[LogRoot], ledger_file: Path
+) -> None:
+    """The table lists the sessions active in its 90 days, each with all its calls: a
+    session resumed today after months showed today's call alone in its row ($0.03, 0 tool
+    calls) beside a detail view, a menu and `report sessions` counting all of them."""
+    from shared.ledger import open_ledger
+    from shared.pricing import PriceBook
+    from shared.reports import Filters, sessions_report
+    from tests.logfixtures import claude_call
+    from tests.tray.history import DAY_MS, write_session
+    from tray_app.dashboard_data import session_detail
+    from tray_app.snapshot import running_sessions
+    from tray_app.texts import money
+
+    projects = isolated_home / ".claude" / "projects"
+    cwd = "/home/dev/src/site"
+    old_part = write_session(
+        projects, session_id="resumed", cwd=cwd, start_ms=now_ms - 200 * DAY_MS, calls=12,
+        model="claude-sonnet-4-5",
+    )  # fmt: skip
+    with old_part.open("a", encoding="utf-8") as handle:  # resumed a minute ago
+        handle.write(
+            claude_call(
+                session_id="resumed", message_id="msg-today", cwd=cwd, ts_ms=now_ms - 60_000,
+                model="claude-opus-4-5", input_tokens=4000, output_tokens=800,
+                cache_read=20_000, tools=[("tool-today", "Edit", {"file_path": f"{cwd}/a.py"})],
+            )
+        )  # fmt: skip
+    write_session(
+        projects, session_id="long-ago", cwd=cwd, start_ms=now_ms - 120 * DAY_MS, calls=3,
+        model="claude-sonnet-4-5",
+    )  # fmt: skip
+    ingest_now(roots, ledger_file)
+    app = make_app(roots, ledger_file, Settings())
+    data = loaded(qtbot, app)
+    assert [row.session_id for row in data.sessions] == ["resumed"]  # active in 90 days
+    (row,) = data.sessions
+
+    ledger = open_ledger(ledger_file)
+    try:
+        (report,) = [
+            r
+            for r in sessions_report(ledger, Filters())["sessions"]
+            if r["session_id"] == "resumed"
+        ]
+        detail = session_detail(ledger, PriceBook(), "resumed")
+        (menu,) = running_sessions(ledger, now_ms)
+    finally:
+        ledger.close()
+    assert row.total_tokens == report["total_tokens"] == 13 * (4000 + 800 + 20_000)
+    assert row.cost_usd == report["cost_usd"]
+    assert row.tool_calls == report["tool_calls"] == sum(n for _, n in detail.tools) == 13
+    assert row.first_activity == report["first_activity"]
+    assert money(row.cost_usd) == money(sum(c for _, c in detail.models)) == money(menu.cost_usd)
+
+    window = app.dashboard
+    cells = [window.session_proxy.index(0, c).data() for c in range(9)]
+    assert cells[5] == f"{report['total_tokens']:,}"
+    assert cells[6] == money(report["cost_usd"])
+    assert cells[7] == "13"
+    window.show_target(DashboardTarget("sessions", "resumed"))
+    qtbot.waitUntil(lambda: "Session resumed" in window.detail.toHtml(), timeout=10_000)
+    assert f"\ntotal\n{money(report['cost_usd'])}\n" in window.detail.toPlainText()
+    app.shutdown()
+
+
+def test_the_selection_follows_its_session_when_the_table_is_sorted(
+    qtbot: QtBot, history: Path, roots: list[LogRoot], ledger_file: Path
+) -> None:
+    """Sorting by a header left the highlight on the same row number, another session
+    than the one in the detail view."""
+    from PySide6.QtCore import Qt
+
+    from tray_app.dashboard import SESSION_ID_ROLE
+
+    ingest_now(roots, ledger_file)
+    app = make_app(roots, ledger_file, Settings())
+    loaded(qtbot, app)
+    window = app.dashboard
+    table = window.session_table
+    proxy = window.session_proxy
+
+    def highlighted() -> list[str]:
+        return [index.data(SESSION_ID_ROLE) for index in table.selectionModel().selectedRows()]
+
+    window.resize(1000, 700)
+    window.show()
+    window.tabs.setCurrentIndex(1)
+    table.selectRow(3)
+    chosen = window.selected_session_id()
+    assert chosen and highlighted() == [chosen]
+    qtbot.waitUntil(lambda: f"Session {chosen}" in window.detail.toHtml(), timeout=10_000)
+    for column, order in (
+        (6, Qt.SortOrder.DescendingOrder),
+        (2, Qt.SortOrder.AscendingOrder),
+        (7, Qt.SortOrder.AscendingOrder),
+        (0, Qt.SortOrder.DescendingOrder),
+    ):
+        table.sortByColumn(column, order)
+        assert highlighted() == [chosen]
+        assert table.currentIndex().data(SESSION_ID_ROLE) == chosen
+        row = table.selectionModel().selectedRows()[0].row()
+        assert proxy.index(row, 0).data(SESSION_ID_ROLE) == chosen
+        # Scrolled to, so the highlighted row is on screen beside the detail view.
+        top = table.rowViewportPosition(row)
+        assert top >= 0 and top + table.rowHeight(row) <= table.height(), (column, row)
+    assert f"Session {chosen}" in window.detail.toHtml()
+    app.shutdown()
+
+
+@pytest.mark.parametrize("days_ago", [120, 45])
+def test_a_ledger_with_nothing_recent_says_when_its_last_activity_was(
+    qtbot: QtBot,
+    isolated_home: Path,
+    now_ms: int,
+    roots: list[LogRoot],
+    ledger_file: Path,
+    days_ago: int,
+) -> None:
+    """Every log older than the windows showed blank boxes: now the dashboard says there
+    was nothing in its 90 (or 30) days, when the latest call was, and where to see it."""
+    from datetime import datetime
+
+    from tests.tray.history import DAY_MS, write_session
+    from tray_app.app import zone_for
+
+    start = now_ms - days_ago * DAY_MS
+    write_session(
+        isolated_home / ".claude" / "projects",
+        session_id="old",
+        cwd="/home/dev/src/site",
+        start_ms=start,
+        calls=3,
+        model="claude-sonnet-4-5",
+    )
+    ingest_now(roots, ledger_file)
+    app = make_app(roots, ledger_file, Settings())
+    data = loaded(qtbot, app)
+    window = app.dashboard
+    window.show()
+    latest = datetime.fromtimestamp((start + 2 * 60_000) / 1000, zone_for(Settings())).date()
+    if days_ago > 90:
+        assert window.empty_state.isVisible() and not window.tabs.isVisible()
+        text = window.empty_state.text()
+        assert "No model calls in the last 90 days" in text
+    else:
+        assert not window.empty_state.isVisible() and window.tabs.isVisible()
+        assert window.overview_note.isVisible()
+        text = window.overview_note.text()
+        assert "No model calls in the last 30 days" in text
+        assert window.session_proxy.rowCount() == 1
+    assert f"Last activity: {latest.isoformat()}" in text or f"last activity: {latest}" in text
+    assert "burnmeter report daily" in text
+    assert data.last_activity == latest
+    app.shutdown()
