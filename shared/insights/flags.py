@@ -78,9 +78,11 @@ def _run_cost(activity: SessionActivity, run: list[ToolUse]) -> float:
     return activity.cost_between(min([run[0].ts_ms, *times]), max([run[-1].ts_ms, *times]))
 
 
-def _minutes(start_ms: int, end_ms: int) -> str:
+def _lasting(start_ms: int, end_ms: int, word: str = "over") -> str:
+    """`over 4 min` (or `within 4 min`), and `within a minute` for less: never "over under
+    a minute"."""
     minutes = (end_ms - start_ms) / 60_000
-    return f"{minutes:.0f} min" if minutes >= 1 else "under a minute"
+    return f"{word} {minutes:.0f} min" if minutes >= 1 else "within a minute"
 
 
 def _failing_runs(tools: list[ToolUse], same_call: bool) -> Iterator[list[ToolUse]]:
@@ -125,16 +127,15 @@ def loop_flags(activity: SessionActivity, limits: Insights) -> list[Flag]:
         ):
             names = sorted({tool.name for tool in run})
             evidence = (
-                f"{len(run)} tool calls failed in a row ({', '.join(names)}) over "
-                f"{_minutes(start, end)}"
+                f"{len(run)} tool calls failed in a row ({', '.join(names)}) {_lasting(start, end)}"
             )
             if repeated is not None:
                 evidence += f", {_repeats(repeated)}"
         elif repeated is not None:
             evidence = (
                 f"{repeated[0].name} failed {len(repeated)} times in a row with the same input "
-                f"(hash {repeated[0].input_hash[:8]}) over "
-                f"{_minutes(repeated[0].ts_ms, repeated[-1].ts_ms)}"
+                f"(hash {repeated[0].input_hash[:8]}) "
+                f"{_lasting(repeated[0].ts_ms, repeated[-1].ts_ms)}"
             )
             if len(repeated) < len(run):
                 evidence += f", among {len(run)} failing tool calls in a row"
@@ -177,7 +178,7 @@ def churn_flags(activity: SessionActivity, limits: Insights) -> list[Flag]:
             _flag(
                 activity,
                 "cache-churn",
-                f"{len(group)} calls rewrote the prompt cache within {_minutes(start, end)} "
+                f"{len(group)} calls rewrote the prompt cache {_lasting(start, end, 'within')} "
                 f"({written:,} tokens written, {read:,} read): the cached prefix kept "
                 f"changing or expiring instead of being reused",
                 start,

@@ -50,6 +50,18 @@ def _failing_bash(home: Path, sid: str, commands: list[str]) -> ClaudeSession:
     return session
 
 
+def test_a_loop_within_a_minute_is_said_so(tmp_path: Path) -> None:
+    """Failures seconds apart read "over under a minute"."""
+    session = ClaudeSession(tmp_path / ".claude", "sess-fast", CWD)
+    for k in range(6):
+        ids = session.assistant(T0 + k * 5_000, tools=[("Bash", {"command": "npm test"})])
+        session.tool_results(T0 + k * 5_000 + 1_000, ids, is_error=True)
+    session.write()
+    (flag,) = _insights(tmp_path)["sess-fast"].flags
+    assert flag.evidence.startswith("Bash failed 6 times in a row with the same input (hash ")
+    assert flag.evidence.endswith(") within a minute") and " over " not in flag.evidence
+
+
 @pytest.mark.parametrize(("repeats", "flagged"), [(4, False), (5, True)])
 def test_loop_same_failing_call(tmp_path: Path, repeats: int, flagged: bool) -> None:
     _failing_bash(tmp_path, "sess-loop", ["npm test"] * repeats)
