@@ -114,9 +114,9 @@ def session_extras(insight: SessionInsight | None, show: PathShower) -> dict[str
     outcome = insight.outcome.as_json()
     if show.redact:
         outcome["reason"] = ""  # reasons name folders
-        # A commit's sha names its repository to anyone who can look it up: the count
-        # ("commits" below) stays.
-        outcome["commits"] = []
+        # A commit's sha names its repository to anyone who can look it up: each becomes
+        # "redacted", so the list keeps its length (the count, as "commits" below).
+        outcome["commits"] = ["redacted"] * len(outcome["commits"])
     return {
         "tier": insight.tier,
         "outcome": outcome,

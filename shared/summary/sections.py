@@ -178,7 +178,7 @@ def _outcome_text(row: dict[str, Any]) -> str:
     if not outcome:
         return ""
     if outcome["status"] == "committed":
-        return f"committed ({len(outcome['commits'])})"
+        return f"committed ({row.get('commits', len(outcome['commits']))})"
     return str(outcome["status"])
 
 

@@ -190,3 +190,10 @@ def test_redacted_insights_name_no_folder(scene: tuple[Ledger, Path, dict[str, s
     ).stdout.strip()
     for fmt in ("md", "html", "json", "csv"):
         assert head not in render(summary, fmt) and head[:8] not in render(summary, fmt), fmt
+    # The count stays: "committed (1)", as without --redact (it read "committed (0)").
+    plain = build_summary(ledger, _settings(), WEEK, ZoneInfo("UTC"))
+    for fmt in ("md", "html"):
+        assert render(plain, fmt).count("committed (1)") == 1, fmt
+        assert render(summary, fmt).count("committed (1)") == 1, fmt
+    (changer,) = [row for row in summary["top_sessions"] if row["commits"]]
+    assert changer["outcome"]["commits"] == ["redacted"]
