@@ -8,7 +8,7 @@ periods, asks the insights about them, and adds up what the summary shows.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -210,7 +210,8 @@ def subscription_leverage(
 ) -> dict[str, Any]:
     """The month's leverage as the insights compute it, and the week's own: its cost
     against a week's share of the plan price (12 months / 52 weeks)."""
-    month = leverage(ledger, settings, week.sunday, zone).as_json()
+    # The month holding most of the week: its Thursday's (as ISO weeks pick their year).
+    month = leverage(ledger, settings, week.monday + timedelta(days=3), zone).as_json()
     price = settings.subscription.monthly_price_usd
     week_share = price / WEEKS_PER_MONTH if price else None
     return {
@@ -226,8 +227,8 @@ def subscription_leverage(
 def budgets(
     ledger: Ledger, settings: Settings, week: IsoWeek, zone: ZoneInfo
 ) -> list[dict[str, Any]]:
-    """Each configured budget over the week: every day (daily), the week (weekly) and the
-    month holding the week's Sunday (monthly), met or missed."""
+    """Each configured budget over the week: every day (daily), the week (weekly) and each
+    month the week touches (monthly: two for a week across a month's end), met or missed."""
     found: list[dict[str, Any]] = []
 
     def at_noon(day: date) -> datetime:
@@ -243,8 +244,15 @@ def budgets(
     found += [
         s.as_json()
         for s in budget_states(ledger, settings, at_noon(week.sunday), zone)
-        if s.period in ("weekly", "monthly")
+        if s.period == "weekly"
     ]
+    months = [week.monday] if week.monday.month == week.sunday.month else [week.monday, week.sunday]
+    for day in months:
+        found += [
+            s.as_json()
+            for s in budget_states(ledger, settings, at_noon(day), zone)
+            if s.period == "monthly"
+        ]
     for state in found:
         # The budgets' own state decides, so that the summary never calls "met" a budget
         # that `burnmeter budgets`, the tray and its 100 % notice call "over".

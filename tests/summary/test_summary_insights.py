@@ -197,3 +197,25 @@ def test_redacted_insights_name_no_folder(scene: tuple[Ledger, Path, dict[str, s
         assert render(summary, fmt).count("committed (1)") == 1, fmt
     (changer,) = [row for row in summary["top_sessions"] if row["commits"]]
     assert changer["outcome"]["commits"] == ["redacted"]
+
+
+def test_a_week_across_a_months_end_lists_both_months(isolated_home: Path, tmp_path: Path) -> None:
+    """2026-W09 runs from Monday 23 February to Sunday 1 March. Its monthly budget and
+    leverage were read from March alone (the Sunday's month): $0.00 and "met", while the
+    week's whole spend fell in February."""
+    session = ClaudeSession(isolated_home, "/home/dev/shop")
+    session.call(datetime(2026, 2, 23, 10, tzinfo=UTC), model=OPUS, output_tokens=100_000)
+    session.write()
+    ledger = open_ledger(tmp_path / "ledger.sqlite")
+    env = {"HOME": str(isolated_home)}
+    ingest(ledger, claude_roots(env) + codex_roots(env))
+    settings = Settings(
+        budgets=Budgets(monthly_usd=1.0),
+        subscription=Subscription(plan="Max", monthly_price_usd=100.0),
+    )
+    summary = build_summary(ledger, settings, parse_week("2026-W09"), ZoneInfo("UTC"))
+    monthly = [(s["label"], s["met"]) for s in summary["budgets"] if s["period"] == "monthly"]
+    assert monthly == [("2026-02", False), ("2026-03", True)]
+    # Leverage: the month holding most of the week (its Thursday's), February.
+    assert summary["leverage"]["month"]["month"] == "2026-02"
+    assert summary["leverage"]["month"]["value_usd"] == pytest.approx(summary["cost_usd"])
