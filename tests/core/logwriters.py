@@ -525,6 +525,15 @@ def codex_rollout_path(codex_home: Path, rollout: CodexRollout, folder: str = "s
     return codex_home / folder / started.strftime("%Y/%m/%d") / name
 
 
+def codex_calls(session_id: str, calls: int) -> CodexRollout:
+    """A rollout of one turn and `calls` calls of 1,000 input and 10 output tokens each."""
+    rollout = CodexRollout(session_id, started=0)
+    rollout.turn(1)
+    for n in range(calls):
+        rollout.call(2 + n, 1000, 10)
+    return rollout
+
+
 def apply_patch_text(*paths: tuple[str, str]) -> str:
     """A Codex apply_patch body; each item is (verb, path) with verb Add/Update/Delete."""
     body = ["*** Begin Patch"]

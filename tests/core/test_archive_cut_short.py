@@ -12,17 +12,9 @@ import zstandard
 
 import shared.ingest
 from tests.core.helpers import run_cli
-from tests.core.logwriters import CodexRollout, codex_rollout_path
+from tests.core.logwriters import CodexRollout, codex_calls, codex_rollout_path
 
 CUT = "cut short, or still being written"
-
-
-def _rollout(session_id: str, calls: int) -> CodexRollout:
-    rollout = CodexRollout(session_id, started=0)
-    rollout.turn(1)
-    for n in range(calls):
-        rollout.call(2 + n, 1000, 10)
-    return rollout
 
 
 def _archive_path(home: Path, rollout: CodexRollout) -> Path:
@@ -61,7 +53,7 @@ def _cut_then_whole(archive: Path, cut: bytes, whole: bytes, calls: int) -> None
 def test_a_small_archive_cut_short_is_a_warning_until_it_is_whole(isolated_home: Path) -> None:
     """A small archive is one zstd block: cut anywhere it decompresses to nothing, without
     an error, and was marked read with 0 lines."""
-    rollout = _rollout("019c-small-cut", 3)
+    rollout = codex_calls("019c-small-cut", 3)
     whole = zstandard.ZstdCompressor().compress(b"".join(rollout.lines))
     archive = _archive_path(isolated_home, rollout)
     _cut_then_whole(archive, whole[: len(whole) // 2], whole, 3)
@@ -73,7 +65,7 @@ def test_an_archive_whose_last_frame_is_cut_between_lines_is_a_warning(
     """Two frames (as `cat a.zst b.zst` or a compressor that writes several makes), the
     second cut before its checksum: every line decompresses whole, and was counted as if the
     archive were complete."""
-    rollout = _rollout("019c-frame-cut", 6)
+    rollout = codex_calls("019c-frame-cut", 6)
     compressor = zstandard.ZstdCompressor(write_checksum=True)
     half = len(rollout.lines) // 2
     frames = compressor.compress(b"".join(rollout.lines[:half]))
@@ -85,7 +77,7 @@ def test_an_archive_whose_last_frame_is_cut_between_lines_is_a_warning(
 def test_every_prefix_of_an_archive_is_cut_short_and_the_whole_is_read(tmp_path: Path) -> None:
     """Frames with and without checksums and content sizes, and a skippable frame (as pzstd
     writes), each cut at every byte."""
-    rollout = _rollout("019c-prefixes", 30)
+    rollout = codex_calls("019c-prefixes", 30)
     text = b"".join(rollout.lines)
     third = len(text) // 3
     skippable = (0x184D2A5E).to_bytes(4, "little") + (5).to_bytes(4, "little") + b"12345"

@@ -14,22 +14,14 @@ import shared.ingest
 from shared.cli import main
 from shared.ingest import read_complete_lines
 from tests.core.logwriters import (
-    CodexRollout,
     claude_project_dir,
     claude_replies,
+    codex_calls,
     codex_rollout_path,
     padded_to,
 )
 
 CWD = "/home/dev/app"
-
-
-def _rollout(session_id: str, calls: int) -> CodexRollout:
-    rollout = CodexRollout(session_id, started=0)
-    rollout.turn(1)
-    for n in range(calls):
-        rollout.call(2 + n, 1000, 10)
-    return rollout
 
 
 @pytest.fixture
@@ -144,7 +136,7 @@ def test_a_run_of_nul_bytes_warns_while_it_grows_and_is_one_malformed_line_once_
 def test_an_archived_line_past_the_cap_is_one_malformed_line(
     isolated_home: Path, small_cap: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    rollout = _rollout("019c-long-line", 4)
+    rollout = codex_calls("019c-long-line", 4)
     # The last call's two readings made exactly as long as a line may be: still read.
     lines = [*rollout.lines[:-2], *(padded_to(line, small_cap) for line in rollout.lines[-2:])]
     lines.insert(3, b'{"junk":"' + b"z" * (small_cap * 3) + b'"}\n')
