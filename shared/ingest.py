@@ -498,7 +498,11 @@ def parse_chunk(task: ChunkTask) -> ChunkResult:
             )
             take(data)
             if new_offset > task.offset:
-                tail = data if len(data) >= TAIL_BYTES else _read_tail(task.path, new_offset)
+                # What was parsed is the checksum's bytes when it reaches back 4 KiB or to
+                # the file's start; only a short read after an offset reads them again (a
+                # second read, which a rewrite in between could make disagree).
+                whole = len(data) >= TAIL_BYTES or task.offset == 0
+                tail = data if whole else _read_tail(task.path, new_offset)
                 tail_hash = tail_checksum(tail)
             del data
     except FileNotFoundError:

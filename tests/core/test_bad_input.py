@@ -167,6 +167,26 @@ def test_file_rewritten_in_place_at_the_same_size_is_reread(
     assert totals(ledger)["output_tokens"] == 100 + 1000
 
 
+def test_a_small_files_first_read_takes_its_checksum_from_what_it_parsed(
+    isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file under 4 KiB was read once to parse and once more for its checksum: a rewrite
+    in between left a checksum of the new text beside rows of the old, and the rewrite
+    went unnoticed. Read from its start, the bytes parsed are the checksum's bytes."""
+    path = _session("s-small", [100]).write(_path(isolated_home, "s-small"))
+    assert path.stat().st_size < shared.ingest.TAIL_BYTES
+
+    def second_read(path: str, offset: int) -> bytes:
+        raise AssertionError(f"{path} was read again for its checksum")
+
+    monkeypatch.setattr(shared.ingest, "_read_tail", second_read)
+    ledger = _ledger(tmp_path)
+    ingest_env(ledger)
+    assert totals(ledger)["output_tokens"] == 100
+    (stored,) = ledger.conn.execute("SELECT tail_hash FROM sources").fetchone()
+    assert stored == shared.ingest.tail_checksum(path.read_bytes())
+
+
 def test_a_touched_or_grown_file_is_not_read_again(isolated_home: Path, tmp_path: Path) -> None:
     """The check reads the bytes before the offset only: touching a file or appending to it
     reads what is new, nothing before."""
