@@ -26,6 +26,23 @@ PALETTE = (
     "#64748b",  # slate, for "other"
 )
 MAX_BARS = 8
+# A chart's SVG has a viewBox and no fixed size: it scales with its card, and its text
+# with it (12-unit labels of a 760-unit chart read ~5 px in a phone's 340 px card). So each
+# chart comes in two layouts, WIDTH units wide for a desktop card and NARROW_WIDTH for a
+# phone's, and the page shows the one that fits; and min_width_px() is the narrowest a
+# layout is ever drawn (below it the card scrolls the chart sideways), where its smallest
+# text still reads MIN_TEXT_PX.
+WIDTH = 760
+NARROW_WIDTH = 372
+SMALLEST_FONT = 12  # the axis, value and label font size below, in SVG units
+MIN_TEXT_PX = 10
+
+
+def min_width_px(*, narrow: bool = False) -> int:
+    """The narrowest a chart of this layout is drawn, in CSS px: its smallest text is
+    then MIN_TEXT_PX."""
+    width = NARROW_WIDTH if narrow else WIDTH
+    return round(width * MIN_TEXT_PX / SMALLEST_FONT)
 
 
 def _style() -> Any:
@@ -43,11 +60,11 @@ def _style() -> Any:
         opacity_hover="1",
         colors=PALETTE,
         font_family="inherit",
-        label_font_size=12,
-        major_label_font_size=12,
+        label_font_size=SMALLEST_FONT,
+        major_label_font_size=SMALLEST_FONT,
         legend_font_size=13,
-        value_font_size=12,
-        value_label_font_size=12,
+        value_font_size=SMALLEST_FONT,
+        value_label_font_size=SMALLEST_FONT,
         value_colors=("var(--fg)",),
         title_font_size=15,
     )
@@ -86,17 +103,17 @@ def _svg(chart: Any, *, values_after_bars: bool = False) -> str:
     return svg
 
 
-def _config(**overrides: Any) -> dict[str, Any]:
+def _config(narrow: bool, **overrides: Any) -> dict[str, Any]:
     config: dict[str, Any] = {
         "style": _style(),
         "js": [],
-        "width": 760,
+        "width": NARROW_WIDTH if narrow else WIDTH,
         "height": 320,
         "margin": 12,
         "truncate_label": -1,
         "formatter": _money,
         "legend_at_bottom": True,
-        "legend_at_bottom_columns": 4,
+        "legend_at_bottom_columns": 2 if narrow else 4,
         "show_y_guides": True,
         "print_zeroes": False,
         "truncate_legend": 40,
@@ -106,19 +123,21 @@ def _config(**overrides: Any) -> dict[str, Any]:
     return config
 
 
-def daily_cost_chart(days: Sequence[str], per_series: dict[str, list[float]]) -> str:
+def daily_cost_chart(
+    days: Sequence[str], per_series: dict[str, list[float]], *, narrow: bool = False
+) -> str:
     """Cost per day, stacked by agent (or any series)."""
     import pygal
 
     top = max((sum(day) for day in zip(*per_series.values(), strict=True)), default=0.0)
-    chart = pygal.StackedBar(**_config(margin_bottom=34, value_formatter=_axis_money(top)))
+    chart = pygal.StackedBar(**_config(narrow, margin_bottom=34, value_formatter=_axis_money(top)))
     chart.x_labels = list(days)
     for name, values in per_series.items():
         chart.add(name, [value or None for value in values])
     return _svg(chart)
 
 
-def ranked_cost_chart(rows: Sequence[tuple[str, float]]) -> str:
+def ranked_cost_chart(rows: Sequence[tuple[str, float]], *, narrow: bool = False) -> str:
     """Horizontal bars, most expensive on top; beyond MAX_BARS the rest become "other"."""
     import pygal
 
@@ -127,17 +146,21 @@ def ranked_cost_chart(rows: Sequence[tuple[str, float]]) -> str:
     if rest:
         shown.append(("other", rest))
     height = 60 + 32 * max(1, len(shown))
-    top = max((cost for _, cost in shown), default=0.0)
+    # Room past the longest bar for its value (more of the axis in a narrow chart, where
+    # the value's text is a larger part of it).
+    top = max((cost for _, cost in shown), default=0.0) * (1.3 if narrow else 1.15)
     chart = pygal.HorizontalBar(
         **_config(
+            narrow,
             height=height,
-            # Room past the longest bar for its value.
-            range=(0, top * 1.15) if top > 0 else None,
-            value_formatter=_axis_money(top * 1.15),
+            range=(0, top) if top > 0 else None,
+            value_formatter=_axis_money(top),
             print_values=True,
             print_values_position="top",
             show_legend=False,
             show_y_labels=True,
+            # Few enough ticks that their labels don't run together in a narrow chart.
+            max_scale=6 if narrow else 16,
         )
     )
     # HorizontalBar draws the first label at the bottom; reverse so the largest is on top.
@@ -153,12 +176,22 @@ def ranked_cost_chart(rows: Sequence[tuple[str, float]]) -> str:
     return _svg(chart, values_after_bars=True)
 
 
-def share_chart(rows: Sequence[tuple[str, float]]) -> str:
-    """A donut of cost shares (tiers)."""
+def share_chart(rows: Sequence[tuple[str, float]], *, narrow: bool = False) -> str:
+    """A donut of cost shares (tiers); the narrow one has its legend below."""
     import pygal
 
-    chart = pygal.Pie(**_config(inner_radius=0.55, height=280, legend_at_bottom=False))
-    for label, cost in rows:
-        if cost > 0:
-            chart.add(label, cost)
+    shares = [(label, cost) for label, cost in rows if cost > 0]
+    chart = pygal.Pie(
+        **_config(
+            narrow,
+            inner_radius=0.55,
+            height=300 if narrow else 280,
+            legend_at_bottom=narrow,
+            # One row: pygal makes room for n // columns rows of legend, one too few
+            # when the columns don't divide the entries.
+            legend_at_bottom_columns=max(1, len(shares)),
+        )
+    )
+    for label, cost in shares:
+        chart.add(label, cost)
     return _svg(chart)
