@@ -10,7 +10,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from shared.paths import data_dir
+from shared.paths import data_dir, make_data_dir
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def _file_token(path: Path) -> str:
             return token
     except (OSError, UnicodeDecodeError):
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_data_dir(path.parent)
     token = secrets.token_urlsafe(32)
     fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as handle:

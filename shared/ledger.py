@@ -7,14 +7,13 @@ never touched.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
 import time
 from pathlib import Path
 from urllib.parse import quote
 
-from shared.paths import ledger_path
+from shared.paths import ledger_path, make_data_dir
 
 # Not `from typing import ...`: a warm `burnmeter report` would pay milliseconds for it.
 TYPE_CHECKING = False
@@ -520,10 +519,7 @@ class Ledger:
 def _create_private_file(path: Path) -> None:
     # A data folder burnmeter makes is the user's alone (0700, whatever the umask): its
     # other files (the price cache, the tray's notes) follow the umask.
-    if not path.parent.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(OSError):
-            os.chmod(path.parent, 0o700)
+    make_data_dir(path.parent)
     fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
     os.close(fd)
     os.chmod(path, 0o600)

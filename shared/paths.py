@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -34,6 +35,18 @@ def _user_folder(override_variable: str, xdg_variable: str) -> Path:
 
     find = platformdirs.user_data_dir if xdg_variable == DATA else platformdirs.user_config_dir
     return Path(find(APP_NAME, appauthor=False))
+
+
+def make_data_dir(path: Path) -> None:
+    """Create the data folder `path` (and its parents) if it is missing, as the user's
+    alone (0700, whatever the umask): whichever burnmeter file comes first (the ledger, the
+    writer lock, the tray's lock or notes, the language server's token) makes it so. A
+    folder that exists is left as it is."""
+    if path.exists():
+        return
+    path.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o700)
 
 
 def config_file() -> Path:

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from shared.insights.budgets import crossings
 from shared.insights.flags import Flag
+from shared.paths import make_data_dir
 from shared.reports import RUNNING_WINDOW_MS
 from tray_app.snapshot import TraySnapshot
 from tray_app.texts import PERIOD_NAMES, duration, money, short_model, window_name
@@ -241,7 +242,7 @@ class NotifiedKeys:
         if self.path is None:
             return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_data_dir(self.path.parent)
             tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
             tmp.write_text(json.dumps(self._shown), encoding="utf-8")
             os.replace(tmp, self.path)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QLockFile, QTimer
 
+from shared.paths import make_data_dir
+
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "tray.lock"
@@ -41,7 +43,7 @@ class SingleInstance:
         """True if this process is the data dir's only tray. A lock that cannot be written
         at all (a read-only data dir) is not a reason to refuse to start."""
         try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            make_data_dir(self.data_dir)
         except OSError as exc:
             log.warning("cannot create %s: %s", self.data_dir, exc)
             return True

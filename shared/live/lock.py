@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from shared.paths import make_data_dir
+
 LOCK_FILENAME = "writer.lock"
 # Where Windows locks its one byte: past the holder's pid, which other processes read, and
 # a byte lock there is mandatory (reading a locked byte fails).
@@ -74,7 +76,7 @@ class WriterLock:
     def _take(self, wait: bool) -> bool:
         if self._fd is not None:
             return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_data_dir(self.path.parent)
         fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
         try:
             _lock(fd, wait)

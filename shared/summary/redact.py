@@ -16,6 +16,8 @@ import re
 import secrets
 from pathlib import Path
 
+from shared.paths import make_data_dir
+
 HASH_CHARS = 10
 KEY_NAME = "redact.key"
 # The input hash a loop flag's evidence quotes: a keyless hash of the failing command,
@@ -38,7 +40,7 @@ def redaction_key(folder: Path) -> bytes:
         pass
     key = secrets.token_bytes(32)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_data_dir(folder)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as handle:
             handle.write(key.hex() + "\n")

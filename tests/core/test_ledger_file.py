@@ -10,6 +10,7 @@ import sqlite3
 import stat
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,42 @@ def test_a_data_folder_burnmeter_makes_is_private_whatever_the_umask(
         os.umask(old_umask)
     assert _mode(folder) == 0o700
     assert _mode(folder / "ledger.sqlite") == 0o600
+
+
+def _writer_lock(folder: Path) -> None:
+    from shared.live.lock import WriterLock
+
+    lock = WriterLock(folder)
+    assert lock.try_acquire()
+    lock.release()
+
+
+def _redaction_key(folder: Path) -> None:
+    from shared.summary.redact import redaction_key
+
+    redaction_key(folder)
+
+
+def _server_token(folder: Path) -> None:
+    from lsp_server.tokens import _file_token
+
+    _file_token(folder / "lsp-token")
+
+
+@pytest.mark.parametrize("first_file", [_writer_lock, _redaction_key, _server_token])
+def test_the_data_folder_is_private_whichever_file_makes_it(
+    isolated_home: Path, tmp_path: Path, first_file: Callable[[Path], None]
+) -> None:
+    """Only the ledger made its folder 0700: the writer lock (the tray and the language
+    server take it before they open the ledger), the redaction key or the language server's
+    token made it 0755 under the usual umask."""
+    folder = tmp_path / "made" / "by" / "burnmeter"
+    old_umask = os.umask(0o022)
+    try:
+        first_file(folder)
+    finally:
+        os.umask(old_umask)
+    assert _mode(folder) == 0o700
 
 
 def test_existing_ledger_with_loose_mode_is_tightened(isolated_home: Path) -> None:

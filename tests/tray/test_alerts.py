@@ -3,6 +3,7 @@ close to their limit. Through the real app object on a real ledger built from lo
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -419,3 +420,24 @@ def test_a_budget_alert_rounds_its_amounts_as_the_menu_does() -> None:
     assert money(snap.budgets[0].spent_usd) == "$0.07"
     assert "$0.07 of $0.05" in budget_line(snap.budgets[0])
     assert "reached: $0.07 of $0.05 (" in alert.body
+
+
+def test_the_trays_files_make_a_private_data_folder(tmp_path: Path) -> None:
+    """The tray's lock and its notes of alerts shown, written before any ledger exists,
+    made the data folder 0755 (and so the notes of which sessions looped readable)."""
+    from tray_app.single_instance import SingleInstance
+
+    old_umask = os.umask(0o022)
+    try:
+        notes = tmp_path / "notes" / "tray-alerts.json"
+        alert = Alert(
+            "budget:daily:2026-11-23:50%", "Daily budget at 50%", "", DashboardTarget("x")
+        )
+        NotifiedKeys(notes).take_new([alert])
+        lock = SingleInstance(tmp_path / "locked")
+        assert lock.acquire()
+        lock.release()
+    finally:
+        os.umask(old_umask)
+    assert (notes.parent.stat().st_mode & 0o777) == 0o700
+    assert ((tmp_path / "locked").stat().st_mode & 0o777) == 0o700
