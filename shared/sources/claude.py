@@ -29,9 +29,21 @@ FILE_TOOLS = frozenset(
     {"Read", "Edit", "Write", "MultiEdit", "NotebookEdit", "NotebookRead", "Grep", "Glob", "LS"}
 )
 # A value an MCP tool calls `path` is stored only when it reads as a file path: POSIX or
-# Windows (`C:\\proj\\notes.md`, `C:/proj/notes.md`); an API path with a query, a SQL
-# text, anything else is not.
+# Windows (`C:\\proj\\notes.md`, `C:/proj/notes.md`), made of path characters, and with a
+# folder separator or a file extension, so that words alone ("DROP TABLE customers", a
+# sentence with a secret in it) are not; an API path with a query is not either.
 PLAIN_PATH = re.compile(r"(?:[A-Za-z]:[\\/])?[\w ./~@+\\-]+")
+PATH_SHAPE = re.compile(r"[\\/]|\.[A-Za-z0-9]{1,10}$")
+# Claude Code's own tools are given file paths, but a model can hand Read a URL (with its
+# query and token) or Grep a glob (`src/**/*.py`): neither names a file, neither is kept.
+NOT_A_FILE = re.compile(r"://|\*")
+
+
+def is_file_path(value: str, own_tool: bool) -> bool:
+    """Whether a tool's path argument is kept as a file it touched (see PLAIN_PATH)."""
+    if NOT_A_FILE.search(value):
+        return False
+    return own_tool or (PLAIN_PATH.fullmatch(value) is not None and bool(PATH_SHAPE.search(value)))
 
 
 def looks_like_json_object(line: bytes) -> bool:
@@ -279,7 +291,7 @@ def add_tool_use(
         own_tool = name in FILE_TOOLS
         for path_key in PATH_KEYS:
             value = tool_input.get(path_key)
-            if isinstance(value, str) and value and (own_tool or PLAIN_PATH.fullmatch(value)):
+            if isinstance(value, str) and value and is_file_path(value, own_tool):
                 chunk.tool_file_rows.append((tool_id, normalise_path(value, cwd)))
         hashed: object = tool_input.get("command") if name == "Bash" else tool_input
     else:

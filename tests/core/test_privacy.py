@@ -174,6 +174,46 @@ def test_another_tools_path_is_kept_only_when_it_is_a_file_path(
         assert marker not in data
 
 
+def test_words_a_url_or_a_glob_given_as_a_path_are_not_kept(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """Any run of words passed the file-path check: an MCP tool's `path` of "DROP TABLE
+    customers" or a sentence with a secret in it was stored (joined to the session's
+    folder) and shown by `report files`; so were a URL with its token handed to Read and a
+    glob handed to Grep."""
+    cwd = "/home/dev/app"
+    session = ClaudeSession("s-words", cwd=cwd)
+    blocks = [
+        ("toolu_sql", "mcp__db__run", {"path": "DROP TABLE zqdropxv"}),
+        ("toolu_note", "mcp__notes__write", {"path": "remember my password is zqpassxv"}),
+        ("toolu_key", "mcp__kv__get", {"file_path": "api key sk-live-zqkeyxv"}),
+        ("toolu_url", "Read", {"file_path": "https://intranet.example/r?token=zqtokenxv"}),
+        ("toolu_glob", "Grep", {"pattern": "x", "path": "src/**/*.zqglobxv"}),
+        ("toolu_rel", "mcp__filesystem__read_file", {"path": "docs/notes.md"}),
+        ("toolu_ext", "mcp__filesystem__read_file", {"path": "Screenshot 1 at 10.00.png"}),
+        ("toolu_own", "Read", {"file_path": "Makefile"}),
+    ]
+    session.reply(
+        1,
+        [tool_use_block(tool_id, name, tool_input) for tool_id, name, tool_input in blocks],
+        claude_usage(10, 100),
+    )
+    session.write(claude_project_dir(isolated_home / ".claude", cwd) / "s-words.jsonl")
+    path = tmp_path / "data" / "ledger.sqlite"
+    ledger = open_ledger(path)
+    ingest_env(ledger)
+    stored = dict(ledger.conn.execute("SELECT tool_id, path FROM tool_files").fetchall())
+    assert stored == {
+        "toolu_rel": f"{cwd}/docs/notes.md",
+        "toolu_ext": f"{cwd}/Screenshot 1 at 10.00.png",
+        "toolu_own": f"{cwd}/Makefile",
+    }
+    ledger.close()
+    data = b"".join(_ledger_bytes(path).values())
+    for marker in (b"zqdropxv", b"zqpassxv", b"zqkeyxv", b"zqtokenxv", b"zqglobxv"):
+        assert marker not in data
+
+
 def test_another_tools_windows_path_is_kept_as_a_file_path(
     isolated_home: Path, tmp_path: Path
 ) -> None:
