@@ -140,8 +140,10 @@ def running_sessions(ledger: Ledger, now_ms: int) -> list[RunningSession]:
             "FROM usage_events WHERE session_id = ?",
             (session_id,),
         ).fetchone()
+        # The latest call that cost something names the model: an API error or a usage-limit
+        # notice is logged as a free call of the model "<synthetic>".
         model = conn.execute(
-            "SELECT model FROM usage_events WHERE session_id = ? ORDER BY ts_ms DESC LIMIT 1",
+            "SELECT model FROM usage_events WHERE session_id = ? ORDER BY free, ts_ms DESC LIMIT 1",
             (session_id,),
         ).fetchone()[0]
         place = conn.execute(
