@@ -1,5 +1,5 @@
 """The bundled demo history (`--demo`), made current: a copy whose every time is moved
-forward by one fixed amount, so its latest activity lands half an hour before now and the
+forward by one fixed amount, so its latest activity lands two minutes before now and the
 today, this-week and running-session views have something to show.
 
 The history itself (`resources/demo/home`) is synthetic, written by
@@ -17,8 +17,10 @@ from pathlib import Path
 
 from shared.paths import demo_history_dir
 
-# How long before now the demo's latest activity appears.
-LATEST_BEFORE_NOW = timedelta(minutes=30)
+# How long before now the demo's latest activity appears: well inside the window in which a
+# session counts as running (RUNNING_WINDOW_MS, 10 minutes), so the tray's menu, its icon's
+# dot and the language server's status show one for the first minutes of a demo.
+LATEST_BEFORE_NOW = timedelta(minutes=2)
 ISO_TIME = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
 RESETS_AT = re.compile(rb'("resets_at":)(\d+)')
 # Codex names folders and files after the session's start: sessions/YYYY/MM/DD/
@@ -79,7 +81,7 @@ def _shifted_relative(relative: Path, shift: timedelta) -> Path:
 
 def prepare_demo_home(target: Path, *, now: datetime | None = None) -> Path:
     """Copy the bundled demo history into `target` (a throwaway folder), every time moved
-    so the latest activity is half an hour before `now`. Returns the copy's home folder,
+    so the latest activity is two minutes before `now`. Returns the copy's home folder,
     holding `.claude/` and `.codex/` like a real home."""
     source = demo_history_dir()
     shift = shift_for(source, now)

@@ -123,7 +123,7 @@ def add_demo_flag(parser: argparse.ArgumentParser) -> None:
 
 def demo_roots(folder: Path | None = None) -> list[LogRoot]:
     """Roots of a fresh copy of the bundled demo history, its times moved so the latest
-    activity is half an hour ago (see shared.demo). The copy goes in `folder`, else in a
+    activity is two minutes ago (see shared.demo). The copy goes in `folder`, else in a
     throwaway folder deleted on exit."""
     from shared.demo import prepare_demo_home
 

@@ -30,7 +30,7 @@ def _totals(home: Path, ledger_file: Path) -> dict[str, object]:
     return report["totals"]
 
 
-def test_shifted_copy_keeps_every_token_and_ends_half_an_hour_ago(tmp_path: Path) -> None:
+def test_shifted_copy_keeps_every_token_and_ends_just_before_now(tmp_path: Path) -> None:
     now = datetime(2027, 5, 4, 15, 7, 30, tzinfo=UTC)
     home = prepare_demo_home(tmp_path / "copy", now=now)
 
@@ -65,3 +65,17 @@ def test_demo_daily_report_shows_today(tmp_path: Path) -> None:
     assert len(daily) >= 10
     expected = json.loads((demo_history_dir().parent / "expected.json").read_text())
     assert sum(row["total_tokens"] for row in daily) == expected["totals"]["total_tokens"]
+
+
+def test_the_demo_has_a_running_session(tmp_path: Path) -> None:
+    """The README promises a running session in the demo: its latest call was half an
+    hour old, and a session runs for 10 minutes after its last call, so the tray's menu
+    said "No running sessions"."""
+    from tray_app.snapshot import running_sessions
+
+    now = datetime.now(UTC)
+    home = prepare_demo_home(tmp_path / "copy", now=now)
+    ledger = open_ledger(tmp_path / "demo.sqlite")
+    env = {"HOME": str(home)}
+    ingest(ledger, claude_roots(env) + codex_roots(env))
+    assert running_sessions(ledger, int(now.timestamp() * 1000))
