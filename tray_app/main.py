@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -13,6 +14,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from shared.commands.context import CommandContext
     from tray_app.single_instance import SingleInstance
 
 log = logging.getLogger(__name__)
@@ -47,9 +51,31 @@ TRAY_NEEDS_QT = (
 )
 
 
+NO_DISPLAY = (
+    "burnmeter tray needs a graphical session: neither DISPLAY nor WAYLAND_DISPLAY is set; "
+    "for a headless live ingest use `burnmeter watch`"
+)
+
+
+def missing_display() -> bool:
+    """On Linux (and the BSDs), whether Qt would find no screen to show the tray on: Qt
+    then aborts the process (SIGABRT) after advising to reinstall the application."""
+    if not (sys.platform.startswith("linux") or "bsd" in sys.platform):
+        return False
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return False
+    # A platform chosen on purpose (QT_QPA_PLATFORM=offscreen, `-platform` in
+    # BURNMETER_QT_ARGS) needs no display server.
+    return not (os.environ.get("QT_QPA_PLATFORM") or "-platform" in _qt_args())
+
+
 def run(args: argparse.Namespace) -> int:
     from shared.desktop import tray_installed
 
+    if missing_display():
+        # Said before anything is made (the demo's throwaway folder) and before Qt starts.
+        print(NO_DISPLAY, file=sys.stderr)
+        return 2
     if not tray_installed():
         # An install without the [tray] extra: a message, not an ImportError's traceback.
         print(f"burnmeter: {TRAY_NEEDS_QT}", file=sys.stderr)
@@ -57,23 +83,36 @@ def run(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
     from shared.commands.context import make_context
-    from shared.config import LoadedSettings, Settings
     from tray_app import diagnostics
+
+    diagnostics.install(verbose=getattr(args, "verbose", False))
+    # Qt first: a platform it cannot start (a DISPLAY with no server behind it) aborts the
+    # process, which no exit hook survives, so nothing is made before it.
+    qapp = QApplication.instance() or QApplication([sys.argv[0], *_qt_args()])
+    assert isinstance(qapp, QApplication)
+    qapp.setApplicationName("burnmeter")
+    qapp.setQuitOnLastWindowClosed(False)
+    context = make_context(args)
+    try:
+        return _run_app(args, qapp, context)
+    finally:
+        if context.demo:
+            # The demo's throwaway folder (its history, ledger and settings) goes now, not
+            # only in an exit hook: a stopped import's forced exit below skips those.
+            shutil.rmtree(context.ledger_file.parent, ignore_errors=True)
+
+
+def _run_app(args: argparse.Namespace, qapp: QApplication, context: CommandContext) -> int:
+    from shared.config import LoadedSettings, Settings
     from tray_app.app import BurnmeterApp
     from tray_app.single_instance import SingleInstance
 
-    diagnostics.install(verbose=getattr(args, "verbose", False))
-    context = make_context(args)
     if context.demo:
         # The demo never reads or writes the user's settings: its own go in the demo's
         # throwaway folder beside its ledger, which is deleted at exit (SIGTERM included).
         loaded = LoadedSettings(Settings(), context.ledger_file.parent / "config.toml")
     else:
         loaded = context.settings
-    qapp = QApplication.instance() or QApplication([sys.argv[0], *_qt_args()])
-    assert isinstance(qapp, QApplication)
-    qapp.setApplicationName("burnmeter")
-    qapp.setQuitOnLastWindowClosed(False)
     instance = SingleInstance(context.ledger_file.parent)
     if not instance.acquire():
         return _already_running(instance)

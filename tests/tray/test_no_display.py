@@ -1,0 +1,112 @@
+"""`burnmeter tray` with no screen to show it on, and the demo's throwaway folder."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.tray.offscreen import REPO
+
+linux_only = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="DISPLAY / WAYLAND_DISPLAY are X11/Wayland's"
+)
+
+
+def without_display(temp: Path) -> dict[str, str]:
+    env = {**os.environ, "TMPDIR": str(temp)}
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM", "BURNMETER_QT_ARGS"):
+        env.pop(name, None)
+    return env
+
+
+@linux_only
+@pytest.mark.parametrize(
+    "command",
+    [("-m", "shared", "tray", "--demo"), ("-m", "shared", "tray"), ("-m", "tray_app", "--demo")],
+    ids=["tray --demo", "tray", "burnmeter-tray --demo"],
+)
+def test_without_a_display_the_tray_says_so_and_leaves_nothing(
+    isolated_home: Path, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """Qt aborted the process (SIGABRT, exit 134) advising to reinstall the application,
+    and each `--demo` left its 1.7 MB burnmeter-demo-* folder in the temp folder."""
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    done = subprocess.run(
+        [sys.executable, *command],
+        env=without_display(temp),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "burnmeter tray needs a graphical session" in done.stderr
+    assert "burnmeter watch" in done.stderr
+    assert "Reinstalling" not in done.stderr and "Traceback" not in done.stderr
+    assert list(temp.iterdir()) == []
+    assert not (isolated_home / "burnmeter-data").exists()
+
+
+@linux_only
+def test_a_platform_chosen_on_purpose_needs_no_display(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tray_app.main import missing_display
+
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM", "BURNMETER_QT_ARGS"):
+        monkeypatch.delenv(name, raising=False)
+    assert missing_display()
+    monkeypatch.setenv("BURNMETER_QT_ARGS", "-platform offscreen")
+    assert not missing_display()
+    monkeypatch.delenv("BURNMETER_QT_ARGS")
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert not missing_display()
+    monkeypatch.delenv("QT_QPA_PLATFORM")
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    assert not missing_display()
+    monkeypatch.delenv("WAYLAND_DISPLAY")
+    monkeypatch.setenv("DISPLAY", ":0")
+    assert not missing_display()
+
+
+@pytest.mark.parametrize("ending", ["returns", "raises"])
+def test_the_demo_folder_goes_when_the_tray_returns_not_only_at_exit(
+    isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ending: str
+) -> None:
+    """The folder was removed only by an exit hook, which the forced exit after a stopped
+    import (os._exit) skips."""
+    import tray_app.main as tray_main
+    from tray_app import diagnostics
+
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
+    monkeypatch.setattr("tempfile.tempdir", None)  # tempfile caches the folder it found
+    monkeypatch.setattr(diagnostics, "install", lambda verbose=False: None)
+    seen: list[Path] = []
+
+    def app(args: object, qapp: object, context: object) -> int:
+        folder = context.ledger_file.parent  # type: ignore[attr-defined]
+        assert folder.parent == temp and folder.name.startswith("burnmeter-demo-")
+        assert any(folder.iterdir())
+        seen.append(folder)
+        if ending == "raises":
+            raise RuntimeError("the tray failed")
+        return 0
+
+    monkeypatch.setattr(tray_main, "_run_app", app)
+    args = argparse.Namespace(demo=True, dashboard=False, verbose=False)
+    if ending == "raises":
+        with pytest.raises(RuntimeError):
+            tray_main.run(args)
+    else:
+        assert tray_main.run(args) == 0
+    assert seen and not seen[0].exists()
+    assert list(temp.iterdir()) == []
