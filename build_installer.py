@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -279,23 +280,92 @@ def _vsix_files(extension: Path) -> list[Path]:
     return [p for p in extension.rglob("*.vsix") if "node_modules" not in p.parts]
 
 
-def build_wheel(dist: Path) -> Path:
+def build_wheel(dist: Path, root: Path | None = None) -> Path:
+    """A wheel of the tree as it is now, in dist/. It is built from a fresh copy of the
+    tree: built in place, setuptools reuses the checkout's build/lib, which it never
+    empties, and a module or resource deleted (or renamed) since an earlier build went
+    into the wheel all the same."""
+    root = root or ROOT
     dist.mkdir(parents=True, exist_ok=True)
-    before = set(dist.glob("*.whl"))
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(dist), str(ROOT)],
-        check=True,
+    with tempfile.TemporaryDirectory(prefix="burnmeter-wheel-") as temp:
+        source = Path(temp) / "source"
+        copy_tree(root, source)
+        out = Path(temp) / "wheel"
+        pip_wheel = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet"]
+        # setuptools warns at length about every data folder under resources/ on each
+        # fresh build: its output is shown only when the build fails.
+        built = subprocess.run(
+            [*pip_wheel, "-w", str(out), str(source)], capture_output=True, text=True
+        )
+        if built.returncode != 0:
+            sys.stderr.write(built.stdout + built.stderr)
+            raise SystemExit(f"pip wheel failed (exit status {built.returncode})")
+        (made,) = out.glob("*.whl")
+        target = dist / made.name
+        target.unlink(missing_ok=True)
+        shutil.move(str(made), target)
+    return target
+
+
+# What a copy of the tree leaves out, whatever git says: build outputs (setuptools' stale
+# build/lib first), caches and installs.
+NOT_SOURCE_AT_TOP = ("build", "dist", ".git", ".venv")
+NOT_SOURCE = ("__pycache__", "*.pyc", "*.egg-info", "node_modules", ".*_cache", ".hypothesis")
+
+
+def copy_tree(root: Path, target: Path) -> None:
+    """Copy the files of the tree at `root` as they are on disk."""
+    for name in source_files(root):
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / name, target / name)
+
+
+def source_files(root: Path) -> list[str]:
+    """The tree's files, relative to `root`: in a git checkout the tracked ones still on
+    disk and the new ones git does not ignore, else every file; never NOT_SOURCE."""
+    listed = _git_files(root)
+    if not listed:  # not a checkout, or one that ignores this whole folder
+        listed = []
+        for folder, folders, files in os.walk(root):
+            here = Path(folder).relative_to(root)
+            folders[:] = [name for name in folders if is_source(here / name)]
+            listed += [(here / name).as_posix() for name in files]
+    return sorted(name for name in listed if is_source(Path(name)) and (root / name).is_file())
+
+
+def is_source(relative: Path) -> bool:
+    parts = relative.parts
+    if not parts or parts[0] in NOT_SOURCE_AT_TOP:
+        return False
+    return not any(fnmatch.fnmatch(part, pattern) for part in parts for pattern in NOT_SOURCE)
+
+
+def _git_files(root: Path) -> list[str] | None:
+    git = shutil.which("git")
+    if git is None:
+        return None
+    listed = subprocess.run(
+        [git, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=root,
+        capture_output=True,
+        check=False,
     )
-    made = sorted(set(dist.glob("*.whl")) - before or dist.glob("burnmeter-*.whl"))
-    return made[-1]
+    if listed.returncode != 0:  # not a checkout
+        return None
+    return [name for name in os.fsdecode(listed.stdout).split("\0") if name]
 
 
 def render_icons(svg: Path = ICON_SVG, sizes: Sequence[int] = ICON_SIZES) -> list[Path]:
     """Render the SVG icon to resources/icons/burnmeter-<N>.png with Qt's SVG renderer."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import Qt
-    from PySide6.QtGui import QGuiApplication, QImage, QPainter
-    from PySide6.QtSvg import QSvgRenderer
+    try:
+        from PySide6.QtCore import Qt
+        from PySide6.QtGui import QGuiApplication, QImage, QPainter
+        from PySide6.QtSvg import QSvgRenderer
+    except ImportError as exc:
+        raise SystemExit(
+            f"rendering the icons needs PySide6 ({exc}): pip install -e '.[build]' (or '.[dev]')"
+        ) from exc
 
     app = QGuiApplication.instance() or QGuiApplication([])
     renderer = QSvgRenderer(str(svg))
@@ -310,7 +380,9 @@ def render_icons(svg: Path = ICON_SVG, sizes: Sequence[int] = ICON_SIZES) -> lis
         renderer.render(painter)
         painter.end()
         target = svg.with_name(f"burnmeter-{size}.png")
-        if not image.save(str(target), b"PNG"):
+        # Qt takes the format from the .png suffix. Named as b"PNG" (what PySide6's stubs
+        # declare), PySide6 6.11 refused the call: ValueError, wrong argument values.
+        if not image.save(str(target)):
             raise SystemExit(f"could not write {target}")
         written.append(target)
     del app
@@ -340,17 +412,41 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def output_folder(path: Path, flag: str) -> Path:
+    """`path` as an absolute folder, made if missing; a file in its place is an error."""
+    folder = path.resolve()
+    if folder.exists() and not folder.is_dir():
+        raise SystemExit(f"{flag} {path} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SystemExit(f"cannot make the {flag} folder {path}: {exc.strerror or exc}") from exc
+    return folder
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    dist = args.dist.resolve()
+    """Build what the arguments ask for. A build that cannot go on (a tool missing, a file
+    where the output folder should be) says why in one line on stderr and returns 2."""
+    try:
+        return build(parse_args(argv))
+    except SystemExit as exc:
+        if not isinstance(exc.code, str):
+            raise
+        print(f"build_installer.py: error: {exc.code}", file=sys.stderr)
+        return 2
+
+
+def build(args: argparse.Namespace) -> int:
+    if args.bundle or args.vsix or args.wheel:
+        dist = output_folder(args.dist, "--dist")
     if args.icons:
         for path in render_icons():
             print(f"icon: {path.relative_to(ROOT)}")
     if args.bundle:
-        build = build_bundle(dist, args.work.resolve(), clean=args.clean)
-        print(build.describe())
+        bundle = build_bundle(dist, output_folder(args.work, "--work"), clean=args.clean)
+        print(bundle.describe())
         if args.archive:
-            print(f"archive: {archive_bundle(build, dist)}")
+            print(f"archive: {archive_bundle(bundle, dist)}")
     if args.vsix:
         print(f"vsix: {build_vsix(dist)}")
     if args.wheel:
