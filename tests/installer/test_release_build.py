@@ -170,3 +170,25 @@ def test_a_file_where_the_output_folder_goes_is_one_line(tmp_path: Path, flag: s
     assert below.returncode == 2, below.stderr
     assert below.stderr.startswith("build_installer.py: error: cannot make the --dist folder")
     assert below.stderr.count("\n") == 1 and "Traceback" not in below.stderr
+
+
+def test_the_wheel_carries_the_mit_licence_text(tmp_path: Path) -> None:
+    """pyproject.toml said `license = "MIT"`, but there was no LICENSE file: the wheel and
+    the sdist carried no licence text."""
+    import tomllib
+
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "MIT"
+    for pattern in project["license-files"]:
+        assert list(REPO_ROOT.glob(pattern)), pattern  # what the sdist takes too
+    licence = (REPO_ROOT / "LICENSE").read_text()
+    assert licence.startswith("MIT License\n")
+    assert "Copyright (c) 2026 the burnmeter developers" in licence
+
+    wheel = plan.build_wheel(tmp_path)
+
+    with zipfile.ZipFile(wheel) as archive:
+        info = f"burnmeter-{plan.version()}.dist-info"
+        assert archive.read(f"{info}/licenses/LICENSE").decode() == licence
+        metadata = archive.read(f"{info}/METADATA").decode()
+    assert "License-Expression: MIT" in metadata and "License-File: LICENSE" in metadata
