@@ -473,11 +473,13 @@ def _week_ledger(home: Path, tmp_path: Path) -> Ledger:
     return ledger
 
 
-def test_a_week_across_two_months_takes_the_month_of_its_sunday(
+def test_a_week_across_two_months_lists_both_and_leverages_its_thursdays(
     isolated_home: Path, tmp_path: Path
 ) -> None:
-    """Summary: a week's monthly budget and the month's leverage are the month holding the
-    week's Sunday (2026-W44 runs from Monday 26 October to Sunday 1 November)."""
+    """Summary: a week across a month's end (2026-W44 runs from Monday 26 October to Sunday
+    1 November) lists the monthly budget of both months, and its leverage is that of the
+    month holding most of the week (its Thursday's, as ISO weeks pick their year). It used
+    to be the Sunday's month alone: a week spent in October read "$0.00, met"."""
     session = WeekSession(isolated_home, CWD)
     session.call(datetime(2026, 10, 28, 10, tzinfo=UTC), model=OPUS)
     session.call(datetime(2026, 11, 1, 10, tzinfo=UTC), model=SONNET)
@@ -488,12 +490,14 @@ def test_a_week_across_two_months_takes_the_month_of_its_sunday(
     )
     summary = build_summary(ledger, settings, parse_week("2026-W44"), UTC_ZONE)
     november = summary["days"][-1]["cost_usd"]
+    october = summary["cost_usd"] - november
     assert 0 < november < summary["cost_usd"]
-    (monthly,) = [state for state in summary["budgets"] if state["period"] == "monthly"]
-    assert monthly["label"] == "2026-11"
-    assert monthly["spent_usd"] == pytest.approx(november, abs=1e-6)
-    assert summary["leverage"]["month"]["month"] == "2026-11"
-    assert summary["leverage"]["month"]["value_usd"] == pytest.approx(november, abs=1e-6)
+    monthly = [state for state in summary["budgets"] if state["period"] == "monthly"]
+    assert [state["label"] for state in monthly] == ["2026-10", "2026-11"]
+    assert monthly[0]["spent_usd"] == pytest.approx(october, abs=1e-6)
+    assert monthly[1]["spent_usd"] == pytest.approx(november, abs=1e-6)
+    assert summary["leverage"]["month"]["month"] == "2026-10"
+    assert summary["leverage"]["month"]["value_usd"] == pytest.approx(october, abs=1e-6)
 
 
 def test_a_budget_spent_to_the_cent_is_missed_as_budgets_says_over(
