@@ -118,8 +118,9 @@ class LedgerHub:
 
     def first_ingest_done(self) -> bool:
         """Whether the live engine has done its first ingest (as writer) or first poll (as
-        reader), or stopped on its own; True without an engine."""
-        return self.engine is None or self.engine.wait_ready(0)
+        reader), stopped on its own, or failed an ingest (retried later); True without an
+        engine."""
+        return self.engine is None or self.engine.settled()
 
     async def wait_first_ingest(self, timeout: float | None = None) -> bool:
         """Wait, without holding the event loop, until `first_ingest_done` or `timeout`

@@ -157,3 +157,22 @@ def test_a_database_error_is_retried_with_back_off_without_a_new_change(
     append(log, call(9))
     assert wait_for(lambda: bool(engine_lines(caplog)), timeout=10)
     assert engine_lines(caplog)[0].message.startswith("live ingest failed, retrying in")
+
+
+@pytest.mark.usefixtures("fast_backoff")
+def test_a_failed_first_ingest_settles_the_engine_without_making_it_ready(
+    tmp_path: Path, started: list[LiveEngine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The language server holds a hover (and a lens for clients it cannot refresh) until
+    the first ingest is done: while ingests kept failing, every one of them waited the
+    whole 10 s. A failed attempt settles the engine; it is still not "ready" (caught up),
+    which the tray's Monday export waits for."""
+    failing = FailingIngest(lambda: RuntimeError("a bug"))
+    monkeypatch.setattr(engine_module, "ingest", failing)
+    start(started, tmp_path)
+    engine = started[0]
+    assert wait_for(lambda: failing.count() >= 1, timeout=10)
+    assert wait_for(engine.settled, timeout=5)
+    assert not engine.wait_ready(0)
+    failing.failing = False
+    assert engine.wait_ready(10)
