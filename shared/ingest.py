@@ -501,7 +501,8 @@ def parse_chunk(task: ChunkTask) -> ChunkResult:
                 # What was parsed is the checksum's bytes when it reaches back 4 KiB or to
                 # the file's start; only a short read after an offset reads them again (a
                 # second read, which a rewrite in between could make disagree).
-                whole = len(data) >= TAIL_BYTES or task.offset == 0
+                # (Not after a line too long to read was skipped: then nothing was kept.)
+                whole = len(data) >= TAIL_BYTES or (task.offset == 0 and len(data) == new_offset)
                 tail = data if whole else _read_tail(task.path, new_offset)
                 tail_hash = tail_checksum(tail)
             del data

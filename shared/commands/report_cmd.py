@@ -459,7 +459,13 @@ def _print_table(kind: str, report: dict[str, Any], tz: ZoneInfo) -> None:
 
 def _tool_cell(calls: int, errors: int, files: int) -> str:
     """`12 calls` / `1 failed` / `5 files`: a session's tool use, in the table."""
-    return f"{calls:,} calls\n{errors:,} failed\n{files:,} " + ("file" if files == 1 else "files")
+    return "\n".join(
+        (
+            f"{calls:,} " + ("call" if calls == 1 else "calls"),
+            f"{errors:,} failed",
+            f"{files:,} " + ("file" if files == 1 else "files"),
+        )
+    )
 
 
 def local_minute(iso: str, tz: ZoneInfo) -> str:

@@ -810,3 +810,10 @@ def test_the_sessions_table_shows_when_where_and_what_tools(isolated_home: Path)
     assert rows[0]["files_touched"] == f"{cwd}/README.md;{cwd}/cart.py"
     files = list(csv.DictReader(io.StringIO(run_cli("report", "files", "--csv").stdout)))
     assert {row["folder"] for row in files} == {"false"}  # as in the JSON, not Python's False
+
+
+def test_the_tools_cell_says_one_call_not_one_calls() -> None:
+    from shared.commands.report_cmd import _tool_cell
+
+    assert _tool_cell(1, 0, 1).splitlines() == ["1 call", "0 failed", "1 file"]
+    assert _tool_cell(1_200, 3, 0).splitlines() == ["1,200 calls", "3 failed", "0 files"]

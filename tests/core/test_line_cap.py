@@ -153,3 +153,36 @@ def test_an_archived_line_past_the_cap_is_one_malformed_line(
     assert main(["doctor", "--json", "--no-ingest"]) == 0
     agent = json.loads(capsys.readouterr().out)["agents"]["codex"]
     assert (agent["lines"], agent["rejected_lines"]) == (len(lines), 1)
+
+
+def test_a_file_that_starts_with_a_skipped_line_keeps_its_checksum(
+    tmp_path: Path, small_cap: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first read that skipped a line too long to keep stored the checksum of the
+    nothing it kept: the next growth of the file read as a rewrite, and the whole file
+    (GBs, for a crash's run of NUL bytes) was scanned again from its start."""
+    from shared.ingest import ingest
+    from shared.ledger import open_ledger
+    from tests.core.helpers import roots_for
+
+    home = tmp_path / "home"
+    path = claude_project_dir(home / ".claude", CWD) / "s-nul.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"\0" * (2 * small_cap) + b"\n")
+    ledger = open_ledger(tmp_path / "ledger.sqlite")
+    roots = roots_for({"HOME": str(home)})
+    ingest(ledger, roots, workers=1)
+    offsets: list[int] = []
+    parse = shared.ingest.parse_chunk
+
+    def recording(task):  # type: ignore[no-untyped-def]
+        offsets.append(task.offset)
+        return parse(task)
+
+    monkeypatch.setattr(shared.ingest, "parse_chunk", recording)
+    with path.open("ab") as handle:
+        handle.write(claude_replies("s-nul", CWD, [7]).lines[0])
+    ingest(ledger, roots, workers=1)
+    assert offsets == [2 * small_cap + 1]  # on from the offset, not again from 0
+    (output,) = ledger.conn.execute("SELECT sum(output_tokens) FROM usage_events").fetchone()
+    assert output == 7
