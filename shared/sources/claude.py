@@ -29,11 +29,13 @@ FILE_TOOLS = frozenset(
     {"Read", "Edit", "Write", "MultiEdit", "NotebookEdit", "NotebookRead", "Grep", "Glob", "LS"}
 )
 # A value an MCP tool calls `path` is stored only when it reads as a file path: POSIX or
-# Windows (`C:\\proj\\notes.md`, `C:/proj/notes.md`), made of path characters, and with a
-# folder separator or a file extension, so that words alone ("DROP TABLE customers", a
-# sentence with a secret in it) are not; an API path with a query is not either.
+# Windows (`C:\\proj\\notes.md`, `C:/proj/notes.md`), made of path characters, with a
+# folder separator or a file extension, and with spaces only in an absolute path: words
+# ("DROP TABLE customers", "my password is … and/or …", "the key is … see notes.md") are
+# not kept; an API path with a query is not either.
 PLAIN_PATH = re.compile(r"(?:[A-Za-z]:[\\/])?[\w ./~@+\\-]+")
 PATH_SHAPE = re.compile(r"[\\/]|\.[A-Za-z0-9]{1,10}$")
+ABSOLUTE = re.compile(r"[/~]|[A-Za-z]:[\\/]")
 # Claude Code's own tools are given file paths, but a model can hand Read a URL (with its
 # query and token) or Grep a glob (`src/**/*.py`): neither names a file, neither is kept.
 NOT_A_FILE = re.compile(r"://|\*")
@@ -43,7 +45,13 @@ def is_file_path(value: str, own_tool: bool) -> bool:
     """Whether a tool's path argument is kept as a file it touched (see PLAIN_PATH)."""
     if NOT_A_FILE.search(value):
         return False
-    return own_tool or (PLAIN_PATH.fullmatch(value) is not None and bool(PATH_SHAPE.search(value)))
+    if own_tool:
+        return True
+    return (
+        PLAIN_PATH.fullmatch(value) is not None
+        and PATH_SHAPE.search(value) is not None
+        and (" " not in value or ABSOLUTE.match(value) is not None)
+    )
 
 
 def looks_like_json_object(line: bytes) -> bool:

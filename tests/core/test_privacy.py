@@ -189,8 +189,10 @@ def test_words_a_url_or_a_glob_given_as_a_path_are_not_kept(
         ("toolu_key", "mcp__kv__get", {"file_path": "api key sk-live-zqkeyxv"}),
         ("toolu_url", "Read", {"file_path": "https://intranet.example/r?token=zqtokenxv"}),
         ("toolu_glob", "Grep", {"pattern": "x", "path": "src/**/*.zqglobxv"}),
+        ("toolu_or", "mcp__notes__write", {"path": "my password is zqorxv and/or swordfish"}),
+        ("toolu_see", "mcp__notes__write", {"path": "the key is zqseexv see notes.md"}),
         ("toolu_rel", "mcp__filesystem__read_file", {"path": "docs/notes.md"}),
-        ("toolu_ext", "mcp__filesystem__read_file", {"path": "Screenshot 1 at 10.00.png"}),
+        ("toolu_ext", "mcp__filesystem__read_file", {"path": "/home/dev/Screen shot 1.png"}),
         ("toolu_own", "Read", {"file_path": "Makefile"}),
     ]
     session.reply(
@@ -205,12 +207,13 @@ def test_words_a_url_or_a_glob_given_as_a_path_are_not_kept(
     stored = dict(ledger.conn.execute("SELECT tool_id, path FROM tool_files").fetchall())
     assert stored == {
         "toolu_rel": f"{cwd}/docs/notes.md",
-        "toolu_ext": f"{cwd}/Screenshot 1 at 10.00.png",
+        "toolu_ext": "/home/dev/Screen shot 1.png",
         "toolu_own": f"{cwd}/Makefile",
     }
     ledger.close()
     data = b"".join(_ledger_bytes(path).values())
-    for marker in (b"zqdropxv", b"zqpassxv", b"zqkeyxv", b"zqtokenxv", b"zqglobxv"):
+    markers = (b"zqdropxv", b"zqpassxv", b"zqkeyxv", b"zqtokenxv", b"zqglobxv", b"zqorxv")
+    for marker in (*markers, b"zqseexv"):
         assert marker not in data
 
 
