@@ -10,10 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 
 from shared.ledger import BUCKET_MS
-from shared.reports import RUNNING_WINDOW_MS, iso_utc
-
-# The model Claude Code logs its API errors and usage-limit notices under (free calls).
-SYNTHETIC = "<synthetic>"
+from shared.reports import RUNNING_WINDOW_MS, iso_utc, session_model_sql
 
 
 @dataclass(frozen=True)
@@ -240,13 +237,9 @@ def workspace_sessions(
     if limit is not None:
         chosen += " LIMIT ?"
         params = [*params, str(limit)]
-    # An API error or usage-limit notice is a free call of the model "<synthetic>": when one
-    # is a session's last, the latest call that cost something names its model instead.
     sql = f"""
         SELECT w.session_id, w.agent, w.project_path,
-            CASE WHEN w.model = '{SYNTHETIC}' THEN coalesce((SELECT u.model FROM usage_events u
-                WHERE u.session_id = w.session_id AND u.free = 0
-                ORDER BY u.ts_ms DESC LIMIT 1), w.model) ELSE w.model END,
+            {session_model_sql("w.model", "w.session_id")},
             w.cost, w.tokens, w.calls,
             coalesce((SELECT min(u.ts_ms) FROM usage_events u
                       WHERE u.session_id = w.session_id), w.first_ts_ms),

@@ -29,6 +29,21 @@ TOKEN_FIELDS = (
 # A session with a model call in the last ten minutes counts as running (issue 3's rule,
 # shared by the language server's status and the tray's menu).
 RUNNING_WINDOW_MS = 10 * 60 * 1000
+# The model Claude Code logs its API errors and usage-limit notices under (free calls).
+SYNTHETIC_MODEL = "<synthetic>"
+
+
+def session_model_sql(model: str, session_id: str) -> str:
+    """SQL for the model that names a session in the language server's status and the
+    tray (one rule for both): `model`, its latest call's, unless that is "<synthetic>" (an
+    API error ended the session), then its latest paid call's; index seeks only."""
+    return (
+        f"CASE WHEN {model} = '{SYNTHETIC_MODEL}' THEN coalesce((SELECT u.model "
+        f"FROM usage_events u WHERE u.session_id = {session_id} AND u.free = 0 "
+        f"ORDER BY u.ts_ms DESC LIMIT 1), {model}) ELSE {model} END"
+    )
+
+
 PERIODS = {"daily": "date", "weekly": "week", "monthly": "month"}
 
 

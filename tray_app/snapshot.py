@@ -19,7 +19,7 @@ from shared.insights.budgets import BudgetState, budget_states, period_bounds, s
 from shared.insights.flags import Flag
 from shared.insights.limits import latest_limits
 from shared.ledger import Ledger, open_ledger
-from shared.reports import RUNNING_WINDOW_MS
+from shared.reports import RUNNING_WINDOW_MS, session_model_sql
 
 
 @dataclass(frozen=True)
@@ -140,10 +140,9 @@ def running_sessions(ledger: Ledger, now_ms: int) -> list[RunningSession]:
             "FROM usage_events WHERE session_id = ?",
             (session_id,),
         ).fetchone()
-        # The latest call that cost something names the model: an API error or a usage-limit
-        # notice is logged as a free call of the model "<synthetic>".
         model = conn.execute(
-            "SELECT model FROM usage_events WHERE session_id = ? ORDER BY free, ts_ms DESC LIMIT 1",
+            f"SELECT {session_model_sql('l.model', 'l.session_id')} FROM (SELECT model, "
+            "session_id FROM usage_events WHERE session_id = ? ORDER BY ts_ms DESC LIMIT 1) l",
             (session_id,),
         ).fetchone()[0]
         place = conn.execute(

@@ -289,10 +289,14 @@ def run(args: argparse.Namespace) -> int:
             )
     else:
         console.print("prices: every model is priced")
+    # One line per tier and model: a plain name stands for every provider.
+    providers: dict[tuple[str, str], list[str]] = {}
     for item in report.get("unpriced_reference_models", []):
+        providers.setdefault((item["tier"], item["model"]), []).append(item["provider"])
+    for (tier, model), names in providers.items():
         console.print(
-            f"[bold yellow]no price for the {item['tier']} tier's reference model[/bold yellow] "
-            f"{esc(item['model'])} ({item['provider']}): tier hints that would suggest it "
+            f"[bold yellow]no price for the {tier} tier's reference model[/bold yellow] "
+            f"{esc(model)} ({', '.join(names)}): tier hints that would suggest it "
             "are not shown; name a priced model under \\[tier_policy] reference_models, or "
             'add its price under \\[prices."MODEL"]',
             soft_wrap=True,
