@@ -395,8 +395,17 @@ def iso_utc(ts_ms: int | None) -> str | None:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def sessions_report(ledger: Ledger, filters: Filters) -> dict[str, Any]:
+def sessions_report(
+    ledger: Ledger, filters: Filters, session_ids: list[str] | None = None
+) -> dict[str, Any]:
+    """One row per session with calls in the filters' range (of `session_ids` only, if
+    given), its figures those of its calls in the range."""
+    import json
+
     where, params = _event_range(filters)
+    if session_ids is not None:
+        where += " AND e.session_id IN (SELECT value FROM json_each(?))"
+        params = [*params, json.dumps(session_ids)]
     conn = ledger.conn
     sessions: dict[str, dict[str, Any]] = {}
     totals = Totals()
@@ -414,8 +423,6 @@ def sessions_report(ledger: Ledger, filters: Filters) -> dict[str, Any]:
         totals.add_row(sums)
     if not sessions:
         return {"sessions": [], "totals": totals.as_json()}
-    import json
-
     # The report's sessions only, and their tool calls in the report's time range (they
     # were read for every session of the whole history, and counted in full beside a
     # cost clipped to `--since`/`--until`): by the (session, time) index.

@@ -14,10 +14,7 @@ from shared.insights.tiers import TierPolicy
 from shared.ledger import Ledger, open_ledger
 from shared.pricing import PriceBook, price_cache_file
 from shared.reports import (
-    EVENT_SUMS,
     Filters,
-    Totals,
-    iso_utc,
     models_report,
     period_report,
     repos_report,
@@ -172,48 +169,10 @@ def _bounds(window: Filters) -> tuple[int, int]:
 
 
 def _whole_figures(ledger: Ledger, session_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """Each session's figures over all its calls, summed as `sessions_report` sums them
-    (the same sums, `Totals` and tool-call counts), by the (session, time) indexes."""
-    import json
-
-    conn = ledger.conn
-    chosen = json.dumps(session_ids)
-    found: dict[str, dict[str, Any]] = {}
-    for session_id, model, first, last, *sums in conn.execute(
-        f"""SELECT e.session_id, e.model, min(e.ts_ms), max(e.ts_ms), {EVENT_SUMS}
-            FROM usage_events e WHERE e.session_id IN (SELECT value FROM json_each(?))
-            GROUP BY e.session_id, e.model""",
-        (chosen,),
-    ):
-        entry = found.setdefault(
-            session_id, {"totals": Totals(), "models": set(), "first": first, "last": last}
-        )
-        entry["totals"].add_row(sums)
-        entry["models"].add(model)
-        entry["first"] = min(entry["first"], first)
-        entry["last"] = max(entry["last"], last)
-    tools = {
-        row[0]: row[1:]
-        for row in conn.execute(
-            """SELECT t.session_id, count(*), count(err.tool_id)
-               FROM tool_calls t LEFT JOIN tool_errors err ON err.tool_id = t.tool_id
-               WHERE t.session_id IN (SELECT value FROM json_each(?)) GROUP BY t.session_id""",
-            (chosen,),
-        )
-    }
-    figures = {}
-    for session_id, entry in found.items():
-        tool_count, error_count = tools.get(session_id, (0, 0))
-        figures[session_id] = {
-            "first_activity": iso_utc(entry["first"]),
-            "last_activity": iso_utc(entry["last"]),
-            "models": sorted(entry["models"]),
-            "unpriced_calls": 0,  # Totals.as_json leaves it out when there are none
-            **entry["totals"].as_json(),
-            "tool_calls": tool_count,
-            "tool_errors": error_count,
-        }
-    return figures
+    """Each session's row over all its calls, as `burnmeter report sessions` (no dates)
+    gives it."""
+    whole = sessions_report(ledger, Filters(), session_ids)["sessions"]
+    return {row["session_id"]: row for row in whole}
 
 
 def tier_costs(
