@@ -82,14 +82,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = run_fast(arguments[1:])
         if status >= 0:
             return status
-    import sqlite3
+    try:
+        import sqlite3
 
-    from shared.commands.context import CommandError
-    from shared.ledger import LedgerError
+        from shared.commands.context import CommandError
+        from shared.ledger import LedgerError
 
-    _usable_streams()
-    parser = build_parser(_module_for(arguments))
-    args = parser.parse_args(arguments)
+        _usable_streams()
+        parser = build_parser(_module_for(arguments))
+        args = parser.parse_args(arguments)
+    except KeyboardInterrupt:
+        # Ctrl-C in the first tenth of a second, while the command is being set up: a
+        # message as later, not a traceback through argparse.
+        print("burnmeter: interrupted before it began; nothing was read.", file=sys.stderr)
+        return 130
     if not hasattr(args, "run"):
         parser.print_help()
         return 0

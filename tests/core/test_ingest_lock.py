@@ -414,3 +414,18 @@ def test_commands_without_a_progress_bar_say_they_wait_and_no_ingest_names_the_i
     _, err = waiting.communicate(timeout=120)
     assert waiting.returncode == 0, err
     assert "waiting for another burnmeter process to finish reading the logs" in err
+
+
+def test_ctrl_c_while_a_command_is_set_up_is_a_message_not_a_traceback(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C (or SIGINT from a script) in a command's first tenth of a second, while its
+    parser was built, ended in a KeyboardInterrupt traceback through argparse."""
+    import shared.cli
+
+    def interrupted(module: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(shared.cli, "build_parser", interrupted)
+    assert shared.cli.main(["ingest"]) == 130
+    assert capsys.readouterr().err == "burnmeter: interrupted before it began; nothing was read.\n"
