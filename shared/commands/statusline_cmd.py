@@ -88,7 +88,7 @@ def parse_status(raw: bytes) -> dict[str, Any]:
 
     try:
         data = json.loads(raw) if raw.strip() else {}
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nested past Python's limit
         data = {}
     return data if isinstance(data, dict) else {}
 
@@ -393,6 +393,17 @@ def run_statusline(record: bool = True, stdin: Any = None) -> int:
     except sqlite3.DatabaseError as exc:
         _emit(status_line(None, status, now_ms))
         print(f"burnmeter statusline: {exc}", file=sys.stderr)
+    except OSError as exc:
+        # Python's own flush of stdout at exit must not raise the same error again.
+        from shared.cli import _stdout_to_devnull
+
+        _stdout_to_devnull()
+        if isinstance(exc, BrokenPipeError):
+            return 0  # Claude Code stopped reading (a refresh it gave up on): nothing to say
+        print(
+            f"burnmeter statusline: cannot write the line: {exc.strerror or exc}", file=sys.stderr
+        )
+        return 1
     finally:
         if conn is not None:
             conn.close()

@@ -111,3 +111,29 @@ def test_a_reader_that_stops_reading_ends_a_table_with_0() -> None:
         console.print("a line nobody reads")  # rich writes and flushes each print
     with contextlib.suppress(BrokenPipeError):
         stream.close()  # flushes what is left into the same closed pipe
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_the_status_line_on_a_full_disk_or_a_closed_pipe(history: Path) -> None:
+    """The status line's own path (it skips the CLI's general handling) ended a full disk
+    or a reader that went away (Claude Code giving up on a refresh) in a traceback."""
+    full = _shell("echo '{}' | burnmeter statusline > /dev/full")
+    assert full.returncode == 1, full.stderr
+    assert full.stderr == "burnmeter statusline: cannot write the line: No space left on device\n"
+    # A reader that exits at once (before the line is written, most times).
+    gone = _shell("burnmeter statusline < /dev/null | true")
+    assert gone.returncode == 0 and "Traceback" not in gone.stderr, gone.stderr
+
+
+def test_the_status_line_reads_json_nested_past_pythons_limit_as_nothing(history: Path) -> None:
+    deep = '{"session_id": "d", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    done = subprocess.run(
+        [sys.executable, "-m", "shared", "statusline"],
+        input=deep,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert done.stdout.startswith("Claude │ today $")
