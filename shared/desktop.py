@@ -138,7 +138,12 @@ def desktop_entry_text(command: list[str] | None = None, *, autostart: bool = Fa
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # Its folder too: one that cannot be made (a file in its way, no permission) is
+        # the same "could not write" as the file.
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DesktopIntegrationError(f"could not write {path}: {exc}") from exc
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         temporary.write_bytes(data)

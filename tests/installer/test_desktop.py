@@ -197,3 +197,16 @@ def test_glib_launches_the_entry_with_awkward_paths(isolated_home: Path, tmp_pat
     while not marker.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert marker.read_text().splitlines() == [str(program), "--dashboard", "two words"]
+
+
+def test_a_folder_that_cannot_be_made_is_a_message_not_a_traceback(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file where the menu's `applications` folder goes made `install-desktop` end in a
+    FileExistsError traceback (its folder was made outside the write's error handling)."""
+    data = isolated_home / "xdg-data"
+    data.mkdir()
+    (data / "applications").write_text("a file in the way")
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    with pytest.raises(desktop.DesktopIntegrationError, match=r"could not write .*applications"):
+        desktop.install_desktop_entry([str(isolated_home / "burnmeter-tray")])
