@@ -33,8 +33,21 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(run=run)
 
 
+def _engine_messages_on_stderr() -> None:
+    """The live engine's warnings and errors (a failed ingest, a ledger it must stop
+    writing) as `burnmeter watch: …` lines: they are this command's own messages."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("burnmeter watch: %(message)s"))
+    engine_log = logging.getLogger("shared.live.engine")
+    engine_log.addHandler(handler)
+    engine_log.propagate = False
+
+
 def run(args: argparse.Namespace) -> int:
     context = make_context(args)
+    _engine_messages_on_stderr()
     stopping = threading.Event()
     verbose = bool(args.verbose)
 
@@ -69,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         while not stopping.wait(0.5):
             if engine.failure is not None:
-                raise CommandError(engine.failure)
+                return 2  # the engine said why, once (see _engine_messages_on_stderr)
             if engine.is_writer and not was_writer:
                 print("burnmeter watch: took over as the writer", file=sys.stderr, flush=True)
             was_writer = engine.is_writer

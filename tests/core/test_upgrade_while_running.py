@@ -140,5 +140,9 @@ def test_watch_stops_when_a_newer_burnmeter_upgrades_the_ledger(isolated_home: P
     message = " ".join(stderr.split())
     assert f"has schema version {SCHEMA_VERSION + 1}, newer than this burnmeter" in message
     assert "Traceback" not in stderr
+    # Said once, as watch's own message (it was printed bare, then again as "burnmeter: …").
+    assert message.count("newer than this burnmeter") == 1
+    (said,) = [line for line in stderr.splitlines() if "newer than" in line]
+    assert said.startswith("burnmeter watch: ")
     with closing(sqlite3.connect(ledger_path())) as conn:
         assert conn.execute("SELECT count(*) FROM usage_events").fetchone() == (1,)
