@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from array import array
 from collections import Counter
@@ -19,22 +18,11 @@ from shared.config import Settings
 from shared.ledger import Ledger
 from shared.summary import build_summary, parse_week, render
 from shared.summary.charts import PALETTE
+from tests.summary.chromium import CHROMIUM, CHROMIUM_FLAGS
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
 
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-    "--window-size=1000,2400",
-]
+FLAGS = [*CHROMIUM_FLAGS, "--window-size=1000,2400"]
 
 
 def screenshot(page: Path, png: Path, profile: Path, *, dark: bool) -> None:

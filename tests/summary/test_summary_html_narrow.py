@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from array import array
 from collections import Counter
@@ -20,6 +19,7 @@ import pytest
 from shared.config import Settings
 from shared.ledger import Ledger
 from shared.summary import build_summary, parse_week, render
+from tests.summary.chromium import CHROMIUM, CHROMIUM_FLAGS
 
 SMALLEST_LEGIBLE_PX = 10
 VOID = {"meta", "link", "br", "hr", "img", "input", "col", "wbr", "source"}
@@ -173,9 +173,6 @@ def test_charts_keep_legible_text_on_any_screen(html: str) -> None:
     assert declaration(rules, "@media print", ".chart-wide", "display") == "block"
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 def test_nothing_spills_past_the_cards_on_a_420px_screen(
@@ -203,15 +200,7 @@ def test_nothing_spills_past_the_cards_on_a_420px_screen(
     done = subprocess.run(
         [
             CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
+            *CHROMIUM_FLAGS,
             "--window-size=600,7000",
             *scheme,
             f"--user-data-dir={tmp_path / 'profile'}",
