@@ -29,6 +29,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_ipv6_port() -> int:
+    """A free port on ::1; the test is skipped on a machine without an IPv6 loopback."""
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+            return int(probe.getsockname()[1])
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+
+
 def print_token(env: dict[str, str]) -> tuple[str, str]:
     done = subprocess.run(
         [sys.executable, "-m", "shared", "lsp", "--print-token"],
@@ -129,12 +139,7 @@ def test_tcp_requires_the_token_and_serves_several_clients(
 
 
 def test_tcp_serves_a_bracketed_ipv6_loopback_address(workspace: Workspace, tmp_path: Path) -> None:
-    try:
-        with socket.socket(socket.AF_INET6) as probe:
-            probe.bind(("::1", 0))
-            port = int(probe.getsockname()[1])
-    except OSError:
-        pytest.skip("no IPv6 loopback here")
+    port = free_ipv6_port()
     env = server_env(workspace.root)
     token, _ = print_token(env)
     with running_tcp_server(env, f"[::1]:{port}", tmp_path / "stderr.txt"):

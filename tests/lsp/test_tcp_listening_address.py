@@ -3,13 +3,10 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
-import pytest
-
 from tests.lsp.conftest import Workspace, server_env
-from tests.lsp.test_tcp_and_settings import free_port, running_tcp_server
+from tests.lsp.test_tcp_and_settings import free_ipv6_port, free_port, running_tcp_server
 
 
 def listening_line(stderr: Path) -> str:
@@ -24,12 +21,7 @@ def test_an_ipv4_address_is_printed_host_colon_port(workspace: Workspace, tmp_pa
 
 
 def test_an_ipv6_address_is_printed_in_brackets(workspace: Workspace, tmp_path: Path) -> None:
-    try:
-        with socket.socket(socket.AF_INET6) as probe:
-            probe.bind(("::1", 0))
-            port = int(probe.getsockname()[1])
-    except OSError:
-        pytest.skip("no IPv6 loopback here")
+    port = free_ipv6_port()
     stderr = tmp_path / "stderr.txt"
     with running_tcp_server(server_env(workspace.root), f"[::1]:{port}", stderr):
         assert listening_line(stderr) == f"burnmeter lsp: listening on [::1]:{port}"
