@@ -42,12 +42,12 @@ def _aliased(section: dict[str, Any]) -> dict[str, Any]:
 
 def _checked(
     given: dict[str, Any], base: LspSettings, prefix: str = ""
-) -> tuple[dict[str, Any], list[str]]:
-    """The keys of `given` that are valid settings over `base`, and what is wrong with the
-    others (their names after `prefix`)."""
+) -> tuple[dict[str, Any], list[str], set[str]]:
+    """The keys of `given` that are valid settings over `base`, what is wrong with the
+    others (their names after `prefix`), and those others' names."""
     try:
         LspSettings.model_validate(base.model_dump(by_alias=True) | given)
-        return given, []
+        return given, [], set()
     except ValidationError as exc:
         errors = exc.errors()
     bad = {str(err["loc"][0]) for err in errors if err["loc"]}
@@ -55,7 +55,7 @@ def _checked(
         f"{prefix}{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
         for err in errors
     ]
-    return {key: value for key, value in given.items() if key not in bad}, details
+    return {key: value for key, value in given.items() if key not in bad}, details, bad
 
 
 def parse_settings(raw: Any, current: LspSettings | None = None) -> tuple[LspSettings, str | None]:
@@ -73,19 +73,27 @@ def parse_settings(raw: Any, current: LspSettings | None = None) -> tuple[LspSet
     if not isinstance(raw, dict):
         return base, f"burnmeter settings must be an object, got {type(raw).__name__}; {keeping}."
     details: list[str] = []
+    bad: set[str] = set()
     if SECTION not in raw:
-        given, details = _checked(_aliased(raw), base)
+        given, details, bad = _checked(_aliased(raw), base)
     else:
         top = {key: value for key, value in raw.items() if key in SETTING_NAMES}
-        given, details = _checked(_aliased(top), base)
+        given, details, bad = _checked(_aliased(top), base)
         section = raw[SECTION]
         if isinstance(section, dict):
-            inner, inner_details = _checked(_aliased(section), base, f"{SECTION}.")
+            inner, inner_details, inner_bad = _checked(_aliased(section), base, f"{SECTION}.")
             given |= inner
             details += inner_details
+            bad |= inner_bad
         elif section is not None:
             details.append(f"{SECTION}: must be an object, got {type(section).__name__}")
     settings = LspSettings.model_validate(base.model_dump(by_alias=True) | given)
     if not details:
         return settings, None
-    return settings, f"Invalid burnmeter settings ({'; '.join(details)}); {keeping} for those."
+    said = f"Invalid burnmeter settings ({'; '.join(details)})"
+    # A bad value at one level with a good one at the other: the good one is used.
+    other = sorted(name for name in bad if name in given)
+    if not other:
+        return settings, f"{said}; {keeping} for those."
+    rest = f", {keeping} for the rest" if len(other) < len(bad) else ""
+    return settings, f"{said}; the other level's value is used for {', '.join(other)}{rest}."

@@ -35,10 +35,17 @@ pytestmark = pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarni
          "Invalid burnmeter settings (hover: Input should be a valid boolean, unable to "
          "interpret input; burnmeter.runningMinutes: Input should be greater than or equal "
          "to 1; burnmeter.colour: Extra inputs are not permitted); using defaults for those."),
-        # A bad value on one level is reported even when the other level's value wins.
+        # A bad value on one level is reported even when the other level's value wins,
+        # and the message says which is used (it said "using defaults").
         ({"statusSessions": -1, "burnmeter": {"statusSessions": 5}}, {"status_sessions": 5},
          "Invalid burnmeter settings (statusSessions: Input should be greater than or equal "
-         "to 0); using defaults for those."),
+         "to 0); the other level's value is used for statusSessions."),
+        ({"statusSessions": 3, "hover": 2, "burnmeter": {"statusSessions": 999}},
+         {"status_sessions": 3, "hover": True},
+         "Invalid burnmeter settings (hover: Input should be a valid boolean, unable to "
+         "interpret input; burnmeter.statusSessions: Input should be less than or equal to "
+         "200); the other level's value is used for statusSessions, using defaults for the "
+         "rest."),
         ({"burnmeter": 5, "hover": False}, {"hover": False},
          "Invalid burnmeter settings (burnmeter: must be an object, got int); using defaults "
          "for those."),
