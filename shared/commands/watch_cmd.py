@@ -13,10 +13,17 @@ import threading
 import time
 from types import FrameType
 
-from shared.commands.context import CommandError, add_demo_flag, command_description, make_context
+from shared.commands.context import (
+    CommandError,
+    add_demo_flag,
+    command_description,
+    make_context,
+    where_we_looked,
+)
 from shared.ingest import display_path
 from shared.ledger import LedgerError
 from shared.live import LiveEngine
+from shared.sources.roots import find_log_files
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -71,6 +78,9 @@ def run(args: argparse.Namespace) -> int:
         engine.start()
     except LedgerError as exc:
         raise CommandError(str(exc)) from exc
+    if not find_log_files(context.roots):
+        # As every other command says it; watch then waits for the logs to appear.
+        print(where_we_looked(context.roots), file=sys.stderr, flush=True)
     role = "writing" if engine.is_writer else "reading (another burnmeter process writes)"
     print(
         f"burnmeter watch: {role} {display_path(context.ledger_file)}; "

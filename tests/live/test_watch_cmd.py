@@ -125,3 +125,29 @@ def test_watch_says_how_a_big_first_import_goes(tmp_path: Path) -> None:
     finally:
         watch.send_signal(signal.SIGINT)
         watch.wait(30)
+
+
+def test_watch_with_no_logs_says_where_it_looked(tmp_path: Path) -> None:
+    """Every other command names the folders it looked in when there are no logs; `watch`
+    only said "watching 4 log roots". It still waits for them, and then reads them."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = dict(os.environ, HOME=str(home))
+    watch = start_watch(env)
+    try:
+        assert watch.stderr is not None
+        said: list[str] = []
+        while not said or not said[-1].startswith("burnmeter watch: "):
+            line = watch.stderr.readline()  # up to its start-up line
+            assert line, f"watch ended: {said}"
+            said.append(line)
+        assert said[0] == "No Claude Code or Codex logs found. burnmeter looked in:\n"
+        assert any("~/.claude/projects (missing)" in line for line in said)
+        assert said[-1].startswith("burnmeter watch: writing")
+        log = session_file(home / ".claude" / "projects", "/work/app", "s1")
+        append(log, call(1))
+        ledger = Path(env["BURNMETER_DATA_DIR"]) / "ledger.sqlite"
+        assert wait_for(lambda: totals(ledger)[0] > 0, timeout=15)
+    finally:
+        watch.send_signal(signal.SIGINT)
+        watch.wait(30)
