@@ -78,13 +78,18 @@ def model_colours(models: Sequence[str]) -> dict[str, QColor]:
 QUARTER_STEPS = (1, 2, 2.5, 5)
 
 
+SMALLEST_TOP_USD = 0.004
+
+
 def _axis_step(value: float) -> tuple[int, int]:
     """The smallest quarter at or above `value / 4` that is a round number: (digits,
     exponent) such that the quarter is digits / 10 * 10**exponent (25, -3: 0.0025). Kept
     as integers, so the labels are worked out exactly, not from float sums."""
     if not value > 0 or not math.isfinite(value):
         return 25, -1  # a top of $1.00 for an empty chart
-    quarter = value / 4
+    # Days of a few cache-read tokens: an axis to $0.004 at least, in tenths of a cent, not
+    # one labelled $0.000000025 and up.
+    quarter = max(value, SMALLEST_TOP_USD) / 4
     exponent = math.floor(math.log10(quarter))
     for _ in range(2):  # log10 may land a hair off a power of ten
         for step in QUARTER_STEPS:
