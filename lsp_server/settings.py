@@ -63,8 +63,9 @@ def parse_settings(raw: Any, current: LspSettings | None = None) -> tuple[LspSet
     `initializationOptions`): the keys it gives replace current's, the others keep their
     value, and an empty, null or absent object changes nothing. Settings are read at the
     top level and under a `burnmeter` key, the latter winning where both name one; next to
-    a `burnmeter` key, top-level keys that name no setting are left alone (other servers'
-    sections, as in eglot's shared workspace configuration). Bad keys are reported in the
+    a `burnmeter` key, top-level keys that name no setting are left alone, and without one
+    such keys holding an object (other servers' sections, as in eglot's shared workspace
+    configuration). Bad keys are reported in the
     message for the user and keep their value too."""
     base = current if current is not None else LspSettings()
     keeping = "using defaults" if current is None else "keeping the current values"
@@ -75,7 +76,14 @@ def parse_settings(raw: Any, current: LspSettings | None = None) -> tuple[LspSet
     details: list[str] = []
     bad: set[str] = set()
     if SECTION not in raw:
-        given, details, bad = _checked(_aliased(raw), base)
+        # Every setting is a plain value: an object under a name that is no setting is
+        # another server's section (eglot sends its whole workspace configuration).
+        ours = {
+            key: value
+            for key, value in raw.items()
+            if key in SETTING_NAMES or not isinstance(value, dict)
+        }
+        given, details, bad = _checked(_aliased(ours), base)
     else:
         top = {key: value for key, value in raw.items() if key in SETTING_NAMES}
         given, details, bad = _checked(_aliased(top), base)

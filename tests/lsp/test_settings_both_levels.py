@@ -50,6 +50,13 @@ pytestmark = pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarni
          "Invalid burnmeter settings (burnmeter: must be an object, got int); using defaults "
          "for those."),
         ({"burnmeter": None, "statusSessions": 2, "token": "t"}, {"status_sessions": 2}, None),
+        # Without a `burnmeter` key, another server's section is left alone too (it was
+        # "Invalid burnmeter settings (pyright: Extra inputs are not permitted)"); a plain
+        # unknown key is still a typo to report.
+        ({"pyright": {"typeCheckingMode": "strict"}, "hover": False}, {"hover": False}, None),
+        ({"hovr": False}, {"hover": True},
+         "Invalid burnmeter settings (hovr: Extra inputs are not permitted); using defaults "
+         "for those."),
     ],
 )  # fmt: skip
 def test_both_levels_are_read(raw: Any, expected: dict[str, Any], problem: str | None) -> None:
