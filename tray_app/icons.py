@@ -47,7 +47,7 @@ class MeterState:
 def short_cost(cost_usd: float) -> str:
     """At most four characters, so it fits a 22-pixel icon: `0`, `4.2`, `37`, `512`, `1.2k`,
     `25k`, `1.0M`, `12M`, `999M`, `1.0G`."""
-    cost_usd = round(cost_usd, 6)  # as tray_app.texts.money does
+    cost_usd = round(cost_usd, 6)  # as shared.commands.render.money does
     if cost_usd < 0.05:
         return "0"
     if cost_usd < 9.95:  # from 9.95 on, one decimal would round up to "10.0"

@@ -5,26 +5,18 @@ Plain functions of plain data, so tests read exactly what a user reads.
 
 from __future__ import annotations
 
-# The CLI's shortening (opus-4-5), re-exported for the menu, alerts, charts and dashboard.
+# The CLI's money and model names ($1,234.50, opus-4-5), re-exported for the menu, alerts,
+# charts and dashboard: the tray says what `burnmeter report` says.
+from shared.commands.render import money as money
 from shared.commands.render import short_model as short_model
 from shared.insights.blocks import Block
-from shared.insights.budgets import BudgetState, report_money
+from shared.insights.budgets import BudgetState
 from tray_app.snapshot import PlanLimit, RunningSession, TraySnapshot
 
 # Running sessions listed by name in the tooltip; the rest are counted.
 TOOLTIP_SESSIONS = 5
 
 PERIOD_NAMES = {"daily": "Daily", "weekly": "Weekly", "monthly": "Monthly"}
-
-
-def money(usd: float, unpriced: int = 0) -> str:
-    """Dollars as the menu, tooltip, dashboard, budget notifications and `burnmeter report`
-    all show them (`shared.insights.budgets.report_money`): rounded to 6 decimals first, as
-    shared.reports rounds every cost, so a sum that is a float's hair above a half cent
-    (3.3150000000000013) shows as the report's 3.315 does, $3.31. Cents are kept from
-    $1,000 on too ($1,234.50). Calls of a model with no price are said beside the sum
-    (`$3.31 (+2 unpriced)`), never as $0."""
-    return report_money(usd, unpriced)
 
 
 def duration(ms: int) -> str:

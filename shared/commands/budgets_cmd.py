@@ -15,7 +15,7 @@ from shared.commands.context import (
     stdout_is_terminal,
     where_we_looked,
 )
-from shared.commands.render import print_json
+from shared.commands.render import money, print_json
 from shared.commands.report_cmd import zone
 from shared.timezones import resolve_zone
 
@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     if not report["budgets"]:
         print("Budgets: none set (add [budgets] daily_usd / weekly_usd / monthly_usd).")
     for state in report["budgets"]:
-        spent, limit = f"${state['spent_usd']:,.2f}", f"${state['limit_usd']:,.2f}"
+        spent, limit = money(state["spent_usd"]), money(state["limit_usd"])
         unpriced = state["unpriced_calls"]
         # A limit of $0 allows nothing: no share of it to show (the JSON's fraction is null).
         share = f"{state['fraction']:>5.0%}" if math.isfinite(state["fraction"]) else "    -"

@@ -105,7 +105,12 @@ def tokens(value: int) -> str:
 
 
 def money(value: float, unpriced: int = 0) -> str:
-    text = f"${value:,.2f}"
+    """Dollars as every report, table, notice and menu shows them: rounded to 6 decimals
+    first, as shared.reports rounds every cost, so a sum a float's hair off a half cent
+    rounds as the report's value does (0.03 + 0.045 is the report's 0.075: $0.07, where a
+    plain `:,.2f` said $0.08). Cents are kept from $1,000 on ($1,234.50); calls of a model
+    with no price are said beside the sum (`$3.31 (+2 unpriced)`), never as $0."""
+    text = f"${round(value, 6):,.2f}"
     return text + f" (+{unpriced} unpriced)" if unpriced else text
 
 

@@ -15,9 +15,6 @@ Public API:
   value of a month against `[subscription] monthly_price_usd`, e.g. "$1,199.79 of
   API-equivalent work on a $100 plan: 12.0×".
 
-- `report_money(usd, unpriced=0) -> str`: dollars as `burnmeter report` shows them
-  ($1,234.50), for the messages here and the tray's menu, tooltip and dashboard alike.
-
 Costs come from the 15-minute buckets, so this is cheap enough for every tray refresh.
 """
 
@@ -28,23 +25,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from shared.commands import render
+from shared.commands.render import money
 from shared.config import Settings
 from shared.ledger import BUCKET_MS, Ledger
 from shared.timezones import resolve_zone
 
 PERIODS = ("daily", "weekly", "monthly")
 THRESHOLDS = (0.5, 0.8, 1.0)
-
-
-def report_money(usd: float, unpriced: int = 0) -> str:
-    """Dollars as `burnmeter report` shows them: rounded to 6 decimals first, as
-    shared.reports rounds every cost, then to cents. A sum a float's hair off a half cent
-    rounds as the report's value does: 0.03 + 0.045 (0.07500000000000001, stored as the
-    report's 0.075, a hair below) is $0.07 here, in the report and in the tray, where a
-    plain `:,.2f` said $0.08. Cents are kept from $1,000 on ($1,234.50); calls of a model
-    with no price are said beside the sum (`$3.31 (+2 unpriced)`), never as $0."""
-    return render.money(round(usd, 6), unpriced)
 
 
 @dataclass(frozen=True)
@@ -87,7 +74,7 @@ class BudgetCrossing:
         name = {"daily": "today's", "weekly": "this week's", "monthly": "this month's"}
         return (
             f"{self.threshold:.0%} of {name[self.period]} budget reached: "
-            f"{report_money(self.spent_usd)} of {report_money(self.limit_usd)} ({self.label})"
+            f"{money(self.spent_usd)} of {money(self.limit_usd)} ({self.label})"
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -111,7 +98,7 @@ class Leverage:
 
     @property
     def text(self) -> str:
-        head = f"{report_money(self.value_usd)} of API-equivalent work"
+        head = f"{money(self.value_usd)} of API-equivalent work"
         if not self.plan_price_usd:
             return head + " (set [subscription] monthly_price_usd to compare with a plan)"
         return (

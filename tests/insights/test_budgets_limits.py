@@ -153,9 +153,8 @@ def test_messages_round_money_as_the_reports_do(ledger: Ledger) -> None:
     assert leverage(ledger, tiny, "2026-03", BERLIN).text.startswith("$0.07 of API-equivalent")
 
     from shared.commands.render import money
-    from shared.insights.budgets import report_money
 
     spent = 0.030000000000000002 + 0.045000000000000005  # 0.07500000000000001
-    assert report_money(spent) == money(round(spent, 6)) == "$0.07"
-    assert report_money(1234.5) == "$1,234.50"
-    assert report_money(3.3150000000000013, 2) == "$3.31 (+2 unpriced)"
+    assert money(spent) == money(round(spent, 6)) == "$0.07"
+    assert money(1234.5) == "$1,234.50"
+    assert money(3.3150000000000013, 2) == "$3.31 (+2 unpriced)"
