@@ -74,9 +74,6 @@ class LiveEngine:
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._ready = threading.Event()
-        # Set when an ingest failed: the first attempt is over, whatever came of it (the
-        # language server stops holding requests back for it; see `settled`).
-        self._settled = threading.Event()
         self._paused = False
         self._mutex = threading.Lock()
         self._pending_paths: set[str] = set()
@@ -156,8 +153,9 @@ class LiveEngine:
 
     def settled(self) -> bool:
         """Whether the first ingest or poll is done, or an ingest failed (it is retried
-        later: waiting longer for it would be waiting out the back-off)."""
-        return self._ready.is_set() or self._settled.is_set()
+        later: waiting longer for it would be waiting out the back-off). The language
+        server stops holding requests back for the first ingest then."""
+        return self._ready.is_set() or self._failures > 0
 
     def request_rescan(self) -> None:
         with self._mutex:
@@ -176,7 +174,6 @@ class LiveEngine:
                 self._run_as_writer()
             except Exception as exc:
                 delay = self._failed(exc, with_traceback=True)
-                self._settled.set()
                 self._stop_observer()
                 self._lock.release()
                 self._stopping.wait(delay)
