@@ -364,18 +364,30 @@ def _event_range(filters: Filters) -> tuple[str, list[Any]]:
     return (" AND ".join(where) or "1"), params
 
 
+def range_ms(filters: Filters) -> tuple[int | None, int | None]:
+    """`--since` / `--until` (whole local days) as [start, end) in epoch ms; None where the
+    range is open."""
+    start = end = None
+    if filters.since:
+        since = datetime.combine(filters.since, datetime.min.time(), filters.tz)
+        start = int(since.timestamp() * 1000)
+    if filters.until:
+        after = filters.until + timedelta(days=1)
+        end = int(datetime.combine(after, datetime.min.time(), filters.tz).timestamp() * 1000)
+    return start, end
+
+
 def _time_range(filters: Filters, column: str) -> tuple[list[str], list[Any]]:
     """`--since` / `--until` (whole local days) as conditions on `column` (epoch ms)."""
     where: list[str] = []
     params: list[Any] = []
-    if filters.since:
-        start = datetime.combine(filters.since, datetime.min.time(), filters.tz)
+    start, end = range_ms(filters)
+    if start is not None:
         where.append(f"{column} >= ?")
-        params.append(int(start.timestamp() * 1000))
-    if filters.until:
-        end = datetime.combine(filters.until + timedelta(days=1), datetime.min.time(), filters.tz)
+        params.append(start)
+    if end is not None:
         where.append(f"{column} < ?")
-        params.append(int(end.timestamp() * 1000))
+        params.append(end)
     return where, params
 
 

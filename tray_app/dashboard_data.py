@@ -17,6 +17,7 @@ from shared.reports import (
     Filters,
     models_report,
     period_report,
+    range_ms,
     repos_report,
     sessions_report,
 )
@@ -139,7 +140,11 @@ def _clipped_sessions(ledger: Ledger, session_ids: list[str], window: Filters) -
     four per session)."""
     import json
 
-    start, end = _bounds(window)
+    start, end = range_ms(window)
+    if start is None:
+        start = -1
+    if end is None:
+        end = 2**62
     outside = " OR ".join(
         f"EXISTS (SELECT 1 FROM {table} x WHERE x.session_id = v.value AND x.ts_ms {op} ?)"
         for table in ("usage_events", "tool_calls")
@@ -152,20 +157,6 @@ def _clipped_sessions(ledger: Ledger, session_ids: list[str], window: Filters) -
             f"SELECT v.value FROM json_each(?) v WHERE {outside}", params
         )
     ]
-
-
-def _bounds(window: Filters) -> tuple[int, int]:
-    """The window's whole local days as [start, end) in epoch ms, as the reports read
-    `since` and `until`."""
-    start = end = None
-    if window.since:
-        start = datetime.combine(window.since, datetime.min.time(), window.tz)
-    if window.until:
-        end = datetime.combine(window.until + timedelta(days=1), datetime.min.time(), window.tz)
-    return (
-        int(start.timestamp() * 1000) if start else -1,
-        int(end.timestamp() * 1000) if end else 2**62,
-    )
 
 
 def _whole_figures(ledger: Ledger, session_ids: list[str]) -> dict[str, dict[str, Any]]:
