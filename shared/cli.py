@@ -144,12 +144,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # The reader stopped reading (`| head`): not a failure. Later writes (Python's own
         # flush at exit) go nowhere instead of raising again.
-        _stdout_to_devnull()
+        stdout_to_devnull()
         return 0
     except OSError as exc:
         if exc.errno not in WRITE_ERRNOS:
             raise
-        _stdout_to_devnull()
+        stdout_to_devnull()
         print(f"burnmeter: cannot write the output: {exc.strerror}", file=sys.stderr)
         return 1
 
@@ -175,7 +175,9 @@ def _usable_streams() -> None:
                 reconfigure(errors="replace")
 
 
-def _stdout_to_devnull() -> None:
+def stdout_to_devnull() -> None:
+    """Point stdout at /dev/null after a write to it failed, so that Python's own flush at
+    exit does not raise the same error again (the CLI and the status line's fast path)."""
     import os
 
     try:

@@ -395,9 +395,9 @@ def run_statusline(record: bool = True, stdin: Any = None) -> int:
         print(f"burnmeter statusline: {exc}", file=sys.stderr)
     except OSError as exc:
         # Python's own flush of stdout at exit must not raise the same error again.
-        from shared.cli import _stdout_to_devnull
+        from shared.cli import stdout_to_devnull
 
-        _stdout_to_devnull()
+        stdout_to_devnull()
         if isinstance(exc, BrokenPipeError):
             return 0  # Claude Code stopped reading (a refresh it gave up on): nothing to say
         print(
