@@ -88,7 +88,9 @@ class TimedConnection:
 
 
 def parser_phases(repeat: int) -> None:
-    from shared.ingest import CHUNK_BYTES, ChunkTask, parse_chunk, read_complete_lines
+    from shared.ingest.chunks import CHUNK_BYTES, ChunkTask
+    from shared.ingest.parsing import parse_chunk
+    from shared.ingest.reading import read_complete_lines
     from shared.sources import claude, codex
     from shared.sources.roots import all_roots, discover_files
 
@@ -231,17 +233,18 @@ def writer_phases() -> None:
 def writer_off(runs: int) -> None:
     """Cold ingests whose writer drops every parsed chunk (no SQL at all): the wall time
     the parallel parsing alone takes, a floor for any writer."""
-    import shared.ingest
-    from shared.ingest import LedgerWriter, ingest
+    import shared.ingest.bulk_load
+    from shared.ingest import ingest
+    from shared.ingest.writer import LedgerWriter
     from shared.ledger import open_ledger
 
     def drop(self: LedgerWriter) -> int:
         self._pending, self._pending_rows = [], 0
         return 0
 
-    real_flush, real_finish = LedgerWriter.flush, shared.ingest._finish_bulk_load
+    real_flush, real_finish = LedgerWriter.flush, shared.ingest.bulk_load.finish
     LedgerWriter.flush = drop  # type: ignore[method-assign]
-    shared.ingest._finish_bulk_load = lambda ledger, _: ledger.conn.execute("ROLLBACK")
+    shared.ingest.bulk_load.finish = lambda ledger, _: ledger.conn.execute("ROLLBACK")
     try:
         for run in range(runs):
             with tempfile.TemporaryDirectory(prefix="burnmeter-phases-") as folder:
@@ -265,7 +268,7 @@ def writer_off(runs: int) -> None:
                 )
     finally:
         LedgerWriter.flush = real_flush  # type: ignore[method-assign]
-        shared.ingest._finish_bulk_load = real_finish
+        shared.ingest.bulk_load.finish = real_finish
 
 
 def writer_replay(runs: int) -> None:
@@ -274,13 +277,16 @@ def writer_replay(runs: int) -> None:
     speed falls on both alike."""
     import statistics
 
-    import shared.ingest
+    import shared.ingest.pool
     import shared.ledger
     from shared.ingest import ingest
     from shared.ledger import open_ledger
 
     recorded: list[Any] = []
-    real_inline, real_parallel = shared.ingest._results_inline, shared.ingest._results_parallel
+    real_inline, real_parallel = (
+        shared.ingest.pool.results_inline,
+        shared.ingest.pool.results_parallel,
+    )
 
     def record(tasks: Any) -> Any:
         for result in real_inline(tasks):
@@ -298,11 +304,11 @@ def writer_replay(runs: int) -> None:
     real_page_size = shared.ledger.NEW_LEDGER_PAGE_SIZE
     cpu: dict[int, list[float]] = {size: [] for size in page_sizes}
     try:
-        shared.ingest._results_inline = record  # type: ignore[assignment]
+        shared.ingest.pool.results_inline = record  # type: ignore[assignment]
         with tempfile.TemporaryDirectory(prefix="burnmeter-phases-") as folder:
             ingest(open_ledger(Path(folder) / "ledger.sqlite"), workers=1)
-        shared.ingest._results_inline = replay  # type: ignore[assignment]
-        shared.ingest._results_parallel = replay  # type: ignore[assignment]
+        shared.ingest.pool.results_inline = replay  # type: ignore[assignment]
+        shared.ingest.pool.results_parallel = replay  # type: ignore[assignment]
         for run in range(runs):
             for size in page_sizes:
                 shared.ledger.NEW_LEDGER_PAGE_SIZE = size
@@ -317,7 +323,7 @@ def writer_replay(runs: int) -> None:
                     f"{cpu[size][-1]:.2f} CPU s, {summary.new_calls:,} calls"
                 )
     finally:
-        shared.ingest._results_inline, shared.ingest._results_parallel = (
+        shared.ingest.pool.results_inline, shared.ingest.pool.results_parallel = (
             real_inline,
             real_parallel,
         )

@@ -435,18 +435,18 @@ UNPRICED_CALLS_V10 = """
 CREATE INDEX usage_events_unpriced ON usage_events (event_key) WHERE priced = 0;
 """
 
-# A checksum of the bytes that end a file's stored offset (shared.ingest.tail_checksum) and
-# the offset it was taken at: a file rewritten in place whose new text happens to end a
-# line exactly at the old offset (or has the old size) was taken for the old one grown, and
-# its new lines before the offset were never read. The checksum counts only while
+# A checksum of the bytes that end a file's stored offset (shared.ingest.reading's
+# tail_checksum) and the offset it was taken at: a file rewritten in place whose new text
+# happens to end a line exactly at the old offset (or has the old size) was taken for the
+# old one grown, and its new lines before the offset were never read. The checksum counts only while
 # `tail_offset` is the file's offset: an older burnmeter still running moves offsets
 # without it. Files read before this version get theirs from the next ingest that finds
-# them unchanged (shared.ingest._decide).
+# them unchanged (shared.ingest.planning).
 SOURCE_TAIL_V11 = """
 ALTER TABLE sources ADD COLUMN tail_hash INTEGER;
 ALTER TABLE sources ADD COLUMN tail_offset INTEGER;
 """
-# A call read again with more tokens takes that reading's model too (shared.ingest
+# A call read again with more tokens takes that reading's model too (shared.ingest.writer
 # `_TAKEN`): the files whose latest call it is then name that model, as a rebuild does.
 FILE_MODEL_V11 = """
 CREATE TRIGGER usage_events_file_model_au AFTER UPDATE OF model ON usage_events

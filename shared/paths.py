@@ -80,3 +80,10 @@ def cli_command() -> list[str]:
         executable = Path(sys.executable)
         return [str(executable.with_name(APP_NAME + executable.suffix))]
     return [sys.executable, "-m", "shared"]
+
+
+def display_path(path: str | Path) -> str:
+    """`path` as messages show it: under the home folder as `~/...`."""
+    home = os.path.expanduser("~")
+    text = str(path)
+    return "~" + text[len(home) :] if home != "/" and text.startswith(home + os.sep) else text

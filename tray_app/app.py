@@ -464,7 +464,7 @@ class BurnmeterApp(QObject):
         return read_session_detail(self.ledger_file, self.settings, session_id)
 
     def open_settings(self) -> None:
-        from shared.ingest import display_path
+        from shared.paths import display_path
         from tray_app.settings_window import SettingsDialog
 
         open_dialog = self._settings_dialog

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from shared import desktop
 from shared.config import LoadedSettings, Settings, save_settings
-from shared.ingest import display_path
+from shared.paths import display_path
 
 PLANS = (
     ("", None),

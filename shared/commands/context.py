@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 from shared.config_fast import extra_roots, file_stamp
-from shared.ingest import IngestSummary, display_path, ingest
+from shared.ingest import IngestSummary, ingest
 from shared.ledger import Ledger, LedgerError, open_ledger
-from shared.paths import ledger_path
+from shared.paths import display_path, ledger_path
 from shared.sources.agents import CLAUDE, CODEX
 from shared.sources.roots import LogRoot, claude_roots, codex_roots, configured_roots
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from shared import desktop
 from shared.commands.context import CommandError
-from shared.ingest import display_path
+from shared.paths import display_path
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

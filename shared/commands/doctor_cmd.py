@@ -13,9 +13,8 @@ from typing import Any
 from shared import __version__, desktop
 from shared.commands.context import POINT_ELSEWHERE, add_demo_flag, make_context
 from shared.commands.render import make_console, print_json
-from shared.ingest import display_path
 from shared.ledger import SCHEMA_VERSION, LedgerError, damaged
-from shared.paths import config_file, data_dir, resources_dir
+from shared.paths import config_file, data_dir, display_path, resources_dir
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

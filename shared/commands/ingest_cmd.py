@@ -13,7 +13,7 @@ from shared.commands.context import (
     stdout_is_terminal,
     where_we_looked,
 )
-from shared.ingest import display_path
+from shared.paths import display_path
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

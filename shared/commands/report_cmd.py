@@ -24,7 +24,7 @@ from shared.commands.render import (
     tokens,
     visible,
 )
-from shared.ingest import display_path
+from shared.paths import display_path
 from shared.reports import (
     TOKEN_FIELDS,
     Filters,

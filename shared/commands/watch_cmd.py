@@ -20,9 +20,9 @@ from shared.commands.context import (
     make_context,
     where_we_looked,
 )
-from shared.ingest import display_path
 from shared.ledger import LedgerError
 from shared.live import LiveEngine
+from shared.paths import display_path
 from shared.sources.roots import find_log_files
 
 
@@ -120,7 +120,7 @@ class _BigReadProgress:
         self._next = 0.0
 
     def __call__(self, done: int, total: int, path: str) -> None:
-        from shared.ingest import FINISHING_LEDGER, PARALLEL_THRESHOLD_BYTES, WAITING_FOR_INGEST
+        from shared.ingest import FINISHING_LEDGER, WAITING_FOR_INGEST, run
 
         if path == WAITING_FOR_INGEST:
             print(
@@ -130,7 +130,7 @@ class _BigReadProgress:
             )
             return
         now = time.monotonic()
-        if total < PARALLEL_THRESHOLD_BYTES or (now < self._next and path != FINISHING_LEDGER):
+        if total < run.PARALLEL_THRESHOLD_BYTES or (now < self._next and path != FINISHING_LEDGER):
             return
         self._next = now + self.EVERY_S
         what = (

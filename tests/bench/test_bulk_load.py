@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import shared.ingest
+import shared.ingest.bulk_load
+import shared.ingest.run
+import shared.ingest.writer
 from bench.generate_corpus import generate
 from shared.ingest import FINISHING_LEDGER, ingest
 from shared.ledger import DERIVED_TRIGGERS, LedgerError, open_ledger
@@ -47,15 +49,15 @@ def test_bulk_load_leaves_the_ledger_row_by_row_commits_leave(
 ) -> None:
     home = tmp_path / "h" / "home"
     generate(home, 6_000_000, 80, seed=9, days=6)
-    monkeypatch.setattr(shared.ingest, "PARALLEL_THRESHOLD_BYTES", 1)
-    monkeypatch.setattr(shared.ingest, "BULK_THRESHOLD_BYTES", 1 << 40)
+    monkeypatch.setattr(shared.ingest.run, "PARALLEL_THRESHOLD_BYTES", 1)
+    monkeypatch.setattr(shared.ingest.run, "BULK_THRESHOLD_BYTES", 1 << 40)
     row_by_row = _ingest(home, tmp_path / "rows.sqlite")
 
     loads = []
-    real_begin = shared.ingest._begin_bulk_load
-    monkeypatch.setattr(shared.ingest, "BULK_THRESHOLD_BYTES", 1)
+    real_begin = shared.ingest.bulk_load.begin
+    monkeypatch.setattr(shared.ingest.run, "BULK_THRESHOLD_BYTES", 1)
     monkeypatch.setattr(
-        shared.ingest, "_begin_bulk_load", lambda ledger: loads.append(1) or real_begin(ledger)
+        shared.ingest.bulk_load, "begin", lambda ledger: loads.append(1) or real_begin(ledger)
     )
     bulk = _ingest(home, tmp_path / "bulk.sqlite")
     assert loads == [1]
@@ -76,10 +78,10 @@ def test_no_bulk_load_into_a_ledger_that_has_calls(
     generate(first, 400_000, 6, seed=1, days=3)
     ledger_file = tmp_path / "ledger.sqlite"
     _ingest(first, ledger_file)
-    monkeypatch.setattr(shared.ingest, "PARALLEL_THRESHOLD_BYTES", 1)
-    monkeypatch.setattr(shared.ingest, "BULK_THRESHOLD_BYTES", 1)
+    monkeypatch.setattr(shared.ingest.run, "PARALLEL_THRESHOLD_BYTES", 1)
+    monkeypatch.setattr(shared.ingest.run, "BULK_THRESHOLD_BYTES", 1)
     loads = []
-    monkeypatch.setattr(shared.ingest, "_begin_bulk_load", lambda ledger: loads.append(1))
+    monkeypatch.setattr(shared.ingest.bulk_load, "begin", lambda ledger: loads.append(1))
     generate(tmp_path / "a" / "more", 400_000, 6, seed=2, days=3)
     for path in (tmp_path / "a" / "more").rglob("*.jsonl"):
         target = first / path.relative_to(tmp_path / "a" / "more")
@@ -98,19 +100,19 @@ def test_a_failed_batch_rolls_the_whole_bulk_load_back_and_the_rerun_is_exact(
     home = tmp_path / "h" / "home"
     generate(home, 2_000_000, 40, seed=5, days=4)
     reference = _ingest(home, tmp_path / "reference.sqlite")
-    monkeypatch.setattr(shared.ingest, "BULK_THRESHOLD_BYTES", 1)
-    monkeypatch.setattr(shared.ingest, "BATCH_ROWS", 60)  # several batches
-    real_write_sessions = shared.ingest.LedgerWriter._write_sessions
+    monkeypatch.setattr(shared.ingest.run, "BULK_THRESHOLD_BYTES", 1)
+    monkeypatch.setattr(shared.ingest.writer, "BATCH_ROWS", 60)  # several batches
+    real_write_sessions = shared.ingest.writer.LedgerWriter._write_sessions
     batches = []
 
-    def fail_in_the_third(writer: shared.ingest.LedgerWriter, batch: list[object]) -> None:
+    def fail_in_the_third(writer: shared.ingest.writer.LedgerWriter, batch: list[object]) -> None:
         # After this batch's calls and tool rows went in.
         batches.append(1)
         if len(batches) == 3:
             raise sqlite3.OperationalError("no such savepoint: simulated")
         real_write_sessions(writer, batch)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(shared.ingest.LedgerWriter, "_write_sessions", fail_in_the_third)
+    monkeypatch.setattr(shared.ingest.writer.LedgerWriter, "_write_sessions", fail_in_the_third)
     env = {"HOME": str(home)}
     ledger_file = tmp_path / "ledger.sqlite"
     ledger = open_ledger(ledger_file)
@@ -125,7 +127,7 @@ def test_a_failed_batch_rolls_the_whole_bulk_load_back_and_the_rerun_is_exact(
     triggers = ledger.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
     assert {name for (name,) in triggers} == DERIVED_TRIGGERS
     ledger.close()
-    monkeypatch.setattr(shared.ingest.LedgerWriter, "_write_sessions", real_write_sessions)
+    monkeypatch.setattr(shared.ingest.writer.LedgerWriter, "_write_sessions", real_write_sessions)
     rerun = _ingest(home, ledger_file)
     assert len(batches) == 3
     for name in reference:
@@ -138,7 +140,7 @@ def test_progress_says_when_the_bulk_load_builds_the_ledger(
 ) -> None:
     home = tmp_path / "h" / "home"
     generate(home, 400_000, 6, seed=3, days=2)
-    monkeypatch.setattr(shared.ingest, "BULK_THRESHOLD_BYTES", 1 if bulk else 1 << 40)
+    monkeypatch.setattr(shared.ingest.run, "BULK_THRESHOLD_BYTES", 1 if bulk else 1 << 40)
     calls: list[tuple[int, int, str]] = []
     env = {"HOME": str(home)}
     ledger = open_ledger(tmp_path / "ledger.sqlite")
@@ -157,7 +159,7 @@ def test_progress_says_when_the_bulk_load_builds_the_ledger(
 
 
 BULK_INGEST = (
-    "import shared.ingest as ingest; ingest.BULK_THRESHOLD_BYTES = 1; "
+    "import shared.ingest.run as ingest; ingest.BULK_THRESHOLD_BYTES = 1; "
     "ingest.PARALLEL_THRESHOLD_BYTES = 1; from shared.cli import main; "
     "raise SystemExit(main(['ingest']))"
 )

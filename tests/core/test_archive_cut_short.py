@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import zstandard
 
-import shared.ingest
+import shared.ingest.reading
 from tests.core.helpers import run_cli
 from tests.core.logwriters import CodexRollout, codex_calls, codex_rollout_path
 
@@ -89,9 +89,9 @@ def test_every_prefix_of_an_archive_is_cut_short_and_the_whole_is_read(tmp_path:
     path = tmp_path / "rollout.jsonl.zst"
     path.write_bytes(whole)
     got: list[bytes] = []
-    assert shared.ingest._each_archive_piece(str(path), 0, got.append) == len(whole)
+    assert shared.ingest.reading.each_archive_piece(str(path), 0, got.append) == len(whole)
     assert b"".join(got) == text
     for size in range(1, len(whole)):
         path.write_bytes(whole[:size])
         with pytest.raises(OSError, match=CUT):
-            shared.ingest._each_archive_piece(str(path), 0, lambda _: None)
+            shared.ingest.reading.each_archive_piece(str(path), 0, lambda _: None)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import shared.ingest
+import shared.ingest.parsing
+import shared.ingest.reading
 from shared.cli import main
 from shared.ingest import ingest
 from shared.ledger import open_ledger
@@ -174,17 +175,17 @@ def test_a_small_files_first_read_takes_its_checksum_from_what_it_parsed(
     in between left a checksum of the new text beside rows of the old, and the rewrite
     went unnoticed. Read from its start, the bytes parsed are the checksum's bytes."""
     path = _session("s-small", [100]).write(_path(isolated_home, "s-small"))
-    assert path.stat().st_size < shared.ingest.TAIL_BYTES
+    assert path.stat().st_size < shared.ingest.reading.TAIL_BYTES
 
     def second_read(path: str, offset: int) -> bytes:
         raise AssertionError(f"{path} was read again for its checksum")
 
-    monkeypatch.setattr(shared.ingest, "_read_tail", second_read)
+    monkeypatch.setattr(shared.ingest.parsing, "read_tail", second_read)
     ledger = _ledger(tmp_path)
     ingest_env(ledger)
     assert totals(ledger)["output_tokens"] == 100
     (stored,) = ledger.conn.execute("SELECT tail_hash FROM sources").fetchone()
-    assert stored == shared.ingest.tail_checksum(path.read_bytes())
+    assert stored == shared.ingest.reading.tail_checksum(path.read_bytes())
 
 
 def test_a_touched_or_grown_file_is_not_read_again(isolated_home: Path, tmp_path: Path) -> None:
@@ -281,14 +282,14 @@ def test_unreadable_file_is_a_warning_not_a_stop(
     # Tests run as root, so chmod cannot make a file unreadable: fail its open instead.
     blocked = _session("s-blocked", [100]).write(_path(isolated_home, "s-blocked"))
     _session("s-fine", [7]).write(_path(isolated_home, "s-fine"))
-    real_read = shared.ingest.read_complete_lines
+    real_read = shared.ingest.parsing.read_complete_lines
 
     def failing_read(path: str, *args, **kwargs):  # type: ignore[no-untyped-def]
         if path == str(blocked):
             raise PermissionError(13, "Permission denied", path)
         return real_read(path, *args, **kwargs)
 
-    monkeypatch.setattr(shared.ingest, "read_complete_lines", failing_read)
+    monkeypatch.setattr(shared.ingest.parsing, "read_complete_lines", failing_read)
     assert main(["ingest"]) == 0
     captured = capsys.readouterr()
     # The path once, then the reason (not the path again inside the OS error's text).
@@ -298,7 +299,7 @@ def test_unreadable_file_is_a_warning_not_a_stop(
     assert report["unreadable_files"] == [{"path": str(blocked), "error": "Permission denied"}]
     assert report["agents"]["claude-code"]["calls"] == 1
     # Readable again: read in full, the warning gone.
-    monkeypatch.setattr(shared.ingest, "read_complete_lines", real_read)
+    monkeypatch.setattr(shared.ingest.parsing, "read_complete_lines", real_read)
     assert main(["report", "daily", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["totals"]["output_tokens"] == 107
     assert main(["doctor", "--json", "--no-ingest"]) == 0
@@ -541,7 +542,7 @@ def test_file_rewritten_in_place_and_grown_is_reread(isolated_home: Path, tmp_pa
 
 def test_a_line_longer_than_a_read_chunk_is_read_whole(isolated_home: Path, tmp_path: Path) -> None:
     """A tool output of many MB is one line; while half-written it waits like any other."""
-    from shared.ingest import CHUNK_BYTES
+    from shared.ingest.chunks import CHUNK_BYTES
 
     session = _session("s-huge", [100])
     huge_output = "x" * (CHUNK_BYTES + 1024 * 1024)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-import shared.ingest as ingest_module
+import shared.ingest.pool as ingest_module
 from shared.sources import claude, claude_typed, codex, codex_typed
 from shared.sources.claude import parse_claude_lines
 from shared.sources.events import ParsedChunk
@@ -218,8 +218,9 @@ def test_only_the_ingest_workers_import_msgspec(isolated_home: Path) -> None:
     ingest switch the typed reader on."""
     write_history(isolated_home, claude_sessions=2, codex_rollouts=0, turns=3)
     probe = (
-        "import sys, shared.ingest as i; from shared.ledger import open_ledger; "
-        "s = i.ingest(open_ledger(i.Path(sys.argv[1])), workers=int(sys.argv[2])); "
+        "import sys, shared.ingest as i; from pathlib import Path; "
+        "from shared.ledger import open_ledger; "
+        "s = i.ingest(open_ledger(Path(sys.argv[1])), workers=int(sys.argv[2])); "
         "print(s.new_calls, 'msgspec' in sys.modules)"
     )
     ledger = isolated_home / "ledger.sqlite"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import shared.ingest
+import shared.ingest.run
 from shared.ingest import ingest
 from shared.ledger import open_ledger
 from tests.core.helpers import roots_for, run_cli
@@ -51,7 +51,7 @@ def test_a_deeply_nested_claude_line_is_malformed_not_a_crash(
     path.parent.mkdir(parents=True)
     path.write_bytes(_claude_line(1, 10) + _claude_line(2, 20, _deep(escape)) + _claude_line(3, 30))
     # Parser workers from the first byte (the real threshold is a first import of 32 MB).
-    monkeypatch.setattr(shared.ingest, "PARALLEL_THRESHOLD_BYTES", 0)
+    monkeypatch.setattr(shared.ingest.run, "PARALLEL_THRESHOLD_BYTES", 0)
     ledger = open_ledger(Path(os.environ["BURNMETER_DATA_DIR"]) / "ledger.sqlite")
     ingest(ledger, roots_for(os.environ), workers=workers)
     ledger.close()

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 import shared.cli
-import shared.ingest
+import shared.ingest.run
+import shared.ingest.writer
 from shared.ingest import ingest
 from shared.ledger import LedgerError, open_ledger, write_failed
 from tests.core.helpers import roots_for, snapshot
@@ -29,8 +30,8 @@ def test_a_full_disk_stops_the_ingest_and_the_next_one_is_exact(
     expected = snapshot(reference)
     reference.close()
 
-    monkeypatch.setattr(shared.ingest, "BULK_THRESHOLD_BYTES", 1 if bulk else 1 << 40)
-    monkeypatch.setattr(shared.ingest, "BATCH_ROWS", 200)  # several commits when not bulk
+    monkeypatch.setattr(shared.ingest.run, "BULK_THRESHOLD_BYTES", 1 if bulk else 1 << 40)
+    monkeypatch.setattr(shared.ingest.writer, "BATCH_ROWS", 200)  # several commits when not bulk
     ledger = open_ledger(tmp_path / "ledger.sqlite")
     pages = ledger.conn.execute("PRAGMA page_count").fetchone()[0]
     ledger.conn.execute(f"PRAGMA max_page_count = {pages + 40}")

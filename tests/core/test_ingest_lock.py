@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-import shared.ingest
+import shared.ingest.run
 from shared.ingest import INGEST_LOCK_FILENAME, FirstImportInterrupted, ingest
 from shared.ledger import open_ledger
 from shared.live.lock import WriterLock
@@ -25,7 +25,7 @@ from tests.core.logwriters import write_history
 
 # `burnmeter ingest` with every read counted as big (parallel parsers, the ingest lock).
 BIG_INGEST = (
-    "import shared.ingest as ingest; ingest.PARALLEL_THRESHOLD_BYTES = 1; "
+    "import shared.ingest.run as ingest; ingest.PARALLEL_THRESHOLD_BYTES = 1; "
     "from shared.cli import main; raise SystemExit(main(['ingest']))"
 )
 
@@ -84,7 +84,7 @@ def test_a_big_read_waits_for_the_one_under_way_and_reads_nothing_twice(
 ) -> None:
     write_history(isolated_home, claude_sessions=8, codex_rollouts=8, turns=10)
     # The ingest below stands for the lock holder's own, which does not wait for itself.
-    monkeypatch.setattr(shared.ingest, "_wait_for_a_big_ingest", lambda *_: None)
+    monkeypatch.setattr(shared.ingest.run, "_wait_for_a_big_ingest", lambda *_: None)
     data = Path(os.environ["BURNMETER_DATA_DIR"])
     other = WriterLock(data, INGEST_LOCK_FILENAME)  # another process's big read, under way
     assert other.try_acquire()
@@ -267,7 +267,9 @@ def test_ctrl_c_says_truly_what_was_kept(isolated_home: Path) -> None:
     (isolated_home / ".claude" / "projects").rename(isolated_home / "later")
     assert _start(dict(os.environ)).wait(timeout=120) == 0  # the Codex half, in full
     (isolated_home / "later").rename(isolated_home / ".claude" / "projects")
-    row_by_row = BIG_INGEST.replace("; from", "; ingest.BATCH_ROWS = 500; from")
+    row_by_row = BIG_INGEST.replace(
+        "; from", "; import shared.ingest.writer as w; w.BATCH_ROWS = 500; from"
+    )
     done = _interrupt_once_parsing(dict(os.environ), row_by_row)
     assert done.returncode == 130, done.stderr
     assert "what was read so far is kept" in done.stderr and "Traceback" not in done.stderr
@@ -281,7 +283,7 @@ def test_ctrl_c_says_truly_what_was_kept(isolated_home: Path) -> None:
 CTRL_C_INSIDE_WAIT = """
 import signal, sys
 import concurrent.futures._base as base
-import shared.cli, shared.ingest as ingest
+import shared.cli, shared.ingest.run as ingest
 ingest.PARALLEL_THRESHOLD_BYTES = 1
 shared.cli._exit_even_if_the_pool_hangs = lambda code: None
 real_enter, calls = base._AcquireFutures.__enter__, [0]
@@ -362,7 +364,7 @@ def test_ctrl_c_just_after_a_commit_is_an_interrupt_not_an_error(
     roots = roots_for(os.environ)
     reference = open_ledger(isolated_home / "reference.sqlite")
     ingest(reference, roots)
-    monkeypatch.setattr(shared.ingest, "BULK_THRESHOLD_BYTES", 1)
+    monkeypatch.setattr(shared.ingest.run, "BULK_THRESHOLD_BYTES", 1)
     for nth, kept_all in ((1, False), (2, True)):  # planning's COMMIT, then the load's
         ledger = open_ledger(isolated_home / f"ledger-{nth}.sqlite")
         ledger.conn = _InterruptAfterCommit(ledger.conn, nth)  # type: ignore[assignment]

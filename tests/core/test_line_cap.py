@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import zstandard
 
-import shared.ingest
+import shared.ingest.pool
+import shared.ingest.reading
 from shared.cli import main
-from shared.ingest import read_complete_lines
+from shared.ingest.reading import read_complete_lines
 from tests.core.logwriters import (
     claude_project_dir,
     claude_replies,
@@ -26,10 +27,9 @@ CWD = "/home/dev/app"
 
 @pytest.fixture
 def small_cap(monkeypatch: pytest.MonkeyPatch) -> int:
-    """Lines of at most 64 KiB, searched for their end 4 KiB at a time. (Not raising: the
-    tests that go through the CLI fail on a burnmeter without a cap for what they check.)"""
-    monkeypatch.setattr(shared.ingest, "MAX_LINE_BYTES", 64 * 1024, raising=False)
-    monkeypatch.setattr(shared.ingest, "SCAN_BYTES", 4 * 1024, raising=False)
+    """Lines of at most 64 KiB, searched for their end 4 KiB at a time."""
+    monkeypatch.setattr(shared.ingest.reading, "MAX_LINE_BYTES", 64 * 1024)
+    monkeypatch.setattr(shared.ingest.reading, "SCAN_BYTES", 4 * 1024)
     return 64 * 1024
 
 
@@ -47,7 +47,7 @@ def test_a_line_past_the_cap_is_skipped_without_being_held(tmp_path: Path, small
     at_cap = b"c" * (small_cap - 1) + b"\n"  # exactly as long as a line may be
     nul_run = b"\0" * (4 * 1024 * 1024) + b"\n"
     path.write_bytes(b"a\n" + nul_run + at_cap + b"y" * 300_000 + b"\nb\n")
-    long_lines = shared.ingest.LongLines()
+    long_lines = shared.ingest.reading.LongLines()
     assert read_complete_lines(str(path), 0, 8 << 20, long_lines) == (b"a\n", 2, False)
     (data, offset, at_end), peak = _peak_while(
         lambda: read_complete_lines(str(path), 2, 8 << 20, long_lines)
@@ -79,7 +79,7 @@ def test_a_line_past_the_cap_without_its_newline_waits_unheld(
 ) -> None:
     path = tmp_path / "log.jsonl"
     path.write_bytes(b"a\n" + b"\0" * (small_cap - 10))
-    long_lines = shared.ingest.LongLines()
+    long_lines = shared.ingest.reading.LongLines()
     assert read_complete_lines(str(path), 2, 8 << 20, long_lines) == (b"", 2, True)
     assert long_lines.unended == 0  # within the cap: an ordinary half-written line
     with path.open("ab") as handle:
@@ -96,7 +96,7 @@ def test_a_line_longer_than_a_read_and_within_the_cap_comes_whole_in_one_read(
     path = tmp_path / "log.jsonl"
     line = b"x" * 50_000 + b"\n"
     path.write_bytes(line + b"half")
-    long_lines = shared.ingest.LongLines()
+    long_lines = shared.ingest.reading.LongLines()
     assert read_complete_lines(str(path), 0, 1024, long_lines) == (line, len(line), False)
     assert (long_lines.skipped, long_lines.unended) == (0, 0)
 
@@ -173,13 +173,13 @@ def test_a_file_that_starts_with_a_skipped_line_keeps_its_checksum(
     roots = roots_for({"HOME": str(home)})
     ingest(ledger, roots, workers=1)
     offsets: list[int] = []
-    parse = shared.ingest.parse_chunk
+    parse = shared.ingest.pool.parse_chunk
 
     def recording(task):  # type: ignore[no-untyped-def]
         offsets.append(task.offset)
         return parse(task)
 
-    monkeypatch.setattr(shared.ingest, "parse_chunk", recording)
+    monkeypatch.setattr(shared.ingest.pool, "parse_chunk", recording)
     with path.open("ab") as handle:
         handle.write(claude_replies("s-nul", CWD, [7]).lines[0])
     ingest(ledger, roots, workers=1)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.ingest import read_complete_lines
+from shared.ingest.reading import read_complete_lines
 
 
 @pytest.mark.parametrize("long_size", [1023, 1024, 1025, 5000, 100_000])

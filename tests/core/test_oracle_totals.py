@@ -75,11 +75,11 @@ OUTSIDE_VARS = (*ISOLATED_VARS, "BURNMETER_DEMO")
 # The CLI with the multi-process parser forced on any amount of data, files cut in small
 # chunks (what test_parallel_ingest.py does in-process with monkeypatch).
 PARALLEL_CLI = (
-    "import sys, shared.ingest as i\n"
-    "i.PARALLEL_THRESHOLD_BYTES = 0\n"
-    "i.CHUNK_BYTES = 4 * 1024\n"
-    "i.GROUP_BYTES = 16 * 1024\n"
-    "i.GROUP_FILES = 3\n"
+    "import sys, shared.ingest.chunks, shared.ingest.pool, shared.ingest.run\n"
+    "shared.ingest.run.PARALLEL_THRESHOLD_BYTES = 0\n"
+    "shared.ingest.chunks.CHUNK_BYTES = 4 * 1024\n"
+    "shared.ingest.pool.GROUP_BYTES = 16 * 1024\n"
+    "shared.ingest.pool.GROUP_FILES = 3\n"
     "from shared.cli import main\n"
     "sys.exit(main())\n"
 )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import shared.ingest
+import shared.ingest.run
 from shared.ingest import ingest
 from shared.ledger import open_ledger
 from tests.core.helpers import roots_for, snapshot
@@ -31,7 +31,7 @@ def test_parallel_and_inline_ingest_agree(
 
     inline = open_ledger(tmp_path / "inline.sqlite")
     ingest(inline, roots, workers=1)
-    monkeypatch.setattr(shared.ingest, "PARALLEL_THRESHOLD_BYTES", 0)
+    monkeypatch.setattr(shared.ingest.run, "PARALLEL_THRESHOLD_BYTES", 0)
     parallel = open_ledger(tmp_path / "parallel.sqlite")
     ingest(parallel, roots, workers=2)
     assert snapshot(parallel) == snapshot(inline)
@@ -53,7 +53,7 @@ def test_the_cycle_collector_rests_during_an_ingest_and_is_restored_after(
 
     write_history(isolated_home, claude_sessions=6, codex_rollouts=6, turns=10)
     roots = roots_for({"HOME": str(isolated_home)})
-    monkeypatch.setattr(shared.ingest, "PARALLEL_THRESHOLD_BYTES", 0)
+    monkeypatch.setattr(shared.ingest.run, "PARALLEL_THRESHOLD_BYTES", 0)
     seen: list[bool] = []
 
     def progress(done: int, total: int, what: str) -> None:
@@ -116,7 +116,7 @@ def test_a_process_with_qt_loaded_starts_its_workers_fresh(tmp_path: Path) -> No
     probe = (
         "import sys\n"
         "{imports}"
-        "from shared.ingest import _pool_context\n"
+        "from shared.ingest.pool import _pool_context\n"
         "print(_pool_context().get_start_method())\n"
     )
     methods = []

@@ -328,7 +328,7 @@ def test_an_archive_read_in_small_pieces_gives_the_rows_of_its_plain_file(
 ) -> None:
     """Archives are decompressed a few MiB at a time, never whole; here a piece is 700
     bytes, so lines, tool calls and their model calls fall across piece boundaries."""
-    import shared.ingest
+    import shared.ingest.chunks
     from tests.core.helpers import snapshot
     from tests.core.logwriters import write_history
 
@@ -342,7 +342,7 @@ def test_an_archive_read_in_small_pieces_gives_the_rows_of_its_plain_file(
         target.parent.mkdir(parents=True, exist_ok=True)
         zstd_compress(rollout, target.with_name(target.name + ".zst"))
         rollout.unlink()
-    monkeypatch.setattr(shared.ingest, "CHUNK_BYTES", 700)
+    monkeypatch.setattr(shared.ingest.chunks, "CHUNK_BYTES", 700)
     pieces = _ledger(tmp_path / "pieces")
     summary = ingest_env(pieces)
     assert summary.files_read == 6 and not summary.unreadable

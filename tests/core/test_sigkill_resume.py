@@ -183,7 +183,7 @@ def test_planning_races_with_another_process_registering_the_same_files(
     isolated_home: Path, tmp_path: Path
 ) -> None:
     """Two processes discover the same new files; the second must see the first's rows."""
-    from shared.ingest import _plan_tasks
+    from shared.ingest.planning import plan_tasks
     from shared.ledger import Ledger
     from shared.sources.roots import discover_files
     from tests.core.helpers import roots_for
@@ -192,7 +192,7 @@ def test_planning_races_with_another_process_registering_the_same_files(
     files = discover_files(roots_for({"HOME": str(isolated_home)}))
     path = tmp_path / "ledger.sqlite"
     first, second = open_ledger(path), open_ledger(path)
-    racing = Ledger(path, _CommitsBeforeWriting(second.conn, lambda: _plan_tasks(first, files)))  # type: ignore[arg-type]
-    tasks = _plan_tasks(racing, files)
+    racing = Ledger(path, _CommitsBeforeWriting(second.conn, lambda: plan_tasks(first, files)))  # type: ignore[arg-type]
+    tasks = plan_tasks(racing, files)
     assert len(tasks) == len(files) == 6
     assert second.conn.execute("SELECT count(*) FROM sources").fetchone() == (6,)

@@ -23,7 +23,7 @@ import pytest
 
 import build_installer as plan
 from bench.generate_corpus import generate
-from shared.ingest import PARALLEL_THRESHOLD_BYTES
+from shared.ingest.run import PARALLEL_THRESHOLD_BYTES
 from shared.reports import TOKEN_FIELDS
 from tests.logfixtures import claude_call, session_file
 

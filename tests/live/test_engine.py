@@ -239,13 +239,14 @@ def test_stopping_during_a_first_import_rolls_it_back_and_closes_cleanly(
     """`watch` or the language server stopped during a first import closed the ledger
     under the ingest thread after 10 s: SIGSEGV, a hang, or "Cannot operate on a closed
     database", and nothing said the import was thrown away."""
-    import shared.ingest
+    import shared.ingest.bulk_load
+    import shared.ingest.run
     from shared.pricing import PriceBook
     from tests.core.logwriters import write_history
 
     home = tmp_path / "home"
     write_history(home, claude_sessions=6, codex_rollouts=0, turns=5)
-    monkeypatch.setattr(shared.ingest, "BULK_THRESHOLD_BYTES", 1)
+    monkeypatch.setattr(shared.ingest.run, "BULK_THRESHOLD_BYTES", 1)
     inside = threading.Event()
 
     def slow_prices() -> PriceBook:
@@ -285,16 +286,17 @@ def test_stopping_interrupts_a_long_statement_of_the_ingest(
 ) -> None:
     """Past the grace period a statement still running (a first import's index builds on a
     big history) is interrupted, and the ledger closed only after the thread ended."""
-    import shared.ingest
+    import shared.ingest.bulk_load
+    import shared.ingest.run
     import shared.live.engine as engine_module
     from tests.core.logwriters import write_history
 
     home = tmp_path / "home"
     write_history(home, claude_sessions=3, codex_rollouts=0, turns=3)
-    monkeypatch.setattr(shared.ingest, "BULK_THRESHOLD_BYTES", 1)
+    monkeypatch.setattr(shared.ingest.run, "BULK_THRESHOLD_BYTES", 1)
     monkeypatch.setattr(engine_module, "STOP_GRACE_S", 0.5)
     running = threading.Event()
-    real_finish = shared.ingest._finish_bulk_load
+    real_finish = shared.ingest.bulk_load.finish
 
     def endless_finish(ledger, dropped):  # type: ignore[no-untyped-def]
         running.set()
@@ -304,7 +306,7 @@ def test_stopping_interrupts_a_long_statement_of_the_ingest(
         ).fetchone()
         real_finish(ledger, dropped)
 
-    monkeypatch.setattr(shared.ingest, "_finish_bulk_load", endless_finish)
+    monkeypatch.setattr(shared.ingest.bulk_load, "finish", endless_finish)
     ledger_file = tmp_path / "data" / "ledger.sqlite"
     engine = LiveEngine(
         [LogRoot(CLAUDE, home / ".claude" / "projects")], ledger_file, on_change=Changes()

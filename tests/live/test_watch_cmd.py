@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -105,7 +106,7 @@ def test_watch_says_how_a_big_first_import_goes(tmp_path: Path) -> None:
     write_history(home, claude_sessions=6, codex_rollouts=3, turns=5)
     env = dict(os.environ, HOME=str(home))
     code = (
-        "import shared.ingest as ingest; ingest.PARALLEL_THRESHOLD_BYTES = 1; "
+        "import shared.ingest.run as ingest; ingest.PARALLEL_THRESHOLD_BYTES = 1; "
         "ingest.BULK_THRESHOLD_BYTES = 1; "
         "from shared.cli import main; raise SystemExit(main(['watch']))"
     )
@@ -116,6 +117,10 @@ def test_watch_says_how_a_big_first_import_goes(tmp_path: Path) -> None:
         stdout=subprocess.DEVNULL,
         text=True,
     )
+    # A watch that never says it would leave `readline` waiting forever: ended after a
+    # minute, the lines it did print are then checked (and fail).
+    deadline = threading.Timer(60, watch.kill)
+    deadline.start()
     try:
         assert watch.stderr is not None
         lines = [watch.stderr.readline() for _ in range(3)]
@@ -123,6 +128,7 @@ def test_watch_says_how_a_big_first_import_goes(tmp_path: Path) -> None:
         assert "reading the logs:" in lines[1] and " MB" in lines[1]
         assert "building the ledger's indexes and totals" in lines[2]
     finally:
+        deadline.cancel()
         watch.send_signal(signal.SIGINT)
         watch.wait(30)
 

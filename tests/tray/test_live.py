@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from pytestqt.qtbot import QtBot
 
-import shared.ingest
+import shared.ingest.pool
+import shared.ingest.run
 from bench.generate_corpus import generate
 from shared.config import LoadedSettings, Settings
 from shared.ledger import open_ledger
@@ -109,19 +110,21 @@ def test_the_first_import_of_a_big_history_spawns_its_workers_and_misses_nothing
     if (os.cpu_count() or 1) < 2:
         pytest.skip("one core: the ingest parses in-process, no pool")
     home = tmp_path / "big" / "home"
-    expected = generate(home, shared.ingest.PARALLEL_THRESHOLD_BYTES * 21 // 20, 40, seed=3, days=4)
-    assert expected["bytes"] > shared.ingest.PARALLEL_THRESHOLD_BYTES
+    expected = generate(
+        home, shared.ingest.run.PARALLEL_THRESHOLD_BYTES * 21 // 20, 40, seed=3, days=4
+    )
+    assert expected["bytes"] > shared.ingest.run.PARALLEL_THRESHOLD_BYTES
     env = {"HOME": str(home)}
     roots = claude_roots(env) + codex_roots(env)
     start_methods: list[str] = []
-    pool_context = shared.ingest._pool_context
+    pool_context = shared.ingest.pool._pool_context
 
     def noted_pool_context() -> Any:
         context = pool_context()
         start_methods.append(context.get_start_method())
         return context
 
-    monkeypatch.setattr(shared.ingest, "_pool_context", noted_pool_context)
+    monkeypatch.setattr(shared.ingest.pool, "_pool_context", noted_pool_context)
     app = live_app(roots, ledger_file)
     try:
         app.start()
@@ -161,7 +164,7 @@ def test_quitting_during_the_first_import_stops_it_and_keeps_nothing_of_it(
 
     home = tmp_path / "home"
     write_history(home, claude_sessions=6, codex_rollouts=2, turns=5)
-    monkeypatch.setattr(shared.ingest, "BULK_THRESHOLD_BYTES", 1)
+    monkeypatch.setattr(shared.ingest.run, "BULK_THRESHOLD_BYTES", 1)
     env = {"HOME": str(home)}
     app = live_app(claude_roots(env) + codex_roots(env), ledger_file)
     inside = threading.Event()
