@@ -21,7 +21,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -462,10 +462,13 @@ def _web_search_fee(model_price: Any, variant: Any | None) -> float:
     return float(value) / 1000 if isinstance(value, Decimal | int | float) else 0.0
 
 
-def _earlier_periods(model: Any) -> tuple[tuple[int, RatePerToken, Tiers], ...]:
+def _earlier_periods(
+    model: Any, today: date | None = None
+) -> tuple[tuple[int, RatePerToken, Tiers], ...]:
     """The model's prices before each change genai-prices dates (`StartDateConstraint`):
     (the day the next price started, as UTC ms; the rates before it), oldest first, up to
-    today's price. Nothing for a model whose prices depend on anything but the date."""
+    today's price (`today`: the current UTC date). Nothing for a model whose prices depend
+    on anything but the date."""
     conditional = getattr(model, "prices", None)
     if not isinstance(conditional, list) or len(conditional) < 2:
         return ()
@@ -473,7 +476,7 @@ def _earlier_periods(model: Any) -> tuple[tuple[int, RatePerToken, Tiers], ...]:
     dated = [entry for entry in conditional if entry.constraint is not None]
     if len(undated) != 1 or not all(hasattr(e.constraint, "start_date") for e in dated):
         return ()
-    today = datetime.now(UTC).date()
+    today = today or datetime.now(UTC).date()
     dated.sort(key=lambda entry: entry.constraint.start_date)
     periods = []
     previous = undated[0].prices

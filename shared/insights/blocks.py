@@ -62,7 +62,6 @@ class Block:
     unpriced_calls: int = 0
     models: list[str] = field(default_factory=list)
     burn_rate_tokens_per_min: float | None = None
-    burn_rate_cost_per_hour: float | None = None
     projected_total_tokens: int | None = None
     projected_cost_usd: float | None = None
     remaining_minutes: float | None = None
@@ -124,7 +123,6 @@ def _finish(block: Block, now_ms: int) -> Block:
     if minutes <= 0:
         return block
     block.burn_rate_tokens_per_min = block.total_tokens / minutes
-    block.burn_rate_cost_per_hour = block.cost_usd / minutes * 60
     remaining = block.minutes_left(now_ms)
     block.remaining_minutes = remaining
     block.projected_total_tokens = round(
