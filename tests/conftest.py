@@ -39,7 +39,9 @@ def isolated_home(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
-    # A keyring that keeps secrets in a file under the temp home, never the real one.
+    # keyring's `fail` backend: every read and write of a secret fails, so no test reaches
+    # the real keyring. (Tests that need a working one select a file-backed keyring under
+    # the temp home: tests/lsp/secure_keyring.py.)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     monkeypatch.setenv("TZ", "UTC")
     os.environ.pop("BURNMETER_DEMO", None)

@@ -161,20 +161,25 @@ def test_ctrl_c_while_waiting_for_a_big_read_ends_at_once(isolated_home: Path) -
     ledger.close()
     write_history(isolated_home, claude_sessions=3, codex_rollouts=1, turns=4)
     lock, conn = _an_import_under_way(data)
+    # Deaf to Ctrl-C, it would wait 600 s, until long after the import under way (held
+    # here until the end) is done.
+    waiting = _start(dict(os.environ), IMPATIENT_INGEST.replace("= 1;", "= 600;"))
     try:
-        waiting = _start(dict(os.environ), IMPATIENT_INGEST.replace("= 1;", "= 60;"))
         time.sleep(1.5)
         assert waiting.poll() is None, waiting.communicate()
-        asked = time.monotonic()
         waiting.send_signal(signal.SIGINT)
-        _, err = waiting.communicate(timeout=60)
-        took = time.monotonic() - asked
+        # The timeout is only a guard against hanging (it ends in well under a second once
+        # it hears the Ctrl-C): it ended while the other import was still under way.
+        _, err = waiting.communicate(timeout=30)
     finally:
+        if waiting.poll() is None:
+            waiting.kill()
+            waiting.communicate()
         conn.execute("ROLLBACK")
         conn.close()
         lock.release()
     assert waiting.returncode == 130, err
-    assert took < 3, took
+    assert "interrupted" in err and "Traceback" not in err, err
 
 
 def test_parser_workers_end_with_their_killed_ingest(isolated_home: Path) -> None:

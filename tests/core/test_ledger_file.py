@@ -9,7 +9,6 @@ import os
 import sqlite3
 import stat
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -304,13 +303,20 @@ def test_a_new_ledger_another_process_is_writing_opens_once_the_lock_is_free(
 ) -> None:
     path = tmp_path / "data" / "ledger.sqlite"
     holder = _hold_write_lock(path)
-    released = threading.Timer(0.4, lambda: holder.execute("COMMIT"))
+    letting_go = threading.Event()
+
+    def release() -> None:
+        letting_go.set()  # before the commit: the opener may finish the moment it lands
+        holder.execute("COMMIT")
+
+    released = threading.Timer(0.4, release)
     released.start()
-    started = time.monotonic()
     ledger = open_ledger(path)  # SQLite refuses the switch to WAL at once: it must wait
+    # It waited: it was opened only once the other writer let go of its lock.
+    opened_after_the_release = letting_go.is_set()
     released.join()
     holder.close()
-    assert time.monotonic() - started >= 0.3
+    assert opened_after_the_release
     assert ledger.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert ledger.schema_version() == SCHEMA_VERSION
 

@@ -4,7 +4,6 @@ encoding that is not UTF-8, a reader that stops reading. Each used to end in a t
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
@@ -98,19 +97,38 @@ def test_json_and_csv_lose_no_character_on_a_stream_that_is_not_utf8(
     assert rows[0]["project_path"] == cwd
 
 
-def test_a_reader_that_stops_reading_ends_a_table_with_0() -> None:
+@pytest.mark.parametrize("lines_read", [0, 1], ids=["gone-before-the-table", "gone-mid-table"])
+def test_a_reader_that_stops_reading_ends_a_table_with_0(
+    isolated_home: Path, tmp_path: Path, lines_read: int
+) -> None:
     """rich's own handler exits with 1 when the reader goes away (`| head`); every other
-    output of burnmeter's ends with 0 then."""
-    from shared.commands.render import make_console
-
+    output of burnmeter's ends with 0 then. The real CLI prints a sessions table of 400
+    rows (about 190 KB, past a pipe's 64 KB buffer) to a reader that has already gone (the
+    first write fails with a broken pipe: the CLI's handler) or that takes one line and
+    goes while the table is being written."""
+    folder = claude_project_dir(isolated_home / ".claude", "/home/dev/app")
+    for n in range(400):
+        session = ClaudeSession(f"s-pipe-{n:04d}", cwd="/home/dev/app")
+        session.reply(1000 + 60 * n, [text_block("x")], claude_usage(10, 100))
+        session.write(folder / f"s{n:04d}.jsonl")
     read_end, write_end = os.pipe()
-    os.close(read_end)
-    stream = os.fdopen(write_end, "w")
-    console = make_console(file=stream, width=80)
-    with pytest.raises(BrokenPipeError):
-        console.print("a line nobody reads")  # rich writes and flushes each print
-    with contextlib.suppress(BrokenPipeError):
-        stream.close()  # flushes what is left into the same closed pipe
+    if lines_read == 0:
+        os.close(read_end)
+    errors = tmp_path / "stderr.txt"
+    with errors.open("w") as stderr:
+        cli = subprocess.Popen(
+            [sys.executable, "-m", "shared", "report", "sessions", "--no-insights"],
+            cwd=REPO_ROOT,
+            stdout=write_end,
+            stderr=stderr,
+        )
+        os.close(write_end)
+        if lines_read:
+            with os.fdopen(read_end, "rb") as reader:
+                assert b"Usage by session" in reader.readline()
+        code = cli.wait(timeout=120)
+    assert "Traceback" not in errors.read_text(), errors.read_text()
+    assert code == 0, errors.read_text()
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")

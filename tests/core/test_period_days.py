@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from shared.ledger import open_ledger
-from shared.reports import Filters, period_label, period_report
+from shared.reports import Filters, period_report
 from tests.core.helpers import ingest_env
 from tests.core.logwriters import ClaudeSession, claude_project_dir, claude_usage, text_block
 
@@ -54,8 +54,12 @@ def test_output_tokens_per_local_period_and_model(
 ) -> None:
     tz = ZoneInfo(zone)
     expected: Counter[tuple[str, str]] = Counter()
+    # The labels, said independently of the code under test: the ISO date, the ISO week
+    # (`%G-W%V`: the week starts on Monday, its year is the one its Thursday is in) and
+    # the month.
+    label_format = {"daily": "%Y-%m-%d", "weekly": "%G-W%V", "monthly": "%Y-%m"}[period]
     for index, at in enumerate(TIMES):
-        label = period_label(at.astimezone(tz).date(), period)
+        label = at.astimezone(tz).strftime(label_format)
         expected[(label, MODELS[index % 2])] += index + 1
     report = period_report(open_ledger(ledger_path), period, Filters(tz=tz))
     key = {"daily": "date", "weekly": "week", "monthly": "month"}[period]

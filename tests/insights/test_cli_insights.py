@@ -20,6 +20,7 @@ from tests.insights.gitrepo import GitRepo
 
 MINUTE = 60_000
 HOUR = 60 * MINUTE
+DAY = 24 * HOUR
 
 
 def _run(args: list[str], stdin: str = "", env: dict[str, str] | None = None) -> Any:
@@ -34,10 +35,17 @@ def _run(args: list[str], stdin: str = "", env: dict[str, str] | None = None) ->
 
 
 def _earlier_today(minutes: int) -> int:
-    """`minutes` ago, but never before today's UTC midnight (tests run with TZ=UTC), so a
-    run just after midnight still finds the call in today's cost."""
+    """`minutes` ago, but never before today's midnight (UTC: tests run with TZ=UTC), so a
+    run just after midnight still finds the call in today's cost, nor in the future. The
+    test then checks "today" a few seconds later: in a day's last 2 minutes this first
+    waits for the next day to begin, so that the call and the check share a day."""
     now = int(time.time() * 1000)
-    return max(now - minutes * MINUTE, now - now % (24 * 60 * MINUTE) + 1000)
+    left_today = DAY - now % DAY
+    if left_today < 2 * MINUTE:
+        time.sleep(left_today / 1000 + 0.05)
+        now = int(time.time() * 1000)
+    midnight = now - now % DAY
+    return max(now - minutes * MINUTE, min(now, midnight + 1000))
 
 
 def _ledger_file() -> Path:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,12 @@ def fresh(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     """The fixture history with no ledger yet, and a first ingest 2 s late."""
     monkeypatch.setenv("BURNMETER_TEST_INGEST_DELAY", "2")
     return build_history(isolated_home)
+
+
+def before_the_first_ingest(ws: Workspace) -> bool:
+    """No `burnmeter/status` with the history's cost has come yet: the first ingest, which
+    writes the whole history at once, is not done (statuses before it count nothing)."""
+    return all(status["workspace_cost_usd"] == 0 for status in ws.statuses)
 
 
 def lens_params(ws: Workspace) -> types.CodeLensParams:
@@ -78,11 +83,15 @@ async def test_a_client_with_lens_refresh_is_answered_at_once_then_told_to_ask_a
 ) -> None:
     client = await start_client(fresh, "visual-studio-code", program=LATE_SERVER)
     try:
-        started = time.monotonic()
         assert not await client.text_document_code_lens_async(lens_params(fresh))
-        assert time.monotonic() - started < 1.5
+        # Answered before the first ingest was done: the server had not yet told the client
+        # to ask again, nor sent a status with the history's cost (both follow that ingest,
+        # and the server's messages come in the order it sent them).
+        assert fresh.lens_refreshes == 0
+        assert before_the_first_ingest(fresh)
         assert await wait_until(lambda: fresh.lens_refreshes > 0, timeout=20)
         assert await client.text_document_code_lens_async(lens_params(fresh))
+        assert await wait_until(lambda: not before_the_first_ingest(fresh))
     finally:
         await client.shutdown_session()
         await client.stop()
@@ -93,10 +102,14 @@ async def test_the_wait_is_bounded(fresh: Workspace, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("BURNMETER_TEST_FIRST_INGEST_WAIT", "0.5")
     client = await start_client(fresh, "neovim", program=LATE_SERVER)
     try:
-        started = time.monotonic()
+        assert await wait_until(lambda: len(fresh.statuses) >= 1)  # sent after `initialized`
         assert not await client.text_document_code_lens_async(lens_params(fresh))
         assert await client.text_document_hover_async(hover_params(fresh)) is None
-        assert time.monotonic() - started < 4
+        # Both gave up waiting (0.5 s, not the 10 s default) before the first ingest, 8 s
+        # late, was done: no status with the history's cost came before the answers; that
+        # one comes once the ingest is done (the server's shutdown waits for it anyway).
+        assert before_the_first_ingest(fresh)
+        assert await wait_until(lambda: not before_the_first_ingest(fresh), timeout=30)
     finally:
         await client.shutdown_session()
         await client.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -257,6 +258,15 @@ def test_a_reload_asked_for_during_a_load_waits_after_it(
 
     ingest_now(roots, ledger_file)
     monkeypatch.setattr(dashboard_module, "RELOAD_GAP_S", 0.5)
+    # The gap's timer, held: each gap asked for is noted, and ends when the test says.
+    gaps_asked: list[tuple[int, Callable[[], None]]] = []
+
+    class HeldTimer:
+        @staticmethod
+        def singleShot(ms: int, callback: Callable[[], None]) -> None:  # Qt's name
+            gaps_asked.append((ms, callback))
+
+    monkeypatch.setattr(dashboard_module, "QTimer", HeldTimer)
     app = make_app(roots, ledger_file, Settings())
     window = app.dashboard
     real_load = window._load_data
@@ -265,7 +275,7 @@ def test_a_reload_asked_for_during_a_load_waits_after_it(
 
     def slow_load() -> DashboardData:
         starts.append(time.monotonic())
-        time.sleep(0.2)
+        time.sleep(0.3)
         data = real_load()
         ends.append(time.monotonic())
         return data
@@ -275,10 +285,16 @@ def test_a_reload_asked_for_during_a_load_waits_after_it(
     window.refresh()
     for _ in range(5):  # ledger changes while the first load runs
         window.refresh()
-    qtbot.waitUntil(lambda: len(ends) == 2, timeout=10_000)
-    assert starts[1] - ends[0] >= 0.45  # not at once
-    qtbot.wait(1_500)
-    assert len(starts) == 2  # the five requests made one more load, not five
+    qtbot.waitUntil(lambda: len(gaps_asked) == 1, timeout=10_000)
+    # The first load is done and the next one waits for a gap, not at once: twice the
+    # last load's time (0.6 s or more here: more than RELOAD_GAP_S).
+    assert len(starts) == 1
+    gap_ms, end_of_gap = gaps_asked[0]
+    assert gap_ms >= int(2 * (ends[0] - starts[0]) * 1000) > 500, (gap_ms, ends[0] - starts[0])
+    end_of_gap()
+    qtbot.waitUntil(lambda: len(ends) == 2 and not window._loading, timeout=10_000)
+    # The five requests made one more load, not five, and nothing more was asked for.
+    assert len(starts) == 2 and len(gaps_asked) == 1
     app.shutdown()
 
 
