@@ -9,8 +9,8 @@ import sqlite3
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 
-from shared.ledger import BUCKET_MS
 from shared.reports import RUNNING_WINDOW_MS, iso_utc, session_model_sql
+from shared.schema import BUCKET_MS
 
 
 @dataclass(frozen=True)

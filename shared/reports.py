@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 from operator import add
 from zoneinfo import ZoneInfo
 
-from shared.ledger import BUCKET_MS, Ledger
+from shared.ledger import Ledger
+from shared.schema import BUCKET_MS
 
 # Not `from typing import ...`: a warm `burnmeter report` would pay milliseconds for it.
 TYPE_CHECKING = False

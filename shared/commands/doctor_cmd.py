@@ -13,8 +13,9 @@ from typing import Any
 from shared import __version__, desktop
 from shared.commands.context import POINT_ELSEWHERE, add_demo_flag, make_context
 from shared.commands.render import make_console, print_json
-from shared.ledger import SCHEMA_VERSION, LedgerError, damaged
+from shared.ledger import LedgerError, damaged
 from shared.paths import config_file, data_dir, display_path, resources_dir
+from shared.schema import SCHEMA_VERSION
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

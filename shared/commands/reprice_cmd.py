@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 
 from shared.commands.context import add_demo_flag, make_context, stdout_is_terminal
-from shared.ledger import DERIVED_TRIGGERS, Ledger, rebuild_costs, rollback_if_open
+from shared.ledger import Ledger, rollback_if_open
 from shared.pricing import PriceBook
+from shared.schema import DERIVED_TRIGGERS, rebuild_costs
 from shared.sources.events import UsageEvent
 
 COLUMNS = (

@@ -32,7 +32,7 @@ STATUSLINE_SCHEMA = 4
 # tests/insights/test_cli_insights.py checks they agree.
 BUCKET_MS = 15 * 60 * 1000
 APPLICATION_ID = 0x42524E4D
-# The newest ledger schema this code knows (shared.ledger.SCHEMA_VERSION): a ledger a newer
+# The newest ledger schema this code knows (shared.schema.SCHEMA_VERSION): a ledger a newer
 # burnmeter wrote is read for the line, never written to.
 NEWEST_SCHEMA = 11
 

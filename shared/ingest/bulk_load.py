@@ -3,13 +3,8 @@ and the row-by-row triggers dropped while it loads, then built once from what it
 
 from __future__ import annotations
 
-from shared.ledger import (
-    DERIVED_TRIGGERS,
-    Ledger,
-    begin_write,
-    rebuild_derived,
-    rollback_if_open,
-)
+from shared.ledger import Ledger, begin_write, rollback_if_open
+from shared.schema import DERIVED_TRIGGERS, rebuild_derived
 
 
 def possible(ledger: Ledger) -> bool:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 PARALLEL_THRESHOLD_BYTES = 32 * 1024 * 1024
 
 # A first ingest of at least this much into an empty ledger is one transaction that fills
-# the trigger-kept tables once at the end (see shared.ledger.REBUILD_DERIVED); smaller ones
+# the trigger-kept tables once at the end (see shared.schema.REBUILD_DERIVED); smaller ones
 # commit as they go, so their progress survives a kill.
 BULK_THRESHOLD_BYTES = 256 * 1024 * 1024
 # SQLite settings for the length of a big ingest (defaults: 2 MiB, 1000 pages).

@@ -6,8 +6,9 @@ from __future__ import annotations
 import time
 
 from shared.ingest.chunks import VANISHED, ChunkResult
-from shared.ledger import TOKEN_COLUMNS, Ledger, begin_write
+from shared.ledger import Ledger, begin_write
 from shared.repos import RepoFinder
+from shared.schema import TOKEN_COLUMNS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -27,7 +27,8 @@ from zoneinfo import ZoneInfo
 
 from shared.commands.render import money
 from shared.config import Settings
-from shared.ledger import BUCKET_MS, Ledger
+from shared.ledger import Ledger
+from shared.schema import BUCKET_MS
 from shared.timezones import resolve_zone
 
 PERIODS = ("daily", "weekly", "monthly")

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from shared.ledger import BUCKET_MS, Ledger
+from shared.ledger import Ledger
 from shared.pricing import PriceBook
 from shared.reports import (
     BUCKET_SUMS,
@@ -23,6 +23,7 @@ from shared.reports import (
     local_day,
     sessions_report,
 )
+from shared.schema import BUCKET_MS
 from shared.summary.weeks import IsoWeek
 
 TOP_SESSIONS = 10

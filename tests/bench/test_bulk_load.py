@@ -13,7 +13,8 @@ import shared.ingest.run
 import shared.ingest.writer
 from bench.generate_corpus import generate
 from shared.ingest import FINISHING_LEDGER, ingest
-from shared.ledger import DERIVED_TRIGGERS, LedgerError, open_ledger
+from shared.ledger import LedgerError, open_ledger
+from shared.schema import DERIVED_TRIGGERS
 from shared.sources.roots import claude_roots, codex_roots
 from tests.core.helpers import snapshot
 

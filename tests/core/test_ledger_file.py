@@ -17,14 +17,13 @@ import pytest
 from shared import ledger as ledger_module
 from shared.ledger import (
     APPLICATION_ID,
-    MIGRATIONS,
-    SCHEMA_VERSION,
     LedgerCorrupt,
     LedgerError,
     LedgerForeign,
     open_ledger,
 )
 from shared.paths import ledger_path
+from shared.schema import MIGRATIONS, SCHEMA_VERSION
 from tests.core.helpers import ingest_env, run_cli, snapshot
 from tests.core.logwriters import ClaudeSession, claude_project_dir, claude_usage, text_block
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from shared.ledger import SCHEMA_VERSION, LedgerTooNew, open_ledger
+from shared.ledger import LedgerTooNew, open_ledger
 from shared.paths import ledger_path
+from shared.schema import SCHEMA_VERSION
 from tests.core.helpers import REPO_ROOT, events, ingest_env, run_cli, totals
 from tests.core.logwriters import (
     ClaudeSession,

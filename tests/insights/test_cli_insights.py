@@ -154,7 +154,7 @@ def test_statusline_writes_utf8_to_a_stream_that_cannot_encode_its_line() -> Non
 def test_statusline_reads_but_never_writes_a_ledger_newer_than_it_knows() -> None:
     assert _run(["statusline"], stdin="{}").returncode == 0  # creates the ledger
     conn = sqlite3.connect(_ledger_file(), isolation_level=None)
-    from shared.ledger import SCHEMA_VERSION
+    from shared.schema import SCHEMA_VERSION
 
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     done = _run(["statusline"], stdin=json.dumps(STATUS))
@@ -360,7 +360,8 @@ def test_statusline_counts_today_in_the_configured_zone(tmp_path: Path) -> None:
 
 def test_statusline_constants_match_the_ledger() -> None:
     from shared.commands import statusline_cmd
-    from shared.ledger import APPLICATION_ID, BUCKET_MS, MIGRATIONS
+    from shared.ledger import APPLICATION_ID
+    from shared.schema import BUCKET_MS, MIGRATIONS
 
     assert statusline_cmd.BUCKET_MS == BUCKET_MS
     assert statusline_cmd.APPLICATION_ID == APPLICATION_ID

@@ -329,7 +329,7 @@ def test_a_writer_that_finds_a_newer_ledger_stops_and_frees_the_writer_role(
     import sqlite3
     from contextlib import closing
 
-    from shared.ledger import SCHEMA_VERSION
+    from shared.schema import SCHEMA_VERSION
 
     log = session_file(projects, "/work/app", "s1")
     append(log, call(1))

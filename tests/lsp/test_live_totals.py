@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from shared.ingest import ingest
-from shared.ledger import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, open_ledger
+from shared.ledger import APPLICATION_ID, open_ledger
+from shared.schema import MIGRATIONS, SCHEMA_VERSION
 from shared.sources.events import CLAUDE
 from shared.sources.roots import LogRoot
 from tests.logfixtures import append, claude_call, session_file
