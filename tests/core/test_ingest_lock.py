@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -164,14 +165,20 @@ def test_ctrl_c_while_waiting_for_a_big_read_ends_at_once(isolated_home: Path) -
     # Deaf to Ctrl-C, it would wait 600 s, until long after the import under way (held
     # here until the end) is done.
     waiting = _start(dict(os.environ), IMPATIENT_INGEST.replace("= 1;", "= 600;"))
+    # Ctrl-C once it says it waits (a fixed sleep could land before Python's handlers are
+    # set on a loaded machine); a child that never says so is killed after a minute.
+    guard = threading.Timer(60, waiting.kill)
+    guard.start()
     try:
-        time.sleep(1.5)
-        assert waiting.poll() is None, waiting.communicate()
+        assert waiting.stderr is not None
+        said = waiting.stderr.readline()
+        assert "waiting for another burnmeter process" in said, said
         waiting.send_signal(signal.SIGINT)
         # The timeout is only a guard against hanging (it ends in well under a second once
         # it hears the Ctrl-C): it ended while the other import was still under way.
         _, err = waiting.communicate(timeout=30)
     finally:
+        guard.cancel()
         if waiting.poll() is None:
             waiting.kill()
             waiting.communicate()
