@@ -8,7 +8,7 @@ import sys
 import time
 from contextlib import suppress
 
-from shared.ingest.chunks import CHUNK_BYTES, ChunkResult, ChunkTask, continuation
+from shared.ingest.chunks import ChunkResult, ChunkTask, continuation
 from shared.ingest.interrupts import interrupt_deferred, interrupt_held_back
 from shared.ingest.parsing import parse_chunk, parse_group
 
@@ -91,7 +91,7 @@ def _groups(tasks: list[ChunkTask]) -> list[list[ChunkTask]]:
     current: list[ChunkTask] = []
     current_bytes = 0
     for task in tasks:
-        size = max(0, (task.size or CHUNK_BYTES) - task.offset)
+        size = max(0, (task.size or task.max_bytes) - task.offset)
         if current and (current_bytes + size > GROUP_BYTES or len(current) >= GROUP_FILES):
             groups.append(current)
             current, current_bytes = [], 0

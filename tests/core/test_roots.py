@@ -329,6 +329,7 @@ def test_an_archive_read_in_small_pieces_gives_the_rows_of_its_plain_file(
     """Archives are decompressed a few MiB at a time, never whole; here a piece is 700
     bytes, so lines, tool calls and their model calls fall across piece boundaries."""
     import shared.ingest.chunks
+    import shared.ingest.parsing
     from tests.core.helpers import snapshot
     from tests.core.logwriters import write_history
 
@@ -343,9 +344,26 @@ def test_an_archive_read_in_small_pieces_gives_the_rows_of_its_plain_file(
         zstd_compress(rollout, target.with_name(target.name + ".zst"))
         rollout.unlink()
     monkeypatch.setattr(shared.ingest.chunks, "CHUNK_BYTES", 700)
+    each_piece = shared.ingest.parsing.each_archive_piece
+    piece_sizes: list[int] = []
+    piece_lengths: list[int] = []
+
+    def noted(path, offset, take, long_lines=None, piece_bytes=8 << 20):  # type: ignore[no-untyped-def]
+        def noted_take(data: bytes) -> None:
+            piece_lengths.append(len(data))
+            take(data)
+
+        piece_sizes.append(piece_bytes)
+        return each_piece(path, offset, noted_take, long_lines, piece_bytes)
+
+    monkeypatch.setattr(shared.ingest.parsing, "each_archive_piece", noted)
     pieces = _ledger(tmp_path / "pieces")
     summary = ingest_env(pieces)
     assert summary.files_read == 6 and not summary.unreadable
+    # Read in pieces of the task's read size, not the default of a few MiB.
+    assert piece_sizes == [700] * 6
+    # (A line begun in one piece is handed on whole with the piece that ends it.)
+    assert len(piece_lengths) > sum(piece_lengths) // 1400 > 6
     # The file list differs (archives instead of plain files); everything read is the same.
     assert snapshot(pieces, skip=("sources",)) == snapshot(plain, skip=("sources",))
     assert pieces.conn.execute("SELECT count(*) FROM usage_events").fetchone()[0] > 100
