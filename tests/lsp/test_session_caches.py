@@ -72,3 +72,30 @@ def test_the_hint_cache_keeps_the_sessions_it_shows(
     monkeypatch.setattr(diagnostics, "MAX_SESSIONS", 2)
     hints_by_file(ledger, ["/home/me/a", "/home/me/b"], cache)
     assert sorted(cache) == ["sess-a3", "sess-b1"]  # the two most recent
+
+
+def test_a_sessions_hint_is_worked_out_again_once_its_totals_move(ledger: Ledger) -> None:
+    """A live session's hint follows it: once the session has new calls (here one that
+    edits a file), the next pass evaluates it again, so the hint reaches the file it now
+    edited, instead of the pass reusing what it found before the call."""
+    cache: HintCache = {}
+    assert hints_by_file(ledger, ["/home/me/a"], cache) == {}  # explored, edited nothing
+    (before, message, files) = cache["sess-a1"]
+    assert message is not None and files == []
+    edited = "/home/me/a/src/app.py"
+    projects = Path(os.environ["HOME"]) / ".claude" / "projects"
+    append(
+        projects / "-home-me-a" / "sess-a1.jsonl",
+        claude_call(
+            message_id="m-edit", session_id="sess-a1", cwd="/home/me/a",
+            ts_ms=NOW_MS - HOUR_MS + 30 * 60_000, model="claude-opus-4-5-20251101",
+            output_tokens=1_000,
+            tools=[("t-edit", "Edit", {"file_path": edited, "old_string": "a", "new_string": "b"})],
+        ),
+    )  # fmt: skip
+    ingest(ledger, [LogRoot(CLAUDE, projects)])
+    by_file = hints_by_file(ledger, ["/home/me/a"], cache)
+    (after, _, files) = cache["sess-a1"]
+    assert after != before and after[0] == before[0] + 1
+    assert files == [edited]
+    assert edited in by_file

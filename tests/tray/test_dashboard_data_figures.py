@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from shared.config import Settings
 from shared.ingest import ingest
 from shared.ledger import Ledger, open_ledger
@@ -153,3 +155,43 @@ def test_session_detail_models_by_cost_and_the_four_main_parts(
     parts = dict(detail.cost_split)
     assert list(parts)[:4] == ["input", "output", "cache writes", "cache reads"]
     assert parts["cache reads"] == 0
+
+
+def test_a_long_context_call_is_split_at_its_long_context_rates(isolated_home: Path) -> None:
+    """A call whose whole prompt (input and cache, 250k tokens) is past the 200k tier is
+    priced at the long-context rates, so the detail view splits its cost in those rates'
+    shares: at the short-prompt rates (judged by its 150k fresh input alone) output's share
+    would be larger, since the tier raises input more than output."""
+    at = _ms(TODAY, 9)
+    _call(
+        isolated_home,
+        "L",
+        "/home/dev/l",
+        at,
+        0,
+        model="claude-sonnet-4-5",
+        input_tokens=150_000,
+        output_tokens=10_000,
+        cache_read=100_000,
+    )
+    ledger = _ingested()
+    prices = PriceBook({})
+    try:
+        detail = session_detail(ledger, prices, "L")
+        (cost,) = ledger.conn.execute(
+            "SELECT sum(cost_usd) FROM usage_events WHERE session_id = 'L'"
+        ).fetchone()
+    finally:
+        ledger.close()
+    unit = prices.prices_for("claude-sonnet-4-5")
+    assert unit is not None
+    long, short = unit.rate_for(250_000, at), unit.rate_for(150_000, at)
+    assert long.input / long.output > short.input / short.output  # the tier tells them apart
+    parts = {
+        "input": 150_000 * long.input,
+        "output": 10_000 * long.output,
+        "cache reads": 100_000 * long.cache_read,
+    }
+    split = dict(detail.cost_split)
+    for name, part in parts.items():
+        assert split[name] == pytest.approx(cost * part / sum(parts.values()), rel=1e-9)
