@@ -307,14 +307,25 @@ def test_budgets_reads_periods_in_the_configured_zone_and_checks_its_flags() -> 
     # 26 hours apart: their dates always differ.
     (config / "config.toml").write_text('timezone = "Etc/GMT+12"\n[budgets]\ndaily_usd = 5\n')
 
-    def daily_label(*flags: str) -> str:
-        done = _run(["budgets", "--json", "--no-ingest", *flags])
+    def daily_label(*flags: str, env: dict[str, str] | None = None) -> str:
+        done = _run(["budgets", "--json", "--no-ingest", *flags], env=env)
         assert done.returncode == 0, done.stderr
         (daily,) = json.loads(done.stdout)["budgets"]
         return str(daily["label"])
 
-    assert daily_label() == str(datetime.now(ZoneInfo("Etc/GMT+12")).date())
-    assert daily_label("-z", "Etc/GMT-14") == str(datetime.now(ZoneInfo("Etc/GMT-14")).date())
+    def today_in(zone: str) -> str:
+        return str(datetime.now(ZoneInfo(zone)).date())
+
+    def assert_day_of(zone: str, *flags: str, env: dict[str, str] | None = None) -> None:
+        # The zone's day when the command started or when it ended: a day may begin
+        # while it runs.
+        before = today_in(zone)
+        label = daily_label(*flags, env=env)
+        assert label in {before, today_in(zone)}, (label, before)
+
+    # The machine's zone 26 hours from the config's, so that their days always differ.
+    assert_day_of("Etc/GMT+12", env={"TZ": "Etc/GMT-14"})
+    assert_day_of("Etc/GMT-14", "-z", "Etc/GMT-14")
     assert daily_label("--timezone", "etc/gmt-14") == daily_label("--tz", "Etc/GMT-14")
     for bad in ("2026-13", "foo"):
         done = _run(["budgets", "--no-ingest", "--month", bad])
