@@ -14,6 +14,7 @@ from tests.core.logwriters import (
     ClaudeSession,
     CodexRollout,
     claude_project_dir,
+    claude_replies,
     claude_usage,
     codex_rollout_path,
     text_block,
@@ -24,10 +25,7 @@ CWD = "/home/dev/app"
 
 
 def _session(session_id: str, outputs: list[int]) -> ClaudeSession:
-    session = ClaudeSession(session_id, cwd=CWD)
-    for index, output in enumerate(outputs):
-        session.reply(index + 1, [text_block("x")], claude_usage(10, output))
-    return session
+    return claude_replies(session_id, CWD, outputs)
 
 
 def _ledger(tmp_path: Path) -> Ledger:

@@ -15,9 +15,8 @@ from tests.core.logwriters import (
     ClaudeSession,
     CodexRollout,
     claude_project_dir,
-    claude_usage,
+    claude_replies,
     codex_rollout_path,
-    text_block,
     write_lines,
     zstd_compress,
 )
@@ -26,10 +25,7 @@ CWD = "/home/dev/app"
 
 
 def _session(session_id: str, outputs: list[int]) -> ClaudeSession:
-    session = ClaudeSession(session_id, cwd=CWD)
-    for index, output in enumerate(outputs):
-        session.reply(index + 1, [text_block("x")], claude_usage(10, output))
-    return session
+    return claude_replies(session_id, CWD, outputs)
 
 
 def _project(home: Path) -> Path:

@@ -6,12 +6,35 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import Any
 
-from tests.logfixtures import claude_call, iso, session_file
+from shared.ingest import ingest
+from shared.ledger import Ledger, open_ledger
+from shared.paths import ledger_path
+from shared.sources.roots import claude_roots
+from tests.logfixtures import append, claude_call, iso, session_file
 
 DAY_MS = 24 * 3600 * 1000
 MODELS = ("claude-opus-4-5", "claude-sonnet-4-5", "claude-haiku-4-5")
 REPOS = ("burnmeter", "webshop", "infra-tools", "notebook")
+
+
+def append_call(home: Path, session_id: str, cwd: str, ts_ms: int, n: int, **fields: Any) -> None:
+    """Call `n` of a session (message id `m-SESSION-N`; `fields` as `claude_call` takes
+    them) appended to its transcript under `home`."""
+    append(
+        session_file(home / ".claude" / "projects", cwd, session_id),
+        claude_call(
+            message_id=f"m-{session_id}-{n}", session_id=session_id, cwd=cwd, ts_ms=ts_ms, **fields
+        ),
+    )
+
+
+def ingested_ledger() -> Ledger:
+    """The isolated HOME's ledger, its Claude Code logs read."""
+    ledger = open_ledger(ledger_path())
+    ingest(ledger, claude_roots())
+    return ledger
 
 
 def write_session(

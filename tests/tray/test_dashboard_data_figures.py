@@ -12,12 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from shared.config import Settings
-from shared.ingest import ingest
-from shared.ledger import Ledger, open_ledger
-from shared.paths import ledger_path
 from shared.pricing import PriceBook
-from shared.sources.roots import claude_roots
-from tests.logfixtures import append, claude_call, session_file
+from tests.tray.history import append_call, ingested_ledger
 from tray_app.dashboard_data import DashboardData, dashboard_from_ledger, session_detail
 
 TODAY = date(2026, 3, 10)
@@ -29,27 +25,8 @@ def _ms(day: date, hour: int = 12, minute: int = 0) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _call(home: Path, session_id: str, cwd: str, ts_ms: int, n: int, **kwargs: object) -> None:
-    append(
-        session_file(home / ".claude" / "projects", cwd, session_id),
-        claude_call(
-            message_id=f"m-{session_id}-{n}",
-            session_id=session_id,
-            cwd=cwd,
-            ts_ms=ts_ms,
-            **kwargs,  # type: ignore[arg-type]
-        ),
-    )
-
-
-def _ingested() -> Ledger:
-    ledger = open_ledger(ledger_path())
-    ingest(ledger, claude_roots())
-    return ledger
-
-
 def _dashboard(zone: ZoneInfo = UTC_ZONE) -> DashboardData:
-    ledger = _ingested()
+    ledger = ingested_ledger()
     try:
         return dashboard_from_ledger(ledger, Settings(), zone, TODAY)
     finally:
@@ -60,8 +37,8 @@ def test_chart_spans_the_30_days_ending_today(isolated_home: Path) -> None:
     """The chart's days are the 30 ending today, the first 29 days back: a call on that
     first day is drawn in its first column."""
     first = TODAY - timedelta(days=29)
-    _call(isolated_home, "old", "/home/dev/chart", _ms(first), 0)
-    _call(isolated_home, "new", "/home/dev/chart", _ms(TODAY), 0)
+    append_call(isolated_home, "old", "/home/dev/chart", _ms(first), 0)
+    append_call(isolated_home, "new", "/home/dev/chart", _ms(TODAY), 0)
     data = _dashboard()
     assert data.daily.days[0] == first.isoformat()
     assert data.daily.days[-1] == TODAY.isoformat()
@@ -78,9 +55,9 @@ def test_sessions_table_newest_first_named_by_repo_with_local_last_activity(
     repo = isolated_home / "src" / "shop"
     (repo / ".git").mkdir(parents=True)
     (repo / "web").mkdir()
-    _call(isolated_home, "first", str(repo / "web"), _ms(TODAY, 9, 0), 0)
-    _call(isolated_home, "first", str(repo / "web"), _ms(TODAY, 10, 30), 1)
-    _call(isolated_home, "second", "/home/dev/other", _ms(TODAY, 11, 0), 0)
+    append_call(isolated_home, "first", str(repo / "web"), _ms(TODAY, 9, 0), 0)
+    append_call(isolated_home, "first", str(repo / "web"), _ms(TODAY, 10, 30), 1)
+    append_call(isolated_home, "second", "/home/dev/other", _ms(TODAY, 11, 0), 0)
     data = _dashboard(ZoneInfo("Asia/Tokyo"))
     assert [row.session_id for row in data.sessions] == ["second", "first"]
     first = data.sessions[1]
@@ -91,8 +68,8 @@ def test_sessions_table_newest_first_named_by_repo_with_local_last_activity(
 def test_sessions_table_window_is_90_days_including_today(isolated_home: Path) -> None:
     """A session whose only call was 89 days before today is listed (the 90 days include
     today); one 90 days back is not."""
-    _call(isolated_home, "in", "/home/dev/w", _ms(TODAY - timedelta(days=89)), 0)
-    _call(isolated_home, "out", "/home/dev/w", _ms(TODAY - timedelta(days=90)), 0)
+    append_call(isolated_home, "in", "/home/dev/w", _ms(TODAY - timedelta(days=89)), 0)
+    append_call(isolated_home, "out", "/home/dev/w", _ms(TODAY - timedelta(days=90)), 0)
     data = _dashboard()
     assert [row.session_id for row in data.sessions] == ["in"]
 
@@ -101,9 +78,9 @@ def test_session_row_counts_a_call_at_the_windows_end_too(isolated_home: Path) -
     """A listed session with a call at the very first millisecond after the window (the
     next midnight) is counted whole in its row, that call included."""
     tomorrow = TODAY + timedelta(days=1)
-    _call(isolated_home, "span", "/home/dev/s", _ms(TODAY, 23, 0), 0)
-    _call(isolated_home, "span", "/home/dev/s", _ms(tomorrow, 0, 0), 1, input_tokens=5000)
-    ledger = _ingested()
+    append_call(isolated_home, "span", "/home/dev/s", _ms(TODAY, 23, 0), 0)
+    append_call(isolated_home, "span", "/home/dev/s", _ms(tomorrow, 0, 0), 1, input_tokens=5000)
+    ledger = ingested_ledger()
     try:
         whole = ledger.conn.execute(
             "SELECT sum(cost_usd), sum(total_tokens) FROM usage_events WHERE session_id = 'span'"
@@ -118,8 +95,8 @@ def test_session_row_counts_a_call_at_the_windows_end_too(isolated_home: Path) -
 
 def test_tiers_are_listed_most_expensive_first(isolated_home: Path) -> None:
     """The tier breakdown lists the tier that cost most first."""
-    _call(isolated_home, "a", "/home/dev/t", _ms(TODAY, 9), 0, model="claude-haiku-4-5")
-    _call(isolated_home, "b", "/home/dev/t", _ms(TODAY, 10), 0, model="claude-opus-4-5")
+    append_call(isolated_home, "a", "/home/dev/t", _ms(TODAY, 9), 0, model="claude-haiku-4-5")
+    append_call(isolated_home, "b", "/home/dev/t", _ms(TODAY, 10), 0, model="claude-opus-4-5")
     data = _dashboard()
     costs = [cost for _, cost in data.tiers]
     assert len(costs) == 2 and costs[0] > costs[1]
@@ -131,7 +108,7 @@ def test_last_activity_day_is_the_local_day_of_the_latest_call(
 ) -> None:
     """The ledger's last day (said when the windows hold nothing) is the latest call's day
     in the dashboard's zone: 23:30 UTC on the 9th is the 10th in Tokyo."""
-    _call(isolated_home, "late", "/home/dev/l", _ms(date(2025, 6, 9), 23, 30), 0)
+    append_call(isolated_home, "late", "/home/dev/l", _ms(date(2025, 6, 9), 23, 30), 0)
     data = _dashboard(ZoneInfo("Asia/Tokyo"))
     assert data.last_activity == date(2025, 6, 10)
 
@@ -141,9 +118,9 @@ def test_session_detail_models_by_cost_and_the_four_main_parts(
 ) -> None:
     """A session's detail lists its models most expensive first, and always lists input,
     output, cache writes and cache reads, even at $0 (this session read no cache)."""
-    _call(isolated_home, "d", "/home/dev/d", _ms(TODAY, 9), 0, model="claude-haiku-4-5")
-    _call(isolated_home, "d", "/home/dev/d", _ms(TODAY, 10), 1, model="claude-opus-4-5")
-    ledger = _ingested()
+    append_call(isolated_home, "d", "/home/dev/d", _ms(TODAY, 9), 0, model="claude-haiku-4-5")
+    append_call(isolated_home, "d", "/home/dev/d", _ms(TODAY, 10), 1, model="claude-opus-4-5")
+    ledger = ingested_ledger()
     try:
         detail = session_detail(ledger, PriceBook({}), "d")
     finally:
@@ -163,7 +140,7 @@ def test_a_long_context_call_is_split_at_its_long_context_rates(isolated_home: P
     shares: at the short-prompt rates (judged by its 150k fresh input alone) output's share
     would be larger, since the tier raises input more than output."""
     at = _ms(TODAY, 9)
-    _call(
+    append_call(
         isolated_home,
         "L",
         "/home/dev/l",
@@ -174,7 +151,7 @@ def test_a_long_context_call_is_split_at_its_long_context_rates(isolated_home: P
         output_tokens=10_000,
         cache_read=100_000,
     )
-    ledger = _ingested()
+    ledger = ingested_ledger()
     prices = PriceBook({})
     try:
         detail = session_detail(ledger, prices, "L")

@@ -10,12 +10,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from shared.config import Settings
-from shared.ingest import ingest
-from shared.ledger import Ledger, open_ledger
-from shared.paths import ledger_path
+from shared.ledger import Ledger
 from shared.reports import RUNNING_WINDOW_MS
-from shared.sources.roots import claude_roots
-from tests.logfixtures import append, claude_call, session_file
+from tests.tray.history import append_call, ingested_ledger
 from tray_app.snapshot import TraySnapshot, snapshot_from_ledger, with_extras
 
 UTC_ZONE = ZoneInfo("UTC")
@@ -26,26 +23,6 @@ MINUTE_MS = 60_000
 
 def _ms(*args: int) -> int:
     return int(datetime(*args, tzinfo=UTC).timestamp() * 1000)
-
-
-def _call(home: Path, session_id: str, cwd: str, ts_ms: int, n: int, **kwargs: object) -> None:
-    projects = home / ".claude" / "projects"
-    append(
-        session_file(projects, cwd, session_id),
-        claude_call(
-            message_id=f"m-{session_id}-{n}",
-            session_id=session_id,
-            cwd=cwd,
-            ts_ms=ts_ms,
-            **kwargs,  # type: ignore[arg-type]
-        ),
-    )
-
-
-def _ingested() -> Ledger:
-    ledger = open_ledger(ledger_path())
-    ingest(ledger, claude_roots())
-    return ledger
 
 
 def _snapshot(ledger: Ledger, extras: bool = False) -> TraySnapshot:
@@ -74,7 +51,7 @@ def test_today_week_and_month_sums_are_each_their_own_period(
         _ms(2026, 2, 25, 10, 0),  # last month
     ]
     for n, ts in enumerate(at):
-        _call(
+        append_call(
             isolated_home,
             f"p-{n}",
             "/home/dev/periods",
@@ -82,7 +59,7 @@ def test_today_week_and_month_sums_are_each_their_own_period(
             n,
             input_tokens=1000 * (n + 1),
         )
-    ledger = _ingested()
+    ledger = ingested_ledger()
     try:
         snap = _snapshot(ledger)
         today = _cost_between(ledger, _ms(2026, 3, 10), _ms(2026, 3, 11))
@@ -108,7 +85,7 @@ def test_running_sessions_newest_first_with_start_place_and_latest_model(
     (repo / "web").mkdir()
     cwd = str(repo / "web")
     # "older": began 40 minutes ago on sonnet, last call (opus) 6 minutes ago.
-    _call(
+    append_call(
         isolated_home,
         "older",
         cwd,
@@ -116,14 +93,14 @@ def test_running_sessions_newest_first_with_start_place_and_latest_model(
         0,
         model="claude-sonnet-4-5",
     )
-    _call(isolated_home, "older", cwd, NOW_MS - 6 * MINUTE_MS, 1, model="claude-opus-4-5")
+    append_call(isolated_home, "older", cwd, NOW_MS - 6 * MINUTE_MS, 1, model="claude-opus-4-5")
     # "newer": one call two minutes ago.
-    _call(isolated_home, "newer", "/home/dev/other", NOW_MS - 2 * MINUTE_MS, 0)
+    append_call(isolated_home, "newer", "/home/dev/other", NOW_MS - 2 * MINUTE_MS, 0)
     # "edge": its last call exactly at the window's edge.
-    _call(isolated_home, "edge", "/home/dev/edge", NOW_MS - RUNNING_WINDOW_MS, 0)
+    append_call(isolated_home, "edge", "/home/dev/edge", NOW_MS - RUNNING_WINDOW_MS, 0)
     # "idle": a second older than that.
-    _call(isolated_home, "idle", "/home/dev/idle", NOW_MS - RUNNING_WINDOW_MS - 1000, 0)
-    ledger = _ingested()
+    append_call(isolated_home, "idle", "/home/dev/idle", NOW_MS - RUNNING_WINDOW_MS - 1000, 0)
+    ledger = ingested_ledger()
     try:
         snap = _snapshot(ledger)
     finally:
@@ -139,8 +116,8 @@ def test_running_sessions_newest_first_with_start_place_and_latest_model(
 def test_block_is_active_with_a_call_four_hours_ago(isolated_home: Path) -> None:
     """A 5-hour block whose last call was four hours ago is still active: the tray shows
     it (the quick look-up before the block's computation spans the whole five hours)."""
-    _call(isolated_home, "block", "/home/dev/block", NOW_MS - 4 * 60 * MINUTE_MS, 0)
-    ledger = _ingested()
+    append_call(isolated_home, "block", "/home/dev/block", NOW_MS - 4 * 60 * MINUTE_MS, 0)
+    ledger = ingested_ledger()
     try:
         snap = _snapshot(ledger, extras=True)
     finally:
@@ -161,8 +138,8 @@ def test_plan_limits_show_both_windows_and_drop_a_reset_one(
 ) -> None:
     """The latest plan-limit reading gives both of its windows (5 hours and 7 days) while
     they have not reset; a window whose reset time has passed is left out."""
-    _call(isolated_home, "lim", "/home/dev/limits", NOW_MS - MINUTE_MS, 0)
-    ledger = _ingested()
+    append_call(isolated_home, "lim", "/home/dev/limits", NOW_MS - MINUTE_MS, 0)
+    ledger = ingested_ledger()
     try:
         later_s = (NOW_MS + 60 * MINUTE_MS) // 1000
         week_s = (NOW_MS + 3 * 24 * 60 * MINUTE_MS) // 1000
