@@ -509,6 +509,14 @@ class CodexRollout:
             self.lines.append(line(record))
         self.total = list(parent.total)
 
+    def paginate(self, first_own_ordinal: int) -> None:
+        """As paginated rollouts are written: every record numbered (`ordinal`), and the
+        header naming the first record that is the rollout's own (a fork's copy of its
+        parent's history ends before it)."""
+        records = [orjson.loads(raw) for raw in self.lines]
+        records[0]["payload"]["subagent_history_start_ordinal"] = first_own_ordinal
+        self.lines = [line({**record, "ordinal": n}) for n, record in enumerate(records)]
+
     def write(self, path: Path) -> Path:
         return write_lines(path, self.lines)
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import orjson
-
 from shared.sources.codex import CodexState, add_token_count, parse_codex_lines
 from shared.sources.events import ParsedChunk
 from tests.core.logwriters import BASE_TIME, CodexRollout
@@ -88,17 +86,9 @@ def test_the_record_at_the_history_start_ordinal_is_the_forks_own() -> None:
     at exactly that ordinal is counted, not taken as part of the copy."""
     parent = _parent()
     child = CodexRollout("019c-child4", started=400, forked_from_id=parent.session_id)
-    header = orjson.loads(child.lines[0])
-    header["payload"]["subagent_history_start_ordinal"] = len(parent.lines) + 1
-    child.lines[0] = orjson.dumps(header) + b"\n"
     child.copy_history_from(parent, 400.001)
     child.call(400.003, 13_000, 250, cached=12_000, reemit=0)
-    numbered = []
-    for ordinal, raw in enumerate(child.lines):
-        record = orjson.loads(raw)
-        record["ordinal"] = ordinal
-        numbered.append(orjson.dumps(record) + b"\n")
-    child.lines = numbered
+    child.paginate(first_own_ordinal=len(parent.lines) + 1)
     assert _parsed_calls(child) == [("019c-child4", (1_000, 250, 0, 0, 12_000, 0, 13_250))]
 
 

@@ -262,22 +262,12 @@ def test_fork_copy_ends_at_its_own_thread_settings_event(
 
 def test_fork_copy_ends_at_the_history_start_ordinal(isolated_home: Path, tmp_path: Path) -> None:
     """Paginated rollouts number their records; the header names the first own ordinal."""
-    import orjson
-
     parent = _parent_with_history()
     child = CodexRollout("019c-child4", started=400, forked_from_id=parent.session_id)
-    header = orjson.loads(child.lines[0])
-    header["payload"]["subagent_history_start_ordinal"] = len(parent.lines) + 1
-    child.lines[0] = orjson.dumps(header) + b"\n"
     child.copy_history_from(parent, 400.001)
     child.turn(400.002)
     child.call(400.003, 13000, 250, cached=12000)
-    numbered = []
-    for ordinal, raw in enumerate(child.lines):
-        record = orjson.loads(raw)
-        record["ordinal"] = ordinal
-        numbered.append(orjson.dumps(record) + b"\n")
-    child.lines = numbered
+    child.paginate(first_own_ordinal=len(parent.lines) + 1)
     child.write(codex_rollout_path(_codex_home(isolated_home), child))
     ledger = _ingest(tmp_path)
     assert _sums(ledger, "019c-child4") == (1000, 12000, 250, 0)
