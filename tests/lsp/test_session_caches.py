@@ -16,7 +16,7 @@ from shared.ingest import ingest
 from shared.ledger import Ledger, open_ledger
 from shared.sources.events import CLAUDE
 from shared.sources.roots import LogRoot
-from tests.logfixtures import append, claude_call
+from tests.logfixtures import append, claude_call, session_file
 from tests.lsp.conftest import HOUR_MS, NOW_MS
 
 # In the order of their calls: three sessions in folder a, one in folder b.
@@ -32,10 +32,8 @@ SESSIONS = [
 def ledger(isolated_home: Path) -> Ledger:
     projects = isolated_home / ".claude" / "projects"
     for n, (cwd, session_id) in enumerate(SESSIONS):
-        folder = projects / cwd.replace("/", "-")
-        folder.mkdir(parents=True, exist_ok=True)
         append(
-            folder / f"{session_id}.jsonl",
+            session_file(projects, cwd, session_id),
             claude_call(
                 message_id=f"m{n}", session_id=session_id, cwd=cwd,
                 ts_ms=NOW_MS - HOUR_MS + n * 60_000, model="claude-opus-4-5-20251101",
@@ -85,7 +83,7 @@ def test_a_sessions_hint_is_worked_out_again_once_its_totals_move(ledger: Ledger
     edited = "/home/me/a/src/app.py"
     projects = Path(os.environ["HOME"]) / ".claude" / "projects"
     append(
-        projects / "-home-me-a" / "sess-a1.jsonl",
+        session_file(projects, "/home/me/a", "sess-a1"),
         claude_call(
             message_id="m-edit", session_id="sess-a1", cwd="/home/me/a",
             ts_ms=NOW_MS - HOUR_MS + 30 * 60_000, model="claude-opus-4-5-20251101",

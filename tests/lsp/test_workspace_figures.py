@@ -21,7 +21,7 @@ from shared.ledger import open_ledger
 from shared.reports import RUNNING_WINDOW_MS
 from shared.sources.events import CLAUDE
 from shared.sources.roots import LogRoot
-from tests.logfixtures import append, claude_call
+from tests.logfixtures import append, claude_call, session_file
 
 MINUTE = 60_000
 T0 = 1_780_315_200_000  # 2026-06-01T12:00Z
@@ -40,10 +40,8 @@ def conn(isolated_home: Path) -> Iterator[sqlite3.Connection]:
         ("sib-zero", "/home/me/proj0", "mystery-model-1"),
     )
     for n, (session_id, cwd, model) in enumerate(calls):
-        folder = projects / cwd.replace("/", "-")
-        folder.mkdir(parents=True, exist_ok=True)
         append(
-            folder / f"{session_id}.jsonl",
+            session_file(projects, cwd, session_id),
             claude_call(
                 message_id=f"m{n}", session_id=session_id, cwd=cwd,
                 ts_ms=T0 - (10 - n) * MINUTE, model=model,
