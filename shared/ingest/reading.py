@@ -7,11 +7,14 @@ from __future__ import annotations
 import os
 import zlib
 
+from shared.ingest.chunks import CHUNK_BYTES
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from io import FileIO
     from typing import BinaryIO
+
 # The longest line read. The longest real lines are Claude Code tool results that carry a
 # file inline as base64 (an image, or a PDF of up to the API's 32 MB request limit, ~43 MB
 # as base64, the text sometimes twice: in `message` and in `toolUseResult`), so tens of MB;
@@ -114,7 +117,7 @@ def each_archive_piece(
     offset: int,
     take: Callable[[bytes], None],
     long_lines: LongLines | None = None,
-    piece_bytes: int = 8 * 1024 * 1024,
+    piece_bytes: int = CHUNK_BYTES,
 ) -> int:
     """Decompress an archive in pieces of complete lines (about `piece_bytes` each, never
     the whole file at once), hand each to `take`, and return the compressed size: the
