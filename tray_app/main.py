@@ -57,6 +57,15 @@ NO_DISPLAY = (
 )
 
 
+def no_x_server(display: str) -> str:
+    return (
+        f"burnmeter tray cannot open the display {display!r}: no X server accepted a "
+        "connection there (a DISPLAY left from an ended session or an SSH login without X "
+        "forwarding); start the tray from your desktop session, or for a headless live "
+        "ingest use `burnmeter watch`"
+    )
+
+
 def missing_display() -> bool:
     """On Linux (and the BSDs), whether Qt would find no screen to show the tray on: Qt
     then aborts the process (SIGABRT) after advising to reinstall the application."""
@@ -69,12 +78,28 @@ def missing_display() -> bool:
     return not (os.environ.get("QT_QPA_PLATFORM") or "-platform" in _qt_args())
 
 
+def chosen_platform() -> str | None:
+    """The Qt platform picked on purpose: `-platform NAME` in BURNMETER_QT_ARGS, which Qt
+    prefers, else QT_QPA_PLATFORM; None when Qt is left to choose."""
+    args = _qt_args()
+    if "-platform" in args:
+        at = args.index("-platform")
+        return args[at + 1] if at + 1 < len(args) else None
+    return os.environ.get("QT_QPA_PLATFORM") or None
+
+
 def run(args: argparse.Namespace) -> int:
     from shared.desktop import tray_installed
 
     if missing_display():
         # Said before anything is made (the demo's throwaway folder) and before Qt starts.
         print(NO_DISPLAY, file=sys.stderr)
+        return 2
+    from tray_app.display import unreachable_x_display
+
+    unreachable = unreachable_x_display(chosen_platform())
+    if unreachable is not None:
+        print(no_x_server(unreachable), file=sys.stderr)
         return 2
     if not tray_installed():
         # An install without the [tray] extra: a message, not an ImportError's traceback.

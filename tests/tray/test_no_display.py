@@ -110,3 +110,72 @@ def test_the_demo_folder_goes_when_the_tray_returns_not_only_at_exit(
         assert tray_main.run(args) == 0
     assert seen and not seen[0].exists()
     assert list(temp.iterdir()) == []
+
+
+def unused_x_display() -> str:
+    """A display number with no X server's socket behind it."""
+    for number in range(4711, 4800):
+        if not Path(f"/tmp/.X11-unix/X{number}").exists():
+            return f":{number}"
+    raise AssertionError("every display from :4711 to :4799 has an X server")
+
+
+@linux_only
+@pytest.mark.parametrize(
+    "command",
+    [("-m", "shared", "tray", "--demo"), ("-m", "tray_app")],
+    ids=["tray --demo", "burnmeter-tray"],
+)
+def test_a_display_no_x_server_answers_on_is_said_not_aborted_on(
+    isolated_home: Path, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """With DISPLAY naming a display no X server runs on (left from an ended session), Qt
+    aborted the process (SIGABRT, exit -6) advising to reinstall the application."""
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    display = unused_x_display()
+    done = subprocess.run(
+        [sys.executable, *command],
+        env={**without_display(temp), "DISPLAY": display},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"cannot open the display '{display}'" in done.stderr
+    assert "burnmeter watch" in done.stderr
+    assert "Reinstalling" not in done.stderr and "Traceback" not in done.stderr
+    assert list(temp.iterdir()) == []
+    assert not (isolated_home / "burnmeter-data").exists()
+
+
+@linux_only
+def test_only_an_xcb_platform_has_its_display_asked_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tray_app.display import unreachable_x_display
+    from tray_app.main import chosen_platform
+
+    for name in ("WAYLAND_DISPLAY", "QT_QPA_PLATFORM", "BURNMETER_QT_ARGS"):
+        monkeypatch.delenv(name, raising=False)
+    display = unused_x_display()
+    monkeypatch.setenv("DISPLAY", display)
+    assert chosen_platform() is None
+    assert unreachable_x_display(None) == display
+    assert unreachable_x_display("xcb") == display
+    # Another platform chosen on purpose does not need the X server.
+    assert unreachable_x_display("offscreen") is None
+    assert unreachable_x_display("wayland;xcb") is None
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert chosen_platform() == "offscreen"
+    # Qt takes `-platform` over QT_QPA_PLATFORM, and so does the question.
+    monkeypatch.setenv("BURNMETER_QT_ARGS", "-reverse -platform xcb")
+    assert chosen_platform() == "xcb"
+    monkeypatch.setenv("BURNMETER_QT_ARGS", "-platform")
+    assert chosen_platform() is None
+    # With a Wayland display and no platform chosen, Qt may not use xcb at all.
+    monkeypatch.delenv("BURNMETER_QT_ARGS")
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    assert unreachable_x_display(None) is None

@@ -388,3 +388,16 @@ def test_repainting_an_unchanged_meter_in_a_real_tray_keeps_no_memory(
     assert result.returncode == 0, result.stderr[-2000:]
     growth_kib = int(result.stdout.split()[-1])
     assert growth_kib < 1024, f"{shows} repaints grew the tray by {growth_kib} KiB"
+
+
+def test_a_display_an_x_server_runs_on_is_not_refused(
+    display: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The question asked before Qt starts (`tray_app.display`) lets a live display through;
+    the docked-tray tests above start the whole tray through it."""
+    from tray_app.display import unreachable_x_display
+
+    monkeypatch.setenv("DISPLAY", display)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert unreachable_x_display(None) is None
+    assert unreachable_x_display("xcb") is None
