@@ -29,14 +29,43 @@ def print_json(data: Any) -> None:
     # `?`: there the text is pure ASCII, with `\uXXXX` escapes, the same JSON.
     ascii_only = not _utf8(sys.stdout)
     try:
-        text = json.dumps(data, indent=2, ensure_ascii=ascii_only, allow_nan=False)
+        pieces = _encoded_pieces(data, ascii_only)
     except (TypeError, ValueError):
         import orjson
 
         text = orjson.dumps(data, option=orjson.OPT_INDENT_2).decode()
         if ascii_only:
             text = json.dumps(json.loads(text), indent=2, ensure_ascii=True)
-    sys.stdout.write(text + "\n")
+        pieces = [text]
+    for piece in pieces:
+        sys.stdout.write(piece)
+    sys.stdout.write("\n")
+
+
+PIECE_CHARACTERS = 1 << 16
+
+
+def _encoded_pieces(data: Any, ascii_only: bool) -> list[str]:
+    """`json.dumps(data, indent=2)` in pieces of ~64 K characters. With an indent, dumps
+    gathers every token it writes (a key, a comma, an indent) in one list before joining
+    them: ~300 MB for the 50 MB of `report sessions --json` on 50,000 sessions. Pieces
+    joined as the encoder goes hold the text once. Nothing is written before the whole
+    value is encoded, so a value only orjson can write still starts from the beginning."""
+    import json
+
+    encoder = json.JSONEncoder(indent=2, ensure_ascii=ascii_only, allow_nan=False)
+    pieces: list[str] = []
+    tokens: list[str] = []
+    characters = 0
+    for token in encoder.iterencode(data):
+        tokens.append(token)
+        characters += len(token)
+        if characters >= PIECE_CHARACTERS:
+            pieces.append("".join(tokens))
+            tokens.clear()
+            characters = 0
+    pieces.append("".join(tokens))
+    return pieces
 
 
 def _utf8(stream: Any) -> bool:
