@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+import io
 import os
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+import struct
+import sys
+from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError
+
+# Where the machine's zone is kept on Linux and macOS (a link into a zoneinfo folder, or a
+# copy of a zone file, as in many container images), and Debian's name for it.
+ETC_LOCALTIME = "/etc/localtime"
+ETC_TIMEZONE = "/etc/timezone"
 
 
 def local_zone() -> ZoneInfo:
-    """The machine's IANA zone (`TZ`, else the `/etc/localtime` link, else tzlocal's answer
-    on Windows), else UTC: reports need a named zone, not a fixed offset."""
-    name = os.environ.get("TZ", "").lstrip(":")
-    if name:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    try:
-        link = os.path.realpath("/etc/localtime")
-        if "zoneinfo/" in link:
-            return ZoneInfo(link.split("zoneinfo/", 1)[1])
-    except (OSError, ZoneInfoNotFoundError, ValueError):
-        pass
+    """The machine's zone, as the C library reads it (the status line counts days with
+    `time.localtime`): `TZ` (an IANA name, a zone file's path, or a POSIX rule such as
+    `JST-9`; one nothing can read is UTC, as in the C library), else `/etc/localtime`, else
+    tzlocal's answer on Windows, else UTC. A named zone, not a fixed offset: reports cut
+    days across DST changes."""
+    if "TZ" in os.environ and sys.platform != "win32":
+        return zone_from_tz(os.environ["TZ"]) or ZoneInfo("UTC")
+    machine = _etc_localtime()
+    if machine is not None:
+        return machine
     # Windows has neither: tzlocal maps its zone ("W. Europe Standard Time") to an IANA
     # name (a dependency there only; elsewhere used if installed).
     try:
@@ -30,6 +34,83 @@ def local_zone() -> ZoneInfo:
         return ZoneInfo(name if isinstance(name, str) and name else "UTC")
     except Exception:  # not installed, or a zone it cannot name: UTC, as before
         return ZoneInfo("UTC")
+
+
+def zone_from_tz(value: str) -> ZoneInfo | None:
+    """The zone a `TZ` value names (with or without its leading `:`): an IANA name, the path
+    of a zone file, or a POSIX rule (`JST-9`, `EST5EDT,M3.2.0,M11.1.0`); None if none.
+    Also reads back the key of a zone made here (a summary keeps its zone by key)."""
+    value = value.removeprefix(":")
+    if not value:
+        return None
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        pass
+    if os.path.isabs(value):
+        return _zone_file(value)
+    return _posix_rule(value)
+
+
+def _zone_file(path: str) -> ZoneInfo | None:
+    try:
+        real = os.path.realpath(path)
+        if "zoneinfo/" in real:
+            return ZoneInfo(real.split("zoneinfo/", 1)[1])
+    except (OSError, ZoneInfoNotFoundError, ValueError):
+        pass
+    try:
+        with open(path, "rb") as file:
+            return ZoneInfo.from_file(file, key=path)
+    except (OSError, ValueError):
+        return None
+
+
+def _posix_rule(rule: str) -> ZoneInfo | None:
+    """A zone following one POSIX TZ rule for all time: a TZif file with no transitions,
+    whose footer (the rule for times after the last transition) is the rule."""
+    if "\n" in rule or not rule.isascii():
+        return None
+    header = b"TZif2" + bytes(15) + struct.pack(">6l", 0, 0, 0, 0, 1, 4)
+    body = struct.pack(">lBB", 0, 0, 0) + b"UTC\0"
+    data = header + body + header + body + b"\n" + rule.encode() + b"\n"
+    try:
+        return ZoneInfo.from_file(io.BytesIO(data), key=rule)
+    except ValueError:
+        return None
+
+
+def _etc_localtime() -> ZoneInfo | None:
+    """The zone of /etc/localtime: by name when it links into a zoneinfo folder; a copy is
+    named by /etc/timezone when that agrees with it, else read as the file it is."""
+    if not os.path.exists(ETC_LOCALTIME):
+        return None
+    try:
+        real = os.path.realpath(ETC_LOCALTIME)
+        if "zoneinfo/" in real:
+            return ZoneInfo(real.split("zoneinfo/", 1)[1])
+    except (OSError, ZoneInfoNotFoundError, ValueError):
+        pass
+    copy = _zone_file(ETC_LOCALTIME)
+    try:
+        with open(ETC_TIMEZONE, encoding="utf-8") as file:
+            named = ZoneInfo(file.read().strip())
+        with open(ETC_LOCALTIME, "rb") as file:
+            same = file.read() == _zone_bytes(named.key)
+        if same or copy is None:
+            return named
+    except (OSError, ZoneInfoNotFoundError, ValueError):
+        pass
+    return copy
+
+
+def _zone_bytes(name: str) -> bytes | None:
+    for folder in TZPATH:
+        candidate = os.path.join(folder, name)
+        if os.path.isfile(candidate):
+            with open(candidate, "rb") as file:
+                return file.read()
+    return None
 
 
 def zone_named(name: str) -> ZoneInfo | None:

@@ -82,5 +82,9 @@ def when(iso_utc: str | None, zone_key: str) -> str:
         return ""
     from zoneinfo import ZoneInfo
 
-    moment = datetime.fromisoformat(iso_utc.replace("Z", "+00:00")).astimezone(ZoneInfo(zone_key))
+    from shared.timezones import zone_from_tz
+
+    # The key may be a POSIX rule or a zone file's path (the machine's zone from `TZ`).
+    zone = zone_from_tz(zone_key) or ZoneInfo("UTC")
+    moment = datetime.fromisoformat(iso_utc.replace("Z", "+00:00")).astimezone(zone)
     return f"{moment:%a %H:%M}"

@@ -369,6 +369,41 @@ def test_statusline_counts_today_in_the_configured_zone(tmp_path: Path) -> None:
     assert configured_zone_name() == ""
 
 
+@pytest.mark.skipif(not hasattr(time, "tzset"), reason="TZ is read by the C library on POSIX")
+def test_a_posix_tz_rule_dates_reports_as_the_status_line_dates_today(tmp_path: Path) -> None:
+    """With `TZ=JST-9` the status line (the C library's day) counted a call at 05:00 JST
+    today while `report daily` dated it the day before and headed tables "(Etc/UTC)": a TZ
+    value that is not an IANA name was taken for UTC."""
+    from datetime import datetime
+
+    from shared.commands.statusline_cmd import today_spend
+
+    claude = tmp_path / ".claude"
+    session = ClaudeSession(claude, "sess-jst", "/home/dev/shop")
+    # 20:00 UTC on the 21st is 05:00 on the 22nd in Japan.
+    asked = int(datetime.fromisoformat("2026-09-21T20:00:00+00:00").timestamp() * 1000)
+    session.assistant(asked, output_tokens=40_000)  # $1.00
+    session.write()
+    env = {"CLAUDE_CONFIG_DIR": str(claude), "TZ": "JST-9"}
+    done = _run(["report", "daily", "--json"], env=env)
+    assert done.returncode == 0, done.stderr
+    assert [row["date"] for row in json.loads(done.stdout)["daily"]] == ["2026-09-22"]
+    table = _run(["report", "sessions", "--no-ingest", "--no-insights"], env=env).stdout
+    assert "(JST-9)" in table and "Etc/UTC" not in table
+    os.environ["TZ"] = "JST-9"
+    try:
+        time.tzset()
+        conn = sqlite3.connect(_ledger_file())
+        try:
+            # 06:00 on the 22nd in Japan: the call is today's for the status line too.
+            assert today_spend(conn, asked + 3_600_000)[0] == pytest.approx(1.0, rel=0.01)
+        finally:
+            conn.close()
+    finally:
+        os.environ["TZ"] = "UTC"
+        time.tzset()
+
+
 def test_statusline_constants_match_the_ledger() -> None:
     from shared.commands import statusline_cmd
     from shared.ledger import APPLICATION_ID
