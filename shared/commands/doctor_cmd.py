@@ -12,7 +12,7 @@ from typing import Any
 
 from shared import __version__, desktop
 from shared.commands.context import POINT_ELSEWHERE, add_demo_flag, make_context
-from shared.commands.render import make_console, print_json
+from shared.commands.render import make_console, plural, print_json
 from shared.ledger import LedgerError, damaged
 from shared.paths import config_file, data_dir, display_path, resources_dir
 from shared.schema import SCHEMA_VERSION
@@ -262,14 +262,16 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"  {esc(POINT_ELSEWHERE)}", soft_wrap=True)
     for agent, stats in report["agents"].items():
         console.print(
-            f"  {agent:<12} {stats.get('files', 0):,} files ({stats.get('files_gone') or 0} gone), "
-            f"{stats.get('calls', 0):,} model calls, {stats.get('lines') or 0:,} lines, "
+            f"  {agent:<12} {plural(stats.get('files', 0), 'file')} "
+            f"({stats.get('files_gone') or 0} gone), "
+            f"{plural(stats.get('calls', 0), 'model call')}, "
+            f"{plural(stats.get('lines') or 0, 'line')}, "
             f"{stats.get('rejected_lines') or 0} rejected",
             soft_wrap=True,
         )
     for item in report["rejected_files"]:
         console.print(
-            f"  [yellow]{item['rejected_lines']} malformed lines[/yellow] in "
+            f"  [yellow]{plural(item['rejected_lines'], 'malformed line')}[/yellow] in "
             f"{esc(display_path(item['path']))}",
             soft_wrap=True,
         )
@@ -285,7 +287,8 @@ def run(args: argparse.Namespace) -> int:
         )
         for item in report["unpriced_models"]:
             console.print(
-                f"  {esc(item['model'])}: {item['calls']:,} calls, {item['total_tokens']:,} tokens"
+                f"  {esc(item['model'])}: {plural(item['calls'], 'call')}, "
+                f"{plural(item['total_tokens'], 'token')}"
             )
     else:
         console.print("prices: every model is priced")
@@ -307,5 +310,5 @@ def run(args: argparse.Namespace) -> int:
             'known; set fast_multiplier under \\[prices."MODEL"] in the config file)'
         )
         for item in report["fast_priced_as_standard"]:
-            console.print(f"  {esc(item['model'])}: {item['calls']:,} fast calls")
+            console.print(f"  {esc(item['model'])}: {plural(item['calls'], 'fast call')}")
     return 0

@@ -13,6 +13,7 @@ from shared.commands.context import (
     stdout_is_terminal,
     where_we_looked,
 )
+from shared.commands.render import plural
 from shared.paths import display_path
 
 
@@ -35,18 +36,26 @@ def run(args: argparse.Namespace) -> int:
         print(where_we_looked(context.roots), file=sys.stderr)
         return 0
     print(
-        f"Ingested {summary.files_read} of {summary.files_seen} files "
-        f"({summary.bytes_read / 1e6:,.1f} MB, {summary.events_read:,} usage records, "
-        f"{summary.new_calls:,} new or updated calls) in {elapsed:.2f}s into "
+        f"Ingested {summary.files_read:,} of {plural(summary.files_seen, 'file')} "
+        f"({summary.bytes_read / 1e6:,.1f} MB, {plural(summary.events_read, 'usage record')}, "
+        f"{plural(summary.new_calls, 'new or updated call')}) in {elapsed:.2f}s into "
         f"{display_path(context.ledger_file)}"
-        + (f"; skipped {summary.rejected_lines} malformed lines" if summary.rejected_lines else "")
+        + (
+            f"; skipped {plural(summary.rejected_lines, 'malformed line')}"
+            if summary.rejected_lines
+            else ""
+        )
         + (
             f"; waited {summary.waited_s:.1f}s for another burnmeter process reading the same logs"
             if summary.waited_s >= 0.05
             else ""
         )
         + (
-            f"; {summary.vanished} files were deleted before they could be read"
+            (
+                "; 1 file was deleted before it could be read"
+                if summary.vanished == 1
+                else f"; {summary.vanished:,} files were deleted before they could be read"
+            )
             if summary.vanished
             else ""
         )

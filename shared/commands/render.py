@@ -129,6 +129,11 @@ def visible(text: str) -> str:
     )
 
 
+def plural(count: int, noun: str) -> str:
+    """`1 call`, `2 calls`: a count and its noun."""
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
 def tokens(value: int) -> str:
     return f"{value:,}"
 

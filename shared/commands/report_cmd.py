@@ -17,6 +17,7 @@ from shared.commands.context import (
 )
 from shared.commands.render import (
     money,
+    plural,
     print_csv,
     print_json,
     print_table,
@@ -447,7 +448,7 @@ def _print_table(kind: str, report: dict[str, Any], tz: ZoneInfo) -> None:
             ]
             for r in files
         ]
-        shown = f"{len(files):,} file" + ("" if len(files) == 1 else "s")
+        shown = plural(len(files), "file")
         print_table(
             "Agent cost per file",
             ["File", "Sessions", "Cost (USD)", f"Last activity ({tz.key})"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from shared.commands.render import short_model
+from shared.commands.render import plural, short_model
 
 __all__ = [
     "change_text",
@@ -37,10 +37,6 @@ def cost_text(row: dict[str, Any]) -> str:
 
 def signed_money(value: float) -> str:
     return ("+" if value >= 0 else "-") + f"${abs(value):,.2f}"
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
 def tokens(value: int) -> str:

@@ -392,6 +392,25 @@ def test_ingest_prints_a_one_line_summary(history: Path) -> None:
     assert len(again) == 1 and again[0].startswith("Ingested 0 of 3 files")
 
 
+def test_counts_of_one_are_said_in_the_singular(isolated_home: Path) -> None:
+    """The ingest said "Ingested 1 of 1 files (… 1 usage records, 1 new or updated calls)"
+    and "skipped 1 malformed lines"; doctor "my-model: 1 calls"."""
+    session = ClaudeSession("s-one", cwd="/home/dev/one")
+    session.reply(1, [text_block("x")], claude_usage(3_000, 0), model="my-unknown-model")
+    path = claude_project_dir(isolated_home / ".claude", "/home/dev/one") / "s.jsonl"
+    session.write(path)
+    with path.open("a") as file:
+        file.write("{not json\n")
+    (line,) = run_cli("ingest").stdout.splitlines()
+    assert line.startswith("Ingested 1 of 1 file (")
+    assert ", 1 usage record, 1 new or updated call) in " in line
+    assert line.endswith("; skipped 1 malformed line")
+    doctor = run_cli("doctor").stdout
+    assert "my-unknown-model: 1 call, 3,000 tokens" in doctor
+    assert "1 file (0 gone), 1 model call, 2 lines, 1 rejected" in doctor
+    assert "1 malformed line[" not in doctor and "1 malformed line in" in doctor
+
+
 def test_doctor_names_fast_calls_without_a_fast_price(isolated_home: Path) -> None:
     session = ClaudeSession("s-fast", cwd="/home/dev/fast")
     for index, model in enumerate(("claude-opus-4-5", "claude-opus-5", "claude-opus-4-7")):
@@ -403,7 +422,10 @@ def test_doctor_names_fast_calls_without_a_fast_price(isolated_home: Path) -> No
     # opus-5 has genai-prices' fast variant, opus-4-7 the bundled 6x (Anthropic's fast-mode
     # price, as ccusage applies it); opus-4-5 neither.
     assert report["fast_priced_as_standard"] == [{"model": "claude-opus-4-5", "calls": 1}]
-    assert "fast calls priced at standard rates" in run_cli("doctor").stdout
+    doctor = run_cli("doctor").stdout
+    assert "fast calls priced at standard rates" in doctor
+    # One call is "1 fast call", not "1 fast calls".
+    assert "claude-opus-4-5: 1 fast call\n" in doctor
     from genai_prices import Usage, calc_price
 
     def input_rate(model: str) -> float:
@@ -561,7 +583,7 @@ def test_brackets_in_paths_and_hints_are_printed_as_written(isolated_home: Path)
     assert doctor.returncode == 0, doctor.stderr
     assert 'add prices under [prices."MODEL"] in the config file' in doctor.stdout
     assert "claude-nova-9: 2 calls" in doctor.stdout
-    (malformed,) = [line for line in doctor.stdout.splitlines() if "malformed lines" in line]
+    (malformed,) = [line for line in doctor.stdout.splitlines() if "1 malformed line " in line]
     assert malformed.strip().endswith(str(path.relative_to(isolated_home)))
     assert "[slug]" in malformed
 
@@ -727,7 +749,7 @@ def test_tables_show_control_and_bidi_characters_as_escapes(isolated_home: Path)
     models = run_cli("report", "models").stdout
     assert "odd\\nmodel" in models
     doctor = run_cli("doctor").stdout
-    assert "odd\\nmodel: 1 calls" in doctor
+    assert "odd\\nmodel: 1 call," in doctor
     # JSON keeps the names as logged.
     paths = {row["path"] for row in _json("report", "files", "--json")["files"]}
     assert f"{cwd}/new\nline.py" in paths

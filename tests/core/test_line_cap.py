@@ -146,7 +146,7 @@ def test_an_archived_line_past_the_cap_is_one_malformed_line(
     archive.write_bytes(zstandard.ZstdCompressor().compress(b"".join(lines)))
     assert main(["ingest"]) == 0
     captured = capsys.readouterr()
-    assert "skipped 1 malformed lines" in captured.out
+    assert "skipped 1 malformed line" in captured.out and "1 malformed lines" not in captured.out
     assert captured.err == ""
     assert main(["report", "daily", "--json", "--no-ingest"]) == 0
     assert json.loads(capsys.readouterr().out)["totals"]["output_tokens"] == 40
