@@ -52,7 +52,13 @@ def _render(width: int) -> list[str]:
 
 @pytest.mark.parametrize(
     ("width", "hidden"),
-    [(160, []), (110, ["Cache Create"]), (80, ["Cache Create", "Cache Read"])],
+    [
+        (160, []),
+        (110, ["Cache Create"]),
+        (83, ["Cache Create", "Cache Read"]),
+        # Models would have to go below its 14 columns: Input goes instead.
+        (80, ["Cache Create", "Cache Read", "Input"]),
+    ],
 )
 def test_cache_columns_are_dropped_only_when_they_do_not_fit(width: int, hidden: list[str]) -> None:
     columns, rows, total, dropped = fit_columns(COLUMNS, ROWS, TOTAL, width)
@@ -177,3 +183,51 @@ def test_no_figure_is_ever_cut_off_at_the_terminal_edge(shape: str, width: int) 
             if cells[index]:
                 assert any(f" {cells[index]} │" in line for line in lines), (column, cells[index])
     assert bool(hidden_part) == (width < table_width(columns, rows, total, text_columns))
+
+
+SESSION_COLUMNS = [
+    "Session\n(Etc/UTC)",
+    "Project / models / insights",
+    "Input",
+    "Output",
+    "Cache Create",
+    "Cache Read",
+    "Total Tokens",
+    "Cost (USD)",
+    "Tools",
+]
+SESSION_ROWS = [
+    [
+        f"{sid}…\n{agent}\n2026-11-25 07:06",
+        f"/home/demo/src/web-dashboard (main)\n{model}\nstandard · unknown",
+        "131,399",
+        "29,788",
+        "45,001",
+        "1,580,343",
+        "1,786,531",
+        "$0.93",
+        "41 · 2 failed · 7 files",
+    ]
+    for sid, agent, model in (
+        ("ff18fe33", "codex", "gpt-5.2-codex"),
+        ("7c23aa42", "claude-code", "<synthetic>, sonnet-4-5"),
+    )
+]
+SESSION_TOTAL = ["Total", "", "262,798", "59,576", "90,002", "3,160,686", "3,573,062", "$1.86", ""]
+
+
+def test_an_80_column_sessions_table_drops_a_figure_before_cutting_words() -> None:
+    """At 80 columns the project column was squeezed to 9 (`/home/dem│o/src/web│-dashboar│d
+    (main)`, `sonnet-4-│5`), 8 lines a session, while Input and Output stayed."""
+    out = io.StringIO()
+    print_table("Usage", SESSION_COLUMNS, SESSION_ROWS, SESSION_TOTAL, Console(file=out, width=80))
+    lines = out.getvalue().splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    top = next(line for line in lines if line.startswith("┏"))
+    project_width = len(top.split("┳")[1]) - 2
+    assert project_width >= 14, top
+    text = "\n".join(lines)
+    for word in ("gpt-5.2-codex", "sonnet-4-5", "standard", "(main)", "2026-11-25 07:06"):
+        assert word in text, word
+    note = " ".join(text.rpartition("┘")[2].split())
+    assert note.startswith("Tools, Cache Create, Cache Read and Input hidden to fit 80 columns")
