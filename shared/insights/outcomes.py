@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import re
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -94,7 +95,10 @@ def _git(root: str, args: list[str], timeout: float) -> str:
         done = subprocess.run(
             ["git", "-C", root, *args],
             capture_output=True,
-            text=True,
+            # git writes names as their bytes (UTF-8): not the locale's code page (cp1252
+            # on Windows would turn `Ü` into two other letters).
+            encoding="utf-8",
+            errors="surrogateescape",
             timeout=timeout,
             check=False,
             # Never prompt, never page, never touch the user's global state.
@@ -158,6 +162,10 @@ def read_history(root: str, since_ms: int, until_ms: int, timeout: float) -> Rep
         log = _git(
             root,
             [
+                # Names as they are: by default git quotes a name with a byte beyond ASCII
+                # (`"\\303\\234bersicht.md"`), which then matched no file an agent changed.
+                "-c",
+                "core.quotePath=false",
                 "log",
                 "--branches",
                 "--no-renames",
@@ -186,10 +194,33 @@ def read_history(root: str, since_ms: int, until_ms: int, timeout: float) -> Rep
             continue  # before the window: only walked through
         # git names files with "/" on every system: normalised, they compare equal to
         # the paths the agents logged on Windows too (`C:\\proj\\src\\app.py`).
-        files = frozenset(os.path.normpath(os.path.join(top, name)) for name in lines[1:] if name)
+        files = frozenset(
+            os.path.normpath(os.path.join(top, _unquoted(name))) for name in lines[1:] if name
+        )
         history.commits.append(Commit(sha, committed_ms, files))
     history.commits.sort(key=lambda commit: commit.committed_ms)
     return history
+
+
+# The escapes git writes in a quoted name (C's, and a byte in octal).
+GIT_ESCAPE = re.compile(rb'\\([abtnvfr"\\]|[0-7]{3})')
+GIT_ESCAPED = {b"a": 7, b"b": 8, b"t": 9, b"n": 10, b"v": 11, b"f": 12, b"r": 13, b'"': 34}
+
+
+def _unquoted(name: str) -> str:
+    """A name as `git log --name-only` printed it, unquoted: git still quotes one with a
+    double quote, a backslash or a control character in it (`"tab\\tname.py"`)."""
+    if len(name) < 2 or name[0] != '"' or name[-1] != '"':
+        return name
+
+    def byte(match: re.Match[bytes]) -> bytes:
+        escape = match.group(1)
+        if escape == b"\\":
+            return b"\\"
+        return bytes([GIT_ESCAPED[escape] if escape in GIT_ESCAPED else int(escape, 8)])
+
+    raw = GIT_ESCAPE.sub(byte, name[1:-1].encode("utf-8", "surrogateescape"))
+    return raw.decode("utf-8", "surrogateescape")
 
 
 def _repo_root(activity: SessionActivity) -> str | None:

@@ -63,6 +63,26 @@ def test_a_commit_in_the_sessions_first_second_reads_zero_hours(
     assert outcome.reason.endswith("the first 0.0 h after the session started")
 
 
+@pytest.mark.parametrize(
+    "name",
+    ["Übersicht.md", "設計.md", "résumé.py", 'q"uote.py', "tab\tname.py", "back\\slash.py"],
+    ids=["umlaut", "cjk", "accents", "double-quote", "tab", "backslash"],
+)
+def test_a_commit_of_a_file_whose_name_git_would_quote_counts(
+    tmp_path: Path, repo: GitRepo, name: str
+) -> None:
+    """git quotes a name with a byte beyond ASCII (`"\\303\\234bersicht.md"`), a quote,
+    a backslash or a control character: such a commit matched no changed file, and the
+    session read `uncommitted`."""
+    if os.name == "nt" and any(c in name for c in '"\t\\'):
+        pytest.skip("not a file name on Windows")
+    _editing_session(tmp_path, repo.root, [name], "sess-named")
+    commit = repo.commit(T0 + HOUR, {name: "v1\n"})
+    outcome = session_insights(ingest_home(tmp_path), Settings())["sess-named"].outcome
+    assert outcome.status == "committed", outcome.reason
+    assert outcome.commits == [commit]
+
+
 def test_commit_before_the_session_does_not_count(tmp_path: Path, repo: GitRepo) -> None:
     _editing_session(tmp_path, repo.root, ["app.py"], "sess-early")
     repo.commit(T0 - HOUR, {"app.py": "v1\n"})
