@@ -8,6 +8,7 @@ import sys
 # Not `from typing import ...`: a warm `burnmeter report` would pay milliseconds for it.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
     # title, columns, rows, total, hidden columns, right-aligned, text columns' widths
@@ -132,6 +133,27 @@ def visible(text: str) -> str:
 def plural(count: int, noun: str) -> str:
     """`1 call`, `2 calls`: a count and its noun."""
     return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+def short_ids(ids: Iterable[str], least: int = 8) -> dict[str, str]:
+    """Each id's shortest prefix of at least `least` characters that no other id shares.
+    Codex ids are UUIDv7, whose first 8 hex digits are the start time in 65-second steps:
+    a session and the subagents it spawned shared them, and read as one in a table."""
+    ordered = sorted(set(ids))
+    prefixes: dict[str, str] = {}
+    for at, session_id in enumerate(ordered):
+        # In sorted order the ids sharing the longest prefix with this one are beside it.
+        neighbours = [ordered[i] for i in (at - 1, at + 1) if 0 <= i < len(ordered)]
+        shared = max((_shared_length(session_id, n) for n in neighbours), default=0)
+        prefixes[session_id] = session_id[: max(least, shared + 1)]
+    return prefixes
+
+
+def _shared_length(first: str, second: str) -> int:
+    for at, (mine, theirs) in enumerate(zip(first, second, strict=False)):
+        if mine != theirs:
+            return at
+    return min(len(first), len(second))
 
 
 def tokens(value: int) -> str:

@@ -21,6 +21,7 @@ from shared.commands.render import (
     print_csv,
     print_json,
     print_table,
+    short_ids,
     short_model,
     tokens,
     visible,
@@ -392,9 +393,10 @@ def _print_table(kind: str, report: dict[str, Any], tz: ZoneInfo) -> None:
         )
     elif kind == "sessions":
         sessions = report["sessions"]
+        ids = short_ids(r["session_id"] for r in sessions)
         rows = [
             [
-                f"{visible(r['session_id'][:8])}…\n{r['agent']}\n"
+                f"{visible(_cut_id(ids[r['session_id']], r['session_id']))}\n{r['agent']}\n"
                 + local_minute(r["last_activity"], tz),
                 f"{visible(r['project_path']) or '-'}"
                 + (f" ({visible(r['git_branch'])})" if r.get("git_branch") else "")
@@ -521,3 +523,7 @@ def _print_blocks(report: dict[str, Any], tz: ZoneInfo) -> None:
         rows,
         ["Total", "", tokens(total_tokens), money(total_cost, total_unpriced), "", ""],
     )
+
+
+def _cut_id(prefix: str, session_id: str) -> str:
+    return prefix + "…" if len(prefix) < len(session_id) else prefix

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.commands.render import short_ids
 from shared.summary.formatting import (
     change_text,
     cost_text,
@@ -182,11 +183,21 @@ def _outcome_text(row: dict[str, Any]) -> str:
     return str(outcome["status"])
 
 
+def summary_ids(summary: dict[str, Any]) -> dict[str, str]:
+    """Each session's id as the summary's tables show it: a prefix no other session of the
+    summary shares, so a session reads the same in every table."""
+    ids = [row["session_id"] for row in summary["top_sessions"]]
+    ids += [hint["session_id"] for hint in summary["tier_hints"]["sessions"]]
+    ids += [flag["session_id"] for flag in summary["flags"]["flags"]]
+    return short_ids(ids)
+
+
 def _sessions(summary: dict[str, Any]) -> Section:
     zone = summary["timezone"]
+    ids = summary_ids(summary)
     rows = [
         [
-            row["session_id"][:8],
+            ids[row["session_id"]],
             row["agent"],
             row["repo"],
             when(row["first_activity"], zone),
@@ -233,9 +244,10 @@ def _hints(summary: dict[str, Any]) -> Section:
             "Tier hints",
             lines=["No session spent most of its frontier cost on exploring or chat this week."],
         )
+    ids = summary_ids(summary)
     rows = [
         [
-            hint["session_id"][:8],
+            ids[hint["session_id"]],
             hint["repo"],
             f"{hint['suggested_tier']} ({short_model(hint['suggested_model'])})",
             money(hint["hinted_cost_usd"]),
@@ -263,13 +275,14 @@ def _flags(summary: dict[str, Any]) -> Section:
             "Flagged loops and waste",
             lines=["No loops, cache churn or context bloat flagged this week."],
         )
+    ids = summary_ids(summary)
     kinds = ", ".join(
         f"{entry['count']} × {entry['kind']} ({money(entry['cost_usd'])})"
         for entry in flagged["by_kind"]
     )
     rows = [
         [
-            flag["session_id"][:8],
+            ids[flag["session_id"]],
             flag["repo"],
             flag["kind"],
             flag["evidence"],

@@ -343,3 +343,25 @@ def test_redaction_drops_the_input_hash_a_loop_flag_quotes() -> None:
         "Bash failed 6 times in a row with the same input over 4 min"
     )
     assert PathShower(False).evidence(evidence) == evidence
+
+
+def test_sessions_started_together_keep_ids_a_reader_can_tell_apart(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """Codex ids are UUIDv7: their first 8 hex digits are the start time in 65-second steps,
+    so two rollouts opened seconds apart showed as the same `019c8a4c` in every table."""
+    from tests.summary.history import CodexSession
+
+    ids = ["019c8a4c-ed82-7c61-9d0e-3f1a2b3c4d5e", "019c8a4c-f9c0-7a12-8b3c-4d5e6f708192"]
+    started = datetime(2026, 11, 10, 10, 1, tzinfo=UTC)
+    for at, session_id in enumerate(ids):
+        rollout = CodexSession(isolated_home, WEBSHOP, started, session_id=session_id)
+        rollout.call(started.replace(second=at * 3 + 10))
+        rollout.write()
+    ledger = open_ledger(tmp_path / "uuid7.sqlite")
+    env = {"HOME": str(isolated_home)}
+    ingest(ledger, claude_roots(env) + codex_roots(env))
+    summary = build_summary(ledger, Settings(), parse_week("2026-W46"), UTC_ZONE)
+    markdown = render(summary, "md")
+    rows = [line for line in markdown.splitlines() if line.startswith("| 019c8a4c")]
+    assert sorted(row.split(" | ")[0] for row in rows) == ["| 019c8a4c-e", "| 019c8a4c-f"]
