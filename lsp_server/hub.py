@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from shared.ledger import Ledger, open_ledger
+from shared.ledger import Ledger, LedgerCorrupt, damaged, open_ledger
 from shared.live import LiveEngine
 from shared.sources.roots import LogRoot
 
@@ -26,6 +27,12 @@ T = TypeVar("T")
 # waits for it, and how often it looks.
 FIRST_INGEST_WAIT_S = 10.0
 FIRST_INGEST_POLL_S = 0.05
+
+
+class LedgerUnusable(Exception):
+    """The ledger cannot be used: a read found it damaged. The message says which file and
+    what to do; requests answer empty results (BurnmeterProtocol) and the user is told
+    once per connection."""
 
 
 class LedgerHub:
@@ -51,6 +58,10 @@ class LedgerHub:
         # the status and code lens never queue behind them.
         self._slow_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="burnmeter-slow")
         self._slow_ledger: Ledger | None = None
+        # Why the ledger cannot be used, once a read found it damaged: every later use
+        # raises LedgerUnusable at once instead of reading the damaged file again.
+        self.unusable: str | None = None
+        self._unusable_lock = threading.Lock()
         self.engine: LiveEngine | None = None
         if live:
             self.engine = LiveEngine(
@@ -139,21 +150,52 @@ class LedgerHub:
     async def query(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(conn, *args)` on the database thread."""
         loop = asyncio.get_running_loop()
-
-        def run() -> T:
-            return fn(self.ledger().conn, *args)
-
-        return await loop.run_in_executor(self._executor, run)
+        return await loop.run_in_executor(
+            self._executor, lambda: self._using(lambda: fn(self.ledger().conn, *args))
+        )
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(ledger, *args)` on the database thread (for shared.* report functions)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, lambda: fn(self.ledger(), *args))
+        return await loop.run_in_executor(
+            self._executor, lambda: self._using(lambda: fn(self.ledger(), *args))
+        )
 
     async def run_slow(self, fn: Callable[..., T], *args: Any) -> T:
         """Like `run`, on the slow thread with its own connection."""
         loop = asyncio.get_running_loop()
-        slow = self._slow_ledger
-        if slow is None:
-            raise RuntimeError("the ledger hub is not started")
-        return await loop.run_in_executor(self._slow_executor, lambda: fn(slow, *args))
+
+        def slow() -> T:
+            if self._slow_ledger is None:
+                raise RuntimeError("the ledger hub is not started")
+            return fn(self._slow_ledger, *args)
+
+        return await loop.run_in_executor(self._slow_executor, lambda: self._using(slow))
+
+    def _using(self, read: Callable[[], T]) -> T:
+        """`read()`, unless the ledger is known to be unusable; a read that finds it damaged
+        makes it so (LedgerUnusable, not SQLite's error: a request answered with a
+        traceback, "internal error", every time)."""
+        if self.unusable is not None:
+            raise LedgerUnusable(self.unusable)
+        try:
+            return read()
+        except sqlite3.DatabaseError as exc:
+            corrupt = damaged(exc, self.ledger_file)
+            if corrupt is None:
+                raise
+            raise LedgerUnusable(self._give_up(str(corrupt))) from exc
+        except LedgerCorrupt as exc:
+            raise LedgerUnusable(self._give_up(str(exc))) from exc
+
+    def _give_up(self, problem: str) -> str:
+        """Mark the ledger unusable (logged once) and stop writing to it, as `burnmeter
+        watch` stops: an ingest would write into the damaged file. Returns the reason."""
+        with self._unusable_lock:
+            if self.unusable is not None:
+                return self.unusable
+            self.unusable = problem
+        log.error("%s", problem)
+        if self.engine is not None:
+            self.engine.pause()
+        return problem

@@ -16,7 +16,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import FeatureNotificationError, FeatureRequestError, JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.progress import Progress
 from pygls.protocol import LanguageServerProtocol
@@ -24,7 +24,7 @@ from pygls.protocol.json_rpc import RPCRequest
 from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
-from lsp_server.hub import LedgerHub
+from lsp_server.hub import LedgerHub, LedgerUnusable
 from lsp_server.queries import normalise
 from lsp_server.settings import LspSettings, parse_settings
 from shared import __version__
@@ -141,6 +141,17 @@ class BurnmeterProtocol(LanguageServerProtocol):
         if future is not None:
             future.add_done_callback(lambda done: self._forget_future(msg_id, done))
 
+    def _send_handler_result(self, future: Any, *, msg_id: Any) -> None:
+        """A request that found the ledger unusable gets an empty result (null: no lens, no
+        hover) and the user one message saying why; pygls answered "internal error" with
+        SQLite's traceback to every code lens and hover."""
+        if not future.cancelled() and isinstance(future.exception(), LedgerUnusable):
+            self._request_futures.pop(msg_id, None)
+            self._server.tell_ledger_unusable()
+            self._send_response(msg_id, result=None)
+            return
+        super()._send_handler_result(future, msg_id=msg_id)
+
     def _forget_future(self, msg_id: Any, future: Any) -> None:
         if self._request_futures.get(msg_id) is future:
             del self._request_futures[msg_id]
@@ -206,6 +217,7 @@ class BurnmeterServer(LanguageServer):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._change_hooks: list[Any] = []
         self._errors_seen = 0
+        self._told_unusable = False
         self.exit_code = 0
         for name in FEATURES:
             importlib.import_module(name).setup(self)
@@ -222,10 +234,30 @@ class BurnmeterServer(LanguageServer):
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """A malformed or failing message: logged (the first few, then every 100th),
-        never a popup per message, never fatal."""
+        never a popup per message, never fatal. pygls says where it failed: a feature's
+        handler (the server's failure, not the client's) or reading the message."""
         self._errors_seen += 1
         if self._errors_seen <= 5 or self._errors_seen % 100 == 0:
-            log.warning("ignored a bad message from the client (#%d): %s", self._errors_seen, error)
+            if source in (FeatureRequestError, FeatureNotificationError):
+                what = "handling a message failed"
+            else:
+                what = "ignored a bad message from the client"
+            log.warning("%s (#%d): %s", what, self._errors_seen, error)
+
+    def tell_ledger_unusable(self) -> None:
+        """Show why the ledger cannot be used (its path, what to do), once per connection:
+        every lens, hover and status after that is empty."""
+        problem = self.hub.unusable
+        if problem is None or self._told_unusable or not self.initialized:
+            return
+        self._told_unusable = True
+        self.window_show_message(
+            types.ShowMessageParams(
+                type=types.MessageType.Error,
+                message=f"{problem} The language server shows nothing from it: restart the "
+                "server once the ledger is mended or moved aside.",
+            )
+        )
 
     def check_token(self, options: Any) -> None:
         """Raise a JSON-RPC error unless `initializationOptions.token` is right."""
@@ -269,8 +301,13 @@ class BurnmeterServer(LanguageServer):
 
         def done(finished: asyncio.Task[Any]) -> None:
             self._tasks.discard(finished)
-            if not finished.cancelled() and finished.exception() is not None:
-                log.error("%s failed", name, exc_info=finished.exception())
+            if finished.cancelled() or (exc := finished.exception()) is None:
+                return
+            if isinstance(exc, LedgerUnusable):
+                # Logged once by the hub; the user is told once.
+                self.tell_ledger_unusable()
+                return
+            log.error("%s failed", name, exc_info=exc)
 
         task.add_done_callback(done)
         return task
