@@ -169,11 +169,15 @@ def checked_policy(raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
                 f"rules: rule {rule!r} needs a `match` pattern and a tier ({TIER_NAMES})"
             )
             continue
-        valid["rules"].append({"match": pattern, "tier": tier})
         extra = [key for key in rule if key not in ("match", "tier")]
         if extra:
+            # Left out whole, as the message says: a key the user meant to narrow the
+            # rule with (a typo, or one rules do not have) would otherwise be dropped
+            # silently and the rule applied wider than written.
             names = ", ".join(repr(key) for key in extra)
             problems.append(f"rules: rule {rule!r}: unknown key {names} (a typo?)")
+            continue
+        valid["rules"].append({"match": pattern, "tier": tier})
     references = raw.get("reference_models", {})
     if not isinstance(references, Mapping):
         problems.append(f"reference_models: must be a table of tiers, not {references!r}")
