@@ -53,12 +53,22 @@ def zone_from_tz(value: str) -> ZoneInfo | None:
 
 
 def _zone_file(path: str) -> ZoneInfo | None:
+    return _linked_zone(path) or _copied_zone(path)
+
+
+def _linked_zone(path: str) -> ZoneInfo | None:
+    """The zone a path names by leading into a zoneinfo folder (itself or through links)."""
     try:
         real = os.path.realpath(path)
         if "zoneinfo/" in real:
             return ZoneInfo(real.split("zoneinfo/", 1)[1])
     except (OSError, ZoneInfoNotFoundError, ValueError):
         pass
+    return None
+
+
+def _copied_zone(path: str) -> ZoneInfo | None:
+    """A zone file read as it is, known by its path."""
     try:
         with open(path, "rb") as file:
             return ZoneInfo.from_file(file, key=path)
@@ -85,13 +95,10 @@ def _etc_localtime() -> ZoneInfo | None:
     named by /etc/timezone when that agrees with it, else read as the file it is."""
     if not os.path.exists(ETC_LOCALTIME):
         return None
-    try:
-        real = os.path.realpath(ETC_LOCALTIME)
-        if "zoneinfo/" in real:
-            return ZoneInfo(real.split("zoneinfo/", 1)[1])
-    except (OSError, ZoneInfoNotFoundError, ValueError):
-        pass
-    copy = _zone_file(ETC_LOCALTIME)
+    linked = _linked_zone(ETC_LOCALTIME)
+    if linked is not None:
+        return linked
+    copy = _copied_zone(ETC_LOCALTIME)
     try:
         with open(ETC_TIMEZONE, encoding="utf-8") as file:
             named = ZoneInfo(file.read().strip())
