@@ -185,17 +185,7 @@ def test_no_figure_is_ever_cut_off_at_the_terminal_edge(shape: str, width: int) 
     assert bool(hidden_part) == (width < table_width(columns, rows, total, text_columns))
 
 
-SESSION_COLUMNS = [
-    "Session\n(Etc/UTC)",
-    "Project / models / insights",
-    "Input",
-    "Output",
-    "Cache Create",
-    "Cache Read",
-    "Total Tokens",
-    "Cost (USD)",
-    "Tools",
-]
+SESSION_COLUMNS = ["Session\n(Etc/UTC)", "Project / models / insights", *COLUMNS[2:], "Tools"]
 SESSION_ROWS = [
     [
         f"{sid}…\n{agent}\n2026-11-25 07:06",
