@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from shared.ledger import Ledger, LedgerCorrupt, damaged, open_ledger
+from shared.ledger import Ledger, LedgerCorrupt, LedgerError, damaged, open_ledger
 from shared.live import LiveEngine
 from shared.sources.roots import LogRoot
 
@@ -30,9 +30,9 @@ FIRST_INGEST_POLL_S = 0.05
 
 
 class LedgerUnusable(Exception):
-    """The ledger cannot be used: a read found it damaged. The message says which file and
-    what to do; requests answer empty results (BurnmeterProtocol) and the user is told
-    once per connection."""
+    """The ledger cannot be used: it would not open, or a read found it damaged. The
+    message says which file and what to do; requests answer empty results
+    (BurnmeterProtocol) and the user is told once per connection."""
 
 
 class LedgerHub:
@@ -58,8 +58,8 @@ class LedgerHub:
         # the status and code lens never queue behind them.
         self._slow_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="burnmeter-slow")
         self._slow_ledger: Ledger | None = None
-        # Why the ledger cannot be used, once a read found it damaged: every later use
-        # raises LedgerUnusable at once instead of reading the damaged file again.
+        # Why the ledger cannot be used (it would not open, a read found it damaged): every
+        # later use raises LedgerUnusable at once instead of reading the file again.
         self.unusable: str | None = None
         self._unusable_lock = threading.Lock()
         self.engine: LiveEngine | None = None
@@ -69,10 +69,17 @@ class LedgerHub:
             )
 
     def start(self) -> None:
-        if self.engine is not None:
-            self.engine.start()
-        self._ledger = self._executor.submit(self._open).result()
-        self._slow_ledger = self._slow_executor.submit(self._open).result()
+        """Open the ledger and start the live engine. A ledger that cannot be used (not an
+        SQLite file, a foreign or newer one, not writable) is left untouched and makes the
+        hub unusable: the server still answers, empty, and tells the user why. It exited
+        with code 2 before answering `initialize`, and editors showed only that code."""
+        try:
+            if self.engine is not None:
+                self.engine.start()
+            self._ledger = self._executor.submit(self._open).result()
+            self._slow_ledger = self._slow_executor.submit(self._open).result()
+        except LedgerError as exc:
+            self._give_up(str(exc))
 
     def _open(self) -> Ledger:
         # SQLite's own page cache (2 MiB) and no mmap. These connections had a 64 MiB cache
@@ -130,8 +137,8 @@ class LedgerHub:
     def first_ingest_done(self) -> bool:
         """Whether the live engine has done its first ingest (as writer) or first poll (as
         reader), stopped on its own, or failed an ingest (retried later); True without an
-        engine."""
-        return self.engine is None or self.engine.settled()
+        engine or with an unusable ledger."""
+        return self.engine is None or self.unusable is not None or self.engine.settled()
 
     async def wait_first_ingest(self, timeout: float | None = None) -> bool:
         """Wait, without holding the event loop, until `first_ingest_done` or `timeout`

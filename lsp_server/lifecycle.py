@@ -1,6 +1,6 @@
 """`initialize` (settings from `initializationOptions`), `initialized` (first
-status, progress and hints; where burnmeter looked if it found no logs at all) and
-`shutdown`."""
+status, progress and hints; why the ledger cannot be used, if it cannot; where burnmeter
+looked if it found no logs at all) and `shutdown`."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ def setup(server: BurnmeterServer) -> None:
     @server.feature(types.INITIALIZED)
     def initialized(ls: BurnmeterServer, params: types.InitializedParams) -> None:
         ls.initialized = True
+        ls.tell_ledger_unusable()
         ls._ledger_changed(start=True)
         ls.run_task(tell_if_no_logs(ls), "looking for logs")
 

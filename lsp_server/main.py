@@ -101,7 +101,11 @@ def serve(args: argparse.Namespace) -> int:
             log.info(
                 "burnmeter language server: ledger %s (%s)",
                 context.ledger_file,
-                "writer" if engine is not None and engine.is_writer else "reader",
+                "unusable"
+                if hub.unusable is not None
+                else "writer"
+                if engine is not None and engine.is_writer
+                else "reader",
             )
             if address is not None:
                 serve_tcp(hub, address[0], address[1], to_client)

@@ -79,3 +79,37 @@ async def test_a_damaged_ledger_answers_empty_and_says_so_once(workspace: Worksp
         await client.shutdown_session()
         await client.stop()
     assert hashlib.sha256(ledger.read_bytes()).hexdigest() == digest
+
+
+async def test_an_unreadable_ledger_at_start_is_said_and_the_server_answers(
+    workspace: Workspace,
+) -> None:
+    """20 KB of noise as the ledger: the server exited with code 2 before answering
+    `initialize`, and an editor showed only "Client quit with exit code 2"."""
+    ledger = Path(os.environ["BURNMETER_DATA_DIR"]) / "ledger.sqlite"
+    for suffix in ("-wal", "-shm"):
+        Path(f"{ledger}{suffix}").unlink(missing_ok=True)
+    noise = os.urandom(20_000)
+    ledger.write_bytes(noise)
+    client = await start_client(workspace, "neovim")
+    try:
+        assert await wait_until(lambda: bool(client.messages))
+        uri = workspace.uri(workspace.main_py)
+        lenses = await client.text_document_code_lens_async(
+            types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+        assert not lenses
+        sessions = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="burnmeter.sessions")
+        )
+        assert not sessions
+        [shown] = client.messages
+        assert shown.type == types.MessageType.Error
+        text = " ".join(shown.message.split())
+        assert f"The ledger at {ledger} is not a readable SQLite file" in text
+        assert "left it untouched" in text and "burnmeter ingest" in text
+    finally:
+        await client.shutdown_session()
+        await client.stop()
+    assert client.error is None
+    assert ledger.read_bytes() == noise
