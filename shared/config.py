@@ -235,10 +235,43 @@ def _leave_out(raw: dict[str, Any], loc: tuple[int | str, ...]) -> tuple[str, ..
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> Path:
+    """Write `settings`: the values that differ from the defaults, and those the file
+    already names (a default written on purpose stays written). A default nobody wrote
+    stays out, so a later release's default reaches this user too; every default used to
+    be written at the first save from the settings window."""
     import tomli_w
 
     path = path or config_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = settings.model_dump(mode="json", exclude_none=True)
+    everything = settings.model_dump(mode="json", exclude_none=True)
+    changed = settings.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    data = _written(everything, changed, _names_in(path))
     path.write_text(tomli_w.dumps(data), encoding="utf-8")
     return path
+
+
+def _names_in(path: Path) -> dict[str, Any]:
+    """The tables and keys the file at `path` holds now ({} if there is none to read)."""
+    import tomllib
+
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def _written(
+    everything: dict[str, Any], changed: dict[str, Any], present: dict[str, Any]
+) -> dict[str, Any]:
+    written: dict[str, Any] = {}
+    for name, value in everything.items():
+        was = present.get(name)
+        if isinstance(value, dict) and value and isinstance(was, dict):
+            inner = _written(value, changed.get(name) or {}, was)
+            if inner:
+                written[name] = inner
+        elif name in changed:
+            written[name] = changed[name]
+        elif name in present:
+            written[name] = value
+    return written

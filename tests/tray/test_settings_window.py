@@ -77,6 +77,39 @@ def test_every_field_round_trips_through_the_toml_file(qtbot: QtBot, isolated_ho
     assert again.summary_redact.isChecked()
 
 
+def test_a_save_writes_what_was_changed_and_what_the_file_named_not_every_default(
+    qtbot: QtBot, isolated_home: Path
+) -> None:
+    """The first save from the window wrote every default into config.toml (`lsp_tcp`,
+    `[roots]`, `[tier_policy]`, all 14 `[insights]` thresholds…), pinning this user to
+    today's defaults for good."""
+    import tomllib
+
+    path = config_file()
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        "[budgets]\ndaily_usd = 5\nweekly_usd = 20\n\n"
+        "[insights]\nloop_consecutive_errors = 8  # the default, written on purpose\n",
+        encoding="utf-8",
+    )
+    window = dialog(qtbot)
+    window.daily.setValue(7)
+    window.meter_mode.setCurrentIndex(window.meter_mode.findData("session"))
+    assert window.save()
+    written = tomllib.loads(path.read_text(encoding="utf-8"))
+    assert written == {
+        "meter_mode": "session",
+        "budgets": {"daily_usd": 7.0, "weekly_usd": 20.0},
+        "insights": {"loop_consecutive_errors": 8},
+    }
+    # Cleared in the window, a budget leaves the file.
+    window = dialog(qtbot)
+    window.weekly.setValue(0)
+    assert window.save()
+    written = tomllib.loads(path.read_text(encoding="utf-8"))
+    assert written["budgets"] == {"daily_usd": 7.0}
+
+
 def test_start_at_login_writes_and_removes_the_xdg_autostart_entry(
     qtbot: QtBot, isolated_home: Path
 ) -> None:
