@@ -35,8 +35,17 @@ def hover_markdown(cost: FileCost, rows: list[BreakdownRow], now_ms: int) -> str
             f"{row.calls} | {cost_text(row.cost_usd, row.unpriced_calls, row.calls)} | "
             f"{ago(now_ms - row.last_ts_ms)} |"
         )
-    if len(rows) < cost.sessions:
-        lines.append(f"| … | | | | {count(cost.sessions - len(rows), 'more session')} |")
+    # Rows are (session, model) pairs, at most 20: what they leave out is counted in calls
+    # and in sessions none of them lists, so the table and this line add up to the heading.
+    # Comparing the row count with the sessions said nothing when 15 sessions of two
+    # models each filled 20 rows and left 10 calls out.
+    more_calls = cost.calls - sum(row.calls for row in rows)
+    more_sessions = cost.sessions - len({row.session_id for row in rows})
+    if more_calls > 0:
+        more = count(more_calls, "more call")
+        if more_sessions > 0:
+            more += f", {count(more_sessions, 'more session')}"
+        lines.append(f"| … | | | | {more} |")
     lines += [
         "",
         "A call's cost is split evenly over the files its tools touched. " + WEEKLY_SUMMARY_LINK,

@@ -82,14 +82,16 @@ async def test_file_cost_command_and_bad_arguments(
 
 
 def test_hover_counts_are_plural_only_when_not_one() -> None:
-    cost = FileCost("/w/a.py", 1.5, calls=1, sessions=2, last_model="m", last_ts_ms=0)
     row = BreakdownRow("s1", "claude-opus-4-7", 1, 1.0, 0)
-    text = hover_markdown(cost, [row], now_ms=0)
-    assert "1 model call in 2 sessions" in text
-    assert "| … | | | | 1 more session |" in text
+    one = FileCost("/w/a.py", 1.0, calls=1, sessions=1, last_model="m", last_ts_ms=0)
+    text = hover_markdown(one, [row], now_ms=0)
+    assert "1 model call in 1 session" in text and "more" not in text
+    two = FileCost("/w/a.py", 1.5, calls=2, sessions=2, last_model="m", last_ts_ms=0)
+    assert "| … | | | | 1 more call, 1 more session |" in hover_markdown(two, [row], now_ms=0)
     many = FileCost("/w/a.py", 9.0, calls=1204, sessions=5, last_model="m", last_ts_ms=0)
     text = hover_markdown(many, [row], now_ms=0)
-    assert "1,204 model calls in 5 sessions" in text and "4 more sessions |" in text
+    assert "1,204 model calls in 5 sessions" in text
+    assert "| 1,203 more calls, 4 more sessions |" in text
 
 
 def unescaped_pipes(line: str) -> int:

@@ -43,14 +43,15 @@ def test_lens_counts_sessions_and_names_the_model_only_when_known() -> None:
 
 def test_hover_rows_short_ids_and_sessions_not_listed() -> None:
     """Each row names its session by the first 8 characters of its id; when the file has
-    more sessions than rows, one last row says how many more; none when all are listed."""
-    cost = FileCost("/p/a.py", 2.0, 4, 3, "claude-opus-4-7", NOW - HOUR)
+    calls than its rows, one last row says how many more, and in how many sessions not
+    listed; none when all are listed."""
+    cost = FileCost("/p/a.py", 2.0, 5, 3, "claude-opus-4-7", NOW - HOUR)
     rows = [
         BreakdownRow("abcdefghijkl", "claude-opus-4-7", 3, 1.5, NOW - HOUR),
         BreakdownRow("mnopqrstuvwx", "claude-opus-4-7", 1, 0.5, NOW - 3 * HOUR),
     ]
     text = hover_markdown(cost, rows, NOW)
     assert "| abcdefgh | opus-4-7 | 3 | $1.50 | 1h ago |" in text
-    assert text.count("more session") == 1 and "| 1 more session |" in text
+    assert text.count("more call") == 1 and "| 1 more call, 1 more session |" in text
     all_listed = hover_markdown(FileCost("/p/a.py", 2.0, 4, 2, "m", NOW), rows, NOW)
-    assert "more session" not in all_listed
+    assert "more call" not in all_listed and "more session" not in all_listed
