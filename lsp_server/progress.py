@@ -29,12 +29,15 @@ class RunningSessionProgress:
         self.server = server
         self.token: str | None = None
         self._creating = False
+        # The `progress` setting the last update saw.
+        self.setting = server.settings.progress
         # The client refused to create a progress (an error answer): asked once, not on
         # every status change.
         self._refused = False
 
     def update(self, params: dict[str, Any], latest: SessionCost | None) -> None:
         server = self.server
+        self.setting = server.settings.progress
         enabled = server.settings.progress and server.client_supports(
             "window", "work_done_progress"
         )
@@ -82,9 +85,15 @@ class RunningSessionProgress:
 def setup(server: BurnmeterServer) -> None:
     progress = RunningSessionProgress(server)
 
-    def attach() -> None:
-        # The status sender exists once the status feature is set up (it comes first).
-        if progress.update not in server.status.listeners:
-            server.status.listeners.append(progress.update)
+    # The status sender exists once the status feature is set up (it comes first).
+    status = server.status
+    status.listeners.append(progress.update)
 
-    attach()
+    def setting_changed() -> None:
+        """A new `progress` setting takes effect at once, with the last status's session:
+        the status is sent again only when it changes, so a running progress went on after
+        `progress: false`, and `progress: true` began none, until the ledger changed."""
+        if server.settings.progress != progress.setting and status.last_params is not None:
+            progress.update(status.last_params, status.last_latest)
+
+    server.on_ledger_change(setting_changed, on_start=False)

@@ -113,6 +113,9 @@ class StatusSender:
         self.server = server
         self.listeners: list[StatusListener] = []
         self.last_params: dict[str, Any] | None = None
+        # The workspace's most recent session in the last status sent (for listeners that
+        # must act on new settings before the next status: the progress).
+        self.last_latest: SessionCost | None = None
         # Unpriced calls per session, shared with `burnmeter.sessions` (both run on the
         # hub's database thread).
         self.unpriced: UnpricedCache = {}
@@ -163,6 +166,7 @@ class StatusSender:
                 self._last_sent_at = asyncio.get_running_loop().time()
                 server.protocol.notify(STATUS_METHOD, params)
                 self.last_params = params
+                self.last_latest = latest
                 for listener in self.listeners:
                     listener(params, latest)
         finally:
