@@ -75,11 +75,23 @@ def path_forms(path: str) -> list[str]:
     """The spellings a path may be stored under in the ledger: as given and, for a
     Windows path, with its drive letter upper- and lower-cased. pygls lowercases the
     drive letter of a URI (`c:\\Users\\...`); the agents log it as their shell shows it
-    (`C:\\Users\\...`). Any other path has one form."""
+    (`C:\\Users\\...`). A path through a symbolic link has its real path's forms too: the
+    agents log their real working directory, and an editor opened by a link (`ln -s
+    ~/src/app app`) showed no lens and no sessions. Any other path has one form."""
+    forms = _drive_forms(path)
+    # Only a path of this system: a Windows path read on POSIX would be made relative.
+    if os.path.isabs(path):
+        real = os.path.realpath(path)
+        if real != path:
+            forms += _drive_forms(real)
+    return list(dict.fromkeys(forms))
+
+
+def _drive_forms(path: str) -> list[str]:
     if not _WINDOWS_DRIVE.match(path):
         return [path]
     rest = path[1:]
-    return list(dict.fromkeys([path, path[0].upper() + rest, path[0].lower() + rest]))
+    return [path, path[0].upper() + rest, path[0].lower() + rest]
 
 
 def _marks(values: list[str]) -> str:
