@@ -40,6 +40,15 @@ def md_text(value: object) -> str:
     return cell(value)
 
 
+def plain_text(value: object) -> str:
+    """Logged text for a plain-text line: what cannot be shown (a line break, a tab, a
+    control character) as its escape (`\\n`), so it cannot end or shift a line."""
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in str(value)
+    )
+
+
 def short_model(model: str) -> str:
     """`claude-opus-4-7-20260101` → `opus-4-7`; other names lose only a date suffix."""
     name = _DATE_SUFFIX.sub("", model)

@@ -135,7 +135,7 @@ def workspace(isolated_home: Path) -> Workspace:
 
 async def start_client(
     ws: Workspace,
-    capabilities: str,
+    capabilities: str | types.ClientCapabilities,
     initialization_options: Any = None,
     extra_args: list[str] | None = None,
     program: list[str] | None = None,
@@ -161,7 +161,9 @@ async def start_client(
     client: LanguageClient = await config.start()  # type: ignore[assignment]
     await client.initialize_session(
         types.InitializeParams(
-            capabilities=client_capabilities(capabilities),
+            capabilities=(
+                client_capabilities(capabilities) if isinstance(capabilities, str) else capabilities
+            ),
             root_uri=ws.uri(ws.folder),
             workspace_folders=[types.WorkspaceFolder(uri=ws.uri(ws.folder), name="app")],
             initialization_options=initialization_options,
