@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QApplication, QFileDialog, QSystemTrayIcon
+from PySide6.QtWidgets import QApplication, QFileDialog, QSystemTrayIcon, QWidget
 
 from shared.config import LoadedSettings, Settings, load_settings
 from shared.ingest import (
@@ -650,6 +650,13 @@ class BurnmeterApp(QObject):
         self._stop_import.set()
         self._stop_engine()
         self.tray.hide()
+        # Windows are hidden while everything in them is alive. A dashboard still shown
+        # when Python let it go (garbage-collected, as after a test; the program's own quit
+        # exits before that) was hidden from its destructor with its Sessions tab drawn, and
+        # the table's geometry update read a header already gone: a segmentation fault.
+        self.dashboard.hide()
+        if isinstance(self._settings_dialog, QWidget):
+            self._settings_dialog.hide()
         if self._importing and not wait_for_pool(int(IMPORT_STOP_GRACE_S * 1000)):
             conn = self._import_conn
             if conn is not None:

@@ -48,7 +48,7 @@ from tray_app.dashboard_data import (
     SessionDetail,
     SessionRow,
 )
-from tray_app.texts import money, short_model
+from tray_app.texts import money, plural, short_model
 from tray_app.worker import Worker
 
 SESSION_COLUMNS = (
@@ -62,6 +62,8 @@ SESSION_COLUMNS = (
     "Tool calls",
     "Errors",
 )
+REPO_COLUMN = SESSION_COLUMNS.index("Repo")
+MODELS_COLUMN = SESSION_COLUMNS.index("Models")
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 SESSION_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 3
@@ -295,8 +297,14 @@ class DashboardWindow(QMainWindow):
         self.session_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.session_table.verticalHeader().hide()
         header = self.session_table.horizontalHeader()
+        # The figures keep their width; the repo and the models share what is left and are
+        # cut short in the middle when it is not enough (at the window's smallest, the
+        # repo's full path and a stretched models column pushed Cost out of view).
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        for column in (REPO_COLUMN, MODELS_COLUMN):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+        self.session_table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.session_table.setWordWrap(False)  # one line a row: cut short, not broken up
         self.session_table.selectionModel().selectionChanged.connect(self._on_selection)
         # Sorted, the selected session keeps its highlight at its new row: brought into
         # view, so the row beside the detail view is on screen. (The view sorts on this
@@ -539,13 +547,13 @@ def detail_html(detail: SessionDetail) -> str:
         return f"<h4>{title}</h4><table cellspacing='0' cellpadding='2'>{body}</table>"
 
     parts = [f"<h3>Session {html.escape(detail.session_id)}</h3>"]
-    models = [(m, money(c)) for m, c in detail.models]
+    models = [(short_model(m), money(c)) for m, c in detail.models]
     if len(models) > 1:  # the session's cost, as its row says it (the parts are rounded)
         models.append(("total", money(sum(c for _, c in detail.models), detail.unpriced_calls)))
     parts.append(table("Models", models))
     parts.append(table("Cost split", [(k, money(c)) for k, c in detail.cost_split]))
     if detail.unpriced_calls:
-        parts.append(f"<p>{detail.unpriced_calls} calls of models without a price.</p>")
+        parts.append(f"<p>{plural(detail.unpriced_calls, 'call')} of models without a price.</p>")
     parts.append(table("Tools", [(t, str(n)) for t, n in detail.tools] or [("none", "")]))
     files = "".join(f"<li>{html.escape(path)}</li>" for path in detail.files[:200])
     more = f"<p>…and {len(detail.files) - 200} more</p>" if len(detail.files) > 200 else ""

@@ -174,7 +174,10 @@ def tier_costs(
     for row in models_report(ledger, window)["models"]:
         tier = policy.tier_of(row["model"])
         by_tier[tier] = by_tier.get(tier, 0.0) + float(row["cost_usd"])
-    return sorted(by_tier.items(), key=lambda item: -item[1]), list(policy.problems)
+    # A tier with nothing spent (the `<synthetic>` error replies' "unknown", at $0.00) has
+    # no bar to draw; shown, it read as spend nobody could place.
+    spent = [(tier, cost) for tier, cost in by_tier.items() if cost > 0]
+    return sorted(spent, key=lambda item: -item[1]), list(policy.problems)
 
 
 def _local(iso_utc: str | None, tz: ZoneInfo) -> str:

@@ -155,7 +155,7 @@ class SettingsDialog(QDialog):
         self.start_at_login = self._start_at_login_box()
         form.addRow(self.start_at_login)
         self.timezone = QLineEdit()
-        self.timezone.setPlaceholderText("local time (or an IANA zone, e.g. Europe/Berlin)")
+        self.timezone.setPlaceholderText("local, or a zone such as Europe/Berlin")
         form.addRow("Time zone", self.timezone)
         left.addWidget(meter_box)
         left.addStretch(1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 # The CLI's money and model names ($1,234.50, opus-4-5), re-exported for the menu, alerts,
 # charts and dashboard: the tray says what `burnmeter report` says.
 from shared.commands.render import money as money
+from shared.commands.render import plural as plural
 from shared.commands.render import short_model as short_model
 from shared.insights.blocks import Block
 from shared.insights.budgets import BudgetState

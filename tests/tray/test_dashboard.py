@@ -60,6 +60,35 @@ def test_dashboard_shows_30_days_repos_tiers_and_leverage(
     app.shutdown()
 
 
+def test_at_its_smallest_the_sessions_table_keeps_every_figure_in_view(
+    qtbot: QtBot, history: Path, roots: list[LogRoot], ledger_file: Path
+) -> None:
+    """At the window's minimum size the repo's full path and a stretched models column took
+    the width, and Cost, Tokens, Tool calls and Errors were behind the horizontal scroll."""
+    from tray_app.dashboard import SESSION_COLUMNS
+
+    ingest_now(roots, ledger_file)
+    app = make_app(roots, ledger_file, Settings())
+    loaded(qtbot, app)
+    window = app.dashboard
+    window.tabs.setCurrentIndex(1)
+    window.show()
+    window.resize(window.minimumSizeHint())
+    qtbot.waitUntil(lambda: window.session_table.viewport().width() > 0, timeout=5_000)
+    table = window.session_table
+
+    def fits() -> bool:
+        return table.horizontalHeader().length() <= table.viewport().width() + 1
+
+    qtbot.waitUntil(fits, timeout=5_000)
+    header = table.horizontalHeader()
+    for name in ("Tokens", "Cost", "Tool calls", "Errors"):
+        column = SESSION_COLUMNS.index(name)
+        left = header.sectionViewportPosition(column)
+        assert left >= 0 and left + header.sectionSize(column) <= table.viewport().width()
+    app.shutdown()
+
+
 def test_sessions_table_sorts_filters_and_shows_detail(
     qtbot: QtBot, history: Path, roots: list[LogRoot], ledger_file: Path
 ) -> None:
@@ -89,7 +118,8 @@ def test_sessions_table_sorts_filters_and_shows_detail(
     assert window.selected_session_id() == "running-session"
     qtbot.waitUntil(lambda: "Session running-session" in window.detail.toHtml(), timeout=10_000)
     html = window.detail.toHtml()
-    assert "claude-opus-4-5" in html
+    # Named as the table and the CLI name them (the detail said `claude-opus-4-5`).
+    assert "opus-4-5" in html and "claude-opus-4-5" not in html
     assert "Edit" in html and "Read" in html
     assert "/home/dev/src/burnmeter/src/module_0.py" in html
     assert "cache reads" in html

@@ -103,6 +103,15 @@ def test_tiers_are_listed_most_expensive_first(isolated_home: Path) -> None:
     assert costs == sorted(costs, reverse=True)
 
 
+def test_a_tier_nothing_was_spent_on_has_no_bar(isolated_home: Path) -> None:
+    """Claude Code's `<synthetic>` error replies cost nothing and have no tier: the chart
+    showed an empty "unknown $0.00" bar, which read as spend nobody could place."""
+    append_call(isolated_home, "a", "/home/dev/t", _ms(TODAY, 9), 0, model="claude-haiku-4-5")
+    append_call(isolated_home, "b", "/home/dev/t", _ms(TODAY, 10), 0, model="<synthetic>")
+    data = _dashboard()
+    assert [tier for tier, _ in data.tiers] == ["economy"]
+
+
 def test_last_activity_day_is_the_local_day_of_the_latest_call(
     isolated_home: Path,
 ) -> None:
