@@ -13,7 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class LspSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # Strict: pydantic's lax mode took "3" for 3, 1 for true, "yes" for true and 5.0 for 5
+    # without a word, where the README promises that invalid settings are reported.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
 
     code_lens: bool = Field(default=True, alias="codeLens")
     hover: bool = True

@@ -32,9 +32,9 @@ pytestmark = pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarni
          "200); using defaults for those."),
         ({"hover": "x", "burnmeter": {"runningMinutes": 0, "colour": 1}},
          {"hover": True, "running_minutes": 10},
-         "Invalid burnmeter settings (hover: Input should be a valid boolean, unable to "
-         "interpret input; burnmeter.runningMinutes: Input should be greater than or equal "
-         "to 1; burnmeter.colour: Extra inputs are not permitted); using defaults for those."),
+         "Invalid burnmeter settings (hover: Input should be a valid boolean; "
+         "burnmeter.runningMinutes: Input should be greater than or equal to 1; "
+         "burnmeter.colour: Extra inputs are not permitted); using defaults for those."),
         # A bad value on one level is reported even when the other level's value wins,
         # and the message says which is used (it said "using defaults").
         ({"statusSessions": -1, "burnmeter": {"statusSessions": 5}}, {"status_sessions": 5},
@@ -42,10 +42,9 @@ pytestmark = pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarni
          "to 0); the other level's value is used for statusSessions."),
         ({"statusSessions": 3, "hover": 2, "burnmeter": {"statusSessions": 999}},
          {"status_sessions": 3, "hover": True},
-         "Invalid burnmeter settings (hover: Input should be a valid boolean, unable to "
-         "interpret input; burnmeter.statusSessions: Input should be less than or equal to "
-         "200); the other level's value is used for statusSessions, using defaults for the "
-         "rest."),
+         "Invalid burnmeter settings (hover: Input should be a valid boolean; "
+         "burnmeter.statusSessions: Input should be less than or equal to 200); the other "
+         "level's value is used for statusSessions, using defaults for the rest."),
         ({"burnmeter": 5, "hover": False}, {"hover": False},
          "Invalid burnmeter settings (burnmeter: must be an object, got int); using defaults "
          "for those."),
