@@ -14,15 +14,22 @@ import uuid
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from typing import Any
+from urllib.parse import unquote
 
 from lsprotocol import types
-from pygls.exceptions import FeatureNotificationError, FeatureRequestError, JsonRpcException
+from pygls.exceptions import (
+    FeatureNotificationError,
+    FeatureRequestError,
+    JsonRpcException,
+    JsonRpcInvalidParams,
+)
 from pygls.lsp.server import LanguageServer
 from pygls.progress import Progress
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import RPCRequest
 from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
+from pygls.workspace import Workspace
 
 from lsp_server.hub import LedgerHub, LedgerUnusable
 from lsp_server.queries import normalise
@@ -42,11 +49,25 @@ FEATURES = [
     "lsp_server.commands",
 ]
 
-# JSON-RPC "invalid request" (requests after `shutdown`), "invalid params" (an unknown
+# JSON-RPC "invalid request" (requests after `shutdown`), "method not found" (a method no
+# feature serves), "invalid params" (params that do not fit the method, an unknown
 # command) and our "unauthorised" (a TCP client without the token).
 INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 UNAUTHORISED = -32001
+
+
+class RefusedMessage:
+    """A client message answered (a request) or dropped (a notification) without reaching
+    pygls: its params do not fit its method, or no feature serves the method."""
+
+    def __init__(self, data: dict[str, Any], code: int, message: str) -> None:
+        self.method = data["method"]
+        self.id = data.get("id")
+        self.is_request = "id" in data
+        self.code = code
+        self.message = message
 
 
 class JsonRpcUnauthorised(JsonRpcException):
@@ -76,9 +97,60 @@ class BurnmeterProtocol(LanguageServerProtocol):
         super().__init__(*args, **kwargs)
         self.progress = BurnmeterProgress(self)
 
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        """pygls's, except for a message it would fail on or answer with a warning: params
+        that do not fit the method got no answer at all (JSON-RPC requires -32602) and
+        cattrs tracebacks on stderr; a method no feature serves (`textDocument/completion`)
+        was answered -32601 with a warning in the client's log. Both are answered here."""
+        method = (
+            data.get("method") if data.get("jsonrpc") == "2.0" and "error" not in data else None
+        )
+        if not isinstance(method, str):
+            return super().structure_message(data)
+        if method != types.CANCEL_REQUEST and not (
+            method in self.fm.builtin_features or method in self.fm.features
+        ):
+            return RefusedMessage(
+                data, METHOD_NOT_FOUND, f"burnmeter: method {method!r} is not supported"
+            )
+        message_type = self.get_message_type(method)
+        if message_type is None:
+            return super().structure_message(data)
+        try:
+            return self._converter.structure(data, message_type)
+        except Exception:
+            return RefusedMessage(data, INVALID_PARAMS, f"burnmeter: invalid params for {method}")
+
+    def _refuse(self, message: RefusedMessage) -> None:
+        if message.code == METHOD_NOT_FOUND:
+            # Not the client's mistake: a server serves the methods it serves.
+            log.debug("the client asked for %s, which is not served", message.method)
+        else:
+            self._server.report_server_error(
+                JsonRpcInvalidParams(message.message), JsonRpcInvalidParams
+            )
+        if message.is_request and isinstance(message.id, (int, str)):
+            self._send_response(
+                message.id, error=types.ResponseError(code=message.code, message=message.message)
+            )
+
+    def _is_open(self, message: Any) -> bool:
+        """Whether a `didChange` is about a document the client opened: pygls failed on
+        any other with a KeyError, logged as a bad message."""
+        document = getattr(getattr(message, "params", None), "text_document", None)
+        uri = getattr(document, "uri", None)
+        workspace: Workspace | None = getattr(self, "_workspace", None)
+        return (
+            isinstance(uri, str)
+            and workspace is not None
+            and (unquote(uri) in workspace.text_documents)
+        )
+
     def handle_message(self, message: Any) -> None:
         method = getattr(message, "method", None)
-        is_request = isinstance(message, RPCRequest)
+        is_request = isinstance(message, RPCRequest) or (
+            isinstance(message, RefusedMessage) and message.is_request
+        )
         server = self._server
         if method == types.INITIALIZE and server.token is not None and not server.authorised:
             params = getattr(message, "params", None)
@@ -108,6 +180,12 @@ class BurnmeterProtocol(LanguageServerProtocol):
                     code=INVALID_REQUEST, message="burnmeter: the server is shutting down"
                 ),
             )
+            return
+        if isinstance(message, RefusedMessage):
+            self._refuse(message)
+            return
+        if method == types.TEXT_DOCUMENT_DID_CHANGE and not self._is_open(message):
+            log.debug("the client changed a document it did not open; ignored")
             return
         if method == types.WORKSPACE_EXECUTE_COMMAND and is_request:
             command = getattr(getattr(message, "params", None), "command", None)
@@ -240,6 +318,8 @@ class BurnmeterServer(LanguageServer):
         if self._errors_seen <= 5 or self._errors_seen % 100 == 0:
             if source in (FeatureRequestError, FeatureNotificationError):
                 what = "handling a message failed"
+            elif source is JsonRpcInvalidParams:
+                what = "answered a message from the client with invalid params"
             else:
                 what = "ignored a bad message from the client"
             log.warning("%s (#%d): %s", what, self._errors_seen, error)
