@@ -14,6 +14,7 @@ from lsprotocol import types
 from lsp_server.format import ago, cost_text, count, md_text, plain_text, short_model
 from lsp_server.queries import BreakdownRow, FileCost, file_breakdown, file_cost
 from lsp_server.server import BurnmeterServer, path_of
+from shared.commands.render import short_ids
 
 # The VS Code extension registers this client command; other clients show the text.
 WEEKLY_SUMMARY_LINK = "[Weekly summary](command:burnmeter.showWeeklySummary)"
@@ -30,9 +31,10 @@ def hover_markdown(cost: FileCost, rows: list[BreakdownRow], now_ms: int) -> str
         "| Session | Model | Calls | Cost | Last |",
         "|---|---|--:|--:|---|",
     ]
+    ids = short_ids(row.session_id for row in rows)
     for row in rows:
         lines.append(
-            f"| {md_text(row.session_id[:8])} | {md_text(short_model(row.model))} | "
+            f"| {md_text(ids[row.session_id])} | {md_text(short_model(row.model))} | "
             f"{row.calls} | {cost_text(row.cost_usd, row.unpriced_calls, row.calls)} | "
             f"{ago(now_ms - row.last_ts_ms)} |"
         )
@@ -67,10 +69,11 @@ def hover_plaintext(cost: FileCost, rows: list[BreakdownRow], now_ms: int) -> st
     Markdown's pipes and asterisks)."""
     spend = cost_text(cost.cost_usd, cost.unpriced_calls, cost.calls)
     table = [["Session", "Model", "Calls", "Cost", "Last"]]
+    ids = short_ids(row.session_id for row in rows)
     for row in rows:
         table.append(
             [
-                plain_text(row.session_id[:8]),
+                plain_text(ids[row.session_id]),
                 plain_text(short_model(row.model)),
                 str(row.calls),
                 cost_text(row.cost_usd, row.unpriced_calls, row.calls),

@@ -118,3 +118,19 @@ def test_hover_escapes_logged_names_and_ids() -> None:
     assert "| s2 | \\<b\\>model\\</b\\> |" in text
     assert "| s3 | two\\\\nlines\\*\\_\\[x\\](y)\\~\\~z\\~\\~\\\\r |" in text
     assert lines[0].startswith("**burnmeter** · a\\|\\<i\\>x\\`y\\`.py: $1.00 agent spend")
+
+
+def test_hover_rows_of_sessions_started_together_keep_distinct_ids() -> None:
+    """Codex ids are UUIDv7 (their first 8 hex digits the start time in 65 s steps): two
+    rollouts opened seconds apart both read `019c8a4c` in the hover table."""
+    from lsp_server.hover import hover_plaintext
+
+    cost = FileCost("/w/a.py", 1.0, calls=2, sessions=2, last_model="m", last_ts_ms=0)
+    rows = [
+        BreakdownRow("019c8a4c-ed82-7c61-9d0e-3f1a2b3c4d5e", "gpt-5.2-codex", 1, 0.5, 0),
+        BreakdownRow("019c8a4c-f9c0-7a12-8b3c-4d5e6f708192", "gpt-5.2-codex", 1, 0.5, 0),
+    ]
+    markdown = hover_markdown(cost, rows, now_ms=0)
+    assert "| 019c8a4c-e |" in markdown and "| 019c8a4c-f |" in markdown
+    plain = hover_plaintext(cost, rows, now_ms=0)
+    assert "019c8a4c-e " in plain and "019c8a4c-f " in plain
