@@ -39,7 +39,7 @@ async def test_the_more_line_counts_what_the_rows_leave_out(isolated_home: Path)
     preingest(isolated_home)
     text = await hover_text(ws, shared_py)
     assert "30 model calls in 15 sessions" in text
-    rows = [line for line in text.split("\n") if re.match(r"\| sess-two \|", line)]
+    rows = [line for line in text.split("\n") if re.match(r"\| sess-two-models-\d+ \|", line)]
     assert len(rows) == 20
     listed = sum(int(row.split("|")[3]) for row in rows)
     assert listed == 20
