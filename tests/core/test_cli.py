@@ -823,7 +823,9 @@ def test_the_sessions_table_shows_when_where_and_what_tools(isolated_home: Path)
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
     assert any("(Asia/Tokyo)" in line for line in lines)
-    (row,) = [at for at, line in enumerate(lines) if "s-table…" in line]
+    # An id of 8 characters or fewer is shown whole, with no "…" after it.
+    (row,) = [at for at, line in enumerate(lines) if "│ s-table " in line]
+    assert "s-table…" not in table.stdout
     first, second, third = lines[row : row + 3]
     assert f"{cwd} (feature/cart)" in first and "2 calls" in first
     assert "claude-code" in second and "1 failed" in second
