@@ -44,6 +44,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from shared.commands.context import CommandContext
     from shared.config import Settings
 
 KINDS = ("daily", "weekly", "monthly", "sessions", "blocks", "models", "repos", "files")
@@ -123,10 +124,33 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(run=run)
 
 
-def filters_from(args: argparse.Namespace) -> Filters:
+def filters_from(args: argparse.Namespace, context: CommandContext) -> Filters:
     if args.since and args.until and args.since > args.until:
         raise CommandError(f"--since {args.since} is after --until {args.until}")
-    return Filters(since=args.since, until=args.until, agent=args.agent, tz=args.tz or local_zone())
+    return Filters(
+        since=args.since, until=args.until, agent=args.agent, tz=report_zone(args, context)
+    )
+
+
+def report_zone(args: argparse.Namespace, context: CommandContext) -> ZoneInfo:
+    """`--tz`, else the config's `timezone` (as budgets, the summary, the tray, the status
+    line and the language server count days; reports used the machine's zone), else the
+    machine's."""
+    flag: ZoneInfo | None = args.tz
+    if flag is not None:
+        return flag
+    if context.demo:
+        return local_zone()  # the demo reads none of the user's settings
+    from shared.config_fast import configured_timezone
+
+    configured = configured_timezone()
+    if not configured:
+        return local_zone()
+    zone = zone_named(configured)
+    if zone is None:
+        _ = context.settings  # loading the whole file says what is wrong with it, once
+        return local_zone()
+    return zone
 
 
 def build_report(
@@ -161,7 +185,7 @@ def build_report(
 
 def run(args: argparse.Namespace) -> int:
     context = make_context(args)
-    filters = filters_from(args)
+    filters = filters_from(args, context)
     machine_output = args.json or args.csv
     no_logs = False
     if not args.no_ingest:
@@ -373,7 +397,7 @@ def _print_table(kind: str, report: dict[str, Any], tz: ZoneInfo) -> None:
             [row[key], "\n".join(short_model(m) for m in row["models"]), *_token_cells(row)]
             for row in report[kind]
         ]
-        title = f"Agent token usage and cost, {kind}"
+        title = f"Agent token usage and cost, {kind} ({tz.key})"
         print_table(
             title,
             [label, "Models", *TOKEN_COLUMNS],

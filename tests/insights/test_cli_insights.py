@@ -296,6 +296,40 @@ def test_a_zero_budget_shows_no_share(tmp_path: Path) -> None:
     assert line.split()[-4:] == ["of", "$0.00", "-", "over"]
 
 
+def test_reports_count_days_in_the_configured_zone_as_budgets_and_the_status_line_do(
+    tmp_path: Path,
+) -> None:
+    """`report` used the machine's zone whatever the config's `timezone` said, while the
+    status line, budgets, the summary and the tray used the config's: a call at 19:00 in
+    Los Angeles on Nov 30 was the status line's "today" and the report's Dec 1."""
+    from datetime import datetime
+
+    config = Path(os.environ["BURNMETER_CONFIG_DIR"])
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "config.toml").write_text('timezone = "America/Los_Angeles"\n')
+    claude = tmp_path / ".claude"
+    session = ClaudeSession(claude, "sess-la", "/home/dev/shop")
+    asked = int(datetime.fromisoformat("2026-12-01T03:00:00+00:00").timestamp() * 1000)
+    session.assistant(asked, output_tokens=40_000)
+    session.write()
+    env = {"CLAUDE_CONFIG_DIR": str(claude)}
+
+    def dates(*flags: str) -> list[str]:
+        done = _run(["report", "daily", "--json", *flags], env=env)
+        assert done.returncode == 0, done.stderr
+        return [row["date"] for row in json.loads(done.stdout)["daily"]]
+
+    assert dates() == ["2026-11-30"]
+    assert dates("--tz", "UTC") == ["2026-12-01"]  # the flag still wins
+    table = _run(["report", "daily", "--no-ingest"], env={**env, "COLUMNS": "160"}).stdout
+    assert "daily (America/Los_Angeles)" in table
+    # A zone nothing knows is said once, and the machine's zone (UTC here) is used.
+    (config / "config.toml").write_text('timezone = "Mars/Olympus"\n')
+    done = _run(["report", "daily", "--json", "--no-ingest"], env=env)
+    assert [row["date"] for row in json.loads(done.stdout)["daily"]] == ["2026-12-01"]
+    assert done.stderr.count("Mars/Olympus") == 1, done.stderr
+
+
 def test_budgets_reads_periods_in_the_configured_zone_and_checks_its_flags() -> None:
     """`budgets` used the machine's zone whatever the config's `timezone` said (the tray
     and the summary used the config's), took no `-z`, and a bad `--month` ended in a
