@@ -321,13 +321,19 @@ def open_ledger_fast(create: bool = True) -> tuple[sqlite3.Connection | None, st
 
         path = str(ledger_path())
     if os.path.exists(path):
+        conn = None
         try:
             conn = sqlite3.connect(path, timeout=1, isolation_level=None, check_same_thread=False)
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        except sqlite3.OperationalError as exc:
-            # SQLite's own words ("unable to open database file") name no file.
-            raise sqlite3.OperationalError(f"cannot open the ledger at {path} ({exc})") from exc
+        except sqlite3.DatabaseError as exc:
+            # SQLite's own words ("unable to open database file", "file is not a database")
+            # name no file.
+            if conn is not None:
+                conn.close()
+            raise sqlite3.DatabaseError(
+                f"cannot open the ledger at {path} ({exc}); `burnmeter doctor` says what to do"
+            ) from exc
         if version >= STATUSLINE_SCHEMA and app_id == APPLICATION_ID:
             # As open_ledger sets it: in WAL mode a commit then needs no fsync.
             conn.execute("PRAGMA synchronous = NORMAL")
@@ -338,6 +344,13 @@ def open_ledger_fast(create: bool = True) -> tuple[sqlite3.Connection | None, st
                 )
             return conn, None
         conn.close()
+        if not create:
+            # Opening it would upgrade (write) it: `--no-record` writes nothing.
+            return None, (
+                f"the ledger at {path} is not one this burnmeter reads as it is (schema "
+                f"version {version}); `--no-record` does not upgrade it, any other "
+                "burnmeter command does"
+            )
     elif not create:
         return None, None
     from pathlib import Path
@@ -368,7 +381,10 @@ def run_statusline(record: bool = True, stdin: Any = None) -> int:
     try:
         conn, refused = open_ledger_fast(create=record)
         if conn is None:
-            pass  # --no-record and no ledger yet: the line from stdin alone
+            # --no-record and no ledger yet (or one it would have to upgrade): the line
+            # from stdin alone.
+            if refused is not None:
+                print(f"burnmeter statusline: not read ({refused})", file=sys.stderr)
         elif record and refused is not None:
             print(f"burnmeter statusline: not recorded ({refused})", file=sys.stderr)
         elif record:

@@ -438,6 +438,41 @@ def test_a_posix_tz_rule_dates_reports_as_the_status_line_dates_today(tmp_path: 
         time.tzset()
 
 
+def test_statusline_no_record_leaves_an_older_ledger_as_it_is() -> None:
+    """`--no-record` ("prints without writing") opened a ledger older than its fast path
+    reads through `open_ledger`, which upgraded it in place: a write, and one an older tray
+    or `watch` still running could then no longer use."""
+    from shared.commands import statusline_cmd
+    from shared.ledger import APPLICATION_ID
+    from shared.schema import MIGRATIONS
+
+    path = _ledger_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None)
+    for version, script in enumerate(MIGRATIONS[: statusline_cmd.STATUSLINE_SCHEMA - 1]):
+        conn.executescript(f"BEGIN;{script}PRAGMA user_version = {version + 1};COMMIT;")
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.close()
+    before = path.read_bytes()
+    done = _run(["statusline", "--no-record"], stdin=json.dumps(STATUS))
+    assert done.returncode == 0
+    assert done.stdout.startswith("Opus 4.5 │ session $1.23")
+    assert path.read_bytes() == before
+    assert f"not read (the ledger at {path}" in done.stderr
+    assert "any other burnmeter command does" in done.stderr
+
+
+def test_statusline_names_a_ledger_that_is_not_a_database() -> None:
+    """"burnmeter statusline: file is not a database" named no file."""
+    path = _ledger_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"not sqlite\n" * 100)
+    done = _run(["statusline"], stdin=json.dumps(STATUS))
+    assert done.returncode == 0 and done.stdout.startswith("Opus 4.5 │ session $1.23")
+    assert f"cannot open the ledger at {path} (file is not a database)" in done.stderr
+    assert path.read_bytes() == b"not sqlite\n" * 100
+
+
 def test_statusline_constants_match_the_ledger() -> None:
     from shared.commands import statusline_cmd
     from shared.ledger import APPLICATION_ID
