@@ -463,7 +463,7 @@ def test_statusline_no_record_leaves_an_older_ledger_as_it_is() -> None:
 
 
 def test_statusline_names_a_ledger_that_is_not_a_database() -> None:
-    """"burnmeter statusline: file is not a database" named no file."""
+    """The error "file is not a database" named no file."""
     path = _ledger_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"not sqlite\n" * 100)
