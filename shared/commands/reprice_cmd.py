@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import NamedTuple
 
 from shared.commands.context import add_demo_flag, make_context, stdout_is_terminal
+from shared.commands.render import plural
 from shared.ledger import Ledger, rollback_if_open
 from shared.pricing import PriceBook
 from shared.schema import DERIVED_TRIGGERS, rebuild_costs
@@ -23,8 +25,13 @@ COLUMNS = (
 REBUILD_FROM = 20_000
 
 
-def reprice(ledger: Ledger, prices: PriceBook) -> tuple[int, int]:
-    """Returns (calls repriced, calls still unpriced)."""
+class Repriced(NamedTuple):
+    calls: int  # every stored call, priced again
+    changed: int  # calls whose cost (or priced state) is not what was stored
+    unpriced: int  # calls of a model with no price
+
+
+def reprice(ledger: Ledger, prices: PriceBook) -> Repriced:
     conn = ledger.conn
     changed = []
     unpriced = 0
@@ -78,7 +85,7 @@ def reprice(ledger: Ledger, prices: PriceBook) -> tuple[int, int]:
     except BaseException:
         rollback_if_open(conn)
         raise
-    return count, unpriced
+    return Repriced(count, len(changed), unpriced)
 
 
 def stale_prices(ledger: Ledger, prices: PriceBook) -> str | None:
@@ -115,11 +122,23 @@ def run(args: argparse.Namespace) -> int:
         from shared.commands.render import make_console
 
         with make_console().status("Repricing the stored model calls…"):
-            count, unpriced = reprice(context.ledger, prices)
+            done = reprice(context.ledger, prices)
     else:
-        count, unpriced = reprice(context.ledger, prices)
+        done = reprice(context.ledger, prices)
+    # How many costs moved: "Repriced 751 model calls" said the same after a change of
+    # prices and after none.
+    moved = (
+        f"{plural(done.changed, 'cost')} changed"
+        if done.changed
+        else "no cost changed: they were already at these prices"
+    )
     print(
-        f"Repriced {count:,} model calls with {prices.version}"
-        + (f"; {unpriced:,} calls have no price (see `burnmeter doctor`)" if unpriced else "")
+        f"Repriced {plural(done.calls, 'model call')} with {prices.version}: {moved}"
+        + (
+            f"; {plural(done.unpriced, 'call')} {'has' if done.unpriced == 1 else 'have'} "
+            "no price (see `burnmeter doctor`)"
+            if done.unpriced
+            else ""
+        )
     )
     return 0

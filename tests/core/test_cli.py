@@ -303,7 +303,10 @@ def test_unpriced_model_is_shown_then_repriced_after_an_override(isolated_home: 
     )
     repriced = run_cli("reprice")
     assert repriced.returncode == 0, repriced.stderr
-    assert "Repriced 2 model calls" in repriced.stdout
+    assert "Repriced 2 model calls with " in repriced.stdout
+    assert repriced.stdout.rstrip().endswith(": 2 costs changed")
+    again = run_cli("reprice").stdout
+    assert again.rstrip().endswith(": no cost changed: they were already at these prices")
     after = _json("report", "daily", "--json")
     models = after["daily"][0]["models"]
     assert models["claude-nova-9"]["cost_usd"] == pytest.approx(2.0 + 20.0)

@@ -43,15 +43,17 @@ def test_reprice_keeps_every_total_in_step(
     ingest(ledger, roots)
     assert snapshot(ledger) != snapshot(reference)
     monkeypatch.setattr(reprice_cmd, "REBUILD_FROM", rebuild_from)
-    count, unpriced = reprice_cmd.reprice(ledger, PriceBook(changed))
+    count, moved, unpriced = reprice_cmd.reprice(ledger, PriceBook(changed))
     assert (count, unpriced) == (
         ledger.conn.execute("SELECT count(*) FROM usage_events").fetchone()[0],
         0,
     )
+    opus = "SELECT count(*) FROM usage_events WHERE model LIKE 'claude-opus-4-7%'"
+    assert moved == ledger.conn.execute(opus).fetchone()[0] > 0
     assert snapshot(ledger, skip=("sources",)) == snapshot(reference, skip=("sources",))
     assert _derived(ledger.conn) == _derived(reference.conn)
     # Nothing to change the second time.
-    assert reprice_cmd.reprice(ledger, PriceBook(changed))[0] == count
+    assert reprice_cmd.reprice(ledger, PriceBook(changed)) == (count, 0, 0)
     assert _derived(ledger.conn) == _derived(reference.conn)
 
 
