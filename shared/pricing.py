@@ -382,6 +382,18 @@ class PriceBook:
             return float(given)
         return US_INFERENCE_FACTOR if _claude_from_4_6(model) else 1.0
 
+    def override_gaps(self, model: str) -> tuple[str, list[str]] | None:
+        """For a model an override names but leaves unpriced: the override's name and the
+        rates it lacks (`input_mtok`, `output_mtok`) that genai-prices cannot fill."""
+        override = self._override_for(model)
+        if override is None or self.prices_for(model) is not None:
+            return None
+        name = model
+        if model not in self._overrides:
+            name = max((n for n in self._overrides if model.startswith(n)), key=len)
+        lacking = [rate for rate in ("input_mtok", "output_mtok") if rate not in override]
+        return name, lacking
+
     def _override_for(self, model: str) -> dict[str, Any] | None:
         if model in self._overrides:
             return self._overrides[model]

@@ -158,11 +158,16 @@ def _describe(report: dict[str, Any], context: Any, ledger: Any) -> None:
             "GROUP BY model ORDER BY 2 DESC"
         )
     ]
+    book = context.price_book()
+    for item in report["unpriced_models"]:
+        gaps = book.override_gaps(item["model"])
+        if gaps is not None and gaps[1]:
+            # The user did add a price, without all a model genai-prices lacks needs.
+            item["override"], item["override_lacks"] = gaps
     report["fast_priced_as_standard"] = _fast_priced_as_standard(context, conn)
     report["unpriced_reference_models"] = _unpriced_reference_models(context)
     from shared.commands.reprice_cmd import stale_prices
 
-    book = context.price_book()
     report["ledger"]["prices_current"] = book.version
     report["ledger"]["prices_stale"] = stale_prices(ledger, book)
 
@@ -215,7 +220,8 @@ def run(args: argparse.Namespace) -> int:
 
     # Every value printed below goes through `esc`: a path like `app/[slug]` or a message
     # with brackets is text, not console markup (rich would drop the brackets' content).
-    console = make_console()
+    # Piped, a line is not broken at rich's 80 columns: a path or a sentence stays whole.
+    console = make_console(soft_wrap=not sys.stdout.isatty())
     console.print(
         f"[bold]burnmeter {report['version']}[/bold]" + (" (bundle)" if report["frozen"] else "")
     )
@@ -286,9 +292,16 @@ def run(args: argparse.Namespace) -> int:
             'add prices under \\[prices."MODEL"] in the config file)'
         )
         for item in report["unpriced_models"]:
+            lacks = ""
+            if item.get("override_lacks"):
+                lacks = (
+                    f"; its \\[prices.{esc(_toml_key(item['override']))}] has no "
+                    + " and no ".join(item["override_lacks"])
+                )
             console.print(
                 f"  {esc(item['model'])}: {plural(item['calls'], 'call')}, "
-                f"{plural(item['total_tokens'], 'token')}"
+                f"{plural(item['total_tokens'], 'token')}{lacks}",
+                soft_wrap=True,
             )
     else:
         console.print("prices: every model is priced")
@@ -312,3 +325,9 @@ def run(args: argparse.Namespace) -> int:
         for item in report["fast_priced_as_standard"]:
             console.print(f"  {esc(item['model'])}: {plural(item['calls'], 'fast call')}")
     return 0
+
+
+def _toml_key(name: str) -> str:
+    import json
+
+    return json.dumps(name)  # a quoted TOML key: `"my-private-model"`

@@ -414,6 +414,27 @@ def test_counts_of_one_are_said_in_the_singular(isolated_home: Path) -> None:
     assert "1 malformed line[" not in doctor and "1 malformed line in" in doctor
 
 
+def test_doctor_says_what_an_unpriced_models_override_lacks(isolated_home: Path) -> None:
+    """With `[prices."my-private-model"] input_mtok = 2.0` (no output rate) the model stays
+    unpriced, and doctor told the user to add prices there, which they had; piped, its
+    sentences were broken at 80 columns."""
+    session = ClaudeSession("s-private", cwd="/home/dev/private")
+    session.reply(1, [text_block("x")], claude_usage(3_000, 500), model="my-private-model")
+    session.write(claude_project_dir(isolated_home / ".claude", "/home/dev/private") / "s.jsonl")
+    config = isolated_home / "burnmeter-config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('[prices."my-private-model"]\ninput_mtok = 2.0\n')
+    doctor = run_cli("doctor").stdout
+    assert (
+        '  my-private-model: 1 call, 3,500 tokens; its [prices."my-private-model"] has no '
+        "output_mtok\n"
+    ) in doctor
+    assert 'add prices under [prices."MODEL"] in the config file)\n' in doctor  # one line
+    (item,) = _json("doctor", "--json")["unpriced_models"]
+    assert item["override"] == "my-private-model"
+    assert item["override_lacks"] == ["output_mtok"]
+
+
 def test_doctor_names_fast_calls_without_a_fast_price(isolated_home: Path) -> None:
     session = ClaudeSession("s-fast", cwd="/home/dev/fast")
     for index, model in enumerate(("claude-opus-4-5", "claude-opus-5", "claude-opus-4-7")):
