@@ -110,6 +110,9 @@ SKIP_PAYLOADS = {
 }
 # Tool outputs: only their exit status is read, from the bytes.
 TOOL_OUTPUTS = {b"function_call_output", b"custom_tool_call_output"}
+# A tool output's own `"type"` key, as JSON writes it (the same words inside a string
+# value have their quotes escaped, so they do not match).
+TOOL_OUTPUT_TYPE = re.compile(rb'"type"\s*:\s*"(?:function_call_output|custom_tool_call_output)"')
 # The head serde writes on every line: {"timestamp":…,"type":T,"payload":{"type":P. One
 # regex match reads T and P (one C call instead of several searches per line).
 HEAD = re.compile(
@@ -217,8 +220,14 @@ def _read_line(
         if not looks_like_json_object(line):
             chunk.rejected_lines += 1
         return
-    if b'_output"' in line and b'"token_count"' not in line:
-        # Tool output can be huge; only its exit status matters, read from the bytes.
+    if (
+        b'_output"' in line
+        and b'"token_count"' not in line
+        and TOOL_OUTPUT_TYPE.search(line) is not None
+    ):
+        # Tool output can be huge; only its exit status matters, read from the bytes. (A
+        # tool call whose name or arguments end in `_output`, `ci__get_job_output` or
+        # `rm -rf build_output`, is not one: it was dropped as one.)
         _read_tool_output(line, chunk)
         return
     try:
@@ -226,8 +235,13 @@ def _read_line(
     except ValueError:
         chunk.rejected_lines += 1
         return
-    if not isinstance(record, dict) or not isinstance(record.get("payload"), dict):
+    if not isinstance(record, dict):
         chunk.rejected_lines += 1
+        return
+    if not isinstance(record.get("payload"), dict):
+        # Valid JSON with nothing to read: Codex before mid-2025 wrote its items bare, with
+        # no `payload` envelope (and no token counts). Counted as malformed, such a file
+        # was reported in every `doctor` for good.
         return
     _read_record(record, state, fallback_session_id, chunk, links)
 
@@ -476,7 +490,7 @@ def _read_token_count(
         return
     session_id = state.session_id or fallback_session_id
     limits = payload.get("rate_limits")
-    if isinstance(limits, dict):
+    if isinstance(limits, dict) and is_account_limit(limits.get("limit_id")):
         chunk.rate_limits.append(_rate_limit_row(limits, session_id, ts_ms))
     if not isinstance(info, dict) or not isinstance(info.get("total_token_usage"), dict):
         return
@@ -566,13 +580,24 @@ def _count(usage: object, name: str) -> int:
     return count_of(usage.get(name)) if isinstance(usage, dict) else 0
 
 
+def is_account_limit(limit_id: object) -> bool:
+    """Whether a reading is the account's plan limit: newer Codex names each `limit_id`
+    (`codex` for the account) and writes other limits beside it in the same rollout (a
+    model's own, `codex_bengalfox` for GPT-5.3-Codex-Spark; `premium`), often more
+    often: the newest reading then showed a model's 3 % for an account at 92 %."""
+    return limit_id is None or limit_id == ACCOUNT_LIMIT_ID or not isinstance(limit_id, str)
+
+
+ACCOUNT_LIMIT_ID = "codex"
+
+
 def _rate_limit_row(limits: dict[str, Any], session_id: str, ts_ms: int) -> RateLimitRow:
     primary = limits.get("primary")
     if not isinstance(primary, dict):
-        primary = {}
+        primary = _flat_window(limits, "primary")
     secondary = limits.get("secondary")
     if not isinstance(secondary, dict):
-        secondary = {}
+        secondary = _flat_window(limits, "secondary")
     plan = limits.get("plan_type")
     return (
         CODEX,
@@ -586,6 +611,15 @@ def _rate_limit_row(limits: dict[str, Any], session_id: str, ts_ms: int) -> Rate
         reset_time(_opt_int(secondary.get("resets_at")), secondary.get("resets_in_seconds"), ts_ms),
         plan if isinstance(plan, str) else None,
     )
+
+
+def _flat_window(limits: dict[str, Any], window: str) -> dict[str, Any]:
+    """A window as Codex around 0.40 wrote it, flat: `primary_used_percent`,
+    `primary_window_minutes` (no reset time)."""
+    return {
+        "used_percent": limits.get(f"{window}_used_percent"),
+        "window_minutes": limits.get(f"{window}_window_minutes"),
+    }
 
 
 def reset_time(resets_at: int | None, resets_in_seconds: object, ts_ms: int) -> int | None:

@@ -17,7 +17,7 @@ from typing import Annotated
 
 import msgspec
 
-from shared.sources.codex import CodexState, add_token_count, reset_time
+from shared.sources.codex import CodexState, add_token_count, is_account_limit, reset_time
 from shared.sources.events import CODEX, MAX_COUNT, ParsedChunk
 from shared.sources.timeutil import iso_to_ms
 
@@ -53,13 +53,16 @@ class _Window(msgspec.Struct):
     resets_in_seconds: _Stored | None = None  # older Codex, instead of resets_at
 
 
-_NO_WINDOW = _Window()
-
-
 class _Limits(msgspec.Struct):
     primary: _Window | None = None
     secondary: _Window | None = None
     plan_type: str | None = None
+    limit_id: str | None = None  # which limit (`codex`: the account's); see is_account_limit
+    # Codex around 0.40 wrote the windows flat.
+    primary_used_percent: float | None = None
+    primary_window_minutes: _Stored | None = None
+    secondary_used_percent: float | None = None
+    secondary_window_minutes: _Stored | None = None
 
 
 class _Payload(msgspec.Struct):
@@ -102,9 +105,13 @@ def read_token_count_line(
         return False
     session_id = state.session_id or fallback_session_id
     limits = payload.rate_limits
-    if limits is not None:
-        primary = limits.primary or _NO_WINDOW
-        secondary = limits.secondary or _NO_WINDOW
+    if limits is not None and is_account_limit(limits.limit_id):
+        primary = limits.primary or _Window(
+            limits.primary_used_percent, limits.primary_window_minutes
+        )
+        secondary = limits.secondary or _Window(
+            limits.secondary_used_percent, limits.secondary_window_minutes
+        )
         # The row of `shared.sources.codex._rate_limit_row`, its checks done by the decoder.
         chunk.rate_limits.append(
             (

@@ -201,6 +201,22 @@ ODD_LINES = [
     _token_count()[:-1] + ',"type":"response_item"}',
     _token_count()[:-2] + ',"type":"agent_message"}}',
     _token_count()[:-2] + ',"info":null}}',
+    # Another limit than the account's (a model's own: Spark), named or of odd types; the
+    # flat windows of Codex around 0.40.
+    _token_count(limits={"limit_id": "codex_bengalfox", "primary": {"used_percent": 3.0}}),
+    _token_count(limits={"limit_id": "premium", "primary": {"used_percent": 3.0}}),
+    _token_count(limits={"limit_id": None, "primary": {"used_percent": 3.0}}),
+    _token_count(limits={"limit_id": 7, "primary": {"used_percent": 3.0}}),
+    _token_count(limits={"primary_used_percent": 12.5, "secondary_used_percent": 40}),
+    _token_count(
+        limits={
+            "primary_used_percent": 12,
+            "primary_window_minutes": 300,
+            "secondary_window_minutes": 10080.0,
+            "primary_to_secondary_ratio_percent": 20,
+        }
+    ),
+    _token_count(limits={"primary_used_percent": "12", "secondary_window_minutes": 2**63}),
     # A string cut through an emoji, and a byte that is not UTF-8, in a field it decodes.
     _token_count(limits={"plan_type": "pr\\ud83d"}).replace("\\\\", "\\"),
 ]
@@ -317,3 +333,87 @@ def test_fast_path_matches_the_lenient_reader_on_restarts_and_legacy_limits(
     assert isinstance(rate_limits, list)
     reset = int((BASE_TIME + timedelta(seconds=2)).timestamp())
     assert rate_limits[0][5::3] == (reset + 7200, reset + 300)
+
+
+def test_only_the_accounts_plan_limit_is_kept_and_flat_windows_are_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Newer Codex writes a model's own limit (`codex_bengalfox`, GPT-5.3-Codex-Spark)
+    beside the account's (`codex`), often later: the newest reading showed 3 % for an
+    account at 92 %. Codex around 0.40 wrote the windows flat; they were stored empty."""
+    account = {
+        "limit_id": "codex",
+        "primary": {"used_percent": 92.0, "window_minutes": 300, "resets_at": 1772568000},
+        "secondary": {"used_percent": 74.0, "window_minutes": 10080, "resets_at": 1772668800},
+    }
+    spark = {
+        "limit_id": "codex_bengalfox",
+        "limit_name": "GPT-5.3-Codex-Spark",
+        "primary": {"used_percent": 3.0, "window_minutes": 300, "resets_at": 1772568000},
+        "secondary": {"used_percent": 1.0, "window_minutes": 10080, "resets_at": 1772668800},
+    }
+    flat = {
+        "primary_used_percent": 12.5,
+        "secondary_used_percent": 40,
+        "primary_window_minutes": 300,
+    }
+    lines = [
+        HEADER,
+        _token_count(limits=account).encode(),
+        _token_count(limits=spark, timestamp="2026-11-20T10:01:01.250Z").encode(),
+        _token_count(limits=flat, timestamp="2026-11-20T10:02:01.250Z").encode(),
+    ]
+    fast, lenient = _both_ways(b"\n".join(lines) + b"\n", monkeypatch, _counting())
+    assert fast == lenient
+    chunk = parse_codex_lines(b"\n".join(lines) + b"\n", CodexState(), "f")
+    assert [row[3:5] + row[6:8] for row in chunk.rate_limits] == [
+        (92.0, 300, 74.0, 10080),
+        (12.5, 300, 40.0, None),
+    ]
+
+
+def _item(payload: dict[str, Any], at: str = "2026-11-20T10:00:00.500Z") -> bytes:
+    return _compact({"timestamp": at, "type": "response_item", "payload": payload})
+
+
+def test_a_tool_call_whose_name_or_arguments_end_in_output_is_read() -> None:
+    """A line with `_output"` in it was taken for a tool output and dropped unread: an MCP
+    tool `ci__get_job_output`, a shell call on `build_output`."""
+    lines = [
+        HEADER,
+        _item(
+            {"type": "function_call", "name": "ci__get_job_output", "arguments": "{}",
+             "call_id": "call_a"}
+        ),
+        _item(
+            {"type": "function_call", "name": "ci__get_job_status", "arguments": "{}",
+             "call_id": "call_b"}
+        ),
+        _item(
+            {"type": "local_shell_call", "call_id": "call_c", "status": "completed",
+             "action": {"type": "exec", "command": ["rm", "-rf", "build_output"]}}
+        ),
+        _item({"type": "function_call_output", "call_id": "call_a", "output": "Exit code: 1"}),
+        _token_count().encode(),
+    ]  # fmt: skip
+    chunk = parse_codex_lines(b"\n".join(lines) + b"\n", CodexState(), "f")
+    names = sorted(call.tool_name for call in chunk.tool_calls)
+    assert names == ["ci__get_job_output", "ci__get_job_status", "local_shell_call"]
+    assert chunk.tool_errors == ["cx:call_a"]  # the real output still read as one
+    assert chunk.rejected_lines == 0
+
+
+def test_items_written_bare_by_early_codex_are_not_malformed() -> None:
+    """Codex before mid-2025 wrote items with no `payload` envelope (and no token counts):
+    valid JSON, counted as malformed lines, and named in every `doctor`."""
+    lines = [
+        _compact({"id": "0b1c", "timestamp": "2025-05-20T09:00:00.000Z", "instructions": ""}),
+        _compact({"record_type": "state"}),
+        _compact({"type": "function_call", "name": "shell", "arguments": "{}", "call_id": "c1"}),
+        _compact({"type": "message", "role": "assistant", "content": []}),
+    ]
+    chunk = parse_codex_lines(b"\n".join(lines) + b"\n", CodexState(), "f")
+    assert chunk.rejected_lines == 0 and chunk.lines == 4
+    # Lines that are not JSON objects still are malformed.
+    chunk = parse_codex_lines(b'["function_call"]\n{"function_call": \n', CodexState(), "f")
+    assert chunk.rejected_lines == 2
