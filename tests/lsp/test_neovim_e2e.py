@@ -1,6 +1,7 @@
 """End to end with a real editor: headless Neovim (Debian's package, 0.7 here as in CI)
 set up exactly as the README says (resources/editors/neovim/burnmeter.lua in
-~/.config/nvim/lua/, `require("burnmeter").setup()` in init.lua, `burnmeter` on PATH)
+~/.config/nvim/lua/, `require("burnmeter").setup()` in init.lua, `burnmeter` on PATH, or its
+full path given to setup())
 opens files a fixture session touched and shows their code lens by itself."""
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ def run_readme_setup(
     files: list[Path],
     no_lens: Path | None = None,
     program: list[str] | None = None,
+    full_path: bool = False,
 ) -> dict[str, Any]:
     """Open `files` in a headless Neovim configured as the README says (those under
     `no_lens` are not waited on for a lens); what it showed. `burnmeter` on its PATH runs
@@ -39,18 +41,24 @@ def run_readme_setup(
     config = Path(os.environ["XDG_CONFIG_HOME"]) / "nvim"
     (config / "lua").mkdir(parents=True)
     shutil.copy(REPO_ROOT / "resources" / "editors" / "neovim" / "burnmeter.lua", config / "lua")
-    (config / "init.lua").write_text('require("burnmeter").setup()\n')
-    # `burnmeter` on PATH: this checkout's, run by the test's Python.
+    # `burnmeter`: this checkout's, run by the test's Python; on PATH, or (`full_path`) in
+    # a folder the editor's PATH lacks, named in setup() as the README says.
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     shim = bin_dir / "burnmeter"
     command = shlex.join(program or [sys.executable, "-m", "shared"])
     shim.write_text(f'#!/bin/sh\nexec {command} "$@"\n')
     shim.chmod(0o755)
-    out = tmp_path / "seen.json"
     env = server_env(workspace.root)
+    if full_path:
+        setup = f'require("burnmeter").setup({{ cmd = {{ "{shim}", "lsp" }} }})\n'
+        assert shutil.which("burnmeter", path=env["PATH"]) is None
+    else:
+        setup = 'require("burnmeter").setup()\n'
+        env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
+    (config / "init.lua").write_text(setup)
+    out = tmp_path / "seen.json"
     env.update(
-        PATH=f"{bin_dir}{os.pathsep}{env['PATH']}",
         BURNMETER_TEST_OUT=str(out),
         BURNMETER_TEST_MORE="|".join(str(path) for path in files[1:]),
         XDG_STATE_HOME=str(tmp_path / "state"),
@@ -71,6 +79,18 @@ def test_the_readme_setup_shows_the_code_lens_of_a_touched_file(
     workspace: Workspace, tmp_path: Path
 ) -> None:
     seen = run_readme_setup(workspace, tmp_path, [workspace.main_py])
+    lenses = seen["lenses"][str(workspace.main_py)]
+    assert lenses, seen
+    assert "agent spend · 1 session · opus-4-7 2h ago" in lenses[0]
+
+
+def test_setup_takes_the_full_path_of_a_burnmeter_not_on_the_path(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """The first-screen install leaves burnmeter in .venv/bin, off the editor's PATH; the
+    README said to give its full path, but setup() took no options and Neovim could not
+    start `burnmeter`."""
+    seen = run_readme_setup(workspace, tmp_path, [workspace.main_py], full_path=True)
     lenses = seen["lenses"][str(workspace.main_py)]
     assert lenses, seen
     assert "agent spend · 1 session · opus-4-7 2h ago" in lenses[0]

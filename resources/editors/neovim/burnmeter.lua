@@ -1,5 +1,6 @@
 -- burnmeter for Neovim's built-in LSP client (Neovim 0.7+). Put this file in your config's
--- lua/ folder and `require("burnmeter").setup()` (or copy the body into init.lua).
+-- lua/ folder and `require("burnmeter").setup()` (or copy the body into init.lua); not on
+-- the PATH, `require("burnmeter").setup({ cmd = { "/full/path/to/burnmeter", "lsp" } })`.
 local M = {}
 
 M.config = {
@@ -105,7 +106,10 @@ function M.attach(bufnr)
   return client_id
 end
 
-function M.setup()
+-- `opts` go over M.config: `cmd` (e.g. { "/path/to/.venv/bin/burnmeter", "lsp" } when
+-- burnmeter is not on the editor's PATH), `init_options`, `name`.
+function M.setup(opts)
+  M.config = vim.tbl_deep_extend("force", M.config, opts or {})
   local group = vim.api.nvim_create_augroup("burnmeter", { clear = true })
   vim.api.nvim_create_autocmd("BufReadPost", {
     group = group,
