@@ -98,7 +98,7 @@ class CodexState:
 # without searching the rest of it. Any other line gets the full marker test below.
 SKIP_RECORDS = {b"compacted"}
 SKIP_PAYLOADS = {
-    b"response_item": {b"reasoning", b"message", b"web_search_call"},
+    b"response_item": {b"reasoning", b"message"},
     b"event_msg": {
         b"agent_reasoning",
         b"agent_message",
@@ -215,6 +215,7 @@ def _read_line(
         or b'"function_call"' in line
         or b'"custom_tool_call"' in line
         or b'"local_shell_call"' in line
+        or b'"web_search_call"' in line
         or b"_output" in line
     ):
         if not looks_like_json_object(line):
@@ -364,6 +365,9 @@ def _read_tool_call(
     chunk: ParsedChunk,
 ) -> None:
     item_type = payload.get("type")
+    if item_type == "web_search_call":
+        _read_web_search(payload, record, state, fallback_session_id, chunk)
+        return
     if item_type not in ("function_call", "custom_tool_call", "local_shell_call"):
         return
     call_id = payload.get("call_id") or payload.get("id")
@@ -398,6 +402,39 @@ def _read_tool_call(
         )
     )
     state.pending_tools.append(f"cx:{call_id}")
+
+
+def _read_web_search(
+    payload: dict[str, Any],
+    record: dict[str, Any],
+    state: CodexState,
+    fallback_session_id: str,
+    chunk: ParsedChunk,
+) -> None:
+    """Codex's own web search, a tool call named `web_search` (it explores, as Claude's
+    WebSearch does). Its items carry no call id: the search is known by its session, time
+    and a hash of what it searched, the same however often the rollout is read."""
+    ts_ms = iso_to_ms(record.get("timestamp"))
+    if ts_ms is None:
+        return
+    session_id = state.session_id or fallback_session_id
+    given = payload.get("call_id") or payload.get("id")
+    searched = input_hash(payload.get("action"))
+    tool_id = f"cx:{given}" if isinstance(given, str) else f"cx:ws:{session_id}:{ts_ms}:{searched}"
+    chunk.tool_calls.append(
+        ToolCall(
+            tool_id=tool_id,
+            event_key=None,
+            session_id=session_id,
+            ts_ms=ts_ms,
+            tool_name=WEB_SEARCH_TOOL,
+            input_hash=searched,
+        )
+    )
+    state.pending_tools.append(tool_id)
+
+
+WEB_SEARCH_TOOL = "web_search"
 
 
 def _patch_paths(name: object, raw_input: object, cwd: str) -> list[str]:

@@ -417,3 +417,32 @@ def test_items_written_bare_by_early_codex_are_not_malformed() -> None:
     # Lines that are not JSON objects still are malformed.
     chunk = parse_codex_lines(b'["function_call"]\n{"function_call": \n', CodexState(), "f")
     assert chunk.rejected_lines == 2
+
+
+def test_a_web_search_is_a_tool_call_of_the_model_call_after_it() -> None:
+    """Codex's `web_search_call` items were skipped unread: a call that only searched the
+    web was classed as chat, not exploring."""
+    search = {
+        "type": "web_search_call",
+        "status": "completed",
+        "action": {"type": "search", "query": "sqlite wal checkpoint"},
+    }
+    lines = [
+        HEADER,
+        _item(search),
+        _item({**search, "action": {"type": "search", "query": "another"}}),
+        _token_count().encode(),
+    ]
+    data = b"\n".join(lines) + b"\n"
+    chunk = parse_codex_lines(data, CodexState(), "f")
+    searches = [call for call in chunk.tool_calls if call.tool_name == "web_search"]
+    assert len(searches) == 2 and len({call.tool_id for call in searches}) == 2
+    assert all(call.event_key == "cx:sess-1:1200:200:90:40" for call in searches)
+    # The query itself is never kept, only a hash of it.
+    assert all(b"sqlite wal" not in repr(call).encode() for call in searches)
+    # Read again, the same ids (a rollout is read in pieces, and again after a rewrite).
+    again = parse_codex_lines(data, CodexState(), "f")
+    assert [c.tool_id for c in again.tool_calls] == [c.tool_id for c in chunk.tool_calls]
+    from shared.insights.tiers import tool_kind
+
+    assert tool_kind("web_search") == "explore"
