@@ -41,6 +41,7 @@ MARKERS = {
             "codexpatchbody",
             "codexoutput",
             "codexfailoutput",
+            "codexwebsearch",
         ]
     )
 }
@@ -89,6 +90,10 @@ def _write_logs(home: Path) -> None:
     patch = apply_patch_text(("Update", "src/x.py")).replace("new line", MARKERS["codexpatchbody"])
     rollout.custom_tool_call(7, "apply_patch", patch, "call_p")
     rollout.agent_message(f"done {MARKERS['codexreply']}", 8)
+    search = {"type": "search", "query": f"how {MARKERS['codexwebsearch']}"}
+    rollout.add(
+        "response_item", {"type": "web_search_call", "status": "completed", "action": search}, 8.5
+    )
     rollout.call(9, 5000, 100, cached=1000, reasoning=20)
     rollout.write(codex_rollout_path(home / ".codex", rollout))
 
@@ -120,7 +125,7 @@ def test_markers_are_in_the_logs_but_not_in_the_ledger(isolated_home: Path, tmp_
     ingest_env(ledger)
     # What was extracted is there: counts, tool names, paths, an error flag.
     assert ledger.conn.execute("SELECT count(*) FROM usage_events").fetchone() == (2,)
-    assert ledger.conn.execute("SELECT count(*) FROM tool_calls").fetchone() == (7,)
+    assert ledger.conn.execute("SELECT count(*) FROM tool_calls").fetchone() == (8,)
     assert ledger.conn.execute("SELECT count(*) FROM tool_errors").fetchone() == (2,)
     # Checked while the connection is open, so the WAL and SHM files are there too.
     files = _ledger_bytes(path)
