@@ -398,6 +398,19 @@ BEGIN
 END;
 """
 
+# The Codex reader changed what it keeps from lines it had read (only the account's plan
+# limit, not a model's own written beside it; tool calls whose line holds `_output"`; web
+# searches; the flat windows of Codex ~0.40). Its files are read again from the start:
+# calls, tool calls and errors are keyed, so a second reading upserts the same rows and
+# adds what was missed; the plan-limit readings are dropped first, since a model's own
+# limit (Spark's 3 % for an account at 92 %) would otherwise stay the newest reading.
+CODEX_REREAD_V12 = """
+DELETE FROM rate_limits WHERE agent = 'codex';
+UPDATE sources SET offset = 0, state = NULL, lines = 0, rejected_lines = 0,
+    tail_hash = NULL, tail_offset = NULL
+WHERE agent = 'codex' AND missing = 0;
+"""
+
 MIGRATIONS: list[str] = [
     SCHEMA_V1,
     STATUSLINE_V2,
@@ -410,6 +423,7 @@ MIGRATIONS: list[str] = [
     INFERENCE_GEO_V9,
     UNPRICED_CALLS_V10,
     SOURCE_TAIL_V11 + FILE_MODEL_V11,
+    CODEX_REREAD_V12,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

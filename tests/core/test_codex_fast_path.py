@@ -16,7 +16,7 @@ from shared.sources import codex, codex_typed
 from shared.sources.codex import CodexState, parse_codex_lines
 from shared.sources.events import MAX_COUNT, ParsedChunk
 from tests.core.helpers import CountingReader
-from tests.core.logwriters import BASE_TIME, CodexRollout, write_history
+from tests.core.logwriters import BASE_TIME, CodexRollout, codex_rollout_path, write_history
 from tests.core.test_mangled_lines import _damage_byte, _mangle
 
 REAL_CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "real"
@@ -446,3 +446,51 @@ def test_a_web_search_is_a_tool_call_of_the_model_call_after_it() -> None:
     from shared.insights.tiers import tool_kind
 
     assert tool_kind("web_search") == "explore"
+
+
+def test_a_ledger_read_by_the_older_codex_reader_is_read_again_on_upgrade(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """The reader's fixes reached only files read after them: an upgraded ledger kept
+    Spark's 3 % as the newest plan limit and the tool calls it had dropped (schema 12
+    reads Codex files again)."""
+    import sqlite3
+
+    from shared.ingest import ingest
+    from shared.ledger import open_ledger
+    from shared.sources.roots import codex_roots
+
+    rollout = CodexRollout("019c-upgrade", started=0)
+    rollout.turn(1)
+    rollout.function_call(2, "ci__get_job_output", {}, "call_out")
+    rollout.call(3, 5000, 100)
+    rollout.write(codex_rollout_path(isolated_home / ".codex", rollout))
+    path = tmp_path / "ledger.sqlite"
+    ledger = open_ledger(path)
+    ingest(ledger, codex_roots({"HOME": str(isolated_home)}))
+    calls = ledger.conn.execute("SELECT event_key, total_tokens, cost_usd FROM usage_events")
+    before = sorted(calls.fetchall())
+    ledger.close()
+    # As the older reader left it: the tool call dropped, a model's own limit stored as
+    # the newest reading, schema 11.
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("DELETE FROM tool_calls")
+    conn.execute(
+        "INSERT INTO rate_limits (agent, session_id, ts_ms, primary_used_percent) "
+        "VALUES ('codex', '019c-upgrade', 9999999999999, 3.0)"
+    )
+    conn.execute("PRAGMA user_version = 11")
+    conn.close()
+
+    upgraded = open_ledger(path)
+    ingest(upgraded, codex_roots({"HOME": str(isolated_home)}))
+    conn = upgraded.conn
+    assert (
+        sorted(conn.execute("SELECT event_key, total_tokens, cost_usd FROM usage_events")) == before
+    )
+    names = [row[0] for row in conn.execute("SELECT tool_name FROM tool_calls")]
+    assert names == ["ci__get_job_output"]
+    assert conn.execute(
+        "SELECT count(*) FROM rate_limits WHERE ts_ms = 9999999999999"
+    ).fetchone() == (0,)
+    upgraded.close()
