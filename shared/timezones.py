@@ -83,11 +83,19 @@ def _posix_rule(rule: str) -> ZoneInfo | None:
         return None
     header = b"TZif2" + bytes(15) + struct.pack(">6l", 0, 0, 0, 0, 1, 4)
     body = struct.pack(">lBB", 0, 0, 0) + b"UTC\0"
-    data = header + body + header + body + b"\n" + rule.encode() + b"\n"
-    try:
-        return ZoneInfo.from_file(io.BytesIO(data), key=rule)
-    except ValueError:
-        return None
+    # A rule with daylight time but no dates (`CET-1CEST`): the C library takes them from
+    # its `posixrules` zone, New York's (second Sunday of March, first of November), where
+    # zoneinfo refuses the rule.
+    for footer in (rule, rule + DEFAULT_DST_DATES) if "," not in rule else (rule,):
+        data = header + body + header + body + b"\n" + footer.encode() + b"\n"
+        try:
+            return ZoneInfo.from_file(io.BytesIO(data), key=rule)
+        except ValueError:
+            continue
+    return None
+
+
+DEFAULT_DST_DATES = ",M3.2.0,M11.1.0"
 
 
 def _etc_localtime() -> ZoneInfo | None:

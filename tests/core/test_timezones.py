@@ -145,3 +145,27 @@ def test_etc_localtime_copied_rather_than_linked_is_the_machine_zone(
     # A stale name (the copy changed since): the copy is what the C library reads.
     named.write_text("Europe/Paris\n")
     assert local_zone().key == str(localtime)
+
+
+@pytest.mark.skipif(not hasattr(time, "tzset"), reason="TZ is read by the C library on POSIX")
+@pytest.mark.parametrize("value", ["CET-1CEST", "NZST-12NZDT"])
+def test_a_rule_with_daylight_time_but_no_dates_takes_the_us_dates(value: str) -> None:
+    """`TZ=CET-1CEST` was read as UTC: zoneinfo refuses a rule without switch dates, where
+    the C library takes them from its `posixrules` zone (New York's: the second Sunday of
+    March, the first of November). glibc also moves the switch by some hours on those two
+    days, which is not copied: the days around them are left out here."""
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = value
+    try:
+        time.tzset()
+        zone = local_zone()
+        for month, day in ((1, 15), (3, 20), (5, 1), (7, 15), (9, 30), (11, 5), (12, 24)):
+            instant = int(datetime(2026, month, day, 12, tzinfo=UTC).timestamp())
+            libc = time.localtime(instant).tm_gmtoff
+            assert datetime.fromtimestamp(instant, zone).utcoffset() == timedelta(seconds=libc)
+    finally:
+        if saved is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
