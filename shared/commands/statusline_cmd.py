@@ -346,8 +346,13 @@ def open_ledger_fast(create: bool = True) -> tuple[sqlite3.Connection | None, st
         conn.close()
         if not create:
             # Opening it would upgrade (write) it: `--no-record` writes nothing.
+            if app_id != APPLICATION_ID:
+                return None, (
+                    f"the file at {path} is not a burnmeter ledger (application_id "
+                    f"{app_id:#x}); `burnmeter doctor` says what to do"
+                )
             return None, (
-                f"the ledger at {path} is not one this burnmeter reads as it is (schema "
+                f"the ledger at {path} is older than this burnmeter reads as it is (schema "
                 f"version {version}); `--no-record` does not upgrade it, any other "
                 "burnmeter command does"
             )

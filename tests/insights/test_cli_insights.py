@@ -458,8 +458,18 @@ def test_statusline_no_record_leaves_an_older_ledger_as_it_is() -> None:
     assert done.returncode == 0
     assert done.stdout.startswith("Opus 4.5 │ session $1.23")
     assert path.read_bytes() == before
-    assert f"not read (the ledger at {path}" in done.stderr
+    assert f"not read (the ledger at {path} is older" in done.stderr
     assert "any other burnmeter command does" in done.stderr
+    # A database burnmeter did not write is no older ledger: nothing upgrades it.
+    path.unlink()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("CREATE TABLE notes (body TEXT)")
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    done = _run(["statusline", "--no-record"], stdin=json.dumps(STATUS))
+    assert done.returncode == 0
+    assert f"not read (the file at {path} is not a burnmeter ledger" in done.stderr
+    assert "upgrade" not in done.stderr
 
 
 def test_statusline_names_a_ledger_that_is_not_a_database() -> None:
