@@ -48,24 +48,6 @@ def extra_roots() -> tuple[list[str], list[str], str | None]:
     return found[0], found[1], bad_roots(path, bad) if bad else None
 
 
-def configured_timezone() -> str:
-    """The config file's `timezone` as written ("" when there is none, or no file to read:
-    the commands that load the whole file report a broken one)."""
-    try:
-        text = config_file().read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
-        return ""
-    if "timezone" not in text:
-        return ""  # the usual case: no TOML parsing at all
-    import tomllib
-
-    try:
-        value = tomllib.loads(text).get("timezone")
-    except tomllib.TOMLDecodeError:
-        return ""
-    return value if isinstance(value, str) else ""
-
-
 # `shared.config` says these, word for word, so a command that reads the roots here and the
 # whole file there says each once (the command context says a problem once).
 def bad_roots(path: object, agents: list[str]) -> str:

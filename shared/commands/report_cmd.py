@@ -141,9 +141,10 @@ def report_zone(args: argparse.Namespace, context: CommandContext) -> ZoneInfo:
         return flag
     if context.demo:
         return local_zone()  # the demo reads none of the user's settings
-    from shared.config_fast import configured_timezone
+    # The status line's quick reader: no pydantic, no TOML unless the file names a zone.
+    from shared.commands.statusline_cmd import configured_zone_name
 
-    configured = configured_timezone()
+    configured = configured_zone_name()
     if not configured:
         return local_zone()
     zone = zone_named(configured)
