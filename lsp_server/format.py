@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from shared.commands.render import plural
 from shared.markdown_escape import cell
 
 _DATE_SUFFIX = re.compile(r"-\d{8}$")
@@ -29,8 +30,9 @@ def cost_text(usd: float, unpriced: int = 0, calls: int = 0) -> str:
 
 
 def count(n: int, noun: str) -> str:
-    """`1 session`, `2 sessions`, `1,204 model calls` (nouns that take an s)."""
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+    """`1 session`, `2 sessions`, `1,204 model calls` (nouns that take an s): the CLI's
+    words for counts."""
+    return plural(n, noun)
 
 
 def md_text(value: object) -> str:

@@ -385,20 +385,23 @@ class PriceBook:
     def override_gaps(self, model: str) -> tuple[str, list[str]] | None:
         """For a model an override names but leaves unpriced: the override's name and the
         rates it lacks (`input_mtok`, `output_mtok`) that genai-prices cannot fill."""
-        override = self._override_for(model)
-        if override is None or self.prices_for(model) is not None:
+        name = self._override_name(model)
+        if name is None or self.prices_for(model) is not None:
             return None
-        name = model
-        if model not in self._overrides:
-            name = max((n for n in self._overrides if model.startswith(n)), key=len)
+        override = self._overrides[name]
         lacking = [rate for rate in ("input_mtok", "output_mtok") if rate not in override]
         return name, lacking
 
     def _override_for(self, model: str) -> dict[str, Any] | None:
+        name = self._override_name(model)
+        return None if name is None else self._overrides[name]
+
+    def _override_name(self, model: str) -> str | None:
+        """The override that applies to `model`: its own name, else the longest prefix."""
         if model in self._overrides:
-            return self._overrides[model]
+            return model
         matches = [name for name in self._overrides if model.startswith(name)]
-        return self._overrides[max(matches, key=len)] if matches else None
+        return max(matches, key=len) if matches else None
 
     def _resolve(self, model: str, speed: str) -> UnitPrices | None:
         override = self._override_for(model)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import os
 import sqlite3
 import sys
@@ -328,6 +329,4 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _toml_key(name: str) -> str:
-    import json
-
     return json.dumps(name)  # a quoted TOML key: `"my-private-model"`
