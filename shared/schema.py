@@ -400,15 +400,20 @@ END;
 
 # The Codex reader changed what it keeps from lines it had read (only the account's plan
 # limit, not a model's own written beside it; tool calls whose line holds `_output"`; web
-# searches; the flat windows of Codex ~0.40). Its files are read again from the start:
-# calls, tool calls and errors are keyed, so a second reading upserts the same rows and
-# adds what was missed; the plan-limit readings are dropped first, since a model's own
-# limit (Spark's 3 % for an account at 92 %) would otherwise stay the newest reading.
+# searches; the flat windows of Codex ~0.40). Its files are read again from the start,
+# those missing now too (when they come back): calls, tool calls and errors are keyed, so
+# a second reading upserts the same rows and adds what was missed. The plan-limit readings
+# of sessions read from files on disk are dropped first, since a model's own limit
+# (Spark's 3 % for an account at 92 %) would otherwise stay the newest reading; those of
+# sessions whose files are gone are kept (a ledger never drops what it cannot read again).
 CODEX_REREAD_V12 = """
-DELETE FROM rate_limits WHERE agent = 'codex';
+DELETE FROM rate_limits WHERE agent = 'codex' AND session_id NOT IN (
+    SELECT e.session_id FROM usage_events e JOIN sources s ON s.id = e.source_id
+    WHERE e.agent = 'codex' GROUP BY e.session_id HAVING min(s.missing) = 1
+);
 UPDATE sources SET offset = 0, state = NULL, lines = 0, rejected_lines = 0,
     tail_hash = NULL, tail_offset = NULL
-WHERE agent = 'codex' AND missing = 0;
+WHERE agent = 'codex';
 """
 
 MIGRATIONS: list[str] = [

@@ -494,3 +494,46 @@ def test_a_ledger_read_by_the_older_codex_reader_is_read_again_on_upgrade(
         "SELECT count(*) FROM rate_limits WHERE ts_ms = 9999999999999"
     ).fetchone() == (0,)
     upgraded.close()
+
+
+def test_a_rollout_missing_at_the_upgrade_keeps_its_readings_and_is_read_again_later(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """Schema 12 dropped every Codex plan-limit reading but read again only the rollouts on
+    disk: a rollout moved away at the upgrade lost its readings for good, and when it came
+    back it was read on from its old offset, never from the start."""
+    import sqlite3
+
+    from shared.ingest import ingest
+    from shared.ledger import open_ledger
+    from shared.sources.roots import codex_roots
+
+    rollout = CodexRollout("019c-away", started=0)
+    rollout.turn(1)
+    rollout.function_call(2, "ci__get_job_output", {}, "call_out")
+    rollout.call(3, 5000, 100, rate_limits={"primary": {"used_percent": 40.0}})
+    where = codex_rollout_path(isolated_home / ".codex", rollout)
+    rollout.write(where)
+    roots = codex_roots({"HOME": str(isolated_home)})
+    path = tmp_path / "ledger.sqlite"
+    ledger = open_ledger(path)
+    ingest(ledger, roots)
+    # Moved away, and found gone by an ingest of the older burnmeter.
+    away = tmp_path / where.name
+    where.rename(away)
+    ingest(ledger, roots)
+    ledger.close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("DELETE FROM tool_calls")  # as the older reader left it
+    conn.execute("PRAGMA user_version = 11")
+    conn.close()
+    ledger = open_ledger(path)  # the upgrade, with the rollout gone
+    ingest(ledger, roots)
+    readings = "SELECT primary_used_percent FROM rate_limits WHERE agent = 'codex'"
+    assert ledger.conn.execute(readings).fetchall() == [(40.0,)]
+    away.rename(where)
+    ingest(ledger, roots)
+    names = [row[0] for row in ledger.conn.execute("SELECT tool_name FROM tool_calls")]
+    assert names == ["ci__get_job_output"]
+    assert ledger.conn.execute(readings).fetchall() == [(40.0,)]
+    ledger.close()
