@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import struct
 import sys
+from datetime import UTC, datetime
 from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError
 
 # Where the machine's zone is kept on Linux and macOS (a link into a zoneinfo folder, or a
@@ -79,7 +81,7 @@ def _copied_zone(path: str) -> ZoneInfo | None:
 def _posix_rule(rule: str) -> ZoneInfo | None:
     """A zone following one POSIX TZ rule for all time: a TZif file with no transitions,
     whose footer (the rule for times after the last transition) is the rule."""
-    if "\n" in rule or not rule.isascii():
+    if "\n" in rule or not rule.isascii() or POSIX_RULE_START.match(rule) is None:
         return None
     header = b"TZif2" + bytes(15) + struct.pack(">6l", 0, 0, 0, 0, 1, 4)
     body = struct.pack(">lBB", 0, 0, 0) + b"UTC\0"
@@ -89,13 +91,21 @@ def _posix_rule(rule: str) -> ZoneInfo | None:
     for footer in (rule, rule + DEFAULT_DST_DATES) if "," not in rule else (rule,):
         data = header + body + header + body + b"\n" + footer.encode() + b"\n"
         try:
-            return ZoneInfo.from_file(io.BytesIO(data), key=rule)
+            zone = ZoneInfo.from_file(io.BytesIO(data), key=rule)
+            # zoneinfo takes an offset of 24 h (`A-24`) that datetime then refuses on every
+            # use; the C library reads such a rule as UTC.
+            for month in (1, 7):
+                datetime(2000, month, 1, tzinfo=UTC).astimezone(zone).utcoffset()
+            return zone
         except ValueError:
             continue
     return None
 
 
 DEFAULT_DST_DATES = ",M3.2.0,M11.1.0"
+# A rule's standard-time name has at least three letters (or is quoted in <>) and an
+# offset follows: the C library reads `A-23` as UTC, where zoneinfo took it.
+POSIX_RULE_START = re.compile(r"(?:[A-Za-z]{3,}|<[A-Za-z0-9+-]{3,}>)[+-]?[0-9]")
 
 
 def _etc_localtime() -> ZoneInfo | None:

@@ -58,6 +58,11 @@ MACHINE_ZONES = [
     "<+0530>-5:30",
     "NZST-12NZDT,M9.5.0,M4.1.0/3",
     "/usr/share/zoneinfo/America/Santiago",
+    # Read as UTC by the C library: a one-letter name, an offset of 24 hours. zoneinfo took
+    # them, and `A-24` then failed every date it was asked for (reports, the LSP crashed).
+    "A-23",
+    "A-24",
+    "ABC-23:59",
     "",
     "No/SuchZone",
     "garbage",
@@ -169,3 +174,13 @@ def test_a_rule_with_daylight_time_but_no_dates_takes_the_us_dates(value: str) -
         else:
             os.environ["TZ"] = saved
         time.tzset()
+
+
+def test_a_rule_of_24_hours_is_read_as_a_zone_dates_can_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`TZ=ABC+24` (the C library's -24 h, which no datetime can hold): a zone every date can
+    be put in, not one that fails each of them."""
+    monkeypatch.setenv("TZ", "ABC+24")
+    zone = local_zone()
+    assert datetime(2026, 7, 1, tzinfo=UTC).astimezone(zone).utcoffset() is not None
