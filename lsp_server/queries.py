@@ -80,7 +80,8 @@ def path_forms(path: str) -> list[str]:
     ~/src/app app`) showed no lens and no sessions. Any other path has one form."""
     forms = _drive_forms(path)
     # Only a path of this system: a Windows path read on POSIX would be made relative.
-    if os.path.isabs(path):
+    if os.path.isabs(path) and "\0" not in path:
+        # (A NUL, `file:///tmp/%00x`, names no file and made realpath raise.)
         real = os.path.realpath(path)
         if real != path:
             forms += _drive_forms(real)

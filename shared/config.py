@@ -272,6 +272,7 @@ def _written(
                 written[name] = inner
         elif name in changed:
             written[name] = changed[name]
-        elif name in present:
+        elif name in present and not (isinstance(value, dict) and not isinstance(was, dict)):
+            # (A table the file gave as something else, `insights = 5`, named nothing.)
             written[name] = value
     return written

@@ -348,7 +348,13 @@ class SettingsDialog(QDialog):
         if self.loaded.problems and not self.confirm_replace_broken_file():
             self.message = f"{self.loaded.path} was left as it is."
             return False
-        save_settings(settings, self.loaded.path)
+        try:
+            save_settings(settings, self.loaded.path)
+        except OSError as exc:
+            # A folder named config.toml, a link into a folder that is gone, a full disk.
+            self.message = f"Could not save to {self.loaded.path}: {exc.strerror or exc}"
+            QMessageBox.warning(self, "Settings not saved", self.message)
+            return False
         if self.autostart_here:
             self._apply_start_at_login(settings.start_at_login)
         self.loaded = LoadedSettings(settings, self.loaded.path)

@@ -138,7 +138,8 @@ def read_history(root: str, since_ms: int, until_ms: int, timeout: float) -> Rep
         else:
             history.problem = f"{root} is not inside a readable git repository ({exc})"
         return history
-    top = os.path.realpath(facts[0].strip())
+    # Only the line's end: a folder's name may end in a space.
+    top = os.path.realpath(facts[0].rstrip("\r"))
     if len(facts) > 1 and facts[1].strip() == "true":
         history.problem = f"{root} is a shallow clone, so its history may be incomplete"
         return history

@@ -83,6 +83,20 @@ def test_a_commit_of_a_file_whose_name_git_would_quote_counts(
     assert outcome.commits == [commit]
 
 
+def test_a_repository_whose_folder_name_ends_in_a_space_has_its_commits(
+    tmp_path: Path,
+) -> None:
+    """git's `--show-toplevel` line was stripped of the space too: every changed file was
+    "outside the repository" and the session read no-changes."""
+    repo = GitRepo(tmp_path / "shop ")
+    repo.commit(T0 - DAY, {"app.py": "v0\n"}, "initial")
+    _editing_session(tmp_path, repo.root, ["app.py"], "sess-space")
+    commit = repo.commit(T0 + HOUR, {"app.py": "v1\n"})
+    outcome = session_insights(ingest_home(tmp_path), Settings())["sess-space"].outcome
+    assert outcome.status == "committed", outcome.reason
+    assert outcome.commits == [commit]
+
+
 def test_commit_before_the_session_does_not_count(tmp_path: Path, repo: GitRepo) -> None:
     _editing_session(tmp_path, repo.root, ["app.py"], "sess-early")
     repo.commit(T0 - HOUR, {"app.py": "v1\n"})

@@ -134,3 +134,11 @@ def test_hover_rows_of_sessions_started_together_keep_distinct_ids() -> None:
     assert "| 019c8a4c-e |" in markdown and "| 019c8a4c-f |" in markdown
     plain = hover_plaintext(cost, rows, now_ms=0)
     assert "019c8a4c-e " in plain and "019c8a4c-f " in plain
+
+
+def test_a_path_with_a_nul_has_its_own_form_only() -> None:
+    """`file:///tmp/%00x` made realpath raise "embedded null byte": the hover and lens
+    answered an internal error with a traceback."""
+    from lsp_server.queries import path_forms
+
+    assert path_forms("/tmp/\0x") == ["/tmp/\0x"]

@@ -214,6 +214,41 @@ def test_invalid_input_is_refused_with_a_message(
     assert not config_file().exists()
 
 
+def test_a_settings_file_that_cannot_be_written_is_said_not_silently_kept(
+    qtbot: QtBot, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a folder named config.toml (or a link into a folder that is gone), Save raised
+    IsADirectoryError into the tray's exception hook: the window stayed, saying nothing."""
+    from PySide6.QtWidgets import QMessageBox
+
+    config_file().mkdir(parents=True)
+    window = dialog(qtbot)
+    monkeypatch.setattr(window, "confirm_replace_broken_file", lambda: True)
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args, **kw: shown.append(args[2]))
+    window.daily.setValue(5)
+    assert not window.save()
+    assert shown == [window.message]
+    assert window.message.startswith(f"Could not save to {config_file()}: ")
+    assert config_file().is_dir()
+
+
+def test_a_table_the_file_gave_as_something_else_is_not_written_whole(
+    isolated_home: Path,
+) -> None:
+    """`insights = 5` in the file (reported, the defaults used): a save wrote all 14
+    `[insights]` defaults, pinning the user to them."""
+    import tomllib
+
+    from shared.config import Settings, save_settings
+
+    path = config_file()
+    path.parent.mkdir(parents=True)
+    path.write_text("insights = 5\nbudgets = 'x'\n", encoding="utf-8")
+    save_settings(Settings(meter_mode="session"), path)
+    assert tomllib.loads(path.read_text(encoding="utf-8")) == {"meter_mode": "session"}
+
+
 def test_a_fixed_file_takes_its_problems_off_the_dashboards_banner(
     qtbot: QtBot, isolated_home: Path
 ) -> None:
