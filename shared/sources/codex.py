@@ -640,10 +640,10 @@ def _rate_limit_row(limits: dict[str, Any], session_id: str, ts_ms: int) -> Rate
         CODEX,
         session_id,
         ts_ms,
-        _float(primary.get("used_percent")),
+        _percent(primary.get("used_percent")),
         _opt_int(primary.get("window_minutes")),
         reset_time(_opt_int(primary.get("resets_at")), primary.get("resets_in_seconds"), ts_ms),
-        _float(secondary.get("used_percent")),
+        _percent(secondary.get("used_percent")),
         _opt_int(secondary.get("window_minutes")),
         reset_time(_opt_int(secondary.get("resets_at")), secondary.get("resets_in_seconds"), ts_ms),
         plan if isinstance(plan, str) else None,
@@ -670,6 +670,16 @@ def reset_time(resets_at: int | None, resets_in_seconds: object, ts_ms: int) -> 
 
 def _float(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) else None
+
+
+# A plan window's use in percent; past the limit it can pass 100, but not by this much. A
+# reading outside is no reading (1e308 printed as a 309-digit percentage).
+MAX_PERCENT = 1000.0
+
+
+def _percent(value: object) -> float | None:
+    number = _float(value)
+    return number if number is not None and 0 <= number <= MAX_PERCENT else None
 
 
 def _opt_int(value: object) -> int | None:

@@ -17,7 +17,13 @@ from typing import Annotated
 
 import msgspec
 
-from shared.sources.codex import CodexState, add_token_count, is_account_limit, reset_time
+from shared.sources.codex import (
+    MAX_PERCENT,
+    CodexState,
+    add_token_count,
+    is_account_limit,
+    reset_time,
+)
 from shared.sources.events import CODEX, MAX_COUNT, ParsedChunk
 from shared.sources.timeutil import iso_to_ms
 
@@ -46,8 +52,12 @@ class _Info(msgspec.Struct):
 _Stored = Annotated[int, msgspec.Meta(gt=-(2**62), lt=2**62)]
 
 
+# In range (`shared.sources.codex.MAX_PERCENT`); a value outside goes to the lenient reader.
+_Percent = Annotated[float, msgspec.Meta(ge=0, le=MAX_PERCENT)]
+
+
 class _Window(msgspec.Struct):
-    used_percent: float | None = None  # an integer in the line is read as a float, as there
+    used_percent: _Percent | None = None  # an integer in the line is read as a float, as there
     window_minutes: _Stored | None = None
     resets_at: _Stored | None = None
     resets_in_seconds: _Stored | None = None  # older Codex, instead of resets_at
@@ -59,9 +69,9 @@ class _Limits(msgspec.Struct):
     plan_type: str | None = None
     limit_id: str | None = None  # which limit (`codex`: the account's); see is_account_limit
     # Codex around 0.40 wrote the windows flat.
-    primary_used_percent: float | None = None
+    primary_used_percent: _Percent | None = None
     primary_window_minutes: _Stored | None = None
-    secondary_used_percent: float | None = None
+    secondary_used_percent: _Percent | None = None
     secondary_window_minutes: _Stored | None = None
 
 

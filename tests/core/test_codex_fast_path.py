@@ -217,6 +217,9 @@ ODD_LINES = [
         }
     ),
     _token_count(limits={"primary_used_percent": "12", "secondary_window_minutes": 2**63}),
+    # Percentages no window can be at.
+    _token_count(limits={"primary": {"used_percent": 1e308}, "secondary": {"used_percent": -5}}),
+    _token_count(limits={"primary_used_percent": 1000.5, "secondary_used_percent": 1000}),
     # A string cut through an emoji, and a byte that is not UTF-8, in a field it decodes.
     _token_count(limits={"plan_type": "pr\\ud83d"}).replace("\\\\", "\\"),
 ]
@@ -537,3 +540,13 @@ def test_a_rollout_missing_at_the_upgrade_keeps_its_readings_and_is_read_again_l
     assert names == ["ci__get_job_output"]
     assert ledger.conn.execute(readings).fetchall() == [(40.0,)]
     ledger.close()
+
+
+def test_a_percentage_no_window_can_be_at_is_no_reading() -> None:
+    """`used_percent: 1e308` printed as a 309-digit percentage in `budgets`; -5 as -5 %."""
+    limits = {"primary": {"used_percent": 1e308}, "secondary": {"used_percent": -5}}
+    chunk = parse_codex_lines(
+        HEADER + b"\n" + _token_count(limits=limits).encode() + b"\n", CodexState(), "f"
+    )
+    ((_, _, _, primary, *_rest),) = chunk.rate_limits
+    assert primary is None and chunk.rate_limits[0][6] is None
