@@ -83,21 +83,7 @@ def test_the_machine_zone_is_the_one_the_c_library_reads_from_tz(value: str) -> 
     the language server counted days and labelled headers in UTC ("Etc/UTC")."""
     if value.startswith("/") and not Path(value).exists():
         pytest.skip(f"{value} is not on this machine")
-    saved = os.environ.get("TZ")
-    os.environ["TZ"] = value
-    try:
-        time.tzset()
-        zone = local_zone()
-        for instant in INSTANTS:
-            libc = time.localtime(instant).tm_gmtoff
-            ours = datetime.fromtimestamp(instant, zone).utcoffset()
-            assert ours == timedelta(seconds=libc), (value, instant)
-    finally:
-        if saved is None:
-            del os.environ["TZ"]
-        else:
-            os.environ["TZ"] = saved
-        time.tzset()
+    assert_offsets_as_the_c_library_reads(value, INSTANTS)
 
 
 def test_a_zone_file_outside_any_zoneinfo_folder_is_read_as_the_file_it_is(
@@ -159,21 +145,9 @@ def test_a_rule_with_daylight_time_but_no_dates_takes_the_us_dates(value: str) -
     the C library takes them from its `posixrules` zone (New York's: the second Sunday of
     March, the first of November). glibc also moves the switch by some hours on those two
     days, which is not copied: the days around them are left out here."""
-    saved = os.environ.get("TZ")
-    os.environ["TZ"] = value
-    try:
-        time.tzset()
-        zone = local_zone()
-        for month, day in ((1, 15), (3, 20), (5, 1), (7, 15), (9, 30), (11, 5), (12, 24)):
-            instant = int(datetime(2026, month, day, 12, tzinfo=UTC).timestamp())
-            libc = time.localtime(instant).tm_gmtoff
-            assert datetime.fromtimestamp(instant, zone).utcoffset() == timedelta(seconds=libc)
-    finally:
-        if saved is None:
-            del os.environ["TZ"]
-        else:
-            os.environ["TZ"] = saved
-        time.tzset()
+    days = ((1, 15), (3, 20), (5, 1), (7, 15), (9, 30), (11, 5), (12, 24))
+    instants = [int(datetime(2026, m, d, 12, tzinfo=UTC).timestamp()) for m, d in days]
+    assert_offsets_as_the_c_library_reads(value, instants)
 
 
 def test_a_rule_of_24_hours_is_read_as_a_zone_dates_can_use(
@@ -184,3 +158,22 @@ def test_a_rule_of_24_hours_is_read_as_a_zone_dates_can_use(
     monkeypatch.setenv("TZ", "ABC+24")
     zone = local_zone()
     assert datetime(2026, 7, 1, tzinfo=UTC).astimezone(zone).utcoffset() is not None
+
+
+def assert_offsets_as_the_c_library_reads(value: str, instants: list[int]) -> None:
+    """With `TZ=value`, our machine zone's offset at each instant is `time.localtime`'s."""
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = value
+    try:
+        time.tzset()
+        zone = local_zone()
+        for instant in instants:
+            libc = time.localtime(instant).tm_gmtoff
+            ours = datetime.fromtimestamp(instant, zone).utcoffset()
+            assert ours == timedelta(seconds=libc), (value, instant)
+    finally:
+        if saved is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
