@@ -22,17 +22,26 @@ def local_zone() -> ZoneInfo:
     `JST-9`; one nothing can read is UTC, as in the C library), else `/etc/localtime`, else
     tzlocal's answer on Windows, else UTC. A named zone, not a fixed offset: reports cut
     days across DST changes."""
-    if "TZ" in os.environ and sys.platform != "win32":
-        return zone_from_tz(os.environ["TZ"]) or ZoneInfo("UTC")
+    if "TZ" in os.environ:
+        value = os.environ["TZ"]
+        if sys.platform != "win32":
+            return zone_from_tz(value) or ZoneInfo("UTC")
+        # Windows' C runtime reads `TZ` only in the POSIX form (`EST5EDT`, `CET-1CEST`, on
+        # the US dates): followed when it has that form, as the status line's
+        # `time.localtime` follows it. Otherwise the system's zone (below).
+        crt = _posix_rule(value)
+        if crt is not None:
+            return crt
     machine = _etc_localtime()
     if machine is not None:
         return machine
     # Windows has neither: tzlocal maps its zone ("W. Europe Standard Time") to an IANA
-    # name (a dependency there only; elsewhere used if installed).
+    # name (a dependency there only; elsewhere used if installed). Imported by name, not
+    # through importlib, so that PyInstaller's scan puts it in the Windows bundle.
     try:
-        import importlib
+        import tzlocal  # type: ignore[import-not-found,unused-ignore]
 
-        name = importlib.import_module("tzlocal").get_localzone_name()
+        name = tzlocal.get_localzone_name()
         return ZoneInfo(name if isinstance(name, str) and name else "UTC")
     except Exception:  # not installed, or a zone it cannot name: UTC, as before
         return ZoneInfo("UTC")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -177,3 +178,30 @@ def assert_offsets_as_the_c_library_reads(value: str, instants: list[int]) -> No
         else:
             os.environ["TZ"] = saved
         time.tzset()
+
+
+def test_on_windows_a_tz_in_the_c_runtimes_form_is_followed_and_any_other_is_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Windows' C runtime reads `TZ=CET-1CEST` (on the US dates) for the status line's
+    `time.localtime`, but reports ignored every `TZ` there and asked the system: the two
+    dated days apart. An IANA name, which the runtime cannot read, still gives the system's
+    zone (tzlocal's)."""
+    import types
+
+    import shared.timezones as timezones
+
+    monkeypatch.setattr(timezones.sys, "platform", "win32")
+    monkeypatch.setattr(timezones, "ETC_LOCALTIME", "/nowhere/localtime")
+    fake = types.ModuleType("tzlocal")
+    fake.get_localzone_name = lambda: "Asia/Tokyo"  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "tzlocal", fake)
+    monkeypatch.setenv("TZ", "CET-1CEST")
+    january = datetime(2026, 1, 15, 12, tzinfo=UTC)
+    assert january.astimezone(local_zone()).utcoffset() == timedelta(hours=1)
+    monkeypatch.setenv("TZ", "EST5EDT")
+    assert january.astimezone(local_zone()).utcoffset() == timedelta(hours=-5)
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    assert local_zone() == ZoneInfo("Asia/Tokyo")
+    monkeypatch.delenv("TZ")
+    assert local_zone() == ZoneInfo("Asia/Tokyo")
