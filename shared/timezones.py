@@ -90,8 +90,14 @@ def _copied_zone(path: str) -> ZoneInfo | None:
 def _posix_rule(rule: str) -> ZoneInfo | None:
     """A zone following one POSIX TZ rule for all time: a TZif file with no transitions,
     whose footer (the rule for times after the last transition) is the rule."""
-    if "\n" in rule or not rule.isascii() or POSIX_RULE_START.match(rule) is None:
+    rule = rule.rstrip()  # the C library reads `JST-9 ` and `JST-9\n` as `JST-9`
+    start = POSIX_RULE_START.match(rule)
+    if "\n" in rule or not rule.isascii() or start is None:
         return None
+    if start.end() < len(rule) and POSIX_NAME.match(rule, start.end()) is None:
+        # What follows the standard time is no daylight-time name (`CET-1CE`: two letters):
+        # the C library keeps the standard time alone, all year.
+        rule = rule[: start.end()]
     header = b"TZif2" + bytes(15) + struct.pack(">6l", 0, 0, 0, 0, 1, 4)
     body = struct.pack(">lBB", 0, 0, 0) + b"UTC\0"
     # A rule with daylight time but no dates (`CET-1CEST`): the C library takes them from
@@ -114,7 +120,11 @@ def _posix_rule(rule: str) -> ZoneInfo | None:
 DEFAULT_DST_DATES = ",M3.2.0,M11.1.0"
 # A rule's standard-time name has at least three letters (or is quoted in <>) and an
 # offset follows: the C library reads `A-23` as UTC, where zoneinfo took it.
-POSIX_RULE_START = re.compile(r"(?:[A-Za-z]{3,}|<[A-Za-z0-9+-]{3,}>)[+-]?[0-9]")
+POSIX_NAME = re.compile(r"[A-Za-z]{3,}|<[A-Za-z0-9+-]{3,}>")
+# The standard-time name and its offset (`JST-9`, `<+0530>-5:30`, `ABC-23:59:59`).
+POSIX_RULE_START = re.compile(
+    rf"(?:{POSIX_NAME.pattern})[+-]?[0-9]{{1,2}}(?::[0-9]{{1,2}}(?::[0-9]{{1,2}})?)?"
+)
 
 
 def _etc_localtime() -> ZoneInfo | None:

@@ -64,6 +64,11 @@ MACHINE_ZONES = [
     "A-23",
     "A-24",
     "ABC-23:59",
+    # A daylight-time name of fewer than three letters is none (standard time all year);
+    # trailing blanks do not count.
+    "CET-1CE",
+    "JST-9x",
+    "JST-9 ",
     "",
     "No/SuchZone",
     "garbage",
