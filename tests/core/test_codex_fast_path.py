@@ -482,6 +482,12 @@ def test_a_ledger_read_by_the_older_codex_reader_is_read_again_on_upgrade(
         "INSERT INTO rate_limits (agent, session_id, ts_ms, primary_used_percent) "
         "VALUES ('codex', '019c-upgrade', 9999999999999, 3.0)"
     )
+    # A Claude reading (from the status line) is no Codex reader's: it stays.
+    conn.execute(
+        "INSERT INTO rate_limits (agent, session_id, ts_ms, primary_used_percent) "
+        "VALUES ('claude-code', 'claude-session', 9999999999998, 55.0)"
+    )
+    lines_before = conn.execute("SELECT lines, rejected_lines FROM sources").fetchall()
     conn.execute("PRAGMA user_version = 11")
     conn.close()
 
@@ -496,6 +502,10 @@ def test_a_ledger_read_by_the_older_codex_reader_is_read_again_on_upgrade(
     assert conn.execute(
         "SELECT count(*) FROM rate_limits WHERE ts_ms = 9999999999999"
     ).fetchone() == (0,)
+    claude = "SELECT primary_used_percent FROM rate_limits WHERE agent = 'claude-code'"
+    assert conn.execute(claude).fetchall() == [(55.0,)]
+    # Read again from the start, the lines are counted once, not added to the old count.
+    assert conn.execute("SELECT lines, rejected_lines FROM sources").fetchall() == lines_before
     upgraded.close()
 
 
