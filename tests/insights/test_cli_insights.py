@@ -330,6 +330,25 @@ def test_reports_count_days_in_the_configured_zone_as_budgets_and_the_status_lin
     assert done.stderr.count("Mars/Olympus") == 1, done.stderr
 
 
+def test_the_demo_reads_none_of_the_users_settings_not_even_its_zone() -> None:
+    """`--demo` is the bundled history on a throwaway ledger: its days do not move with the
+    user's configured `timezone`."""
+    plain = _run(["report", "daily", "--json", "--demo"])
+    assert plain.returncode == 0, plain.stderr
+    config = Path(os.environ["BURNMETER_CONFIG_DIR"])
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "config.toml").write_text('timezone = "Pacific/Kiritimati"\n')
+    configured = _run(["report", "daily", "--json", "--demo"])
+    assert configured.returncode == 0, configured.stderr
+    days = [row["date"] for row in json.loads(configured.stdout)["daily"]]
+    assert days == [row["date"] for row in json.loads(plain.stdout)["daily"]]
+    # The zone does move them when asked for (14 hours east of the machine's UTC).
+    assert (
+        _run(["report", "daily", "--json", "--tz", "Pacific/Kiritimati", "--demo"]).stdout
+        != plain.stdout
+    )
+
+
 def test_budgets_reads_periods_in_the_configured_zone_and_checks_its_flags() -> None:
     """`budgets` used the machine's zone whatever the config's `timezone` said (the tray
     and the summary used the config's), took no `-z`, and a bad `--month` ended in a
