@@ -390,7 +390,7 @@ def _read_tool_call(
         paths = _paths_in_patch(patch_text, folder)
     else:
         paths = _patch_paths(name, raw_input, state.cwd)
-    chunk.tool_calls.append(
+    _add_tool(
         ToolCall(
             tool_id=f"cx:{call_id}",
             event_key=None,
@@ -399,9 +399,16 @@ def _read_tool_call(
             tool_name=str(name),
             input_hash=input_hash(raw_input),
             paths=paths,
-        )
+        ),
+        state,
+        chunk,
     )
-    state.pending_tools.append(f"cx:{call_id}")
+
+
+def _add_tool(tool: ToolCall, state: CodexState, chunk: ParsedChunk) -> None:
+    """A tool call, waiting for the model call after it (the token count that follows)."""
+    chunk.tool_calls.append(tool)
+    state.pending_tools.append(tool.tool_id)
 
 
 def _read_web_search(
@@ -421,7 +428,7 @@ def _read_web_search(
     given = payload.get("call_id") or payload.get("id")
     searched = input_hash(payload.get("action"))
     tool_id = f"cx:{given}" if isinstance(given, str) else f"cx:ws:{session_id}:{ts_ms}:{searched}"
-    chunk.tool_calls.append(
+    _add_tool(
         ToolCall(
             tool_id=tool_id,
             event_key=None,
@@ -429,9 +436,10 @@ def _read_web_search(
             ts_ms=ts_ms,
             tool_name=WEB_SEARCH_TOOL,
             input_hash=searched,
-        )
+        ),
+        state,
+        chunk,
     )
-    state.pending_tools.append(tool_id)
 
 
 WEB_SEARCH_TOOL = "web_search"
