@@ -49,7 +49,7 @@ PIECE_CHARACTERS = 1 << 16
 def _encoded_pieces(data: Any, ascii_only: bool) -> list[str]:
     """`json.dumps(data, indent=2)` in pieces of ~64 K characters. With an indent, dumps
     gathers every token it writes (a key, a comma, an indent) in one list before joining
-    them: ~300 MB for the 50 MB of `report sessions --json` on 50,000 sessions. Pieces
+    them: ~300 MB for the 50 MB of `report sessions --json` on 5,000 sessions. Pieces
     joined as the encoder goes hold the text once. Nothing is written before the whole
     value is encoded, so a value only orjson can write still starts from the beginning."""
     import json
@@ -189,13 +189,12 @@ KEPT_COLUMN = "Cost (USD)"
 # The text columns (dates, models, paths) keep at least this width (or their longest line,
 # if less): squeezed further, rich wraps a date or a model name into 3-letter pieces.
 TEXT_MIN_WIDTH = 14
-# Squeezed for a narrow terminal, the last text column keeps that width while a figure
-# column can still go instead: a model name, a date, a tier word stays whole, and a path
-# wraps in pieces of a readable length (squeezed to 8, an 80-column sessions table cut
+# A narrow terminal drops figure columns before the text columns give up any of that width:
+# a model name, a date, a tier word stays whole, and a path wraps in pieces of a readable
+# length (squeezed to 8 while Input stayed, an 80-column sessions table cut
 # `/home/dem│o/src/web│-dashboar│d (main)` and took 9 lines a session). Only once no
-# column is left to drop does it give way further, down to TEXT_LAST_RESORT_WIDTH.
-TEXT_FLOOR_WIDTH = TEXT_MIN_WIDTH
-TEXT_LAST_RESORT_WIDTH = 8
+# column is left to drop does the last text column give way, down to this.
+TEXT_FLOOR_WIDTH = 8
 HEADER_STYLE = "bold cyan"
 TOTAL_STYLE = "bold yellow"
 
@@ -230,16 +229,14 @@ def _span(widths: list[int]) -> int:
     return sum(width + 3 for width in widths) + 1
 
 
-def _squeezed(
-    widths: list[int], text_columns: int, width: int, floor: int = TEXT_FLOOR_WIDTH
-) -> list[int]:
+def _squeezed(widths: list[int], text_columns: int, width: int) -> list[int]:
     """The widths with the last text column (models, projects, paths) giving up what the
-    table lacks, down to `floor`: its names then wrap instead of the table being cut."""
+    table lacks, down to a floor: its names then wrap instead of the table being cut."""
     widths = list(widths)
     excess = _span(widths) - width
     if excess > 0 and text_columns > 0:
         at = text_columns - 1
-        widths[at] = max(min(floor, widths[at]), widths[at] - excess)
+        widths[at] = max(min(TEXT_FLOOR_WIDTH, widths[at]), widths[at] - excess)
     return widths
 
 
@@ -285,11 +282,8 @@ def fit_columns(
         if name in columns:
             drop(name)
 
-    def still_too_wide() -> bool:
-        widths = _widths(columns, rows, total, text_columns)
-        return _span(_squeezed(widths, text_columns, width)) > width
-
-    while still_too_wide():
+    # The text columns are not squeezed while a figure column can go instead.
+    while table_width(columns, rows, total, text_columns) > width:
         next_name = _next_to_drop(columns, text_columns)
         if next_name is None:
             break  # only the names and the cost are left: rich wraps the names further
@@ -308,11 +302,8 @@ def table_layout(
     """What a report table shows on a `width`-wide console; the first `text_columns` are
     left-aligned text that may wrap, the others right-aligned figures that never do."""
     columns, rows, total, hidden = fit_columns(columns, rows, total, width, text_columns)
-    natural = _widths(columns, rows, total, text_columns)
-    widths = _squeezed(natural, text_columns, width)
-    if _span(widths) > width:
-        # Nothing left to drop (fit_columns kept only the names and the cost).
-        widths = _squeezed(natural, text_columns, width, TEXT_LAST_RESORT_WIDTH)
+    # Squeezed only when nothing is left to drop (fit_columns kept the names and the cost).
+    widths = _squeezed(_widths(columns, rows, total, text_columns), text_columns, width)
     # The room left goes to the text columns, first to last, up to their longest line; they
     # get exactly that width, so rich never has to squeeze (and then crop) a figure.
     room = width - _span(widths)
@@ -415,12 +406,7 @@ def print_table(
         # rather than rich cutting the cost short (`$31.5` for $31.57).
         _, shown, shown_rows, shown_total, _, _, _ = layout
         needed = _span(
-            _squeezed(
-                _widths(shown, shown_rows, shown_total, text_columns),
-                text_columns,
-                0,
-                TEXT_LAST_RESORT_WIDTH,
-            )
+            _squeezed(_widths(shown, shown_rows, shown_total, text_columns), text_columns, 0)
         )
         if needed > console.width:
             # rich never draws wider than its console: one as wide as the table, same file.
