@@ -630,7 +630,7 @@ def is_account_limit(limit_id: object) -> bool:
     (`codex` for the account) and writes other limits beside it in the same rollout (a
     model's own, `codex_bengalfox` for GPT-5.3-Codex-Spark; `premium`), often more
     often: the newest reading then showed a model's 3 % for an account at 92 %."""
-    return limit_id is None or limit_id == ACCOUNT_LIMIT_ID or not isinstance(limit_id, str)
+    return not isinstance(limit_id, str) or limit_id == ACCOUNT_LIMIT_ID
 
 
 ACCOUNT_LIMIT_ID = "codex"
