@@ -206,23 +206,7 @@ def _read_assistant(
         chunk.rejected_lines += 1
         return
     usage_get = usage.get
-    cache_write_total = count_of(usage_get("cache_creation_input_tokens"))
-    split = usage_get("cache_creation")
-    if isinstance(split, dict):
-        write_1h = count_of(split.get("ephemeral_1h_input_tokens"))
-        write_5m = count_of(split.get("ephemeral_5m_input_tokens"))
-        # Whatever the split does not explain is priced at the 5m rate, like the old logs.
-        write_5m += max(0, cache_write_total - write_1h - write_5m)
-    else:
-        write_1h, write_5m = 0, cache_write_total
-    counts = (
-        count_of(usage_get("input_tokens")),
-        count_of(usage_get("output_tokens")),
-        write_5m,
-        write_1h,
-        count_of(usage_get("cache_read_input_tokens")),
-        0,
-    )
+    counts = usage_counts(usage)
     # No count is negative here, so the sum is beyond range if any count is.
     if counts[0] + counts[1] + counts[2] + counts[3] + counts[4] >= MAX_COUNT:
         chunk.rejected_lines += 1
@@ -268,11 +252,94 @@ def _read_assistant(
         else 0,
         intern(geo) if isinstance(geo := usage_get("inference_geo"), str) else "",
     )
+    iterations = usage_get("iterations")
+    if isinstance(iterations, list):
+        advisor = get("advisorModel")
+        for index, iteration in enumerate(iterations):
+            if isinstance(iteration, dict) and iteration.get("type") == ADVISOR_ITERATION:
+                advisor_model = iteration.get("model")
+                if not (isinstance(advisor_model, str) and advisor_model):
+                    # The line names the advisor too, should the entry not.
+                    advisor_model = advisor if isinstance(advisor, str) and advisor else "unknown"
+                add_advisor_call(
+                    chunk,
+                    f"{key}:advisor:{index}",
+                    session_id,
+                    ts_ms,
+                    advisor_model,
+                    usage_counts(iteration),
+                    bool(get("isSidechain")),
+                    cwd,
+                    intern(branch) if isinstance(branch, str) else "",
+                )
     content = message.get("content")
     if isinstance(content, list):
         for block in content:
             if isinstance(block, dict) and block.get("type") == "tool_use":
                 _read_tool_use(block, key, session_id, ts_ms, cwd, chunk)
+
+
+def usage_counts(usage: dict[str, Any]) -> tuple[int, int, int, int, int, int]:
+    """A usage object's counts in the order `ParsedChunk.calls.add` takes them (input,
+    output, 5m and 1h cache writes, cache reads, reasoning); for a line's usage and for an
+    advisor's iteration inside it alike."""
+    usage_get = usage.get
+    cache_write_total = count_of(usage_get("cache_creation_input_tokens"))
+    split = usage_get("cache_creation")
+    if isinstance(split, dict):
+        write_1h = count_of(split.get("ephemeral_1h_input_tokens"))
+        write_5m = count_of(split.get("ephemeral_5m_input_tokens"))
+        # Whatever the split does not explain is priced at the 5m rate, like the old logs.
+        write_5m += max(0, cache_write_total - write_1h - write_5m)
+    else:
+        write_1h, write_5m = 0, cache_write_total
+    return (
+        count_of(usage_get("input_tokens")),
+        count_of(usage_get("output_tokens")),
+        write_5m,
+        write_1h,
+        count_of(usage_get("cache_read_input_tokens")),
+        0,
+    )
+
+
+# Claude Code's advisor tool (`/advisor`: a stronger model consulted mid-turn) writes the
+# advisor's own model call as an entry of this type in `message.usage.iterations`, with
+# its `model` and counts; the line's own usage covers only the main model's iterations.
+# Entries of other types (`message`, the main model's; `fallback_message`, an attempt
+# that failed over and is not billed) are already in the line's usage or cost nothing.
+ADVISOR_ITERATION = "advisor_message"
+
+
+def add_advisor_call(
+    chunk: ParsedChunk,
+    key: str,
+    session_id: str,
+    ts_ms: int,
+    model: str,
+    counts: tuple[int, int, int, int, int, int],
+    is_sidechain: bool,
+    cwd: str,
+    branch: str,
+) -> None:
+    """An advisor's model call, timed and placed as the line it was logged in; a call of
+    its own (the line's key and the entry's place in `iterations`), so the same entry read
+    again from a later streamed line or a re-read counts once."""
+    if not any(counts) or sum(counts) >= MAX_COUNT:
+        return
+    chunk.calls.add(
+        key,
+        CLAUDE,
+        session_id,
+        ts_ms,
+        intern(model),
+        "standard",
+        counts,
+        model == "<synthetic>",
+        is_sidechain,
+        cwd,
+        branch,
+    )
 
 
 def _read_tool_use(

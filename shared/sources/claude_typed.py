@@ -18,7 +18,7 @@ from typing import Annotated
 
 import msgspec
 
-from shared.sources.claude import add_tool_use
+from shared.sources.claude import ADVISOR_ITERATION, add_advisor_call, add_tool_use
 from shared.sources.events import CLAUDE, MAX_COUNT, ParsedChunk, web_searches_of
 from shared.sources.jsonline import load_line
 from shared.sources.timeutil import iso_to_ms
@@ -38,6 +38,18 @@ class _ServerTools(msgspec.Struct):
     web_search_requests: int | None = None
 
 
+class _Iteration(msgspec.Struct):
+    # One model call of the line's request (`usage.iterations`); only an advisor's is read
+    # (`shared.sources.claude.ADVISOR_ITERATION`).
+    type: str | None = None
+    model: str | None = None
+    input_tokens: _Count = 0
+    output_tokens: _Count = 0
+    cache_creation_input_tokens: _Count = 0
+    cache_read_input_tokens: _Count = 0
+    cache_creation: _CacheSplit | None = None
+
+
 class _Usage(msgspec.Struct):
     input_tokens: _Count
     output_tokens: _Count
@@ -47,6 +59,7 @@ class _Usage(msgspec.Struct):
     speed: str | None = None
     server_tool_use: _ServerTools | None = None
     inference_geo: str | None = None
+    iterations: list[_Iteration] | None = None
 
 
 class _Block(msgspec.Struct):
@@ -73,6 +86,7 @@ class _UsageLine(msgspec.Struct):
     gitBranch: str | None = None
     isSidechain: bool = False
     isApiErrorMessage: bool = False
+    advisorModel: str | None = None
     message: _Message | None = None
 
 
@@ -110,24 +124,7 @@ def read_usage_line(line: bytes, fallback_session_id: str, chunk: ParsedChunk) -
                     tool_inputs.append((block, load_line(bytes(raw)) if raw else None))
                 except ValueError:
                     return False
-    cache_write_total = usage.cache_creation_input_tokens
-    split = usage.cache_creation
-    if split is not None:
-        write_1h = split.ephemeral_1h_input_tokens
-        write_5m = split.ephemeral_5m_input_tokens
-        unexplained = cache_write_total - write_1h - write_5m
-        if unexplained > 0:
-            write_5m += unexplained
-    else:
-        write_1h, write_5m = 0, cache_write_total
-    counts = (
-        usage.input_tokens,
-        usage.output_tokens,
-        write_5m,
-        write_1h,
-        usage.cache_read_input_tokens,
-        0,
-    )
+    counts = _counts(usage)
     if counts[0] + counts[1] + counts[2] + counts[3] + counts[4] >= MAX_COUNT:
         return False  # out of range: the lenient reader decides, as it always has
     model = message.model
@@ -156,6 +153,42 @@ def read_usage_line(line: bytes, fallback_session_id: str, chunk: ParsedChunk) -
         0 if server_tools is None else web_searches_of(server_tools.web_search_requests),
         "" if usage.inference_geo is None else intern(usage.inference_geo),
     )
+    if usage.iterations:
+        for index, iteration in enumerate(usage.iterations):
+            if iteration.type == ADVISOR_ITERATION:
+                add_advisor_call(
+                    chunk,
+                    f"{key}:advisor:{index}",
+                    session_id,
+                    ts_ms,
+                    iteration.model or record.advisorModel or "unknown",
+                    _counts(iteration),
+                    record.isSidechain,
+                    cwd,
+                    intern(branch) if branch is not None else "",
+                )
     for block, tool_input in tool_inputs:
         add_tool_use(str(block.id), str(block.name), tool_input, key, session_id, ts_ms, cwd, chunk)
     return True
+
+
+def _counts(usage: _Usage | _Iteration) -> tuple[int, int, int, int, int, int]:
+    """As `shared.sources.claude.usage_counts` reads a usage object."""
+    cache_write_total = usage.cache_creation_input_tokens
+    split = usage.cache_creation
+    if split is not None:
+        write_1h = split.ephemeral_1h_input_tokens
+        write_5m = split.ephemeral_5m_input_tokens
+        unexplained = cache_write_total - write_1h - write_5m
+        if unexplained > 0:
+            write_5m += unexplained
+    else:
+        write_1h, write_5m = 0, cache_write_total
+    return (
+        usage.input_tokens,
+        usage.output_tokens,
+        write_5m,
+        write_1h,
+        usage.cache_read_input_tokens,
+        0,
+    )

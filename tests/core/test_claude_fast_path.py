@@ -169,6 +169,48 @@ ODD_LINES = [
     json.dumps(_usage_line(timestamp="2026-11-20 10:00:00")),
     json.dumps(_usage_line(isApiErrorMessage=True)),
     json.dumps(_usage_line(sessionId="", gitBranch=None, cwd=5)),
+    # Advisor iterations (their own calls) of every shape: named or not, with a 1h split,
+    # next to entries that are not the advisor's, with counts the lenient reader reads as 0.
+    *(
+        _odd({**ONE_TWO, "iterations": iterations})
+        for iterations in (
+            [{"type": "advisor_message", "model": "claude-opus-4-7", **ONE_TWO}],
+            [{"type": "advisor_message", **ONE_TWO, "cache_read_input_tokens": 7}],
+            [
+                {"type": "message", **ONE_TWO},
+                {"type": "fallback_message", "model": "claude-fable-5-1", **ONE_TWO},
+                {
+                    "type": "advisor_message",
+                    "model": "claude-opus-4-7",
+                    "input_tokens": 3,
+                    "output_tokens": 4,
+                    "cache_creation_input_tokens": 50,
+                    "cache_creation": {"ephemeral_1h_input_tokens": 20},
+                },
+            ],
+            [{"type": "advisor_message", "model": "", "input_tokens": None, "output_tokens": 4}],
+            [{"type": "advisor_message", "model": 5, "input_tokens": -1, "output_tokens": 4}],
+            [{"type": "advisor_message", "input_tokens": 0, "output_tokens": 0}],
+            [{"type": "advisor_message", "input_tokens": 2**70, "output_tokens": 1}],
+            ["advisor_message", None, 3],
+            {"type": "advisor_message"},
+            None,
+        )
+    ),
+    json.dumps(
+        _usage_line(
+            advisorModel="claude-opus-4-7",
+            message={
+                "id": "m",
+                "usage": {
+                    **ONE_TWO,
+                    "iterations": [
+                        {"type": "advisor_message", "input_tokens": 9, "output_tokens": 9}
+                    ],
+                },
+            },
+        )
+    ),
     # A string cut through an emoji (an unpaired surrogate escape), in the text and in a path.
     json.dumps(_usage_line()).replace('"done"', '"d\\ud83d"'),
     json.dumps(_usage_line()).replace('"a.py"', '"a\\ud83d.py"'),
