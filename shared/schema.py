@@ -416,6 +416,17 @@ UPDATE sources SET offset = 0, state = NULL, lines = 0, rejected_lines = 0,
 WHERE agent = 'codex';
 """
 
+# Schema 13: the readers count what they did not before (a Claude Code advisor's model
+# call, inside its line's `usage.iterations`; the cache writes and the service tier of a
+# Codex call), so every log is read again once from its start. Calls already stored are
+# matched by their keys and count once: an advisor's call is new; a Codex call read
+# again takes its cache writes and tier by the upsert's tie rule (the same tokens, said
+# more precisely; shared.sources.events.wins_tie).
+REREAD_ALL_V13 = """
+UPDATE sources SET offset = 0, state = NULL, lines = 0, rejected_lines = 0,
+    tail_hash = NULL, tail_offset = NULL;
+"""
+
 MIGRATIONS: list[str] = [
     SCHEMA_V1,
     STATUSLINE_V2,
@@ -429,6 +440,7 @@ MIGRATIONS: list[str] = [
     UNPRICED_CALLS_V10,
     SOURCE_TAIL_V11 + FILE_MODEL_V11,
     CODEX_REREAD_V12,
+    REREAD_ALL_V13,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

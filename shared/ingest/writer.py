@@ -27,11 +27,16 @@ BATCH_MAX_SECONDS = 2.0
 MISSING: Any = object()
 
 # The same model call read twice (streamed lines, a sidechain copy, a re-read file) keeps
-# the reading with the most tokens. Early streamed lines carry no `speed`, so on a tie the
-# reading that says "fast" wins, whichever was read first.
+# the reading with the most tokens. On a tie the reading that says more wins, whichever
+# was read first (`shared.sources.events.wins_tie`, the same rule): early streamed lines
+# carry no `speed`, so one that says "fast" (or a Codex tier's "flex") wins; and a Codex
+# call read again by a reader that counts its cache writes takes the reading with them.
 _BETTER = """(excluded.total_tokens > usage_events.total_tokens
         OR (excluded.total_tokens = usage_events.total_tokens
-            AND excluded.speed = 'fast' AND usage_events.speed != 'fast'))"""
+            AND ((excluded.speed = 'fast' AND usage_events.speed != 'fast')
+                OR (excluded.speed = 'flex' AND usage_events.speed = 'standard')
+                OR (excluded.speed = usage_events.speed
+                    AND excluded.cache_write_5m_tokens > usage_events.cache_write_5m_tokens))))"""
 _TAKEN = (
     *TOKEN_COLUMNS,
     "model",

@@ -54,8 +54,22 @@ EXIT_CODE_FAILED = re.compile(rb'exit_code\\?"\s*:\s*[1-9]')
 # The shell tool's output is JSON text inside the JSON line: {"output":…,"metadata":{…}}.
 SHELL_EXIT_CODE = b'\\"metadata\\":{\\"exit_code\\"'
 
-# Counters in a cumulative total, in the order they are kept in the state.
-COUNTERS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
+# Counters in a cumulative total, in the order they are kept in the state. The fifth,
+# written by Codex 0.145 and later, is the part of `input_tokens` written to the prompt
+# cache (GPT-5.6 and later bill it apart, at 1.25x input); it is not in a call's key, so
+# rollouts read before it was counted keep their keys.
+COUNTERS = (
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "reasoning_output_tokens",
+    "cache_write_input_tokens",
+)
+KEYED_COUNTERS = 4
+# Codex's service tiers (`service_tier` in its thread settings), as the `speed` a call is
+# stored and priced with: priority ("Fast mode", also written `fast`) and flex have prices
+# of their own; the default tier (`default`, null, none) is "standard".
+TIER_SPEEDS = {"priority": "fast", "fast": "fast", "flex": "flex"}
 # The longest pause between two lines of one copied-history burst.
 COPY_MAX_GAP_MS = 1000
 COPY_BURST = "burst"
@@ -70,6 +84,8 @@ class CodexState:
     cwd: str = ""
     git_branch: str = ""
     model: str = ""
+    # The service tier's speed (TIER_SPEEDS) for the calls that follow.
+    speed: str = "standard"
     cumulative: list[int] | None = None
     # Inside a fork's copy of its parent's history: "burst" or "ordinal", else "".
     copying: str = ""
@@ -216,6 +232,7 @@ def _read_line(
         or b'"custom_tool_call"' in line
         or b'"local_shell_call"' in line
         or b'"web_search_call"' in line
+        or b'"thread_settings_applied"' in line
         or b"_output" in line
     ):
         if not looks_like_json_object(line):
@@ -296,6 +313,7 @@ def _read_copied_history(line: bytes, state: CodexState, chunk: ParsedChunk) -> 
         and payload.get("thread_id") == state.session_id
     ):
         state.copying = ""
+        _read_thread_settings(payload, state)
         return True
     else:
         ts_ms = iso_to_ms(record.get("timestamp"))
@@ -306,12 +324,16 @@ def _read_copied_history(line: bytes, state: CodexState, chunk: ParsedChunk) -> 
                 state.copying = ""
                 return False
     kind = record.get("type")
-    if kind == "turn_context" and isinstance(payload.get("model"), str):
-        state.model = payload["model"]
+    if kind == "turn_context":
+        if isinstance(payload.get("model"), str):
+            state.model = payload["model"]
+        _read_turn_tier(payload, state)
     elif kind == "event_msg" and payload.get("type") == "token_count":
         info = payload.get("info")
         if isinstance(info, dict) and isinstance(info.get("total_token_usage"), dict):
             state.cumulative = [_count(info["total_token_usage"], name) for name in COUNTERS]
+    elif kind == "event_msg" and payload.get("type") == "thread_settings_applied":
+        _read_thread_settings(payload, state)
     return True
 
 
@@ -331,10 +353,33 @@ def _read_record(
             state.model = payload["model"]
         if isinstance(payload.get("cwd"), str):
             state.cwd = payload["cwd"]
+        _read_turn_tier(payload, state)
     elif kind == "response_item":
         _read_tool_call(payload, record, state, fallback_session_id, chunk)
     elif kind == "event_msg" and payload.get("type") == "token_count":
         _read_token_count(payload, record, state, fallback_session_id, chunk, links)
+    elif kind == "event_msg" and payload.get("type") == "thread_settings_applied":
+        _read_thread_settings(payload, state)
+
+
+def tier_speed(tier: object) -> str:
+    """The `speed` of calls run on a Codex service tier (TIER_SPEEDS)."""
+    return TIER_SPEEDS.get(tier, "standard") if isinstance(tier, str) else "standard"
+
+
+def _read_thread_settings(payload: dict[str, Any], state: CodexState) -> None:
+    """`thread_settings_applied` (Codex from mid-2026) carries the thread's settings whole,
+    so a tier it does not name (null, left out) is the default one."""
+    settings = payload.get("thread_settings")
+    if not isinstance(settings, dict):
+        settings = payload
+    state.speed = tier_speed(settings.get("service_tier"))
+
+
+def _read_turn_tier(payload: dict[str, Any], state: CodexState) -> None:
+    # Older turn contexts say nothing of the tier: the one set before still holds.
+    if "service_tier" in payload:
+        state.speed = tier_speed(payload["service_tier"])
 
 
 def _read_session_meta(payload: dict[str, Any], state: CodexState) -> None:
@@ -548,6 +593,8 @@ def _read_token_count(
         [_count(last, name) for name in COUNTERS] if isinstance(last, dict) else None,
         chunk,
         links,
+        # Some Codex versions name the tier on the count itself.
+        tier_speed(payload["service_tier"]) if "service_tier" in payload else state.speed,
     )
 
 
@@ -559,9 +606,10 @@ def add_token_count(
     last: list[int] | None,
     chunk: ParsedChunk,
     links: list[tuple[str, str]],
+    speed: str,
 ) -> None:
     """A model call if the cumulative total (COUNTERS' order) moved; `last` is the line's
-    `last_token_usage`, the call's own usage.
+    `last_token_usage`, the call's own usage; `speed`, its service tier's.
 
     Codex adds each call's `last_token_usage` to the total, so the change of the total is
     that usage, except across a restart of the total: an older Codex resuming a session in
@@ -573,6 +621,9 @@ def add_token_count(
     `last` if present, else the total itself. A reading that adds no tokens (Codex writes
     an all-zero total after compacting a session that had no usage yet) is no call."""
     previous = state.cumulative
+    if previous is not None and len(previous) < len(COUNTERS):
+        # A state saved before the cache-write counter was read.
+        previous = [*previous, *[0] * (len(COUNTERS) - len(previous))]
     if previous == cumulative:
         return
     state.cumulative = cumulative
@@ -589,19 +640,21 @@ def add_token_count(
         delta = last
     elif went_back:
         delta = cumulative
-    d_input, d_cached, d_output, d_reasoning = delta
+    d_input, d_cached, d_output, d_reasoning, d_written = delta
     d_cached = min(d_cached, d_input)
-    counts = (d_input - d_cached, d_output, 0, 0, d_cached, d_reasoning)
+    # Cached and written input are apart: what was read from the cache was not written.
+    d_written = min(d_written, d_input - d_cached)
+    counts = (d_input - d_cached - d_written, d_output, d_written, 0, d_cached, d_reasoning)
     if not any(counts):
         return
-    key = f"cx:{session_id}:{':'.join(str(value) for value in cumulative)}"
+    key = f"cx:{session_id}:{':'.join(str(value) for value in cumulative[:KEYED_COUNTERS])}"
     chunk.calls.add(
         key,
         CODEX,
         session_id,
         ts_ms,
         state.model or "gpt-5",
-        "standard",
+        speed,
         counts,
         False,
         False,

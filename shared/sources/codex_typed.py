@@ -23,6 +23,7 @@ from shared.sources.codex import (
     add_token_count,
     is_account_limit,
     reset_time,
+    tier_speed,
 )
 from shared.sources.events import CODEX, MAX_COUNT, ParsedChunk
 from shared.sources.timeutil import iso_to_ms
@@ -40,6 +41,7 @@ class _Usage(msgspec.Struct, forbid_unknown_fields=True):
     output_tokens: _Count = 0
     reasoning_output_tokens: _Count = 0
     total_tokens: _Count = 0
+    cache_write_input_tokens: _Count = 0
 
 
 class _Info(msgspec.Struct):
@@ -79,6 +81,8 @@ class _Payload(msgspec.Struct):
     type: str = ""
     info: _Info | None = None
     rate_limits: _Limits | None = None
+    # Left out (the thread's tier holds) is not null (the default tier).
+    service_tier: str | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class _TokenCountLine(msgspec.Struct):
@@ -152,6 +156,7 @@ def read_token_count_line(
         None if last is None else _counts(last),
         chunk,
         links,
+        state.speed if payload.service_tier is msgspec.UNSET else tier_speed(payload.service_tier),
     )
     return True
 
@@ -163,4 +168,5 @@ def _counts(usage: _Usage) -> list[int]:
         usage.cached_input_tokens,
         usage.output_tokens,
         usage.reasoning_output_tokens,
+        usage.cache_write_input_tokens,
     ]

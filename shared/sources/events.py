@@ -132,7 +132,20 @@ SIDECHAIN_RANK = 1 << 52
 # input, output, cache_write_5m, cache_write_1h, cache_read, reasoning, total, free,
 # is_sidechain, web_search_requests, inference_geo (the last two as the ledger's columns,
 # which came later).
-ROW_TS, ROW_MODEL, ROW_SPEED, ROW_TOTAL, ROW_WEB = 3, 4, 5, 12, 15
+ROW_TS, ROW_MODEL, ROW_SPEED, ROW_WRITE_5M, ROW_TOTAL, ROW_WEB = 3, 4, 5, 8, 12, 15
+
+
+def wins_tie(speed: str, written: int, known_speed: str, known_written: int) -> bool:
+    """Whether a reading of a call replaces the one kept when both have as many tokens (the
+    ledger's upsert, shared.ingest.writer._BETTER, decides the same way): one that says
+    "fast" (early streamed lines carry no `speed`) or "flex" over a standard one; at the
+    same speed, one with more of its input as cache writes (a Codex rollout read again by
+    a reader that counts them)."""
+    if speed == "fast" and known_speed != "fast":
+        return True
+    if speed == "flex" and known_speed == "standard":
+        return True
+    return speed == known_speed and written > known_written
 # Session entry: agent, cwd, branch, first, last, path_rank, branch_rank.
 S_CWD, S_BRANCH, S_FIRST, S_LAST, S_PATH_RANK, S_BRANCH_RANK = 1, 2, 3, 4, 5, 6
 
@@ -196,7 +209,8 @@ class CallRows:
         else:
             known_total = known[ROW_TOTAL]
             if total > known_total or (
-                total == known_total and speed == "fast" and known[ROW_SPEED] != "fast"
+                total == known_total
+                and wins_tie(speed, counts[2], known[ROW_SPEED], known[ROW_WRITE_5M])
             ):
                 known = (
                     *known[:ROW_MODEL],

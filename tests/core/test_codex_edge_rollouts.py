@@ -18,11 +18,16 @@ COUNTS = slice(6, 13)
 def _calls(readings: list[tuple[list[int], list[int] | None]]) -> list[tuple[int, ...]]:
     """The token counts of the calls a rollout's token_count readings make, in order;
     readings are (cumulative total, last usage) in COUNTERS order (input, cached, output,
-    reasoning)."""
+    reasoning; the cache writes, when left out, are 0)."""
     state = CodexState(session_id="s1", model="gpt-5")
     chunk = ParsedChunk()
+
+    def padded(counts: list[int]) -> list[int]:
+        return [*counts, 0] if len(counts) == 4 else counts
+
     for at, (cumulative, last) in enumerate(readings):
-        add_token_count(state, "s1", 1_000 * at, cumulative, last, chunk, [])
+        own = None if last is None else padded(last)
+        add_token_count(state, "s1", 1_000 * at, padded(cumulative), own, chunk, [], "standard")
     return [row[COUNTS] for row in chunk.calls.events.values()]
 
 

@@ -264,7 +264,7 @@ def test_fast_path_reads_a_call_and_its_rate_limits(monkeypatch: pytest.MonkeyPa
     assert chunk.rate_limits == [
         ("codex", "sess-1", AT_MS, 12.5, 300, 1772568000, 3.0, 10080, 1772668800, "pro")
     ]
-    assert state.cumulative == [1200, 200, 90, 40] and chunk.lines == 2
+    assert state.cumulative == [1200, 200, 90, 40, 0] and chunk.lines == 2
 
 
 def test_fast_path_matches_the_lenient_reader_on_lines_damaged_byte_by_byte(
