@@ -87,6 +87,7 @@ EXCLUDED_FILES = (
     "PySide6/Qt/lib/libQt6Pdf*",
     "PySide6/Qt/lib/libQt6VirtualKeyboard*",
     "PySide6/Qt/lib/libQt6EglFS*",
+    "PySide6/Qt/lib/libQt6EglFs*",  # libQt6EglFsKmsSupport: its own spelling
     "PySide6/Qt/plugins/platforminputcontexts/libqtvirtualkeyboardplugin*",
     "PySide6/Qt/plugins/egldeviceintegrations/*",
     "PySide6/Qt/plugins/platforms/libqeglfs*",

@@ -14,6 +14,7 @@ The entries start the tray by absolute path, so they work without burnmeter on P
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,22 @@ TRAY_EXECUTABLE = "burnmeter-tray"
 # Exec key"); inside quotes these four take a backslash.
 _EXEC_RESERVED = frozenset(" \t\n\"'\\><~|&;$*?#()`")
 _EXEC_ESCAPED_IN_QUOTES = frozenset('"`$\\')
+
+
+# The tray's Qt, as pyproject.toml's `[tray]` extra asks for it (tests/tray/test_main.py
+# holds the two together).
+PYSIDE6_REQUIREMENT = "PySide6-Essentials>=6.7,!=6.12.0"
+
+
+def pyside6_advice() -> str:
+    """How to add the tray's Qt to this very install: with its own Python's pip, or pipx's
+    inject. (`pip install 'burnmeter[tray]'` would ask PyPI for a package of that name,
+    which is not this one, and another venv's `pip` installs it elsewhere.)"""
+    python = shlex.quote(sys.executable)
+    return (
+        f"{python} -m pip install '{PYSIDE6_REQUIREMENT}' "
+        f"(installed with pipx: pipx inject burnmeter '{PYSIDE6_REQUIREMENT}')"
+    )
 
 
 class DesktopIntegrationError(Exception):

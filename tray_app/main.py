@@ -45,10 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run(args)
 
 
-TRAY_NEEDS_QT = (
-    "the tray needs PySide6, which this install does not have: "
-    "pip install 'burnmeter[tray]' (or pipx install --force 'burnmeter[tray]')"
-)
+TRAY_NEEDS_QT = "the tray needs PySide6, which this install does not have; add it: "
 
 
 NO_DISPLAY = (
@@ -103,7 +100,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if not tray_installed():
         # An install without the [tray] extra: a message, not an ImportError's traceback.
-        print(f"burnmeter: {TRAY_NEEDS_QT}", file=sys.stderr)
+        from shared.desktop import pyside6_advice
+
+        print(f"burnmeter: {TRAY_NEEDS_QT}{pyside6_advice()}", file=sys.stderr)
         return 2
     from PySide6.QtWidgets import QApplication
 

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if not desktop.tray_installed():
         print(
             "warning: this install has no PySide6, so the entry cannot start the tray yet: "
-            "pip install 'burnmeter[tray]'",
+            + desktop.pyside6_advice(),
             file=sys.stderr,
         )
     return 0

@@ -27,7 +27,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         from tray_app.main import run as run_tray
     except ImportError as exc:
+        from shared.desktop import pyside6_advice
+
         raise CommandError(
-            f"the tray needs PySide6 ({exc}); install it with `pip install 'burnmeter[tray]'`"
+            f"the tray needs PySide6 ({exc}); add it to this install: {pyside6_advice()}"
         ) from exc
     return run_tray(args)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from shared.desktop import PYSIDE6_REQUIREMENT
 from tests.tray.offscreen import REPO, run_offscreen
 
 
@@ -103,8 +104,21 @@ def test_without_pyside6_the_tray_says_what_to_install(
     monkeypatch.setitem(sys.modules, "PySide6", None)  # import and find_spec see no PySide6
     assert main(["tray"]) == 2
     err = capsys.readouterr().err
-    assert "the tray needs PySide6" in err and "pip install 'burnmeter[tray]'" in err
+    # Advice that works for this install: its own Python's pip (or pipx inject), never
+    # `pip install 'burnmeter[tray]'`, which asks PyPI for someone else's package.
+    assert "the tray needs PySide6" in err and "burnmeter[tray]" not in err
+    assert f"{sys.executable} -m pip install '{PYSIDE6_REQUIREMENT}'" in err
+    assert f"pipx inject burnmeter '{PYSIDE6_REQUIREMENT}'" in err
     assert "Traceback" not in err
     assert main(["install-desktop"]) == 0
     assert "warning: this install has no PySide6" in capsys.readouterr().err
     assert main(["install-desktop", "--uninstall"]) == 0
+
+
+def test_the_advised_requirement_is_the_tray_extras() -> None:
+    import tomllib
+
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    assert extras["tray"] == [PYSIDE6_REQUIREMENT]
