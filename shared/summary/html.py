@@ -131,17 +131,15 @@ def chart_svg(summary: dict[str, Any], kind: str, *, narrow: bool = False) -> st
         return charts.daily_cost_chart(labels, series, narrow=narrow)
     if kind == "models":
         return charts.ranked_cost_chart(
-            [(short_model(row["model"]), row["cost_usd"]) for row in summary["models"]],
+            [_bar(row, row["model"], short_model(row["model"])) for row in summary["models"]],
             narrow=narrow,
         )
     if kind == "repos":
-        return charts.ranked_cost_chart(
-            [
-                (_last_parts(row["repo"] or "(no repo)"), row["cost_usd"])
-                for row in summary["repos"]
-            ],
-            narrow=narrow,
-        )
+        bars = []
+        for row in summary["repos"]:
+            path = row["repo"] or "(no repo)"
+            bars.append(_bar(row, path, _last_parts(path), _last_parts(path, 1)))
+        return charts.ranked_cost_chart(bars, narrow=narrow)
     if kind == "tiers":
         return charts.share_chart(
             [(row["tier"], row["cost_usd"]) for row in summary["tiers"]], narrow=narrow
@@ -149,10 +147,20 @@ def chart_svg(summary: dict[str, Any], kind: str, *, narrow: bool = False) -> st
     raise ValueError(f"unknown chart {kind!r}")
 
 
-def _last_parts(path: str) -> str:
-    """Chart labels are short: the last two parts of a path (tables show it whole)."""
+def _bar(row: dict[str, Any], name: str, *labels: str) -> charts.Bar:
+    return charts.Bar(
+        name,
+        row["cost_usd"],
+        row.get("calls", 0),
+        row.get("unpriced_calls", 0),
+        labels=labels,
+    )
+
+
+def _last_parts(path: str, count: int = 2) -> str:
+    """Chart labels are short: the last `count` parts of a path (tables show it whole)."""
     parts = [part for part in re.split(r"[/\\]", path) if part]  # Windows paths too
-    return "/".join(parts[-2:]) if len(parts) > 2 else path
+    return "/".join(parts[-count:]) if len(parts) > count else path
 
 
 def _inline(text: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from shared.summary.charts import daily_cost_chart, ranked_cost_chart
+from shared.summary.charts import Bar, daily_cost_chart, ranked_cost_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -17,7 +17,7 @@ def _texts(svg: str, cls: str) -> list[ET.Element]:
 
 
 def test_bar_values_start_past_the_end_of_their_bar() -> None:
-    svg = ranked_cost_chart([("opus-4-5", 3.83), ("sonnet-4-5", 1.2), ("haiku-4-5", 0.3)])
+    svg = ranked_cost_chart([Bar("opus-4-5", 3.83), Bar("sonnet-4-5", 1.2), Bar("haiku-4-5", 0.3)])
     tree = ET.fromstring(svg)
     bars = [r for r in tree.iter(f"{SVG}rect") if "rect" in (r.get("class") or "").split()]
     ends = sorted(float(r.get("x", 0)) + float(r.get("width", 0)) for r in bars)
