@@ -170,7 +170,10 @@ def _inline(text: str) -> str:
 
 def _section(summary: dict[str, Any], section: Section) -> str:
     parts = [f"<section><h2>{escape(section.title)}</h2>"]
-    if section.chart and summary["calls"]:
+    if section.chart and summary["calls"] and not summary["cost_usd"]:
+        # A chart of costs that no price was known for would be an empty axis.
+        parts.append('<p class="note">No chart: no call of this week had a known price.</p>')
+    elif section.chart and summary["calls"]:
         parts.append('<div class="chart">')
         for narrow in (False, True):
             layout = "chart-narrow" if narrow else "chart-wide"

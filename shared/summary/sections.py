@@ -72,12 +72,13 @@ def headline(summary: dict[str, Any]) -> Headline:
         previous = summary["previous_week"]
         head.lines = [
             progress or "No agent activity was recorded in this week.",
-            f"Previous week ({previous['week']}): {money(previous['cost_usd'])}.",
+            f"Previous week ({previous['week']}): {cost_text(previous)}.",
         ]
         if progress and not progress.startswith("This week has not"):
             head.lines.insert(1, "No agent activity was recorded in it so far.")
         return head
-    head.cost = money(summary["cost_usd"])
+    # As the tables write it: `unpriced (2 calls)` for a week of models with no price.
+    head.cost = cost_text(summary)
     head.facts = (
         f"{tokens(summary['total_tokens'])} tokens · {plural(summary['calls'], 'model call')} · "
         f"{plural(summary['sessions'], 'session')}"
@@ -150,15 +151,17 @@ def _maybe_money(value: float | None) -> str:
     return "–" if value is None else money(value)
 
 
+def _share(row: dict[str, Any], total: float) -> str:
+    """A row's share of the priced cost; none for a row with no priced call."""
+    if not total or (not row["cost_usd"] and row.get("unpriced_calls")):
+        return percent(None)
+    return percent(row["cost_usd"] / total)
+
+
 def _tiers(summary: dict[str, Any]) -> Section:
     total = summary["cost_usd"]
     rows = [
-        [
-            row["tier"],
-            cost_text(row),
-            percent(row["cost_usd"] / total if total else None),
-            tokens(row["total_tokens"]),
-        ]
+        [row["tier"], cost_text(row), _share(row, total), tokens(row["total_tokens"])]
         for row in summary["tiers"]
     ]
     return Section("By tier", table=Table(["Tier", "Cost", "Share", "Tokens"], rows), chart="tiers")
