@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -10,6 +11,8 @@ from shared.commands.render import plural, short_model
 __all__ = [
     "change_text",
     "cost_text",
+    "logged",
+    "logged_parts",
     "money",
     "percent",
     "plural",
@@ -18,6 +21,26 @@ __all__ = [
     "tokens",
     "when",
 ]
+
+
+# Logged text inside a sentence of ours (a model's name, a zone's key, a hint's reason that
+# names a model) is set off by these two private-use characters, so that each renderer
+# writes it as a name: Markdown escapes it as it escapes a table cell, HTML does not turn
+# its backticks into code. (A sentence's own `code` and [brackets] stay as they are.)
+LOGGED_START = "\ue000"
+LOGGED_END = "\ue001"
+_LOGGED_MARKS = re.compile(f"[{LOGGED_START}{LOGGED_END}]")
+
+
+def logged(text: str) -> str:
+    """`text` marked as logged, for a sentence of the summary."""
+    return LOGGED_START + _LOGGED_MARKS.sub("", text) + LOGGED_END
+
+
+def logged_parts(line: str) -> list[tuple[str, bool]]:
+    """A sentence's pieces, each with whether it is logged text."""
+    pieces = _LOGGED_MARKS.split(line)
+    return [(piece, index % 2 == 1) for index, piece in enumerate(pieces) if piece]
 
 
 def money(value: float) -> str:
@@ -69,7 +92,7 @@ def span_text(summary: dict[str, Any]) -> str:
     first_text = f"{first:%a} {first.day} {first:%b}"
     if first.year != last.year:
         first_text += f" {first.year}"
-    return f"{first_text} – {last:%a} {last.day} {last:%b %Y} ({summary['timezone']})"
+    return f"{first_text} – {last:%a} {last.day} {last:%b %Y} ({logged(summary['timezone'])})"
 
 
 def when(iso_utc: str | None, zone_key: str) -> str:

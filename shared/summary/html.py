@@ -10,7 +10,7 @@ from string import Template
 from typing import Any
 
 from shared.summary import charts
-from shared.summary.formatting import short_model
+from shared.summary.formatting import logged_parts, short_model
 from shared.summary.sections import Section, Table, footer, headline, sections
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -164,8 +164,12 @@ def _last_parts(path: str, count: int = 2) -> str:
 
 
 def _inline(text: str) -> str:
-    """Escaped text with Markdown `code` spans as <code>."""
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(text))
+    """Escaped text with Markdown `code` spans of its own words as <code>; logged text in it
+    (formatting.logged) only escaped."""
+    return "".join(
+        escape(piece) if is_logged else re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(piece))
+        for piece, is_logged in logged_parts(text)
+    )
 
 
 def _section(summary: dict[str, Any], section: Section) -> str:
@@ -197,7 +201,7 @@ def render_html(summary: dict[str, Any]) -> str:
             f'<div class="hero"><span class="cost">{escape(head.cost)}</span>'
             f'<span class="facts">API-equivalent · {escape(head.facts)}</span></div>'
         )
-    notes = "".join(f'<p class="note">{escape(line)}</p>' for line in head.lines)
+    notes = "".join(f'<p class="note">{_inline(line)}</p>' for line in head.lines)
     body = "".join(_section(summary, section) for section in sections(summary))
     foot = "".join(f"<p>{escape(line)}</p>" for line in footer(summary))
     title = escape(head.title)
@@ -208,6 +212,6 @@ def render_html(summary: dict[str, Any]) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="color-scheme" content="light dark">'
         f"<title>burnmeter: {title}</title><style>{STYLE}</style></head><body><main>"
-        f'<h1>{title}</h1><p class="span">{escape(head.span)}</p>{hero}{notes}{body}'
+        f'<h1>{title}</h1><p class="span">{_inline(head.span)}</p>{hero}{notes}{body}'
         f"<footer>{foot}</footer></main></body></html>\n"
     )

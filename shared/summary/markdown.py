@@ -5,15 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from shared.markdown_escape import cell, escaped
+from shared.summary.formatting import logged_parts
 from shared.summary.sections import Table, footer, headline, sections
 
 # Lines are sentences of ours with `code` in them, so only what would become HTML is
-# escaped there; cells hold logged names (shared.markdown_escape).
+# escaped in their own words; the logged text in them (formatting.logged) is escaped as
+# cells are, which hold logged names (shared.markdown_escape).
 LINE_SPECIALS = "<>&"
 
 
 def _line(text: str) -> str:
-    return escaped(text, LINE_SPECIALS)
+    return "".join(
+        cell(piece) if is_logged else escaped(piece, LINE_SPECIALS)
+        for piece, is_logged in logged_parts(text)
+    )
 
 
 def markdown_table(table: Table) -> list[str]:
@@ -25,7 +30,7 @@ def markdown_table(table: Table) -> list[str]:
 
 def render_markdown(summary: dict[str, Any]) -> str:
     head = headline(summary)
-    blocks = [[f"# {head.title}"], [head.span]]
+    blocks = [[f"# {_line(head.title)}"], [_line(head.span)]]
     if head.cost is not None:
         blocks.append([f"**{head.cost}** API-equivalent · {head.facts}"])
     blocks += [[_line(line)] for line in head.lines]

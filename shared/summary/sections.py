@@ -14,6 +14,7 @@ from shared.commands.render import short_ids
 from shared.summary.formatting import (
     change_text,
     cost_text,
+    logged,
     money,
     percent,
     plural,
@@ -88,7 +89,9 @@ def headline(summary: dict[str, Any]) -> Headline:
     head.lines.append(change_text(summary) + ".")
     if summary.get("unpriced_calls"):
         names = ", ".join(
-            short_model(row["model"]) for row in summary["models"] if row.get("unpriced_calls")
+            logged(short_model(row["model"]))
+            for row in summary["models"]
+            if row.get("unpriced_calls")
         )
         head.lines.append(
             f"{plural(summary['unpriced_calls'], 'call')} used models with no known price "
@@ -264,7 +267,8 @@ def _hints(summary: dict[str, Any]) -> Section:
         f"{plural(len(hints['sessions']), 'session')}, "
         "repricing their explore and chat calls (same tokens, same cache use) at a cheaper "
         "tier. Whether that model would have done as well is not measured.",
-        f"Largest: {hints['sessions'][0]['reason']}",
+        # The reason names the suggested model, as configured.
+        f"Largest: {logged(hints['sessions'][0]['reason'])}",
     ]
     lines += _more(len(hints["sessions"]))
     columns = ["Session", "Repository", "Suggested", "Those calls cost", "Would cost", "Saving"]
