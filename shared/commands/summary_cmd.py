@@ -117,7 +117,8 @@ def run(args: argparse.Namespace) -> int:
     from shared.summary.export import SUFFIXES, write_atomically
 
     fmt = _format_for(args)
-    week = _week(args.week) if args.week else None
+    # An empty `--week ""` is a bad week like any other, not "no week given".
+    week = _week(args.week) if args.week is not None else None
     context = make_context(args)
     if not args.no_ingest:
         writes_file = args.output not in (None, "-")

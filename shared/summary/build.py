@@ -120,7 +120,22 @@ def build_summary(
             )
         ],
     }
+    _money_as_floats(summary)
     return summary
+
+
+def _money_as_floats(value: Any) -> None:
+    """Every money field (a key ending in `_usd`) a float: a sum of nothing (no flags, no
+    hints) was the integer 0, beside 0.0 elsewhere."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key.endswith("_usd") and type(item) is int:
+                value[key] = float(item)
+            else:
+                _money_as_floats(item)
+    elif isinstance(value, list):
+        for item in value:
+            _money_as_floats(item)
 
 
 def _session_row(row: dict[str, Any], show: PathShower) -> dict[str, Any]:

@@ -102,7 +102,7 @@ def _table(table: Table) -> str:
         return "<p>None.</p>"
 
     def cell(tag: str, index: int, value: str) -> str:
-        numeric = ' class="num"' if index >= table.numeric_from else ""
+        numeric = ' class="num"' if table.numeric(index) else ""
         return f"<{tag}{numeric}>{escape(value)}</{tag}>"
 
     head = "".join(cell("th", i, column) for i, column in enumerate(table.columns))

@@ -22,7 +22,7 @@ def _line(text: str) -> str:
 
 
 def markdown_table(table: Table) -> list[str]:
-    align = [":--" if index < table.numeric_from else "--:" for index in range(len(table.columns))]
+    align = ["--:" if table.numeric(index) else ":--" for index in range(len(table.columns))]
     lines = ["| " + " | ".join(table.columns) + " |", "| " + " | ".join(align) + " |"]
     lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in table.rows]
     return lines

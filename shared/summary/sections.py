@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from shared.commands.render import short_ids
@@ -29,7 +30,13 @@ from shared.summary.formatting import (
 class Table:
     columns: list[str]
     rows: list[list[str]]
+    # Columns from this one on hold figures, aligned right; but for text_columns, which
+    # hold words or times among them.
     numeric_from: int = 1
+    text_columns: tuple[int, ...] = ()
+
+    def numeric(self, index: int) -> bool:
+        return index >= self.numeric_from and index not in self.text_columns
 
 
 @dataclass
@@ -215,7 +222,14 @@ def _sessions(summary: dict[str, Any]) -> Section:
         for row in summary["top_sessions"]
     ]
     columns = ["Session", "Agent", "Repository", "Started", "Models", "Outcome", "Flags", "Cost"]
-    return Section("Top sessions", table=Table(columns, rows, numeric_from=7))
+    lines = []
+    if summary["sessions"] > len(rows):
+        lines.append(
+            f"The table shows the {len(rows)} largest of {summary['sessions']}; "
+            f"`burnmeter report sessions --since {summary['first_day']} "
+            f"--until {summary['last_day']}` lists them all."
+        )
+    return Section("Top sessions", lines=lines, table=Table(columns, rows, numeric_from=7))
 
 
 def _outcomes(summary: dict[str, Any]) -> Section:
@@ -329,12 +343,18 @@ def _limits(summary: dict[str, Any]) -> Section:
         [
             peak["agent"],
             _window_name(peak["window_minutes"]),
-            f"{peak['peak_used_percent']:.0f}%",
+            _used(peak["peak_used_percent"]),
             when(peak["peak_at"], summary["timezone"]),
         ]
         for peak in peaks
     ]
-    return Section("Plan-limit peaks", table=Table(["Agent", "Window", "Peak used", "When"], rows))
+    columns = ["Agent", "Window", "Peak used", "When"]
+    return Section("Plan-limit peaks", table=Table(columns, rows, text_columns=(1, 3)))
+
+
+def _used(percent: float) -> str:
+    """`42.5%`: one decimal, a half rounded up (`:.0f` made 42.5 "42%")."""
+    return f"{Decimal(str(percent)).quantize(Decimal('0.1'), ROUND_HALF_UP)}%"
 
 
 def _window_name(minutes: int | None) -> str:
@@ -386,7 +406,12 @@ def _budgets(summary: dict[str, Any]) -> Section:
     return Section(
         "Budgets",
         lines=[line],
-        table=Table(["Budget", "Period", "Spent", "Limit", "Result"], rows, numeric_from=2),
+        table=Table(
+            ["Budget", "Period", "Spent", "Limit", "Result"],
+            rows,
+            numeric_from=2,
+            text_columns=(4,),
+        ),
     )
 
 
