@@ -146,6 +146,8 @@ def wins_tie(speed: str, written: int, known_speed: str, known_written: int) -> 
     if speed == "flex" and known_speed == "standard":
         return True
     return speed == known_speed and written > known_written
+
+
 # Session entry: agent, cwd, branch, first, last, path_rank, branch_rank.
 S_CWD, S_BRANCH, S_FIRST, S_LAST, S_PATH_RANK, S_BRANCH_RANK = 1, 2, 3, 4, 5, 6
 
