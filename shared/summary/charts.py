@@ -404,6 +404,8 @@ def _values_past_bars(tree: ET.Element, bars: Sequence[Bar]) -> None:
     for group, bar in zip((g for g in tree.iter() if "bar" in _classes(g)), bars, strict=True):
         rect = group.find("rect")
         assert rect is not None
+        # pygal leaves out a width of 0 (a model with no price), which a <rect> requires.
+        rect.set("width", rect.get("width") or "0")
         ends.append(float(rect.get("x", "0")) + float(rect.get("width", "0")))
         for desc in group.iter("desc"):
             if "value" in _classes(desc):

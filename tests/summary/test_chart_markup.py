@@ -88,3 +88,6 @@ def test_an_unpriced_model_is_not_drawn_at_zero_dollars() -> None:
             t.text for t in tree.iter(f"{SVG}text") if "value" in (t.get("class") or "").split()
         ]
         assert values == ["$2.50 (+2 unpriced)", "unpriced (1 call)", "$20.00"]
+        # Its bar is there, 0 wide (pygal left the width out, which a <rect> must have).
+        for rect in tree.iter(f"{SVG}rect"):
+            assert rect.get("width") is not None, rect.attrib
