@@ -21,9 +21,10 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from shared import __version__ as BURNMETER_VERSION
@@ -36,8 +37,10 @@ PRICE_CACHE_NAME = "price-cache.json"
 # Bump when the way prices are resolved below changes: a cache written by other rules is
 # then resolved again even where burnmeter's version number did not move.
 # 2: a partial override keeps genai's other rates; 3: dated prices; 4: web-search fees;
-# 5: US-only inference
-PRICE_RULES = 5
+# 5: US-only inference; 6: OpenAI service tiers (fast = priority, flex), OpenAI cache writes
+# at the input rate where genai-prices has no write rate, model ids as Bedrock, Vertex and
+# gateways log them resolved to the base model, bundled overrides matched exactly
+PRICE_RULES = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +146,31 @@ def _claude_from_4_6(model: str) -> bool:
     return (major, minor) >= (4, 6)
 
 
+# How model ids reach the logs besides the plain name: a context-size suffix (Claude Code's
+# `claude-opus-5[1m]`), a gateway's provider prefix (`anthropic/…`, `openai/…`), Bedrock's
+# `us.anthropic.claude-opus-5-5-v1:0` and Vertex's `claude-opus-5-5@20260923`.
+_CONTEXT_SUFFIX = re.compile(r"\[\d+[km]\]$", re.IGNORECASE)
+_PROVIDER_PREFIX = re.compile(r"^(?:anthropic|openai)/", re.IGNORECASE)
+_BEDROCK_ID = re.compile(
+    r"^(?:[a-z]{2,}(?:-[a-z]+)?\.)?anthropic\.(claude-.+?)(?:-v\d+(?::\d+)?)?$", re.IGNORECASE
+)
+_VERTEX_ID = re.compile(r"^(claude-[^@]+)@[^@]+$", re.IGNORECASE)
+
+
+def base_model_id(model: str) -> str:
+    """The model id a logged name stands for, for looking up its price and tier:
+    `claude-opus-5[1m]`, `anthropic/claude-opus-5`, `us.anthropic.claude-opus-5-v1:0` and
+    `claude-opus-5@20260101` are `claude-opus-5`, `openai/gpt-5.5` is `gpt-5.5`; any other
+    name is itself. Reports keep the name as logged."""
+    name = _CONTEXT_SUFFIX.sub("", model.strip())
+    name = _PROVIDER_PREFIX.sub("", name)
+    for form in (_BEDROCK_ID, _VERTEX_ID):
+        found = form.match(name)
+        if found is not None:
+            name = found.group(1)
+    return name or model
+
+
 def _provider_for(model: str) -> str | None:
     lowered = model.lower()
     if "claude" in lowered:
@@ -164,7 +192,7 @@ def _unit_value(price: object) -> tuple[float, list[tuple[int, float]]]:
 
 
 def _rates_from_genai(
-    model_price: Any, variant: Any | None
+    model_price: Any, variant: Any | None = None, provider: str | None = None
 ) -> tuple[RatePerToken, tuple[tuple[int, RatePerToken], ...]]:
     units: dict[str, tuple[float, list[tuple[int, float]]]] = {}
     for unit in UNITS:
@@ -173,11 +201,17 @@ def _rates_from_genai(
             value = getattr(model_price, unit, None)
         units[unit] = _unit_value(value)
     input_base = units["input_mtok"][0]
-    # Missing cache prices fall back to the provider's usual ratios to the input price.
+    # Missing cache prices: tokens read from the cache without a price of their own are
+    # input (as genai-prices counts them, long-context tiers included). Written ones are
+    # too at OpenAI (before GPT-5.6 it billed no cache writes apart; Codex reports them
+    # from 0.145); elsewhere they follow the provider's usual ratio to the input price.
     if units["cache_read_mtok"][0] == 0 and not units["cache_read_mtok"][1]:
-        units["cache_read_mtok"] = (input_base, [])
+        units["cache_read_mtok"] = units["input_mtok"]
     if units["cache_write_mtok"][0] == 0 and not units["cache_write_mtok"][1]:
-        units["cache_write_mtok"] = (input_base * 1.25, [])
+        if provider == "openai":
+            units["cache_write_mtok"] = units["input_mtok"]
+        else:
+            units["cache_write_mtok"] = (input_base * 1.25, [])
     if units["cache_write_1h_mtok"][0] == 0 and not units["cache_write_1h_mtok"][1]:
         units["cache_write_1h_mtok"] = (input_base * 2.0, [])
 
@@ -204,12 +238,12 @@ def _rates_from_genai(
 
 
 def _rates_from_override(
-    entry: dict[str, Any], known: RatePerToken | None = None
+    entry: dict[str, Any], known: RatePerToken | None = None, write_ratio: float = 1.25
 ) -> RatePerToken | None:
     """The rates an override gives; a rate it leaves out comes from `known` (genai-prices'
     rates for the model), and a cache rate from its own input rate when it gives one (×0.1
-    read, ×1.25 and ×2 written). None if input or output has no rate either way: the model
-    is then unpriced, never charged $0 for what the override forgot."""
+    read, ×`write_ratio` (1.25) and ×2 written). None if input or output has no rate either
+    way: the model is then unpriced, never charged $0 for what the override forgot."""
 
     def given(key: str) -> float | None:
         value = entry.get(key)
@@ -223,7 +257,7 @@ def _rates_from_override(
     if input_rate is None or output_rate is None:
         return None
     if known is None or "input_mtok" in entry:
-        fallback = (input_rate * 0.1, input_rate * 1.25, input_rate * 2.0)
+        fallback = (input_rate * 0.1, input_rate * write_ratio, input_rate * 2.0)
     else:
         fallback = (known.cache_read, known.cache_write_5m, known.cache_write_1h)
     given_cache = (
@@ -243,6 +277,17 @@ def _override_web_search(entry: dict[str, Any], known: UnitPrices | None) -> flo
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value) / 1000
     return 0.0 if known is None else known.web_search
+
+
+def _write_ratio(model: str, known: RatePerToken | None) -> float:
+    """What an override's input rate is multiplied by for cache writes it gives no rate
+    for: Anthropic's 1.25; for an OpenAI model, the model's own ratio in genai-prices
+    (1.25 from GPT-5.6, 1 before: its writes were input), 1 for one it does not know."""
+    if _provider_for(base_model_id(model)) != "openai":
+        return 1.25
+    if known is None or known.input <= 0:
+        return 1.0
+    return known.cache_write_5m / known.input
 
 
 def _scaled(rate: RatePerToken, factor: float) -> RatePerToken:
@@ -297,6 +342,11 @@ class PriceBook:
         # claude-opus-4-6 keep the bundled fast_multiplier (dropped before, so its fast
         # calls fell to standard rates), unless they give one too.
         bundled = load_bundled_overrides()
+        # A user's entry matches every name it begins (`[prices."my-model"]` covers
+        # my-model-2); a bundled one only its own name, dated (`claude-mythos-5-20260101`),
+        # or its base name (`us.anthropic.claude-mythos-5-v1:0`): `claude-mythos-5` must
+        # not price claude-mythos-5-2, which genai-prices knows.
+        self._user_names = frozenset(user_overrides or {})
         self._overrides = {
             **bundled,
             **{
@@ -380,7 +430,7 @@ class PriceBook:
         given = None if override is None else override.get("us_inference_multiplier")
         if isinstance(given, int | float) and not isinstance(given, bool):
             return float(given)
-        return US_INFERENCE_FACTOR if _claude_from_4_6(model) else 1.0
+        return US_INFERENCE_FACTOR if _claude_from_4_6(base_model_id(model)) else 1.0
 
     def override_gaps(self, model: str) -> tuple[str, list[str]] | None:
         """For a model an override names but leaves unpriced: the override's name and the
@@ -397,11 +447,23 @@ class PriceBook:
         return None if name is None else self._overrides[name]
 
     def _override_name(self, model: str) -> str | None:
-        """The override that applies to `model`: its own name, else the longest prefix."""
-        if model in self._overrides:
-            return model
-        matches = [name for name in self._overrides if model.startswith(name)]
-        return max(matches, key=len) if matches else None
+        """The override that applies to `model`: its own name (as logged, else its base
+        name, `base_model_id`), else the longest that begins it (a bundled one: that is
+        its name with a date after it)."""
+        names = dict.fromkeys((model, base_model_id(model)))
+        for name in names:
+            if name in self._overrides:
+                return name
+        for name in names:
+            matches = [entry for entry in self._overrides if self._begins(entry, name)]
+            if matches:
+                return max(matches, key=len)
+        return None
+
+    def _begins(self, entry: str, model: str) -> bool:
+        if not model.startswith(entry):
+            return False
+        return entry in self._user_names or _DATE_SUFFIX.fullmatch(model[len(entry) :]) is not None
 
     def _resolve(self, model: str, speed: str) -> UnitPrices | None:
         override = self._override_for(model)
@@ -409,7 +471,11 @@ class PriceBook:
             # A rate override is a flat price: genai-prices fills only the rates it leaves
             # out (its long-context tiers would price the user's rates wrongly).
             known = self._resolve_genai(model, "standard")
-            base = _rates_from_override(override, None if known is None else known.base)
+            base = _rates_from_override(
+                override,
+                None if known is None else known.base,
+                _write_ratio(model, None if known is None else known.base),
+            )
             if base is None:
                 return None
             if speed == "fast":
@@ -444,29 +510,131 @@ class PriceBook:
     def _resolve_genai(self, model: str, speed: str) -> UnitPrices | None:
         from genai_prices import Usage, calc_price
 
+        name = base_model_id(model)
         try:
-            found = calc_price(Usage(input_tokens=1), model, provider_id=_provider_for(model))
+            found = calc_price(Usage(input_tokens=1), name, provider_id=_provider_for(name))
         except Exception:
             try:
-                found = calc_price(Usage(input_tokens=1), model)
+                found = calc_price(Usage(input_tokens=1), name)
             except Exception:
                 return None
-        variant = None
-        fast_from_variant = False
-        if speed == "fast":
-            for candidate in getattr(found.model, "price_variants", None) or []:
-                if candidate.when == {"speed": "fast"}:
-                    variant, fast_from_variant = candidate.prices, True
-        base, tiers = _rates_from_genai(found.model_price, variant)
-        model_id = found.model.id + ("+fast" if fast_from_variant else "")
-        earlier = () if variant is not None else _earlier_periods(found.model)
+        provider = getattr(found.provider, "id", None)
+        context = _variant_context(found.model, speed)
+        if context is None:
+            model_price = found.model_price
+            suffix = ""
+        else:
+            now = datetime.now(UTC)
+            model_price = (
+                _prices_on(found.model, now.date(), context)
+                if _dated_only(found.model, context)
+                else found.model.get_prices(now, context)
+            )
+            suffix = f"+{speed}"  # "+fast" also tells `_resolve` not to multiply again
+        base, tiers = _rates_from_genai(model_price, None, provider)
         return UnitPrices(
-            model_id=model_id,
+            model_id=found.model.id + suffix,
             base=base,
             tiers=tiers,
-            earlier=earlier,
-            web_search=_web_search_fee(found.model_price, variant),
+            earlier=_earlier_periods(found.model, None, context, provider),
+            web_search=_web_search_fee(model_price, None),
         )
+
+
+_DATE_SUFFIX = re.compile(r"-\d{8}")
+# The request context of genai-prices' price variants a call's `speed` stands for, most
+# fitting first: Claude's fast mode; a Codex call on the priority tier ("Fast" in Codex,
+# stored as speed "fast"; genai-prices names it both ways) or the flex tier.
+SPEED_CONTEXTS: dict[str, tuple[dict[str, str], ...]] = {
+    "fast": ({"speed": "fast"}, {"service_tier": "priority"}, {"service_tier": "fast"}),
+    "flex": ({"service_tier": "flex"},),
+}
+_PRICE_KEYS = (*UNITS, "web_searches_kcount")
+
+
+def _variant_context(model: Any, speed: str) -> dict[str, str] | None:
+    """The first of `speed`'s contexts genai-prices has prices for on `model` (on any
+    day), or None: the call is priced at the standard rates."""
+    variants = getattr(model, "price_variants", None) or []
+    for context in SPEED_CONTEXTS.get(speed, ()):
+        for variant in variants:
+            if variant.when == context and any(
+                getattr(variant.prices, key, None) is not None for key in _PRICE_KEYS
+            ):
+                return context
+    return None
+
+
+def _dated_only(model: Any, context: dict[str, str] | None) -> bool:
+    """Whether the model's prices (and its variants for `context`) change by date only:
+    one undated price, the others and the variants from a start date or always."""
+    conditional = getattr(model, "prices", None)
+    constraints = []
+    if isinstance(conditional, list):
+        if sum(entry.constraint is None for entry in conditional) != 1:
+            return False
+        constraints = [entry.constraint for entry in conditional if entry.constraint is not None]
+    constraints += [variant.constraint for variant in _variants_for(model, context)]
+    return all(c is None or hasattr(c, "start_date") for c in constraints)
+
+
+def _variants_for(model: Any, context: dict[str, str] | None) -> list[Any]:
+    if not context:
+        return []
+    return [
+        variant
+        for variant in getattr(model, "price_variants", None) or []
+        if all(context.get(key) == value for key, value in variant.when.items())
+    ]
+
+
+def _first_of_their_kind(variants: list[Any]) -> set[int]:
+    """Of `variants`, the ids of those each `when` starts with: the undated one, else the
+    earliest dated. genai-prices dates the first price it records of a tier (every OpenAI
+    priority and flex price "from 2026-10-12") though the tier cost that before; such a
+    price holds back to the model's first day, and only a later one is a price change."""
+    first: dict[str, Any] = {}
+    for variant in variants:
+        kind = json.dumps(variant.when, sort_keys=True)
+        if kind not in first or _start_of(variant) < _start_of(first[kind]):
+            first[kind] = variant
+    return {id(variant) for variant in first.values()}
+
+
+def _start_of(variant: Any) -> date:
+    return date.min if variant.constraint is None else variant.constraint.start_date
+
+
+def _prices_on(model: Any, day: date, context: dict[str, str] | None) -> Any:
+    """The model's prices on `day` (UTC) in `context`, put together as genai-prices'
+    `get_prices` does (the latest dated price started by then, else the undated one; each
+    price key overridden by the first variant for the context in force that day), but for
+    a tier's first recorded price holding before its date (`_first_of_their_kind`). For
+    models whose prices change by date only (`_dated_only`)."""
+    conditional = getattr(model, "prices", None)
+    if isinstance(conditional, list):
+        standard = next(e.prices for e in conditional if e.constraint is None)
+        started = [
+            e for e in conditional if e.constraint is not None and e.constraint.start_date <= day
+        ]
+        if started:
+            standard = max(started, key=lambda e: e.constraint.start_date).prices
+    else:
+        standard = conditional
+    merged = {key: getattr(standard, key, None) for key in _PRICE_KEYS}
+    variants = _variants_for(model, context)
+    first = _first_of_their_kind(variants)
+    overrides: dict[str, Any] = {}
+    for variant in variants:
+        constraint = variant.constraint
+        if constraint is not None and constraint.start_date > day and id(variant) not in first:
+            continue
+        for key in _PRICE_KEYS:
+            value = getattr(variant.prices, key, None)
+            if value is not None:
+                overrides.setdefault(key, value)
+    merged.update(overrides)
+    return SimpleNamespace(**merged)
 
 
 def _web_search_fee(model_price: Any, variant: Any | None) -> float:
@@ -478,31 +646,37 @@ def _web_search_fee(model_price: Any, variant: Any | None) -> float:
 
 
 def _earlier_periods(
-    model: Any, today: date | None = None
+    model: Any,
+    today: date | None = None,
+    context: dict[str, str] | None = None,
+    provider: str | None = None,
 ) -> tuple[tuple[int, RatePerToken, Tiers], ...]:
-    """The model's prices before each change genai-prices dates (`StartDateConstraint`):
-    (the day the next price started, as UTC ms; the rates before it), oldest first, up to
-    today's price (`today`: the current UTC date). Nothing for a model whose prices depend
-    on anything but the date."""
+    """The model's prices before each change genai-prices dates (`StartDateConstraint`, on
+    its prices or on a later variant for `context`): (the day the next price started, as
+    UTC ms; the rates before it), oldest first, up to today's price (`today`: the current
+    UTC date). Nothing for a model whose prices depend on anything but the date."""
+    if not _dated_only(model, context):
+        return ()
     conditional = getattr(model, "prices", None)
-    if not isinstance(conditional, list) or len(conditional) < 2:
-        return ()
-    undated = [entry for entry in conditional if entry.constraint is None]
-    dated = [entry for entry in conditional if entry.constraint is not None]
-    if len(undated) != 1 or not all(hasattr(e.constraint, "start_date") for e in dated):
-        return ()
+    constraints = []
+    if isinstance(conditional, list):
+        constraints = [entry.constraint for entry in conditional if entry.constraint is not None]
+    variants = _variants_for(model, context)
+    first = _first_of_their_kind(variants)
+    constraints += [
+        variant.constraint
+        for variant in variants
+        if variant.constraint is not None and id(variant) not in first
+    ]
     today = today or datetime.now(UTC).date()
-    dated.sort(key=lambda entry: entry.constraint.start_date)
+    # A price announced for later does not count yet: today's still holds.
+    starts = sorted({c.start_date for c in constraints if c.start_date <= today})
     periods = []
-    previous = undated[0].prices
-    for entry in dated:
-        start = entry.constraint.start_date
-        if start > today:
-            break  # a price announced for later: today's still holds
-        base, tiers = _rates_from_genai(previous, None)
+    for start in starts:
+        before = _prices_on(model, start - timedelta(days=1), context)
+        base, tiers = _rates_from_genai(before, None, provider)
         until_ms = int(datetime(start.year, start.month, start.day, tzinfo=UTC).timestamp() * 1000)
         periods.append((until_ms, base, tiers))
-        previous = entry.prices
     return tuple(periods)
 
 
