@@ -8,7 +8,9 @@ Public API (used by the language server, the tray and the weekly summary):
 - `checked_policy(raw) -> (valid part, problems)`: what `load` keeps of a policy and what
   it leaves out; `shared.config.load_settings` reports `[tier_policy]`'s problems with the
   other settings' through it (so `from_settings` of loaded settings has none left).
-- `policy.tier_of(model) -> "economy" | "standard" | "frontier" | "unknown"`.
+- `policy.tier_of(model) -> "economy" | "standard" | "frontier" | "unknown"`: by the name
+  as logged, else by its base name (`shared.pricing.base_model_id`: a Bedrock, Vertex or
+  gateway id, a `[1m]` suffix), so `openai/gpt-5.5` is gpt-5.5's tier.
 - `policy.reference_model(tier, like_model=None) -> str`: the model a hint reprices with;
   `like_model` picks the provider (a Codex session is repriced at an OpenAI model).
 - `work_kind(tool_names) -> "explore" | "change" | "run" | "delegate" | "chat"`: from tool
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from shared.paths import resources_dir
+from shared.pricing import base_model_id
 
 if TYPE_CHECKING:
     from shared.config import Settings
@@ -124,7 +127,7 @@ def work_kind(tool_names: Iterable[str]) -> WorkKind:
 
 
 def provider_of(model: str) -> str:
-    lowered = model.lower()
+    lowered = base_model_id(model).lower()
     if lowered.startswith(("gpt", "o1", "o3", "o4", "codex")) or "codex" in lowered:
         return "openai"
     return "anthropic"
@@ -259,11 +262,15 @@ class TierPolicy:
         cached = self._cache.get(model)
         if cached is not None:
             return cached
-        lowered = model.lower()
-        tier: str = self.models.get(lowered, "")
+        names = tuple(dict.fromkeys((model.lower(), base_model_id(model).lower())))
+        tier: str = next((self.models[name] for name in names if name in self.models), "")
         if not tier:
             tier = next(
-                (rule.tier for rule in self.rules if fnmatch.fnmatchcase(lowered, rule.pattern)),
+                (
+                    rule.tier
+                    for rule in self.rules
+                    if any(fnmatch.fnmatchcase(name, rule.pattern) for name in names)
+                ),
                 "unknown",
             )
         result: Tier = tier  # type: ignore[assignment]

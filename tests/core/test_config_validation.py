@@ -62,7 +62,7 @@ def test_tier_policy_problems_are_settings_problems(tmp_path: Path) -> None:
     policy = TierPolicy.from_settings(settings)
     assert policy.problems == []
     assert policy.tier_of("llama-3-70b") == "economy"
-    assert policy.reference_model("economy", "claude-opus-4-7") == "claude-haiku-4-5"
+    assert policy.reference_model("economy", "claude-opus-4-7") == "claude-haiku-5-5"
 
 
 def test_tier_policy_entries_of_the_wrong_type_are_not_taken_for_names() -> None:

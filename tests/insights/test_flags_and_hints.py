@@ -224,9 +224,10 @@ def _reader_session(home: Path, model: str, calls: int, edits: int = 0) -> None:
     session.write()
 
 
-# Per call at Haiku 4.5 ($1 in, $5 out, $0.10 cache read, $1.25 5-minute cache write per
-# million): 1,000 in + 2,000 out + 100,000 read + 10,000 written.
-HAIKU_PER_CALL = (1_000 * 1.0 + 2_000 * 5.0 + 100_000 * 0.10 + 10_000 * 1.25) / 1e6
+# Per call at Haiku 5.5, the economy reference model, at its rates above 100,000 input
+# tokens (the call's 111,000: $0.50 in, $2.50 out, $0.05 cache read, $0.625 5-minute cache
+# write per million): 1,000 in + 2,000 out + 100,000 read + 10,000 written.
+HAIKU_PER_CALL = (1_000 * 0.5 + 2_000 * 2.5 + 100_000 * 0.05 + 10_000 * 0.625) / 1e6
 # The same at Opus 4.5 ($5 / $25 / $0.50 / $6.25).
 OPUS_PER_CALL = (1_000 * 5.0 + 2_000 * 25.0 + 100_000 * 0.50 + 10_000 * 6.25) / 1e6
 
@@ -237,11 +238,11 @@ def test_hint_reprices_explore_calls_at_the_economy_model(tmp_path: Path) -> Non
     assert insight.tier == "frontier"
     hint = insight.hint
     assert hint is not None
-    assert (hint.suggested_tier, hint.suggested_model) == ("economy", "claude-haiku-4-5")
+    assert (hint.suggested_tier, hint.suggested_model) == ("economy", "claude-haiku-5-5")
     assert hint.counterfactual_cost_usd == pytest.approx(10 * HAIKU_PER_CALL)
     assert hint.saving_usd == pytest.approx(10 * (OPUS_PER_CALL - HAIKU_PER_CALL))
     assert "100% of this session's $1.67 frontier spend went to 10 calls" in hint.reason
-    assert hint.as_json()["suggested_model"] == "claude-haiku-4-5"
+    assert hint.as_json()["suggested_model"] == "claude-haiku-5-5"
 
 
 def test_no_hint_below_the_frontier_spend_threshold(tmp_path: Path) -> None:
@@ -300,9 +301,9 @@ def test_codex_chat_on_frontier_model_suggests_the_openai_standard_model(tmp_pat
     rollout.write()
     hint = _insights(tmp_path)[rollout.session_id].hint
     assert hint is not None
-    assert (hint.suggested_tier, hint.suggested_model) == ("standard", "gpt-5.3-codex")
-    # gpt-5.3-codex: $1.75 in, $0.175 cached, $14 out per million; same cached share.
-    expected = 10 * (20_000 * 1.75 + 80_000 * 0.175 + 3_000 * 14.0) / 1e6
+    assert (hint.suggested_tier, hint.suggested_model) == ("standard", "gpt-6-sol")
+    # gpt-6-sol: $2 in, $0.20 cached, $10 out per million; same cached share.
+    expected = 10 * (20_000 * 2.0 + 80_000 * 0.2 + 3_000 * 10.0) / 1e6
     assert hint.counterfactual_cost_usd == pytest.approx(expected)
 
 

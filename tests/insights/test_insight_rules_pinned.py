@@ -294,10 +294,11 @@ def test_subagent_calls_are_left_out_of_the_cache_and_context_rules(tmp_path: Pa
 
 # --- tiers and hints -----------------------------------------------------------------------
 
-# Per call at Haiku 4.5 ($1 in, $5 out, $0.10 cache read, $1.25 5-minute cache write per
-# million) and Opus 4.5 ($5 / $25 / $0.50 / $6.25): 1,000 in, 2,000 out, 100,000 read,
-# 10,000 written.
-HAIKU_PER_CALL = (1_000 * 1.0 + 2_000 * 5.0 + 100_000 * 0.10 + 10_000 * 1.25) / 1e6
+# Per call at Haiku 5.5, the economy reference model, at its rates above 100,000 input
+# tokens (the call's 111,000: $0.50 in, $2.50 out, $0.05 cache read, $0.625 5-minute cache
+# write per million) and Opus 4.5 ($5 / $25 / $0.50 / $6.25): 1,000 in, 2,000 out, 100,000
+# read, 10,000 written.
+HAIKU_PER_CALL = (1_000 * 0.5 + 2_000 * 2.5 + 100_000 * 0.05 + 10_000 * 0.625) / 1e6
 OPUS_PER_CALL = (1_000 * 5.0 + 2_000 * 25.0 + 100_000 * 0.50 + 10_000 * 6.25) / 1e6
 READER_USAGE = {
     "input_tokens": 1_000,
@@ -367,7 +368,7 @@ def test_the_counterfactual_of_a_us_only_call_pays_the_reference_models_us_rate(
         line["message"]["usage"]["inference_geo"] = "us"
     session.write()
     settings = Settings.model_validate(
-        {"prices": {"claude-haiku-4-5": {"us_inference_multiplier": 2.0}}}
+        {"prices": {"claude-haiku-5-5": {"us_inference_multiplier": 2.0}}}
     )
     hint = _insights(tmp_path, settings)["sess-hint"].hint
     assert hint is not None

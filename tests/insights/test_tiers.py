@@ -28,10 +28,13 @@ def test_default_tiers(model: str, tier: str) -> None:
 
 
 def test_reference_model_follows_the_provider() -> None:
+    """The reference models are each tier's current model (they were Claude 4.5's and
+    gpt-5.1-codex-mini / gpt-5.3-codex until Claude Code's aliases and Codex moved on)."""
     policy = TierPolicy.load()
-    assert policy.reference_model("economy", "claude-opus-4-7") == "claude-haiku-4-5"
-    assert policy.reference_model("economy", "gpt-5.5") == "gpt-5.1-codex-mini"
-    assert policy.reference_model("standard") == "claude-sonnet-4-5"
+    assert policy.reference_model("economy", "claude-opus-4-7") == "claude-haiku-5-5"
+    assert policy.reference_model("economy", "gpt-5.5") == "gpt-6-luna"
+    assert policy.reference_model("economy", "openai/gpt-5.5") == "gpt-6-luna"
+    assert policy.reference_model("standard") == "claude-sonnet-5-5"
 
 
 def test_user_policy_wins_and_bad_entries_are_reported() -> None:
