@@ -92,8 +92,9 @@ def test_an_input_override_on_a_known_model_moves_its_cache_rates_with_it() -> N
 
 
 def test_missing_genai_cache_prices_fall_back_to_ratios_of_the_input_price() -> None:
-    """A genai-prices model without cache prices (several OpenAI models): cached input at
-    the input rate, 5-minute writes at ×1.25, 1-hour writes at ×2; never at $0."""
+    """A genai-prices model without cache prices, not OpenAI's: cached input at the input
+    rate, 5-minute writes at ×1.25, 1-hour writes at ×2; never at $0. (An OpenAI model's
+    writes cost its input rate: tests/core/test_pricing_tiers_and_ids.py.)"""
     from decimal import Decimal
     from types import SimpleNamespace
 
