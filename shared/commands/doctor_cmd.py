@@ -165,7 +165,8 @@ def _describe(report: dict[str, Any], context: Any, ledger: Any) -> None:
         if gaps is not None and gaps[1]:
             # The user did add a price, without all a model genai-prices lacks needs.
             item["override"], item["override_lacks"] = gaps
-    report["fast_priced_as_standard"] = _fast_priced_as_standard(context, conn)
+    report["fast_priced_as_standard"] = _priced_as_standard(context, conn, "fast")
+    report["flex_priced_as_standard"] = _priced_as_standard(context, conn, "flex")
     report["unpriced_reference_models"] = _unpriced_reference_models(context)
     from shared.commands.reprice_cmd import stale_prices
 
@@ -189,20 +190,22 @@ def _unpriced_reference_models(context: Any) -> list[dict[str, str]]:
     ]
 
 
-def _fast_priced_as_standard(context: Any, conn: Any) -> list[dict[str, Any]]:
-    """Models with `speed: fast` calls but no fast price (no genai-prices fast variant, no
-    `fast_multiplier`): their fast calls are costed at standard rates."""
-    fast_models = conn.execute(
-        "SELECT model, count(*) FROM usage_events WHERE speed = 'fast' AND priced = 1 "
-        "AND free = 0 GROUP BY model ORDER BY 2 DESC"
+def _priced_as_standard(context: Any, conn: Any, speed: str) -> list[dict[str, Any]]:
+    """Models with calls at `speed` (`fast`: Claude's fast mode or a Codex priority call;
+    `flex`: a Codex flex call) but no price for it (no genai-prices variant, for fast no
+    `fast_multiplier` either): those calls are costed at standard rates."""
+    models = conn.execute(
+        "SELECT model, count(*) FROM usage_events WHERE speed = ? AND priced = 1 "
+        "AND free = 0 GROUP BY model ORDER BY 2 DESC",
+        (speed,),
     ).fetchall()
-    if not fast_models:
+    if not models:
         return []
     book = context.price_book()
     return [
         {"model": model, "calls": calls}
-        for model, calls in fast_models
-        if book.prices_for(model, "fast") == book.prices_for(model, "standard")
+        for model, calls in models
+        if book.prices_for(model, speed) == book.prices_for(model, "standard")
     ]
 
 
@@ -325,6 +328,14 @@ def run(args: argparse.Namespace) -> int:
         )
         for item in report["fast_priced_as_standard"]:
             console.print(f"  {esc(item['model'])}: {plural(item['calls'], 'fast call')}")
+    if report.get("flex_priced_as_standard"):
+        console.print(
+            "[bold yellow]flex calls priced at standard rates[/bold yellow] (no flex price "
+            "known: their cost is overstated; give the model's flex rates as its prices "
+            'under \\[prices."MODEL"] if all its calls ran on flex)'
+        )
+        for item in report["flex_priced_as_standard"]:
+            console.print(f"  {esc(item['model'])}: {plural(item['calls'], 'flex call')}")
     return 0
 
 

@@ -865,3 +865,22 @@ def test_the_tools_cell_says_one_call_not_one_calls() -> None:
 
     assert _tool_cell(1, 0, 1).splitlines() == ["1 call", "0 failed", "1 file"]
     assert _tool_cell(1_200, 3, 0).splitlines() == ["1,200 calls", "3 failed", "0 files"]
+
+
+def test_doctor_names_flex_calls_without_a_flex_price(isolated_home: Path) -> None:
+    """A Codex call on the flex tier of a model with no flex price is costed at standard
+    rates, more than it cost: doctor says so (gpt-5.5 has flex prices, gpt-5.3-codex not)."""
+    from tests.core.test_codex_tiers_and_cache_writes import Rollout
+
+    for index, model in enumerate(("gpt-5.5", "gpt-5.3-codex", "gpt-5.3-codex")):
+        rollout = Rollout(f"019d-flex-{index}", started=index * 100.0, model=model)
+        rollout.turn(index * 100 + 1)
+        rollout.settings(index * 100 + 2, "flex")
+        rollout.count(index * 100 + 3, 10_000, 1_000)
+        rollout.write(codex_rollout_path(isolated_home / ".codex", rollout))
+    report = _json("doctor", "--json")
+    assert report["flex_priced_as_standard"] == [{"model": "gpt-5.3-codex", "calls": 2}]
+    assert report["fast_priced_as_standard"] == []
+    doctor = run_cli("doctor").stdout
+    assert "flex calls priced at standard rates" in doctor
+    assert "gpt-5.3-codex: 2 flex calls\n" in doctor
