@@ -300,7 +300,7 @@ def _flatten_insights(report: dict[str, Any]) -> None:
 
 
 def _insight_line(row: dict[str, Any]) -> str:
-    """`frontier · committed (2) · loop · hint: haiku-4-5 saves $1.20`, for the table."""
+    """`frontier · committed (2) · loop · hint: haiku-5-5 saves $1.20`, for the table."""
     if "tier" not in row:
         return ""
     parts = [row["tier"]]
