@@ -77,6 +77,9 @@ class LiveEngine:
         self._paused = False
         self._mutex = threading.Lock()
         self._pending_paths: set[str] = set()
+        # Folders under a root reached through a symbolic link, by real path: watched
+        # apart (see _plan_watches).
+        self._linked_roots: dict[str, LogRoot] = {}
         self._full_scan = True
         self._thread: threading.Thread | None = None
         self._observer: BaseObserver | None = None
@@ -330,6 +333,9 @@ class LiveEngine:
             for base in {str(root.path), os.path.realpath(root.path)}:
                 if path.startswith(base.rstrip(os.sep) + os.sep):
                     return root
+        for folder, root in self._linked_roots.items():
+            if path.startswith(folder.rstrip(os.sep) + os.sep):
+                return root
         return None
 
     def _notify(self) -> None:
@@ -364,21 +370,31 @@ class LiveEngine:
         self._plan_watches()
 
     def _plan_watches(self) -> None:
-        """Watch each root recursively; for a root that does not exist yet, watch its
-        nearest existing ancestor (not recursively) so its creation is noticed."""
+        """Watch each root recursively, and each folder under it reached through a symbolic
+        link (a recursive watch does not follow links); for a root that does not exist
+        yet, watch its nearest existing ancestor (not recursively) so its creation is
+        noticed."""
         observer = self._observer
         if observer is None:
             return
         wanted: set[tuple[str, bool]] = set()
+        linked_roots: dict[str, LogRoot] = {}
         for root in self.roots:
             if root.path.is_dir():
                 wanted.add((str(root.path), True))
+                for linked in linked_folders(str(root.path)):
+                    # Watched by its real path (a watch on the link would watch the link):
+                    # its events then carry real paths, which _root_of knows.
+                    real = os.path.realpath(linked)
+                    linked_roots[real] = root
+                    wanted.add((real, True))
                 continue
             ancestor = root.path.parent
             while not ancestor.is_dir() and ancestor != ancestor.parent:
                 ancestor = ancestor.parent
             if ancestor.is_dir():
                 wanted.add((str(ancestor), False))
+        self._linked_roots = linked_roots
         handler = _Handler(self._on_fs_event)
         for key in set(self._watches) - wanted:
             with contextlib.suppress(KeyError, OSError):
@@ -410,3 +426,23 @@ class _Handler(FileSystemEventHandler):
 
 def _text(path: Any) -> str:
     return os.fsdecode(path)
+
+
+def linked_folders(root: str) -> list[str]:
+    """The folders under `root` that a symbolic link leads to, by the link's path; at any
+    depth, each real folder once, so a link back up ends the walk."""
+    seen = {os.path.realpath(root)}
+    linked: list[str] = []
+    for folder, subfolders, _files in os.walk(root, followlinks=True):
+        kept = []
+        for name in subfolders:
+            path = os.path.join(folder, name)
+            real = os.path.realpath(path)
+            if real in seen:
+                continue
+            seen.add(real)
+            kept.append(name)
+            if os.path.islink(path):
+                linked.append(path)
+        subfolders[:] = kept
+    return linked

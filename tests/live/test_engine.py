@@ -347,3 +347,33 @@ def test_a_writer_that_finds_a_newer_ledger_stops_and_frees_the_writer_role(
     newer.release()
     with closing(sqlite3.connect(ledger_file)) as conn:
         assert conn.execute("SELECT count(*) FROM usage_events").fetchone() == (1,)
+
+
+def test_a_project_folder_behind_a_symbolic_link_is_watched_too(
+    tmp_path: Path, projects: Path, engines: list[LiveEngine]
+) -> None:
+    """Transcripts kept on another disk, their project folder linked into `projects/`: a
+    recursive watch does not follow links, so lines appended there waited for the rescan
+    (up to 60 s) where the others took milliseconds. Also a link inside a linked folder,
+    and a link back up, which must not loop."""
+    elsewhere = tmp_path / "other-disk"
+    linked_project = elsewhere / "-work-linked"
+    linked_project.mkdir(parents=True)
+    (projects / "-work-linked").symlink_to(linked_project)
+    deeper = tmp_path / "deeper-disk" / "nested"
+    deeper.mkdir(parents=True)
+    (linked_project / "nested").symlink_to(deeper)
+    (linked_project / "loop").symlink_to(projects)
+    real_log = session_file(projects, "/work/app", "s1")
+    linked_log = linked_project / "s2.jsonl"
+    nested_log = deeper / "s3.jsonl"
+    for n, log in enumerate((real_log, linked_log, nested_log), start=1):
+        append(log, call(n, session=f"s{n}"))
+    ledger_file = tmp_path / "data" / "ledger.sqlite"
+    engine = make_engine(engines, [LogRoot(CLAUDE, projects)], ledger_file, Changes())
+    assert engine.wait_ready(10)
+    assert totals(ledger_file)[0] == 3
+    # Well before the rescan: each within the time a watched file takes.
+    for n, log in enumerate((linked_log, nested_log, real_log), start=4):
+        append(log, call(n, session="s9"))
+        assert wait_for(lambda n=n: totals(ledger_file)[0] == n, timeout=5), log
