@@ -271,9 +271,12 @@ def run(args: argparse.Namespace) -> int:
         console.print("  no log files found yet")
         console.print(f"  {esc(POINT_ELSEWHERE)}", soft_wrap=True)
     for agent, stats in report["agents"].items():
+        gone = stats.get("files_gone") or 0
+        # Codex moves finished rollouts to archived_sessions/; Claude Code deletes old
+        # transcripts: neither loses anything here, which "3 gone" left unsaid.
+        gone_text = f" ({gone} moved or deleted since read, their calls kept)" if gone else ""
         console.print(
-            f"  {agent:<12} {plural(stats.get('files', 0), 'file')} "
-            f"({stats.get('files_gone') or 0} gone), "
+            f"  {agent:<12} {plural(stats.get('files', 0), 'file')}{gone_text}, "
             f"{plural(stats.get('calls', 0), 'model call')}, "
             f"{plural(stats.get('lines') or 0, 'line')}, "
             f"{stats.get('rejected_lines') or 0} rejected",

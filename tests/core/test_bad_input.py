@@ -258,6 +258,10 @@ def test_deleted_file_shows_as_gone_in_doctor(isolated_home: Path) -> None:
     report = json.loads(run_cli("doctor", "--json").stdout)
     assert report["agents"]["claude-code"]["files_gone"] == 1
     assert report["agents"]["claude-code"]["calls"] == 1
+    # Said as what it is: nothing was lost ("1 file (1 gone)" said nothing of the calls).
+    assert "1 file (1 moved or deleted since read, their calls kept), 1 model call" in (
+        run_cli("doctor").stdout
+    )
     daily = json.loads(run_cli("report", "daily", "--json").stdout)
     assert daily["totals"]["output_tokens"] == 70
 

@@ -410,7 +410,7 @@ def test_counts_of_one_are_said_in_the_singular(isolated_home: Path) -> None:
     assert line.endswith("; skipped 1 malformed line")
     doctor = run_cli("doctor").stdout
     assert "my-unknown-model: 1 call, 3,000 tokens" in doctor
-    assert "1 file (0 gone), 1 model call, 2 lines, 1 rejected" in doctor
+    assert "1 file, 1 model call, 2 lines, 1 rejected" in doctor
     assert "1 malformed line[" not in doctor and "1 malformed line in" in doctor
 
 
