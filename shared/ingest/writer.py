@@ -9,6 +9,7 @@ from shared.ingest.chunks import VANISHED, ChunkResult
 from shared.ledger import Ledger, begin_write
 from shared.repos import RepoFinder
 from shared.schema import TOKEN_COLUMNS
+from shared.sources.events import ADVISOR_KEY, advisor_parent
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -36,7 +37,9 @@ _BETTER = """(excluded.total_tokens > usage_events.total_tokens
             AND ((excluded.speed = 'fast' AND usage_events.speed != 'fast')
                 OR (excluded.speed = 'flex' AND usage_events.speed = 'standard')
                 OR (excluded.speed = usage_events.speed
-                    AND excluded.cache_write_5m_tokens > usage_events.cache_write_5m_tokens))))"""
+                    AND excluded.cache_write_5m_tokens + excluded.cache_write_1h_tokens
+                        > usage_events.cache_write_5m_tokens
+                            + usage_events.cache_write_1h_tokens))))"""
 _TAKEN = (
     *TOKEN_COLUMNS,
     "model",
@@ -77,6 +80,18 @@ UPSERT_TOOL_CALL = (
     "INSERT INTO tool_calls VALUES (?,?,?,?,?,?) ON CONFLICT (tool_id) DO UPDATE "
     "SET event_key = coalesce(tool_calls.event_key, excluded.event_key)"
 )
+
+# An advisor's call belongs where the call it was made in does: its session, its thread,
+# its file. Read from the same line they agree; but the call may have been stored before
+# (a ledger upgraded to schema 13 reads every log again: the advisor's call is new, and
+# the first file to bring it, a resumed session's copy, say, is not always the one that
+# brought the call years ago).
+FOLLOW_PARENT = """UPDATE usage_events SET (session_id, is_sidechain, source_id) =
+        (SELECT session_id, is_sidechain, source_id FROM usage_events WHERE event_key = ?1)
+    WHERE event_key = ?2 AND EXISTS (
+        SELECT 1 FROM usage_events AS parent WHERE parent.event_key = ?1
+            AND (parent.session_id != usage_events.session_id
+                OR parent.is_sidechain != usage_events.is_sidechain))"""
 
 ADVANCE_SOURCE = (
     "UPDATE sources SET offset = ?, state = ?, lines = lines + ?, "
@@ -174,6 +189,13 @@ class LedgerWriter:
             added = 0
             if events:
                 added = max(0, conn.executemany(UPSERT_EVENT, events).rowcount)
+                advisors = [
+                    (parent, row[0])
+                    for row in events
+                    if ADVISOR_KEY in row[0] and (parent := advisor_parent(row[0]))
+                ]
+                if advisors:
+                    conn.executemany(FOLLOW_PARENT, advisors)
             self._write_tools(batch)
             self._write_sessions(batch)
             rate_limits = [row for result in batch for row in result.rows.rate_limits]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from shared.insights.tiers import CHANGE_TOOLS, WorkKind, tool_kind, work_kind
 from shared.ledger import Ledger
-from shared.sources.events import UsageEvent
+from shared.sources.events import UsageEvent, advisor_parent
 
 
 @dataclass(slots=True)
@@ -195,6 +195,13 @@ def load_activity(
     _add_tools(conn, where, params, sessions, calls_by_key)
     for call in calls_by_key.values():
         call.classify()
+    for key, call in calls_by_key.items():
+        # An advisor's call (no tools of its own) did the work of the call it was made in:
+        # counted as chat, its cost read as a frontier model chatting, and the hint
+        # suggested a cheaper model for a session already on one.
+        parent = calls_by_key.get(advisor_parent(key) or "")
+        if parent is not None:
+            call.kind = parent.kind
     return {sid: s for sid, s in sessions.items() if s.calls}
 
 

@@ -16,7 +16,14 @@ from typing import Any
 
 from stringzilla import find as find_bytes
 
-from shared.sources.events import CLAUDE, MAX_COUNT, ParsedChunk, count_of, web_searches_of
+from shared.sources.events import (
+    CLAUDE,
+    MAX_COUNT,
+    ParsedChunk,
+    advisor_key,
+    count_of,
+    web_searches_of,
+)
 from shared.sources.hashing import input_hash
 from shared.sources.jsonline import load_line
 from shared.sources.timeutil import iso_to_ms
@@ -263,7 +270,7 @@ def _read_assistant(
                     advisor_model = advisor if isinstance(advisor, str) and advisor else "unknown"
                 add_advisor_call(
                     chunk,
-                    f"{key}:advisor:{index}",
+                    advisor_key(key, index),
                     session_id,
                     ts_ms,
                     advisor_model,

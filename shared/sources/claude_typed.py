@@ -19,7 +19,7 @@ from typing import Annotated
 import msgspec
 
 from shared.sources.claude import ADVISOR_ITERATION, add_advisor_call, add_tool_use
-from shared.sources.events import CLAUDE, MAX_COUNT, ParsedChunk, web_searches_of
+from shared.sources.events import CLAUDE, MAX_COUNT, ParsedChunk, advisor_key, web_searches_of
 from shared.sources.jsonline import load_line
 from shared.sources.timeutil import iso_to_ms
 
@@ -158,7 +158,7 @@ def read_usage_line(line: bytes, fallback_session_id: str, chunk: ParsedChunk) -
             if iteration.type == ADVISOR_ITERATION:
                 add_advisor_call(
                     chunk,
-                    f"{key}:advisor:{index}",
+                    advisor_key(key, index),
                     session_id,
                     ts_ms,
                     iteration.model or record.advisorModel or "unknown",

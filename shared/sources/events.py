@@ -135,12 +135,28 @@ SIDECHAIN_RANK = 1 << 52
 ROW_TS, ROW_MODEL, ROW_SPEED, ROW_WRITE_5M, ROW_TOTAL, ROW_WEB = 3, 4, 5, 8, 12, 15
 
 
+# A Claude Code advisor's call is keyed by the call it was made in (see
+# shared.sources.claude.ADVISOR_ITERATION): `{call key}:advisor:{index in iterations}`.
+ADVISOR_KEY = ":advisor:"
+
+
+def advisor_key(call_key: str, index: int) -> str:
+    """The key of the advisor's call at `index` of `iterations` in the call `call_key`."""
+    return f"{call_key}{ADVISOR_KEY}{index}"
+
+
+def advisor_parent(key: str) -> str | None:
+    """The key of the call an advisor's call was made in; None for any other call."""
+    parent, marker, _index = key.partition(ADVISOR_KEY)
+    return parent if marker else None
+
+
 def wins_tie(speed: str, written: int, known_speed: str, known_written: int) -> bool:
     """Whether a reading of a call replaces the one kept when both have as many tokens (the
     ledger's upsert, shared.ingest.writer._BETTER, decides the same way): one that says
     "fast" (early streamed lines carry no `speed`) or "flex" over a standard one; at the
-    same speed, one with more of its input as cache writes (a Codex rollout read again by
-    a reader that counts them)."""
+    same speed, one with more of its input as cache writes, 5-minute and 1-hour together
+    (a Codex rollout read again by a reader that counts them)."""
     if speed == "fast" and known_speed != "fast":
         return True
     if speed == "flex" and known_speed == "standard":
@@ -212,7 +228,12 @@ class CallRows:
             known_total = known[ROW_TOTAL]
             if total > known_total or (
                 total == known_total
-                and wins_tie(speed, counts[2], known[ROW_SPEED], known[ROW_WRITE_5M])
+                and wins_tie(
+                    speed,
+                    counts[2] + counts[3],
+                    known[ROW_SPEED],
+                    known[ROW_WRITE_5M] + known[ROW_WRITE_5M + 1],
+                )
             ):
                 known = (
                     *known[:ROW_MODEL],

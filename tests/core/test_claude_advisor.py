@@ -111,3 +111,36 @@ def test_an_advisors_call_counts_as_a_call_of_its_own_model(isolated_home: Path)
         log.write(_line(22, "msg_d", {"input_tokens": 1, "output_tokens": 1}) + "\n")
     again = _daily()
     assert again["2026-11-20"] == advised_day and again["2026-11-21"] == plain_day
+
+
+def test_an_advisor_consulted_while_editing_is_no_frontier_model_chatting(
+    isolated_home: Path,
+) -> None:
+    """An advisor's call has no tools of its own: read as chat, the advisor's Opus spend in
+    a Sonnet session that edits made a hint to move "chat" to a cheaper model, for a
+    session already on one. It does the work of the call it was made in."""
+    lines = []
+    for n in range(4):
+        usage = {
+            "input_tokens": 3,
+            "output_tokens": 300,
+            "iterations": [
+                {"type": "advisor_message", "model": ADVISOR, **ADVISED},
+                {"type": "message", "input_tokens": 3, "output_tokens": 300},
+            ],
+        }
+        record = json.loads(_line(20, f"msg_{n}", usage, advisorModel=ADVISOR))
+        record["timestamp"] = f"2026-11-20T12:0{n}:00.000Z"
+        record["message"]["content"] = [
+            {"type": "tool_use", "id": f"toolu_{n}", "name": "Edit", "input": {"file_path": "a.py"}}
+        ]
+        lines.append(json.dumps(record))
+    folder = isolated_home / ".claude" / "projects" / "-home-dev-shop"
+    folder.mkdir(parents=True)
+    (folder / "session.jsonl").write_text("\n".join(lines) + "\n")
+    result = run_cli("report", "sessions", "--json")
+    assert result.returncode == 0, result.stderr
+    [session] = json.loads(result.stdout)["sessions"]
+    assert session["cost_usd"] > 3  # four advisor calls of about $0.99 each
+    assert session["tier"] == "frontier"
+    assert session["hint"] is None
