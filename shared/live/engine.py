@@ -430,19 +430,30 @@ def _text(path: Any) -> str:
 
 def linked_folders(root: str) -> list[str]:
     """The folders under `root` that a symbolic link leads to, by the link's path; at any
-    depth, each real folder once, so a link back up ends the walk."""
-    seen = {os.path.realpath(root)}
+    depth, each once. Only a link is resolved (a full scan runs this beside the scan of
+    the logs, so a folder that is no link costs one listing): a link into a folder
+    already watched (the root's own tree, or another link's) is left out, so a link back
+    up ends the walk."""
+    watched = [os.path.realpath(root)]
     linked: list[str] = []
-    for folder, subfolders, _files in os.walk(root, followlinks=True):
-        kept = []
-        for name in subfolders:
-            path = os.path.join(folder, name)
-            real = os.path.realpath(path)
-            if real in seen:
+    folders = [root]
+    while folders:
+        try:
+            with os.scandir(folders.pop()) as listing:
+                entries = list(listing)
+        except OSError:
+            continue  # gone, or not listable: the scan of the logs says so
+        for entry in entries:
+            try:
+                if not entry.is_dir():
+                    continue
+                if entry.is_symlink():
+                    real = os.path.realpath(entry.path)
+                    if any(real == top or real.startswith(top + os.sep) for top in watched):
+                        continue
+                    watched.append(real)
+                    linked.append(entry.path)
+            except OSError:
                 continue
-            seen.add(real)
-            kept.append(name)
-            if os.path.islink(path):
-                linked.append(path)
-        subfolders[:] = kept
+            folders.append(entry.path)
     return linked
