@@ -375,10 +375,19 @@ def _leverage(summary: dict[str, Any]) -> Section:
                 "config.toml to compare."
             ],
         )
+    # The week's calls without a price are said, as in the headline: "$0.00 of work"
+    # for a week of a model burnmeter cannot price would be false.
+    week_value = cost_text(
+        {
+            "cost_usd": lev["week_value_usd"],
+            "unpriced_calls": summary.get("unpriced_calls", 0),
+            "calls": summary.get("calls", 0),
+        }
+    )
     return Section(
         "Subscription leverage",
         lines=[
-            f"This week: {money(lev['week_value_usd'])} of API-equivalent work against a "
+            f"This week: {week_value} of API-equivalent work against a "
             f"week's share of the plan ({money(lev['week_plan_share_usd'])}): "
             f"{lev['week_ratio']:.1f}×.",
             f"Month {lev['month']['month']}: {lev['month']['text']}.",

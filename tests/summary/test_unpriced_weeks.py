@@ -81,3 +81,22 @@ def test_the_week_after_names_an_unpriced_week_unpriced(
     assert summary["calls"] == 0
     markdown = render(summary, "md")
     assert "Previous week (2026-W46): unpriced (2 calls)." in markdown
+
+
+def test_the_leverage_line_says_the_weeks_unpriced_calls(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """With a plan price set, a week of a model without a price read "This week: $0.00 of
+    API-equivalent work", though two calls were made."""
+    session = ClaudeSession(isolated_home, WEBSHOP)
+    for hour in (9, 10):
+        session.call(datetime(2026, 11, 10, hour, tzinfo=UTC), model=LOCAL, output_tokens=60_000)
+    session.write()
+    ledger = open_ledger(tmp_path / "unpriced.sqlite")
+    env = {"HOME": str(isolated_home)}
+    ingest(ledger, claude_roots(env) + codex_roots(env))
+    settings = Settings.model_validate({"subscription": {"monthly_price_usd": 100}})
+    summary = build_summary(ledger, settings, parse_week("2026-W46"), ZoneInfo("UTC"))
+    markdown = render(summary, "md")
+    assert "This week: unpriced (2 calls) of API-equivalent work against" in markdown
+    assert "This week: $0.00" not in markdown
