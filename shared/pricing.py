@@ -192,14 +192,11 @@ def _unit_value(price: object) -> tuple[float, list[tuple[int, float]]]:
 
 
 def _rates_from_genai(
-    model_price: Any, variant: Any | None = None, provider: str | None = None
+    model_price: Any, provider: str | None = None
 ) -> tuple[RatePerToken, tuple[tuple[int, RatePerToken], ...]]:
     units: dict[str, tuple[float, list[tuple[int, float]]]] = {}
     for unit in UNITS:
-        value = getattr(variant, unit, None) if variant is not None else None
-        if value is None:
-            value = getattr(model_price, unit, None)
-        units[unit] = _unit_value(value)
+        units[unit] = _unit_value(getattr(model_price, unit, None))
     input_base = units["input_mtok"][0]
     # Missing cache prices: tokens read from the cache without a price of their own are
     # input (as genai-prices counts them, long-context tiers included). Written ones are
@@ -531,13 +528,13 @@ class PriceBook:
                 else found.model.get_prices(now, context)
             )
             suffix = f"+{speed}"  # "+fast" also tells `_resolve` not to multiply again
-        base, tiers = _rates_from_genai(model_price, None, provider)
+        base, tiers = _rates_from_genai(model_price, provider)
         return UnitPrices(
             model_id=found.model.id + suffix,
             base=base,
             tiers=tiers,
             earlier=_earlier_periods(found.model, None, context, provider),
-            web_search=_web_search_fee(model_price, None),
+            web_search=_web_search_fee(model_price),
         )
 
 
@@ -637,11 +634,9 @@ def _prices_on(model: Any, day: date, context: dict[str, str] | None) -> Any:
     return SimpleNamespace(**merged)
 
 
-def _web_search_fee(model_price: Any, variant: Any | None) -> float:
+def _web_search_fee(model_price: Any) -> float:
     """USD per web search from genai-prices' `web_searches_kcount` (per 1,000), 0 if none."""
-    value = getattr(variant, "web_searches_kcount", None) if variant is not None else None
-    if value is None:
-        value = getattr(model_price, "web_searches_kcount", None)
+    value = getattr(model_price, "web_searches_kcount", None)
     return float(value) / 1000 if isinstance(value, Decimal | int | float) else 0.0
 
 
@@ -674,7 +669,7 @@ def _earlier_periods(
     periods = []
     for start in starts:
         before = _prices_on(model, start - timedelta(days=1), context)
-        base, tiers = _rates_from_genai(before, None, provider)
+        base, tiers = _rates_from_genai(before, provider)
         until_ms = int(datetime(start.year, start.month, start.day, tzinfo=UTC).timestamp() * 1000)
         periods.append((until_ms, base, tiers))
     return tuple(periods)

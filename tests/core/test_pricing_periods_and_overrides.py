@@ -100,9 +100,7 @@ def test_missing_genai_cache_prices_fall_back_to_ratios_of_the_input_price() -> 
 
     from shared.pricing import _rates_from_genai
 
-    base, tiers = _rates_from_genai(
-        SimpleNamespace(input_mtok=Decimal(2), output_mtok=Decimal(8)), None
-    )
+    base, tiers = _rates_from_genai(SimpleNamespace(input_mtok=Decimal(2), output_mtok=Decimal(8)))
     assert tiers == ()
     assert base.cache_read == pytest.approx(2 / MTOK)
     assert base.cache_write_5m == pytest.approx(2.5 / MTOK)
