@@ -39,8 +39,9 @@ PRICE_CACHE_NAME = "price-cache.json"
 # 2: a partial override keeps genai's other rates; 3: dated prices; 4: web-search fees;
 # 5: US-only inference; 6: OpenAI service tiers (fast = priority, flex), OpenAI cache writes
 # at the input rate where genai-prices has no write rate, model ids as Bedrock, Vertex and
-# gateways log them resolved to the base model, bundled overrides matched exactly
-PRICE_RULES = 6
+# gateways log them resolved to the base model, bundled overrides matched exactly;
+# 7: LiteLLM and OpenRouter routes (`bedrock/`, `vertex_ai/`, `azure/`, …) resolved too
+PRICE_RULES = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +151,12 @@ def _claude_from_4_6(model: str) -> bool:
 # `claude-opus-5[1m]`), a gateway's provider prefix (`anthropic/…`, `openai/…`), Bedrock's
 # `us.anthropic.claude-opus-5-5-v1:0` and Vertex's `claude-opus-5-5@20260923`.
 _CONTEXT_SUFFIX = re.compile(r"\[\d+[km]\]$", re.IGNORECASE)
-_PROVIDER_PREFIX = re.compile(r"^(?:anthropic|openai)/", re.IGNORECASE)
+# Gateways (LiteLLM, OpenRouter) log a route before the model id, sometimes two:
+# `bedrock/us.anthropic.claude-…`, `vertex_ai/claude-…@DATE`, `openrouter/openai/gpt-5.5`.
+_PROVIDER_PREFIX = re.compile(
+    r"^(?:(?:anthropic|openai|bedrock|bedrock_converse|vertex_ai|azure|azure_ai|openrouter)/)+",
+    re.IGNORECASE,
+)
 _BEDROCK_ID = re.compile(
     r"^(?:[a-z]{2,}(?:-[a-z]+)?\.)?anthropic\.(claude-.+?)(?:-v\d+(?::\d+)?)?$", re.IGNORECASE
 )
@@ -160,8 +166,9 @@ _VERTEX_ID = re.compile(r"^(claude-[^@]+)@[^@]+$", re.IGNORECASE)
 def base_model_id(model: str) -> str:
     """The model id a logged name stands for, for looking up its price and tier:
     `claude-opus-5[1m]`, `anthropic/claude-opus-5`, `us.anthropic.claude-opus-5-v1:0` and
-    `claude-opus-5@20260101` are `claude-opus-5`, `openai/gpt-5.5` is `gpt-5.5`; any other
-    name is itself. Reports keep the name as logged."""
+    `claude-opus-5@20260101` are `claude-opus-5`, `openai/gpt-5.5`, `azure/gpt-5.5` and
+    `openrouter/openai/gpt-5.5` are `gpt-5.5`; any other name is itself. Reports keep the
+    name as logged."""
     name = _CONTEXT_SUFFIX.sub("", model.strip())
     name = _PROVIDER_PREFIX.sub("", name)
     for form in (_BEDROCK_ID, _VERTEX_ID):

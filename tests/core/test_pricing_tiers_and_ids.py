@@ -326,6 +326,12 @@ ID_VARIANTS = [
     ("claude-opus-5-5@20260923", "claude-opus-5-5"),
     ("global.anthropic.claude-mythos-5-1-v2:0", "claude-mythos-5-1"),
     ("anthropic.claude-sonnet-5-5", "claude-sonnet-5-5"),
+    # routes as LiteLLM and OpenRouter log them
+    ("bedrock/us.anthropic.claude-opus-5-5-v1:0", "claude-opus-5-5"),
+    ("vertex_ai/claude-opus-5-5@20260923", "claude-opus-5-5"),
+    ("azure/gpt-5.5", "gpt-5.5"),
+    ("openrouter/openai/gpt-5.5", "gpt-5.5"),
+    ("OpenRouter/Anthropic/claude-sonnet-5-5", "claude-sonnet-5-5"),
 ]
 
 
@@ -353,7 +359,8 @@ def test_a_model_id_variant_costs_what_its_base_model_costs(logged: str, base: s
 
 
 @pytest.mark.parametrize(
-    "name", ["claude-opus-5", "gpt-5.5", "my-model@home", "anthropic", "openai/", "[1m]"]
+    "name",
+    ["claude-opus-5", "gpt-5.5", "my-model@home", "anthropic", "openai/", "azure/", "[1m]"],
 )
 def test_a_plain_name_is_its_own_base(name: str) -> None:
     assert base_model_id(name) == name
