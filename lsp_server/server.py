@@ -10,6 +10,7 @@ import hmac
 import importlib
 import logging
 import os
+import time
 import uuid
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
@@ -293,7 +294,7 @@ class BurnmeterServer(LanguageServer):
         self.status: Any = None  # lsp_server.status.StatusSender, set by its setup()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._change_hooks: list[Any] = []
+        self._change_hooks: list[_ChangeHook] = []
         self._errors_seen = 0
         self._told_unusable = False
         self.exit_code = 0
@@ -392,29 +393,35 @@ class BurnmeterServer(LanguageServer):
         task.add_done_callback(done)
         return task
 
-    def on_ledger_change(self, hook: Any, *, on_start: bool = True) -> None:
+    def on_ledger_change(
+        self, hook: Callable[[], None], *, on_start: bool = True, min_interval_s: float = 0.0
+    ) -> None:
         """Register `hook()` to run on the event loop after the ledger changed (and once
-        after `initialized` and after new settings, unless `on_start` is False)."""
-        self._change_hooks.append((hook, on_start))
+        after `initialized` and after new settings, unless `on_start` is False). With
+        `min_interval_s`, ledger changes run it at most that often (the last change of a
+        burst runs it when the interval is over); settings and folder changes run it at once."""
+        self._change_hooks.append(_ChangeHook(hook, on_start, min_interval_s))
 
     def _ledger_changed_threadsafe(self) -> None:
         loop = self._loop
         if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._ledger_changed)
+            loop.call_soon_threadsafe(self._ledger_changed, False, True)
 
-    def _ledger_changed(self, *, start: bool = False) -> None:
+    def _ledger_changed(self, start: bool = False, from_ledger: bool = False) -> None:
         if not self.initialized or self.protocol._shutdown:
             return
-        for hook, on_start in self._change_hooks:
-            if start and not on_start:
+        for change_hook in self._change_hooks:
+            if start and not change_hook.on_start:
                 continue
-            try:
-                hook()
-            except Exception:
-                log.exception("ledger change hook failed")
+            if from_ledger:
+                change_hook.ledger_changed()
+            else:
+                change_hook.run()
 
     def close_connection(self) -> None:
         self.hub.unsubscribe(self._ledger_changed_threadsafe)
+        for change_hook in self._change_hooks:
+            change_hook.cancel()
         for task in list(self._tasks):
             task.cancel()
         stop = getattr(self, "_stop_event", None)
@@ -467,3 +474,38 @@ def path_of(uri: str) -> str | None:
     if not path or not os.path.isabs(path):
         return None
     return normalise(path)
+
+
+class _ChangeHook:
+    """A ledger-change hook, run at most every `min_interval_s` for ledger changes: an
+    agent at work changes the ledger several times a second, and a hook such as the lens
+    refresh makes every client ask for every visible lens again each time."""
+
+    def __init__(self, hook: Callable[[], None], on_start: bool, min_interval_s: float) -> None:
+        self.hook = hook
+        self.on_start = on_start
+        self.min_interval_s = min_interval_s
+        self._last_run = float("-inf")
+        self._timer: asyncio.TimerHandle | None = None
+
+    def ledger_changed(self) -> None:
+        if self._timer is not None:
+            return  # a run is already due, and it will see this change too
+        wait = self._last_run + self.min_interval_s - time.monotonic()
+        if wait <= 0:
+            self.run()
+        else:
+            self._timer = asyncio.get_running_loop().call_later(wait, self.run)
+
+    def run(self) -> None:
+        self.cancel()
+        self._last_run = time.monotonic()
+        try:
+            self.hook()
+        except Exception:
+            log.exception("ledger change hook failed")
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
