@@ -24,6 +24,7 @@ from shared.summary.formatting import (
     tokens,
     when,
 )
+from shared.timezones import zone_named
 
 
 @dataclass
@@ -224,10 +225,13 @@ def _sessions(summary: dict[str, Any]) -> Section:
     columns = ["Session", "Agent", "Repository", "Started", "Models", "Outcome", "Flags", "Cost"]
     lines = []
     if summary["sessions"] > len(rows):
+        # The summary's zone, which `--tz` may have set: the report's days are then the
+        # week's (without it, the report would cut days in the configured zone).
+        named = f" --tz {zone}" if zone_named(zone) is not None and " " not in zone else ""
         lines.append(
             f"The table shows the {len(rows)} largest of {summary['sessions']}; "
             f"`burnmeter report sessions --since {summary['first_day']} "
-            f"--until {summary['last_day']}` lists them all."
+            f"--until {summary['last_day']}{named}` lists them all."
         )
     return Section("Top sessions", lines=lines, table=Table(columns, rows, numeric_from=7))
 

@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -74,6 +75,39 @@ def test_top_sessions_say_when_they_show_only_the_largest(
     assert "burnmeter report sessions" in section
     few = {**summary, "sessions": 10}
     assert "largest of" not in _section(render_markdown(few), "Top sessions")
+
+
+def test_the_command_for_all_sessions_lists_the_weeks_sessions(
+    ledger: Ledger, settings: Settings, history_home: Path
+) -> None:
+    """The command the top-sessions note suggests cut days in the configured zone, not in
+    the summary's `--tz`: on a machine in UTC, a Berlin summary sent the user to a list of
+    other sessions. It now names the summary's zone; pasted, it lists the week's sessions."""
+    summary = build_summary(
+        ledger, settings, parse_week("2026-W46"), ZoneInfo("Pacific/Kiritimati")
+    )
+    section = _section(render_markdown(summary), "Top sessions")
+    found = re.search(r"`burnmeter (report sessions [^`]+)`", section)
+    assert found is not None, section
+    assert "--tz Pacific/Kiritimati" in found.group(1)
+    env = {
+        **os.environ,
+        "HOME": str(history_home),
+        "BURNMETER_DATA_DIR": str(ledger.path.parent),
+        "TZ": "UTC",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "shared", *found.group(1).split(), "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    listed = json.loads(done.stdout)["sessions"]
+    assert len(listed) == summary["sessions"]
+    assert {row["session_id"] for row in summary["top_sessions"]} <= {
+        row["session_id"] for row in listed
+    }
 
 
 def test_text_columns_are_left_aligned(ledger: Ledger, settings: Settings) -> None:
