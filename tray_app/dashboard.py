@@ -528,12 +528,12 @@ def _leverage_text(data: DashboardData) -> str:
     month = _month_name(lev.month)
     if lev.ratio is None:
         return (
-            f"<b>{money(lev.value_usd)}</b> of API-equivalent work in {month} "
+            f"<b>{money(lev.value_usd)}</b> of API-equivalent {lev.work} in {month} "
             "(set your plan and its price in Settings to compare)"
         )
     plan = html.escape(lev.plan or "your plan")
     return (
-        f"<b>{money(lev.value_usd)}</b> of API-equivalent work in {month} on {plan} "
+        f"<b>{money(lev.value_usd)}</b> of API-equivalent {lev.work} in {month} on {plan} "
         f"at {money(lev.plan_price_usd or 0)}/month: <b>{lev.ratio:.1f}×</b>"
     )
 

@@ -13,7 +13,9 @@ Public API:
   end keeps the last states and notifies once per crossing.
 - `leverage(ledger, settings, month=None, tz=None, agent=None) -> Leverage`: API-equivalent
   value of a month against `[subscription] monthly_price_usd`, e.g. "$1,199.79 of
-  API-equivalent work on a $100 plan: 12.0×".
+  API-equivalent Claude Code work on a $100 plan: 12.0×". Only the agent the plan pays
+  for is counted (`shared.plans.plan_agent`: a Claude plan covers Claude Code, a ChatGPT
+  plan Codex); a plan whose name names neither counts every agent. `agent` overrides it.
 
 Costs come from the 15-minute buckets, so this is cheap enough for every tray refresh.
 """
@@ -28,10 +30,13 @@ from zoneinfo import ZoneInfo
 from shared.commands.render import money
 from shared.config import Settings
 from shared.ledger import Ledger
+from shared.plans import plan_agent
 from shared.schema import BUCKET_MS
+from shared.sources.agents import CLAUDE, CODEX
 from shared.timezones import resolve_zone
 
 PERIODS = ("daily", "weekly", "monthly")
+AGENT_NAMES = {CLAUDE: "Claude Code", CODEX: "Codex"}
 THRESHOLDS = (0.5, 0.8, 1.0)
 
 
@@ -96,10 +101,19 @@ class Leverage:
     plan: str
     plan_price_usd: float | None
     ratio: float | None
+    # The agent whose calls were counted (the one the plan pays for); None: every agent.
+    agent: str | None = None
+
+    @property
+    def work(self) -> str:
+        """What was counted: "Claude Code work", "Codex work", "work by all agents"."""
+        if self.agent is None:
+            return "work by all agents"
+        return f"{AGENT_NAMES.get(self.agent, self.agent)} work"
 
     @property
     def text(self) -> str:
-        head = f"{money(self.value_usd)} of API-equivalent work"
+        head = f"{money(self.value_usd)} of API-equivalent {self.work}"
         if not self.plan_price_usd:
             return head + " (set [subscription] monthly_price_usd to compare with a plan)"
         return (
@@ -113,6 +127,7 @@ class Leverage:
             "month": self.month,
             "value_usd": round(self.value_usd, 6),
             "plan": self.plan,
+            "agent": self.agent,
             "plan_price_usd": self.plan_price_usd,
             "ratio": None if self.ratio is None else round(self.ratio, 3),
             "text": self.text,
@@ -213,7 +228,9 @@ def leverage(
     else:
         day = month
     start, end, label = period_bounds("monthly", day, zone)
-    value = spend_between(ledger, start, end, agent)[0]
+    plan = settings.subscription.plan
+    counted = agent or plan_agent(plan)
+    value = spend_between(ledger, start, end, counted)[0]
     price = settings.subscription.monthly_price_usd
     ratio = value / price if price else None
-    return Leverage(label, value, settings.subscription.plan, price, ratio)
+    return Leverage(label, value, plan, price, ratio, counted)

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.config import Settings
-from shared.insights.budgets import budget_states, leverage
+from shared.insights.budgets import budget_states, leverage, spend_between
 from shared.insights.reporting import commit_costs, repo_key
 from shared.insights.sessions import Outcome, SessionInsight, session_insights
 from shared.insights.tiers import TierPolicy
@@ -209,13 +209,19 @@ def subscription_leverage(
     ledger: Ledger, settings: Settings, week: IsoWeek, zone: ZoneInfo, week_cost: float
 ) -> dict[str, Any]:
     """The month's leverage as the insights compute it, and the week's own: its cost
-    against a week's share of the plan price (12 months / 52 weeks)."""
+    against a week's share of the plan price (12 months / 52 weeks). Both count only the
+    agent the plan pays for (a Claude plan: Claude Code; a ChatGPT plan: Codex), every
+    agent when the plan's name names neither; `agent` says which (None: all)."""
     # The month holding most of the week: its Thursday's (as ISO weeks pick their year).
     month = leverage(ledger, settings, week.monday + timedelta(days=3), zone).as_json()
+    agent = month["agent"]
+    if agent is not None:
+        week_cost = spend_between(ledger, week.start(zone), week.end(zone), agent)[0]
     price = settings.subscription.monthly_price_usd
     week_share = price / WEEKS_PER_MONTH if price else None
     return {
         "plan": settings.subscription.plan,
+        "agent": agent,
         "plan_price_usd": price,
         "week_value_usd": round(week_cost, 6),
         "week_plan_share_usd": None if week_share is None else round(week_share, 6),

@@ -55,6 +55,7 @@ def test_dashboard_shows_30_days_repos_tiers_and_leverage(
     assert data.leverage.plan_price_usd == 100
     text = app.dashboard.leverage_label.text()
     assert "on Claude Max 5x at $100.00/month" in text
+    assert "of API-equivalent Claude Code work in" in text  # the plan's agent, said
     assert "×" in text
     assert not app.dashboard.empty_state.isVisible()
     app.shutdown()

@@ -1,0 +1,133 @@
+"""Subscription leverage counts the agent the plan pays for: a Claude plan Claude Code, a
+ChatGPT plan Codex; a plan whose name names neither, every agent (and says so)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from shared.config import Settings
+from shared.insights.budgets import leverage
+from shared.ledger import Ledger, open_ledger
+from shared.plans import plan_agent
+from shared.summary.insight_parts import subscription_leverage
+from shared.summary.weeks import parse_week
+
+UTC = ZoneInfo("UTC")
+
+
+def _spend(ledger: Ledger, when: str, cost: float | None, agent: str) -> None:
+    """A call at `when` (no price when `cost` is None); the ledger's triggers keep the
+    buckets."""
+    ts = int(datetime.fromisoformat(when).timestamp() * 1000)
+    ledger.conn.execute(
+        "INSERT INTO usage_events (event_key, agent, session_id, ts_ms, model, cost_usd) "
+        "VALUES (?, ?, 's', ?, 'm', ?)",
+        (f"k{ts}{agent}{cost}", agent, ts, cost),
+    )
+
+
+def _november(ledger: Ledger) -> None:
+    _spend(ledger, "2026-11-03T10:00:00+00:00", 7.29, "claude-code")
+    _spend(ledger, "2026-11-04T10:00:00+00:00", 2.18, "codex")
+
+
+def _plan(plan: str, price: float | None = 100) -> Settings:
+    return Settings.model_validate(
+        {"subscription": {"plan": plan, **({} if price is None else {"monthly_price_usd": price})}}
+    )
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Ledger:
+    return open_ledger(tmp_path / "ledger.sqlite")
+
+
+@pytest.mark.parametrize(
+    ("plan", "agent"),
+    [
+        ("Claude Pro", "claude-code"),
+        ("Claude Max 5x", "claude-code"),
+        ("claude max 20X", "claude-code"),
+        ("Claude Team", "claude-code"),
+        ("ChatGPT Plus", "codex"),
+        ("chatgpt pro", "codex"),
+        ("ChatGPT Business", "codex"),
+        ("Max", None),
+        ("", None),
+        ("Cursor Pro", None),
+    ],
+)
+def test_the_plan_names_its_agent(plan: str, agent: str | None) -> None:
+    assert plan_agent(plan) == agent
+
+
+def test_a_claude_plan_counts_claude_code_only(ledger: Ledger) -> None:
+    """The audit's November: $7.29 of Claude Code and $2.18 of Codex work on Claude Max
+    5x read "$9.47 of API-equivalent work on a $100 plan"."""
+    _november(ledger)
+    claude = leverage(ledger, _plan("Claude Max 5x"), "2026-11", UTC)
+    assert claude.value_usd == pytest.approx(7.29)
+    assert claude.agent == "claude-code"
+    assert claude.text.startswith("$7.29 of API-equivalent Claude Code work on a $100 plan")
+    assert claude.as_json()["agent"] == "claude-code"
+
+    codex = leverage(ledger, _plan("chatgpt plus", 20), "2026-11", UTC)
+    assert codex.value_usd == pytest.approx(2.18)
+    assert codex.text.startswith("$2.18 of API-equivalent Codex work on a $20 plan")
+    assert codex.as_json()["agent"] == "codex"
+
+    anything = leverage(ledger, _plan("Team seat"), "2026-11", UTC)
+    assert anything.value_usd == pytest.approx(9.47)
+    assert anything.text.startswith("$9.47 of API-equivalent work by all agents on a $100")
+    assert anything.as_json()["agent"] is None
+
+
+def test_the_summary_counts_the_plans_agent_for_the_month_and_the_week(ledger: Ledger) -> None:
+    _november(ledger)
+    week = parse_week("2026-W45")  # 2-8 November: both calls
+    lev = subscription_leverage(ledger, _plan("Claude Max 5x"), week, UTC, 9.47)
+    assert lev["agent"] == "claude-code"
+    assert lev["month"]["value_usd"] == pytest.approx(7.29)
+    assert lev["week_value_usd"] == pytest.approx(7.29)
+    assert lev["week_ratio"] == pytest.approx(7.29 / (100 * 12 / 52), abs=1e-3)
+    every = subscription_leverage(ledger, _plan("Max"), week, UTC, 9.47)
+    assert every["agent"] is None
+    assert every["week_value_usd"] == pytest.approx(9.47)
+    assert every["month"]["value_usd"] == pytest.approx(9.47)
+
+
+def _budgets(*flags: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "shared", "budgets", "--no-ingest", "--tz", "UTC", *flags],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ),
+        check=True,
+    )
+
+
+def test_burnmeter_budgets_counts_the_plans_agent() -> None:
+    data = Path(os.environ["BURNMETER_DATA_DIR"])
+    data.mkdir(parents=True, exist_ok=True)
+    ledger = open_ledger(data / "ledger.sqlite")
+    _november(ledger)
+    ledger.close()
+    config = Path(os.environ["BURNMETER_CONFIG_DIR"])
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "config.toml").write_text(
+        '[subscription]\nplan = "Claude Max 5x"\nmonthly_price_usd = 100\n'
+    )
+    text = _budgets("--month", "2026-11").stdout
+    assert "Leverage 2026-11: $7.29 of API-equivalent Claude Code work on a $100 plan" in text
+    report = json.loads(_budgets("--month", "2026-11", "--json").stdout)["leverage"]
+    assert report["agent"] == "claude-code"
+    assert report["value_usd"] == pytest.approx(7.29)
