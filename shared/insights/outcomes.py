@@ -1,8 +1,13 @@
 """Did a session end in committed work? Read from git, read-only, with timeouts.
 
 For a session with change calls (Edit, Write, apply_patch…), the outcome looks for commits
-on any local branch of the session's repository, made (committer date) from the session's
-start up to `outcome_window_days` later, that touch one of the files it changed:
+on any local branch of the session's repository, made from the session's start up to
+`outcome_window_days` later, that touch one of the files it changed. A commit is dated by
+the earlier of its author and committer dates: a rebase or an amend gives the commit a new
+committer date and keeps its author date, so work rebased ten days later still counts (and
+reads as committed when it was); a committer date before the author date (an author date
+set by hand, a clock ahead) still shows when the commit existed. Work amended or squashed
+into a commit authored before the session started is dated by that commit: not counted.
 
 - "committed": such commits exist (their shas, oldest first);
 - "uncommitted": the session changed files in the repository, no such commit (yet);
@@ -11,8 +16,9 @@ start up to `outcome_window_days` later, that touch one of the files it changed:
   the folder is gone, a shallow clone, git missing or too slow. The reason says which;
   this is never an error.
 
-One `git log` per repository covers every session asked about, so a report over a
-thousand sessions in five repositories runs five `git log`s.
+Two `git log`s per repository cover every session asked about (one lists the commits and
+their dates, one names the files of those in the sessions' windows), so a report over a
+thousand sessions in five repositories runs ten.
 """
 
 from __future__ import annotations
@@ -52,7 +58,8 @@ class Outcome:
 @dataclass(frozen=True)
 class Commit:
     sha: str
-    committed_ms: int
+    # The earlier of its author and committer dates (see the module's docstring).
+    dated_ms: int
     files: frozenset[str]  # absolute, real paths
 
 
@@ -74,7 +81,7 @@ class RepoHistory:
     def commit_times(self) -> list[int]:
         """The commits' times, in their (time) order; made once per history."""
         if len(self._times) != len(self.commits):
-            self._times = [commit.committed_ms for commit in self.commits]
+            self._times = [commit.dated_ms for commit in self.commits]
         return self._times
 
     def in_top(self, path: str) -> str:
@@ -90,10 +97,12 @@ class GitError(Exception):
     pass
 
 
-def _git(root: str, args: list[str], timeout: float) -> str:
+def _git(root: str, args: list[str], timeout: float, feed: str | None = None) -> str:
+    """git's output; `feed` is written to its standard input (else it reads nothing)."""
     try:
         done = subprocess.run(
             ["git", "-C", root, *args],
+            input=feed,
             capture_output=True,
             # git writes names as their bytes (UTF-8): not the locale's code page (cp1252
             # on Windows would turn `Ü` into two other letters).
@@ -103,7 +112,7 @@ def _git(root: str, args: list[str], timeout: float) -> str:
             check=False,
             # Never prompt, never page, never touch the user's global state.
             env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"},
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL if feed is None else None,
         )
     except FileNotFoundError as exc:
         raise GitError("git is not installed") from exc
@@ -160,25 +169,23 @@ def read_history(root: str, since_ms: int, until_ms: int, timeout: float) -> Rep
         reverse=True,
     )
     try:
-        log = _git(
+        # First the commits and their dates only: no file lists, so listing the commits
+        # made after the window (a commit rebased later has its committer date there, its
+        # author date inside) costs little.
+        dates = _git(
             root,
             [
-                # Names as they are: by default git quotes a name with a byte beyond ASCII
-                # (`"\\303\\234bersicht.md"`), which then matched no file an agent changed.
-                "-c",
-                "core.quotePath=false",
                 "log",
                 "--branches",
-                "--no-renames",
-                "--name-only",
-                "--format=%x00%H %ct",
-                # git stops walking a branch at its first commit older than --since, so a
-                # commit in the window under a child with an older committer date (a
-                # rebase with --committer-date-is-author-date, clock skew) was never seen:
-                # the walk goes SINCE_SLACK_MS further back; the window is applied per
-                # commit below (and in `_outcome_for`).
+                "--format=%H %at %ct",
+                # git stops walking a branch at its first commit whose committer date is
+                # older than --since, so a commit in the window under a child with an older
+                # committer date (a rebase with --committer-date-is-author-date, clock
+                # skew) was never seen: the walk goes SINCE_SLACK_MS further back. No
+                # --until: it filters by committer date, which a later rebase or amend
+                # moves past the window. The window is applied to each commit's date below
+                # (and in `_outcome_for`).
                 f"--since=@{(since_ms - SINCE_SLACK_MS) // 1000}",
-                f"--until=@{until_ms // 1000 + 1}",
             ],
             timeout,
         )
@@ -187,19 +194,46 @@ def read_history(root: str, since_ms: int, until_ms: int, timeout: float) -> Rep
             return history
         history.problem = f"git log failed in {root} ({exc})"
         return history
+    dated: dict[str, int] = {}
+    for line in dates.splitlines():
+        sha, authored, committed = line.split()
+        at_ms = min(int(authored), int(committed)) * 1000
+        # Before the window (only walked through) or after it: no files asked for.
+        if since_ms - 999 <= at_ms <= until_ms + 999:
+            dated[sha] = at_ms
+    if not dated:
+        return history
+    try:
+        log = _git(
+            root,
+            [
+                # Names as they are: by default git quotes a name with a byte beyond ASCII
+                # (`"\\303\\234bersicht.md"`), which then matched no file an agent changed.
+                "-c",
+                "core.quotePath=false",
+                "log",
+                "--no-walk=unsorted",
+                "--stdin",
+                "--no-renames",
+                "--name-only",
+                "--format=%x00%H",
+            ],
+            timeout,
+            feed="".join(f"{sha}\n" for sha in dated),
+        )
+    except GitError as exc:
+        history.problem = f"git log failed in {root} ({exc})"
+        return history
     for entry in log.split("\x00")[1:]:
         lines = entry.strip("\n").split("\n")
-        sha, _, stamp = lines[0].partition(" ")
-        committed_ms = int(stamp) * 1000
-        if committed_ms < since_ms - 999:
-            continue  # before the window: only walked through
+        sha = lines[0].strip()
         # git names files with "/" on every system: normalised, they compare equal to
         # the paths the agents logged on Windows too (`C:\\proj\\src\\app.py`).
         files = frozenset(
             os.path.normpath(os.path.join(top, _unquoted(name))) for name in lines[1:] if name
         )
-        history.commits.append(Commit(sha, committed_ms, files))
-    history.commits.sort(key=lambda commit: commit.committed_ms)
+        history.commits.append(Commit(sha, dated[sha], files))
+    history.commits.sort(key=lambda commit: commit.dated_ms)
     return history
 
 
@@ -314,7 +348,7 @@ def _outcome_for(
         )
     touched = set().union(*(commit.files & inside for commit in hits))
     # A commit in the session's first second counts (git's whole seconds), and reads "0.0 h".
-    after = max(0.0, (hits[0].committed_ms - start) / 3_600_000)
+    after = max(0.0, (hits[0].dated_ms - start) / 3_600_000)
     return Outcome(
         "committed",
         [commit.sha for commit in hits],
