@@ -124,34 +124,120 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(run=run)
 
 
-def filters_from(args: argparse.Namespace, context: CommandContext) -> Filters:
+def filters_from(
+    args: argparse.Namespace, context: CommandContext, configured: str = ""
+) -> Filters:
     if args.since and args.until and args.since > args.until:
         raise CommandError(f"--since {args.since} is after --until {args.until}")
     return Filters(
-        since=args.since, until=args.until, agent=args.agent, tz=report_zone(args, context)
+        since=args.since, until=args.until, agent=args.agent, tz=report_zone(args, configured)
     )
 
 
-def report_zone(args: argparse.Namespace, context: CommandContext) -> ZoneInfo:
-    """`--tz`, else the config's `timezone` (as budgets, the summary, the tray, the status
-    line and the language server count days; reports used the machine's zone), else the
-    machine's."""
+def report_zone(args: argparse.Namespace, configured: str = "") -> ZoneInfo:
+    """`--tz`, else the config's `timezone` (`configured`, as `checked_zone_name` found it:
+    as budgets, the summary, the tray, the status line and the language server count days;
+    reports used the machine's zone), else the machine's."""
     flag: ZoneInfo | None = args.tz
     if flag is not None:
         return flag
-    if context.demo:
-        return local_zone()  # the demo reads none of the user's settings
-    # The status line's quick reader: no pydantic, no TOML unless the file names a zone.
-    from shared.commands.statusline_cmd import configured_zone_name
+    return (zone_named(configured) if configured else None) or local_zone()
 
-    configured = configured_zone_name()
-    if not configured:
-        return local_zone()
-    zone = zone_named(configured)
-    if zone is None:
-        _ = context.settings  # loading the whole file says what is wrong with it, once
-        return local_zone()
-    return zone
+
+# Beside the ledger: the last check of the config file (what it was, its zone, its problems).
+CONFIG_CHECK_NAME = "config-check"
+CONFIG_CHECK_FORMAT = "burnmeter config check 1"
+
+
+def checked_zone_name(context: CommandContext) -> str:
+    """The config file's `timezone` as validated ("" when it names none, or none that is
+    valid), each problem of the file said once on stderr, as every command says them (the
+    reports that use no other setting said none: a misplaced or misspelt `timezone` went
+    unnoticed while days were counted in the machine's zone).
+
+    Validating loads pydantic, which would cost a warm report more than the rest of its
+    start-up, so the result is kept in the data dir beside the ledger, keyed by the file's
+    bytes (and burnmeter's version and validating code): the file is validated again only
+    once it has changed, and its problems are said from the kept result meanwhile. With no
+    config file nothing is read but its absence."""
+    from shared.paths import config_file
+
+    path = config_file()
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        return ""
+    except OSError:
+        return context.settings.settings.timezone  # loading them says why it cannot be read
+    key = _config_check_key(path, data)
+    kept = context.ledger_file.with_name(CONFIG_CHECK_NAME)
+    found = _read_config_check(kept, key)
+    if found is not None:
+        zone_name, problems = found
+        if not zone_name or zone_named(zone_name) is not None:
+            for problem in problems:
+                context.say(problem)
+            return zone_name
+    loaded = context.settings  # says each problem
+    try:
+        with open(path, "rb") as handle:
+            unchanged = handle.read() == data
+    except OSError:
+        unchanged = False
+    if unchanged:  # not a file rewritten while it was being validated
+        _write_config_check(kept, [key, loaded.settings.timezone, *loaded.problems])
+    return loaded.settings.timezone
+
+
+def _config_check_key(path: Path, data: bytes) -> str:
+    import os
+    import zlib
+
+    import shared
+
+    stamps = []
+    code = os.path.dirname(shared.__file__)
+    for module in ("config.py", os.path.join("insights", "tiers.py"), "config_fast.py"):
+        try:
+            info = os.stat(os.path.join(code, module))
+        except OSError:
+            stamps.append("-")
+        else:
+            stamps.append(f"{info.st_mtime_ns}:{info.st_size}")
+    version = shared.__version__
+    return (
+        f"{CONFIG_CHECK_FORMAT} {version} {' '.join(stamps)} {len(data)} {zlib.crc32(data)} {path}"
+    )
+
+
+def _read_config_check(kept: Path, key: str) -> tuple[str, list[str]] | None:
+    """The zone and problems kept for the file `key` describes, None if none are."""
+    try:
+        with open(kept, "rb") as handle:
+            lines = [line.decode("unicode_escape") for line in handle.read().split(b"\n")]
+    except (OSError, UnicodeDecodeError):
+        return None
+    if len(lines) < 3 or lines[0] != key or lines[-1] != "":
+        return None  # another file or code, or a write cut short
+    return lines[1], lines[2:-1]
+
+
+def _write_config_check(kept: Path, lines: list[str]) -> None:
+    """Each line escaped (a problem can quote a newline), written whole or not at all."""
+    import contextlib
+    import os
+
+    if not kept.parent.is_dir():
+        return  # no data dir yet: the ledger makes it, and the next command keeps the check
+    partial = kept.with_name(f"{CONFIG_CHECK_NAME}.{os.getpid()}.tmp")
+    try:
+        with open(partial, "wb") as handle:
+            handle.write(b"".join(line.encode("unicode_escape") + b"\n" for line in lines))
+        os.replace(partial, kept)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
 
 
 def build_report(
@@ -186,7 +272,10 @@ def build_report(
 
 def run(args: argparse.Namespace) -> int:
     context = make_context(args)
-    filters = filters_from(args, context)
+    # Every report says what is wrong with the config file, not only those that use more of
+    # it than the zone (the demo reads its zone from the machine only).
+    configured = "" if context.demo else checked_zone_name(context)
+    filters = filters_from(args, context, configured)
     machine_output = args.json or args.csv
     no_logs = False
     if not args.no_ingest:
