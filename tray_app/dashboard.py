@@ -526,14 +526,15 @@ def no_recent_activity_text(data: DashboardData) -> str:
 def _leverage_text(data: DashboardData) -> str:
     lev = data.leverage
     month = _month_name(lev.month)
+    value = money(lev.value_usd, lev.unpriced_calls)
     if lev.ratio is None:
         return (
-            f"<b>{money(lev.value_usd)}</b> of API-equivalent {lev.work} in {month} "
+            f"<b>{value}</b> of API-equivalent {lev.work} in {month} "
             "(set your plan and its price in Settings to compare)"
         )
     plan = html.escape(lev.plan or "your plan")
     return (
-        f"<b>{money(lev.value_usd)}</b> of API-equivalent {lev.work} in {month} on {plan} "
+        f"<b>{value}</b> of API-equivalent {lev.work} in {month} on {plan} "
         f"at {money(lev.plan_price_usd or 0)}/month: <b>{lev.ratio:.1f}×</b>"
     )
 

@@ -16,6 +16,7 @@ Public API:
   API-equivalent Claude Code work on a $100 plan: 12.0×". Only the agent the plan pays
   for is counted (`shared.plans.plan_agent`: a Claude plan covers Claude Code, a ChatGPT
   plan Codex); a plan whose name names neither counts every agent. `agent` overrides it.
+  Calls without a price are said beside the value ("$7.29 (+3 unpriced) of ...").
 
 Costs come from the 15-minute buckets, so this is cheap enough for every tray refresh.
 """
@@ -103,6 +104,8 @@ class Leverage:
     ratio: float | None
     # The agent whose calls were counted (the one the plan pays for); None: every agent.
     agent: str | None = None
+    # Its calls in the month of a model with no price: not in value_usd, said beside it.
+    unpriced_calls: int = 0
 
     @property
     def work(self) -> str:
@@ -113,7 +116,7 @@ class Leverage:
 
     @property
     def text(self) -> str:
-        head = f"{money(self.value_usd)} of API-equivalent {self.work}"
+        head = f"{money(self.value_usd, self.unpriced_calls)} of API-equivalent {self.work}"
         if not self.plan_price_usd:
             return head + " (set [subscription] monthly_price_usd to compare with a plan)"
         return (
@@ -126,6 +129,7 @@ class Leverage:
         return {
             "month": self.month,
             "value_usd": round(self.value_usd, 6),
+            "unpriced_calls": self.unpriced_calls,
             "plan": self.plan,
             "agent": self.agent,
             "plan_price_usd": self.plan_price_usd,
@@ -230,7 +234,7 @@ def leverage(
     start, end, label = period_bounds("monthly", day, zone)
     plan = settings.subscription.plan
     counted = agent or plan_agent(plan)
-    value = spend_between(ledger, start, end, counted)[0]
+    value, unpriced = spend_between(ledger, start, end, counted)
     price = settings.subscription.monthly_price_usd
     ratio = value / price if price else None
-    return Leverage(label, value, plan, price, ratio, counted)
+    return Leverage(label, value, plan, price, ratio, counted, unpriced)

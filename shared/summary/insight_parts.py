@@ -211,12 +211,14 @@ def subscription_leverage(
     """The month's leverage as the insights compute it, and the week's own: its cost
     against a week's share of the plan price (12 months / 52 weeks). Both count only the
     agent the plan pays for (a Claude plan: Claude Code; a ChatGPT plan: Codex), every
-    agent when the plan's name names neither; `agent` says which (None: all)."""
+    agent when the plan's name names neither; `agent` says which (None: all). Calls of that
+    agent without a price: `week_unpriced_calls`, and the month's `unpriced_calls`."""
     # The month holding most of the week: its Thursday's (as ISO weeks pick their year).
     month = leverage(ledger, settings, week.monday + timedelta(days=3), zone).as_json()
     agent = month["agent"]
+    agent_cost, week_unpriced = spend_between(ledger, week.start(zone), week.end(zone), agent)
     if agent is not None:
-        week_cost = spend_between(ledger, week.start(zone), week.end(zone), agent)[0]
+        week_cost = agent_cost
     price = settings.subscription.monthly_price_usd
     week_share = price / WEEKS_PER_MONTH if price else None
     return {
@@ -224,6 +226,7 @@ def subscription_leverage(
         "agent": agent,
         "plan_price_usd": price,
         "week_value_usd": round(week_cost, 6),
+        "week_unpriced_calls": week_unpriced,
         "week_plan_share_usd": None if week_share is None else round(week_share, 6),
         "week_ratio": None if not week_share else round(week_cost / week_share, 3),
         "month": month,

@@ -28,9 +28,9 @@ def _spend(ledger: Ledger, when: str, cost: float | None, agent: str) -> None:
     buckets."""
     ts = int(datetime.fromisoformat(when).timestamp() * 1000)
     ledger.conn.execute(
-        "INSERT INTO usage_events (event_key, agent, session_id, ts_ms, model, cost_usd) "
-        "VALUES (?, ?, 's', ?, 'm', ?)",
-        (f"k{ts}{agent}{cost}", agent, ts, cost),
+        "INSERT INTO usage_events (event_key, agent, session_id, ts_ms, model, cost_usd, priced) "
+        "VALUES (?, ?, 's', ?, 'm', ?, ?)",
+        (f"k{ts}{agent}{cost}", agent, ts, cost, int(cost is not None)),
     )
 
 
@@ -131,3 +131,20 @@ def test_burnmeter_budgets_counts_the_plans_agent() -> None:
     report = json.loads(_budgets("--month", "2026-11", "--json").stdout)["leverage"]
     assert report["agent"] == "claude-code"
     assert report["value_usd"] == pytest.approx(7.29)
+
+
+def test_leverage_says_its_unpriced_calls(ledger: Ledger) -> None:
+    """spend_between counted the month's calls without a price and leverage dropped them:
+    "$7.29 of API-equivalent work" for a month with 3 calls burnmeter could not price."""
+    _november(ledger)
+    for day in ("05", "06", "07"):
+        _spend(ledger, f"2026-11-{day}T10:00:00+00:00", None, "claude-code")
+    _spend(ledger, "2026-11-08T10:00:00+00:00", None, "codex")  # not the plan's agent
+    result = leverage(ledger, _plan("Claude Max 5x"), "2026-11", UTC)
+    assert result.unpriced_calls == 3
+    assert result.text.startswith("$7.29 (+3 unpriced) of API-equivalent Claude Code work")
+    assert result.as_json()["unpriced_calls"] == 3
+    every = leverage(ledger, _plan("Max"), "2026-11", UTC)
+    assert every.text.startswith("$9.47 (+4 unpriced) of API-equivalent work by all agents")
+    week = subscription_leverage(ledger, _plan("Claude Max 5x"), parse_week("2026-W45"), UTC, 9.47)
+    assert (week["week_unpriced_calls"], week["month"]["unpriced_calls"]) == (3, 3)
