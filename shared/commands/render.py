@@ -79,6 +79,14 @@ def print_csv(rows: list[dict[str, Any]], columns: list[str]) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
+    # On a terminal the cells are shown as the tables show them: a cwd or model name from
+    # the logs holding ESC ]0;… (an OSC sequence), a carriage return or a bidi override
+    # retitled the window or rewrote the row on screen. Piped or redirected, they are written
+    # as logged (quoted where CSV needs it), for whatever reads the file.
+    on_terminal = _is_terminal(sys.stdout)
+    # The csv module quotes a cell holding the line terminator ("\n") but not one holding a
+    # lone "\r", which readers take for a line's end: such a row is written all quoted.
+    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
     for row in rows:
         values = []
         for column in columns:
@@ -91,14 +99,28 @@ def print_csv(rows: list[dict[str, Any]], columns: list[str]) -> None:
                 value = ";".join(str(k) for k in value)
             elif isinstance(value, float):
                 value = f"{value:.6f}"
-            values.append("" if value is None else value)
-        writer.writerow(values)
+            if value is None:
+                value = ""
+            elif on_terminal and isinstance(value, str):
+                value = visible(value)
+            values.append(value)
+        if any(isinstance(value, str) and "\r" in value for value in values):
+            quoted.writerow(values)
+        else:
+            writer.writerow(values)
     if _utf8(sys.stdout):
         sys.stdout.write(buffer.getvalue())
     else:
         # CSV has no escapes: on a stream that is not UTF-8 the bytes go out as UTF-8
         # rather than with `?` for what the stream's encoding lacks.
         write_utf8(buffer.getvalue())
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):  # no such method, or a closed stream
+        return False
 
 
 def write_utf8(text: str, errors: str = "strict") -> None:
