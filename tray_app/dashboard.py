@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from shared.insights.budgets import ratio_text
 from tray_app.charts import ChartWidget, paint_bars, paint_stacked_days
 from tray_app.crossings import DashboardTarget
 from tray_app.dashboard_data import (
@@ -535,7 +536,7 @@ def _leverage_text(data: DashboardData) -> str:
     plan = html.escape(lev.plan or "your plan")
     return (
         f"<b>{value}</b> of API-equivalent {lev.work} in {month} on {plan} "
-        f"at {money(lev.plan_price_usd or 0)}/month: <b>{lev.ratio:.1f}×</b>"
+        f"at {money(lev.plan_price_usd or 0)}/month: <b>{ratio_text(lev.ratio)}×</b>"
     )
 
 

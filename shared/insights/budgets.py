@@ -23,6 +23,7 @@ Costs come from the 15-minute buckets, so this is cheap enough for every tray re
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -122,7 +123,7 @@ class Leverage:
         return (
             head
             + f" on a ${self.plan_price_usd:,.0f} plan"
-            + (f": {self.ratio:.1f}×" if self.ratio is not None else "")
+            + (f": {ratio_text(self.ratio)}×" if self.ratio is not None else "")
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -133,9 +134,21 @@ class Leverage:
             "plan": self.plan,
             "agent": self.agent,
             "plan_price_usd": self.plan_price_usd,
-            "ratio": None if self.ratio is None else round(self.ratio, 3),
+            "ratio": None if self.ratio is None else round(self.ratio, 6),
             "text": self.text,
         }
+
+
+def ratio_text(ratio: float) -> str:
+    """A leverage ratio: one decimal from 1 on ("12.0"), two significant digits below
+    ("0.73", "0.047": a plain `:.1f` said "0.0" for a month worth 4.7 % of the plan)."""
+    if ratio <= 0 or not math.isfinite(ratio):
+        return f"{ratio:.1f}" if ratio else "0"
+    if ratio < 1:
+        text = f"{ratio:.{1 - math.floor(math.log10(ratio))}f}"
+        if float(text) < 1:
+            return text
+    return f"{ratio:.1f}"
 
 
 def period_bounds(period: str, day: date, tz: ZoneInfo) -> tuple[datetime, datetime, str]:

@@ -101,7 +101,7 @@ def test_leverage_text(ledger: Ledger) -> None:
     _spend(ledger, "2026-03-01T10:00:00+00:00", 50.0)
     result = leverage(ledger, BUDGETS, "2026-02", ZoneInfo("UTC"))
     assert result.text == "$1,199.79 of API-equivalent Claude Code work on a $100 plan: 12.0×"
-    assert result.as_json()["ratio"] == pytest.approx(11.998)
+    assert result.as_json()["ratio"] == pytest.approx(11.9979)
     unpriced = leverage(ledger, Settings(), "2026-02", ZoneInfo("UTC"))
     assert unpriced.ratio is None
     assert unpriced.text.endswith("(set [subscription] monthly_price_usd to compare with a plan)")

@@ -148,3 +148,25 @@ def test_leverage_says_its_unpriced_calls(ledger: Ledger) -> None:
     assert every.text.startswith("$9.47 (+4 unpriced) of API-equivalent work by all agents")
     week = subscription_leverage(ledger, _plan("Claude Max 5x"), parse_week("2026-W45"), UTC, 9.47)
     assert (week["week_unpriced_calls"], week["month"]["unpriced_calls"]) == (3, 3)
+
+
+def test_a_small_ratio_keeps_two_significant_digits(ledger: Ledger) -> None:
+    """`:.1f` printed "0.1×" for 7.3 % of the plan and "0.0×" for anything under 5 %."""
+    from shared.insights.budgets import ratio_text
+
+    assert [ratio_text(r) for r in (0.0729, 0.0047, 0.5, 0.95, 0.999, 1.0, 12.04, 0)] == [
+        "0.073",
+        "0.0047",
+        "0.50",
+        "0.95",
+        "1.0",
+        "1.0",
+        "12.0",
+        "0",
+    ]
+    _november(ledger)
+    result = leverage(ledger, _plan("Claude Max 5x"), "2026-11", UTC)
+    assert result.text.endswith("on a $100 plan: 0.073×")
+    assert result.as_json()["ratio"] == pytest.approx(0.0729)
+    tiny = leverage(ledger, _plan("ChatGPT Pro", 200), "2026-11", UTC)
+    assert tiny.text.endswith(": 0.011×")  # $2.18 on $200
