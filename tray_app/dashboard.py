@@ -530,12 +530,12 @@ def _leverage_text(data: DashboardData) -> str:
     value = money(lev.value_usd, lev.unpriced_calls)
     if lev.ratio is None:
         return (
-            f"<b>{value}</b> of API-equivalent {lev.work} in {month} "
+            f"<b>{value}</b> of API-equivalent {lev.work} in {month}{lev.so_far} "
             "(set your plan and its price in Settings to compare)"
         )
     plan = html.escape(lev.plan or "your plan")
     return (
-        f"<b>{value}</b> of API-equivalent {lev.work} in {month} on {plan} "
+        f"<b>{value}</b> of API-equivalent {lev.work} in {month}{lev.so_far} on {plan} "
         f"at {money(lev.plan_price_usd or 0)}/month: <b>{ratio_text(lev.ratio)}×</b>"
     )
 

@@ -70,7 +70,7 @@ def build_budgets(
     block = current_block(ledger, now_ms, remember=True)
     return {
         "budgets": [state.as_json() for state in budget_states(ledger, settings, now, tz)],
-        "leverage": leverage(ledger, settings, month, tz).as_json(),
+        "leverage": leverage(ledger, settings, month, tz, now=now).as_json(),
         "plan_limits": [reading.as_json() for reading in latest_limits(ledger, now_ms)],
         "active_block": None
         if block is None

@@ -16,7 +16,9 @@ Public API:
   API-equivalent Claude Code work on a $100 plan: 12.0×". Only the agent the plan pays
   for is counted (`shared.plans.plan_agent`: a Claude plan covers Claude Code, a ChatGPT
   plan Codex); a plan whose name names neither counts every agent. `agent` overrides it.
-  Calls without a price are said beside the value ("$7.29 (+3 unpriced) of ...").
+  Calls without a price are said beside the value ("$7.29 (+3 unpriced) of ..."); the
+  running month (the one holding `now`) is said to be so far ("... work so far (7 of 31
+  days) on ...").
 
 Costs come from the 15-minute buckets, so this is cheap enough for every tray refresh.
 """
@@ -107,6 +109,9 @@ class Leverage:
     agent: str | None = None
     # Its calls in the month of a model with no price: not in value_usd, said beside it.
     unpriced_calls: int = 0
+    # For the running month, its days begun so far (today included); None once it is over.
+    days_so_far: int | None = None
+    days_in_month: int = 0
 
     @property
     def work(self) -> str:
@@ -116,8 +121,18 @@ class Leverage:
         return f"{AGENT_NAMES.get(self.agent, self.agent)} work"
 
     @property
+    def so_far(self) -> str:
+        """For the running month " so far (7 of 31 days)", else nothing."""
+        if self.days_so_far is None:
+            return ""
+        return f" so far ({self.days_so_far} of {self.days_in_month} days)"
+
+    @property
     def text(self) -> str:
-        head = f"{money(self.value_usd, self.unpriced_calls)} of API-equivalent {self.work}"
+        head = (
+            f"{money(self.value_usd, self.unpriced_calls)} of API-equivalent {self.work}"
+            + self.so_far
+        )
         if not self.plan_price_usd:
             return head + " (set [subscription] monthly_price_usd to compare with a plan)"
         return (
@@ -135,6 +150,8 @@ class Leverage:
             "agent": self.agent,
             "plan_price_usd": self.plan_price_usd,
             "ratio": None if self.ratio is None else round(self.ratio, 6),
+            "days_so_far": self.days_so_far,
+            "days_in_month": self.days_in_month,
             "text": self.text,
         }
 
@@ -236,10 +253,12 @@ def leverage(
     month: date | str | None = None,
     tz: ZoneInfo | None = None,
     agent: str | None = None,
+    now: datetime | None = None,
 ) -> Leverage:
     zone = resolve_zone(settings.timezone, tz)
+    moment = (now or datetime.now(zone)).astimezone(zone)
     if month is None:
-        day = datetime.now(zone).date()
+        day = moment.date()
     elif isinstance(month, str):
         day = date.fromisoformat(f"{month}-01" if len(month) == 7 else month)
     else:
@@ -250,4 +269,6 @@ def leverage(
     value, unpriced = spend_between(ledger, start, end, counted)
     price = settings.subscription.monthly_price_usd
     ratio = value / price if price else None
-    return Leverage(label, value, plan, price, ratio, counted, unpriced)
+    days = (end.date() - start.date()).days
+    so_far = moment.day if start <= moment < end else None
+    return Leverage(label, value, plan, price, ratio, counted, unpriced, so_far, days)

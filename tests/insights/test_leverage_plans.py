@@ -170,3 +170,35 @@ def test_a_small_ratio_keeps_two_significant_digits(ledger: Ledger) -> None:
     assert result.as_json()["ratio"] == pytest.approx(0.0729)
     tiny = leverage(ledger, _plan("ChatGPT Pro", 200), "2026-11", UTC)
     assert tiny.text.endswith(": 0.011×")  # $2.18 on $200
+
+
+def test_the_running_month_is_said_to_be_so_far(ledger: Ledger) -> None:
+    """The running month read as a whole one: "$7.29 of API-equivalent work on a $100
+    plan" on its 7th day compared a week of work with a month's price, unsaid."""
+    _november(ledger)
+    settings = _plan("Claude Max 5x")
+    seventh = datetime.fromisoformat("2026-11-07T15:00:00+00:00")
+    running = leverage(ledger, settings, None, UTC, now=seventh)
+    assert running.month == "2026-11"
+    assert running.text == (
+        "$7.29 of API-equivalent Claude Code work so far (7 of 30 days) on a $100 plan: 0.073×"
+    )
+    assert (running.as_json()["days_so_far"], running.as_json()["days_in_month"]) == (7, 30)
+    assert "so far" in leverage(ledger, settings, "2026-11", UTC, now=seventh).text
+    done = leverage(ledger, settings, "2026-11", UTC, now=datetime.fromisoformat("2026-12-02"))
+    assert "so far" not in done.text and done.as_json()["days_so_far"] is None
+    assert done.as_json()["days_in_month"] == 30
+    # In the leverage's zone: 23:30 UTC on 30 November is 1 December in Berlin.
+    late = datetime.fromisoformat("2026-11-30T23:30:00+00:00")
+    berlin = ZoneInfo("Europe/Berlin")
+    assert leverage(ledger, settings, None, berlin, now=late).so_far == " so far (1 of 31 days)"
+    assert leverage(ledger, settings, "2026-11", berlin, now=late).so_far == ""
+
+
+def test_burnmeter_budgets_says_this_month_is_so_far() -> None:
+    now = datetime.now(UTC)
+    report = json.loads(_budgets("--json").stdout)["leverage"]
+    assert report["month"] == now.strftime("%Y-%m") or now.day == 1  # a month may begin
+    assert report["days_so_far"] in {now.day, datetime.now(UTC).day}
+    assert f"so far ({report['days_so_far']} of {report['days_in_month']} days)" in report["text"]
+    assert report["days_in_month"] in {28, 29, 30, 31}

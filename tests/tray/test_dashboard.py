@@ -56,6 +56,7 @@ def test_dashboard_shows_30_days_repos_tiers_and_leverage(
     text = app.dashboard.leverage_label.text()
     assert "on Claude Max 5x at $100.00/month" in text
     assert "of API-equivalent Claude Code work in" in text  # the plan's agent, said
+    assert f"{data.leverage.days_so_far} of" in text  # this month is "so far (7 of 31 days)"
     assert "×" in text
     assert not app.dashboard.empty_state.isVisible()
     app.shutdown()
