@@ -128,16 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"burnmeter: {reported}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
-        from shared.ingest import FirstImportInterrupted
-
-        if isinstance(exc, FirstImportInterrupted):
-            print(
-                "burnmeter: interrupted; a first import is kept only once it completes, so "
-                "nothing of it was kept. Run it again (it starts over).",
-                file=sys.stderr,
-            )
-        else:
-            print("burnmeter: interrupted; what was read so far is kept.", file=sys.stderr)
+        print(f"burnmeter: {interrupted(exc, demo=getattr(args, 'demo', False))}", file=sys.stderr)
         if _running_as_the_program():
             _exit_even_if_the_pool_hangs(130)
         return 130
@@ -152,6 +143,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         stdout_to_devnull()
         print(f"burnmeter: cannot write the output: {exc.strerror}", file=sys.stderr)
         return 1
+
+
+def interrupted(exc: KeyboardInterrupt, *, demo: bool = False) -> str:
+    """What a Ctrl-C left, as the command was doing it: an ingest keeps each batch it
+    committed, a first import nothing; a command interrupted anywhere else (before or after
+    its ingest, or with `--no-ingest`) read nothing into the ledger just then, and `reprice`
+    changes every cost in one transaction. Every one of them said "what was read so far is
+    kept", even an ingest stopped before it had begun reading."""
+    from shared.ingest import FirstImportInterrupted
+
+    if isinstance(exc, FirstImportInterrupted):
+        return (
+            "interrupted; a first import is kept only once it completes, so nothing of it "
+            "was kept. Run it again (it starts over)."
+        )
+    kept = _ingest_kept(exc)
+    if kept is None or demo:  # the demo's ledger is thrown away on exit whatever it holds
+        return "interrupted."
+    if kept:
+        return "interrupted; what was read so far is kept (the next run reads on from there)."
+    return "interrupted before the ingest had kept any new model call."
+
+
+def _ingest_kept(exc: BaseException) -> bool | None:
+    """Whether the ingest the interrupt stopped had committed new model calls; None when
+    it stopped no ingest."""
+    in_ingest = False
+    trace = exc.__traceback__
+    while trace is not None:
+        frame = trace.tb_frame
+        if frame.f_globals.get("__name__") == "shared.ingest.run":
+            if frame.f_code.co_name == "_read_into_ledger":
+                # Its summary counts the calls of each batch once that batch is committed.
+                return getattr(frame.f_locals.get("summary"), "new_calls", 0) > 0
+            in_ingest = True  # still finding or planning what to read: nothing written
+        trace = trace.tb_next
+    return False if in_ingest else None
 
 
 # A full disk, an I/O error, a closed descriptor: the output could not be written.
