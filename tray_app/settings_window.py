@@ -37,14 +37,11 @@ from PySide6.QtWidgets import (
 from shared import desktop
 from shared.config import LoadedSettings, Settings, save_settings
 from shared.paths import display_path
+from shared.plans import PRESETS
 
-PLANS = (
+PLANS: tuple[tuple[str, float | None], ...] = (
     ("", None),
-    ("Claude Pro", 20.0),
-    ("Claude Max 5x", 100.0),
-    ("Claude Max 20x", 200.0),
-    ("ChatGPT Plus", 20.0),
-    ("ChatGPT Pro", 200.0),
+    *((plan.name, plan.monthly_price_usd) for plan in PRESETS),
 )
 TIERS = ("economy", "standard", "frontier", "unknown")
 METER_MODES = (("today", "Today's cost"), ("session", "Running session's cost"))

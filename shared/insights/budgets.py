@@ -18,7 +18,8 @@ Public API:
   plan Codex); a plan whose name names neither counts every agent. `agent` overrides it.
   Calls without a price are said beside the value ("$7.29 (+3 unpriced) of ..."); the
   running month (the one holding `now`) is said to be so far ("... work so far (7 of 31
-  days) on ...").
+  days) on ..."). A preset plan (`shared.plans`) without `monthly_price_usd` is compared
+  with the preset's list price, and says so.
 
 Costs come from the 15-minute buckets, so this is cheap enough for every tray refresh.
 """
@@ -34,7 +35,7 @@ from zoneinfo import ZoneInfo
 from shared.commands.render import money
 from shared.config import Settings
 from shared.ledger import Ledger
-from shared.plans import plan_agent
+from shared.plans import plan_agent, preset_price
 from shared.schema import BUCKET_MS
 from shared.sources.agents import CLAUDE, CODEX
 from shared.timezones import resolve_zone
@@ -112,6 +113,8 @@ class Leverage:
     # For the running month, its days begun so far (today included); None once it is over.
     days_so_far: int | None = None
     days_in_month: int = 0
+    # Whether plan_price_usd is the plan preset's list price (no monthly_price_usd set).
+    price_from_preset: bool = False
 
     @property
     def work(self) -> str:
@@ -138,6 +141,7 @@ class Leverage:
         return (
             head
             + f" on a ${self.plan_price_usd:,.0f} plan"
+            + (f" ({self.plan}'s preset price)" if self.price_from_preset else "")
             + (f": {ratio_text(self.ratio)}×" if self.ratio is not None else "")
         )
 
@@ -149,6 +153,7 @@ class Leverage:
             "plan": self.plan,
             "agent": self.agent,
             "plan_price_usd": self.plan_price_usd,
+            "plan_price_from_preset": self.price_from_preset,
             "ratio": None if self.ratio is None else round(self.ratio, 6),
             "days_so_far": self.days_so_far,
             "days_in_month": self.days_in_month,
@@ -268,7 +273,10 @@ def leverage(
     counted = agent or plan_agent(plan)
     value, unpriced = spend_between(ledger, start, end, counted)
     price = settings.subscription.monthly_price_usd
+    from_preset = price is None and preset_price(plan) is not None
+    if from_preset:
+        price = preset_price(plan)
     ratio = value / price if price else None
     days = (end.date() - start.date()).days
     so_far = moment.day if start <= moment < end else None
-    return Leverage(label, value, plan, price, ratio, counted, unpriced, so_far, days)
+    return Leverage(label, value, plan, price, ratio, counted, unpriced, so_far, days, from_preset)

@@ -219,7 +219,7 @@ def subscription_leverage(
     agent_cost, week_unpriced = spend_between(ledger, week.start(zone), week.end(zone), agent)
     if agent is not None:
         week_cost = agent_cost
-    price = settings.subscription.monthly_price_usd
+    price = month["plan_price_usd"]  # `monthly_price_usd`, else the plan preset's price
     week_share = price / WEEKS_PER_MONTH if price else None
     return {
         "plan": settings.subscription.plan,

@@ -202,3 +202,55 @@ def test_burnmeter_budgets_says_this_month_is_so_far() -> None:
     assert report["days_so_far"] in {now.day, datetime.now(UTC).day}
     assert f"so far ({report['days_so_far']} of {report['days_in_month']} days)" in report["text"]
     assert report["days_in_month"] in {28, 29, 30, 31}
+
+
+def test_a_preset_plan_without_a_price_takes_the_presets(ledger: Ledger) -> None:
+    """`plan = "Claude Max 5x"` with no `monthly_price_usd` said "(set [subscription]
+    monthly_price_usd to compare with a plan)" though the settings window's presets know
+    its price; they live in shared.plans now, for the CLI, the summary and the tray."""
+    from shared.plans import PRESETS, preset_price
+
+    assert [(p.name, p.monthly_price_usd) for p in PRESETS] == [
+        ("Claude Pro", 20.0),
+        ("Claude Max 5x", 100.0),
+        ("Claude Max 20x", 200.0),
+        ("ChatGPT Plus", 20.0),
+        ("ChatGPT Pro", 200.0),
+    ]
+    assert (preset_price("claude  max 5X"), preset_price("Claude Team")) == (100.0, None)
+    _november(ledger)
+    result = leverage(ledger, _plan("Claude Max 5x", None), "2026-11", UTC)
+    assert result.plan_price_usd == 100.0
+    assert result.text == (
+        "$7.29 of API-equivalent Claude Code work on a $100 plan "
+        "(Claude Max 5x's preset price): 0.073×"
+    )
+    assert result.as_json()["plan_price_from_preset"] is True
+    own = leverage(ledger, _plan("Claude Max 5x", 90), "2026-11", UTC)  # a price set wins
+    assert own.plan_price_usd == 90 and "preset" not in own.text
+    assert own.as_json()["plan_price_from_preset"] is False
+    unknown = leverage(ledger, _plan("Team seat", None), "2026-11", UTC)
+    assert unknown.plan_price_usd is None and "set [subscription] monthly_price_usd" in (
+        unknown.text
+    )
+    week = subscription_leverage(
+        ledger, _plan("Claude Max 5x", None), parse_week("2026-W45"), UTC, 9.47
+    )
+    assert week["plan_price_usd"] == 100.0
+    assert week["week_plan_share_usd"] == pytest.approx(100 * 12 / 52, abs=1e-5)
+
+
+def test_burnmeter_budgets_takes_a_presets_price() -> None:
+    data = Path(os.environ["BURNMETER_DATA_DIR"])
+    data.mkdir(parents=True, exist_ok=True)
+    ledger = open_ledger(data / "ledger.sqlite")
+    _november(ledger)
+    ledger.close()
+    config = Path(os.environ["BURNMETER_CONFIG_DIR"])
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "config.toml").write_text('[subscription]\nplan = "ChatGPT Plus"\n')
+    text = _budgets("--month", "2026-11").stdout
+    assert (
+        "Leverage 2026-11: $2.18 of API-equivalent Codex work on a $20 plan "
+        "(ChatGPT Plus's preset price): 0.11×"
+    ) in text
