@@ -55,6 +55,22 @@ class Outcome:
         }
 
 
+# Where Claude Code puts its agents' worktrees, under the repository's top folder.
+AGENT_WORKTREES = (".claude", "worktrees")
+
+
+def _agent_worktree_top(root: str) -> str | None:
+    """The folder `<top>` of a removed agent worktree `<top>/.claude/worktrees/<name>[/…]`
+    (a session that worked in it has it as its repository), if `<top>` is still there."""
+    marker = os.sep + os.path.join(*AGENT_WORKTREES) + os.sep
+    end = len(root)
+    while (found := root.rfind(marker, 0, end)) > 0:
+        if os.path.isdir(root[:found]):
+            return root[:found]
+        end = found
+    return None
+
+
 @dataclass(frozen=True)
 class Commit:
     sha: str
@@ -86,11 +102,22 @@ class RepoHistory:
 
     def in_top(self, path: str) -> str:
         """`path` as the same file under the top folder if another worktree holds it (the
-        innermost folder holding it decides: worktrees nest in each other and in the top)."""
-        for folder in self.worktrees:  # longest first, the top among them
-            if path.startswith(folder + os.sep):
-                return path if folder == self.top else self.top + path[len(folder) :]
-        return path
+        innermost folder holding it decides: worktrees nest in each other and in the top).
+
+        An agent's worktree git no longer lists (`git worktree remove` once its branch was
+        merged, the usual end of one) maps by its name's pattern:
+        `<folder>/.claude/worktrees/<name>/<rest>` is `<folder>/<rest>`."""
+        while True:
+            for folder in self.worktrees:  # longest first, the top among them
+                if path.startswith(folder + os.sep):
+                    break
+            else:
+                return path
+            parts = path[len(folder) + 1 :].split(os.sep, 3)
+            if len(parts) == 4 and parts[:2] == list(AGENT_WORKTREES) and parts[2] and parts[3]:
+                path = os.path.join(folder, parts[3])  # in `folder`'s own worktree, maybe
+                continue
+            return path if folder == self.top else self.top + path[len(folder) :]
 
 
 class GitError(Exception):
@@ -272,6 +299,7 @@ def session_outcomes(
     # Sessions touch the same files over and over (16,572 paths, 148 distinct, on the bench
     # history): each is resolved once, not once per session (`realpath` stats every part).
     resolved: dict[str, str] = {}
+    moved: dict[str, str] = {}
     for activity in sessions:
         changed = activity.changed_files()
         root = _repo_root(activity)
@@ -300,6 +328,10 @@ def session_outcomes(
                 "unknown", [], f"the working directory {root!r} is not an absolute path"
             )
         else:
+            if root not in moved:
+                # An agent's worktree, removed once its work was merged: its repository's.
+                moved[root] = (not os.path.isdir(root) and _agent_worktree_top(root)) or root
+            root = moved[root]
             real: set[str] = set()
             for path in changed:
                 found = resolved.get(path)

@@ -4,6 +4,7 @@ repositories; the session's log goes through the real ingest)."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -139,3 +140,52 @@ def test_an_older_commit_rebased_during_the_session_is_not_its_work(
     repo.git("checkout", "-q", "main")
     outcome = _outcome(tmp_path, "sess-old-branch")
     assert outcome.status == "uncommitted", outcome.reason
+
+
+def test_work_of_an_agent_worktree_removed_after_its_merge_counts(
+    tmp_path: Path, repo: GitRepo
+) -> None:
+    """Claude Code's agent worktree `.claude/worktrees/agent-3`: its commit fast-forwarded
+    into main, then the worktree removed and its branch deleted (the usual end of one).
+    `git worktree list` no longer names it, so the file changed under it matched no commit
+    and the session read `uncommitted` (with its worktree still there it read committed);
+    a session that worked in the worktree itself read "the folder … no longer exists"."""
+    repo.commit(T0 - DAY, {".gitignore": ".claude/\n", "lib/o.py": "v0\n"})
+    worktree = repo.root / ".claude" / "worktrees" / "agent-3"
+    repo.git("worktree", "add", "-q", "-b", "wt-agent-3", str(worktree))
+    write_editing_session(
+        tmp_path, repo.root, [".claude/worktrees/agent-3/lib/o.py"], "sess-main", T0
+    )
+    write_editing_session(tmp_path, worktree, ["lib/o.py"], "sess-in-worktree", T0)
+    ledger = ingest_home(tmp_path)  # while the worktree is there: it is the second's repo
+    (worktree / "lib" / "o.py").write_text("v1\n")
+    repo.git("-C", str(worktree), "add", "lib/o.py")
+    repo.git("-C", str(worktree), "commit", "-q", "-m", "agent work", at_ms=T0 + HOUR)
+    sha = repo.git("-C", str(worktree), "rev-parse", "HEAD")
+    repo.git("merge", "-q", "--ff-only", "wt-agent-3")
+    repo.git("worktree", "remove", str(worktree))
+    repo.git("branch", "-q", "-d", "wt-agent-3")
+    assert not worktree.exists()
+    insights = session_insights(ledger, Settings())
+    for session_id in ("sess-main", "sess-in-worktree"):
+        outcome = insights[session_id].outcome
+        assert outcome.status == "committed", (session_id, outcome.reason)
+        assert outcome.commits == [sha]
+        assert outcome.reason.endswith("the first 1.0 h after the session started")
+
+
+def test_a_removed_agent_worktree_of_a_removed_repository_is_still_unknown(
+    tmp_path: Path,
+) -> None:
+    """The pattern maps only to a folder that is still there: a session in an agent
+    worktree of a repository deleted since reads that its folder no longer exists."""
+    repo = GitRepo(tmp_path / "gone")
+    repo.commit(T0 - DAY, {"app.py": "v0\n"})
+    worktree = repo.root / ".claude" / "worktrees" / "agent-1"
+    repo.git("worktree", "add", "-q", "-b", "wt-agent-1", str(worktree))
+    write_editing_session(tmp_path, worktree, ["app.py"], "sess-gone", T0)
+    ledger = ingest_home(tmp_path)
+    shutil.rmtree(repo.root)
+    outcome = session_insights(ledger, Settings())["sess-gone"].outcome
+    assert outcome.status == "unknown"
+    assert outcome.reason == f"the folder {worktree} no longer exists"
