@@ -85,12 +85,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         import sqlite3
 
-        from shared.commands.context import CommandError
+        from shared.commands.context import CommandError, check_demo_flags
         from shared.ledger import LedgerError
 
         _usable_streams()
         parser = build_parser(_module_for(arguments))
         args = parser.parse_args(arguments)
+        check_demo_flags(args)
     except KeyboardInterrupt:
         # Ctrl-C in the first tenth of a second, while the command is being set up: a
         # message as later, not a traceback through argparse.

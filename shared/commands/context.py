@@ -119,6 +119,19 @@ def add_demo_flag(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="use the bundled demo history with a throwaway ledger (nothing of yours is read)",
     )
+    # For `check_demo_flags`, which has the command's own usage said with the error.
+    parser.set_defaults(demo_parser=parser)
+
+
+def check_demo_flags(args: argparse.Namespace) -> None:
+    """`--demo --no-ingest` is a usage error (exit 2): the demo's ledger is a new, empty one
+    each time, so a report from it "as it is" was an empty table, with advice naming a
+    ledger deleted by then."""
+    if getattr(args, "demo", False) and getattr(args, "no_ingest", False):
+        args.demo_parser.error(
+            "--no-ingest cannot be used with --demo: the demo reads its history into a new, "
+            "throwaway ledger each time (leave out --no-ingest)"
+        )
 
 
 def demo_roots(folder: Path | None = None) -> list[LogRoot]:

@@ -39,7 +39,12 @@ def run(args: argparse.Namespace) -> int:
         f"Ingested {summary.files_read:,} of {plural(summary.files_seen, 'file')} "
         f"({summary.bytes_read / 1e6:,.1f} MB, {plural(summary.events_read, 'usage record')}, "
         f"{plural(summary.new_calls, 'new or updated call')}) in {elapsed:.2f}s into "
-        f"{display_path(context.ledger_file)}"
+        # The demo's ledger is deleted on exit: its path would name a file gone by then.
+        + (
+            "a throwaway ledger (deleted on exit)"
+            if context.demo
+            else display_path(context.ledger_file)
+        )
         + (
             f"; skipped {plural(summary.rejected_lines, 'malformed line')}"
             if summary.rejected_lines
