@@ -14,6 +14,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
+    from typing import Any
 
 # Commands in the order `--help` lists them. Front-end commands (tray, lsp) live in their
 # own packages and are imported only when run, so the core never loads Qt or pygls.
@@ -61,13 +62,22 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             print(version_text())
             parser.exit()
 
-    parser = argparse.ArgumentParser(
+    class WholeFlags(argparse.ArgumentParser):
+        """A parser that takes no flag from its first letters, this one and every command's:
+        `burnmeter --versio` printed the version, `report daily --tim Asia/Tokyo` counted
+        days in Tokyo (a typo's prefix, or a later flag sharing it, changed the meaning)."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("allow_abbrev", False)
+            super().__init__(*args, **kwargs)
+
+    parser = WholeFlags(
         prog="burnmeter",
         description="See and steer what your AI coding agents cost. Reads Claude Code and "
         "Codex logs into a local ledger; nothing leaves your machine.",
     )
     parser.add_argument("--version", action=PrintVersion, nargs=0, help="show the version and exit")
-    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=WholeFlags)
     for name in COMMAND_MODULES if only is None else [only]:
         importlib.import_module(name).add_parser(subparsers)
     return parser

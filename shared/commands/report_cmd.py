@@ -95,7 +95,7 @@ def add_filter_flags(parser: argparse.ArgumentParser) -> None:
         "--timezone",
         "-z",
         type=zone,
-        help="IANA time zone for dates (default: local)",
+        help="IANA time zone for dates (default: config, else local)",
     )
     parser.add_argument("--agent", choices=AGENTS, help="only this agent's calls")
 
@@ -103,6 +103,8 @@ def add_filter_flags(parser: argparse.ArgumentParser) -> None:
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "report",
+        # A flag is spelt whole: `--tim Asia/Tokyo` was taken for --timezone.
+        allow_abbrev=False,
         help="token and cost reports",
         description="Token and cost reports. "
         "Every report reads new log lines first, so it is always current.",
