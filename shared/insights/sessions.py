@@ -126,7 +126,9 @@ def session_tier(calls: list[Call], policy: TierPolicy, dominant_share: float) -
 
 
 def _money(value: float) -> str:
-    return f"${value:,.2f}"
+    """Dollars in a hint's reason, as the language server shows money: an amount under a
+    cent is "<$0.01" (a $0.0027 counterfactual read "would cost $0.00")."""
+    return "<$0.01" if 0 < value < 0.01 else f"${value:,.2f}"
 
 
 def _rounded(usd: float) -> float:
