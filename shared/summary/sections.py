@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from shared.commands.render import short_ids
+from shared.insights.budgets import AGENT_NAMES, ratio_text
 from shared.summary.formatting import (
     change_text,
     cost_text,
@@ -381,19 +382,18 @@ def _leverage(summary: dict[str, Any]) -> Section:
         )
     # The week's calls without a price are said, as in the headline: "$0.00 of work"
     # for a week of a model burnmeter cannot price would be false.
+    # Only the plan's agent counts (a Claude plan: Claude Code), its unpriced calls too.
     week_value = cost_text(
-        {
-            "cost_usd": lev["week_value_usd"],
-            "unpriced_calls": summary.get("unpriced_calls", 0),
-            "calls": summary.get("calls", 0),
-        }
+        {"cost_usd": lev["week_value_usd"], "unpriced_calls": lev["week_unpriced_calls"]}
     )
+    agent = lev.get("agent")
+    work = f"{AGENT_NAMES.get(agent, agent)} work" if agent else "work by all agents"
     return Section(
         "Subscription leverage",
         lines=[
-            f"This week: {week_value} of API-equivalent work against a "
+            f"This week: {week_value} of API-equivalent {work} against a "
             f"week's share of the plan ({money(lev['week_plan_share_usd'])}): "
-            f"{lev['week_ratio']:.1f}×.",
+            f"{ratio_text(lev['week_ratio'])}×.",
             f"Month {lev['month']['month']}: {lev['month']['text']}.",
         ],
     )

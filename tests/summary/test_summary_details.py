@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.config import Settings
+from shared.insights.budgets import ratio_text
 from shared.ledger import Ledger
 from shared.summary import build_summary, parse_week, render
 from shared.summary.html import render_html
@@ -157,3 +158,21 @@ def test_json_money_is_always_a_float(ledger: Ledger, settings: Settings) -> Non
         ]
         assert not wrong, wrong
         assert not re.search(r'_usd": -?\d+[,\n]', text)
+
+
+def test_the_weeks_leverage_line_counts_the_plans_agent(ledger: Ledger) -> None:
+    """The week's line said "of API-equivalent work" for the plan's agent's cost alone,
+    with every agent's unpriced calls, and a ratio to one decimal ("0.0×" under 5 %)."""
+    settings = Settings.model_validate(
+        {"subscription": {"plan": "Claude Max 20x", "monthly_price_usd": 20_000}}
+    )
+    summary = _summary(ledger, settings)
+    lev = summary["leverage"]
+    assert lev["agent"] == "claude-code" and 0 < lev["week_ratio"] < 0.05
+    line = next(
+        line
+        for line in _section(render_markdown(summary), "Subscription leverage").splitlines()
+        if "This week:" in line
+    )
+    assert f"${lev['week_value_usd']:,.2f} of API-equivalent Claude Code work" in line, line
+    assert line.endswith(f"{ratio_text(lev['week_ratio'])}×.") and "0.0×" not in line, line

@@ -98,5 +98,5 @@ def test_the_leverage_line_says_the_weeks_unpriced_calls(
     settings = Settings.model_validate({"subscription": {"monthly_price_usd": 100}})
     summary = build_summary(ledger, settings, parse_week("2026-W46"), ZoneInfo("UTC"))
     markdown = render(summary, "md")
-    assert "This week: unpriced (2 calls) of API-equivalent work against" in markdown
+    assert "This week: unpriced (2 calls) of API-equivalent work by all agents against" in markdown
     assert "This week: $0.00" not in markdown
