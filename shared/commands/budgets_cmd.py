@@ -29,7 +29,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "against its price), the latest plan-limit readings and the active 5-hour block.",
     )
     parser.add_argument(
-        "--month", type=_month, help="month for the leverage line (YYYY-MM; default: this)"
+        "--month",
+        type=_month,
+        help="month for the leverage line (YYYY-MM or YYYYMM; default: this one)",
     )
     parser.add_argument(
         "--tz",
@@ -56,7 +58,7 @@ def _month(text: str) -> str:
         and 1971 <= int(digits[:4]) <= 9998  # a month either side stays a valid date
     ):
         return f"{digits[:4]}-{digits[4:]}"
-    raise argparse.ArgumentTypeError(f"expected a month as YYYY-MM, got {text!r}")
+    raise argparse.ArgumentTypeError(f"expected a month as YYYY-MM or YYYYMM, got {text!r}")
 
 
 def build_budgets(

@@ -383,7 +383,7 @@ def test_budgets_reads_periods_in_the_configured_zone_and_checks_its_flags() -> 
     for bad in ("2026-13", "foo"):
         done = _run(["budgets", "--no-ingest", "--month", bad])
         assert done.returncode == 2 and "Traceback" not in done.stderr
-        assert f"expected a month as YYYY-MM, got '{bad}'" in done.stderr
+        assert f"expected a month as YYYY-MM or YYYYMM, got '{bad}'" in done.stderr
     leverage = json.loads(_run(["budgets", "--json", "--no-ingest", "--month", "202611"]).stdout)
     assert leverage["leverage"]["month"] == "2026-11"
 
