@@ -427,6 +427,18 @@ UPDATE sources SET offset = 0, state = NULL, lines = 0, rejected_lines = 0,
     tail_hash = NULL, tail_offset = NULL;
 """
 
+# Schema 14: the Codex reader marks a patch Codex refused as a failed tool call (its output
+# is Codex's message, `apply_patch verification failed: …`; shared.sources.codex
+# REFUSED_OUTPUT), which it took for a success: a session of rejected patches read as a
+# change with no error, no loop and an `uncommitted` outcome. Only the Codex files are read
+# again from the start (the other readers did not change): calls, tool calls and plan-limit
+# readings are keyed and come back as they were; only the failures are new.
+CODEX_REREAD_V14 = """
+UPDATE sources SET offset = 0, state = NULL, lines = 0, rejected_lines = 0,
+    tail_hash = NULL, tail_offset = NULL
+WHERE agent = 'codex';
+"""
+
 MIGRATIONS: list[str] = [
     SCHEMA_V1,
     STATUSLINE_V2,
@@ -441,6 +453,7 @@ MIGRATIONS: list[str] = [
     SOURCE_TAIL_V11 + FILE_MODEL_V11,
     CODEX_REREAD_V12,
     REREAD_ALL_V13,
+    CODEX_REREAD_V14,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

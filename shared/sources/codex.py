@@ -53,6 +53,19 @@ FAILED_EXIT = re.compile(
 EXIT_CODE_FAILED = re.compile(rb'exit_code\\?"\s*:\s*[1-9]')
 # The shell tool's output is JSON text inside the JSON line: {"output":…,"metadata":{…}}.
 SHELL_EXIT_CODE = b'\\"metadata\\":{\\"exit_code\\"'
+# Codex's own answer to a tool call it refused or could not run: the whole output is its
+# message (codex-rs `FunctionCallError::RespondToModel`, written as a plain string; the
+# `success: false` kept beside it is never logged). For apply_patch: a patch that does not
+# fit the file (`apply_patch verification failed: Failed to find expected lines in …`, or
+# a malformed hunk), one the handler cannot read (`apply_patch handler received invalid
+# patch input`), one the safety check or the user declined (`patch rejected: …`, `patch
+# rejected by user`), and a sandbox or runtime error (`execution error: …`). Such a
+# patch changed nothing. Matched at the start of the line's first `"output"` key: the
+# same words inside a command's output (escaped, or after a status header) are not it.
+REFUSED_OUTPUT = re.compile(
+    rb'"output"\s*:\s*"(?:apply_patch verification failed|apply_patch handler received '
+    rb"|patch rejected|execution error: )"
+)
 
 # Counters in a cumulative total, in the order they are kept in the state. The fifth,
 # written by Codex 0.145 and later, is the part of `input_tokens` written to the prompt
@@ -265,12 +278,22 @@ def _read_line(
 
 
 def _read_tool_output(line: bytes, chunk: ParsedChunk) -> None:
-    if not _failed_exit(line):
+    """A failing tool output marks its call as failed (only that: no output text is kept)."""
+    if not (_refused(line) or _failed_exit(line)):
         return
     match = re.search(rb'"call_id"\s*:\s*"([^"]+)"', line)
     if match:
         # Bytes that are not UTF-8 become U+FFFD, as load_line reads them in the tool call.
         chunk.tool_errors.append(f"cx:{match.group(1).decode('utf-8', 'replace')}")
+
+
+def _refused(line: bytes) -> bool:
+    """Whether a tool output is Codex's message that it refused or could not run the call
+    (REFUSED_OUTPUT). The first `"output"` in the line is the payload's key: inside a
+    string value its quotes are escaped, and the item's own type (`custom_tool_call_output`)
+    has no quote before `output`."""
+    found = line.find(b'"output"')
+    return found >= 0 and REFUSED_OUTPUT.match(line, found) is not None
 
 
 def _failed_exit(line: bytes) -> bool:

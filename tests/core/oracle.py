@@ -45,7 +45,8 @@ Tool counts per session: Claude tool calls are the distinct `tool_use` ids in a 
 call's lines, tool errors the distinct `tool_use_id`s of `tool_result` blocks with
 `is_error: true`; Codex tool calls are the `function_call`/`custom_tool_call` items of the
 session's rollout, errors the outputs that say "Process exited with code N" with N != 0
-(neither in a fork's copy). A Codex tool call belongs to the model call whose reading
+and the patches Codex refused (an output that is its message, "apply_patch verification
+failed: …") (neither in a fork's copy). A Codex tool call belongs to the model call whose reading
 follows it; one logged after the rollout's last reading (the reply still streaming, or cut
 off) is still one of the session's tool calls, errors and files: the docs give a session
 its tool calls, and say nothing of which call a trailing one belongs to, so only session
@@ -369,6 +370,13 @@ def codex_calls(
                 and record.get("type") == "response_item"
                 and payload.get("type") == "function_call_output"
                 and _exit_code(payload.get("output")) not in (None, 0)
+            ):
+                failed.add(payload["call_id"])
+            if (
+                index >= copy_end
+                and record.get("type") == "response_item"
+                and payload.get("type") in ("function_call_output", "custom_tool_call_output")
+                and str(payload.get("output")).startswith("apply_patch verification failed: ")
             ):
                 failed.add(payload["call_id"])
             if record.get("type") != "event_msg" or payload.get("type") != "token_count":

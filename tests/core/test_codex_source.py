@@ -400,3 +400,59 @@ def test_patch_paths_are_the_file_lines_of_the_patch(lines: list[str], newline: 
     found = _HEADER_LINE.findall(text) + _MOVE_LINE.findall(text)
     expected = list(dict.fromkeys(normalise_path(path.strip(), "/cwd") for path in found))
     assert _patch_paths("apply_patch", text, "/cwd") == expected
+
+
+# What Codex answers a patch it refused (codex-rs: the apply_patch handler's
+# `FunctionCallError::RespondToModel`, written as the output's plain string).
+REFUSED_PATCH = "apply_patch verification failed: Failed to find expected lines in /w/a.js:\nold()"
+
+
+def test_a_refused_patch_is_a_failed_tool_call(isolated_home: Path, tmp_path: Path) -> None:
+    """A patch Codex refused changed nothing: it is a failed tool call (only the flag is
+    kept, never the text), as a custom tool call, as the older function call and when
+    the user or the safety check declined it; Codex's words inside a command's output, or
+    a patch that applied, are no failure. The lenient line-by-line path (a rollout with
+    CRLF line ends) finds the same failures as the fast one."""
+    from shared.sources.codex import CodexState, parse_codex_lines
+
+    rollout = CodexRollout("019c-refused", started=0, cwd="/work/repo")
+    rollout.turn(1)
+    patch = apply_patch_text(("Update", "app.js"))
+    outputs = {
+        "call_custom": REFUSED_PATCH,
+        "call_declined": "patch rejected by user",
+        "call_unsafe": "patch rejected: writing outside of the project",
+        "call_unreadable": "apply_patch handler received invalid patch input",
+        "call_sandbox": "execution error: Io(Os { code: 13 })",
+        "call_applied": "Success. Updated the following files:\nM app.js",
+    }
+    at = 2
+    for call_id, output in outputs.items():
+        rollout.custom_tool_call(at, "apply_patch", patch, call_id)
+        rollout.custom_output(at + 1, call_id, output)
+        at += 2
+    rollout.function_call(at, "apply_patch", {"input": patch}, "call_function")
+    rollout.add(
+        "response_item",
+        {"type": "function_call_output", "call_id": "call_function", "output": REFUSED_PATCH},
+        at + 1,
+    )
+    # A command that prints Codex's words is no refusal, nor a shell output quoting them.
+    rollout.function_call(at + 2, "exec_command", {"cmd": "cat log"}, "call_cat")
+    rollout.exec_output(at + 3, "call_cat", REFUSED_PATCH, 0)
+    rollout.function_call(at + 4, "shell", {"command": ["cat", "log"]}, "call_shell")
+    rollout.shell_output(at + 5, "call_shell", REFUSED_PATCH, 0)
+    rollout.call(at + 6, 1000, 10)
+    path = codex_rollout_path(_codex_home(isolated_home), rollout)
+    rollout.write(path)
+    ledger = _ingest(tmp_path)
+    errors = sorted(row[0] for row in ledger.conn.execute("SELECT tool_id FROM tool_errors"))
+    refused = ["call_custom", "call_declined", "call_function", "call_sandbox"]
+    refused += ["call_unreadable", "call_unsafe"]
+    assert errors == sorted(f"cx:{call_id}" for call_id in refused)
+    assert ledger.conn.execute("SELECT count(*) FROM tool_calls").fetchone() == (9,)
+    data = path.read_bytes()
+    fast = parse_codex_lines(data, CodexState(), "f").tool_errors
+    lenient = parse_codex_lines(data.replace(b"\n", b"\r\n"), CodexState(), "f").tool_errors
+    assert sorted(fast) == sorted(lenient) == errors
+    ledger.close()

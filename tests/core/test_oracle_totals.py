@@ -478,14 +478,22 @@ def _patch(draw: st.DrawFn, rollout: CodexRollout, at: datetime, ids: Ids) -> No
     paths = draw(st.lists(st.sampled_from(PATCH_PATHS), min_size=1, max_size=2, unique=True))
     verbs = [draw(st.sampled_from(["Add", "Update", "Delete"])) for _ in paths]
     text = apply_patch_text(*zip(verbs, paths, strict=True))
+    # Applied, or refused by Codex (the patch did not fit the file: a failed call).
+    refused = draw(st.integers(0, 2)) == 0
+    refusal = f"apply_patch verification failed: Failed to find expected lines in {paths[0]}"
     if draw(st.booleans()):
         rollout.custom_tool_call(at, "apply_patch", text, call_id)
-        rollout.custom_output(at, call_id, "Success. Updated the following files")
+        applied = "Success. Updated the following files"
+        rollout.custom_output(at, call_id, refusal if refused else applied)
     else:
         rollout.function_call(at, "apply_patch", {"input": text}, call_id)
         rollout.add(
             "response_item",
-            {"type": "function_call_output", "call_id": call_id, "output": "Done!"},
+            {
+                "type": "function_call_output",
+                "call_id": call_id,
+                "output": refusal if refused else "Done!",
+            },
             at,
         )
 
