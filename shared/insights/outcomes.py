@@ -16,9 +16,14 @@ into a commit authored before the session started is dated by that commit: not c
   the folder is gone, a shallow clone, git missing or too slow. The reason says which;
   this is never an error.
 
+A file's repository is the innermost git work tree holding it: a file in a submodule's
+checkout (or a clone inside the repository) is matched to that repository's commits, not to
+the superproject's (whose log names only the submodule's folder).
+
 Two `git log`s per repository cover every session asked about (one lists the commits and
 their dates, one names the files of those in the sessions' windows), so a report over a
-thousand sessions in five repositories runs ten.
+thousand sessions in five repositories runs ten (and two more per submodule they changed
+files in).
 """
 
 from __future__ import annotations
@@ -93,6 +98,9 @@ class RepoHistory:
     top: str = ""
     worktrees: list[str] = field(default_factory=list)
     _times: list[int] = field(default_factory=list, repr=False)
+    # Folder -> the innermost git work tree nested in this repository's holding it (None:
+    # this repository's own).
+    _nested: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     def commit_times(self) -> list[int]:
         """The commits' times, in their (time) order; made once per history."""
@@ -118,6 +126,41 @@ class RepoHistory:
                 path = os.path.join(folder, parts[3])  # in `folder`'s own worktree, maybe
                 continue
             return path if folder == self.top else self.top + path[len(folder) :]
+
+    def nested_repository(self, path: str) -> str | None:
+        """The git work tree nested in this repository's that holds `path` (a submodule's
+        checkout, a clone inside it): the innermost folder with a `.git` of its own between
+        the file and the worktree holding it. None: the file is this repository's (or
+        outside it)."""
+        stop = next((folder for folder in self.worktrees if path.startswith(folder + os.sep)), "")
+        if not stop:
+            return None
+        seen: list[str] = []
+        folder = os.path.dirname(path)
+        found: str | None = None
+        while len(folder) > len(stop):  # below the worktree holding it
+            if folder in self._nested:
+                found = self._nested[folder]
+                break
+            seen.append(folder)
+            if os.path.lexists(os.path.join(folder, ".git")):
+                found = folder
+                break
+            folder = os.path.dirname(folder)
+        for each in seen:
+            self._nested[each] = found
+        return found
+
+    def owner(self, path: str) -> tuple[str | None, str]:
+        """The repository nested in this one that holds the file `path` (None: this one),
+        and the path as that repository names it."""
+        nested = self.nested_repository(path)
+        if nested is not None:
+            return nested, path
+        mapped = self.in_top(path)
+        if mapped != path:  # from a worktree: a submodule's checkout in the top, maybe
+            nested = self.nested_repository(mapped)
+        return nested, mapped
 
 
 class GitError(Exception):
@@ -159,7 +202,13 @@ def _git(root: str, args: list[str], timeout: float, feed: str | None = None) ->
 SINCE_SLACK_MS = 30 * DAY_MS
 
 
-def read_history(root: str, since_ms: int, until_ms: int, timeout: float) -> RepoHistory:
+def read_history(
+    root: str, since_ms: int, until_ms: int, timeout: float, head: bool = False
+) -> RepoHistory:
+    """The commits of `root`'s repository in the window: those on its local branches, and
+    with `head` those under its checked-out commit too (a submodule's checkout sits on a
+    detached HEAD: its commits reach no branch of its own, only the superproject's
+    pointer)."""
     history = RepoHistory(root)
     if not os.path.isdir(root):
         history.problem = f"the folder {root} no longer exists"
@@ -213,6 +262,9 @@ def read_history(root: str, since_ms: int, until_ms: int, timeout: float) -> Rep
                 # moves past the window. The window is applied to each commit's date below
                 # (and in `_outcome_for`).
                 f"--since=@{(since_ms - SINCE_SLACK_MS) // 1000}",
+                # A HEAD with no commit yet is left out, not an error.
+                *(["--ignore-missing", "HEAD"] if head else []),
+                "--",
             ],
             timeout,
         )
@@ -289,10 +341,38 @@ def _repo_root(activity: SessionActivity) -> str | None:
     return activity.repo or activity.project_path or None
 
 
+@dataclass
+class Changes:
+    """A session's changed files as its repository and those nested in it name them."""
+
+    own: set[str] = field(default_factory=set)  # inside the session's folder
+    nested: dict[str, set[str]] = field(default_factory=dict)  # nested work tree -> files
+    named: int = 0  # every changed file, inside or not
+
+
+def _changes(history: RepoHistory, changed: set[str]) -> Changes:
+    changes = Changes()
+    if history.problem:
+        return changes
+    root = os.path.realpath(history.root)
+    named: set[str] = set()
+    for path in changed:
+        folder, name = history.owner(path)
+        named.add(name)
+        if name != root and not name.startswith(root + os.sep):
+            continue
+        if folder is None:
+            changes.own.add(name)
+        else:
+            changes.nested.setdefault(folder, set()).add(name)
+    changes.named = len(named)
+    return changes
+
+
 def session_outcomes(
     sessions: Iterable[SessionActivity], window_days: int = 7, timeout: float = 5.0
 ) -> dict[str, Outcome]:
-    """The outcome of each session, one `git log` per repository."""
+    """The outcome of each session, two `git log`s per repository (see above)."""
     window_ms = window_days * DAY_MS
     outcomes: dict[str, Outcome] = {}
     wanted: dict[str, list[tuple[SessionActivity, set[str]]]] = {}
@@ -339,52 +419,87 @@ def session_outcomes(
                     found = resolved[path] = os.path.realpath(path)
                 real.add(found)
             wanted.setdefault(root, []).append((activity, real))
+    # A file's repository is the innermost git work tree holding it: one inside a session's
+    # repository (a submodule's checkout) is committed there, and its history is read too.
+    asked: list[tuple[SessionActivity, RepoHistory, Changes]] = []
+    nested_starts: dict[str, list[int]] = {}
     for root, entries in wanted.items():
         since = min(activity.first_ts_ms for activity, _ in entries)
         until = max(activity.first_ts_ms for activity, _ in entries) + window_ms
         history = read_history(root, since, until, timeout)
         for activity, real_paths in entries:
-            outcomes[activity.session_id] = _outcome_for(activity, real_paths, history, window_ms)
+            changes = _changes(history, real_paths)
+            for folder in changes.nested:
+                nested_starts.setdefault(folder, []).append(activity.first_ts_ms)
+            asked.append((activity, history, changes))
+    nested = {
+        folder: read_history(folder, min(starts), max(starts) + window_ms, timeout, head=True)
+        for folder, starts in nested_starts.items()
+    }
+    for activity, history, changes in asked:
+        outcomes[activity.session_id] = _outcome_for(activity, history, changes, nested, window_ms)
     return outcomes
 
 
 def _outcome_for(
-    activity: SessionActivity, changed: set[str], history: RepoHistory, window_ms: int
+    activity: SessionActivity,
+    history: RepoHistory,
+    changes: Changes,
+    nested: dict[str, RepoHistory],
+    window_ms: int,
 ) -> Outcome:
     if history.problem:
         return Outcome("unknown", [], history.problem)
-    root = os.path.realpath(history.root)
-    changed = {history.in_top(path) for path in changed}
-    inside = {path for path in changed if path == root or path.startswith(root + os.sep)}
-    if not inside:
+    if not changes.own and not changes.nested:
         return Outcome(
             "no-changes",
             [],
-            f"its {len(changed)} changed file(s) are outside the repository {history.root}",
+            f"its {changes.named} changed file(s) are outside the repository {history.root}",
         )
     start, end = activity.first_ts_ms, activity.first_ts_ms + window_ms
-    # Commit times have second precision: a commit in the session's first second counts.
-    # The commits are sorted by time: the window's are found by bisection, not by a pass
-    # over every commit per session (5,000 sessions × 24,000 commits took 11 s).
-    times = history.commit_times()
-    first = bisect.bisect_left(times, start - 999)
-    last = bisect.bisect_right(times, end)
-    hits = [commit for commit in history.commits[first:last] if commit.files & inside]
+    parts = [(history, changes.own)] + [
+        (nested[folder], {nested[folder].in_top(path) for path in files})
+        for folder, files in sorted(changes.nested.items())
+    ]
+    inside = len(changes.own) + sum(len(files) for files in changes.nested.values())
+    hits: dict[str, Commit] = {}
+    touched: set[str] = set()
+    problems: list[str] = []
+    for part, files in parts:
+        if not files:
+            continue
+        if part.problem:
+            problems.append(part.problem)
+            continue
+        # Commit times have second precision: a commit in the session's first second
+        # counts. The commits are sorted by time: the window's are found by bisection,
+        # not by a pass over every commit per session (5,000 sessions × 24,000 commits
+        # took 11 s).
+        times = part.commit_times()
+        first = bisect.bisect_left(times, start - 999)
+        last = bisect.bisect_right(times, end)
+        for commit in part.commits[first:last]:
+            if common := commit.files & files:
+                hits.setdefault(commit.sha, commit)
+                touched |= common
     days = window_ms // DAY_MS
     if not hits:
+        if problems:
+            return Outcome("unknown", [], "; ".join(problems))
         return Outcome(
             "uncommitted",
             [],
-            f"{len(inside)} changed file(s), no commit on a local branch touching them within "
+            f"{inside} changed file(s), no commit on a local branch touching them within "
             f"{days} days of the session start",
         )
-    touched = set().union(*(commit.files & inside for commit in hits))
+    found = sorted(hits.values(), key=lambda commit: commit.dated_ms)
     # A commit in the session's first second counts (git's whole seconds), and reads "0.0 h".
-    after = max(0.0, (hits[0].dated_ms - start) / 3_600_000)
+    after = max(0.0, (found[0].dated_ms - start) / 3_600_000)
     return Outcome(
         "committed",
-        [commit.sha for commit in hits],
-        f"{len(touched)} of {len(inside)} changed file(s) committed in {len(hits)} commit(s), "
-        f"the first {after:.1f} h after the session started",
-        cost_per_commit_usd=activity.cost_usd / len(hits),
+        [commit.sha for commit in found],
+        f"{len(touched)} of {inside} changed file(s) committed in {len(found)} commit(s), "
+        f"the first {after:.1f} h after the session started"
+        + "".join(f"; {problem}" for problem in problems),
+        cost_per_commit_usd=activity.cost_usd / len(found),
     )
