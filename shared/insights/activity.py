@@ -107,17 +107,20 @@ class SessionActivity:
         return sum(call.cost for call in self.calls)
 
     def changed_files(self) -> list[str]:
-        """Files the session's change tools (Edit, Write, apply_patch…) touched."""
+        """Files the session's change tools (Edit, Write, apply_patch…) changed. A change
+        call that failed (an Edit whose text was not found, a Write refused, a patch Codex
+        refused) changed nothing: five failed Edits read `uncommitted`, not `no-changes`."""
         seen: dict[str, None] = {}
         for tool in self.tools:
-            if tool_kind(tool.name) == "change":
+            if not tool.failed and tool_kind(tool.name) == "change":
                 for path in tool.paths:
                     seen.setdefault(path, None)
         return list(seen)
 
     def change_calls(self) -> int:
-        """How many of the session's tool calls were change tools, with or without paths."""
-        return sum(1 for tool in self.tools if tool_kind(tool.name) == "change")
+        """How many of the session's tool calls were change tools that did not fail, with
+        or without paths."""
+        return sum(1 for tool in self.tools if not tool.failed and tool_kind(tool.name) == "change")
 
     def cost_between(self, start_ms: int, end_ms: int) -> float:
         return sum(call.cost for call in self.calls if start_ms <= call.ts_ms <= end_ms)

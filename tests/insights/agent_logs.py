@@ -187,19 +187,27 @@ class CodexRollout:
             {"type": "function_call_output", "call_id": call_id, "output": output},
         )
 
-    def apply_patch(self, ts_ms: int, files: list[str]) -> None:
+    def apply_patch(self, ts_ms: int, files: list[str], output: str | None = None) -> None:
+        """An apply_patch call; with `output`, Codex's answer to it a second later."""
         body = "".join(f"*** Update File: {name}\n@@\n-old\n+new\n" for name in files)
+        call_id = _uid("call_")
         self._add(
             ts_ms,
             "response_item",
             {
                 "type": "custom_tool_call",
                 "status": "completed",
-                "call_id": _uid("call_"),
+                "call_id": call_id,
                 "name": "apply_patch",
                 "input": f"*** Begin Patch\n{body}*** End Patch\n",
             },
         )
+        if output is not None:
+            self._add(
+                ts_ms + 1000,
+                "response_item",
+                {"type": "custom_tool_call_output", "call_id": call_id, "output": output},
+            )
 
     def token_count(
         self, ts_ms: int, input_tokens: int, cached: int, output: int, reasoning: int = 0
