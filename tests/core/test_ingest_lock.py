@@ -275,16 +275,51 @@ def test_ctrl_c_says_truly_what_was_kept(isolated_home: Path) -> None:
     ledger = open_ledger(data / "ledger.sqlite")
     assert ledger.conn.execute("SELECT count(*) FROM usage_events").fetchone()[0] == 0
     ledger.close()
-    # Once the ledger has calls, an ingest commits batch by batch: what it read is kept.
+    # Once the ledger has calls, an ingest commits batch by batch: what it read is kept, and
+    # said to be only once a batch was committed (it was said of every interrupted ingest).
     (isolated_home / ".claude" / "projects").rename(isolated_home / "later")
     assert _start(dict(os.environ)).wait(timeout=120) == 0  # the Codex half, in full
     (isolated_home / "later").rename(isolated_home / ".claude" / "projects")
+    codex_half = _calls(data)
     row_by_row = BIG_INGEST.replace(
-        "; from", "; import shared.ingest.writer as w; w.BATCH_ROWS = 500; from"
+        "; from",
+        # Batches of 500 rows, each a moment in coming: a Ctrl-C lands between two of them.
+        "; import shared.ingest.writer as w, time; w.BATCH_ROWS = 500; flush = w.LedgerWriter"
+        ".flush; w.LedgerWriter.flush = lambda self: (time.sleep(0.05), flush(self))[1]; from",
     )
     done = _interrupt_once_parsing(dict(os.environ), row_by_row)
     assert done.returncode == 130, done.stderr
-    assert "what was read so far is kept" in done.stderr and "Traceback" not in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr == _truly(kept=_calls(data) > codex_half)
+    # Pressed once a batch is in the ledger: kept, and said so.
+    process = _start(dict(os.environ), row_by_row, start_new_session=True)
+    before = _calls(data)
+    deadline = time.monotonic() + 60
+    while _calls(data) == before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert err == _truly(kept=True)
+    assert _calls(data) > before
+
+
+def _calls(data: Path) -> int:
+    conn = sqlite3.connect(f"file:{data / 'ledger.sqlite'}?mode=ro", uri=True, timeout=30)
+    try:
+        return int(conn.execute("SELECT count(*) FROM usage_events").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def _truly(*, kept: bool) -> str:
+    """What an interrupted (not first) ingest says, as it had committed a batch or not."""
+    if kept:
+        return (
+            "burnmeter: interrupted; what was read so far is kept (the next run reads on from "
+            "there).\n"
+        )
+    return "burnmeter: interrupted before the ingest had kept any new model call.\n"
 
 
 # A Ctrl-C that lands while `concurrent.futures.wait` takes its futures' locks one by one:
@@ -323,8 +358,8 @@ def test_ctrl_c_inside_the_pools_wait_still_ends_the_ingest(isolated_home: Path)
         _, err = process.communicate()
         pytest.fail(f"the interrupted ingest did not end: {err[-2000:]}")
     assert process.returncode == 130, err
-    assert "burnmeter: interrupted; what was read so far is kept." in err, err
     assert "Traceback" not in err, err
+    assert err.endswith(_truly(kept=_calls(Path(os.environ["BURNMETER_DATA_DIR"])) > 0)), err
 
 
 def test_an_ingest_started_with_ctrl_c_ignored_is_not_interrupted(isolated_home: Path) -> None:
