@@ -35,12 +35,23 @@ class Call:
     is_sidechain: bool
     web_search_requests: int = 0
     inference_geo: str = ""
+    # The log file the call was read from: a subagent's own (`agent-<id>.jsonl`) tells one
+    # subagent from another.
+    source_id: int | None = None
     tools: list[str] = field(default_factory=list)
     # Set from `tools` once they are known (see `load_activity`): asked for many times.
     kind: WorkKind = "chat"
 
     def classify(self) -> None:
         self.kind = work_kind(self.tools)
+
+    @property
+    def thread(self) -> str:
+        """The thread the call belongs to: "" for the main thread (whatever file holds
+        it: a resumed session's copy), else its subagent's file (Claude Code writes each
+        subagent to a file of its own; older versions put every sidechain in the session's
+        file, and they then count as one thread). A Codex subagent is a session of its own."""
+        return f"subagent:{self.source_id}" if self.is_sidechain else MAIN_THREAD
 
     @property
     def cache_write_tokens(self) -> int:
@@ -75,6 +86,9 @@ class Call:
         )
 
 
+MAIN_THREAD = ""
+
+
 @dataclass(slots=True)
 class ToolUse:
     tool_id: str
@@ -84,6 +98,9 @@ class ToolUse:
     input_hash: str
     failed: bool
     paths: list[str] = field(default_factory=list)
+    # The thread of the call that made it (`Call.thread`); the main thread when that call
+    # is not known (a Codex tool call after the rollout's last model call).
+    thread: str = ""
 
 
 @dataclass
@@ -166,7 +183,7 @@ def load_activity(
         f"""SELECT session_id, agent, event_key, ts_ms, model, speed, input_tokens,
                    output_tokens, cache_write_5m_tokens, cache_write_1h_tokens,
                    cache_read_tokens, reasoning_tokens, cost_usd, free, is_sidechain,
-                   web_search_requests, inference_geo
+                   web_search_requests, inference_geo, source_id
             FROM usage_events WHERE {where} ORDER BY session_id, ts_ms, event_key""",
         params,
     ):
@@ -192,6 +209,7 @@ def load_activity(
             row[14] == 1,
             row[15],
             row[16],
+            row[17],
         )
         session.calls.append(call)
         calls_by_key[key] = call
@@ -245,6 +263,7 @@ def _add_tools(
         session = sessions.get(session_id)
         if session is None:
             continue
+        owner = calls_by_key.get(event_key) if event_key else None
         session.tools.append(
             ToolUse(
                 tool_id,
@@ -254,8 +273,8 @@ def _add_tools(
                 input_hash,
                 tool_id in failed,
                 paths.get(tool_id, []),
+                MAIN_THREAD if owner is None else owner.thread,
             )
         )
-        owner = calls_by_key.get(event_key) if event_key else None
         if owner is not None:
             owner.tools.append(name)

@@ -1,8 +1,13 @@
 """Runaway loops and waste inside one session, each flag with its evidence and its cost.
 
 - "loop": the same failing tool call (same tool, same input hash) `loop_same_call_repeats`
-  times in a row, or `loop_consecutive_errors` failing tool calls in a row. A successful
-  tool call ends the stretch.
+  times in a row, or `loop_consecutive_errors` failing tool calls in a row, in one thread
+  (the main thread, or one subagent: five subagents each running the failing test suite
+  once are no loop). A successful tool call ends the stretch, and so does a pause of more
+  than LOOP_MAX_GAP_MINUTES between two failures (the user trying a deploy again each
+  morning is no runaway; the logs burnmeter keeps do not say when the user spoke).
+  Bookkeeping tools (to-do lists, plans: LOOP_NEUTRAL_TOOLS) neither end a stretch nor
+  extend it.
 - "cache-churn": `churn_min_calls` or more calls, each within `churn_window_minutes` of
   the previous, that each wrote at least `churn_min_write_tokens` to the prompt cache and
   wrote more than they read: the prefix was rebuilt instead of reused. Codex logs no cache
@@ -11,8 +16,9 @@
   Write, apply_patch…) among them, each sending at least `bloat_min_prompt_tokens` prompt
   tokens: the context keeps growing while nothing gets changed.
 
-`cost_usd` is what the session's model calls inside the stretch cost. Subagent
-(sidechain) calls are left out of the cache and context rules: they have their own prompt.
+`cost_usd` is what the session's model calls inside the stretch cost (for a loop, the
+calls of its thread). Subagent (sidechain) calls are left out of the cache and context
+rules: they have their own prompt.
 `Flag.key` identifies a flag across runs, so a caller can alert once per new flag
 (`new_flags`).
 """
@@ -24,8 +30,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.config import Insights
-from shared.insights.activity import Call, SessionActivity, ToolUse
+from shared.insights.activity import MAIN_THREAD, Call, SessionActivity, ToolUse
+from shared.insights.tiers import NEUTRAL_TOOLS
 from shared.reports import iso_utc
+
+# Two failures further apart than this are not one stretch: an agent retrying on its own
+# fails again within minutes (a long build or test run included); a day between two tries
+# (the user asking again) is no runaway, whatever it cost.
+LOOP_MAX_GAP_MINUTES = 15
+LOOP_MAX_GAP_MS = LOOP_MAX_GAP_MINUTES * 60_000
+# Bookkeeping between two tries (ticking a to-do, updating the plan) is neither a failure
+# nor a success of the work: a `make build` failing six times with a TodoWrite after each
+# is a loop. The tools that wait for the user (AskUserQuestion, ExitPlanMode) are not
+# among them: the user answering ends a stretch, as any successful call does.
+LOOP_NEUTRAL_TOOLS = NEUTRAL_TOOLS - {"AskUserQuestion", "ExitPlanMode"}
 
 
 @dataclass(frozen=True)
@@ -69,13 +87,18 @@ def _flag(
 
 def _run_cost(activity: SessionActivity, run: list[ToolUse]) -> float:
     """What the calls of a stretch of failing tool calls cost: the calls that issued them
-    and every call between. A call is timed by its first line, its tool by the line that
-    holds it (Claude Code streams a text line seconds before the tool_use line; Codex logs
-    a call's usage just after its function calls), so the tools' own times leave out the
-    first (Claude Code) or last (Codex) call of the stretch."""
+    and every call of their thread between (another subagent working meanwhile is not the
+    loop's). A call is timed by its first line, its tool by the line that holds it (Claude
+    Code streams a text line seconds before the tool_use line; Codex logs a call's usage
+    just after its function calls), so the tools' own times leave out the first (Claude
+    Code) or last (Codex) call of the stretch."""
     keys = {tool.event_key for tool in run if tool.event_key}
     times = [call.ts_ms for call in activity.calls if call.event_key in keys]
-    return activity.cost_between(min([run[0].ts_ms, *times]), max([run[-1].ts_ms, *times]))
+    start, end = min([run[0].ts_ms, *times]), max([run[-1].ts_ms, *times])
+    thread = run[0].thread
+    return sum(
+        call.cost for call in activity.calls if start <= call.ts_ms <= end and call.thread == thread
+    )
 
 
 def _lasting(start_ms: int, end_ms: int, word: str = "over") -> str:
@@ -85,13 +108,24 @@ def _lasting(start_ms: int, end_ms: int, word: str = "over") -> str:
     return f"{word} {minutes:.0f} min" if minutes >= 1 else "within a minute"
 
 
+def _threads(tools: list[ToolUse]) -> Iterator[list[ToolUse]]:
+    """Each thread's tool calls, in order, bookkeeping left out."""
+    threads: dict[str, list[ToolUse]] = {}
+    for tool in tools:
+        if tool.name not in LOOP_NEUTRAL_TOOLS:
+            threads.setdefault(tool.thread, []).append(tool)
+    yield from threads.values()
+
+
 def _failing_runs(tools: list[ToolUse], same_call: bool) -> Iterator[list[ToolUse]]:
-    """Maximal runs of failing tool calls (of the same call, if `same_call`)."""
+    """Maximal runs of failing tool calls (of the same call, if `same_call`), each failure
+    within LOOP_MAX_GAP_MS of the one before."""
     run: list[ToolUse] = []
     for tool in tools:
         continues = (
             tool.failed
             and run
+            and tool.ts_ms - run[-1].ts_ms <= LOOP_MAX_GAP_MS
             and (not same_call or (tool.name, tool.input_hash) == (run[0].name, run[0].input_hash))
         )
         if continues:
@@ -111,7 +145,8 @@ def loop_flags(activity: SessionActivity, limits: Insights) -> list[Flag]:
     two tray alerts); now it is one flag over the whole stretch, which starts where the
     failures started, so its key stays the same as the stretch grows."""
     flags: list[Flag] = []
-    for run in _failing_runs(activity.tools, same_call=False):
+    runs = (run for tools in _threads(activity.tools) for run in _failing_runs(tools, False))
+    for run in runs:
         repeated = max(
             (
                 same
@@ -141,8 +176,10 @@ def loop_flags(activity: SessionActivity, limits: Insights) -> list[Flag]:
                 evidence += f", among {len(run)} failing tool calls in a row"
         else:
             continue
+        if run[0].thread != MAIN_THREAD:
+            evidence += ", in a subagent"
         flags.append(_flag(activity, "loop", evidence, start, end, _run_cost(activity, run)))
-    return flags
+    return sorted(flags, key=lambda flag: flag.started_at)
 
 
 def _repeats(run: list[ToolUse]) -> str:

@@ -36,16 +36,22 @@ class ClaudeSession:
     cwd: str
     version: str = "2.1.17"
     lines: list[dict[str, Any]] = field(default_factory=list)
+    # A subagent's transcript: `<session>/subagents/agent-<id>.jsonl`, every line a
+    # sidechain's.
+    agent_id: str | None = None
 
     @property
     def path(self) -> Path:
-        encoded = self.cwd.replace("/", "-")
-        return self.claude_dir / "projects" / encoded / f"{self.session_id}.jsonl"
+        folder = self.claude_dir / "projects" / self.cwd.replace("/", "-")
+        if self.agent_id is not None:
+            return folder / self.session_id / "subagents" / f"agent-{self.agent_id}.jsonl"
+        return folder / f"{self.session_id}.jsonl"
 
     def _base(self, ts_ms: int, kind: str) -> dict[str, Any]:
         return {
             "parentUuid": None,
-            "isSidechain": False,
+            "isSidechain": self.agent_id is not None,
+            **({} if self.agent_id is None else {"agentId": self.agent_id}),
             "userType": "external",
             "cwd": self.cwd,
             "sessionId": self.session_id,
@@ -76,7 +82,7 @@ class ClaudeSession:
             tool_ids.append(tool_id)
             content.append({"type": "tool_use", "id": tool_id, "name": name, "input": tool_input})
         record = self._base(ts_ms, "assistant")
-        record["isSidechain"] = sidechain
+        record["isSidechain"] = sidechain or self.agent_id is not None
         record["requestId"] = _uid("req_")
         record["message"] = {
             "model": model,
