@@ -12,7 +12,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from lsp_server.queries import files_edited, workspace_sessions
-from lsp_server.server import BurnmeterServer
+from lsp_server.server import BurnmeterServer, path_of
 from shared.insights.sessions import Hint
 from shared.ledger import Ledger
 
@@ -118,6 +118,20 @@ class TierHintPublisher:
             )
         self.published = {path: tuple(messages) for path, messages in hints.items()}
 
+    def did_open(self, uri: str) -> None:
+        """Send an opened file its hints again. A hint is published once, when it changes,
+        and clients drop some: eglot those of a file not open when they came (the hint of
+        a file opened second never showed), Neovim a wiped buffer's (`:bwipeout`, then
+        the file opened again showed none)."""
+        path = path_of(uri)
+        messages = self.published.get(path) if path is not None else None
+        if messages:
+            self.server.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(
+                    uri=uri, diagnostics=[diagnostic(message) for message in messages]
+                )
+            )
+
 
 def diagnostic(message: str) -> types.Diagnostic:
     return types.Diagnostic(
@@ -134,3 +148,7 @@ def diagnostic(message: str) -> types.Diagnostic:
 def setup(server: BurnmeterServer) -> None:
     publisher = TierHintPublisher(server)
     server.on_ledger_change(publisher.schedule)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: BurnmeterServer, params: types.DidOpenTextDocumentParams) -> None:
+        publisher.did_open(params.text_document.uri)

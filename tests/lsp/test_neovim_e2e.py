@@ -33,10 +33,13 @@ def run_readme_setup(
     no_lens: Path | None = None,
     program: list[str] | None = None,
     full_path: bool = False,
+    script: str = "nvim_readme_setup.lua",
 ) -> dict[str, Any]:
     """Open `files` in a headless Neovim configured as the README says (those under
     `no_lens` are not waited on for a lens); what it showed. `burnmeter` on its PATH runs
-    `program` (default: this checkout's, `python -m shared`)."""
+    `program` (default: this checkout's, `python -m shared`). `script` (in this folder)
+    drives Neovim and writes what it saw to $BURNMETER_TEST_OUT; Neovim's stderr is added
+    as "stderr"."""
     assert NVIM is not None
     config = Path(os.environ["XDG_CONFIG_HOME"]) / "nvim"
     (config / "lua").mkdir(parents=True)
@@ -65,13 +68,14 @@ def run_readme_setup(
     )
     if no_lens is not None:
         env["BURNMETER_TEST_NO_LENS"] = str(no_lens)
-    script = Path(__file__).with_name("nvim_readme_setup.lua")
+    driver = Path(__file__).with_name(script)
     done = subprocess.run(
-        [NVIM, "--headless", "-i", "NONE", "-c", f"luafile {script}", str(files[0])],
+        [NVIM, "--headless", "-i", "NONE", "-c", f"luafile {driver}", str(files[0])],
         env=env, cwd=workspace.folder, capture_output=True, text=True, timeout=150,
     )  # fmt: skip
     assert out.exists(), (done.stdout, done.stderr)
     seen: dict[str, Any] = json.loads(out.read_text())
+    seen["stderr"] = done.stderr
     return seen
 
 
