@@ -5,7 +5,7 @@
 -- $BURNMETER_TEST_MORE (separated by "|") the same way, and writes what it saw to
 -- $BURNMETER_TEST_OUT as JSON (files under $BURNMETER_TEST_NO_LENS get no lens: for those it
 -- waits only for an initialised client): {"lenses": {path: [title, ...]}, "clients": [{"id": ..,
--- "root": .., "folders": [..]}]}.
+-- "root": .., "folders": [..]}], "messages": what :messages shows}.
 local out_path = os.getenv("BURNMETER_TEST_OUT")
 
 local function titles(bufnr)
@@ -58,6 +58,7 @@ for _, path in ipairs(vim.split(os.getenv("BURNMETER_TEST_MORE") or "", "|", { p
   end
 end
 
+result.messages = vim.fn.execute("messages")
 for _, client in ipairs(clients()) do
   local folders = {}
   for _, folder in ipairs(client.workspace_folders or {}) do

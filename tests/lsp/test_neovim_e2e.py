@@ -34,13 +34,17 @@ def run_readme_setup(
     program: list[str] | None = None,
     full_path: bool = False,
     script: str = "nvim_readme_setup.lua",
+    nvim: str | None = None,
+    init_lua: str | None = None,
 ) -> dict[str, Any]:
     """Open `files` in a headless Neovim configured as the README says (those under
     `no_lens` are not waited on for a lens); what it showed. `burnmeter` on its PATH runs
     `program` (default: this checkout's, `python -m shared`). `script` (in this folder)
     drives Neovim and writes what it saw to $BURNMETER_TEST_OUT; Neovim's stderr is added
-    as "stderr"."""
-    assert NVIM is not None
+    as "stderr". `nvim` is the Neovim to run (default: the one on PATH), `init_lua` its
+    init.lua (default: the module's set-up)."""
+    nvim = nvim or NVIM
+    assert nvim is not None
     config = Path(os.environ["XDG_CONFIG_HOME"]) / "nvim"
     (config / "lua").mkdir(parents=True)
     shutil.copy(REPO_ROOT / "resources" / "editors" / "neovim" / "burnmeter.lua", config / "lua")
@@ -59,7 +63,7 @@ def run_readme_setup(
     else:
         setup = 'require("burnmeter").setup()\n'
         env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
-    (config / "init.lua").write_text(setup)
+    (config / "init.lua").write_text(setup if init_lua is None else init_lua)
     out = tmp_path / "seen.json"
     env.update(
         BURNMETER_TEST_OUT=str(out),
@@ -70,7 +74,7 @@ def run_readme_setup(
         env["BURNMETER_TEST_NO_LENS"] = str(no_lens)
     driver = Path(__file__).with_name(script)
     done = subprocess.run(
-        [NVIM, "--headless", "-i", "NONE", "-c", f"luafile {driver}", str(files[0])],
+        [nvim, "--headless", "-i", "NONE", "-c", f"luafile {driver}", str(files[0])],
         env=env, cwd=workspace.folder, capture_output=True, text=True, timeout=150,
     )  # fmt: skip
     assert out.exists(), (done.stdout, done.stderr)
