@@ -152,6 +152,21 @@ def visible(text: str) -> str:
     )
 
 
+def terminal_safe(document: str) -> str:
+    """A whole document (lines of text) for a terminal: its control and bidi-override
+    characters written as escapes as `visible` writes them, but for its line ends and
+    tabs. A name from the logs holding ESC ]0;… would otherwise retitle the window."""
+    if all(line.isprintable() for line in document.replace("\t", " ").split("\n")):
+        return document
+    import re
+
+    return re.sub(
+        "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]",
+        lambda found: found.group().encode("unicode_escape").decode("ascii"),
+        document,
+    )
+
+
 def plural(count: int, noun: str) -> str:
     """`1 call`, `2 calls`: a count and its noun."""
     return f"{count:,} {noun}" + ("" if count == 1 else "s")

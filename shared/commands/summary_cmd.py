@@ -15,7 +15,7 @@ from shared.commands.context import (
     stdout_is_terminal,
     where_we_looked,
 )
-from shared.commands.render import write_utf8
+from shared.commands.render import terminal_safe, write_utf8
 from shared.commands.report_cmd import zone
 
 if TYPE_CHECKING:
@@ -105,9 +105,10 @@ def _format_for(args: argparse.Namespace) -> Format:
 def _write_document(text: str) -> None:
     """The summary on stdout. Redirected (`> week.html`), it is a document whose HTML says
     UTF-8, so it is written as UTF-8 whatever the stream's encoding (PYTHONIOENCODING, a
-    Windows console's code page); a terminal gets text in its own encoding."""
+    Windows console's code page); a terminal gets text in its own encoding, with the
+    control characters of logged names written as escapes (`terminal_safe`)."""
     if sys.stdout.isatty():
-        sys.stdout.write(text)
+        sys.stdout.write(terminal_safe(text))
     else:
         write_utf8(text)
 

@@ -67,6 +67,13 @@ def test_csv_on_a_terminal_escapes_control_characters(isolated_home: Path) -> No
             assert escaped in text, (kind, text)
         if kind != "files":
             assert "odd\\x1b[31mmodel" in text, (kind, text)
+    # The weekly summary on a terminal, in each format it writes there (2026-03-10: W11).
+    for fmt in ("csv", "md", "json"):
+        shown = _run_on_terminal(
+            "summary", "--week", "2026-W11", "--tz", "UTC", "--format", fmt, "--no-ingest"
+        ).replace("\r\n", "\n")
+        assert not any(c in shown for c in "\x1b\x07\r\u202e"), (fmt, shown)
+        assert "odd" in shown and "\n" in shown.strip(), (fmt, shown)
     files = _run_on_terminal("report", "files", "--csv", "--no-ingest").replace("\r\n", "\n")
     assert f"{escaped}/a\\tb.py" in files
     # Piped: as logged, CSV-quoted, for whatever reads the file.
