@@ -69,6 +69,35 @@ function M.refresh(bufnr)
   end)
 end
 
+-- Neovim asks for code lenses only when told to: it does not support
+-- workspace/codeLens/refresh, so a lens stayed as it was while an agent worked until a key
+-- was pressed. The server's `burnmeter/status`, sent when the ledger changes, refreshes the
+-- lenses of the buffers shown in the current tab page that this client serves, at most once
+-- per M.lens_interval_ms (the first change waits that long, the ones meanwhile join it).
+M.lens_interval_ms = 2000
+local lens_refresh_due = {} -- {client id = true} while a refresh waits
+
+local function refresh_shown(client_id)
+  lens_refresh_due[client_id] = nil
+  for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+    local bufnr = vim.api.nvim_win_get_buf(win)
+    if vim.lsp.buf_is_attached(bufnr, client_id) then
+      M.refresh(bufnr)
+    end
+  end
+end
+
+function M.on_status(_, _, ctx)
+  local client_id = ctx and ctx.client_id
+  if client_id == nil or lens_refresh_due[client_id] then
+    return
+  end
+  lens_refresh_due[client_id] = true
+  vim.defer_fn(function()
+    refresh_shown(client_id)
+  end, M.lens_interval_ms)
+end
+
 -- Attach burnmeter to a file buffer; returns the client id.
 function M.attach(bufnr)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
@@ -79,6 +108,7 @@ function M.attach(bufnr)
   local root_dir = M.root_dir(path)
   local config = vim.tbl_extend("force", M.config, {
     root_dir = root_dir,
+    handlers = vim.tbl_extend("force", { ["burnmeter/status"] = M.on_status }, M.config.handlers or {}),
     on_attach = function(client, attached)
       M.refresh(attached)
       if M.config.on_attach then
@@ -107,7 +137,8 @@ function M.attach(bufnr)
 end
 
 -- `opts` go over M.config: `cmd` (e.g. { "/path/to/.venv/bin/burnmeter", "lsp" } when
--- burnmeter is not on the editor's PATH), `init_options`, `name`.
+-- burnmeter is not on the editor's PATH), `init_options`, `name`, `handlers` (over the one
+-- for `burnmeter/status` that refreshes the lenses).
 function M.setup(opts)
   M.config = vim.tbl_deep_extend("force", M.config, opts or {})
   local group = vim.api.nvim_create_augroup("burnmeter", { clear = true })
