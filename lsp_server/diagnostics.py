@@ -1,12 +1,22 @@
 """Tier hints as diagnostics (severity Hint, line 0) on the files edited by workspace
 sessions that spent most of their frontier-tier cost on exploring or chat, with the
 counterfactual cost in the message. The rule is `shared.insights` (`session_insights`);
-the `tierHints` setting turns them off."""
+the `tierHints` setting turns them off.
+
+A file's diagnostics are sent again only when their substance changes: a hint appears or
+goes, suggests another model, or its saving moves by more than SAVING_STEP (then at most
+once per REWORD_S); a hint whose figures moved less keeps the message it was shown with
+until its session has been quiet for SETTLE_S, then shows its exact figures. A running
+session's figures move with every call, and each pass (every 2 s while an agent works) sent
+every file it edited its hints again: 800 notifications, 6.2 MB in 30 s for 50 files. A
+file shows the MAX_PER_FILE hints with the largest savings and a line counting the others
+(17 stacked hints, 4.7 KB, on line 1 of each file before)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 
 from lsprotocol import types
 from pygls.uris import from_fs_path
@@ -20,15 +30,36 @@ from shared.ledger import Ledger
 # a pass starts at most this often, however often the ledger changes.
 MIN_INTERVAL_S = 2.0
 MAX_SESSIONS = 50
+# A shown hint is worded again when its saving has moved by more than this share of the
+# saving it was shown with, at most every REWORD_S, or once its session has been quiet
+# for SETTLE_S.
+SAVING_STEP = 0.10
+REWORD_S = 10.0
+SETTLE_S = 30.0
+# Hints shown on one file; the others are counted on one more line.
+MAX_PER_FILE = 3
 
 
-# Per session: the (calls, cost) the hint was computed at, its message and edited files.
-HintCache = dict[str, tuple[tuple[int, float], str | None, list[str]]]
+@dataclass(frozen=True)
+class SessionHint:
+    """A session's hint as a pass found it: the message with its exact figures, and what
+    says whether a change is worth showing."""
+
+    session_id: str
+    message: str
+    saving_usd: float
+    suggested_model: str
 
 
-def hints_by_file(ledger: Ledger, folders: list[str], cache: HintCache) -> dict[str, list[str]]:
-    """{path: [hint message, ...]} for the workspace's most recent sessions. Only sessions
-    whose totals moved since the last pass are evaluated again (a live session, usually)."""
+# Per session: the (calls, cost) the hint was computed at, its hint and edited files.
+HintCache = dict[str, tuple[tuple[int, float], SessionHint | None, list[str]]]
+
+
+def hints_by_file(
+    ledger: Ledger, folders: list[str], cache: HintCache
+) -> dict[str, list[SessionHint]]:
+    """{path: [hint, ...]} for the workspace's most recent sessions. Only sessions whose
+    totals moved since the last pass are evaluated again (a live session, usually)."""
     from shared.config import load_settings
     from shared.insights.sessions import session_insights
 
@@ -45,19 +76,19 @@ def hints_by_file(ledger: Ledger, folders: list[str], cache: HintCache) -> dict[
         for session_id in stale:
             session = by_id[session_id]
             insight = insights.get(session_id)
-            message = None if insight is None else hint_message(session_id, insight.hint)
-            files = files_edited(ledger.conn, session_id) if message else []
-            cache[session_id] = ((session.calls, session.cost_usd), message, files)
+            hint = None if insight is None else session_hint(session_id, insight.hint)
+            files = files_edited(ledger.conn, session_id) if hint else []
+            cache[session_id] = ((session.calls, session.cost_usd), hint, files)
     # Sessions that left the most recent MAX_SESSIONS are not asked about again.
     shown = {s.session_id for s in sessions}
     for session_id in [key for key in cache if key not in shown]:
         del cache[session_id]
-    result: dict[str, list[str]] = {}
+    result: dict[str, list[SessionHint]] = {}
     for session in sessions:
-        _, message, files = cache[session.session_id]
-        if message:
+        _, found, files = cache[session.session_id]
+        if found:
             for path in files:
-                result.setdefault(path, []).append(message)
+                result.setdefault(path, []).append(found)
     return result
 
 
@@ -68,14 +99,40 @@ def hint_message(session_id: str, hint: Hint | None) -> str | None:
     return f"burnmeter: session {session_id[:8]} — {hint.reason}"
 
 
+def session_hint(session_id: str, hint: Hint | None) -> SessionHint | None:
+    message = hint_message(session_id, hint)
+    if hint is None or message is None:
+        return None
+    return SessionHint(session_id, message, hint.saving_usd, hint.suggested_model)
+
+
+def more_message(count: int) -> str:
+    sessions = "session" if count == 1 else "sessions"
+    return (
+        f"burnmeter: {count} more {sessions} that edited this file "
+        f"{'has' if count == 1 else 'have'} a tier hint (`burnmeter report sessions` lists them)"
+    )
+
+
+def moved(shown: SessionHint, found: SessionHint) -> bool:
+    """Whether a hint's saving moved enough to be shown again."""
+    return abs(found.saving_usd - shown.saving_usd) > SAVING_STEP * abs(shown.saving_usd)
+
+
 class TierHintPublisher:
     def __init__(self, server: BurnmeterServer) -> None:
         self.server = server
         # What each file's diagnostics say now, as last sent.
         self.published: dict[str, tuple[str, ...]] = {}
         self.cache: HintCache = {}
+        # The last pass's hints, exact; per session, the hint as shown (and when), and the
+        # exact one (and since when it has been what it is).
+        self.hints: dict[str, list[SessionHint]] = {}
+        self.shown: dict[str, tuple[SessionHint, float]] = {}
+        self.found_since: dict[str, tuple[SessionHint, float]] = {}
         self._pending = False
         self._last_pass = -MIN_INTERVAL_S
+        self._settle: asyncio.Task[None] | None = None
 
     def schedule(self) -> None:
         if self._pending:
@@ -99,16 +156,73 @@ class TierHintPublisher:
             hints = {}
         self.publish(hints)
 
-    def publish(self, hints: dict[str, list[str]]) -> None:
+    def _as_shown(self, hints: dict[str, list[SessionHint]]) -> dict[str, tuple[str, ...]]:
+        """Each file's messages: the hints as they are shown (see the module's docstring),
+        the largest savings first, MAX_PER_FILE of them and a line counting the rest."""
+        now = time.monotonic()
+        found = {hint.session_id: hint for listed in hints.values() for hint in listed}
+        for session_id in [key for key in self.found_since if key not in found]:
+            del self.found_since[session_id]
+        for session_id in [key for key in self.shown if key not in found]:
+            del self.shown[session_id]
+        due: list[float] = []
+        for session_id, hint in found.items():
+            since = self.found_since.get(session_id)
+            if since is None or since[0] != hint:
+                self.found_since[session_id] = since = (hint, now)
+            shown = self.shown.get(session_id)
+            if (
+                shown is None
+                or shown[0].suggested_model != hint.suggested_model
+                or (moved(shown[0], hint) and now - shown[1] >= REWORD_S)
+                or now - since[1] >= SETTLE_S
+            ):
+                self.shown[session_id] = shown = (hint, now)
+            if shown[0] != hint:
+                due.append(since[1] + SETTLE_S)
+                if moved(shown[0], hint):
+                    due.append(shown[1] + REWORD_S)
+        self._settle_at(min(due) if due else None)
+        messages: dict[str, tuple[str, ...]] = {}
+        for path, listed in hints.items():
+            ranked = sorted(
+                (self.shown[hint.session_id][0] for hint in listed),
+                key=lambda hint: (-hint.saving_usd, hint.session_id),
+            )
+            lines = [hint.message for hint in ranked[:MAX_PER_FILE]]
+            if len(ranked) > MAX_PER_FILE:
+                lines.append(more_message(len(ranked) - MAX_PER_FILE))
+            messages[path] = tuple(lines)
+        return messages
+
+    def _settle_at(self, when: float | None) -> None:
+        """Show hints as they are now at `when`: a moved one once REWORD_S has passed, one
+        whose session went quiet with its exact figures (None: no hint waits for either).
+        A task of the server's: cancelled with its connection."""
+        if self._settle is not None:
+            self._settle.cancel()
+            self._settle = None
+        if when is not None:
+            self._settle = self.server.run_task(self._settle_later(when), "tier hints settle")
+
+    async def _settle_later(self, when: float) -> None:
+        await asyncio.sleep(max(0.0, when - time.monotonic()))
+        self._settle = None
+        if self.server.initialized:  # not after `shutdown`
+            self.publish(self.hints)
+
+    def publish(self, hints: dict[str, list[SessionHint]]) -> None:
         """Send what changed: a file's hints that are new or differ, an empty list for a
         file whose hints are gone; the same hints are not sent again."""
         server = self.server
-        for path in set(self.published) - set(hints):
+        self.hints = hints
+        shown = self._as_shown(hints)
+        for path in set(self.published) - set(shown):
             server.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=from_fs_path(path) or path, diagnostics=[])
             )
-        for path, messages in hints.items():
-            if self.published.get(path) == tuple(messages):
+        for path, messages in shown.items():
+            if self.published.get(path) == messages:
                 continue
             server.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(
@@ -116,7 +230,7 @@ class TierHintPublisher:
                     diagnostics=[diagnostic(message) for message in messages],
                 )
             )
-        self.published = {path: tuple(messages) for path, messages in hints.items()}
+        self.published = shown
 
     def did_open(self, uri: str) -> None:
         """Send an opened file its hints again. A hint is published once, when it changes,

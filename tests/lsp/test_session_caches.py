@@ -78,8 +78,8 @@ def test_a_sessions_hint_is_worked_out_again_once_its_totals_move(ledger: Ledger
     edited, instead of the pass reusing what it found before the call."""
     cache: HintCache = {}
     assert hints_by_file(ledger, ["/home/me/a"], cache) == {}  # explored, edited nothing
-    (before, message, files) = cache["sess-a1"]
-    assert message is not None and files == []
+    (before, hint, files) = cache["sess-a1"]
+    assert hint is not None and files == []
     edited = "/home/me/a/src/app.py"
     projects = Path(os.environ["HOME"]) / ".claude" / "projects"
     append(
