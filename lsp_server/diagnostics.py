@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
-from lsp_server.queries import files_edited, workspace_sessions
+from lsp_server.queries import files_edited, path_forms, workspace_sessions
 from lsp_server.server import BurnmeterServer, path_of
 from shared.insights.sessions import Hint
 from shared.ledger import Ledger
@@ -122,8 +122,12 @@ def moved(shown: SessionHint, found: SessionHint) -> bool:
 class TierHintPublisher:
     def __init__(self, server: BurnmeterServer) -> None:
         self.server = server
-        # What each file's diagnostics say now, as last sent.
+        # What each file's diagnostics say now (by its path in the ledger), what each URI
+        # was last sent, and the open documents (URI: the forms of its path, see
+        # `path_forms`).
         self.published: dict[str, tuple[str, ...]] = {}
+        self.sent: dict[str, tuple[str, ...]] = {}
+        self.opened: dict[str, frozenset[str]] = {}
         self.cache: HintCache = {}
         # The last pass's hints, exact; per session, the hint as shown (and when), and the
         # exact one (and since when it has been what it is).
@@ -214,37 +218,53 @@ class TierHintPublisher:
     def publish(self, hints: dict[str, list[SessionHint]]) -> None:
         """Send what changed: a file's hints that are new or differ, an empty list for a
         file whose hints are gone; the same hints are not sent again."""
-        server = self.server
         self.hints = hints
-        shown = self._as_shown(hints)
-        for path in set(self.published) - set(shown):
-            server.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(uri=from_fs_path(path) or path, diagnostics=[])
+        self.published = self._as_shown(hints)
+        self._send()
+
+    def _targets(self, path: str) -> list[str]:
+        """The URIs a file's hints go to: those of the open documents that are this file
+        (a file opened through a symbolic link is logged by the agents as its real path),
+        else the file's own."""
+        opened = [uri for uri, forms in self.opened.items() if path in forms]
+        return opened or [from_fs_path(path) or path]
+
+    def _send(self, again: str | None = None) -> None:
+        """Bring what the client was sent in line with `published`; `again`, a URI, is sent
+        its hints even if it had them (a client may have dropped them)."""
+        wanted: dict[str, tuple[str, ...]] = {}
+        for path, messages in self.published.items():
+            for uri in self._targets(path):
+                # Two spellings of one file (through a link and not): their hints, once.
+                wanted[uri] = tuple(dict.fromkeys(wanted.get(uri, ()) + messages))
+        for uri in set(self.sent) - set(wanted):
+            self._publish_to(uri, ())
+        for uri, messages in wanted.items():
+            if self.sent.get(uri) != messages or (uri == again and messages):
+                self._publish_to(uri, messages)
+        self.sent = wanted
+
+    def _publish_to(self, uri: str, messages: tuple[str, ...]) -> None:
+        self.server.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=uri, diagnostics=[diagnostic(message) for message in messages]
             )
-        for path, messages in shown.items():
-            if self.published.get(path) == messages:
-                continue
-            server.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(
-                    uri=from_fs_path(path) or path,
-                    diagnostics=[diagnostic(message) for message in messages],
-                )
-            )
-        self.published = shown
+        )
 
     def did_open(self, uri: str) -> None:
         """Send an opened file its hints again. A hint is published once, when it changes,
         and clients drop some: eglot those of a file not open when they came (the hint of
         a file opened second never showed), Neovim a wiped buffer's (`:bwipeout`, then
-        the file opened again showed none)."""
+        the file opened again showed none). A file opened through a link gets its real
+        path's hints, which leave the real path's URI."""
         path = path_of(uri)
-        messages = self.published.get(path) if path is not None else None
-        if messages:
-            self.server.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(
-                    uri=uri, diagnostics=[diagnostic(message) for message in messages]
-                )
-            )
+        if path is not None:
+            self.opened[uri] = frozenset(path_forms(path))
+        self._send(again=uri)
+
+    def did_close(self, uri: str) -> None:
+        if self.opened.pop(uri, None) is not None:
+            self._send()
 
 
 def diagnostic(message: str) -> types.Diagnostic:
@@ -266,3 +286,7 @@ def setup(server: BurnmeterServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: BurnmeterServer, params: types.DidOpenTextDocumentParams) -> None:
         publisher.did_open(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: BurnmeterServer, params: types.DidCloseTextDocumentParams) -> None:
+        publisher.did_close(params.text_document.uri)

@@ -53,3 +53,38 @@ async def test_a_path_that_is_no_link_is_matched_as_before(workspace: Workspace)
     finally:
         await client.shutdown_session()
         await client.stop()
+
+
+async def test_a_file_opened_through_a_link_gets_its_hints(workspace: Workspace) -> None:
+    """The agents log the real path, so the hints were published for it only: an editor that
+    opened the file through the link (VS Code keeps the link's path) showed none. An open
+    document that is that file gets them under its own URI (and the real path's are
+    cleared, so a problems list does not show them twice); closed, they go back."""
+    link = workspace.root / "link-to-app"
+    link.symlink_to(workspace.folder, target_is_directory=True)
+    client = await start_client(replace(workspace, folder=link), "visual-studio-code")
+    real = workspace.uri(workspace.hinted_py)
+    through_link = workspace.uri(link / "src" / "hinted.py")
+    try:
+        assert await wait_until(lambda: bool(client.diagnostics.get(real)), timeout=15)
+        [hint] = client.diagnostics[real]
+        client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=through_link, language_id="python", version=1, text="x = 1\n"
+                )
+            )
+        )
+        assert await wait_until(lambda: bool(client.diagnostics.get(through_link)), timeout=5)
+        assert [d.message for d in client.diagnostics[through_link]] == [hint.message]
+        assert await wait_until(lambda: list(client.diagnostics[real]) == [], timeout=5)
+        client.text_document_did_close(
+            types.DidCloseTextDocumentParams(
+                text_document=types.TextDocumentIdentifier(uri=through_link)
+            )
+        )
+        assert await wait_until(lambda: bool(client.diagnostics.get(real)), timeout=5)
+        assert list(client.diagnostics[through_link]) == []
+    finally:
+        await client.shutdown_session()
+        await client.stop()
