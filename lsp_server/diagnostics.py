@@ -95,8 +95,9 @@ def hints_by_file(
 def hint_message(session_id: str, hint: Hint | None) -> str | None:
     if hint is None:
         return None
-    # The reason already names the suggested model and both costs.
-    return f"burnmeter: session {session_id[:8]} — {hint.reason}"
+    # The reason already names the suggested model and both costs; the diagnostic's source
+    # says "burnmeter" (eglot showed `burnmeter [tier-hint]: burnmeter: session ...`).
+    return f"session {session_id[:8]} — {hint.reason}"
 
 
 def session_hint(session_id: str, hint: Hint | None) -> SessionHint | None:
@@ -109,7 +110,7 @@ def session_hint(session_id: str, hint: Hint | None) -> SessionHint | None:
 def more_message(count: int) -> str:
     sessions = "session" if count == 1 else "sessions"
     return (
-        f"burnmeter: {count} more {sessions} that edited this file "
+        f"{count} more {sessions} that edited this file "
         f"{'has' if count == 1 else 'have'} a tier hint (`burnmeter report sessions` lists them)"
     )
 

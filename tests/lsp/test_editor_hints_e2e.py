@@ -58,3 +58,5 @@ def test_eglot_shows_the_hint_of_a_file_opened_second(workspace: Workspace, tmp_
     result = json.loads(text)
     assert result["first"] == [], result  # main.py has no hint
     assert len(result["second"]) == 1 and HINT in result["second"][0], result
+    # eglot shows the source and code before the message: "burnmeter" once.
+    assert result["second"][0].startswith("burnmeter [tier-hint]: session sess-app — "), result

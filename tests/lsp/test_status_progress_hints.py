@@ -174,7 +174,8 @@ async def test_tier_hint_diagnostic_on_files_the_exploring_session_edited(
     assert diagnostic.severity == types.DiagnosticSeverity.Hint
     assert diagnostic.range.start.line == 0
     assert diagnostic.source == "burnmeter"
-    assert diagnostic.message.startswith("burnmeter: session sess-app — ")
+    # The source says "burnmeter"; the message does not say it again.
+    assert diagnostic.message.startswith("session sess-app — ")
     # The counterfactual is said once (the hint's reason says it).
     assert diagnostic.message.count("would cost $") == 1, diagnostic.message
     assert diagnostic.message.count(" instead of ") == 1, diagnostic.message
