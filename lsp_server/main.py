@@ -59,10 +59,28 @@ def _log_to_client(server: BurnmeterServer, params: Any) -> None:
         server.window_log_message(params)
 
 
-def configure_logging() -> ClientLogHandler:
+# Set (to anything but "" or "0"), the server logs what it does (INFO) to stderr, not only
+# warnings and errors.
+VERBOSE_ENV = "BURNMETER_LSP_VERBOSE"
+
+
+def logs_info(args: argparse.Namespace | None = None) -> bool:
+    """Whether to log INFO lines: with BURNMETER_LSP_VERBOSE, or over TCP (a server started
+    by hand in a terminal, where they say what it serves). An editor logs all of a stdio
+    server's stderr as errors (Neovim's lsp.log: `[ERROR] ... stderr "burnmeter-lsp INFO
+    live engine: this process writes the ledger"`), so a stdio server says only warnings
+    and errors by default."""
+    if os.environ.get(VERBOSE_ENV, "") not in ("", "0"):
+        return True
+    return bool(getattr(args, "verbose", False) or getattr(args, "tcp", None))
+
+
+def configure_logging(verbose: bool = False) -> ClientLogHandler:
     # stdout is the protocol: everything else goes to stderr.
     logging.basicConfig(
-        stream=sys.stderr, level=logging.INFO, format="burnmeter-lsp %(levelname)s %(message)s"
+        stream=sys.stderr,
+        level=logging.INFO if verbose else logging.WARNING,
+        format="burnmeter-lsp %(levelname)s %(message)s",
     )
     logging.getLogger("pygls").setLevel(logging.WARNING)
     logging.getLogger("watchdog").setLevel(logging.WARNING)
@@ -76,7 +94,7 @@ def configure_logging() -> ClientLogHandler:
 def serve(args: argparse.Namespace) -> int:
     from shared.commands.context import make_context
 
-    to_client = configure_logging()
+    to_client = configure_logging(logs_info(args))
     if getattr(args, "print_token", False):
         from lsp_server.tokens import load_or_create_token
 
