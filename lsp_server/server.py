@@ -10,6 +10,7 @@ import hmac
 import importlib
 import logging
 import os
+import re
 import time
 import uuid
 from collections.abc import Callable, Coroutine
@@ -443,11 +444,11 @@ class BurnmeterServer(LanguageServer):
             return []
         paths = []
         for folder in workspace.folders.values():
-            path = to_fs_path(folder.uri)
+            path = fs_path(folder.uri)
             if path:
                 paths.append(normalise(path))
         if not paths and workspace.root_uri:
-            root = to_fs_path(workspace.root_uri)
+            root = fs_path(workspace.root_uri)
             if root:
                 paths.append(normalise(root))
         return paths
@@ -463,12 +464,22 @@ class BurnmeterServer(LanguageServer):
         return bool(node)
 
 
+# `file://localhost/path` is `file:///path` (RFC 8089); pygls read it as `//localhost/path`,
+# and the file got no lens, hover or sessions.
+_LOCALHOST = re.compile(r"^file://localhost(?=/)", re.IGNORECASE)
+
+
+def fs_path(uri: str) -> str | None:
+    """pygls's `to_fs_path`, with the host `localhost` taken for none."""
+    return to_fs_path(_LOCALHOST.sub("file://", uri))
+
+
 def path_of(uri: str) -> str | None:
     """The absolute, normalised path of a `file:` URI; None for any other URI."""
     if not isinstance(uri, str) or not uri.startswith("file:"):
         return None
     try:
-        path = to_fs_path(uri)
+        path = fs_path(uri)
     except Exception:
         return None
     if not path or not os.path.isabs(path):
