@@ -16,7 +16,6 @@ import uuid
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from typing import Any
-from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.exceptions import (
@@ -31,7 +30,6 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import RPCRequest
 from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
-from pygls.workspace import Workspace
 
 from lsp_server.hub import LedgerHub, LedgerUnusable
 from lsp_server.queries import normalise
@@ -136,18 +134,6 @@ class BurnmeterProtocol(LanguageServerProtocol):
                 message.id, error=types.ResponseError(code=message.code, message=message.message)
             )
 
-    def _is_open(self, message: Any) -> bool:
-        """Whether a `didChange` is about a document the client opened: pygls failed on
-        any other with a KeyError, logged as a bad message."""
-        document = getattr(getattr(message, "params", None), "text_document", None)
-        uri = getattr(document, "uri", None)
-        workspace: Workspace | None = getattr(self, "_workspace", None)
-        return (
-            isinstance(uri, str)
-            and workspace is not None
-            and (unquote(uri) in workspace.text_documents)
-        )
-
     def handle_message(self, message: Any) -> None:
         method = getattr(message, "method", None)
         is_request = isinstance(message, RPCRequest) or (
@@ -186,8 +172,11 @@ class BurnmeterProtocol(LanguageServerProtocol):
         if isinstance(message, RefusedMessage):
             self._refuse(message)
             return
-        if method == types.TEXT_DOCUMENT_DID_CHANGE and not self._is_open(message):
-            log.debug("the client changed a document it did not open; ignored")
+        if method == types.TEXT_DOCUMENT_DID_CHANGE:
+            # Nothing here reads a document's text, and the server asks for no changes
+            # (`change`: None); eglot sends them anyway, incremental, which pygls would
+            # apply to a copy of the text kept for nothing, with an ERROR for each.
+            log.debug("the client sent a document's changes, which are not used; ignored")
             return
         if method == types.WORKSPACE_EXECUTE_COMMAND and is_request:
             command = getattr(getattr(message, "params", None), "command", None)
@@ -285,7 +274,14 @@ class BurnmeterServer(LanguageServer):
     def __init__(
         self, hub: LedgerHub, *, token: str | None = None, shared_process: bool = False
     ) -> None:
-        super().__init__("burnmeter", __version__, protocol_cls=BurnmeterProtocol)
+        # Documents: their opening and closing (tier hints go to open documents), never
+        # their text or its changes (the lens, hover and hints read the ledger only).
+        super().__init__(
+            "burnmeter",
+            __version__,
+            protocol_cls=BurnmeterProtocol,
+            text_document_sync_kind=types.TextDocumentSyncKind.None_,
+        )
         self.hub = hub
         self.token = token
         self.shared_process = shared_process

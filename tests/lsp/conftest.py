@@ -42,6 +42,8 @@ class Workspace:
     session_log: Path
     statuses: list[dict[str, Any]] = field(default_factory=list)
     lens_refreshes: int = 0
+    # The server's answer to the last `initialize` (start_client).
+    initialize_result: types.InitializeResult | None = None
 
     def uri(self, path: Path) -> str:
         return str(from_fs_path(str(path)))
@@ -159,7 +161,7 @@ async def start_client(
         client_factory=factory,
     )
     client: LanguageClient = await config.start()  # type: ignore[assignment]
-    await client.initialize_session(
+    ws.initialize_result = await client.initialize_session(
         types.InitializeParams(
             capabilities=(
                 client_capabilities(capabilities) if isinstance(capabilities, str) else capabilities
