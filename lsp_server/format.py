@@ -58,13 +58,20 @@ def short_model(model: str) -> str:
 
 
 def ago(delta_ms: int) -> str:
-    seconds = max(0, delta_ms // 1000)
+    """How long ago, to the nearest minute, hour or day (1 h 59 min is "2h ago": it read
+    "1h ago", rounded down); under a minute "just now"."""
+    seconds = max(0, delta_ms) / 1000
     if seconds < 60:
         return "just now"
-    minutes = seconds // 60
+    minutes = _nearest(seconds / 60)
     if minutes < 60:
         return f"{minutes}m ago"
-    hours = minutes // 60
+    hours = _nearest(seconds / 3600)
     if hours < 48:
         return f"{hours}h ago"
-    return f"{hours // 24}d ago"
+    return f"{_nearest(seconds / 86400)}d ago"
+
+
+def _nearest(value: float) -> int:
+    """Rounded half up (Python's round() takes 2.5 to 2)."""
+    return int(value + 0.5)

@@ -12,6 +12,7 @@ from lsp_server.queries import BreakdownRow, FileCost
 NOW = 1_780_315_200_000  # 2026-06-01T12:00Z
 MINUTE = 60_000
 HOUR = 60 * MINUTE
+DAY = 24 * HOUR
 
 
 def test_money_is_whole_dollars_from_100_on() -> None:
@@ -30,6 +31,15 @@ def test_ages_change_unit_at_their_edges() -> None:
     assert ago(30 * HOUR) == "30h ago"
     assert ago(47 * HOUR) == "47h ago"
     assert ago(48 * HOUR) == "2d ago"
+    # To the nearest unit: 1 h 59 min read "1h ago", rounded down.
+    assert ago(HOUR + 59 * MINUTE) == "2h ago"
+    assert ago(HOUR + 29 * MINUTE) == "1h ago"
+    assert ago(HOUR + 30 * MINUTE) == "2h ago"
+    assert ago(90_000) == "2m ago"  # 1 min 30 s
+    assert ago(89_000) == "1m ago"
+    assert ago(59 * MINUTE + 40_000) == "1h ago"  # 59 min 40 s: not "60m ago"
+    assert ago(47 * HOUR + 40 * MINUTE) == "2d ago"  # not "48h ago"
+    assert ago(3 * DAY + 13 * HOUR) == "4d ago"
 
 
 def test_lens_counts_sessions_and_names_the_model_only_when_known() -> None:
