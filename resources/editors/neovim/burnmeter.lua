@@ -57,16 +57,43 @@ function M.ready(bufnr)
   return false
 end
 
+local function buffer_alive(bufnr)
+  return vim.api.nvim_buf_is_valid(bufnr) and vim.api.nvim_buf_is_loaded(bufnr)
+end
+
+-- Lens requests of ours still waiting for their answer ({bufnr = when sent}, Neovim 0.7-0.9).
+local lens_requests = {}
+local LENS_ANSWER_WAIT_MS = 10000
+
 -- Fetch and show the buffer's code lenses, once its client is ready.
 function M.refresh(bufnr)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
-  if not vim.api.nvim_buf_is_loaded(bufnr) or not M.ready(bufnr) then
+  if not buffer_alive(bufnr) or not M.ready(bufnr) then
     return
   end
-  -- 0.7-0.9 refresh the current buffer only; 0.10+ take { bufnr }.
-  vim.api.nvim_buf_call(bufnr, function()
+  if vim.fn.has("nvim-0.10") == 1 then
+    -- 0.10+ take { bufnr }, and drop an answer for a buffer gone meanwhile.
     pcall(vim.lsp.codelens.refresh, { bufnr = bufnr })
+    return
+  end
+  -- 0.7-0.9: vim.lsp.codelens.refresh() serves the current buffer only, and its answer's
+  -- handler fails on a buffer wiped meanwhile (`:e file | bwipeout`: "Invalid buffer id"
+  -- in vim.lsp.codelens.save). The same request, with a handler that drops such an answer.
+  local sent = lens_requests[bufnr]
+  if sent ~= nil and uv.now() - sent < LENS_ANSWER_WAIT_MS then
+    return
+  end
+  lens_requests[bufnr] = uv.now()
+  local params = { textDocument = { uri = vim.uri_from_bufnr(bufnr) } }
+  local ok = pcall(vim.lsp.buf_request, bufnr, "textDocument/codeLens", params, function(err, result, ctx, config)
+    lens_requests[bufnr] = nil
+    if buffer_alive(bufnr) then
+      vim.lsp.codelens.on_codelens(err, result, ctx, config)
+    end
   end)
+  if not ok then
+    lens_requests[bufnr] = nil
+  end
 end
 
 -- Neovim asks for code lenses only when told to: it does not support
