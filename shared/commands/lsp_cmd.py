@@ -33,6 +33,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         action="store_true",
         help="print the TCP token (creating it on first use) and exit",
     )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="log what the server does (the ledger it serves, whether it writes it) to "
+        "stderr, not only warnings and errors (as BURNMETER_LSP_VERBOSE=1 does)",
+    )
     add_demo_flag(parser)
     parser.set_defaults(run=run)
 

@@ -31,12 +31,12 @@ def test_neovims_lsp_log_has_no_info_lines_as_errors(workspace: Workspace, tmp_p
     assert "burnmeter-lsp INFO" not in text, text
 
 
-def run_stdio_server(workspace: Workspace, tmp_path: Path, env: dict[str, str]) -> str:
+def run_stdio_server(workspace: Workspace, tmp_path: Path, env: dict[str, str], *flags: str) -> str:
     """Start, initialize, shut down and exit a stdio server; its stderr."""
     stderr = tmp_path / "stderr.txt"
     with stderr.open("wb") as err:
         process = subprocess.Popen(
-            [sys.executable, "-m", "shared", "lsp"],
+            [sys.executable, "-m", "shared", "lsp", *flags],
             env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
         )  # fmt: skip
     assert process.stdin is not None and process.stdout is not None
@@ -74,3 +74,10 @@ def test_a_stdio_server_says_nothing_on_stderr_by_default(
     env = server_env(workspace.root)
     env["BURNMETER_LSP_VERBOSE"] = "0"
     assert run_stdio_server(workspace, tmp_path, env) == ""
+
+
+def test_burnmeter_lsp_verbose_flag_logs_info_lines(workspace: Workspace, tmp_path: Path) -> None:
+    env = server_env(workspace.root)
+    env["BURNMETER_LSP_VERBOSE"] = "0"
+    log = run_stdio_server(workspace, tmp_path, env, "--verbose")
+    assert "burnmeter-lsp INFO burnmeter language server: ledger " in log, log
