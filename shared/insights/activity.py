@@ -139,6 +139,10 @@ class SessionActivity:
         or without paths."""
         return sum(1 for tool in self.tools if not tool.failed and tool_kind(tool.name) == "change")
 
+    def failed_change_calls(self) -> int:
+        """How many of the session's change tool calls failed (changed nothing)."""
+        return sum(1 for tool in self.tools if tool.failed and tool_kind(tool.name) == "change")
+
     def cost_between(self, start_ms: int, end_ms: int) -> float:
         return sum(call.cost for call in self.calls if start_ms <= call.ts_ms <= end_ms)
 

@@ -369,6 +369,19 @@ def _changes(history: RepoHistory, changed: set[str]) -> Changes:
     return changes
 
 
+def _no_changes(failed: int) -> Outcome:
+    if failed:
+        # Its flags may say "Edit failed 5 times in a row": "no file changes (no Edit…)"
+        # would contradict them.
+        return Outcome(
+            "no-changes",
+            [],
+            f"its {failed} change call(s) all failed (error results or refused patches), "
+            "so nothing was changed",
+        )
+    return Outcome("no-changes", [], "the session made no file changes (no Edit, Write or patch)")
+
+
 def session_outcomes(
     sessions: Iterable[SessionActivity], window_days: int = 7, timeout: float = 5.0
 ) -> dict[str, Outcome]:
@@ -395,9 +408,7 @@ def session_outcomes(
                     "so no commit can be matched to them",
                 )
                 if pathless
-                else Outcome(
-                    "no-changes", [], "the session made no file changes (no Edit, Write or patch)"
-                )
+                else _no_changes(activity.failed_change_calls())
             )
         elif root is None:
             outcomes[activity.session_id] = Outcome(
@@ -426,7 +437,9 @@ def session_outcomes(
     for root, entries in wanted.items():
         since = min(activity.first_ts_ms for activity, _ in entries)
         until = max(activity.first_ts_ms for activity, _ in entries) + window_ms
-        history = read_history(root, since, until, timeout)
+        # With its checked-out commit too: a session may work in a repository left on a
+        # detached HEAD (a submodule's checkout, opened as the session's folder).
+        history = read_history(root, since, until, timeout, head=True)
         for activity, real_paths in entries:
             changes = _changes(history, real_paths)
             for folder in changes.nested:

@@ -41,6 +41,11 @@ def test_a_session_whose_edits_all_failed_made_no_changes(tmp_path: Path) -> Non
 
     insights = session_insights(ingest_home(tmp_path), Settings())
     assert insights["sess-failed-edits"].outcome.status == "no-changes"
+    # Said as what it was, beside its flag "Edit failed 5 times in a row": not "the
+    # session made no file changes (no Edit, Write or patch)".
+    assert insights["sess-failed-edits"].outcome.reason == (
+        "its 5 change call(s) all failed (error results or refused patches), so nothing was changed"
+    )
     outcome = insights["sess-one-worked"].outcome
     assert outcome.status == "uncommitted"
     assert "1 changed file" in outcome.reason

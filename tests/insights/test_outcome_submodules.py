@@ -92,6 +92,25 @@ def test_a_commit_on_the_submodules_detached_head_counts(tmp_path: Path, origin:
     assert outcome.commits == [sha]
 
 
+def test_a_session_working_in_the_submodule_on_its_detached_head_counts(
+    tmp_path: Path, origin: GitRepo
+) -> None:
+    """A session whose own folder is the submodule's checkout (on the detached HEAD that
+    `git submodule update` leaves): its repository's history was read on its branches only,
+    so a commit made there read `uncommitted` while a session in the superproject that
+    changed the same file read `committed`."""
+    eps = _superproject(tmp_path, origin)
+    eps.git("-C", "lib", "checkout", "-q", "--detach")
+    write_editing_session(tmp_path, eps.root / "lib", ["util.py"], "sess-in-lib", T0)
+    write_editing_session(tmp_path, eps.root, ["lib/util.py"], "sess-in-eps", T0)
+    sha = _commit_in_lib(eps, T0 + HOUR, "v1\n")
+    insights = session_insights(ingest_home(tmp_path), Settings())
+    for session in ("sess-in-lib", "sess-in-eps"):
+        outcome = insights[session].outcome
+        assert outcome.status == "committed", (session, outcome.reason)
+        assert outcome.commits == [sha]
+
+
 def test_files_in_the_superproject_and_its_submodule_count_together(
     tmp_path: Path, origin: GitRepo
 ) -> None:
