@@ -42,8 +42,10 @@ LOOP_MAX_GAP_MS = LOOP_MAX_GAP_MINUTES * 60_000
 # Bookkeeping between two tries (ticking a to-do, updating the plan) is neither a failure
 # nor a success of the work: a `make build` failing six times with a TodoWrite after each
 # is a loop. The tools that wait for the user (AskUserQuestion, ExitPlanMode) are not
-# among them: the user answering ends a stretch, as any successful call does.
-LOOP_NEUTRAL_TOOLS = NEUTRAL_TOOLS - {"AskUserQuestion", "ExitPlanMode"}
+# among them: the user answering ends a stretch, as any successful call does, and so
+# does the user turning a plan down (an error result).
+USER_ANSWERED_TOOLS = frozenset({"AskUserQuestion", "ExitPlanMode"})
+LOOP_NEUTRAL_TOOLS = NEUTRAL_TOOLS - USER_ANSWERED_TOOLS
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,13 @@ def _failing_runs(tools: list[ToolUse], same_call: bool) -> Iterator[list[ToolUs
     within LOOP_MAX_GAP_MS of the one before."""
     run: list[ToolUse] = []
     for tool in tools:
+        if tool.name in USER_ANSWERED_TOOLS:
+            # The user answered: a stretch ends there, even when the answer is an error
+            # result (Claude Code logs a plan the user turned down as one).
+            if run:
+                yield run
+            run = []
+            continue
         continues = (
             tool.failed
             and run

@@ -126,6 +126,19 @@ def test_the_user_answering_a_question_ends_a_stretch(tmp_path: Path) -> None:
     assert _insight(tmp_path).flags == []
 
 
+def test_a_plan_the_user_rejected_ends_a_stretch(tmp_path: Path) -> None:
+    """Claude Code logs a plan the user turned down as an error result of ExitPlanMode:
+    four rounds of a failing `make` and a rejected plan read "8 tool calls failed in a
+    row (Bash, ExitPlanMode)". The user answered, whatever the answer was."""
+    session = ClaudeSession(tmp_path / ".claude", SID, CWD)
+    plan = ("ExitPlanMode", {"plan": "try again"})
+    for k in range(4):
+        _tool(session, T0 + 4 * k * MINUTE, _bash(f"make target{k}"), fail=True)
+        _tool(session, T0 + (4 * k + 1) * MINUTE, plan, fail=True)
+    session.write()
+    assert _insight(tmp_path).flags == []
+
+
 def test_the_loops_the_audit_confirmed_are_still_flagged(tmp_path: Path) -> None:
     """The same failing Bash 6 times, the same failing Edit 5 times, 8 different failures
     and Codex's exec_command failing 5 times are loops; 30 rounds of an edit and a failing
