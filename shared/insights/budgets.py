@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 from shared.commands.render import money
 from shared.config import Settings
 from shared.ledger import Ledger
-from shared.plans import plan_agent, preset_price
+from shared.plans import plan_agent, preset, preset_price
 from shared.schema import BUCKET_MS
 from shared.sources.agents import CLAUDE, CODEX
 from shared.timezones import resolve_zone
@@ -137,11 +137,17 @@ class Leverage:
             + self.so_far
         )
         if not self.plan_price_usd:
-            return head + " (set [subscription] monthly_price_usd to compare with a plan)"
+            # One parenthesis only: "so far (7 of 31 days)" may be there already.
+            return head + "; set [subscription] plan or monthly_price_usd to compare with a plan"
+        named = preset(self.plan)
         return (
             head
             + f" on a ${self.plan_price_usd:,.0f} plan"
-            + (f" ({self.plan}'s preset price)" if self.price_from_preset else "")
+            + (
+                f" ({named.name if named else self.plan}'s preset price)"
+                if self.price_from_preset
+                else ""
+            )
             + (f": {ratio_text(self.ratio)}×" if self.ratio is not None else "")
         )
 

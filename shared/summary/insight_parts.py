@@ -228,7 +228,7 @@ def subscription_leverage(
         "week_value_usd": round(week_cost, 6),
         "week_unpriced_calls": week_unpriced,
         "week_plan_share_usd": None if week_share is None else round(week_share, 6),
-        "week_ratio": None if not week_share else round(week_cost / week_share, 3),
+        "week_ratio": None if not week_share else round(week_cost / week_share, 6),
         "month": month,
     }
 

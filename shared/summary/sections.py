@@ -376,8 +376,8 @@ def _leverage(summary: dict[str, Any]) -> Section:
         return Section(
             "Subscription leverage",
             lines=[
-                "No plan price set: add `monthly_price_usd` under `[subscription]` in "
-                "config.toml to compare."
+                'No plan price set: add `plan` (one of the presets, e.g. "Claude Max 5x") '
+                "or `monthly_price_usd` under `[subscription]` in config.toml to compare."
             ],
         )
     # The week's calls without a price are said, as in the headline: "$0.00 of work"

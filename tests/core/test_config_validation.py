@@ -245,7 +245,7 @@ def test_doctor_and_every_command_name_each_problem_once(isolated_home: Path) ->
     assert report["budgets"] == []  # no $inf budget
     assert report["leverage"].get("plan_price_usd") is None, report["leverage"]
     text = run_cli("budgets", "--demo").stdout
-    assert "set [subscription] monthly_price_usd" in text and "000,000,000" not in text
+    assert "set [subscription] plan or monthly_price_usd" in text and "000,000,000" not in text
 
 
 def test_bad_roots_are_named_once_each(isolated_home: Path) -> None:

@@ -104,7 +104,9 @@ def test_leverage_text(ledger: Ledger) -> None:
     assert result.as_json()["ratio"] == pytest.approx(11.9979)
     unpriced = leverage(ledger, Settings(), "2026-02", ZoneInfo("UTC"))
     assert unpriced.ratio is None
-    assert unpriced.text.endswith("(set [subscription] monthly_price_usd to compare with a plan)")
+    assert unpriced.text.endswith(
+        "; set [subscription] plan or monthly_price_usd to compare with a plan"
+    )
 
 
 def test_codex_limits_from_its_logs(tmp_path: Path, ledger: Ledger) -> None:

@@ -226,11 +226,14 @@ def test_a_preset_plan_without_a_price_takes_the_presets(ledger: Ledger) -> None
         "(Claude Max 5x's preset price): 0.073×"
     )
     assert result.as_json()["plan_price_from_preset"] is True
+    # Spelt as the user wrote it, the preset is named as it is spelt: not "claude max 5x's".
+    lower = leverage(ledger, _plan("claude  max 5X", None), "2026-11", UTC)
+    assert "(Claude Max 5x's preset price)" in lower.text, lower.text
     own = leverage(ledger, _plan("Claude Max 5x", 90), "2026-11", UTC)  # a price set wins
     assert own.plan_price_usd == 90 and "preset" not in own.text
     assert own.as_json()["plan_price_from_preset"] is False
     unknown = leverage(ledger, _plan("Team seat", None), "2026-11", UTC)
-    assert unknown.plan_price_usd is None and "set [subscription] monthly_price_usd" in (
+    assert unknown.plan_price_usd is None and "set [subscription] plan or monthly_price_usd" in (
         unknown.text
     )
     week = subscription_leverage(
@@ -238,6 +241,8 @@ def test_a_preset_plan_without_a_price_takes_the_presets(ledger: Ledger) -> None
     )
     assert week["plan_price_usd"] == 100.0
     assert week["week_plan_share_usd"] == pytest.approx(100 * 12 / 52, abs=1e-5)
+    # The week's ratio keeps six decimals as the month's does (three made 0.0092 "0.0090×").
+    assert week["week_ratio"] == round(week["week_value_usd"] / (100 * 12 / 52), 6)
 
 
 def test_burnmeter_budgets_takes_a_presets_price() -> None:
