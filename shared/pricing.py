@@ -154,7 +154,8 @@ _CONTEXT_SUFFIX = re.compile(r"\[\d+[km]\]$", re.IGNORECASE)
 # Gateways (LiteLLM, OpenRouter) log a route before the model id, sometimes two:
 # `bedrock/us.anthropic.claude-…`, `vertex_ai/claude-…@DATE`, `openrouter/openai/gpt-5.5`.
 _PROVIDER_PREFIX = re.compile(
-    r"^(?:(?:anthropic|openai|bedrock|bedrock_converse|vertex_ai|azure|azure_ai|openrouter)/)+",
+    r"^(?:(?:anthropic|openai|bedrock(?:/converse|/invoke)?|bedrock_converse|vertex_ai|azure"
+    r"|azure_ai|openrouter)/)+",
     re.IGNORECASE,
 )
 _BEDROCK_ID = re.compile(

@@ -330,6 +330,8 @@ ID_VARIANTS = [
     ("bedrock/us.anthropic.claude-opus-5-5-v1:0", "claude-opus-5-5"),
     ("vertex_ai/claude-opus-5-5@20260923", "claude-opus-5-5"),
     ("azure/gpt-5.5", "gpt-5.5"),
+    ("bedrock/converse/us.anthropic.claude-opus-5-5-v1:0", "claude-opus-5-5"),
+    ("bedrock/invoke/anthropic.claude-sonnet-5-5", "claude-sonnet-5-5"),
     ("openrouter/openai/gpt-5.5", "gpt-5.5"),
     ("OpenRouter/Anthropic/claude-sonnet-5-5", "claude-sonnet-5-5"),
 ]
