@@ -26,7 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     from shared.commands.context import add_demo_flag
 
     parser = argparse.ArgumentParser(
-        prog="burnmeter-tray", description="The burnmeter tray meter and dashboard."
+        prog="burnmeter-tray",
+        description="The burnmeter tray meter and dashboard.",
+        allow_abbrev=False,  # as every burnmeter command: flags spelt whole
     )
     add_tray_arguments(parser)
     add_demo_flag(parser)

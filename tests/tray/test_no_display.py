@@ -174,3 +174,18 @@ def test_only_an_xcb_platform_has_its_display_asked_first(
     monkeypatch.delenv("BURNMETER_QT_ARGS")
     monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
     assert unreachable_x_display(None) is None
+
+
+def test_burnmeter_tray_takes_no_abbreviated_flags(tmp_path: Path) -> None:
+    """`python -m tray_app --dem` ran the demo: its parser took prefixes, as no other
+    burnmeter command does."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tray_app", "--dem"],
+        env=without_display(tmp_path),
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "unrecognized arguments: --dem" in done.stderr
