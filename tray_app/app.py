@@ -15,6 +15,8 @@ import sqlite3
 import threading
 import time
 from dataclasses import replace
+from datetime import datetime, timedelta
+from datetime import time as clock_time
 from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -83,6 +85,16 @@ IMPORT_PHASE_TEXT = {
 # after this long, or at the next start; it is announced once per folder and reason.
 AUTO_EXPORT_RETRY_S = 3600.0
 AUTO_EXPORT_SETTING = "[summary] auto_export_dir"
+
+
+def idle_tick_ms(now: datetime) -> int:
+    """The idle refresh's interval: TICK_IDLE_MS, or less so that the next tick comes
+    just after the local midnight (`now` is aware, in the tray's zone): an idle tray
+    showed yesterday's "Today" for up to five minutes into the new day."""
+    midnight = datetime.combine(now.date() + timedelta(days=1), clock_time(), now.tzinfo)
+    # Timestamps, not `midnight - now`: Python subtracts times of one zone as wall clocks.
+    until = int((midnight.timestamp() - now.timestamp()) * 1000) + 1_000
+    return max(1_000, min(TICK_IDLE_MS, until))
 
 
 def zone_for(settings: Settings) -> ZoneInfo:
@@ -402,7 +414,9 @@ class BurnmeterApp(QObject):
         self.tray.update_snapshot(snap)
         self.snapshot_applied.emit(snap)
         active = bool(snap.running) or snap.block is not None
-        self._tick.setInterval(TICK_ACTIVE_MS if active else TICK_IDLE_MS)
+        self._tick.setInterval(
+            TICK_ACTIVE_MS if active else idle_tick_ms(datetime.now(zone_for(self.settings)))
+        )
 
     def notify(self, alert: Alert) -> None:
         self.notify_all([alert])

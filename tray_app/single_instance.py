@@ -76,7 +76,13 @@ class SingleInstance:
 
     def listen(self, open_dashboard: Callable[[], None]) -> None:
         """Serve later starts' requests (call once this process holds the lock)."""
-        self.request_file.unlink(missing_ok=True)  # left by a start that gave up
+        try:
+            self.request_file.unlink(missing_ok=True)  # left by a start that gave up
+        except OSError as exc:
+            # A read-only data folder (EROFS): no later start can leave a request here
+            # either. The tray runs on without this; it was an uncaught exception.
+            log.warning("cannot serve a second start's requests: %s", exc)
+            return
 
         def look() -> None:
             try:
