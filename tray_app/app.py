@@ -87,6 +87,18 @@ AUTO_EXPORT_RETRY_S = 3600.0
 AUTO_EXPORT_SETTING = "[summary] auto_export_dir"
 
 
+CONFIG_POLL_MS = 3_000
+
+
+def _file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """What tells a changed file (size, mtime, inode), None while there is none."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
 def idle_tick_ms(now: datetime) -> int:
     """The idle refresh's interval: TICK_IDLE_MS, or less so that the next tick comes
     just after the local midnight (`now` is aware, in the tray's zone): an idle tray
@@ -183,6 +195,14 @@ class BurnmeterApp(QObject):
         self._tick.setInterval(TICK_ACTIVE_MS)
         self._tick.timeout.connect(self.refresh)
         self._tick.timeout.connect(self._auto_export_if_due)
+        # The config file edited by hand reaches the running tray (budgets, zone, plan):
+        # one stat every few seconds, the file read again only when it changed.
+        self._config_stamp = _file_stamp(loaded.path)
+        self._config_watch = QTimer(self)
+        self._config_watch.setInterval(CONFIG_POLL_MS)
+        self._config_watch.timeout.connect(self._reload_config_if_changed)
+        if not demo:
+            self._config_watch.start()
         self.ledger_changed.connect(self._debounce.start)
         self.import_progress.connect(self._show_import_progress)
         self.import_phase.connect(self._show_import_phase)
@@ -500,12 +520,25 @@ class BurnmeterApp(QObject):
         dialog.show()
         dialog.raise_()
 
+    def _reload_config_if_changed(self) -> None:
+        stamp = _file_stamp(self.loaded.path)
+        if stamp == self._config_stamp:
+            return
+        self._config_stamp = stamp
+        log.info("%s changed: its settings apply now", self.loaded.path)
+        self._apply_loaded(load_settings(self.loaded.path))
+
     def apply_settings(self, settings: Settings) -> None:
-        if settings.prices != self.settings.prices:
-            self._prices = None
         # Saved from the Settings window, the file holds exactly these settings: the
         # problems it had are gone.
-        self.loaded = LoadedSettings(settings, self.loaded.path)
+        self._config_stamp = _file_stamp(self.loaded.path)
+        self._apply_loaded(LoadedSettings(settings, self.loaded.path))
+
+    def _apply_loaded(self, loaded: LoadedSettings) -> None:
+        settings = loaded.settings
+        if settings.prices != self.settings.prices:
+            self._prices = None
+        self.loaded = loaded
         self._show_config_problems(self.loaded.problems)
         self.tray.meter_mode = settings.meter_mode
         if not self.demo:

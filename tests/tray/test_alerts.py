@@ -441,3 +441,30 @@ def test_the_trays_files_make_a_private_data_folder(tmp_path: Path) -> None:
         os.umask(old_umask)
     assert (notes.parent.stat().st_mode & 0o777) == 0o700
     assert ((tmp_path / "locked").stat().st_mode & 0o777) == 0o700
+
+
+def test_a_config_file_edited_by_hand_reaches_the_running_tray(
+    qtbot: QtBot,
+    roots: list[LogRoot],
+    ledger_file: Path,
+    today_session: Path,
+    isolated_home: Path,
+    now_ms: int,
+) -> None:
+    """The tray read config.toml once, at its start: a budget written into the file
+    later was never alerted on (`burnmeter budgets` said 165 % over, the tray's menu the
+    old limit), until the user opened Settings and saved."""
+    ingest_now(roots, ledger_file)
+    app = make_app(qtbot, roots, ledger_file, Settings())
+    spent = refreshed(qtbot, app).today_usd
+    limit = round(spent / 0.6, 6)
+    config = ledger_file.parent / "config.toml"
+    config.write_text(f"[budgets]\ndaily_usd = {limit}\n")
+    qtbot.waitUntil(lambda: app.settings.budgets.daily_usd == limit, timeout=10_000)
+    wait_for_pool()
+    refreshed(qtbot, app)
+    assert titles(app.shown_alerts) == ["Daily budget at 50%"]
+    # A broken file: defaults, as every command uses then, and the banner says why.
+    config.write_text("[budgets\n")
+    qtbot.waitUntil(lambda: app.settings.budgets.daily_usd is None, timeout=10_000)
+    assert any("config.toml" in notice for notice in app.dashboard.notices)
