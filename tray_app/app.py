@@ -33,7 +33,7 @@ from shared.ingest import (
     ingest,
     ingest_lock,
 )
-from shared.ledger import LedgerError, open_ledger
+from shared.ledger import LedgerError, LedgerTooNew, open_ledger
 from shared.live.engine import LiveEngine
 from shared.live.lock import WriterLock
 from shared.pricing import PriceBook
@@ -88,6 +88,7 @@ AUTO_EXPORT_SETTING = "[summary] auto_export_dir"
 
 
 CONFIG_POLL_MS = 3_000
+CANNOT_READ_LEDGER = "Cannot read the ledger: "
 
 
 def _file_stamp(path: Path) -> tuple[int, int, int] | None:
@@ -368,7 +369,15 @@ class BurnmeterApp(QObject):
 
     def _snapshot_failed(self, exc: Exception) -> None:
         self._reading = False
-        self.tray.status_line = f"Cannot read the ledger: {exc}"
+        if isinstance(exc, LedgerTooNew) and self.snapshot is not None:
+            # It was read before: a newer burnmeter (the one just installed) upgraded it
+            # while the tray ran; "upgrade burnmeter" would be the wrong advice.
+            self.tray.status_line = (
+                f"{CANNOT_READ_LEDGER}a newer burnmeter upgraded it while the tray ran: "
+                "quit the tray and start it again"
+            )
+        else:
+            self.tray.status_line = f"{CANNOT_READ_LEDGER}{exc}"
         self.tray.show_state()
 
     def _apply_snapshot(self, snap: TraySnapshot) -> None:
@@ -429,7 +438,10 @@ class BurnmeterApp(QObject):
         self.snapshot = snap
         if not snap.has_calls and not self._importing:
             self.tray.status_line = NO_LOGS_YET
-        elif self.tray.status_line == NO_LOGS_YET:
+        elif self.tray.status_line == NO_LOGS_YET or self.tray.status_line.startswith(
+            CANNOT_READ_LEDGER
+        ):
+            # Read again: a failure of an earlier read (a ledger fixed meanwhile) is over.
             self.tray.status_line = ""
         self.tray.update_snapshot(snap)
         self.snapshot_applied.emit(snap)

@@ -468,3 +468,28 @@ def test_a_config_file_edited_by_hand_reaches_the_running_tray(
     config.write_text("[budgets\n")
     qtbot.waitUntil(lambda: app.settings.budgets.daily_usd is None, timeout=10_000)
     assert any("config.toml" in notice for notice in app.dashboard.notices)
+
+
+def test_a_failed_read_is_said_until_a_read_works_again(
+    qtbot: QtBot,
+    roots: list[LogRoot],
+    ledger_file: Path,
+    today_session: Path,
+    isolated_home: Path,
+    now_ms: int,
+) -> None:
+    """A read that failed left "Cannot read the ledger: …" atop the menu for good, even
+    once the ledger was fixed and read again; and a ledger upgraded by a newer burnmeter
+    while the tray ran advised "Upgrade burnmeter", though that is what had happened."""
+    from shared.ledger import LedgerTooNew
+
+    ingest_now(roots, ledger_file)
+    app = make_app(qtbot, roots, ledger_file, Settings())
+    refreshed(qtbot, app)
+    app._snapshot_failed(LedgerTooNew("The ledger at x has schema version 99, newer …"))
+    assert app.tray.status_line.startswith("Cannot read the ledger: ")
+    assert "upgraded it while the tray ran: quit the tray and start it again" in (
+        app.tray.status_line
+    )
+    refreshed(qtbot, app)
+    assert app.tray.status_line == ""
