@@ -137,19 +137,29 @@ def write_utf8(text: str, errors: str = "strict") -> None:
     binary.flush()
 
 
+# Bidi overrides and marks: a right-to-left override reverses the rest of a line on screen.
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+
+
+def _escaped(text: str, controls: str) -> str:
+    """`text` with the `controls` (a character-class range) and bidi characters written as
+    escapes (`\\x1b`, `\\u202e`)."""
+    import re
+
+    return re.sub(
+        f"[{controls}\x7f-\x9f{_BIDI}]",
+        lambda found: found.group().encode("unicode_escape").decode("ascii"),
+        text,
+    )
+
+
 def visible(text: str) -> str:
     """`text` with control and bidi-override characters written as escapes (`\\n`,
     `\\u202e`): a path or model name holding a newline split a table's row, and a
     right-to-left override reversed the rest of the row on screen, its cost included."""
     if text.isprintable():
         return text  # the usual case, decided in C
-    import re
-
-    return re.sub(
-        "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]",
-        lambda found: found.group().encode("unicode_escape").decode("ascii"),
-        text,
-    )
+    return _escaped(text, "\x00-\x1f")
 
 
 def terminal_safe(document: str) -> str:
@@ -158,13 +168,7 @@ def terminal_safe(document: str) -> str:
     tabs. A name from the logs holding ESC ]0;… would otherwise retitle the window."""
     if all(line.isprintable() for line in document.replace("\t", " ").split("\n")):
         return document
-    import re
-
-    return re.sub(
-        "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]",
-        lambda found: found.group().encode("unicode_escape").decode("ascii"),
-        document,
-    )
+    return _escaped(document, "\x00-\x08\x0b-\x1f")
 
 
 def plural(count: int, noun: str) -> str:
