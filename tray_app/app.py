@@ -26,6 +26,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QFileDialog, QSystemTrayIcon, QWidget
 
 from shared.config import LoadedSettings, Settings, load_settings
+from shared.config_fast import file_stamp
 from shared.ingest import (
     FINISHING_LEDGER,
     WAITING_FOR_INGEST,
@@ -89,15 +90,6 @@ AUTO_EXPORT_SETTING = "[summary] auto_export_dir"
 
 CONFIG_POLL_MS = 3_000
 CANNOT_READ_LEDGER = "Cannot read the ledger: "
-
-
-def _file_stamp(path: Path) -> tuple[int, int, int] | None:
-    """What tells a changed file (size, mtime, inode), None while there is none."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
 
 
 def idle_tick_ms(now: datetime) -> int:
@@ -198,7 +190,7 @@ class BurnmeterApp(QObject):
         self._tick.timeout.connect(self._auto_export_if_due)
         # The config file edited by hand reaches the running tray (budgets, zone, plan):
         # one stat every few seconds, the file read again only when it changed.
-        self._config_stamp = _file_stamp(loaded.path)
+        self._config_stamp = file_stamp(loaded.path)
         self._config_watch = QTimer(self)
         self._config_watch.setInterval(CONFIG_POLL_MS)
         self._config_watch.timeout.connect(self._reload_config_if_changed)
@@ -533,7 +525,7 @@ class BurnmeterApp(QObject):
         dialog.raise_()
 
     def _reload_config_if_changed(self) -> None:
-        stamp = _file_stamp(self.loaded.path)
+        stamp = file_stamp(self.loaded.path)
         if stamp == self._config_stamp:
             return
         self._config_stamp = stamp
@@ -543,7 +535,7 @@ class BurnmeterApp(QObject):
     def apply_settings(self, settings: Settings) -> None:
         # Saved from the Settings window, the file holds exactly these settings: the
         # problems it had are gone.
-        self._config_stamp = _file_stamp(self.loaded.path)
+        self._config_stamp = file_stamp(self.loaded.path)
         self._apply_loaded(LoadedSettings(settings, self.loaded.path))
 
     def _apply_loaded(self, loaded: LoadedSettings) -> None:
