@@ -2,7 +2,7 @@
 -- with a tier hint: waits for the hint, wipes the buffer (`:bwipeout`, which drops its
 -- diagnostics), opens the file again and waits for the hint there. Writes
 -- {"first": [message, ...], "again": [message, ...]} to $BURNMETER_TEST_OUT.
-local out_path = os.getenv("BURNMETER_TEST_OUT")
+local common = dofile(vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":h") .. "/nvim_common.lua")
 local other = os.getenv("BURNMETER_TEST_MORE")
 
 local function messages(bufnr)
@@ -20,13 +20,6 @@ local function wait_hint(bufnr, ms)
   return messages(bufnr)
 end
 
-local function clients()
-  if vim.lsp.get_clients then
-    return vim.lsp.get_clients()
-  end
-  return vim.lsp.get_active_clients()
-end
-
 local path = vim.api.nvim_buf_get_name(0)
 local first_buf = vim.api.nvim_get_current_buf()
 local result = { first = wait_hint(first_buf, 30000) }
@@ -35,13 +28,4 @@ vim.cmd("bwipeout " .. first_buf)
 vim.cmd("edit " .. vim.fn.fnameescape(path))
 result.again = wait_hint(vim.api.nvim_get_current_buf(), 10000)
 
-local out = assert(io.open(out_path, "w"))
-out:write(vim.fn.json_encode(result))
-out:close()
-for _, client in ipairs(clients()) do
-  client.stop()
-end
-vim.wait(5000, function()
-  return #clients() == 0
-end, 50)
-vim.cmd("qa!")
+common.finish(result)

@@ -4,24 +4,8 @@
 -- work) and waits up to 20 s for the lens to change, with no key pressed and no autocmd
 -- fired. Writes {"before": [title, ...], "after": [title, ...], "seconds": s} to
 -- $BURNMETER_TEST_OUT.
-local out_path = os.getenv("BURNMETER_TEST_OUT")
-
-local function titles(bufnr)
-  local found = {}
-  for _, lens in ipairs(vim.lsp.codelens.get(bufnr) or {}) do
-    if lens.command and lens.command.title then
-      table.insert(found, lens.command.title)
-    end
-  end
-  return found
-end
-
-local function clients()
-  if vim.lsp.get_clients then
-    return vim.lsp.get_clients()
-  end
-  return vim.lsp.get_active_clients()
-end
+local common = dofile(vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":h") .. "/nvim_common.lua")
+local titles = common.titles
 
 local bufnr = vim.api.nvim_get_current_buf()
 vim.wait(30000, function()
@@ -45,13 +29,4 @@ local result = {
   seconds = ((vim.uv or vim.loop).hrtime() - started) / 1e9,
 }
 
-local out = assert(io.open(out_path, "w"))
-out:write(vim.fn.json_encode(result))
-out:close()
-for _, client in ipairs(clients()) do
-  client.stop()
-end
-vim.wait(5000, function()
-  return #clients() == 0
-end, 50)
-vim.cmd("qa!")
+common.finish(result)

@@ -4,25 +4,9 @@
 -- lets the answers arrive. Writes {"lenses": [title, ...] (the first file's, at the end),
 -- "errmsg": v:errmsg, "messages": what :messages shows} to $BURNMETER_TEST_OUT; errors in
 -- Neovim's callbacks go to its stderr.
-local out_path = os.getenv("BURNMETER_TEST_OUT")
+local common = dofile(vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":h") .. "/nvim_common.lua")
+local titles = common.titles
 local other = os.getenv("BURNMETER_TEST_MORE")
-
-local function titles(bufnr)
-  local found = {}
-  for _, lens in ipairs(vim.lsp.codelens.get(bufnr) or {}) do
-    if lens.command and lens.command.title then
-      table.insert(found, lens.command.title)
-    end
-  end
-  return found
-end
-
-local function clients()
-  if vim.lsp.get_clients then
-    return vim.lsp.get_clients()
-  end
-  return vim.lsp.get_active_clients()
-end
 
 local first = vim.api.nvim_get_current_buf()
 vim.wait(30000, function()
@@ -41,13 +25,4 @@ local result = {
   errmsg = vim.v.errmsg,
   messages = vim.fn.execute("messages"),
 }
-local out = assert(io.open(out_path, "w"))
-out:write(vim.fn.json_encode(result))
-out:close()
-for _, client in ipairs(clients()) do
-  client.stop()
-end
-vim.wait(5000, function()
-  return #clients() == 0
-end, 50)
-vim.cmd("qa!")
+common.finish(result)

@@ -6,24 +6,8 @@
 -- $BURNMETER_TEST_OUT as JSON (files under $BURNMETER_TEST_NO_LENS get no lens: for those it
 -- waits only for an initialised client): {"lenses": {path: [title, ...]}, "clients": [{"id": ..,
 -- "root": .., "folders": [..]}], "messages": what :messages shows}.
-local out_path = os.getenv("BURNMETER_TEST_OUT")
-
-local function titles(bufnr)
-  local found = {}
-  for _, lens in ipairs(vim.lsp.codelens.get(bufnr) or {}) do
-    if lens.command and lens.command.title then
-      table.insert(found, lens.command.title)
-    end
-  end
-  return found
-end
-
-local function clients()
-  if vim.lsp.get_clients then
-    return vim.lsp.get_clients()
-  end
-  return vim.lsp.get_active_clients()
-end
+local common = dofile(vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":h") .. "/nvim_common.lua")
+local titles, clients = common.titles, common.clients
 
 local function client_ready(bufnr)
   for _, client in ipairs(clients()) do
@@ -67,13 +51,4 @@ for _, client in ipairs(clients()) do
   table.insert(result.clients, { id = client.id, root = client.config.root_dir, folders = folders })
 end
 
-local out = assert(io.open(out_path, "w"))
-out:write(vim.fn.json_encode(result))
-out:close()
-for _, client in ipairs(clients()) do
-  client.stop()
-end
-vim.wait(5000, function()
-  return #clients() == 0
-end, 50)
-vim.cmd("qa!")
+common.finish(result)
