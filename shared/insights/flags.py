@@ -17,16 +17,22 @@
   tokens: the context keeps growing while nothing gets changed.
 
 `cost_usd` is what the session's model calls inside the stretch cost (for a loop, the
-calls of its thread). Subagent (sidechain) calls are left out of the cache and context
-rules: they have their own prompt.
+calls of its thread). A loop whose repeated call touched a file (Edit, Write, Read,
+apply_patch…) names it (`Flag.file`: relative to the session's repository, else its project
+folder, when inside it; else as the ledger keeps it) instead of quoting the call's input
+hash: "Edit on src/app.py failed 6 times in a row with the same input over 4 min". A
+command (Bash) touches no file the ledger knows of and keeps the hash. Subagent
+(sidechain) calls are left out of the cache and context rules: they have their own prompt.
 `Flag.key` identifies a flag across runs, so a caller can alert once per new flag
-(`new_flags`).
+(`new_flags`): its kind and start, never its evidence, so wording it otherwise (a file
+named where the hash was) raises no alert again.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from shared.config import Insights
@@ -55,15 +61,30 @@ class Flag:
     cost_usd: float
     started_at: str
     ended_at: str
+    # The file the loop's repeated failing call touched, as `evidence` names it (see the
+    # module's doc); None for a flag that names none.
+    file: str | None = None
+    # `evidence` cut where it names `file` (evidence == before + file + after), so a
+    # shared summary can name the file otherwise (`evidence_naming`).
+    around_file: tuple[str, str] = field(default=("", ""), repr=False)
 
     @property
     def key(self) -> str:
+        # Kind and start only: the evidence (its wording, the file it names) can change
+        # between versions, and an alert already raised must not be raised again.
         return f"{self.kind}@{self.started_at}"
+
+    def evidence_naming(self, file: str) -> str:
+        """The evidence with its file shown as `file` (a keyed hash, when redacting)."""
+        if self.file is None:
+            return self.evidence
+        return file.join(self.around_file)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
             "evidence": self.evidence,
+            "file": self.file,
             "cost_usd": round(self.cost_usd, 6),
             "started_at": self.started_at,
             "ended_at": self.ended_at,
@@ -77,13 +98,19 @@ def _flag(
     start_ms: int,
     end_ms: int,
     cost_usd: float | None = None,
+    *,
+    file: str | None = None,
+    after_file: str = "",
 ) -> Flag:
+    """A flag whose evidence is `evidence`, then `file` (if any), then `after_file`."""
     return Flag(
         kind=kind,
-        evidence=evidence,
+        evidence=f"{evidence}{file or ''}{after_file}",
         cost_usd=activity.cost_between(start_ms, end_ms) if cost_usd is None else cost_usd,
         started_at=iso_utc(start_ms) or "",
         ended_at=iso_utc(end_ms) or "",
+        file=file,
+        around_file=(evidence, after_file) if file is not None else ("", ""),
     )
 
 
@@ -166,6 +193,8 @@ def loop_flags(activity: SessionActivity, limits: Insights) -> list[Flag]:
             default=None,
         )
         start, end = run[0].ts_ms, run[-1].ts_ms
+        touched = _touched(activity, repeated) if repeated is not None else None
+        after = ""
         if len(run) >= limits.loop_consecutive_errors and (
             repeated is None or len(repeated) < len(run)
         ):
@@ -174,25 +203,68 @@ def loop_flags(activity: SessionActivity, limits: Insights) -> list[Flag]:
                 f"{len(run)} tool calls failed in a row ({', '.join(names)}) {_lasting(start, end)}"
             )
             if repeated is not None:
-                evidence += f", {_repeats(repeated)}"
+                head, after = _same_input(repeated, touched, f"{len(repeated)} times")
+                evidence += f", {head}"
         elif repeated is not None:
-            evidence = (
-                f"{repeated[0].name} failed {len(repeated)} times in a row with the same input "
-                f"(hash {repeated[0].input_hash[:8]}) "
-                f"{_lasting(repeated[0].ts_ms, repeated[-1].ts_ms)}"
+            evidence, after = _same_input(
+                repeated, touched, f"failed {len(repeated)} times in a row"
             )
+            after += f" {_lasting(repeated[0].ts_ms, repeated[-1].ts_ms)}"
             if len(repeated) < len(run):
-                evidence += f", among {len(run)} failing tool calls in a row"
+                after += f", among {len(run)} failing tool calls in a row"
         else:
             continue
         if run[0].thread != MAIN_THREAD:
-            evidence += ", in a subagent"
-        flags.append(_flag(activity, "loop", evidence, start, end, _run_cost(activity, run)))
+            after += ", in a subagent"
+        flags.append(
+            _flag(
+                activity,
+                "loop",
+                evidence,
+                start,
+                end,
+                _run_cost(activity, run),
+                file=None if touched is None else touched[0],
+                after_file=after,
+            )
+        )
     return sorted(flags, key=lambda flag: flag.started_at)
 
 
-def _repeats(run: list[ToolUse]) -> str:
-    return f"{run[0].name} {len(run)} times with the same input (hash {run[0].input_hash[:8]})"
+def _touched(activity: SessionActivity, run: list[ToolUse]) -> tuple[str, int] | None:
+    """A file the repeated call touched (the first by name, so the text is the same each
+    run), as shown (see `shown_path`), and how many others it touched; None for a call
+    that touched none (a command). The same tool with the same input touches the same
+    files each time: the first call's are read."""
+    paths = run[0].paths
+    if not paths:
+        return None
+    return shown_path(min(paths), activity), len(paths) - 1
+
+
+def shown_path(path: str, activity: SessionActivity) -> str:
+    """`path` relative to the session's repository when inside it, else to its project
+    folder when inside that, else as the ledger keeps it."""
+    for base in (activity.repo, activity.project_path):
+        folder = (base or "").rstrip("/" + os.sep)
+        if not folder:
+            continue
+        for sep in {"/", os.sep}:
+            if path.startswith(folder + sep) and len(path) > len(folder) + 1:
+                return path[len(folder) + 1 :]
+    return path
+
+
+def _same_input(run: list[ToolUse], touched: tuple[str, int] | None, did: str) -> tuple[str, str]:
+    """What a stretch of the same failing call did, cut where it names its file: ("Edit on
+    ", " failed 6 times in a row with the same input") for a call that touched a file, else
+    ("Bash failed 6 times in a row with the same input (hash 1a2b3c4d)", "")."""
+    name = run[0].name
+    if touched is None:
+        return f"{name} {did} with the same input (hash {run[0].input_hash[:8]})", ""
+    others = touched[1]
+    more = f" and {others} other file{'s' if others > 1 else ''}" if others else ""
+    return f"{name} on ", f"{more} {did} with the same input"
 
 
 def _main_thread(calls: Iterable[Call]) -> list[Call]:

@@ -23,7 +23,7 @@ Public API (the language server, tray and weekly summary call this):
   It says what a cheaper model would have cost, never that it would have done as well.
 - `outcome`: `Outcome(status, commits, reason, cost_per_commit_usd)`, see
   `shared.insights.outcomes`. `with_outcomes=False` skips git ("unknown", reason says so).
-- `flags`: `Flag(kind, evidence, cost_usd, started_at, ended_at)`, see
+- `flags`: `Flag(kind, evidence, cost_usd, started_at, ended_at, file)`, see
   `shared.insights.flags`; `new_flags(before, after)` there gives flags to alert on.
 
 Thresholds come from `settings.insights` (`[insights]` in config.toml).

@@ -160,6 +160,11 @@ def flags(
         repo = show.repo(repo_key(row))
         for flag in insight.flags if insight is not None else []:
             found = {"session_id": row["session_id"], "repo": repo, **flag.as_json()}
+            if flag.file is not None:
+                # The file is a field of its own, named in the text from it: hashed when
+                # redacting, never cut out of the text after the fact.
+                found["file"] = show.file(repo_key(row), flag.file)
+                found["evidence"] = flag.evidence_naming(found["file"])
             found["evidence"] = show.evidence(found["evidence"])
             rows.append(found)
     rows.sort(key=lambda entry: -entry["cost_usd"])

@@ -53,7 +53,8 @@ def redaction_key(folder: Path) -> bytes:
 
 class PathShower:
     """Shows repository paths as they are, or as stable keyed hashes when redacting. (The
-    summary shows no file paths; outcome reasons, which name folders, are dropped.)"""
+    only file path the summary shows is the one a loop flag names, hashed the same way;
+    outcome reasons, which name folders, are dropped.)"""
 
     def __init__(self, redact: bool, key: bytes = b"") -> None:
         self.redact = redact
@@ -63,6 +64,14 @@ class PathShower:
         if not path:
             return "(no repo)"
         return hashed_path(path, "repo", self.key) if self.redact else path
+
+    def file(self, repo: str, file: str) -> str:
+        """A file a flag names (relative to `repo` when inside it, see
+        `shared.insights.flags.shown_path`), or a keyed hash of its whole path: the same
+        file gives the same hash whichever session or week named it."""
+        if not self.redact:
+            return file
+        return hashed_path(os.path.join(repo, file), "file", self.key)
 
     def evidence(self, text: str) -> str:
         return INPUT_HASH_NOTE.sub("", text) if self.redact else text

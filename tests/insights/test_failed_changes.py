@@ -41,7 +41,7 @@ def test_a_session_whose_edits_all_failed_made_no_changes(tmp_path: Path) -> Non
 
     insights = session_insights(ingest_home(tmp_path), Settings())
     assert insights["sess-failed-edits"].outcome.status == "no-changes"
-    # Said as what it was, beside its flag "Edit failed 5 times in a row": not "the
+    # Said as what it was, beside its flag "Edit on app.js failed 5 times in a row": not "the
     # session made no file changes (no Edit, Write or patch)".
     assert insights["sess-failed-edits"].outcome.reason == (
         "its 5 change call(s) all failed (error results or refused patches), so nothing was changed"
@@ -74,4 +74,4 @@ def test_a_codex_session_whose_patches_were_all_refused_made_no_changes(
     insight = session_insights(ledger, Settings())[rollout.session_id]
     assert insight.outcome.status == "no-changes"
     assert [flag.kind for flag in insight.flags] == ["loop"]
-    assert "apply_patch failed 5 times in a row" in insight.flags[0].evidence
+    assert "apply_patch on app.js failed 5 times in a row" in insight.flags[0].evidence

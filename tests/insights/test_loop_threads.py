@@ -171,7 +171,7 @@ def test_the_loops_the_audit_confirmed_are_still_flagged(tmp_path: Path) -> None
     insights = session_insights(ingest_home(home), Settings(), with_outcomes=False)
     evidence = {sid: [flag.evidence for flag in insight.flags] for sid, insight in insights.items()}
     assert evidence["sess-bash"][0].startswith("Bash failed 6 times in a row")
-    assert evidence["sess-edit"][0].startswith("Edit failed 5 times in a row")
+    assert evidence["sess-edit"][0].startswith("Edit on app.js failed 5 times in a row")
     assert evidence["sess-distinct"][0].startswith("8 tool calls failed in a row (Read)")
     assert evidence[rollout.session_id][0].startswith("exec_command failed 5 times in a row")
     assert evidence["sess-rounds"] == []
