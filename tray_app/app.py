@@ -37,6 +37,7 @@ from shared.ingest import (
 from shared.ledger import LedgerError, LedgerTooNew, open_ledger
 from shared.live.engine import LiveEngine
 from shared.live.lock import WriterLock
+from shared.paths import display_path
 from shared.pricing import PriceBook
 from shared.sources.roots import LogRoot
 from shared.summary.export import (
@@ -62,6 +63,7 @@ from tray_app.dashboard_data import (
     read_session_detail,
 )
 from tray_app.snapshot import TraySnapshot, read_extras, read_snapshot
+from tray_app.texts import CANNOT_READ_LEDGER
 from tray_app.tray import MeterTray
 from tray_app.worker import Worker, wait_for_pool
 
@@ -89,7 +91,11 @@ AUTO_EXPORT_SETTING = "[summary] auto_export_dir"
 
 
 CONFIG_POLL_MS = 3_000
-CANNOT_READ_LEDGER = "Cannot read the ledger: "
+# A ledger that cannot be opened at the start (damaged, another program's file, written by
+# a newer burnmeter) is tried again this often, and whenever the menu opens: once it is
+# fixed or replaced, the tray starts its import and live watcher. (It stayed without them
+# until it was restarted.)
+LEDGER_RETRY_MS = 5_000
 
 
 def idle_tick_ms(now: datetime) -> int:
@@ -146,6 +152,9 @@ class BurnmeterApp(QObject):
         self._auto_export_told: str | None = None
         self._reading = False
         self._read_again = False
+        # The ledger could not be opened at the start: what was wrong, while it still is.
+        self._ledger_problem: str | None = None
+        self._trying_ledger = False
         self._extras_busy = False
         self._extras_again = False
         self._importing = False
@@ -196,6 +205,9 @@ class BurnmeterApp(QObject):
         self._config_watch.timeout.connect(self._reload_config_if_changed)
         if not demo:
             self._config_watch.start()
+        self._ledger_retry = QTimer(self)
+        self._ledger_retry.setInterval(LEDGER_RETRY_MS)
+        self._ledger_retry.timeout.connect(self._retry_ledger)
         self.ledger_changed.connect(self._debounce.start)
         self.import_progress.connect(self._show_import_progress)
         self.import_phase.connect(self._show_import_phase)
@@ -224,20 +236,71 @@ class BurnmeterApp(QObject):
         self._show_config_problems(self.loaded.problems)
         # Create or upgrade the ledger once, here, before readers and the importer open it
         # side by side from worker threads.
-        try:
-            open_ledger(self.ledger_file).close()
-        except LedgerError as exc:
-            self.dashboard.add_notice(str(exc), "ledger")
-            self.tray.status_line = "The ledger cannot be used (see the dashboard)"
-            self.tray.show_state()
-            log.error("%s", exc)
+        problem = ledger_problem(self.ledger_file)
+        if problem is not None:
+            self._ledger_unusable(problem)
             return
+        self._start_reading()
+
+    def _start_reading(self) -> None:
+        """What the start does once the ledger can be opened: the first snapshot, the
+        ticks, the Monday export, the first import and then the live engine."""
         self.refresh()
         self._tick.start()
         self._auto_export_if_due()  # at once only when there are no logs to read first
         if self.live:
             self._importing = True
             self.worker.submit(self._first_import, self._first_import_done, self._import_failed)
+
+    def _ledger_unusable(self, exc: Exception) -> None:
+        """The ledger cannot be opened: said atop the menu and in the dashboard's banner
+        (logged once per distinct problem), and tried again every LEDGER_RETRY_MS."""
+        text = str(exc)
+        if text != self._ledger_problem:
+            self._ledger_problem = text
+            log.error("%s (tried again every %g s)", text, LEDGER_RETRY_MS / 1000)
+            self.dashboard.set_notices("ledger", [text])
+        self.tray.status_line = (
+            f"{CANNOT_READ_LEDGER}{self._short_paths(text)} "
+            "The tray starts using it as soon as it can be read."
+        )
+        self.tray.show_state()
+        if not self._ledger_retry.isActive():
+            self._ledger_retry.start()
+
+    def _retry_ledger(self) -> None:
+        if self._trying_ledger or self._ledger_problem is None:
+            return
+        self._trying_ledger = True
+        self.worker.submit(
+            partial(ledger_problem, self.ledger_file), self._ledger_tried, self._ledger_try_failed
+        )
+
+    def _ledger_tried(self, problem: LedgerError | None) -> None:
+        self._trying_ledger = False
+        if self._ledger_problem is None:
+            return  # shut down meanwhile
+        if problem is not None:
+            self._ledger_unusable(problem)
+            return
+        self._ledger_retry.stop()
+        self._ledger_problem = None
+        log.info("the ledger at %s can be used now: reading the logs", self.ledger_file)
+        self.dashboard.set_notices("ledger", [])
+        if self.tray.status_line.startswith(CANNOT_READ_LEDGER):
+            self.tray.status_line = ""
+        self.tray.show_state()
+        self._start_reading()
+
+    def _ledger_try_failed(self, exc: Exception) -> None:
+        self._trying_ledger = False
+        if self._ledger_problem is not None:
+            self._ledger_unusable(exc)
+
+    def _short_paths(self, text: str) -> str:
+        """`text` with the ledger's path under the home folder written `~/…`, as the menu
+        shows it (the dashboard's banner keeps the whole path, to be copied)."""
+        return text.replace(str(self.ledger_file), display_path(self.ledger_file))
 
     def _show_config_problems(self, problems: list[str]) -> None:
         """The config file's problems in the dashboard's banner, replacing those shown
@@ -346,6 +409,10 @@ class BurnmeterApp(QObject):
     def refresh(self) -> None:
         """Read a new snapshot in the background; at most one read runs at a time, and a
         request during a read queues exactly one more."""
+        if self._ledger_problem is not None:
+            # Nothing to read yet: the menu opening tries the ledger again at once.
+            self._retry_ledger()
+            return
         if self._reading:
             self._read_again = True
             return
@@ -369,7 +436,7 @@ class BurnmeterApp(QObject):
                 "quit the tray and start it again"
             )
         else:
-            self.tray.status_line = f"{CANNOT_READ_LEDGER}{exc}"
+            self.tray.status_line = f"{CANNOT_READ_LEDGER}{self._short_paths(str(exc))}"
         self.tray.show_state()
 
     def _apply_snapshot(self, snap: TraySnapshot) -> None:
@@ -694,6 +761,8 @@ class BurnmeterApp(QObject):
 
     def shutdown(self) -> None:
         self._tick.stop()
+        self._ledger_retry.stop()
+        self._ledger_problem = None
         self._debounce.stop()
         # A first import under way stops between parsed chunks (rolled back whole when it is
         # one transaction); a statement still running after the grace is interrupted. It
@@ -721,6 +790,15 @@ class BurnmeterApp(QObject):
 
 # How long quitting lets a first import end between chunks before interrupting it.
 IMPORT_STOP_GRACE_S = 2.0
+
+
+def ledger_problem(ledger_file: Path) -> LedgerError | None:
+    """Why the ledger cannot be opened (created or upgraded if need be), or None."""
+    try:
+        open_ledger(ledger_file).close()
+    except LedgerError as exc:
+        return exc
+    return None
 
 
 def roots_for(settings: Settings) -> list[LogRoot]:

@@ -185,6 +185,7 @@ class SessionProxy(QSortFilterProxyModel):
             source.sort(column, order)
 
 
+LOAD_FAILED = "Could not read the ledger: "
 # The least time between the end of a dashboard load and a reload asked for meanwhile.
 RELOAD_GAP_S = 1.0
 
@@ -391,6 +392,9 @@ class DashboardWindow(QMainWindow):
     def _on_loaded(self, data: DashboardData) -> None:
         took = time.monotonic() - self._load_started
         self._loading = False
+        if self._message.startswith(LOAD_FAILED):
+            # Read again: the failure of an earlier load (a ledger fixed meanwhile) is over.
+            self.show_message("")
         self.show_data(data)
         if self._reload_wanted:
             self._reload_wanted = False
@@ -407,7 +411,8 @@ class DashboardWindow(QMainWindow):
 
     def _on_load_failed(self, exc: Exception) -> None:
         self._loading = False
-        self.show_message(f"Could not read the ledger: {exc}")
+        # Not said twice: the banner's lasting notice may say it already.
+        self.show_message("" if str(exc) in self.notices else f"{LOAD_FAILED}{exc}")
 
     def show_data(self, data: DashboardData) -> None:
         self.data = data

@@ -5,6 +5,8 @@ Plain functions of plain data, so tests read exactly what a user reads.
 
 from __future__ import annotations
 
+import textwrap
+
 # The CLI's money and model names ($1,234.50, opus-4-5), re-exported for the menu, alerts,
 # charts and dashboard: the tray says what `burnmeter report` says.
 from shared.commands.render import money as money
@@ -18,6 +20,23 @@ from tray_app.snapshot import PlanLimit, RunningSession, TraySnapshot
 TOOLTIP_SESSIONS = 5
 
 PERIOD_NAMES = {"daily": "Daily", "weekly": "Weekly", "monthly": "Monthly"}
+
+CANNOT_READ_LEDGER = "Cannot read the ledger: "
+# A menu is as wide as its longest line: a status line (a ledger error naming its path and
+# what to do) is broken into lines of at most this many characters. One line of 330
+# characters made the menu wider than the screen, its advice cut off at the edge.
+MENU_TEXT_WIDTH = 72
+
+
+def wrapped(text: str, width: int = MENU_TEXT_WIDTH) -> list[str]:
+    """`text` as lines of at most `width` characters, broken between words (a path or a
+    word longer than that keeps its own line); its own line breaks are kept."""
+    return [
+        line
+        for paragraph in text.splitlines()
+        for line in textwrap.wrap(paragraph, width, break_long_words=False, break_on_hyphens=False)
+        or [""]
+    ]
 
 
 def duration(ms: int) -> str:

@@ -14,12 +14,14 @@ from tray_app.crossings import DashboardTarget
 from tray_app.icons import BudgetLevel, MeterState, icon_look, meter_icon
 from tray_app.snapshot import TraySnapshot
 from tray_app.texts import (
+    CANNOT_READ_LEDGER,
     block_line,
     budget_line,
     plan_limit_line,
     session_line,
     tooltip_text,
     totals_lines,
+    wrapped,
 )
 
 OVERVIEW = DashboardTarget("overview")
@@ -60,8 +62,12 @@ class MenuLine:
 
 def menu_lines(snap: TraySnapshot | None, status_line: str = "") -> list[MenuLine]:
     """What the menu says about `snap`, above Open dashboard, Settings… and Quit."""
-    lines = [MenuLine(status_line)] if status_line else []
+    # Wrapped: a long one (a ledger error with its path) made the menu wider than the
+    # screen. Each of its lines opens the dashboard, whose banner says it whole.
+    lines = [MenuLine(part) for part in wrapped(status_line)] if status_line else []
     if snap is None:
+        if status_line.startswith(CANNOT_READ_LEDGER):
+            return lines  # not "Reading the ledger…": it cannot be read
         return [*lines, MenuLine("Reading the ledger…")]
     if snap.running:
         lines.append(MenuLine("Running sessions", "section"))
@@ -161,8 +167,10 @@ class MeterTray(QSystemTrayIcon):
             self._icon_look = look
             self.setIcon(meter_icon(self.state, ratio))
         tip = tooltip_text(self.snapshot, paused=self.paused)
+        if self.snapshot is None and self.status_line.startswith(CANNOT_READ_LEDGER):
+            tip = "burnmeter"  # not "reading the ledger…": it cannot be read
         if self.status_line:
-            tip += "\n" + self.status_line
+            tip += "\n" + "\n".join(wrapped(self.status_line))
         if tip != self.toolTip():
             self.setToolTip(tip)
         self.update_menu()

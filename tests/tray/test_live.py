@@ -95,7 +95,8 @@ def test_a_corrupt_ledger_is_reported_and_left_alone(
         assert app.engine is None
         assert str(ledger_file) in app.dashboard.banner.text()
         assert "left it untouched" in app.dashboard.banner.text()
-        assert "The ledger cannot be used" in app.tray.toolTip()
+        assert "Cannot read the ledger: " in app.tray.toolTip()
+        assert "reading the ledger" not in app.tray.toolTip()
     finally:
         app.shutdown()
     assert ledger_file.read_bytes() == garbage
