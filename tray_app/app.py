@@ -62,6 +62,7 @@ from tray_app.dashboard_data import (
     read_dashboard,
     read_session_detail,
 )
+from tray_app.diagnostics import ProblemLog
 from tray_app.snapshot import TraySnapshot, read_extras, read_snapshot
 from tray_app.texts import CANNOT_READ_LEDGER
 from tray_app.tray import MeterTray
@@ -108,10 +109,16 @@ def idle_tick_ms(now: datetime) -> int:
     return max(1_000, min(TICK_IDLE_MS, until))
 
 
+# Unknown zone names already warned about: zone_for runs at every refresh.
+_unknown_zones: set[str] = set()
+
+
 def zone_for(settings: Settings) -> ZoneInfo:
-    if settings.timezone and zone_named(settings.timezone) is None:
-        log.warning("unknown time zone %r in settings; using local time", settings.timezone)
-    return resolve_zone(settings.timezone)
+    name = settings.timezone
+    if name and name not in _unknown_zones and zone_named(name) is None:
+        _unknown_zones.add(name)
+        log.warning("unknown time zone %r in settings; using local time", name)
+    return resolve_zone(name)
 
 
 class BurnmeterApp(QObject):
@@ -154,6 +161,8 @@ class BurnmeterApp(QObject):
         self._read_again = False
         # The ledger could not be opened at the start: what was wrong, while it still is.
         self._ledger_problem: str | None = None
+        # Failed reads, logged once per distinct problem (not at every tick).
+        self._problems = ProblemLog(log)
         self._trying_ledger = False
         self._extras_busy = False
         self._extras_again = False
@@ -258,7 +267,9 @@ class BurnmeterApp(QObject):
         text = str(exc)
         if text != self._ledger_problem:
             self._ledger_problem = text
-            log.error("%s (tried again every %g s)", text, LEDGER_RETRY_MS / 1000)
+            self._problems.problem(
+                "open", f"{text} (tried again every {LEDGER_RETRY_MS / 1000:g} s)"
+            )
             self.dashboard.set_notices("ledger", [text])
         self.tray.status_line = (
             f"{CANNOT_READ_LEDGER}{self._short_paths(text)} "
@@ -285,7 +296,9 @@ class BurnmeterApp(QObject):
             return
         self._ledger_retry.stop()
         self._ledger_problem = None
-        log.info("the ledger at %s can be used now: reading the logs", self.ledger_file)
+        self._problems.over(
+            "open", f"the ledger at {self.ledger_file} can be used now: reading the logs"
+        )
         self.dashboard.set_notices("ledger", [])
         if self.tray.status_line.startswith(CANNOT_READ_LEDGER):
             self.tray.status_line = ""
@@ -428,6 +441,7 @@ class BurnmeterApp(QObject):
 
     def _snapshot_failed(self, exc: Exception) -> None:
         self._reading = False
+        self._problems.problem("read", f"cannot read the ledger: {exc}")
         if isinstance(exc, LedgerTooNew) and self.snapshot is not None:
             # It was read before: a newer burnmeter (the one just installed) upgraded it
             # while the tray ran; "upgrade burnmeter" would be the wrong advice.
@@ -443,6 +457,7 @@ class BurnmeterApp(QObject):
         """The cheap part arrived: repaint now, with the last known block, plan limits and
         flags, and read those again in the background."""
         self._reading = False
+        self._problems.over("read", "the ledger can be read again")
         previous = self.snapshot
         if previous is not None and previous.complete:
             snap = replace(
@@ -470,6 +485,7 @@ class BurnmeterApp(QObject):
 
     def _apply_extras(self, full: TraySnapshot) -> None:
         self._extras_busy = False
+        self._problems.over("extras", "blocks, plan limits and flags can be read again")
         current = self.snapshot
         if current is not None and current.taken_ms > full.taken_ms:
             # Spend moved on meanwhile: keep the newer numbers, take the extras.
@@ -491,7 +507,9 @@ class BurnmeterApp(QObject):
 
     def _extras_failed(self, exc: Exception) -> None:
         self._extras_busy = False
-        log.warning("cannot read blocks, plan limits or flags: %s", exc)
+        self._problems.problem(
+            "extras", f"cannot read blocks, plan limits or flags: {exc}", logging.WARNING
+        )
 
     def _show(self, snap: TraySnapshot) -> None:
         self.snapshot = snap

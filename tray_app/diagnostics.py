@@ -25,6 +25,30 @@ QT_LEVELS = {
 }
 
 
+class ProblemLog:
+    """Each problem logged once while it lasts, not at every tick that meets it again (an
+    unreadable ledger logged two tracebacks every 30 s); a line says when it is over.
+    Problems are kept by topic ("read", "extras"): a new text for a topic is a new problem."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self._log = logger
+        self._current: dict[str, str] = {}
+
+    def problem(self, topic: str, text: str, level: int = logging.ERROR) -> None:
+        if self._current.get(topic) == text:
+            return
+        self._current[topic] = text
+        self._log.log(level, "%s", text)
+
+    def over(self, topic: str, text: str) -> None:
+        """The problem of `topic` is over (a read worked again): said once, if there was one."""
+        if self._current.pop(topic, None) is not None:
+            self._log.info("%s", text)
+
+    def current(self, topic: str) -> str | None:
+        return self._current.get(topic)
+
+
 def _excepthook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
     if issubclass(kind, KeyboardInterrupt):
         sys.__excepthook__(kind, value, tb)

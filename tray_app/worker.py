@@ -5,12 +5,38 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QThreadPool, Signal, SignalInstance
 
+from shared.ledger import LedgerError
+
 log = logging.getLogger(__name__)
+
+# Failures whose message says what is wrong (a ledger that cannot be opened, SQLite's own
+# errors): a job with an error handler leaves saying them to it (once per distinct problem,
+# see diagnostics.ProblemLog), and its traceback is logged only at DEBUG (`--verbose`). A
+# tray whose ledger could not be read logged two tracebacks at every tick.
+EXPECTED_ERRORS: tuple[type[Exception], ...] = (LedgerError, sqlite3.Error)
+# Any other failure logs its traceback once per distinct error; again, at DEBUG.
+_TOLD_LIMIT = 200
+_told: set[str] = set()
+
+
+def _log_failure(exc: Exception, handled: bool) -> None:
+    if handled and isinstance(exc, EXPECTED_ERRORS):
+        log.debug("background job failed: %s", exc, exc_info=exc)
+        return
+    told = f"{type(exc).__name__}: {exc}"
+    if told in _told:
+        log.debug("background job failed again: %s", told, exc_info=exc)
+        return
+    if len(_told) >= _TOLD_LIMIT:
+        _told.clear()
+    _told.add(told)
+    log.error("background job failed", exc_info=exc)
 
 
 class _Relay(QObject):
@@ -18,7 +44,7 @@ class _Relay(QObject):
     failed = Signal(object)
 
 
-def _job(fn: Callable[[], Any], relay: _Relay) -> Callable[[], None]:
+def _job(fn: Callable[[], Any], relay: _Relay, handled: bool) -> Callable[[], None]:
     """What the pool runs: `fn`, its outcome emitted on the relay.
 
     A plain callable, not a Python `QRunnable` subclass: PySide6 (6.11) keeps ~1.6 KB of
@@ -29,7 +55,7 @@ def _job(fn: Callable[[], Any], relay: _Relay) -> Callable[[], None]:
         try:
             result = fn()
         except Exception as exc:
-            log.exception("background job failed")
+            _log_failure(exc, handled)
             _report(relay.failed, exc)
         else:
             _report(relay.done, result)
@@ -72,7 +98,7 @@ class Worker(QObject):
 
         relay.done.connect(finish)
         relay.failed.connect(fail)
-        QThreadPool.globalInstance().start(_job(fn, relay))
+        QThreadPool.globalInstance().start(_job(fn, relay, on_error is not None))
 
 
 def wait_for_pool(timeout_ms: int = 10_000) -> bool:
