@@ -8,6 +8,7 @@ reported and all defaults are used. The file is left as it is for the user to fi
 
 from __future__ import annotations
 
+import copy
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -238,26 +239,98 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
     """Write `settings`: the values that differ from the defaults, and those the file
     already names (a default written on purpose stays written). A default nobody wrote
     stays out, so a later release's default reaches this user too; every default used to
-    be written at the first save from the settings window."""
-    import tomli_w
+    be written at the first save from the settings window. A value emptied (no folders,
+    no time zone, no plan) leaves the file, as a budget set to "not set" does.
+
+    The file is edited, not rewritten: its comments, blank lines, key order, quoting and
+    every value that still means the same (`timezone = 'utc'`, `daily_usd = 5`) stay byte
+    for byte; only what changed is replaced, added or removed (the window dropped every
+    comment and reordered the file). A file that is not TOML is replaced whole. The new
+    file takes the old one's place in one rename, with its permission bits."""
+    from shared.config_write import write_atomically
 
     path = path or config_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     everything = settings.model_dump(mode="json", exclude_none=True)
     changed = settings.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
-    data = _written(everything, changed, _names_in(path))
-    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    text = _text_of(path)
+    present = _parsed(text)
+    data = _written(everything, changed, present or {})
+    # A byte order mark (Notepad's "UTF-8 with BOM") is not kept: TOML readers other
+    # than burnmeter's refuse the file for it.
+    written = _edited(text.removeprefix("\ufeff"), data) if text and present is not None else None
+    if written is None:
+        from shared.config_write import new_toml
+
+        written = new_toml(data)
+    write_atomically(path, written.encode("utf-8"))
     return path
 
 
-def _names_in(path: Path) -> dict[str, Any]:
-    """The tables and keys the file at `path` holds now ({} if there is none to read)."""
-    import tomllib
+def _text_of(path: Path) -> str | None:
+    """The file's text, line ends as they are (None if there is none to read)."""
+    try:
+        return path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _parsed(text: str | None) -> dict[str, Any] | None:
+    """The tables and keys `text` holds (None if it is not TOML)."""
+    if text is None:
+        return None
+    try:
+        return tomllib.loads(text.removeprefix("\ufeff"))
+    except tomllib.TOMLDecodeError:
+        return None
+
+
+def _edited(text: str, data: dict[str, Any]) -> str | None:
+    """`text` edited to say `data`, or None if that cannot be done faithfully (the edit
+    is read back and must mean what `data` means; tomlkit and tomllib may disagree)."""
+    from tomlkit.exceptions import TOMLKitError
+
+    from shared.config_write import edited_toml
+
+    meant = _meaning(data)
+
+    def same(where: tuple[str, ...], raw: Any) -> bool:
+        if meant is None:
+            return False
+        candidate = copy.deepcopy(data)
+        table = candidate
+        for part in where[:-1]:
+            table = table.setdefault(part, {})
+        table[where[-1]] = raw
+        return _meaning(candidate) == meant
 
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return {}
+        edited = edited_toml(text, data, same)
+        back = tomllib.loads(edited)
+    except (TOMLKitError, tomllib.TOMLDecodeError):
+        return None
+    except (LookupError, ValueError, TypeError):
+        # tomlkit's edits of unusual layouts have raised IndexError (a table split by
+        # another, edited twice): the file is then written whole, never left unsaved.
+        return None
+    faithful = _meaning(back) == meant if meant is not None else back == data
+    return edited if faithful else None
+
+
+def _meaning(data: dict[str, Any]) -> Settings | None:
+    """The settings `data` gives, as `load_settings` reads them; None if any part of it
+    would be reported and left out."""
+    try:
+        settings = Settings.model_validate(copy.deepcopy(data))
+    except ValidationError:
+        return None
+    if settings.tier_policy:
+        from shared.insights.tiers import checked_policy
+
+        settings.tier_policy, left_out = checked_policy(settings.tier_policy)
+        if left_out:
+            return None
+    return settings
 
 
 def _written(
@@ -272,6 +345,10 @@ def _written(
                 written[name] = inner
         elif name in changed:
             written[name] = changed[name]
+        elif value in ("", [], {}) and was != value:
+            # Emptied (a folder list, a time zone, the rules): the key leaves the file
+            # rather than stay as `claude = []`.
+            continue
         elif name in present and not (isinstance(value, dict) and not isinstance(was, dict)):
             # (A table the file gave as something else, `insights = 5`, named nothing.)
             written[name] = value

@@ -332,3 +332,41 @@ def test_the_demo_neither_shows_nor_changes_the_autostart_entry(
     assert load_settings(demo_dir / "config.toml").settings.budgets.daily_usd == 3
     assert not config_file().exists()  # the user's settings untouched too
     app.shutdown()
+
+
+def test_a_save_from_the_window_keeps_the_comments_and_layout_of_a_hand_written_file(
+    qtbot: QtBot, isolated_home: Path
+) -> None:
+    """The window rewrote config.toml with tomli_w: every comment gone, keys reordered,
+    `timezone = 'utc'` as "UTC", the tier rules' `[[tier_policy.rules]]` inline."""
+    text = (
+        "# burnmeter, by hand\n"
+        "timezone = 'utc'  # where I work\n"
+        "\n"
+        "[budgets]\n"
+        "# what I can afford\n"
+        "daily_usd   = 5    # a day\n"
+        "weekly_usd = 20\n"
+        "\n"
+        "[[tier_policy.rules]]\n"
+        "match = 'my-model*'  # mine\n"
+        "tier = 'economy'\n"
+        "\n"
+        "[insights]\n"
+        "churn_min_calls = 4  # fewer false alarms\n"
+    )
+    path = config_file()
+    path.parent.mkdir(parents=True)
+    path.write_text(text, encoding="utf-8")
+    window = dialog(qtbot)
+    assert window.daily.text() == "$5.00"
+    window.daily.setValue(7.5)
+    assert window.save()
+    assert path.read_text(encoding="utf-8") == text.replace(
+        "daily_usd   = 5    # a day", "daily_usd   = 7.5    # a day"
+    )
+
+    # Opened again and saved with no change: not a byte moves.
+    before = path.read_bytes()
+    assert dialog(qtbot).save()
+    assert path.read_bytes() == before

@@ -1,0 +1,229 @@
+"""Writing config.toml so that what the user wrote stays as they wrote it.
+
+`edited_toml` applies new values to the file's own text through tomlkit: comments, blank
+lines, key order, quoting and the spelling of every value that did not change are kept
+byte for byte; a changed value is replaced where it stands, a new key is added to its
+table, a key no longer wanted is removed. `write_atomically` puts the result in place in
+one rename, so a crash mid-save leaves the old file or the new one, never half of either.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import json
+import os
+import re
+import secrets
+import stat
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+from tomlkit.container import OutOfOrderTableProxy
+from tomlkit.items import AoT, Array, Comment, InlineTable, Item, Table, Whitespace
+
+Where = tuple[str, ...]
+# Whether the file's own value at a place (None: the key left out) means what is wanted
+# there; such a value is kept in the file's spelling (`'utc'` for "UTC", `5` for 5.0).
+Same = Callable[[Where, Any], bool]
+
+
+def edited_toml(text: str, wanted: dict[str, Any], same: Same) -> str:
+    """`text` (a TOML document) changed to hold `wanted` and nothing else. Raises
+    tomlkit's ParseError for text that is not TOML."""
+    document = tomlkit.parse(text)
+    _apply(lambda: document, wanted, (), same)
+    edited = document.as_string()
+    if "\r\n" in text and not re.search(r"(?<!\r)\n", text):
+        # tomlkit writes "\n" after what it adds; the file's own line ends are CRLF.
+        edited = re.sub(r"(?<!\r)\n", "\r\n", edited)
+    return edited
+
+
+def new_toml(wanted: dict[str, Any]) -> str:
+    """`wanted` as a new TOML document: keys first, then tables."""
+    document = tomlkit.document()
+    for key, value in sorted(wanted.items(), key=lambda pair: isinstance(pair[1], dict)):
+        document.add(key, _new_item(value))
+    return document.as_string()
+
+
+def _apply(here: Callable[[], Any], wanted: dict[str, Any], where: Where, same: Same) -> None:
+    """Edit the table `here()` gives to hold `wanted`. The table is looked up again
+    after each change: tomlkit's view of a table split by another (`[a.x]`, `[b]`,
+    `[a.y]`) is stale once one of its parts changed."""
+    for key in list(here().keys()):
+        if key in wanted:
+            continue
+        item = here()[key]
+        if isinstance(item, Table | OutOfOrderTableProxy):
+            # Its keys one by one: one that still means something stays, and so does the
+            # table while a key or a comment of the user's is left in it.
+            _apply(_lookup(here, key), {}, (*where, key), same)
+            if not _holds_anything(here()[key]):
+                del here()[key]
+        elif not same((*where, key), _plain(item)):
+            del here()[key]
+    for key, value in wanted.items():
+        if key not in here():
+            here()[key] = _new_item(value)
+            continue
+        item = here()[key]
+        raw = _plain(item)
+        is_table = isinstance(item, Table | InlineTable | OutOfOrderTableProxy)
+        if _identical(raw, value):
+            continue
+        if isinstance(value, dict) and is_table:
+            _apply(_lookup(here, key), value, (*where, key), same)
+        elif same((*where, key), raw):
+            continue
+        elif isinstance(value, list) and (
+            isinstance(item, Array)
+            or (isinstance(item, AoT) and all(isinstance(one, dict) for one in value))
+        ):
+            _edit_list(item, value)
+        elif isinstance(value, dict) or is_table:
+            # A table for a value or the other way round: added anew, where tomlkit puts
+            # its kind (a key before the first table, a table at the end).
+            del here()[key]
+            here()[key] = _new_item(value)
+        else:
+            here()[key] = _new_item(value)
+
+
+def _lookup(here: Callable[[], Any], key: str) -> Callable[[], Any]:
+    return lambda: here()[key]
+
+
+def _edit_list(items: Array | AoT, wanted: list[Any]) -> None:
+    """Only the elements that changed: the others keep their comments and layout."""
+    have = [_key(_plain(element)) for element in items]
+    steps = difflib.SequenceMatcher(None, have, [_key(value) for value in wanted], autojunk=False)
+    added: list[Any] = []
+    for tag, start, end, new_start, new_end in reversed(steps.get_opcodes()):
+        if tag == "equal":
+            continue
+        for index in reversed(range(start, end)):
+            del items[index]
+        for offset, value in enumerate(wanted[new_start:new_end]):
+            if isinstance(items, AoT):
+                items.insert(start + offset, value)
+                added.append(items.body[start + offset])
+            else:
+                items.insert(start + offset, _new_item(value, inline=True))
+    if isinstance(items, AoT):
+        _space_like_the_others(items, added)
+
+
+def _space_like_the_others(tables: AoT, added: list[Table]) -> None:
+    """A `[[table]]` entry added ends with the blank lines its neighbour ends with (the
+    one before it, or after it when it is the first), not glued to the next header."""
+    old = [table for table in tables.body if not any(table is new for new in added)]
+    for table in added:
+        index = next(at for at, one in enumerate(tables.body) if one is table)
+        before = [one for one in tables.body[:index] if any(one is kept for kept in old)]
+        model = before[-1] if before else next(iter(old), None)
+        if model is None:
+            return
+        space = []
+        for _key, item in reversed(model.value.body):
+            if not isinstance(item, Whitespace):
+                break
+            space.append(item.as_string())
+        if space:
+            table.add(tomlkit.ws("".join(reversed(space))))
+
+
+def _new_item(value: Any, *, inline: bool = False) -> Item:
+    if isinstance(value, dict):
+        table: Table | InlineTable = tomlkit.inline_table() if inline else tomlkit.table()
+        for key, inner in value.items():
+            table.add(key, _new_item(inner, inline=inline))
+        return table
+    if isinstance(value, list):
+        array = tomlkit.array()
+        for element in value:
+            array.append(_new_item(element, inline=True))
+        return array
+    plain: Item = tomlkit.item(value)
+    return plain
+
+
+def _holds_anything(table: Table | OutOfOrderTableProxy) -> bool:
+    if len(table):
+        return True
+    body = table.value.body if isinstance(table, Table) else []
+    return any(isinstance(item, Comment) for _key, item in body)
+
+
+def _plain(item: Any) -> Any:
+    return item.unwrap() if hasattr(item, "unwrap") else item
+
+
+def _identical(have: Any, wanted: Any) -> bool:
+    """Equal and of the same types all the way down (`1` is not `true`, `5` not `5.0`)."""
+    if type(have) is not type(wanted):
+        return False
+    if isinstance(have, dict):
+        return have.keys() == wanted.keys() and all(
+            _identical(have[key], wanted[key]) for key in have
+        )
+    if isinstance(have, list):
+        return len(have) == len(wanted) and all(map(_identical, have, wanted))
+    return bool(have == wanted)
+
+
+def _key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """`data` into `path` through a new file beside it and one rename. A symlink is
+    followed (the link stays, its target gets the data); an existing file keeps its
+    permission bits, a new one gets 0666 less the umask. Raises OSError."""
+    real = Path(os.path.realpath(path))
+    try:
+        mode: int | None = stat.S_IMODE(real.stat().st_mode)
+    except FileNotFoundError:
+        mode = None
+    fd, temporary = _new_file_beside(real)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            if mode is not None:
+                # os.fchmod exists on Windows only from Python 3.13.
+                if hasattr(os, "fchmod"):
+                    os.fchmod(handle.fileno(), mode)
+                else:
+                    os.chmod(temporary, mode)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, real)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    _sync_folder(real.parent)
+
+
+def _new_file_beside(path: Path) -> tuple[int, Path]:
+    """A new, empty file next to `path`, made with 0666 so the umask decides (mkstemp
+    would make it 0600)."""
+    while True:
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), temporary
+        except FileExistsError:
+            continue
+
+
+def _sync_folder(folder: Path) -> None:
+    """The rename itself to disk (POSIX; Windows cannot open a folder, and needs not)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    with contextlib.suppress(OSError):
+        os.fsync(fd)
+    os.close(fd)
