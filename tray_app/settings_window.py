@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -35,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from shared import desktop
-from shared.config import LoadedSettings, Settings, save_settings
+from shared.config import MONEY_MAX, LoadedSettings, Settings, save_settings
 from shared.paths import display_path
 from shared.plans import PRESETS
 
@@ -66,17 +67,68 @@ NO_AUTOSTART_IN_DEMO = (
 )
 
 
-def _money_box() -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
-    box.setRange(0, 1_000_000)
-    box.setDecimals(2)
-    box.setPrefix("$")
-    box.setSpecialValueText("not set")
-    return box
+class MoneyBox(QDoubleSpinBox):
+    """A dollar amount from $0 to what config.toml accepts (MONEY_MAX), or "not set", one
+    step below $0 (the arrow down from $0, or the field emptied): $0 is an amount of its
+    own (a budget of $0 is over at the first cent). The box had a floor of "not set" at
+    $0 and a ceiling of $1,000,000, so a $0 budget in the file was removed and a larger
+    one cut down by a save that did not touch it.
 
+    The amount shown is rounded to the cent; one left as it was keeps the exact amount it
+    was given (`daily_usd = 12.345` stays 12.345)."""
 
-def _optional(value: float) -> float | None:
-    return value or None
+    NOT_SET = -1.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setRange(self.NOT_SET, MONEY_MAX)
+        self.setDecimals(2)
+        self.setPrefix("$")
+        self.setSpecialValueText("not set")
+        self.setGroupSeparatorShown(True)
+        self.setToolTip('$0 is an amount; "not set" is one step below it (arrow down from $0).')
+        self._given: float | None = None
+        self._shown = self.NOT_SET
+        self.setValue(self.NOT_SET)
+
+    def set_amount(self, amount: float | None) -> None:
+        self.setValue(self.NOT_SET if amount is None else amount)
+        self._given = amount
+        self._shown = self.value()
+
+    def amount(self) -> float | None:
+        if self.value() == self._shown:
+            return self._given
+        return None if self.value() < 0 else self.value()
+
+    def stepBy(self, steps: int) -> None:
+        """Down from any amount to $0 first, then to "not set"; up from "not set" to $0."""
+        value = self.value()
+        if value < 0:
+            target = self.NOT_SET if steps < 0 else (steps - 1) * self.singleStep()
+        else:
+            target = value + steps * self.singleStep()
+            if target < 0:
+                target = 0.0 if value > 0 else self.NOT_SET
+        self.setValue(min(target, self.maximum()))
+        self.selectAll()
+
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
+        if "-" in text:  # "not set" is a step below $0, not a negative amount
+            return QValidator.State.Invalid, text, pos
+        if text == self.specialValueText():
+            return QValidator.State.Acceptable, text, pos
+        return super().validate(text, pos)
+
+    def fixup(self, text: str) -> str:
+        """An emptied field is "not set"."""
+        bare = text.removeprefix(self.prefix()).removesuffix(self.suffix()).strip()
+        return self.specialValueText() if not bare else super().fixup(text)
+
+    def valueFromText(self, text: str) -> float:
+        if text == self.specialValueText():
+            return self.NOT_SET
+        return super().valueFromText(text)
 
 
 class SettingsDialog(QDialog):
@@ -116,9 +168,9 @@ class SettingsDialog(QDialog):
 
         budgets = QGroupBox("Budgets (API-equivalent $)")
         form = QFormLayout(budgets)
-        self.daily = _money_box()
-        self.weekly = _money_box()
-        self.monthly = _money_box()
+        self.daily = MoneyBox()
+        self.weekly = MoneyBox()
+        self.monthly = MoneyBox()
         form.addRow("Daily", self.daily)
         form.addRow("Weekly", self.weekly)
         form.addRow("Monthly", self.monthly)
@@ -137,7 +189,7 @@ class SettingsDialog(QDialog):
         for name, _price in PLANS:
             self.plan.addItem(name)
         self.plan.currentIndexChanged.connect(self._plan_picked)
-        self.plan_price = _money_box()
+        self.plan_price = MoneyBox()
         self.plan_price.setSuffix(" / month")
         form.addRow("Plan", self.plan)
         form.addRow("Price", self.plan_price)
@@ -234,11 +286,11 @@ class SettingsDialog(QDialog):
             self.summary_dir.setText(folder)
 
     def show_settings(self, settings: Settings) -> None:
-        self.daily.setValue(settings.budgets.daily_usd or 0)
-        self.weekly.setValue(settings.budgets.weekly_usd or 0)
-        self.monthly.setValue(settings.budgets.monthly_usd or 0)
+        self.daily.set_amount(settings.budgets.daily_usd)
+        self.weekly.set_amount(settings.budgets.weekly_usd)
+        self.monthly.set_amount(settings.budgets.monthly_usd)
         self.plan.setCurrentText(settings.subscription.plan)
-        self.plan_price.setValue(settings.subscription.monthly_price_usd or 0)
+        self.plan_price.set_amount(settings.subscription.monthly_price_usd)
         self.meter_mode.setCurrentIndex(max(0, self.meter_mode.findData(settings.meter_mode)))
         # The desktop's own settings panel may have switched the entry off: show what is.
         at_login = desktop.autostart_enabled() if self.autostart_here else False
@@ -290,13 +342,13 @@ class SettingsDialog(QDialog):
         such as price overrides, are kept). Raises ValidationError."""
         data: dict[str, Any] = self.loaded.settings.model_dump(mode="json")
         data["budgets"] = {
-            "daily_usd": _optional(self.daily.value()),
-            "weekly_usd": _optional(self.weekly.value()),
-            "monthly_usd": _optional(self.monthly.value()),
+            "daily_usd": self.daily.amount(),
+            "weekly_usd": self.weekly.amount(),
+            "monthly_usd": self.monthly.amount(),
         }
         data["subscription"] = {
             "plan": self.plan.currentText().strip(),
-            "monthly_price_usd": _optional(self.plan_price.value()),
+            "monthly_price_usd": self.plan_price.amount(),
         }
         data["meter_mode"] = self.meter_mode.currentData()
         if self.autostart_here:

@@ -28,7 +28,7 @@ def test_every_field_round_trips_through_the_toml_file(qtbot: QtBot, isolated_ho
     window = dialog(qtbot)
     window.daily.setValue(20)
     window.weekly.setValue(100)
-    window.monthly.setValue(0)  # "not set"
+    window.monthly.setValue(window.monthly.minimum())  # "not set", a step below $0
     window.plan.setCurrentText("Claude Max 5x")
     window.plan_price.setValue(100)
     window.meter_mode.setCurrentIndex(window.meter_mode.findData("session"))
@@ -104,7 +104,7 @@ def test_a_save_writes_what_was_changed_and_what_the_file_named_not_every_defaul
     }
     # Cleared in the window, a budget leaves the file.
     window = dialog(qtbot)
-    window.weekly.setValue(0)
+    window.weekly.setValue(window.weekly.minimum())
     assert window.save()
     written = tomllib.loads(path.read_text(encoding="utf-8"))
     assert written["budgets"] == {"daily_usd": 7.0}
@@ -332,6 +332,84 @@ def test_the_demo_neither_shows_nor_changes_the_autostart_entry(
     assert load_settings(demo_dir / "config.toml").settings.budgets.daily_usd == 3
     assert not config_file().exists()  # the user's settings untouched too
     app.shutdown()
+
+
+def test_budgets_the_spin_boxes_could_not_hold_survive_a_save_that_did_not_touch_them(
+    qtbot: QtBot, isolated_home: Path
+) -> None:
+    """The boxes ran from "not set" at $0 to $1,000,000: a $0 budget in the file (over at
+    the first cent) was removed, $2,500,000 saved as $1,000,000, $12.345 as $12.35, by a
+    save that changed only the meter mode."""
+    path = config_file()
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        "[budgets]\ndaily_usd = 0\nweekly_usd = 12.345\nmonthly_usd = 2_500_000\n"
+        "[subscription]\nmonthly_price_usd = 1e9\n",
+        encoding="utf-8",
+    )
+    window = dialog(qtbot)
+    assert window.daily.text() == "$0.00"
+    assert window.monthly.text() == "$2,500,000.00"
+    assert window.plan_price.text() == "$1,000,000,000.00 / month"
+    window.meter_mode.setCurrentIndex(window.meter_mode.findData("session"))
+    assert window.save()
+    assert path.read_text(encoding="utf-8") == (
+        'meter_mode = "session"\n\n'
+        "[budgets]\ndaily_usd = 0\nweekly_usd = 12.345\nmonthly_usd = 2_500_000\n"
+        "[subscription]\nmonthly_price_usd = 1e9\n"
+    )
+    budgets = load_settings().settings.budgets
+    assert (budgets.daily_usd, budgets.weekly_usd, budgets.monthly_usd) == (0, 12.345, 2.5e6)
+
+
+def test_no_budget_is_a_step_below_zero_dollars(qtbot: QtBot, isolated_home: Path) -> None:
+    """ "not set" and $0 were the same place in the box: a $0 budget could not be set."""
+    from PySide6.QtCore import Qt
+
+    window = dialog(qtbot)
+    box = window.daily
+    window.show()
+    box.setFocus()
+    assert box.text() == "not set"
+    qtbot.keyClick(box, Qt.Key.Key_Up)
+    assert box.text() == "$0.00"
+    assert window.save()
+    assert load_settings().settings.budgets.daily_usd == 0
+    assert "daily_usd = 0" in config_file().read_text(encoding="utf-8")
+
+    window = dialog(qtbot)
+    box = window.daily
+    window.show()
+    box.setFocus()
+    assert box.text() == "$0.00"
+    qtbot.keyClick(box, Qt.Key.Key_Down)
+    assert box.text() == "not set"
+    assert window.save()
+    assert load_settings().settings.budgets.daily_usd is None
+    assert "daily_usd" not in config_file().read_text(encoding="utf-8")
+
+    # Down from an amount stops at $0 first; an emptied field is "not set"; a minus sign
+    # is not typed in; amounts past $1,000,000 are typed in.
+    window = dialog(qtbot)
+    box = window.weekly
+    window.show()
+    box.setFocus()
+    box.setValue(0.5)
+    qtbot.keyClick(box, Qt.Key.Key_Down)
+    assert box.text() == "$0.00"
+    box.selectAll()
+    qtbot.keyClicks(box, "-2500000")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert box.text() == "$2,500,000.00"
+    box.selectAll()
+    qtbot.keyClick(box, Qt.Key.Key_Delete)
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert box.text() == "not set"
+    box.selectAll()
+    qtbot.keyClicks(box, "3000000.25")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert window.save()
+    assert load_settings().settings.budgets.weekly_usd == 3_000_000.25
 
 
 def test_a_save_from_the_window_keeps_the_comments_and_layout_of_a_hand_written_file(
