@@ -164,6 +164,8 @@ class BurnmeterApp(QObject):
         # Failed reads, logged once per distinct problem (not at every tick).
         self._problems = ProblemLog(log)
         self._trying_ledger = False
+        # The ledger file the live engine started on (device, inode).
+        self._engine_ledger: tuple[int, int] | None = None
         self._extras_busy = False
         self._extras_again = False
         self._importing = False
@@ -399,6 +401,7 @@ class BurnmeterApp(QObject):
         if self.tray.paused:
             engine.pause()
         self.engine = engine
+        self._engine_ledger = file_id(self.ledger_file)
         log.info("watching %d log roots; writer: %s", len(self.roots), engine.is_writer)
 
     def _show_import_phase(self, text: str) -> None:
@@ -457,7 +460,9 @@ class BurnmeterApp(QObject):
         """The cheap part arrived: repaint now, with the last known block, plan limits and
         flags, and read those again in the background."""
         self._reading = False
+        read_had_failed = self._problems.current("read") is not None
         self._problems.over("read", "the ledger can be read again")
+        self._restart_stopped_engine(read_had_failed)
         previous = self.snapshot
         if previous is not None and previous.complete:
             snap = replace(
@@ -468,6 +473,21 @@ class BurnmeterApp(QObject):
         if self._read_again:
             self._read_again = False
             self.refresh()
+
+    def _restart_stopped_engine(self, read_had_failed: bool) -> None:
+        """A live engine that stopped on a damaged ledger starts again once the ledger can
+        be used: read again after reads failed, or replaced by another file (moved aside,
+        rebuilt by `burnmeter ingest`). Left stopped, the tray watched nothing until it was
+        restarted. Not on the file it failed on while reads of it kept working: it would
+        only fail again."""
+        engine = self.engine
+        if engine is None or engine.failure is None:
+            return
+        if not read_had_failed and file_id(self.ledger_file) == self._engine_ledger:
+            return
+        log.info("the ledger can be used again: watching the logs again")
+        self._stop_engine()
+        self._start_engine()
 
     def _read_extras(self) -> None:
         if self._extras_busy:
@@ -808,6 +828,15 @@ class BurnmeterApp(QObject):
 
 # How long quitting lets a first import end between chunks before interrupting it.
 IMPORT_STOP_GRACE_S = 2.0
+
+
+def file_id(path: Path) -> tuple[int, int] | None:
+    """Which file `path` is (device, inode): another once it was replaced."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 def ledger_problem(ledger_file: Path) -> LedgerError | None:

@@ -12,9 +12,12 @@ import tray_app.app
 from shared.config import LoadedSettings, Settings
 from shared.ledger import LedgerCorrupt
 from shared.sources.roots import LogRoot
+from tests.logfixtures import append, claude_call
+from tests.tray.history import session_file
 from tray_app.app import BurnmeterApp
 from tray_app.texts import MENU_TEXT_WIDTH
 
+CWD = "/home/dev/src/burnmeter"
 GARBAGE = b"this is not an SQLite file\n" * 100
 # A menu this wide still fits a 1366-pixel screen beside a panel.
 MENU_MAX_PX = 700
@@ -122,5 +125,53 @@ def test_a_long_ledger_error_is_wrapped_to_a_menu_that_fits_the_screen(
         assert " ".join(status) == f"Cannot read the ledger: {message}"
         assert app.tray.menu.sizeHint().width() < MENU_MAX_PX
         assert all(len(line) <= MENU_TEXT_WIDTH for line in app.tray.toolTip().splitlines())
+    finally:
+        app.shutdown()
+
+
+def test_a_live_engine_stopped_by_a_damaged_ledger_starts_again_once_it_is_replaced(
+    qtbot: QtBot,
+    history: Path,
+    roots: list[LogRoot],
+    ledger_file: Path,
+    now_ms: int,
+) -> None:
+    """The live engine stops on a damaged ledger (writing to it could only do harm); the
+    tray then watched nothing, even once the user had moved the file aside and the tray
+    read a new one, until it was restarted."""
+    app = live_app(roots, ledger_file)
+    try:
+        app.start()
+        qtbot.waitUntil(lambda: app.engine is not None and app.engine.wait_ready(0), timeout=20_000)
+        first = app.engine
+        corrupt(ledger_file)  # damaged in place while the tray runs
+        append(
+            session_file(history, CWD, "running-session"),
+            claude_call(message_id="live-a", session_id="running-session", cwd=CWD, ts_ms=now_ms),
+        )
+        qtbot.waitUntil(lambda: first is not None and first.failure is not None, timeout=10_000)
+
+        ledger_file.rename(ledger_file.with_name("ledger.sqlite.broken"))
+        app.refresh()  # the next tick reads a new ledger, made from the logs
+        qtbot.waitUntil(lambda: app.engine is not first and app.engine is not None, timeout=10_000)
+        qtbot.waitUntil(
+            lambda: app.snapshot is not None and app.snapshot.month_usd > 0, timeout=20_000
+        )
+        before = app.snapshot.today_usd if app.snapshot else 0.0
+        append(
+            session_file(history, CWD, "running-session"),
+            claude_call(
+                message_id="live-b",
+                session_id="running-session",
+                cwd=CWD,
+                ts_ms=now_ms,
+                model="claude-opus-4-5",
+                input_tokens=200_000,
+            ),
+        )
+        qtbot.waitUntil(
+            lambda: app.snapshot is not None and app.snapshot.today_usd > before + 0.5,
+            timeout=10_000,
+        )
     finally:
         app.shutdown()
