@@ -20,9 +20,10 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
 )
-from PySide6.QtGui import QCloseEvent, QFontDatabase
+from PySide6.QtGui import QCloseEvent, QFontDatabase, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHeaderView,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QProgressBar,
+    QScrollArea,
     QSizePolicy,
     QSplitter,
     QTableView,
@@ -186,6 +188,10 @@ class SessionProxy(QSortFilterProxyModel):
 
 
 LOAD_FAILED = "Could not read the ledger: "
+# The banner's height, in lines of text: as tall as its text up to the first, scrolled
+# beyond; never shorter than the second (or its text).
+BANNER_MAX_LINES = 8
+BANNER_MIN_LINES = 3
 # The least time between the end of a dashboard load and a reload asked for meanwhile.
 RELOAD_GAP_S = 1.0
 
@@ -199,7 +205,7 @@ class DashboardWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.setWindowTitle("burnmeter")
-        self.resize(1100, 760)
+        self.resize(initial_size())
         self._worker = worker
         self._load_data = load_data
         self._load_detail = load_detail
@@ -220,9 +226,10 @@ class DashboardWindow(QMainWindow):
         self.banner.setTextFormat(Qt.TextFormat.PlainText)
         self.banner.setWordWrap(True)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.banner.hide()
-        self.banner.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        layout.addWidget(self.banner)
+        self.banner.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.banner_area = BannerArea(self.banner)
+        self.banner_area.hide()
+        layout.addWidget(self.banner_area)
         self.progress = QProgressBar()
         self.progress.setFormat("Reading agent logs: %p%")
         self.progress.hide()
@@ -265,7 +272,9 @@ class DashboardWindow(QMainWindow):
         font.setPointSizeF(font.pointSizeF() * 1.25)
         self.leverage_label.setFont(font)
         grid.addWidget(self.leverage_label, 1, 0, 1, 2)
-        self.daily_chart = ChartWidget(QSize(600, 260))
+        # At least 220 px tall: with the banner's least height, the window fits a
+        # 1366×768 screen beside a 48-px panel.
+        self.daily_chart = ChartWidget(QSize(600, 220))
         grid.addWidget(_boxed("Cost per day, last 30 days, by model", self.daily_chart), 2, 0, 1, 2)
         self.repo_chart = ChartWidget(QSize(300, 180))
         grid.addWidget(_boxed("By repo, last 30 days", self.repo_chart), 3, 0)
@@ -352,7 +361,8 @@ class DashboardWindow(QMainWindow):
         self.banner.setStyleSheet(
             "QLabel { background: #fff4ce; color: #3d3000; padding: 8px; border-radius: 4px; }"
         )
-        self.banner.setVisible(bool(lines))
+        self.banner_area.setVisible(bool(lines))
+        self.banner_area.updateGeometry()
 
     def show_import_progress(self, done: int, total: int) -> None:
         if total <= 0 or done >= total:
@@ -491,6 +501,61 @@ class DashboardWindow(QMainWindow):
 
             QApplication.quit()
         super().closeEvent(event)
+
+
+def initial_size() -> QSize:
+    """1100×760, or less on a screen whose free area is smaller: on 1366×768 the window
+    with its title bar ran past the screen's bottom edge."""
+    size = QSize(1100, 760)
+    screen = QGuiApplication.primaryScreen()
+    if screen is None:
+        return size
+    area = screen.availableGeometry()
+    # Room for the window manager's frame and title bar.
+    return size.boundedTo(QSize(area.width() - 40, area.height() - 50))
+
+
+class BannerArea(QScrollArea):
+    """The banner, as tall as its text up to BANNER_MAX_LINES and scrolled beyond: each
+    notice made the window's least height taller (six problems in config.toml: 794 px, more
+    than a 1366×768 screen shows), and it can shrink to BANNER_MIN_LINES when the window
+    is small."""
+
+    def __init__(self, label: QLabel) -> None:
+        super().__init__()
+        self._label = label
+        self.setWidget(label)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Not taller than its text (the tabs take the rest), shorter when space is short.
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self._last_width = 0
+
+    def _text_height(self) -> int:
+        # The viewport's width, which leaves out a shown scroll bar (300 before the first
+        # layout has sized it).
+        return self._label.heightForWidth(max(self.viewport().width(), 300))
+
+    def _lines(self, count: int) -> int:
+        margins = self._label.contentsMargins()
+        spacing = self._label.fontMetrics().lineSpacing()
+        return count * spacing + margins.top() + margins.bottom() + 16  # the style's padding
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(hint.width(), min(self._text_height(), self._lines(BANNER_MAX_LINES)))
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(hint.width(), min(self._text_height(), self._lines(BANNER_MIN_LINES)))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != self._last_width:
+            # Narrower, the text takes more lines: the layout asks for the new height.
+            self._last_width = event.size().width()
+            self.updateGeometry()
 
 
 def _boxed(title: str, widget: QWidget) -> QGroupBox:
