@@ -40,13 +40,17 @@ def wrapped(text: str, width: int = MENU_TEXT_WIDTH) -> list[str]:
 
 
 def duration(ms: int) -> str:
-    minutes = max(0, ms) // 60_000
+    """`ms` to the nearest minute (from two days, the nearest hour), as `burnmeter budgets`
+    says a block's minutes left and the language server its "ago": 1 h 59 min 40 s reads
+    "2 h 00 min", as the CLI's "120 min left" at that moment (rounded down, the menu said
+    "1 h 59 min" beside it, and "0 min" for a block's last 59 seconds)."""
+    minutes = (max(0, ms) + 30_000) // 60_000
     if minutes < 60:
         return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
+    if minutes < 48 * 60:
+        hours, minutes = divmod(minutes, 60)
         return f"{hours} h {minutes:02d} min"
-    days, hours = divmod(hours, 24)
+    days, hours = divmod((minutes + 30) // 60, 24)
     return f"{days} d {hours} h"
 
 
