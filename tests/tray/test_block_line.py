@@ -88,3 +88,23 @@ def test_durations_round_to_the_nearest_minute() -> None:
     assert duration(31_000) == "1 min"
     assert duration((47 * 60 + 59) * 60_000 + 40_000) == "2 d 0 h"
     assert duration((3 * 24 + 5) * 3_600_000 + 31 * 60_000) == "3 d 6 h"
+
+
+@pytest.mark.parametrize(
+    ("span_s", "projected"),
+    [(10, False), (5 * 60, False), (14 * 60 + 59, False), (15 * 60, True), (2 * 3600, True)],
+)
+def test_the_projection_waits_for_a_quarter_hour_of_activity(
+    span_s: int,
+    projected: bool,
+    roots: list[LogRoot],
+    ledger_file: Path,
+    isolated_home: Path,
+) -> None:
+    """Two calls 10 s apart projected $37.16 for a block that had cost $0.02."""
+    last_ms = FIRST_CALL_MS + span_s * 1000
+    append_call(isolated_home, "s1", CWD, FIRST_CALL_MS, 1, model="claude-sonnet-4-5")
+    append_call(isolated_home, "s1", CWD, last_ms, 2, model="claude-sonnet-4-5")
+    ingest_now(roots, ledger_file)
+    line = tray_line(ledger_file, last_ms + 5_000)
+    assert ("(projected $" in line) is projected, line
