@@ -20,6 +20,7 @@ from shared.insights.flags import Flag
 from shared.insights.limits import latest_limits
 from shared.ledger import Ledger, open_ledger
 from shared.reports import RUNNING_WINDOW_MS, session_model_sql
+from tray_app.flag_cache import FlagCache, flag_cache_for
 
 
 @dataclass(frozen=True)
@@ -102,13 +103,16 @@ def snapshot_from_ledger(
     return snap
 
 
-def with_extras(ledger: Ledger, settings: Settings, snap: TraySnapshot) -> TraySnapshot:
-    """The snapshot with the active block, plan limits and the running sessions' flags."""
+def with_extras(
+    ledger: Ledger, settings: Settings, snap: TraySnapshot, flag_cache: FlagCache | None = None
+) -> TraySnapshot:
+    """The snapshot with the active block, plan limits and the running sessions' flags
+    (kept between refreshes in `flag_cache`, by default the one of the ledger's file)."""
     return replace(
         snap,
         block=active_block(ledger, snap.taken_ms),
         plan_limits=current_plan_limits(ledger, snap.taken_ms),
-        flags=running_flags(ledger, settings, [s.session_id for s in snap.running]),
+        flags=running_flags(ledger, settings, [s.session_id for s in snap.running], flag_cache),
         complete=True,
     )
 
@@ -190,12 +194,13 @@ def current_plan_limits(ledger: Ledger, now_ms: int) -> list[PlanLimit]:
 
 
 def running_flags(
-    ledger: Ledger, settings: Settings, session_ids: list[str]
+    ledger: Ledger,
+    settings: Settings,
+    session_ids: list[str],
+    flag_cache: FlagCache | None = None,
 ) -> dict[str, list[Flag]]:
-    """Runaway flags of the running sessions (git outcomes are not needed here)."""
-    if not session_ids:
-        return {}
-    from shared.insights.sessions import session_insights
-
-    found = session_insights(ledger, settings, session_ids, with_outcomes=False)
-    return {sid: insight.flags for sid, insight in found.items() if insight.flags}
+    """Runaway flags of the running sessions (git outcomes are not needed here). A session
+    is computed again only when it changed, and a big one at most every so often: see
+    `tray_app.flag_cache`."""
+    cache = flag_cache if flag_cache is not None else flag_cache_for(ledger)
+    return cache.flags(ledger, settings, session_ids)
