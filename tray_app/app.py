@@ -77,6 +77,12 @@ DEBOUNCE_MS = 10
 TICK_ACTIVE_MS = 30_000
 TICK_IDLE_MS = 300_000
 NO_LOGS_YET = "No agent logs found yet"
+TRAY_POINT_ELSEWHERE = (
+    "Add the folder that holds them under Extra log folders in Settings… (or [roots] in "
+    "config.toml), or start the tray with CLAUDE_CONFIG_DIR=/path/to/.claude or "
+    "CODEX_HOME=/path/to/.codex set (comma-separated for several); try "
+    "`burnmeter tray --demo` to see the tray with the bundled demo history."
+)
 PROGRESS_EVERY_S = 0.1
 # A first import with this much to read opens the dashboard to show its progress.
 SHOW_IMPORT_BYTES = 64 * 1024 * 1024
@@ -228,9 +234,16 @@ class BurnmeterApp(QObject):
         return self.loaded.settings
 
     def empty_text(self) -> str:
+        """The dashboard's text with no logs: where burnmeter looked, and the tray's own
+        ways on (it suggested `burnmeter report daily --demo`, a command line's)."""
         from shared.commands.context import where_we_looked
 
-        return where_we_looked(self.roots)
+        return where_we_looked(self.roots, TRAY_POINT_ELSEWHERE)
+
+    def no_logs_line(self) -> str:
+        """The menu's line with no logs: where burnmeter looked, in short."""
+        looked = ", ".join(dict.fromkeys(display_path(root.path) for root in self.roots))
+        return f"{NO_LOGS_YET} in {looked} (click for how to point burnmeter elsewhere)"
 
     def start(self) -> None:
         if self.tray_available:
@@ -534,8 +547,8 @@ class BurnmeterApp(QObject):
     def _show(self, snap: TraySnapshot) -> None:
         self.snapshot = snap
         if not snap.has_calls and not self._importing:
-            self.tray.status_line = NO_LOGS_YET
-        elif self.tray.status_line == NO_LOGS_YET or self.tray.status_line.startswith(
+            self.tray.status_line = self.no_logs_line()
+        elif self.tray.status_line.startswith(NO_LOGS_YET) or self.tray.status_line.startswith(
             CANNOT_READ_LEDGER
         ):
             # Read again: a failure of an earlier read (a ledger fixed meanwhile) is over.

@@ -172,12 +172,13 @@ def make_context(args: argparse.Namespace) -> CommandContext:
     return context
 
 
-def where_we_looked(roots: list[LogRoot]) -> str:
+def where_we_looked(roots: list[LogRoot], advice: str | None = None) -> str:
+    """Where burnmeter looked for logs, and `advice` (POINT_ELSEWHERE: a command's) after."""
     lines = ["No Claude Code or Codex logs found. burnmeter looked in:"]
     for root in roots:
         state = "found" if root.exists else "missing"
         lines.append(f"  {root.agent:<12} {display_path(root.path)} ({state})")
-    lines.append(POINT_ELSEWHERE)
+    lines.append(POINT_ELSEWHERE if advice is None else advice)
     return "\n".join(lines)
 
 

@@ -1,0 +1,46 @@
+"""With no logs, the tray says where it looked (menu and dashboard) and suggests its own
+demo, `burnmeter tray --demo`, not the command line's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from shared.config import LoadedSettings, Settings
+from shared.sources.roots import LogRoot
+from tray_app.app import BurnmeterApp
+
+
+def test_with_no_logs_the_tray_says_where_it_looked_and_suggests_its_own_demo(
+    qtbot: QtBot, roots: list[LogRoot], ledger_file: Path
+) -> None:
+    app = BurnmeterApp(
+        roots=roots,
+        ledger_file=ledger_file,
+        loaded=LoadedSettings(Settings(), ledger_file.parent / "config.toml"),
+        tray_available=False,
+        live=False,
+    )
+    app.dashboard.quit_on_close = False
+    try:
+        app.start()
+        app.open_dashboard()
+        qtbot.waitUntil(lambda: app.dashboard.data is not None, timeout=10_000)
+        qtbot.waitUntil(lambda: app.snapshot is not None, timeout=10_000)
+        shown = app.dashboard.empty_state.text()
+        assert app.dashboard.empty_state.isVisibleTo(app.dashboard)
+        assert "`burnmeter tray --demo`" in shown
+        assert "report daily --demo" not in shown
+        for path in ("~/.claude/projects", "~/.codex/sessions"):
+            assert f"{path} (missing)" in shown
+        assert "Extra log folders" in shown
+
+        app.tray.update_menu()
+        menu = " ".join(
+            action.text() for action in app.tray.menu.actions() if not action.isSeparator()
+        )
+        assert "No agent logs found yet in " in menu
+        assert "~/.claude/projects" in menu and "~/.codex/sessions" in menu
+    finally:
+        app.shutdown()
