@@ -617,7 +617,9 @@ class BurnmeterApp(QObject):
         return read_dashboard(self.ledger_file, self.settings, zone_for(self.settings))
 
     def _read_detail(self, session_id: str) -> SessionDetail:
-        return read_session_detail(self.ledger_file, self.settings, session_id)
+        return read_session_detail(
+            self.ledger_file, self.settings, session_id, zone_for(self.settings)
+        )
 
     def open_settings(self) -> None:
         from shared.paths import display_path

@@ -41,6 +41,9 @@ class DashboardTarget:
 
     tab: str  # "overview" | "sessions"; "settings" opens the Settings window
     session_id: str | None = None
+    # The runaway flag that raised the alert (`Flag.key`): shown first in the session's
+    # detail view, highlighted. The session alone left the user to find out why.
+    flag_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,7 @@ def alerts_for(snap: TraySnapshot, tz: ZoneInfo | None = None) -> list[Alert]:
                     key=f"flag:{session_id}:{flag.key}",
                     title=title,
                     body=body,
-                    target=DashboardTarget("sessions", session_id),
+                    target=DashboardTarget("sessions", session_id, flag.key),
                     urgent=urgent,
                     severity=severity,
                 )

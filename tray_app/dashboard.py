@@ -213,6 +213,9 @@ class DashboardWindow(QMainWindow):
         self._reload_wanted = False
         self._load_started = 0.0
         self._pending_target: DashboardTarget | None = None
+        # The flag an alert was raised for (session id, Flag.key): highlighted in that
+        # session's detail view.
+        self._alert_flag: tuple[str, str] | None = None
         self.data: DashboardData | None = None
         self.quit_on_close = False
 
@@ -386,6 +389,8 @@ class DashboardWindow(QMainWindow):
 
     def show_target(self, target: DashboardTarget) -> None:
         self.tabs.setCurrentIndex(1 if target.tab == "sessions" else 0)
+        if target.session_id and target.flag_key:
+            self._alert_flag = (target.session_id, target.flag_key)
         self._pending_target = target
         self._select_pending()
 
@@ -493,7 +498,9 @@ class DashboardWindow(QMainWindow):
     def show_detail(self, detail: SessionDetail) -> None:
         if detail.session_id != self.selected_session_id():
             return
-        self.detail.setHtml(detail_html(detail))
+        alert = self._alert_flag
+        highlight = alert[1] if alert is not None and alert[0] == detail.session_id else None
+        self.detail.setHtml(detail_html(detail, highlight))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.quit_on_close:
@@ -610,7 +617,32 @@ def _leverage_text(data: DashboardData) -> str:
     )
 
 
-def detail_html(detail: SessionDetail) -> str:
+# The row of the flag a notification was about.
+ALERT_FLAG_COLOUR = "#ffe08a"
+
+
+def flags_html(detail: SessionDetail, highlight: str | None = None) -> str:
+    """The session's runaway flags, first in its detail view; the one `highlight` names
+    (the alert's) on a coloured row, marked as the notification's."""
+    if not detail.flags:
+        return ""
+    rows = []
+    for flag in detail.flags:
+        mine = flag.key == highlight
+        colour = f" bgcolor='{ALERT_FLAG_COLOUR}'" if mine else ""
+        marker = " <b>← the alert you clicked</b>" if mine else ""
+        when = f", {html.escape(flag.when)}" if flag.when else ""
+        rows.append(
+            f"<tr><td{colour}><b>{html.escape(flag.kind)}</b>: {html.escape(flag.evidence)} "
+            f"({money(flag.cost_usd)} in the flagged stretch{when}){marker}</td></tr>"
+        )
+    return (
+        f"<h4>Runaway flags ({len(detail.flags)})</h4>"
+        f"<table cellspacing='0' cellpadding='4'>{''.join(rows)}</table>"
+    )
+
+
+def detail_html(detail: SessionDetail, highlight_flag: str | None = None) -> str:
     def table(title: str, rows: list[tuple[str, str]]) -> str:
         body = "".join(
             f"<tr><td>{html.escape(a)}</td><td align='right'>{html.escape(b)}</td></tr>"
@@ -619,6 +651,7 @@ def detail_html(detail: SessionDetail) -> str:
         return f"<h4>{title}</h4><table cellspacing='0' cellpadding='2'>{body}</table>"
 
     parts = [f"<h3>Session {html.escape(detail.session_id)}</h3>"]
+    parts.append(flags_html(detail, highlight_flag))
     models = [(short_model(m), money(c)) for m, c in detail.models]
     if len(models) > 1:  # the session's cost, as its row says it (the parts are rounded)
         models.append(("total", money(sum(c for _, c in detail.models), detail.unpriced_calls)))

@@ -65,6 +65,17 @@ class DashboardData:
     last_activity: date | None = None
 
 
+@dataclass(frozen=True)
+class FlagRow:
+    """A runaway flag of a session, as its detail view says it."""
+
+    key: str  # Flag.key: what an alert's DashboardTarget.flag_key names
+    kind: str
+    evidence: str
+    cost_usd: float
+    when: str  # "12:07–12:09" in the tray's zone, with the date when not today
+
+
 @dataclass
 class SessionDetail:
     session_id: str
@@ -73,6 +84,7 @@ class SessionDetail:
     files: list[str]
     cost_split: list[tuple[str, float]]
     unpriced_calls: int
+    flags: list[FlagRow] = field(default_factory=list)
 
 
 def read_dashboard(
@@ -206,13 +218,50 @@ def _session_row(row: dict[str, Any], tz: ZoneInfo) -> SessionRow:
     )
 
 
-def read_session_detail(ledger_file: Path, settings: Settings, session_id: str) -> SessionDetail:
+def read_session_detail(
+    ledger_file: Path, settings: Settings, session_id: str, tz: ZoneInfo | None = None
+) -> SessionDetail:
     ledger = open_ledger(ledger_file)
     try:
         prices = PriceBook(settings.price_overrides(), cache_file=price_cache_file(ledger_file))
-        return session_detail(ledger, prices, session_id)
+        detail = session_detail(ledger, prices, session_id)
+        detail.flags = session_flags(ledger, settings, prices, session_id, tz)
+        return detail
     finally:
         ledger.close()
+
+
+def session_flags(
+    ledger: Ledger, settings: Settings, prices: PriceBook, session_id: str, tz: ZoneInfo | None
+) -> list[FlagRow]:
+    """The session's runaway flags (git outcomes are not needed for them)."""
+    from shared.insights.sessions import session_insights
+
+    found = session_insights(ledger, settings, [session_id], prices=prices, with_outcomes=False)
+    insight = found.get(session_id)
+    if insight is None:
+        return []
+    today = datetime.now(tz).date()
+    return [
+        FlagRow(
+            flag.key,
+            flag.kind,
+            flag.evidence,
+            flag.cost_usd,
+            _stretch(flag.started_at, flag.ended_at, tz, today),
+        )
+        for flag in insight.flags
+    ]
+
+
+def _stretch(started_at: str, ended_at: str, tz: ZoneInfo | None, today: date) -> str:
+    try:
+        start = datetime.fromisoformat(started_at.replace("Z", "+00:00")).astimezone(tz)
+        end = datetime.fromisoformat(ended_at.replace("Z", "+00:00")).astimezone(tz)
+    except ValueError:
+        return ""
+    day = "" if end.date() == today else f"{end.date().isoformat()} "
+    return f"{day}{start:%H:%M}–{end:%H:%M}"
 
 
 def session_detail(ledger: Ledger, prices: PriceBook, session_id: str) -> SessionDetail:

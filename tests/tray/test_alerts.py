@@ -156,14 +156,24 @@ def test_runaway_session_alert_opens_the_session(
     assert titles(app.shown_alerts) == ["Runaway session: loop"]
     alert = app.shown_alerts[0]
     assert "Bash failed 6 times in a row" in alert.body
-    assert alert.target == DashboardTarget("sessions", "today")
+    flag = snap.flags["today"][0]
+    assert alert.target == DashboardTarget("sessions", "today", flag.key)
     refreshed(qtbot, app)
     assert len(app.shown_alerts) == 1
 
-    # Clicking the alert opens the dashboard on that session.
+    # Clicking the alert opens the dashboard on that session, the flag that raised it
+    # first in its detail view and highlighted (the detail showed models, tools and files,
+    # nothing of the loop).
     app.tray.messageClicked.emit()
     qtbot.waitUntil(lambda: app.dashboard.selected_session_id() == "today", timeout=10_000)
     assert app.dashboard.tabs.currentIndex() == 1
+    detail = app.dashboard.detail
+    qtbot.waitUntil(lambda: "Runaway flags (1)" in detail.toPlainText(), timeout=10_000)
+    text = detail.toPlainText()
+    assert "loop: Bash failed 6 times in a row" in text
+    assert "← the alert you clicked" in text
+    assert text.index("Runaway flags") < text.index("Models")
+    assert "#ffe08a" in detail.toHtml()
     app.shutdown()
 
 
@@ -378,7 +388,7 @@ def test_a_runaway_stretch_that_ended_hours_ago_says_when(tmp_path: Path) -> Non
     assert not old[0].urgent
     old = alerts_for(_flag_snapshot(now_ms, now_ms - 3 * 3600_000), ZoneInfo("Europe/Berlin"))
     assert "from 11:59 to 12:00 today, 3 h 00 min ago" in old[0].body
-    assert old[0].target == DashboardTarget("sessions", "s1")
+    assert old[0].target == DashboardTarget("sessions", "s1", "loop@2026-03-02T10:59:30.000Z")
 
 
 def test_alerts_of_one_refresh_make_one_notification_led_by_the_most_urgent(
