@@ -76,7 +76,11 @@ def build_budgets(
         "plan_limits": [reading.as_json() for reading in latest_limits(ledger, now_ms)],
         "active_block": None
         if block is None
-        else {**block.as_json(), "minutes_left": round(block.minutes_left(now_ms), 1)},
+        else {
+            **block.as_json(),
+            "minutes_left": round(block.minutes_left(now_ms), 1),
+            "projection_settled": block.projection_settled,
+        },
     }
 
 
@@ -134,7 +138,11 @@ def run(args: argparse.Namespace) -> int:
         print("5-hour block: none active")
     else:
         projected = block["projected_cost_usd"]
-        tail = f", projected ${projected:,.2f}" if projected is not None else ""
+        # A projection over a burst of calls is noise (shared.insights.blocks explains).
+        if projected is not None and block["projection_settled"]:
+            tail = f", projected ${projected:,.2f}"
+        else:
+            tail = ", projected once its calls span 15 min"
         unpriced = block.get("unpriced_calls", 0)
         print(
             f"5-hour block: ${block['cost_usd']:,.2f}"

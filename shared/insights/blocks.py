@@ -39,6 +39,17 @@ if TYPE_CHECKING:
 __all__ = ["BLOCK_MS", "HOUR_MS", "Block", "blocks_from_rows", "compute_blocks", "current_block"]
 
 
+# Where a glance shows a block's projection (the tray's menu, `burnmeter budgets`), it
+# waits until the block's calls span this long. The projection is the cost so far plus the
+# average cost per minute between the first and last call times the minutes left: over a
+# short span that average is one burst of calls (an agent's reply makes several within a
+# minute), and the minutes left multiply it by up to 300 / span: two calls 10 s apart
+# projected 1,800 times their cost. From a quarter of an hour the average covers several
+# exchanges and the projection is at most 20 times the cost so far. `report blocks` and
+# every JSON keep ccusage's projection, which has no such rule: they are for comparing.
+PROJECTION_MIN_SPAN_MS = 15 * 60_000
+
+
 def _iso(ts_ms: int) -> str:
     stamp = datetime.fromtimestamp(ts_ms / 1000, UTC)
     # isoformat, not strftime("%Y"): glibc writes year 1 as "1", not "0001".
@@ -74,6 +85,13 @@ class Block:
             + self.cache_write_tokens
             + self.cache_read_tokens
         )
+
+    @property
+    def projection_settled(self) -> bool:
+        """Whether the projection means something yet: its calls span PROJECTION_MIN_SPAN_MS."""
+        if self.first_ms is None or self.last_ms is None:
+            return False
+        return self.last_ms - self.first_ms >= PROJECTION_MIN_SPAN_MS
 
     def minutes_left(self, now_ms: int) -> float:
         return max(0.0, (self.end_ms - now_ms) / 60_000)

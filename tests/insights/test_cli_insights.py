@@ -281,6 +281,33 @@ def test_budgets_command(tmp_path: Path) -> None:
     assert "150%  over" in text and "5-hour block: $1.50 so far" in text
 
 
+@pytest.mark.parametrize(("first_minutes_ago", "settled"), [(2, False), (20, True)])
+def test_budgets_projects_the_block_once_its_calls_span_15_minutes(
+    tmp_path: Path, first_minutes_ago: int, settled: bool
+) -> None:
+    """Two calls a minute apart read "projected $…" at ~300 times their cost: the rate of
+    one burst of calls over the block's hours left. The text waits for 15 minutes of calls,
+    as the tray's menu does; the JSON keeps ccusage's figure and says whether it settled."""
+    claude = tmp_path / ".claude"
+    session = ClaudeSession(claude, "sess-projection", "/home/dev/shop")
+    now = int(time.time() * 1000)
+    session.assistant(now - first_minutes_ago * MINUTE, output_tokens=20_000)
+    session.assistant(now - MINUTE, output_tokens=20_000)
+    session.write()
+    env = {"CLAUDE_CONFIG_DIR": str(claude)}
+    block = json.loads(_run(["budgets", "--json"], env=env).stdout)["active_block"]
+    assert block["projected_cost_usd"] > block["cost_usd"] > 0
+    assert block["projection_settled"] is settled
+    (line,) = [
+        line for line in _run(["budgets", "--no-ingest"]).stdout.splitlines()
+        if line.startswith("5-hour block:")
+    ]  # fmt: skip
+    if settled:
+        assert line.endswith(f"projected ${block['projected_cost_usd']:,.2f}"), line
+    else:
+        assert line.endswith("projected once its calls span 15 min"), line
+
+
 def test_a_zero_budget_shows_no_share(tmp_path: Path) -> None:
     """A $0 limit (allowed: nothing may be spent) printed "inf%" beside the spend."""
     config = Path(os.environ["BURNMETER_CONFIG_DIR"])
