@@ -76,26 +76,10 @@ def block_line(block: Block, now_ms: int) -> str:
         f"5-hour block: {money(block.cost_usd, block.unpriced_calls)}, "
         f"resets in {duration(block.end_ms - now_ms)}"
     )
-    if block.projected_cost_usd is not None and projection_is_meaningful(block):
+    # Not over a burst of calls: shared.insights.blocks.PROJECTION_MIN_SPAN_MS.
+    if block.projected_cost_usd is not None and block.projection_settled:
         line += f" (projected {money(block.projected_cost_usd)})"
     return line
-
-
-# The menu shows a block's projection once its calls span this long. The projection is
-# its cost so far plus its average cost per minute (between its first and last call)
-# times the minutes left: over a short span that average is one burst of calls (an agent's
-# reply makes several within a minute), and the minutes left multiply it by up to
-# 300 / span: two calls 10 s apart projected 1,800 times their cost. From a quarter of an
-# hour the average covers several exchanges and the projection is at most 20 times the
-# cost so far. (`burnmeter budgets` and `report blocks` print ccusage's projection, which
-# has no such rule: they are tables to compare with ccusage, not a glance.)
-PROJECTION_MIN_SPAN_MS = 15 * 60_000
-
-
-def projection_is_meaningful(block: Block) -> bool:
-    if block.first_ms is None or block.last_ms is None:
-        return False
-    return block.last_ms - block.first_ms >= PROJECTION_MIN_SPAN_MS
 
 
 def window_name(minutes: int | None) -> str:

@@ -84,6 +84,13 @@ def build_budgets(
     }
 
 
+def _minutes_left(end: str, now_ms: int) -> int:
+    """To the nearest minute from the block's end, as the tray counts down (the JSON's
+    `minutes_left`, already rounded to 0.1, rounded again: 119.47 min read 120)."""
+    end_ms = round(datetime.fromisoformat(end).timestamp() * 1000)
+    return (max(0, end_ms - now_ms) + 30_000) // 60_000
+
+
 def _window_text(window: dict[str, Any] | None, fallback: str, tz: Any) -> str:
     from shared.insights.limits import window_short
 
@@ -110,7 +117,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"warning: {problem}", file=sys.stderr)
     settings = context.settings.settings
     tz = resolve_zone(settings.timezone, args.tz)
-    report = build_budgets(context.ledger, settings, tz, args.month, int(time.time() * 1000))
+    now_ms = int(time.time() * 1000)
+    report = build_budgets(context.ledger, settings, tz, args.month, now_ms)
     if args.json:
         print_json(report)
         return 0
@@ -147,6 +155,6 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"5-hour block: ${block['cost_usd']:,.2f}"
             + (f" (+{unpriced} unpriced)" if unpriced else "")
-            + f" so far, {block['minutes_left']:.0f} min left{tail}"
+            + f" so far, {_minutes_left(block['end'], now_ms)} min left{tail}"
         )
     return 0

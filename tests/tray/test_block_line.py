@@ -59,6 +59,7 @@ def tray_minutes_left(line: str) -> int:
     [
         1 * 3600 + 59 * 60 + 40,  # the audit's moment: '1 h 59 min' beside '120 min left'
         1 * 3600 + 59 * 60 + 10,
+        1 * 3600 + 59 * 60 + 28,  # 119.47 min: the CLI's minutes went 119.5 first, then 120
         2 * 3600 + 30 * 60 + 50,
         50,
         10,
