@@ -11,8 +11,9 @@ rules bound it, the flags themselves coming from the same function as before:
 - A session that changed is computed again at once when its last computation was quick
   (under QUICK_S of CPU: small sessions are flagged as fast as ever), else once
   SPEND_FACTOR times that computation's CPU time has passed since it, and never later
-  than MAX_WAIT_S: a big session costs at most about 1/SPEND_FACTOR of a core, and a
-  runaway loop in it is flagged within MAX_WAIT_S of its lines while they keep coming.
+  than MAX_WAIT_S: a big session costs about 1/SPEND_FACTOR of a core (a huge one, whose
+  flags take over MAX_WAIT_S/SPEND_FACTOR, its cost over MAX_WAIT_S), and a runaway loop
+  in it is flagged within MAX_WAIT_S of its lines while they keep coming.
   Until then its previous flags stand. A session whose lines stopped meanwhile is
   computed at the next refresh, which the tray's tick brings within 30 s.
 
@@ -34,8 +35,8 @@ from shared.ledger import Ledger
 # A computation quicker than this (CPU seconds) is redone at every change: a session of a
 # few thousand calls.
 QUICK_S = 0.03
-# A slower one waits this many times its own CPU time before it runs again (~4 % of a core).
-SPEND_FACTOR = 25.0
+# A slower one waits this many times its own CPU time before it runs again (~2.5 % of a core).
+SPEND_FACTOR = 40.0
 # ...but never longer than this after the previous one, whatever it cost.
 MAX_WAIT_S = 20.0
 
