@@ -1,0 +1,110 @@
+"""How long the warm reports over every session take: `report sessions` (table and JSON),
+`report repos` and the weekly `summary`, on a ledger already built, for one source tree
+or several compared run by run.
+
+    .venv/bin/python -m bench.report_sessions --home HOME --data DATA_DIR \\
+        [--tree NAME=PATH ...] [--runs 5] [--week 2026-W05] [--ccusage DIR]
+
+`--home` and `--data` are the HOME and BURNMETER_DATA_DIR the reports read (build the
+ledger once with `burnmeter ingest`; the reports run with `--no-ingest`). Each `--tree`
+is a checkout whose `shared` package runs the reports (`PYTHONPATH=PATH python -m
+shared`, with this interpreter; default: this checkout): e.g. `git archive <commit> | tar
+-x -C /tmp/before` and `--tree before=/tmp/before --tree after=.`. Every run times each
+command once per tree, the trees' order rotating from run to run, so a slow spell of the
+machine falls on all of them. Prints the median wall and CPU seconds of each, and whether
+every tree printed the same bytes (the summary's `generated_at` line left out).
+`--ccusage DIR` adds ccusage's `session --offline` (DIR/node_modules/.bin/ccusage) on the
+same HOME, for scale: it parses every log cold. Results go in bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def commands(week: str) -> dict[str, list[str]]:
+    return {
+        "report sessions (table, piped)": ["report", "sessions", "--no-ingest"],
+        "report sessions --json": ["report", "sessions", "--json", "--no-ingest"],
+        "report repos (table, piped)": ["report", "repos", "--no-ingest"],
+        f"summary --week {week} --format json": [
+            "summary",
+            "--week",
+            week,
+            "--format",
+            "json",
+            "--no-ingest",
+            "--tz",
+            "UTC",
+        ],
+    }
+
+
+def timed(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
+    """Wall and CPU seconds of one run, and a digest of what it printed."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, check=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    printed = b"\n".join(
+        line for line in done.stdout.split(b"\n") if not line.strip().startswith(b'"generated_at"')
+    )
+    return wall, cpu, hashlib.sha256(printed).hexdigest()[:12]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--home", required=True, type=Path)
+    parser.add_argument("--data", required=True, type=Path)
+    parser.add_argument("--tree", action="append", default=[], metavar="NAME=PATH")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--week", default="2026-W05")
+    parser.add_argument("--ccusage", type=Path)
+    args = parser.parse_args()
+    trees = dict(item.split("=", 1) for item in args.tree) or {"this": str(ROOT)}
+    env = {**os.environ, "HOME": str(args.home), "BURNMETER_DATA_DIR": str(args.data)}
+    runs: dict[tuple[str, str], list[tuple[float, float, str]]] = {}
+    names = list(trees)
+    for run in range(args.runs):
+        order = names[run % len(names) :] + names[: run % len(names)]
+        for label, argv in commands(args.week).items():
+            for name in order:
+                tree_env = {**env, "PYTHONPATH": str(Path(trees[name]).resolve())}
+                argv_full = [sys.executable, "-m", "shared", *argv]
+                runs.setdefault((label, name), []).append(timed(argv_full, tree_env, Path("/")))
+        if args.ccusage is not None:
+            ccusage = [str(args.ccusage / "node_modules" / ".bin" / "ccusage"), "session"]
+            runs.setdefault(("ccusage session --offline", "ccusage"), []).append(
+                timed([*ccusage, "--offline"], env, args.ccusage)
+            )
+    print("| command | tree | median wall s | median CPU s | runs | output |")
+    print("|---|---|---:|---:|---:|---|")
+    for (label, name), results in runs.items():
+        digests = {
+            digest
+            for (other_label, _), rs in runs.items()
+            if other_label == label
+            for *_, digest in rs
+        }
+        same = "same in every tree" if len(digests) == 1 else f"{len(digests)} different"
+        if name == "ccusage":
+            same = ""
+        wall = statistics.median(r[0] for r in results)
+        cpu = statistics.median(r[1] for r in results)
+        print(f"| {label} | {name} | {wall:.2f} | {cpu:.2f} | {len(results)} | {same} |")
+
+
+if __name__ == "__main__":
+    main()
