@@ -14,6 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from shared.config import Settings
+from shared.gcpause import cycle_collection_paused
 from shared.insights.blocks import BLOCK_MS, Block, current_block
 from shared.insights.budgets import BudgetState, budget_states, period_bounds, spend_between
 from shared.insights.flags import Flag
@@ -73,11 +74,12 @@ class TraySnapshot:
 def read_snapshot(
     ledger_file: Path, settings: Settings, tz: ZoneInfo, now_ms: int | None = None
 ) -> TraySnapshot:
-    ledger = open_ledger(ledger_file)
-    try:
-        return snapshot_from_ledger(ledger, settings, tz, now_ms)
-    finally:
-        ledger.close()
+    with cycle_collection_paused():  # see `read_extras`
+        ledger = open_ledger(ledger_file)
+        try:
+            return snapshot_from_ledger(ledger, settings, tz, now_ms)
+        finally:
+            ledger.close()
 
 
 def snapshot_from_ledger(
@@ -118,11 +120,15 @@ def with_extras(
 
 
 def read_extras(ledger_file: Path, settings: Settings, snap: TraySnapshot) -> TraySnapshot:
-    ledger = open_ledger(ledger_file)
-    try:
-        return with_extras(ledger, settings, snap)
-    finally:
-        ledger.close()
+    # The cycle collector runs in the thread that allocates: a collection in this worker
+    # thread freed the GUI thread's Qt objects here (a segfault, "QBasicTimer::stop:
+    # Failed"). Off while the worker reads (the flags' own computation always paused it).
+    with cycle_collection_paused():
+        ledger = open_ledger(ledger_file)
+        try:
+            return with_extras(ledger, settings, snap)
+        finally:
+            ledger.close()
 
 
 def running_sessions(ledger: Ledger, now_ms: int) -> list[RunningSession]:
