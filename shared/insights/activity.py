@@ -97,6 +97,8 @@ class ToolUse:
     name: str
     input_hash: str
     failed: bool
+    # The files it touched, in path order: read for change tools and failed calls only (see
+    # `load_activity`).
     paths: list[str] = field(default_factory=list)
     # The thread of the call that made it (`Call.thread`); the main thread when that call
     # is not known (a Codex tool call after the rollout's last model call).
@@ -147,6 +149,9 @@ class SessionActivity:
         return sum(call.cost for call in self.calls if start_ms <= call.ts_ms <= end_ms)
 
 
+CHANGE_TOOLS_JSON = json.dumps(sorted(CHANGE_TOOLS))
+
+
 def _id_filter(column: str, session_ids: list[str] | None) -> tuple[str, list[str]]:
     if session_ids is None:
         return "1", []
@@ -160,7 +165,11 @@ def load_activity(
 
     `for_outcomes_only` reads what git outcomes need and nothing more: no model calls (the
     biggest read), and of the tool calls only the change tools (Edit, Write, apply_patch…);
-    each session's cost then comes from the ledger's per-session totals."""
+    each session's cost then comes from the ledger's per-session totals.
+
+    A tool call's `paths` are read for change tools and failed calls only: what the
+    insights use (the files a session changed, the file a failing call kept touching); a
+    successful Read's or Grep's files are left in the ledger (half of its file rows)."""
     conn = ledger.conn
     where, params = _id_filter("session_id", session_ids)
     sessions: dict[str, SessionActivity] = {}
@@ -183,43 +192,89 @@ def load_activity(
         _add_tools(conn, where, params, sessions, {}, CHANGE_TOOLS)
         return sessions
     calls_by_key: dict[str, Call] = {}
-    for row in conn.execute(
-        f"""SELECT session_id, agent, event_key, ts_ms, model, speed, input_tokens,
-                   output_tokens, cache_write_5m_tokens, cache_write_1h_tokens,
-                   cache_read_tokens, reasoning_tokens, cost_usd, free, is_sidechain,
-                   web_search_requests, inference_geo, source_id
+    # Rows come a session at a time: its activity is looked up once, not once a call.
+    current: str | None = None
+    calls: list[Call] = []
+    unlisted: list[str] = []
+    for (
+        session_id,
+        key,
+        ts_ms,
+        model,
+        speed,
+        input_tokens,
+        output_tokens,
+        write_5m,
+        write_1h,
+        read,
+        reasoning,
+        cost,
+        free,
+        sidechain,
+        searches,
+        geo,
+        source,
+    ) in conn.execute(
+        f"""SELECT session_id, event_key, ts_ms, model, speed, input_tokens, output_tokens,
+                   cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens,
+                   reasoning_tokens, cost_usd, free, is_sidechain, web_search_requests,
+                   inference_geo, source_id
             FROM usage_events WHERE {where} ORDER BY session_id, ts_ms, event_key""",
         params,
     ):
-        (session_id, agent, key, ts_ms, model, speed, i, o, w5, w1, r, reasoning, cost) = row[:13]
-        session = sessions.get(session_id)
-        if session is None:
-            session = sessions[session_id] = SessionActivity(
-                session_id, agent, "", None, ts_ms, ts_ms
-            )
+        if session_id != current:
+            current = session_id
+            session = sessions.get(session_id)
+            if session is None:
+                # Calls of a session the ledger lists no folder for: its agent is read below.
+                session = sessions[session_id] = SessionActivity(
+                    session_id, "", "", None, ts_ms, ts_ms
+                )
+                unlisted.append(session_id)
+            calls = session.calls
         call = Call(
             key,
             ts_ms,
             model,
             speed,
-            i,
-            o,
-            w5,
-            w1,
-            r,
+            input_tokens,
+            output_tokens,
+            write_5m,
+            write_1h,
+            read,
             reasoning,
             cost,
-            row[13] == 1,
-            row[14] == 1,
-            row[15],
-            row[16],
-            row[17],
+            free == 1,
+            sidechain == 1,
+            searches,
+            geo,
+            source,
         )
-        session.calls.append(call)
+        calls.append(call)
         calls_by_key[key] = call
+    if unlisted:
+        # The agent of each one's first call, as the order above reads them.
+        agents: dict[str, str] = {}
+        for session_id, agent in conn.execute(
+            "SELECT session_id, agent FROM usage_events "
+            "WHERE session_id IN (SELECT value FROM json_each(?)) "
+            "ORDER BY session_id, ts_ms, event_key",
+            (json.dumps(unlisted),),
+        ):
+            agents.setdefault(session_id, agent)
+        for session_id in unlisted:
+            sessions[session_id].agent = agents[session_id]
     _add_tools(conn, where, params, sessions, calls_by_key)
+    # A call with no tools is "chat", as it was made; the others use a few combinations of
+    # tools, each classified once.
+    kinds: dict[tuple[str, ...], WorkKind] = {}
     for call in calls_by_key.values():
-        call.classify()
+        if call.tools:
+            names = tuple(call.tools)
+            kind = kinds.get(names)
+            if kind is None:
+                kind = kinds[names] = work_kind(names)
+            call.kind = kind
     for key, call in calls_by_key.items():
         # An advisor's call (no tools of its own) did the work of the call it was made in:
         # counted as chat, its cost read as a frontier model chatting, and the hint
@@ -239,30 +294,23 @@ def _add_tools(
     names: frozenset[str] | None = None,
 ) -> None:
     """Each session's tool calls (of `names` only, if given), in order, with their outcome
-    and files; each call's tool names, for the calls in `calls_by_key`."""
+    and, for change tools and failed calls, their files; each call's tool names, for the
+    calls in `calls_by_key`. One pass over the tool calls: whether each failed and its
+    files are looked up as it is read."""
     if names is not None:
         where = f"{where} AND tool_name IN (SELECT value FROM json_each(?))"
         params = [*params, json.dumps(sorted(names))]
     joined = where.replace("session_id", "t.session_id").replace("tool_name", "t.tool_name")
-    failed = {
-        tool_id
-        for (tool_id,) in conn.execute(
-            f"SELECT e.tool_id FROM tool_errors e JOIN tool_calls t ON t.tool_id = e.tool_id "
-            f"WHERE {joined}",
-            params,
-        )
-    }
-    paths: dict[str, list[str]] = {}
-    for tool_id, path in conn.execute(
-        f"SELECT f.tool_id, f.path FROM tool_files f JOIN tool_calls t ON t.tool_id = f.tool_id "
-        f"WHERE {joined}",
-        params,
-    ):
-        paths.setdefault(tool_id, []).append(path)
-    for session_id, tool_id, event_key, ts_ms, name, input_hash in conn.execute(
-        f"SELECT session_id, tool_id, event_key, ts_ms, tool_name, input_hash FROM tool_calls "
-        f"WHERE {where} ORDER BY ts_ms, rowid",
-        params,
+    for session_id, tool_id, event_key, ts_ms, name, input_hash, failed, paths in conn.execute(
+        f"""SELECT t.session_id, t.tool_id, t.event_key, t.ts_ms, t.tool_name, t.input_hash,
+                   e.tool_id IS NOT NULL,
+                   CASE WHEN e.tool_id IS NOT NULL
+                          OR t.tool_name IN (SELECT value FROM json_each(?))
+                        THEN (SELECT group_concat(f.path, char(0)) FROM tool_files f
+                              WHERE f.tool_id = t.tool_id) END
+            FROM tool_calls t LEFT JOIN tool_errors e ON e.tool_id = t.tool_id
+            WHERE {joined} ORDER BY t.ts_ms, t.rowid""",
+        [CHANGE_TOOLS_JSON, *params],
     ):
         session = sessions.get(session_id)
         if session is None:
@@ -275,8 +323,9 @@ def _add_tools(
                 ts_ms,
                 name,
                 input_hash,
-                tool_id in failed,
-                paths.get(tool_id, []),
+                failed == 1,
+                # In the ledger's order (its key's); a path holds no NUL character.
+                sorted(paths.split("\0")) if paths else [],
                 MAIN_THREAD if owner is None else owner.thread,
             )
         )

@@ -108,10 +108,13 @@ class SessionInsight:
 def session_tier(calls: list[Call], policy: TierPolicy, dominant_share: float) -> str:
     by_cost: dict[str, float] = defaultdict(float)
     by_count: dict[str, int] = defaultdict(int)
+    tiers: dict[str, str] = {}  # a session has a few models and many calls
     for call in calls:
         if call.free:
             continue
-        tier = policy.tier_of(call.model)
+        tier = tiers.get(call.model)
+        if tier is None:
+            tier = tiers[call.model] = policy.tier_of(call.model)
         by_cost[tier] += call.cost
         by_count[tier] += 1
     if not by_count:
@@ -140,10 +143,17 @@ def tier_hint(
     activity: SessionActivity, policy: TierPolicy, prices: PriceBook, settings: Settings
 ) -> Hint | None:
     limits = settings.insights
+    frontier_models = {
+        model
+        for model in {call.model for call in activity.calls}
+        if policy.tier_of(model) == "frontier"
+    }
+    if not frontier_models:
+        return None
     frontier = [
         call
         for call in activity.calls
-        if not call.free and call.cost_usd is not None and policy.tier_of(call.model) == "frontier"
+        if not call.free and call.cost_usd is not None and call.model in frontier_models
     ]
     # Sums compared at the reports' 6 decimals: ten $0.10 calls add up to 0.9999999999999999,
     # which must meet a $1 threshold as the $1.00 shown does.
