@@ -63,6 +63,7 @@ from tray_app.dashboard_data import (
     read_session_detail,
 )
 from tray_app.diagnostics import ProblemLog
+from tray_app.gc_gui import GuiThreadCollector
 from tray_app.snapshot import TraySnapshot, read_extras, read_snapshot
 from tray_app.texts import CANNOT_READ_LEDGER
 from tray_app.tray import MeterTray
@@ -225,6 +226,7 @@ class BurnmeterApp(QObject):
         self._ledger_retry = QTimer(self)
         self._ledger_retry.setInterval(LEDGER_RETRY_MS)
         self._ledger_retry.timeout.connect(self._retry_ledger)
+        self._collector = GuiThreadCollector(self)
         self.ledger_changed.connect(self._debounce.start)
         self.import_progress.connect(self._show_import_progress)
         self.import_phase.connect(self._show_import_phase)
@@ -246,6 +248,7 @@ class BurnmeterApp(QObject):
         return f"{NO_LOGS_YET} in {looked} (click for how to point burnmeter elsewhere)"
 
     def start(self) -> None:
+        self._collector.start()
         if self.tray_available:
             self.tray.show()
         else:
@@ -835,6 +838,7 @@ class BurnmeterApp(QObject):
             if conn is not None:
                 conn.interrupt()
         wait_for_pool(5_000)
+        self._collector.stop()
 
     def quit(self) -> None:
         self.shutdown()
