@@ -389,8 +389,14 @@ class DashboardWindow(QMainWindow):
 
     def show_target(self, target: DashboardTarget) -> None:
         self.tabs.setCurrentIndex(1 if target.tab == "sessions" else 0)
-        if target.session_id and target.flag_key:
-            self._alert_flag = (target.session_id, target.flag_key)
+        # "The alert you clicked" is said of that alert's session until another target
+        # or session is shown (it stayed for the rest of the run, also when the session
+        # was opened later from the menu).
+        self._alert_flag = (
+            (target.session_id, target.flag_key)
+            if target.session_id and target.flag_key
+            else None
+        )
         self._pending_target = target
         self._select_pending()
 
@@ -441,8 +447,15 @@ class DashboardWindow(QMainWindow):
             )
         else:
             self.empty_state.setText(quiet)
-        self.empty_state.setVisible(empty)
-        self.tabs.setVisible(not empty)
+        # The one going away is hidden first: for a moment with both shown the window's
+        # least height was both, and Qt grew the window to it for good (718 → 761 px at a
+        # first start, past a 768-px screen).
+        if empty:
+            self.tabs.setVisible(False)
+            self.empty_state.setVisible(True)
+        else:
+            self.empty_state.setVisible(False)
+            self.tabs.setVisible(True)
         self.overview_note.setText(quiet)
         self.overview_note.setVisible(bool(quiet) and not empty)
         self.daily_chart.set_painter(partial(paint_stacked_days, data=data.daily))
@@ -493,6 +506,8 @@ class DashboardWindow(QMainWindow):
         session_id = self.selected_session_id()
         if not session_id:
             return
+        if self._alert_flag is not None and self._alert_flag[0] != session_id:
+            self._alert_flag = None
         self._worker.submit(partial(self._load_detail, session_id), self.show_detail)
 
     def show_detail(self, detail: SessionDetail) -> None:

@@ -50,7 +50,9 @@ def duration(ms: int) -> str:
     if minutes < 48 * 60:
         hours, minutes = divmod(minutes, 60)
         return f"{hours} h {minutes:02d} min"
-    days, hours = divmod((minutes + 30) // 60, 24)
+    # From the time itself, not from the minutes rounded above: 48 h 29 min 40 s went
+    # 48 h 30 min first, then 2 d 1 h.
+    days, hours = divmod((max(0, ms) + 1_800_000) // 3_600_000, 24)
     return f"{days} d {hours} h"
 
 

@@ -174,6 +174,15 @@ def test_runaway_session_alert_opens_the_session(
     assert "← the alert you clicked" in text
     assert text.index("Runaway flags") < text.index("Models")
     assert "#ffe08a" in detail.toHtml()
+
+    # Opened again from the menu's running-session line, no alert clicked: the flag is
+    # listed, not said to be the alert clicked (it stayed so for the rest of the run).
+    app.open_dashboard(DashboardTarget("sessions", "today"))
+    qtbot.waitUntil(
+        lambda: "Runaway flags (1)" in detail.toPlainText()
+        and "← the alert you clicked" not in detail.toPlainText(),
+        timeout=10_000,
+    )
     app.shutdown()
 
 

@@ -89,6 +89,8 @@ def test_durations_round_to_the_nearest_minute() -> None:
     assert duration(31_000) == "1 min"
     assert duration((47 * 60 + 59) * 60_000 + 40_000) == "2 d 0 h"
     assert duration((3 * 24 + 5) * 3_600_000 + 31 * 60_000) == "3 d 6 h"
+    # Rounded once, from the time: 48 h 29 min 40 s is 2 d 0 h (it read 2 d 1 h).
+    assert duration((48 * 60 + 29) * 60_000 + 40_000) == "2 d 0 h"
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,12 @@ is as tall as its text up to a few lines and scrolls beyond."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
 from pytestqt.qtbot import QtBot
 
+from shared.sources.roots import LogRoot
 from tray_app.dashboard import DashboardWindow
 from tray_app.worker import Worker
 
@@ -77,3 +81,33 @@ def test_the_window_opens_within_the_screen_s_free_area(qtbot: QtBot) -> None:
     assert window.width() <= area.width() - 40
     assert window.height() <= area.height() - 50
     assert window.width() >= min(1100, area.width() - 40)
+
+
+def test_showing_the_empty_state_does_not_grow_the_window(
+    qtbot: QtBot, ledger_file: Path, roots: list[LogRoot]
+) -> None:
+    """The empty state was shown while the tabs were still there: for that moment the
+    window's least height was both, Qt grew the window to it and never shrank it (1100×718
+    opened, 1100×761 after the first load of a first start, past a 768-px screen with its
+    title bar)."""
+    from shared.commands.context import where_we_looked
+    from shared.config import Settings
+    from shared.ledger import open_ledger
+    from tray_app.app import TRAY_POINT_ELSEWHERE
+    from tray_app.dashboard_data import dashboard_from_ledger
+
+    ledger = open_ledger(ledger_file)
+    try:
+        empty = dashboard_from_ledger(ledger, Settings(), ZoneInfo("UTC"))
+    finally:
+        ledger.close()
+    assert empty.calls == 0
+    window = dashboard(qtbot)
+    window.set_empty_text(where_we_looked(roots, TRAY_POINT_ELSEWHERE))
+    window.resize(1100, 700)
+    window.show()
+    qtbot.waitExposed(window)
+    window.show_data(empty)
+    qtbot.wait(50)
+    assert window.empty_state.isVisible() and not window.tabs.isVisible()
+    assert window.height() == 700
