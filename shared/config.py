@@ -247,7 +247,7 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
     for byte; only what changed is replaced, added or removed (the window dropped every
     comment and reordered the file). A file that is not TOML is replaced whole. The new
     file takes the old one's place in one rename, with its permission bits."""
-    from shared.config_write import write_atomically
+    from shared.atomic_file import write_atomically
 
     path = path or config_file()
     path.parent.mkdir(parents=True, exist_ok=True)

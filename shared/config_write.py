@@ -3,21 +3,17 @@
 `edited_toml` applies new values to the file's own text through tomlkit: comments, blank
 lines, key order, quoting and the spelling of every value that did not change are kept
 byte for byte; a changed value is replaced where it stands, a new key is added to its
-table, a key no longer wanted is removed. `write_atomically` puts the result in place in
-one rename, so a crash mid-save leaves the old file or the new one, never half of either.
+table, a key no longer wanted is removed. `shared.atomic_file.write_atomically` puts the
+result in place in one rename, so a crash mid-save leaves the old file or the new one,
+never half of either.
 """
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import json
-import os
 import re
-import secrets
-import stat
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import tomlkit
@@ -177,53 +173,3 @@ def _identical(have: Any, wanted: Any) -> bool:
 
 def _key(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """`data` into `path` through a new file beside it and one rename. A symlink is
-    followed (the link stays, its target gets the data); an existing file keeps its
-    permission bits, a new one gets 0666 less the umask. Raises OSError."""
-    real = Path(os.path.realpath(path))
-    try:
-        mode: int | None = stat.S_IMODE(real.stat().st_mode)
-    except FileNotFoundError:
-        mode = None
-    fd, temporary = _new_file_beside(real)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            if mode is not None:
-                # os.fchmod exists on Windows only from Python 3.13.
-                if hasattr(os, "fchmod"):
-                    os.fchmod(handle.fileno(), mode)
-                else:
-                    os.chmod(temporary, mode)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, real)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    _sync_folder(real.parent)
-
-
-def _new_file_beside(path: Path) -> tuple[int, Path]:
-    """A new, empty file next to `path`, made with 0666 so the umask decides (mkstemp
-    would make it 0600)."""
-    while True:
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        try:
-            return os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), temporary
-        except FileExistsError:
-            continue
-
-
-def _sync_folder(folder: Path) -> None:
-    """The rename itself to disk (POSIX; Windows cannot open a folder, and needs not)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    with contextlib.suppress(OSError):
-        os.fsync(fd)
-    os.close(fd)

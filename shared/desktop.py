@@ -20,6 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from shared.atomic_file import write_atomically
 from shared.paths import resources_dir
 
 DESKTOP_FILE_NAME = "burnmeter.desktop"
@@ -155,18 +156,11 @@ def desktop_entry_text(command: list[str] | None = None, *, autostart: bool = Fa
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
+    """`data` into `path` in one rename (`shared.atomic_file`); its folder is made too, and
+    one that cannot be (a file in its way, no permission) is the same "could not write"."""
     try:
-        # Its folder too: one that cannot be made (a file in its way, no permission) is
-        # the same "could not write" as the file.
-        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, data)
     except OSError as exc:
-        raise DesktopIntegrationError(f"could not write {path}: {exc}") from exc
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
         raise DesktopIntegrationError(f"could not write {path}: {exc}") from exc
 
 

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import secrets
-import stat
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -88,48 +85,12 @@ def default_filename(week: IsoWeek, fmt: Format) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` so that a reader never sees half a file: beside the target,
-    then renamed over it. A symlink is followed (the link stays; its target gets the text);
-    anything that is not a regular file (a FIFO, `/dev/stdout`, a shell's `>(…)`) is
-    written into as it is, never replaced; an existing file keeps its permissions, a new
-    one gets the usual ones (0666 less the umask)."""
-    try:
-        info: os.stat_result | None = path.stat()
-    except FileNotFoundError:
-        info = None
-    real = Path(os.path.realpath(path))
-    if info is not None and (
-        not stat.S_ISREG(info.st_mode) or real.parts[1:2] in (("dev",), ("proc",))
-    ):
-        with open(path, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        return
-    real.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = _new_file_beside(real)
-    try:
-        if info is not None:
-            # os.fchmod exists on Windows only from Python 3.13.
-            if hasattr(os, "fchmod"):
-                os.fchmod(fd, stat.S_IMODE(info.st_mode))
-            else:
-                os.chmod(temp, stat.S_IMODE(info.st_mode))
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(temp, real)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+    """`text` into `path` as UTF-8 so that a reader never sees half a file
+    (`shared.atomic_file.write_atomically`: beside the target, then renamed over it; a
+    symlink followed, the mode kept, a FIFO or `/dev/stdout` written into as it is)."""
+    from shared.atomic_file import write_atomically as write_bytes
 
-
-def _new_file_beside(path: Path) -> tuple[int, Path]:
-    """A new, empty file next to `path`, created with 0666 so the umask decides (mkstemp
-    would make it 0600)."""
-    while True:
-        temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        try:
-            return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), temp
-        except FileExistsError:
-            continue
+    write_bytes(path, text.encode("utf-8"))
 
 
 def export_summary(

@@ -213,7 +213,7 @@ def test_an_existing_file_is_replaced_where_os_has_no_fchmod(
     target = tmp_path / "week.md"
     target.write_text("old")
     target.chmod(0o640)
-    monkeypatch.delattr(export.os, "fchmod")
+    monkeypatch.delattr(os, "fchmod")
     export.write_atomically(target, "new text")
     assert target.read_text() == "new text"
     assert target.stat().st_mode & 0o777 == 0o640
