@@ -6,10 +6,20 @@ one, never part of either."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import stat
 from pathlib import Path
+
+
+class ReadOnlyFileError(PermissionError):
+    """The file is there and made read-only: it is left as it is, not replaced. Its
+    `strerror` follows the path written to ("Could not save to PATH: the file is
+    read-only"); its text stands alone and names the file."""
+
+    def __str__(self) -> str:
+        return f"{self.filename} is read-only; not saved"
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -19,7 +29,8 @@ def write_atomically(path: Path, data: bytes) -> None:
     if it is missing, as `path`'s own is). An existing file keeps its permission bits; a
     new one gets 0666 less the umask, as `open` gives. Anything that is not a regular file
     (a FIFO, `/dev/stdout`, a shell's `>(…)`) is written into as it is, never replaced.
-    Raises OSError."""
+    A read-only file raises ReadOnlyFileError: the rename would replace it (the folder
+    being writable is enough), where writing into it would be refused. Raises OSError."""
     try:
         info: os.stat_result | None = path.stat()
     except FileNotFoundError:
@@ -31,6 +42,10 @@ def write_atomically(path: Path, data: bytes) -> None:
         with open(path, "wb") as handle:
             handle.write(data)
         return
+    if info is not None and _read_only(real, info):
+        links = real != Path(os.path.abspath(path))
+        reason = f"the file it links to, {real}, is read-only" if links else "the file is read-only"
+        raise ReadOnlyFileError(errno.EACCES, reason, str(real))
     real.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = _new_file_beside(real)
     try:
@@ -45,6 +60,11 @@ def write_atomically(path: Path, data: bytes) -> None:
         temporary.unlink(missing_ok=True)
         raise
     _sync_folder(real.parent)
+
+
+def _read_only(path: Path, info: os.stat_result) -> bool:
+    """No one may write it (root may, but the user said not to) or this user may not."""
+    return not info.st_mode & 0o222 or not os.access(path, os.W_OK)
 
 
 def _keep_mode(fd: int, path: Path, mode: int) -> None:

@@ -20,7 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from shared.atomic_file import write_atomically
+from shared.atomic_file import ReadOnlyFileError, write_atomically
 from shared.paths import resources_dir
 
 DESKTOP_FILE_NAME = "burnmeter.desktop"
@@ -160,6 +160,8 @@ def _write_atomically(path: Path, data: bytes) -> None:
     one that cannot be (a file in its way, no permission) is the same "could not write"."""
     try:
         write_atomically(path, data)
+    except ReadOnlyFileError as exc:
+        raise DesktopIntegrationError(f"could not write {path}: {exc.strerror}") from exc
     except OSError as exc:
         raise DesktopIntegrationError(f"could not write {path}: {exc}") from exc
 

@@ -121,3 +121,20 @@ def test_settings_save_through_a_link_into_a_folder_not_made_yet(isolated_home: 
     assert path.is_symlink()
     assert target.read_text(encoding="utf-8") == 'meter_mode = "session"\n'
     assert load_settings(path).settings.meter_mode == "session"
+
+
+@WRITERS
+def test_a_read_only_file_is_refused_not_replaced(isolated_home: Path, write: Writer) -> None:
+    """The rename replaced a file made read-only (the folder being writable is enough):
+    `chmod 0444` no longer kept anything from being written over."""
+    path = isolated_home / "kept.txt"
+    path.write_text("old\n")
+    path.chmod(0o444)
+    with pytest.raises(
+        (PermissionError, desktop.DesktopIntegrationError),
+        match=f"^({path} is read-only; not saved|could not write {path}: the file is read-only)$",
+    ):
+        write(path, "new\n")
+    assert path.read_text() == "old\n"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o444
+    assert [p.name for p in isolated_home.iterdir() if p.name.startswith(".kept")] == []

@@ -3,7 +3,8 @@ user wrote by hand keeps its comments, blank lines, key order, quoting and every
 that did not change, byte for byte; only what changed is replaced, added or removed. The
 settings window rewrote the whole file with tomli_w: every comment was dropped, the keys
 reordered, `timezone = 'utc'` became `timezone = "UTC"`, `[[tier_policy.rules]]` an
-inline array. The new file takes the old one's place in one rename, with its mode."""
+inline array. The new file takes the old one's place in one rename, with its mode; a file
+made read-only is left as it is."""
 
 from __future__ import annotations
 
@@ -266,3 +267,36 @@ def test_a_new_file_gets_the_usual_mode(isolated_home: Path) -> None:
         os.umask(old)
     assert stat.S_IMODE(config_file().stat().st_mode) == 0o640
     assert config_file().read_text(encoding="utf-8") == 'meter_mode = "session"\n'
+
+
+def test_a_read_only_file_is_not_replaced_and_the_save_says_why(isolated_home: Path) -> None:
+    """`chmod 0444 config.toml` kept the settings window from writing it until the save
+    became a rename, which replaced it anyway (the folder is writable)."""
+    path = _config(HAND_WRITTEN)
+    path.chmod(0o444)
+    settings = load_settings(path).settings
+    settings.budgets.daily_usd = 9
+    with pytest.raises(PermissionError) as raised:
+        save_settings(settings, path)
+    # The settings window says "Could not save to {path}: {strerror}".
+    assert raised.value.strerror == "the file is read-only"
+    assert str(raised.value) == f"{path} is read-only; not saved"
+    assert path.read_bytes() == HAND_WRITTEN.encode("utf-8")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o444
+    assert sorted(p.name for p in path.parent.iterdir()) == ["config.toml"]
+
+    # Linked into a dotfiles folder: the message names the file that is read-only.
+    dotfiles = isolated_home / "dotfiles" / "config.toml"
+    dotfiles.parent.mkdir()
+    path.rename(dotfiles)
+    path.symlink_to(dotfiles)
+    with pytest.raises(PermissionError, match=f"^{dotfiles} is read-only; not saved$") as raised:
+        save_settings(settings, path)
+    assert raised.value.strerror == f"the file it links to, {dotfiles}, is read-only"
+    assert dotfiles.read_bytes() == HAND_WRITTEN.encode("utf-8")
+
+    path.unlink()
+    path.write_bytes(HAND_WRITTEN.encode("utf-8"))
+    path.chmod(0o644)
+    save_settings(settings, path)
+    assert load_settings(path).settings.budgets.daily_usd == 9
