@@ -95,22 +95,101 @@ def _lookup(here: Callable[[], Any], key: str) -> Callable[[], Any]:
 
 def _edit_list(items: Array | AoT, wanted: list[Any]) -> None:
     """Only the elements that changed: the others keep their comments and layout."""
-    have = [_key(_plain(element)) for element in items]
-    steps = difflib.SequenceMatcher(None, have, [_key(value) for value in wanted], autojunk=False)
-    added: list[Any] = []
-    for tag, start, end, new_start, new_end in reversed(steps.get_opcodes()):
+    if isinstance(items, AoT):
+        _edit_tables(items, wanted)
+        return
+    for tag, start, end, new_start, new_end in reversed(_steps(items, wanted)):
         if tag == "equal":
             continue
         for index in reversed(range(start, end)):
             del items[index]
         for offset, value in enumerate(wanted[new_start:new_end]):
-            if isinstance(items, AoT):
-                items.insert(start + offset, value)
-                added.append(items.body[start + offset])
-            else:
-                items.insert(start + offset, _new_item(value, inline=True))
-    if isinstance(items, AoT):
-        _space_like_the_others(items, added)
+            items.insert(start + offset, _new_item(value, inline=True))
+
+
+def _steps(items: Array | AoT, wanted: list[Any]) -> list[tuple[str, int, int, int, int]]:
+    have = [_key(_plain(element)) for element in items]
+    steps = difflib.SequenceMatcher(None, have, [_key(value) for value in wanted], autojunk=False)
+    return list(steps.get_opcodes())
+
+
+def _edit_tables(tables: AoT, wanted: list[Any]) -> None:
+    """`[[table]]` entries. The comment lines right above an entry's header, after a
+    blank line (`# then haiku` over `[[rules]]`), are its own and go where it goes, or
+    with it; tomlkit keeps them at the end of the entry before, where they stayed above
+    whatever came next. An entry moved is the same entry, its comments with it. Those
+    after the last entry belong to the table after the list, and stay there with the
+    blank lines before them. (Those above the first entry are in the table holding the
+    list, and may be about the whole list: they stay.)"""
+    steps = _steps(tables, wanted)
+    if not tables.body:
+        for value in wanted:
+            tables.append(_new_table(value))
+        return
+    last = tables.body[-1]
+    after_list = _take_notes(last)
+    end_space = _end_space(last)
+    for before, table in zip(tables.body, tables.body[1:], strict=False):
+        notes = "".join(note.as_string() for note in _take_notes(before))
+        table.trivia.indent = notes + table.trivia.indent
+    going: dict[str, list[Table]] = {}
+    for tag, start, end, _new_start, _new_end in steps:
+        if tag in ("delete", "replace"):
+            for table in tables.body[start:end]:
+                going.setdefault(_key(_plain(table)), []).append(table)
+    added: list[Table] = []
+    for tag, start, end, new_start, new_end in reversed(steps):
+        if tag == "equal":
+            continue
+        for index in reversed(range(start, end)):
+            del tables[index]
+        for offset, value in enumerate(wanted[new_start:new_end]):
+            moved = going.get(_key(value))
+            tables.insert(start + offset, moved.pop(0) if moved else _new_table(value))
+            added.append(tables.body[start + offset])
+    if not tables.body:
+        return
+    _space_like_the_others(tables, added)
+    last = tables.body[-1]
+    _set_end_space(last, end_space)
+    for note in after_list:
+        last.value.append(None, note)
+
+
+def _take_notes(table: Table) -> list[Item]:
+    """The comment lines a table's body ends with after a blank line, taken out of it
+    (the lines above the next header). Without the blank line they may be the table's
+    own (a note under its last key), and stay."""
+    body = table.value.body
+    start = len(body)
+    while start and isinstance(body[start - 1][1], Comment):
+        start -= 1
+    if start == len(body) or not start or not isinstance(body[start - 1][1], Whitespace):
+        return []
+    notes = [item for _key, item in body[start:]]
+    # Keyless items at the end of the body: no key's place in it moves.
+    del body[start:]
+    return notes
+
+
+def _end_space(table: Table) -> str:
+    """The blank lines a table ends with."""
+    space = []
+    for _key, item in reversed(table.value.body):
+        if not isinstance(item, Whitespace):
+            break
+        space.append(item.as_string())
+    return "".join(reversed(space))
+
+
+def _set_end_space(table: Table, space: str) -> None:
+    if _end_space(table) == space:
+        return
+    body = table.value.body
+    while body and isinstance(body[-1][1], Whitespace):
+        body.pop()
+    if space:
+        table.add(tomlkit.ws(space))
 
 
 def _space_like_the_others(tables: AoT, added: list[Table]) -> None:
@@ -118,18 +197,23 @@ def _space_like_the_others(tables: AoT, added: list[Table]) -> None:
     one before it, or after it when it is the first), not glued to the next header."""
     old = [table for table in tables.body if not any(table is new for new in added)]
     for table in added:
+        if _end_space(table):
+            continue  # an entry moved, with its own
         index = next(at for at, one in enumerate(tables.body) if one is table)
         before = [one for one in tables.body[:index] if any(one is kept for kept in old)]
         model = before[-1] if before else next(iter(old), None)
         if model is None:
             return
-        space = []
-        for _key, item in reversed(model.value.body):
-            if not isinstance(item, Whitespace):
-                break
-            space.append(item.as_string())
+        space = _end_space(model)
         if space:
-            table.add(tomlkit.ws("".join(reversed(space))))
+            table.add(tomlkit.ws(space))
+
+
+def _new_table(value: dict[str, Any]) -> Table:
+    table = tomlkit.table()
+    for key, inner in value.items():
+        table.add(key, _new_item(inner))
+    return table
 
 
 def _new_item(value: Any, *, inline: bool = False) -> Item:
@@ -143,6 +227,10 @@ def _new_item(value: Any, *, inline: bool = False) -> Item:
         for element in value:
             array.append(_new_item(element, inline=True))
         return array
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        # Whole dollars as the user writes them (`daily_usd = 9`, not `9.0`): every
+        # float setting takes an integer.
+        value = int(value)
     plain: Item = tomlkit.item(value)
     return plain
 

@@ -127,7 +127,7 @@ def test_tables_the_window_does_not_show_are_kept_as_written(isolated_home: Path
         start = HAND_WRITTEN.index(block)
         end = HAND_WRITTEN.index("\n\n", start)
         assert HAND_WRITTEN[start:end] in after
-    assert _changed_lines(HAND_WRITTEN, after) == ["+monthly_price_usd = 90.0"]
+    assert _changed_lines(HAND_WRITTEN, after) == ["+monthly_price_usd = 90"]
 
 
 def test_a_cleared_value_leaves_with_its_line_and_the_notes_around_it_stay(
@@ -176,7 +176,7 @@ def test_a_file_with_windows_line_ends_keeps_them(isolated_home: Path) -> None:
     settings.budgets.weekly_usd = 30
     save_settings(settings, path)
     assert path.read_bytes() == (
-        b"# notes\r\n[budgets]\r\ndaily_usd = 5\r\nweekly_usd = 30.0\r\n\r\n"
+        b"# notes\r\n[budgets]\r\ndaily_usd = 5\r\nweekly_usd = 30\r\n\r\n"
         b"[insights]\r\nchurn_min_calls = 4\r\n"
     )
 
@@ -253,9 +253,7 @@ def test_the_file_keeps_its_mode_and_a_link_stays_a_link(isolated_home: Path) ->
     settings.budgets.daily_usd = 2
     save_settings(settings, path)
     assert path.is_symlink()
-    assert (
-        dotfiles.read_text(encoding="utf-8") == "# from my dotfiles\n[budgets]\ndaily_usd = 2.0\n"
-    )
+    assert dotfiles.read_text(encoding="utf-8") == "# from my dotfiles\n[budgets]\ndaily_usd = 2\n"
     assert stat.S_IMODE(dotfiles.stat().st_mode) == 0o640
 
 
@@ -300,3 +298,107 @@ def test_a_read_only_file_is_not_replaced_and_the_save_says_why(isolated_home: P
     path.chmod(0o644)
     save_settings(settings, path)
     assert load_settings(path).settings.budgets.daily_usd == 9
+
+
+RULES = """\
+# tiers
+[tier_policy]
+reference_models = { frontier = { anthropic = "claude-opus-4-5" } }
+
+# opus first
+[[tier_policy.rules]]
+match = "opus"  # big
+tier = "frontier"
+
+# then haiku
+[[tier_policy.rules]]
+match = "haiku"
+tier = "economy"
+
+# and sonnet
+[[tier_policy.rules]]
+match = "sonnet"
+tier = "standard"
+
+[budgets]
+daily_usd = 5
+"""
+
+
+def _save_rules(rules: list[dict[str, str]]) -> str:
+    path = _config(RULES)
+    settings = load_settings(path).settings
+    settings.tier_policy["rules"] = rules
+    save_settings(settings, path)
+    assert load_settings(path).settings.tier_policy["rules"] == rules
+    return path.read_text(encoding="utf-8")
+
+
+def test_a_rule_replaced_or_removed_takes_its_comment_and_leaves_the_spacing(
+    isolated_home: Path,
+) -> None:
+    """Replacing the last `[[tier_policy.rules]]` entry in the window left its comment
+    (`# and sonnet`) above the new rule and glued `[budgets]` to it; removing a rule took
+    the next rule's comment with it."""
+    opus = {"match": "opus", "tier": "frontier"}
+    haiku = {"match": "haiku", "tier": "economy"}
+    sonnet = {"match": "sonnet", "tier": "standard"}
+    gpt = {"match": "gpt-5*", "tier": "frontier"}
+    head = (
+        "# tiers\n[tier_policy]\n"
+        'reference_models = { frontier = { anthropic = "claude-opus-4-5" } }\n\n'
+        "# opus first\n"
+    )
+    rule = {
+        "opus": '[[tier_policy.rules]]\nmatch = "opus"  # big\ntier = "frontier"\n\n',
+        "haiku": '# then haiku\n[[tier_policy.rules]]\nmatch = "haiku"\ntier = "economy"\n\n',
+        "sonnet": '# and sonnet\n[[tier_policy.rules]]\nmatch = "sonnet"\ntier = "standard"\n\n',
+        "gpt": '[[tier_policy.rules]]\nmatch = "gpt-5*"\ntier = "frontier"\n\n',
+    }
+    tail = "[budgets]\ndaily_usd = 5\n"
+    assert head + rule["opus"] + rule["haiku"] + rule["sonnet"] + tail == RULES
+
+    def text(*names: str) -> str:
+        return head + "".join(rule[name] for name in names) + tail
+
+    assert _save_rules([opus, haiku, gpt]) == text("opus", "haiku", "gpt")
+    assert _save_rules([opus, haiku]) == text("opus", "haiku")
+    assert _save_rules([opus, sonnet]) == text("opus", "sonnet")
+    assert _save_rules([opus, gpt, haiku]) == text("opus", "gpt", "haiku")
+    # A rule moved is the same rule, its comment with it.
+    assert _save_rules([sonnet, opus, haiku]) == text("sonnet", "opus", "haiku")
+    assert _save_rules([haiku, sonnet, opus]) == text("haiku", "sonnet", "opus")
+    # The comment above the first entry is in [tier_policy] itself, and may be about the
+    # whole list: it stays where it is.
+    assert _save_rules([haiku, sonnet]) == text("haiku", "sonnet")
+
+
+def test_a_comment_glued_to_the_rule_before_stays_with_it(isolated_home: Path) -> None:
+    """Without a blank line above it, a comment may be the entry before's: it stays."""
+    text = RULES.replace('tier = "economy"\n\n# and sonnet\n', 'tier = "economy"\n# haiku: cheap\n')
+    path = _config(text)
+    settings = load_settings(path).settings
+    settings.tier_policy["rules"] = settings.tier_policy["rules"][:2]
+    save_settings(settings, path)
+    assert path.read_text(encoding="utf-8") == text.replace(
+        '[[tier_policy.rules]]\nmatch = "sonnet"\ntier = "standard"\n', ""
+    )
+
+
+def test_whole_dollars_are_written_as_whole_numbers_and_cents_as_they_are(
+    isolated_home: Path,
+) -> None:
+    """`daily_usd = 9.0` was written for $9; the loader takes `9` for a dollar amount."""
+    settings = Settings()
+    settings.budgets.daily_usd = 9
+    settings.budgets.weekly_usd = 42.5
+    settings.subscription.monthly_price_usd = 100
+    path = save_settings(settings, config_file())
+    text = path.read_text(encoding="utf-8")
+    assert "daily_usd = 9\n" in text and "weekly_usd = 42.5\n" in text
+    assert "monthly_price_usd = 100\n" in text
+    loaded = load_settings(path)
+    assert loaded.problems == []
+    assert loaded.settings.budgets.daily_usd == 9.0
+    assert isinstance(loaded.settings.budgets.daily_usd, float)
+    assert loaded.settings == settings
