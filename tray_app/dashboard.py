@@ -393,9 +393,7 @@ class DashboardWindow(QMainWindow):
         # or session is shown (it stayed for the rest of the run, also when the session
         # was opened later from the menu).
         self._alert_flag = (
-            (target.session_id, target.flag_key)
-            if target.session_id and target.flag_key
-            else None
+            (target.session_id, target.flag_key) if target.session_id and target.flag_key else None
         )
         self._pending_target = target
         self._select_pending()

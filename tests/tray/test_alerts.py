@@ -179,8 +179,10 @@ def test_runaway_session_alert_opens_the_session(
     # listed, not said to be the alert clicked (it stayed so for the rest of the run).
     app.open_dashboard(DashboardTarget("sessions", "today"))
     qtbot.waitUntil(
-        lambda: "Runaway flags (1)" in detail.toPlainText()
-        and "← the alert you clicked" not in detail.toPlainText(),
+        lambda: (
+            "Runaway flags (1)" in detail.toPlainText()
+            and "← the alert you clicked" not in detail.toPlainText()
+        ),
         timeout=10_000,
     )
     app.shutdown()
