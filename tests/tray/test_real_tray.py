@@ -331,9 +331,12 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from shared.config import LoadedSettings, Settings
 from shared.ledger import open_ledger
+import tray_app.app
 from tray_app.app import BurnmeterApp
 from tests.procstatus import status_kib
 
+# Repaints back to back, not five a second as the live tray paces its reads.
+tray_app.app.MIN_READ_GAP_MS = 0
 qapp = QApplication([])
 ledger_file = Path(sys.argv[1])
 open_ledger(ledger_file).close()
