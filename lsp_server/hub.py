@@ -185,6 +185,12 @@ class LedgerHub:
         traceback, "internal error", every time)."""
         if self.unusable is not None:
             raise LedgerUnusable(self.unusable)
+        engine = self.engine
+        if engine is not None and engine.failure is not None:
+            # The live engine stopped on the file (a newer burnmeter upgraded it, or it is
+            # damaged): answering from it went on with figures frozen while the ledger
+            # moved on, and the user was told only in a log message.
+            raise LedgerUnusable(self._give_up(engine.failure))
         try:
             return read()
         except sqlite3.DatabaseError as exc:
