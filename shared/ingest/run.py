@@ -201,10 +201,54 @@ def _take_big_ingest_lock(
             return lock, False
         if progress is not None:
             progress(0, 0, WAITING_FOR_INGEST)
-        lock.acquire()
+        _wait_for(lock)
     except OSError:
         return None, False
     return lock, True
+
+
+# How often a wait for the ingest lock looks again, and how long its holder may stay
+# stopped before the wait ends with a message.
+LOCK_POLL_S = 0.2
+HOLDER_STOPPED_S = 2.0
+
+
+class IngestHolderStopped(LedgerError):
+    """The process holding the ingest lock is stopped (Ctrl-Z, SIGSTOP)."""
+
+
+def _wait_for(lock: WriterLock) -> None:
+    """Take `lock` once its holder lets it go. A holder stopped with Ctrl-Z would be
+    waited for without end: every report said "waiting for another burnmeter process"
+    for good, and the tray and the language server stopped updating, saying nothing.
+    Such a wait ends after HOLDER_STOPPED_S with IngestHolderStopped: a command says who
+    and what to do, a live engine tries again later."""
+    stopped_since: float | None = None
+    while not lock.try_acquire():
+        pid = lock.holder_pid()
+        if pid is not None and _is_stopped(pid):
+            now = time.monotonic()
+            stopped_since = stopped_since if stopped_since is not None else now
+            if now - stopped_since >= HOLDER_STOPPED_S:
+                raise IngestHolderStopped(
+                    f"another burnmeter process (pid {pid}) is reading the logs and is "
+                    f"stopped (suspended with Ctrl-Z?), so nothing was read. Resume it "
+                    f"(`fg` in its terminal, or `kill -CONT {pid}`) or end it; "
+                    "`--no-ingest` shows the ledger as it is."
+                )
+        else:
+            stopped_since = None
+        time.sleep(LOCK_POLL_S)
+
+
+def _is_stopped(pid: int) -> bool:
+    """Whether process `pid` is stopped (Linux's /proc; elsewhere never said)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    fields = stat.rpartition(")")[2].split()
+    return bool(fields) and fields[0] in ("T", "t")
 
 
 def _read_into_ledger(

@@ -478,3 +478,45 @@ def test_ctrl_c_while_a_command_is_set_up_is_a_message_not_a_traceback(
     monkeypatch.setattr(shared.cli, "build_parser", interrupted)
     assert shared.cli.main(["ingest"]) == 130
     assert capsys.readouterr().err == "burnmeter: interrupted before it began; nothing was read.\n"
+
+
+# Another process's big read: takes the ingest lock, says so, and holds it.
+HOLDER = (
+    "import sys, time; from pathlib import Path; from shared.live.lock import WriterLock; "
+    "lock = WriterLock(Path(sys.argv[1]), 'ingest.lock'); assert lock.try_acquire(); "
+    "print('held', flush=True); time.sleep(300)"
+)
+
+
+def test_a_report_does_not_wait_for_good_on_a_stopped_ingest(isolated_home: Path) -> None:
+    """A `burnmeter ingest` suspended with Ctrl-Z while it held the ingest lock: every
+    report printed "waiting for another burnmeter process to finish reading the logs…"
+    and waited without end. Now it says who holds the lock, that it is stopped, and what
+    to do, and ends (2); `--no-ingest` still answers."""
+    write_history(isolated_home, claude_sessions=2, codex_rollouts=1, turns=3)
+    data = Path(os.environ["BURNMETER_DATA_DIR"])
+    data.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(data)],
+        cwd=REPO_ROOT, env=dict(os.environ), stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        os.kill(holder.pid, signal.SIGSTOP)
+        report = subprocess.run(
+            [sys.executable, "-m", "shared", "report", "daily", "--json"],
+            cwd=REPO_ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert report.returncode == 2, report
+        assert f"(pid {holder.pid})" in report.stderr and "stopped" in report.stderr
+        assert f"kill -CONT {holder.pid}" in report.stderr and "--no-ingest" in report.stderr
+        as_is = subprocess.run(
+            [sys.executable, "-m", "shared", "report", "daily", "--json", "--no-ingest"],
+            cwd=REPO_ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert as_is.returncode == 0, as_is.stderr
+        json.loads(as_is.stdout)
+    finally:
+        os.kill(holder.pid, signal.SIGCONT)
+        holder.kill()
+        holder.wait(timeout=10)
