@@ -250,7 +250,6 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
     from shared.atomic_file import write_atomically
 
     path = path or config_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
     everything = settings.model_dump(mode="json", exclude_none=True)
     changed = settings.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
     text = _text_of(path)

@@ -122,7 +122,8 @@ def with_extras(
 def read_extras(ledger_file: Path, settings: Settings, snap: TraySnapshot) -> TraySnapshot:
     # The cycle collector runs in the thread that allocates: a collection in this worker
     # thread freed the GUI thread's Qt objects here (a segfault, "QBasicTimer::stop:
-    # Failed"). Off while the worker reads (the flags' own computation always paused it).
+    # Failed"). The running tray collects on its GUI thread only (tray_app.gc_gui); for a
+    # caller without it (a test, another process), off while the worker reads.
     with cycle_collection_paused():
         ledger = open_ledger(ledger_file)
         try:

@@ -10,6 +10,7 @@ import textwrap
 # The CLI's money and model names ($1,234.50, opus-4-5), re-exported for the menu, alerts,
 # charts and dashboard: the tray says what `burnmeter report` says.
 from shared.commands.render import money as money
+from shared.commands.render import nearest_minute
 from shared.commands.render import plural as plural
 from shared.commands.render import short_model as short_model
 from shared.insights.blocks import Block
@@ -44,7 +45,7 @@ def duration(ms: int) -> str:
     says a block's minutes left and the language server its "ago": 1 h 59 min 40 s reads
     "2 h 00 min", as the CLI's "120 min left" at that moment (rounded down, the menu said
     "1 h 59 min" beside it, and "0 min" for a block's last 59 seconds)."""
-    minutes = (max(0, ms) + 30_000) // 60_000
+    minutes = nearest_minute(ms)
     if minutes < 60:
         return f"{minutes} min"
     if minutes < 48 * 60:

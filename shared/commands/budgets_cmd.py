@@ -15,7 +15,7 @@ from shared.commands.context import (
     stdout_is_terminal,
     where_we_looked,
 )
-from shared.commands.render import money, print_json
+from shared.commands.render import money, nearest_minute, print_json
 from shared.commands.report_cmd import zone
 from shared.timezones import resolve_zone
 
@@ -88,7 +88,7 @@ def _minutes_left(end: str, now_ms: int) -> int:
     """To the nearest minute from the block's end, as the tray counts down (the JSON's
     `minutes_left`, already rounded to 0.1, rounded again: 119.47 min read 120)."""
     end_ms = round(datetime.fromisoformat(end).timestamp() * 1000)
-    return (max(0, end_ms - now_ms) + 30_000) // 60_000
+    return nearest_minute(end_ms - now_ms)
 
 
 def _window_text(window: dict[str, Any] | None, fallback: str, tz: Any) -> str:

@@ -171,6 +171,13 @@ def terminal_safe(document: str) -> str:
     return _escaped(document, "\x00-\x08\x0b-\x1f")
 
 
+def nearest_minute(ms: int) -> int:
+    """`ms` (below zero: none) in whole minutes, to the nearest: how `burnmeter budgets`
+    and the tray's countdowns say a time left (rounded down, 1 h 59 min 40 s read
+    "1 h 59 min" beside "120 min left")."""
+    return (max(0, ms) + 30_000) // 60_000
+
+
 def plural(count: int, noun: str) -> str:
     """`1 call`, `2 calls`: a count and its noun."""
     return f"{count:,} {noun}" + ("" if count == 1 else "s")

@@ -42,8 +42,17 @@ class Call:
     # Set from `tools` once they are known (see `load_activity`): asked for many times.
     kind: WorkKind = "chat"
 
-    def classify(self) -> None:
-        self.kind = work_kind(self.tools)
+    def classify(self, kinds: dict[tuple[str, ...], WorkKind] | None = None) -> None:
+        """`kind` from `tools`; `kinds` keeps each combination of tools classified before
+        (a session's thousands of calls use a few)."""
+        if kinds is None:
+            self.kind = work_kind(self.tools)
+            return
+        names = tuple(self.tools)
+        kind = kinds.get(names)
+        if kind is None:
+            kind = kinds[names] = work_kind(names)
+        self.kind = kind
 
     @property
     def thread(self) -> str:
@@ -270,11 +279,7 @@ def load_activity(
     kinds: dict[tuple[str, ...], WorkKind] = {}
     for call in calls_by_key.values():
         if call.tools:
-            names = tuple(call.tools)
-            kind = kinds.get(names)
-            if kind is None:
-                kind = kinds[names] = work_kind(names)
-            call.kind = kind
+            call.classify(kinds)
     for key, call in calls_by_key.items():
         # An advisor's call (no tools of its own) did the work of the call it was made in:
         # counted as chat, its cost read as a frontier model chatting, and the hint
