@@ -102,10 +102,12 @@ class MoneyBox(QDoubleSpinBox):
         return None if self.value() < 0 else self.value()
 
     def stepBy(self, steps: int) -> None:
-        """Down from any amount to $0 first, then to "not set"; up from "not set" to $0."""
+        """Down from any amount to $0 first, then to "not set"; up from "not set" to $0,
+        a page (PageUp) too: the boundary between an amount and none is a step of its own
+        either way (PageUp from "not set" jumped to $9)."""
         value = self.value()
         if value < 0:
-            target = self.NOT_SET if steps < 0 else (steps - 1) * self.singleStep()
+            target = self.NOT_SET if steps < 0 else 0.0
         else:
             target = value + steps * self.singleStep()
             if target < 0:

@@ -388,6 +388,18 @@ def test_no_budget_is_a_step_below_zero_dollars(qtbot: QtBot, isolated_home: Pat
     assert load_settings().settings.budgets.daily_usd is None
     assert "daily_usd" not in config_file().read_text(encoding="utf-8")
 
+    # A page up from "not set" stops at $0 as a page down from $9 does, then goes on by
+    # pages (PageUp from "not set" jumped to $9).
+    qtbot.keyClick(box, Qt.Key.Key_PageUp)
+    assert box.text() == "$0.00"
+    qtbot.keyClick(box, Qt.Key.Key_PageUp)
+    assert box.text() == "$10.00"
+    box.setValue(9)
+    qtbot.keyClick(box, Qt.Key.Key_PageDown)
+    assert box.text() == "$0.00"
+    qtbot.keyClick(box, Qt.Key.Key_PageDown)
+    assert box.text() == "not set"
+
     # Down from an amount stops at $0 first; an emptied field is "not set"; a minus sign
     # is not typed in; amounts past $1,000,000 are typed in.
     window = dialog(qtbot)
