@@ -281,7 +281,8 @@ def stayed_locked(path: Path, exc: BaseException) -> LedgerError | None:
     return LedgerError(
         f"The ledger at {path} stayed locked by another process for {LOCK_WAIT_SECONDS} s "
         f"({exc}); nothing was changed. Try again when the other burnmeter (an ingest, the "
-        "tray) is done."
+        "tray) is done, or resume it if it is stopped (Ctrl-Z: `fg`). `report`, `budgets`, "
+        "`summary` and `doctor` show the ledger as it is with --no-ingest."
     )
 
 
@@ -348,13 +349,9 @@ def open_ledger(path: Path | None = None, *, readonly: bool = False) -> Ledger:
         access = _access_problem(exc, path)
         if access is not None:
             raise access from exc
-        if _is_busy(exc):
-            # Waited for LOCK_WAIT_SECONDS: held, not damaged.
-            raise LedgerError(
-                f"The ledger at {path} stayed locked by another process for "
-                f"{LOCK_WAIT_SECONDS} s ({exc}). Try again when the other burnmeter (an "
-                f"ingest, the tray) is done."
-            ) from exc
+        held = stayed_locked(path, exc)  # waited for LOCK_WAIT_SECONDS: held, not damaged
+        if held is not None:
+            raise held from exc
         raise LedgerCorrupt(
             f"The ledger at {path} is damaged ({exc}). burnmeter left it untouched; move it "
             f"aside and run `burnmeter ingest` to rebuild it from the agents' logs."

@@ -84,11 +84,15 @@ def test_reprice_on_a_ledger_held_by_another_process_says_so(
     holder.execute("BEGIN IMMEDIATE")
     try:
         assert shared.cli.main(["reprice"]) == 2
+        err = capsys.readouterr().err
+        # The way out it names works while the lock is still held (it named none).
+        assert shared.cli.main(["report", "daily", "--json", "--no-ingest"]) == 0
+        assert capsys.readouterr().out.startswith("{")
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    err = capsys.readouterr().err
     assert err.startswith(f"burnmeter: The ledger at {path} stayed locked by another process")
+    assert "--no-ingest" in err and "`fg`" in err
     assert "Traceback" not in err
 
 
