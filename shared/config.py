@@ -47,6 +47,19 @@ class Subscription(BaseModel):
     monthly_price_usd: float | None = _money()
 
 
+class LongContext(BaseModel):
+    """The rates of a whole request whose input (cache reads and writes included) is over
+    `above_input_tokens`; a rate left out is the base rate's."""
+
+    model_config = STRICT
+    above_input_tokens: int = Field(ge=1, le=1_000_000_000)
+    input_mtok: float | None = _money()
+    output_mtok: float | None = _money()
+    cache_read_mtok: float | None = _money()
+    cache_write_mtok: float | None = _money()
+    cache_write_1h_mtok: float | None = _money()
+
+
 class PriceOverride(BaseModel):
     model_config = STRICT
     input_mtok: float | None = _money()
@@ -59,6 +72,9 @@ class PriceOverride(BaseModel):
     web_searches_kcount: float | None = _money()
     # What US-only inference (`inference_geo: "us"`) multiplies the tokens' price by.
     us_inference_multiplier: float | None = Field(default=None, ge=0, le=MULTIPLIER_MAX)
+    # Long-context rates (`[prices."MODEL".long_context]`): in place of genai-prices' own
+    # tier from the same threshold, beside any others.
+    long_context: LongContext | None = None
 
 
 class Roots(BaseModel):
@@ -199,6 +215,10 @@ def load_settings(path: Path | None = None) -> LoadedSettings:
                     problems.append(roots_not_a_table(path))
                     continue
                 name = ".".join(str(part) for part in where)
+                if error["type"] == "missing":
+                    needed = error["loc"][-1]
+                    problems.append(f"{path}: {name}: {needed} is missing; ignored.")
+                    continue
                 if error["type"] == "extra_forbidden":
                     problems.append(f"{path}: {name}: unknown setting (a typo?); ignored.")
                     continue
@@ -222,7 +242,14 @@ def _leave_out(raw: dict[str, Any], loc: tuple[int | str, ...]) -> tuple[str, ..
     it was already gone."""
     table: Any = raw
     parents: list[str] = []
+    holder: Any = None
     for index, part in enumerate(loc):
+        if isinstance(table, dict) and part not in table and holder is not None and parents:
+            # A required key missing (`long_context` without `above_input_tokens`): the
+            # table that lacks it goes; it stayed and was refused again, round after
+            # round, until the whole file was dropped ("not usable; using defaults").
+            del holder[parents[-1]]
+            return tuple(parents)
         if not isinstance(table, dict) or part not in table:
             break
         # By position, not name: `[insights] insights = 1` is an error at
@@ -231,7 +258,7 @@ def _leave_out(raw: dict[str, Any], loc: tuple[int | str, ...]) -> tuple[str, ..
             del table[part]
             return (*parents, str(part))
         parents.append(str(part))
-        table = table[part]
+        holder, table = table, table[part]
     return None
 
 

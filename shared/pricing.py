@@ -40,8 +40,9 @@ PRICE_CACHE_NAME = "price-cache.json"
 # 5: US-only inference; 6: OpenAI service tiers (fast = priority, flex), OpenAI cache writes
 # at the input rate where genai-prices has no write rate, model ids as Bedrock, Vertex and
 # gateways log them resolved to the base model, bundled overrides matched exactly;
-# 7: LiteLLM and OpenRouter routes (`bedrock/`, `vertex_ai/`, `azure/`, …) resolved too
-PRICE_RULES = 7
+# 7: LiteLLM and OpenRouter routes (`bedrock/`, `vertex_ai/`, `azure/`, …) resolved too;
+# 8: an override's `long_context` rates (Claude Sonnet 4 above 200k input)
+PRICE_RULES = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +276,30 @@ def _rates_from_override(
     return RatePerToken(input_rate, output_rate, *cache)
 
 
+def _long_context_tier(
+    entry: dict[str, Any], base: RatePerToken
+) -> tuple[int, RatePerToken] | None:
+    """An override's `long_context` as a tier: (threshold, rates), the rates it leaves out
+    being `base`'s (before any fast multiplier); None if it names no threshold."""
+    start = entry.get("above_input_tokens")
+    if not isinstance(start, int) or isinstance(start, bool) or start < 1:
+        return None
+
+    def rate(key: str, default: float) -> float:
+        value = entry.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value) / MTOK
+        return default
+
+    return start, RatePerToken(
+        input=rate("input_mtok", base.input),
+        output=rate("output_mtok", base.output),
+        cache_read=rate("cache_read_mtok", base.cache_read),
+        cache_write_5m=rate("cache_write_mtok", base.cache_write_5m),
+        cache_write_1h=rate("cache_write_1h_mtok", base.cache_write_1h),
+    )
+
+
 def _override_web_search(entry: dict[str, Any], known: UnitPrices | None) -> float:
     """USD per web search: the override's `web_searches_kcount` (per 1,000), else
     genai-prices' fee for the model, else none."""
@@ -471,6 +496,30 @@ class PriceBook:
         return entry in self._user_names or _DATE_SUFFIX.fullmatch(model[len(entry) :]) is not None
 
     def _resolve(self, model: str, speed: str) -> UnitPrices | None:
+        resolved = self._resolve_without_long_context(model, speed)
+        override = self._override_for(model)
+        if resolved is None or not override or not isinstance(override.get("long_context"), dict):
+            return resolved
+        standard = (
+            resolved
+            if speed == "standard"
+            else self._resolve_without_long_context(model, "standard")
+        )
+        if standard is None:
+            return resolved
+        tier = _long_context_tier(override["long_context"], standard.base)
+        if tier is None:
+            return resolved
+        # A fast or flex call's long-context rates move with its base rates (a fast
+        # multiplier, or genai-prices' own priority or flex prices).
+        if standard.base.input > 0 and resolved.base.input != standard.base.input:
+            tier = (tier[0], _scaled(tier[1], resolved.base.input / standard.base.input))
+        others = tuple(kept for kept in resolved.tiers if kept[0] != tier[0])
+        return dataclasses.replace(
+            resolved, tiers=tuple(sorted((*others, tier), key=lambda kept: kept[0]))
+        )
+
+    def _resolve_without_long_context(self, model: str, speed: str) -> UnitPrices | None:
         override = self._override_for(model)
         if override is not None and any(key in override for key in UNITS):
             # A rate override is a flat price: genai-prices fills only the rates it leaves

@@ -148,15 +148,16 @@ def test_old_logs_without_the_split_are_priced_at_5m(isolated_home: Path, tmp_pa
     session.reply(
         1,
         [text_block("x")],
-        claude_usage(0, 0, write_5m=2_000_000, shape="legacy"),
+        # Under 200k input: Sonnet 4's long-context rates (above it) are not genai-prices'.
+        claude_usage(0, 0, write_5m=150_000, shape="legacy"),
         model="claude-sonnet-4-20250514",
     )
     session.write(_project(isolated_home) / "s-old.jsonl")
     ledger = _ingest(isolated_home, tmp_path)
     (row,) = events(ledger).values()
-    assert row["cache_write_5m_tokens"] == 2_000_000 and row["cache_write_1h_tokens"] == 0
+    assert row["cache_write_5m_tokens"] == 150_000 and row["cache_write_1h_tokens"] == 0
     rates = _genai_rates("claude-sonnet-4-20250514")
-    assert row["cost_usd"] == pytest.approx(2 * float(rates.cache_write_mtok))  # type: ignore[attr-defined]
+    assert row["cost_usd"] == pytest.approx(0.15 * float(rates.cache_write_mtok))  # type: ignore[attr-defined]
 
 
 def test_fast_speed_uses_the_fast_variant(isolated_home: Path, tmp_path: Path) -> None:

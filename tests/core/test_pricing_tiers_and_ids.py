@@ -405,3 +405,85 @@ def test_reports_keep_the_logged_names_and_doctor_finds_none_unpriced(
         assert "unpriced_calls" not in rows[logged]
     doctor = json.loads(run_cli("doctor", "--json", "--no-ingest").stdout)
     assert doctor["unpriced_models"] == []
+
+
+# --- Long-context rates of Claude Sonnet 4 (an override's `long_context`) ----------------
+
+
+def test_a_sonnet_4_request_over_200k_input_costs_the_long_context_rates(
+    isolated_home: Path,
+) -> None:
+    """genai-prices prices Claude Sonnet 4.5 above 200k input at $6 / $22.50 / $0.60 read /
+    $7.50 and $12 written, but its entry for Sonnet 4 has no such tier: a 260,010-token
+    request of claude-sonnet-4-20250514 cost $0.12753 at the base rates (found by the
+    format audit); it costs what the same request of Sonnet 4.5 costs."""
+    session = ClaudeSession("s-long", cwd="/home/dev/long")
+    big = claude_usage(10, 1_000, write_5m=10_000, cache_read=250_000)
+    small = claude_usage(10, 1_000, write_5m=10_000, cache_read=150_000)
+    session.reply(1, [text_block("x")], big, model="claude-sonnet-4-20250514")
+    session.reply(2, [text_block("x")], small, model="claude-sonnet-4-20250514")
+    session.reply(3, [text_block("x")], big, model="claude-sonnet-4-5-20250929")
+    session.write(claude_project_dir(isolated_home / ".claude", "/home/dev/long") / "s.jsonl")
+    report = run_cli("report", "models", "--json")
+    assert report.returncode == 0, report.stderr
+    rows = {row["model"]: row for row in json.loads(report.stdout)["models"]}
+    over = (10 * 6 + 1_000 * 22.5 + 10_000 * 7.5 + 250_000 * 0.6) / MTOK
+    under = (10 * 3 + 1_000 * 15 + 10_000 * 3.75 + 150_000 * 0.3) / MTOK
+    assert rows["claude-sonnet-4-20250514"]["cost_usd"] == pytest.approx(over + under, abs=1e-6)
+    assert rows["claude-sonnet-4-5-20250929"]["cost_usd"] == pytest.approx(over, abs=1e-6)
+    for name in ("claude-sonnet-4-0", "us.anthropic.claude-sonnet-4-20250514-v1:0"):
+        prices = PriceBook().prices_for(name)
+        assert prices is not None
+        assert [(start, _per_mtok(rate)) for start, rate in prices.tiers] == [
+            (200_000, (6.0, 22.5, 0.6, 7.5, 12.0))
+        ]
+    # Other models keep genai-prices' tiers (none for Sonnet 4.6 or Opus 4.1).
+    for name in ("claude-sonnet-4-6", "claude-opus-4-1-20250805"):
+        prices = PriceBook().prices_for(name)
+        assert prices is not None and prices.tiers == ()
+
+
+def test_a_users_long_context_rates_go_with_a_flat_price_and_a_fast_multiplier() -> None:
+    """`[prices."MODEL".long_context]`: rates it leaves out are the base rates; a fast call
+    above the threshold takes the multiplier too."""
+    book = PriceBook(
+        {
+            "house-model": {
+                "input_mtok": 2,
+                "output_mtok": 10,
+                "fast_multiplier": 3,
+                "long_context": {"above_input_tokens": 100_000, "input_mtok": 4},
+            }
+        }
+    )
+    prices = book.prices_for("house-model")
+    assert prices is not None
+    assert _per_mtok(prices.base) == (2.0, 10.0, 0.2, 2.5, 4.0)
+    assert [(start, _per_mtok(rate)) for start, rate in prices.tiers] == [
+        (100_000, (4.0, 10.0, 0.2, 2.5, 4.0))
+    ]
+    assert cost_of_counts(prices, 100_000, 0, 0, 0, 0) == pytest.approx(0.2)
+    assert cost_of_counts(prices, 100_001, 0, 0, 0, 0) == pytest.approx(100_001 * 4 / MTOK)
+    fast = book.prices_for("house-model", "fast")
+    assert fast is not None
+    assert cost_of_counts(fast, 100_001, 0, 0, 0, 0) == pytest.approx(100_001 * 12 / MTOK)
+
+
+def test_a_long_context_entry_without_its_threshold_is_a_config_problem(
+    isolated_home: Path,
+) -> None:
+    from shared.config import config_file, load_settings
+
+    config_file().parent.mkdir(parents=True, exist_ok=True)
+    config_file().write_text(
+        '[prices."house-model"]\ninput_mtok = 2\noutput_mtok = 10\n'
+        '[prices."house-model".long_context]\ninput_mtok = 4\n',
+        encoding="utf-8",
+    )
+    loaded = load_settings()
+    # Only the table that lacks its threshold is left out (the whole file was dropped).
+    assert [problem.split(": ", 1)[1] for problem in loaded.problems] == [
+        "prices.house-model.long_context: above_input_tokens is missing; ignored."
+    ]
+    kept = loaded.settings.prices["house-model"]
+    assert (kept.input_mtok, kept.output_mtok, kept.long_context) == (2, 10, None)
