@@ -110,7 +110,12 @@ def parse_group(tasks: list[ChunkTask]) -> list[ChunkResult]:
 def rows_of(parsed: ParsedChunk) -> ChunkRows:
     """Plain tuples for the ledger (the parsers have already merged each model call's
     readings, see `CallRows`)."""
-    tool_calls: list[tuple[Any, ...]] = list(parsed.tool_rows)
+    from shared.sources.hashing import stored_input_hash
+
+    # The inputs' hashes are keyed here, where every tool row passes on its way out.
+    tool_calls: list[tuple[Any, ...]] = [
+        (*row[:5], stored_input_hash(row[5])) for row in parsed.tool_rows
+    ]
     tool_files: list[tuple[str, str]] = list(parsed.tool_file_rows)
     for call in parsed.tool_calls:
         tool_calls.append(
@@ -120,7 +125,7 @@ def rows_of(parsed: ParsedChunk) -> ChunkRows:
                 call.session_id,
                 call.ts_ms,
                 call.tool_name,
-                call.input_hash,
+                stored_input_hash(call.input_hash),
             )
         )
         tool_files.extend((call.tool_id, path) for path in call.paths)

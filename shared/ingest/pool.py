@@ -32,7 +32,7 @@ WAIT_SLICE_SECONDS = 0.1
 PARENT_CHECK_SECONDS = 0.5
 
 
-def start_worker(parent_pid: int) -> None:
+def start_worker(parent_pid: int, hash_key: bytes = b"") -> None:
     """Run in each parser worker as it starts.
 
     Ctrl-C reaches every process of the terminal's group, but only the ingest decides what
@@ -49,6 +49,9 @@ def start_worker(parent_pid: int) -> None:
         # is now discarded, being ignored.
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     typed_reader_for_workers()
+    from shared.sources.hashing import use_key
+
+    use_key(hash_key)  # a spawned worker has not inherited it
     end_with_parent(parent_pid)
 
 
@@ -125,6 +128,8 @@ def results_parallel(tasks: list[ChunkTask], workers: int) -> Iterator[ChunkResu
     # Imported here: the pool costs ~50 ms of start-up that small, warm ingests never need.
     from concurrent.futures import ProcessPoolExecutor
 
+    from shared.sources.hashing import current_key
+
     # Biggest first, so a long file does not finish last on one core.
     pending = sorted(_groups(tasks), key=lambda g: sum((t.size or 0) - t.offset for t in g))
     context = _pool_context()
@@ -134,7 +139,7 @@ def results_parallel(tasks: list[ChunkTask], workers: int) -> Iterator[ChunkResu
         max_workers=workers,
         mp_context=context,
         initializer=start_worker,
-        initargs=(os.getpid(),),
+        initargs=(os.getpid(), current_key()),
     ) as pool:
         running: set[Future[list[ChunkResult]]] = set()
 

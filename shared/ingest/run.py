@@ -265,7 +265,10 @@ def _read_into_ledger(
     # Imported here: a warm run that finds nothing new needs neither parsers nor writer.
     from shared.ingest import bulk_load, pool
     from shared.ingest.writer import LedgerWriter
+    from shared.machine_key import machine_key
+    from shared.sources.hashing import use_key
 
+    use_key(machine_key(ledger.path.parent))  # before the parser workers start
     total_bytes = _bytes_to_read(tasks)
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
     results: Iterator[ChunkResult | None]

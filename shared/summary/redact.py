@@ -13,15 +13,14 @@ import hashlib
 import hmac
 import os
 import re
-import secrets
 from pathlib import Path
 
-from shared.paths import make_data_dir
+from shared.machine_key import machine_key
 
 HASH_CHARS = 10
-KEY_NAME = "redact.key"
-# The input hash a loop flag's evidence quotes: a keyless hash of the failing command,
-# which a reader could confirm for a guessed command.
+# The input hash a loop flag's evidence quotes: keyed (see shared.sources.hashing), but a
+# ledger from before 2026-12-07 holds keyless ones, which a reader could confirm for a
+# guessed command; and a summary to share has no use for it.
 INPUT_HASH_NOTE = re.compile(r" \(hash [0-9a-f]+\)")
 
 
@@ -33,22 +32,7 @@ def hashed_path(path: str, kind: str = "path", key: bytes = b"") -> str:
 
 def redaction_key(folder: Path) -> bytes:
     """This machine's secret for redaction hashes, made on first use (0600)."""
-    path = folder / KEY_NAME
-    try:
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
-    except (OSError, ValueError):
-        pass
-    key = secrets.token_bytes(32)
-    try:
-        make_data_dir(folder)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(key.hex() + "\n")
-    except FileExistsError:
-        return redaction_key(folder)  # another process made it first: use theirs
-    except OSError:
-        pass  # a read-only folder: this summary's hashes are still keyed, just not kept
-    return key
+    return machine_key(folder)
 
 
 class PathShower:
