@@ -54,12 +54,28 @@ SNAPSHOT_QUERIES = {
 
 
 def snapshot(ledger: Ledger, *, skip: tuple[str, ...] = ()) -> dict[str, list[tuple[Any, ...]]]:
-    """Everything a ledger knows, in a comparable form (row ids left out)."""
-    return {
+    """Everything a ledger knows, in a comparable form (row ids left out; tool-input
+    hashes, keyed with each data folder's own secret, as which inputs are the same)."""
+    taken = {
         name: sorted(ledger.conn.execute(sql).fetchall(), key=repr)
         for name, sql in SNAPSHOT_QUERIES.items()
         if name not in skip
     }
+    if "tool_calls" in taken:
+        taken["tool_calls"] = _same_inputs_labelled(taken["tool_calls"])
+    return taken
+
+
+def _same_inputs_labelled(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """tool_calls rows (sorted by tool id) with each input hash replaced by the order in
+    which it first occurs: two ledgers with other secrets compare equal when the same
+    calls had the same inputs."""
+    labels: dict[str, str] = {"": ""}
+    labelled = []
+    for row in rows:
+        label = labels.setdefault(row[-1], f"input-{len(labels)}")
+        labelled.append((*row[:-1], label))
+    return labelled
 
 
 def run_cli(
