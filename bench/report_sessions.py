@@ -3,7 +3,7 @@
 or several compared run by run.
 
     .venv/bin/python -m bench.report_sessions --home HOME --data DATA_DIR \\
-        [--tree NAME=PATH ...] [--runs 5] [--week 2026-W05] [--ccusage DIR]
+        [--tree NAME=PATH ...] [--runs 5] [--week 2026-W05] [--ccusage DIR] [--only TEXT]
 
 `--home` and `--data` are the HOME and BURNMETER_DATA_DIR the reports read (build the
 ledger once with `burnmeter ingest`; the reports run with `--no-ingest`). Each `--tree`
@@ -13,6 +13,7 @@ shared`, with this interpreter; default: this checkout): e.g. `git archive <comm
 command once per tree, the trees' order rotating from run to run, so a slow spell of the
 machine falls on all of them. Prints the median wall and CPU seconds of each, and whether
 every tree printed the same bytes (the summary's `generated_at` line left out).
+`--only TEXT` (repeatable) runs only the commands whose name holds TEXT.
 `--ccusage DIR` adds ccusage's `session --offline` (DIR/node_modules/.bin/ccusage) on the
 same HOME, for scale: it parses every log cold. Results go in bench/RESULTS.md.
 """
@@ -37,6 +38,14 @@ def commands(week: str) -> dict[str, list[str]]:
         "report sessions (table, piped)": ["report", "sessions", "--no-ingest"],
         "report sessions --json": ["report", "sessions", "--json", "--no-ingest"],
         "report repos (table, piped)": ["report", "repos", "--no-ingest"],
+        "report repos --json": ["report", "repos", "--json", "--no-ingest"],
+        "report sessions --json --no-insights": [
+            "report",
+            "sessions",
+            "--json",
+            "--no-insights",
+            "--no-ingest",
+        ],
         f"summary --week {week} --format json": [
             "summary",
             "--week",
@@ -72,14 +81,23 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--week", default="2026-W05")
     parser.add_argument("--ccusage", type=Path)
+    parser.add_argument(
+        "--only", action="append", default=[], metavar="TEXT", help="commands whose name holds TEXT"
+    )
     args = parser.parse_args()
     trees = dict(item.split("=", 1) for item in args.tree) or {"this": str(ROOT)}
     env = {**os.environ, "HOME": str(args.home), "BURNMETER_DATA_DIR": str(args.data)}
     runs: dict[tuple[str, str], list[tuple[float, float, str]]] = {}
     names = list(trees)
+    load_before = os.getloadavg()[0]
     for run in range(args.runs):
         order = names[run % len(names) :] + names[: run % len(names)]
-        for label, argv in commands(args.week).items():
+        chosen = {
+            label: argv
+            for label, argv in commands(args.week).items()
+            if not args.only or any(text in label for text in args.only)
+        }
+        for label, argv in chosen.items():
             for name in order:
                 tree_env = {**env, "PYTHONPATH": str(Path(trees[name]).resolve())}
                 argv_full = [sys.executable, "-m", "shared", *argv]
@@ -89,6 +107,7 @@ def main() -> None:
             runs.setdefault(("ccusage session --offline", "ccusage"), []).append(
                 timed([*ccusage, "--offline"], env, args.ccusage)
             )
+    print(f"load average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
     print("| command | tree | median wall s | median CPU s | runs | output |")
     print("|---|---|---:|---:|---:|---|")
     for (label, name), results in runs.items():

@@ -408,24 +408,25 @@ def iso_utc(ts_ms: int | None) -> str | None:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def sessions_report(
+def _session_sums(
     ledger: Ledger, filters: Filters, session_ids: list[str] | None = None
-) -> dict[str, Any]:
-    """One row per session with calls in the filters' range (of `session_ids` only, if
-    given), its figures those of its calls in the range."""
+) -> tuple[dict[str, dict[str, Any]], Totals]:
+    """Each session's calls in the filters' range (of `session_ids` only, if given): its
+    totals, its models' costs and its first and last call, by session id (in id order);
+    and the totals of them all. One pass over the calls, whose sums `sessions_report` and
+    `session_costs` both give."""
     import json
 
     where, params = _event_range(filters)
     if session_ids is not None:
         where += " AND e.session_id IN (SELECT value FROM json_each(?))"
         params = [*params, json.dumps(session_ids)]
-    conn = ledger.conn
     sessions: dict[str, dict[str, Any]] = {}
     totals = Totals()
     sql = f"""
         SELECT e.session_id, e.model, min(e.ts_ms), max(e.ts_ms), {EVENT_SUMS}
         FROM usage_events e WHERE {where} GROUP BY e.session_id, e.model"""
-    for session_id, model, first, last, *sums in conn.execute(sql, params):
+    for session_id, model, first, last, *sums in ledger.conn.execute(sql, params):
         entry = sessions.setdefault(
             session_id, {"totals": Totals(), "models": {}, "first": first, "last": last}
         )
@@ -434,6 +435,55 @@ def sessions_report(
         entry["first"] = min(entry["first"], first)
         entry["last"] = max(entry["last"], last)
         totals.add_row(sums)
+    return sessions, totals
+
+
+def _session_meta(ledger: Ledger, chosen: str) -> dict[str, tuple[Any, ...]]:
+    """(agent, project folder, repository, branch) of the sessions in the JSON list
+    `chosen` the ledger lists."""
+    return {
+        row[0]: row[1:]
+        for row in ledger.conn.execute(
+            "SELECT session_id, agent, project_path, repo, git_branch FROM sessions "
+            "WHERE session_id IN (SELECT value FROM json_each(?))",
+            (chosen,),
+        )
+    }
+
+
+def _by_last_activity(sessions: dict[str, dict[str, Any]]) -> list[str]:
+    """The session ids in the order of the report's rows: by last call, ties in id order
+    (the order of their ISO times: one string per millisecond)."""
+    return sorted(sessions, key=lambda session_id: sessions[session_id]["last"])
+
+
+def session_costs(ledger: Ledger, filters: Filters) -> list[dict[str, Any]]:
+    """`sessions_report`'s rows cut to what cost per commit needs (`report repos`):
+    "session_id", "repo", "project_path" and "cost_usd", the same figures in the same
+    order, without reading the sessions' tool calls and files."""
+    import json
+
+    sessions, _ = _session_sums(ledger, filters)
+    meta = _session_meta(ledger, json.dumps(list(sessions)))
+    rows = []
+    for session_id in _by_last_activity(sessions):
+        _, project_path, repo, _ = meta.get(session_id, ("", "", None, ""))
+        cost = sessions[session_id]["totals"].as_json()["cost_usd"]
+        rows.append(
+            {"session_id": session_id, "repo": repo, "project_path": project_path, "cost_usd": cost}
+        )
+    return rows
+
+
+def sessions_report(
+    ledger: Ledger, filters: Filters, session_ids: list[str] | None = None
+) -> dict[str, Any]:
+    """One row per session with calls in the filters' range (of `session_ids` only, if
+    given), its figures those of its calls in the range."""
+    import json
+
+    conn = ledger.conn
+    sessions, totals = _session_sums(ledger, filters, session_ids)
     if not sessions:
         return {"sessions": [], "totals": totals.as_json()}
     # The report's sessions only, and their tool calls in the report's time range (they
@@ -443,14 +493,7 @@ def sessions_report(
     in_range, range_params = _time_range(filters, "t.ts_ms")
     tool_where = " AND ".join(["t.session_id IN (SELECT value FROM json_each(?))", *in_range])
     tool_params = [chosen, *range_params]
-    meta = {
-        row[0]: row[1:]
-        for row in conn.execute(
-            "SELECT session_id, agent, project_path, repo, git_branch FROM sessions "
-            "WHERE session_id IN (SELECT value FROM json_each(?))",
-            (chosen,),
-        )
-    }
+    meta = _session_meta(ledger, chosen)
     tools = {
         row[0]: row[1:]
         for row in conn.execute(
@@ -469,7 +512,8 @@ def sessions_report(
     ):
         files.setdefault(session_id, []).append(path)
     rows = []
-    for session_id, entry in sessions.items():
+    for session_id in _by_last_activity(sessions):
+        entry = sessions[session_id]
         agent, project_path, repo, branch = meta.get(session_id, ("", "", None, ""))
         tool_count, error_count = tools.get(session_id, (0, 0))
         rows.append(
@@ -488,7 +532,6 @@ def sessions_report(
                 "files_touched": files.get(session_id, []),
             }
         )
-    rows.sort(key=lambda row: row["last_activity"] or "")
     return {"sessions": rows, "totals": totals.as_json()}
 
 

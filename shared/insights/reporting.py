@@ -31,7 +31,7 @@ from shared.insights.sessions import (
     session_outcomes_only,
 )
 from shared.ledger import Ledger
-from shared.reports import Filters, sessions_report
+from shared.reports import Filters, session_costs
 from shared.sources.events import CLAUDE
 
 
@@ -123,7 +123,10 @@ def repo_key(row: dict[str, Any]) -> str:
 def add_commit_costs(
     report: dict[str, Any], ledger: Ledger, settings: Settings, filters: Filters
 ) -> None:
-    sessions = sessions_report(ledger, filters)["sessions"]
+    # Each session's cost in the range and its repository, as `sessions_report` gives
+    # them: not a whole sessions report (its tool calls and files), which took two thirds
+    # of `report repos` on a year of history.
+    sessions = session_costs(ledger, filters)
     outcomes = session_outcomes_only(ledger, settings, [row["session_id"] for row in sessions])
     per_repo = commit_costs(sessions, outcomes, repo_key)
     for row in report["repos"]:
