@@ -343,7 +343,6 @@ open_ledger(ledger_file).close()
 loaded = LoadedSettings(Settings(), ledger_file.with_name("config.toml"))
 app = BurnmeterApp(roots=[], ledger_file=ledger_file, loaded=loaded, live=False)
 assert app.tray_available, "no system tray on this display"
-app.tray.show()
 warm_up, shows = 200, int(sys.argv[2])
 state = {"shown": 0, "start": 0}
 
@@ -360,7 +359,10 @@ def shown(_snapshot):
     QTimer.singleShot(0, app.refresh)
 
 app.snapshot_applied.connect(shown)
-QTimer.singleShot(0, app.refresh)
+# As the tray starts (its icon, its first read, and its collector of Python's garbage on
+# the GUI thread: without it, a collection in a reading thread freed Qt objects there and
+# the process died with SIGSEGV now and then).
+app.start()
 qapp.exec()
 """
 
