@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     context = make_context(args)
     if not args.no_ingest:
         summary = context.ingest(show_progress=not args.json and stdout_is_terminal())
-        if summary.files_seen == 0 and not args.json:
+        if summary.files_seen == 0:  # on stderr: JSON on stdout stays whole
             print(where_we_looked(context.roots), file=sys.stderr)
         for problem in summary.unreadable:
             print(f"warning: {problem}", file=sys.stderr)

@@ -367,7 +367,8 @@ def test_an_empty_table_without_scope_or_ledger_says_why(
 
 
 def test_no_logs_says_where_it_looked_and_how_to_point_elsewhere(isolated_home: Path) -> None:
-    for args in (("ingest",), ("report", "daily"), ("report", "daily", "--json"), ("budgets",)):
+    every = (("ingest",), ("report", "daily"), ("report", "daily", "--json"), ("budgets",))
+    for args in (*every, ("budgets", "--json")):  # budgets --json said nothing
         result = run_cli(*args)
         assert result.returncode == 0
         message = result.stderr
@@ -378,6 +379,8 @@ def test_no_logs_says_where_it_looked_and_how_to_point_elsewhere(isolated_home: 
         assert "No model calls" not in message  # where it looked says it all
         if args == ("report", "daily"):
             assert result.stdout == ""  # no empty table under it
+        if args == ("budgets", "--json"):
+            assert json.loads(result.stdout)["budgets"] == []
     # doctor lists the roots it looked in, and now also how to point it elsewhere.
     doctor = " ".join(run_cli("doctor").stdout.split())
     assert "~/.claude/projects missing" in doctor and "no log files found yet" in doctor
