@@ -35,7 +35,7 @@ async def tell_if_no_logs(ls: BurnmeterServer) -> None:
     """No Claude Code or Codex logs under any root: tell the user once, with the CLI's
     text (where burnmeter looked, how to point it elsewhere), else every lens and status
     would just be empty."""
-    from shared.commands.context import where_we_looked
+    from shared.commands.context import LSP_POINT_ELSEWHERE, where_we_looked
     from shared.sources.roots import find_log_files
 
     roots = ls.hub.roots
@@ -45,5 +45,7 @@ async def tell_if_no_logs(ls: BurnmeterServer) -> None:
             return
     if ls.initialized:
         ls.window_show_message(
-            types.ShowMessageParams(type=types.MessageType.Info, message=where_we_looked(roots))
+            types.ShowMessageParams(
+                type=types.MessageType.Info, message=where_we_looked(roots, LSP_POINT_ELSEWHERE)
+            )
         )

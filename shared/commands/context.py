@@ -187,6 +187,12 @@ POINT_ELSEWHERE = (
     "(comma-separated for several), or [roots] in the config file; "
     "try `burnmeter report daily --demo` to see the bundled demo history."
 )
+# The language server's: its environment is the editor's, and its demo is `lsp --demo`.
+LSP_POINT_ELSEWHERE = (
+    "Point it elsewhere with CLAUDE_CONFIG_DIR=/path/to/.claude or CODEX_HOME=/path/to/.codex "
+    "in the environment the editor starts it with, or [roots] in the config file; "
+    "`burnmeter lsp --demo` as the server command serves the bundled demo history."
+)
 
 
 def stdout_is_terminal() -> bool:

@@ -129,6 +129,9 @@ def test_no_logs_at_all_is_said_once_with_where_burnmeter_looked(
     assert message.startswith("No Claude Code or Codex logs found. burnmeter looked in:")
     assert ".claude" in message and "(missing)" in message
     assert "CLAUDE_CONFIG_DIR" in message and "CODEX_HOME" in message
+    # An editor's demo is the server's own (it suggested `burnmeter report daily --demo`).
+    assert "`burnmeter lsp --demo` as the server command" in message
+    assert "report daily --demo" not in message
 
 
 def test_a_signal_ends_the_server_even_when_an_exit_hook_hangs(
