@@ -168,6 +168,23 @@ def plan_tasks(
     return plan.tasks
 
 
+def mark_missing(ledger: Ledger, keys: list[str]) -> None:
+    """Flag the files with these ledger keys as gone (their history stays), as a full scan
+    flags the known files it no longer finds; the live engine passes the ones its watch
+    saw go."""
+    conn = ledger.conn
+    begin_write(ledger)
+    try:
+        conn.executemany(
+            "UPDATE sources SET missing = 1 WHERE path = ? AND missing = 0",
+            [(key,) for key in keys],
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        rollback_if_open(conn)
+        raise
+
+
 def scan(
     ledger: Ledger, roots: list[LogRoot], unlisted: list[str]
 ) -> tuple[list[FoundFile], list[LogFile], bool]:

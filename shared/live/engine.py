@@ -3,8 +3,11 @@ gets there first.
 
 The first process to start holds the writer lock: it watches every log root with watchdog
 and ingests appended bytes (debounced) through `shared.ingest.ingest`, so a live ledger is
-exactly what `burnmeter ingest` would have built. Every other process is a reader: it
-polls `PRAGMA data_version` and takes over the lock when the writer goes away.
+exactly what `burnmeter ingest` would have built. A file or folder that comes or goes is
+handled by its own path (`shared.live.changes`); a full scan of every root runs at the
+start, when a root appears or goes, when the watch lost events, and now and then as a
+safety net. Every other process is a reader: it polls `PRAGMA data_version` and takes over
+the lock when the writer goes away.
 
 `on_change` runs on the engine's background thread after every commit that changed
 something; front ends hand it over to their own event loop.
@@ -19,16 +22,28 @@ import sqlite3
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
 from shared.ingest import IngestCancelled, ProgressCallback, ingest
-from shared.ledger import Ledger, LedgerCorrupt, LedgerError, LedgerTooNew, open_ledger
+from shared.ingest.planning import mark_missing
+from shared.ledger import (
+    Ledger,
+    LedgerCorrupt,
+    LedgerError,
+    LedgerTooNew,
+    damaged,
+    open_ledger,
+    storage_problem,
+    write_failed,
+)
+from shared.live import changes
 from shared.live.lock import WriterLock
-from shared.sources.roots import LogFile, LogRoot, log_file_at
+from shared.sources.roots import LogFile, LogRoot, ledger_key, log_file_at
+from shared.sources.roots import _wanted as is_log_name
 
 if TYPE_CHECKING:
     from watchdog.observers.api import BaseObserver, ObservedWatch
@@ -77,6 +92,11 @@ class LiveEngine:
         self._paused = False
         self._mutex = threading.Lock()
         self._pending_paths: set[str] = set()
+        # Paths the watch saw come (created, moved to) and go (deleted, moved away).
+        self._created: set[str] = set()
+        self._deleted: set[str] = set()
+        # Where each folder linked into a root is linked (`changes.location` of the link).
+        self._links: set[str] = set()
         # Folders under a root reached through a symbolic link, by real path: watched
         # apart (see _plan_watches).
         self._linked_roots: dict[str, LogRoot] = {}
@@ -224,22 +244,38 @@ class LiveEngine:
         with self._mutex:
             full, self._full_scan = self._full_scan, False
             paths, self._pending_paths = self._pending_paths, set()
-        if full:
-            self._plan_watches()
-        files = None if full else self._log_files(paths)
-        if files is not None and not files:
-            return
+            created, self._created = self._created, set()
+            deleted, self._deleted = self._deleted, set()
+        # A failed try is tried again as a full scan when files came or went.
+        full_on_retry = full or bool(created or deleted)
         conn = self._ledger.conn
         before = conn.total_changes
         try:
-            ingest(
-                self._ledger,
-                self.roots,
-                prices=self._prices,
-                files=files,
-                progress=self._progress,
-                cancel=self._stopping,
-            )
+            files: list[LogFile] | None = None
+            gone: set[str] = set()
+            if not full:
+                with self._ledger_errors():
+                    targeted = self._targeted(paths, created, deleted)
+                if targeted is None:
+                    full = True
+                else:
+                    files, gone = targeted
+                    if not files and not gone:
+                        return
+            if full:
+                self._plan_watches()
+            if files is None or files:
+                ingest(
+                    self._ledger,
+                    self.roots,
+                    prices=self._prices,
+                    files=files,
+                    progress=self._progress,
+                    cancel=self._stopping,
+                )
+            if gone:
+                with self._ledger_errors():
+                    mark_missing(self._ledger, sorted(gone))
         except IngestCancelled as exc:
             self.stopped_ingest = str(exc)
             return
@@ -248,7 +284,7 @@ class LiveEngine:
                 # `stop` interrupted a statement: nothing of the transaction was kept.
                 self.stopped_ingest = f"stopped while writing ({exc}); it was rolled back"
                 return
-            self._retry_later(exc, paths, full)
+            self._retry_later(exc, paths, full_on_retry)
             return
         except (LedgerCorrupt, LedgerTooNew) as exc:
             # Retrying cannot mend the file (nor make this burnmeter newer), and each try
@@ -263,11 +299,26 @@ class LiveEngine:
             self._ready.set()
             return
         except (sqlite3.Error, LedgerError) as exc:
-            self._retry_later(exc, paths, full)
+            self._retry_later(exc, paths, full_on_retry)
             return
         self._succeeded()
         if conn.total_changes != before:
             self._notify()
+
+    @contextlib.contextmanager
+    def _ledger_errors(self) -> Iterator[None]:
+        """A database error from the engine's own reads and writes said as `ingest` says
+        its own: a damaged ledger (the engine stops), a full disk or a read-only file."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            corrupt = damaged(exc, self.ledger_file)
+            if corrupt is not None:
+                raise corrupt from exc
+            problem = storage_problem(exc)
+            if problem is not None:
+                raise write_failed(self.ledger_file, problem) from exc
+            raise
 
     def _retry_later(self, exc: Exception, paths: set[str], full: bool) -> None:
         """Keep what this ingest was to read for a retry after the back-off."""
@@ -317,6 +368,59 @@ class LiveEngine:
         self._last_failure = None
         self._retry_at = 0.0
 
+    def _targeted(
+        self, paths: set[str], created: set[str], deleted: set[str]
+    ) -> tuple[list[LogFile], set[str]] | None:
+        """The log files to read and the keys of those gone after these events, each found
+        by its own path, as a full scan would find them; None where only a full scan is
+        sure to be exact (see `changes`): a root or a folder on the way to one, or a folder
+        linked into a root, came or went; a log file went that the ledger never knew (a
+        link to one, say); a file came that is another path's too."""
+        assert self._ledger is not None
+        for path in created | deleted:
+            where = changes.location(path)
+            if self._on_the_way_to_a_root(path) or any(
+                changes.at_or_under(link, where) for link in self._links
+            ):
+                return None
+        gone: set[str] = set()
+        unknown: list[str] = []
+        for path in deleted:
+            root = self._root_of(path)
+            if root is None:
+                continue
+            keys = changes.keys_gone(self._ledger, path)
+            if keys is None:
+                return None
+            gone |= keys
+            if os.path.lexists(path):
+                created.add(path)  # gone and back (replaced): read as it is now
+            elif not keys and is_log_name(root.agent, os.path.basename(path)):
+                unknown.append(ledger_key(changes.location(path)))
+        if unknown and len(changes.known_keys(self._ledger, unknown)) < len(unknown):
+            return None
+        files: list[LogFile] = []
+        for path in created:
+            root = self._root_of(path)
+            if root is None:
+                continue
+            if not os.path.isdir(path):
+                paths.add(path)
+            elif os.path.islink(path) or linked_folders(path):
+                return None  # a folder linked in: it needs a watch of its own
+            else:
+                files.extend(changes.files_in_folder(root, path))
+        files = changes.unique(files + self._log_files(paths))
+        moved = changes.same_files_elsewhere(self._ledger, files, gone) if files else set()
+        if moved is None:
+            return None
+        return files, gone | moved
+
+    def _on_the_way_to_a_root(self, path: str) -> bool:
+        """Whether `path` is a root, a folder a root lies in, or a folder linked into one."""
+        bases = [p for root in self.roots for p in (str(root.path), os.path.realpath(root.path))]
+        return any(changes.at_or_under(base, path) for base in [*bases, *self._linked_roots])
+
     def _log_files(self, paths: set[str]) -> list[LogFile]:
         files = []
         for path in paths:
@@ -345,18 +449,26 @@ class LiveEngine:
             log.exception("on_change callback failed")
 
     def _on_fs_event(self, event: FileSystemEvent) -> None:
-        if event.event_type in ("opened", "closed_no_write"):
+        kind = event.event_type
+        if kind in ("opened", "closed_no_write"):
             return
+        if kind == "modified" and event.is_directory:
+            return  # its entries' own events say what changed
         src = _text(event.src_path)
-        if event.event_type in ("modified", "closed") and not event.is_directory:
-            with self._mutex:
+        with self._mutex:
+            if kind in ("modified", "closed", "attrib") and not event.is_directory:
                 self._pending_paths.add(src)
-        elif event.event_type == "modified":
-            return
-        else:
-            # Created, deleted or moved: new files to register, gone ones to mark, or a
-            # root that has just appeared. A full (cheap) scan keeps this simple and exact.
-            with self._mutex:
+            elif kind == "created":
+                self._created.add(src)
+            elif kind == "deleted":
+                self._deleted.add(src)
+            elif kind == "moved":
+                self._deleted.add(src)
+                if event.dest_path:
+                    self._created.add(_text(event.dest_path))
+            else:
+                # Events lost (a queue overflowed), a folder's permissions changed, or an
+                # event this watchdog is new in: only a full scan is sure to be exact.
                 self._full_scan = True
         self._wake.set()
 
@@ -379,6 +491,7 @@ class LiveEngine:
             return
         wanted: set[tuple[str, bool]] = set()
         linked_roots: dict[str, LogRoot] = {}
+        links: set[str] = set()
         for root in self.roots:
             if root.path.is_dir():
                 wanted.add((str(root.path), True))
@@ -387,6 +500,7 @@ class LiveEngine:
                     # its events then carry real paths, which _root_of knows.
                     real = os.path.realpath(linked)
                     linked_roots[real] = root
+                    links.add(changes.location(linked))
                     wanted.add((real, True))
                 continue
             ancestor = root.path.parent
@@ -395,6 +509,7 @@ class LiveEngine:
             if ancestor.is_dir():
                 wanted.add((str(ancestor), False))
         self._linked_roots = linked_roots
+        self._links = links
         handler = _Handler(self._on_fs_event)
         for key in set(self._watches) - wanted:
             with contextlib.suppress(KeyError, OSError):
