@@ -8,14 +8,24 @@ each call once. Keys are built from the session id and the cumulative totals, so
 rollout read twice (say once as `.jsonl`, later archived as `.jsonl.zst`) gives the same
 keys and counts once.
 
-A forked rollout (`forked_from_id` in its own `session_meta`) opens with a copy of the
-parent's history: the parent's `session_meta` and turns, written in one burst with every
-line re-stamped at the fork instant (codex-rs stamps each line when it writes it). That
-copy is read only as the baseline of the cumulative total, never as new spend. The copy
-ends at the first record whose `ordinal` reaches `subagent_history_start_ordinal` (newer
-rollouts), at the fork's own `thread_settings_applied` event, or at the first pause of a
-second or more between records (the copy is one append; the child's own first model call
-is a round trip later). A spawned subagent without `forked_from_id` copies nothing.
+A rollout may open with a copy of another thread's history: a fork (`forked_from_id` in
+its own `session_meta`), and a subagent spawned with `thread_spawn`, whose copy starts with
+the parent's `session_meta` right after its own (another id, before any model call of its
+own). The copy holds the parent's `session_meta`, turns and `token_count` lines; it is read
+only as the baseline of the cumulative total, never as new spend: the parent's own rollout
+counts those calls (a parent's rollout never read counts none of them). The copy ends at the
+first record whose `ordinal` reaches `subagent_history_start_ordinal` (newer rollouts); or,
+when its lines keep their original times (earlier than the rollout's own header), at the
+first line from the header's time on; or, when they were re-stamped at the fork instant and
+written in one burst, at the fork's own `thread_settings_applied` event or the first pause of
+a second or more between records (the child's own first model call is a round trip later).
+
+Codex 0.154 and later also log each model response's usage on its own
+(`token_usage_record`, with the `response_id`). A remote compaction's request is in no
+`token_count` total (the next total does not move): its record, the one whose `response_id`
+a `compacted` line names as `compaction_response_id` (in either order), is counted as a call
+of its own, keyed by that id, unless an advancing `token_count` took it in first (a local
+compaction's does: its change, or its total, is the record's usage, or `thread_token_usage`).
 """
 
 from __future__ import annotations
@@ -87,6 +97,12 @@ TIER_SPEEDS = {"priority": "fast", "fast": "fast", "flex": "flex"}
 COPY_MAX_GAP_MS = 1000
 COPY_BURST = "burst"
 COPY_ORDINAL = "ordinal"
+# A copy whose lines kept their original times: it ends at the first line from the
+# rollout's own header's time on.
+COPY_ORIGINAL = "original"
+# `token_usage_record`s kept while no `compacted` line has named them, and compaction ids
+# named before their record came: the newest few (a compaction's pair is a line or two apart).
+KEPT_RECORDS = 8
 
 
 @dataclass
@@ -100,10 +116,20 @@ class CodexState:
     # The service tier's speed (TIER_SPEEDS) for the calls that follow.
     speed: str = "standard"
     cumulative: list[int] | None = None
-    # Inside a fork's copy of its parent's history: "burst" or "ordinal", else "".
+    # The time of the rollout's own header (its first `session_meta`).
+    started_ms: int | None = None
+    # Inside a copy of another thread's history: COPY_BURST, COPY_ORIGINAL or
+    # COPY_ORDINAL, else "".
     copying: str = ""
     copy_until_ordinal: int = 0
     copy_last_ms: int | None = None
+    # Usage records no advancing total has taken in yet, newest last: [response id, time,
+    # counts (COUNTERS), `thread_token_usage` counts or None, model, speed].
+    usage_records: list[list[Any]] = field(default_factory=list)
+    # The id of the newest usage record while an advancing total may still take it in.
+    open_record: str = ""
+    # Compaction ids (`compacted` lines) whose usage record has not come yet.
+    compactions: list[str] = field(default_factory=list)
     pending_tools: list[str] = field(default_factory=list)
 
     def to_json(self) -> bytes:
@@ -124,8 +150,12 @@ class CodexState:
 # Serde writes every rollout line as {"timestamp":…,"type":T,"payload":{"type":P,…}}. These
 # records never carry usage, tool calls, session facts or exit codes, and they hold most of
 # a rollout's bytes (reasoning, messages), so a line whose head names one of them is skipped
-# without searching the rest of it. Any other line gets the full marker test below.
+# without searching the rest of it. Any other line gets the full marker test below. A
+# `compacted` line matters only when it names a remote compaction's response
+# (COMPACTION_ID); a `token_usage_record` line always.
 SKIP_RECORDS = {b"compacted"}
+USAGE_RECORD = b"token_usage_record"
+COMPACTION_ID = b'"compaction_response_id"'
 SKIP_PAYLOADS = {
     b"response_item": {b"reasoning", b"message"},
     b"event_msg": {
@@ -191,9 +221,18 @@ def parse_codex_lines(
             head = None if state.copying else head_of(data, pos, nl)
             if head is not None:
                 kind, payload_type = head.groups()
-                if kind in SKIP_RECORDS or (
-                    payload_type is not None and payload_type in SKIP_PAYLOADS.get(kind, ())
-                ):
+                if kind in SKIP_RECORDS:
+                    chunk.lines += 1
+                    if find(COMPACTION_ID, pos, nl) >= 0:
+                        _read_full(data[pos:nl], state, fallback_session_id, chunk, links)
+                    pos = nl + 1
+                    continue
+                if kind == USAGE_RECORD:
+                    chunk.lines += 1
+                    _read_full(data[pos:nl], state, fallback_session_id, chunk, links)
+                    pos = nl + 1
+                    continue
+                if payload_type is not None and payload_type in SKIP_PAYLOADS.get(kind, ()):
                     chunk.lines += 1
                     pos = nl + 1
                     continue
@@ -247,6 +286,8 @@ def _read_line(
         or b'"web_search_call"' in line
         or b'"thread_settings_applied"' in line
         or b"_output" in line
+        or b'"token_usage_record"' in line
+        or COMPACTION_ID in line
     ):
         if not looks_like_json_object(line):
             chunk.rejected_lines += 1
@@ -261,6 +302,17 @@ def _read_line(
         # `rm -rf build_output`, is not one: it was dropped as one.)
         _read_tool_output(line, chunk)
         return
+    _read_full(line, state, fallback_session_id, chunk, links)
+
+
+def _read_full(
+    line: bytes,
+    state: CodexState,
+    fallback_session_id: str,
+    chunk: ParsedChunk,
+    links: list[tuple[str, str]],
+) -> None:
+    """Decode a line (not counted here) and read the record it holds."""
     try:
         record = load_line(line)
     except ValueError:
@@ -313,7 +365,7 @@ def _failed_exit(line: bytes) -> bool:
 
 
 def _read_copied_history(line: bytes, state: CodexState, chunk: ParsedChunk) -> bool:
-    """True if the line belongs to a fork's copy of its parent's history; such a line only
+    """True if the line belongs to a copy of another thread's history; such a line only
     moves the cumulative baseline (and the model). False once the copy has ended."""
     try:
         record = load_line(line)
@@ -323,6 +375,11 @@ def _read_copied_history(line: bytes, state: CodexState, chunk: ParsedChunk) -> 
     if not isinstance(record, dict):
         chunk.rejected_lines += 1
         return True
+    return _copied(record, state)
+
+
+def _copied(record: dict[str, Any], state: CodexState) -> bool:
+    """`_read_copied_history` for a decoded record."""
     payload = record.get("payload") if isinstance(record.get("payload"), dict) else {}
     assert isinstance(payload, dict)
     if state.copying == COPY_ORDINAL:
@@ -340,7 +397,18 @@ def _read_copied_history(line: bytes, state: CodexState, chunk: ParsedChunk) -> 
         return True
     else:
         ts_ms = iso_to_ms(record.get("timestamp"))
-        if ts_ms is not None:
+        started = state.started_ms
+        if ts_ms is None:
+            pass
+        elif state.copying == COPY_ORIGINAL:
+            if started is None or ts_ms >= started:
+                state.copying = ""
+                return False
+        elif state.copy_last_ms is None and started is not None and ts_ms < started:
+            # The copy's first line is older than the rollout itself: the copy kept the
+            # parent's times, and the rollout's own lines are the ones from its start on.
+            state.copying = COPY_ORIGINAL
+        else:
             last = state.copy_last_ms
             state.copy_last_ms = ts_ms
             if last is not None and ts_ms - last >= COPY_MAX_GAP_MS:
@@ -370,7 +438,7 @@ def _read_record(
     kind = record.get("type")
     payload: dict[str, Any] = record["payload"]
     if kind == "session_meta":
-        _read_session_meta(payload, state)
+        _read_session_meta(payload, record, state)
     elif kind == "turn_context":
         if isinstance(payload.get("model"), str):
             state.model = payload["model"]
@@ -383,6 +451,10 @@ def _read_record(
         _read_token_count(payload, record, state, fallback_session_id, chunk, links)
     elif kind == "event_msg" and payload.get("type") == "thread_settings_applied":
         _read_thread_settings(payload, state)
+    elif kind == "token_usage_record":
+        _read_usage_record(payload, record, state, fallback_session_id, chunk)
+    elif kind == "compacted":
+        _read_compacted(payload, state, fallback_session_id, chunk)
 
 
 def tier_speed(tier: object) -> str:
@@ -405,23 +477,39 @@ def _read_turn_tier(payload: dict[str, Any], state: CodexState) -> None:
         state.speed = tier_speed(payload["service_tier"])
 
 
-def _read_session_meta(payload: dict[str, Any], state: CodexState) -> None:
+def _read_session_meta(payload: dict[str, Any], record: dict[str, Any], state: CodexState) -> None:
+    """The rollout's own header: its session, folder, branch and time, and whether a copy
+    of another thread's history follows (a fork's; numbered records up to
+    `subagent_history_start_ordinal`, a spawned subagent's too)."""
     if state.session_id:
-        # Only the rollout's own header (its first line) describes it.
+        # Only the rollout's own header (its first line) describes it. Another thread's
+        # header before any model call of the rollout's own opens a copy of that thread's
+        # history (a subagent spawned with `thread_spawn`).
+        other = payload.get("id")
+        if (
+            isinstance(other, str)
+            and other
+            and other != state.session_id
+            and state.cumulative is None
+            and not state.copying
+        ):
+            state.copying, state.copy_last_ms = COPY_BURST, None
+            _copied(record, state)
         return
     if isinstance(payload.get("id"), str):
         state.session_id = payload["id"]
+    state.started_ms = iso_to_ms(record.get("timestamp")) or iso_to_ms(payload.get("timestamp"))
     if isinstance(payload.get("cwd"), str):
         state.cwd = payload["cwd"]
     git = payload.get("git")
     if isinstance(git, dict) and isinstance(git.get("branch"), str):
         state.git_branch = git["branch"]
-    if not payload.get("forked_from_id") or payload.get("history_base"):
+    if payload.get("history_base"):
         return
     start = payload.get("subagent_history_start_ordinal")
-    if isinstance(start, int):
+    if isinstance(start, int) and not isinstance(start, bool):
         state.copying, state.copy_until_ordinal = COPY_ORDINAL, start
-    else:
+    elif payload.get("forked_from_id"):
         state.copying = COPY_BURST
 
 
@@ -663,13 +751,11 @@ def add_token_count(
         delta = last
     elif went_back:
         delta = cumulative
-    d_input, d_cached, d_output, d_reasoning, d_written = delta
-    d_cached = min(d_cached, d_input)
-    # Cached and written input are apart: what was read from the cache was not written.
-    d_written = min(d_written, d_input - d_cached)
-    counts = (d_input - d_cached - d_written, d_output, d_written, 0, d_cached, d_reasoning)
+    counts = call_counts(delta)
     if not any(counts):
         return
+    if state.open_record:
+        _take_in_record(state, delta, last, cumulative)
     key = f"cx:{session_id}:{':'.join(str(value) for value in cumulative[:KEYED_COUNTERS])}"
     chunk.calls.add(
         key,
@@ -695,6 +781,128 @@ def add_token_count(
             (tool_id, key) for tool_id in state.pending_tools if tool_id not in pending_here
         )
         state.pending_tools = []
+
+
+def call_counts(usage: list[int]) -> tuple[int, int, int, int, int, int]:
+    """A call's stored counts (input, output, cache_write_5m, cache_write_1h, cache_read,
+    reasoning) from its usage in COUNTERS' order."""
+    d_input, d_cached, d_output, d_reasoning, d_written = usage
+    d_cached = min(d_cached, d_input)
+    # Cached and written input are apart: what was read from the cache was not written.
+    d_written = min(d_written, d_input - d_cached)
+    return (d_input - d_cached - d_written, d_output, d_written, 0, d_cached, d_reasoning)
+
+
+def _take_in_record(
+    state: CodexState, delta: list[int], last: list[int] | None, cumulative: list[int]
+) -> None:
+    """An advancing total that holds the newest usage record (its change or its own
+    `last_token_usage` is the record's usage, or the total is the record's
+    `thread_token_usage`): that record is counted with it, never as a compaction."""
+    record = state.usage_records[-1] if state.usage_records else None
+    if record is None or record[0] != state.open_record:
+        state.open_record = ""
+        return
+    usage, thread_total = record[2][:KEYED_COUNTERS], record[3]
+    if (
+        delta[:KEYED_COUNTERS] == usage
+        or (last is not None and last[:KEYED_COUNTERS] == usage)
+        or (
+            thread_total is not None
+            and thread_total[:KEYED_COUNTERS] == cumulative[:KEYED_COUNTERS]
+        )
+    ):
+        state.usage_records.pop()
+        state.open_record = ""
+
+
+def _read_usage_record(
+    payload: dict[str, Any],
+    record: dict[str, Any],
+    state: CodexState,
+    fallback_session_id: str,
+    chunk: ParsedChunk,
+) -> None:
+    """A `token_usage_record` (Codex 0.154 and later): one model response's usage, kept
+    until a `compacted` line names it (a remote compaction's request, counted then) or an
+    advancing total takes it in (add_token_count)."""
+    state.open_record = ""
+    response_id = payload.get("response_id")
+    usage = payload.get("usage")
+    ts_ms = iso_to_ms(record.get("timestamp"))
+    if not isinstance(response_id, str) or not response_id.strip() or not isinstance(usage, dict):
+        return
+    thread_usage = payload.get("thread_token_usage")
+    if ts_ms is None or has_absurd_count(usage, thread_usage):
+        chunk.rejected_lines += 1
+        return
+    counts = [_count(usage, name) for name in COUNTERS]
+    if not any(counts):
+        return
+    response_id = response_id.strip()
+    model = payload.get("model")
+    kept = [
+        response_id,
+        ts_ms,
+        counts,
+        [_count(thread_usage, name) for name in COUNTERS]
+        if isinstance(thread_usage, dict)
+        else None,
+        model if isinstance(model, str) and model else state.model,
+        tier_speed(payload["service_tier"]) if "service_tier" in payload else state.speed,
+    ]
+    if response_id in state.compactions:
+        state.compactions.remove(response_id)
+        _add_compaction(kept, state, fallback_session_id, chunk)
+        return
+    if any(known[0] == response_id for known in state.usage_records):
+        return  # the first record of a response is the one kept
+    state.usage_records.append(kept)
+    del state.usage_records[:-KEPT_RECORDS]
+    state.open_record = response_id
+
+
+def _read_compacted(
+    payload: dict[str, Any], state: CodexState, fallback_session_id: str, chunk: ParsedChunk
+) -> None:
+    """A `compacted` line naming the response that compacted the session (a remote
+    compaction, Codex 0.154 and later): that response's usage record is a call."""
+    response_id = payload.get("compaction_response_id")
+    if not isinstance(response_id, str) or not response_id.strip():
+        return
+    response_id = response_id.strip()
+    for index, kept in enumerate(state.usage_records):
+        if kept[0] == response_id:
+            del state.usage_records[index]
+            if state.open_record == response_id:
+                state.open_record = ""
+            _add_compaction(kept, state, fallback_session_id, chunk)
+            return
+    if response_id not in state.compactions:
+        state.compactions.append(response_id)
+        del state.compactions[:-KEPT_RECORDS]
+
+
+def _add_compaction(
+    kept: list[Any], state: CodexState, fallback_session_id: str, chunk: ParsedChunk
+) -> None:
+    """A compaction request's call, keyed by its response id: read again (the rollout
+    archived, a second ingest), it is the same call."""
+    response_id, ts_ms, usage, _thread_total, model, speed = kept
+    session_id = state.session_id or fallback_session_id
+    chunk.calls.add(
+        f"cx:{session_id}:compaction:{response_id}",
+        CODEX,
+        session_id,
+        ts_ms,
+        model or "gpt-5",
+        speed,
+        call_counts(usage),
+        False,
+        False,
+        state.cwd,
+        state.git_branch,
+    )
 
 
 def _count(usage: object, name: str) -> int:

@@ -509,6 +509,12 @@ class CodexRollout:
             self.lines.append(line(record))
         self.total = list(parent.total)
 
+    def copy_history_keeping_times(self, parent: CodexRollout) -> None:
+        """Codex's spawned subagents (and forks, in newer versions): the parent's rollout
+        (its session_meta first) copied line for line, each keeping its original time."""
+        self.lines.extend(parent.lines)
+        self.total = list(parent.total)
+
     def paginate(self, first_own_ordinal: int) -> None:
         """As paginated rollouts are written: every record numbered (`ordinal`), and the
         header naming the first record that is the rollout's own (a fork's copy of its

@@ -34,7 +34,10 @@ Rules (Codex):
 - the model is the latest `turn_context` model; the session is the `session_meta` id;
 - a forked rollout (`forked_from_id`) copies the parent's history first, in one burst at the
   fork instant: the copy (up to the first pause of a second or more) only sets the baseline
-  of the cumulative total, its calls and tool calls are not counted;
+  of the cumulative total, its calls and tool calls are not counted; so does a spawned
+  subagent's copy (its second line the parent's header); a copy whose lines kept the
+  parent's times (before the rollout's own header) ends at the first line from the
+  header's time on;
 - input = input - cached, cache_read = cached, output includes reasoning.
 
 A call's line whose timestamp is a bare number, or a date before 1970-01-02 or from 9999
@@ -310,14 +313,27 @@ CODEX_USAGE = ("input_tokens", "cached_input_tokens", "output_tokens", "reasonin
 
 
 def _fork_copy_end(records: list[dict[str, Any]]) -> int:
-    """Index of the first line after a forked rollout's copy of its parent's history."""
-    if not records or not records[0].get("payload", {}).get("forked_from_id"):
+    """Index of the first line after a rollout's copy of another thread's history: a fork's
+    (`forked_from_id`), or a spawned subagent's, whose second line is its parent's header."""
+    if not records:
         return 1
-    before = None  # the time of the last line read (a malformed one is not there)
-    for index in range(1, len(records)):
-        if not valid_ts(records[index].get("timestamp")):
-            continue
-        now = parse_ts(records[index]["timestamp"])
+    second = records[1] if len(records) > 1 else {}
+    copied_header = second.get("type") == "session_meta" and second.get("payload", {}).get(
+        "id"
+    ) != records[0].get("payload", {}).get("id")
+    if not records[0].get("payload", {}).get("forked_from_id") and not copied_header:
+        return 1
+    started = parse_ts(records[0]["timestamp"])
+    times = [
+        (index, parse_ts(records[index]["timestamp"]))
+        for index in range(1, len(records))
+        if valid_ts(records[index].get("timestamp"))  # a malformed one is not there
+    ]
+    if times and times[0][1] < started:
+        # The copy kept the parent's times: the rollout's own lines are from its start on.
+        return next((index for index, now in times if now >= started), len(records))
+    before = None  # the time of the last line read
+    for index, now in times:
         if before is not None and (now - before).total_seconds() >= 1.0:
             return index
         before = now

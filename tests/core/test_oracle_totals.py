@@ -387,19 +387,24 @@ def codex_rollouts(draw: st.DrawFn, ids: Ids, count: int) -> list[tuple[CodexRol
     made: list[tuple[CodexRollout, str]] = []
     for _ in range(count):
         start = draw(moments())
-        how = draw(st.sampled_from(["plain", "fork", "fork", "subagent"])) if made else "plain"
+        hows = ["plain", "fork", "fork", "subagent", "spawn_copy", "fork_kept_times"]
+        how = draw(st.sampled_from(hows)) if made else "plain"
         parent = draw(st.sampled_from([r for r, _ in made])) if how != "plain" else None
         session_id = ids("019c-0000-7000-")
         source: Any = "cli"
-        if how == "subagent":
+        if how in ("subagent", "spawn_copy"):
             assert parent is not None
             source = {"subagent": {"thread_spawn": {"parent_thread_id": parent.session_id}}}
+        if how in ("spawn_copy", "fork_kept_times"):
+            # A copy keeping the parent's times is made after the parent's last line.
+            assert parent is not None
+            start = max(start, _last_time(parent) + timedelta(seconds=1))
         rollout = CodexRollout(
             session_id,
             cwd=draw(st.sampled_from(["/home/dev/project", "/srv/gamma/"])),
             started=start,
             model=draw(st.sampled_from(CODEX_MODELS)),
-            forked_from_id=parent.session_id if how == "fork" else None,
+            forked_from_id=parent.session_id if how in ("fork", "fork_kept_times") else None,
             source=source,
         )
         at = start
@@ -410,6 +415,9 @@ def codex_rollouts(draw: st.DrawFn, ids: Ids, count: int) -> list[tuple[CodexRol
             # The fork's own lines come a second or more after the copy's last line.
             at = orjson.loads(rollout.lines[-1])["timestamp"]
             at = oracle.parse_ts(at)
+        if how in ("spawn_copy", "fork_kept_times"):
+            assert parent is not None
+            rollout.copy_history_keeping_times(parent)
         for turn in range(draw(st.integers(1, 4))):
             at += timedelta(seconds=draw(st.integers(1, 40_000)))
             if turn == 0 or draw(st.booleans()):
@@ -496,6 +504,12 @@ def _patch(draw: st.DrawFn, rollout: CodexRollout, at: datetime, ids: Ids) -> No
             },
             at,
         )
+
+
+def _last_time(rollout: CodexRollout) -> datetime:
+    """The time of the rollout's latest line with a valid timestamp."""
+    times = [orjson.loads(raw).get("timestamp") for raw in rollout.lines]
+    return max(oracle.parse_ts(value) for value in times if oracle.valid_ts(value))
 
 
 def _total_after(rollout: CodexRollout, *usage: int) -> tuple[int, ...]:
