@@ -369,6 +369,17 @@ def open_ledger(path: Path | None = None, *, readonly: bool = False) -> Ledger:
     return Ledger(path=path, conn=conn)
 
 
+def _readable_file(path: object) -> bool:
+    """Whether `path` names a file this process can read (a log an ingest can read again)."""
+    return isinstance(path, str) and os.path.isfile(path) and os.access(path, os.R_OK)
+
+
+def add_migration_functions(conn: sqlite3.Connection) -> None:
+    """The SQL functions migrations call: `readable_file(path)` (a log that is still there,
+    so its rows can be dropped and read again)."""
+    conn.create_function("readable_file", 1, _readable_file)
+
+
 def _migrate(conn: sqlite3.Connection) -> None:
     """Apply the missing migrations, one transaction per step: a killed upgrade leaves the
     old version. The version is read inside the write transaction, so two processes
@@ -377,6 +388,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
         # Up to date (the usual case): no write lock, which would make a report wait for
         # an ingest that holds it.
         return
+    add_migration_functions(conn)
     while True:
         conn.execute("BEGIN IMMEDIATE")
         try:

@@ -439,6 +439,57 @@ UPDATE sources SET offset = 0, state = NULL, lines = 0, rejected_lines = 0,
 WHERE agent = 'codex';
 """
 
+# Schema 15: the Codex reader no longer counts a spawned subagent's copy of its parent's
+# history (`thread_spawn`, the parent's `session_meta` and token counts repeated with their
+# original times; a fork's copy that kept them) as the child's calls, and counts a remote
+# compaction's request (`token_usage_record` named by `compacted`). The copies were stored
+# under the child's keys, so reading again cannot replace them: the Codex calls that files
+# still on disk gave (`readable_file`, registered by shared.ledger's migration step) are
+# dropped with what hangs on them (the sessions, plan-limit readings and tool calls, with
+# their files and failures, of sessions made only of them; the per-call file rows), a tool
+# call of another session linked to one of them waits for its call again (a rollout gone
+# from disk links none), the per-session and per-file totals are filled again from what
+# is left, and every Codex rollout is read again from its start. Calls of rollouts no
+# longer on disk stay as they were: a ledger never drops what it cannot read again.
+CODEX_COPIES_V15 = f"""
+CREATE TEMP TABLE reread_sources AS
+    SELECT id FROM sources WHERE agent = 'codex' AND readable_file(path);
+CREATE TEMP TABLE reread_calls AS
+    SELECT event_key, session_id FROM usage_events
+    WHERE agent = 'codex' AND source_id IN (SELECT id FROM reread_sources);
+CREATE TEMP TABLE reread_sessions AS
+    SELECT session_id FROM reread_calls
+    EXCEPT SELECT session_id FROM usage_events
+    WHERE agent = 'codex'
+        AND (source_id IS NULL OR source_id NOT IN (SELECT id FROM reread_sources));
+CREATE TEMP TABLE reread_tools AS
+    SELECT tool_id FROM tool_calls
+    WHERE event_key IN (SELECT event_key FROM reread_calls)
+        AND session_id IN (SELECT session_id FROM reread_sessions);
+DELETE FROM sessions WHERE session_id IN (SELECT session_id FROM reread_sessions);
+DELETE FROM rate_limits
+WHERE agent = 'codex' AND session_id IN (SELECT session_id FROM reread_sessions);
+DELETE FROM tool_files WHERE tool_id IN (SELECT tool_id FROM reread_tools);
+DELETE FROM tool_errors WHERE tool_id IN (SELECT tool_id FROM reread_tools);
+DELETE FROM tool_calls WHERE tool_id IN (SELECT tool_id FROM reread_tools);
+UPDATE tool_calls SET event_key = NULL WHERE event_key IN (SELECT event_key FROM reread_calls);
+DELETE FROM call_files WHERE event_key IN (SELECT event_key FROM reread_calls);
+DELETE FROM usage_events WHERE event_key IN (SELECT event_key FROM reread_calls);
+DELETE FROM session_totals;
+{_FILL_SESSION_TOTALS}
+DELETE FROM file_stats;
+{_FILL_FILE_STATS}
+DELETE FROM file_sessions;
+{_FILL_FILE_SESSIONS}
+UPDATE sources SET offset = 0, state = NULL, lines = 0, rejected_lines = 0,
+    tail_hash = NULL, tail_offset = NULL
+WHERE agent = 'codex';
+DROP TABLE reread_sources;
+DROP TABLE reread_calls;
+DROP TABLE reread_sessions;
+DROP TABLE reread_tools;
+"""
+
 MIGRATIONS: list[str] = [
     SCHEMA_V1,
     STATUSLINE_V2,
@@ -454,6 +505,7 @@ MIGRATIONS: list[str] = [
     CODEX_REREAD_V12,
     REREAD_ALL_V13,
     CODEX_REREAD_V14,
+    CODEX_COPIES_V15,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

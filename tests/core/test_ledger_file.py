@@ -20,6 +20,7 @@ from shared.ledger import (
     LedgerCorrupt,
     LedgerError,
     LedgerForeign,
+    add_migration_functions,
     open_ledger,
 )
 from shared.paths import ledger_path
@@ -178,6 +179,7 @@ def test_foreign_sqlite_file_is_reported_and_left_byte_identical(isolated_home: 
 def _ledger_at_version(path: Path, version: int) -> None:
     """A ledger as an older burnmeter left it: only the first `version` migrations."""
     conn = sqlite3.connect(path, isolation_level=None)
+    add_migration_functions(conn)
     for step in range(version):
         conn.executescript(
             f"BEGIN;\n{MIGRATIONS[step]}\nPRAGMA application_id = {APPLICATION_ID};\n"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from shared.ingest import ingest
 from shared.ledger import open_ledger
+from shared.schema import SCHEMA_VERSION
 from shared.sources.roots import all_roots
 from tests.core.helpers import snapshot
 from tests.core.logwriters import (
@@ -70,7 +71,7 @@ def test_an_upgraded_ledger_gets_the_refused_patches_of_its_codex_rollouts(
     _fill(upgraded, isolated_home)
     old, new = open_ledger(fresh), open_ledger(upgraded)
     try:
-        assert new.schema_version() == 14
+        assert new.schema_version() == SCHEMA_VERSION
         assert snapshot(new) == snapshot(old)
         errors = {row[0] for row in new.conn.execute("SELECT tool_id FROM tool_errors")}
         # The refused patches, and the Claude failure kept as it was.
