@@ -7,6 +7,7 @@ its first line wait for one."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -119,3 +120,45 @@ def files_in_folder(root: LogRoot, folder: str) -> list[LogFile]:
 def unique(files: Iterable[LogFile]) -> list[LogFile]:
     """One `LogFile` per ledger key (the planner registers each file it is given)."""
     return list({log.key: log for log in files}.values())
+
+
+# File systems whose changes made elsewhere (another machine, the host of a virtual one) a
+# watch here does not see: the rescan is all that finds them.
+_REMOTE_FILE_SYSTEMS = (
+    "nfs",
+    "cifs",
+    "smb",
+    "9p",
+    "afs",
+    "ceph",
+    "gluster",
+    "lustre",
+    "gpfs",
+    "davfs",
+    "fuse",
+    "virtiofs",
+    "vboxsf",
+    "vmhgfs",
+    "prl_fs",
+    "drvfs",
+)
+
+
+def on_local_disk(path: str, mountinfo: str = "/proc/self/mountinfo") -> bool:
+    """Whether `path` lies on a local file system (Linux's mount table says which; False
+    where it cannot be told)."""
+    try:
+        with open(mountinfo, encoding="utf-8", errors="replace") as table:
+            lines = table.readlines()
+    except OSError:
+        return False
+    real = os.path.realpath(path)
+    best, fs_type = "", ""
+    for line in lines:
+        fields = line.split()
+        if "-" not in fields[6:]:
+            continue
+        point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), fields[4])
+        if at_or_under(real, point) and len(point) >= len(best):
+            best, fs_type = point, fields[fields.index("-", 6) + 1]
+    return bool(fs_type) and not fs_type.startswith(_REMOTE_FILE_SYSTEMS)
