@@ -10,7 +10,8 @@ safety net. Every other process is a reader: it polls `PRAGMA data_version` and 
 the lock when the writer goes away.
 
 `on_change` runs on the engine's background thread after every commit that changed
-something; front ends hand it over to their own event loop.
+something, the writer's own or (the writer polls `data_version` too) another process's;
+front ends hand it over to their own event loop.
 """
 
 from __future__ import annotations
@@ -120,6 +121,7 @@ class LiveEngine:
         # Failed ingests in a row, what the last one was (its traceback or message: a
         # different failure is logged in full again), and when to try again.
         self._failures = 0
+        self._poll_failing = False
         self._last_failure: str | None = None
         self._retry_at = 0.0
         # Why the engine stopped on its own (a damaged ledger), for the front end to show.
@@ -200,7 +202,7 @@ class LiveEngine:
         last_version: int | None = None
         while not self._stopping.is_set():
             if not self._lock.held and not self._lock.try_acquire():
-                last_version = self._poll_as_reader(last_version)
+                last_version = self._poll_data_version(last_version)
                 self._ready.set()
                 self._stopping.wait(self._poll_s)
                 continue
@@ -212,13 +214,18 @@ class LiveEngine:
                 self._lock.release()
                 self._stopping.wait(delay)
 
-    def _poll_as_reader(self, last_version: int | None) -> int | None:
+    def _poll_data_version(self, last_version: int | None) -> int | None:
         assert self._ledger is not None
         try:
             version = self._ledger.data_version()
         except sqlite3.Error as exc:
-            log.warning("cannot poll the ledger: %s", exc)
+            if not self._poll_failing:  # said once, not five times a second
+                self._poll_failing = True
+                log.warning("cannot poll the ledger: %s", exc)
+                if self._lock.held:
+                    self.request_rescan()  # an ingest says what is wrong, or stops on it
             return last_version
+        self._poll_failing = False
         if last_version is not None and version != last_version and not self._paused:
             self._notify()
         elif self._paused:
@@ -231,6 +238,12 @@ class LiveEngine:
         with self._mutex:
             self._full_scan = True
         self._start_observer()
+        # Commits by other processes (`burnmeter ingest`, a report's own ingest, `reprice`)
+        # are noticed as a reader notices them: they change `data_version` (this
+        # connection's own commits do not). The front end heard of them only at its next
+        # timer, up to 30 s later, or never when they had taken the lines this writer was
+        # about to read.
+        version = self._poll_data_version(None)
         last_rescan = -math.inf
         while not self._stopping.is_set():
             now = time.monotonic()
@@ -242,10 +255,14 @@ class LiveEngine:
             if not self._paused and due:
                 self._ingest_pending()
             self._ready.set()
-            wake_at = last_rescan + self._rescan_interval()
-            if self._failures:
-                wake_at = min(wake_at, self._retry_at)
-            self._wake.wait(timeout=max(0.0, wake_at - time.monotonic()))
+            while not self._wake.is_set() and not self._stopping.is_set():
+                wake_at = last_rescan + self._rescan_interval()
+                if self._failures:
+                    wake_at = min(wake_at, self._retry_at)
+                left = wake_at - time.monotonic()
+                if left <= 0 or self._wake.wait(timeout=min(left, self._poll_s)):
+                    break
+                version = self._poll_data_version(version)
             if self._stopping.is_set():
                 break
             # Let a burst of writes settle into one ingest.

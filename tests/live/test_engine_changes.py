@@ -1,8 +1,8 @@
 """Files and folders that come and go are handled by their own paths, not by a scan of
 every root: a new session's first line waited for a full scan (0.8-1.4 s on a 16,000-file
 history, against ~55 ms for the lines after it). The ledger ends as `burnmeter ingest`
-leaves it after each change. Also: the safety rescan runs every RESCAN_S only when the
-watch may miss changes without a word."""
+leaves it after each change. Also: the writer hears of other processes' commits, and its
+safety rescan runs every RESCAN_S only when the watch may miss changes without a word."""
 
 from __future__ import annotations
 
@@ -203,6 +203,30 @@ def test_logs_deleted_moved_or_renamed_end_as_burnmeter_ingest_leaves_them(
     reference.close()
     assert wait_for(lambda: None in ingests.calls)
     assert wait_for(lambda: state(ledger_file) == state(tmp_path / "reference.sqlite"))
+
+
+def test_the_writer_tells_of_commits_by_other_processes(
+    tmp_path: Path, engines: list[LiveEngine]
+) -> None:
+    """A `burnmeter ingest` (or a report's own ingest, or `reprice`) in a terminal commits
+    to the ledger the tray or the language server writes: the writer now says so at once;
+    the front end heard of it at its next timer (up to 30 s), or never when that ingest had
+    taken the lines the writer was about to read."""
+    projects = tmp_path / "claude" / "projects"
+    history(projects, 2)
+    ledger_file = tmp_path / "data" / "ledger.sqlite"
+    changes = start(engines, [LogRoot(CLAUDE, projects)], ledger_file)
+    assert engines[0].is_writer
+    seen = changes.count
+    other = tmp_path / "other" / "projects"
+    append(session_file(other, "/work/other", "o1"), call(50, session="o1"))
+    terminal = open_ledger(ledger_file)
+    try:
+        ingest(terminal, [LogRoot(CLAUDE, other)])
+    finally:
+        terminal.close()
+    assert wait_for(lambda: changes.count > seen, timeout=5)
+    assert totals(ledger_file)[0] == 3
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="inotify: a watch that reports lost events")
