@@ -185,6 +185,9 @@ def test_a_database_error_is_retried_with_back_off_without_a_new_change(
     assert asked[: len(tries) - 1] == pytest.approx(schedule(len(tries) - 1))
     assert waited_at_least_as_asked(tries, asked), (gaps(tries), asked)
     assert wait_for(lambda: totals(ledger_file)[0] == 5, timeout=10)
+    # Logged once the ingest has returned, a moment after its rows are visible: cleared
+    # before it, it was taken for the next failure's line on a loaded machine.
+    assert wait_for(lambda: any("works again" in r.message for r in caplog.records), timeout=10)
     # A success resets the count: the next failure is logged in full again.
     caplog.clear()
     with failing.lock:
