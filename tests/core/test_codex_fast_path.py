@@ -406,6 +406,18 @@ def test_a_tool_call_whose_name_or_arguments_end_in_output_is_read() -> None:
     assert chunk.rejected_lines == 0
 
 
+def test_a_torn_failed_output_line_keeps_no_text_as_a_call_id() -> None:
+    """Two records run together on one line (a torn write), the first a failed output: the
+    `call_id` read off the raw bytes took everything up to the next quote, and the ledger
+    kept `cx:SECRET and the rest of some text` (privacy audit)."""
+    failed = _item({"type": "function_call_output", "call_id": "call_a", "output": "Exit code: 1"})
+    torn = failed.replace(b'"call_id":"call_a",', b"") + b' {"call_id":"SECRET and more text"}'
+    chunk = parse_codex_lines(HEADER + b"\n" + torn + b"\n", CodexState(), "f")
+    assert all("SECRET" not in error for error in chunk.tool_errors), chunk.tool_errors
+    chunk = parse_codex_lines(HEADER + b"\n" + failed + b"\n", CodexState(), "f")
+    assert chunk.tool_errors == ["cx:call_a"]
+
+
 def test_items_written_bare_by_early_codex_are_not_malformed() -> None:
     """Codex before mid-2025 wrote items with no `payload` envelope (and no token counts):
     valid JSON, counted as malformed lines, and named in every `doctor`."""
