@@ -56,7 +56,9 @@ from shared.sources.timeutil import iso_to_ms
 # with a literal lets the regex engine jump from one `*** ` to the next; a `^` anchor in
 # MULTILINE mode made it try every character (0.25 of the Codex parser's ~2 CPU s on the
 # bench history, now 0.02).
-CALL_ID_IN_LINE = re.compile(rb'"call_id"\s*:\s*"([\w.:-]{1,128})"')
+# An id: no space, no quote, not over 128 bytes (a byte that is not UTF-8 stays, see
+# _read_tool_output).
+CALL_ID_IN_LINE = re.compile(rb'"call_id"\s*:\s*"([^"\s\\]{1,128})"')
 PATCH_LINE = re.compile(r"\*\*\* (?:(Add|Update|Delete) File|Move to): ([^\n]+)")
 FAILED_EXIT = re.compile(
     rb'exit_code\\?"\s*:\s*[1-9]|(?:Process exited with code|Exit code:) [1-9]'
@@ -334,7 +336,7 @@ def _read_tool_output(line: bytes, chunk: ParsedChunk) -> None:
     """A failing tool output marks its call as failed (only that: no output text is kept)."""
     if not (_refused(line) or _failed_exit(line)):
         return
-    # Only id characters: on a torn line (two records run together) everything up to the
+    # An id's bytes only: on a torn line (two records run together) everything up to the
     # next quote could be some other record's text (found by the privacy audit).
     match = CALL_ID_IN_LINE.search(line)
     if match:
