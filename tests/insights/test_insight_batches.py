@@ -4,6 +4,7 @@ batches change nothing in the result."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -80,13 +81,16 @@ def test_outcomes_are_read_per_batch_of_sessions_not_per_batch_of_calls(
     ledger = _home(tmp_path)
     whole = session_insights(ledger, Settings(), list(CALLS))
     asked: list[list[str]] = []
-    outcomes_only = sessions_module.session_outcomes_only
+    outcomes_of = sessions_module.session_outcomes
 
-    def recording(ledger: Ledger, settings: Settings, ids: list[str]) -> dict[str, Outcome]:
-        asked.append(list(ids))
-        return outcomes_only(ledger, settings, ids)
+    def recording(
+        activities: Iterable[SessionActivity], window_days: int, timeout: float
+    ) -> dict[str, Outcome]:
+        activities = list(activities)
+        asked.append([activity.session_id for activity in activities])
+        return outcomes_of(activities, window_days, timeout)
 
-    monkeypatch.setattr(sessions_module, "session_outcomes_only", recording)
+    monkeypatch.setattr(sessions_module, "session_outcomes", recording)
     monkeypatch.setattr(sessions_module, "BATCH_CALLS", 1)
     monkeypatch.setattr(sessions_module, "INSIGHT_BATCH", 3)
     batched = session_insights(ledger, Settings(), list(CALLS))

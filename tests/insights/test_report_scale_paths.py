@@ -131,3 +131,33 @@ def test_cost_per_commit_is_that_of_the_whole_sessions_report(
         assert {key: row[key] for key in expected} == expected
     if filters.agent is None and filters.since is None:
         assert sum(row["commits"] for row in report["repos"]) >= 2
+
+
+def test_insights_outcomes_are_those_read_on_their_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`session_insights` takes each batch's outcomes from the activities it loads for the
+    insights, not from a second read of their change tools: the same outcomes as
+    `session_outcomes_only` gives for the same batch, and none for a session the ledger
+    lists no folder for, as before."""
+    from shared.insights import sessions as sessions_module
+
+    ledger = _history(tmp_path)
+    ids = [row["session_id"] for row in sessions_report(ledger, Filters())["sessions"]]
+    monkeypatch.setattr(sessions_module, "INSIGHT_BATCH", 5)
+    monkeypatch.setattr(sessions_module, "BATCH_CALLS", 3)
+    insights = sessions_module.session_insights(ledger, Settings(), ids)
+    assert sorted(insights) == sorted(ids)
+    for start in range(0, len(ids), 5):
+        batch = ids[start : start + 5]
+        alone = session_outcomes_only(ledger, Settings(), batch)
+        for session_id in batch:
+            if session_id == "sess-unlisted":
+                assert session_id not in alone
+                assert insights[session_id].outcome.reason == (
+                    "outcomes were not computed for this view"
+                )
+            else:
+                assert insights[session_id].outcome == alone[session_id], session_id
+    statuses = {insight.outcome.status for insight in insights.values()}
+    assert {"committed", "uncommitted", "unknown"} <= statuses
