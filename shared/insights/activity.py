@@ -301,7 +301,8 @@ def _add_tools(
     """Each session's tool calls (of `names` only, if given), in order, with their outcome
     and, for change tools and failed calls, their files; each call's tool names, for the
     calls in `calls_by_key`. One pass over the tool calls: whether each failed and its
-    files are looked up as it is read."""
+    files are looked up as it is read, in the order of the (session, time) index: each
+    session's tool calls by time (then as written), with no sort of the batch's."""
     if names is not None:
         where = f"{where} AND tool_name IN (SELECT value FROM json_each(?))"
         params = [*params, json.dumps(sorted(names))]
@@ -314,7 +315,7 @@ def _add_tools(
                         THEN (SELECT group_concat(f.path, char(0)) FROM tool_files f
                               WHERE f.tool_id = t.tool_id) END
             FROM tool_calls t LEFT JOIN tool_errors e ON e.tool_id = t.tool_id
-            WHERE {joined} ORDER BY t.ts_ms, t.rowid""",
+            WHERE {joined} ORDER BY t.session_id, t.ts_ms, t.rowid""",
         [CHANGE_TOOLS_JSON, *params],
     ):
         session = sessions.get(session_id)
