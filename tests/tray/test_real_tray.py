@@ -325,6 +325,7 @@ def test_the_menu_stays_open_when_the_snapshot_it_asked_for_arrives(
 
 
 REPAINTS_SCRIPT = """
+import faulthandler; faulthandler.enable()  # a crash says where (stderr, in the assertion)
 import gc, sys
 from pathlib import Path
 from PySide6.QtCore import QTimer
