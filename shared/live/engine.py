@@ -44,8 +44,7 @@ from shared.ledger import (
 )
 from shared.live import changes
 from shared.live.lock import WriterLock
-from shared.sources.roots import LogFile, LogRoot, ledger_key, log_file_at
-from shared.sources.roots import _wanted as is_log_name
+from shared.sources.roots import LogFile, LogRoot, is_log_name, ledger_key, log_file_at
 
 if TYPE_CHECKING:
     from watchdog.observers.api import BaseObserver, ObservedWatch

@@ -155,7 +155,7 @@ def _unique_roots(roots: list[LogRoot]) -> list[LogRoot]:
     return unique
 
 
-def _wanted(agent: str, name: str) -> bool:
+def is_log_name(agent: str, name: str) -> bool:
     if agent == CLAUDE:
         return name.endswith(".jsonl")
     return name.startswith("rollout-") and name.endswith((".jsonl", ".jsonl.zst"))
@@ -193,7 +193,7 @@ def _walk(
             if entry.is_dir():
                 real = os.path.realpath(entry.path) if entry.is_symlink() else entry.path
                 _walk(agent, real, seen, out, unlisted)
-            elif _wanted(agent, entry.name) and entry.is_file():
+            elif is_log_name(agent, entry.name) and entry.is_file():
                 out.append(entry)
         except FileNotFoundError:
             continue  # gone since it was listed
@@ -250,7 +250,7 @@ def discover_files(roots: list[LogRoot]) -> list[LogFile]:
 def log_file_at(agent: str, path: str) -> LogFile | None:
     """The `LogFile` for one path under a root of `agent`, or None if it is not a log file
     (wrong name, gone, unreadable). Used by the live engine for the files that changed."""
-    if not _wanted(agent, os.path.basename(path)):
+    if not is_log_name(agent, os.path.basename(path)):
         return None
     try:
         stat = os.stat(path)
