@@ -490,6 +490,71 @@ DROP TABLE reread_sessions;
 DROP TABLE reread_tools;
 """
 
+# Schema 16: a Claude Code side question (`/btw`) opens its transcript with copies of earlier
+# main-thread replies: sidechain calls with a reply's message id and session under a request
+# id of their own, which were counted as calls again (shared.ingest.side_copies). Each stored
+# copy is taken out, with its advisors' calls; the tool calls linked to it, and the files
+# they touched, go to the reply's call (those files' file_stats are summed again); the file
+# it was read from is read again from the start, so that its reading joins the reply's (the
+# one with the most tokens is kept). A key's message id is what comes before its last colon
+# (shared.sources.claude.message_of): before its only colon, as a rule; else `rtrim` by
+# every other character of the key leaves the key up to its last colon.
+_KEY_BODY = "substr(event_key, 4)"
+_FIRST_COLON = f"instr({_KEY_BODY}, ':')"
+_MESSAGE_OF_KEY = f"""CASE WHEN {_FIRST_COLON} = 0 THEN {_KEY_BODY}
+    WHEN instr(substr({_KEY_BODY}, {_FIRST_COLON} + 1), ':') = 0
+        THEN substr({_KEY_BODY}, 1, {_FIRST_COLON} - 1)
+    ELSE substr(rtrim(event_key, replace(event_key, ':', '')), 4,
+        length(rtrim(event_key, replace(event_key, ':', ''))) - 4) END"""
+CLAUDE_SIDE_COPIES_V16 = f"""
+CREATE TEMP TABLE side_calls AS
+    SELECT event_key AS side_key, session_id, source_id, {_MESSAGE_OF_KEY} AS message_id
+    FROM usage_events WHERE is_sidechain = 1 AND agent = 'claude-code'
+        AND substr(event_key, 1, 3) = 'cc:' AND substr(event_key, 1, 8) != 'cc:line:'
+        AND instr(event_key, ':advisor:') = 0;
+CREATE TEMP TABLE side_copies (side_key TEXT PRIMARY KEY, main_key TEXT NOT NULL,
+    source_id INTEGER);
+INSERT INTO side_copies SELECT c.side_key, min(m.event_key), c.source_id
+    FROM side_calls c CROSS JOIN usage_events m
+        ON m.event_key >= 'cc:' || c.message_id AND m.event_key < 'cc:' || c.message_id || ';'
+    WHERE +m.session_id = c.session_id AND m.is_sidechain = 0
+        AND (length(m.event_key) = length(c.message_id) + 3
+            OR (substr(m.event_key, length(c.message_id) + 4, 1) = ':'
+                AND instr(substr(m.event_key, length(c.message_id) + 5), ':') = 0))
+    GROUP BY c.side_key;
+CREATE TEMP TABLE side_copy_paths (path TEXT PRIMARY KEY);
+INSERT OR IGNORE INTO side_copy_paths SELECT cf.path FROM side_copies c
+    JOIN call_files cf ON cf.event_key IN (c.side_key, c.main_key);
+DELETE FROM usage_events WHERE event_key IN (SELECT side_key FROM side_copies);
+DELETE FROM usage_events WHERE event_key IN (SELECT u.event_key FROM side_copies c
+    JOIN usage_events u ON u.event_key > c.side_key || ':advisor:'
+        AND u.event_key < c.side_key || ':advisor;');
+UPDATE tool_calls SET event_key =
+        (SELECT main_key FROM side_copies WHERE side_key = tool_calls.event_key)
+    WHERE event_key IN (SELECT side_key FROM side_copies);
+UPDATE OR IGNORE call_files SET event_key =
+        (SELECT main_key FROM side_copies WHERE side_key = call_files.event_key)
+    WHERE event_key IN (SELECT side_key FROM side_copies);
+DELETE FROM call_files WHERE event_key IN (SELECT side_key FROM side_copies);
+DELETE FROM file_stats WHERE path IN (SELECT path FROM side_copy_paths);
+INSERT INTO file_stats (path, calls, cost_usd, last_ts_ms)
+    SELECT cf.path, count(*), sum(coalesce(ue.cost_usd, 0)
+        / (SELECT count(*) FROM call_files k WHERE k.event_key = cf.event_key)), max(cf.ts_ms)
+    FROM call_files cf LEFT JOIN usage_events ue ON ue.event_key = cf.event_key
+    WHERE cf.path IN (SELECT path FROM side_copy_paths)
+    GROUP BY cf.path;
+UPDATE file_stats SET last_model = coalesce((SELECT ue.model FROM call_files cf
+    JOIN usage_events ue ON ue.event_key = cf.event_key
+    WHERE cf.path = file_stats.path ORDER BY cf.ts_ms DESC LIMIT 1), '')
+    WHERE path IN (SELECT path FROM side_copy_paths);
+UPDATE sources SET offset = 0, state = NULL, lines = 0, rejected_lines = 0,
+    tail_hash = NULL, tail_offset = NULL
+WHERE id IN (SELECT source_id FROM side_copies);
+DROP TABLE temp.side_copy_paths;
+DROP TABLE temp.side_copies;
+DROP TABLE temp.side_calls;
+"""
+
 MIGRATIONS: list[str] = [
     SCHEMA_V1,
     STATUSLINE_V2,
@@ -506,6 +571,7 @@ MIGRATIONS: list[str] = [
     REREAD_ALL_V13,
     CODEX_REREAD_V14,
     CODEX_COPIES_V15,
+    CLAUDE_SIDE_COPIES_V16,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

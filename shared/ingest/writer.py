@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from shared.ingest.chunks import VANISHED, ChunkResult
+from shared.ingest.side_copies import SideCopies
 from shared.ledger import Ledger, begin_write
 from shared.repos import RepoFinder
 from shared.schema import TOKEN_COLUMNS
@@ -50,7 +51,9 @@ _TAKEN = (
     "inference_geo",
 )
 # A call is timed by its earliest reading (a streamed reply's first line; a sidechain copy
-# never moves it later), so the result is the same whatever order files are read in.
+# never moves it later), and is a main-thread call once a reading of it is (a subagent's
+# copy read first made it a sidechain call; `shared.ingest.side_copies` matches other copies
+# of the message to it), so the result is the same whatever order files are read in.
 UPSERT_EVENT = f"""INSERT INTO usage_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
     ON CONFLICT (event_key) DO UPDATE SET
         {
@@ -58,8 +61,10 @@ UPSERT_EVENT = f"""INSERT INTO usage_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,
         f"{c} = CASE WHEN {_BETTER} THEN excluded.{c} ELSE usage_events.{c} END" for c in _TAKEN
     )
 },
-        ts_ms = min(usage_events.ts_ms, excluded.ts_ms)
-    WHERE {_BETTER} OR excluded.ts_ms < usage_events.ts_ms"""
+        ts_ms = min(usage_events.ts_ms, excluded.ts_ms),
+        is_sidechain = min(usage_events.is_sidechain, excluded.is_sidechain)
+    WHERE {_BETTER} OR excluded.ts_ms < usage_events.ts_ms
+        OR excluded.is_sidechain < usage_events.is_sidechain"""
 _PATH_WINS = "excluded.path_rank < coalesce(sessions.path_rank, 9e18)"
 _BRANCH_WINS = "excluded.branch_rank < coalesce(sessions.branch_rank, 9e18)"
 UPSERT_SESSION = f"""INSERT INTO sessions (session_id, agent, project_path, repo, git_branch,
@@ -128,6 +133,8 @@ class LedgerWriter:
         self._commits = 0
         self.bulk = False
         self._opened = time.monotonic()
+        # Sidechain copies of main-thread Claude Code replies (a `/btw` side question's).
+        self._copies = SideCopies()
 
     @property
     def prices(self) -> PriceBook:
@@ -186,6 +193,9 @@ class LedgerWriter:
         try:
             batch = self._still_ours(batch)
             events = self._priced_rows(batch)
+            events = self._copies.resolve(
+                conn, events, [result.rows.events for result in batch], self.bulk
+            )
             added = 0
             if events:
                 added = max(0, conn.executemany(UPSERT_EVENT, events).rowcount)
@@ -197,6 +207,7 @@ class LedgerWriter:
                 if advisors:
                     conn.executemany(FOLLOW_PARENT, advisors)
             self._write_tools(batch)
+            self._copies.count_files_again(conn)
             self._write_sessions(batch)
             rate_limits = [row for result in batch for row in result.rows.rate_limits]
             if rate_limits:
@@ -332,12 +343,22 @@ class LedgerWriter:
     def _write_tools(self, batch: list[ChunkResult]) -> None:
         conn = self.ledger.conn
         tool_calls = [row for result in batch for row in result.rows.tool_calls]
+        moved = self._copies.moved
+        if moved:  # a copy's tool calls are its reply's
+            tool_calls = [
+                row if row[1] not in moved else (row[0], moved[row[1]], *row[2:])
+                for row in tool_calls
+            ]
         if tool_calls:
             conn.executemany(UPSERT_TOOL_CALL, tool_calls)
         tool_files = [row for result in batch for row in result.rows.tool_files]
         if tool_files:
             conn.executemany("INSERT OR IGNORE INTO tool_files VALUES (?, ?)", tool_files)
-        links = [(key, tool_id) for result in batch for tool_id, key in result.rows.tool_links]
+        links = [
+            (moved.get(key, key), tool_id)
+            for result in batch
+            for tool_id, key in result.rows.tool_links
+        ]
         if links:
             conn.executemany(
                 "UPDATE tool_calls SET event_key = ? WHERE tool_id = ? AND event_key IS NULL",

@@ -17,6 +17,7 @@ from typing import Any
 from stringzilla import find as find_bytes
 
 from shared.sources.events import (
+    ADVISOR_KEY,
     CLAUDE,
     MAX_COUNT,
     ParsedChunk,
@@ -59,6 +60,25 @@ def is_file_path(value: str, own_tool: bool) -> bool:
         and PATH_SHAPE.search(value) is not None
         and (" " not in value or ABSOLUTE.match(value) is not None)
     )
+
+
+# A call's key: `cc:{message.id}:{requestId}`, or `cc:{message.id}` for a line without a
+# request id, or `cc:line:{uuid or hash}:{time}` for one without a message id (both readers
+# spell them out, `_read_assistant` and `shared.sources.claude_typed`, on their hot paths).
+KEY_PREFIX = "cc:"
+NO_MESSAGE_PREFIX = "cc:line:"
+
+
+def message_of(key: str) -> str | None:
+    """The `message.id` a Claude call's key was made from: None for a line that had none
+    (`cc:line:…`), for an advisor's call (it follows the call it was made in) and for
+    another agent's key. Request ids (`req_…`) hold no colon, so the id is what comes before
+    the key's last colon; a message id with a colon of its own, on a line with no request
+    id, reads as shorter (a gateway's ids; Anthropic's are `msg_…`)."""
+    if not key.startswith(KEY_PREFIX) or key.startswith(NO_MESSAGE_PREFIX) or ADVISOR_KEY in key:
+        return None
+    head, colon, tail = key[len(KEY_PREFIX) :].rpartition(":")
+    return head if colon else tail
 
 
 def looks_like_json_object(line: bytes) -> bool:
