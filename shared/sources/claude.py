@@ -66,6 +66,7 @@ def is_file_path(value: str, own_tool: bool) -> bool:
 # request id, or `cc:line:{uuid or hash}:{time}` for one without a message id (both readers
 # spell them out, `_read_assistant` and `shared.sources.claude_typed`, on their hot paths).
 KEY_PREFIX = "cc:"
+MAX_LINE_ID = 128
 NO_MESSAGE_PREFIX = "cc:line:"
 
 
@@ -250,7 +251,12 @@ def _read_assistant(
         else:
             key = f"cc:{message_id}"
     else:
-        key = f"cc:line:{get('uuid') or input_hash(usage)}:{ts_ms}"
+        # An id only: a `uuid` that is not a short string (an object, a text) became part of
+        # the key as it was, text and all (found by the privacy audit).
+        line_id = get("uuid")
+        if not (isinstance(line_id, str) and 0 < len(line_id) <= MAX_LINE_ID):
+            line_id = input_hash(usage)
+        key = f"cc:line:{line_id}:{ts_ms}"
 
     session_id = get("sessionId")
     if isinstance(session_id, str) and session_id:

@@ -75,6 +75,20 @@ def test_calls_without_message_id_or_uuid_with_the_same_usage_at_other_times_are
     assert len(again.calls.events) == 1
 
 
+def test_a_uuid_that_is_not_a_short_id_never_enters_a_calls_key() -> None:
+    """A line without a message id is keyed by its `uuid`: one that was an object or a text
+    was put in the key as it was, `cc:line:{'note': 'SECRET'}:…` (privacy audit)."""
+    usage = {"input_tokens": 10, "output_tokens": 20}
+    odd = [{"note": "SECRETUUIDOBJ"}, ["SECRETLIST"], "SECRET " * 40]
+    data = b"".join(line(_assistant(n, usage, uuid=uuid)) for n, uuid in enumerate(odd))
+    keys = list(parse_claude_lines(data, "fallback").calls.events)
+    assert len(keys) == 3 and all("SECRET" not in key for key in keys), keys
+    # A real uuid still keys its line (the same line read again is the same call).
+    real = line(_assistant(0, usage, uuid="5c6d0c11-9f4d-4cc4-9220-47ee6912d95c"))
+    (key,) = parse_claude_lines(real * 2, "fallback").calls.events
+    assert key.startswith("cc:line:5c6d0c11-9f4d-4cc4-9220-47ee6912d95c:")
+
+
 def test_a_line_whose_token_counts_reach_max_count_is_rejected() -> None:
     """Counts summing to MAX_COUNT (2**53, beyond exact float range) are a damaged line:
     rejected, never a call of quadrillions of tokens; one token fewer is still read."""
