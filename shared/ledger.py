@@ -7,9 +7,11 @@ ledger is reported, never touched.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -262,6 +264,23 @@ class _LastOpened:
 
 def last_opened() -> Path | None:
     return _LastOpened.path
+
+
+@contextlib.contextmanager
+def said_in_words(path: Path) -> Iterator[None]:
+    """A database error from the ledger at `path` said in words: damaged inside
+    (LedgerCorrupt), a full disk or a read-only file (LedgerError); any other goes on as
+    it is. Whatever the statement had begun is rolled back by then."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        corrupt = damaged(exc, path)
+        if corrupt is not None:
+            raise corrupt from exc
+        problem = storage_problem(exc)
+        if problem is None:
+            raise
+        raise write_failed(path, problem) from exc
 
 
 def write_failed(path: Path, problem: str) -> LedgerError:

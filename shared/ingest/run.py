@@ -12,7 +12,7 @@ from pathlib import Path
 from shared.gcpause import cycle_collection_paused
 from shared.ingest.chunks import VANISHED, ChunkResult, ChunkTask
 from shared.ingest.planning import plan_tasks, scan
-from shared.ledger import Ledger, LedgerError, damaged, storage_problem, write_failed
+from shared.ledger import Ledger, LedgerError, said_in_words, storage_problem
 from shared.sources.roots import LogFile, LogRoot, all_roots, ledger_key
 
 TYPE_CHECKING = False
@@ -100,18 +100,8 @@ def ingest(
     the ingest stops between parsed chunks with IngestCancelled.
     """
     roots = all_roots() if roots is None else roots
-    try:
-        with cycle_collection_paused():
-            return _ingest(ledger, roots, prices, progress, workers, files, cancel)
-    except sqlite3.DatabaseError as exc:
-        # Every write above rolls back what it had begun before this gets here.
-        corrupt = damaged(exc, ledger.path)
-        if corrupt is not None:
-            raise corrupt from exc
-        problem = storage_problem(exc)
-        if problem is None:
-            raise
-        raise write_failed(ledger.path, problem) from exc
+    with said_in_words(ledger.path), cycle_collection_paused():
+        return _ingest(ledger, roots, prices, progress, workers, files, cancel)
 
 
 def _ingest(

@@ -24,7 +24,7 @@ import sqlite3
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,10 +37,8 @@ from shared.ledger import (
     LedgerCorrupt,
     LedgerError,
     LedgerTooNew,
-    damaged,
     open_ledger,
-    storage_problem,
-    write_failed,
+    said_in_words,
 )
 from shared.live import changes
 from shared.live.lock import WriterLock
@@ -294,7 +292,7 @@ class LiveEngine:
             files: list[LogFile] | None = None
             gone: set[str] = set()
             if not full:
-                with self._ledger_errors():
+                with said_in_words(self.ledger_file):
                     targeted = self._targeted(paths, created, deleted)
                 if targeted is None:
                     full = True
@@ -314,7 +312,7 @@ class LiveEngine:
                     cancel=self._stopping,
                 )
             if gone:
-                with self._ledger_errors():
+                with said_in_words(self.ledger_file):
                     mark_missing(self._ledger, sorted(gone))
         except IngestCancelled as exc:
             self.stopped_ingest = str(exc)
@@ -344,21 +342,6 @@ class LiveEngine:
         self._succeeded()
         if conn.total_changes != before:
             self._notify()
-
-    @contextlib.contextmanager
-    def _ledger_errors(self) -> Iterator[None]:
-        """A database error from the engine's own reads and writes said as `ingest` says
-        its own: a damaged ledger (the engine stops), a full disk or a read-only file."""
-        try:
-            yield
-        except sqlite3.DatabaseError as exc:
-            corrupt = damaged(exc, self.ledger_file)
-            if corrupt is not None:
-                raise corrupt from exc
-            problem = storage_problem(exc)
-            if problem is not None:
-                raise write_failed(self.ledger_file, problem) from exc
-            raise
 
     def _retry_later(self, exc: Exception, paths: set[str], full: bool) -> None:
         """Keep what this ingest was to read for a retry after the back-off."""
