@@ -53,15 +53,17 @@ def keys_gone(ledger: Ledger, path: str) -> set[str] | None:
     return gone
 
 
-def known_keys(ledger: Ledger, keys: list[str]) -> set[str]:
-    """Which of these keys the ledger knows (present or gone)."""
+def known_keys(ledger: Ledger, keys: list[str], *, present_only: bool = False) -> set[str]:
+    """Which of these keys the ledger knows (present or gone; `present_only`: present)."""
+    only = "missing = 0 AND " if present_only else ""
     known: set[str] = set()
     for start in range(0, len(keys), 500):
         part = keys[start : start + 500]
         known.update(
             row[0]
             for row in ledger.conn.execute(
-                f"SELECT path FROM sources WHERE path IN ({','.join('?' * len(part))})", part
+                f"SELECT path FROM sources WHERE {only}path IN ({','.join('?' * len(part))})",
+                part,
             )
         )
     return known
@@ -77,18 +79,7 @@ def same_files_elsewhere(ledger: Ledger, files: list[LogFile], gone: set[str]) -
     for log in files:
         if identities.setdefault((log.device, log.inode), log.key) != log.key:
             return None
-    keys = [log.key for log in files]
-    present: set[str] = set()
-    for start in range(0, len(keys), 500):
-        part = keys[start : start + 500]
-        present.update(
-            row[0]
-            for row in ledger.conn.execute(
-                "SELECT path FROM sources WHERE missing = 0 "
-                f"AND path IN ({','.join('?' * len(part))})",
-                part,
-            )
-        )
+    present = known_keys(ledger, [log.key for log in files], present_only=True)
     new = [log for log in files if log.key not in present]
     moved: set[str] = set()
     for start in range(0, len(new), 500):
