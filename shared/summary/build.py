@@ -11,10 +11,11 @@ from shared.config import Settings
 from shared.insights.reporting import repo_key
 from shared.insights.tiers import TierPolicy
 from shared.ledger import Ledger
+from shared.machine_key import machine_key
 from shared.pricing import PriceBook, price_cache_file
 from shared.reports import Totals, repos_report
 from shared.summary import insight_parts
-from shared.summary.redact import PathShower, redaction_key
+from shared.summary.redact import PathShower
 from shared.summary.usage import (
     TOP_SESSIONS,
     cache_efficiency,
@@ -48,7 +49,7 @@ def build_summary(
     now = now or datetime.now(UTC)
     week = week or last_complete_week(now, zone)
     book = prices or PriceBook(settings.price_overrides(), cache_file=price_cache_file(ledger.path))
-    show = PathShower(redact, redaction_key(ledger.path.parent) if redact else b"")
+    show = PathShower(redact, machine_key(ledger.path.parent) if redact else b"")
 
     usage = week_usage(ledger, week, zone)
     total = usage.total()

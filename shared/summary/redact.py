@@ -13,9 +13,6 @@ import hashlib
 import hmac
 import os
 import re
-from pathlib import Path
-
-from shared.machine_key import machine_key
 
 HASH_CHARS = 10
 # The input hash a loop flag's evidence quotes: keyed (see shared.sources.hashing), but a
@@ -28,11 +25,6 @@ def hashed_path(path: str, kind: str = "path", key: bytes = b"") -> str:
     data = path.encode("utf-8", "surrogatepass")
     digest = hmac.new(key, data, hashlib.sha256) if key else hashlib.sha256(data)
     return f"{kind}-{digest.hexdigest()[:HASH_CHARS]}"
-
-
-def redaction_key(folder: Path) -> bytes:
-    """This machine's secret for redaction hashes, made on first use (0600)."""
-    return machine_key(folder)
 
 
 class PathShower:

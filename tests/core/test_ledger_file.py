@@ -86,9 +86,9 @@ def _writer_lock(folder: Path) -> None:
 
 
 def _redaction_key(folder: Path) -> None:
-    from shared.summary.redact import redaction_key
+    from shared.machine_key import machine_key
 
-    redaction_key(folder)
+    machine_key(folder)
 
 
 def _server_token(folder: Path) -> None:

@@ -16,6 +16,7 @@ import pytest
 from shared.config import Budgets, Settings, SummarySettings
 from shared.ingest import ingest
 from shared.ledger import Ledger, open_ledger
+from shared.machine_key import machine_key
 from shared.sources.roots import claude_roots, codex_roots
 from shared.summary import (
     auto_export_due,
@@ -26,7 +27,7 @@ from shared.summary import (
     run_auto_export,
     weekly_markdown,
 )
-from shared.summary.redact import hashed_path, redaction_key
+from shared.summary.redact import hashed_path
 from tests.summary.conftest import BILLING, HAIKU, WEBSHOP
 from tests.summary.history import ClaudeSession
 
@@ -173,7 +174,7 @@ def test_redaction_hides_every_path_in_every_format(ledger: Ledger, settings: Se
     again = build_summary(ledger, settings, week, BERLIN, redact=True)
     assert redacted["repos"] == again["repos"]
     repos = {row["repo"] for row in redacted["repos"]}
-    key = redaction_key(ledger.path.parent)
+    key = machine_key(ledger.path.parent)
     assert repos == {hashed_path(WEBSHOP, "repo", key), hashed_path(BILLING, "repo", key)}
     for fmt in ("md", "html", "json", "csv"):
         text = render(redacted, fmt)
@@ -185,7 +186,7 @@ def test_redaction_hides_every_path_in_every_format(ledger: Ledger, settings: Se
     assert hashed_path(WEBSHOP, "repo") not in repos
     key_file = ledger.path.parent / "redact.key"
     assert key_file.stat().st_mode & 0o777 == 0o600
-    assert redaction_key(ledger.path.parent) == key
+    assert machine_key(ledger.path.parent) == key
 
 
 def test_weekly_markdown_and_export(ledger: Ledger, settings: Settings, tmp_path: Path) -> None:
