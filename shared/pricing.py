@@ -243,6 +243,14 @@ def _rates_from_genai(
     return rate_at(None), tuple((start, rate_at(start)) for start in thresholds)
 
 
+def _per_token(entry: dict[str, Any], key: str) -> float | None:
+    """An override's rate `key` (USD per million tokens) per token; None if it gives none."""
+    value = entry.get(key)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value) / MTOK
+    return None
+
+
 def _rates_from_override(
     entry: dict[str, Any], known: RatePerToken | None = None, write_ratio: float = 1.25
 ) -> RatePerToken | None:
@@ -251,12 +259,8 @@ def _rates_from_override(
     read, ×`write_ratio` (1.25) and ×2 written). None if input or output has no rate either
     way: the model is then unpriced, never charged $0 for what the override forgot."""
 
-    def given(key: str) -> float | None:
-        value = entry.get(key)
-        return float(value) / MTOK if isinstance(value, int | float) else None
-
-    input_rate = given("input_mtok")
-    output_rate = given("output_mtok")
+    input_rate = _per_token(entry, "input_mtok")
+    output_rate = _per_token(entry, "output_mtok")
     if known is not None:
         input_rate = known.input if input_rate is None else input_rate
         output_rate = known.output if output_rate is None else output_rate
@@ -267,7 +271,8 @@ def _rates_from_override(
     else:
         fallback = (known.cache_read, known.cache_write_5m, known.cache_write_1h)
     given_cache = (
-        given(key) for key in ("cache_read_mtok", "cache_write_mtok", "cache_write_1h_mtok")
+        _per_token(entry, key)
+        for key in ("cache_read_mtok", "cache_write_mtok", "cache_write_1h_mtok")
     )
     cache = (
         default if rate is None else rate
@@ -286,10 +291,8 @@ def _long_context_tier(
         return None
 
     def rate(key: str, default: float) -> float:
-        value = entry.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value) / MTOK
-        return default
+        given = _per_token(entry, key)
+        return default if given is None else given
 
     return start, RatePerToken(
         input=rate("input_mtok", base.input),
