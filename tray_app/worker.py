@@ -4,7 +4,6 @@ result (or exception) comes back to the GUI thread through a queued Signal."""
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -41,14 +40,12 @@ def _log_failure(exc: Exception, handled: bool) -> None:
 
 
 class _Relay(QObject):
-    """Carries every job's outcome, as (job number, value), to the GUI thread."""
-
     done = Signal(object)
     failed = Signal(object)
 
 
-def _job(fn: Callable[[], Any], relay: _Relay, job: int, handled: bool) -> Callable[[], None]:
-    """What the pool runs: `fn`, its outcome emitted on the worker's one relay.
+def _job(fn: Callable[[], Any], relay: _Relay, handled: bool) -> Callable[[], None]:
+    """What the pool runs: `fn`, its outcome emitted on the relay.
 
     A plain callable, not a Python `QRunnable` subclass: PySide6 (6.11) keeps ~1.6 KB of
     every such runnable handed to `QThreadPool.start` for good, which made a tray that
@@ -59,9 +56,9 @@ def _job(fn: Callable[[], Any], relay: _Relay, job: int, handled: bool) -> Calla
             result = fn()
         except Exception as exc:
             _log_failure(exc, handled)
-            _report(relay.failed, (job, exc))
+            _report(relay.failed, exc)
         else:
-            _report(relay.done, (job, result))
+            _report(relay.done, result)
 
     return run
 
@@ -73,21 +70,11 @@ def _report(signal: SignalInstance, value: object) -> None:
 
 
 class Worker(QObject):
-    """Runs jobs in the pool; their outcomes come back on one relay that lives as long as
-    the worker. A relay per job, deleted once its job reported, could lose its last Python
-    reference in the pool thread (the finished job's closure) while the GUI thread deleted
-    it: a Qt object freed across threads, and the tray died with SIGSEGV now and then
-    (the real-tray repaint test, 2 of ~6 full runs under load)."""
+    """Runs jobs in the pool. Keeps each relay alive until its job reports back."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._relay = _Relay(self)  # lives in the GUI thread: its signals arrive queued there
-        self._relay.done.connect(self._done)
-        self._relay.failed.connect(self._failed)
-        self._next_job = itertools.count()
-        self._waiting: dict[
-            int, tuple[Callable[[Any], None], Callable[[Exception], None] | None]
-        ] = {}
+        self._relays: set[_Relay] = set()
 
     def submit(
         self,
@@ -95,20 +82,23 @@ class Worker(QObject):
         on_done: Callable[[Any], None],
         on_error: Callable[[Exception], None] | None = None,
     ) -> None:
-        job = next(self._next_job)
-        self._waiting[job] = (on_done, on_error)
-        QThreadPool.globalInstance().start(_job(fn, self._relay, job, on_error is not None))
+        relay = _Relay(self)  # lives in the GUI thread: its signals arrive queued there
+        self._relays.add(relay)
 
-    def _done(self, outcome: tuple[int, Any]) -> None:
-        job, result = outcome
-        on_done, _ = self._waiting.pop(job)
-        on_done(result)
+        def finish(result: Any) -> None:
+            self._relays.discard(relay)
+            relay.deleteLater()
+            on_done(result)
 
-    def _failed(self, outcome: tuple[int, Exception]) -> None:
-        job, exc = outcome
-        _, on_error = self._waiting.pop(job)
-        if on_error is not None:
-            on_error(exc)
+        def fail(exc: Exception) -> None:
+            self._relays.discard(relay)
+            relay.deleteLater()
+            if on_error is not None:
+                on_error(exc)
+
+        relay.done.connect(finish)
+        relay.failed.connect(fail)
+        QThreadPool.globalInstance().start(_job(fn, relay, on_error is not None))
 
 
 def wait_for_pool(timeout_ms: int = 10_000) -> bool:

@@ -9,9 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from pytestqt.qtbot import QtBot
-
 REPO = Path(__file__).resolve().parents[2]
 
 JOBS_SCRIPT = """
@@ -72,37 +69,3 @@ def test_jobs_leave_no_memory_behind(tmp_path: Path) -> None:
     growth_kib, failed = map(int, result.stdout.split())
     assert failed == 330  # errors come back too, and their jobs are let go as well
     assert growth_kib < 1024, f"{jobs} jobs grew the process by {growth_kib} KiB"
-
-
-def test_no_job_holds_a_qt_object_of_its_own(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each job had a relay QObject of its own, deleted on the GUI thread once it reported,
-    while the finished job's closure in the pool thread could drop the last Python reference
-    to it: a Qt object freed across threads, and the real tray died with SIGSEGV now and
-    then. Every job now reports on the worker's one relay, which outlives them all."""
-    from PySide6.QtCore import QObject, QThreadPool
-
-    from tray_app.worker import Worker, wait_for_pool
-
-    handed: list[object] = []
-    real_start = QThreadPool.start
-
-    def start(pool: QThreadPool, job: object, *args: object) -> None:
-        handed.append(job)
-        real_start(pool, job, *args)  # type: ignore[call-overload]
-
-    monkeypatch.setattr(QThreadPool, "start", start)
-    worker = Worker()
-    results: list[int] = []
-    for value in range(20):
-        worker.submit(lambda value=value: value, results.append)  # type: ignore[misc]
-    assert wait_for_pool()
-    qtbot.waitUntil(lambda: len(results) == 20, timeout=5_000)
-    assert sorted(results) == list(range(20))
-    held = {
-        id(cell.cell_contents)
-        for job in handed
-        for cell in (getattr(job, "__closure__", None) or ())
-        if isinstance(cell.cell_contents, QObject)
-    }
-    assert len(held) == 1  # the same relay for every job
-    assert len(worker.children()) == 1
