@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from shared.config import Settings
 from shared.sources.roots import LogRoot
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from tray_app.app import BurnmeterApp
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -68,6 +73,31 @@ def ingest_now(roots: list[LogRoot], ledger_file: Path) -> None:
         ingest(ledger, roots)
     finally:
         ledger.close()
+
+
+def tray_app_for(
+    roots: list[LogRoot],
+    ledger_file: Path,
+    settings: Settings | None = None,
+    *,
+    problems: tuple[str, ...] = (),
+    tray_available: bool = False,
+    live: bool = False,
+) -> BurnmeterApp:
+    """The tray as the tests build it: `settings` as read from a config.toml beside the
+    ledger (with `problems` found in it), no tray host unless said, no live engine unless
+    said."""
+    from shared.config import LoadedSettings
+    from tray_app.app import BurnmeterApp
+
+    loaded = LoadedSettings(settings or Settings(), ledger_file.parent / "config.toml", [*problems])
+    return BurnmeterApp(
+        roots=roots,
+        ledger_file=ledger_file,
+        loaded=loaded,
+        tray_available=tray_available,
+        live=live,
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from shared.config import Budgets, LoadedSettings, Settings
+from shared.config import Budgets, Settings
 from shared.sources.roots import LogRoot
-from tests.tray.conftest import ingest_now
+from tests.tray.conftest import ingest_now, tray_app_for
 from tests.tray.history import append_failing_loop, session_file, write_session
 from tray_app.app import BurnmeterApp, zone_for
 from tray_app.crossings import Alert, DashboardTarget, NotifiedKeys
@@ -25,13 +25,7 @@ CWD = "/home/dev/src/burnmeter"
 def make_app(
     qtbot: QtBot, roots: list[LogRoot], ledger_file: Path, settings: Settings
 ) -> BurnmeterApp:
-    app = BurnmeterApp(
-        roots=roots,
-        ledger_file=ledger_file,
-        loaded=LoadedSettings(settings, ledger_file.parent / "config.toml"),
-        tray_available=False,
-        live=False,
-    )
+    app = tray_app_for(roots, ledger_file, settings)
     app.dashboard.quit_on_close = False
     return app
 
@@ -237,13 +231,7 @@ def test_alerts_and_exports_leave_the_banners_lasting_notices(
     """The banner held one message: an alert replaced 'No system tray was found … Closing
     it quits burnmeter.' and the config file's problems."""
     problem = "config.toml: budgets.daily_usd is not a number; left out"
-    app = BurnmeterApp(
-        roots=roots,
-        ledger_file=ledger_file,
-        loaded=LoadedSettings(Settings(), ledger_file.parent / "config.toml", [problem]),
-        tray_available=False,
-        live=False,
-    )
+    app = tray_app_for(roots, ledger_file, problems=(problem,))
     app.start()
     app.dashboard.quit_on_close = False
     target = DashboardTarget("overview")

@@ -11,23 +11,17 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from shared.config import LoadedSettings, Settings, Subscription
+from shared.config import Settings, Subscription
 from shared.ingest import FINISHING_LEDGER, WAITING_FOR_INGEST
 from shared.sources.roots import LogRoot
-from tests.tray.conftest import ingest_now
+from tests.tray.conftest import ingest_now, tray_app_for
 from tray_app.app import IMPORT_PHASE_TEXT, BurnmeterApp
 from tray_app.crossings import DashboardTarget
 from tray_app.dashboard_data import DashboardData
 
 
 def make_app(roots: list[LogRoot], ledger_file: Path, settings: Settings) -> BurnmeterApp:
-    app = BurnmeterApp(
-        roots=roots,
-        ledger_file=ledger_file,
-        loaded=LoadedSettings(settings, ledger_file.parent / "config.toml"),
-        tray_available=True,
-        live=False,
-    )
+    app = tray_app_for(roots, ledger_file, settings, tray_available=True)
     return app
 
 

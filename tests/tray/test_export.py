@@ -9,21 +9,15 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from shared.config import LoadedSettings, Settings, SummarySettings
+from shared.config import Settings, SummarySettings
 from shared.sources.roots import LogRoot
-from tests.tray.conftest import ingest_now
+from tests.tray.conftest import ingest_now, tray_app_for
 from tray_app.app import BurnmeterApp
 from tray_app.worker import wait_for_pool
 
 
 def make_app(roots: list[LogRoot], ledger_file: Path, settings: Settings) -> BurnmeterApp:
-    return BurnmeterApp(
-        roots=roots,
-        ledger_file=ledger_file,
-        loaded=LoadedSettings(settings, ledger_file.parent / "config.toml"),
-        tray_available=False,
-        live=False,
-    )
+    return tray_app_for(roots, ledger_file, settings)
 
 
 def test_export_writes_last_weeks_summary(
@@ -103,12 +97,7 @@ def test_the_monday_export_waits_for_the_first_import(
     settings = Settings(
         summary=SummarySettings(auto_export_dir=str(folder), auto_export_format="md")
     )
-    app = BurnmeterApp(
-        roots=roots,
-        ledger_file=ledger_file,
-        loaded=LoadedSettings(settings, ledger_file.parent / "config.toml"),
-        tray_available=False,
-    )
+    app = tray_app_for(roots, ledger_file, settings, live=True)
     app.dashboard.quit_on_close = False
     app.start()
     assert app._importing

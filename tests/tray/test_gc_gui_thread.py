@@ -13,9 +13,8 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
-from shared.config import LoadedSettings, Settings
 from shared.sources.roots import LogRoot
-from tray_app.app import BurnmeterApp
+from tests.tray.conftest import tray_app_for
 
 
 class _Node:
@@ -49,13 +48,7 @@ def test_the_running_tray_frees_cycles_on_the_gui_thread(
 ) -> None:
     gc.collect()
     assert gc.isenabled()
-    app = BurnmeterApp(
-        roots=roots,
-        ledger_file=ledger_file,
-        loaded=LoadedSettings(Settings(), ledger_file.parent / "config.toml"),
-        tray_available=False,
-        live=False,
-    )
+    app = tray_app_for(roots, ledger_file)
     app.dashboard.quit_on_close = False
     app.start()
     try:

@@ -9,10 +9,10 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 import tray_app.app
-from shared.config import LoadedSettings, Settings
 from shared.ledger import LedgerCorrupt
 from shared.sources.roots import LogRoot
 from tests.logfixtures import append, claude_call
+from tests.tray.conftest import tray_app_for
 from tests.tray.history import session_file
 from tray_app.app import BurnmeterApp
 from tray_app.texts import MENU_TEXT_WIDTH
@@ -24,13 +24,7 @@ MENU_MAX_PX = 700
 
 
 def live_app(roots: list[LogRoot], ledger_file: Path) -> BurnmeterApp:
-    return BurnmeterApp(
-        roots=roots,
-        ledger_file=ledger_file,
-        loaded=LoadedSettings(Settings(), ledger_file.parent / "config.toml"),
-        tray_available=False,
-        live=True,
-    )
+    return tray_app_for(roots, ledger_file, live=True)
 
 
 def menu_texts(app: BurnmeterApp) -> list[str]:

@@ -13,10 +13,10 @@ from pytestqt.qtbot import QtBot
 import shared.ingest.pool
 import shared.ingest.run
 from bench.generate_corpus import generate
-from shared.config import LoadedSettings, Settings
 from shared.ledger import open_ledger
 from shared.sources.roots import LogRoot, claude_roots, codex_roots
 from tests.logfixtures import append, claude_call
+from tests.tray.conftest import tray_app_for
 from tests.tray.history import session_file
 from tray_app.app import BurnmeterApp
 
@@ -24,13 +24,7 @@ from tray_app.app import BurnmeterApp
 def live_app(roots: list[LogRoot], ledger_file: Path) -> BurnmeterApp:
     """The tray app as `burnmeter tray` makes it (first import, live engine), without a
     system tray to show in."""
-    return BurnmeterApp(
-        roots=roots,
-        ledger_file=ledger_file,
-        loaded=LoadedSettings(Settings(), ledger_file.parent / "config.toml"),
-        tray_available=False,
-        live=True,
-    )
+    return tray_app_for(roots, ledger_file, live=True)
 
 
 def test_first_import_then_live_appends_repaint_the_meter(

@@ -7,21 +7,14 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
-from shared.config import LoadedSettings, Settings
 from shared.sources.roots import LogRoot
-from tray_app.app import BurnmeterApp
+from tests.tray.conftest import tray_app_for
 
 
 def test_with_no_logs_the_tray_says_where_it_looked_and_suggests_its_own_demo(
     qtbot: QtBot, roots: list[LogRoot], ledger_file: Path
 ) -> None:
-    app = BurnmeterApp(
-        roots=roots,
-        ledger_file=ledger_file,
-        loaded=LoadedSettings(Settings(), ledger_file.parent / "config.toml"),
-        tray_available=False,
-        live=False,
-    )
+    app = tray_app_for(roots, ledger_file)
     app.dashboard.quit_on_close = False
     try:
         app.start()

@@ -10,22 +10,15 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from shared.config import LoadedSettings, Settings
 from shared.sources.roots import LogRoot
-from tests.tray.conftest import ingest_now
+from tests.tray.conftest import ingest_now, tray_app_for
 from tray_app.app import BurnmeterApp
 
 TICKS = 4
 
 
 def make_app(roots: list[LogRoot], ledger_file: Path) -> BurnmeterApp:
-    app = BurnmeterApp(
-        roots=roots,
-        ledger_file=ledger_file,
-        loaded=LoadedSettings(Settings(), ledger_file.parent / "config.toml"),
-        tray_available=False,
-        live=False,
-    )
+    app = tray_app_for(roots, ledger_file)
     app.dashboard.quit_on_close = False
     return app
 

@@ -15,10 +15,9 @@ from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
 
 import tray_app.app
-from shared.config import LoadedSettings, Settings
 from shared.sources.roots import LogRoot
-from tests.tray.conftest import ingest_now
-from tray_app.app import MIN_READ_GAP_MS, BurnmeterApp
+from tests.tray.conftest import ingest_now, tray_app_for
+from tray_app.app import MIN_READ_GAP_MS
 
 
 def test_a_stream_of_changes_reads_a_snapshot_at_most_every_gap(
@@ -37,13 +36,7 @@ def test_a_stream_of_changes_reads_a_snapshot_at_most_every_gap(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(tray_app.app, "read_snapshot", counted)
-    app = BurnmeterApp(
-        roots=roots,
-        ledger_file=ledger_file,
-        loaded=LoadedSettings(Settings(), ledger_file.parent / "config.toml"),
-        tray_available=False,
-        live=False,
-    )
+    app = tray_app_for(roots, ledger_file)
     app.dashboard.quit_on_close = False
     try:
         # A lone change after a quiet spell is read at once.
