@@ -17,6 +17,9 @@ from __future__ import annotations
 import sys
 import time
 
+# Light (io and sys): the reports' own rounding of money and of minutes left.
+from shared.commands.render import money, nearest_minute
+
 # Not `from typing import TYPE_CHECKING`: importing typing alone costs this path milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -222,8 +225,10 @@ def configured_zone_name() -> str:
     return value if isinstance(value, str) else ""
 
 
-def _duration(minutes: float) -> str:
-    whole = int(minutes)
+def _duration(ms: int) -> str:
+    """A time left to the nearest minute, as `burnmeter budgets` and the tray count it
+    (4 h 24 min 40 s reads 4h25m everywhere; it read 4h24m here alone)."""
+    whole = nearest_minute(ms)
     return f"{whole // 60}h{whole % 60:02d}m" if whole >= 60 else f"{whole}m"
 
 
@@ -271,11 +276,12 @@ def status_line(
         from shared.insights.block_chain import active_block_end
 
         cost, unpriced = today_spend(conn, now_ms, configured_zone_name())
-        # Calls of a model with no price are said, never counted as $0 silently.
-        parts.append(f"today ${cost:,.2f}" + (f" (+{unpriced} unpriced)" if unpriced else ""))
+        # Calls of a model with no price are said, never counted as $0 silently; the sum
+        # is rounded as every report rounds it (0.03 + 0.045 is $0.07 there and here).
+        parts.append(f"today {money(cost, unpriced)}")
         end = active_block_end(conn, "claude-code", now_ms, remember=remember)
         if end is not None:
-            parts.append(f"block {_duration((end - now_ms) / 60_000)} left")
+            parts.append(f"block {_duration(end - now_ms)} left")
         plan = _plan_part(status, conn, now_ms)
         if plan:
             parts.append(plan)

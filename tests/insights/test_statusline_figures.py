@@ -145,11 +145,30 @@ def test_an_absurd_negative_cost_is_neither_recorded_nor_shown(ledger: Ledger) -
     assert "session" not in status_line(ledger.conn, status, 2_000, remember=False)
 
 
-def test_block_time_left_counts_whole_minutes_down(ledger: Ledger) -> None:
-    """The time left in the 5-hour block counts whole minutes down: 30 minutes and 36
-    seconds left read `30m`, never rounded up to a minute not left."""
+def test_block_time_left_is_to_the_nearest_minute_as_budgets_and_the_tray_say_it(
+    ledger: Ledger,
+) -> None:
+    """The time left in the 5-hour block is rounded to the nearest minute, as `burnmeter
+    budgets` and the tray's countdown round it: 30 min 36 s reads `31m` (it read `30m`
+    beside the tray's "31 min"), 30 min 24 s `30m`, 4 h 24 min 40 s `4h25m`."""
     hour = 60 * MINUTE
     start = 1_780_000_000_000 - 1_780_000_000_000 % hour
     _call(ledger, start + 10 * MINUTE, 1.0)
-    now = start + 5 * hour - 30 * MINUTE - 36_000
-    assert "block 30m left" in status_line(ledger.conn, {}, now, remember=False)
+    end = start + 5 * hour
+    for left_ms, shown in (
+        (30 * MINUTE + 36_000, "31m"),
+        (30 * MINUTE + 24_000, "30m"),
+        (4 * hour + 24 * MINUTE + 40_000, "4h25m"),
+    ):
+        line = status_line(ledger.conn, {}, end - left_ms, remember=False)
+        assert f"block {shown} left" in line
+
+
+def test_today_rounds_a_half_cent_as_the_reports_do(ledger: Ledger) -> None:
+    """Today's calls of $0.03 and $0.255 sum to 0.28500000000000003 in floating point: the
+    reports round every cost to 6 decimals first, 0.285, and show $0.28; the status line
+    said $0.29."""
+    now = int(time.time() * 1000)
+    _call(ledger, now - MINUTE, 0.03)
+    _call(ledger, now - MINUTE + 1, 0.255)
+    assert "today $0.28" in status_line(ledger.conn, {}, now, remember=False)
