@@ -11,6 +11,10 @@ _DATE_SUFFIX = re.compile(r"-\d{8}$")
 
 
 def money(usd: float) -> str:
+    """`$3.21`; from $100 on whole dollars (`$1,234`), under a cent `<$0.01`. Rounded to
+    6 decimals first, as every report rounds a cost: a file's 0.03 + 0.255 is the reports'
+    0.285 and reads $0.28 in both (a plain `:,.2f` of 0.28500000000000003 said $0.29)."""
+    usd = round(usd, 6)
     if usd >= 100:
         return f"${usd:,.0f}"
     if usd >= 0.01 or usd == 0:

@@ -22,6 +22,13 @@ def test_money_is_whole_dollars_from_100_on() -> None:
     assert money(1234.5) == "$1,234"
 
 
+def test_money_rounds_a_float_sum_as_the_reports_do() -> None:
+    """A file's calls of $0.03 and $0.255 sum to 0.28500000000000003: `report files` rounds
+    it to 6 decimals first and shows $0.28; the code lens said $0.29."""
+    assert money(0.03 + 0.255) == "$0.28"
+    assert money(0.009_999_999_7) == "$0.01"  # the reports' 0.01, not "<$0.01"
+
+
 def test_ages_change_unit_at_their_edges() -> None:
     """`just now` below a minute, minutes below an hour, hours below two days, then days."""
     assert ago(59_999) == "just now"

@@ -68,10 +68,29 @@ export function parseStatus(params: unknown): Status | null {
   };
 }
 
+/** Money as the server and the CLI write it (lsp_server/format.py). Python rounds an exact
+ * tie to the even digit where JavaScript's `toFixed` and `Math.round` go up: 0.125 read
+ * $0.13 here and $0.12 in the CLI, 100.5 $101 against $100. Both round every other value
+ * from its exact binary value alike. */
 export function money(usd: number): string {
-  if (usd >= 100) return `$${Math.round(usd).toLocaleString("en-US")}`;
-  if (usd >= 0.01 || usd === 0) return `$${usd.toFixed(2)}`;
+  if (usd >= 100) return `$${halfEven(usd).toLocaleString("en-US")}`;
+  if (usd >= 0.01 || usd === 0) return `$${cents(usd)}`;
   return "<$0.01";
+}
+
+/** `value` rounded to a whole number, an exact .5 to the even one. */
+function halfEven(value: number): number {
+  const down = Math.floor(value);
+  if (value - down !== 0.5) return Math.round(value);
+  return down % 2 === 0 ? down : down + 1;
+}
+
+/** Two decimals. The only doubles exactly on a half cent are odd multiples of 1/8 (0.125,
+ * 0.375, ...): those go to the even cent; `usd * 100` is exact for them. */
+function cents(usd: number): string {
+  const eighths = usd * 8;
+  if (!Number.isInteger(eighths) || eighths % 2 === 0) return usd.toFixed(2);
+  return (halfEven(usd * 100) / 100).toFixed(2);
 }
 
 function calls(n: number): string {

@@ -71,6 +71,18 @@ test("malformed parameters are rejected, never thrown on", () => {
 test("money and model names are short", () => {
   assert.equal(money(0), "$0.00");
   assert.equal(money(1234.4), "$1,234");
+});
+
+test("money rounds an exact tie to the even digit, as the CLI and the server do", () => {
+  // Python: f"{0.125:,.2f}" is 0.12 and f"{100.5:,.0f}" is 100; toFixed and Math.round
+  // said $0.13 and $101.
+  assert.equal(money(0.125), "$0.12");
+  assert.equal(money(0.375), "$0.38");
+  assert.equal(money(100.5), "$100");
+  assert.equal(money(101.5), "$102");
+  assert.equal(money(0.135), "$0.14");
+  assert.equal(money(2.675), "$2.67"); // 2.67499999... as a double, as in Python
+  assert.equal(money(99.994), "$99.99");
   assert.equal(shortModel("claude-sonnet-4-5-20250929"), "sonnet-4-5");
   assert.equal(shortModel("gpt-5-codex"), "gpt-5-codex");
 });
