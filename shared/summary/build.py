@@ -13,7 +13,7 @@ from shared.insights.tiers import TierPolicy
 from shared.ledger import Ledger
 from shared.machine_key import machine_key
 from shared.pricing import PriceBook, price_cache_file
-from shared.reports import Totals, repos_report
+from shared.reports import Totals, models_report, repos_report
 from shared.summary import insight_parts
 from shared.summary.redact import PathShower
 from shared.summary.usage import (
@@ -57,9 +57,9 @@ def build_summary(
     sessions = top_sessions(ledger, week, zone)
     policy = TierPolicy.from_settings(settings)
     insights = insight_parts.week_insights(ledger, settings, sessions, book, policy)
-    models = [
-        {"model": model, **_totals_json(totals)} for model, totals in usage.by_model().items()
-    ]
+    # `report models`' own rows: summed per 15 minutes in time order, as that report sums
+    # them (added up from the days, a cost could round the other way at 6 decimals).
+    models = models_report(ledger, week_filters(week, zone))["models"]
     repos = repos_report(ledger, week_filters(week, zone))["repos"]
     insight_parts.repo_commits(repos, sessions, insights)
 

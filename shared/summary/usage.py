@@ -55,9 +55,6 @@ class WeekUsage:
     def by_agent(self) -> dict[str, Totals]:
         return self._group(lambda key: key.agent)
 
-    def by_model(self) -> dict[str, Totals]:
-        return self._group(lambda key: key.model)
-
     def by_day_agent(self) -> dict[tuple[date, str], Totals]:
         return self._group(lambda key: (key.day, key.agent))
 

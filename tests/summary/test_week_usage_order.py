@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from shared.config import Settings
 from shared.ledger import open_ledger
-from shared.summary.usage import week_usage
+from shared.summary.build import build_summary
 from shared.summary.weeks import parse_week
 from tests.core.helpers import ingest_env
 from tests.core.logwriters import ClaudeSession, claude_project_dir, claude_usage, text_block
@@ -25,7 +26,7 @@ def test_models_are_ordered_by_cost_not_by_first_use(isolated_home: Path, tmp_pa
     session.write(claude_project_dir(isolated_home / ".claude", CWD) / "s-week.jsonl")
     ledger = open_ledger(tmp_path / "ledger.sqlite")
     ingest_env(ledger)
-    usage = week_usage(ledger, parse_week("2026-W20"), ZoneInfo("UTC"))
-    by_model = usage.by_model()
-    assert list(by_model) == ["claude-opus-4-7", "claude-haiku-4-5"]
-    assert by_model["claude-opus-4-7"].cost_usd > by_model["claude-haiku-4-5"].cost_usd > 0
+    summary = build_summary(ledger, Settings(), parse_week("2026-W20"), ZoneInfo("UTC"))
+    models = summary["models"]
+    assert [row["model"] for row in models] == ["claude-opus-4-7", "claude-haiku-4-5"]
+    assert models[0]["cost_usd"] > models[1]["cost_usd"] > 0
