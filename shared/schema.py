@@ -406,10 +406,13 @@ END;
 # of sessions read from files on disk are dropped first, since a model's own limit
 # (Spark's 3 % for an account at 92 %) would otherwise stay the newest reading; those of
 # sessions whose files are gone are kept (a ledger never drops what it cannot read again).
+# Gone means not readable now (`readable_file`, as schema 15 asks): `sources.missing` is
+# set by an ingest, so a rollout deleted since the last one still read as present and its
+# session's readings were dropped for good (573 of one real session's).
 CODEX_REREAD_V12 = """
 DELETE FROM rate_limits WHERE agent = 'codex' AND session_id NOT IN (
     SELECT e.session_id FROM usage_events e JOIN sources s ON s.id = e.source_id
-    WHERE e.agent = 'codex' GROUP BY e.session_id HAVING min(s.missing) = 1
+    WHERE e.agent = 'codex' GROUP BY e.session_id HAVING max(readable_file(s.path)) = 0
 );
 UPDATE sources SET offset = 0, state = NULL, lines = 0, rejected_lines = 0,
     tail_hash = NULL, tail_offset = NULL
