@@ -10,7 +10,10 @@ under the call's key (the reading with the most tokens is kept, as for any two r
 call), and its tool calls and advisor's calls go with it. This does not depend on which file
 is read first: a copy read after its reply is rekeyed before it is written; a reply read
 after its copy takes the copy's row out of the ledger and writes it again under its own key,
-moving the tool calls (and the files they touched) that were linked to the copy.
+moving the tool calls (and the files they touched) that were linked to the copy. They go
+to the reply's session too, which is not the copy's when a resumed session's transcript
+(which repeats the reply, key and all) was read before the reply's own
+(`shared.ingest.attribution_repair`).
 
 A sidechain call whose message no main-thread call of its session has stays a call of its
 own: the side question's own answer, a subagent's work, or a copy whose reply's transcript
@@ -29,6 +32,7 @@ from collections.abc import Collection, Iterable
 from operator import itemgetter
 from typing import Any
 
+from shared.ingest.attribution_repair import follow_calls
 from shared.sources.agents import CLAUDE
 from shared.sources.claude import KEY_PREFIX, NO_MESSAGE_PREFIX, message_of
 from shared.sources.events import ADVISOR_KEY
@@ -84,6 +88,7 @@ _FILL_FILE_STATS = """INSERT INTO file_stats (path, calls, cost_usd, last_ts_ms,
             WHERE lf.path = ?1 ORDER BY lf.ts_ms DESC LIMIT 1), '')
     FROM call_files cf LEFT JOIN usage_events ue ON ue.event_key = cf.event_key
     WHERE cf.path = ?1 HAVING count(*) > 0"""
+_SESSION_OF = "SELECT session_id FROM usage_events WHERE event_key = ?"
 # Tool calls are found by session (an index; a bulk load has dropped it and scans once).
 _PAIRS_PER_RELINK = 400
 
@@ -109,6 +114,8 @@ class SideCopies:
         self.moved: dict[str, str] = {}
         # The files whose calls changed hands in this batch.
         self._files: set[str] = set()
+        # The batch's replies that took stored copies' tool calls, with the copies' session.
+        self._replies: dict[str, str] = {}
 
     def resolve(
         self,
@@ -260,8 +267,9 @@ class SideCopies:
         """Take stored copies (and their advisors' calls) out of the ledger, their tool
         calls and files over to the reply's call; returns the rows taken out."""
         returned: list[Row] = []
-        for side, _reply, _message in retired:
+        for side, reply, message in retired:
             returned.extend(conn.execute(_CALL_AND_ADVISORS, (side,)).fetchall())
+            self._replies[reply] = message[0]
         conn.executemany(_DELETE_CALL_AND_ADVISORS, [(side,) for side, _reply, _m in retired])
         for start in range(0, len(retired), _PAIRS_PER_RELINK):
             part = retired[start : start + _PAIRS_PER_RELINK]
@@ -284,6 +292,22 @@ class SideCopies:
             conn.executemany(_MOVE_CALL_FILES, [(reply, side) for side, reply, _m in retired])
             conn.executemany(_DROP_CALL_FILES, [(side,) for side, _reply, _m in retired])
         return returned
+
+    def follow_replies(self, conn: sqlite3.Connection, bulk: bool) -> None:
+        """Once the batch is written: the tool calls a reply took from its stored copies go
+        to the reply's session, should another session's file have brought the reply first
+        (a resumed session's copy of it: the copy and its reply are of one session, their
+        tool calls of that session until then)."""
+        if not self._replies:
+            return
+        replies, self._replies = self._replies, {}
+        elsewhere = []
+        for reply, session_id in replies.items():
+            stored = conn.execute(_SESSION_OF, (reply,)).fetchone()
+            if stored is not None and stored[0] != session_id:
+                elsewhere.append(reply)
+        if elsewhere:
+            follow_calls(conn, sorted(elsewhere), derived=not bulk)
 
     def count_files_again(self, conn: sqlite3.Connection) -> None:
         """Once the batch is written: the file_stats of the files whose calls changed hands."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from shared.ledger import open_ledger
 from shared.schema import CODEX_COPIES_V15, MIGRATIONS
 from tests.core.helpers import ingest_env, snapshot
@@ -21,6 +23,7 @@ from tests.core.logwriters import (
 )
 from tests.core.test_codex_compaction import _remote_compaction
 from tests.core.test_codex_spawn_copies import SPAWN
+from tests.core.test_tool_call_sessions import the_older_writer
 
 # The tables the triggers keep, besides those `snapshot` compares.
 DERIVED = {
@@ -95,11 +98,15 @@ def _older_ledger(path: Path) -> None:
     conn.close()
 
 
-def test_an_upgraded_ledger_equals_a_fresh_ingest(isolated_home: Path, tmp_path: Path) -> None:
+def test_an_upgraded_ledger_equals_a_fresh_ingest(
+    isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _write(isolated_home, as_the_old_reader_saw_them=True)
     upgraded_path = tmp_path / "upgraded.sqlite"
     ledger = open_ledger(upgraded_path)
-    ingest_env(ledger)
+    with monkeypatch.context() as older:
+        the_older_writer(older)
+        ingest_env(ledger)
     # The older reader counted the copy as the child's (5 Codex calls, not 4 + 1
     # compaction) and no compaction.
     before = ledger.conn.execute(
@@ -142,13 +149,17 @@ TOOLS = (
 )
 
 
-def test_the_calls_of_a_rollout_gone_from_disk_stay(isolated_home: Path, tmp_path: Path) -> None:
+def test_the_calls_of_a_rollout_gone_from_disk_stay(
+    isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A ledger never drops what it cannot read again: a rollout deleted before the upgrade
     keeps its calls, its session, its tool calls and its plan-limit readings."""
     _write(isolated_home, as_the_old_reader_saw_them=True)
     path = tmp_path / "ledger.sqlite"
     ledger = open_ledger(path)
-    ingest_env(ledger)
+    with monkeypatch.context() as older:  # its tool calls stayed in the session read from
+        the_older_writer(older)
+        ingest_env(ledger)
     kept = {
         name: sorted(ledger.conn.execute(sql, ("019f-parent",)).fetchall())
         for name, sql in {
