@@ -558,6 +558,47 @@ DROP TABLE temp.side_copies;
 DROP TABLE temp.side_calls;
 """
 
+# Schema 17: every tool call linked to a stored call takes that call's session (an older
+# writer left it in the session of the file it was first read from, which was not always
+# the call's: shared.ingest.attribution_repair), with the rows filled from it; the files
+# whose `call_files` rows changed session get their `file_sessions` again from
+# `call_files`. Nothing is read again and no total changes.
+TOOLS_FOLLOW_CALLS_V17 = """
+CREATE TEMP TABLE moved_tools (tool_id TEXT PRIMARY KEY, session_id TEXT NOT NULL);
+INSERT INTO moved_tools SELECT t.tool_id, e.session_id FROM tool_calls t
+    JOIN usage_events e ON e.event_key = t.event_key
+    WHERE t.session_id != e.session_id;
+UPDATE tool_calls SET session_id =
+        (SELECT m.session_id FROM moved_tools m WHERE m.tool_id = tool_calls.tool_id)
+    WHERE tool_id IN (SELECT tool_id FROM moved_tools);
+CREATE TEMP TABLE moved_call_files (event_key TEXT NOT NULL, path TEXT NOT NULL,
+    session_id TEXT NOT NULL, PRIMARY KEY (event_key, path));
+INSERT INTO moved_call_files SELECT cf.event_key, cf.path, e.session_id FROM call_files cf
+    JOIN usage_events e ON e.event_key = cf.event_key
+    WHERE cf.session_id != e.session_id;
+UPDATE call_files SET session_id = (SELECT m.session_id FROM moved_call_files m
+        WHERE m.event_key = call_files.event_key AND m.path = call_files.path)
+    WHERE (event_key, path) IN (SELECT event_key, path FROM moved_call_files);
+DELETE FROM file_sessions WHERE path IN (SELECT path FROM moved_call_files);
+INSERT OR IGNORE INTO file_sessions SELECT path, session_id FROM call_files
+    WHERE path IN (SELECT path FROM moved_call_files);
+DROP TABLE temp.moved_call_files;
+DROP TABLE temp.moved_tools;
+"""
+
+# Schema 18: the upsert's tie rule takes a reading's web searches and where it ran when
+# they are all it adds (an older reader stored 0 and '' for a Claude call: its searches
+# and the US-inference premium were missing from its cost, and no reprice could add them),
+# and a main-thread reading makes a call first stored from a subagent's copy a main-thread
+# call (an older writer kept the flag of whichever came first, so the side-question copies
+# of that reply were not found and counted again). Every Claude Code log is read again
+# from its start; calls are keyed, so they count once.
+CLAUDE_REREAD_V18 = """
+UPDATE sources SET offset = 0, state = NULL, lines = 0, rejected_lines = 0,
+    tail_hash = NULL, tail_offset = NULL
+WHERE agent = 'claude-code';
+"""
+
 MIGRATIONS: list[str] = [
     SCHEMA_V1,
     STATUSLINE_V2,
@@ -575,6 +616,8 @@ MIGRATIONS: list[str] = [
     CODEX_REREAD_V14,
     CODEX_COPIES_V15,
     CLAUDE_SIDE_COPIES_V16,
+    TOOLS_FOLLOW_CALLS_V17,
+    CLAUDE_REREAD_V18,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

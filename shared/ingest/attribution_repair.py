@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shared.schema import statements
+from shared.schema import TOOLS_FOLLOW_CALLS_V17, statements
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -30,33 +30,6 @@ if TYPE_CHECKING:
 # Keys per statement (SQLite allows 32,766 parameters; a few hundred keep each statement
 # small).
 _KEYS_PER_STATEMENT = 400
-
-# Schema 17 (for shared.schema: append as `MIGRATIONS[16]`): every tool call linked to a
-# stored call takes that call's session, with the rows filled from it; the files whose
-# `call_files` rows changed session get their `file_sessions` again from `call_files`.
-# Nothing is read again and no total changes.
-TOOLS_FOLLOW_CALLS_V17 = """
-CREATE TEMP TABLE moved_tools (tool_id TEXT PRIMARY KEY, session_id TEXT NOT NULL);
-INSERT INTO moved_tools SELECT t.tool_id, e.session_id FROM tool_calls t
-    JOIN usage_events e ON e.event_key = t.event_key
-    WHERE t.session_id != e.session_id;
-UPDATE tool_calls SET session_id =
-        (SELECT m.session_id FROM moved_tools m WHERE m.tool_id = tool_calls.tool_id)
-    WHERE tool_id IN (SELECT tool_id FROM moved_tools);
-CREATE TEMP TABLE moved_call_files (event_key TEXT NOT NULL, path TEXT NOT NULL,
-    session_id TEXT NOT NULL, PRIMARY KEY (event_key, path));
-INSERT INTO moved_call_files SELECT cf.event_key, cf.path, e.session_id FROM call_files cf
-    JOIN usage_events e ON e.event_key = cf.event_key
-    WHERE cf.session_id != e.session_id;
-UPDATE call_files SET session_id = (SELECT m.session_id FROM moved_call_files m
-        WHERE m.event_key = call_files.event_key AND m.path = call_files.path)
-    WHERE (event_key, path) IN (SELECT event_key, path FROM moved_call_files);
-DELETE FROM file_sessions WHERE path IN (SELECT path FROM moved_call_files);
-INSERT OR IGNORE INTO file_sessions SELECT path, session_id FROM call_files
-    WHERE path IN (SELECT path FROM moved_call_files);
-DROP TABLE temp.moved_call_files;
-DROP TABLE temp.moved_tools;
-"""
 
 
 def repair(conn: sqlite3.Connection) -> None:

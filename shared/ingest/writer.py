@@ -31,16 +31,24 @@ MISSING: Any = object()
 # The same model call read twice (streamed lines, a sidechain copy, a re-read file) keeps
 # the reading with the most tokens. On a tie the reading that says more wins, whichever
 # was read first (`shared.sources.events.wins_tie`, the same rule): early streamed lines
-# carry no `speed`, so one that says "fast" (or a Codex tier's "flex") wins; and a Codex
-# call read again by a reader that counts its cache writes takes the reading with them.
-_BETTER = """(excluded.total_tokens > usage_events.total_tokens
+# carry no `speed`, so one that says "fast" (or a Codex tier's "flex") wins; a Codex call
+# read again by a reader that counts its cache writes takes the reading with them; and a
+# Claude call read again by a reader that counts its web searches and where it ran takes
+# those (an older reader stored 0 and '', which no reprice could mend).
+_WRITTEN = "{t}.cache_write_5m_tokens + {t}.cache_write_1h_tokens"
+_BETTER = f"""(excluded.total_tokens > usage_events.total_tokens
         OR (excluded.total_tokens = usage_events.total_tokens
             AND ((excluded.speed = 'fast' AND usage_events.speed != 'fast')
                 OR (excluded.speed = 'flex' AND usage_events.speed = 'standard')
                 OR (excluded.speed = usage_events.speed
-                    AND excluded.cache_write_5m_tokens + excluded.cache_write_1h_tokens
-                        > usage_events.cache_write_5m_tokens
-                            + usage_events.cache_write_1h_tokens))))"""
+                    AND ({_WRITTEN.format(t="excluded")} > {_WRITTEN.format(t="usage_events")}
+                        OR ({_WRITTEN.format(t="excluded")} = {_WRITTEN.format(t="usage_events")}
+                            AND (excluded.web_search_requests
+                                    > usage_events.web_search_requests
+                                OR (excluded.web_search_requests
+                                        = usage_events.web_search_requests
+                                    AND excluded.inference_geo != ''
+                                    AND usage_events.inference_geo = ''))))))))"""
 _TAKEN = (
     *TOKEN_COLUMNS,
     "model",

@@ -133,6 +133,7 @@ SIDECHAIN_RANK = 1 << 52
 # is_sidechain, web_search_requests, inference_geo (the last two as the ledger's columns,
 # which came later).
 ROW_TS, ROW_MODEL, ROW_SPEED, ROW_WRITE_5M, ROW_TOTAL, ROW_WEB = 3, 4, 5, 8, 12, 15
+ROW_SIDECHAIN = 14
 
 
 # A Claude Code advisor's call is keyed by the call it was made in (see
@@ -151,17 +152,33 @@ def advisor_parent(key: str) -> str | None:
     return parent if marker else None
 
 
-def wins_tie(speed: str, written: int, known_speed: str, known_written: int) -> bool:
+def wins_tie(
+    speed: str,
+    written: int,
+    web: int,
+    geo: str,
+    known_speed: str,
+    known_written: int,
+    known_web: int,
+    known_geo: str,
+) -> bool:
     """Whether a reading of a call replaces the one kept when both have as many tokens (the
     ledger's upsert, shared.ingest.writer._BETTER, decides the same way): one that says
     "fast" (early streamed lines carry no `speed`) or "flex" over a standard one; at the
     same speed, one with more of its input as cache writes, 5-minute and 1-hour together
-    (a Codex rollout read again by a reader that counts them)."""
+    (a Codex rollout read again by a reader that counts them); with those equal too, one
+    with more web searches, then one that says where it ran over one that does not (a
+    Claude log read again by a reader that counts them: the searches are paid apart, US
+    inference at 1.1×; a ledger an older reader wrote kept neither)."""
     if speed == "fast" and known_speed != "fast":
         return True
     if speed == "flex" and known_speed == "standard":
         return True
-    return speed == known_speed and written > known_written
+    if speed != known_speed:
+        return False
+    if written != known_written:
+        return written > known_written
+    return web > known_web or (web == known_web and bool(geo) and not known_geo)
 
 
 # Session entry: agent, cwd, branch, first, last, path_rank, branch_rank.
@@ -171,9 +188,12 @@ S_CWD, S_BRANCH, S_FIRST, S_LAST, S_PATH_RANK, S_BRANCH_RANK = 1, 2, 3, 4, 5, 6
 class CallRows:
     """The model calls of one read, as the ledger's row tuples, merged per dedupe key the
     way the ledger's upsert merges them: the first reading's identity, the earliest
-    reading's time and the largest reading's model and tokens (on a tie, the reading that
-    says "fast", since a streamed reply's early lines carry no `speed`). The model goes
-    with the tokens: the price is the kept reading's, whatever order lines are read in.
+    reading's time, the largest reading's model and tokens (on a tie, the reading that
+    says "fast", since a streamed reply's early lines carry no `speed`), and a main-thread
+    call once any reading of it is one (a subagent's copy of a reply logged before the
+    reply's own line in one file stays the reply, not a sidechain copy of it). The model
+    goes with the tokens: the price is the kept reading's, whatever order lines are read
+    in.
 
     Parsers add calls here directly instead of building an object per call: on a big
     history this is the hottest path of an ingest."""
@@ -231,8 +251,12 @@ class CallRows:
                 and wins_tie(
                     speed,
                     counts[2] + counts[3],
+                    web_searches,
+                    inference_geo,
                     known[ROW_SPEED],
                     known[ROW_WRITE_5M] + known[ROW_WRITE_5M + 1],
+                    known[ROW_WEB],
+                    known[ROW_WEB + 1],
                 )
             ):
                 known = (
@@ -247,6 +271,8 @@ class CallRows:
                 )
             if ts_ms < known[ROW_TS]:
                 known = (*known[:ROW_TS], ts_ms, *known[ROW_TS + 1 :])
+            if known[ROW_SIDECHAIN] and not is_sidechain:
+                known = (*known[:ROW_SIDECHAIN], 0, *known[ROW_SIDECHAIN + 1 :])
             events[key] = known
         self._note_session(agent, session_id, ts_ms, is_sidechain, cwd, git_branch)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,11 +31,11 @@ import shared.ingest.pool
 import shared.ingest.run
 import shared.ingest.writer
 import shared.ledger
-from shared.ingest.attribution_repair import TOOLS_FOLLOW_CALLS_V17, repair
+from shared.ingest.attribution_repair import repair
 from shared.ingest.chunks import ChunkResult, ChunkTask
 from shared.ledger import Ledger, open_ledger
 from shared.reports import Filters, sessions_report
-from shared.schema import DERIVED_TRIGGERS, rebuild_derived
+from shared.schema import DERIVED_TRIGGERS, MIGRATIONS, TOOLS_FOLLOW_CALLS_V17, rebuild_derived
 from tests.core.helpers import events, ingest_env, run_cli
 from tests.core.logwriters import (
     ClaudeSession,
@@ -384,14 +385,6 @@ def _repaired(ledger: Ledger) -> None:
     conn.execute("COMMIT")
 
 
-def _with_the_repair_step(monkeypatch: pytest.MonkeyPatch) -> None:
-    """shared.schema's migrations with the repair as the next step (until it is one)."""
-    if TOOLS_FOLLOW_CALLS_V17 not in shared.ledger.MIGRATIONS:
-        migrations = [*shared.ledger.MIGRATIONS, TOOLS_FOLLOW_CALLS_V17]
-        monkeypatch.setattr(shared.ledger, "MIGRATIONS", migrations)
-        monkeypatch.setattr(shared.ledger, "SCHEMA_VERSION", len(migrations))
-
-
 TABLES = ("SELECT * FROM tool_calls", "SELECT * FROM call_files", "SELECT * FROM file_sessions")
 
 
@@ -415,8 +408,10 @@ def test_an_upgraded_ledger_moves_the_tool_calls_an_older_writer_left_behind(
         ingest_env(before)
         assert _by_session(before)[ORIGINAL] == (2, 1, [APP, README])  # the mistake
         before.close()
+    # As the schema before the repair left it: opening runs the repair step (17) and after.
+    with closing(sqlite3.connect(tmp_path / "before.sqlite")) as conn:
+        conn.execute(f"PRAGMA user_version = {MIGRATIONS.index(TOOLS_FOLLOW_CALLS_V17)}")
     now = open_ledger(tmp_path / "now.sqlite")
-    _with_the_repair_step(monkeypatch)
     upgraded = open_ledger(tmp_path / "before.sqlite")
     try:
         ingest_env(now)
