@@ -18,6 +18,13 @@ Rules (Claude Code):
   `requestId`, over all files: the line with the largest token total gives the tokens, the
   earliest line the time. The same message logged once with a `requestId` and once without
   is two pairs, so two calls;
+- a sidechain line (`isSidechain: true`) whose pair no main-thread line of its session has,
+  while a main-thread line of its session has its `message.id`, is a copy of that reply (a
+  side question's copy under a request id of its own, or a subagent's copy of a reply whose
+  own line is not written yet): a line of the reply's call. Where the session's main thread
+  has the message under more than one pair (odd logs), the docs leave open which call it
+  copies; burnmeter takes the least key (`cc:{id}` before `cc:{id}:{requestId}`, request
+  ids in text order), and so does this;
 - `<synthetic>` and `isApiErrorMessage` calls keep their tokens and cost nothing;
 - cache writes: the 5m/1h split when logged, else all at the 5m rate;
 - the session is the line's `sessionId` (subagent files carry their parent's); a call
@@ -256,7 +263,7 @@ def claude_calls(env: Mapping[str, str]) -> tuple[list[Call], dict[str, set[str]
             groups[key].append(record)
 
     calls = []
-    for lines in groups.values():
+    for lines in _copies_with_their_replies(groups).values():
         best = max(lines, key=lambda record: _claude_total(record["message"]["usage"]))
         usage = best["message"]["usage"]
         split = usage.get("cache_creation")
@@ -293,6 +300,26 @@ def claude_calls(env: Mapping[str, str]) -> tuple[list[Call], dict[str, set[str]
             )
         )
     return calls, errors
+
+
+def _copies_with_their_replies(
+    groups: dict[tuple[str, ...], list[dict[str, Any]]],
+) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    """The lines per call once each sidechain copy is put with its reply (see the rules)."""
+    replies: dict[tuple[str, str], set[tuple[str, ...]]] = defaultdict(set)
+    for key, lines in groups.items():
+        for record in lines:
+            if record.get("isSidechain") is not True:
+                replies[(record.get("sessionId"), key[0])].add(key)
+    calls: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for key, lines in groups.items():
+        for record in lines:
+            reply = replies.get((record.get("sessionId"), key[0]), set())
+            if record.get("isSidechain") is True and reply and key not in reply:
+                calls[min(reply)].append(record)
+            else:
+                calls[key].append(record)
+    return calls
 
 
 def _claude_total(usage: dict[str, Any]) -> int:
