@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -12,6 +13,7 @@ from typing import Any
 from shared.ingest import IngestSummary, ingest
 from shared.ledger import Ledger
 from shared.reports import Filters, period_report
+from shared.schema import DERIVED_TRIGGERS, rebuild_derived
 from shared.sources.roots import claude_roots, codex_roots
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -108,3 +110,36 @@ class CountingReader:
         else:
             self.handed_on += 1
         return took
+
+
+# The tables the ledger's triggers keep (costs rounded: sums in another order differ in the
+# last bits; rows a delete left at zero calls left out, as a rebuild has none).
+DERIVED_TABLES = {
+    "buckets": "SELECT bucket, agent, model, input_tokens, output_tokens, cache_read_tokens, "
+    "round(cost_usd, 9), calls FROM usage_buckets WHERE calls != 0",
+    "session_totals": "SELECT session_id, calls, round(cost_usd, 9), total_tokens, last_ts_ms, "
+    "last_model FROM session_totals WHERE calls != 0",
+    "call_files": "SELECT * FROM call_files",
+    "file_stats": "SELECT path, calls, round(cost_usd, 9), last_ts_ms, last_model FROM file_stats",
+    "file_sessions": "SELECT * FROM file_sessions",
+}
+
+
+def derived_tables(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
+    """The trigger-kept tables as they are."""
+    return {
+        name: sorted(conn.execute(sql).fetchall(), key=repr) for name, sql in DERIVED_TABLES.items()
+    }
+
+
+def rebuilt_derived_tables(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:
+    """The trigger-kept tables filled again from the base tables, on a copy: what the
+    triggers kept must equal it."""
+    copy = sqlite3.connect(":memory:", isolation_level=None)
+    ledger.conn.backup(copy)
+    for name in DERIVED_TRIGGERS:
+        copy.execute(f"DROP TRIGGER IF EXISTS {name}")
+    copy.execute("BEGIN")
+    rebuild_derived(copy)
+    copy.execute("COMMIT")
+    return derived_tables(copy)

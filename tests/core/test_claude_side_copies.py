@@ -26,8 +26,15 @@ import shared.ingest.writer
 from shared.ingest.chunks import ChunkResult, ChunkTask
 from shared.ingest.side_copies import SideCopies
 from shared.ledger import Ledger, open_ledger
-from shared.schema import CLAUDE_SIDE_COPIES_V16, DERIVED_TRIGGERS, MIGRATIONS, rebuild_derived
-from tests.core.helpers import events, ingest_env, snapshot, totals
+from shared.schema import CLAUDE_SIDE_COPIES_V16, MIGRATIONS
+from tests.core.helpers import (
+    derived_tables,
+    events,
+    ingest_env,
+    rebuilt_derived_tables,
+    snapshot,
+    totals,
+)
 from tests.core.logwriters import (
     ClaudeSession,
     claude_project_dir,
@@ -136,33 +143,6 @@ def _read(home: Path, ledger: Ledger, order: str, monkeypatch: pytest.MonkeyPatc
     ingest_env(ledger)
 
 
-DERIVED = {
-    "buckets": "SELECT bucket, agent, model, input_tokens, output_tokens, cache_read_tokens, "
-    "round(cost_usd, 9), calls FROM usage_buckets WHERE calls != 0",
-    "session_totals": "SELECT session_id, calls, round(cost_usd, 9), total_tokens, last_ts_ms, "
-    "last_model FROM session_totals WHERE calls != 0",
-    "call_files": "SELECT * FROM call_files",
-    "file_stats": "SELECT path, calls, round(cost_usd, 9), last_ts_ms, last_model FROM file_stats",
-    "file_sessions": "SELECT * FROM file_sessions",
-}
-
-
-def _derived(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
-    return {name: sorted(conn.execute(sql).fetchall(), key=repr) for name, sql in DERIVED.items()}
-
-
-def _rebuilt(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:
-    """The trigger-kept tables filled again from the base tables, on a copy."""
-    copy = sqlite3.connect(":memory:", isolation_level=None)
-    ledger.conn.backup(copy)
-    for name in DERIVED_TRIGGERS:
-        copy.execute(f"DROP TRIGGER IF EXISTS {name}")
-    copy.execute("BEGIN")
-    rebuild_derived(copy)
-    copy.execute("COMMIT")
-    return _derived(copy)
-
-
 def _assert_counted_once(ledger: Ledger) -> None:
     rows = events(ledger)
     assert sorted(rows) == REPLIES
@@ -178,7 +158,7 @@ def _assert_counted_once(ledger: Ledger) -> None:
         "SELECT calls, cost_usd FROM file_stats WHERE path = ?", (f"{CWD}/app.py",)
     )
     assert (calls, cost) == (1, pytest.approx(rows["cc:msg_a:req_a"]["cost_usd"], rel=1e-12))
-    assert _derived(ledger.conn) == _rebuilt(ledger)
+    assert derived_tables(ledger.conn) == rebuilt_derived_tables(ledger)
 
 
 @pytest.mark.parametrize("order", READ_ORDERS)
@@ -208,7 +188,7 @@ def test_every_read_order_leaves_the_same_ledger(
             try:
                 _read(home, ledger, order, patch)
                 state = snapshot(ledger, skip=("sources",))
-                state.update(_derived(ledger.conn))
+                state.update(derived_tables(ledger.conn))
                 states.append(state)
             finally:
                 ledger.close()
@@ -348,14 +328,14 @@ def test_an_upgraded_ledger_loses_the_copies_it_counted(
         # The upgrade alone: the copies are out, the totals right, before any read.
         assert sorted(events(upgraded)) == REPLIES
         assert totals(upgraded)["output_tokens"] == 100 + 200 + 50
-        assert _derived(upgraded.conn) == _rebuilt(upgraded)
+        assert derived_tables(upgraded.conn) == rebuilt_derived_tables(upgraded)
         ingest_env(upgraded)  # the side question's file is read again
         fresh = open_ledger(tmp_path / "fresh.sqlite")
         try:
             ingest_env(fresh)
             _assert_counted_once(upgraded)
             assert snapshot(upgraded) == snapshot(fresh)
-            assert _derived(upgraded.conn) == _derived(fresh.conn)
+            assert derived_tables(upgraded.conn) == derived_tables(fresh.conn)
         finally:
             fresh.close()
     finally:
@@ -509,7 +489,7 @@ def test_any_read_order_counts_each_reply_once(
             links = dict(ledger.conn.execute("SELECT tool_id, event_key FROM tool_calls"))
             assert links.keys() == tools.keys()
             assert all(links[tool_id] in keys for tool_id, keys in tools.items())
-            assert _derived(ledger.conn) == _rebuilt(ledger)
+            assert derived_tables(ledger.conn) == rebuilt_derived_tables(ledger)
         finally:
             ledger.close()
 

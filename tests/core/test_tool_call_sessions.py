@@ -35,8 +35,8 @@ from shared.ingest.attribution_repair import repair
 from shared.ingest.chunks import ChunkResult, ChunkTask
 from shared.ledger import Ledger, open_ledger
 from shared.reports import Filters, sessions_report
-from shared.schema import DERIVED_TRIGGERS, MIGRATIONS, TOOLS_FOLLOW_CALLS_V17, rebuild_derived
-from tests.core.helpers import events, ingest_env, run_cli
+from shared.schema import MIGRATIONS, TOOLS_FOLLOW_CALLS_V17
+from tests.core.helpers import derived_tables, events, ingest_env, rebuilt_derived_tables, run_cli
 from tests.core.logwriters import (
     ClaudeSession,
     claude_project_dir,
@@ -159,29 +159,6 @@ def _by_session(ledger: Ledger) -> dict[str, tuple[int, int, list[str]]]:
     }
 
 
-DERIVED = {
-    "call_files": "SELECT * FROM call_files",
-    "file_stats": "SELECT path, calls, round(cost_usd, 9), last_ts_ms, last_model FROM file_stats",
-    "file_sessions": "SELECT * FROM file_sessions",
-}
-
-
-def _derived(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
-    return {name: sorted(conn.execute(sql).fetchall(), key=repr) for name, sql in DERIVED.items()}
-
-
-def _rebuilt(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:
-    """The trigger-kept tables filled again from the base tables, on a copy."""
-    copy = sqlite3.connect(":memory:", isolation_level=None)
-    ledger.conn.backup(copy)
-    for name in DERIVED_TRIGGERS:
-        copy.execute(f"DROP TRIGGER IF EXISTS {name}")
-    copy.execute("BEGIN")
-    rebuild_derived(copy)
-    copy.execute("COMMIT")
-    return _derived(copy)
-
-
 def _assert_attributed(ledger: Ledger, call_in: str) -> None:
     rows = events(ledger)
     assert sorted(rows) == ["cc:msg_a:req_a", "cc:msg_b:req_b", COPIED_CALL]
@@ -199,7 +176,7 @@ def _assert_attributed(ledger: Ledger, call_in: str) -> None:
         (APP, call_in),
         (README, ORIGINAL),
     ]
-    assert _derived(conn) == _rebuilt(ledger)
+    assert derived_tables(conn) == rebuilt_derived_tables(ledger)
 
 
 @pytest.mark.parametrize("copy", ["full copy", "thinking line only"])
@@ -356,7 +333,7 @@ def test_a_side_questions_copy_read_first_gives_its_tool_call_to_the_session_of_
             (APP, RESUMED),
             (README, ORIGINAL),
         ]
-        assert _derived(ledger.conn) == _rebuilt(ledger)
+        assert derived_tables(ledger.conn) == rebuilt_derived_tables(ledger)
     finally:
         ledger.close()
 
