@@ -398,6 +398,11 @@ BEGIN
 END;
 """
 
+# What makes the next ingest read a log again from its start, as if new (a step's WHERE
+# says which logs): calls, tool calls and readings are keyed, so they count once.
+_READ_AGAIN = """UPDATE sources SET offset = 0, state = NULL, lines = 0, rejected_lines = 0,
+    tail_hash = NULL, tail_offset = NULL"""
+
 # The Codex reader changed what it keeps from lines it had read (only the account's plan
 # limit, not a model's own written beside it; tool calls whose line holds `_output"`; web
 # searches; the flat windows of Codex ~0.40). Its files are read again from the start,
@@ -409,13 +414,12 @@ END;
 # Gone means not readable now (`readable_file`, as schema 15 asks): `sources.missing` is
 # set by an ingest, so a rollout deleted since the last one still read as present and its
 # session's readings were dropped for good (573 of one real session's).
-CODEX_REREAD_V12 = """
+CODEX_REREAD_V12 = f"""
 DELETE FROM rate_limits WHERE agent = 'codex' AND session_id NOT IN (
     SELECT e.session_id FROM usage_events e JOIN sources s ON s.id = e.source_id
     WHERE e.agent = 'codex' GROUP BY e.session_id HAVING max(readable_file(s.path)) = 0
 );
-UPDATE sources SET offset = 0, state = NULL, lines = 0, rejected_lines = 0,
-    tail_hash = NULL, tail_offset = NULL
+{_READ_AGAIN}
 WHERE agent = 'codex';
 """
 
@@ -425,9 +429,8 @@ WHERE agent = 'codex';
 # matched by their keys and count once: an advisor's call is new; a Codex call read
 # again takes its cache writes and tier by the upsert's tie rule (the same tokens, said
 # more precisely; shared.sources.events.wins_tie).
-REREAD_ALL_V13 = """
-UPDATE sources SET offset = 0, state = NULL, lines = 0, rejected_lines = 0,
-    tail_hash = NULL, tail_offset = NULL;
+REREAD_ALL_V13 = f"""
+{_READ_AGAIN};
 """
 
 # Schema 14: the Codex reader marks a patch Codex refused as a failed tool call (its output
@@ -436,9 +439,8 @@ UPDATE sources SET offset = 0, state = NULL, lines = 0, rejected_lines = 0,
 # change with no error, no loop and an `uncommitted` outcome. Only the Codex files are read
 # again from the start (the other readers did not change): calls, tool calls and plan-limit
 # readings are keyed and come back as they were; only the failures are new.
-CODEX_REREAD_V14 = """
-UPDATE sources SET offset = 0, state = NULL, lines = 0, rejected_lines = 0,
-    tail_hash = NULL, tail_offset = NULL
+CODEX_REREAD_V14 = f"""
+{_READ_AGAIN}
 WHERE agent = 'codex';
 """
 
@@ -484,8 +486,7 @@ DELETE FROM file_stats;
 {_FILL_FILE_STATS}
 DELETE FROM file_sessions;
 {_FILL_FILE_SESSIONS}
-UPDATE sources SET offset = 0, state = NULL, lines = 0, rejected_lines = 0,
-    tail_hash = NULL, tail_offset = NULL
+{_READ_AGAIN}
 WHERE agent = 'codex';
 DROP TABLE reread_sources;
 DROP TABLE reread_calls;
@@ -550,8 +551,7 @@ UPDATE file_stats SET last_model = coalesce((SELECT ue.model FROM call_files cf
     JOIN usage_events ue ON ue.event_key = cf.event_key
     WHERE cf.path = file_stats.path ORDER BY cf.ts_ms DESC LIMIT 1), '')
     WHERE path IN (SELECT path FROM side_copy_paths);
-UPDATE sources SET offset = 0, state = NULL, lines = 0, rejected_lines = 0,
-    tail_hash = NULL, tail_offset = NULL
+{_READ_AGAIN}
 WHERE id IN (SELECT source_id FROM side_copies);
 DROP TABLE temp.side_copy_paths;
 DROP TABLE temp.side_copies;
@@ -593,9 +593,8 @@ DROP TABLE temp.moved_tools;
 # call (an older writer kept the flag of whichever came first, so the side-question copies
 # of that reply were not found and counted again). Every Claude Code log is read again
 # from its start; calls are keyed, so they count once.
-CLAUDE_REREAD_V18 = """
-UPDATE sources SET offset = 0, state = NULL, lines = 0, rejected_lines = 0,
-    tail_hash = NULL, tail_offset = NULL
+CLAUDE_REREAD_V18 = f"""
+{_READ_AGAIN}
 WHERE agent = 'claude-code';
 """
 
