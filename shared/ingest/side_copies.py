@@ -88,7 +88,6 @@ _FILL_FILE_STATS = """INSERT INTO file_stats (path, calls, cost_usd, last_ts_ms,
             WHERE lf.path = ?1 ORDER BY lf.ts_ms DESC LIMIT 1), '')
     FROM call_files cf LEFT JOIN usage_events ue ON ue.event_key = cf.event_key
     WHERE cf.path = ?1 HAVING count(*) > 0"""
-_SESSION_OF = "SELECT session_id FROM usage_events WHERE event_key = ?"
 # Tool calls are found by session (an index; a bulk load has dropped it and scans once).
 _PAIRS_PER_RELINK = 400
 
@@ -114,8 +113,8 @@ class SideCopies:
         self.moved: dict[str, str] = {}
         # The files whose calls changed hands in this batch.
         self._files: set[str] = set()
-        # The batch's replies that took stored copies' tool calls, with the copies' session.
-        self._replies: dict[str, str] = {}
+        # The batch's replies that took stored copies' tool calls.
+        self._replies: set[str] = set()
 
     def resolve(
         self,
@@ -267,9 +266,9 @@ class SideCopies:
         """Take stored copies (and their advisors' calls) out of the ledger, their tool
         calls and files over to the reply's call; returns the rows taken out."""
         returned: list[Row] = []
-        for side, reply, message in retired:
+        for side, reply, _message in retired:
             returned.extend(conn.execute(_CALL_AND_ADVISORS, (side,)).fetchall())
-            self._replies[reply] = message[0]
+            self._replies.add(reply)
         conn.executemany(_DELETE_CALL_AND_ADVISORS, [(side,) for side, _reply, _m in retired])
         for start in range(0, len(retired), _PAIRS_PER_RELINK):
             part = retired[start : start + _PAIRS_PER_RELINK]
@@ -298,16 +297,10 @@ class SideCopies:
         to the reply's session, should another session's file have brought the reply first
         (a resumed session's copy of it: the copy and its reply are of one session, their
         tool calls of that session until then)."""
-        if not self._replies:
-            return
-        replies, self._replies = self._replies, {}
-        elsewhere = []
-        for reply, session_id in replies.items():
-            stored = conn.execute(_SESSION_OF, (reply,)).fetchone()
-            if stored is not None and stored[0] != session_id:
-                elsewhere.append(reply)
-        if elsewhere:
-            follow_calls(conn, sorted(elsewhere), derived=not bulk)
+        # follow_calls moves only what sits in another session than its call's.
+        if self._replies:
+            replies, self._replies = self._replies, set()
+            follow_calls(conn, sorted(replies), derived=not bulk)
 
     def count_files_again(self, conn: sqlite3.Connection) -> None:
         """Once the batch is written: the file_stats of the files whose calls changed hands."""
