@@ -279,7 +279,7 @@ RATE_LIMITS = {
 }
 
 
-def _usage(input_tokens: int, cached: int, output: int, reasoning: int) -> dict[str, int]:
+def codex_usage(input_tokens: int, cached: int, output: int, reasoning: int) -> dict[str, int]:
     return {
         "input_tokens": input_tokens,
         "cached_input_tokens": cached,
@@ -388,10 +388,10 @@ class CodexRollout:
     ) -> None:
         """One model call: the cumulative total grows by this call's usage; Codex then
         re-emits the unchanged total `reemit` more times."""
-        last = _usage(input_tokens, cached, output, reasoning)
+        last = codex_usage(input_tokens, cached, output, reasoning)
         for index, value in enumerate((input_tokens, cached, output, reasoning)):
             self.total[index] += value
-        total = _usage(*self.total)
+        total = codex_usage(*self.total)
         for _ in range(1 + reemit):
             self.add(
                 "event_msg",
@@ -416,14 +416,14 @@ class CodexRollout:
         """codex-rs `recompute_token_usage` after a compaction: the total as it stands (all
         zeros when the session holds no usage yet), `last_token_usage` zeros but for an
         estimated `total_tokens`."""
-        last = _usage(0, 0, 0, 0)
+        last = codex_usage(0, 0, 0, 0)
         last["total_tokens"] = estimated_total
         self.add(
             "event_msg",
             {
                 "type": "token_count",
                 "info": {
-                    "total_token_usage": _usage(*self.total),
+                    "total_token_usage": codex_usage(*self.total),
                     "last_token_usage": last,
                     "model_context_window": 258400,
                 },

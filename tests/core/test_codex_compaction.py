@@ -13,21 +13,15 @@ from shared.sources import codex, codex_typed
 from shared.sources.codex import CodexState, parse_codex_lines
 from shared.sources.events import ROW_TOTAL
 from tests.core.helpers import CountingReader, ingest_env
-from tests.core.logwriters import CodexRollout, codex_rollout_path
+from tests.core.logwriters import CodexRollout, codex_rollout_path, codex_usage
 from tests.core.test_codex_fast_path import _both_ways
 
 SESSION = "019e-compact"
 
 
 def _usage(input_tokens: int, cached: int, output: int, reasoning: int) -> dict[str, int]:
-    return {
-        "input_tokens": input_tokens,
-        "cached_input_tokens": cached,
-        "output_tokens": output,
-        "reasoning_output_tokens": reasoning,
-        "total_tokens": input_tokens + output,
-        "cache_write_input_tokens": 0,
-    }
+    """A rollout's usage counts as a `token_usage_record` writes them (with cache writes)."""
+    return {**codex_usage(input_tokens, cached, output, reasoning), "cache_write_input_tokens": 0}
 
 
 def _record(
