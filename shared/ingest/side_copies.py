@@ -5,12 +5,16 @@ A side question (`/btw`) writes a transcript of its own,
 main-thread replies: sidechain lines with the reply's `message.id`, session and times but a
 request id of their own (ccusage#913), so their keys (`cc:{message.id}:{requestId}`) are
 not the reply's, and each would count as a model call again. A sidechain call whose message
-a main-thread call of the same session has is such a copy: its reading joins that call's,
-under the call's key (the reading with the most tokens is kept, as for any two readings of a
-call), and its tool calls and advisor's calls go with it. This does not depend on which file
-is read first: a copy read after its reply is rekeyed before it is written; a reply read
-after its copy takes the copy's row out of the ledger and writes it again under its own key,
-moving the tool calls (and the files they touched) that were linked to the copy. They go
+a main-thread call of the same session has is such a copy: the main-thread reading is the
+call's (a copy's reading never replaces it, even with more tokens; ccusage keeps the
+main-thread line too), and the copy's tool calls go to that call. This does not depend on
+which file is read first, nor on which ingest reads it: a copy read after its reply is
+dropped before it is written; a reply read after its copy takes the copy's row (and its
+advisors' calls) out of the ledger, moving the tool calls (and the files they touched)
+that were linked to the copy. Were a copy's reading merged into the reply's call instead,
+a message the main thread logs under two request ids could keep one reply's reading in
+the other's call for good when the copy is read in an earlier ingest than its own reply
+(tests/core/test_side_copy_split_reads.py). The tool calls go
 to the reply's session too, which is not the copy's when a resumed session's transcript
 (which repeats the reply, key and all) was read before the reply's own
 (`shared.ingest.attribution_repair`).
@@ -68,8 +72,6 @@ _STORED = """SELECT event_key, is_sidechain FROM usage_events
 _SESSION_CALLS = "SELECT calls FROM session_totals WHERE session_id = ?"
 _SESSION_KEYS = "SELECT event_key, is_sidechain FROM usage_events WHERE session_id = ?"
 # The calls of one message under a key and its advisors' keys.
-_CALL_AND_ADVISORS = """SELECT * FROM usage_events WHERE event_key = ?1
-    OR (event_key > ?1 || ':advisor:' AND event_key < ?1 || ':advisor;')"""
 _DELETE_CALL_AND_ADVISORS = """DELETE FROM usage_events WHERE event_key = ?1
     OR (event_key > ?1 || ':advisor:' AND event_key < ?1 || ':advisor;')"""
 # The files a moved copy's tool calls touched go to the reply's call (a file both had
@@ -123,10 +125,9 @@ class SideCopies:
         parsed: Iterable[list[Row]],
         bulk: bool,
     ) -> list[Row]:
-        """The batch's rows with every copy under its reply's key (after the others, so a
-        reply written in the same batch is there first); copies already in the ledger whose
-        reply is in the batch are taken out of it and added to the rows. Sets `moved`
-        (copy key -> reply key) for the batch's tool calls. `parsed`: the batch's calls as
+        """The batch's rows without the copies of replies; copies already in the ledger
+        whose reply is in the batch are taken out of it. Sets `moved` (copy key -> reply
+        key) for the batch's tool calls. `parsed`: the batch's calls as
         each chunk's parser gave them (one file's, so of one agent), which a bulk load
         sorts a chunk at a time."""
         moved: dict[str, str] = {}
@@ -159,22 +160,13 @@ class SideCopies:
             self._match_in_memory(mains, sides, moved, retired)
         else:
             _match_in_ledger(conn, mains, sides, moved, retired)
-        returned = self._retire(conn, retired, bulk) if retired else []
-        if not moved and not returned:
+        if retired:
+            self._retire(conn, retired, bulk)
+            for side, reply, _message in retired:
+                moved[side] = reply
+        if not moved:
             return rows
-        kept: list[Row] = []
-        rekeyed: list[Row] = []
-        for row in rows:
-            target = _target(row[KEY], moved) if row[SIDECHAIN] else None
-            if target is None:
-                kept.append(row)
-            else:
-                rekeyed.append((target, *row[1:]))
-        for side, reply, _message in retired:
-            moved[side] = reply
-        for row in returned:
-            rekeyed.append((_target(row[KEY], moved), *row[1:]))
-        return kept + rekeyed
+        return [row for row in rows if not (row[SIDECHAIN] and _target(row[KEY], moved))]
 
     def _to_match(self, parsed: Iterable[list[Row]]) -> list[tuple[str, str, int]]:
         """A bulk load's Claude calls to match: those of the sessions it has seen a
@@ -262,13 +254,10 @@ class SideCopies:
             else:
                 kept.extend(key for key in keys if key not in kept)
 
-    def _retire(self, conn: sqlite3.Connection, retired: list[Retired], bulk: bool) -> list[Row]:
+    def _retire(self, conn: sqlite3.Connection, retired: list[Retired], bulk: bool) -> None:
         """Take stored copies (and their advisors' calls) out of the ledger, their tool
-        calls and files over to the reply's call; returns the rows taken out."""
-        returned: list[Row] = []
-        for side, reply, _message in retired:
-            returned.extend(conn.execute(_CALL_AND_ADVISORS, (side,)).fetchall())
-            self._replies.add(reply)
+        calls and files over to the reply's call."""
+        self._replies.update(reply for _side, reply, _message in retired)
         conn.executemany(_DELETE_CALL_AND_ADVISORS, [(side,) for side, _reply, _m in retired])
         for start in range(0, len(retired), _PAIRS_PER_RELINK):
             part = retired[start : start + _PAIRS_PER_RELINK]
@@ -290,7 +279,6 @@ class SideCopies:
                     self._files.update(path for (path,) in conn.execute(_FILES_OF, (key,)))
             conn.executemany(_MOVE_CALL_FILES, [(reply, side) for side, reply, _m in retired])
             conn.executemany(_DROP_CALL_FILES, [(side,) for side, _reply, _m in retired])
-        return returned
 
     def follow_replies(self, conn: sqlite3.Connection, bulk: bool) -> None:
         """Once the batch is written: the tool calls a reply took from its stored copies go
@@ -322,8 +310,9 @@ def _match(
 ) -> None:
     """One message's copies: the batch's into `moved`, the stored ones (when the batch
     brings a main-thread call) into `retired`. A sidechain call under a main-thread call's
-    own key is that call read again, not a copy; a copy goes to the least key of the
-    message's main-thread calls (one but for odd logs)."""
+    own key is that call read again, not a copy (the writer keeps its main-thread reading);
+    a copy's tool calls go to the least key of the message's main-thread calls (one but
+    for odd logs)."""
     batch_mains = mains.get(message, ())
     main_keys = {*stored_mains, *batch_mains}
     if not main_keys:

@@ -28,8 +28,9 @@ BATCH_MAX_SECONDS = 2.0
 # A model with no price is cached as None; this marks "not looked up yet".
 MISSING: Any = object()
 
-# The same model call read twice (streamed lines, a sidechain copy, a re-read file) keeps
-# the reading with the most tokens. On a tie the reading that says more wins, whichever
+# The same model call read twice in one thread (streamed lines, a re-read file) keeps the
+# reading with the most tokens (a main-thread reading beats a subagent's copy of it
+# outright: UPSERT_EVENT below). On a tie the reading that says more wins, whichever
 # was read first (`shared.sources.events.wins_tie`, the same rule): early streamed lines
 # carry no `speed`, so one that says "fast" (or a Codex tier's "flex") wins; a Codex call
 # read again by a reader that counts its cache writes takes the reading with them; and a
@@ -58,21 +59,28 @@ _TAKEN = (
     "web_search_requests",
     "inference_geo",
 )
-# A call is timed by its earliest reading (a streamed reply's first line; a sidechain copy
-# never moves it later), and is a main-thread call once a reading of it is (a subagent's
-# copy read first made it a sidechain call; `shared.ingest.side_copies` matches other copies
-# of the message to it), so the result is the same whatever order files are read in.
+# A call is timed by its earliest reading (a streamed reply's first line), and is a
+# main-thread call once a reading of it is, with the main thread's readings alone: a
+# subagent's copy read first made it a sidechain call, which the first main-thread reading
+# replaces whatever their tokens and times, and a copy read after a main-thread reading
+# changes nothing (ccusage keeps the main-thread line too; `shared.ingest.side_copies`
+# drops the copies of a message under other keys). So the result is the same whatever
+# order files are read in, in one ingest or several.
+_MAIN_OVER_SIDE = "excluded.is_sidechain < usage_events.is_sidechain"
+_SAME_THREAD = "excluded.is_sidechain = usage_events.is_sidechain"
+_KEPT = f"({_MAIN_OVER_SIDE} OR ({_SAME_THREAD} AND {_BETTER}))"
 UPSERT_EVENT = f"""INSERT INTO usage_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
     ON CONFLICT (event_key) DO UPDATE SET
         {
     ", ".join(
-        f"{c} = CASE WHEN {_BETTER} THEN excluded.{c} ELSE usage_events.{c} END" for c in _TAKEN
+        f"{c} = CASE WHEN {_KEPT} THEN excluded.{c} ELSE usage_events.{c} END" for c in _TAKEN
     )
 },
-        ts_ms = min(usage_events.ts_ms, excluded.ts_ms),
+        ts_ms = CASE WHEN {_MAIN_OVER_SIDE} THEN excluded.ts_ms
+            WHEN {_SAME_THREAD} THEN min(usage_events.ts_ms, excluded.ts_ms)
+            ELSE usage_events.ts_ms END,
         is_sidechain = min(usage_events.is_sidechain, excluded.is_sidechain)
-    WHERE {_BETTER} OR excluded.ts_ms < usage_events.ts_ms
-        OR excluded.is_sidechain < usage_events.is_sidechain"""
+    WHERE {_KEPT} OR ({_SAME_THREAD} AND excluded.ts_ms < usage_events.ts_ms)"""
 _PATH_WINS = "excluded.path_rank < coalesce(sessions.path_rank, 9e18)"
 _BRANCH_WINS = "excluded.branch_rank < coalesce(sessions.branch_rank, 9e18)"
 UPSERT_SESSION = f"""INSERT INTO sessions (session_id, agent, project_path, repo, git_branch,

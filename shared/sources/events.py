@@ -190,8 +190,9 @@ class CallRows:
     way the ledger's upsert merges them: the first reading's identity, the earliest
     reading's time, the largest reading's model and tokens (on a tie, the reading that
     says "fast", since a streamed reply's early lines carry no `speed`), and a main-thread
-    call once any reading of it is one (a subagent's copy of a reply logged before the
-    reply's own line in one file stays the reply, not a sidechain copy of it). The model
+    call once any reading of it is one, with that thread's readings alone (a subagent's
+    copy of a reply, logged before or after the reply's own line, never replaces what the
+    main thread logged: the call is the reply, not a sidechain copy of it). The model
     goes with the tokens: the price is the kept reading's, whatever order lines are read
     in.
 
@@ -244,7 +245,23 @@ class CallRows:
                 web_searches,
                 inference_geo,
             )
-        else:
+        elif known[ROW_SIDECHAIN] and not is_sidechain:
+            # A call's first main-thread reading replaces a subagent's copy of it read
+            # before, whatever their tokens and times (the ledger's upsert does the same).
+            events[key] = (
+                *known[:ROW_TS],
+                ts_ms,
+                model,
+                speed,
+                *counts,
+                total,
+                known[ROW_TOTAL + 1],
+                0,
+                web_searches,
+                inference_geo,
+            )
+        elif known[ROW_SIDECHAIN] or not is_sidechain:
+            # Two readings of one thread (a streamed reply's lines): the largest is kept.
             known_total = known[ROW_TOTAL]
             if total > known_total or (
                 total == known_total
@@ -271,9 +288,8 @@ class CallRows:
                 )
             if ts_ms < known[ROW_TS]:
                 known = (*known[:ROW_TS], ts_ms, *known[ROW_TS + 1 :])
-            if known[ROW_SIDECHAIN] and not is_sidechain:
-                known = (*known[:ROW_SIDECHAIN], 0, *known[ROW_SIDECHAIN + 1 :])
             events[key] = known
+        # Else a subagent's copy of a main-thread reading: it adds nothing to the call.
         self._note_session(agent, session_id, ts_ms, is_sidechain, cwd, git_branch)
 
     def _note_session(

@@ -263,7 +263,8 @@ def claude_calls(env: Mapping[str, str]) -> tuple[list[Call], dict[str, set[str]
             groups[key].append(record)
 
     calls = []
-    for lines in _copies_with_their_replies(groups).values():
+    for all_lines in _copies_with_their_replies(groups).values():
+        lines = [record for record in all_lines if not record.get("_tools_only")]
         best = max(lines, key=lambda record: _claude_total(record["message"]["usage"]))
         usage = best["message"]["usage"]
         split = usage.get("cache_creation")
@@ -275,7 +276,7 @@ def claude_calls(env: Mapping[str, str]) -> tuple[list[Call], dict[str, set[str]
         model = best["message"].get("model", "")
         server = usage.get("server_tool_use")
         tool_ids = set()
-        for record in lines:
+        for record in all_lines:
             for block in record["message"].get("content") or []:
                 if isinstance(block, dict) and block.get("type") == "tool_use":
                     tool_ids.add(block["id"])
@@ -311,14 +312,18 @@ def _copies_with_their_replies(
         for record in lines:
             if record.get("isSidechain") is not True:
                 replies[(record.get("sessionId"), key[0])].add(key)
+    main_keys = {key for keys in replies.values() for key in keys}
     calls: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for key, lines in groups.items():
         for record in lines:
             reply = replies.get((record.get("sessionId"), key[0]), set())
-            if record.get("isSidechain") is True and reply and key not in reply:
-                calls[min(reply)].append(record)
-            else:
-                calls[key].append(record)
+            if record.get("isSidechain") is True and (reply or key in main_keys):
+                # PROTOTYPE: a copy counts only while no reply is read; its tool calls are
+                # the reply's.
+                target = key if key in main_keys else min(reply)
+                calls[target].append({**record, "_tools_only": True})
+                continue
+            calls[key].append(record)
     return calls
 
 

@@ -229,11 +229,13 @@ def test_a_copy_whose_main_transcript_is_gone_counts_once(
         ledger.close()
 
 
-def test_a_copy_with_more_tokens_is_the_reading_kept(
+def test_the_main_threads_reading_is_kept_over_a_copy_with_more_tokens(
     isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Two readings of one call keep the one with the most tokens, as for a streamed reply
-    (here the main thread's last line was never written), whichever is read first."""
+    """A copy never replaces what the main thread logged, even with more tokens (here the
+    main thread's last line was never written), whichever is read first; ccusage 20.0.24
+    keeps the main-thread line too. (The copy's reading, the larger, was kept before: a
+    copy read in an earlier ingest than its own reply could then stay in another call.)"""
     outputs = {}
     for order in ("main thread first", "side question first"):
         main, _copy = _transcripts(usage_a=claude_usage(10, 7, cache_read=5_000, write_5m=1_000))
@@ -253,7 +255,7 @@ def test_a_copy_with_more_tokens_is_the_reading_kept(
                 outputs[order] = rows["cc:msg_a:req_a"]["output_tokens"]
             finally:
                 ledger.close()
-    assert outputs == {"main thread first": 100, "side question first": 100}
+    assert outputs == {"main thread first": 7, "side question first": 7}
 
 
 def test_an_advisors_call_in_a_copied_reply_counts_once(
@@ -443,7 +445,8 @@ def _expected(files: dict[str, list[bytes]]) -> tuple[dict[str, int], dict[str, 
     for line in lines:
         key = key_of(line)
         replies = main_keys.get(line["message"]["id"], set())
-        if line["isSidechain"] and replies and key not in replies:
+        copy = line["isSidechain"] and replies
+        if copy and key not in replies:
             key = min(replies)
         usage = line["message"]["usage"]
         total = sum(
@@ -455,7 +458,7 @@ def _expected(files: dict[str, list[bytes]]) -> tuple[dict[str, int], dict[str, 
                 "cache_read_input_tokens",
             )
         )
-        totals[key] = max(total, totals.get(key, 0))
+        totals[key] = max(0 if copy else total, totals.get(key, 0))
         for block in line["message"]["content"]:
             if block["type"] == "tool_use":
                 tools.setdefault(block["id"], set()).add(key)

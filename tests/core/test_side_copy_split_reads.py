@@ -6,9 +6,10 @@ to its core; /work/audit/fix-oracle).
 
 The main thread has (msg_x, req_b); a subagent's transcript holds a copy of the main-thread
 reply (msg_x, req_a), flagged as sidechain and keeping its request id, with more tokens and
-an earlier time. Once (msg_x, req_a)'s own main-thread line is read, the copy is a reading of
-that call and (msg_x, req_b) keeps its own reading; before it is read, the copy is a reading
-of (msg_x, req_b) (its message has a main-thread call, its own key none yet)."""
+an earlier time. A main-thread reading is the call's, whatever a copy holds: the copy never
+adds to (msg_x, req_b), whose message has a main-thread call, and (msg_x, req_a) is its own
+main-thread line's once that is read. (The copy's reading used to join (msg_x, req_b) until
+then, for good when that was in an earlier ingest.)"""
 
 from __future__ import annotations
 
@@ -155,17 +156,12 @@ def test_one_ingest_gives_each_reply_its_own_call(
     assert _calls(isolated_home, steps, monkeypatch) == BOTH
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="shared.ingest.side_copies merges a copy into its reply's row for good, so a copy "
-    "read before its own reply stays in the other call (the oracle test's saved failure)",
-)
 def test_a_copy_read_before_its_own_reply_gives_the_calls_of_one_ingest(
     isolated_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Read as the files grow: first (msg_x, req_b) and the copy (the copy is then a reading
-    of req_b's call), then req_a's own line. Row by row the copy's reading (more tokens,
-    earlier) stays in req_b's call: req_a's tokens counted twice, req_b's lost."""
+    """Read as the files grow: first (msg_x, req_b) and the copy, then req_a's own line.
+    The copy's reading (more tokens, earlier) once joined req_b's call and stayed there:
+    req_a's tokens counted twice, req_b's lost."""
     reply_b, copy, reply_a = _lines()
     steps = [[(MAIN, reply_b), (SUBAGENT, copy)], [(MAIN, reply_a)]]
     assert _calls(isolated_home, steps, monkeypatch) == BOTH
