@@ -318,8 +318,8 @@ def _copies_with_their_replies(
         for record in lines:
             reply = replies.get((record.get("sessionId"), key[0]), set())
             if record.get("isSidechain") is True and (reply or key in main_keys):
-                # PROTOTYPE: a copy counts only while no reply is read; its tool calls are
-                # the reply's.
+                # A copy of a main-thread reply adds no reading (what the main thread
+                # logged is the call's); its tool calls are the reply's.
                 target = key if key in main_keys else min(reply)
                 calls[target].append({**record, "_tools_only": True})
                 continue
