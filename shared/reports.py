@@ -514,25 +514,45 @@ def sessions_report(
     rows = []
     for session_id in _by_last_activity(sessions):
         entry = sessions[session_id]
-        agent, project_path, repo, branch = meta.get(session_id, ("", "", None, ""))
         tool_count, error_count = tools.get(session_id, (0, 0))
         rows.append(
-            {
-                "session_id": session_id,
-                "agent": agent,
-                "project_path": project_path,
-                "repo": repo,
-                "git_branch": branch,
-                "first_activity": iso_utc(entry["first"]),
-                "last_activity": iso_utc(entry["last"]),
-                "models": sorted(entry["models"]),
-                **entry["totals"].as_json(),
-                "tool_calls": tool_count,
-                "tool_errors": error_count,
-                "files_touched": files.get(session_id, []),
-            }
+            session_row(
+                session_id,
+                meta.get(session_id, ("", "", None, "")),
+                entry,
+                tool_count,
+                error_count,
+                files.get(session_id, []),
+            )
         )
     return {"sessions": rows, "totals": totals.as_json()}
+
+
+def session_row(
+    session_id: str,
+    meta: Sequence[Any],
+    entry: dict[str, Any],
+    tool_count: int,
+    error_count: int,
+    files: list[str],
+) -> dict[str, Any]:
+    """A `sessions_report` row: `meta` (agent, project folder, repository, branch), `entry`
+    the session's sums as `_session_sums` gives them."""
+    agent, project_path, repo, branch = meta
+    return {
+        "session_id": session_id,
+        "agent": agent,
+        "project_path": project_path,
+        "repo": repo,
+        "git_branch": branch,
+        "first_activity": iso_utc(entry["first"]),
+        "last_activity": iso_utc(entry["last"]),
+        "models": sorted(entry["models"]),
+        **entry["totals"].as_json(),
+        "tool_calls": tool_count,
+        "tool_errors": error_count,
+        "files_touched": files,
+    }
 
 
 def repos_report(ledger: Ledger, filters: Filters) -> dict[str, Any]:

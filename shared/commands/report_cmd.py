@@ -256,12 +256,11 @@ def build_report(
 
         return blocks_report(context_ledger, filters)
     if kind == "sessions":
-        report = sessions_report(context_ledger, filters)
         if settings is not None:
-            from shared.insights.reporting import add_session_insights
+            from shared.insights.reporting import sessions_report_with_insights
 
-            add_session_insights(report, context_ledger, settings)
-        return report
+            return sessions_report_with_insights(context_ledger, filters, settings)
+        return sessions_report(context_ledger, filters)
     if kind == "repos":
         report = repos_report(context_ledger, filters)
         if settings is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
+from typing import Any
 
 from shared.insights.tiers import CHANGE_TOOLS, WorkKind, tool_kind, work_kind
 from shared.ledger import Ledger
@@ -161,6 +162,28 @@ class SessionActivity:
 CHANGE_TOOLS_JSON = json.dumps(sorted(CHANGE_TOOLS))
 
 
+class RangeSums:
+    """What a sessions report counts of each session's calls and tool calls in its range,
+    gathered while `load_activity` reads them (`report sessions` read them twice more).
+
+    `call_range` and `tool_range` are SQL conditions (with their parameters) on the
+    columns of `usage_events` and of `tool_calls t`: the report's range. Per session:
+    `models[session][model]` holds the sums of its calls in the range, in the order of
+    `shared.reports.BUCKET_SUMS` (cost summed call by call in the order of the (session,
+    time) index, as SQLite's `sum()` adds them grouped by session and model), then their
+    first and last time; `tools[session]` its tool calls and failed tool calls in the
+    range; `files[session]` the files those touched."""
+
+    def __init__(
+        self, call_range: tuple[str, list[Any]], tool_range: tuple[str, list[Any]]
+    ) -> None:
+        self.call_range = call_range
+        self.tool_range = tool_range
+        self.models: dict[str, dict[str, list[Any]]] = {}
+        self.tools: dict[str, list[int]] = {}
+        self.files: dict[str, set[str]] = {}
+
+
 def _id_filter(column: str, session_ids: list[str] | None) -> tuple[str, list[str]]:
     if session_ids is None:
         return "1", []
@@ -168,7 +191,11 @@ def _id_filter(column: str, session_ids: list[str] | None) -> tuple[str, list[st
 
 
 def load_activity(
-    ledger: Ledger, session_ids: list[str] | None = None, *, for_outcomes_only: bool = False
+    ledger: Ledger,
+    session_ids: list[str] | None = None,
+    *,
+    for_outcomes_only: bool = False,
+    in_range: RangeSums | None = None,
 ) -> dict[str, SessionActivity]:
     """Every session in `session_ids` (all sessions when None) that has model calls.
 
@@ -178,7 +205,10 @@ def load_activity(
 
     A tool call's `paths` are read for change tools and failed calls only: what the
     insights use (the files a session changed, the file a failing call kept touching); a
-    successful Read's or Grep's files are left in the ledger (half of its file rows)."""
+    successful Read's or Grep's files are left in the ledger (half of its file rows).
+
+    `in_range` (not with `for_outcomes_only`) also gathers what a sessions report counts
+    of the calls and tool calls in its range, in the same reads (see `RangeSums`)."""
     conn = ledger.conn
     where, params = _id_filter("session_id", session_ids)
     sessions: dict[str, SessionActivity] = {}
@@ -205,6 +235,14 @@ def load_activity(
     current: str | None = None
     calls: list[Call] = []
     unlisted: list[str] = []
+    # With `in_range`: each call's total tokens, whether it is priced, and whether it is in
+    # the report's range (else constants, which SQLite hands over for next to nothing).
+    extra = "0, 1, 0"
+    extra_params: list[Any] = []
+    if in_range is not None:
+        condition, extra_params = in_range.call_range
+        extra = f"total_tokens, priced, {condition}"
+    per_model: dict[str, list[Any]] = {}
     for (
         session_id,
         key,
@@ -223,13 +261,16 @@ def load_activity(
         searches,
         geo,
         source,
+        total,
+        priced,
+        counted,
     ) in conn.execute(
         f"""SELECT session_id, event_key, ts_ms, model, speed, input_tokens, output_tokens,
                    cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens,
                    reasoning_tokens, cost_usd, free, is_sidechain, web_search_requests,
-                   inference_geo, source_id
+                   inference_geo, source_id, {extra}
             FROM usage_events WHERE {where} ORDER BY session_id, ts_ms, event_key""",
-        params,
+        [*extra_params, *params],
     ):
         if session_id != current:
             current = session_id
@@ -241,6 +282,25 @@ def load_activity(
                 )
                 unlisted.append(session_id)
             calls = session.calls
+            if in_range is not None:
+                per_model = in_range.models.setdefault(session_id, {})
+        if counted:
+            # As `sum()` adds them (shared.reports.EVENT_SUMS): costs one by one from 0,
+            # a missing cost as 0; `first` and `last` the range's first and last call.
+            sums = per_model.get(model)
+            if sums is None:
+                sums = per_model[model] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ts_ms, ts_ms]
+            sums[0] += input_tokens
+            sums[1] += output_tokens
+            sums[2] += write_5m
+            sums[3] += write_1h
+            sums[4] += read
+            sums[5] += reasoning
+            sums[6] += total
+            sums[7] += 0 if cost is None else cost
+            sums[8] += 1 - priced
+            sums[9] += 1
+            sums[11] = ts_ms  # by time within the session
         call = Call(
             key,
             ts_ms,
@@ -273,7 +333,7 @@ def load_activity(
             agents.setdefault(session_id, agent)
         for session_id in unlisted:
             sessions[session_id].agent = agents[session_id]
-    _add_tools(conn, where, params, sessions, calls_by_key)
+    _add_tools(conn, where, params, sessions, calls_by_key, in_range=in_range)
     # A call with no tools is "chat", as it was made; the others use a few combinations of
     # tools, each classified once.
     kinds: dict[tuple[str, ...], WorkKind] = {}
@@ -297,31 +357,67 @@ def _add_tools(
     sessions: dict[str, SessionActivity],
     calls_by_key: dict[str, Call],
     names: frozenset[str] | None = None,
+    *,
+    in_range: RangeSums | None = None,
 ) -> None:
     """Each session's tool calls (of `names` only, if given), in order, with their outcome
     and, for change tools and failed calls, their files; each call's tool names, for the
     calls in `calls_by_key`. One pass over the tool calls: whether each failed and its
     files are looked up as it is read, in the order of the (session, time) index: each
-    session's tool calls by time (then as written), with no sort of the batch's."""
+    session's tool calls by time (then as written), with no sort of the batch's.
+
+    With `in_range`, every tool call's files are read, and each session's tool calls in
+    the range counted (see `RangeSums`)."""
     if names is not None:
         where = f"{where} AND tool_name IN (SELECT value FROM json_each(?))"
         params = [*params, json.dumps(sorted(names))]
     joined = where.replace("session_id", "t.session_id").replace("tool_name", "t.tool_name")
-    for session_id, tool_id, event_key, ts_ms, name, input_hash, failed, paths in conn.execute(
+    files = """(SELECT group_concat(f.path, char(0)) FROM tool_files f
+                WHERE f.tool_id = t.tool_id)"""
+    paths_sql = f"""CASE WHEN e.tool_id IS NOT NULL
+                          OR t.tool_name IN (SELECT value FROM json_each(?)) THEN {files} END"""
+    paths_params: list[Any] = [CHANGE_TOOLS_JSON]
+    counted_sql = "0"
+    if in_range is not None:
+        paths_sql, paths_params = files, []
+        counted_sql, counted_params = in_range.tool_range
+        paths_params += counted_params
+    tool_counts: list[int] = []
+    touched: set[str] = set()
+    current: str | None = None
+    for (
+        session_id,
+        tool_id,
+        event_key,
+        ts_ms,
+        name,
+        input_hash,
+        failed,
+        paths,
+        counted,
+    ) in conn.execute(
         f"""SELECT t.session_id, t.tool_id, t.event_key, t.ts_ms, t.tool_name, t.input_hash,
-                   e.tool_id IS NOT NULL,
-                   CASE WHEN e.tool_id IS NOT NULL
-                          OR t.tool_name IN (SELECT value FROM json_each(?))
-                        THEN (SELECT group_concat(f.path, char(0)) FROM tool_files f
-                              WHERE f.tool_id = t.tool_id) END
-            FROM tool_calls t LEFT JOIN tool_errors e ON e.tool_id = t.tool_id
-            WHERE {joined} ORDER BY t.session_id, t.ts_ms, t.rowid""",
-        [CHANGE_TOOLS_JSON, *params],
+                       e.tool_id IS NOT NULL, {paths_sql}, {counted_sql}
+                FROM tool_calls t LEFT JOIN tool_errors e ON e.tool_id = t.tool_id
+                WHERE {joined} ORDER BY t.session_id, t.ts_ms, t.rowid""",
+        [*paths_params, *params],
     ):
         session = sessions.get(session_id)
         if session is None:
             continue
         owner = calls_by_key.get(event_key) if event_key else None
+        if in_range is not None:
+            if session_id != current:
+                current = session_id
+                tool_counts = in_range.tools.setdefault(session_id, [0, 0])
+                touched = in_range.files.setdefault(session_id, set())
+            if counted:
+                tool_counts[0] += 1
+                tool_counts[1] += failed
+                if paths:
+                    touched.update(paths.split("\0"))
+            if not (failed or name in CHANGE_TOOLS):
+                paths = None  # as without `in_range`: read for the report's files only
         session.tools.append(
             ToolUse(
                 tool_id,

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from shared.config import Settings
 from shared.gcpause import cycle_collection_paused
-from shared.insights.activity import Call, SessionActivity, load_activity
+from shared.insights.activity import Call, RangeSums, SessionActivity, load_activity
 from shared.insights.flags import Flag, new_flags, session_flags
 from shared.insights.outcomes import Outcome, session_outcomes
 from shared.insights.tiers import CHANGE_TOOLS, TierPolicy
@@ -270,11 +270,13 @@ def session_insights(
     prices: PriceBook | None = None,
     policy: TierPolicy | None = None,
     with_outcomes: bool = True,
+    in_range: RangeSums | None = None,
 ) -> dict[str, SessionInsight]:
     """Insights for `session_ids` (every session with calls when None).
 
     `now_ms` is accepted for callers that evaluate a running session; the rules depend
-    only on the recorded history, so it does not change the result today.
+    only on the recorded history, so it does not change the result today. `in_range`
+    gathers a sessions report's figures from the same reads (`load_activity`).
     """
     del now_ms
     if prices is None:
@@ -304,7 +306,11 @@ def session_insights(
         for batch in _batches_by_calls(totals, sessions):
             # An object per call and per tool call, and no cycles: see shared.gcpause.
             with cycle_collection_paused():
-                activities = load_activity(ledger, batch)
+                activities = (
+                    load_activity(ledger, batch)
+                    if in_range is None
+                    else load_activity(ledger, batch, in_range=in_range)
+                )
                 for session_id, activity in activities.items():
                     result[session_id] = SessionInsight(
                         tier=session_tier(activity.calls, policy, limits.dominant_tier_share),

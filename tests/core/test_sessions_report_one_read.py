@@ -1,0 +1,149 @@
+"""`report sessions` with insights reads each session's calls and tool calls once: the
+report's sums, tool counts and files are gathered while the insights read them
+(`sessions_report_with_insights`), where it read the calls twice and the tool calls three
+times. Held here to what it printed before, `sessions_report` with `add_session_insights`
+on it, to the byte: sessions cut by `--since` / `--until` (in a zone other than UTC too),
+one agent, subagent files, Codex, a session the ledger lists no folder for, sessions in a
+git repository with commits and outside any."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from shared.config import Settings
+from shared.ingest import ingest
+from shared.insights.reporting import add_session_insights, sessions_report_with_insights
+from shared.ledger import Ledger, open_ledger
+from shared.reports import Filters, iso_utc, sessions_report
+from shared.sources.events import CLAUDE, CODEX
+from shared.sources.roots import LogRoot
+from tests.insights.agent_logs import ClaudeSession, CodexRollout
+from tests.insights.test_activity_reads import _demo, _history
+
+MINUTE = 60_000
+# Midnight (UTC) between two days, with calls and tool calls on both sides of it.
+MIDNIGHT = int(datetime(2026, 9, 22, tzinfo=UTC).timestamp() * 1000)
+
+
+def _across_midnight(home: Path) -> None:
+    """A Claude Code session (with a subagent) and a Codex rollout that run from before
+    midnight to after it, each with tool calls, failed ones and files on both sides."""
+    claude = home / ".claude"
+    session = ClaudeSession(claude, "sess-midnight", "/home/dev/late")
+    for k in range(-4, 4):
+        at = MIDNIGHT + k * MINUTE + 7
+        ids = session.assistant(
+            at,
+            model="claude-opus-4-5-20251101" if k % 2 else "claude-haiku-4-5-20251001",
+            input_tokens=1_000 + k,
+            cache_read=3_000,
+            tools=[
+                ("Read", {"file_path": f"/home/dev/late/f{k % 3}.py"}),
+                ("Bash", {"command": "t"}),
+            ],
+        )
+        session.tool_results(at + 1000, ids[:1])
+        session.tool_results(at + 2000, ids[1:], is_error=k % 2 == 0)
+    session.write()
+    subagent = ClaudeSession(claude, "sess-midnight", "/home/dev/late", agent_id="d4e5f6")
+    for k in range(-2, 2):
+        ids = subagent.assistant(
+            MIDNIGHT + k * MINUTE + 30_000,
+            model="claude-sonnet-4-5-20250929",
+            tools=[("Grep", {"pattern": "x", "path": "/home/dev/late/sub"})],
+        )
+        subagent.tool_results(MIDNIGHT + k * MINUTE + 31_000, ids, is_error=k == 0)
+    subagent.write()
+    rollout = CodexRollout(
+        home / ".codex",
+        "019a0000-0000-7000-8000-0000000000aa",
+        "/home/dev/late",
+        MIDNIGHT - 5 * MINUTE,
+    )
+    for k in range(-3, 3):
+        rollout.shell(MIDNIGHT + k * MINUTE, ["make"], exit_code=k % 2)
+        rollout.token_count(MIDNIGHT + k * MINUTE + 500, 20_000 + k, 5_000, 700)
+    rollout.apply_patch(MIDNIGHT + 4 * MINUTE, ["/home/dev/late/b.py"], output="Success.")
+    rollout.token_count(MIDNIGHT + 4 * MINUTE + 500, 1_000, 0, 100)
+    rollout.write()
+
+
+def _history_across_midnight(home: Path) -> Ledger:
+    _across_midnight(home)
+    return _history(home)
+
+
+def _filters() -> list[Filters]:
+    day = date(2026, 9, 22)
+    before = date(2026, 9, 21)
+    tokyo = ZoneInfo("Asia/Tokyo")
+    return [
+        Filters(),
+        Filters(since=day),
+        Filters(until=before),
+        Filters(since=before, until=before),
+        Filters(since=day, until=day, agent="codex"),
+        Filters(agent="codex"),
+        Filters(agent="claude-code", until=before),
+        Filters(tz=ZoneInfo("America/New_York")),
+        Filters(since=date(2026, 9, 22), tz=tokyo),
+        Filters(since=date(2026, 9, 22), until=date(2026, 9, 22), tz=tokyo),
+        Filters(since=date(2030, 1, 1)),
+    ]
+
+
+def _printed(report: dict[str, object]) -> str:
+    return json.dumps(report, indent=2, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("history", [_history_across_midnight, _demo])
+def test_one_read_gives_the_report_of_sessions_report_with_insights(
+    tmp_path: Path, history: object
+) -> None:
+    ledger = history(tmp_path)  # type: ignore[operator]
+    settings = Settings()
+    cut = 0
+    for filters in _filters():
+        before = sessions_report(ledger, filters)
+        add_session_insights(before, ledger, settings)
+        after = sessions_report_with_insights(ledger, filters, settings)
+        assert _printed(after) == _printed(before)
+        # Sessions whose calls the range cuts: their figures are the range's alone.
+        cut += sum(
+            1
+            for row in after["sessions"]
+            if row["first_activity"] > _first_ever(ledger, row["session_id"])
+        )
+    if history is _history_across_midnight:
+        assert cut >= 3  # the Claude Code session, its subagent's calls and the rollout
+
+
+def _first_ever(ledger: Ledger, session_id: str) -> str:
+    (first,) = ledger.conn.execute(
+        "SELECT min(ts_ms) FROM usage_events WHERE session_id = ?", (session_id,)
+    ).fetchone()
+    return iso_utc(first) or ""
+
+
+def test_the_real_corpus_reads_the_same(real_corpus: Path, tmp_path: Path) -> None:
+    home = real_corpus / "home"
+    ledger = open_ledger(tmp_path / "ledger.sqlite")
+    ingest(
+        ledger,
+        [
+            LogRoot(CLAUDE, home / ".claude" / "projects"),
+            LogRoot(CODEX, home / ".codex" / "sessions"),
+        ],
+    )
+    settings = Settings()
+    for filters in [Filters(), Filters(agent="codex"), Filters(since=date(2025, 9, 1))]:
+        before = sessions_report(ledger, filters)
+        add_session_insights(before, ledger, settings)
+        assert _printed(sessions_report_with_insights(ledger, filters, settings)) == _printed(
+            before
+        )
