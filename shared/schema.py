@@ -598,6 +598,17 @@ CLAUDE_REREAD_V18 = f"""
 WHERE agent = 'claude-code';
 """
 
+# Schema 19: the Codex reader no longer takes a spawned subagent's first calls for a copy
+# of its parent's history when the header names the parent in `forked_from_id` (newer
+# Codex does for every spawned thread) and those calls came within a second of each other
+# (shared.sources.codex COPY_SPAWNED): they were dropped. The Codex rollouts are read again
+# from the start: a call is keyed by its session and the total after it, so the calls
+# stored come back as they were and the dropped ones are added.
+CODEX_SPAWNED_V19 = f"""
+{_READ_AGAIN}
+WHERE agent = 'codex';
+"""
+
 MIGRATIONS: list[str] = [
     SCHEMA_V1,
     STATUSLINE_V2,
@@ -617,6 +628,7 @@ MIGRATIONS: list[str] = [
     CLAUDE_SIDE_COPIES_V16,
     TOOLS_FOLLOW_CALLS_V17,
     CLAUDE_REREAD_V18,
+    CODEX_SPAWNED_V19,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -103,6 +103,11 @@ COPY_ORDINAL = "ordinal"
 # A copy whose lines kept their original times: it ends at the first line from the
 # rollout's own header's time on.
 COPY_ORIGINAL = "original"
+# A spawned subagent naming a parent in `forked_from_id` (Codex 0.144 and later name it
+# for every spawned thread, CodexBar#2193): a copy only where its lines show one
+# (`_spawned_opening`); otherwise its own work starts at once, and its first call may come
+# within a second, which the pause rule of a fork's burst took for the copy.
+COPY_SPAWNED = "spawned"
 # `token_usage_record`s kept while no `compacted` line has named them, and compaction ids
 # named before their record came: the newest few (a compaction's pair is a line or two apart).
 KEPT_RECORDS = 8
@@ -387,6 +392,8 @@ def _copied(record: dict[str, Any], state: CodexState) -> bool:
     """`_read_copied_history` for a decoded record."""
     payload = record.get("payload") if isinstance(record.get("payload"), dict) else {}
     assert isinstance(payload, dict)
+    if state.copying == COPY_SPAWNED:
+        return _spawned_opening(record, payload, state)
     if state.copying == COPY_ORDINAL:
         ordinal = record.get("ordinal")
         if not (isinstance(ordinal, int) and ordinal < state.copy_until_ordinal):
@@ -515,7 +522,45 @@ def _read_session_meta(payload: dict[str, Any], record: dict[str, Any], state: C
     if isinstance(start, int) and not isinstance(start, bool):
         state.copying, state.copy_until_ordinal = COPY_ORDINAL, start
     elif payload.get("forked_from_id"):
-        state.copying = COPY_BURST
+        state.copying = COPY_SPAWNED if _spawned(payload) else COPY_BURST
+
+
+def _spawned_opening(record: dict[str, Any], payload: dict[str, Any], state: CodexState) -> bool:
+    """`_copied` for a spawned subagent's lines until one shows how it opens: a line older
+    than its header starts a copy that kept the parent's times; the parent's header
+    starts a re-stamped copy (the caller reads it: `_read_session_meta`); a first total
+    that holds more than its own call was inherited from the parent (Codex Desktop's
+    fan-outs, CodexBar#3524) and is only the baseline; a first total that is its call's
+    own is the subagent's first call. Other lines are read as any line."""
+    ts_ms = iso_to_ms(record.get("timestamp"))
+    if ts_ms is not None and state.started_ms is not None and ts_ms < state.started_ms:
+        state.copying = COPY_ORIGINAL
+        return _copied(record, state)
+    kind = record.get("type")
+    if kind == "session_meta":
+        state.copying = ""
+        return False
+    if kind != "event_msg" or payload.get("type") != "token_count":
+        return False
+    info = payload.get("info")
+    if not isinstance(info, dict) or not isinstance(info.get("total_token_usage"), dict):
+        return False
+    state.copying = ""
+    total = [_count(info["total_token_usage"], name) for name in COUNTERS]
+    last = info.get("last_token_usage")
+    if isinstance(last, dict) and total[:KEYED_COUNTERS] == [
+        _count(last, name) for name in COUNTERS[:KEYED_COUNTERS]
+    ]:
+        return False
+    state.cumulative = total
+    return True
+
+
+def _spawned(payload: dict[str, Any]) -> bool:
+    """Whether a rollout's header says a parent thread spawned it (`thread_spawn`)."""
+    source = payload.get("source")
+    subagent = source.get("subagent") if isinstance(source, dict) else None
+    return isinstance(subagent, dict) and "thread_spawn" in subagent
 
 
 def _read_tool_call(

@@ -42,9 +42,10 @@ Rules (Codex):
 - a forked rollout (`forked_from_id`) copies the parent's history first, in one burst at the
   fork instant: the copy (up to the first pause of a second or more) only sets the baseline
   of the cumulative total, its calls and tool calls are not counted; so does a spawned
-  subagent's copy (its second line the parent's header); a copy whose lines kept the
-  parent's times (before the rollout's own header) ends at the first line from the
-  header's time on;
+  subagent's copy (its second line the parent's header), and only that: a spawned
+  subagent naming its parent in `forked_from_id` copies nothing else; a copy whose lines
+  kept the parent's times (before the rollout's own header) ends at the first line from
+  the header's time on;
 - input = input - cached, cache_read = cached, output includes reasoning.
 
 A call's line whose timestamp is a bare number, or a date before 1970-01-02 or from 9999
@@ -353,7 +354,12 @@ def _fork_copy_end(records: list[dict[str, Any]]) -> int:
     copied_header = second.get("type") == "session_meta" and second.get("payload", {}).get(
         "id"
     ) != records[0].get("payload", {}).get("id")
-    if not records[0].get("payload", {}).get("forked_from_id") and not copied_header:
+    header = records[0].get("payload", {})
+    source = header.get("source")
+    spawned = isinstance(source, dict) and "thread_spawn" in (source.get("subagent") or {})
+    # A spawned subagent's `forked_from_id` (newer Codex names its parent there) says no
+    # copy follows: its copy repeats the parent's header.
+    if not copied_header and (spawned or not header.get("forked_from_id")):
         return 1
     started = parse_ts(records[0]["timestamp"])
     times = [

@@ -186,3 +186,57 @@ def test_a_spawned_subagent_without_a_copy_counts_from_its_first_line() -> None:
     sub.call(100.002, 5_000, 60, cached=1_000)
     chunk = parse_codex_lines(b"".join(sub.lines), CodexState(), "fallback")
     assert len(chunk.calls.events) == 1
+
+
+def test_a_spawned_subagent_naming_its_parent_in_forked_from_id_counts_its_quick_calls() -> None:
+    """Codex 0.144 and later name the parent of every spawned thread in `forked_from_id`
+    (CodexBar#2193); one spawned without the parent's history starts on its own work. Its
+    first calls, each within a second, were taken for a fork's copy written in one burst
+    and dropped (format audit 2, k05/k07: $0.1465 for $0.1795)."""
+    sub = CodexRollout("019d-sub", started=100, source=SPAWN, forked_from_id="019d-parent")
+    sub.turn(100.005)
+    sub.call(100.6, 12_000, 300, cached=8_000)
+    sub.call(101.2, 27_000, 500, cached=20_000)
+    sub.call(108, 30_000, 600, cached=25_000)
+    chunk = parse_codex_lines(b"".join(sub.lines), CodexState(), "fallback")
+    assert [row[ROW_TOTAL] for row in chunk.calls.events.values()] == [12_300, 27_500, 30_600]
+
+
+def test_a_spawned_subagents_copy_restamped_at_the_spawn_counts_once_with_forked_from_id(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """The same header over a copy written in one burst at the spawn instant: the copy
+    opens with the parent's header, so it is still the parent's spend."""
+    child = CodexRollout(
+        "019d-child", started=72, cwd="/work/child", source=SPAWN, forked_from_id="019d-parent"
+    )
+    child.copy_history_from(_parent(), 72.001)
+    _own_work(child)
+    ledger = _write_and_ingest(isolated_home, tmp_path, _parent(), child)
+    assert _calls(ledger) == {"019d-parent": PARENT_CALLS, "019d-child": CHILD_CALLS}
+
+
+def test_a_forks_copy_is_still_taken_from_its_header_alone() -> None:
+    """A fork that is no spawned subagent (`codex fork`, `/fork`) still opens with a copy
+    whatever its next line: its quick first readings are the parent's."""
+    fork = CodexRollout("019d-fork", started=100, forked_from_id="019d-parent")
+    fork.turn(100.005)
+    fork.call(100.3, 12_000, 300, cached=8_000)
+    fork.call(105, 27_000, 500, cached=20_000)
+    chunk = parse_codex_lines(b"".join(fork.lines), CodexState(), "fallback")
+    assert [row[ROW_TOTAL] for row in chunk.calls.events.values()] == [27_500]
+
+
+def test_a_spawned_subagents_inherited_opening_total_is_only_its_baseline() -> None:
+    """Codex Desktop's fan-outs (CodexBar#3524): the first total, before the subagent's
+    own turn, is its parent's cumulative one (its `last` the parent's last call); the
+    subagent's calls are the changes from it."""
+    sub = CodexRollout("019d-sub", started=100, source=SPAWN, forked_from_id="019d-parent")
+    sub.turn(100.01)
+    sub.total = [50_000, 35_000, 900, 200]
+    sub.call(100.02, 30_000, 400, cached=25_000, reasoning=100)
+    sub.add("event_msg", {"type": "task_started", "turn_id": "own"}, 101)
+    sub.call(120, 12_000, 300, cached=8_000, reasoning=50)
+    sub.call(140, 15_000, 200, cached=12_000, reasoning=20)
+    chunk = parse_codex_lines(b"".join(sub.lines), CodexState(), "fallback")
+    assert [row[ROW_TOTAL] for row in chunk.calls.events.values()] == [12_300, 15_200]

@@ -404,7 +404,11 @@ def codex_rollouts(draw: st.DrawFn, ids: Ids, count: int) -> list[tuple[CodexRol
             cwd=draw(st.sampled_from(["/home/dev/project", "/srv/gamma/"])),
             started=start,
             model=draw(st.sampled_from(CODEX_MODELS)),
-            forked_from_id=parent.session_id if how in ("fork", "fork_kept_times") else None,
+            # Newer Codex names a spawned subagent's parent in `forked_from_id` too.
+            forked_from_id=parent.session_id
+            if how in ("fork", "fork_kept_times")
+            or (how in ("subagent", "spawn_copy") and draw(st.booleans()))
+            else None,
             source=source,
         )
         at = start
