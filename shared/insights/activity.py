@@ -14,7 +14,7 @@ from typing import Any
 
 from shared.insights.tiers import CHANGE_TOOLS, WorkKind, tool_kind, work_kind
 from shared.ledger import Ledger
-from shared.sources.events import UsageEvent, advisor_parent
+from shared.sources.events import ADVISOR_KEY, UsageEvent, advisor_parent
 
 
 @dataclass(slots=True)
@@ -182,6 +182,9 @@ class RangeSums:
         self.models: dict[str, dict[str, list[Any]]] = {}
         self.tools: dict[str, list[int]] = {}
         self.files: dict[str, set[str]] = {}
+        # Every failed tool call's id, read once for all batches (a few per cent of the
+        # tool calls): a look-up in a set, not in the ledger's index, for each tool call.
+        self.failed: set[str] | None = None
 
 
 def _id_filter(column: str, session_ids: list[str] | None) -> tuple[str, list[str]]:
@@ -344,6 +347,8 @@ def load_activity(
         # An advisor's call (no tools of its own) did the work of the call it was made in:
         # counted as chat, its cost read as a frontier model chatting, and the hint
         # suggested a cheaper model for a session already on one.
+        if ADVISOR_KEY not in key:
+            continue  # most calls: no need to cut the key
         parent = calls_by_key.get(advisor_parent(key) or "")
         if parent is not None:
             call.kind = parent.kind
@@ -378,13 +383,23 @@ def _add_tools(
                           OR t.tool_name IN (SELECT value FROM json_each(?)) THEN {files} END"""
     paths_params: list[Any] = [CHANGE_TOOLS_JSON]
     counted_sql = "0"
+    failed_sql = "e.tool_id IS NOT NULL"
+    errors = "LEFT JOIN tool_errors e ON e.tool_id = t.tool_id"
+    failed_ids: set[str] = set()
     if in_range is not None:
         paths_sql, paths_params = files, []
         counted_sql, counted_params = in_range.tool_range
         paths_params += counted_params
+        if in_range.failed is None:
+            in_range.failed = {row[0] for row in conn.execute("SELECT tool_id FROM tool_errors")}
+        failed_ids = in_range.failed
+        failed_sql, errors = "0", ""
     tool_counts: list[int] = []
     touched: set[str] = set()
+    # Rows come a session at a time: its activity is looked up once, not once a tool call.
     current: str | None = None
+    session: SessionActivity | None = None
+    tools: list[ToolUse] = []
     for (
         session_id,
         tool_id,
@@ -397,20 +412,24 @@ def _add_tools(
         counted,
     ) in conn.execute(
         f"""SELECT t.session_id, t.tool_id, t.event_key, t.ts_ms, t.tool_name, t.input_hash,
-                       e.tool_id IS NOT NULL, {paths_sql}, {counted_sql}
-                FROM tool_calls t LEFT JOIN tool_errors e ON e.tool_id = t.tool_id
+                       {failed_sql}, {paths_sql}, {counted_sql}
+                FROM tool_calls t {errors}
                 WHERE {joined} ORDER BY t.session_id, t.ts_ms, t.rowid""",
         [*paths_params, *params],
     ):
-        session = sessions.get(session_id)
+        if session_id != current:
+            current = session_id
+            session = sessions.get(session_id)
+            if session is not None:
+                tools = session.tools
+                if in_range is not None:
+                    tool_counts = in_range.tools.setdefault(session_id, [0, 0])
+                    touched = in_range.files.setdefault(session_id, set())
         if session is None:
             continue
         owner = calls_by_key.get(event_key) if event_key else None
         if in_range is not None:
-            if session_id != current:
-                current = session_id
-                tool_counts = in_range.tools.setdefault(session_id, [0, 0])
-                touched = in_range.files.setdefault(session_id, set())
+            failed = tool_id in failed_ids
             if counted:
                 tool_counts[0] += 1
                 tool_counts[1] += failed
@@ -418,7 +437,7 @@ def _add_tools(
                     touched.update(paths.split("\0"))
             if not (failed or name in CHANGE_TOOLS):
                 paths = None  # as without `in_range`: read for the report's files only
-        session.tools.append(
+        tools.append(
             ToolUse(
                 tool_id,
                 event_key,

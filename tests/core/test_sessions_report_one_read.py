@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -147,3 +148,25 @@ def test_the_real_corpus_reads_the_same(real_corpus: Path, tmp_path: Path) -> No
         assert _printed(sessions_report_with_insights(ledger, filters, settings)) == _printed(
             before
         )
+
+
+def test_the_ledger_is_mapped_for_the_report_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report maps the ledger while it reads (its page reads were system calls) and
+    leaves the connection as it found it."""
+    from shared.insights import reporting
+
+    ledger = _demo(tmp_path)
+    ledger.conn.execute("PRAGMA mmap_size = 4096")
+    seen: list[int] = []
+    read = reporting.session_insights
+
+    def insights(*args: Any, **kwargs: Any) -> Any:
+        seen.append(ledger.conn.execute("PRAGMA mmap_size").fetchone()[0])
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(reporting, "session_insights", insights)
+    report = sessions_report_with_insights(ledger, Filters(), Settings())
+    assert report["sessions"] and seen == [reporting.REPORT_MMAP_BYTES]
+    assert ledger.conn.execute("PRAGMA mmap_size").fetchone()[0] == 4096
