@@ -240,3 +240,24 @@ def test_a_spawned_subagents_inherited_opening_total_is_only_its_baseline() -> N
     sub.call(140, 15_000, 200, cached=12_000, reasoning=20)
     chunk = parse_codex_lines(b"".join(sub.lines), CodexState(), "fallback")
     assert [row[ROW_TOTAL] for row in chunk.calls.events.values()] == [12_300, 15_200]
+
+
+def test_a_spawned_subagent_naming_its_parent_read_line_by_line_counts_the_same(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """Whether a copy follows is decided a line or more after the header: the undecided
+    state is kept between reads."""
+    sub = CodexRollout("019d-sub", started=100, source=SPAWN, forked_from_id="019d-parent")
+    sub.turn(100.005)
+    sub.call(100.6, 12_000, 300, cached=8_000)
+    sub.call(101.2, 27_000, 500, cached=20_000)
+    path = codex_rollout_path(isolated_home / ".codex", sub)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ledger = open_ledger(tmp_path / "ledger.sqlite")
+    try:
+        for count in range(1, len(sub.lines) + 1):
+            path.write_bytes(b"".join(sub.lines[:count]))
+            ingest_env(ledger)
+        assert _calls(ledger) == {"019d-sub": [(4_000, 8_000, 300, 0), (7_000, 20_000, 500, 0)]}
+    finally:
+        ledger.close()
