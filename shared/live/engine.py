@@ -42,6 +42,7 @@ from shared.ledger import (
 )
 from shared.live import changes
 from shared.live.lock import WriterLock
+from shared.sources.cowork import cowork_sessions, outside_sessions
 from shared.sources.roots import LogFile, LogRoot, is_log_name, ledger_key, log_file_at
 
 if TYPE_CHECKING:
@@ -109,6 +110,13 @@ class LiveEngine:
         # Folders under a root reached through a symbolic link, by real path: watched
         # apart (see _plan_watches).
         self._linked_roots: dict[str, LogRoot] = {}
+        # Cowork folders among the roots, by real path, each watched whole; their sessions
+        # (each its `.claude/projects/`, by real path, made or not) and the folders new
+        # sessions appear in: a folder made in one brings a full scan. Set at each full
+        # scan.
+        self._cowork_tops: tuple[str, ...] = ()
+        self._cowork_roots: list[LogRoot] = []
+        self._cowork_folders: set[str] = set()
         self._full_scan = True
         self._thread: threading.Thread | None = None
         self._observer: BaseObserver | None = None
@@ -406,6 +414,8 @@ class LiveEngine:
                 changes.at_or_under(link, where) for link in self._links
             ):
                 return None
+            if os.path.dirname(where) in self._cowork_folders and os.path.isdir(path):
+                return None  # a new Cowork session (or account): only a scan finds its roots
         gone: set[str] = set()
         unknown: list[str] = []
         for path in deleted:
@@ -442,6 +452,7 @@ class LiveEngine:
     def _on_the_way_to_a_root(self, path: str) -> bool:
         """Whether `path` is a root, a folder a root lies in, or a folder linked into one."""
         bases = [p for root in self.roots for p in (str(root.path), os.path.realpath(root.path))]
+        bases += [str(root.path) for root in self._cowork_roots]  # real paths already
         return any(changes.at_or_under(base, path) for base in [*bases, *self._linked_roots])
 
     def _log_files(self, paths: set[str]) -> list[LogFile]:
@@ -457,9 +468,14 @@ class LiveEngine:
 
     def _root_of(self, path: str) -> LogRoot | None:
         for root in self.roots:
+            if root.cowork:
+                continue  # only its sessions' `projects/` hold logs (an audit.jsonl does not)
             for base in {str(root.path), os.path.realpath(root.path)}:
                 if path.startswith(base.rstrip(os.sep) + os.sep):
                     return root
+        for root in self._cowork_roots:
+            if path.startswith(str(root.path).rstrip(os.sep) + os.sep):
+                return root
         for folder, root in self._linked_roots.items():
             if path.startswith(folder.rstrip(os.sep) + os.sep):
                 return root
@@ -478,6 +494,17 @@ class LiveEngine:
         if kind == "modified" and event.is_directory:
             return  # its entries' own events say what changed
         src = _text(event.src_path)
+        if self._cowork_tops and kind in (
+            "modified",
+            "closed",
+            "attrib",
+            "created",
+            "deleted",
+            "moved",
+        ):
+            dest = _text(event.dest_path) if kind == "moved" and event.dest_path else src
+            if self._cowork_noise(src) and self._cowork_noise(dest):
+                return
         with self._mutex:
             if kind in ("modified", "closed", "attrib") and not event.is_directory:
                 self._pending_paths.add(src)
@@ -495,6 +522,14 @@ class LiveEngine:
                 self._full_scan = True
         self._wake.set()
 
+    def _cowork_noise(self, path: str) -> bool:
+        """Whether `path` lies in a Cowork folder outside its sessions' logs (an
+        audit.jsonl, a task's outputs): its events wake nothing."""
+        for top in self._cowork_tops:
+            if path.startswith(top + os.sep):
+                return outside_sessions(top, path)
+        return False
+
     def _start_observer(self) -> None:
         from watchdog.observers import Observer
 
@@ -510,16 +545,40 @@ class LiveEngine:
         """Watch each root recursively, and each folder under it reached through a symbolic
         link (a recursive watch does not follow links); for a root that does not exist
         yet, watch its nearest existing ancestor (not recursively) so its creation is
-        noticed."""
+        noticed. A Cowork folder is watched whole, once (each watch is a thread of its
+        own: a watch per session would be hundreds); its sessions' `projects/` folders
+        are roots as the others, made or not, and the events of its other files are
+        dropped as they come (`_cowork_noise`)."""
         observer = self._observer
         if observer is None:
             return
         wanted: set[tuple[str, bool]] = set()
         linked_roots: dict[str, LogRoot] = {}
         links: set[str] = set()
+        # Each root, and whether it needs a watch of its own.
+        plan: list[tuple[LogRoot, bool]] = []
+        tops: list[str] = []
+        cowork_roots: list[LogRoot] = []
+        cowork_folders: set[str] = set()
         for root in self.roots:
+            if not (root.cowork and root.exists):
+                plan.append((root, True))
+                continue
+            top = os.path.realpath(root.path)
+            tops.append(top)
+            wanted.add((top, True))
+            sessions, folders = cowork_sessions(root)
+            cowork_roots += sessions
+            cowork_folders.update(folders)
+            # A session's `.claude/` linked in from elsewhere needs a watch of its own.
+            plan += [(s, not changes.at_or_under(str(s.path), top)) for s in sessions]
+        self._cowork_tops = tuple(tops)
+        self._cowork_roots = cowork_roots
+        self._cowork_folders = cowork_folders
+        for root, own_watch in plan:
             if root.path.is_dir():
-                wanted.add((str(root.path), True))
+                if own_watch:
+                    wanted.add((str(root.path), True))
                 for linked in linked_folders(str(root.path)):
                     # Watched by its real path (a watch on the link would watch the link):
                     # its events then carry real paths, which _root_of knows.
@@ -528,6 +587,8 @@ class LiveEngine:
                     links.add(changes.location(linked))
                     wanted.add((real, True))
                 continue
+            if not own_watch:
+                continue  # the Cowork folder's watch sees it made
             ancestor = root.path.parent
             while not ancestor.is_dir() and ancestor != ancestor.parent:
                 ancestor = ancestor.parent

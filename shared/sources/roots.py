@@ -3,33 +3,42 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from shared.sources.agents import CLAUDE, CODEX
 
+# Claude Desktop's Cowork sessions folder (see shared.sources.cowork for what is read in it).
+COWORK_FOLDER = "local-agent-mode-sessions"
+# The Microsoft Store (MSIX) install's copy of the app's Roaming data folder.
+_COWORK_MSIX_PACKAGE = "Claude_pzs8sxrjxfjjc"
+
 
 class LogRoot:
-    """A folder an agent keeps its logs in."""
+    """A folder an agent keeps its logs in; `cowork`: Claude Desktop's Cowork sessions
+    folder, whose sessions' `.claude/projects/` folders are the roots really read."""
 
     # A plain class, not a dataclass: building one costs a warm report's start-up ~0.7 ms.
-    __slots__ = ("agent", "path")
+    __slots__ = ("agent", "cowork", "path")
 
-    def __init__(self, agent: str, path: Path) -> None:
+    def __init__(self, agent: str, path: Path, cowork: bool = False) -> None:
         self.agent = agent
         self.path = path
+        self.cowork = cowork
 
     def __repr__(self) -> str:
-        return f"LogRoot({self.agent!r}, {self.path!r})"
+        cowork = ", cowork=True" if self.cowork else ""
+        return f"LogRoot({self.agent!r}, {self.path!r}{cowork})"
 
     def __eq__(self, other: object) -> bool:
         # By value: the tray restarts its watcher only when the roots really changed.
         if not isinstance(other, LogRoot):
             return NotImplemented
-        return self.agent == other.agent and self.path == other.path
+        return self.agent == other.agent and self.path == other.path and self.cowork == other.cowork
 
     def __hash__(self) -> int:
-        return hash((self.agent, self.path))
+        return hash((self.agent, self.path, self.cowork))
 
     @property
     def exists(self) -> bool:
@@ -93,16 +102,32 @@ def _folders(entries: Sequence[str]) -> list[Path]:
 
 
 def claude_roots(env: Mapping[str, str] | None = None) -> list[LogRoot]:
-    """`CLAUDE_CONFIG_DIR` (comma-separated config dirs or their `projects/`), else both
-    `~/.config/claude` and `~/.claude`."""
+    """`CLAUDE_CONFIG_DIR` (comma-separated config dirs or their `projects/`), else
+    `~/.config/claude`, `~/.claude` and Claude Desktop's Cowork sessions folder(s)."""
     env = os.environ if env is None else env
     # A value that names no folder (" ", ",,") is taken as unset, as an empty one is:
     # otherwise Claude Code's logs would silently not be read at all.
     bases = _split_env(env.get("CLAUDE_CONFIG_DIR", ""))
     if not bases:
         home = Path(env.get("HOME") or Path.home())
-        bases = [home / ".config" / "claude", home / ".claude"]
+        bases = [home / ".config" / "claude", home / ".claude", *cowork_folders(env, home)]
     return _claude_roots_in(bases)
+
+
+def cowork_folders(env: Mapping[str, str], home: Path) -> list[Path]:
+    """Claude Desktop's Cowork sessions folder(s) on this system: in the app's data folder
+    (Electron's `appData`/Claude), and on Windows in the Store install's copy of it too.
+    Only paths: nothing is looked at until the scan (one stat when it is missing)."""
+    if sys.platform == "darwin":
+        return [home / "Library" / "Application Support" / "Claude" / COWORK_FOLDER]
+    if sys.platform == "win32":
+        roaming = Path(env.get("APPDATA") or home / "AppData" / "Roaming")
+        local = Path(env.get("LOCALAPPDATA") or home / "AppData" / "Local")
+        store = local / "Packages" / _COWORK_MSIX_PACKAGE / "LocalCache" / "Roaming"
+        return [roaming / "Claude" / COWORK_FOLDER, store / "Claude" / COWORK_FOLDER]
+    config = env.get("XDG_CONFIG_HOME", "")
+    app_data = Path(config) if os.path.isabs(config) else home / ".config"
+    return [app_data / "Claude" / COWORK_FOLDER]
 
 
 def codex_roots(env: Mapping[str, str] | None = None) -> list[LogRoot]:
@@ -125,8 +150,13 @@ def configured_roots(claude: Sequence[str], codex: Sequence[str]) -> list[LogRoo
 
 
 def _claude_roots_in(bases: list[Path]) -> list[LogRoot]:
+    """Each base a config dir or its `projects/`, or a Cowork sessions folder (by its name,
+    `local-agent-mode-sessions`: one copied from another machine, say)."""
     roots = []
     for base in bases:
+        if base.name == COWORK_FOLDER:
+            roots.append(LogRoot(CLAUDE, base, cowork=True))
+            continue
         projects = base if base.name == "projects" else base / "projects"
         roots.append(LogRoot(CLAUDE, projects))
     return _unique_roots(roots)
@@ -212,16 +242,32 @@ def _not_reached(directory: str, exc: OSError, unlisted: list[str] | None) -> No
         unlisted.append(message)
 
 
+def _folders_to_walk(roots: list[LogRoot], unlisted: list[str] | None) -> list[tuple[str, str]]:
+    """(agent, real path) of each folder to walk: each root that is there, and for a Cowork
+    folder each of its sessions' `projects/` that is there."""
+    folders: list[tuple[str, str]] = []
+    for root in roots:
+        if not root.exists:
+            continue
+        if root.cowork:
+            # Imported here: a machine without Claude Desktop never needs it.
+            from shared.sources.cowork import cowork_layout
+
+            sessions, _ = cowork_layout(root, unlisted)
+            folders.extend((root.agent, path) for path, there in sessions if there)
+        else:
+            folders.append((root.agent, os.path.realpath(root.path)))
+    return folders
+
+
 def find_log_files(roots: list[LogRoot], unlisted: list[str] | None = None) -> list[FoundFile]:
     """Every log file under the roots as (agent, real path, stat); a file reached through
     two roots (or a link) counts once. Folders that could not be listed go to `unlisted`."""
     seen: set[tuple[int, int]] = set()
     found: list[FoundFile] = []
-    for root in roots:
-        if not root.exists:
-            continue
+    for agent, folder in _folders_to_walk(roots, unlisted):
         entries: list[os.DirEntry[str]] = []
-        _walk(root.agent, os.path.realpath(root.path), set(), entries, unlisted)
+        _walk(agent, folder, set(), entries, unlisted)
         for entry in entries:
             try:
                 stat = entry.stat()
@@ -238,7 +284,7 @@ def find_log_files(roots: list[LogRoot], unlisted: list[str] | None = None) -> l
             identity = (stat.st_dev, stat.st_ino)
             if identity not in seen:
                 seen.add(identity)
-                found.append((root.agent, path, stat))
+                found.append((agent, path, stat))
     return found
 
 

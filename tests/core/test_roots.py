@@ -137,6 +137,7 @@ def test_an_agent_variable_naming_no_folder_means_the_default(
     assert [r.path for r in claude_roots()] == [
         isolated_home / ".config" / "claude" / "projects",
         isolated_home / ".claude" / "projects",
+        isolated_home / ".config" / "Claude" / "local-agent-mode-sessions",  # Cowork's
     ]
     assert [r.path for r in codex_roots()] == [
         isolated_home / ".codex" / "sessions",
