@@ -36,6 +36,7 @@ from shared.insights.sessions import (
 from shared.ledger import Ledger
 from shared.reports import (
     Filters,
+    LedgerMapped,
     Totals,
     _event_range,
     _session_meta,
@@ -89,23 +90,9 @@ def sessions_report_with_insights(
     gathered as the insights read them (`RangeSums`), not in three more passes (a third
     of `report sessions` on a year of history).
 
-    The ledger is memory-mapped for the length of the report (as a big ingest does,
-    shared.ingest.run): its reads look up each call and tool call in the ledger's tables
-    by index, a page read (a system call) each through SQLite's small page cache, ~1.3 of
-    the ~10 CPU s on a year of history. The mapped pages are the system's file cache,
-    counted in the process's resident size while mapped."""
-    conn = ledger.conn
-    row = conn.execute("PRAGMA mmap_size").fetchone()  # no row where SQLite maps nothing
-    mapped = int(row[0]) if row else 0
-    conn.execute(f"PRAGMA mmap_size = {REPORT_MMAP_BYTES}")
-    try:
+    The ledger is memory-mapped for the length of the report (`LedgerMapped`)."""
+    with LedgerMapped(ledger):
         return _sessions_report_with_insights(ledger, filters, settings)
-    finally:
-        conn.execute(f"PRAGMA mmap_size = {mapped}")
-
-
-# How much of the ledger a sessions report maps (SQLite maps no more than the file).
-REPORT_MMAP_BYTES = 1 << 30
 
 
 def _sessions_report_with_insights(
@@ -224,8 +211,10 @@ def add_commit_costs(
     # Each session's cost in the range and its repository, as `sessions_report` gives
     # them: not a whole sessions report (its tool calls and files), which took two thirds
     # of `report repos` on a year of history.
-    sessions = session_costs(ledger, filters)
-    outcomes = session_outcomes_only(ledger, settings, [row["session_id"] for row in sessions])
+    with LedgerMapped(ledger):
+        sessions = session_costs(ledger, filters)
+        ids = [row["session_id"] for row in sessions]
+        outcomes = session_outcomes_only(ledger, settings, ids)
     per_repo = commit_costs(sessions, outcomes, repo_key)
     for row in report["repos"]:
         row.update(per_repo.get(row["repo"], CommitCosts()).as_json())

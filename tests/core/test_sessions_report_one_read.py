@@ -18,9 +18,13 @@ import pytest
 
 from shared.config import Settings
 from shared.ingest import ingest
-from shared.insights.reporting import add_session_insights, sessions_report_with_insights
+from shared.insights.reporting import (
+    add_commit_costs,
+    add_session_insights,
+    sessions_report_with_insights,
+)
 from shared.ledger import Ledger, open_ledger
-from shared.reports import Filters, iso_utc, sessions_report
+from shared.reports import REPORT_MMAP_BYTES, Filters, iso_utc, repos_report, sessions_report
 from shared.sources.events import CLAUDE, CODEX
 from shared.sources.roots import LogRoot
 from tests.insights.agent_logs import ClaudeSession, CodexRollout
@@ -150,23 +154,38 @@ def test_the_real_corpus_reads_the_same(real_corpus: Path, tmp_path: Path) -> No
         )
 
 
-def test_the_ledger_is_mapped_for_the_report_only(
+def test_the_ledger_is_mapped_for_the_reports_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The report maps the ledger while it reads (its page reads were system calls) and
-    leaves the connection as it found it."""
+    """The reports over many sessions map the ledger while they read (their page reads
+    were system calls) and leave the connection as they found it."""
     from shared.insights import reporting
 
     ledger = _demo(tmp_path)
     ledger.conn.execute("PRAGMA mmap_size = 4096")
     seen: list[int] = []
     read = reporting.session_insights
+    outcomes = reporting.session_outcomes_only
+
+    def mapping() -> int:
+        return int(ledger.conn.execute("PRAGMA mmap_size").fetchone()[0])
 
     def insights(*args: Any, **kwargs: Any) -> Any:
-        seen.append(ledger.conn.execute("PRAGMA mmap_size").fetchone()[0])
+        seen.append(mapping())
         return read(*args, **kwargs)
 
+    def outcomes_only(*args: Any, **kwargs: Any) -> Any:
+        seen.append(mapping())
+        return outcomes(*args, **kwargs)
+
     monkeypatch.setattr(reporting, "session_insights", insights)
-    report = sessions_report_with_insights(ledger, Filters(), Settings())
-    assert report["sessions"] and seen == [reporting.REPORT_MMAP_BYTES]
-    assert ledger.conn.execute("PRAGMA mmap_size").fetchone()[0] == 4096
+    monkeypatch.setattr(reporting, "session_outcomes_only", outcomes_only)
+    assert sessions_report_with_insights(ledger, Filters(), Settings())["sessions"]
+    assert mapping() == 4096
+    assert sessions_report(ledger, Filters())["sessions"]
+    assert mapping() == 4096
+    report = repos_report(ledger, Filters())
+    assert mapping() == 4096
+    add_commit_costs(report, ledger, Settings(), Filters())
+    assert mapping() == 4096
+    assert seen == [REPORT_MMAP_BYTES, REPORT_MMAP_BYTES]
