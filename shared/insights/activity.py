@@ -8,6 +8,7 @@ queries, not a query per session.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
@@ -162,6 +163,38 @@ class SessionActivity:
 CHANGE_TOOLS_JSON = json.dumps(sorted(CHANGE_TOOLS))
 
 
+# SQLite 3.43 and later add up a `sum()` of floats with Kahan-Babuska-Neumaier
+# compensation, earlier ones one by one: the costs `RangeSums` gathers are added as the
+# running SQLite's `sum()` adds them (shared.reports.EVENT_SUMS), to the last bit.
+COMPENSATED_SUM = sqlite3.sqlite_version_info >= (3, 43, 0)
+# Where `RangeSums` keeps a cost sum's compensation, and whether a float came yet.
+_COST, _ERROR, _FLOAT = 7, 12, 13
+
+
+def add_cost(sums: list[Any], value: float) -> None:
+    """`sums[7] += value` as SQLite 3.43's `sum()` steps: integers (a missing cost's 0)
+    exactly until the first float, then the float sum and its error term apart."""
+    if not sums[_FLOAT]:
+        if isinstance(value, int):
+            sums[_COST] += value
+            return
+        sums[_COST], sums[_ERROR], sums[_FLOAT] = float(sums[_COST]), 0.0, True
+    total = sums[_COST]
+    moved = total + value
+    if abs(total) > abs(value):
+        sums[_ERROR] += (total - moved) + value
+    else:
+        sums[_ERROR] += (value - moved) + total
+    sums[_COST] = moved
+
+
+def range_cost(sums: list[Any]) -> Any:
+    """The cost `RangeSums` gathered in `sums`, as the running SQLite's `sum()` ends it."""
+    if COMPENSATED_SUM and sums[_FLOAT] and math.isfinite(sums[_ERROR]):
+        return sums[_COST] + sums[_ERROR]
+    return sums[_COST]
+
+
 class RangeSums:
     """What a sessions report counts of each session's calls and tool calls in its range,
     gathered while `load_activity` reads them (`report sessions` read them twice more).
@@ -170,9 +203,10 @@ class RangeSums:
     columns of `usage_events` and of `tool_calls t`: the report's range. Per session:
     `models[session][model]` holds the sums of its calls in the range, in the order of
     `shared.reports.BUCKET_SUMS` (cost summed call by call in the order of the (session,
-    time) index, as SQLite's `sum()` adds them grouped by session and model), then their
-    first and last time; `tools[session]` its tool calls and failed tool calls in the
-    range; `files[session]` the files those touched."""
+    time) index, as SQLite's `sum()` adds them grouped by session and model: read it with
+    `range_cost`), then their first and last time, then the cost's compensation (see
+    `add_cost`); `tools[session]` its tool calls and failed tool calls in the range;
+    `files[session]` the files those touched."""
 
     def __init__(
         self, call_range: tuple[str, list[Any]], tool_range: tuple[str, list[Any]]
@@ -292,7 +326,7 @@ def load_activity(
             # a missing cost as 0; `first` and `last` the range's first and last call.
             sums = per_model.get(model)
             if sums is None:
-                sums = per_model[model] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ts_ms, ts_ms]
+                sums = per_model[model] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ts_ms, ts_ms, 0.0, False]
             sums[0] += input_tokens
             sums[1] += output_tokens
             sums[2] += write_5m
@@ -300,7 +334,10 @@ def load_activity(
             sums[4] += read
             sums[5] += reasoning
             sums[6] += total
-            sums[7] += 0 if cost is None else cost
+            if COMPENSATED_SUM:
+                add_cost(sums, 0 if cost is None else cost)
+            else:
+                sums[7] += 0 if cost is None else cost
             sums[8] += 1 - priced
             sums[9] += 1
             sums[11] = ts_ms  # by time within the session

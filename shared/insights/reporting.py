@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.config import Settings
-from shared.insights.activity import RangeSums
+from shared.insights.activity import RangeSums, range_cost
 from shared.insights.block_chain import latest_block_start
 from shared.insights.blocks import compute_blocks
 from shared.insights.sessions import (
@@ -129,8 +129,9 @@ def _sessions_report_with_insights(
         entry: dict[str, Any] = {"totals": Totals(), "models": models}
         for model in sorted(models):
             sums = models[model]
-            entry["totals"].add_row(sums[:10])
-            totals.add_row(sums[:10])
+            row_sums = [*sums[:7], range_cost(sums), *sums[8:10]]
+            entry["totals"].add_row(row_sums)
+            totals.add_row(row_sums)
             entry["first"] = min(entry.get("first", sums[10]), sums[10])
             entry["last"] = max(entry.get("last", sums[11]), sums[11])
         entries[session_id] = entry

@@ -189,3 +189,39 @@ def test_the_ledger_is_mapped_for_the_reports_only(
     add_commit_costs(report, ledger, Settings(), Filters())
     assert mapping() == 4096
     assert seen == [REPORT_MMAP_BYTES, REPORT_MMAP_BYTES]
+
+
+# What SQLite 3.54.1's `sum()` gives for these values in this order (compensated since
+# 3.43), beside one-by-one addition (3.42 and earlier, this interpreter's 3.40).
+SUMS_BY_SQLITE = [
+    ([0.1] * 10, 1.0, 0.9999999999999999),
+    ([0, 0.1, 0, 0.2, 0.3], 0.6, 0.6000000000000001),
+    ([1e16, 1.0, -1e16], 1.0, 0.0),
+    ([0.000135, 0.0002835, 0.00081, 0.0147645, 0.000135], 0.016128, 0.016128),
+    ([0, 0], 0, 0),
+]
+
+
+@pytest.mark.parametrize(("values", "compensated", "one_by_one"), SUMS_BY_SQLITE)
+@pytest.mark.parametrize("newer", [True, False])
+def test_the_gathered_cost_is_summed_as_sqlite_sums_it(
+    monkeypatch: pytest.MonkeyPatch,
+    values: list[float],
+    compensated: float,
+    one_by_one: float,
+    newer: bool,
+) -> None:
+    """The report's costs were SQLite's `sum()`s: summed in Python they are added as the
+    running SQLite adds them, compensated from 3.43 on (a millionth apart otherwise)."""
+    from shared.insights import activity
+
+    monkeypatch.setattr(activity, "COMPENSATED_SUM", newer)
+    sums: list[Any] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.0, False]
+    for value in values:
+        if newer:
+            activity.add_cost(sums, value)
+        else:
+            sums[7] += value
+    total = activity.range_cost(sums)
+    expected = compensated if newer else one_by_one
+    assert (repr(total), type(total)) == (repr(expected), type(expected))
