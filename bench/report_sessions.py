@@ -12,7 +12,8 @@ shared`, with this interpreter; default: this checkout): e.g. `git archive <comm
 -x -C /tmp/before` and `--tree before=/tmp/before --tree after=.`. Every run times each
 command once per tree, the trees' order rotating from run to run, so a slow spell of the
 machine falls on all of them. Prints the median wall and CPU seconds of each, and whether
-every tree printed the same bytes (the summary's `generated_at` line left out).
+every tree printed the same bytes (the summary's `generated_at` line left out), and the
+median peak resident size of each.
 `--only TEXT` (repeatable) runs only the commands whose name holds TEXT.
 `--ccusage DIR` adds ccusage's `session --offline` (DIR/node_modules/.bin/ccusage) on the
 same HOME, for scale: it parses every log cold. Results go in bench/RESULTS.md.
@@ -23,10 +24,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -59,18 +60,27 @@ def commands(week: str) -> dict[str, list[str]]:
     }
 
 
-def timed(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
-    """Wall and CPU seconds of one run, and a digest of what it printed."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+def timed(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, str, float]:
+    """Wall and CPU seconds of one run, a digest of what it printed, and its peak resident
+    size in MB (its own, from `wait4`)."""
     start = time.perf_counter()
-    done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, check=True)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    with tempfile.TemporaryFile() as out:
+        child = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.PIPE)
+        assert child.stderr is not None
+        errors = child.stderr.read()
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        child.stderr.close()
+        wall = time.perf_counter() - start
+        if child.returncode != 0:
+            raise subprocess.CalledProcessError(child.returncode, argv, stderr=errors)
+        out.seek(0)
+        stdout = out.read()
+    cpu = usage.ru_utime + usage.ru_stime
     printed = b"\n".join(
-        line for line in done.stdout.split(b"\n") if not line.strip().startswith(b'"generated_at"')
+        line for line in stdout.split(b"\n") if not line.strip().startswith(b'"generated_at"')
     )
-    return wall, cpu, hashlib.sha256(printed).hexdigest()[:12]
+    return wall, cpu, hashlib.sha256(printed).hexdigest()[:12], usage.ru_maxrss / 1024
 
 
 def main() -> None:
@@ -87,7 +97,7 @@ def main() -> None:
     args = parser.parse_args()
     trees = dict(item.split("=", 1) for item in args.tree) or {"this": str(ROOT)}
     env = {**os.environ, "HOME": str(args.home), "BURNMETER_DATA_DIR": str(args.data)}
-    runs: dict[tuple[str, str], list[tuple[float, float, str]]] = {}
+    runs: dict[tuple[str, str], list[tuple[float, float, str, float]]] = {}
     names = list(trees)
     load_before = os.getloadavg()[0]
     for run in range(args.runs):
@@ -108,21 +118,23 @@ def main() -> None:
                 timed([*ccusage, "--offline"], env, args.ccusage)
             )
     print(f"load average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
-    print("| command | tree | median wall s | median CPU s | runs | output |")
-    print("|---|---|---:|---:|---:|---|")
+    print("| command | tree | median wall s | median CPU s | peak RSS MB | runs | output |")
+    print("|---|---|---:|---:|---:|---:|---|")
     for (label, name), results in runs.items():
         digests = {
             digest
             for (other_label, _), rs in runs.items()
             if other_label == label
-            for *_, digest in rs
+            for _, _, digest, _ in rs
         }
         same = "same in every tree" if len(digests) == 1 else f"{len(digests)} different"
         if name == "ccusage":
             same = ""
         wall = statistics.median(r[0] for r in results)
         cpu = statistics.median(r[1] for r in results)
-        print(f"| {label} | {name} | {wall:.2f} | {cpu:.2f} | {len(results)} | {same} |")
+        rss = statistics.median(r[3] for r in results)
+        figures = f"{wall:.2f} | {cpu:.2f} | {rss:.0f} | {len(results)}"
+        print(f"| {label} | {name} | {figures} | {same} |")
 
 
 if __name__ == "__main__":
