@@ -68,6 +68,10 @@ _STORED = """SELECT event_key, is_sidechain FROM usage_events
     WHERE event_key = ?2 AND +session_id = ?1
     UNION ALL SELECT event_key, is_sidechain FROM usage_events
     WHERE event_key > ?3 AND event_key < ?4 AND +session_id = ?1"""
+# The same in any session (on the primary key alone).
+_ANY_SESSION = """SELECT event_key, is_sidechain FROM usage_events WHERE event_key = ?1
+    UNION ALL SELECT event_key, is_sidechain FROM usage_events
+    WHERE event_key > ?2 AND event_key < ?3"""
 # How many calls a session holds, and all of them (its index, then a look-up per call).
 _SESSION_CALLS = "SELECT calls FROM session_totals WHERE session_id = ?"
 _SESSION_KEYS = "SELECT event_key, is_sidechain FROM usage_events WHERE session_id = ?"
@@ -350,6 +354,11 @@ def _match_in_ledger(
             stored_mains, stored_sides = _stored(conn, message)
         else:
             stored_mains, stored_sides = session.get(message[1], _NOTHING_STORED)
+        if not stored_mains and message in sides and message not in mains:
+            # A resumed session's transcript repeats earlier replies under their keys, and
+            # each is stored in the session first read; a side question asked after the
+            # resume copies them in the new session, whose main thread logged them too.
+            stored_mains = _stored_in_other_sessions(conn, message[1])
         if (stored_sides or message in sides) and (stored_mains or message in mains):
             _match(message, stored_mains, stored_sides, mains, sides, moved, retired)
 
@@ -385,6 +394,15 @@ def _stored(conn: sqlite3.Connection, message: Message) -> tuple[list[str], list
         if message_of(key) == message_id:
             (sides if is_sidechain else mains).append(key)
     return mains, sides
+
+
+def _stored_in_other_sessions(conn: sqlite3.Connection, message_id: str) -> list[str]:
+    """A message's stored main-thread calls in whichever session holds them."""
+    return [
+        key
+        for key, is_sidechain in conn.execute(_ANY_SESSION, _stored_key_range(message_id))
+        if not is_sidechain and message_of(key) == message_id
+    ]
 
 
 def _target(key: str, moved: dict[str, str]) -> str | None:
