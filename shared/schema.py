@@ -609,6 +609,19 @@ CODEX_SPAWNED_V19 = f"""
 WHERE agent = 'codex';
 """
 
+# Schema 20: a side question's copy of a reply that a resumed session repeats (the reply
+# stored in the session read first, the copy in the resumed one) was counted as a call
+# again when the copy was read in a later ingest than the reply (shared.ingest.side_copies
+# looked for the reply in the copy's session only). Schema 16's step again, matching a
+# stored copy to its message's main-thread call in any session (those of its own session
+# schema 16 took out), then schema 17's: the tool calls moved go to their call's session.
+CLAUDE_RESUMED_COPIES_V20 = (
+    CLAUDE_SIDE_COPIES_V16.replace(
+        "WHERE +m.session_id = c.session_id AND m.is_sidechain = 0", "WHERE m.is_sidechain = 0"
+    )
+    + TOOLS_FOLLOW_CALLS_V17
+)
+
 MIGRATIONS: list[str] = [
     SCHEMA_V1,
     STATUSLINE_V2,
@@ -629,6 +642,7 @@ MIGRATIONS: list[str] = [
     TOOLS_FOLLOW_CALLS_V17,
     CLAUDE_REREAD_V18,
     CODEX_SPAWNED_V19,
+    CLAUDE_RESUMED_COPIES_V20,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

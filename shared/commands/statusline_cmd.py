@@ -37,7 +37,7 @@ BUCKET_MS = 15 * 60 * 1000
 APPLICATION_ID = 0x42524E4D
 # The newest ledger schema this code knows (shared.schema.SCHEMA_VERSION): a ledger a newer
 # burnmeter wrote is read for the line, never written to.
-NEWEST_SCHEMA = 19
+NEWEST_SCHEMA = 20
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

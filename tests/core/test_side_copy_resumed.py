@@ -7,14 +7,17 @@ session and counted as a call again (review of 2026-12-08: 16,440 tokens for 11,
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
 import pytest
 
+import shared.ingest.side_copies
 from shared.ledger import open_ledger
-from tests.core.helpers import ingest_env
+from shared.schema import SCHEMA_VERSION
+from tests.core.helpers import derived_tables, ingest_env, snapshot
 from tests.core.logwriters import (
     ClaudeSession,
     claude_project_dir,
@@ -96,3 +99,49 @@ def test_a_side_questions_copy_in_a_resumed_session_counts_once(
         ledger.close()
     assert sorted(keys) == ["cc:msg_n:req_n", "cc:msg_r:req_r"]
     assert total == 11_330
+
+
+def test_an_upgraded_ledger_loses_the_copy_it_counted_again(
+    isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Schema 20 takes the copy an older writer stored as a call of its own out, and its
+    ledger then equals one written by the current code, table by table."""
+    fresh, upgraded = tmp_path / "fresh.sqlite", tmp_path / "upgraded.sqlite"
+    for path, patch_old_writer in ((fresh, False), (upgraded, True)):
+        with monkeypatch.context() as patch:
+            home = tmp_path / path.stem
+            patch.setenv("HOME", str(home))
+            files = _files(home)
+            if patch_old_writer:  # the schema-19 writer: a copy's own session only
+                patch.setattr(shared.ingest.side_copies, "_stored_in_other_sessions", _none)
+            ledger = open_ledger(path)
+            try:
+                for name in ("old", "new", "aside"):
+                    log, lines = files[name]
+                    write_lines(log, lines)
+                    ingest_env(ledger)
+            finally:
+                ledger.close()
+    conn = sqlite3.connect(upgraded, isolation_level=None)
+    assert conn.execute("SELECT count(*) FROM usage_events").fetchone()[0] == 3
+    conn.execute("PRAGMA user_version = 19")
+    conn.close()
+    with monkeypatch.context() as patch:
+        patch.setenv("HOME", str(tmp_path / upgraded.stem))
+        new = open_ledger(upgraded)
+        try:
+            ingest_env(new)
+        finally:
+            new.close()
+    old, new = open_ledger(fresh), open_ledger(upgraded)
+    try:
+        assert new.schema_version() == SCHEMA_VERSION
+        assert snapshot(new, skip=("sources",)) == snapshot(old, skip=("sources",))
+        assert derived_tables(new.conn) == derived_tables(old.conn)
+    finally:
+        old.close()
+        new.close()
+
+
+def _none(_conn: object, _message_id: str) -> list[str]:
+    return []
