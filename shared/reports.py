@@ -494,6 +494,12 @@ class LedgerMapped:
     def __enter__(self) -> None:
         row = self.conn.execute("PRAGMA mmap_size").fetchone()  # none where SQLite maps nothing
         self.before = int(row[0]) if row else 0
+        if self.before == REPORT_MMAP_BYTES:
+            # An earlier report's restore did nothing: SQLite keeps the size while a
+            # statement is open, as one a report that failed mid-read left in its
+            # traceback. Unmapped once this report is done, or the connection of a
+            # long-lived process (the language server's) would stay mapped for good.
+            self.before = 0
         self.conn.execute(f"PRAGMA mmap_size = {REPORT_MMAP_BYTES}")
 
     def __exit__(self, *exc_info: object) -> None:

@@ -24,7 +24,14 @@ from shared.insights.reporting import (
     sessions_report_with_insights,
 )
 from shared.ledger import Ledger, open_ledger
-from shared.reports import REPORT_MMAP_BYTES, Filters, iso_utc, repos_report, sessions_report
+from shared.reports import (
+    REPORT_MMAP_BYTES,
+    Filters,
+    LedgerMapped,
+    iso_utc,
+    repos_report,
+    sessions_report,
+)
 from shared.sources.events import CLAUDE, CODEX
 from shared.sources.roots import LogRoot
 from tests.insights.agent_logs import ClaudeSession, CodexRollout
@@ -189,6 +196,26 @@ def test_the_ledger_is_mapped_for_the_reports_only(
     add_commit_costs(report, ledger, Settings(), Filters())
     assert mapping() == 4096
     assert seen == [REPORT_MMAP_BYTES, REPORT_MMAP_BYTES]
+
+
+def test_a_mapping_left_by_a_report_that_failed_mid_read_ends_with_the_next_report(
+    tmp_path: Path,
+) -> None:
+    """A report that failed while a statement was open could not restore the mapping
+    (SQLite keeps the size while statements are open); the next report took that size for
+    the connection's own and restored it, so the connection stayed mapped for good."""
+    ledger = _demo(tmp_path)
+    # Pages read from the database file, where the mapping is (not from the WAL).
+    ledger.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    cursors = []
+    with pytest.raises(RuntimeError), LedgerMapped(ledger):
+        cursors.append(ledger.conn.execute("SELECT * FROM usage_events"))
+        cursors[0].fetchone()
+        raise RuntimeError("a report failing mid-read")
+    assert int(ledger.conn.execute("PRAGMA mmap_size").fetchone()[0]) == REPORT_MMAP_BYTES
+    cursors.clear()
+    assert sessions_report(ledger, Filters())["sessions"]
+    assert int(ledger.conn.execute("PRAGMA mmap_size").fetchone()[0]) == 0
 
 
 # What SQLite 3.54.1's `sum()` gives for these values in this order (compensated since
