@@ -11,13 +11,12 @@ from pathlib import Path
 import pytest
 
 import shared.sources.codex
-from shared.ingest import ingest
 from shared.ledger import open_ledger
 from shared.schema import SCHEMA_VERSION
-from shared.sources.roots import all_roots
 from tests.core.helpers import snapshot
 from tests.core.logwriters import CodexRollout, codex_rollout_path
 from tests.core.test_codex_spawn_copies import SPAWN, _parent
+from tests.core.test_reread_v14 import _fill
 
 
 def _write_history(home: Path) -> None:
@@ -28,14 +27,6 @@ def _write_history(home: Path) -> None:
     sub.call(88, 30_000, 600, cached=25_000)
     for rollout in (_parent(), sub):
         rollout.write(codex_rollout_path(home / ".codex", rollout))
-
-
-def _fill(path: Path, home: Path) -> None:
-    ledger = open_ledger(path)
-    try:
-        ingest(ledger, all_roots({"HOME": str(home)}))
-    finally:
-        ledger.close()
 
 
 def _calls(path: Path) -> int:
